@@ -1,0 +1,3 @@
+from inc_audit.cli import main
+
+main()

@@ -1,0 +1,129 @@
+"""What a source of incidents hands to the rules: plain, frozen values.
+
+Both sources, a GitLab project export and the GitLab API, build these. The
+rules never see where the data came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Read a GitLab timestamp ("2016-06-14T15:02:08.340Z" and the like) as aware UTC."""
+    if not value:
+        return None
+    text = value.strip().replace(" UTC", "+00:00")
+    if text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Award:
+    """An award emoji given to a note or an issue."""
+
+    name: str
+    username: str
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Note:
+    """A comment on an issue. System notes are the ones GitLab writes itself."""
+
+    id: int
+    body: str
+    author: str
+    created_at: datetime
+    system: bool = False
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssueKey:
+    """Names one issue across projects: the project's path (or id) and the issue's iid."""
+
+    project: str
+    iid: int
+
+    def __str__(self) -> str:
+        return f"{self.project}#{self.iid}"
+
+
+@dataclass(frozen=True)
+class LinkedIssue:
+    """An issue linked to an incident, as the links endpoint describes it."""
+
+    key: IssueKey
+    title: str
+    labels: tuple[str, ...]
+    description: str
+    state: str
+    issue_type: str = "issue"
+    web_url: str = ""
+    confidential: bool = False
+
+
+@dataclass(frozen=True)
+class Issue:
+    """An issue as the audit sees it, with its comments."""
+
+    key: IssueKey
+    title: str
+    description: str
+    labels: tuple[str, ...]
+    issue_type: str
+    state: str
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    confidential: bool = False
+    web_url: str = ""
+    notes: tuple[Note, ...] = field(default=(), repr=False)
+
+    @property
+    def iid(self) -> int:
+        return self.key.iid
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == "closed"
+
+    def as_linked(self) -> LinkedIssue:
+        return LinkedIssue(
+            key=self.key,
+            title=self.title,
+            labels=self.labels,
+            description=self.description,
+            state=self.state,
+            issue_type=self.issue_type,
+            web_url=self.web_url,
+            confidential=self.confidential,
+        )
+
+
+class Source(Protocol):
+    """Where incidents come from. Reads that fail raise ``SourceError``.
+
+    ``candidate_issues`` yields every issue that carries one of the labels or
+    is of type Incident, each once. The other calls are asked only when a rule
+    needs their answer, so a source may fetch them lazily.
+    """
+
+    def describe(self) -> dict[str, str]:
+        """What was audited, for the report: {"kind": "export", "path": ...}."""
+        ...
+
+    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]: ...
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]: ...
+
+    def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...

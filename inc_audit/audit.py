@@ -1,0 +1,50 @@
+"""Run every rule over every incident a source holds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from inc_audit.config import Config
+from inc_audit.findings import AuditResult, IncidentResult
+from inc_audit.model import Issue, Source
+from inc_audit.rules import _has_any, check_issue, is_change
+
+AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
+
+Progress = Callable[[Issue], None]
+
+
+def is_audited(issue: Issue, config: Config) -> bool:
+    """Change tickets, exempt incidents and the audit issue itself are not incidents."""
+    if _has_any(issue.labels, config.exempt_labels):
+        return False
+    if is_change(issue.labels, issue.issue_type, config):
+        return False
+    return AUDIT_MARKER not in issue.description
+
+
+def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> IncidentResult:
+    return IncidentResult(
+        key=issue.key,
+        title=issue.title,
+        web_url=issue.web_url,
+        state=issue.state,
+        confidential=issue.confidential,
+        findings=check_issue(issue, config, source, as_of),
+    )
+
+
+def run_audit(
+    source: Source, config: Config, as_of: datetime, progress: Progress | None = None
+) -> AuditResult:
+    """Audit every incident of ``source``; a failed read raises ``SourceError``."""
+    results = []
+    for issue in source.candidate_issues(config.incident_labels):
+        if not is_audited(issue, config):
+            continue
+        if progress is not None:
+            progress(issue)
+        results.append(audit_issue(issue, config, source, as_of))
+    results.sort(key=lambda r: (r.key.project, r.key.iid))
+    return AuditResult(as_of=as_of, source=source.describe(), incidents=tuple(results))

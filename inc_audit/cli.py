@@ -1,0 +1,305 @@
+"""The command line. Option parsing only: the work lives in the library modules."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inc_audit import __version__, config as config_module
+from inc_audit.audit import run_audit
+from inc_audit.config import Config
+from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
+from inc_audit.findings import AuditResult
+from inc_audit.model import Issue, Source
+from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
+from inc_audit.rules import RULES
+
+SECRET_VARIABLES = ("GITLAB_TOKEN", "CI_JOB_TOKEN", "PRIVATE_TOKEN")
+_LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
+
+
+def redact(text: str) -> str:
+    """Remove every known secret from text about to be shown."""
+    for name in SECRET_VARIABLES:
+        secret = os.environ.get(name)
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "[MASKED]")
+    return text
+
+
+def say(message: str, err: bool = True) -> None:
+    click.echo(redact(message), err=err)
+
+
+@contextmanager
+def handled_errors(debug: bool) -> Iterator[None]:
+    """Turn every failure into one line (plus a hint) and its exit code, never a traceback."""
+    try:
+        yield
+    except IncAuditError as error:
+        say(f"inc-audit: error: {error.message}")
+        if error.hint:
+            say(f"  hint: {error.hint}")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        say("inc-audit: interrupted: nothing was published")
+        sys.exit(EXIT_INCOMPLETE)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as error:  # a bug: still one line unless asked for more
+        if debug:
+            say(traceback.format_exc())
+        say(f"inc-audit: internal error: {type(error).__name__}: {error}")
+        say("  hint: run again with --debug for details, and report it")
+        sys.exit(EXIT_INCOMPLETE)
+
+
+def parse_as_of(value: str | None) -> datetime:
+    if not value:
+        return datetime.now(timezone.utc)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"--as-of {value!r} is not an ISO 8601 timestamp", "write it like 2026-06-01 or 2026-06-01T09:30:00Z"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    reports = []
+    for value in values:
+        name, _, path = value.partition("=")
+        if name not in REPORTERS or not path:
+            raise InputError(
+                f"--report {value!r} is not FORMAT=PATH", f"FORMAT is one of {', '.join(REPORTERS)}"
+            )
+        reports.append((name, Path(path)))
+    return reports
+
+
+def write_text(path: Path | None, text: str) -> None:
+    if path is None or str(path) == "-":
+        click.echo(redact(text), nl=False)
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(redact(text), encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror}") from None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to audit, resolved from options, environment and config, in that order."""
+
+    export: Path | None
+    url: str | None
+    project: str | None
+    group: str | None
+
+    @classmethod
+    def resolve(cls, options: dict[str, Any], config: Config) -> Target:
+        export = options.get("export")
+        return cls(
+            export=Path(export) if export else None,
+            url=options.get("gitlab_url") or os.environ.get("CI_SERVER_URL") or config.gitlab_url,
+            project=options.get("project")
+            or (None if options.get("group") else os.environ.get("CI_PROJECT_PATH"))
+            or config.gitlab_project,
+            group=options.get("group") or config.gitlab_group,
+        )
+
+
+def open_source(target: Target, config: Config, timeout: float) -> tuple[Source, Any]:
+    """The source to audit, and the GitLab connection when there is one."""
+    if target.export is not None:
+        from inc_audit.export import ExportSource
+
+        return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
+    if not target.url or not (target.project or target.group):
+        raise ConfigError(
+            "nothing to audit: no export and no GitLab project",
+            "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
+        )
+    from inc_audit import gitlab_source
+
+    gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=timeout)
+    project = None if target.group else target.project
+    return gitlab_source.GitLabSource(gl, project=project, group=target.group), gl
+
+
+def load_config(path: str | None) -> Config:
+    return config_module.load(path)
+
+
+def progress_printer(verbose: bool) -> Callable[[Issue], None] | None:
+    if not verbose:
+        return None
+    return lambda issue: say(f"auditing {issue.key} {issue.title}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="inc-audit")
+def main() -> None:
+    """Check that GitLab incidents follow the incident management policy.
+
+    \b
+    Exit codes: 0 nothing at or above --fail-on, 1 violations found,
+    2 bad usage, configuration or input, 3 the audit could not complete.
+    """
+
+
+config_option = click.option(
+    "--config", "config_path", metavar="PATH", help="Configuration file [default: .inc-audit.yml if present]."
+)
+debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+
+
+@main.command()
+@click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
+@click.option("--gitlab-url", metavar="URL", help="GitLab to audit [default: $CI_SERVER_URL, then gitlab.url].")
+@click.option("--project", metavar="PATH_OR_ID", help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project].")
+@click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups.")
+@config_option
+@click.option("--as-of", metavar="TIMESTAMP", help="ISO 8601 moment deadlines are measured from [default: now].")
+@click.option("--format", "fmt", type=click.Choice(MAIN_FORMATS), default="text", show_default=True)
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here [default: stdout].")
+@click.option("--report", "reports", metavar="FORMAT=PATH", multiple=True, help=f"Also write a report ({', '.join(REPORTERS)}); repeatable.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True, help="Exit 1 when a finding is at or above this severity.")
+@click.option("--publish", is_flag=True, help="Open or update the audit issue in GitLab.")
+@click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for one GitLab response.")
+@click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
+@click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
+@debug_option
+def run(**options: Any) -> None:
+    """Audit every incident and report each violation.
+
+    \b
+    Examples:
+      inc-audit run --export examples/umami-export --config examples/.inc-audit.yml
+      inc-audit run --project umami-wallet/umami --format json --output audit.json
+      inc-audit run --publish --report junit=audit.xml --report json=audit.json
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(run_command(options))
+
+
+def run_command(options: dict[str, Any]) -> int:
+    config = load_config(options["config_path"])
+    as_of = parse_as_of(options["as_of"])
+    reports = parse_reports(options["reports"])
+    if options["dry_run"] and not options["publish"]:
+        raise InputError("--dry-run goes with --publish", "add --publish to preview the audit issue")
+    target = Target.resolve(options, config)
+    if options["publish"] and target.export is not None:
+        raise InputError("--publish needs a GitLab project, not an export", "drop --export or --publish")
+    source, gl = open_source(target, config, options["timeout"])
+    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]))
+    emit(result, options, reports, config)
+    if options["publish"]:
+        publish_result(gl, target, result, config, options["dry_run"])
+    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+
+
+def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
+    color = options["color"]
+    if color is None:
+        color = options["output"] is None and sys.stdout.isatty()
+    base = Options(ignored=config.ignore)
+    write_text(options["output"], REPORTERS[options["fmt"]](result, Options(color=bool(color), ignored=config.ignore)))
+    for name, path in reports:
+        write_text(path, REPORTERS[name](result, base))
+    if options["output"] is not None or options["fmt"] != "text":
+        verdict = f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
+        say(f"inc-audit: {verdict}")
+
+
+def publish_result(gl: Any, target: Target, result: AuditResult, config: Config, dry_run: bool) -> None:
+    from inc_audit import publish
+
+    project = config.audit_project if target.group else target.project
+    if project is None:
+        raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
+    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
+    body = REPORTERS["markdown"](result, options)
+    settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
+    outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
+    if dry_run:
+        say(outcome.diff or "(no change to the audit issue)", err=False)
+    say(f"inc-audit: audit issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
+
+
+def _artifact_hint() -> str:
+    job = os.environ.get("CI_JOB_URL")
+    return f"the JSON report, artifact of {job}" if job else "the JSON report kept as the audit job's artifact"
+
+
+@main.command()
+@click.argument("target")
+@click.option("--kind", type=click.Choice(["report", "post-mortem", "change"]), help="What the file is [default: guessed from its headings].")
+@config_option
+@click.option("--as-of", metavar="TIMESTAMP", help="For a live incident: the moment deadlines are measured from.")
+@click.option("--gitlab-url", metavar="URL", help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
+@debug_option
+def check(**options: Any) -> None:
+    """Check one document before filing it, or one live incident.
+
+    \b
+    TARGET is a markdown file (use - for stdin) or GROUP/PROJECT#IID.
+    Examples:
+      inc-audit check draft.md --kind report
+      inc-audit check umami-wallet/umami#42
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(check_command(options))
+
+
+def check_command(options: dict[str, Any]) -> int:
+    from inc_audit.documents import check_file, check_live
+
+    config = load_config(options["config_path"])
+    target: str = options["target"]
+    live = _LIVE_REF.match(target)
+    if live and not Path(target).exists():
+        url = options["gitlab_url"] or os.environ.get("CI_SERVER_URL") or config.gitlab_url
+        result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
+    else:
+        result = check_file(target, options["kind"], config)
+    write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore)))
+    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
+def rules(fmt: str) -> None:
+    """List the rules: code, severity and what each checks."""
+    if fmt == "json":
+        import json
+
+        items = [{"code": r.code, "severity": r.severity, "summary": r.summary} for r in RULES.values()]
+        click.echo(json.dumps(items, indent=2))
+    elif fmt == "markdown":
+        click.echo("| code | severity | fires when |\n|---|---|---|")
+        for r in RULES.values():
+            click.echo(f"| {r.code} | {r.severity} | {r.summary} |")
+    else:
+        for r in RULES.values():
+            click.echo(f"{r.code}  {r.severity:<7}  {r.summary}")

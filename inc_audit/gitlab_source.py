@@ -1,0 +1,590 @@
+"""Incidents from a live GitLab through its REST API, and the one retry helper all calls use.
+
+This is the only module that imports ``gitlab``. Every request, read or write, goes
+through ``call``: it sets the per-request timeout, retries 429 (honouring Retry-After),
+500/502/503/504, connection failures and timeouts with backoff, bounds the time one call
+may spend retrying (the retry budget), and turns what is left into one-line errors:
+``ConfigError`` for a refused token, missing access or a missing project, ``SourceError``
+(the audit is incomplete) for everything else. Pagination is done here, page by page,
+so a failure on page 7 is retried like one on page 1 instead of ending a lazy list.
+
+Tokens travel in the PRIVATE-TOKEN header, never in URLs, and every message built from
+an exception goes through ``redact`` anyway.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import functools
+import random
+import re
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import gitlab
+import requests
+from gitlab.utils import EncodedId
+
+from inc_audit.errors import ConfigError, SourceError
+from inc_audit.export import issue_type_of
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
+
+Client = gitlab.Gitlab
+"""The client type other modules name, so that only this module imports ``gitlab``."""
+
+T = TypeVar("T")
+
+PER_PAGE = 100
+TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
+MIN_ATTEMPT = 0.5
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+TOKEN_HINT = (
+    "create a project access token with the read_api scope (api to publish) and export it"
+    " as GITLAB_TOKEN, or store it as a masked CI/CD variable"
+)
+SCOPE_HINT = (
+    "the token needs the read_api scope (api to publish the audit issue) and its user must"
+    " be a member of the project or group"
+)
+UNREACHABLE_HINT = (
+    "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
+    " the audit is incomplete, run it again"
+)
+
+
+# --- redaction -----------------------------------------------------------------------
+
+_QUERY_SECRET = re.compile(
+    r"(?i)\b(private_token|access_token|job_token|token|password|secret)=[^&\s#'\"]+"
+)
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every secret, credential query parameter and URL user-info masked."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        text = text.replace(secret, "[redacted]")
+    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}=[redacted]", text)
+    return _USERINFO.sub(lambda m: f"{m.group(1)}[redacted]@", text)
+
+
+def safe_url(url: str) -> str:
+    """The URL without user-info, query or fragment: fit for a message."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
+
+
+def _secrets(gl: Client) -> tuple[str | None, ...]:
+    password = urlsplit(gl.url).password
+    return (gl.private_token, gl.oauth_token, gl.job_token, gl.http_password, password)
+
+
+# --- the retry helper ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long one request may take, and how long one call may spend retrying."""
+
+    timeout: float = 10.0
+    budget: float = 60.0
+    backoff: float = 0.5
+    max_backoff: float = 8.0
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with jitter before retry number ``attempt`` (1-based)."""
+        return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+class _ClientState:
+    """What the helper keeps per client: its policy and the headers of the last answer."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self._local = threading.local()
+
+    def remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._local.headers = response.headers
+
+    def last_headers(self) -> Any:
+        return getattr(self._local, "headers", {}) or {}
+
+
+_STATES: weakref.WeakKeyDictionary[Client, _ClientState] = weakref.WeakKeyDictionary()
+
+
+def configure(gl: Client, policy: RetryPolicy) -> None:
+    """Give ``gl`` a retry policy (``connect`` does this; tests may do it directly)."""
+    state = _STATES.get(gl)
+    if state is None:
+        state = _ClientState(policy)
+        _STATES[gl] = state
+        gl.session.hooks["response"].append(state.remember)
+    state.policy = policy
+
+
+def _state(gl: Client) -> _ClientState:
+    if gl not in _STATES:
+        configure(gl, RetryPolicy(timeout=float(gl.timeout or 10.0)))
+    return _STATES[gl]
+
+
+@dataclass(frozen=True)
+class _Problem:
+    """One failed attempt, classified."""
+
+    reason: str
+    status: int | None = None
+    transient: bool = True
+    wait: float | None = None
+
+
+def call(
+    gl: Client,
+    what: str,
+    attempt: Callable[[float], T],
+    *,
+    not_found: tuple[str, str] | None = None,
+) -> T:
+    """Run ``attempt(timeout)`` until it succeeds, retrying what is worth retrying.
+
+    ``what`` says what the call does ("listing issues labelled incident"), for messages.
+    ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it
+    a 404 is a ``SourceError``. Gives up once the next wait would overrun the budget.
+    """
+    state = _state(gl)
+    policy = state.policy
+    start = policy.clock()
+    tries = 0
+    while True:
+        tries += 1
+        left = policy.budget - (policy.clock() - start)
+        try:
+            return attempt(max(min(policy.timeout, left), 0.05))
+        except Exception as error:  # classified below; anything unknown is re-raised
+            problem = _classify(error, state)
+            if problem is None:
+                raise
+            if not problem.transient:
+                raise _refusal(gl, what, problem, not_found) from None
+            wait = policy.delay(tries) if problem.wait is None else problem.wait
+            elapsed = policy.clock() - start
+            if elapsed + wait + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
+                raise _exhausted(gl, what, problem, tries, elapsed, policy) from None
+            policy.sleep(wait)
+
+
+def _classify(error: Exception, state: _ClientState) -> _Problem | None:
+    if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
+        return _status_problem(error, state)
+    if isinstance(error, requests.exceptions.SSLError):
+        return _Problem(f"TLS failure ({_short(error)})", transient=False)
+    if isinstance(error, requests.exceptions.Timeout):
+        return _Problem("no answer before the timeout")
+    if isinstance(
+        error,
+        (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+         requests.exceptions.InvalidSchema),
+    ):
+        return _Problem(f"invalid URL ({_short(error)})", transient=False)
+    if isinstance(
+        error,
+        (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+         requests.exceptions.ContentDecodingError),
+    ):
+        return _Problem(f"connection failed ({_short(error)})")
+    if isinstance(error, gitlab.exceptions.RedirectError):
+        return _Problem("GitLab redirected the request; use the final (https) URL", transient=False)
+    if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):
+        return _Problem("the answer was not valid JSON")
+    return None
+
+
+def _status_problem(error: gitlab.exceptions.GitlabError, state: _ClientState) -> _Problem:
+    code = int(error.response_code or 0)
+    if code == 429:
+        wait = retry_after(state.last_headers())
+        return _Problem("HTTP 429 (rate limited)", code, wait=wait)
+    if code in TRANSIENT_STATUS:
+        return _Problem(f"HTTP {code}", code)
+    detail = str(error.error_message or "").strip().splitlines()
+    suffix = f": {detail[0][:200]}" if detail else ""
+    return _Problem(f"HTTP {code}{suffix}", code, transient=False)
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds to wait according to Retry-After (seconds or HTTP date) or RateLimit-Reset."""
+    value = str(headers.get("Retry-After") or "").strip()
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            return max(0.0, when.timestamp() - time.time())
+    reset = str(headers.get("RateLimit-Reset") or "").strip()
+    if reset.isdigit():
+        return max(0.0, int(reset) - time.time())
+    return None
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if errno:
+        return errno.group(1).strip()
+    if "RemoteDisconnected" in text or "closed connection" in text:
+        return "the server closed the connection"
+    return text.splitlines()[0][:160] if text else type(error).__name__
+
+
+def _refusal(
+    gl: Client, what: str, problem: _Problem, not_found: tuple[str, str] | None
+) -> ConfigError | SourceError:
+    secrets = _secrets(gl)
+    if problem.status == 401:
+        return ConfigError(
+            "GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked"
+        )
+    if problem.status == 403:
+        return ConfigError(redact(f"the token lacks access (403) while {what}", secrets), SCOPE_HINT)
+    if problem.status == 404 and not_found is not None:
+        return ConfigError(redact(not_found[0], secrets), not_found[1])
+    if problem.status == 404:
+        return SourceError(
+            redact(f"GitLab answered 404 while {what}", secrets),
+            "it may have been deleted or moved during the scan; run the audit again",
+        )
+    if problem.reason.startswith("invalid URL"):
+        return ConfigError(redact(f"cannot use GitLab URL {safe_url(gl.url)}: {problem.reason}",
+                                  secrets), "give the GitLab base URL, e.g. https://gitlab.com")
+    return SourceError(
+        redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {problem.reason}", secrets),
+        "the audit is incomplete; check the message above and run it again",
+    )
+
+
+def _exhausted(
+    gl: Client, what: str, problem: _Problem, tries: int, elapsed: float, policy: RetryPolicy
+) -> SourceError:
+    reason = problem.reason
+    if problem.wait is not None and problem.wait > policy.budget - elapsed:
+        reason += f"; GitLab asked to wait {problem.wait:.0f}s, beyond the retry budget"
+    message = (
+        f"GitLab at {safe_url(gl.url)} failed while {what}: {reason}"
+        f" (gave up after {tries} attempt{'s' if tries > 1 else ''} in {elapsed:.1f}s)"
+    )
+    return SourceError(redact(message, _secrets(gl)), UNREACHABLE_HINT)
+
+
+# --- requests through the helper ------------------------------------------------------
+
+
+def encode_id(value: str | int) -> str:
+    """A project or group id or path, ready for a URL path segment."""
+    return str(EncodedId(value))
+
+
+def _request(
+    gl: Client, verb: str, path: str, timeout: float, **kwargs: Any
+) -> requests.Response:
+    return gl.http_request(
+        verb, path, timeout=timeout, obey_rate_limit=False, retry_transient_errors=False,
+        **kwargs,
+    )
+
+
+def get_json(
+    gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
+    *, not_found: tuple[str, str] | None = None,
+) -> Any:
+    """GET one object."""
+
+    def attempt(timeout: float) -> Any:
+        return _request(gl, "get", path, timeout, query_data=dict(query or {})).json()
+
+    return call(gl, what, attempt, not_found=not_found)
+
+
+def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> Any:
+    """POST or PUT ``data``; the answer's JSON."""
+
+    def attempt(timeout: float) -> Any:
+        return _request(gl, verb, path, timeout, post_data=data).json()
+
+    return call(gl, what, attempt)
+
+
+def iter_items(
+    gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
+    *, not_found: tuple[str, str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Every item of a paginated list, page after page, each page retried on its own."""
+    target: str | None = path
+    params: dict[str, Any] = {**(query or {}), "per_page": PER_PAGE}
+    seen: set[str] = set()
+    while target is not None:
+        marker = f"{target}?{sorted(params.items())}"
+        if marker in seen:
+            raise SourceError(f"GitLab's pagination looped while {what}", UNREACHABLE_HINT)
+        seen.add(marker)
+        page = functools.partial(_page, gl, target, params)
+        items, following = call(gl, what, page, not_found=not_found)
+        yield from items
+        target, params = following if following else (None, {})
+
+
+def _page(
+    gl: Client, path: str, params: dict[str, Any], timeout: float
+) -> tuple[list[dict[str, Any]], tuple[str, dict[str, Any]] | None]:
+    response = _request(gl, "get", path, timeout, query_data=dict(params))
+    data = response.json()
+    if not isinstance(data, list):
+        raise ValueError("a list was expected")
+    next_page = str(response.headers.get("X-Next-Page") or "").strip()
+    if next_page:
+        return [d for d in data if isinstance(d, dict)], (path, {**params, "page": int(next_page)})
+    link = (response.links.get("next") or {}).get("url")
+    following = (_api_relative(gl, link), {}) if link else None
+    return [d for d in data if isinstance(d, dict)], following
+
+
+def _api_relative(gl: Client, url: str) -> str:
+    """A next-page link as a path under our API URL, whatever host GitLab thinks it has."""
+    parts = urlsplit(url)
+    marker = f"/api/v{gl.api_version}"
+    path = parts.path.split(marker, 1)[1] if marker in parts.path else parts.path
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+# --- connecting -------------------------------------------------------------------------
+
+
+def connect(
+    url: str, token: str | None, *, timeout: float = 10.0, retry_budget: float = 60.0,
+    backoff: float = 0.5,
+) -> Client:
+    """A client for ``url`` whose token has been checked (GET /user) before any work."""
+    token = (token or "").strip()
+    if not token:
+        raise ConfigError("GITLAB_TOKEN is not set", hint=TOKEN_HINT)
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"not a GitLab URL: {redact(safe_url(url), (token,))!r}",
+            "give the base URL of the instance, e.g. https://gitlab.com",
+        )
+    gl = gitlab.Gitlab(
+        url.strip(), private_token=token, timeout=timeout, retry_transient_errors=False,
+        user_agent="inc-audit",
+    )
+    configure(gl, RetryPolicy(timeout=timeout, budget=retry_budget, backoff=backoff))
+    get_json(gl, "/user", "checking the token (GET /user)")
+    return gl
+
+
+# --- building model objects ---------------------------------------------------------------
+
+
+def _username(user: Any) -> str:
+    if isinstance(user, dict) and user.get("username"):
+        return str(user["username"])
+    return "unknown"
+
+
+def _labels(raw: dict[str, Any]) -> tuple[str, ...]:
+    labels = []
+    for label in raw.get("labels") or ():
+        name = label.get("name") if isinstance(label, dict) else label
+        if name:
+            labels.append(str(name))
+    return tuple(labels)
+
+
+def _issue_type(raw: dict[str, Any]) -> str:
+    return issue_type_of({"issue_type": raw.get("issue_type") or raw.get("type")})
+
+
+def note_from_api(raw: dict[str, Any]) -> Note | None:
+    """A ``Note`` as export.py builds it, from a notes endpoint entry."""
+    created = parse_time(raw.get("created_at"))
+    if created is None or raw.get("id") is None:
+        return None
+    return Note(
+        id=int(raw["id"]),
+        body=str(raw.get("body") or ""),
+        author=_username(raw.get("author")),
+        created_at=created,
+        system=bool(raw.get("system")),
+        updated_at=parse_time(raw.get("updated_at")),
+    )
+
+
+def issue_from_api(key: IssueKey, raw: dict[str, Any], notes: Iterable[Note]) -> Issue:
+    """An ``Issue`` as export.py builds it, from an issues endpoint entry and its notes."""
+    created = parse_time(raw.get("created_at")) or EPOCH
+    updated = parse_time(raw.get("updated_at")) or created
+    state = "closed" if raw.get("state") == "closed" else "opened"
+    return Issue(
+        key=key,
+        title=str(raw.get("title") or ""),
+        description=str(raw.get("description") or ""),
+        labels=_labels(raw),
+        issue_type=_issue_type(raw),
+        state=state,
+        author=_username(raw.get("author")),
+        created_at=created,
+        updated_at=updated,
+        closed_at=(parse_time(raw.get("closed_at")) or updated) if state == "closed" else None,
+        confidential=bool(raw.get("confidential")),
+        web_url=str(raw.get("web_url") or ""),
+        notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
+    )
+
+
+def linked_from_api(key: IssueKey, raw: dict[str, Any]) -> LinkedIssue:
+    """A ``LinkedIssue`` from a links endpoint entry."""
+    return LinkedIssue(
+        key=key,
+        title=str(raw.get("title") or ""),
+        labels=_labels(raw),
+        description=str(raw.get("description") or ""),
+        state="closed" if raw.get("state") == "closed" else "opened",
+        issue_type=_issue_type(raw),
+        web_url=str(raw.get("web_url") or ""),
+        confidential=bool(raw.get("confidential")),
+    )
+
+
+def award_from_api(raw: dict[str, Any]) -> Award:
+    return Award(
+        name=str(raw.get("name") or ""),
+        username=_username(raw.get("user")),
+        created_at=parse_time(raw.get("created_at")),
+    )
+
+
+def _iid(raw: dict[str, Any], what: str) -> int:
+    try:
+        return int(raw["iid"])
+    except (KeyError, TypeError, ValueError):
+        raise SourceError(f"GitLab returned an issue without an iid while {what}") from None
+
+
+# --- the source ---------------------------------------------------------------------------
+
+
+class GitLabSource:
+    """A ``Source`` over one project, or every project of a group and its subgroups."""
+
+    def __init__(
+        self, gl: Client, *, project: str | int | None = None, group: str | int | None = None
+    ) -> None:
+        if (project is None) == (group is None):
+            raise ConfigError("audit either a project or a group", "give --project or --group")
+        self.gl = gl
+        self.paths: dict[int, str] = {}
+        self.ids: dict[str, int] = {}
+        self._links: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
+        self._awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
+        if project is not None:
+            self.kind = "project"
+            raw = get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
+                           not_found=_missing("project", project, "--project / CI_PROJECT_PATH"))
+            self.path = self._remember(raw, "path_with_namespace", project)
+        else:
+            assert group is not None
+            self.kind = "group"
+            raw = get_json(gl, f"/groups/{encode_id(group)}", f"reading group {group}",
+                           not_found=_missing("group", group, "--group"))
+            self.path = str(raw.get("full_path") or group)
+        self.id = raw.get("id", self.path)
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
+
+    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]:
+        found = self._list_candidates(labels)
+        for key in sorted(found, key=lambda k: (k.project, k.iid)):
+            yield issue_from_api(key, found[key], self._notes(key, found[key]))
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        if key not in self._links:
+            what = f"reading the links of {key}"
+            raws = iter_items(self.gl, f"{self._issue_path(key)}/links", what)
+            self._links[key] = tuple(
+                linked_from_api(IssueKey(self._project_of(raw), _iid(raw, what)), raw)
+                for raw in raws
+            )
+        return self._links[key]
+
+    def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
+        if (key, note_id) not in self._awards:
+            path = f"{self._issue_path(key)}/notes/{note_id}/award_emoji"
+            raws = iter_items(self.gl, path, f"reading the awards of note {note_id} on {key}")
+            self._awards[(key, note_id)] = tuple(award_from_api(raw) for raw in raws)
+        return self._awards[(key, note_id)]
+
+    def _list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
+        base = f"/{self.kind}s/{encode_id(self.id)}/issues"
+        queries = [(f"listing issues labelled {label}", {"labels": label})
+                   for label in dict.fromkeys(labels)]
+        queries.append(("listing incidents", {"issue_type": "incident"}))
+        found: dict[IssueKey, dict[str, Any]] = {}
+        for what, query in queries:
+            for raw in iter_items(self.gl, base, what, {**query, "state": "all", "scope": "all"}):
+                found.setdefault(IssueKey(self._project_of(raw), _iid(raw, what)), raw)
+        return found
+
+    def _notes(self, key: IssueKey, raw: dict[str, Any]) -> list[Note]:
+        query = {"sort": "asc", "order_by": "created_at"}
+        raws = iter_items(self.gl, f"{self._issue_path(key)}/notes", f"reading notes of {key}",
+                          query)
+        return [note for note in map(note_from_api, raws) if note is not None]
+
+    def _issue_path(self, key: IssueKey) -> str:
+        project = self.ids.get(key.project, key.project)
+        return f"/projects/{encode_id(project)}/issues/{key.iid}"
+
+    def _project_of(self, raw: dict[str, Any]) -> str:
+        """The path of the project an issue belongs to, asking GitLab only when unknown."""
+        project_id = raw.get("project_id")
+        if isinstance(project_id, int) and project_id in self.paths:
+            return self.paths[project_id]
+        full = (raw.get("references") or {}).get("full")
+        if isinstance(full, str) and "#" in full:
+            path = full.rsplit("#", 1)[0]
+        elif project_id is not None:
+            project = get_json(self.gl, f"/projects/{encode_id(project_id)}",
+                               f"reading project {project_id}")
+            path = str(project.get("path_with_namespace") or project_id)
+        else:
+            return self.path
+        if isinstance(project_id, int):
+            self.paths[project_id] = path
+            self.ids.setdefault(path, project_id)
+        return path
+
+    def _remember(self, raw: dict[str, Any], field: str, fallback: str | int) -> str:
+        path = str(raw.get(field) or fallback)
+        if isinstance(raw.get("id"), int):
+            self.paths[raw["id"]] = path
+            self.ids[path] = raw["id"]
+        return path
+
+
+def _missing(kind: str, name: str | int, option: str) -> tuple[str, str]:
+    return f"{kind} {name} not found (404)", f"check {option} and that the token can see it"

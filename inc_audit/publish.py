@@ -1,0 +1,209 @@
+"""Keep one audit issue true: create it, edit it, close it, reopen it, never duplicate it.
+
+The audit issue is the issue that carries the configured label(s) and ``MARKER`` in its
+description. ``publish`` reads what is there, plans the fewest writes that make it say
+``body`` (none when it already does), and carries them out through the same retry helper
+as the source. ``make_plan`` is pure, so a dry run shows exactly what a real run would do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from inc_audit.errors import IncAuditError, PublishError
+from inc_audit.gitlab_source import Client, encode_id, iter_items, send
+
+MARKER = "<!-- inc-audit:audit-issue -->"
+CLOSE_COMMENT = "No violations left: closing. inc-audit will reopen this issue if one returns."
+REOPEN_COMMENT = "Violations are back: reopening. inc-audit will close this issue when none is left."
+DUPLICATE_COMMENT = "Duplicate of #{iid}: inc-audit keeps a single audit issue, closing this one."
+
+
+@dataclass(frozen=True)
+class AuditIssueSettings:
+    title: str
+    labels: tuple[str, ...]
+    confidential: bool
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    action: str  # "created" | "updated" | "unchanged" | "closed" | "reopened" | "none"
+    url: str
+    diff: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One write: create (iid None), or edit/close/reopen issue ``iid``, then comment."""
+
+    iid: int | None
+    description: str | None = None
+    state_event: str | None = None  # "close" | "reopen"
+    comment: str | None = None
+
+    def describe(self) -> str:
+        if self.iid is None:
+            return "create the audit issue"
+        parts = [f"edit the description of #{self.iid}"] if self.description is not None else []
+        if self.state_event:
+            parts.append(f"{self.state_event} #{self.iid}")
+        if self.comment:
+            parts.append(f"comment on #{self.iid}: {self.comment}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str
+    kept: dict[str, Any] | None
+    steps: tuple[Step, ...]
+
+
+def with_marker(body: str) -> str:
+    """``body`` carrying the marker that identifies the audit issue."""
+    if MARKER in body:
+        return body
+    return f"{body.rstrip()}\n\n{MARKER}\n" if body.strip() else f"{MARKER}\n"
+
+
+def normalise(text: str) -> str:
+    """Text compared for equality: line endings unified, trailing whitespace ignored."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).rstrip()
+
+
+def make_plan(found: list[dict[str, Any]], body: str, has_violations: bool) -> Plan:
+    """The writes that make the audit issues say ``body``; ``found`` as listed by GitLab."""
+    if not found:
+        if has_violations:
+            return Plan("created", None, (Step(None, description=body),))
+        return Plan("none", None, ())
+    kept, *others = sorted(found, key=lambda raw: int(raw["iid"]))
+    action, step = _keep_step(kept, body, has_violations)
+    steps = [step] if step else []
+    steps += [
+        Step(int(other["iid"]), state_event="close",
+             comment=DUPLICATE_COMMENT.format(iid=kept["iid"]))
+        for other in others
+        if other.get("state") != "closed"
+    ]
+    return Plan(action, kept, tuple(steps))
+
+
+def _keep_step(kept: dict[str, Any], body: str, has_violations: bool) -> tuple[str, Step | None]:
+    iid = int(kept["iid"])
+    differs = normalise(str(kept.get("description") or "")) != normalise(body)
+    description = body if differs else None
+    closed = kept.get("state") == "closed"
+    if has_violations and closed:
+        return "reopened", Step(iid, description, "reopen", REOPEN_COMMENT)
+    if has_violations:
+        return ("updated", Step(iid, description)) if differs else ("unchanged", None)
+    if not closed:
+        return "closed", Step(iid, description, "close", CLOSE_COMMENT)
+    return "unchanged", None  # closed and still nothing to report: leave it alone
+
+
+def render(plan: Plan, body: str) -> str:
+    """A unified diff of the kept issue's description, then the planned writes."""
+    current = str(plan.kept.get("description") or "") if plan.kept else ""
+    name = f"#{plan.kept['iid']}" if plan.kept else "(no audit issue)"
+    diff = list(difflib.unified_diff(
+        normalise(current).splitlines() if current else [],
+        normalise(body).splitlines(),
+        fromfile=f"{name} current", tofile=f"{name} new", lineterm="",
+    ))
+    actions = [f"- {step.describe()}" for step in plan.steps] or ["- nothing to write"]
+    return "\n".join([*diff, "actions:", *actions]) + "\n"
+
+
+def publish(
+    gl: Client,
+    project: str | int,
+    body: str,
+    has_violations: bool,
+    settings: AuditIssueSettings,
+    *,
+    dry_run: bool = False,
+) -> PublishOutcome:
+    """Make the project's one audit issue say ``body``; with ``dry_run``, only say how.
+
+    The caller must call this only after a complete scan: ``has_violations=False`` closes
+    the audit issue, which an interrupted scan must never do. Any failure, read or write,
+    raises ``PublishError``.
+    """
+    body = with_marker(body)
+    try:
+        plan = make_plan(find_audit_issues(gl, project, settings), body, has_violations)
+        if dry_run:
+            return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
+        if plan.action == "created":
+            return _create(gl, project, body, has_violations, settings)
+        apply(gl, project, plan.steps)
+        return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
+    except PublishError:
+        raise
+    except IncAuditError as error:
+        raise PublishError(error.message, error.hint) from None
+
+
+def _create(
+    gl: Client, project: str | int, body: str, has_violations: bool,
+    settings: AuditIssueSettings,
+) -> PublishOutcome:
+    """Create the issue unless a concurrent run just did; then keep only the oldest."""
+    plan = make_plan(find_audit_issues(gl, project, settings), body, has_violations)
+    if plan.action != "created":
+        apply(gl, project, plan.steps)
+        return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
+    created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the audit issue", {
+        "title": settings.title,
+        "description": body,
+        "labels": ",".join(settings.labels),
+        "confidential": settings.confidential,
+    })
+    found = find_audit_issues(gl, project, settings)
+    if all(int(raw["iid"]) != int(created["iid"]) for raw in found):
+        found.append(created)
+    after = make_plan(found, body, has_violations)
+    apply(gl, project, after.steps)
+    assert after.kept is not None
+    mine = int(after.kept["iid"]) == int(created["iid"])
+    return PublishOutcome("created" if mine else after.action, _url(after.kept), render(plan, body))
+
+
+def find_audit_issues(
+    gl: Client, project: str | int, settings: AuditIssueSettings
+) -> list[dict[str, Any]]:
+    """Every issue, open or closed, with the audit labels and the marker, oldest first."""
+    query: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "asc"}
+    if settings.labels:
+        query["labels"] = ",".join(settings.labels)
+    listing = iter_items(
+        gl, f"/projects/{encode_id(project)}/issues", "looking for the audit issue", query,
+        not_found=(f"project {project} not found (404)",
+                   "check --project / CI_PROJECT_PATH and that the token can see it"),
+    )
+    found = [raw for raw in listing if MARKER in str(raw.get("description") or "")]
+    return sorted(found, key=lambda raw: int(raw["iid"]))
+
+
+def apply(gl: Client, project: str | int, steps: tuple[Step, ...]) -> None:
+    """Carry out edit/close/reopen steps: one PUT if anything changes, then the comment."""
+    for step in steps:
+        assert step.iid is not None, "creation is handled by _create"
+        path = f"/projects/{encode_id(project)}/issues/{step.iid}"
+        change = {"description": step.description, "state_event": step.state_event}
+        change = {key: value for key, value in change.items() if value is not None}
+        if change:
+            send(gl, "put", path, f"updating audit issue #{step.iid}", change)
+        if step.comment:
+            send(gl, "post", f"{path}/notes", f"commenting on audit issue #{step.iid}",
+                 {"body": step.comment})
+
+
+def _url(raw: dict[str, Any] | None) -> str:
+    return str(raw.get("web_url") or "") if raw else ""

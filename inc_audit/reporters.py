@@ -1,0 +1,228 @@
+"""Reporters: pure functions from an audit result to text. Only the CLI writes.
+
+Text taken from issues (titles above all) goes through ``neutral`` before it
+reaches markdown, so the audit issue holds no live @mention, no line GitLab
+would run as a quick action, and no ``|`` that breaks a table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from xml.etree import ElementTree as ET
+
+import click
+
+from inc_audit import __version__
+from inc_audit.audit import AUDIT_MARKER
+from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.rules import RULES
+
+GITLAB_DESCRIPTION_LIMIT = 1_048_576
+_MENTION = re.compile(r"@(?=[\w.\-])")
+_COLOURS = {"error": "red", "warning": "yellow"}
+
+
+@dataclass(frozen=True)
+class Options:
+    color: bool = False
+    show_confidential: bool = True  # False: confidential incidents by reference only
+    max_chars: int = GITLAB_DESCRIPTION_LIMIT
+    full_report: str = "the JSON report kept as the audit job's artifact"
+    ignored: tuple[str, ...] = ()
+
+
+def neutral(text: str) -> str:
+    """Text from an issue, made safe for one markdown table cell or line."""
+    text = " ".join(text.split())
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = _MENTION.sub("@\u200b", text)
+    return "\\" + text if text.startswith("/") else text
+
+
+def title_of(incident: IncidentResult, options: Options) -> str:
+    if incident.confidential and not options.show_confidential:
+        return "(confidential incident)"
+    return incident.title
+
+
+def _where(finding: Finding) -> str:
+    parts = [] if finding.where == "description" else [finding.where]
+    if finding.line:
+        parts.append(f"line {finding.line}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _totals(result: AuditResult) -> str:
+    s = result.summary()
+    return (
+        f"{s['violations']} violation(s) ({s['errors']} error(s), {s['warnings']} warning(s)) "
+        f"in {s['incidents_with_violations']} of {s['incidents']} incident(s)"
+    )
+
+
+def format_text(result: AuditResult, options: Options) -> str:
+    def paint(text: str, **style: object) -> str:
+        return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
+
+    lines = []
+    for incident in result.violating:
+        label = incident.location or str(incident.key)
+        head = f"{label}  {title_of(incident, options)}  [{incident.state}]"
+        lines.append(paint(head, bold=True) + (f"  {incident.web_url}" if incident.web_url else ""))
+        for finding in incident.findings:
+            severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
+            lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {finding.message}{_where(finding)}")
+        lines.append("")
+    if result.violating:
+        lines.append(paint(f"{_totals(result)}.", bold=True))
+    else:
+        lines.append(f"No violations in {len(result.incidents)} incident(s).")
+    return "\n".join(lines) + "\n"
+
+
+def format_json(result: AuditResult, options: Options) -> str:
+    document = {
+        "version": 1,
+        "tool": {"name": "inc-audit", "version": __version__},
+        "as_of": result.as_of.isoformat().replace("+00:00", "Z"),
+        "complete": result.complete,
+        "source": result.source,
+        "summary": result.summary(),
+        "incidents": [_json_incident(i, options) for i in result.incidents],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_incident(incident: IncidentResult, options: Options) -> dict[str, object]:
+    data = incident.as_dict()
+    data["title"] = title_of(incident, options)
+    return data
+
+
+def _incident_block(incident: IncidentResult, options: Options) -> str:
+    ref = f"[{neutral(str(incident.key))}]({incident.web_url})" if incident.web_url else neutral(str(incident.key))
+    lines = [
+        f"### {ref} {neutral(title_of(incident, options))} ({incident.state})",
+        "",
+        "| Rule | Severity | Finding |",
+        "|---|---|---|",
+    ]
+    for f in incident.findings:
+        lines.append(f"| {f.rule} | {f.severity} | {neutral(f.message + _where(f))} |")
+    return "\n".join(lines) + "\n"
+
+
+def format_markdown(result: AuditResult, options: Options) -> str:
+    """The audit issue's body. It holds no run time, so an unchanged audit gives the same body."""
+    source = result.source.get("project") or result.source.get("group") or result.source.get("path", "")
+    head = [AUDIT_MARKER, f"## Incident policy audit of {neutral(str(source))}", ""]
+    if not result.violating:
+        head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
+        return "\n".join(head) + "\n"
+    head += [f"**{_totals(result)}.**", "", "| Rule | Count | What it checks |", "|---|---|---|"]
+    head += [f"| {code} | {count} | {RULES[code].summary} |" for code, count in result.by_rule().items()]
+    head.append("")
+    body = "\n".join(head) + "\n"
+    blocks = [_incident_block(i, options) for i in result.violating]
+    return _fit(body, blocks, options)
+
+
+def _fit(head: str, blocks: list[str], options: Options) -> str:
+    reserve = 400
+    shown: list[str] = []
+    size = len(head)
+    for block in blocks:
+        if size + len(block) + 1 > options.max_chars - reserve:
+            break
+        shown.append(block)
+        size += len(block) + 1
+    text = head + "\n".join(shown)
+    left = len(blocks) - len(shown)
+    if left:
+        text += (
+            f"\n**{left} more incident(s) with violations are not shown:** GitLab limits a "
+            f"description to {options.max_chars:,} characters. The full list is in "
+            f"{neutral(options.full_report)}.\n"
+        )
+    return text
+
+
+def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]:
+    cases = []
+    for code, registered in RULES.items():
+        if code in options.ignored:
+            continue
+        case = ET.Element("testcase", classname=str(incident.key), name=f"{code} {registered.summary}")
+        hits = [f for f in incident.findings if f.rule == code]
+        if hits:
+            failure = ET.SubElement(case, "failure", type=code, message=hits[0].message + _where(hits[0]))
+            failure.text = "\n".join(f"{f.severity}: {f.message}{_where(f)}" for f in hits)
+        cases.append(case)
+    return cases
+
+
+def format_junit(result: AuditResult, options: Options) -> str:
+    suites = ET.Element("testsuites", name="inc-audit")
+    for incident in result.incidents:
+        cases = _junit_cases(incident, options)
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=f"{incident.key} {title_of(incident, options)}",
+            tests=str(len(cases)),
+            failures=str(sum(1 for c in cases if c.find("failure") is not None)),
+            errors="0",
+            skipped="0",
+        )
+        suite.extend(cases)
+    suites.set("tests", str(sum(int(s.get("tests", 0)) for s in suites)))
+    suites.set("failures", str(sum(int(s.get("failures", 0)) for s in suites)))
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+_CODEQUALITY_SEVERITY = {"error": "major", "warning": "minor"}
+
+
+def location_of(incident: IncidentResult) -> str:
+    """A stable path naming the incident, for GitLab's Code Quality widget."""
+    return incident.location or f"incidents/{incident.key.project}/{incident.key.iid}"
+
+
+def format_codequality(result: AuditResult, options: Options) -> str:
+    entries = []
+    seen: dict[str, int] = {}
+    for incident in result.incidents:
+        for f in incident.findings:
+            identity = "\x1f".join(
+                (f.rule, incident.key.project, str(incident.key.iid), f.where, f.section or "", f.message)
+            )
+            seen[identity] = seen.get(identity, 0) + 1
+            digest = hashlib.sha256(f"{identity}\x1f{seen[identity]}".encode()).hexdigest()
+            entries.append(
+                {
+                    "description": f"{f.rule}: {f.message}",
+                    "check_name": f.rule,
+                    "fingerprint": digest,
+                    "severity": _CODEQUALITY_SEVERITY[f.severity],
+                    "location": {"path": location_of(incident), "lines": {"begin": f.line or 1}},
+                }
+            )
+    return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
+
+
+Reporter = Callable[[AuditResult, Options], str]
+
+REPORTERS: dict[str, Reporter] = {
+    "text": format_text,
+    "markdown": format_markdown,
+    "json": format_json,
+    "junit": format_junit,
+    "codequality": format_codequality,
+}
+MAIN_FORMATS = ("text", "markdown", "json")

@@ -1,0 +1,323 @@
+"""The policy's checkable clauses, one registered rule each, with stable codes.
+
+Each rule reads an incident through a ``Context`` that parses and fetches
+lazily, so a rule that does not apply costs nothing, and no request is made
+for data that no rule needs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from inc_audit.config import Config
+from inc_audit.findings import Finding
+from inc_audit.markdown import Document, parse
+from inc_audit.model import Award, Issue, LinkedIssue, Note, Source
+from inc_audit.schemas import DocumentSchema, Problem
+
+Check = Callable[["Context"], Iterable[Finding]]
+
+_APPROVED = re.compile(r"^[\s>*_~`#]*approved\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    summary: str
+    check: Check
+
+    def run(self, context: Context) -> Iterator[Finding]:
+        yield from self.check(context)
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(code: str, severity: str, summary: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        RULES[code] = Rule(code, severity, summary, check)
+        return check
+
+    return register
+
+
+def _has_any(labels: Iterable[str], wanted: Iterable[str]) -> bool:
+    return bool({label.lower() for label in labels} & {w.lower() for w in wanted})
+
+
+class Context:
+    """One incident, with what the rules ask of it worked out once, on demand."""
+
+    def __init__(self, issue: Issue, config: Config, source: Source, as_of: datetime) -> None:
+        self.issue = issue
+        self.config = config
+        self.source = source
+        self.as_of = as_of
+
+    def finding(self, code: str, message: str, **where: object) -> Finding:
+        return Finding(code, RULES[code].severity, message, **where)  # type: ignore[arg-type]
+
+    @cached_property
+    def report_schema(self) -> DocumentSchema:
+        return self.config.schema("report")
+
+    @cached_property
+    def post_mortem_schema(self) -> DocumentSchema:
+        return self.config.schema("post-mortem")
+
+    @cached_property
+    def report_problems(self) -> list[Problem]:
+        return self.report_schema.problems(parse(self.issue.description))
+
+    @cached_property
+    def has_incident_label(self) -> bool:
+        return _has_any(self.issue.labels, self.config.incident_labels)
+
+    @cached_property
+    def is_known_incident(self) -> bool:
+        return _has_any(self.issue.labels, self.config.known_labels)
+
+    @cached_property
+    def overdue(self) -> bool:
+        """Closed longer ago than the post-mortem's grace period."""
+        closed = self.issue.closed_at
+        return bool(self.issue.is_closed and closed and self.as_of > closed + self.grace)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(days=self.config.due_days)
+
+    @cached_property
+    def post_mortems(self) -> list[tuple[Note, Document]]:
+        """Every comment that reads as a post-mortem, oldest first."""
+        found = []
+        for note in self.issue.notes:
+            if note.system:
+                continue
+            document = parse(note.body)
+            if self.post_mortem_schema.matches(document):
+                found.append((note, document))
+        return found
+
+    @cached_property
+    def final_post_mortem(self) -> tuple[Note, Document] | None:
+        return self.post_mortems[-1] if self.post_mortems else None
+
+    @cached_property
+    def links(self) -> tuple[LinkedIssue, ...]:
+        return self.source.linked_issues(self.issue.key)
+
+    def is_change(self, linked: LinkedIssue) -> bool:
+        return is_change(linked.labels, linked.issue_type, self.config)
+
+    def is_incident(self, linked: LinkedIssue) -> bool:
+        return linked.issue_type == "incident" or _has_any(linked.labels, self.config.incident_labels)
+
+    @cached_property
+    def changes(self) -> tuple[LinkedIssue, ...]:
+        return tuple(linked for linked in self.links if self.is_change(linked))
+
+    def approvals(self, note: Note) -> set[str]:
+        """Who approved the post-mortem ``note``, by emoji or by a later "Approved" comment."""
+        emoji = {name.lower() for name in self.config.approval_emoji}
+        awards: tuple[Award, ...] = self.source.note_awards(self.issue.key, note.id)
+        people = {
+            a.username
+            for a in awards
+            if a.name.lower() in emoji and (a.created_at is None or a.created_at >= note.created_at)
+        }
+        people |= {
+            later.author
+            for later in self.issue.notes
+            if not later.system and later.created_at > note.created_at and _APPROVED.match(later.body)
+        }
+        people.discard(note.author)
+        return people
+
+
+def is_change(labels: Iterable[str], issue_type: str, config: Config) -> bool:
+    """A change ticket: a change label on an issue that is not itself an incident.
+
+    The real incident template puts ``Change::Emergency`` on incidents too.
+    """
+    labels = tuple(labels)
+    return (
+        _has_any(labels, config.change_labels)
+        and issue_type != "incident"
+        and not _has_any(labels, config.incident_labels)
+    )
+
+
+def approval_gap(approvers: set[str], config: Config) -> str | None:
+    """Why the approvals fall short of the policy, or None when they suffice."""
+    roles = config.roles
+    if not roles:
+        return None if approvers else "no one but its author approved it"
+    primaries = {role.primary: name for name, role in roles.items()}
+    for name in config.approvers:
+        role = roles[name]
+        if role.primary in approvers:
+            return None
+        for backup in role.backups:
+            if backup not in approvers:
+                continue
+            other = primaries.get(backup)
+            if other is None or other == name:
+                return None
+            consulted = set(roles[other].backups) & approvers
+            if consulted:
+                return None
+            return (
+                f"only {backup} approved, as {name.replace('_', ' ')} backup while also "
+                f"{other.replace('_', ' ')}: a {other.replace('_', ' ')} backup "
+                f"({', '.join(roles[other].backups) or 'none configured'}) must approve as well"
+            )
+    members = sorted({m for n in config.approvers for m in (roles[n].primary, *roles[n].backups)})
+    return f"no approval from {' or '.join(members) or 'an approver'}"
+
+
+@rule("INC001", "error", "A required Incident Report section is missing")
+def missing_report_section(ctx: Context) -> Iterator[Finding]:
+    for problem in ctx.report_problems:
+        if problem.kind == "missing" and problem.part.group == "sections":
+            yield ctx.finding("INC001", f"Incident Report: {problem.message}", section=problem.part.name)
+
+
+@rule("INC002", "error", "A required Incident Report section is empty or holds only template text")
+def empty_report_section(ctx: Context) -> Iterator[Finding]:
+    for problem in ctx.report_problems:
+        if problem.kind in ("empty", "invalid") and problem.part.group == "sections":
+            yield ctx.finding(
+                "INC002", f"Incident Report: {problem.message}", section=problem.part.name, line=problem.line
+            )
+
+
+@rule("INC003", "warning", "An issue carries an incident label but its type is not Incident")
+def label_without_type(ctx: Context) -> Iterator[Finding]:
+    if ctx.has_incident_label and ctx.issue.issue_type != "incident":
+        yield ctx.finding(
+            "INC003", f"labelled as an incident but its type is '{ctx.issue.issue_type}': set the type to Incident"
+        )
+
+
+@rule("INC004", "warning", "An issue of type Incident carries no incident label")
+def type_without_label(ctx: Context) -> Iterator[Finding]:
+    if ctx.issue.issue_type == "incident" and not ctx.has_incident_label:
+        labels = " or ".join(f"~{label}" for label in ctx.config.incident_labels)
+        yield ctx.finding("INC004", f"of type Incident but has no incident label: add {labels}")
+
+
+@rule("INC005", "warning", "A closed incident has an unticked box in an all-required checklist")
+def unticked_checklist(ctx: Context) -> Iterator[Finding]:
+    if not ctx.issue.is_closed:
+        return
+    for problem in ctx.report_problems:
+        if problem.kind == "unticked":
+            yield ctx.finding("INC005", f"closed with {problem.message}", section=problem.part.name, line=problem.line)
+
+
+@rule("CHG001", "error", "A closed incident has no linked change")
+def no_linked_change(ctx: Context) -> Iterator[Finding]:
+    if not ctx.issue.is_closed or ctx.changes:
+        return
+    if ctx.is_known_incident and _earlier_incident_with_change(ctx):
+        return
+    labels = " or ".join(f"~{label}" for label in ctx.config.change_labels)
+    message = f"closed with no linked change: link the emergency change ({labels})"
+    if ctx.is_known_incident:
+        message += " or the earlier incident whose change it reuses"
+    yield ctx.finding("CHG001", message)
+
+
+def _earlier_incident_with_change(ctx: Context) -> bool:
+    for linked in ctx.links:
+        if ctx.is_incident(linked) and linked.key.iid != ctx.issue.iid:
+            if any(ctx.is_change(other) for other in ctx.source.linked_issues(linked.key)):
+                return True
+    return False
+
+
+@rule("CHG002", "warning", "A linked change lacks a required section or leaves it empty")
+def incomplete_change(ctx: Context) -> Iterator[Finding]:
+    if not ctx.issue.is_closed:
+        return
+    schema = ctx.config.schema("change")
+    for change in ctx.changes:
+        for problem in schema.check_text(change.description):
+            yield ctx.finding(
+                "CHG002",
+                f"linked change #{change.key.iid}: {problem.message}",
+                section=problem.part.name,
+                where=f"linked #{change.key.iid}",
+            )
+
+
+@rule("IPM001", "error", "A closed incident has no post-mortem comment after the grace period")
+def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
+    if ctx.overdue and ctx.final_post_mortem is None:
+        closed = ctx.issue.closed_at
+        assert closed is not None
+        due = (closed + ctx.grace).date().isoformat()
+        yield ctx.finding("IPM001", f"no post-mortem comment; it was due by {due}")
+
+
+@rule("IPM002", "error", "The post-mortem lacks a required section or leaves it empty")
+def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
+    if ctx.final_post_mortem is None:
+        return
+    note, document = ctx.final_post_mortem
+    for problem in ctx.post_mortem_schema.problems(document):
+        if problem.part.group == "sections":
+            yield ctx.finding(
+                "IPM002",
+                f"post-mortem: {problem.message}",
+                section=problem.part.name,
+                line=problem.line,
+                where=f"note #{note.id}",
+            )
+
+
+@rule("IPM003", "error", "The post-mortem is not approved")
+def unapproved_post_mortem(ctx: Context) -> Iterator[Finding]:
+    if ctx.final_post_mortem is None:
+        return
+    note, _ = ctx.final_post_mortem
+    started = max(filter(None, (ctx.issue.closed_at, note.created_at)))
+    if ctx.as_of <= started + ctx.grace:
+        return
+    gap = approval_gap(ctx.approvals(note), ctx.config)
+    if gap:
+        yield ctx.finding("IPM003", f"post-mortem not approved: {gap}", where=f"note #{note.id}")
+
+
+def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
+    context = Context(issue, config, source, as_of)
+    findings: list[Finding] = []
+    for code, registered in RULES.items():
+        if not config.is_ignored(code):
+            findings.extend(registered.run(context))
+    return tuple(findings)
+
+
+DOCUMENT_RULES = {"report": ("INC001", "INC002"), "post-mortem": ("IPM002",), "change": ("CHG002",)}
+
+
+def check_document(text: str, kind: str, config: Config) -> list[Finding]:
+    """The findings of one document on its own, as ``inc-audit check FILE`` gives them."""
+    codes = {"missing": DOCUMENT_RULES[kind][0], "empty": DOCUMENT_RULES[kind][-1]}
+    codes["invalid"] = codes["empty"]
+    findings = []
+    for problem in config.schema(kind).check_text(text):
+        if problem.part.group != "sections":
+            continue
+        code = codes[problem.kind]
+        if not config.is_ignored(code):
+            findings.append(
+                Finding(code, RULES[code].severity, problem.message, section=problem.part.name, line=problem.line)
+            )
+    return findings

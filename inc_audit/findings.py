@@ -54,6 +54,7 @@ class IncidentResult:
             "state": self.state,
             "confidential": self.confidential,
             "findings": [f.as_dict() for f in self.findings],
+            **({"location": self.location} if self.location else {}),
         }
 
 

@@ -1,0 +1,178 @@
+"""Fixtures shared by the tests: the shared/ folder, an in-memory source, issue builders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from inc_audit import config as config_module
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+EXAMPLE_EXPORT = EXAMPLES / "umami-export"
+EXAMPLE_CONFIG = EXAMPLES / ".inc-audit.yml"
+AS_OF = datetime(2026, 6, 1, tzinfo=timezone.utc)
+PROJECT = "umami-wallet/umami"
+
+
+def shared_dir() -> Path:
+    """shared/ lies beside the checkout (or wherever INC_AUDIT_SHARED says)."""
+    candidates = [Path(os.environ["INC_AUDIT_SHARED"])] if os.environ.get("INC_AUDIT_SHARED") else []
+    candidates += [ROOT.parent / "shared", ROOT.parent.parent / "shared"]
+    for candidate in candidates:
+        if (candidate / "umami-templates").is_dir():
+            return candidate
+    raise RuntimeError(f"shared/ not found beside {ROOT}: set INC_AUDIT_SHARED to its path")
+
+
+SHARED = shared_dir()
+TEMPLATES = SHARED / "umami-templates"
+TEMPLATE_FILES = sorted(p for p in TEMPLATES.glob("*.md") if p.name != "README.md")
+
+
+def template(name: str) -> str:
+    return (TEMPLATES / name).read_text(encoding="utf-8")
+
+
+FILLER = "The indexer stopped following the chain at block 4,812,331; balances were stale for 40 minutes."
+
+
+def fill(text: str, schema_kinds: tuple[str, ...] = ("report", "post-mortem", "change")) -> str:
+    """A template as a careful person files it: every known section written, every box ticked."""
+    from inc_audit.markdown import parse
+    from inc_audit.schemas import load
+
+    document = parse(text)
+    lines = text.replace("\r\n", "\n").split("\n")
+    wanted = set()
+    for kind in schema_kinds:
+        schema = load(kind)
+        for part in schema.parts:
+            section = schema.find(document, part)
+            if section is not None and part.group == "sections":
+                wanted.add(section.heading.line)
+    out = []
+    for number, line in enumerate(lines, 1):
+        out.append(line.replace("- [ ]", "- [x]").replace("-  []", "- [x]").replace("- []", "- [x]"))
+        if number in wanted:
+            out.append(FILLER)
+    return "\n".join(out)
+
+
+def filled_report(name: str = "incident.md") -> str:
+    return fill(template(name))
+
+
+def filled_post_mortem() -> str:
+    return fill(template("Incident Port-Mortem.md"))
+
+
+def filled_change() -> str:
+    return fill(template("Change Emergency.md"))
+
+
+@pytest.fixture
+def config() -> config_module.Config:
+    return config_module.load(EXAMPLE_CONFIG) if EXAMPLE_CONFIG.exists() else umami_config()
+
+
+def umami_config() -> config_module.Config:
+    raw = {
+        "roles": {
+            "product_manager": {"primary": "alice", "backups": ["bob"]},
+            "development_lead": {"primary": "bob", "backups": ["carol"]},
+            "operations_manager": {"primary": "dave", "backups": ["erin"]},
+        },
+        "labels": {"exempt": ["not-an-incident"]},
+    }
+    config_module.validate(raw, "test")
+    return config_module.build(raw, None)
+
+
+@pytest.fixture
+def umami() -> config_module.Config:
+    return umami_config()
+
+
+def at(days: float) -> datetime:
+    """A moment ``days`` before AS_OF."""
+    return AS_OF - timedelta(days=days)
+
+
+def note(id: int, body: str, author: str = "dave", days_ago: float = 20, system: bool = False) -> Note:
+    return Note(id=id, body=body, author=author, created_at=at(days_ago), system=system)
+
+
+def incident(iid: int = 1, **changes: object) -> Issue:
+    base = Issue(
+        key=IssueKey(PROJECT, iid),
+        title=f"Incident {iid}",
+        description=filled_report(),
+        labels=("incident",),
+        issue_type="incident",
+        state="closed",
+        author="frank",
+        created_at=at(40),
+        updated_at=at(30),
+        closed_at=at(30),
+        web_url=f"https://gitlab.example.com/{PROJECT}/-/issues/{iid}",
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+def change_ticket(iid: int, description: str | None = None, **changes: object) -> Issue:
+    fields: dict[str, object] = {
+        "title": "Emergency change",
+        "labels": ("CHG", "Change::Emergency", "Change"),
+        "issue_type": "issue",
+        **changes,
+    }
+    return incident(iid, description=filled_change() if description is None else description, **fields)
+
+
+@dataclass
+class MemorySource:
+    """A ``Source`` held in memory, counting what the rules ask of it."""
+
+    issues: list[Issue] = field(default_factory=list)
+    links: dict[IssueKey, list[IssueKey]] = field(default_factory=dict)
+    awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = field(default_factory=dict)
+    asked: list[str] = field(default_factory=list)
+
+    def add(self, *issues: Issue) -> MemorySource:
+        self.issues.extend(issues)
+        return self
+
+    def link(self, a: Issue, b: Issue) -> MemorySource:
+        self.links.setdefault(a.key, []).append(b.key)
+        self.links.setdefault(b.key, []).append(a.key)
+        return self
+
+    def award(self, issue: Issue, note_id: int, name: str, user: str, days_ago: float = 5) -> MemorySource:
+        key = (issue.key, note_id)
+        self.awards[key] = (*self.awards.get(key, ()), Award(name, user, at(days_ago)))
+        return self
+
+    def describe(self) -> dict[str, str]:
+        return {"kind": "export", "path": "memory", "project": PROJECT}
+
+    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]:
+        wanted = {label.lower() for label in labels}
+        for issue in self.issues:
+            if issue.issue_type == "incident" or wanted & {x.lower() for x in issue.labels}:
+                yield issue
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        self.asked.append(f"links {key}")
+        by_key = {i.key: i for i in self.issues}
+        return tuple(by_key[k].as_linked() for k in self.links.get(key, ()) if k in by_key)
+
+    def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
+        self.asked.append(f"awards {key} {note_id}")
+        return self.awards.get((key, note_id), ())

@@ -260,7 +260,8 @@ def _refusal(
             "GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked"
         )
     if problem.status == 403:
-        return ConfigError(redact(f"the token lacks access (403) while {what}", secrets), SCOPE_HINT)
+        message = redact(f"the token lacks access (403) while {what}", secrets)
+        return ConfigError(message, SCOPE_HINT)
     if problem.status == 404 and not_found is not None:
         return ConfigError(redact(not_found[0], secrets), not_found[1])
     if problem.status == 404:
@@ -358,7 +359,7 @@ def _page(
     if next_page:
         return [d for d in data if isinstance(d, dict)], (path, {**params, "page": int(next_page)})
     link = (response.links.get("next") or {}).get("url")
-    following = (_api_relative(gl, link), {}) if link else None
+    following: tuple[str, dict[str, Any]] | None = (_api_relative(gl, link), {}) if link else None
     return [d for d in data if isinstance(d, dict)], following
 
 

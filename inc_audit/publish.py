@@ -17,7 +17,7 @@ from inc_audit.gitlab_source import Client, encode_id, iter_items, send
 
 MARKER = "<!-- inc-audit:audit-issue -->"
 CLOSE_COMMENT = "No violations left: closing. inc-audit will reopen this issue if one returns."
-REOPEN_COMMENT = "Violations are back: reopening. inc-audit will close this issue when none is left."
+REOPEN_COMMENT = "Violations are back: reopening. inc-audit closes this issue when none is left."
 DUPLICATE_COMMENT = "Duplicate of #{iid}: inc-audit keeps a single audit issue, closing this one."
 
 
@@ -159,12 +159,14 @@ def _create(
     if plan.action != "created":
         apply(gl, project, plan.steps)
         return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
-    created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the audit issue", {
+    fields = {
         "title": settings.title,
         "description": body,
         "labels": ",".join(settings.labels),
         "confidential": settings.confidential,
-    })
+    }
+    path = f"/projects/{encode_id(project)}/issues"
+    created = send(gl, "post", path, "creating the audit issue", fields)
     found = find_audit_issues(gl, project, settings)
     if all(int(raw["iid"]) != int(created["iid"]) for raw in found):
         found.append(created)

@@ -93,9 +93,9 @@ def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     return reports
 
 
-def write_text(path: Path | None, text: str) -> None:
+def write_text(path: Path | None, text: str, color: bool = False) -> None:
     if path is None or str(path) == "-":
-        click.echo(redact(text), nl=False)
+        click.echo(redact(text), nl=False, color=color)
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -223,7 +223,8 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
     if color is None:
         color = options["output"] is None and sys.stdout.isatty()
     base = Options(ignored=config.ignore)
-    write_text(options["output"], REPORTERS[options["fmt"]](result, Options(color=bool(color), ignored=config.ignore)))
+    main_options = Options(color=bool(color), ignored=config.ignore)
+    write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
     if options["output"] is not None or options["fmt"] != "text":

@@ -218,7 +218,7 @@ def unticked_checklist(ctx: Context) -> Iterator[Finding]:
         return
     for problem in ctx.report_problems:
         if problem.kind == "unticked":
-            yield ctx.finding("INC005", f"closed with {problem.message}", section=problem.part.name, line=problem.line)
+            yield ctx.finding("INC005", f"closed while {problem.message}", section=problem.part.name, line=problem.line)
 
 
 @rule("CHG001", "error", "A closed incident has no linked change")

@@ -46,9 +46,12 @@ from .api import ROUTES, ApiError, Call, Reply
 from .export_seed import load_export
 from .store import Project, Store, User
 
+PROJECT = "umami-wallet/umami"
+READ_TOKEN = "tok-read"
+API_TOKEN = "tok-api"
 DEFAULT_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "tok-read": ("alice", ("read_api",)),
-    "tok-api": ("bot", ("api",)),
+    READ_TOKEN: ("alice", ("read_api",)),
+    API_TOKEN: ("bot", ("api",)),
 }
 TOKEN_PARAMS = ("private_token", "access_token")
 API_PREFIX = "/api/v4"
@@ -209,7 +212,7 @@ class FakeGitLab(Store):
     def from_export(
         cls,
         path: str | Path,
-        project_path: str = "umami-wallet/umami",
+        project_path: str = PROJECT,
         *,
         tokens: Mapping[str, tuple[str, Iterable[str]]] | None = None,
         project_id: int | None = None,
@@ -222,7 +225,7 @@ class FakeGitLab(Store):
     def load_export(
         self,
         path: str | Path,
-        project_path: str = "umami-wallet/umami",
+        project_path: str = PROJECT,
         project_id: int | None = None,
     ) -> Project:
         """Add a GitLab project export's issues, notes, awards and links as ``project_path``."""
@@ -237,7 +240,7 @@ class FakeGitLab(Store):
         self._httpd = _HTTPServer(self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            kwargs={"poll_interval": 0.01},
             name="fake-gitlab",
             daemon=True,
         )
@@ -462,6 +465,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms stalls
     timeout = 30
     server: _HTTPServer
 

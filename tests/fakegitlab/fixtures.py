@@ -1,0 +1,47 @@
+"""pytest fixtures for tests that talk to the fake GitLab.
+
+Load them from a test module with ``pytest_plugins = ["fakegitlab.fixtures"]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from . import schemas
+from .server import PROJECT, FakeGitLab
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    try:
+        return schemas.shared_dir()
+    except FileNotFoundError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def export_complex(shared_dir: Path) -> Path:
+    """GitLab's own "complex" project export fixture."""
+    return shared_dir / "gitlab-fixtures" / "export-complex"
+
+
+@pytest.fixture(scope="session")
+def api_schemas(shared_dir: Path) -> Path:
+    return schemas.api_schemas_dir(shared_dir)
+
+
+@pytest.fixture
+def fake_gitlab() -> Iterator[FakeGitLab]:
+    """An empty running instance with the default tokens ("tok-read", "tok-api")."""
+    with FakeGitLab() as fake:
+        yield fake
+
+
+@pytest.fixture
+def complex_gitlab(export_complex: Path) -> Iterator[FakeGitLab]:
+    """A running instance serving GitLab's complex export as umami-wallet/umami."""
+    with FakeGitLab.from_export(export_complex, PROJECT) as fake:
+        yield fake

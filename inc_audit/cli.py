@@ -304,3 +304,41 @@ def rules(fmt: str) -> None:
     else:
         for r in RULES.values():
             click.echo(f"{r.code}  {r.severity:<7}  {r.summary}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@config_option
+@click.option("--format", "fmt", type=click.Choice(MAIN_FORMATS), default="text", show_default=True)
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here [default: stdout].")
+@click.option("--report", "reports", metavar="FORMAT=PATH", multiple=True, help="Also write a report (codequality, junit, json, ...); repeatable.")
+@debug_option
+def templates(**options: Any) -> None:
+    """The merge-request gate: check that issue templates carry every required section.
+
+    \b
+    PATHS are template files or folders [default: .gitlab/issue_templates/].
+    Which schema a template answers to comes from `templates:` in the config,
+    else from its headings; templates that match no schema are listed and skipped.
+    The configuration and any custom schemas it names are checked too.
+    Examples:
+      inc-audit templates
+      inc-audit templates .gitlab/issue_templates --report codequality=gl-code-quality-report.json
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(templates_command(options))
+
+
+def templates_command(options: dict[str, Any]) -> int:
+    from inc_audit.templates import run_gate
+
+    reports = parse_reports(options["reports"])
+    gate = run_gate(tuple(options["paths"]), options["config_path"])
+    for skipped in gate.skipped:
+        say(f"inc-audit: skipped {skipped}: it matches no schema")
+    options = {**options, "color": None, "fail_on": "error"}
+    emit(gate.result, options, reports, config_module.load_defaults())
+    checked = [s for s in gate.result.incidents if s.state == "template"]
+    if not gate.result.violating:
+        say(f"inc-audit: {len(checked)} template(s) carry every required section")
+    return EXIT_VIOLATIONS if gate.result.fails("error") else EXIT_CLEAN

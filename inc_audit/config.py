@@ -92,6 +92,10 @@ def load(path: str | Path | None = None) -> Config:
     return build(raw, Path(path) if path is not None else None)
 
 
+def load_defaults() -> Config:
+    return build({}, None)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")

@@ -61,7 +61,7 @@ class IncidentResult:
 @dataclass(frozen=True)
 class AuditResult:
     as_of: datetime
-    source: dict[str, str]
+    source: dict[str, Any]
     incidents: tuple[IncidentResult, ...]
     complete: bool = True
     notes: tuple[str, ...] = field(default=())

@@ -51,17 +51,24 @@ def title_of(incident: IncidentResult, options: Options) -> str:
 
 
 def _where(finding: Finding) -> str:
-    parts = [] if finding.where == "description" or finding.where.startswith("linked") else [finding.where]
+    parts = [] if finding.where in ("description", "template") or finding.where.startswith("linked") else [finding.where]
     if finding.line:
         parts.append(f"line {finding.line}")
     return f" ({', '.join(parts)})" if parts else ""
+
+
+_NOUNS = {"templates": "file(s)", "file": "document(s)"}
+
+
+def _noun(result: AuditResult) -> str:
+    return _NOUNS.get(str(result.source.get("kind")), "incident(s)")
 
 
 def _totals(result: AuditResult) -> str:
     s = result.summary()
     return (
         f"{s['violations']} violation(s) ({s['errors']} error(s), {s['warnings']} warning(s)) "
-        f"in {s['incidents_with_violations']} of {s['incidents']} incident(s)"
+        f"in {s['incidents_with_violations']} of {s['incidents']} {_noun(result)}"
     )
 
 
@@ -81,7 +88,7 @@ def format_text(result: AuditResult, options: Options) -> str:
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))
     else:
-        lines.append(f"No violations in {len(result.incidents)} incident(s).")
+        lines.append(f"No violations in {len(result.incidents)} {_noun(result)}.")
     return "\n".join(lines) + "\n"
 
 
@@ -154,8 +161,9 @@ def _fit(head: str, blocks: list[str], options: Options) -> str:
 
 def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]:
     cases = []
+    scope = "template" if incident.location else "incident"
     for code, registered in RULES.items():
-        if code in options.ignored:
+        if code in options.ignored or registered.scope != scope:
             continue
         case = ET.Element("testcase", classname=str(incident.key), name=f"{code} {registered.summary}")
         hits = [f for f in incident.findings if f.rule == code]

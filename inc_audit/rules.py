@@ -29,18 +29,20 @@ class Rule:
     code: str
     severity: str
     summary: str
-    check: Check
+    check: Check | None
+    scope: str = "incident"  # "incident", or "template" for the merge-request gate
 
     def run(self, context: Context) -> Iterator[Finding]:
-        yield from self.check(context)
+        if self.check is not None:
+            yield from self.check(context)
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(code: str, severity: str, summary: str) -> Callable[[Check], Check]:
+def rule(code: str, severity: str, summary: str, scope: str = "incident") -> Callable[[Check], Check]:
     def register(check: Check) -> Check:
-        RULES[code] = Rule(code, severity, summary, check)
+        RULES[code] = Rule(code, severity, summary, check, scope)
         return check
 
     return register
@@ -299,9 +301,17 @@ def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
     context = Context(issue, config, source, as_of)
     findings: list[Finding] = []
     for code, registered in RULES.items():
-        if not config.is_ignored(code):
+        if registered.scope == "incident" and not config.is_ignored(code):
             findings.extend(registered.run(context))
     return tuple(findings)
+
+
+# The merge-request gate's rules: ``inc_audit.templates`` checks them on files, not incidents.
+for _code, _summary in (
+    ("TPL001", "An issue template lacks a section its schema requires"),
+    ("TPL002", "The configuration or a custom schema it names is invalid"),
+):
+    RULES[_code] = Rule(_code, "error", _summary, check=None, scope="template")
 
 
 DOCUMENT_RULES = {"report": ("INC001", "INC002"), "post-mortem": ("IPM002",), "change": ("CHG002",)}

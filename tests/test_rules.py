@@ -345,6 +345,7 @@ def test_ignored_rules_do_not_fire(umami):
 def test_every_rule_is_registered_with_a_code_severity_and_summary():
     assert list(RULES) == [
         "INC001", "INC002", "INC003", "INC004", "INC005", "CHG001", "CHG002", "IPM001", "IPM002", "IPM003",
+        "TPL001", "TPL002",
     ]
     for registered in RULES.values():
         assert registered.severity in ("error", "warning") and registered.summary

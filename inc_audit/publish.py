@@ -108,7 +108,7 @@ def _keep_step(kept: dict[str, Any], body: str, has_violations: bool) -> tuple[s
 
 
 def render(plan: Plan, body: str) -> str:
-    """A unified diff of the kept issue's description, then the planned writes."""
+    """A unified diff of the kept issue's description, then the planned writes; "" for none."""
     current = str(plan.kept.get("description") or "") if plan.kept else ""
     name = f"#{plan.kept['iid']}" if plan.kept else "(no audit issue)"
     diff = list(difflib.unified_diff(
@@ -116,6 +116,8 @@ def render(plan: Plan, body: str) -> str:
         normalise(body).splitlines(),
         fromfile=f"{name} current", tofile=f"{name} new", lineterm="",
     ))
+    if not diff and not plan.steps:
+        return ""
     actions = [f"- {step.describe()}" for step in plan.steps] or ["- nothing to write"]
     return "\n".join([*diff, "actions:", *actions]) + "\n"
 

@@ -319,3 +319,8 @@ def test_plan_and_normalise_are_pure() -> None:
     assert with_marker(with_marker(BODY)) == with_marker(BODY)
     plan = make_plan([], "x", has_violations=False)
     assert (plan.action, plan.steps) == ("none", ())
+
+
+def test_dry_run_with_nothing_to_change_has_an_empty_diff(server: Issues, gl: Any) -> None:
+    server.add(with_marker(BODY))
+    assert run(gl, dry_run=True) == PublishOutcome("unchanged", f"{BASE}/{PROJECT}/-/issues/1", "")

@@ -141,7 +141,8 @@ def test_two_publishes_leave_one_issue_and_the_second_writes_nothing(fake: FakeG
     first = publish(gl, PROJECT, BODY, True, SETTINGS)
     assert first.action == "created" and first.url.startswith(fake.url)
     writes = fake.writes
-    assert [(w.method, w.endpoint) for w in writes] == [("POST", "/projects/:project/issues")]
+    assert [w.method for w in writes] == ["POST"]
+    assert writes[0].endpoint.endswith("/projects/:project/issues")
     assert writes[0].fields["confidential"] is True
     second = publish(gl, PROJECT, BODY, True, SETTINGS)
     assert (second.action, second.url) == ("unchanged", first.url)

@@ -439,17 +439,22 @@ def test_unknown_things_are_404(umami: FakeGitLab, path: str, body: dict[str, st
     assert (response.status_code, response.json()) == (404, body)
 
 
-def test_no_token_is_ever_echoed(umami: FakeGitLab) -> None:
-    secret = "tok-very-secret"
-    umami.tokens[secret] = ("carol", frozenset({"api"}))
+def test_no_token_is_ever_echoed() -> None:
+    secret = "glpat-very-secret"
+    with FakeGitLab(tokens={secret: ("carol", ["api"])}) as gl:
+        gl.add_issue(PROJECT, title="t")
+        echoed(gl, secret)
+
+
+def echoed(gl: FakeGitLab, secret: str) -> None:
     responses = [
         requests.get(
-            f"{umami.api_url}/projects/{ENCODED}/issues?private_token={secret}&per_page=2",
+            f"{gl.api_url}/projects/{ENCODED}/issues?private_token={secret}&per_page=2",
             timeout=5,
         ),
-        requests.get(f"{umami.api_url}/nowhere", headers={"PRIVATE-TOKEN": secret}, timeout=5),
+        requests.get(f"{gl.api_url}/nowhere", headers={"PRIVATE-TOKEN": secret}, timeout=5),
         requests.put(
-            f"{umami.api_url}/projects/{ENCODED}/issues/1",
+            f"{gl.api_url}/projects/{ENCODED}/issues/1",
             timeout=5,
             headers={"PRIVATE-TOKEN": secret},
             data={"private_token": secret, "title": "t"},
@@ -458,7 +463,8 @@ def test_no_token_is_ever_echoed(umami: FakeGitLab) -> None:
     assert [r.status_code for r in responses] == [200, 404, 200]
     for response in responses:
         assert secret not in response.text and secret not in str(response.headers)
-    assert secret not in repr(umami.requests) + repr(umami.writes)
+    assert secret not in repr(gl.requests) + repr(gl.writes)
+    assert gl.writes[0].fields == {"title": "t"}
 
 
 # -- (e) faults ----------------------------------------------------------------------------

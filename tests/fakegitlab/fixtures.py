@@ -38,6 +38,7 @@ def fake_gitlab() -> Iterator[FakeGitLab]:
     """An empty running instance with the default tokens ("tok-read", "tok-api")."""
     with FakeGitLab() as fake:
         yield fake
+    assert fake.errors == [], f"the fake GitLab failed while answering: {fake.errors!r}"
 
 
 @pytest.fixture
@@ -45,3 +46,4 @@ def complex_gitlab(export_complex: Path) -> Iterator[FakeGitLab]:
     """A running instance serving GitLab's complex export as umami-wallet/umami."""
     with FakeGitLab.from_export(export_complex, PROJECT) as fake:
         yield fake
+    assert fake.errors == [], f"the fake GitLab failed while answering: {fake.errors!r}"

@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import formatdate
@@ -80,7 +80,10 @@ class LoggedRequest:
 
 @dataclass(frozen=True)
 class Write:
-    """One POST/PUT that reached its handler, with the fields it sent."""
+    """One POST/PUT that reached its handler, with the fields it sent.
+
+    ``endpoint`` is the route template alone ("/projects/:project/issues"), ``method`` aside.
+    """
 
     method: str
     path: str
@@ -109,10 +112,10 @@ class _Route:
     method: str
     template: str
     pattern: re.Pattern[str]
-    handler: Any
+    handler: Callable[[Call], Reply]
 
     @classmethod
-    def compile(cls, method: str, template: str, handler: Any) -> _Route:
+    def compile(cls, method: str, template: str, handler: Callable[[Call], Reply]) -> _Route:
         regex = re.sub(r":(\w+)", r"(?P<\1>[^/]+)", template)
         return cls(method, template, re.compile(f"^{API_PREFIX}{regex}$"), handler)
 
@@ -319,7 +322,7 @@ class FakeGitLab(Store):
 
     # -- answering ---------------------------------------------------------------------
 
-    def respond(self, request: _Request) -> _Response | None:
+    def _respond(self, request: _Request) -> _Response | None:
         """The answer to one request, or None to close the connection without one."""
         split = urlsplit(request.target)
         pairs = parse_qsl(split.query, keep_blank_values=True)
@@ -418,6 +421,7 @@ class FakeGitLab(Store):
         return reply
 
     def _authorize(self, request: _Request, pairs: list[tuple[str, str]]) -> User:
+        """The token's owner (added as a user on first use), or 401 / 403 for its scopes."""
         token = _token(request.headers, pairs)
         owner = self.tokens.get(token) if token else None
         if owner is None:
@@ -477,7 +481,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         request = _Request(self.command, self.path, self.headers, body)
         try:
-            response = self.server.app.respond(request)
+            response = self.server.app._respond(request)
         except Exception as error:  # a bug in the fake: answer 500 and keep it for the test
             self.server.app.errors.append(error)
             response = _json(500, {"message": "500 Internal Server Error"}, [])

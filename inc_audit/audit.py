@@ -35,9 +35,7 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
     )
 
 
-def run_audit(
-    source: Source, config: Config, as_of: datetime, progress: Progress | None = None
-) -> AuditResult:
+def run_audit(source: Source, config: Config, as_of: datetime, progress: Progress | None = None) -> AuditResult:
     """Audit every incident of ``source``; a failed read raises ``SourceError``."""
     results = []
     for issue in source.candidate_issues(config.incident_labels):

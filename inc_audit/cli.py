@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from inc_audit import __version__, config as config_module
+from inc_audit import __version__
+from inc_audit import config as config_module
 from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
@@ -86,9 +87,7 @@ def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     for value in values:
         name, _, path = value.partition("=")
         if name not in REPORTERS or not path:
-            raise InputError(
-                f"--report {value!r} is not FORMAT=PATH", f"FORMAT is one of {', '.join(REPORTERS)}"
-            )
+            raise InputError(f"--report {value!r} is not FORMAT=PATH", f"FORMAT is one of {', '.join(REPORTERS)}")
         reports.append((name, Path(path)))
     return reports
 
@@ -171,17 +170,46 @@ config_option = click.option(
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
 
 
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format, --output and --report, shared by the commands that write reports."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(MAIN_FORMATS), default="text", show_default=True),
+        click.option(
+            "--output",
+            metavar="FILE",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the report here [default: stdout].",
+        ),
+        click.option(
+            "--report",
+            "reports",
+            metavar="FORMAT=PATH",
+            multiple=True,
+            help=f"Also write a report ({', '.join(REPORTERS)}); repeatable.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
 @click.option("--gitlab-url", metavar="URL", help="GitLab to audit [default: $CI_SERVER_URL, then gitlab.url].")
-@click.option("--project", metavar="PATH_OR_ID", help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project].")
+@click.option(
+    "--project", metavar="PATH_OR_ID", help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project]."
+)
 @click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups.")
 @config_option
 @click.option("--as-of", metavar="TIMESTAMP", help="ISO 8601 moment deadlines are measured from [default: now].")
-@click.option("--format", "fmt", type=click.Choice(MAIN_FORMATS), default="text", show_default=True)
-@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here [default: stdout].")
-@click.option("--report", "reports", metavar="FORMAT=PATH", multiple=True, help=f"Also write a report ({', '.join(REPORTERS)}); repeatable.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True, help="Exit 1 when a finding is at or above this severity.")
+@report_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
 @click.option("--publish", is_flag=True, help="Open or update the audit issue in GitLab.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for one GitLab response.")
@@ -228,7 +256,9 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
     if options["output"] is not None or options["fmt"] != "text":
-        verdict = f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
+        verdict = (
+            f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
+        )
         say(f"inc-audit: {verdict}")
 
 
@@ -254,7 +284,11 @@ def _artifact_hint() -> str:
 
 @main.command()
 @click.argument("target")
-@click.option("--kind", type=click.Choice(["report", "post-mortem", "change"]), help="What the file is [default: guessed from its headings].")
+@click.option(
+    "--kind",
+    type=click.Choice(["report", "post-mortem", "change"]),
+    help="What the file is [default: guessed from its headings].",
+)
 @config_option
 @click.option("--as-of", metavar="TIMESTAMP", help="For a live incident: the moment deadlines are measured from.")
 @click.option("--gitlab-url", metavar="URL", help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].")
@@ -309,9 +343,7 @@ def rules(fmt: str) -> None:
 @main.command()
 @click.argument("paths", nargs=-1)
 @config_option
-@click.option("--format", "fmt", type=click.Choice(MAIN_FORMATS), default="text", show_default=True)
-@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here [default: stdout].")
-@click.option("--report", "reports", metavar="FORMAT=PATH", multiple=True, help="Also write a report (codequality, junit, json, ...); repeatable.")
+@report_options
 @debug_option
 def templates(**options: Any) -> None:
     """The merge-request gate: check that issue templates carry every required section.

@@ -22,8 +22,15 @@ MEMBERS_FILE = "tree/project/project_members.ndjson"
 PROJECT_FILE = "tree/project.json"
 
 KNOWN_TYPES = {
-    "issue", "incident", "test_case", "requirement", "task", "objective", "key_result",
-    "epic", "ticket",
+    "issue",
+    "incident",
+    "test_case",
+    "requirement",
+    "task",
+    "objective",
+    "key_result",
+    "epic",
+    "ticket",
 }
 
 _REFERENCE = re.compile(r"(?:(?P<project>[\w.\-]+(?:/[\w.\-]+)+))?#(?P<iid>\d+)")
@@ -90,9 +97,7 @@ class ExportTree:
             root = _tree_root(path)
             return {name: (root / name).read_bytes() for name in wanted if (root / name).is_file()}
         if not path.exists():
-            raise InputError(
-                f"export not found: {path}", "give the .tar.gz GitLab produced or its unpacked folder"
-            )
+            raise InputError(f"export not found: {path}", "give the .tar.gz GitLab produced or its unpacked folder")
         try:
             with tarfile.open(path, "r:*") as archive:
                 found: dict[str, bytes] = {}
@@ -209,9 +214,7 @@ class ExportSource:
         try:
             iid = int(raw["iid"])
         except (KeyError, TypeError, ValueError):
-            raise InputError(
-                f"{self.path}: an issue has no iid", "the export is damaged; export it again"
-            ) from None
+            raise InputError(f"{self.path}: an issue has no iid", "the export is damaged; export it again") from None
         key = IssueKey(self.project, iid)
         notes = []
         for raw_note in raw.get("notes") or ():

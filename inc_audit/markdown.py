@@ -12,9 +12,9 @@ Whatever the text holds, parsing never fails: markdown is never bad input.
 from __future__ import annotations
 
 import re
-from re import Match
 from dataclasses import dataclass
 from functools import lru_cache
+from re import Match
 from typing import Any
 
 import mistune

@@ -195,7 +195,7 @@ def load(kind: str, path: str | None = None) -> DocumentSchema:
     if loaded.kind != kind:
         raise ConfigError(
             f"{file}: x-kind is {loaded.kind!r}, expected {kind!r}",
-            "set \"x-kind\" in the schema to the kind it describes",
+            'set "x-kind" in the schema to the kind it describes',
         )
     return loaded
 

@@ -39,7 +39,9 @@ def template_files(paths: tuple[str, ...]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise InputError(f"no template folder or file at {name}", f"give the templates' folder (default {DEFAULT_DIR})")
+            raise InputError(
+                f"no template folder or file at {name}", f"give the templates' folder (default {DEFAULT_DIR})"
+            )
     return files
 
 

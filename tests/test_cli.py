@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import tarfile
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -17,8 +16,15 @@ from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, ROOT, SHARED, fill, t
 
 EXAMPLE = ["--export", str(EXAMPLE_EXPORT), "--config", str(EXAMPLE_CONFIG), "--as-of", "2026-06-01"]
 EXPECTED_BY_RULE = {
-    "CHG001": 2, "CHG002": 1, "INC002": 5, "INC003": 1, "INC004": 1, "INC005": 1,
-    "IPM001": 1, "IPM002": 1, "IPM003": 2,
+    "CHG001": 2,
+    "CHG002": 1,
+    "INC002": 5,
+    "INC003": 1,
+    "INC004": 1,
+    "INC005": 1,
+    "IPM001": 1,
+    "IPM002": 1,
+    "IPM003": 2,
 }
 
 
@@ -62,9 +68,7 @@ def test_gitlab_own_export_fixture_loads():
     assert [i["iid"] for i in report["incidents"]] == [2]  # the one issue of type incident
 
 
-@pytest.mark.parametrize(
-    ("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)]
-)
+@pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("warning", 1), ("never", 0)])
 def test_fail_on_sets_the_exit_code(fail_on, code):
     assert invoke("run", *EXAMPLE, "--fail-on", fail_on).exit_code == code
 
@@ -80,9 +84,18 @@ def test_warnings_alone_fail_only_with_fail_on_warning(tmp_path):
 def test_reports_are_written_together(tmp_path):
     out = tmp_path / "audit.md"
     result = invoke(
-        "run", *EXAMPLE, "--format", "markdown", "--output", str(out),
-        "--report", f"json={tmp_path / 'a.json'}", "--report", f"junit={tmp_path / 'a.xml'}",
-        "--report", f"codequality={tmp_path / 'cq.json'}",
+        "run",
+        *EXAMPLE,
+        "--format",
+        "markdown",
+        "--output",
+        str(out),
+        "--report",
+        f"json={tmp_path / 'a.json'}",
+        "--report",
+        f"junit={tmp_path / 'a.xml'}",
+        "--report",
+        f"codequality={tmp_path / 'cq.json'}",
     )
     assert result.exit_code == 1
     assert out.read_text().startswith("<!-- inc-audit:audit-issue -->")
@@ -157,7 +170,10 @@ def test_an_unreadable_export_exits_2(tmp_path):
         ("post_mortem:\n  due_days: soon\n", "post_mortem.due_days: 'soon' is not of type 'integer'"),
         ("colour: red\n", "unknown key 'colour'"),
         ("- a list\n", "must be a mapping"),
-        ("roles:\n  pm: {primary: alice}\npost_mortem:\n  approvers: [product_manager]\n", "unknown role 'product_manager'"),
+        (
+            "roles:\n  pm: {primary: alice}\npost_mortem:\n  approvers: [product_manager]\n",
+            "unknown role 'product_manager'",
+        ),
         ("schemas:\n  report: missing.json\n", "cannot read schema"),
     ],
 )

@@ -45,7 +45,10 @@ def test_task_lists_with_every_mark_and_nesting():
     document = parse("## Reviews\n- [x] a\n- [X] b\n  - [ ] c\n- [~] d\n")
     tasks = document.sections[0].tasks
     assert [(t.text, t.checked, t.depth) for t in tasks] == [
-        ("a", True, 0), ("b", True, 0), ("c", False, 1), ("d", None, 0)
+        ("a", True, 0),
+        ("b", True, 0),
+        ("c", False, 1),
+        ("d", None, 0),
     ]
     assert [t.text for t in document.sections[0].unticked] == ["c"]
 
@@ -80,8 +83,34 @@ def test_no_text_makes_the_parser_raise(text):
 
 MARKDOWNISH = st.lists(
     st.sampled_from(
-        ["#", "##", "###", "\n", "===", "---", "```", "~~~", "<!--", "-->", "!-->", "- [ ]", "- [x]",
-         "- [~]", "**", "__", "> ", "    ", "1.", "|", "\r\n", "[[_TOC_]]", "/label", "text", "`", "<div>"]
+        [
+            "#",
+            "##",
+            "###",
+            "\n",
+            "===",
+            "---",
+            "```",
+            "~~~",
+            "<!--",
+            "-->",
+            "!-->",
+            "- [ ]",
+            "- [x]",
+            "- [~]",
+            "**",
+            "__",
+            "> ",
+            "    ",
+            "1.",
+            "|",
+            "\r\n",
+            "[[_TOC_]]",
+            "/label",
+            "text",
+            "`",
+            "<div>",
+        ]
     ),
     max_size=60,
 ).map("".join)

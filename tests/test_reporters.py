@@ -21,7 +21,9 @@ def example(config) -> AuditResult:
 
 def one(title: str, confidential: bool = False, message: str = "no section 'Evidence'") -> AuditResult:
     finding = Finding("INC001", "error", message, section="evidence")
-    incident = IncidentResult(IssueKey(PROJECT, 9), title, "https://gitlab.example.com/x/-/issues/9", "closed", confidential, (finding,))
+    incident = IncidentResult(
+        IssueKey(PROJECT, 9), title, "https://gitlab.example.com/x/-/issues/9", "closed", confidential, (finding,)
+    )
     return AuditResult(AS_OF, {"kind": "export", "project": PROJECT}, (incident,))
 
 

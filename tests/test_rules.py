@@ -326,7 +326,9 @@ def test_change_tickets_exempt_incidents_and_the_audit_issue_are_not_audited(uma
 
 
 def test_an_incident_carrying_change_labels_from_its_template_is_still_audited(umami):
-    source = MemorySource().add(incident(labels=("incident", "Change", "Change::Emergency"), state="opened", closed_at=None))
+    source = MemorySource().add(
+        incident(labels=("incident", "Change", "Change::Emergency"), state="opened", closed_at=None)
+    )
     assert len(run_audit(source, umami, AS_OF).incidents) == 1
 
 
@@ -344,8 +346,18 @@ def test_ignored_rules_do_not_fire(umami):
 
 def test_every_rule_is_registered_with_a_code_severity_and_summary():
     assert list(RULES) == [
-        "INC001", "INC002", "INC003", "INC004", "INC005", "CHG001", "CHG002", "IPM001", "IPM002", "IPM003",
-        "TPL001", "TPL002",
+        "INC001",
+        "INC002",
+        "INC003",
+        "INC004",
+        "INC005",
+        "CHG001",
+        "CHG002",
+        "IPM001",
+        "IPM002",
+        "IPM003",
+        "TPL001",
+        "TPL002",
     ]
     for registered in RULES.values():
         assert registered.severity in ("error", "warning") and registered.summary

@@ -72,7 +72,9 @@ def test_mapping_from_the_config_decides_the_schema(copy, tmp_path):
 
 def test_a_broken_config_fails_the_gate_as_a_finding(copy, tmp_path):
     (tmp_path / ".inc-audit.yml").write_text("labels:\n  incident: INC\n")
-    result = gate(str(copy), "--config", str(tmp_path / ".inc-audit.yml"), "--report", f"codequality={tmp_path / 'cq.json'}")
+    result = gate(
+        str(copy), "--config", str(tmp_path / ".inc-audit.yml"), "--report", f"codequality={tmp_path / 'cq.json'}"
+    )
     assert result.exit_code == 1 and "TPL002" in result.output
     entries = json.loads((tmp_path / "cq.json").read_text())
     assert entries[0]["check_name"] == "TPL002"

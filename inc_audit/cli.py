@@ -125,7 +125,7 @@ class Target:
         )
 
 
-def open_source(target: Target, config: Config, timeout: float) -> tuple[Source, Any]:
+def open_source(target: Target, config: Config, timeout: float, retry_budget: float) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
         from inc_audit.export import ExportSource
@@ -138,7 +138,9 @@ def open_source(target: Target, config: Config, timeout: float) -> tuple[Source,
         )
     from inc_audit import gitlab_source
 
-    gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=timeout)
+    gl = gitlab_source.connect(
+        target.url, os.environ.get("GITLAB_TOKEN"), timeout=timeout, retry_budget=retry_budget
+    )
     project = None if target.group else target.project
     return gitlab_source.GitLabSource(gl, project=project, group=target.group), gl
 
@@ -213,6 +215,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--publish", is_flag=True, help="Open or update the audit issue in GitLab.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for one GitLab response.")
+@click.option(
+    "--retry-budget",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
+)
 @click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
 @click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
 @debug_option
@@ -238,7 +247,7 @@ def run_command(options: dict[str, Any]) -> int:
     target = Target.resolve(options, config)
     if options["publish"] and target.export is not None:
         raise InputError("--publish needs a GitLab project, not an export", "drop --export or --publish")
-    source, gl = open_source(target, config, options["timeout"])
+    source, gl = open_source(target, config, options["timeout"], options["retry_budget"])
     result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]))
     emit(result, options, reports, config)
     if options["publish"]:

@@ -522,6 +522,15 @@ class GitLabSource:
         for key in sorted(found, key=lambda k: (k.project, k.iid)):
             yield issue_from_api(key, found[key], self._notes(key, found[key]))
 
+    def get_issue(self, iid: int) -> Issue:
+        """One issue of the audited project, with its notes."""
+        what = f"reading issue #{iid}"
+        raw = get_json(self.gl, f"/projects/{encode_id(self.id)}/issues/{iid}", what,
+                       not_found=(f"issue {self.path}#{iid} not found (404)",
+                                  "check the issue number and that the token can see it"))
+        key = IssueKey(self.path, _iid(raw, what))
+        return issue_from_api(key, raw, self._notes(key, raw))
+
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         if key not in self._links:
             what = f"reading the links of {key}"

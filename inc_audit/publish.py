@@ -12,10 +12,11 @@ import difflib
 from dataclasses import dataclass
 from typing import Any
 
+from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
 from inc_audit.gitlab_source import Client, encode_id, iter_items, send
 
-MARKER = "<!-- inc-audit:audit-issue -->"
+MARKER = AUDIT_MARKER
 CLOSE_COMMENT = "No violations left: closing. inc-audit will reopen this issue if one returns."
 REOPEN_COMMENT = "Violations are back: reopening. inc-audit closes this issue when none is left."
 DUPLICATE_COMMENT = "Duplicate of #{iid}: inc-audit keeps a single audit issue, closing this one."

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from inc_audit.config import Config
 from inc_audit.findings import AuditResult, IncidentResult
-from inc_audit.model import Issue, Source
+from inc_audit.model import Issue, Shard, Source
 from inc_audit.rules import _has_any, check_issue, is_change
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
@@ -35,14 +36,23 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
     )
 
 
-def run_audit(source: Source, config: Config, as_of: datetime, progress: Progress | None = None) -> AuditResult:
-    """Audit every incident of ``source``; a failed read raises ``SourceError``."""
+def run_audit(
+    source: Source,
+    config: Config,
+    as_of: datetime,
+    progress: Progress | None = None,
+    shard: Shard | None = None,
+) -> AuditResult:
+    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``."""
     results = []
-    for issue in source.candidate_issues(config.incident_labels):
+    for issue in source.candidate_issues(config.incident_labels, shard):
         if not is_audited(issue, config):
             continue
         if progress is not None:
             progress(issue)
         results.append(audit_issue(issue, config, source, as_of))
     results.sort(key=lambda r: (r.key.project, r.key.iid))
-    return AuditResult(as_of=as_of, source=source.describe(), incidents=tuple(results))
+    described: dict[str, Any] = dict(source.describe())
+    if shard is not None:
+        described["shard"] = str(shard)
+    return AuditResult(as_of=as_of, source=described, incidents=tuple(results))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from inc_audit.errors import InputError
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
 
 ISSUES_FILE = "tree/project/issues.ndjson"
 MEMBERS_FILE = "tree/project/project_members.ndjson"
@@ -183,12 +183,15 @@ class ExportSource:
     def describe(self) -> dict[str, str]:
         return {"kind": "export", "path": str(self.path), "project": self.project}
 
-    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]:
+    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         wanted = {label.lower() for label in labels}
-        for key in sorted(self.issues, key=lambda k: k.iid):
-            issue = self.issues[key]
-            if issue.issue_type == "incident" or wanted & {lab.lower() for lab in issue.labels}:
-                yield issue
+        keys = [
+            key
+            for key, issue in self.issues.items()
+            if issue.issue_type == "incident" or wanted & {lab.lower() for lab in issue.labels}
+        ]
+        for key in shard.pick(keys) if shard else sorted(keys, key=lambda k: (k.project, k.iid)):
+            yield self.issues[key]
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         found = []

@@ -33,7 +33,7 @@ from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.export import issue_type_of
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only this module imports ``gitlab``."""
@@ -517,9 +517,10 @@ class GitLabSource:
     def describe(self) -> dict[str, str]:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
 
-    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]:
+    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         found = self._list_candidates(labels)
-        for key in sorted(found, key=lambda k: (k.project, k.iid)):
+        keys = shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid))
+        for key in keys:
             yield issue_from_api(key, found[key], self._notes(key, found[key]))
 
     def get_issue(self, iid: int) -> Issue:

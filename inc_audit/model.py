@@ -6,7 +6,7 @@ rules never see where the data came from.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Protocol
@@ -110,19 +110,48 @@ class Issue:
         )
 
 
+@dataclass(frozen=True)
+class Shard:
+    """Slice ``index`` (1-based) of ``count``: every count-th incident, by project then iid.
+
+    Each shard lists every candidate (a few cheap pages), then reads notes, links and
+    award emoji only for its own slice, so N parallel jobs share the expensive reads.
+    """
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        left, _, right = text.partition("/")
+        index, count = int(left), int(right)
+        if not 1 <= index <= count:
+            raise ValueError(f"shard {text}: K must be between 1 and N")
+        return cls(index, count)
+
+    def pick(self, keys: Iterable[IssueKey]) -> list[IssueKey]:
+        ordered = sorted(set(keys), key=lambda k: (k.project, k.iid))
+        return ordered[self.index - 1 :: self.count]
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
 class Source(Protocol):
     """Where incidents come from. Reads that fail raise ``SourceError``.
 
     ``candidate_issues`` yields every issue that carries one of the labels or
-    is of type Incident, each once. The other calls are asked only when a rule
-    needs their answer, so a source may fetch them lazily.
+    is of type Incident, each once, ordered by project then iid; with a shard,
+    only that shard's slice, chosen before any per-issue read. The other calls
+    are asked only when a rule needs their answer, so a source may fetch them
+    lazily.
     """
 
     def describe(self) -> dict[str, str]:
         """What was audited, for the report: {"kind": "export", "path": ...}."""
         ...
 
-    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]: ...
+    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]: ...
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]: ...
 

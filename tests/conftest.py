@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from inc_audit import config as config_module
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -162,11 +162,11 @@ class MemorySource:
     def describe(self) -> dict[str, str]:
         return {"kind": "export", "path": "memory", "project": PROJECT}
 
-    def candidate_issues(self, labels: tuple[str, ...]) -> Iterator[Issue]:
+    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         wanted = {label.lower() for label in labels}
-        for issue in self.issues:
-            if issue.issue_type == "incident" or wanted & {x.lower() for x in issue.labels}:
-                yield issue
+        found = {i.key: i for i in self.issues if i.issue_type == "incident" or wanted & {x.lower() for x in i.labels}}
+        for key in shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid)):
+            yield found[key]
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         self.asked.append(f"links {key}")

@@ -21,7 +21,7 @@ from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Source
+from inc_audit.model import Issue, Shard, Source
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
 
@@ -172,6 +172,22 @@ config_option = click.option(
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
 
 
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--gitlab-url, --project and --group: which GitLab and what in it."""
+    options = [
+        click.option("--gitlab-url", metavar="URL", help="GitLab to use [default: $CI_SERVER_URL, then gitlab.url]."),
+        click.option(
+            "--project",
+            metavar="PATH_OR_ID",
+            help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project].",
+        ),
+        click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--format, --output and --report, shared by the commands that write reports."""
     options = [
@@ -197,11 +213,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @main.command()
 @click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
-@click.option("--gitlab-url", metavar="URL", help="GitLab to audit [default: $CI_SERVER_URL, then gitlab.url].")
-@click.option(
-    "--project", metavar="PATH_OR_ID", help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project]."
-)
-@click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups.")
+@target_options
 @config_option
 @click.option("--as-of", metavar="TIMESTAMP", help="ISO 8601 moment deadlines are measured from [default: now].")
 @report_options
@@ -223,6 +235,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
 )
 @click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
+@click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
 @debug_option
 def run(**options: Any) -> None:
@@ -238,20 +251,45 @@ def run(**options: Any) -> None:
         sys.exit(run_command(options))
 
 
+def parse_shard(value: str | None) -> Shard | None:
+    if not value:
+        return None
+    try:
+        return Shard.parse(value)
+    except ValueError:
+        raise InputError(f"--shard {value!r} is not K/N", "write it like 2/4, with 1 <= K <= N") from None
+
+
+def check_publish_options(options: dict[str, Any], target: Target, config: Config) -> str | None:
+    """The project that will hold the audit issue, checked before any reading starts."""
+    if options["dry_run"] and not options["publish"]:
+        raise InputError("--dry-run goes with --publish", "add --publish to preview the audit issue")
+    if not options["publish"]:
+        return None
+    if target.export is not None:
+        raise InputError("--publish needs a GitLab project, not an export", "drop --export or --publish")
+    if options.get("shard"):
+        raise InputError(
+            "a shard does not publish", "run `inc-audit merge REPORT.json ... --publish` once every shard is done"
+        )
+    project = config.audit_project if target.group else target.project
+    if project is None:
+        raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
+    return project
+
+
 def run_command(options: dict[str, Any]) -> int:
     config = load_config(options["config_path"])
     as_of = parse_as_of(options["as_of"])
     reports = parse_reports(options["reports"])
-    if options["dry_run"] and not options["publish"]:
-        raise InputError("--dry-run goes with --publish", "add --publish to preview the audit issue")
+    shard = parse_shard(options["shard"])
     target = Target.resolve(options, config)
-    if options["publish"] and target.export is not None:
-        raise InputError("--publish needs a GitLab project, not an export", "drop --export or --publish")
+    audit_project = check_publish_options(options, target, config)
     source, gl = open_source(target, config, options["timeout"], options["retry_budget"])
-    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]))
+    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
     emit(result, options, reports, config)
-    if options["publish"]:
-        publish_result(gl, target, result, config, options["dry_run"])
+    if audit_project is not None:
+        publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -271,12 +309,9 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
         say(f"inc-audit: {verdict}")
 
 
-def publish_result(gl: Any, target: Target, result: AuditResult, config: Config, dry_run: bool) -> None:
+def publish_result(gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool) -> None:
     from inc_audit import publish
 
-    project = config.audit_project if target.group else target.project
-    if project is None:
-        raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
@@ -383,3 +418,45 @@ def templates_command(options: dict[str, Any]) -> int:
     if not gate.result.violating:
         say(f"inc-audit: {len(checked)} template(s) carry every required section")
     return EXIT_VIOLATIONS if gate.result.fails("error") else EXIT_CLEAN
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@target_options
+@config_option
+@report_options
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
+@click.option("--publish", is_flag=True, help="Open or update the audit issue from the merged result.")
+@click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
+@click.option("--timeout", type=float, default=10.0, show_default=True)
+@debug_option
+def merge(**options: Any) -> None:
+    """Join the JSON reports of a sharded audit into one, and publish once.
+
+    \b
+    Every shard 1..N must be there and complete, or nothing is published (exit 3).
+    Examples:
+      inc-audit merge shard-*.json --publish
+      inc-audit merge shard-1.json shard-2.json --format markdown --output audit.md
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(merge_command(options))
+
+
+def merge_command(options: dict[str, Any]) -> int:
+    from inc_audit.merge import merge_reports
+
+    config = load_config(options["config_path"])
+    reports = parse_reports(options["reports"])
+    target = Target.resolve({**options, "export": None}, config)
+    audit_project = check_publish_options(options, target, config)
+    result = merge_reports(list(options["paths"]))
+    emit(result, {**options, "color": None}, reports, config)
+    if audit_project is not None:
+        from inc_audit import gitlab_source
+
+        if not target.url:
+            raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
+        gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        publish_result(gl, audit_project, result, config, options["dry_run"])
+    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

@@ -46,7 +46,7 @@ class Note:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class IssueKey:
     """Names one issue across projects: the project's path (or id) and the issue's iid."""
 

@@ -101,3 +101,12 @@ def test_the_merge_request_job_fails_when_a_heading_is_removed(tmp_path, monkeyp
     result = CliRunner().invoke(main, gate_script(copy), catch_exceptions=False)
     assert result.exit_code == 1 and "root_cause" in result.output
     assert "TPL001" in (tmp_path / "inc-audit-templates.junit.xml").read_text()
+
+
+def test_the_sharded_pattern_runs_slices_then_merges_and_publishes_once():
+    document = jobs(load(CI_FILES[1]))
+    shard = " ".join(document[".inc-audit:shard"]["script"])
+    merge = " ".join(document[".inc-audit:merge"]["script"])
+    assert "--shard" in shard and "--publish" not in shard
+    assert merge.startswith("inc-audit merge") and "--publish" in merge
+    assert document[".inc-audit:merge"]["stage"] == ".post"

@@ -95,7 +95,10 @@ class ExportTree:
         wanted = (ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE)
         if path.is_dir():
             root = _tree_root(path)
-            return {name: (root / name).read_bytes() for name in wanted if (root / name).is_file()}
+            try:
+                return {name: (root / name).read_bytes() for name in wanted if (root / name).is_file()}
+            except OSError as error:
+                raise InputError(f"cannot read export {path}: {error.strerror}", "check the files' permissions") from None
         if not path.exists():
             raise InputError(f"export not found: {path}", "give the .tar.gz GitLab produced or its unpacked folder")
         try:

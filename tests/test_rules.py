@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from inc_audit import config as config_module
 from inc_audit.audit import AUDIT_MARKER, run_audit
@@ -365,3 +367,15 @@ def test_every_rule_is_registered_with_a_code_severity_and_summary():
 
 def test_filled_change_template_is_complete(umami):
     assert umami.schema("change").check_text(filled_change()) == []
+
+
+TEXTS = st.text(alphabet=st.sampled_from(list("#*_-[]x~<!>/|`\n =abc:TBD.")), max_size=200)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(description=TEXTS, comments=st.lists(TEXTS, max_size=4))
+def test_no_issue_text_makes_the_audit_raise(umami, description, comments):
+    notes = tuple(note(300 + i, body, author="alice", days_ago=20 - i) for i, body in enumerate(comments))
+    source = MemorySource().add(incident(description=description, notes=notes))
+    result = run_audit(source, umami, AS_OF)
+    assert len(result.incidents) == 1

@@ -98,7 +98,9 @@ class ExportTree:
             try:
                 return {name: (root / name).read_bytes() for name in wanted if (root / name).is_file()}
             except OSError as error:
-                raise InputError(f"cannot read export {path}: {error.strerror}", "check the files' permissions") from None
+                raise InputError(
+                    f"cannot read export {path}: {error.strerror}", "check the files' permissions"
+                ) from None
         if not path.exists():
             raise InputError(f"export not found: {path}", "give the .tar.gz GitLab produced or its unpacked folder")
         try:

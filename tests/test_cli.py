@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 
 import jsonschema
@@ -269,3 +270,13 @@ def test_the_first_readme_command_is_the_example_run():
     readme = (ROOT / "README.md").read_text()
     command = next(line for line in readme.splitlines() if "inc-audit run --export examples/umami-export" in line)
     assert "--as-of 2026-06-01" in command and "--config examples/.inc-audit.yml" in command
+
+
+def test_every_option_the_readme_names_exists():
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"`(--[a-z][a-z-]+)", readme))
+    known = {"--help", "--version"}
+    for command in main.commands.values():
+        for param in command.params:
+            known.update(opt for opt in param.opts + param.secondary_opts if opt.startswith("--"))
+    assert named and named <= known, sorted(named - known)

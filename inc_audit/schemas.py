@@ -34,6 +34,8 @@ KINDS = {
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
 _NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
+_HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
+_SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
 _WORDS = {"inc": "incident", "ipm": "postmortem", "chg": "change"}
 
 
@@ -118,6 +120,23 @@ class DocumentSchema:
             if section is not None:
                 found[part.group][part.name] = _describe(section, part)
         return found
+
+    def could_match(self, text: str) -> bool:
+        """A cheap test before parsing: does any line look like one of this schema's headings?
+
+        Most comments are plain discussion; they need no markdown parse to be ruled out.
+        """
+        keys = self.identify | frozenset().union(*(part.keys for part in self.parts))
+        lines = text.splitlines()
+        for index, line in enumerate(lines):
+            stripped = line.strip()
+            if not stripped:
+                continue
+            candidate = _HEADING_LIKE.match(stripped)
+            underline = index + 1 < len(lines) and _SETEXT.match(lines[index + 1])
+            if (candidate or underline) and heading_key(stripped) in keys:
+                return True
+        return False
 
     def matches(self, document: Document) -> int:
         """How strongly a document reads as this kind: 0 when it does not at all."""

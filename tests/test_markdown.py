@@ -121,3 +121,38 @@ MARKDOWNISH = st.lists(
 def test_no_markdown_like_text_makes_the_parser_raise(text):
     document = parse(text)
     assert all(h.line >= 1 for h in document.headings)
+
+
+def _post_mortem_headings() -> list[str]:
+    from inc_audit.schemas import load
+
+    schema = load("post-mortem")
+    return sorted({h for part in schema.parts for h in part.headings} | {"Incident Post-Mortem", "IPM"})
+
+
+HEADING_LINES = st.tuples(
+    st.sampled_from(["", "#", "##", "### 1.", "   ##", "**", "__", "> ##", "- "]),
+    st.sampled_from(_post_mortem_headings()),
+    st.sampled_from(["", ":", "**", " ##", "?"]),
+    st.sampled_from(["", "\n---", "\n===", "\ntext"]),
+).map(lambda t: f"{t[0]} {t[1]}{t[2]}{t[3]}")
+POST_MORTEMISH = st.lists(HEADING_LINES | MARKDOWNISH, min_size=1, max_size=6).map("\n\n".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(POST_MORTEMISH)
+def test_the_cheap_post_mortem_test_never_rules_out_a_real_one(text):
+    from inc_audit.schemas import load
+
+    schema = load("post-mortem")
+    if schema.matches(parse(text)):
+        assert schema.could_match(text)
+
+
+def test_the_cheap_test_rules_out_plain_comments_and_keeps_post_mortems():
+    from inc_audit.schemas import load
+
+    schema = load("post-mortem")
+    assert not schema.could_match("Root cause: a full disk. I'll write the post-mortem tomorrow.")
+    assert schema.could_match("**Root cause analysis:**\nA full disk.")
+    assert schema.could_match("Actual impact\n-------------\nNone.")

@@ -8,6 +8,12 @@ may spend retrying (the retry budget), and turns what is left into one-line erro
 (the audit is incomplete) for everything else. Pagination is done here, page by page,
 so a failure on page 7 is retried like one on page 1 instead of ending a lazy list.
 
+Every call is safe to make from several threads at once: the headers a retry decision
+reads (Retry-After) are those of the call's own answer, and one ``RequestBudget`` per
+client paces all threads (``max_rps``) and holds them back before GitLab would answer 429
+(``RateLimit-Remaining`` low). ``GitLabSource`` reads the incidents' notes with up to
+``concurrency`` requests in flight over python-gitlab's one keep-alive session.
+
 Tokens travel in the PRIVATE-TOKEN header, never in URLs, and every message built from
 an exception goes through ``redact`` anyway.
 """
@@ -16,33 +22,45 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import math
 import random
 import re
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import gitlab
 import requests
 from gitlab.utils import EncodedId
+from requests.adapters import HTTPAdapter
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.export import issue_type_of
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
 
+if TYPE_CHECKING:
+    from inc_audit.config import Config
+
 Client = gitlab.Gitlab
 """The client type other modules name, so that only this module imports ``gitlab``."""
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 PER_PAGE = 100
 TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 MIN_ATTEMPT = 0.5
+RESERVE = 0.1
+"""Below this share of ``RateLimit-Limit`` left, wait for ``RateLimit-Reset`` before sending."""
+POLL = 0.05
+DEFAULT_CONCURRENCY = 8
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 TOKEN_HINT = (
@@ -107,31 +125,173 @@ class RetryPolicy:
         return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
 
 
+class RequestBudget:
+    """What all threads of one client may send: a pace (``max_rps``) and GitLab's rate limit.
+
+    ``max_rps`` is a token bucket of one token: requests start at least 1/max_rps seconds
+    apart, whichever thread sends them. From the RateLimit-* headers of every answer it
+    keeps how many requests GitLab still allows in the current window; when that, less
+    the requests in flight, falls to ``RESERVE`` of the limit, requests wait for
+    RateLimit-Reset. A 429's Retry-After holds back every thread, not only the one that
+    got it.
+    """
+
+    def __init__(self, max_rps: float | None = None) -> None:
+        self.lock = threading.Lock()
+        self.interval = 0.0
+        self.next_slot = float("-inf")
+        self.inflight = 0
+        self.pause_until = float("-inf")
+        self.limit: int | None = None
+        self.remaining: int | None = None
+        self.window: float | None = None  # the RateLimit-Reset (epoch seconds) of the known window
+        self.reset_at: float | None = None  # the same moment on the policy's clock
+        self.set_rate(max_rps)
+
+    def set_rate(self, max_rps: float | None) -> None:
+        if max_rps is not None and not max_rps > 0:
+            raise ConfigError(f"max_rps must be above 0, not {max_rps}")
+        with self.lock:
+            self.interval = 1.0 / max_rps if max_rps else 0.0
+
+    def acquire(self, policy: RetryPolicy, deadline: float) -> float:
+        """Wait until a request may start; the seconds spent only pacing (not on the limit).
+
+        Waits for GitLab's rate limit only while the wait ends before ``deadline``: past
+        it, the request goes out and a 429 is handled like any other.
+        """
+        while True:
+            with self.lock:
+                now = policy.clock()
+                wait = self._wait(now)
+                if wait <= 0 or now + wait > deadline:
+                    slot = max(now, self.next_slot) if self.interval else now
+                    self.next_slot = slot + self.interval
+                    self.inflight += 1
+                    break
+            policy.sleep(min(wait, POLL))
+        if slot > now:
+            policy.sleep(slot - now)
+        return max(0.0, slot - now)
+
+    def release(self) -> None:
+        with self.lock:
+            self.inflight -= 1
+
+    def observe(self, status: int, headers: Any, policy: RetryPolicy) -> None:
+        """Learn from one answer's headers."""
+        now = policy.clock()
+        if status == 429:
+            wait = retry_after(headers)
+            if wait:
+                with self.lock:
+                    self.pause_until = max(self.pause_until, now + wait)
+            return
+        if status >= 500:
+            return  # a proxy's error page, not the application's count
+        limit = _number(headers.get("RateLimit-Limit"))
+        remaining = _number(headers.get("RateLimit-Remaining"))
+        reset = _number(headers.get("RateLimit-Reset"))
+        if not limit or remaining is None or reset is None:
+            return
+        with self.lock:
+            if self.window is None or reset > self.window:
+                self.window, self.limit, self.remaining = reset, int(limit), int(remaining)
+                self.reset_at = now + max(0.0, reset - time.time())
+            elif reset == self.window and self.remaining is not None:
+                self.remaining = min(self.remaining, int(remaining))  # answers arrive out of order
+
+    def _wait(self, now: float) -> float:
+        wait = self.pause_until - now
+        if self.limit is None or self.remaining is None:
+            return wait
+        if self.reset_at is not None and now >= self.reset_at:
+            self.remaining, self.reset_at = self.limit, None  # a new window: assume it is whole
+        reserve = max(1, math.ceil(self.limit * RESERVE))
+        if self.reset_at is None:  # until an answer tells, keep the burst within the limit
+            if self.inflight >= max(1, self.limit - reserve):
+                wait = max(wait, POLL)
+        elif self.remaining - self.inflight <= reserve:
+            wait = max(wait, self.reset_at - now)
+        return wait
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass
+class _Capture:
+    """The headers of the answer to one attempt of one call."""
+
+    headers: Any = None
+
+
 class _ClientState:
-    """What the helper keeps per client: its policy and the headers of the last answer."""
+    """What the helper keeps per client: its policy and its request budget.
+
+    The response hook hands each answer's headers to the call that is waiting for it
+    (a thread runs one call at a time) and to the budget; nothing of one call's answer is
+    read by another.
+    """
 
     def __init__(self, policy: RetryPolicy) -> None:
         self.policy = policy
+        self.budget = RequestBudget()
         self._local = threading.local()
 
-    def remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        self._local.headers = response.headers
+    def observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        capture = getattr(self._local, "capture", None)
+        if capture is not None:
+            capture.headers = response.headers
+        self.budget.observe(response.status_code, response.headers, self.policy)
 
-    def last_headers(self) -> Any:
-        return getattr(self._local, "headers", {}) or {}
+    def enter(self, capture: _Capture) -> _Capture | None:
+        previous: _Capture | None = getattr(self._local, "capture", None)
+        self._local.capture = capture
+        return previous
+
+    def leave(self, previous: _Capture | None) -> None:
+        self._local.capture = previous
 
 
 _STATES: weakref.WeakKeyDictionary[Client, _ClientState] = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
 
 
 def configure(gl: Client, policy: RetryPolicy) -> None:
     """Give ``gl`` a retry policy (``connect`` does this; tests may do it directly)."""
-    state = _STATES.get(gl)
-    if state is None:
-        state = _ClientState(policy)
-        _STATES[gl] = state
-        gl.session.hooks["response"].append(state.remember)
-    state.policy = policy
+    with _STATES_LOCK:
+        state = _STATES.get(gl)
+        if state is None:
+            state = _ClientState(policy)
+            _STATES[gl] = state
+            gl.session.hooks["response"].append(state.observe)
+        state.policy = policy
+
+
+def limit_rate(gl: Client, max_rps: float | None) -> None:
+    """At most ``max_rps`` requests a second from ``gl``, across threads (None: no pace)."""
+    _state(gl).budget.set_rate(max_rps)
+
+
+def ensure_pool(gl: Client, size: int) -> None:
+    """Let the client's one session keep ``size`` connections alive per host.
+
+    requests keeps 10 by default; with more threads than that, the extra connections
+    would be opened for one request and discarded.
+    """
+    session = gl.session
+    adapter = session.get_adapter(gl.url)
+    if getattr(adapter, "_pool_maxsize", 0) >= size:
+        return
+    wider = HTTPAdapter(pool_connections=10, pool_maxsize=size, max_retries=0)
+    session.mount("https://", wider)
+    session.mount("http://", wider)
 
 
 def _state(gl: Client) -> _ClientState:
@@ -162,32 +322,42 @@ def call(
     ``what`` says what the call does ("listing issues labelled incident"), for messages.
     ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it
     a 404 is a ``SourceError``. Gives up once the next wait would overrun the budget.
+    Each attempt first waits for the client's request budget; time spent only on the
+    ``max_rps`` pace is not counted against the retry budget.
     """
     state = _state(gl)
     policy = state.policy
     start = policy.clock()
     tries = 0
+    capture = _Capture()
     while True:
         tries += 1
+        deadline = start + policy.budget - min(policy.timeout, MIN_ATTEMPT)
+        start += state.budget.acquire(policy, deadline)
         left = policy.budget - (policy.clock() - start)
+        capture.headers = None
+        previous = state.enter(capture)
         try:
             return attempt(max(min(policy.timeout, left), 0.05))
         except Exception as error:  # classified below; anything unknown is re-raised
-            problem = _classify(error, state)
+            problem = _classify(error, capture.headers or {})
             if problem is None:
                 raise
             if not problem.transient:
                 raise _refusal(gl, what, problem, not_found) from None
-            wait = policy.delay(tries) if problem.wait is None else problem.wait
-            elapsed = policy.clock() - start
-            if elapsed + wait + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
-                raise _exhausted(gl, what, problem, tries, elapsed, policy) from None
-            policy.sleep(wait)
+        finally:
+            state.leave(previous)
+            state.budget.release()
+        wait = policy.delay(tries) if problem.wait is None else problem.wait
+        elapsed = policy.clock() - start
+        if elapsed + wait + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
+            raise _exhausted(gl, what, problem, tries, elapsed, policy) from None
+        policy.sleep(wait)
 
 
-def _classify(error: Exception, state: _ClientState) -> _Problem | None:
+def _classify(error: Exception, headers: Any) -> _Problem | None:
     if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
-        return _status_problem(error, state)
+        return _status_problem(error, headers)
     if isinstance(error, requests.exceptions.SSLError):
         return _Problem(f"TLS failure ({_short(error)})", transient=False)
     if isinstance(error, requests.exceptions.Timeout):
@@ -211,10 +381,10 @@ def _classify(error: Exception, state: _ClientState) -> _Problem | None:
     return None
 
 
-def _status_problem(error: gitlab.exceptions.GitlabError, state: _ClientState) -> _Problem:
+def _status_problem(error: gitlab.exceptions.GitlabError, headers: Any) -> _Problem:
     code = int(error.response_code or 0)
     if code == 429:
-        wait = retry_after(state.last_headers())
+        wait = retry_after(headers)
         return _Problem("HTTP 429 (rate limited)", code, wait=wait)
     if code in TRANSIENT_STATUS:
         return _Problem(f"HTTP {code}", code)
@@ -376,9 +546,12 @@ def _api_relative(gl: Client, url: str) -> str:
 
 def connect(
     url: str, token: str | None, *, timeout: float = 10.0, retry_budget: float = 60.0,
-    backoff: float = 0.5,
+    backoff: float = 0.5, max_rps: float | None = None,
 ) -> Client:
-    """A client for ``url`` whose token has been checked (GET /user) before any work."""
+    """A client for ``url`` whose token has been checked (GET /user) before any work.
+
+    ``max_rps`` caps the requests a second the client sends, across all its threads.
+    """
     token = (token or "").strip()
     if not token:
         raise ConfigError("GITLAB_TOKEN is not set", hint=TOKEN_HINT)
@@ -393,6 +566,7 @@ def connect(
         user_agent="inc-audit",
     )
     configure(gl, RetryPolicy(timeout=timeout, budget=retry_budget, backoff=backoff))
+    limit_rate(gl, max_rps)
     get_json(gl, "/user", "checking the token (GET /user)")
     return gl
 
@@ -478,6 +652,39 @@ def award_from_api(raw: dict[str, Any]) -> Award:
     )
 
 
+ISSUE_FIELDS = (
+    "id", "iid", "project_id", "title", "description", "labels", "issue_type", "type", "state",
+    "created_at", "updated_at", "closed_at", "confidential", "web_url", "user_notes_count",
+)
+NOTE_FIELDS = ("id", "body", "created_at", "updated_at", "system")
+AWARD_FIELDS = ("name", "created_at")
+
+
+def _slim(raw: dict[str, Any], fields: tuple[str, ...], user: str) -> dict[str, Any]:
+    """The fields inc-audit reads of an API entry; the rest (avatars, URLs...) is dropped."""
+    kept = {name: raw[name] for name in fields if name in raw}
+    person = raw.get(user)
+    if isinstance(person, dict):
+        kept[user] = {"username": person.get("username")}
+    references = raw.get("references")
+    if isinstance(references, dict) and "full" in references:
+        kept["references"] = {"full": references["full"]}
+    return kept
+
+
+def slim_issue(raw: dict[str, Any]) -> dict[str, Any]:
+    """An issues or links endpoint entry, cut to what ``issue_from_api`` and co. read."""
+    return _slim(raw, ISSUE_FIELDS, "author")
+
+
+def slim_note(raw: dict[str, Any]) -> dict[str, Any]:
+    return _slim(raw, NOTE_FIELDS, "author")
+
+
+def slim_award(raw: dict[str, Any]) -> dict[str, Any]:
+    return _slim(raw, AWARD_FIELDS, "user")
+
+
 def _iid(raw: dict[str, Any], what: str) -> int:
     try:
         return int(raw["iid"])
@@ -485,22 +692,128 @@ def _iid(raw: dict[str, Any], what: str) -> int:
         raise SourceError(f"GitLab returned an issue without an iid while {what}") from None
 
 
+# --- reading in parallel --------------------------------------------------------------------
+
+
+def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+    """``fn`` of each item, in the items' order, with up to ``workers`` running at once.
+
+    Runs a bounded window ahead of what has been consumed. The first failure is raised
+    where its result is due; what has not started by then never starts, and leaving the
+    loop early (or failing) cancels what is queued.
+    """
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            yield fn(item)
+        return
+    stop = threading.Event()
+
+    def guarded(item: T) -> R:
+        if stop.is_set():
+            raise _Cancelled()
+        return fn(item)
+
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inc-audit-read")
+    pending: deque[Future[R]] = deque()
+    upcoming = iter(items)
+    try:
+        for item in upcoming:
+            pending.append(executor.submit(guarded, item))
+            if len(pending) >= workers * 4:
+                break
+        while pending:
+            result = pending.popleft().result()
+            following = next(upcoming, _END)
+            if following is not _END:
+                pending.append(executor.submit(guarded, following))  # type: ignore[arg-type]
+            yield result
+    finally:
+        stop.set()
+        for future in pending:
+            future.cancel()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Cancelled(Exception):
+    """A queued read that started after the scan had already failed or stopped."""
+
+
+_END = object()
+
+
+def read_ahead(source: Any, config: Config, as_of: datetime) -> None:
+    """Let ``source``'s reader threads make the reads the rules will ask for, as they go.
+
+    Without it, the links and award emoji the rules ask for are read one at a time while
+    the incidents are audited. With it, each reader thread makes them for the incident it
+    has just read, so they happen ``concurrency`` at a time and the audit then finds them
+    memoized. It reads exactly what the rules read, never more: the links of a closed
+    incident (CHG001, CHG002), and the award emoji of the final post-mortem once its
+    approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
+    A known incident's look at the links of the incidents it links is left to the audit.
+    ``source`` is a ``GitLabSource`` or a ``CachedSource``.
+    """
+    from inc_audit.audit import is_audited
+    from inc_audit.markdown import parse
+    from inc_audit.rules import Context
+
+    links = not (config.is_ignored("CHG001") and config.is_ignored("CHG002"))
+    approvals = not config.is_ignored("IPM003")
+
+    def ahead(issue: Issue) -> None:
+        if not is_audited(issue, config):
+            return
+        if links and issue.is_closed:
+            source.linked_issues(issue.key)
+        if not approvals:
+            return
+        context = Context(issue, config, source, as_of)
+        schema = context.post_mortem_schema
+        # IPM003 looks at the last comment that reads as a post-mortem: found from the
+        # end, parsing the fewest notes.
+        final = next((note for note in reversed(issue.notes)
+                      if not note.system and schema.matches(parse(note.body))), None)
+        if final is None:
+            return
+        started = max(filter(None, (issue.closed_at, final.created_at)))
+        if as_of > started + context.grace:
+            context.approvals(final)
+
+    source.prefetch = ahead
+
+
 # --- the source ---------------------------------------------------------------------------
 
 
 class GitLabSource:
-    """A ``Source`` over one project, or every project of a group and its subgroups."""
+    """A ``Source`` over one project, or every project of a group and its subgroups.
+
+    Candidates are listed first (a few pages per label), then each candidate's notes are
+    read with up to ``concurrency`` requests in flight, over the client's one session;
+    issues are still yielded in (project, iid) order. Links and award emoji are read only
+    when asked, each once per run.
+    """
 
     def __init__(
-        self, gl: Client, *, project: str | int | None = None, group: str | int | None = None
+        self, gl: Client, *, project: str | int | None = None, group: str | int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         if (project is None) == (group is None):
             raise ConfigError("audit either a project or a group", "give --project or --group")
+        if concurrency < 1:
+            raise ConfigError(f"concurrency must be at least 1, not {concurrency}")
         self.gl = gl
+        self.concurrency = concurrency
+        self.prefetch: Callable[[Issue], object] | None = None
+        """Run by the reader thread on each issue it has read (see ``read_ahead``)."""
+        ensure_pool(gl, concurrency + 2)  # the readers, and the rules asking from the main thread
         self.paths: dict[int, str] = {}
         self.ids: dict[str, int] = {}
-        self._links: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
-        self._awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
+        self._links: dict[IssueKey, list[dict[str, Any]]] = {}
+        self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
+        self._awards: dict[tuple[IssueKey, int], list[dict[str, Any]]] = {}
+        self._locks: dict[tuple[int, Any], threading.Lock] = {}
+        self._locks_lock = threading.Lock()
         if project is not None:
             self.kind = "project"
             raw = get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
@@ -518,10 +831,23 @@ class GitLabSource:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
 
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
-        found = self._list_candidates(labels)
+        found = self.list_candidates(labels)
         keys = shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid))
-        for key in keys:
-            yield issue_from_api(key, found[key], self._notes(key, found[key]))
+
+        def read(key: IssueKey) -> Issue:
+            return self.ready(issue_from_api(key, found[key], self._notes(key)))
+
+        yield from self.parallel(read, keys)
+
+    def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """``ordered_map`` with this source's concurrency."""
+        return ordered_map(fn, items, self.concurrency)
+
+    def ready(self, issue: Issue) -> Issue:
+        """``issue``, once ``prefetch`` (if any) has run on it in this thread."""
+        if self.prefetch is not None:
+            self.prefetch(issue)
+        return issue
 
     def get_issue(self, iid: int) -> Issue:
         """One issue of the audited project, with its notes."""
@@ -530,48 +856,96 @@ class GitLabSource:
                        not_found=(f"issue {self.path}#{iid} not found (404)",
                                   "check the issue number and that the token can see it"))
         key = IssueKey(self.path, _iid(raw, what))
-        return issue_from_api(key, raw, self._notes(key, raw))
+        return issue_from_api(key, raw, self._notes(key))
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
-        if key not in self._links:
-            what = f"reading the links of {key}"
-            raws = iter_items(self.gl, f"{self._issue_path(key)}/links", what)
-            self._links[key] = tuple(
-                linked_from_api(IssueKey(self._project_of(raw), _iid(raw, what)), raw)
-                for raw in raws
-            )
-        return self._links[key]
+        if key not in self._linked:
+            self._linked[key] = self.linked_from_raw(self.raw_links(key))
+        return self._linked[key]
+
+    def linked_from_raw(self, raws: Iterable[dict[str, Any]]) -> tuple[LinkedIssue, ...]:
+        what = "reading issue links"
+        return tuple(linked_from_api(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
+                     for raw in raws)
+
+    def raw_links(self, key: IssueKey) -> list[dict[str, Any]]:
+        """The links endpoint's entries for ``key``, read once per run."""
+
+        def read() -> list[dict[str, Any]]:
+            raws = iter_items(self.gl, f"{self._issue_path(key)}/links", f"reading the links of {key}")
+            return [slim_issue(raw) for raw in raws]
+
+        return self._once(self._links, key, read)
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
-        if (key, note_id) not in self._awards:
+        return tuple(award_from_api(raw) for raw in self.raw_awards(key, note_id))
+
+    def raw_awards(self, key: IssueKey, note_id: int) -> list[dict[str, Any]]:
+        """The award emoji entries of one note, read once per run."""
+
+        def read() -> list[dict[str, Any]]:
             path = f"{self._issue_path(key)}/notes/{note_id}/award_emoji"
             raws = iter_items(self.gl, path, f"reading the awards of note {note_id} on {key}")
-            self._awards[(key, note_id)] = tuple(award_from_api(raw) for raw in raws)
-        return self._awards[(key, note_id)]
+            return [slim_award(raw) for raw in raws]
 
-    def _list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
-        base = f"/{self.kind}s/{encode_id(self.id)}/issues"
+        return self._once(self._awards, (key, note_id), read)
+
+    def _once(self, memo: dict[Any, list[dict[str, Any]]], key: Any,
+              read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """``memo[key]``, read by one thread only even when several ask at once."""
+        if key in memo:
+            return memo[key]
+        with self._locks_lock:
+            lock = self._locks.setdefault((id(memo), key), threading.Lock())
+        with lock:
+            if key not in memo:
+                memo[key] = read()
+            return memo[key]
+
+    def list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
+        """Every issue carrying one of ``labels`` or of type Incident, each once, by key."""
         queries = [(f"listing issues labelled {label}", {"labels": label})
                    for label in dict.fromkeys(labels)]
         queries.append(("listing incidents", {"issue_type": "incident"}))
         found: dict[IssueKey, dict[str, Any]] = {}
         for what, query in queries:
-            for raw in iter_items(self.gl, base, what, {**query, "state": "all", "scope": "all"}):
-                found.setdefault(IssueKey(self._project_of(raw), _iid(raw, what)), raw)
+            for raw in self._list(what, query):
+                found.setdefault(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
         return found
 
-    def _notes(self, key: IssueKey, raw: dict[str, Any]) -> list[Note]:
+    def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
+        """Every issue, whatever its labels and type, updated at or after ``since``, by key."""
+        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        what = f"listing issues updated since {stamp}"
+        found: dict[IssueKey, dict[str, Any]] = {}
+        for raw in self._list(what, {"updated_after": stamp}):
+            found.setdefault(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
+        return found
+
+    def raw_notes(self, key: IssueKey) -> list[dict[str, Any]]:
+        """Every notes endpoint entry of ``key``, oldest first, every page."""
         query = {"sort": "asc", "order_by": "created_at"}
-        raws = iter_items(self.gl, f"{self._issue_path(key)}/notes", f"reading notes of {key}",
-                          query)
-        return [note for note in map(note_from_api, raws) if note is not None]
+        raws = iter_items(self.gl, f"{self._issue_path(key)}/notes", f"reading notes of {key}", query)
+        return [slim_note(raw) for raw in raws]
+
+    def _list(self, what: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        base = f"/{self.kind}s/{encode_id(self.id)}/issues"
+        raws = iter_items(self.gl, base, what, {**query, "state": "all", "scope": "all"})
+        return (slim_issue(raw) for raw in raws)
+
+    def _notes(self, key: IssueKey) -> list[Note]:
+        return notes_from_api(self.raw_notes(key))
 
     def _issue_path(self, key: IssueKey) -> str:
         project = self.ids.get(key.project, key.project)
         return f"/projects/{encode_id(project)}/issues/{key.iid}"
 
-    def _project_of(self, raw: dict[str, Any]) -> str:
-        """The path of the project an issue belongs to, asking GitLab only when unknown."""
+    def project_of(self, raw: dict[str, Any]) -> str:
+        """The path of the project an issue belongs to, asking GitLab only when unknown.
+
+        ``references.full`` (in every issue and link entry) names it; GET /projects/:id
+        is only for entries without it, once per project.
+        """
         project_id = raw.get("project_id")
         if isinstance(project_id, int) and project_id in self.paths:
             return self.paths[project_id]
@@ -595,6 +969,10 @@ class GitLabSource:
             self.paths[raw["id"]] = path
             self.ids[path] = raw["id"]
         return path
+
+
+def notes_from_api(raws: Iterable[dict[str, Any]]) -> list[Note]:
+    return [note for note in map(note_from_api, raws) if note is not None]
 
 
 def _missing(kind: str, name: str | int, option: str) -> tuple[str, str]:

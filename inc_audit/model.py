@@ -156,3 +156,14 @@ class Source(Protocol):
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]: ...
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...
+
+
+class RefreshesAwards(Protocol):
+    """An optional addition to ``Source``, for sources whose ``note_awards`` may be stale.
+
+    Award emoji do not move an issue's ``updated_at``, so a cache cannot tell when they
+    changed. When the awards ``note_awards`` gave leave a post-mortem unapproved, the rules
+    call ``refresh_awards``, which reads them from GitLab (at most once per note per run).
+    """
+
+    def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...

@@ -125,21 +125,33 @@ class Context:
         return tuple(linked for linked in self.links if self.is_change(linked))
 
     def approvals(self, note: Note) -> set[str]:
-        """Who approved the post-mortem ``note``, by emoji or by a later "Approved" comment."""
-        emoji = {name.lower() for name in self.config.approval_emoji}
-        awards: tuple[Award, ...] = self.source.note_awards(self.issue.key, note.id)
+        """Who approved the post-mortem ``note``, by a later "Approved" comment or by emoji.
+
+        Comments come first: award emoji are read only when the comments alone fall short,
+        and read afresh (``refresh_awards``, where the source has it: a cache whose award
+        emoji may be stale) only when the emoji it gave still fall short.
+        """
         people = {
-            a.username
-            for a in awards
-            if a.name.lower() in emoji and (a.created_at is None or a.created_at >= note.created_at)
-        }
-        people |= {
             later.author
             for later in self.issue.notes
             if not later.system and later.created_at > note.created_at and _APPROVED.match(later.body)
         }
         people.discard(note.author)
-        return people
+        if approval_gap(people, self.config) is None:
+            return people
+        approved = people | self._emoji_approvers(note, self.source.note_awards(self.issue.key, note.id))
+        refresh = getattr(self.source, "refresh_awards", None)
+        if refresh is not None and approval_gap(approved - {note.author}, self.config) is not None:
+            approved = people | self._emoji_approvers(note, refresh(self.issue.key, note.id))
+        return approved - {note.author}
+
+    def _emoji_approvers(self, note: Note, awards: tuple[Award, ...]) -> set[str]:
+        emoji = {name.lower() for name in self.config.approval_emoji}
+        return {
+            a.username
+            for a in awards
+            if a.name.lower() in emoji and (a.created_at is None or a.created_at >= note.created_at)
+        }
 
 
 def is_change(labels: Iterable[str], issue_type: str, config: Config) -> bool:

@@ -125,7 +125,7 @@ class Target:
         )
 
 
-def open_source(target: Target, config: Config, timeout: float, retry_budget: float) -> tuple[Source, Any]:
+def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
         from inc_audit.export import ExportSource
@@ -137,12 +137,22 @@ def open_source(target: Target, config: Config, timeout: float, retry_budget: fl
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
     from inc_audit import gitlab_source
+    from inc_audit.cache import CachedSource, fingerprint
 
     gl = gitlab_source.connect(
-        target.url, os.environ.get("GITLAB_TOKEN"), timeout=timeout, retry_budget=retry_budget
+        target.url,
+        os.environ.get("GITLAB_TOKEN"),
+        timeout=options["timeout"],
+        retry_budget=options["retry_budget"],
+        max_rps=options["max_rps"],
     )
     project = None if target.group else target.project
-    return gitlab_source.GitLabSource(gl, project=project, group=target.group), gl
+    live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
+    source: Source = live
+    if not options["no_cache"]:
+        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+    gitlab_source.read_ahead(source, config, as_of)
+    return source, gl
 
 
 def load_config(path: str | None) -> Config:
@@ -235,6 +245,23 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
 )
 @click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
+@click.option(
+    "--cache",
+    metavar="DIR",
+    default=".inc-audit-cache",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Incremental cache for live audits: unchanged incidents are not read again. Safe to delete.",
+)
+@click.option("--no-cache", is_flag=True, help="Read everything from GitLab and leave the cache alone.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="GitLab requests in flight at once.",
+)
+@click.option("--max-rps", type=click.FloatRange(min=0.1), help="At most this many GitLab requests a second.")
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
 @debug_option
@@ -285,8 +312,10 @@ def run_command(options: dict[str, Any]) -> int:
     shard = parse_shard(options["shard"])
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
-    source, gl = open_source(target, config, options["timeout"], options["retry_budget"])
+    source, gl = open_source(target, config, options, as_of)
     result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
+    if options["verbose"] and hasattr(source, "summary"):
+        say(f"inc-audit: {source.summary()}")
     emit(result, options, reports, config)
     if audit_project is not None:
         publish_result(gl, audit_project, result, config, options["dry_run"])

@@ -99,7 +99,7 @@ class Context:
         """Every comment that reads as a post-mortem, oldest first."""
         found = []
         for note in self.issue.notes:
-            if note.system:
+            if note.system or not self.post_mortem_schema.could_match(note.body):
                 continue
             document = parse(note.body)
             if self.post_mortem_schema.matches(document):

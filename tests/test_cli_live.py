@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,12 @@ from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_report, templa
 
 INC_AUDIT = shutil.which("inc-audit", path=str(Path(sys.executable).parent)) or "inc-audit"
 SECRET = "glpat-Sup3rSecretT0ken-xyz"
+
+
+@pytest.fixture(autouse=True)
+def in_a_temporary_folder(tmp_path, monkeypatch):
+    """Each run keeps its cache (.inc-audit-cache/) in a folder of its own."""
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
@@ -126,14 +133,20 @@ def test_fixing_every_violation_closes_the_audit_issue_and_a_new_one_reopens_it(
     assert audit(small, "--publish").returncode == 1
     [issue] = audit_issues(small)
     incident = small.issue(PROJECT, 1)
-    incident.description = filled_report()
+    edit(incident, filled_report())
     fixed = audit(small, "--publish")
     assert fixed.returncode == 0 and "audit issue closed" in fixed.stderr
     assert issue.state == "closed"
-    incident.description = template("incident.md")
+    edit(incident, template("incident.md"))
     again = audit(small, "--publish")
     assert again.returncode == 1 and "audit issue reopened" in again.stderr
     assert issue.state == "opened" and len(audit_issues(small)) == 1
+
+
+def edit(issue, description: str) -> None:
+    """Edit a description as GitLab does: the issue's updated_at moves."""
+    issue.description = description
+    issue.updated_at = datetime.now(timezone.utc)
 
 
 def test_with_502s_and_429s_the_audit_completes_with_the_same_findings(fake):
@@ -153,7 +166,7 @@ def test_a_server_going_away_mid_run_exits_3_and_leaves_the_audit_issue_as_it_wa
     before = (issue.description, issue.state, issue.updated_at)
     fake.clear_logs()
     fake.drop_after = 20
-    result = audit(fake, "--publish", "--retry-budget", "2")
+    result = audit(fake, "--publish", "--retry-budget", "2", "--no-cache")
     assert result.returncode == 3
     assert "inc-audit: error:" in result.stderr and "Traceback" not in result.stderr
     assert fake.writes == [] and (issue.description, issue.state, issue.updated_at) == before
@@ -239,3 +252,14 @@ def test_a_group_audit_publishes_in_the_configured_project(fake, tmp_path):
     result = cli(fake, "run", "--group", "umami-wallet", "--as-of", "2026-06-01", "--publish", config=config)
     assert result.returncode == 1, result.stderr
     assert len(audit_issues(fake)) == 1
+
+
+def test_a_second_run_reads_only_what_changed_and_finds_the_same(fake):
+    cold = audit(fake, "--format", "json")
+    fake.clear_logs()
+    warm = audit(fake, "--format", "json")
+    assert findings(warm.stdout) == findings(cold.stdout)
+    assert not [r for r in fake.requests if r.endpoint.endswith("/notes")]
+    fake.clear_logs()
+    audit(fake, "--no-cache")
+    assert len([r for r in fake.requests if r.endpoint.endswith("/notes")]) >= 12

@@ -22,20 +22,11 @@ from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
 from inc_audit.model import Issue, Shard, Source
+from inc_audit.redaction import redact
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
 
-SECRET_VARIABLES = ("GITLAB_TOKEN", "CI_JOB_TOKEN", "PRIVATE_TOKEN")
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
-
-
-def redact(text: str) -> str:
-    """Remove every known secret from text about to be shown."""
-    for name in SECRET_VARIABLES:
-        secret = os.environ.get(name)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[MASKED]")
-    return text
 
 
 def say(message: str, err: bool = True) -> None:

@@ -34,7 +34,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import gitlab
 import requests
@@ -44,6 +44,7 @@ from requests.adapters import HTTPAdapter
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.export import issue_type_of
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.redaction import redact, safe_url
 
 if TYPE_CHECKING:
     from inc_audit.config import Config
@@ -75,30 +76,6 @@ UNREACHABLE_HINT = (
     "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
     " the audit is incomplete, run it again"
 )
-
-
-# --- redaction -----------------------------------------------------------------------
-
-_QUERY_SECRET = re.compile(
-    r"(?i)\b(private_token|access_token|job_token|token|password|secret)=[^&\s#'\"]+"
-)
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")
-
-
-def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every secret, credential query parameter and URL user-info masked."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}=[redacted]", text)
-    return _USERINFO.sub(lambda m: f"{m.group(1)}[redacted]@", text)
-
-
-def safe_url(url: str) -> str:
-    """The URL without user-info, query or fragment: fit for a message."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
 
 
 def _secrets(gl: Client) -> tuple[str | None, ...]:

@@ -21,7 +21,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,8 @@ import gitlab
 
 from inc_audit import config as config_module
 from inc_audit.audit import run_audit
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.gitlab_source import award_from_api, issue_from_api, linked_from_api, note_from_api
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard, parse_time
 from inc_audit.reporters import REPORTERS, Options
 
 
@@ -63,66 +64,9 @@ class MemorySource:
         return self.awards.get((key, note_id), ())
 
 
-def _username(user: Any) -> str:
-    return str(user.get("username")) if isinstance(user, dict) and user.get("username") else "unknown"
-
-
-def _issue_type(raw: dict[str, Any]) -> str:
-    kind = str(raw.get("issue_type") or raw.get("type") or "issue").lower()
-    return kind if kind in ("issue", "incident", "test_case", "task") else "issue"
-
-
 def _project_path(raw: dict[str, Any], default: str) -> str:
     full = (raw.get("references") or {}).get("full")
     return full.rsplit("#", 1)[0] if isinstance(full, str) and "#" in full else default
-
-
-def make_issue(key: IssueKey, raw: dict[str, Any], notes: Iterable[Note]) -> Issue:
-    created = parse_time(raw.get("created_at"))
-    assert created is not None
-    updated = parse_time(raw.get("updated_at")) or created
-    closed = raw.get("state") == "closed"
-    return Issue(
-        key=key,
-        title=str(raw.get("title") or ""),
-        description=str(raw.get("description") or ""),
-        labels=tuple(str(label) for label in raw.get("labels") or ()),
-        issue_type=_issue_type(raw),
-        state="closed" if closed else "opened",
-        author=_username(raw.get("author")),
-        created_at=created,
-        updated_at=updated,
-        closed_at=(parse_time(raw.get("closed_at")) or updated) if closed else None,
-        confidential=bool(raw.get("confidential")),
-        web_url=str(raw.get("web_url") or ""),
-        notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
-    )
-
-
-def make_note(raw: dict[str, Any]) -> Note:
-    created = parse_time(raw.get("created_at"))
-    assert created is not None
-    return Note(
-        id=int(raw["id"]),
-        body=str(raw.get("body") or ""),
-        author=_username(raw.get("author")),
-        created_at=created,
-        system=bool(raw.get("system")),
-        updated_at=parse_time(raw.get("updated_at")),
-    )
-
-
-def make_linked(project: str, raw: dict[str, Any]) -> LinkedIssue:
-    return LinkedIssue(
-        key=IssueKey(_project_path(raw, project), int(raw["iid"])),
-        title=str(raw.get("title") or ""),
-        labels=tuple(str(label) for label in raw.get("labels") or ()),
-        description=str(raw.get("description") or ""),
-        state="closed" if raw.get("state") == "closed" else "opened",
-        issue_type=_issue_type(raw),
-        web_url=str(raw.get("web_url") or ""),
-        confidential=bool(raw.get("confidential")),
-    )
 
 
 def evenly(items: list[Any], count: int | None) -> list[Any]:
@@ -167,13 +111,15 @@ def main(argv: list[str] | None = None) -> int:
         key = IssueKey(path, int(issue.iid))
         notes = []
         for note in issue.notes.list(get_all=True):
-            notes.append(make_note(note.attributes))
+            notes.append(note_from_api(note.attributes))
             awards[(key, note.id)] = tuple(
-                Award(str(a.name), _username(a.user), parse_time(a.created_at))
-                for a in note.awardemojis.list(get_all=True)
+                award_from_api(a.attributes) for a in note.awardemojis.list(get_all=True)
             )
-        links[key] = tuple(make_linked(path, link.attributes) for link in issue.links.list(get_all=True))
-        issues[key] = make_issue(key, issue.attributes, notes)
+        links[key] = tuple(
+            linked_from_api(IssueKey(_project_path(link.attributes, path), int(link.iid)), link.attributes)
+            for link in issue.links.list(get_all=True)
+        )
+        issues[key] = issue_from_api(key, issue.attributes, [n for n in notes if n is not None])
     reading_done = time.perf_counter()
 
     source = MemorySource(issues, links, awards, {"kind": "gitlab", "url": args.url, "project": path})

@@ -13,7 +13,15 @@ the issue's ``updated_at``.
   carries an incident label and is not of type Incident leaves the cache; every other
   incident is served from the cache without a request. The same listing shows edited
   change tickets: incidents whose cached links show an older version of one read their
-  links again. Deadlines need nothing: the rules run on every run.
+  links again.
+- **Verdicts**: each audited incident's findings are kept with the version they were
+  reached on, the links the rules read, and the deadlines between which they hold
+  (``rules.Verdict``). An incident served unchanged, whose links are as they were, gets
+  its kept findings back (``cached_verdict``) without parsing it or running a rule, until
+  the audit moment crosses one of its deadlines (the post-mortem's grace period, IPM001,
+  and its approval's, IPM003). A verdict that can change while the incident does not (an
+  unapproved post-mortem: award emoji do not move ``updated_at``) is never kept. Verdicts
+  are kept per fingerprint and per inc-audit code (``code_digest``).
 - **Award emoji** do not move ``updated_at``. Cached ones are used only when they approve
   the post-mortem; otherwise the rules call ``refresh_awards``, one request per note and
   run, so a new approval is never missed and a compliant incident costs nothing.
@@ -28,8 +36,11 @@ moment and candidate set, and writes issue entries only where they are newer.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
+import os
 import sqlite3
 import sys
 import threading
@@ -44,6 +55,7 @@ from typing import Any
 from inc_audit import __version__, schemas
 from inc_audit.config import Config
 from inc_audit.errors import ConfigError
+from inc_audit.findings import Finding
 from inc_audit.gitlab_source import (
     GitLabSource,
     _issue_type,
@@ -52,9 +64,10 @@ from inc_audit.gitlab_source import (
     issue_from_api,
     notes_from_api,
 )
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard, parse_time
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.rules import Verdict
 
-FORMAT = 1
+FORMAT = 2
 """The layout of the cache file; a file of another layout is rebuilt."""
 FILE_NAME = "cache.sqlite3"
 MARGIN = timedelta(minutes=10)
@@ -68,11 +81,20 @@ CREATE TABLE IF NOT EXISTS meta (
 CREATE TABLE IF NOT EXISTS candidates (
     shard TEXT NOT NULL, project TEXT NOT NULL, iid INTEGER NOT NULL,
     PRIMARY KEY (shard, project, iid));
+CREATE INDEX IF NOT EXISTS candidates_by_issue ON candidates (project, iid);
 CREATE TABLE IF NOT EXISTS issues (
     project TEXT NOT NULL, iid INTEGER NOT NULL, updated_at TEXT NOT NULL,
     notes_count INTEGER NOT NULL, raw TEXT NOT NULL, notes TEXT, links TEXT,
     awards TEXT NOT NULL, PRIMARY KEY (project, iid));
+CREATE TABLE IF NOT EXISTS verdicts (
+    project TEXT NOT NULL, iid INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+    updated_at TEXT NOT NULL, notes_count INTEGER NOT NULL, links TEXT NOT NULL,
+    findings TEXT NOT NULL, stable_after TEXT, stable_until TEXT, PRIMARY KEY (project, iid));
 """
+_WRITE_VERDICT = (
+    "INSERT OR REPLACE INTO verdicts (project, iid, fingerprint, updated_at, notes_count, links, findings,"
+    " stable_after, stable_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 _COLUMNS = "project, iid, updated_at, notes_count, raw, notes, links, awards"
 _SET = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[2:])
@@ -109,6 +131,22 @@ def fingerprint(config: Config, source_description: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
+@functools.lru_cache(maxsize=1)
+def code_digest() -> str:
+    """inc-audit's own code, every module of it: verdicts reached by other code are not used,
+    even under the same version number (a checkout being worked on)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    try:
+        for path in sorted(package.rglob("*.py")):
+            data = path.read_bytes()
+            digest.update(f"{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
+            digest.update(data)
+    except OSError:  # unreadable: a digest no other run shares
+        return os.urandom(16).hex()
+    return digest.hexdigest()
+
+
 @dataclass
 class _Entry:
     """One candidate: its listing entry, and what was read of it for that version."""
@@ -118,6 +156,17 @@ class _Entry:
     links: list[dict[str, Any]] | None = None
     awards: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     dirty: bool = True
+    links_digest: str | None = None  # of ``links`` (``_digest``), once asked for
+
+    def digest_of_links(self) -> str | None:
+        if self.links is None:
+            return None
+        if self.links_digest is None:
+            self.links_digest = _digest(_dumps(self.links))
+        return self.links_digest
+
+    def set_links(self, links: list[dict[str, Any]] | None) -> None:
+        self.links, self.links_digest = links, None
 
     @property
     def updated_at(self) -> str:
@@ -132,12 +181,30 @@ class _Entry:
         return _stamp(raw) == self.updated_at and _Entry(raw).notes_count == self.notes_count
 
 
+@dataclass(frozen=True)
+class _Kept:
+    """A verdict as kept: its findings, and what they hold for."""
+
+    updated_at: str  # the version of the issue they were reached on (``_Entry.updated_at``)
+    notes_count: int
+    links: tuple[tuple[IssueKey, str], ...]  # the links the rules read, by the digest of what they read
+    findings: tuple[Finding, ...]
+    stable_after: datetime | None
+    stable_until: datetime | None
+
+    def holds_at(self, as_of: datetime) -> bool:
+        return (self.stable_after is None or as_of > self.stable_after) and (
+            self.stable_until is None or as_of <= self.stable_until
+        )
+
+
 @dataclass
 class _Loaded:
     listed_since: datetime
     relisted_at: datetime
     candidates: set[IssueKey]
     entries: dict[IssueKey, _Entry]
+    verdicts: dict[IssueKey, _Kept]
 
 
 class CachedSource:
@@ -161,6 +228,8 @@ class CachedSource:
         self.directory = Path(directory)
         self.path = self.directory / FILE_NAME
         self.fingerprint = fingerprint
+        self.verdict_key = hashlib.sha256(f"{fingerprint}\0{code_digest()}".encode()).hexdigest()
+        """What kept verdicts are valid for: the fingerprint, and inc-audit's code."""
         self.margin = margin
         self.relist_every = relist_every
         self.clock = clock
@@ -173,6 +242,10 @@ class CachedSource:
         self._lock = threading.Lock()
         self._entries: dict[IssueKey, _Entry] = {}
         self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
+        self._verdicts: dict[IssueKey, _Kept] = {}
+        self._new_verdicts: dict[IssueKey, _Kept | None] = {}  # None: the kept one no longer holds
+        self._served: set[IssueKey] = set()  # served from the cache this run, as they were
+        self._given: set[IssueKey] = set()  # whose kept verdict ``cached_verdict`` gave
         self._broken = False
 
     # -- the Source protocol ----------------------------------------------------------------
@@ -184,6 +257,7 @@ class CachedSource:
         shard_key = str(shard) if shard else "all"
         loaded = self._load(shard_key, labels)
         started = self.clock()
+        verdicts: dict[IssueKey, _Kept] = {}
         if loaded is None:
             self.mode = "cold"
             listed = self.live.list_candidates(labels)
@@ -191,7 +265,7 @@ class CachedSource:
             entries = {key: _Entry(raw) for key, raw in listed.items()}
             relisted_at = started
         else:
-            candidates, entries = loaded.candidates, loaded.entries
+            candidates, entries, verdicts = loaded.candidates, loaded.entries, loaded.verdicts
             relisted_at = loaded.relisted_at
             self.mode = "warm"
             if self.relist_every is not None and started - loaded.relisted_at >= self.relist_every:
@@ -210,8 +284,10 @@ class CachedSource:
             self._forget_stale_links(entries, changed)
         with self._lock:
             self._entries = {key: entries[key] for key in candidates}
+            self._verdicts = verdicts
+            self._new_verdicts, self._served, self._given = {}, set(), set()
         keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
-        yield from self.live.parallel(self._serve, keys)
+        yield from self._serve_all(keys)
         self._save(shard_key, labels, started, relisted_at, candidates)
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
@@ -246,12 +322,116 @@ class CachedSource:
         self._store(key, awards=(note_id, raws))
         return tuple(award_from_api(raw) for raw in raws)
 
+    def cached_verdict(self, issue: Issue, as_of: datetime) -> tuple[Finding, ...] | None:
+        """The findings kept for ``issue``, when they still hold, else None: the issue was
+        served from the cache as it was when they were reached, the links the rules read are
+        the same, and ``as_of`` lies between the same deadlines."""
+        with self._lock:
+            if issue.key not in self._served:
+                return None
+            kept = self._kept_for(issue.key)
+        if kept is None or not kept.holds_at(as_of):
+            return None
+        with self._lock:
+            self._given.add(issue.key)
+        return kept.findings
+
+    def _kept_for(self, key: IssueKey) -> _Kept | None:
+        """The verdict kept for ``key`` if it was reached on the version the cache holds and
+        on the links it holds now (called with the lock held)."""
+        kept = self._verdicts.get(key)
+        entry = self._entries.get(key)
+        if kept is None or entry is None or entry.notes is None:
+            return None
+        if (kept.updated_at, kept.notes_count) != (entry.updated_at, entry.notes_count):
+            return None
+        for linked, digest in kept.links:
+            other = self._entries.get(linked)
+            if other is None or other.digest_of_links() != digest:
+                return None
+        return kept
+
+    def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
+        """Keep ``verdict``, reached this run on ``issue`` as served, for the next runs (saved
+        with the rest once the scan is complete); one that may not hold drops the kept one."""
+        key = issue.key
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry.notes is None:
+                return  # not a candidate, or not served by this scan
+            kept: _Kept | None = None
+            links = []
+            for linked in sorted(verdict.links, key=lambda k: (k.project, k.iid)):
+                other = self._entries.get(linked)
+                digest = None if other is None else other.digest_of_links()
+                if digest is None:
+                    break  # links read live, not kept: nothing to check them against
+                links.append((linked, digest))
+            else:
+                if verdict.settled:
+                    kept = _Kept(
+                        entry.updated_at,
+                        entry.notes_count,
+                        tuple(links),
+                        verdict.findings,
+                        verdict.stable_after,
+                        verdict.stable_until,
+                    )
+            self._new_verdicts[key] = kept
+
     def summary(self) -> str:
         """One line on what the cache saved, for ``-v``."""
         served, read = self.stats["incidents from the cache"], self.stats["incidents read"]
-        return f"cache {self.mode}: {served} incident(s) from the cache, {read} read from GitLab"
+        return (
+            f"cache {self.mode}: {served} incident(s) from the cache, {read} read from GitLab;"
+            f" {len(self._given)} kept verdict(s) used"
+        )
 
     # -- serving -----------------------------------------------------------------------------
+
+    def _serve_all(self, keys: list[IssueKey]) -> Iterator[Issue]:
+        """Every issue of ``keys``, in order. Those whose kept verdict may hold (it was reached
+        on the version and links the cache holds) are served here, without ``prefetch``: they
+        need no request, and most need no rule. The others are served by reader threads."""
+        with self._lock:
+            inline = {key for key in keys if self._kept_for(key) is not None}
+        pooled = self.live.parallel(self._serve, [key for key in keys if key not in inline])
+        try:
+            for key in keys:
+                yield self._serve_cached(key) if key in inline else next(pooled)
+        finally:
+            close = getattr(pooled, "close", None)
+            if close is not None:
+                close()
+
+    def _serve_cached(self, key: IssueKey) -> Issue:
+        """The issue, its notes decoded only if something reads them (a kept verdict that
+        holds needs none): about a fifth of a warm run's time otherwise."""
+        with self._lock:
+            entry = self._entries[key]
+            self._served.add(key)
+        self.live.project_of(entry.raw)
+        self._count("incidents from the cache")
+        plain = issue_from_api(key, entry.raw, ())
+        fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Issue) if f.name != "notes"}
+        return _LazyNotesIssue(lambda: self._cached_notes(key), **fields)
+
+    def _cached_notes(self, key: IssueKey) -> tuple[Note, ...]:
+        """The notes of an issue served by ``_serve_cached``, decoded (read again if the
+        cache's copy is unreadable), in ``issue_from_api``'s order."""
+        with self._lock:
+            notes = self._entries[key].notes
+        try:
+            raws = _list(json.loads(notes or ""))
+        except (ValueError, TypeError) as error:
+            self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
+            with self._lock:
+                self._served.discard(key)
+                self.stats["incidents from the cache"] -= 1
+            raws = self.live.raw_notes(key)
+            self._store(key, notes=json.dumps(raws, separators=(",", ":")))
+            self._count("incidents read")
+        return issue_from_api(key, {}, notes_from_api(raws)).notes
 
     def _serve(self, key: IssueKey) -> Issue:
         with self._lock:
@@ -272,6 +452,8 @@ class CachedSource:
                 self._count("incidents read")
             else:
                 self._count("incidents from the cache")
+                with self._lock:
+                    self._served.add(key)
         issue = issue_from_api(key, entry.raw, notes_from_api(raws))
         if self.prefetch is not None:
             self.prefetch(issue)
@@ -292,7 +474,7 @@ class CachedSource:
             if notes is not None:
                 entry.notes = notes
             if links is not None:
-                entry.links = links
+                entry.set_links(links)
             if awards is not None:
                 entry.awards[awards[0]] = awards[1]
             entry.dirty = True
@@ -317,7 +499,8 @@ class CachedSource:
                 key = IssueKey(self.live.project_of(link), int(link.get("iid") or 0))
                 now = changed.get(key)
                 if now is not None and _stamp(now) != _stamp(link):
-                    entry.links, entry.dirty = None, True
+                    entry.set_links(None)
+                    entry.dirty = True
                     break
 
     # -- storage ---------------------------------------------------------------------------
@@ -353,7 +536,17 @@ class CachedSource:
                             links=_list(json.loads(links)) if links is not None else None,
                             awards={int(n): _list(a) for n, a in _object(json.loads(awards)).items()},
                             dirty=False,
+                            links_digest=None if links is None else _digest(str(links)),
                         )
+                verdicts: dict[IssueKey, _Kept] = {}
+                for row in db.execute(
+                    "SELECT project, iid, updated_at, notes_count, links, findings, stable_after, stable_until"
+                    " FROM verdicts WHERE fingerprint = ?",
+                    (self.verdict_key,),
+                ):
+                    key = IssueKey(str(row[0]), int(row[1]))
+                    if key in entries:
+                        verdicts[key] = _kept_from_row(row[2:])
                 listed_since, relisted_at = _moment(meta[2]), _moment(meta[3])
         except (sqlite3.Error, OSError, ValueError, TypeError, KeyError) as error:
             self._warn(f"is unreadable ({_reason(error)}); reading everything and rebuilding it")
@@ -362,7 +555,7 @@ class CachedSource:
         for key in candidates - set(entries):
             self._warn(f"lacks {key}; reading everything and rebuilding it")
             return None
-        return _Loaded(listed_since, relisted_at, candidates, entries)
+        return _Loaded(listed_since, relisted_at, candidates, entries, verdicts)
 
     def _save(
         self,
@@ -374,6 +567,7 @@ class CachedSource:
     ) -> None:
         with self._lock:
             entries = dict(self._entries)
+            verdicts = dict(self._new_verdicts)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if self._broken:
@@ -384,6 +578,7 @@ class CachedSource:
                 db.execute("BEGIN IMMEDIATE")
                 try:
                     self._write(db, shard_key, labels, listed_since, relisted_at, candidates, entries)
+                    self._write_verdicts(db, verdicts)
                     db.execute(f"PRAGMA user_version = {FORMAT}")
                     db.execute("COMMIT")
                 except BaseException:
@@ -395,6 +590,12 @@ class CachedSource:
         with self._lock:
             for entry in entries.values():
                 entry.dirty = False
+            for key, kept in verdicts.items():
+                if kept is None:
+                    self._verdicts.pop(key, None)
+                else:
+                    self._verdicts[key] = kept
+            self._new_verdicts = {}
         self._broken = False
         self.saved = True
 
@@ -437,13 +638,114 @@ class CachedSource:
             " WHERE c.project = issues.project AND c.iid = issues.iid)"
         )
 
+    def _write_verdicts(self, db: sqlite3.Connection, verdicts: dict[IssueKey, _Kept | None]) -> None:
+        db.executemany(
+            "DELETE FROM verdicts WHERE project = ? AND iid = ?",
+            ((key.project, key.iid) for key, kept in verdicts.items() if kept is None),
+        )
+        db.executemany(
+            _WRITE_VERDICT,
+            (
+                (
+                    key.project,
+                    key.iid,
+                    self.verdict_key,
+                    kept.updated_at,
+                    kept.notes_count,
+                    _dumps([[k.project, k.iid, digest] for k, digest in kept.links]),
+                    _dumps([_finding_row(f) for f in kept.findings]),
+                    None if kept.stable_after is None else kept.stable_after.isoformat(),
+                    None if kept.stable_until is None else kept.stable_until.isoformat(),
+                )
+                for key, kept in verdicts.items()
+                if kept is not None
+            ),
+        )
+        db.execute(  # verdicts follow their issues out
+            "DELETE FROM verdicts WHERE NOT EXISTS (SELECT 1 FROM issues i"
+            " WHERE i.project = verdicts.project AND i.iid = verdicts.iid)"
+        )
+
     def _warn(self, message: str) -> None:
         print(f"inc-audit: warning: the cache {self.path} {message}", file=sys.stderr)
+
+
+class _LazyNotesIssue(Issue):
+    """An ``Issue`` whose notes are made by ``load`` when first read (once; thread-safe).
+
+    For everything else it is the ``Issue`` it was built as; it equals only another
+    ``_LazyNotesIssue`` (dataclass equality compares classes), and nothing compares issues.
+    """
+
+    def __init__(self, load: Callable[[], tuple[Note, ...]] | None = None, **fields: Any) -> None:
+        object.__setattr__(self, "_load", load)  # None: the notes are in ``fields`` (``replace``)
+        object.__setattr__(self, "_notes_lock", threading.Lock())
+        super().__init__(**fields)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        state = self.__dict__
+        if "_notes" not in state:
+            with state["_notes_lock"]:
+                if "_notes" not in state:
+                    state["_notes"] = tuple(state["_load"]())
+        notes: tuple[Note, ...] = state["_notes"]
+        return notes
+
+    @notes.setter
+    def notes(self, value: tuple[Note, ...]) -> None:
+        """Only the dataclass ``__init__`` sets notes: ignored while ``load`` will make them."""
+        if self.__dict__["_load"] is None:
+            self.__dict__["_notes"] = tuple(value)
 
 
 def _is_candidate(raw: dict[str, Any], labels: tuple[str, ...]) -> bool:
     """What a cold listing would find: one of ``labels`` (as GitLab matches them), or type Incident."""
     return bool(set(_labels(raw)) & set(labels)) or _issue_type(raw) == "incident"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _digest(links_json: str) -> str:
+    """An issue's links as the cache stores them (``_dumps``), as a short digest."""
+    return hashlib.sha256(links_json.encode()).hexdigest()[:32]
+
+
+def _finding_row(finding: Finding) -> list[Any]:
+    return [finding.rule, finding.severity, finding.message, finding.section, finding.line, finding.where]
+
+
+def _finding_from(row: Any) -> Finding:
+    if not isinstance(row, list) or len(row) != 6:
+        raise TypeError("a finding was expected")
+    rule, severity, message, section, line, where = row
+    if not all(isinstance(text, str) for text in (rule, severity, message, where)):
+        raise TypeError("a finding was expected")
+    if not (section is None or isinstance(section, str)) or not (line is None or type(line) is int):
+        raise TypeError("a finding was expected")
+    return Finding(rule, severity, message, section=section, line=line, where=where)
+
+
+def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
+    updated_at, notes_count, links, findings, after, until = row
+    linked = []
+    for item in json.loads(links):
+        if not isinstance(item, list) or len(item) != 3:
+            raise TypeError("a link digest was expected")
+        linked.append((IssueKey(str(item[0]), int(item[1])), str(item[2])))
+    found = json.loads(findings)
+    if not isinstance(found, list):
+        raise TypeError("a list of findings was expected")
+    return _Kept(
+        updated_at=str(updated_at),
+        notes_count=int(notes_count),
+        links=tuple(linked),
+        findings=tuple(_finding_from(item) for item in found),
+        stable_after=None if after is None else _moment(after),
+        stable_until=None if until is None else _moment(until),
+    )
 
 
 def _stamp(raw: dict[str, Any]) -> str:

@@ -728,6 +728,8 @@ def read_ahead(source: Any, config: Config, as_of: datetime) -> None:
     incident (CHG001, CHG002), and the award emoji of the final post-mortem once its
     approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
     A known incident's look at the links of the incidents it links is left to the audit.
+    Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a
+    ``CachedSource``'s): the audit will not run the rules on it.
     ``source`` is a ``GitLabSource`` or a ``CachedSource``.
     """
     from inc_audit.audit import is_audited
@@ -736,9 +738,12 @@ def read_ahead(source: Any, config: Config, as_of: datetime) -> None:
 
     links = not (config.is_ignored("CHG001") and config.is_ignored("CHG002"))
     approvals = not config.is_ignored("IPM003")
+    cached_verdict = getattr(source, "cached_verdict", None)
 
     def ahead(issue: Issue) -> None:
         if not is_audited(issue, config):
+            return
+        if cached_verdict is not None and cached_verdict(issue, as_of) is not None:
             return
         if links and issue.is_closed:
             source.linked_issues(issue.key)

@@ -16,7 +16,7 @@ from functools import cached_property
 from inc_audit.config import Config
 from inc_audit.findings import Finding
 from inc_audit.markdown import Document, parse
-from inc_audit.model import Award, Issue, LinkedIssue, Note, Source
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Source
 from inc_audit.schemas import DocumentSchema, Problem
 
 Check = Callable[["Context"], Iterable[Finding]]
@@ -52,6 +52,30 @@ def _has_any(labels: Iterable[str], wanted: Iterable[str]) -> bool:
     return bool({label.lower() for label in labels} & {w.lower() for w in wanted})
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """An incident's findings, and for which audit moments they hold while its data stays as it is.
+
+    The rules compare the audit moment only with deadlines (``Context.passed``), so the
+    findings are the same for every ``as_of`` in ``stable_after < as_of <= stable_until``
+    (``None``: unbounded). ``settled`` is False when they may change while the incident does
+    not: a post-mortem the approvals fall short for (IPM003), since award emoji do not move
+    ``updated_at``, or a rule that read the audit moment other than through a deadline.
+    ``links`` are the issues whose links the rules read.
+    """
+
+    findings: tuple[Finding, ...]
+    stable_after: datetime | None = None
+    stable_until: datetime | None = None
+    settled: bool = True
+    links: frozenset[IssueKey] = frozenset()
+
+    def holds_at(self, as_of: datetime) -> bool:
+        return (self.stable_after is None or as_of > self.stable_after) and (
+            self.stable_until is None or as_of <= self.stable_until
+        )
+
+
 class Context:
     """One incident, with what the rules ask of it worked out once, on demand."""
 
@@ -59,7 +83,39 @@ class Context:
         self.issue = issue
         self.config = config
         self.source = source
-        self.as_of = as_of
+        self._as_of = as_of
+        self.deadlines: list[datetime] = []
+        """Every deadline ``passed`` was asked about."""
+        self.unsettled = False
+        """True once the findings may change with nothing but time or award emoji: ``as_of``
+        read other than through ``passed``, or approvals that fall short."""
+        self.linked_read: set[IssueKey] = set()
+        """Whose links the rules read (``linked_of``)."""
+
+    @property
+    def as_of(self) -> datetime:
+        self.unsettled = True
+        return self._as_of
+
+    def passed(self, deadline: datetime) -> bool:
+        """Whether the audit moment is past ``deadline``: how rules should ask about time."""
+        self.deadlines.append(deadline)
+        return self._as_of > deadline
+
+    def linked_of(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        self.linked_read.add(key)
+        return self.source.linked_issues(key)
+
+    def verdict(self, findings: tuple[Finding, ...]) -> Verdict:
+        past = [d for d in self.deadlines if self._as_of > d]
+        ahead = [d for d in self.deadlines if self._as_of <= d]
+        return Verdict(
+            findings,
+            stable_after=max(past, default=None),
+            stable_until=min(ahead, default=None),
+            settled=not self.unsettled,
+            links=frozenset(self.linked_read),
+        )
 
     def finding(self, code: str, message: str, **where: object) -> Finding:
         return Finding(code, RULES[code].severity, message, **where)  # type: ignore[arg-type]
@@ -88,7 +144,7 @@ class Context:
     def overdue(self) -> bool:
         """Closed longer ago than the post-mortem's grace period."""
         closed = self.issue.closed_at
-        return bool(self.issue.is_closed and closed and self.as_of > closed + self.grace)
+        return bool(self.issue.is_closed and closed and self.passed(closed + self.grace))
 
     @property
     def grace(self) -> timedelta:
@@ -112,7 +168,7 @@ class Context:
 
     @cached_property
     def links(self) -> tuple[LinkedIssue, ...]:
-        return self.source.linked_issues(self.issue.key)
+        return self.linked_of(self.issue.key)
 
     def is_change(self, linked: LinkedIssue) -> bool:
         return is_change(linked.labels, linked.issue_type, self.config)
@@ -143,6 +199,8 @@ class Context:
         refresh = getattr(self.source, "refresh_awards", None)
         if refresh is not None and approval_gap(approved - {note.author}, self.config) is not None:
             approved = people | self._emoji_approvers(note, refresh(self.issue.key, note.id))
+        if approval_gap(approved - {note.author}, self.config) is not None:
+            self.unsettled = True  # an award emoji may settle it without touching the issue
         return approved - {note.author}
 
     def _emoji_approvers(self, note: Note, awards: tuple[Award, ...]) -> set[str]:
@@ -251,7 +309,7 @@ def no_linked_change(ctx: Context) -> Iterator[Finding]:
 def _earlier_incident_with_change(ctx: Context) -> bool:
     for linked in ctx.links:
         if ctx.is_incident(linked) and linked.key.iid != ctx.issue.iid:
-            if any(ctx.is_change(other) for other in ctx.source.linked_issues(linked.key)):
+            if any(ctx.is_change(other) for other in ctx.linked_of(linked.key)):
                 return True
     return False
 
@@ -273,7 +331,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
 
 @rule("IPM001", "error", "A closed incident has no post-mortem comment after the grace period")
 def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
-    if ctx.overdue and ctx.final_post_mortem is None:
+    if ctx.final_post_mortem is None and ctx.overdue:  # a post-mortem makes the deadline moot
         closed = ctx.issue.closed_at
         assert closed is not None
         due = (closed + ctx.grace).date().isoformat()
@@ -302,20 +360,25 @@ def unapproved_post_mortem(ctx: Context) -> Iterator[Finding]:
         return
     note, _ = ctx.final_post_mortem
     started = max(filter(None, (ctx.issue.closed_at, note.created_at)))
-    if ctx.as_of <= started + ctx.grace:
+    if not ctx.passed(started + ctx.grace):
         return
     gap = approval_gap(ctx.approvals(note), ctx.config)
     if gap:
         yield ctx.finding("IPM003", f"post-mortem not approved: {gap}", where=f"note #{note.id}")
 
 
-def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
+def judge(issue: Issue, config: Config, source: Source, as_of: datetime) -> Verdict:
+    """Every incident rule's findings on ``issue``, with how long they hold (``Verdict``)."""
     context = Context(issue, config, source, as_of)
     findings: list[Finding] = []
     for code, registered in RULES.items():
         if registered.scope == "incident" and not config.is_ignored(code):
             findings.extend(registered.run(context))
-    return tuple(findings)
+    return context.verdict(tuple(findings))
+
+
+def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
+    return judge(issue, config, source, as_of).findings
 
 
 # The merge-request gate's rules: ``inc_audit.templates`` checks them on files, not incidents.

@@ -164,7 +164,9 @@ def test_a_cold_run_reads_what_the_rules_need_and_a_warm_one_only_lists(fake, au
     query = dict(listing.query)
     assert "updated_after" in query and "labels" not in query
     assert (query["state"], query["scope"], query["per_page"]) == ("all", "all", "100")
-    assert "cache warm: 3 incident(s) from the cache, 0 read from GitLab" == audit.source.summary()
+    assert audit.source.summary() == (
+        "cache warm: 3 incident(s) from the cache, 0 read from GitLab; 3 kept verdict(s) used"
+    )
 
 
 def test_an_edited_description_is_read_again_and_its_findings_change(fake, audit):
@@ -337,6 +339,11 @@ def test_a_cache_of_another_layout_or_with_garbage_rows_is_rebuilt(fake, audit, 
     first, _ = audit()
     with closing_db(audit.directory) as db:
         db.execute("UPDATE issues SET notes = 'not json'")
+        db.commit()
+    kept, counts = audit()  # its verdict is kept: the notes are not needed
+    assert kept == first and counts == {LISTING: 1} and capsys.readouterr().err == ""
+    with closing_db(audit.directory) as db:
+        db.execute("DELETE FROM verdicts")
         db.commit()
     second, counts = audit()
     assert second == first and "unreadable" in capsys.readouterr().err

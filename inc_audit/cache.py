@@ -168,11 +168,11 @@ class _Entry:
     def set_links(self, links: list[dict[str, Any]] | None) -> None:
         self.links, self.links_digest = links, None
 
-    @property
+    @functools.cached_property
     def updated_at(self) -> str:
         return _stamp(self.raw)
 
-    @property
+    @functools.cached_property
     def notes_count(self) -> int:
         count = self.raw.get("user_notes_count")
         return count if isinstance(count, int) else -1

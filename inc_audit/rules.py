@@ -350,7 +350,7 @@ def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
                 f"post-mortem: {problem.message}",
                 section=problem.part.name,
                 line=problem.line,
-                where=f"note #{note.id}",
+                where=f"note {note.id}",
             )
 
 
@@ -364,7 +364,7 @@ def unapproved_post_mortem(ctx: Context) -> Iterator[Finding]:
         return
     gap = approval_gap(ctx.approvals(note), ctx.config)
     if gap:
-        yield ctx.finding("IPM003", f"post-mortem not approved: {gap}", where=f"note #{note.id}")
+        yield ctx.finding("IPM003", f"post-mortem not approved: {gap}", where=f"note {note.id}")
 
 
 def judge(issue: Issue, config: Config, source: Source, as_of: datetime) -> Verdict:

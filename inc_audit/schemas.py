@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from importlib import resources
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -24,7 +25,7 @@ from jsonschema.exceptions import SchemaError
 from inc_audit.errors import ConfigError
 from inc_audit.markdown import DEFAULT_PLACEHOLDERS, Document, Section, parse
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 KINDS = {
     "report": "incident-report.schema.json",
     "post-mortem": "post-mortem.schema.json",

@@ -1,8 +1,7 @@
-"""Fixtures shared by the tests: the shared/ folder, an in-memory source, issue builders."""
+"""Fixtures shared by the tests: the vendored fixtures, an in-memory source, issue builders."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -21,18 +20,9 @@ AS_OF = datetime(2026, 6, 1, tzinfo=timezone.utc)
 PROJECT = "umami-wallet/umami"
 
 
-def shared_dir() -> Path:
-    """shared/ lies beside the checkout (or wherever INC_AUDIT_SHARED says)."""
-    candidates = [Path(os.environ["INC_AUDIT_SHARED"])] if os.environ.get("INC_AUDIT_SHARED") else []
-    candidates += [ROOT.parent / "shared", ROOT.parent.parent / "shared"]
-    for candidate in candidates:
-        if (candidate / "umami-templates").is_dir():
-            return candidate
-    raise RuntimeError(f"shared/ not found beside {ROOT}: set INC_AUDIT_SHARED to its path")
-
-
-SHARED = shared_dir()
-TEMPLATES = SHARED / "umami-templates"
+FIXTURES = ROOT / "tests" / "fixtures"
+GITLAB_FIXTURES = FIXTURES / "gitlab"  # GitLab's own fixtures: see tests/fixtures/gitlab/SOURCE.md
+TEMPLATES = FIXTURES / "umami-templates"  # the team's real issue templates: see tests/fixtures/README.md
 TEMPLATE_FILES = sorted(p for p in TEMPLATES.glob("*.md") if p.name != "README.md")
 
 

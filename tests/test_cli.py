@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from inc_audit import __version__
 from inc_audit.cli import main
 from inc_audit.rules import RULES
-from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, ROOT, SHARED, fill, template
+from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, GITLAB_FIXTURES, ROOT, fill, template
 
 EXAMPLE = ["--export", str(EXAMPLE_EXPORT), "--config", str(EXAMPLE_CONFIG), "--as-of", "2026-06-01"]
 EXPECTED_BY_RULE = {
@@ -64,7 +64,7 @@ def test_a_packed_export_gives_the_same_report(tmp_path):
 
 
 def test_gitlab_own_export_fixture_loads():
-    result = invoke("run", "--export", str(SHARED / "gitlab-fixtures" / "export-complex"), "--format", "json")
+    result = invoke("run", "--export", str(GITLAB_FIXTURES / "export-complex"), "--format", "json")
     report = json.loads(result.stdout)
     assert [i["iid"] for i in report["incidents"]] == [2]  # the one issue of type incident
 

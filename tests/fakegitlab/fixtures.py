@@ -15,22 +15,14 @@ from .server import PROJECT, FakeGitLab
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    try:
-        return schemas.shared_dir()
-    except FileNotFoundError as error:
-        pytest.fail(str(error), pytrace=False)
-
-
-@pytest.fixture(scope="session")
-def export_complex(shared_dir: Path) -> Path:
+def export_complex() -> Path:
     """GitLab's own "complex" project export fixture."""
-    return shared_dir / "gitlab-fixtures" / "export-complex"
+    return schemas.FIXTURES_DIR / "export-complex"
 
 
 @pytest.fixture(scope="session")
-def api_schemas(shared_dir: Path) -> Path:
-    return schemas.api_schemas_dir(shared_dir)
+def api_schemas() -> Path:
+    return schemas.api_schemas_dir()
 
 
 @pytest.fixture

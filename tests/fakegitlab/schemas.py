@@ -1,4 +1,4 @@
-"""GitLab's own API JSON schemas (copied into shared/) as jsonschema validators.
+"""GitLab's own API JSON schemas (vendored in tests/fixtures/gitlab/) as jsonschema validators.
 
 The copies keep GitLab's ``$ref``s: "./issue.json", and in issue_link.json a
 path counted from the root of GitLab's repository
@@ -11,7 +11,6 @@ library, since jsonschema skips them unless optional packages are installed.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -23,7 +22,6 @@ from referencing import Registry, Resource
 from referencing.exceptions import NoSuchResource
 from referencing.jsonschema import DRAFT7
 
-SHARED_ENV = "INC_AUDIT_SHARED"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GITLAB_SCHEMA_ROOT = "/spec/fixtures/api/schemas/"
 
@@ -33,20 +31,11 @@ _DATE_TIME = re.compile(
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*$")
 
 
-def shared_dir() -> Path:
-    """shared/ beside the checkout, or $INC_AUDIT_SHARED; it must hold gitlab-fixtures/."""
-    configured = os.environ.get(SHARED_ENV)
-    folder = Path(configured) if configured else REPO_ROOT.parent / "shared"
-    if not (folder / "gitlab-fixtures").is_dir():
-        raise FileNotFoundError(
-            f"GitLab fixtures not found: {folder / 'gitlab-fixtures'} is missing. "
-            f"Put shared/ beside the checkout or set {SHARED_ENV} to its path."
-        )
-    return folder
+FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures" / "gitlab"  # their source: SOURCE.md there
 
 
-def api_schemas_dir(shared: Path) -> Path:
-    return shared / "gitlab-fixtures" / "api-schemas"
+def api_schemas_dir() -> Path:
+    return FIXTURES_DIR / "api-schemas"
 
 
 def validator(schemas: Path, name: str) -> Draft7Validator:

@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -111,7 +111,10 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     if target.export is not None:
         from inc_audit.export import ExportSource
 
-        return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
+        export = ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or "")
+        for notice in export.notices():
+            say(f"inc-audit: {notice}")
+        return export, None
     if not target.url or not (target.project or target.group):
         raise ConfigError(
             "nothing to audit: no export and no GitLab project",
@@ -134,6 +137,15 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
     gitlab_source.read_ahead(source, config, as_of)
     return source, gl
+
+
+def judged_by(source: Source, config: Config) -> Config:
+    """The config with the rules the source cannot judge switched off (the source said so on stderr)."""
+    from inc_audit.export import ExportSource
+
+    if isinstance(source, ExportSource):
+        return replace(config, ignore=config.ignore + source.unjudged(bool(config.roles)))
+    return config
 
 
 def load_config(path: str | None, judges_approval: bool = False) -> Config:
@@ -316,6 +328,7 @@ def run_command(options: dict[str, Any]) -> int:
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
     source, gl = open_source(target, config, options, as_of)
+    config = judged_by(source, config)
     result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")

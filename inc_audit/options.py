@@ -13,9 +13,7 @@ from urllib.parse import urlsplit
 import click
 
 from inc_audit.errors import InputError
-
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+from inc_audit.export_fields import parse_moment
 
 
 class OneLineGroup(click.Group):
@@ -67,21 +65,10 @@ def parse_as_of(value: str | None) -> datetime:
     """``--as-of``: an ISO 8601 moment between 1970 and 2999, as aware UTC; None means now."""
     if not value:
         return datetime.now(timezone.utc)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
     try:
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        moment = moment.astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise InputError(
-            f"--as-of {value!r} is not an ISO 8601 timestamp", "write it like 2026-06-01 or 2026-06-01T09:30:00Z"
-        ) from None
-    if not EARLIEST <= moment <= LATEST:
-        raise InputError(f"--as-of {value!r} is out of range", "give a moment between 1970 and 2999")
-    return moment
+        return parse_moment(value)
+    except ValueError as error:
+        raise InputError(f"--as-of {value!r} {error}", "write it like 2026-06-01 or 2026-06-01T09:30:00Z") from None
 
 
 def as_of_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -122,20 +109,20 @@ def gitlab_url_option(ctx: click.Context, param: click.Parameter, value: str | N
     if value is None:
         return None
     try:
-        return check_gitlab_url(value, "--gitlab-url")
+        return check_gitlab_url(value, "the URL")
     except InputError as error:
         raise click.BadParameter(f"{error.message}: {error.hint}", ctx, param) from None
 
 
-def writable_file(path: Path, origin: str) -> Path:
+def writable_file(path: Path, origin: str = "") -> Path:
     """A file path a report can be written to: its folder exists and it is not a folder itself."""
     if str(path) == "-":
         return path
     if path.is_dir():
-        raise InputError(f"{origin} {path} is a directory", "give a file name, such as audit.json")
+        raise InputError(f"{origin}{path} is a directory", "give a file name, such as audit.json")
     folder = path.parent
     if not folder.is_dir():
-        raise InputError(f"{origin} {path}: the folder {folder} does not exist", "create it first, or pick another")
+        raise InputError(f"{origin}{path}: the folder {folder} does not exist", "create it first, or pick another")
     return path
 
 
@@ -143,7 +130,7 @@ def output_option(ctx: click.Context, param: click.Parameter, value: Path | None
     if value is None:
         return None
     try:
-        return writable_file(value, "--output")
+        return writable_file(value)
     except InputError as error:
         raise click.BadParameter(f"{error.message}: {error.hint}", ctx, param) from None
 

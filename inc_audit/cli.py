@@ -22,11 +22,12 @@ from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Shard, Source
+from inc_audit.model import Issue, Shard
 from inc_audit.options import Seconds, parse_as_of
 from inc_audit.redaction import redact
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
+from inc_audit.sources.interface import Source
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -109,7 +110,7 @@ def gitlab_url(options: dict[str, Any], config: Config) -> str | None:
 def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
-        from inc_audit.export import ExportSource
+        from inc_audit.sources.export import ExportSource
 
         export = ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or "")
         for notice in export.notices():
@@ -120,10 +121,13 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
-    from inc_audit import gitlab_source
-    from inc_audit.cache import CachedSource, fingerprint
+    from inc_audit.sources.cache import CachedSource, fingerprint
+    from inc_audit.sources.http import connect
+    from inc_audit.sources.interface import ReadsAhead
+    from inc_audit.sources.parallel import read_ahead
+    from inc_audit.sources.rest import GitLabSource
 
-    gl = gitlab_source.connect(
+    gl = connect(
         target.url,
         os.environ.get("GITLAB_TOKEN"),
         timeout=options["timeout"],
@@ -131,17 +135,17 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         max_rps=options["max_rps"],
     )
     project = None if target.group else target.project
-    live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
-    source: Source = live
+    live = GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
+    source: ReadsAhead = live
     if not options["no_cache"]:
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
-    gitlab_source.read_ahead(source, config, as_of)
+    read_ahead(source, config, as_of)
     return source, gl
 
 
 def judged_by(source: Source, config: Config) -> Config:
     """The config with the rules the source cannot judge switched off (the source said so on stderr)."""
-    from inc_audit.export import ExportSource
+    from inc_audit.sources.export import ExportSource
 
     if isinstance(source, ExportSource):
         return replace(config, ignore=config.ignore + source.unjudged(bool(config.roles)))
@@ -413,7 +417,7 @@ def check_command(options: dict[str, Any]) -> int:
     live = _LIVE_REF.match(target) if not Path(target).exists() else None
     config = load_config(options["config_path"], judges_approval=live is not None)
     if live:
-        url = options["gitlab_url"] or os.environ.get("CI_SERVER_URL") or config.gitlab_url
+        url = gitlab_url(options, config)
         result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
     else:
         result = check_file(target, options["kind"], config)
@@ -508,10 +512,10 @@ def merge_command(options: dict[str, Any]) -> int:
     result = merge_reports(list(options["paths"]))
     emit(result, {**options, "color": None}, reports, config)
     if audit_project is not None:
-        from inc_audit import gitlab_source
+        from inc_audit.sources.http import connect
 
         if not target.url:
             raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
-        gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        gl = connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import click
 
 from inc_audit.errors import InputError
-from inc_audit.export_fields import parse_moment
+from inc_audit.sources.export_fields import parse_moment
 
 
 class OneLineGroup(click.Group):

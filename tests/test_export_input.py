@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from inc_audit import export_archive
 from inc_audit.cli import main
+from inc_audit.sources import export_archive
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
 
 ISSUES = "tree/project/issues.ndjson"

@@ -12,10 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from inc_audit import export_fields as fields
 from inc_audit.errors import InputError
-from inc_audit.export_archive import ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE, ExportTree
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
+from inc_audit.sources import export_fields as fields
+from inc_audit.sources.export_archive import ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE, ExportTree
+from inc_audit.sources.interface import Source
 from inc_audit.text import repair
 
 __all__ = [
@@ -92,7 +93,7 @@ def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...
     return {key: tuple(others) for key, others in links.items() if others}
 
 
-class ExportSource:
+class ExportSource(Source):
     """A ``Source`` over a GitLab project export."""
 
     def __init__(self, path: str | Path, project: str | None = None, web_base: str = "") -> None:

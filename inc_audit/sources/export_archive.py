@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from inc_audit import export_fields as fields
 from inc_audit.errors import InputError
+from inc_audit.sources import export_fields as fields
 
 ISSUES_FILE = "tree/project/issues.ndjson"
 MEMBERS_FILE = "tree/project/project_members.ndjson"

@@ -168,7 +168,7 @@ def validate(raw: dict[str, Any], origin: str) -> None:
 
 
 def describe_error(error: jsonschema.ValidationError) -> str:
-    where = ".".join(str(part) for part in error.path) or "(top level)"
+    where = _path(error.path)
     if error.validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(known))
@@ -183,6 +183,11 @@ def describe_error(error: jsonschema.ValidationError) -> str:
         return f"{where}: {_short(error.instance)} is more than {error.validator_value}"
     message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
     return f"{where}: {message}"
+
+
+def _path(parts: Any) -> str:
+    text = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts)
+    return text.lstrip(".") or "(top level)"
 
 
 def _short(value: Any) -> str:

@@ -131,6 +131,9 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}:{where}: {problem}", "fix the YAML syntax") from None
     except RecursionError:
         raise ConfigError(f"{path}: nested too deep to be a configuration", "see the README's Configuration") from None
+    except (ValueError, OverflowError) as error:  # a date like 2026-02-30, an integer of 5,000 digits
+        problem = str(error) if len(str(error)) <= 80 else str(error)[:77] + "..."
+        raise ConfigError(f"{path}: a value cannot be read ({problem})", "fix or quote the value") from None
     if value is None:
         return {}
     if not isinstance(value, dict):

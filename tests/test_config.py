@@ -146,6 +146,8 @@ def test_a_character_gitlab_has_no_name_for_is_refused(tmp_path):
             "nested or repeated too much",
         ),
         ("1: x\n", "key 1 under the top level is not text"),
+        ("post_mortem:\n  due_days: " + "9" * 5000 + "\n", "a value cannot be read"),
+        ("labels:\n  incident: [2026-02-30]\n", "a value cannot be read"),
         ("post_mortem:\n  due_days: 100000000\n", "post_mortem.due_days: 100000000 is more than 3650"),
         ("post_mortem:\n  due_days: [1, 2]\n", "post_mortem.due_days: a list is not of type 'integer'"),
     ],

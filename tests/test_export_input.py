@@ -119,12 +119,24 @@ def test_a_field_of_the_wrong_type_is_refused_naming_file_line_issue_and_field(t
         (True, "is not a number but true/false"),
         (7.5, "is not a number"),
         (None, "is not a number but null"),
-        (-3, "is -3, not a positive number"),
+        (-3, "is -3, not a positive 64-bit number"),
+        (2**70, "is 1180591620717411303424, not a positive"),
     ],
 )
 def test_an_iid_that_is_not_a_number_is_refused(tmp_path, iid, problem):
     line = refused(audit(write_export(tmp_path, [incident(iid=iid)], [MEMBER])))
     assert f"{ISSUES} line 1: iid {problem}" in line
+
+
+def test_a_number_of_thousands_of_digits_is_refused(tmp_path):
+    line = json.dumps(incident()).replace('"iid": 7', '"iid": ' + "9" * 5000)
+    export = write_export(tmp_path, (line + "\n").encode(), [MEMBER])
+    assert f"{ISSUES} line 1 holds a number too long to read" in refused(audit(export))
+
+
+def test_a_member_of_the_wrong_shape_is_refused(tmp_path):
+    export = write_export(tmp_path, [incident()], [MEMBER, {"user_id": 102, "user": "bob"}])
+    assert "project_members.ndjson line 2: user is not an object but text" in refused(audit(export))
 
 
 def test_an_iid_written_as_digits_is_read(tmp_path):

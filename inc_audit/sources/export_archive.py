@@ -76,6 +76,10 @@ class ExportTree:
                 raise InputError(
                     f"{self.path}: {name} line {number} is nested too deep", "the export is damaged"
                 ) from None
+            except ValueError:  # a number of thousands of digits
+                raise InputError(
+                    f"{self.path}: {name} line {number} holds a number too long to read", "the export is damaged"
+                ) from None
             if not isinstance(record, dict):
                 raise InputError(
                     f"{self.path}: {name} line {number} is not a JSON object but {fields.kind(record)}",

@@ -17,6 +17,7 @@ from inc_audit.text import repair
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+LARGEST_ID = 2**63 - 1  # GitLab's ids are 64-bit
 DAMAGED = "the export is damaged or was not written by GitLab: export the project again"
 
 
@@ -83,8 +84,8 @@ def number(value: Any, place: Place, field: str) -> int:
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise place.fail(field, f"is not a number but {kind(value)}")
-    if value < 1:
-        raise place.fail(field, f"is {value}, not a positive number")
+    if not 1 <= value <= LARGEST_ID:
+        raise place.fail(field, f"is {value if abs(value) < 10**30 else 'huge'}, not a positive 64-bit number")
     return value
 
 

@@ -113,7 +113,7 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         from inc_audit.sources.export import ExportSource
 
         export = ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or "")
-        for notice in export.notices():
+        for notice in export.notices(bool(config.roles)):
             say(f"inc-audit: {notice}")
         return export, None
     if not target.url or not (target.project or target.group):

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from inc_audit.errors import InputError
+from inc_audit.errors import EXIT_INCOMPLETE, InputError
 from inc_audit.sources.export_fields import parse_moment
 
 
@@ -26,8 +26,8 @@ class OneLineGroup(click.Group):
         try:
             outcome = super().main(*args, **kwargs)
         except click.exceptions.Abort:
-            click.echo("inc-audit: interrupted", err=True)
-            sys.exit(1)
+            click.echo("inc-audit: interrupted: nothing was published", err=True)
+            sys.exit(EXIT_INCOMPLETE)
         except click.ClickException as error:
             click.echo(f"inc-audit: error: {one_line(error)}", err=True)
             sys.exit(error.exit_code)

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from inc_audit.cli import main
 from inc_audit.sources import export_archive
-from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
+from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_post_mortem
 
 ISSUES = "tree/project/issues.ndjson"
 MEMBERS = "tree/project/project_members.ndjson"
@@ -201,10 +201,14 @@ def test_an_export_without_members_says_so_and_reports_no_false_approval_violati
     assert "IPM003" in json.loads(with_members.stdout)["summary"]["by_rule"]
 
 
-def test_an_export_without_members_is_judged_by_user_id_when_no_roles_are_set(tmp_path):
-    export = write_export(tmp_path, [incident()])
-    result = audit(export)
-    assert "project_members.ndjson" in result.stderr and "IPM003" in result.stderr
+@pytest.mark.parametrize(("approver", "approved"), [(102, True), (101, False)])
+def test_an_export_without_members_is_judged_by_user_id_when_no_roles_are_set(tmp_path, approver, approved):
+    post_mortem = note(id=501, note=filled_post_mortem(), created_at="2026-01-03T10:00:00Z", award_emoji=[])
+    approval = note(id=502, note="Approved.", author_id=approver, created_at="2026-01-04T10:00:00Z", award_emoji=[])
+    result = audit(write_export(tmp_path, [incident(notes=[post_mortem, approval])]), "--format", "json")
+    assert "project_members.ndjson" in result.stderr and "user-<id>" in result.stderr
+    by_rule = json.loads(result.stdout)["summary"]["by_rule"]
+    assert ("IPM003" in by_rule) is not approved
 
 
 def test_an_export_with_no_issues_says_so(tmp_path):

@@ -120,17 +120,16 @@ class ExportSource(Source):
         """Rules this export cannot judge: approvals by named people need the members' user names."""
         return ("IPM003",) if roles_configured and not self.has_members else ()
 
-    def notices(self) -> list[str]:
+    def notices(self, roles_configured: bool) -> list[str]:
         """What the audit of this export cannot tell, to say on stderr."""
-        said = []
         if not self.issues:
-            said.append(f"the export {self.path} holds no issues: nothing was audited (is it the right export?)")
-        if not self.has_members:
-            said.append(
-                f"the export {self.path} has no {MEMBERS_FILE}: approvers' user names are unknown, "
-                "so approvals (IPM003) are not checked where roles name people"
-            )
-        return said
+            return [f"the export {self.path} holds no issues: nothing was audited (is it the right export?)"]
+        if self.has_members:
+            return []
+        missing = f"the export {self.path} has no {MEMBERS_FILE}, so user names are unknown"
+        if roles_configured:
+            return [f"{missing}: approvals (IPM003) are not checked, since roles name people"]
+        return [f"{missing}: people show as user-<id>"]
 
     def describe(self) -> dict[str, str]:
         return {"kind": "export", "path": str(self.path), "project": self.project}

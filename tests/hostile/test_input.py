@@ -127,6 +127,22 @@ def test_any_yaml_document_as_config_gives_a_verdict_or_one_line(document):
     assert_verdict_or_one_line(result, where=str(config))
 
 
+yaml_texts = st.text(
+    alphabet=st.sampled_from(list("abz019 :-[]{}&*!|>'\"#%@`,?\n\t") + ["\ud83d", "é", "\x00", "\ufeff"]), max_size=80
+)
+
+
+@SETTINGS
+@given(text=yaml_texts)
+def test_any_text_as_config_gives_a_verdict_or_one_line(text):
+    with tempfile.TemporaryDirectory() as folder:
+        config = Path(folder) / "c.yml"
+        config.write_bytes(text.encode("utf-8", errors="surrogatepass"))
+        export = write_export(Path(folder) / "e", [incident()], [MEMBER])
+        result = CliRunner().invoke(main, ["run", "--export", str(export), "--config", str(config)])
+    assert_verdict_or_one_line(result, where=str(config))
+
+
 # --- the real process ------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ import yaml
 from inc_audit import emoji_names, schemas
 from inc_audit.errors import ConfigError, InputError
 from inc_audit.options import check_gitlab_url
+from inc_audit.text import repair
 
 DEFAULT_PATH = ".inc-audit.yml"
 MAX_BYTES = 1_000_000
@@ -139,7 +140,19 @@ def _read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping of keys, not {type(value).__name__}")
     _check_shape(value, path)
-    return value
+    repaired: dict[str, Any] = _repaired(value)
+    return repaired
+
+
+def _repaired(node: Any) -> Any:
+    """The same values with lone surrogates ("\\ud83d" in a quoted YAML string) made U+FFFD."""
+    if isinstance(node, str):
+        return repair(node)
+    if isinstance(node, dict):
+        return {repair(key): _repaired(child) for key, child in node.items()}
+    if isinstance(node, list):
+        return [_repaired(child) for child in node]
+    return node
 
 
 def _check_shape(value: Any, path: Path) -> None:

@@ -189,6 +189,16 @@ def test_lone_surrogates_are_repaired_and_every_format_is_written(tmp_path):
     assert "Wallet \ufffd down" in (tmp_path / "out.text").read_text(encoding="utf-8")
 
 
+def test_a_lone_surrogate_in_the_project_path_and_the_config_is_repaired(tmp_path):
+    export = write_export(tmp_path / "export", [incident()], [MEMBER])
+    (export / "tree" / "project.json").write_text(json.dumps({"path_with_namespace": "team/wallet\ud83d"}))
+    config = tmp_path / "c.yml"
+    config.write_text('gitlab:\n  url: https://gitlab.example.com\naudit_issue:\n  title: "Audit \\ud83d"\n')
+    result = audit(export, "--config", str(config), "--format", "markdown")
+    assert result.exit_code in (0, 1), result.stderr
+    assert "https://gitlab.example.com/team/wallet\ufffd/-/issues/7" in result.stdout
+
+
 def test_an_export_without_members_says_so_and_reports_no_false_approval_violation(tmp_path):
     export = tmp_path / "export"
     shutil.copytree(EXAMPLE_EXPORT, export)

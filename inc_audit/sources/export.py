@@ -104,8 +104,8 @@ class ExportSource(Source):
                 f"{self.path} is not a GitLab project export: {ISSUES_FILE} is missing",
                 "give the .tar.gz GitLab produced or its unpacked folder",
             )
-        self.project = project or _project_name(self.path, tree.project())
-        self.web_base = web_base.rstrip("/")
+        self.project = repair(project or _project_name(self.path, tree.project()))
+        self.web_base = repair(web_base.rstrip("/"))
         self.usernames = _usernames(tree)
         self.has_members = MEMBERS_FILE in tree.files
         self.issues: dict[IssueKey, Issue] = {}

@@ -23,7 +23,7 @@ from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
 from inc_audit.model import Issue, Shard
-from inc_audit.options import Seconds, parse_as_of
+from inc_audit.options import FiniteNumber, parse_as_of
 from inc_audit.redaction import redact
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
@@ -251,17 +251,17 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
 @click.option(
     "--timeout",
-    type=Seconds(0, 600, low_open=True),
+    type=FiniteNumber(0, 600, low_open=True),
     default=10.0,
     show_default=True,
-    help="Seconds to wait for one GitLab response.",
+    help="FiniteNumber to wait for one GitLab response.",
 )
 @click.option(
     "--retry-budget",
-    type=Seconds(0, 3600),
+    type=FiniteNumber(0, 3600),
     default=60.0,
     show_default=True,
-    help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
+    help="FiniteNumber one GitLab read may spend retrying before the audit gives up (exit 3).",
 )
 @click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
 @click.option(
@@ -280,7 +280,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     show_default=True,
     help="GitLab requests in flight at once.",
 )
-@click.option("--max-rps", type=Seconds(0.1, 10_000), help="At most this many GitLab requests a second.")
+@click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
 @debug_option
@@ -487,7 +487,7 @@ def templates_command(options: dict[str, Any]) -> int:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @click.option("--publish", is_flag=True, help="Open or update the audit issue from the merged result.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
-@click.option("--timeout", type=Seconds(0, 600, low_open=True), default=10.0, show_default=True)
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), default=10.0, show_default=True)
 @debug_option
 def merge(**options: Any) -> None:
     """Join the JSON reports of a sharded audit into one, and publish once.

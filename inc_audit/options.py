@@ -41,10 +41,10 @@ def one_line(error: click.ClickException) -> str:
     return message
 
 
-class Seconds(click.ParamType):
-    """A finite number of seconds within bounds: no nan, no inf, nothing negative."""
+class FiniteNumber(click.ParamType):
+    """A finite number within bounds (seconds, requests a second): no nan, no inf, nothing negative."""
 
-    name = "seconds"
+    name = "number"
 
     def __init__(self, low: float, high: float, low_open: bool = False) -> None:
         self.low, self.high, self.low_open = low, high, low_open

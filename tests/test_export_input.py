@@ -103,6 +103,8 @@ def note(**changes: Any) -> dict[str, Any]:
         ({"work_item_type": {"base_type": ["incident"]}}, "work_item_type.base_type is not text"),
         ({"issue_type": 2}, "issue_type is not text but a number"),
         ({"title": {"en": "x"}}, "title is not text but an object"),
+        ({"confidential": "false"}, "confidential is not true or false but text"),
+        ({"notes": [note(system="false")]}, "notes[0].system is not true or false but text"),
         ({"resource_state_events": [7], "closed_at": None}, "resource_state_events[0] is not an object"),
     ],
 )

@@ -192,7 +192,7 @@ class ExportSource(Source):
             created_at=created,
             updated_at=fields.moment(raw, "updated_at", place) or created,
             closed_at=_closed_at(raw, place) if state == "closed" else None,
-            confidential=bool(raw.get("confidential")),
+            confidential=fields.flag(raw, "confidential", place),
             web_url=f"{self.web_base}/{self.project}/-/issues/{iid}" if self.web_base else "",
             notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
         )
@@ -208,7 +208,7 @@ class ExportSource(Source):
             body=fields.text(raw, "note", place, f"{field}.note"),
             author=self._user(fields.optional_number(raw, "author_id", place, f"{field}.author_id"), author),
             created_at=created,
-            system=bool(raw.get("system")),
+            system=fields.flag(raw, "system", place, f"{field}.system"),
             updated_at=fields.moment(raw, "updated_at", place, f"{field}.updated_at"),
         )
 

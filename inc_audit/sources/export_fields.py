@@ -78,6 +78,16 @@ def text(raw: dict[str, Any], key: str, place: Place, field: str | None = None) 
     return repair(value)
 
 
+def flag(raw: dict[str, Any], key: str, place: Place, field: str | None = None) -> bool:
+    """true or false (missing means false): "false" as text would otherwise read as true."""
+    value = raw.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise place.fail(field or key, f"is not true or false but {kind(value)}")
+    return value
+
+
 def number(value: Any, place: Place, field: str) -> int:
     """A positive whole number, as GitLab writes ids (a string of digits is taken too)."""
     if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():

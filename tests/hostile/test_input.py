@@ -147,7 +147,8 @@ def test_any_text_as_config_gives_a_verdict_or_one_line(text):
 
 
 def real(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-m", "inc_audit", *args]
+    script = Path(sys.executable).parent / "inc-audit"  # the installed command, as a user runs it
+    command = [str(script), *args] if script.exists() else [sys.executable, "-m", "inc_audit", *args]
     return subprocess.run(command, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120)
 
 

@@ -146,6 +146,13 @@ def test_an_iid_written_as_digits_is_read(tmp_path):
     assert json.loads(result.stdout)["incidents"][0]["iid"] == 7
 
 
+def test_line_and_paragraph_separators_inside_text_are_text_not_line_ends(tmp_path):
+    record = json.dumps(incident(title="Down\u2028again\x0bnow\u0085"), ensure_ascii=False)
+    export = write_export(tmp_path, (record + "\r\n").encode(), [MEMBER])
+    result = audit(export, "--format", "json")
+    assert json.loads(result.stdout)["incidents"][0]["title"] == "Down\u2028again\x0bnow\u0085"
+
+
 def test_a_line_that_is_not_an_object_is_refused(tmp_path):
     export = write_export(tmp_path, b'{"iid": 1, "title": "x"}\n[1, 2]\n', [MEMBER])
     assert f"{ISSUES} line 2 is not a JSON object but a list" in refused(audit(export))

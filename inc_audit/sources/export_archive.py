@@ -62,7 +62,7 @@ class ExportTree:
         content = self.text(name)
         if content is None:
             return
-        for number, line in enumerate(content.splitlines(), 1):
+        for number, line in enumerate(content.split("\n"), 1):  # not splitlines: U+2028 may sit in a string
             if not line.strip():
                 continue
             try:

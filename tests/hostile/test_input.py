@@ -111,6 +111,16 @@ def test_lone_surrogates_anywhere_are_repaired_and_the_audit_goes_on(title, desc
 
 
 @SETTINGS
+@given(title=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40), body=st.text(max_size=40))
+def test_any_text_written_raw_as_gitlab_writes_it_comes_back_unchanged(title, body):
+    raw_note = {**incident()["notes"][0], "note": body}
+    line = json.dumps(incident(title=title, notes=[raw_note]), ensure_ascii=False)
+    result = audit_lines((line + "\n").encode("utf-8", errors="surrogatepass"), "--format", "json")
+    assert result.exit_code in (0, 1), result.stderr
+    assert json.loads(result.stdout)["incidents"][0]["title"] == title
+
+
+@SETTINGS
 @given(data=st.binary(max_size=200))
 def test_any_bytes_in_the_issues_file_give_a_verdict_or_one_line(data):
     assert_verdict_or_one_line(audit_lines(data), where="issues.ndjson")

@@ -252,16 +252,18 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--timeout",
     type=FiniteNumber(0, 600, low_open=True),
+    metavar="SECONDS",
     default=10.0,
     show_default=True,
-    help="FiniteNumber to wait for one GitLab response.",
+    help="Seconds to wait for one GitLab response.",
 )
 @click.option(
     "--retry-budget",
     type=FiniteNumber(0, 3600),
+    metavar="SECONDS",
     default=60.0,
     show_default=True,
-    help="FiniteNumber one GitLab read may spend retrying before the audit gives up (exit 3).",
+    help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
 )
 @click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
 @click.option(
@@ -487,7 +489,7 @@ def templates_command(options: dict[str, Any]) -> int:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @click.option("--publish", is_flag=True, help="Open or update the audit issue from the merged result.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
-@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), default=10.0, show_default=True)
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0, show_default=True)
 @debug_option
 def merge(**options: Any) -> None:
     """Join the JSON reports of a sharded audit into one, and publish once.

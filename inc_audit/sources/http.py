@@ -326,16 +326,14 @@ def _classify(error: Exception, headers: Any) -> _Problem | None:
         return _Problem("no answer before the timeout")
     if isinstance(
         error,
-        (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema),
+        (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+         requests.exceptions.InvalidSchema),
     ):
         return _Problem(f"invalid URL ({_short(error)})", transient=False)
     if isinstance(
         error,
-        (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,
-            requests.exceptions.ContentDecodingError,
-        ),
+        (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
+         requests.exceptions.ContentDecodingError),
     ):
         return _Problem(f"connection failed ({_short(error)})")
     if isinstance(error, gitlab.exceptions.RedirectError):
@@ -385,10 +383,14 @@ def _short(error: Exception) -> str:
     return text.splitlines()[0][:160] if text else type(error).__name__
 
 
-def _refusal(gl: Client, what: str, problem: _Problem, not_found: tuple[str, str] | None) -> ConfigError | SourceError:
+def _refusal(
+    gl: Client, what: str, problem: _Problem, not_found: tuple[str, str] | None
+) -> ConfigError | SourceError:
     secrets = _secrets(gl)
     if problem.status == 401:
-        return ConfigError("GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked")
+        return ConfigError(
+            "GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked"
+        )
     if problem.status == 403:
         message = redact(f"the token lacks access (403) while {what}", secrets)
         return ConfigError(message, SCOPE_HINT)
@@ -400,10 +402,8 @@ def _refusal(gl: Client, what: str, problem: _Problem, not_found: tuple[str, str
             "it may have been deleted or moved during the scan; run the audit again",
         )
     if problem.reason.startswith("invalid URL"):
-        return ConfigError(
-            redact(f"cannot use GitLab URL {safe_url(gl.url)}: {problem.reason}", secrets),
-            "give the GitLab base URL, e.g. https://gitlab.com",
-        )
+        return ConfigError(redact(f"cannot use GitLab URL {safe_url(gl.url)}: {problem.reason}",
+                                  secrets), "give the GitLab base URL, e.g. https://gitlab.com")
     return SourceError(
         redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {problem.reason}", secrets),
         "the audit is incomplete; check the message above and run it again",
@@ -431,24 +431,18 @@ def encode_id(value: str | int) -> str:
     return str(EncodedId(value))
 
 
-def request(gl: Client, verb: str, path: str, timeout: float, **kwargs: Any) -> requests.Response:
+def request(
+    gl: Client, verb: str, path: str, timeout: float, **kwargs: Any
+) -> requests.Response:
     return gl.http_request(
-        verb,
-        path,
-        timeout=timeout,
-        obey_rate_limit=False,
-        retry_transient_errors=False,
+        verb, path, timeout=timeout, obey_rate_limit=False, retry_transient_errors=False,
         **kwargs,
     )
 
 
 def get_json(
-    gl: Client,
-    path: str,
-    what: str,
-    query: dict[str, Any] | None = None,
-    *,
-    not_found: tuple[str, str] | None = None,
+    gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
+    *, not_found: tuple[str, str] | None = None,
 ) -> Any:
     """GET one object."""
 
@@ -467,17 +461,13 @@ def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> A
     return call(gl, what, attempt)
 
 
+
 # --- connecting -------------------------------------------------------------------------
 
 
 def connect(
-    url: str,
-    token: str | None,
-    *,
-    timeout: float = 10.0,
-    retry_budget: float = 60.0,
-    backoff: float = 0.5,
-    max_rps: float | None = None,
+    url: str, token: str | None, *, timeout: float = 10.0, retry_budget: float = 60.0,
+    backoff: float = 0.5, max_rps: float | None = None,
 ) -> Client:
     """A client for ``url`` whose token has been checked (GET /user) before any work.
 
@@ -493,10 +483,7 @@ def connect(
             "give the base URL of the instance, e.g. https://gitlab.com",
         )
     gl = gitlab.Gitlab(
-        url.strip(),
-        private_token=token,
-        timeout=timeout,
-        retry_transient_errors=False,
+        url.strip(), private_token=token, timeout=timeout, retry_transient_errors=False,
         user_agent="inc-audit",
     )
     configure(gl, RetryPolicy(timeout=timeout, budget=retry_budget, backoff=backoff))

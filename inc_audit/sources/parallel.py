@@ -99,14 +99,8 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
         schema = context.post_mortem_schema
         # IPM003 looks at the last comment that reads as a post-mortem: found from the
         # end, parsing the fewest notes.
-        final = next(
-            (
-                note
-                for note in reversed(issue.notes)
-                if not note.system and schema.could_match(note.body) and schema.matches(parse(note.body))
-            ),
-            None,
-        )
+        final = next((note for note in reversed(issue.notes) if not note.system
+                      and schema.could_match(note.body) and schema.matches(parse(note.body))), None)
         if final is None:
             return
         started = max(filter(None, (issue.closed_at, final.created_at)))
@@ -114,3 +108,4 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
             context.approvals(final)
 
     source.prefetch = ahead
+

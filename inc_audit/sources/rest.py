@@ -43,12 +43,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def iter_items(
-    gl: Client,
-    path: str,
-    what: str,
-    query: dict[str, Any] | None = None,
-    *,
-    not_found: tuple[str, str] | None = None,
+    gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
+    *, not_found: tuple[str, str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Every item of a paginated list, page after page, each page retried on its own."""
     target: str | None = path
@@ -170,21 +166,8 @@ def award_from_api(raw: dict[str, Any]) -> Award:
 
 
 ISSUE_FIELDS = (
-    "id",
-    "iid",
-    "project_id",
-    "title",
-    "description",
-    "labels",
-    "issue_type",
-    "type",
-    "state",
-    "created_at",
-    "updated_at",
-    "closed_at",
-    "confidential",
-    "web_url",
-    "user_notes_count",
+    "id", "iid", "project_id", "title", "description", "labels", "issue_type", "type", "state",
+    "created_at", "updated_at", "closed_at", "confidential", "web_url", "user_notes_count",
 )
 NOTE_FIELDS = ("id", "body", "created_at", "updated_at", "system")
 AWARD_FIELDS = ("name", "created_at")
@@ -235,11 +218,7 @@ class GitLabSource(Source):
     """
 
     def __init__(
-        self,
-        gl: Client,
-        *,
-        project: str | int | None = None,
-        group: str | int | None = None,
+        self, gl: Client, *, project: str | int | None = None, group: str | int | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> None:
         if (project is None) == (group is None):
@@ -260,22 +239,14 @@ class GitLabSource(Source):
         self._locks_lock = threading.Lock()
         if project is not None:
             self.kind = "project"
-            raw = get_json(
-                gl,
-                f"/projects/{encode_id(project)}",
-                f"reading project {project}",
-                not_found=_missing("project", project, "--project / CI_PROJECT_PATH"),
-            )
+            raw = get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
+                           not_found=_missing("project", project, "--project / CI_PROJECT_PATH"))
             self.path = self._remember(raw, "path_with_namespace", project)
         else:
             assert group is not None
             self.kind = "group"
-            raw = get_json(
-                gl,
-                f"/groups/{encode_id(group)}",
-                f"reading group {group}",
-                not_found=_missing("group", group, "--group"),
-            )
+            raw = get_json(gl, f"/groups/{encode_id(group)}", f"reading group {group}",
+                           not_found=_missing("group", group, "--group"))
             self.path = str(raw.get("full_path") or group)
         self.id = raw.get("id", self.path)
 
@@ -304,15 +275,9 @@ class GitLabSource(Source):
     def get_issue(self, iid: int) -> Issue:
         """One issue of the audited project, with its notes."""
         what = f"reading issue #{iid}"
-        raw = get_json(
-            self.gl,
-            f"/projects/{encode_id(self.id)}/issues/{iid}",
-            what,
-            not_found=(
-                f"issue {self.path}#{iid} not found (404)",
-                "check the issue number and that the token can see it",
-            ),
-        )
+        raw = get_json(self.gl, f"/projects/{encode_id(self.id)}/issues/{iid}", what,
+                       not_found=(f"issue {self.path}#{iid} not found (404)",
+                                  "check the issue number and that the token can see it"))
         key = IssueKey(self.path, _iid(raw, what))
         return issue_from_api(key, raw, self._notes(key))
 
@@ -323,7 +288,8 @@ class GitLabSource(Source):
 
     def linked_from_raw(self, raws: Iterable[dict[str, Any]]) -> tuple[LinkedIssue, ...]:
         what = "reading issue links"
-        return tuple(linked_from_api(IssueKey(self.project_of(raw), _iid(raw, what)), raw) for raw in raws)
+        return tuple(linked_from_api(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
+                     for raw in raws)
 
     def raw_links(self, key: IssueKey) -> list[dict[str, Any]]:
         """The links endpoint's entries for ``key``, read once per run."""
@@ -347,9 +313,8 @@ class GitLabSource(Source):
 
         return self._once(self._awards, (key, note_id), read)
 
-    def _once(
-        self, memo: dict[Any, list[dict[str, Any]]], key: Any, read: Callable[[], list[dict[str, Any]]]
-    ) -> list[dict[str, Any]]:
+    def _once(self, memo: dict[Any, list[dict[str, Any]]], key: Any,
+              read: Callable[[], list[dict[str, Any]]]) -> list[dict[str, Any]]:
         """``memo[key]``, read by one thread only even when several ask at once."""
         if key in memo:
             return memo[key]
@@ -362,7 +327,8 @@ class GitLabSource(Source):
 
     def list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
         """Every issue carrying one of ``labels`` or of type Incident, each once, by key."""
-        queries = [(f"listing issues labelled {label}", {"labels": label}) for label in dict.fromkeys(labels)]
+        queries = [(f"listing issues labelled {label}", {"labels": label})
+                   for label in dict.fromkeys(labels)]
         queries.append(("listing incidents", {"issue_type": "incident"}))
         found: dict[IssueKey, dict[str, Any]] = {}
         for what, query in queries:
@@ -410,7 +376,8 @@ class GitLabSource(Source):
         if isinstance(full, str) and "#" in full:
             path = full.rsplit("#", 1)[0]
         elif project_id is not None:
-            project = get_json(self.gl, f"/projects/{encode_id(project_id)}", f"reading project {project_id}")
+            project = get_json(self.gl, f"/projects/{encode_id(project_id)}",
+                               f"reading project {project_id}")
             path = str(project.get("path_with_namespace") or project_id)
         else:
             return self.path

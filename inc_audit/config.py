@@ -276,9 +276,10 @@ def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, 
     if not unknown or (not roles and not named):
         return
     known = ", ".join(sorted(roles)) or "none"
+    key = "post_mortem.approvers" if named else "post_mortem.approvers (by default [product_manager])"
     raise ConfigError(
-        f"{origin}: post_mortem.approvers names unknown role {unknown[0]!r}",
-        f"define it under roles: (defined: {known}) or fix the name",
+        f"{origin}: {key} names unknown role {unknown[0]!r}",
+        f"define it under roles: (defined: {known}) or name the approving roles in post_mortem.approvers",
     )
 
 

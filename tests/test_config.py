@@ -76,6 +76,11 @@ def test_approvers_named_with_no_roles_at_all_are_refused(tmp_path):
     assert "unknown role 'product_manager'" in line and "defined: none" in line
 
 
+def test_roles_without_the_default_approver_role_say_it_is_the_default(tmp_path):
+    line = refused(run_with(tmp_path, "roles:\n  pm: {primary: alice}\n")[0])
+    assert "post_mortem.approvers (by default [product_manager]) names unknown role 'product_manager'" in line
+
+
 def test_an_empty_approvers_list_is_refused(tmp_path):
     line = refused(run_with(tmp_path, ROLES + "post_mortem:\n  approvers: []\n")[0])
     assert "post_mortem.approvers is empty" in line

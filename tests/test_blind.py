@@ -15,7 +15,7 @@ from pathlib import Path
 from inc_audit import config as config_module
 from inc_audit.audit import audit_issue
 from inc_audit.documents import check_file
-from tests.conftest import AS_OF, MemorySource, change_ticket, incident, note, umami_config
+from tests.conftest import AS_OF, MemorySource, at, change_ticket, incident, note, umami_config
 
 BLIND = Path(__file__).resolve().parent / "blind"
 CASES = json.loads((BLIND / "cases.json").read_text(encoding="utf-8"))["cases"]
@@ -96,5 +96,55 @@ def test_approval_comments_agree_with_the_blind_expectations() -> None:
     approving = sum(1 for comment in COMMENTS if comment["approves"])
     print(f"\n{len(COMMENTS)} approval comments ({approving} approve, {len(COMMENTS) - approving} do not)")
     print(f"false positives (IPM003 on an approval): {len(fps)}, false negatives (non-approval taken): {len(fns)}")
+    print("\n".join(fps + fns))
+    assert (len(fps), len(fns)) == (0, 0)
+
+
+SCENARIOS = json.loads((BLIND / "scenarios.json").read_text(encoding="utf-8"))["scenarios"]
+
+
+def _text(value: str) -> str:
+    """A note's body: a file of the blind set when it names one, else the text itself."""
+    path = BLIND / value
+    return path.read_text(encoding="utf-8") if value.endswith(".md") and path.is_file() else value
+
+
+def scenario_rules(scenario: dict) -> set[str]:
+    """The rule codes the audit gives the incident a scenario describes."""
+    closed = scenario.get("closed_days_ago", 30)
+    state = scenario.get("state", "closed")
+    notes = tuple(
+        note(101 + n, _text(body), author=author, days_ago=days)
+        for n, (author, days, body) in enumerate(scenario["notes"])
+    )
+    subject = incident(
+        1,
+        description=_text("report/r44-reviews-ticked.md"),
+        state=state,
+        closed_at=at(closed) if state == "closed" else None,
+        updated_at=at(min(closed, 1)),
+        notes=notes,
+    )
+    source = MemorySource().add(subject)
+    change_file = scenario.get("change", "change/c01-template-filled.md")
+    if change_file is not None:
+        fields: dict = {}
+        if "change_labels" in scenario:
+            fields = {"labels": tuple(scenario["change_labels"]), "issue_type": scenario.get("change_type", "issue")}
+        change = change_ticket(900, _text(change_file), **fields)
+        source.add(change).link(subject, change)
+    for index, name, user, days in scenario.get("awards", []):
+        source.award(subject, 101 + index, name, user, days_ago=days)
+    return {f.rule for f in audit_issue(subject, umami_config(), source, AS_OF).findings}
+
+
+def test_scenarios_agree_with_the_blind_expectations() -> None:
+    fps, fns = [], []
+    for scenario in SCENARIOS:
+        got = scenario_rules(scenario)
+        expected, allowed = set(scenario["expect"]), set(scenario.get("allow", []))
+        fps += [f"FP {scenario['name']}: {code}  -- {scenario['reason']}" for code in sorted(got - expected - allowed)]
+        fns += [f"FN {scenario['name']}: {code}  -- {scenario['reason']}" for code in sorted(expected - got)]
+    print(f"\n{len(SCENARIOS)} scenarios; false positives: {len(fps)}, false negatives: {len(fns)}")
     print("\n".join(fps + fns))
     assert (len(fps), len(fns)) == (0, 0)

@@ -9,6 +9,7 @@ from typing import Any
 from inc_audit.config import Config
 from inc_audit.findings import AuditResult, IncidentResult
 from inc_audit.model import Issue, Shard, Source
+from inc_audit.owners import annotate
 from inc_audit.rules import _has_any, is_change, judge
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
@@ -42,7 +43,7 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         web_url=issue.web_url,
         state=issue.state,
         confidential=issue.confidential,
-        findings=findings,
+        findings=annotate(issue, findings, config),
     )
 
 
@@ -65,4 +66,4 @@ def run_audit(
     described: dict[str, Any] = dict(source.describe())
     if shard is not None:
         described["shard"] = str(shard)
-    return AuditResult(as_of=as_of, source=described, incidents=tuple(results))
+    return AuditResult(as_of=as_of, source=described, incidents=tuple(results), calendar=config.calendar)

@@ -102,14 +102,18 @@ def format_json(result: AuditResult, options: Options) -> str:
         "complete": result.complete,
         "source": result.source,
         "summary": result.summary(),
-        "incidents": [_json_incident(i, options) for i in result.incidents],
+        "incidents": [_json_incident(i, options, result) for i in result.incidents],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _json_incident(incident: IncidentResult, options: Options) -> dict[str, object]:
+def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:
     data = incident.as_dict()
     data["title"] = title_of(incident, options)
+    for finding, entry in zip(incident.findings, data["findings"]):  # type: ignore[call-overload]
+        late = result.days_overdue(finding)
+        if late is not None:
+            entry["days_overdue"] = late
     return data
 
 

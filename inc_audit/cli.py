@@ -8,7 +8,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -307,9 +307,11 @@ def run_command(options: dict[str, Any]) -> int:
     result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
-    emit(result, options, reports, config)
+    tracked = track_result(gl, audit_project, result, config)
+    emit(tracked.result, options, reports, config)
     if audit_project is not None:
-        publish_result(gl, audit_project, result, config, options["dry_run"])
+        publish_result(gl, audit_project, tracked, config, options["dry_run"])
+    result = tracked.result
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -329,15 +331,28 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
         say(f"inc-audit: {verdict}")
 
 
-def publish_result(gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool) -> None:
-    from inc_audit import publish
+def track_result(gl: Any, audit_project: str | None, result: AuditResult, config: Config) -> Any:
+    """First-seen moments and history, from the audit issue's kept state when publishing."""
+    from inc_audit.tracking import track
 
+    return track(gl, audit_project, result, config)
+
+
+def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool) -> None:
+    from inc_audit import publish, tracking
+
+    result: AuditResult = tracked.result
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
+    comment = tracking.mention_comment(tracked.new, config)
     if dry_run:
         say(outcome.diff or "(no change to the audit issue)", err=False)
+        if comment:
+            say(f"would comment: {comment}", err=False)
+    elif comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
+        tracking.post_comment(gl, project, outcome.url, comment)
     say(f"inc-audit: audit issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
 
 
@@ -470,13 +485,17 @@ def merge_command(options: dict[str, Any]) -> int:
     reports = parse_reports(options["reports"])
     target = Target.resolve({**options, "export": None}, config)
     audit_project = check_publish_options(options, target, config)
-    result = merge_reports(list(options["paths"]))
-    emit(result, {**options, "color": None}, reports, config)
+    result = replace(merge_reports(list(options["paths"])), calendar=config.calendar)
+    gl = None
     if audit_project is not None:
         from inc_audit import gitlab_source
 
         if not target.url:
             raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
         gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
-        publish_result(gl, audit_project, result, config, options["dry_run"])
+    tracked = track_result(gl, audit_project, result, config)
+    result = tracked.result
+    emit(result, {**options, "color": None}, reports, config)
+    if audit_project is not None:
+        publish_result(gl, audit_project, tracked, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

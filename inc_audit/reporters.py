@@ -132,17 +132,9 @@ def _incident_block(incident: IncidentResult, options: Options) -> str:
 
 def format_markdown(result: AuditResult, options: Options) -> str:
     """The audit issue's body. It holds no run time, so an unchanged audit gives the same body."""
-    source = result.source.get("project") or result.source.get("group") or result.source.get("path", "")
-    head = [AUDIT_MARKER, f"## Incident policy audit of {neutral(str(source))}", ""]
-    if not result.violating:
-        head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
-        return "\n".join(head) + "\n"
-    head += [f"**{_totals(result)}.**", "", "| Rule | Count | What it checks |", "|---|---|---|"]
-    head += [f"| {code} | {count} | {RULES[code].summary} |" for code, count in result.by_rule().items()]
-    head.append("")
-    body = "\n".join(head) + "\n"
-    blocks = [_incident_block(i, options) for i in result.violating]
-    return _fit(body, blocks, options)
+    from inc_audit.formats import audit_issue
+
+    return audit_issue.render(result, options)
 
 
 def _fit(head: str, blocks: list[str], options: Options) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -37,7 +38,7 @@ class Calendar:
     business: bool = False
 
     @classmethod
-    def from_config(cls, raw: dict[str, object] | None) -> Calendar:
+    def from_config(cls, raw: dict[str, Any] | None) -> Calendar:
         """The calendar a ``calendar:`` mapping describes; calendar days when there is none."""
         if not raw:
             return cls()
@@ -45,8 +46,8 @@ class Calendar:
         holidays = raw.get("holidays") or ()
         calendar = cls(
             timezone=str(raw.get("timezone") or "UTC"),
-            workdays=frozenset(WEEKDAYS.index(str(day)[:3].lower()) for day in days),  # type: ignore[union-attr]
-            holidays=frozenset(date.fromisoformat(str(day)) for day in holidays),  # type: ignore[union-attr]
+            workdays=frozenset(WEEKDAYS.index(str(day)[:3].lower()) for day in days),
+            holidays=frozenset(date.fromisoformat(str(day)) for day in holidays),
             business=True,
         )
         zone(calendar.timezone)

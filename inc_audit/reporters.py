@@ -17,7 +17,6 @@ from xml.etree import ElementTree as ET
 import click
 
 from inc_audit import __version__
-from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.rules import RULES
 
@@ -110,7 +109,8 @@ def format_json(result: AuditResult, options: Options) -> str:
 def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:
     data = incident.as_dict()
     data["title"] = title_of(incident, options)
-    for finding, entry in zip(incident.findings, data["findings"]):  # type: ignore[call-overload]
+    entries: list[dict[str, object]] = data["findings"]
+    for finding, entry in zip(incident.findings, entries, strict=True):
         late = result.days_overdue(finding)
         if late is not None:
             entry["days_overdue"] = late

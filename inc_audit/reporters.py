@@ -222,6 +222,13 @@ def format_codequality(result: AuditResult, options: Options) -> str:
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
 
 
+def format_html(result: AuditResult, options: Options) -> str:
+    """One self-contained HTML page of the audit, for CI artifacts."""
+    from inc_audit.formats import html
+
+    return html.render(result, options)
+
+
 Reporter = Callable[[AuditResult, Options], str]
 
 REPORTERS: dict[str, Reporter] = {
@@ -230,5 +237,6 @@ REPORTERS: dict[str, Reporter] = {
     "json": format_json,
     "junit": format_junit,
     "codequality": format_codequality,
+    "html": format_html,
 }
 MAIN_FORMATS = ("text", "markdown", "json")

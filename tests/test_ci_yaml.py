@@ -50,7 +50,7 @@ def test_the_yaml_loads_and_has_jobs(path):
 def test_the_team_template_has_the_scheduled_gate_and_dry_run_jobs():
     document = jobs(load(CI_FILES[1]))
     audit, gate, dry = document["inc-audit:audit"], document["inc-audit:templates"], document["inc-audit:dry-run"]
-    assert audit["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "schedule"'
+    assert audit["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "schedule" && $INC_AUDIT_SCHEDULE != "agenda"'
     assert audit["artifacts"]["when"] == "always" and "junit" in audit["artifacts"]["reports"]
     assert ".gitlab/issue_templates/**/*" in gate["rules"][0]["changes"]
     assert gate["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
@@ -110,3 +110,14 @@ def test_the_sharded_pattern_runs_slices_then_merges_and_publishes_once():
     assert "--shard" in shard and "--publish" not in shard
     assert merge.startswith("inc-audit merge") and "--publish" in merge
     assert document[".inc-audit:merge"]["stage"] == ".post"
+
+
+def test_the_agenda_job_runs_on_its_own_schedule_and_the_audit_jobs_do_not():
+    document = jobs(load(CI_FILES[1]))
+    agenda = document["inc-audit:agenda"]
+    assert agenda["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "schedule" && $INC_AUDIT_SCHEDULE == "agenda"'}]
+    assert " ".join(agenda["script"]).startswith("inc-audit agenda --publish")
+    for name in ("inc-audit:audit", ".inc-audit:shard", ".inc-audit:merge"):
+        assert '$INC_AUDIT_SCHEDULE != "agenda"' in document[name]["rules"][0]["if"]
+    assert "inc-audit.html" in document["inc-audit:audit"]["artifacts"]["paths"]
+    assert document["inc-audit:audit"]["artifacts"]["expose_as"]

@@ -113,15 +113,18 @@ def advance(result: AuditResult, previous: State | None) -> Advance:
     incidents = []
     for incident in result.incidents:
         findings = []
+        fresh = []
         for finding in incident.findings:
             key = identity(incident, finding)
             first = previous.seen.get(key) or finding.first_seen or result.as_of
-            if key not in previous.seen:
-                new.append((incident, finding))
             if len(seen) < MAX_SEEN or key in seen:
                 seen[key] = min(first, seen.get(key, first))
             findings.append(replace(finding, first_seen=first))
-        incidents.append(replace(incident, findings=tuple(findings)))
+            if key not in previous.seen:
+                fresh.append(findings[-1])
+        updated = replace(incident, findings=tuple(findings))
+        incidents.append(updated)
+        new += [(updated, finding) for finding in fresh]
     history = previous.history
     if not history or set(seen) != set(previous.seen):
         today = result.today

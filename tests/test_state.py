@@ -96,7 +96,8 @@ def test_only_well_formed_entries_are_trusted():
 
 def test_the_block_is_bounded_and_holds_no_text_from_issues():
     hostile = incident(1, title="@all /close secret-title")
-    findings = tuple(Finding("INC002", "error", f"section {n} @all", section=f"s{n}") for n in range(state.MAX_SEEN + 50))
+    count = state.MAX_SEEN + 50
+    findings = tuple(Finding("INC002", "error", f"section {n} @all", section=f"s{n}") for n in range(count))
     result = AuditResult(AS_OF, {"kind": "export", "project": PROJECT},
                          (IncidentResult(hostile.key, hostile.title, hostile.web_url, "opened", False, findings),))
     history = tuple((AS_OF.date() - timedelta(days=n), n) for n in range(100, 0, -1))

@@ -17,8 +17,9 @@ from inc_audit.rules import RULES
 PALETTE = ("#1f75cb", "#dd2b0e", "#ef8e00", "#108548", "#7b58cf", "#00867b", "#c0116e", "#5e5e5e", "#9e5400")
 STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;color:#222;padding:0 1em}
-table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;
-vertical-align:top}th{background:#f3f3f3}details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.3em .8em}
+table{border-collapse:collapse;margin:.5em 0 1.5em}
+td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}
+details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.3em .8em}
 summary{cursor:pointer}.error{color:#b3261e;font-weight:600}.warning{color:#8a5300;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:2em}.late{color:#b3261e}
 """

@@ -109,30 +109,35 @@ def advance(result: AuditResult, previous: State | None) -> Advance:
     """``result`` with first-seen moments from ``previous`` and a history point when findings changed."""
     previous = previous or State()
     seen: dict[str, datetime] = {}
-    new = []
-    incidents = []
-    for incident in result.incidents:
-        findings = []
-        fresh = []
-        for finding in incident.findings:
-            key = identity(incident, finding)
-            first = previous.seen.get(key) or finding.first_seen or result.as_of
-            if len(seen) < MAX_SEEN or key in seen:
-                seen[key] = min(first, seen.get(key, first))
-            findings.append(replace(finding, first_seen=first))
-            if key not in previous.seen:
-                fresh.append(findings[-1])
-        updated = replace(incident, findings=tuple(findings))
-        incidents.append(updated)
-        new += [(updated, finding) for finding in fresh]
+    new: list[tuple[IncidentResult, Finding]] = []
+    incidents = tuple(_first_seen(incident, result.as_of, previous, seen, new) for incident in result.incidents)
     history = previous.history
     if not history or set(seen) != set(previous.seen):
         today = result.today
         history = tuple(p for p in history if p[0] != today) + ((today, len(result.findings)),)
     history = history[-MAX_HISTORY:]
-    state = State(seen, history)
-    updated = replace(result, incidents=tuple(incidents), history=history)
-    return Advance(updated, state, tuple(new))
+    updated = replace(result, incidents=incidents, history=history)
+    return Advance(updated, State(seen, history), tuple(new))
+
+
+def _first_seen(
+    incident: IncidentResult, as_of: datetime, previous: State, seen: dict[str, datetime],
+    new: list[tuple[IncidentResult, Finding]],
+) -> IncidentResult:
+    """``incident`` with each finding's first-seen moment; records them in ``seen``, new ones in ``new``."""
+    findings = []
+    fresh = []
+    for finding in incident.findings:
+        key = identity(incident, finding)
+        first = previous.seen.get(key) or finding.first_seen or as_of
+        if len(seen) < MAX_SEEN or key in seen:
+            seen[key] = min(first, seen.get(key, first))
+        findings.append(replace(finding, first_seen=first))
+        if key not in previous.seen:
+            fresh.append(findings[-1])
+    updated = replace(incident, findings=tuple(findings))
+    new += [(updated, finding) for finding in fresh]
+    return updated
 
 
 def render(state: State) -> str:

@@ -18,6 +18,7 @@ import click
 
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats.view import owners_text
 from inc_audit.rules import RULES
 
 GITLAB_DESCRIPTION_LIMIT = 1_048_576
@@ -73,6 +74,19 @@ def _totals(result: AuditResult) -> str:
     )
 
 
+def _duty(finding: Finding, result: AuditResult) -> str:
+    """Who must act on a finding and since when: "-> frank (incident author), due 2026-02-04, 117 days overdue"."""
+    if not finding.party and finding.due is None:
+        return ""
+    parts = [owners_text(finding)]
+    late = result.days_overdue(finding)
+    if finding.due is not None:
+        parts.append(f"due {finding.due.isoformat()}" + (f", {late} {result.calendar.unit}(s) overdue" if late else ""))
+    if finding.first_seen is not None and finding.first_seen < result.as_of:
+        parts.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
+    return "-> " + ", ".join(parts)
+
+
 def format_text(result: AuditResult, options: Options) -> str:
     def paint(text: str, **style: object) -> str:
         return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
@@ -85,6 +99,9 @@ def format_text(result: AuditResult, options: Options) -> str:
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
             lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {finding.message}{_where(finding)}")
+            duty = _duty(finding, result)
+            if duty:
+                lines.append(f"                  {paint(duty, dim=True)}")
         lines.append("")
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))

@@ -108,6 +108,8 @@ def build(source: Source, config: Config, as_of: datetime, day: date) -> Agenda:
             reviews.append(review)
         elif context.final_post_mortem is None:
             overdue.extend(_overdue(context, start))
+    reviews.sort(key=lambda r: (r.posted, r.ref))
+    overdue.sort(key=lambda o: (o.due, o.ref))
     return Agenda(day, start, tuple(reviews), tuple(overdue))
 
 

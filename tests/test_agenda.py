@@ -43,9 +43,9 @@ def config() -> Config:
 
 def test_the_agenda_lists_exactly_the_post_mortems_awaiting_approval(config):
     prepared = agenda.build(scenario(), config, AS_OF, MEETING)
-    assert [r.ref.split("#")[1] for r in prepared.reviews] == ["2", "6", "7"]
+    assert [r.ref.split("#")[1] for r in prepared.reviews] == ["2", "7", "6"]  # oldest post-mortem first
     assert [o.ref.split("#")[1] for o in prepared.overdue] == ["4"]
-    seven = prepared.reviews[-1]
+    seven = prepared.reviews[1]
     assert "development lead backup (carol) must approve" in seven.gap
     assert seven.url.endswith("/issues/7#note_701") and seven.author == "frank"
 

@@ -22,9 +22,9 @@ from inc_audit import schemas
 from inc_audit.audit import is_audited
 from inc_audit.config import Config
 from inc_audit.markdown import Document, meaningful_text
-from inc_audit.model import Source
 from inc_audit.reporters import neutral
 from inc_audit.rules import Context, approval_gap
+from inc_audit.sources.interface import Source
 
 MARKER = "<!-- inc-audit:ipm-meeting {date} -->"
 WEEKDAYS_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

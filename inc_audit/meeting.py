@@ -19,8 +19,9 @@ from typing import Any
 from inc_audit import agenda as agenda_module
 from inc_audit.config import Config
 from inc_audit.errors import IncAuditError, PublishError
-from inc_audit.gitlab_source import encode_id, iter_items, send
 from inc_audit.publish import DUPLICATE_COMMENT, normalise
+from inc_audit.sources.http import encode_id, send
+from inc_audit.sources.rest import iter_items
 
 
 @dataclass(frozen=True)

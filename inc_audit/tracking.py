@@ -67,7 +67,7 @@ def mention_comment(new: tuple[tuple[IncidentResult, Finding], ...], config: Con
 def post_comment(gl: Any, project: str, issue_url: str, body: str) -> None:
     """Add ``body`` as a comment on the audit issue at ``issue_url``."""
     from inc_audit.errors import PublishError
-    from inc_audit.gitlab_source import encode_id, send
+    from inc_audit.sources.http import encode_id, send
 
     found = _ISSUE_IID.search(issue_url)
     if found is None:

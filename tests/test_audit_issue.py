@@ -12,7 +12,7 @@ import pytest
 from inc_audit import config as config_module
 from inc_audit import state
 from inc_audit.audit import run_audit
-from inc_audit.export import ExportSource
+from inc_audit.sources.export import ExportSource
 from inc_audit.findings import AuditResult
 from inc_audit.formats import audit_issue, html
 from inc_audit.reporters import Options, format_text

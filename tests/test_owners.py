@@ -11,7 +11,7 @@ import pytest
 from inc_audit import config as config_module
 from inc_audit import schemas
 from inc_audit.audit import run_audit
-from inc_audit.export import ExportSource
+from inc_audit.sources.export import ExportSource
 from inc_audit.findings import Finding
 from inc_audit.owners import annotate, chart, members
 from inc_audit.reporters import Options, format_json

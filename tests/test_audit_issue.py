@@ -34,7 +34,7 @@ def body(tracked: AuditResult) -> str:
 
 
 def test_the_summary_line_names_the_totals_and_the_most_overdue(body: str):
-    assert "**15 open violation(s)** (11 error(s), 4 warning(s)) in 7 of 12 incident(s)." in body
+    assert "**15 violation(s) open** (11 error(s), 4 warning(s)) in 7 of 12 incident(s)." in body
     assert f"Most overdue: {PROJECT}#5, due since 2026-02-04." in body
 
 

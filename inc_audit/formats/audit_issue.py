@@ -42,7 +42,7 @@ def render(result: AuditResult, options: Options) -> str:
 def summary_line(result: AuditResult) -> str:
     summary = result.summary()
     text = (
-        f"**{summary['violations']} open violation(s)** ({summary['errors']} error(s), "
+        f"**{summary['violations']} violation(s) open** ({summary['errors']} error(s), "
         f"{summary['warnings']} warning(s)) in {summary['incidents_with_violations']} of "
         f"{summary['incidents']} incident(s)."
     )

@@ -223,7 +223,8 @@ def _calendar(raw: dict[str, Any]) -> Calendar:
         return Calendar.from_config(raw)
     except UnknownTimeZone as error:
         raise ConfigError(
-            f"calendar.timezone: unknown time zone {str(error)!r}", "use an IANA name such as Europe/Paris"
+            f"calendar.timezone: unknown time zone {str(error)!r}",
+            "use an IANA name such as Europe/Paris (on a machine without zone data: pip install tzdata)",
         ) from None
 
 

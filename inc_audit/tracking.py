@@ -20,6 +20,8 @@ from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.owners import members
 
 _ISSUE_IID = re.compile(r"/-/issues/(\d+)$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+_GROUP_MENTIONS = {"all", "here"}  # GitLab would notify everyone
 
 
 def settings_of(config: Config) -> Any:
@@ -44,7 +46,7 @@ def track(gl: Any, project: str | None, result: AuditResult, config: Config) -> 
 
 def mentioned(new: tuple[tuple[IncidentResult, Finding], ...], config: Config) -> dict[str, list[str]]:
     """Configured members who must act on new findings, each with the rules concerned."""
-    allowed = members(config)
+    allowed = {name for name in members(config) if _USERNAME.match(name) and name.lower() not in _GROUP_MENTIONS}
     rules: dict[str, list[str]] = defaultdict(list)
     for _, finding in new:
         for name in finding.owners:

@@ -103,3 +103,32 @@ def test_a_post_mortem_posted_after_the_meeting_waits_for_the_next_one(config):
     source = MemorySource().add(incident(3, notes=(post_mortem(301, -4),)))
     assert agenda.build(source, config, AS_OF, MEETING).reviews == ()
     assert len(agenda.build(source, config, AS_OF, MEETING + timedelta(days=7)).reviews) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--meeting", "next thursday"], "--meeting 'next thursday' is not a date"),
+    (["--publish"], "--publish and --dry-run need a GitLab project, not an export"),
+    (["--dry-run"], "--publish and --dry-run need a GitLab project, not an export"),
+])
+def test_bad_agenda_options_are_one_line_and_exit_2(args, message):
+    from click.testing import CliRunner
+
+    from inc_audit.cli import main
+    from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
+
+    result = CliRunner().invoke(main, ["agenda", "--export", str(EXAMPLE_EXPORT), "--config", str(EXAMPLE_CONFIG),
+                                       *args])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+
+
+def test_the_agenda_of_the_example_prints_markdown():
+    from click.testing import CliRunner
+
+    from inc_audit.cli import main
+    from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
+
+    result = CliRunner().invoke(main, ["agenda", "--export", str(EXAMPLE_EXPORT), "--config", str(EXAMPLE_CONFIG),
+                                       "--as-of", "2026-06-01"])
+    assert result.exit_code == 0
+    assert result.output.startswith("<!-- inc-audit:ipm-meeting 2026-06-04 -->")
+    assert "Post-mortems awaiting approval (2)" in result.output and "Post-mortems overdue (1)" in result.output

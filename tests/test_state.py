@@ -129,3 +129,13 @@ def test_an_author_who_is_a_configured_member_is_mentioned():
     finding = Finding("INC002", "error", "x", owners=("carol",), party="author")
     result = IncidentResult(issue.key, issue.title, issue.web_url, "closed", False, (finding,))
     assert mentioned(((result, finding),), umami_config()) == {"carol": ["INC002"]}
+
+
+def test_a_configured_name_that_is_not_a_username_is_never_mentioned():
+    raw = {"roles": {"product_manager": {"primary": "all"}, "development_lead": {"primary": "bob team"},
+                     "operations_manager": {"primary": "dave"}}}
+    config = replace(config_module.build(raw, None), audit_mention=True)
+    issue = incident(3)
+    finding = Finding("CHG001", "error", "x", owners=("all", "bob team", "dave"), party="response_team")
+    result = IncidentResult(issue.key, issue.title, issue.web_url, "closed", False, (finding,))
+    assert mentioned(((result, finding),), config) == {"dave": ["CHG001"]}

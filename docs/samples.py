@@ -17,9 +17,9 @@ from pathlib import Path
 from inc_audit import agenda, state
 from inc_audit import config as config_module
 from inc_audit.audit import run_audit
-from inc_audit.sources.export import ExportSource
 from inc_audit.formats import audit_issue
 from inc_audit.reporters import Options
+from inc_audit.sources.export import ExportSource
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples"

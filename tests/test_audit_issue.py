@@ -12,10 +12,10 @@ import pytest
 from inc_audit import config as config_module
 from inc_audit import state
 from inc_audit.audit import run_audit
-from inc_audit.sources.export import ExportSource
 from inc_audit.findings import AuditResult
 from inc_audit.formats import audit_issue, html
 from inc_audit.reporters import Options, format_text
+from inc_audit.sources.export import ExportSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, PROJECT
 
 LIVE_MENTION = re.compile(r"(?<![\w`\\])@[A-Za-z0-9_]")

@@ -13,10 +13,10 @@ import pytest
 from inc_audit import config as config_module
 from inc_audit import state
 from inc_audit.audit import run_audit
-from inc_audit.sources.export import ExportSource
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import audit_issue
 from inc_audit.reporters import Options
+from inc_audit.sources.export import ExportSource
 from inc_audit.tracking import mention_comment, mentioned
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, PROJECT, incident, umami_config
 

@@ -102,3 +102,21 @@ def test_the_html_page_draws_the_history_and_escapes_titles(tracked: AuditResult
                       incidents=(replace(first, title="<script>alert(1)</script>"), *tracked.incidents[2:]))
     page = html.render(hostile, Options())
     assert page.count("<svg") == 2 and "<script>alert" not in page
+
+
+def test_the_pie_slices_close_the_circle():
+    svg = html.pie_svg([("CHG001", 2), ("INC002", 5), ("IPM003", 1)], radius=90)
+    arcs = re.findall(r'd="M100,100 L([\d.]+),([\d.]+) A90,90 0 (\d) 1 ([\d.]+),([\d.]+) Z"', svg)
+    assert len(arcs) == 3
+    assert (float(arcs[0][0]), float(arcs[0][1])) == (100.0, 10.0)  # starts at twelve o'clock
+    assert (float(arcs[-1][3]), float(arcs[-1][4])) == pytest.approx((100.0, 10.0), abs=0.1)
+    assert [large for _, _, large, _, _ in arcs] == ["0", "1", "0"]  # 5 of 8 is more than half
+    for before, after in zip(arcs, arcs[1:]):
+        assert (before[3], before[4]) == (after[0], after[1])
+
+
+def test_the_summary_names_the_business_day_calendar(tracked: AuditResult):
+    from inc_audit.deadlines import Calendar
+
+    paris = replace(tracked, calendar=Calendar.from_config({"timezone": "Europe/Paris"}))
+    assert "Deadlines count business days (Europe/Paris)." in audit_issue.render(paris, Options())

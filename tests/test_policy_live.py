@@ -58,6 +58,9 @@ def comments(issue) -> list[str]:
 
 
 def test_first_seen_survives_a_lost_cache_and_owners_are_mentioned_once(fake, config, tmp_path):
+    dry = cli(fake, tmp_path / "runner-0", config, "run", "--as-of", "2026-06-01", "--publish", "--dry-run")
+    assert "would comment: New violations since the last audit, for @alice (" in dry.stdout
+    assert fake.writes == []
     first = cli(fake, tmp_path / "runner-1", config, "run", "--as-of", "2026-06-01", "--publish",
                 "--report", "json=audit.json")
     assert first.returncode == 1, first.stderr

@@ -111,7 +111,7 @@ def test_the_pie_slices_close_the_circle():
     assert (float(arcs[0][0]), float(arcs[0][1])) == (100.0, 10.0)  # starts at twelve o'clock
     assert (float(arcs[-1][3]), float(arcs[-1][4])) == pytest.approx((100.0, 10.0), abs=0.1)
     assert [large for _, _, large, _, _ in arcs] == ["0", "1", "0"]  # 5 of 8 is more than half
-    for before, after in zip(arcs, arcs[1:]):
+    for before, after in zip(arcs, arcs[1:], strict=False):
         assert (before[3], before[4]) == (after[0], after[1])
 
 

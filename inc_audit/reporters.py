@@ -134,44 +134,11 @@ def _json_incident(incident: IncidentResult, options: Options, result: AuditResu
     return data
 
 
-def _incident_block(incident: IncidentResult, options: Options) -> str:
-    ref = f"[{neutral(str(incident.key))}]({incident.web_url})" if incident.web_url else neutral(str(incident.key))
-    lines = [
-        f"### {ref} {neutral(title_of(incident, options))} ({incident.state})",
-        "",
-        "| Rule | Severity | Finding |",
-        "|---|---|---|",
-    ]
-    for f in incident.findings:
-        lines.append(f"| {f.rule} | {f.severity} | {neutral(f.message + _where(f))} |")
-    return "\n".join(lines) + "\n"
-
-
 def format_markdown(result: AuditResult, options: Options) -> str:
     """The audit issue's body. It holds no run time, so an unchanged audit gives the same body."""
     from inc_audit.formats import audit_issue
 
     return audit_issue.render(result, options)
-
-
-def _fit(head: str, blocks: list[str], options: Options) -> str:
-    reserve = 400
-    shown: list[str] = []
-    size = len(head)
-    for block in blocks:
-        if size + len(block) + 1 > options.max_chars - reserve:
-            break
-        shown.append(block)
-        size += len(block) + 1
-    text = head + "\n".join(shown)
-    left = len(blocks) - len(shown)
-    if left:
-        text += (
-            f"\n**{left} more incident(s) with violations are not shown:** GitLab limits a "
-            f"description to {options.max_chars:,} characters. The full list is in "
-            f"{neutral(options.full_report)}.\n"
-        )
-    return text
 
 
 def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]:

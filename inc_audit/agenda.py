@@ -22,6 +22,7 @@ from inc_audit import schemas
 from inc_audit.audit import is_audited
 from inc_audit.config import Config
 from inc_audit.markdown import Document, meaningful_text
+from inc_audit.owners import team_roles
 from inc_audit.reporters import neutral
 from inc_audit.rules import Context, approval_gap
 from inc_audit.sources.interface import Source
@@ -188,7 +189,7 @@ def render(agenda: Agenda, config: Config) -> str:
 
 
 def _people(config: Config) -> list[str]:
-    roles = [r for r in config.meeting.attendees if r in config.roles]
+    roles = team_roles(config, "response_team")  # the accountable role, which chairs, first
     if not roles:
         return ["Attendees: the incident response team (no roles configured).", ""]
     chair = roles[0]

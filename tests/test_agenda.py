@@ -132,3 +132,11 @@ def test_the_agenda_of_the_example_prints_markdown():
     assert result.exit_code == 0
     assert result.output.startswith("<!-- inc-audit:ipm-meeting 2026-06-04 -->")
     assert "Post-mortems awaiting approval (2)" in result.output and "Post-mortems overdue (1)" in result.output
+
+
+def test_the_product_manager_chairs_whatever_the_order_of_attendees():
+    raw = {"roles": {"operations_manager": {"primary": "dave"}, "product_manager": {"primary": "alice"}}}
+    config = config_module.build(raw, None)
+    text = agenda.render(agenda.build(MemorySource(), config, AS_OF, MEETING), config)
+    assert "Chair: product manager alice." in text
+    assert text.index("- product manager: alice") < text.index("- operations manager: dave")

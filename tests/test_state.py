@@ -75,6 +75,7 @@ def test_a_finding_that_goes_and_comes_back_is_new_again(example):
     '<!-- inc-audit:state {"v":2,"seen":{}} -->',
     '<!-- inc-audit:state {"v":1,"seen":[1,2],"history":"x"} -->',
     '<!-- inc-audit:state {"v":1} --> and a second <!-- inc-audit:state {"v":1} -->',
+    '<!-- inc-audit:state {"v":1,"seen":' + "[" * 100_000 + "]" * 100_000 + "} -->",
     "",
 ])
 def test_a_broken_block_is_ignored_never_fatal(example, tampered):

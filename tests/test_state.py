@@ -77,7 +77,7 @@ def test_a_finding_that_goes_and_comes_back_is_new_again(example):
     '<!-- inc-audit:state {"v":1} --> and a second <!-- inc-audit:state {"v":1} -->',
     '<!-- inc-audit:state {"v":1,"seen":' + "[" * 100_000 + "]" * 100_000 + "} -->",
     "",
-])
+], ids=["not-json", "another-version", "wrong-types", "doubled", "deeply-nested", "none"])
 def test_a_broken_block_is_ignored_never_fatal(example, tampered):
     kept = state.read(f"<!-- inc-audit:audit-issue -->\n{tampered}\n", LATER)
     assert kept is None or kept.seen == {}

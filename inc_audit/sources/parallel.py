@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from inc_audit.model import Issue
 from inc_audit.sources.http import Cancelled, cancelled_by
+from inc_audit.sources.interface import Unreadable
 
 if TYPE_CHECKING:
     from inc_audit.config import Config
@@ -106,6 +107,12 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     approvals = not config.is_ignored("IPM003")
 
     def ahead(issue: Issue) -> None:
+        try:
+            read_for_the_rules(issue)
+        except Unreadable:
+            return  # the audit asks again and reports the incident as unreadable
+
+    def read_for_the_rules(issue: Issue) -> None:
         if not is_audited(issue, config):
             return
         if source.cached_verdict(issue, as_of) is not None:

@@ -212,9 +212,10 @@ class FakeGitLab(Store):
         """The loopback address to listen on (127.0.0.2 makes a second, distinct host)."""
         self.redirect_to: str | None = None
         """A base URL: every request answers 301 to the same path and query there."""
-        self.corrupt: dict[str, Callable[[Any], Any]] = {}
-        """By endpoint ("GET /projects/:project/issues/:iid/notes"): a function that
-        mangles the JSON body of that endpoint's successful answers."""
+        self.corrupt: dict[str, Callable[[Any, dict[str, str]], Any]] = {}
+        """By endpoint ("GET /projects/:project/issues/:iid/notes"): a function of the JSON
+        body of that endpoint's successful answers and the route's arguments ({"iid": "14"})
+        that gives the body to send instead."""
         self.path_faults: list[PathFault] = []
         self.tokens = {
             token: (username, frozenset(scopes))
@@ -450,7 +451,7 @@ class FakeGitLab(Store):
                         Write(request.method, path, route.template, fields, reply.status)
                     )
             mangle = self.corrupt.get(f"{request.method} {route.template}")
-            body = mangle(reply.body) if mangle is not None and reply.status < 300 else reply.body
+            body = mangle(reply.body, args) if mangle is not None and reply.status < 300 else reply.body
             return _json(reply.status, body, reply.headers)
         except ApiError as error:
             return _json(error.status, error.payload, error.headers)

@@ -42,6 +42,7 @@ from requests.adapters import HTTPAdapter
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.redaction import redact, safe_url
+from inc_audit.text import repair
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
@@ -421,7 +422,7 @@ def _status_problem(error: gitlab.exceptions.GitlabError, headers: Any) -> _Prob
         return _Problem("HTTP 429 (rate limited)", code, wait=wait)
     if code in TRANSIENT_STATUS:
         return _Problem(f"HTTP {code}", code)
-    detail = str(error.error_message or "").strip().splitlines()
+    detail = repair(str(error.error_message or "")).strip().splitlines()
     suffix = f": {detail[0][:200]}" if detail else ""
     return _Problem(f"HTTP {code}{suffix}", code, transient=False)
 
@@ -445,7 +446,7 @@ def retry_after(headers: Any) -> float | None:
 
 
 def _short(error: Exception) -> str:
-    text = str(error)
+    text = repair(str(error))
     errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno:
         return errno.group(1).strip()

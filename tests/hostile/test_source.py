@@ -415,3 +415,13 @@ def test_the_cache_never_keeps_what_could_not_be_read(fresh: FakeGitLab, tmp_pat
         fresh.corrupt = {}
         again = cached_audit()
         assert again.complete and [i.findings for i in again.incidents] == [i.findings for i in clean.incidents]
+
+
+def test_checking_one_unreadable_incident_exits_3(fresh: FakeGitLab, tmp_path: Path) -> None:
+    corrupt(fresh, NOTES, in_each(set_field("created_at", "last tuesday")))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CI_")}
+    env["GITLAB_TOKEN"] = SECRET
+    command = [INC_AUDIT, "check", f"{PROJECT}#{TARGET}", "--gitlab-url", fresh.url, "--config", str(EXAMPLE_CONFIG)]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert run.returncode == 3, run.stderr
+    assert "SRC001" in run.stdout and "created_at 'last tuesday' is not a timestamp" in run.stdout

@@ -249,29 +249,66 @@ def configure(gl: Client, policy: RetryPolicy) -> None:
         if state is None:
             state = _ClientState(policy)
             _STATES[gl] = state
+            _guard(gl)
             gl.session.hooks["response"].append(_refuse_foreign_redirects(gl))
             gl.session.hooks["response"].append(state.observe)
         state.policy = policy
 
 
-class ForeignRedirect(Exception):
-    """GitLab redirected a request to another host (or port, or scheme); not followed."""
+class ForeignHost(Exception):
+    """A request for another host (or port, or scheme) than the configured GitLab; not sent."""
 
     def __init__(self, target: str) -> None:
         super().__init__(safe_url(target))
         self.target = target
 
 
+class ForeignRedirect(ForeignHost):
+    """GitLab redirected a request to another host (or port, or scheme); not followed."""
+
+
+class _HomeOnly(HTTPAdapter):
+    """The session's transport: it sends requests to the configured GitLab's origin only.
+
+    Whatever asks for another host (a redirect, a next-page link, an absolute URL in an
+    answer), the request, and the PRIVATE-TOKEN header with it, never leaves.
+    """
+
+    def __init__(self, home: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.home = home
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if _elsewhere(self.home, request.url or ""):
+            raise ForeignHost(request.url or "")
+        return super().send(request, *args, **kwargs)
+
+
+def _elsewhere(home: str, url: str) -> bool:
+    """``url`` is not on ``home``'s origin (an upgrade from http to https on the same host is)."""
+    return bool(_ORIGINS.should_strip_auth(home, url))
+
+
+_ORIGINS = requests.Session()
+"""Only for requests' own rule of when credentials must not follow a URL."""
+
+
+def _guard(gl: Client, pool_size: int = 10) -> None:
+    adapter = _HomeOnly(gl.url, pool_connections=10, pool_maxsize=pool_size, max_retries=0)
+    gl.session.mount("https://", adapter)
+    gl.session.mount("http://", adapter)
+
+
 def _refuse_foreign_redirects(gl: Client) -> Callable[..., None]:
     """A response hook that stops a redirect to anywhere but ``gl``'s own origin before
     requests follows it, since the PRIVATE-TOKEN header would go along."""
-    session, home = gl.session, gl.url
+    home = gl.url
 
     def refuse(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if not response.is_redirect:
             return
         target = urljoin(response.url, response.headers.get("location") or "")
-        if session.should_strip_auth(home, target):
+        if _elsewhere(home, target):
             raise ForeignRedirect(target)
 
     return refuse
@@ -311,13 +348,10 @@ def ensure_pool(gl: Client, size: int) -> None:
     requests keeps 10 by default; with more threads than that, the extra connections
     would be opened for one request and discarded.
     """
-    session = gl.session
-    adapter = session.get_adapter(gl.url)
-    if getattr(adapter, "_pool_maxsize", 0) >= size:
+    adapter = gl.session.get_adapter(gl.url)
+    if isinstance(adapter, _HomeOnly) and getattr(adapter, "_pool_maxsize", 0) >= size:
         return
-    wider = HTTPAdapter(pool_connections=10, pool_maxsize=size, max_retries=0)
-    session.mount("https://", wider)
-    session.mount("http://", wider)
+    _guard(gl, size)
 
 
 def _state(gl: Client) -> _ClientState:
@@ -388,6 +422,8 @@ def call(
 def _classify(error: Exception, headers: Any) -> _Problem | None:
     if isinstance(error, ForeignRedirect):
         return _Problem(f"it redirected the request to another host ({error})", transient=False, hint=REDIRECT_HINT)
+    if isinstance(error, ForeignHost):
+        return _Problem(f"a request for another host ({error}) was stopped", transient=False, hint=REDIRECT_HINT)
     if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
         return _status_problem(error, headers)
     if isinstance(error, requests.exceptions.TooManyRedirects):

@@ -25,7 +25,7 @@ from inc_audit.errors import ConfigError, SourceError
 from inc_audit.findings import AuditResult, Finding
 from inc_audit.reporters import REPORTERS, Options
 from inc_audit.sources.cache import CachedSource, fingerprint
-from inc_audit.sources.http import connect
+from inc_audit.sources.http import connect, ensure_pool, get_json
 from inc_audit.sources.parallel import read_ahead
 from inc_audit.sources.rest import GitLabSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT
@@ -95,6 +95,14 @@ def test_the_cli_says_so_in_one_line_and_exits_2(fake: FakeGitLab, elsewhere: Fa
     assert error.startswith("inc-audit: error:") and "another host" in error and "token was not sent" in hint
     assert SECRET not in run.stderr + run.stdout
     assert not any(r.credential for r in elsewhere.requests)
+
+
+def test_no_request_at_all_leaves_for_another_host(fake: FakeGitLab, elsewhere: FakeGitLab) -> None:
+    gl = connect(fake.url, SECRET, timeout=2.0, retry_budget=2.0)
+    ensure_pool(gl, 16)  # as a source widens it: the guard stays
+    with pytest.raises(ConfigError, match="another host"):
+        get_json(gl, f"{elsewhere.url}/api/v4/user", "following a URL GitLab gave")
+    assert elsewhere.requests == []
 
 
 def test_another_port_of_the_same_host_is_another_host(fake: FakeGitLab) -> None:
@@ -326,7 +334,9 @@ def test_whatever_gitlab_answers_the_audit_goes_on(
     small: FakeGitLab, small_baseline: dict[int, tuple[Finding, ...]], endpoint: str, data: st.DataObject
 ) -> None:
     name = data.draw(st.sampled_from(FIELDS[endpoint]))
-    value = data.draw(hostile)
+    # An issue number of the right type but naming another issue is a question about that
+    # issue: GitLab's 404 ends the run as incomplete (test_404_mid_scan_means_incomplete).
+    value = data.draw(hostile.filter(lambda v: not (name == "iid" and type(v) is int)))
     mangle = set_field(name, value) if endpoint == LISTING else in_each(set_field(name, value))
     corrupt(small, endpoint, mangle)
     try:

@@ -18,6 +18,15 @@ before it is followed. Every message built from an exception goes through ``reda
 
 Reads made by reader threads (``parallel.ordered_map``) run under a cancel event: once
 one read of the scan has failed for good, the others stop at their next retry decision.
+
+Why not python-gitlab's own retries (``retry_transient_errors``, ``obey_rate_limit``,
+``max_retries``): they count attempts instead of bounding time, sleep with ``time.sleep``
+as long as Retry-After or RateLimit-Reset says (an hour is past any budget), raise on a
+Retry-After given as an HTTP date, share no rate-limit state between threads, and cannot
+be stopped when another read has failed. Its ``GitlabList`` pagination indexes a page
+that is not a list and has no guard against a loop of next links; ``rest.iter_items``
+checks both and retries each page on its own. So every request passes
+``retry_transient_errors=False, obey_rate_limit=False`` and ``call`` does the rest.
 """
 
 from __future__ import annotations

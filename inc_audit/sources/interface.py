@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from inc_audit.rules import Verdict
 
 
-class Unreadable(Exception):
+class Unreadable(ValueError):
     """GitLab described an incident, or something a rule reads of it, in a shape that cannot
     be read (a field of the wrong type, a malformed timestamp). The message names the field.
 
-    The audit reports that incident as unreadable (SRC001) and the run as incomplete.
+    The audit reports that incident as unreadable (SRC001) and the run as incomplete. A
+    ``ValueError``, so that code decoding its own stored copies (the cache) sees a bad value.
     """
 
 

@@ -339,9 +339,23 @@ def run_command(options: dict[str, Any]) -> int:
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     emit(result, options, reports, config)
+    if not result.complete:
+        return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+
+
+def incomplete(result: AuditResult, published: bool) -> int:
+    """Say what could not be read (the report is written already); exit 3."""
+    for line in result.notes:
+        say(f"inc-audit: {line}")
+    unreadable = [i for i in result.incidents if any(f.rule == "SRC001" for f in i.findings)]
+    if unreadable:
+        say(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
+    tail = "; nothing was published" if published else ""
+    say(f"inc-audit: error: the audit is incomplete{tail}")
+    return EXIT_INCOMPLETE
 
 
 def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
@@ -424,6 +438,8 @@ def check_command(options: dict[str, Any]) -> int:
     else:
         result = check_file(target, options["kind"], config)
     write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore)))
+    if not result.complete:
+        return incomplete(result, published=False)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 

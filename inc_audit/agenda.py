@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from inc_audit import schemas
+from inc_audit import emoji_names, schemas
 from inc_audit.audit import is_audited
 from inc_audit.config import Config
 from inc_audit.markdown import Document, meaningful_text
@@ -210,11 +210,20 @@ def _name(username: str, config: Config) -> str:
 
 
 def _how_to_approve(config: Config) -> str:
-    emoji = " or ".join(f":{neutral(e)}:" for e in config.approval_emoji)
+    emoji = " or ".join(f":{neutral(e)}:" for e in _distinct_emoji(config.approval_emoji))
     return (
         f"Approve each post-mortem on its incident: award {emoji} to the post-mortem comment, "
         'or reply with a comment that starts with "Approved". The next audit reads the approvals there.'
     )
+
+
+def _distinct_emoji(names: tuple[str, ...]) -> list[str]:
+    """One name per emoji: the configuration's list also holds GitLab's aliases (+1 for thumbsup)."""
+    shown: list[str] = []
+    for name in names:
+        if not any(name in emoji_names.names_of(other) for other in shown):
+            shown.append(name)
+    return shown
 
 
 def _review_block(review: Review, agenda: Agenda, config: Config) -> list[str]:

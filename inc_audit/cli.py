@@ -6,25 +6,27 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import click
 
-from inc_audit import __version__
+from inc_audit import __version__, progress
 from inc_audit import config as config_module
 from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Shard, Source
-from inc_audit.redaction import redact
+from inc_audit.model import Shard, Source
+from inc_audit.redaction import redact, safe_url
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
+from inc_audit.token import DEFAULT_VARIABLE, Credentials
+from inc_audit.token import resolve as resolve_token
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -96,24 +98,34 @@ def write_text(path: Path | None, text: str, color: bool = False) -> None:
 
 @dataclass(frozen=True)
 class Target:
-    """What to audit, resolved from options, environment and config, in that order."""
+    """What to audit. An explicit option wins over the config, which wins over the CI job's
+    own project: a central compliance project audits other projects."""
 
     export: Path | None
     url: str | None
     project: str | None
     group: str | None
+    why: str = ""  # where the project or group came from, for -v
 
     @classmethod
-    def resolve(cls, options: dict[str, Any], config: Config) -> Target:
+    def resolve(cls, options: dict[str, Any], config: Config, environ: Mapping[str, str] | None = None) -> Target:
+        environ = os.environ if environ is None else environ
         export = options.get("export")
-        return cls(
-            export=Path(export) if export else None,
-            url=options.get("gitlab_url") or os.environ.get("CI_SERVER_URL") or config.gitlab_url,
-            project=options.get("project")
-            or (None if options.get("group") else os.environ.get("CI_PROJECT_PATH"))
-            or config.gitlab_project,
-            group=options.get("group") or config.gitlab_group,
-        )
+        url = options.get("gitlab_url") or config.gitlab_url or environ.get("CI_SERVER_URL")
+        tiers = [
+            ("--project", options.get("project"), "--group", options.get("group")),
+            ("gitlab.project in the config", config.gitlab_project, "gitlab.group in the config", config.gitlab_group),
+            ("CI_PROJECT_PATH, this pipeline's own project", environ.get("CI_PROJECT_PATH"), "", None),
+        ]
+        for project_why, project, group_why, group in tiers:
+            if project or group:
+                why = project_why if project else group_why
+                return cls(Path(export) if export else None, url, project or None, None if project else group, why)
+        return cls(Path(export) if export else None, url, None, None)
+
+    def describe(self) -> str:
+        what = f"group {self.group}" if self.group else f"project {self.project}"
+        return f"auditing {what} on {safe_url(self.url or '')} (from {self.why})"
 
 
 def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
@@ -122,7 +134,7 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         from inc_audit.export import ExportSource
 
         return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
-    if not target.url or not (target.project or target.group):
+    if not (target.project or target.group):
         raise ConfigError(
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
@@ -130,13 +142,15 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     from inc_audit import gitlab_source
     from inc_audit.cache import CachedSource, fingerprint
 
+    credentials = credentials_for(target, options)
     gl = gitlab_source.connect(
-        target.url,
-        os.environ.get("GITLAB_TOKEN"),
+        credentials.url or "",
+        credentials.token,
         timeout=options["timeout"],
         retry_budget=options["retry_budget"],
         max_rps=options["max_rps"],
     )
+    say_target(target, credentials, options)
     project = None if target.group else target.project
     live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
     source: Source = live
@@ -146,14 +160,23 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     return source, gl
 
 
+def credentials_for(target: Target, options: dict[str, Any]) -> Credentials:
+    """The token (and the URL, which python-gitlab's config may give)."""
+    credentials = resolve_token(target.url, options.get("token_variable") or DEFAULT_VARIABLE)
+    if not credentials.url:
+        raise ConfigError("no GitLab URL", "give --gitlab-url, or set gitlab.url in the config")
+    return credentials
+
+
+def say_target(target: Target, credentials: Credentials, options: dict[str, Any]) -> None:
+    """With -v, once the token works: which target was chosen and why, and whose token it is."""
+    if options.get("verbose"):
+        say(f"inc-audit: {replace(target, url=credentials.url).describe()}")
+        say(f"inc-audit: token from {credentials.origin}")
+
+
 def load_config(path: str | None) -> Config:
     return config_module.load(path)
-
-
-def progress_printer(verbose: bool) -> Callable[[Issue], None] | None:
-    if not verbose:
-        return None
-    return lambda issue: say(f"auditing {issue.key} {issue.title}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -173,16 +196,26 @@ config_option = click.option(
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
 
 
+token_variable_option = click.option(
+    "--token-variable",
+    metavar="NAME",
+    default=DEFAULT_VARIABLE,
+    show_default=True,
+    help="Environment variable that holds the GitLab token; without it, python-gitlab's config.",
+)
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--gitlab-url, --project and --group: which GitLab and what in it."""
     options = [
-        click.option("--gitlab-url", metavar="URL", help="GitLab to use [default: $CI_SERVER_URL, then gitlab.url]."),
+        click.option("--gitlab-url", metavar="URL", help="GitLab to use [default: gitlab.url, then $CI_SERVER_URL]."),
         click.option(
             "--project",
             metavar="PATH_OR_ID",
-            help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project].",
+            help="Project to audit [default: gitlab.project, then $CI_PROJECT_PATH].",
         ),
         click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups."),
+        token_variable_option,
     ]
     for option in reversed(options):
         command = option(command)
@@ -254,7 +287,14 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--max-rps", type=click.FloatRange(min=0.1), help="At most this many GitLab requests a second.")
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
-@click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr [default: on a terminal, outside CI].",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Say what is audited and why, and each incident as it goes, on stderr."
+)
 @debug_option
 def run(**options: Any) -> None:
     """Audit every incident and report each violation.
@@ -303,8 +343,13 @@ def run_command(options: dict[str, Any]) -> int:
     shard = parse_shard(options["shard"])
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
+    asked = False if target.export is not None and options["progress"] is None else options["progress"]
+    observer = progress.choose(sys.stderr, asked, options["verbose"])
     source, gl = open_source(target, config, options, as_of)
-    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
+    try:
+        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard)
+    finally:
+        observer.finished()
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     emit(result, options, reports, config)
@@ -316,9 +361,9 @@ def run_command(options: dict[str, Any]) -> int:
 def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
     color = options["color"]
     if color is None:
-        color = options["output"] is None and sys.stdout.isatty()
-    base = Options(ignored=config.ignore)
-    main_options = Options(color=bool(color), ignored=config.ignore)
+        color = options["output"] is None and sys.stdout.isatty() and progress.colour_allowed()
+    base = Options(ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root())
+    main_options = replace(base, color=bool(color))
     write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
@@ -329,6 +374,14 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
         say(f"inc-audit: {verdict}")
 
 
+def repository_root() -> str:
+    """Where repository paths start: the CI job's checkout, else the Git work tree we are in."""
+    if os.environ.get("CI_PROJECT_DIR"):
+        return os.environ["CI_PROJECT_DIR"]
+    here = Path.cwd().resolve()
+    return str(next((p for p in (here, *here.parents) if (p / ".git").exists()), here))
+
+
 def publish_result(gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool) -> None:
     from inc_audit import publish
 
@@ -336,9 +389,22 @@ def publish_result(gl: Any, project: str, result: AuditResult, config: Config, d
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
+    where = f": {outcome.url}" if outcome.url else ""
     if dry_run:
         say(outcome.diff or "(no change to the audit issue)", err=False)
-    say(f"inc-audit: audit issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
+        say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
+        return
+    say(f"inc-audit: audit issue {outcome.action}{where}")
+
+
+# What a dry run says it would do; it never says "created" (or any past tense): nothing was.
+DRY_RUN_WORDS = {
+    "created": "would open a new audit issue",
+    "updated": "would edit the audit issue",
+    "closed": "would close the audit issue",
+    "reopened": "would reopen the audit issue",
+    "unchanged": "would leave the audit issue as it is",
+}
 
 
 def _artifact_hint() -> str:
@@ -355,7 +421,8 @@ def _artifact_hint() -> str:
 )
 @config_option
 @click.option("--as-of", metavar="TIMESTAMP", help="For a live incident: the moment deadlines are measured from.")
-@click.option("--gitlab-url", metavar="URL", help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].")
+@click.option("--gitlab-url", metavar="URL", help="For a live incident [default: gitlab.url, then $CI_SERVER_URL].")
+@token_variable_option
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @debug_option
 def check(**options: Any) -> None:
@@ -378,11 +445,15 @@ def check_command(options: dict[str, Any]) -> int:
     target: str = options["target"]
     live = _LIVE_REF.match(target)
     if live and not Path(target).exists():
-        url = options["gitlab_url"] or os.environ.get("CI_SERVER_URL") or config.gitlab_url
-        result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
+        url = options["gitlab_url"] or config.gitlab_url or os.environ.get("CI_SERVER_URL")
+        credentials = resolve_token(url, options["token_variable"])
+        as_of = parse_as_of(options["as_of"])
+        project, iid = live.group("project"), int(live.group("iid"))
+        result = check_live(project, iid, credentials.url, config, as_of, credentials.token)
     else:
         result = check_file(target, options["kind"], config)
-    write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore)))
+    color = sys.stdout.isatty() and progress.colour_allowed()
+    write_text(None, REPORTERS["text"](result, Options(color=color, ignored=config.ignore)))
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -475,8 +546,7 @@ def merge_command(options: dict[str, Any]) -> int:
     if audit_project is not None:
         from inc_audit import gitlab_source
 
-        if not target.url:
-            raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
-        gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        credentials = credentials_for(target, options)
+        gl = gitlab_source.connect(credentials.url or "", credentials.token, timeout=options["timeout"])
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

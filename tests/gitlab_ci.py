@@ -192,7 +192,8 @@ def when(job: dict[str, Any], pipeline: Pipeline) -> str:
 
 
 def scheduled(**extra: str) -> Pipeline:
-    return Pipeline({"CI_PIPELINE_SOURCE": "schedule", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main", **extra})
+    branch = {"CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}
+    return Pipeline({"CI_PIPELINE_SOURCE": "schedule", **branch, **extra})
 
 
 def merge_request(*changed: str) -> Pipeline:

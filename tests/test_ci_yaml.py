@@ -23,8 +23,8 @@ from tests.gitlab_ci import (
     load_component,
     merge_request,
     push_to_default_branch,
-    schema_errors,
     scheduled,
+    schema_errors,
     when,
 )
 

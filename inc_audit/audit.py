@@ -13,7 +13,9 @@ from inc_audit.rules import _has_any, is_change, judge
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
 
-Progress = Callable[[Issue], None]
+# Called for each incident the source hands over, and whether it is audited (a change ticket,
+# an exempt incident or the audit issue is not): progress observers count and show them.
+Progress = Callable[[Issue, bool], None]
 
 
 def is_audited(issue: Issue, config: Config) -> bool:
@@ -56,10 +58,11 @@ def run_audit(
     """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``."""
     results = []
     for issue in source.candidate_issues(config.incident_labels, shard):
-        if not is_audited(issue, config):
-            continue
+        audited = is_audited(issue, config)
         if progress is not None:
-            progress(issue)
+            progress(issue, audited)
+        if not audited:
+            continue
         results.append(audit_issue(issue, config, source, as_of))
     results.sort(key=lambda r: (r.key.project, r.key.iid))
     described: dict[str, Any] = dict(source.describe())

@@ -214,6 +214,8 @@ class CachedSource:
     ``fingerprint(config, source.describe())``: a cache made under another is not used.
     """
 
+    on_listed: Callable[[int], None] | None = None  # told how many issues candidate_issues will yield
+
     def __init__(
         self,
         source: GitLabSource,
@@ -287,6 +289,8 @@ class CachedSource:
             self._verdicts = verdicts
             self._new_verdicts, self._served, self._given = {}, set(), set()
         keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
+        if self.on_listed is not None:
+            self.on_listed(len(keys))
         yield from self._serve_all(keys)
         self._save(shard_key, labels, started, relisted_at, candidates)
 

@@ -128,7 +128,9 @@ class Target:
         return f"auditing {what} on {safe_url(self.url or '')} (from {self.why})"
 
 
-def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
+def open_source(
+    target: Target, config: Config, options: dict[str, Any], as_of: datetime, observer: progress.Observer
+) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
         from inc_audit.export import ExportSource
@@ -154,8 +156,11 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     project = None if target.group else target.project
     live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
     source: Source = live
+    live.on_listed = observer.listed
     if not options["no_cache"]:
-        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+        cached = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+        live.on_listed, cached.on_listed = None, observer.listed
+        source = cached
     gitlab_source.read_ahead(source, config, as_of)
     return source, gl
 
@@ -345,9 +350,9 @@ def run_command(options: dict[str, Any]) -> int:
     audit_project = check_publish_options(options, target, config)
     asked = False if target.export is not None and options["progress"] is None else options["progress"]
     observer = progress.choose(sys.stderr, asked, options["verbose"])
-    source, gl = open_source(target, config, options, as_of)
+    source, gl = open_source(target, config, options, as_of, observer)
     try:
-        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard)
+        result = run_audit(source, config, as_of, progress=observer.seen, shard=shard)
     finally:
         observer.finished()
     if options["verbose"] and hasattr(source, "summary"):

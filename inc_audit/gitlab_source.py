@@ -776,6 +776,8 @@ class GitLabSource:
     when asked, each once per run.
     """
 
+    on_listed: Callable[[int], None] | None = None  # told how many issues candidate_issues will yield
+
     def __init__(
         self, gl: Client, *, project: str | int | None = None, group: str | int | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
@@ -815,6 +817,8 @@ class GitLabSource:
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         found = self.list_candidates(labels)
         keys = shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid))
+        if self.on_listed is not None:
+            self.on_listed(len(keys))
 
         def read(key: IssueKey) -> Issue:
             return self.ready(issue_from_api(key, found[key], self._notes(key)))

@@ -25,8 +25,8 @@ class Observer(Protocol):
     def listed(self, total: int) -> None:
         """The source knows how many incidents it is going to hand over."""
 
-    def audited(self, issue: Issue) -> None:
-        """One more incident went through the rules."""
+    def seen(self, issue: Issue, audited: bool) -> None:
+        """The source handed over one more issue; ``audited`` is False for one the audit skips."""
 
     def finished(self) -> None:
         """The audit ended, completed or not: leave the terminal clean."""
@@ -36,7 +36,7 @@ class Silent:
     def listed(self, total: int) -> None:
         pass
 
-    def audited(self, issue: Issue) -> None:
+    def seen(self, issue: Issue, audited: bool) -> None:
         pass
 
     def finished(self) -> None:
@@ -49,8 +49,9 @@ class Lines(Silent):
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    def audited(self, issue: Issue) -> None:
-        self.stream.write(redact(f"auditing {issue.key} {issue.title}") + "\n")
+    def seen(self, issue: Issue, audited: bool) -> None:
+        if audited:
+            self.stream.write(redact(f"auditing {issue.key} {issue.title}") + "\n")
 
 
 class Bar:
@@ -66,7 +67,7 @@ class Bar:
         self.total = total
         self.draw(force=True)
 
-    def audited(self, issue: Issue) -> None:
+    def seen(self, issue: Issue, audited: bool) -> None:
         self.done += 1
         self.draw(force=self.done == self.total)
 
@@ -88,7 +89,7 @@ class Bar:
     def render(self, elapsed: float) -> str:
         rate = self.done / elapsed if elapsed > 0 else 0.0
         if not self.total:
-            return f"auditing: {self.done} incident(s)  {rate:.1f}/s"
+            return f"auditing: {self.done} issue(s) read  {rate:.1f}/s"
         filled = WIDTH * min(self.done, self.total) // self.total
         bar = "#" * filled
         if self.color:

@@ -293,7 +293,8 @@ def test_a_piped_live_audit_draws_no_bar_and_progress_forces_one(fake):
     piped = subprocess.run([*args, "--no-cache"], env=env, capture_output=True, timeout=120)
     assert b"\r" not in piped.stderr and b"auditing" not in piped.stderr
     for cache in ("--no-cache", "--cache=.inc-audit-cache"):  # the live source, and the cache in front of it
-        forced = subprocess.run([*args, cache, "--progress"], env={**env, "CI": "true"}, capture_output=True, timeout=120)
+        in_ci = {**env, "CI": "true"}
+        forced = subprocess.run([*args, cache, "--progress"], env=in_ci, capture_output=True, timeout=120)
         drawings = forced.stderr.decode().split("\r")
         last = next(d for d in reversed(drawings) if d.strip())
         assert re.search(r"auditing \[#+\] (\d+)/\1 ", last), last

@@ -21,10 +21,11 @@ from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Shard, Source
+from inc_audit.model import Shard
 from inc_audit.redaction import redact, safe_url
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
+from inc_audit.sources.interface import Source
 from inc_audit.token import DEFAULT_VARIABLE, Credentials
 from inc_audit.token import resolve as resolve_token
 
@@ -133,7 +134,7 @@ def open_source(
 ) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
-        from inc_audit.export import ExportSource
+        from inc_audit.sources.export import ExportSource
 
         return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
     if not (target.project or target.group):
@@ -141,11 +142,14 @@ def open_source(
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
-    from inc_audit import gitlab_source
-    from inc_audit.cache import CachedSource, fingerprint
+    from inc_audit.sources.cache import CachedSource, fingerprint
+    from inc_audit.sources.http import connect
+    from inc_audit.sources.interface import ReadsAhead
+    from inc_audit.sources.parallel import read_ahead
+    from inc_audit.sources.rest import GitLabSource
 
     credentials = credentials_for(target, options)
-    gl = gitlab_source.connect(
+    gl = connect(
         credentials.url or "",
         credentials.token,
         timeout=options["timeout"],
@@ -154,14 +158,12 @@ def open_source(
     )
     say_target(target, credentials, options)
     project = None if target.group else target.project
-    live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
-    source: Source = live
-    live.on_listed = observer.listed
+    live = GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
+    source: ReadsAhead = live
     if not options["no_cache"]:
-        cached = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
-        live.on_listed, cached.on_listed = None, observer.listed
-        source = cached
-    gitlab_source.read_ahead(source, config, as_of)
+        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+    source.on_listed = observer.listed
+    read_ahead(source, config, as_of)
     return source, gl
 
 
@@ -549,10 +551,10 @@ def merge_command(options: dict[str, Any]) -> int:
     result = merge_reports(list(options["paths"]))
     emit(result, {**options, "color": None}, reports, config)
     if audit_project is not None:
-        from inc_audit import gitlab_source
+        from inc_audit.sources.http import connect
 
         credentials = credentials_for(target, options)
-        gl = gitlab_source.connect(credentials.url or "", credentials.token, timeout=options["timeout"])
+        gl = connect(credentials.url or "", credentials.token, timeout=options["timeout"])
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
@@ -637,8 +639,9 @@ def init_command(options: dict[str, Any]) -> int:
 
 def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
     """Keep the labels the project has, when GitLab can tell; else say why it could not."""
-    from inc_audit import gitlab_source
     from inc_audit import init as starter
+    from inc_audit.sources.http import connect, encode_id
+    from inc_audit.sources.rest import iter_items
 
     target = Target.resolve({"gitlab_url": options["gitlab_url"], "project": options["project"]}, defaults)
     if not target.project:
@@ -646,9 +649,9 @@ def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
         return
     try:
         credentials = credentials_for(target, options)
-        gl = gitlab_source.connect(credentials.url or "", credentials.token, retry_budget=10)
-        path = f"/projects/{gitlab_source.encode_id(target.project)}/labels"
-        names = [str(raw.get("name")) for raw in gitlab_source.iter_items(gl, path, "listing the project's labels")]
+        gl = connect(credentials.url or "", credentials.token, retry_budget=10)
+        path = f"/projects/{encode_id(target.project)}/labels"
+        names = [str(raw.get("name")) for raw in iter_items(gl, path, "listing the project's labels")]
     except IncAuditError as error:
         say(f"inc-audit: labels not checked against the project: {error.message}")
         return

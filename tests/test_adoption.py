@@ -303,7 +303,13 @@ def test_a_piped_live_audit_draws_no_bar_and_progress_forces_one(fake):
 
 @pytest.mark.parametrize(
     ("environ", "allowed"),
-    [({}, True), ({"NO_COLOR": ""}, False), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False), ({"TERM": "xterm"}, True)],
+    [
+        ({}, True),
+        ({"NO_COLOR": ""}, False),
+        ({"NO_COLOR": "1"}, False),
+        ({"TERM": "dumb"}, False),
+        ({"TERM": "xterm"}, True),
+    ],
 )
 def test_colour_is_allowed_unless_no_color_or_a_dumb_terminal(environ, allowed):
     assert progress.colour_allowed(environ) is allowed

@@ -14,9 +14,7 @@ from inc_audit.sources.interface import Source
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
 
-# Called for each incident the source hands over, and whether it is audited (a change ticket,
-# an exempt incident or the audit issue is not): progress observers count and show them.
-Progress = Callable[[Issue, bool], None]
+Progress = Callable[[Issue], None]
 
 
 def is_audited(issue: Issue, config: Config) -> bool:
@@ -52,15 +50,21 @@ def run_audit(
     as_of: datetime,
     progress: Progress | None = None,
     shard: Shard | None = None,
+    skipped: Progress | None = None,
 ) -> AuditResult:
-    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``."""
+    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``.
+
+    ``progress`` is told of each incident as it is audited, ``skipped`` of each other issue
+    the source hands over (a change ticket, an exempt incident, the audit issue).
+    """
     results = []
     for issue in source.candidate_issues(config.incident_labels, shard):
-        audited = is_audited(issue, config)
-        if progress is not None:
-            progress(issue, audited)
-        if not audited:
+        if not is_audited(issue, config):
+            if skipped is not None:
+                skipped(issue)
             continue
+        if progress is not None:
+            progress(issue)
         results.append(audit_issue(issue, config, source, as_of))
     results.sort(key=lambda r: (r.key.project, r.key.iid))
     described: dict[str, Any] = dict(source.describe())

@@ -354,7 +354,7 @@ def run_command(options: dict[str, Any]) -> int:
     observer = progress.choose(sys.stderr, asked, options["verbose"])
     source, gl = open_source(target, config, options, as_of, observer)
     try:
-        result = run_audit(source, config, as_of, progress=observer.seen, shard=shard)
+        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
     finally:
         observer.finished()
     if options["verbose"] and hasattr(source, "summary"):

@@ -25,8 +25,11 @@ class Observer(Protocol):
     def listed(self, total: int) -> None:
         """The source knows how many incidents it is going to hand over."""
 
-    def seen(self, issue: Issue, audited: bool) -> None:
-        """The source handed over one more issue; ``audited`` is False for one the audit skips."""
+    def audited(self, issue: Issue) -> None:
+        """One more incident went through the rules."""
+
+    def skipped(self, issue: Issue) -> None:
+        """The source handed over an issue the audit does not audit (a change ticket, ...)."""
 
     def finished(self) -> None:
         """The audit ended, completed or not: leave the terminal clean."""
@@ -36,7 +39,10 @@ class Silent:
     def listed(self, total: int) -> None:
         pass
 
-    def seen(self, issue: Issue, audited: bool) -> None:
+    def audited(self, issue: Issue) -> None:
+        pass
+
+    def skipped(self, issue: Issue) -> None:
         pass
 
     def finished(self) -> None:
@@ -49,9 +55,8 @@ class Lines(Silent):
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
-    def seen(self, issue: Issue, audited: bool) -> None:
-        if audited:
-            self.stream.write(redact(f"auditing {issue.key} {issue.title}") + "\n")
+    def audited(self, issue: Issue) -> None:
+        self.stream.write(redact(f"auditing {issue.key} {issue.title}") + "\n")
 
 
 class Bar:
@@ -67,9 +72,12 @@ class Bar:
         self.total = total
         self.draw(force=True)
 
-    def seen(self, issue: Issue, audited: bool) -> None:
+    def audited(self, issue: Issue) -> None:
         self.done += 1
         self.draw(force=self.done == self.total)
+
+    def skipped(self, issue: Issue) -> None:
+        self.audited(issue)
 
     def finished(self) -> None:
         if self.drawn_at is not None:

@@ -229,7 +229,7 @@ def test_the_bar_shows_done_total_rate_and_time_left():
     bar.listed(100)
     for iid in range(1, 11):
         clock.now += 0.5
-        bar.seen(issue(iid), True)
+        bar.audited(issue(iid))
     last = out.getvalue().split("\r")[-1]
     assert "10/100" in last and "2.0/s" in last and "0:45 left" in last
     bar.finished()
@@ -242,7 +242,7 @@ def test_the_bar_is_redrawn_a_bounded_number_of_times():
     bar.listed(1000)
     for iid in range(1, 1001):
         clock.now += 0.001  # a thousand incidents in one second
-        bar.seen(issue(iid), True)
+        bar.audited(issue(iid))
     drawings = out.getvalue().count("\r")
     assert drawings <= 1000 * 0.001 / progress.REDRAW_EVERY + 3
     assert "1000/1000" in out.getvalue().split("\r")[-1]
@@ -270,20 +270,20 @@ def test_no_color_and_a_dumb_terminal_get_no_colour(environ):
     out = Terminal()
     bar = progress.choose(out, True, verbose=False, environ=environ)
     bar.listed(2)
-    bar.seen(issue(1), True)
-    bar.seen(issue(2), True)
+    bar.audited(issue(1))
+    bar.audited(issue(2))
     assert "#" in out.getvalue() and "\x1b[" not in out.getvalue()
     coloured = Terminal()
     other = progress.choose(coloured, True, verbose=False, environ={})
     other.listed(1)
-    other.seen(issue(1), True)
+    other.audited(issue(1))
     assert "\x1b[" in coloured.getvalue()
 
 
 def test_verbose_prints_one_line_per_incident_instead():
     out = io.StringIO()
     observer = progress.choose(out, None, verbose=True, environ={})
-    observer.seen(issue(7), True)
+    observer.audited(issue(7))
     assert out.getvalue() == f"auditing {PROJECT}#7 incident 7\n"
 
 

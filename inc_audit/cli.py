@@ -6,9 +6,9 @@ import os
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,11 @@ from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
 from inc_audit.model import Shard
-from inc_audit.redaction import redact, safe_url
+from inc_audit.redaction import redact
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
 from inc_audit.sources.interface import Source
+from inc_audit.target import Target, credentials_for, repository_root
 from inc_audit.token import DEFAULT_VARIABLE, Credentials
 from inc_audit.token import resolve as resolve_token
 
@@ -97,38 +98,6 @@ def write_text(path: Path | None, text: str, color: bool = False) -> None:
         raise InputError(f"cannot write {path}: {error.strerror}") from None
 
 
-@dataclass(frozen=True)
-class Target:
-    """What to audit. An explicit option wins over the config, which wins over the CI job's
-    own project: a central compliance project audits other projects."""
-
-    export: Path | None
-    url: str | None
-    project: str | None
-    group: str | None
-    why: str = ""  # where the project or group came from, for -v
-
-    @classmethod
-    def resolve(cls, options: dict[str, Any], config: Config, environ: Mapping[str, str] | None = None) -> Target:
-        environ = os.environ if environ is None else environ
-        export = options.get("export")
-        url = options.get("gitlab_url") or config.gitlab_url or environ.get("CI_SERVER_URL")
-        tiers = [
-            ("--project", options.get("project"), "--group", options.get("group")),
-            ("gitlab.project in the config", config.gitlab_project, "gitlab.group in the config", config.gitlab_group),
-            ("CI_PROJECT_PATH, this pipeline's own project", environ.get("CI_PROJECT_PATH"), "", None),
-        ]
-        for project_why, project, group_why, group in tiers:
-            if project or group:
-                why = project_why if project else group_why
-                return cls(Path(export) if export else None, url, project or None, None if project else group, why)
-        return cls(Path(export) if export else None, url, None, None)
-
-    def describe(self) -> str:
-        what = f"group {self.group}" if self.group else f"project {self.project}"
-        return f"auditing {what} on {safe_url(self.url or '')} (from {self.why})"
-
-
 def open_source(
     target: Target, config: Config, options: dict[str, Any], as_of: datetime, observer: progress.Observer
 ) -> tuple[Source, Any]:
@@ -165,14 +134,6 @@ def open_source(
     source.on_listed = observer.listed
     read_ahead(source, config, as_of)
     return source, gl
-
-
-def credentials_for(target: Target, options: dict[str, Any]) -> Credentials:
-    """The token (and the URL, which python-gitlab's config may give)."""
-    credentials = resolve_token(target.url, options.get("token_variable") or DEFAULT_VARIABLE)
-    if not credentials.url:
-        raise ConfigError("no GitLab URL", "give --gitlab-url, or set gitlab.url in the config")
-    return credentials
 
 
 def say_target(target: Target, credentials: Credentials, options: dict[str, Any]) -> None:
@@ -379,14 +340,6 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
             f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
         )
         say(f"inc-audit: {verdict}")
-
-
-def repository_root() -> str:
-    """Where repository paths start: the CI job's checkout, else the Git work tree we are in."""
-    if os.environ.get("CI_PROJECT_DIR"):
-        return os.environ["CI_PROJECT_DIR"]
-    here = Path.cwd().resolve()
-    return str(next((p for p in (here, *here.parents) if (p / ".git").exists()), here))
 
 
 def publish_result(gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool) -> None:
@@ -619,20 +572,17 @@ def init_command(options: dict[str, Any]) -> int:
         raise InputError(f"{output} exists already", "review it, or run again with --force to overwrite it")
     defaults = config_module.load_defaults()
     found = starter.survey(options["templates_dir"], defaults)
-    gitlab = {k: options[o] for k, o in (("url", "gitlab_url"), ("project", "project")) if options[o]}
     if not options["offline"]:
         check_labels(found, options, defaults)
-    text = starter.config_text(found, defaults, gitlab)
-    starter.check_written(text)
-    write_text(output, text)
+    gitlab = {k: options[o] for k, o in (("url", "gitlab_url"), ("project", "project")) if options[o]}
+    write_text(output, starter.config_text(found, defaults, gitlab))
     say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
     include = starter.ci_include(options["templates_dir"], options["component_project"])
-    ci_file: Path = options["ci_file"]
-    if not ci_file.exists():
-        write_text(ci_file, "# inc-audit: the scheduled audit and the merge-request gate\n" + include)
-        say(f"inc-audit: wrote {ci_file} with the components' include")
-    elif "inc-audit/audit@" not in ci_file.read_text(encoding="utf-8", errors="replace"):
-        say(f"inc-audit: add the components to {ci_file}:")
+    placed = starter.place_include(options["ci_file"], include)
+    if placed == "written":
+        say(f"inc-audit: wrote {options['ci_file']} with the components' include")
+    elif placed == "missing":
+        say(f"inc-audit: add the components to {options['ci_file']}:")
         say(include, err=False)
     return EXIT_CLEAN
 
@@ -640,8 +590,6 @@ def init_command(options: dict[str, Any]) -> int:
 def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
     """Keep the labels the project has, when GitLab can tell; else say why it could not."""
     from inc_audit import init as starter
-    from inc_audit.sources.http import connect, encode_id
-    from inc_audit.sources.rest import iter_items
 
     target = Target.resolve({"gitlab_url": options["gitlab_url"], "project": options["project"]}, defaults)
     if not target.project:
@@ -649,9 +597,7 @@ def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
         return
     try:
         credentials = credentials_for(target, options)
-        gl = connect(credentials.url or "", credentials.token, retry_budget=10)
-        path = f"/projects/{encode_id(target.project)}/labels"
-        names = [str(raw.get("name")) for raw in iter_items(gl, path, "listing the project's labels")]
+        names = starter.project_labels(credentials.url or "", credentials.token, target.project)
     except IncAuditError as error:
         say(f"inc-audit: labels not checked against the project: {error.message}")
         return

@@ -126,7 +126,9 @@ def config_text(starter: Starter, defaults: Config, gitlab: dict[str, str]) -> s
         lines.append(f"# Templates that read as no incident document (not checked): {', '.join(starter.unmatched)}")
     if starter.missing:
         lines.append(f"# Labels the templates apply but the project does not have: {', '.join(starter.missing)}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    check_written(text)
+    return text
 
 
 def ci_include(templates: str, home: str = COMPONENT_HOME, version: str = __version__) -> str:
@@ -150,3 +152,24 @@ def check_written(text: str) -> Config:
         return config_module.load(handle.name)
     finally:
         Path(handle.name).unlink()
+
+
+def project_labels(url: str, token: str, project: str) -> list[str]:
+    """The names of the project's labels (its groups' included)."""
+    from inc_audit.sources.http import connect, encode_id
+    from inc_audit.sources.rest import iter_items
+
+    gl = connect(url, token, retry_budget=10)
+    path = f"/projects/{encode_id(project)}/labels"
+    return [str(raw.get("name")) for raw in iter_items(gl, path, "listing the project's labels")]
+
+
+def place_include(ci_file: Path, include: str) -> str:
+    """Write the CI file when there is none ("written"); an existing one is never edited:
+    "present" when it includes the components already, else "missing"."""
+    if not ci_file.exists():
+        ci_file.parent.mkdir(parents=True, exist_ok=True)
+        ci_file.write_text("# inc-audit: the scheduled audit and the merge-request gate\n" + include, encoding="utf-8")
+        return "written"
+    text = ci_file.read_text(encoding="utf-8", errors="replace")
+    return "present" if "inc-audit/audit@" in text else "missing"

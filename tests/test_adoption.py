@@ -17,10 +17,10 @@ import pytest
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
 from inc_audit import progress
-from inc_audit.cli import Target
 from inc_audit.config import load_defaults
 from inc_audit.errors import ConfigError
 from inc_audit.model import IssueKey
+from inc_audit.target import Target
 from inc_audit.token import resolve
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
 

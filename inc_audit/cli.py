@@ -298,7 +298,7 @@ def check_publish_options(options: dict[str, Any], target: Target, config: Confi
         raise InputError(
             "a shard does not publish", "run `inc-audit merge REPORT.json ... --publish` once every shard is done"
         )
-    project = config.audit_project if target.group else target.project
+    project = config.audit_project or (None if target.group else target.project)
     if project is None:
         raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
     return project

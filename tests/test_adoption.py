@@ -313,3 +313,15 @@ def test_a_piped_live_audit_draws_no_bar_and_progress_forces_one(fake):
 )
 def test_colour_is_allowed_unless_no_color_or_a_dumb_terminal(environ, allowed):
     assert progress.colour_allowed(environ) is allowed
+
+
+def test_a_central_project_can_keep_the_audit_issue_with_it(fake, tmp_path):
+    """audit_issue.project names where the issue lives; without it, the audited project."""
+    fake.add_project(CENTRAL)
+    config = tmp_path / "central.yml"
+    config.write_text(EXAMPLE_CONFIG.read_text() + f"\naudit_issue:\n  project: {CENTRAL}\n  labels: [inc-audit]\n")
+    env = clean_env(GITLAB_TOKEN=API_TOKEN, CI_PROJECT_PATH=CENTRAL)
+    args = ("--gitlab-url", fake.url, "--project", PROJECT, "--config", str(config), "--publish")
+    result = inc_audit("run", *args, env=env)
+    assert result.returncode == 1, result.stderr
+    assert f"/{CENTRAL}/-/issues/" in result.stderr

@@ -1,71 +1,99 @@
-"""Split a markdown document into sections and task lists, with mistune's AST.
+"""Split a markdown document into sections, labels and task lists, in one pass over its lines.
 
-A section starts at a heading of any level (ATX or setext) and runs until the
-next heading of the same or a higher level. Headings inside code blocks or
-HTML comments are not headings: mistune already reads them as code or HTML.
-A bold line alone (``**Root cause:**``) is kept as a *bold heading*, which
-the schemas use only where no real heading matches.
+A section starts at a *head* and runs until the next head of the same or a higher level:
 
-Whatever the text holds, parsing never fails: markdown is never bad input.
+- a heading (ATX or setext), levels 1 to 6;
+- a bold line alone (``**Root cause:**``), level 7;
+- a label with its answer on the same line, level 8 and deeper in nested lists: an
+  emphasised label (``**Root cause:** expired cert``, Slack's ``*Impact:* 40 min``), a
+  bullet label (``- Impact: 40 minutes``), a plain ``Label: answer`` line, or a table row
+  whose first cell names the section (its answer is the row's other cells).
+
+Plain ``Label: answer`` lines are everywhere in prose ("Note: ..."), so they only become
+heads where the schema knows the label (``Document.sections_for``). Headings, labels and
+task boxes inside code blocks, HTML comments and block quotes (someone else's words) are
+none. The scanner follows CommonMark's block structure closely enough for issue text:
+fenced and indented code, HTML blocks (a comment runs to ``-->`` or to the end), block
+quotes, lists and their lazy continuation lines, tables, setext underlines.
+
+Parsing is linear in the text: each line is classified once, and sections are closed
+with a stack. ``WORK`` counts the inner steps so tests can hold that bound without a
+clock. Whatever the text holds, parsing never fails: markdown is never bad input.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from re import Match
-from typing import Any
+from collections.abc import Callable, Hashable, Iterator
+from dataclasses import dataclass, field
 
-import mistune
-from mistune.block_parser import BlockParser
-from mistune.core import BlockState
-from mistune.plugins import import_plugin
+BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
+LABEL_LEVEL = 8  # a label ranks below a bold line; one more per list depth
+MAX_DEPTH = 4  # list depth beyond which labels rank as the deepest
 
-BOLD_LEVEL = 7  # a bold line ranks below every real heading
+HEADING_FORMS = ("atx", "setext")
+BOLD_FORMS = ("bold",)
+
+
+class _Work:
+    """Inner steps of the parser, counted so tests can bound its work without a clock."""
+
+    steps = 0
+
+
+WORK = _Work()
 
 _COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _OPEN_COMMENT = re.compile(r"<!--.*\Z", re.DOTALL)
 _QUICK_ACTION = re.compile(r"^[ \t]*/[a-z][a-z_]*(?:[ \t].*)?$", re.MULTILINE)
 _TOC = re.compile(r"\[\[_TOC_\]\]|\[TOC\]", re.IGNORECASE)
-_TASK = re.compile(r"^\[( |x|X|~)\]\s*")
-_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<text>[^\n]+?)(?:\*\*|__)\s*:?\s*$")
+_TASK = re.compile(r"^\[( |x|X|~)\](?:[ \t]+|$)")
 DEFAULT_PLACEHOLDERS = ("tbd", "tba", "n/a", "na", "todo", "...", "…", "_no response_", "no response")
 
+_ATX = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)(.*)$")
+_ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"( *)(`{3,}|~{3,})(.*)$")
+_HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_LIST = re.compile(r"( *)([-+*]|\d{1,9}[.)])(?:[ \t]+|$)(.*)$")
+_QUOTE = re.compile(r" {0,3}>")
+_DELIMITER_ROW = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|[ \t]*\|[ \t]*:?-+:?[ \t]*\|[ \t]*$")
+_HTML_OPEN = re.compile(
+    r" {0,3}<(?:(?P<comment>!--)|(?P<pi>\?)|(?P<decl>![A-Za-z])|(?P<cdata>!\[CDATA\[)"
+    r"|(?P<raw>(?:script|pre|style|textarea)(?=[ \t>]|$))"
+    r"|(?P<block>/?(?:address|article|aside|base|basefont|blockquote|body|caption|center|col|colgroup|dd|"
+    r"details|dialog|dir|div|dl|dt|fieldset|figcaption|figure|footer|form|frame|frameset|h[1-6]|head|header|"
+    r"hr|html|iframe|legend|li|link|main|menu|menuitem|nav|noframes|ol|optgroup|option|p|param|search|"
+    r"section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?=[ \t>]|/>|$)))",
+    re.IGNORECASE,
+)
+_HTML_TAG_LINE = re.compile(r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[ \t][^<>]*)?/?>[ \t]*$")
+_HTML_END = {"comment": "-->", "pi": "?>", "decl": ">", "cdata": "]]>"}
+_RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 
-class _PositionedParser(BlockParser):
-    """A block parser that remembers where each token starts in its source."""
-
-    def parse_method(self, m: Match[str], state: BlockState) -> int | None:
-        start, count = state.cursor, len(state.tokens)
-        end = super().parse_method(m, state)
-        for token in state.tokens[count:]:
-            token.setdefault("_pos", start)
-        return end
-
-
-class _PositionedState(BlockState):
-    """Paragraphs are added outside ``parse_method``: mark where they start too."""
-
-    def add_paragraph(self, text: str) -> None:
-        last = self.last_token()
-        super().add_paragraph(text)
-        if self.last_token() is not last:
-            self.tokens[-1].setdefault("_pos", self.cursor)
-
-
-@lru_cache(maxsize=1)
-def _parser() -> mistune.Markdown:
-    plugins = [import_plugin(name) for name in ("task_lists", "table", "strikethrough")]
-    return mistune.Markdown(renderer=None, block=_PositionedParser(), plugins=plugins)
+_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.{1,160}?)(?<=\S)\1(?![*_])(.*)$")
+_PLAIN_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)[ \t]*[:：](?:[ \t]+(.*))?$")
+_SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
+_INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
+MAX_LABEL_WORDS = 12
 
 
 @dataclass(frozen=True)
 class Heading:
-    text: str
+    """A head: a heading, a bold line alone, or a label with its answer on the same line."""
+
+    text: str  # a heading's text; a label's label
     level: int
-    line: int  # 1-based line of the heading in the document
-    bold: bool = False
+    line: int  # 1-based line of the head in the document
+    bold: bool = False  # anything but a real heading
+    form: str = "atx"  # atx, setext, bold, emphasis, bullet, plain or table
+    inline: str = ""  # a label's answer on its own line
+    raw: str = ""  # the head's line as written
+    body_line: int = 0  # the first line after the head
+
+    @property
+    def is_label(self) -> bool:
+        return self.form not in HEADING_FORMS + BOLD_FORMS
 
 
 @dataclass(frozen=True)
@@ -78,12 +106,17 @@ class Task:
 @dataclass(frozen=True)
 class Section:
     heading: Heading
-    body: str  # raw markdown between the heading and the section's end
+    body: str  # raw markdown between the head and the section's end
     end_line: int  # 1-based line after the section's last line
     tasks: tuple[Task, ...]
 
     def is_empty(self, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) -> bool:
-        return is_blank(self.body, placeholders)
+        return is_blank(self.answer, placeholders)
+
+    @property
+    def answer(self) -> str:
+        """What the section says: a label's answer on its line, then the body."""
+        return f"{self.heading.inline}\n{self.body}" if self.heading.inline else self.body
 
     @property
     def unticked(self) -> tuple[Task, ...]:
@@ -93,8 +126,32 @@ class Section:
 @dataclass(frozen=True)
 class Document:
     text: str
-    headings: tuple[Heading, ...]
-    sections: tuple[Section, ...]
+    headings: tuple[Heading, ...]  # real headings and bold lines alone
+    heads: tuple[Heading, ...] = ()  # every head, labels included, in document order
+    lines: tuple[str, ...] = ()
+    task_lines: dict[int, Task] = field(default_factory=dict, compare=False, repr=False)
+    unclosed_comment: int | None = None  # the line of an HTML comment that never closes
+    hidden: tuple[Heading, ...] = ()  # heads inside that comment
+    cache: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """Sections of every head but plain ``Label: answer`` lines."""
+        return self.sections_for(lambda head: head.form != "plain", "structural")
+
+    def sections_for(self, include: Callable[[Heading], bool], key: Hashable) -> tuple[Section, ...]:
+        """Sections of the heads ``include`` keeps; ``key`` names the choice for the cache."""
+        cached = self.cache.get(("sections", key))
+        if cached is None:
+            cached = tuple(_sections([h for h in self.heads if include(h)], self.lines, self.task_lines))
+            self.cache[("sections", key)] = cached
+        return cached  # type: ignore[return-value]
+
+    def cut(self, section: Section, end_line: int) -> Section:
+        """``section`` ending at ``end_line`` at the latest."""
+        if end_line >= section.end_line or end_line <= section.heading.line or section.heading.form == "table":
+            return section
+        return _section(section.heading, end_line, self.lines, self.task_lines)
 
 
 def meaningful_text(body: str) -> str:
@@ -116,104 +173,392 @@ def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) ->
     return words in wanted or not words.strip("_*`~")
 
 
+def split_label(text: str) -> tuple[str, str] | None:
+    """``Root cause: expired cert`` as (``Root cause``, ``expired cert``); None without a separator."""
+    match = _SEPARATOR.search(text)
+    if match is None or match.start() == 0:
+        return None
+    label, rest = text[: match.start()].strip(), text[match.end() :].strip()
+    if not rest or len(label.split()) > MAX_LABEL_WORDS:
+        return None
+    return label, rest
+
+
+def inline_text(text: str) -> str:
+    """Text without emphasis, code marks or link targets."""
+    return " ".join(_INLINE_MARKUP.sub(lambda m: m.group(1) or "", text).split())
+
+
+def line_label(content: str) -> tuple[str, str, str] | None:
+    """A label at the start of ``content``: (form, label, answer), form bold, emphasis or plain."""
+    match = _EMPHASIS.match(content)
+    if match is not None:
+        inner, rest = match.group(2).strip(), match.group(3).strip()
+        if not rest or rest in (":", "："):
+            return _checked("bold", inner.rstrip(":：").strip(), "")
+        if rest[0] in ":：":
+            return _checked("emphasis", inner, rest[1:].strip())
+        if inner[-1] in ":：?":
+            return _checked("emphasis", inner.rstrip(":："), rest)
+        return None
+    match = _PLAIN_LABEL.match(content)
+    if match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower():
+        return _checked("plain", match.group(1).strip(), (match.group(2) or "").strip())
+    return None
+
+
+def _checked(form: str, label: str, answer: str) -> tuple[str, str, str] | None:
+    label = inline_text(label)
+    if not label or len(label.split()) > MAX_LABEL_WORDS:
+        return None
+    return form, label, answer
+
+
+def table_cells(line: str) -> list[str]:
+    cells = re.split(r"(?<!\\)\|", line.strip())
+    if cells and not cells[0].strip():
+        cells = cells[1:]
+    if cells and not cells[-1].strip():
+        cells = cells[:-1]
+    return [inline_text(cell.strip()) for cell in cells]
+
+
 def parse(text: str) -> Document:
     source = text.replace("\r\n", "\n").replace("\r", "\n")
-    try:
-        tokens = _top_level_tokens(source)
-    except RecursionError:  # pathological nesting: keep going with no structure
-        tokens = []
-    headings = _headings(tokens, source)
-    lines = source.split("\n")
-    sections = tuple(_sections(headings, lines, tokens, source))
-    return Document(text=source, headings=headings, sections=sections)
+    lines = tuple(source.split("\n"))
+    scanner = _Scanner(lines)
+    scanner.run()
+    heads = tuple(scanner.heads)
+    headings = tuple(h for h in heads if not h.is_label)
+    hidden: tuple[Heading, ...] = ()
+    if scanner.unclosed is not None:
+        hidden = tuple(_hidden_heads(lines, scanner.unclosed))
+    return Document(
+        text=source,
+        headings=headings,
+        heads=heads,
+        lines=lines,
+        task_lines=scanner.tasks,
+        unclosed_comment=scanner.unclosed,
+        hidden=hidden,
+    )
 
 
-def _top_level_tokens(source: str) -> list[dict[str, Any]]:
-    tokens, _ = _parser().parse(source, state=_PositionedState())
-    return tokens if isinstance(tokens, list) else []
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t")) + 3 * line[: len(line) - len(line.lstrip(" \t"))].count("\t")
 
 
-def _line_of(source: str, pos: int) -> int:
-    return source.count("\n", 0, pos) + 1
+class _Scanner:
+    """One pass over the lines: heads, task boxes, and where an HTML comment never closes."""
 
+    def __init__(self, lines: tuple[str, ...]) -> None:
+        self.lines = lines
+        self.heads: list[Heading] = []
+        self.tasks: dict[int, Task] = {}
+        self.unclosed: int | None = None
+        self.paragraph: list[int] = []  # indexes of the open paragraph's lines
+        self.index = 0
 
-def _headings(tokens: list[dict[str, Any]], source: str) -> tuple[Heading, ...]:
-    found = []
-    for token in tokens:
-        line = _line_of(source, token.get("_pos", 0))
-        if token["type"] == "heading":
-            found.append(Heading(plain_text(token), token["attrs"]["level"], line))
-        elif token["type"] == "paragraph":
-            bold = _bold_line(source, line)
-            if bold is not None:
-                found.append(Heading(bold, BOLD_LEVEL, line, bold=True))
-    return tuple(found)
+    def run(self) -> None:
+        lines = self.lines
+        while self.index < len(lines):
+            WORK.steps += 1
+            start = self.index
+            self.index = self._block(self.index)
+            if self.index <= start:  # never stall
+                self.index = start + 1
+        self._close_paragraph()
 
+    def _block(self, i: int) -> int:
+        line = self.lines[i]
+        stripped = line.strip()
+        if not stripped:
+            self._close_paragraph()
+            return i + 1
+        if self.paragraph and _SETEXT.match(line) and _indent(line) < 4:
+            return self._setext(i)
+        if _indent(line) >= 4 and not self.paragraph:
+            return self._indented_code(i)
+        atx = _ATX.match(line)
+        if atx:
+            self._close_paragraph()
+            self._heading(i, atx)
+            return i + 1
+        fence = _FENCE.match(line)
+        if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
+            self._close_paragraph()
+            return self._fenced(i, fence.group(2))
+        html = _HTML_OPEN.match(line)
+        if html or (not self.paragraph and _HTML_TAG_LINE.match(line)):
+            self._close_paragraph()
+            return self._html(i, html.lastgroup if html else "block")
+        if _HR.match(line):
+            self._close_paragraph()
+            return i + 1
+        if _QUOTE.match(line):
+            self._close_paragraph()
+            return self._quote(i)
+        item = _LIST.match(line)
+        if item and _indent(line) < 4 and (not self.paragraph or _interrupts(item)):
+            self._close_paragraph()
+            return self._list(i)
+        if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
+            self._close_paragraph()
+            return self._table(i)
+        self.paragraph.append(i)
+        return i + 1
 
-def _bold_line(source: str, line: int) -> str | None:
-    first = source.split("\n", line)[line - 1] if line > 0 else ""
-    match = _BOLD_LINE.match(first)
-    return match.group("text").strip().rstrip(":").strip() if match else None
+    def _close_paragraph(self) -> None:
+        for i in self.paragraph:
+            WORK.steps += 1
+            self._label(i, self.lines[i].strip(), 0, paragraph=True)
+        self.paragraph = []
 
+    def _setext(self, i: int) -> int:
+        first = self.paragraph[0]
+        text = inline_text(" ".join(self.lines[j].strip() for j in self.paragraph))
+        level = 1 if self.lines[i].strip().startswith("=") else 2
+        raw = self.lines[first].strip()
+        self.heads.append(Heading(text, level, first + 1, False, "setext", "", raw, i + 2))
+        self.paragraph = []
+        return i + 1
 
-def _sections(
-    headings: tuple[Heading, ...], lines: list[str], tokens: list[dict[str, Any]], source: str
-) -> list[Section]:
-    sections = []
-    for index, heading in enumerate(headings):
-        end = len(lines) + 1
-        for later in headings[index + 1 :]:
-            if later.level <= heading.level or heading.bold:
-                end = later.line
+    def _heading(self, i: int, match: re.Match[str]) -> None:
+        text = inline_text(_ATX_CLOSE.sub("", match.group(2).strip()))
+        raw = self.lines[i].strip()
+        self.heads.append(Heading(text, len(match.group(1)), i + 1, False, "atx", "", raw, i + 2))
+
+    def _indented_code(self, i: int) -> int:
+        lines = self.lines
+        while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) >= 4):
+            WORK.steps += 1
+            i += 1
+        return i
+
+    def _fenced(self, i: int, fence: str) -> int:
+        closing = re.compile(rf" {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$")
+        i += 1
+        while i < len(self.lines):
+            WORK.steps += 1
+            if closing.match(self.lines[i]):
+                return i + 1
+            i += 1
+        return i
+
+    def _html(self, i: int, kind: str | None) -> int:
+        lines = self.lines
+        if kind in ("block", None):
+            while i < len(lines) and lines[i].strip():
+                WORK.steps += 1
+                i += 1
+            return i
+        start = i
+        end = _HTML_END.get(kind)
+        first = lines[i].split("<!--", 1)[1] if kind == "comment" else lines[i]
+        while i < len(lines):
+            WORK.steps += 1
+            text = first if i == start else lines[i]
+            if (end in text) if end else _RAW_END.search(text):
+                return i + 1
+            i += 1
+        if kind == "comment":
+            self.unclosed = start + 1
+        return i
+
+    def _quote(self, i: int) -> int:
+        lines = self.lines
+        i += 1
+        while i < len(lines) and lines[i].strip():
+            WORK.steps += 1
+            line = lines[i]
+            if not _QUOTE.match(line) and _starts_block(line):
                 break
-        start = heading.line + 1 if heading.bold or _is_atx(lines, heading) else heading.line + 2
-        start = max(start, heading.line + 1)
-        body = "\n".join(lines[start - 1 : end - 1])
-        tasks = _tasks_between(tokens, source, heading.line, end)
-        sections.append(Section(heading, body, end, tasks))
-    return sections
+            i += 1
+        return i
+
+    def _table(self, i: int) -> int:
+        lines = self.lines
+        header = table_cells(lines[i])
+        rows: list[tuple[int, list[str]]] = []
+        end = i + 2
+        while end < len(lines) and lines[end].strip() and "|" in lines[end]:
+            WORK.steps += 1
+            rows.append((end, table_cells(lines[end])))
+            end += 1
+        if len(header) >= 2:
+            self._table_heads(i, header, rows)
+        return end
+
+    def _table_heads(self, i: int, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
+        """Two columns read as label and answer, header row included; wider tables by column too."""
+        if len(header) > 2:
+            raw = self.lines[i].strip()
+            for column, cell in enumerate(header):
+                values = " ".join(cells[column] for _, cells in rows if column < len(cells) and cells[column])
+                self._table_head(i, cell, values, raw)
+        else:
+            rows = [(i, header), *rows]
+        for number, cells in rows:
+            WORK.steps += 1
+            label = next((c for c in cells if c), "")
+            rest = " ".join(c for c in cells[cells.index(label) + 1 :] if c) if label else ""
+            self._table_head(number, label, rest, self.lines[number].strip())
+
+    def _table_head(self, i: int, label: str, answer: str, raw: str) -> None:
+        label = label.rstrip(":：").strip()
+        if label and len(label.split()) <= MAX_LABEL_WORDS:
+            self.heads.append(Heading(label, LABEL_LEVEL, i + 1, True, "table", answer, raw, i + 2))
+
+    def _list(self, i: int) -> int:
+        """A list, up to the line that ends it: its items' tasks and bullet labels."""
+        lines = self.lines
+        stack: list[int] = []  # content columns of the open items
+        blank = False
+        fence: str | None = None
+        comment = False
+        while i < len(lines):
+            WORK.steps += 1
+            line = lines[i]
+            stripped = line.strip()
+            if fence is not None or comment:
+                fence, comment = self._inside(line, fence, comment)
+                i += 1
+                continue
+            if not stripped:
+                blank = True
+                i += 1
+                continue
+            item = _LIST.match(line)
+            indent = _indent(line)
+            content = stack[0] if stack else 2
+            if item and not _HR.match(line) and (indent < content + 4 or not stack):
+                self._item(i, item, stack)
+                blank = False
+                fence, comment = self._opens(item.group(3), fence, comment)
+            elif indent >= min(content, 4) or (not blank and not _starts_block(line)):
+                fence, comment = self._opens(stripped, fence, comment)
+                if fence is None and not comment:
+                    self._label(i, stripped, len(stack), paragraph=False)
+                blank = False
+            else:
+                return i
+            i += 1
+        return i
+
+    def _item(self, i: int, item: re.Match[str], stack: list[int]) -> None:
+        column = len(item.group(1))
+        while stack and column < stack[-1]:
+            stack.pop()
+        depth = len(stack)
+        content_text = item.group(3)
+        stack.append(column + len(item.group(2)) + 1 + (len(content_text) - len(content_text.lstrip())))
+        task = _TASK.match(content_text.strip())
+        if task:
+            mark = task.group(1)
+            checked = None if mark == "~" else mark.lower() == "x"
+            self.tasks[i + 1] = Task(inline_text(content_text.strip()[task.end() :]), checked, depth)
+        elif content_text.strip():
+            self._label(i, content_text.strip(), depth, paragraph=False, bullet=True)
+
+    @staticmethod
+    def _opens(text: str, fence: str | None, comment: bool) -> tuple[str | None, bool]:
+        stripped = text.strip()
+        match = _FENCE.match(stripped)
+        if match:
+            return match.group(2), comment
+        if stripped.startswith("<!--") and "-->" not in stripped[4:]:
+            return fence, True
+        return fence, comment
+
+    @staticmethod
+    def _inside(line: str, fence: str | None, comment: bool) -> tuple[str | None, bool]:
+        stripped = line.strip()
+        if comment:
+            return fence, "-->" not in stripped
+        assert fence is not None
+        closed = stripped.startswith(fence[0] * len(fence)) and not stripped.strip(fence[0])
+        return (None if closed else fence), comment
+
+    def _label(self, i: int, content: str, depth: int, paragraph: bool, bullet: bool = False) -> None:
+        found = line_label(content)
+        if found is None:
+            return
+        form, label, answer = found
+        raw = self.lines[i].strip()
+        level = LABEL_LEVEL + min(depth, MAX_DEPTH)
+        if form == "bold" and paragraph:
+            self.heads.append(Heading(label, BOLD_LEVEL, i + 1, True, "bold", "", raw, i + 2))
+            return
+        if bullet:
+            form = "bullet"
+        elif form == "bold":
+            form = "emphasis"
+        self.heads.append(Heading(label, level, i + 1, True, form, answer, raw, i + 2))
 
 
-def _is_atx(lines: list[str], heading: Heading) -> bool:
-    return lines[heading.line - 1].lstrip().startswith("#")
+def _interrupts(item: re.Match[str]) -> bool:
+    """A list item may interrupt a paragraph when it has content and, if ordered, starts at 1."""
+    marker, content = item.group(2), item.group(3)
+    return bool(content.strip()) and (not marker[0].isdigit() or marker[:-1] == "1")
 
 
-def _tasks_between(tokens: list[dict[str, Any]], source: str, start: int, end: int) -> tuple[Task, ...]:
-    tasks: list[Task] = []
-    for token in tokens:
-        if token["type"] == "list" and start < _line_of(source, token.get("_pos", 0)) < end:
-            _collect_tasks(token, 0, tasks)
-    return tuple(tasks)
+def _starts_block(line: str) -> bool:
+    return bool(
+        _ATX.match(line)
+        or (_FENCE.match(line) and _indent(line) < 4)
+        or _HR.match(line)
+        or _HTML_OPEN.match(line)
+        or _QUOTE.match(line)
+    )
 
 
-def _collect_tasks(node: dict[str, Any], depth: int, out: list[Task]) -> None:
-    for item in node.get("children") or ():
-        kind = item.get("type")
-        if kind == "task_list_item":
-            out.append(Task(_item_text(item), bool(item["attrs"]["checked"]), depth))
-        elif kind == "list_item":
-            text = _item_text(item)
-            match = _TASK.match(text)
-            if match:
-                mark = match.group(1)
-                checked = None if mark == "~" else mark.lower() == "x"
-                out.append(Task(text[match.end() :], checked, depth))
-        for child in item.get("children") or ():
-            if child.get("type") == "list":
-                _collect_tasks(child, depth + 1, out)
+def _hidden_heads(lines: tuple[str, ...], start: int) -> Iterator[Heading]:
+    """Heads the way they would read if the comment opened on line ``start`` were closed."""
+    for i in range(start, len(lines)):
+        WORK.steps += 1
+        line = lines[i].strip()
+        atx = _ATX.match(line)
+        if atx:
+            yield Heading(inline_text(_ATX_CLOSE.sub("", atx.group(2).strip())), 1, i + 1, raw=line)
+            continue
+        item = _LIST.match(line)
+        found = line_label(item.group(3) if item else line)
+        if found is not None:
+            yield Heading(found[1], LABEL_LEVEL, i + 1, True, found[0], found[2], line)
 
 
-def _item_text(item: dict[str, Any]) -> str:
-    for child in item.get("children") or ():
-        if child.get("type") in ("block_text", "paragraph"):
-            return plain_text(child).strip()
-    return ""
+def _sections(heads: list[Heading], lines: tuple[str, ...], tasks: dict[int, Task]) -> Iterator[Section]:
+    """Each head's section, closed by the next head of the same or a higher level (a stack)."""
+    ends = [len(lines) + 1] * len(heads)
+    open_heads: list[int] = []
+    for index, head in enumerate(heads):
+        WORK.steps += 1
+        if head.form == "table":
+            ends[index] = head.line + 1
+            continue
+        while open_heads and heads[open_heads[-1]].level >= head.level:
+            ends[open_heads.pop()] = head.line
+        open_heads.append(index)
+    for head, end in zip(heads, ends):
+        yield _section(head, end, lines, tasks)
 
 
-def plain_text(node: dict[str, Any]) -> str:
-    """The text of a token and its children, without markup."""
-    if "raw" in node and node.get("type") not in ("block_html", "inline_html"):
-        return str(node["raw"])
+def _section(head: Heading, end: int, lines: tuple[str, ...], tasks: dict[int, Task]) -> Section:
+    if head.form == "table":
+        return Section(head, "", head.line + 1, ())
+    start = max(head.body_line, head.line + 1)
+    WORK.steps += max(0, end - start)
+    body = "\n".join(lines[start - 1 : end - 1])
+    found = tuple(tasks[n] for n in range(head.line, end) if n in tasks) if tasks else ()
+    return Section(head, body, end, found)
+
+
+def plain_text(node: dict[str, object]) -> str:
+    """The text of a mistune token and its children, without markup (kept for callers of the AST)."""
+    raw = node.get("raw")
+    if raw is not None and node.get("type") not in ("block_html", "inline_html"):
+        return str(raw)
     if node.get("type") in ("softbreak", "linebreak"):
         return " "
-    return "".join(plain_text(child) for child in node.get("children") or ())
+    children = node.get("children") or ()
+    return "".join(plain_text(child) for child in children if isinstance(child, dict))  # type: ignore[union-attr]

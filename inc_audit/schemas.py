@@ -1,53 +1,71 @@
-"""The document schemas: which sections a document needs, and how to find them.
+"""The document schemas: which sections a document needs, and how to find and read them.
 
 A document schema is JSON Schema over the *parsed document*, an object like
 ``{"sections": {"nature": {"heading": ..., "line": 12, "empty": false,
 "text": ...}}, "checklists": {"reviews": {"unticked": 1, ...}}}``. Each
 section's entry in the schema lists, under ``x-headings``, the headings that
-name it, so a team with other templates edits JSON, not Python.
+name it, and under ``x-concepts`` the shared synonyms of schemas/vocabulary.json it
+takes, so a team with other templates edits JSON, not Python. ``x-template-text``
+holds the template's guidance for the part: an answer that only repeats it is empty.
+``x-negative-answer`` says "None" is an answer there; ``x-open-tasks-answer`` says an
+unticked box is (an action item, a plan step) rather than a claim not yet made.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-import unicodedata
-from importlib import resources
-from collections.abc import Iterator
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
-from inc_audit.markdown import DEFAULT_PLACEHOLDERS, Document, Section, parse
+from inc_audit.markdown import (
+    DEFAULT_PLACEHOLDERS,
+    HEADING_FORMS,
+    Document,
+    Heading,
+    Section,
+    line_label,
+    meaningful_text,
+    parse,
+    split_label,
+    table_cells,
+)
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
+VOCABULARY = "vocabulary.json"
 KINDS = {
     "report": "incident-report.schema.json",
     "post-mortem": "post-mortem.schema.json",
     "change": "change.schema.json",
 }
-
-_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
-_LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
-_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
+_TIER = {"atx": 0, "setext": 0, "bold": 1, "emphasis": 1, "bullet": 1, "table": 1, "plain": 2}
 _HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
-_WORDS = {"inc": "incident", "ipm": "postmortem", "chg": "change"}
+_LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
+_COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
+_IDS = itertools.count()
+MAX_CLOSEST = 500  # heads looked at for the closest heading to a missing section
+SHOWN_ACCEPTED = 3
+
+
+def builtin_vocabulary() -> vocab.Vocabulary:
+    return vocab.load(str(SCHEMA_DIR / VOCABULARY))
 
 
 def heading_key(text: str) -> str:
     """The form headings are compared in: no case, punctuation, emoji, numbering or markup."""
-    text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
-    text = _EMOJI_CODE.sub(" ", text.lower())
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch in "~")
-    text = _NUMBERING.sub("", text.strip(" *_`#"))
-    words = re.findall(r"[^\W_]+", text)
-    return "".join(_WORDS.get(word, word) for word in words)
+    return builtin_vocabulary().key(text)
 
 
 @dataclass(frozen=True)
@@ -60,10 +78,16 @@ class Part:
     headings: tuple[str, ...]
     required: bool
     placeholders: tuple[str, ...]
+    negative_ok: bool = False
+    open_tasks_ok: bool = False
+    template_text: tuple[str, ...] = ()
 
     @cached_property
     def keys(self) -> frozenset[str]:
-        return frozenset(heading_key(h) for h in self.headings)
+        found: set[str] = set()
+        for heading in self.headings:
+            found |= builtin_vocabulary().keys(heading)
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -77,80 +101,244 @@ class Problem:
 
 
 class DocumentSchema:
-    def __init__(self, schema: dict[str, Any], origin: str) -> None:
+    def __init__(
+        self, schema: dict[str, Any], origin: str, words: vocab.Vocabulary | None = None, templates: tuple[str, ...] = ()
+    ) -> None:
         self.schema = schema
         self.origin = origin
+        self.vocabulary = words or builtin_vocabulary()
         self.kind = str(schema.get("x-kind", ""))
         self.title = str(schema.get("title", self.kind))
-        self.identify = frozenset(heading_key(h) for h in schema.get("x-identify", ()))
+        self.identify = frozenset(self.vocabulary.key(h) for h in schema.get("x-identify", ())) - {""}
         self.placeholders = tuple(schema.get("x-placeholders", DEFAULT_PLACEHOLDERS))
         self.parts = tuple(self._parts())
+        self.templates = templates
+        self._id = next(_IDS)
+        self._by_key = self._key_index()
+        self._known = self._known_keys()
+        self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self._validator = jsonschema.Draft202012Validator(schema)
+        self._matched: dict[str, tuple[Part, str] | None] = {}
 
     def _parts(self) -> Iterator[Part]:
         for group in ("sections", "checklists"):
             spec = self.schema.get("properties", {}).get(group, {})
             required = set(spec.get("required", ()))
             for name, prop in spec.get("properties", {}).items():
+                headings = list(prop.get("x-headings", (name,)))
+                for concept in prop.get("x-concepts", ()):
+                    headings += [h for h in self.vocabulary.concept(concept, self.origin) if h not in headings]
                 yield Part(
                     name=name,
                     group=group,
                     title=str(prop.get("title", name)),
-                    headings=tuple(prop.get("x-headings", (name,))),
+                    headings=tuple(headings),
                     required=name in required,
                     placeholders=self.placeholders + tuple(prop.get("x-placeholders", ())),
+                    negative_ok=bool(prop.get("x-negative-answer", False)),
+                    open_tasks_ok=bool(prop.get("x-open-tasks-answer", False)),
+                    template_text=tuple(prop.get("x-template-text", ())),
                 )
+
+    def _part_keys(self, part: Part) -> frozenset[str]:
+        found: set[str] = set()
+        for heading in part.headings:
+            found |= self.vocabulary.keys(heading)
+        return frozenset(found)
+
+    def _key_index(self) -> dict[str, Part]:
+        index: dict[str, Part] = {}
+        for part in self.parts:
+            for key in self._part_keys(part):
+                index.setdefault(key, part)
+        return index
+
+    def _known_keys(self) -> frozenset[str]:
+        """Labels that may start a section: this schema's, and the vocabulary's common headings."""
+        known = set(self._by_key) | set(self.identify)
+        for heading in itertools.chain(self.vocabulary.other_headings, *self.vocabulary.concepts.values()):
+            known |= self.vocabulary.keys(heading)
+        return frozenset(known)
+
+    def _answer_rules(self, part: Part) -> vocab.AnswerRules:
+        guidance = vocab.Guidance()
+        for text in self._guidance_texts(part):
+            guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
+        placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
+        return vocab.AnswerRules(placeholders - {""}, part.negative_ok, part.open_tasks_ok, guidance)
+
+    def _guidance_texts(self, part: Part) -> Iterator[str]:
+        yield from part.headings
+        yield from self.schema.get("x-template-text", ())
+        for other in self.parts:
+            yield from other.template_text
+        for template in self.templates:
+            yield from _template_guidance(template)
+
+    def with_templates(self, texts: Iterable[str]) -> DocumentSchema:
+        """This schema, also reading the text of these templates as guidance no answer may repeat."""
+        return DocumentSchema(self.schema, self.origin, self.vocabulary, self.templates + tuple(texts))
 
     @property
     def required_parts(self) -> tuple[Part, ...]:
         return tuple(p for p in self.parts if p.required)
 
     def find(self, document: Document, part: Part) -> Section | None:
-        """The section a part names: a real heading first, else a bold line alone."""
-        for bold in (False, True):
-            for section in document.sections:
-                if section.heading.bold == bold and heading_key(section.heading.text) in part.keys:
-                    return section
+        """The section a part names: a heading first, then a bold line or label, then a plain label."""
+        return self.resolve(document).get(part.name)
+
+    def resolve(self, document: Document) -> dict[str, Section]:
+        """Every part's section, each ending where the next part found begins."""
+        key = ("resolved", self._id)
+        cached = document.cache.get(key)
+        if cached is None:
+            cached = self._resolve(document)
+            document.cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def _resolve(self, document: Document) -> dict[str, Section]:
+        sections = document.sections_for(self._includes, ("schema", self._id))
+        best: dict[str, tuple[int, Section, str]] = {}
+        for section in sections:
+            matched = self.match(section.heading)
+            if matched is None:
+                continue
+            part, inline = matched
+            tier = _TIER.get(section.heading.form, 2)
+            if part.name not in best or tier < best[part.name][0]:
+                best[part.name] = (tier, section, inline)
+        starts = sorted(section.heading.line for _, section, _ in best.values())
+        found = {}
+        for name, (_, section, inline) in best.items():
+            later = bisect_right(starts, section.heading.line)
+            if later < len(starts):
+                section = document.cut(section, starts[later])
+            if inline:
+                section = replace(section, heading=replace(section.heading, inline=inline))
+            found[name] = section
+        return found
+
+    def _includes(self, head: Heading) -> bool:
+        return head.form != "plain" or bool(self.vocabulary.keys(head.text) & self._known)
+
+    def match(self, head: Heading) -> tuple[Part, str] | None:
+        """The part a head names, with the answer its heading holds after the label, if any."""
+        cache_key = f"{head.form}\x00{head.text}"
+        if cache_key in self._matched:
+            return self._matched[cache_key]
+        found = self._match(head)
+        if len(self._matched) > 20000:
+            self._matched.clear()
+        self._matched[cache_key] = found
+        return found
+
+    def _match(self, head: Heading) -> tuple[Part, str] | None:
+        for key in self.vocabulary.keys(head.text):
+            if key in self._by_key:
+                return self._by_key[key], ""
+        if head.is_label:
+            return None
+        split = split_label(head.text)
+        if split is not None:
+            for key in self.vocabulary.keys(split[0]):
+                if key in self._by_key:
+                    return self._by_key[key], split[1]
         return None
+
+    def names_itself(self, head: Heading) -> bool:
+        if self.vocabulary.key(head.text) in self.identify:
+            return True
+        split = split_label(head.text) if not head.is_label else None
+        return split is not None and self.vocabulary.key(split[0]) in self.identify
 
     def instance(self, document: Document) -> dict[str, Any]:
         """The parsed document as the object the schema validates."""
         found: dict[str, dict[str, Any]] = {"sections": {}, "checklists": {}}
+        resolved = self.resolve(document)
         for part in self.parts:
-            section = self.find(document, part)
+            section = resolved.get(part.name)
             if section is not None:
-                found[part.group][part.name] = _describe(section, part)
+                found[part.group][part.name] = self._describe(section, part)
         return found
 
-    def could_match(self, text: str) -> bool:
-        """A cheap test before parsing: does any line look like one of this schema's headings?
+    def is_empty(self, section: Section, part: Part) -> bool:
+        text = meaningful_text(section.answer)
+        return not vocab.answers(text, self._rules[part.name], self.vocabulary)
 
-        Most comments are plain discussion; they need no markdown parse to be ruled out.
+    def _describe(self, section: Section, part: Part) -> dict[str, Any]:
+        tasks = section.tasks
+        return {
+            "heading": section.heading.text,
+            "line": section.heading.line,
+            "empty": self.is_empty(section, part),
+            "text": section.answer.strip(),
+            "ticked": sum(1 for t in tasks if t.checked),
+            "unticked": sum(1 for t in tasks if t.checked is False),
+            "not_applicable": sum(1 for t in tasks if t.checked is None),
+        }
+
+    def could_match(self, text: str) -> bool:
+        """A cheap test before parsing: could this text read as this kind at all?
+
+        It holds whenever ``matches`` does: a heading or label naming the kind, or two
+        lines naming its sections. Most comments are plain discussion; they need no parse.
         """
-        keys = self.identify | frozenset().union(*(part.keys for part in self.parts))
-        lines = text.splitlines()
-        for index, line in enumerate(lines):
-            stripped = line.strip()
-            if not stripped:
-                continue
-            candidate = _HEADING_LIKE.match(stripped)
-            underline = index + 1 < len(lines) and _SETEXT.match(lines[index + 1])
-            if (candidate or underline) and heading_key(stripped) in keys:
+        parts: set[str] = set()
+        for candidate in _candidates(text):
+            if self.vocabulary.key(candidate) in self.identify:
+                return True
+            parts.update(self._by_key[key].name for key in self.vocabulary.keys(candidate) if key in self._by_key)
+            if len(parts) >= 2:
                 return True
         return False
 
     def matches(self, document: Document) -> int:
-        """How strongly a document reads as this kind: 0 when it does not at all."""
-        named = any(heading_key(h.text) in self.identify for h in document.headings)
-        sections = sum(1 for part in self.parts if self.find(document, part) is not None)
-        return sections + (2 if named else 0) if named or sections >= 2 else 0
+        """How strongly a document reads as this kind: 0 when it does not at all.
+
+        It does when a head names the kind ("Incident Post-Mortem"), or when it holds two
+        of the required sections (one where only one is required) and two sections in all.
+        """
+        found = self.resolve(document)
+        named = any(self.names_itself(head) for head in document.heads)
+        required = sum(1 for part in self.required_parts if part.name in found)
+        if named:
+            return len(found) + 2
+        if len(found) >= 2 and required >= min(2, len(self.required_parts)):
+            return len(found)
+        return 0
+
+    def answered(self, document: Document) -> int:
+        """How many required sections the document has and answers."""
+        found = self.resolve(document)
+        return sum(
+            1
+            for part in self.required_parts
+            if part.group == "sections" and part.name in found and not self.is_empty(found[part.name], part)
+        )
+
+    def why_not(self, document: Document) -> str | None:
+        """Why a document that looks like this kind cannot be read as one; None when it can."""
+        if self.matches(document):
+            return None
+        hidden = [h for h in document.hidden if self.match(h) is not None or self.names_itself(h)]
+        if document.unclosed_comment is not None and hidden:
+            return (
+                f"an HTML comment opened on line {document.unclosed_comment} is never closed "
+                f"and hides '{hidden[0].raw}' (line {hidden[0].line})"
+            )
+        found = self.resolve(document)
+        if not found:
+            return f"no heading or label names a section of the {self.title}"
+        names = ", ".join(f"'{s.heading.raw or s.heading.text}'" for s in found.values())
+        wanted = ", ".join(p.title for p in self.required_parts if p.name not in found)
+        return f"only {names} of the {self.title}'s sections, and no heading names it (missing: {wanted})"
 
     def problems(self, document: Document) -> list[Problem]:
         instance = self.instance(document)
         by_name = {(p.group, p.name): p for p in self.parts}
         problems: dict[tuple[str, str], Problem] = {}
         for error in self._validator.iter_errors(instance):
-            for problem in _problems_of(error, instance, by_name):
+            for problem in self._problems_of(error, instance, by_name, document):
                 problems.setdefault((problem.kind, problem.part.name), problem)
         order = {p.name: i for i, p in enumerate(self.parts)}
         return sorted(problems.values(), key=lambda p: (order.get(p.part.name, 99), p.kind))
@@ -158,66 +346,164 @@ class DocumentSchema:
     def check_text(self, text: str) -> list[Problem]:
         return self.problems(parse(text))
 
+    def _problems_of(
+        self,
+        error: jsonschema.ValidationError,
+        instance: dict[str, Any],
+        parts: dict[tuple[str, str], Part],
+        document: Document,
+    ) -> Iterator[Problem]:
+        path = list(error.path)
+        if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
+            group = str(path[0])
+            for name in error.validator_value:
+                part = parts.get((group, name))
+                if name not in instance[group] and part is not None:
+                    yield Problem("missing", part, self.missing_message(part, document))
+            return
+        if len(path) < 2:
+            return
+        group, name = str(path[0]), str(path[1])
+        part = parts.get((group, name))
+        if part is None:
+            return
+        line = instance[group][name].get("line")
+        field = path[2] if len(path) > 2 else None
+        if field == "empty":
+            note = _unclosed_note(document, str(instance[group][name].get("text", "")))
+            yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text{note}", line)
+        elif field == "unticked":
+            count = instance[group][name]["unticked"]
+            yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
+        else:
+            yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
 
-def _describe(section: Section, part: Part) -> dict[str, Any]:
-    tasks = section.tasks
-    return {
-        "heading": section.heading.text,
-        "line": section.heading.line,
-        "empty": section.is_empty(part.placeholders),
-        "text": section.body.strip(),
-        "ticked": sum(1 for t in tasks if t.checked),
-        "unticked": sum(1 for t in tasks if t.checked is False),
-        "not_applicable": sum(1 for t in tasks if t.checked is None),
-    }
+    def missing_message(self, part: Part, document: Document) -> str:
+        """``no section 'X' (closest: '### Y'; accepted: 'A', 'B', ...)``, or the comment hiding it."""
+        for head in document.hidden:
+            matched = self.match(head)
+            if matched is not None and matched[0].name == part.name:
+                return (
+                    f"no section '{part.title}': '{head.raw}' (line {head.line}) is inside an HTML comment "
+                    f"opened on line {document.unclosed_comment} and never closed"
+                )
+        accepted = ", ".join(f"'{h}'" for h in part.headings[:SHOWN_ACCEPTED])
+        more = len(part.headings) - SHOWN_ACCEPTED
+        accepted += f" and {more} more" if more > 0 else ""
+        closest = self.closest(part, document)
+        where = f"closest: '{closest.raw or closest.text}' on line {closest.line}; " if closest else ""
+        return f"no section '{part.title}' ({where}accepted: {accepted})"
+
+    def closest(self, part: Part, document: Document) -> Heading | None:
+        """The head most like the part's headings that names no part, if one shares a word."""
+        wanted: set[str] = set()
+        for heading in part.headings:
+            wanted |= set(self.vocabulary.words_of(heading))
+        wanted -= self.vocabulary.qualifiers
+        best: tuple[float, int] = (0.0, 0)
+        found = None
+        for order, head in enumerate(itertools.islice(document.heads, MAX_CLOSEST)):
+            if self.match(head) is not None:
+                continue
+            words = set(self.vocabulary.words_of(head.text))
+            if not words:
+                continue
+            score = len(words & wanted) / len(words)
+            if score > best[0]:
+                best, found = (score, -order), head
+        return found
 
 
-def _problems_of(
-    error: jsonschema.ValidationError,
-    instance: dict[str, Any],
-    parts: dict[tuple[str, str], Part],
-) -> Iterator[Problem]:
-    path = list(error.path)
-    if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
-        group = str(path[0])
-        for name in error.validator_value:
-            part = parts.get((group, name))
-            if name not in instance[group] and part is not None:
-                yield Problem("missing", part, f"no section '{part.title}'")
-        return
-    if len(path) < 2:
-        return
-    group, name = str(path[0]), str(path[1])
-    part = parts.get((group, name))
-    if part is None:
-        return
-    line = instance[group][name].get("line")
-    field = path[2] if len(path) > 2 else None
-    if field == "empty":
-        yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text", line)
-    elif field == "unticked":
-        count = instance[group][name]["unticked"]
-        yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
-    else:
-        yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
+def _unclosed_note(document: Document, text: str) -> str:
+    """Where an HTML comment that never closes swallows the section's answer."""
+    start = document.unclosed_comment
+    opened = text.rfind("<!--")
+    if start is None or opened < 0 or "-->" in text[opened:]:
+        return ""
+    return f" (an HTML comment opened on line {start} is never closed and hides the rest)"
+
+
+def _candidates(text: str) -> Iterator[str]:
+    """What any line could be read as, heading or label: a superset of what the parser reads."""
+    lines = text.splitlines()
+    paragraph: list[str] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            paragraph = []
+            continue
+        if index + 1 < len(lines) and _SETEXT.match(lines[index + 1]):
+            yield " ".join([*paragraph, stripped])
+        paragraph.append(stripped)
+        if _HEADING_LIKE.match(stripped):
+            yield stripped
+        content = _LIST_MARK.sub("", stripped).lstrip("> ")
+        yield from _line_candidates(content)
+        if "|" in stripped:
+            yield from table_cells(stripped)
+
+
+def _line_candidates(content: str) -> Iterator[str]:
+    heading = content.lstrip("#").strip()
+    yield heading
+    split = split_label(heading)
+    if split is not None:
+        yield split[0]
+    label = line_label(content)
+    if label is not None:
+        yield label[1]
+        split = split_label(label[1])
+        if split is not None:
+            yield split[0]
+
+
+def _template_guidance(text: str) -> Iterator[str]:
+    """A template's words: its comments' text and its plain lines."""
+    for match in _COMMENT_TEXT.finditer(text):
+        yield from match.group(1).strip().rstrip("!").splitlines()
+    for line in _COMMENT_TEXT.sub("", text).splitlines():
+        if line.strip() and not line.lstrip().startswith(("/", "@", "[[")):
+            yield line
 
 
 @lru_cache(maxsize=32)
-def load(kind: str, path: str | None = None) -> DocumentSchema:
-    """A document schema: the built-in one for ``kind``, or the file at ``path``."""
+def load(kind: str, path: str | None = None, templates: tuple[str, ...] = ()) -> DocumentSchema:
+    """A document schema: the built-in one for ``kind``, or the file at ``path``.
+
+    ``templates`` are the paths of the team's template files: an answer that repeats
+    their text is no answer.
+    """
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
     schema = read_json(file)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         raise ConfigError(f"{file}: not a valid JSON Schema: {error.message}") from None
-    loaded = DocumentSchema(schema, str(file))
+    words = _vocabulary_for(schema, file)
+    texts = tuple(_read_template(Path(t)) for t in templates)
+    loaded = DocumentSchema(schema, str(file), words, texts)
     if loaded.kind != kind:
         raise ConfigError(
             f"{file}: x-kind is {loaded.kind!r}, expected {kind!r}",
             'set "x-kind" in the schema to the kind it describes',
         )
     return loaded
+
+
+def _vocabulary_for(schema: dict[str, Any], file: Path) -> vocab.Vocabulary:
+    """The schema's ``x-vocabulary`` file, beside it or built in; else the built-in one."""
+    name = schema.get("x-vocabulary")
+    if not name:
+        return builtin_vocabulary()
+    beside = file.parent / str(name)
+    return vocab.load(str(beside if beside.is_file() else SCHEMA_DIR / str(name)))
+
+
+def _read_template(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise ConfigError(f"cannot read template {path}: {error.strerror}") from None
 
 
 def read_json(file: Path) -> dict[str, Any]:

@@ -1,0 +1,211 @@
+"""The words schemas share (schemas/vocabulary.json): heading keys, synonyms, and what is no answer.
+
+Headings are compared as *keys*: lower case, without punctuation, emoji, numbering,
+``~label`` references or emphasis, each word mapped through the vocabulary's word map
+("outage" reads as "incident"), its ignored words dropped and a plural ``s`` removed. A
+heading also matches once the *qualifiers* ("actual", "potential", "customer", ...) are
+dropped from both sides, and once a parenthesis is dropped ("Root Cause Analysis (RCA)").
+
+An answer is read line by line: a line is no answer when it is blank, a placeholder,
+a non-answer ("TBD - waiting for logs", "will update later"), an unticked box where
+the part wants facts, a negative ("None") where the part does not accept one, or the
+template's own guidance pasted as text. A section answers when one of its lines does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
+_LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
+_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"\([^)]*\)")
+_WORD = re.compile(r"[^\W_]+")
+_TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
+
+_TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
+_FENCE_LINE = re.compile(r"^(?:`{3,}|~{3,})[^`]*$")
+_DELIMITER = re.compile(r"^[|:\- \t]+$")
+_REAL_CONTENT = re.compile(r"https?://|\]\(|<img\b|!\[|\b[a-z]+://", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^>\n]{0,200}>")
+_MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
+_MARKUP = re.compile(r"[*_`~]+")
+_LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
+_EDGES = " .:;-*>_`~()[]!"
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: dict[str, str]
+    ignore: frozenset[str]
+    qualifiers: frozenset[str]
+    concepts: dict[str, tuple[str, ...]]
+    other_headings: tuple[str, ...]
+    placeholders: frozenset[str]
+    non_answers: tuple[re.Pattern[str], ...]
+    negatives: tuple[re.Pattern[str], ...]
+    origin: str = ""
+
+    def words_of(self, text: str) -> list[str]:
+        """The words that name a heading or carry an answer, normalised."""
+        text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
+        text = _EMOJI_CODE.sub(" ", text.lower())
+        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch == "~")
+        text = _NUMBERING.sub("", text.strip(" *_`#"))
+        out = []
+        for word in _WORD.findall(text):
+            word = self.words.get(word, word)
+            if word in self.ignore:
+                continue
+            if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+                word = word[:-1]
+            out.append(word)
+        return out
+
+    def key(self, text: str) -> str:
+        return "".join(self.words_of(text))
+
+    def keys(self, text: str) -> frozenset[str]:
+        """Every key a heading matches under: whole, without qualifiers, without a parenthesis."""
+        found = set()
+        variants = [text]
+        bare = _PARENTHESIS.sub(" ", text)
+        if bare != text:
+            variants.append(bare)
+        for variant in variants:
+            words = self.words_of(variant)
+            found.add("".join(words))
+            found.add("".join(w for w in words if w not in self.qualifiers))
+        found.discard("")
+        return frozenset(found)
+
+    def concept(self, name: str, origin: str) -> tuple[str, ...]:
+        if name not in self.concepts:
+            from inc_audit.errors import ConfigError
+
+            known = ", ".join(sorted(self.concepts))
+            raise ConfigError(f"{origin}: unknown concept {name!r} in x-concepts", f"known concepts: {known}")
+        return self.concepts[name]
+
+
+@dataclass
+class Guidance:
+    """A template's own words for a part: hints, examples, the questions it asks."""
+
+    texts: list[frozenset[str]] = field(default_factory=list)
+    index: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, words: Iterable[str]) -> None:
+        bag = frozenset(words)
+        if len(bag) < 2:
+            return
+        number = len(self.texts)
+        self.texts.append(bag)
+        for word in bag:
+            self.index.setdefault(word, []).append(number)
+
+    def echoes(self, words: list[str]) -> bool:
+        """Mostly the guidance's words: most of one hint, and little of its own."""
+        bag = set(words)
+        if not bag:
+            return False
+        seen = {n for word in bag for n in self.index.get(word, ())}
+        for number in seen:
+            hint = self.texts[number]
+            shared = len(bag & hint)
+            if shared >= 2 and shared / len(hint) >= 0.5 and (len(bag) - shared) / len(bag) <= 0.2:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """How one part's answer is read."""
+
+    placeholders: frozenset[str]
+    negative_ok: bool
+    open_tasks_ok: bool
+    guidance: Guidance
+
+
+def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
+    """Whether any line of ``text`` (comments and quick actions already removed) answers."""
+    return any(_line_answers(line, rules, vocabulary) for line in text.split("\n"))
+
+
+def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
+    text = line.strip()
+    if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
+        return False
+    task = _TASK_LINE.match(text)
+    if task:
+        if task.group(1) == " " and not rules.open_tasks_ok:
+            return False
+        text = (task.group(2) or "").strip()
+    if _REAL_CONTENT.search(text):
+        return True
+    norm = normalise(text)
+    if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
+        return False
+    if any(p.fullmatch(norm) for p in vocabulary.non_answers):
+        return False
+    if any(p.fullmatch(norm) for p in vocabulary.negatives):
+        return rules.negative_ok
+    if rules.guidance.echoes(vocabulary.words_of(norm)):
+        return False
+    label = _LABEL.match(norm)
+    if label and not nested:
+        rest = label.group(2).strip()
+        return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
+    return True
+
+
+def normalise(text: str) -> str:
+    """A line as the answer patterns read it: lower case, no markup, list or quote markers."""
+    text = _HTML_TAG.sub(" ", text)
+    text = _MARKERS.sub("", text.strip())
+    text = _MARKUP.sub("", text)
+    return " ".join(text.lower().split())
+
+
+def placeholder_key(text: str) -> str:
+    return normalise(text).strip(_EDGES)
+
+
+def build(raw: dict[str, Any], origin: str) -> Vocabulary:
+    def patterns(name: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p.replace("{tail}", _TAIL)) for p in raw.get(name, ()))
+
+    return Vocabulary(
+        words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
+        ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
+        qualifiers=frozenset(w.lower() for w in raw.get("qualifiers", ())),
+        concepts={name: tuple(headings) for name, headings in raw.get("concepts", {}).items()},
+        other_headings=tuple(raw.get("other-headings", ())),
+        placeholders=frozenset(placeholder_key(p) for p in raw.get("placeholders", ())),
+        non_answers=patterns("non-answers"),
+        negatives=patterns("negative-answers"),
+        origin=origin,
+    )
+
+
+@lru_cache(maxsize=8)
+def load(path: str) -> Vocabulary:
+    from inc_audit.errors import ConfigError
+
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return build(raw, path)
+    except OSError as error:
+        raise ConfigError(f"cannot read vocabulary {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as error:
+        raise ConfigError(f"{path}: not a valid vocabulary ({error})") from None
+    except re.error as error:
+        raise ConfigError(f"{path}: a pattern is not a valid regular expression ({error})") from None

@@ -57,7 +57,9 @@ _FENCE = re.compile(r"( *)(`{3,}|~{3,})(.*)$")
 _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _LIST = re.compile(r"( *)([-+*]|\d{1,9}[.)])(?:[ \t]+|$)(.*)$")
 _QUOTE = re.compile(r" {0,3}>")
-_DELIMITER_ROW = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|[ \t]*\|[ \t]*:?-+:?[ \t]*\|[ \t]*$")
+_DELIMITER_ROW = re.compile(
+    r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)+\|?[ \t]*$|[ \t]*\|[ \t]*:?-+:?[ \t]*\|[ \t]*$"
+)
 _HTML_OPEN = re.compile(
     r" {0,3}<(?:(?P<comment>!--)|(?P<pi>\?)|(?P<decl>![A-Za-z])|(?P<cdata>!\[CDATA\[)"
     r"|(?P<raw>(?:script|pre|style|textarea)(?=[ \t>]|$))"
@@ -72,7 +74,9 @@ _HTML_END = {"comment": "-->", "pi": "?>", "decl": ">", "cdata": "]]>"}
 _RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.{1,160}?)(?<=\S)\1(?![*_])(.*)$")
-_PLAIN_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)[ \t]*[:：](?:[ \t]+(.*))?$")
+_PLAIN_LABEL = re.compile(
+    r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)(?:[ \t]*：[ \t]*(?P<wide>.*)|[ \t]*:(?:[ \t]+(?P<rest>.*))?)$"
+)
 _SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
 _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 MAX_LABEL_WORDS = 12
@@ -203,7 +207,7 @@ def line_label(content: str) -> tuple[str, str, str] | None:
         return None
     match = _PLAIN_LABEL.match(content)
     if match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower():
-        return _checked("plain", match.group(1).strip(), (match.group(2) or "").strip())
+        return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
     return None
 
 
@@ -299,6 +303,8 @@ class _Scanner:
             self._close_paragraph()
             return self._quote(i)
         item = _LIST.match(line)
+        if item and self._numbered_heading(i, item):
+            return i + 2
         if item and _indent(line) < 4 and (not self.paragraph or _interrupts(item)):
             self._close_paragraph()
             return self._list(i)
@@ -322,6 +328,19 @@ class _Scanner:
         self.heads.append(Heading(text, level, first + 1, False, "setext", "", raw, i + 2))
         self.paragraph = []
         return i + 1
+
+    def _numbered_heading(self, i: int, item: re.Match[str]) -> bool:
+        """``1. Root cause`` underlined with ``---``: a numbered heading, as its writer meant it."""
+        following = self.lines[i + 1] if i + 1 < len(self.lines) else ""
+        if not item.group(2)[0].isdigit() or _indent(self.lines[i]) >= 4 or not _SETEXT.match(following):
+            return False
+        if len(following.strip()) < 3:
+            return False
+        self._close_paragraph()
+        level = 1 if following.strip().startswith("=") else 2
+        raw = self.lines[i].strip()
+        self.heads.append(Heading(inline_text(item.group(3)), level, i + 1, False, "setext", "", raw, i + 3))
+        return True
 
     def _heading(self, i: int, match: re.Match[str]) -> None:
         text = inline_text(_ATX_CLOSE.sub("", match.group(2).strip()))
@@ -539,7 +558,7 @@ def _sections(heads: list[Heading], lines: tuple[str, ...], tasks: dict[int, Tas
         while open_heads and heads[open_heads[-1]].level >= head.level:
             ends[open_heads.pop()] = head.line
         open_heads.append(index)
-    for head, end in zip(heads, ends):
+    for head, end in zip(heads, ends, strict=True):
         yield _section(head, end, lines, tasks)
 
 
@@ -551,14 +570,3 @@ def _section(head: Heading, end: int, lines: tuple[str, ...], tasks: dict[int, T
     body = "\n".join(lines[start - 1 : end - 1])
     found = tuple(tasks[n] for n in range(head.line, end) if n in tasks) if tasks else ()
     return Section(head, body, end, found)
-
-
-def plain_text(node: dict[str, object]) -> str:
-    """The text of a mistune token and its children, without markup (kept for callers of the AST)."""
-    raw = node.get("raw")
-    if raw is not None and node.get("type") not in ("block_html", "inline_html"):
-        return str(raw)
-    if node.get("type") in ("softbreak", "linebreak"):
-        return " "
-    children = node.get("children") or ()
-    return "".join(plain_text(child) for child in children if isinstance(child, dict))  # type: ignore[union-attr]

@@ -31,7 +31,6 @@ from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
 from inc_audit.markdown import (
     DEFAULT_PLACEHOLDERS,
-    HEADING_FORMS,
     Document,
     Heading,
     Section,
@@ -55,6 +54,7 @@ _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
 _COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
 _IDS = itertools.count()
+_TITLE_END = re.compile(r"\s*(?:[:,(#]|\s[-–—]\s|\s(?:for|of|on|about|re)\s)")
 MAX_CLOSEST = 500  # heads looked at for the closest heading to a missing section
 SHOWN_ACCEPTED = 3
 
@@ -102,7 +102,11 @@ class Problem:
 
 class DocumentSchema:
     def __init__(
-        self, schema: dict[str, Any], origin: str, words: vocab.Vocabulary | None = None, templates: tuple[str, ...] = ()
+        self,
+        schema: dict[str, Any],
+        origin: str,
+        words: vocab.Vocabulary | None = None,
+        templates: tuple[str, ...] = (),
     ) -> None:
         self.schema = schema
         self.origin = origin
@@ -299,13 +303,23 @@ class DocumentSchema:
         of the required sections (one where only one is required) and two sections in all.
         """
         found = self.resolve(document)
-        named = any(self.names_itself(head) for head in document.heads)
+        named = self.is_named(document)
         required = sum(1 for part in self.required_parts if part.name in found)
+        score = len(found) + 2 * required
         if named:
-            return len(found) + 2
+            return score + 4
         if len(found) >= 2 and required >= min(2, len(self.required_parts)):
-            return len(found)
+            return score
         return 0
+
+    def is_named(self, document: Document) -> bool:
+        """A head names the kind, or the first line does as a title ("Post-mortem for #12:")."""
+        if any(self.names_itself(head) for head in document.heads):
+            return True
+        opening = meaningful_text(document.text[:4000])
+        first = next((line for line in opening.split("\n") if line.strip()), "")
+        title = _TITLE_END.split(vocab.normalise(first), maxsplit=1)[0]
+        return bool(title) and self.vocabulary.key(title) in self.identify
 
     def answered(self, document: Document) -> int:
         """How many required sections the document has and answers."""

@@ -27,6 +27,7 @@ import re
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 
+_BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789")  # the first characters a block other than prose starts with
 BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
 LABEL_LEVEL = 8  # a label ranks below a bold line; one more per list depth
 MAX_DEPTH = 4  # list depth beyond which labels rank as the deepest
@@ -43,8 +44,6 @@ class _Work:
 
 WORK = _Work()
 
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_OPEN_COMMENT = re.compile(r"<!--.*\Z", re.DOTALL)
 _QUICK_ACTION = re.compile(r"^[ \t]*/[a-z][a-z_]*(?:[ \t].*)?$", re.MULTILINE)
 _TOC = re.compile(r"\[\[_TOC_\]\]|\[TOC\]", re.IGNORECASE)
 _TASK = re.compile(r"^\[( |x|X|~)\](?:[ \t]+|$)")
@@ -80,9 +79,10 @@ _PLAIN_LABEL = re.compile(
 _SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
 _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 MAX_LABEL_WORDS = 12
+MAX_HEAD_CHARS = 300  # a heading's text beyond this names nothing: it is cut, which bounds the work on it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Heading:
     """A head: a heading, a bold line alone, or a label with its answer on the same line."""
 
@@ -100,14 +100,14 @@ class Heading:
         return self.form not in HEADING_FORMS + BOLD_FORMS
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Task:
     text: str
     checked: bool | None  # None: marked not applicable with [~]
     depth: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     heading: Heading
     body: str  # raw markdown between the head and the section's end
@@ -127,7 +127,7 @@ class Section:
         return tuple(task for task in self.tasks if task.checked is False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     text: str
     headings: tuple[Heading, ...]  # real headings and bold lines alone
@@ -143,12 +143,18 @@ class Document:
         """Sections of every head but plain ``Label: answer`` lines."""
         return self.sections_for(lambda head: head.form != "plain", "structural")
 
-    def sections_for(self, include: Callable[[Heading], bool], key: Hashable) -> tuple[Section, ...]:
-        """Sections of the heads ``include`` keeps; ``key`` names the choice for the cache."""
-        cached = self.cache.get(("sections", key))
+    def sections_for(self, include: Callable[[Heading], bool], key: Hashable = None) -> tuple[Section, ...]:
+        """Sections of every head but the plain labels ``include`` leaves out.
+
+        Choices that keep the same plain labels share their sections (``key`` is not needed).
+        """
+        kept = tuple(i for i, head in enumerate(self.heads) if head.form == "plain" and include(head))
+        cached = self.cache.get(("sections", kept))
         if cached is None:
-            cached = tuple(_sections([h for h in self.heads if include(h)], self.lines, self.task_lines))
-            self.cache[("sections", key)] = cached
+            chosen = set(kept)
+            heads = [h for i, h in enumerate(self.heads) if h.form != "plain" or i in chosen]
+            cached = tuple(_sections(heads, self.lines, self.task_lines))
+            self.cache[("sections", kept)] = cached
         return cached  # type: ignore[return-value]
 
     def cut(self, section: Section, end_line: int) -> Section:
@@ -160,11 +166,27 @@ class Document:
 
 def meaningful_text(body: str) -> str:
     """What is left of a section once comments, quick actions and the TOC are gone."""
-    text = _COMMENT.sub("", body)
-    text = _OPEN_COMMENT.sub("", text)
+    text = strip_comments(body)
     text = _TOC.sub("", text)
     text = _QUICK_ACTION.sub("", text)
     return text.strip()
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without HTML comments; one never closed runs to the end. Linear: ``find``, no regex."""
+    parts = []
+    start = 0
+    while True:
+        opened = text.find("<!--", start)
+        if opened < 0:
+            parts.append(text[start:])
+            break
+        parts.append(text[start:opened])
+        closed = text.find("-->", opened + 4)
+        if closed < 0:
+            break
+        start = closed + 3
+    return "".join(parts)
 
 
 def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) -> bool:
@@ -189,7 +211,8 @@ def split_label(text: str) -> tuple[str, str] | None:
 
 
 def inline_text(text: str) -> str:
-    """Text without emphasis, code marks or link targets."""
+    """Text without emphasis, code marks or link targets, cut at ``MAX_HEAD_CHARS``."""
+    text = text[:MAX_HEAD_CHARS]
     return " ".join(_INLINE_MARKUP.sub(lambda m: m.group(1) or "", text).split())
 
 
@@ -278,6 +301,9 @@ class _Scanner:
         stripped = line.strip()
         if not stripped:
             self._close_paragraph()
+            return i + 1
+        if stripped[0] not in _BLOCK_STARTS and line[0] not in " \t" and "|" not in line:
+            self.paragraph.append(i)  # prose: no block can start here, only a setext underline can follow
             return i + 1
         if self.paragraph and _SETEXT.match(line) and _indent(line) < 4:
             return self._setext(i)

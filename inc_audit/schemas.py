@@ -31,6 +31,7 @@ from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
 from inc_audit.markdown import (
     DEFAULT_PLACEHOLDERS,
+    MAX_HEAD_CHARS,
     Document,
     Heading,
     Section,
@@ -57,6 +58,8 @@ _IDS = itertools.count()
 _TITLE_END = re.compile(r"\s*(?:[:,(#]|\s[-–—]\s|\s(?:for|of|on|about|re)\s)")
 MAX_CLOSEST = 500  # heads looked at for the closest heading to a missing section
 SHOWN_ACCEPTED = 3
+MAX_TITLE_HEADS = 50  # heads that may name a document's kind: a title comes early
+MAX_CHEAP = 20_000  # characters beyond which could_match leaves the decision to the parse
 
 
 def builtin_vocabulary() -> vocab.Vocabulary:
@@ -122,7 +125,7 @@ class DocumentSchema:
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self._validator = jsonschema.Draft202012Validator(schema)
-        self._matched: dict[str, tuple[Part, str] | None] = {}
+        self._matched: dict[str, Any] = {}
 
     def _parts(self) -> Iterator[Part]:
         for group in ("sections", "checklists"):
@@ -201,7 +204,7 @@ class DocumentSchema:
         return cached  # type: ignore[return-value]
 
     def _resolve(self, document: Document) -> dict[str, Section]:
-        sections = document.sections_for(self._includes, ("schema", self._id))
+        sections = document.sections_for(self._includes)
         best: dict[str, tuple[int, Section, str]] = {}
         for section in sections:
             matched = self.match(section.heading)
@@ -250,6 +253,14 @@ class DocumentSchema:
         return None
 
     def names_itself(self, head: Heading) -> bool:
+        cache_key = f"{head.form}\x01{head.text}"
+        found = self._matched.get(cache_key)
+        if found is None:
+            found = self._names_itself(head)
+            self._matched[cache_key] = found
+        return bool(found)
+
+    def _names_itself(self, head: Heading) -> bool:
         if self.vocabulary.key(head.text) in self.identify:
             return True
         split = split_label(head.text) if not head.is_label else None
@@ -287,6 +298,8 @@ class DocumentSchema:
         It holds whenever ``matches`` does: a heading or label naming the kind, or two
         lines naming its sections. Most comments are plain discussion; they need no parse.
         """
+        if len(text) > MAX_CHEAP:
+            return True  # the pre-filter would cost as much as the parse it saves
         parts: set[str] = set()
         for candidate in _candidates(text):
             if self.vocabulary.key(candidate) in self.identify:
@@ -313,8 +326,8 @@ class DocumentSchema:
         return 0
 
     def is_named(self, document: Document) -> bool:
-        """A head names the kind, or the first line does as a title ("Post-mortem for #12:")."""
-        if any(self.names_itself(head) for head in document.heads):
+        """One of the first heads names the kind, or the first line does as a title ("Post-mortem for #12:")."""
+        if any(self.names_itself(head) for head in itertools.islice(document.heads, MAX_TITLE_HEADS)):
             return True
         opening = meaningful_text(document.text[:4000])
         first = next((line for line in opening.split("\n") if line.strip()), "")
@@ -447,8 +460,9 @@ def _candidates(text: str) -> Iterator[str]:
             paragraph = []
             continue
         if index + 1 < len(lines) and _SETEXT.match(lines[index + 1]):
-            yield " ".join([*paragraph, stripped])
-        paragraph.append(stripped)
+            yield " ".join([*paragraph, stripped])[:MAX_HEAD_CHARS]
+        paragraph = [*paragraph[-3:], stripped[:MAX_HEAD_CHARS]]
+        stripped = stripped[:MAX_HEAD_CHARS]
         if _HEADING_LIKE.match(stripped):
             yield stripped
         content = _LIST_MARK.sub("", stripped).lstrip("> ")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,6 +27,9 @@ _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
 _NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
 _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
+_LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
+CACHE_SIZE = 50_000
+MAX_LINES = 500
 _TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
 
 _TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
@@ -39,6 +41,7 @@ _MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
 _MARKUP = re.compile(r"[*_`~]+")
 _LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
+MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
 
 @dataclass(frozen=True)
@@ -52,39 +55,54 @@ class Vocabulary:
     non_answers: tuple[re.Pattern[str], ...]
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
+    _cache: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict, compare=False, repr=False)
 
     def words_of(self, text: str) -> list[str]:
         """The words that name a heading or carry an answer, normalised."""
-        text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
-        text = _EMOJI_CODE.sub(" ", text.lower())
-        text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch == "~")
-        text = _NUMBERING.sub("", text.strip(" *_`#"))
+        if "~" in text:
+            text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
+        text = text.lower()
+        if ":" in text:
+            text = _EMOJI_CODE.sub(" ", text)
+        text = _NUMBERING.sub("", _LEADING.sub("", text))
         out = []
         for word in _WORD.findall(text):
             word = self.words.get(word, word)
             if word in self.ignore:
                 continue
-            if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+            if len(word) > 2 and word[-1] == "s" and word[-2] != "s":
                 word = word[:-1]
             out.append(word)
         return out
 
     def key(self, text: str) -> str:
-        return "".join(self.words_of(text))
+        return self.keyed(text)[0]
 
     def keys(self, text: str) -> frozenset[str]:
         """Every key a heading matches under: whole, without qualifiers, without a parenthesis."""
+        return self.keyed(text)[1]
+
+    def keyed(self, text: str) -> tuple[str, frozenset[str]]:
+        """The whole key of ``text`` and every key it matches under, remembered."""
+        cache = self._cache
+        found = cache.get(text)
+        if found is None:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            found = cache[text] = self._keyed(text)
+        return found
+
+    def _keyed(self, text: str) -> tuple[str, frozenset[str]]:
+        whole = self.words_of(text)
         found = set()
-        variants = [text]
-        bare = _PARENTHESIS.sub(" ", text)
-        if bare != text:
-            variants.append(bare)
-        for variant in variants:
-            words = self.words_of(variant)
+        variants = [whole]
+        if "(" in text:
+            variants.append(self.words_of(_PARENTHESIS.sub(" ", text)))
+        for words in variants:
             found.add("".join(words))
             found.add("".join(w for w in words if w not in self.qualifiers))
         found.discard("")
-        return frozenset(found)
+        return "".join(whole), frozenset(found)
 
     def concept(self, name: str, origin: str) -> tuple[str, ...]:
         if name not in self.concepts:
@@ -136,8 +154,24 @@ class AnswerRules:
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
-    """Whether any line of ``text`` (comments and quick actions already removed) answers."""
-    return any(_line_answers(line, rules, vocabulary) for line in text.split("\n"))
+    """Whether any line of ``text`` (comments and quick actions already removed) answers.
+
+    Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
+    that counts as answered, which bounds the work on absurd input.
+    """
+    read = 0
+    seen: set[str] = set()
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line or line in seen:
+            continue
+        if _line_answers(line, rules, vocabulary):
+            return True
+        seen.add(line)
+        read += 1
+        if read >= MAX_LINES:
+            return True
+    return False
 
 
 def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
@@ -149,7 +183,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         if task.group(1) == " " and not rules.open_tasks_ok:
             return False
         text = (task.group(2) or "").strip()
-    if _REAL_CONTENT.search(text):
+    if len(text) > MAX_LINE or _REAL_CONTENT.search(text):
         return True
     norm = normalise(text)
     if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:

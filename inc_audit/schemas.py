@@ -27,19 +27,17 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from inc_audit import explain, prefilter
 from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
 from inc_audit.markdown import (
     DEFAULT_PLACEHOLDERS,
-    MAX_HEAD_CHARS,
     Document,
     Heading,
     Section,
-    line_label,
     meaningful_text,
     parse,
     split_label,
-    table_cells,
 )
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
@@ -50,14 +48,8 @@ KINDS = {
     "change": "change.schema.json",
 }
 _TIER = {"atx": 0, "setext": 0, "bold": 1, "emphasis": 1, "bullet": 1, "table": 1, "plain": 2}
-_HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
-_SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
-_LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
-_COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
 _IDS = itertools.count()
 _TITLE_END = re.compile(r"\s*(?:[:,(#]|\s[-–—]\s|\s(?:for|of|on|about|re)\s)")
-MAX_CLOSEST = 500  # heads looked at for the closest heading to a missing section
-SHOWN_ACCEPTED = 3
 MAX_TITLE_HEADS = 50  # heads that may name a document's kind: a title comes early
 MAX_CHEAP = 20_000  # characters beyond which could_match leaves the decision to the parse
 
@@ -180,7 +172,7 @@ class DocumentSchema:
         for other in self.parts:
             yield from other.template_text
         for template in self.templates:
-            yield from _template_guidance(template)
+            yield from vocab.template_guidance(template)
 
     def with_templates(self, texts: Iterable[str]) -> DocumentSchema:
         """This schema, also reading the text of these templates as guidance no answer may repeat."""
@@ -301,7 +293,7 @@ class DocumentSchema:
         if len(text) > MAX_CHEAP:
             return True  # the pre-filter would cost as much as the parse it saves
         parts: set[str] = set()
-        for candidate in _candidates(text):
+        for candidate in prefilter.candidates(text):
             if self.vocabulary.key(candidate) in self.identify:
                 return True
             parts.update(self._by_key[key].name for key in self.vocabulary.keys(candidate) if key in self._by_key)
@@ -345,20 +337,13 @@ class DocumentSchema:
 
     def why_not(self, document: Document) -> str | None:
         """Why a document that looks like this kind cannot be read as one; None when it can."""
-        if self.matches(document):
-            return None
-        hidden = [h for h in document.hidden if self.match(h) is not None or self.names_itself(h)]
-        if document.unclosed_comment is not None and hidden:
-            return (
-                f"an HTML comment opened on line {document.unclosed_comment} is never closed "
-                f"and hides '{hidden[0].raw}' (line {hidden[0].line})"
-            )
-        found = self.resolve(document)
-        if not found:
-            return f"no heading or label names a section of the {self.title}"
-        names = ", ".join(f"'{s.heading.raw or s.heading.text}'" for s in found.values())
-        wanted = ", ".join(p.title for p in self.required_parts if p.name not in found)
-        return f"only {names} of the {self.title}'s sections, and no heading names it (missing: {wanted})"
+        return explain.why_not(self, document)
+
+    def missing_message(self, part: Part, document: Document) -> str:
+        return explain.missing_message(self, part, document)
+
+    def closest(self, part: Part, document: Document) -> Heading | None:
+        return explain.closest(self, part, document)
 
     def problems(self, document: Document) -> list[Problem]:
         instance = self.instance(document)
@@ -397,101 +382,13 @@ class DocumentSchema:
         line = instance[group][name].get("line")
         field = path[2] if len(path) > 2 else None
         if field == "empty":
-            note = _unclosed_note(document, str(instance[group][name].get("text", "")))
+            note = explain.unclosed_note(document, str(instance[group][name].get("text", "")))
             yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text{note}", line)
         elif field == "unticked":
             count = instance[group][name]["unticked"]
             yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
         else:
             yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
-
-    def missing_message(self, part: Part, document: Document) -> str:
-        """``no section 'X' (closest: '### Y'; accepted: 'A', 'B', ...)``, or the comment hiding it."""
-        for head in document.hidden:
-            matched = self.match(head)
-            if matched is not None and matched[0].name == part.name:
-                return (
-                    f"no section '{part.title}': '{head.raw}' (line {head.line}) is inside an HTML comment "
-                    f"opened on line {document.unclosed_comment} and never closed"
-                )
-        accepted = ", ".join(f"'{h}'" for h in part.headings[:SHOWN_ACCEPTED])
-        more = len(part.headings) - SHOWN_ACCEPTED
-        accepted += f" and {more} more" if more > 0 else ""
-        closest = self.closest(part, document)
-        where = f"closest: '{closest.raw or closest.text}' on line {closest.line}; " if closest else ""
-        return f"no section '{part.title}' ({where}accepted: {accepted})"
-
-    def closest(self, part: Part, document: Document) -> Heading | None:
-        """The head most like the part's headings that names no part, if one shares a word."""
-        wanted: set[str] = set()
-        for heading in part.headings:
-            wanted |= set(self.vocabulary.words_of(heading))
-        wanted -= self.vocabulary.qualifiers
-        best: tuple[float, int] = (0.0, 0)
-        found = None
-        for order, head in enumerate(itertools.islice(document.heads, MAX_CLOSEST)):
-            if self.match(head) is not None:
-                continue
-            words = set(self.vocabulary.words_of(head.text))
-            if not words:
-                continue
-            score = len(words & wanted) / len(words)
-            if score > best[0]:
-                best, found = (score, -order), head
-        return found
-
-
-def _unclosed_note(document: Document, text: str) -> str:
-    """Where an HTML comment that never closes swallows the section's answer."""
-    start = document.unclosed_comment
-    opened = text.rfind("<!--")
-    if start is None or opened < 0 or "-->" in text[opened:]:
-        return ""
-    return f" (an HTML comment opened on line {start} is never closed and hides the rest)"
-
-
-def _candidates(text: str) -> Iterator[str]:
-    """What any line could be read as, heading or label: a superset of what the parser reads."""
-    lines = text.splitlines()
-    paragraph: list[str] = []
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped:
-            paragraph = []
-            continue
-        if index + 1 < len(lines) and _SETEXT.match(lines[index + 1]):
-            yield " ".join([*paragraph, stripped])[:MAX_HEAD_CHARS]
-        paragraph = [*paragraph[-3:], stripped[:MAX_HEAD_CHARS]]
-        stripped = stripped[:MAX_HEAD_CHARS]
-        if _HEADING_LIKE.match(stripped):
-            yield stripped
-        content = _LIST_MARK.sub("", stripped).lstrip("> ")
-        yield from _line_candidates(content)
-        if "|" in stripped:
-            yield from table_cells(stripped)
-
-
-def _line_candidates(content: str) -> Iterator[str]:
-    heading = content.lstrip("#").strip()
-    yield heading
-    split = split_label(heading)
-    if split is not None:
-        yield split[0]
-    label = line_label(content)
-    if label is not None:
-        yield label[1]
-        split = split_label(label[1])
-        if split is not None:
-            yield split[0]
-
-
-def _template_guidance(text: str) -> Iterator[str]:
-    """A template's words: its comments' text and its plain lines."""
-    for match in _COMMENT_TEXT.finditer(text):
-        yield from match.group(1).strip().rstrip("!").splitlines()
-    for line in _COMMENT_TEXT.sub("", text).splitlines():
-        if line.strip() and not line.lstrip().startswith(("/", "@", "[[")):
-            yield line
 
 
 @lru_cache(maxsize=32)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +30,7 @@ _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 50_000
 MAX_LINES = 500
+_COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
 _TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
 
 _TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
@@ -243,3 +244,12 @@ def load(path: str) -> Vocabulary:
         raise ConfigError(f"{path}: not a valid vocabulary ({error})") from None
     except re.error as error:
         raise ConfigError(f"{path}: a pattern is not a valid regular expression ({error})") from None
+
+
+def template_guidance(text: str) -> Iterator[str]:
+    """A template's words: its comments' text and its plain lines."""
+    for match in _COMMENT_TEXT.finditer(text):
+        yield from match.group(1).strip().rstrip("!").splitlines()
+    for line in _COMMENT_TEXT.sub("", text).splitlines():
+        if line.strip() and not line.lstrip().startswith(("/", "@", "[[")):
+            yield line

@@ -41,8 +41,9 @@ def missing_message(schema: DocumentSchema, part: Part, document: Document) -> s
                 f"no section '{part.title}': '{head.raw}' (line {head.line}) is inside an HTML comment "
                 f"opened on line {document.unclosed_comment} and never closed"
             )
-    accepted = ", ".join(f"'{h}'" for h in part.headings[:SHOWN_ACCEPTED])
-    more = len(part.headings) - SHOWN_ACCEPTED
+    shown = accepted_examples(part)
+    accepted = ", ".join(f"'{h}'" for h in shown)
+    more = len(part.headings) - len(shown)
     accepted += f" and {more} more" if more > 0 else ""
     near = closest(schema, part, document)
     where = f"closest: '{near.raw or near.text}' on line {near.line}; " if near else ""
@@ -76,3 +77,9 @@ def unclosed_note(document: Document, text: str) -> str:
     if start is None or opened < 0 or "-->" in text[opened:]:
         return ""
     return f" (an HTML comment opened on line {start} is never closed and hides the rest)"
+
+
+def accepted_examples(part: Part) -> list[str]:
+    """The template's own heading, then the shortest others: what a writer can pick from."""
+    first, others = part.headings[0], sorted(set(part.headings[1:]) - {part.headings[0]}, key=len)
+    return [first, *others[: SHOWN_ACCEPTED - 1]]

@@ -81,7 +81,7 @@ class Part:
     def keys(self) -> frozenset[str]:
         found: set[str] = set()
         for heading in self.headings:
-            found |= builtin_vocabulary().keys(heading)
+            found.update(builtin_vocabulary().keys(heading))
         return frozenset(found)
 
 
@@ -142,7 +142,7 @@ class DocumentSchema:
     def _part_keys(self, part: Part) -> frozenset[str]:
         found: set[str] = set()
         for heading in part.headings:
-            found |= self.vocabulary.keys(heading)
+            found.update(self.vocabulary.keys(heading))
         return frozenset(found)
 
     def _key_index(self) -> dict[str, Part]:
@@ -156,7 +156,7 @@ class DocumentSchema:
         """Labels that may start a section: this schema's, and the vocabulary's common headings."""
         known = set(self._by_key) | set(self.identify)
         for heading in itertools.chain(self.vocabulary.other_headings, *self.vocabulary.concepts.values()):
-            known |= self.vocabulary.keys(heading)
+            known.update(self.vocabulary.keys(heading))
         return frozenset(known)
 
     def _answer_rules(self, part: Part) -> vocab.AnswerRules:
@@ -218,7 +218,7 @@ class DocumentSchema:
         return found
 
     def _includes(self, head: Heading) -> bool:
-        return head.form != "plain" or bool(self.vocabulary.keys(head.text) & self._known)
+        return head.form != "plain" or any(key in self._known for key in self.vocabulary.keys(head.text))
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
         """The part a head names, with the answer its heading holds after the label, if any."""
@@ -232,14 +232,14 @@ class DocumentSchema:
         return found
 
     def _match(self, head: Heading) -> tuple[Part, str] | None:
-        for key in self.vocabulary.keys(head.text):
+        for key in self.vocabulary.head_keys(head.text):
             if key in self._by_key:
                 return self._by_key[key], ""
         if head.is_label:
             return None
         split = split_label(head.text)
         if split is not None:
-            for key in self.vocabulary.keys(split[0]):
+            for key in self.vocabulary.head_keys(split[0]):
                 if key in self._by_key:
                     return self._by_key[key], split[1]
         return None
@@ -296,7 +296,7 @@ class DocumentSchema:
         for candidate in prefilter.candidates(text):
             if self.vocabulary.key(candidate) in self.identify:
                 return True
-            parts.update(self._by_key[key].name for key in self.vocabulary.keys(candidate) if key in self._by_key)
+            parts.update(self._by_key[key].name for key in self.vocabulary.head_keys(candidate) if key in self._by_key)
             if len(parts) >= 2:
                 return True
         return False

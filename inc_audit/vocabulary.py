@@ -29,6 +29,7 @@ _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 50_000
+_PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 MAX_LINES = 500
 _COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
 _TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
@@ -45,6 +46,17 @@ _EDGES = " .:;-*>_`~()[]!"
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
 
+def _stem(word: str) -> str:
+    """A light stemmer, the same on both sides: plural s, and -ed or -ing on longer words."""
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 5 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 2 and word[-1] == "s" and word[-2] != "s":
+        return word[:-1]
+    return word
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     words: dict[str, str]
@@ -56,7 +68,7 @@ class Vocabulary:
     non_answers: tuple[re.Pattern[str], ...]
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
-    _cache: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict, compare=False, repr=False)
+    _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
 
     def words_of(self, text: str) -> list[str]:
         """The words that name a heading or carry an answer, normalised."""
@@ -71,19 +83,25 @@ class Vocabulary:
             word = self.words.get(word, word)
             if word in self.ignore:
                 continue
-            if len(word) > 2 and word[-1] == "s" and word[-2] != "s":
-                word = word[:-1]
-            out.append(word)
+            out.append(_stem(word))
         return out
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]
 
-    def keys(self, text: str) -> frozenset[str]:
-        """Every key a heading matches under: whole, without qualifiers, without a parenthesis."""
+    def keys(self, text: str) -> tuple[str, ...]:
+        """Every key a heading matches under, best first: whole, without qualifiers, without a parenthesis."""
         return self.keyed(text)[1]
 
-    def keyed(self, text: str) -> tuple[str, frozenset[str]]:
+    def head_keys(self, text: str) -> tuple[str, ...]:
+        """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity")."""
+        keys = self.keys(text)
+        if not _PAIR.search(text):
+            return keys
+        halves = tuple(key for half in _PAIR.split(text) if half.strip() for key in self.keys(half))
+        return tuple(dict.fromkeys(keys + halves))
+
+    def keyed(self, text: str) -> tuple[str, tuple[str, ...]]:
         """The whole key of ``text`` and every key it matches under, remembered."""
         cache = self._cache
         found = cache.get(text)
@@ -93,17 +111,17 @@ class Vocabulary:
             found = cache[text] = self._keyed(text)
         return found
 
-    def _keyed(self, text: str) -> tuple[str, frozenset[str]]:
+    def _keyed(self, text: str) -> tuple[str, tuple[str, ...]]:
         whole = self.words_of(text)
-        found = set()
+        found: dict[str, None] = {}
         variants = [whole]
         if "(" in text:
             variants.append(self.words_of(_PARENTHESIS.sub(" ", text)))
         for words in variants:
-            found.add("".join(words))
-            found.add("".join(w for w in words if w not in self.qualifiers))
-        found.discard("")
-        return "".join(whole), frozenset(found)
+            found["".join(words)] = None
+            found["".join(w for w in words if w not in self.qualifiers)] = None
+        found.pop("", None)
+        return "".join(whole), tuple(found)
 
     def concept(self, name: str, origin: str) -> tuple[str, ...]:
         if name not in self.concepts:

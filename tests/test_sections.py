@@ -58,6 +58,13 @@ def test_no_two_parts_of_a_schema_share_a_heading():
             assert not (schema._part_keys(one) & schema._part_keys(other)), (kind, one.name, other.name)
 
 
+def test_no_title_of_a_kind_names_one_of_its_sections():
+    for kind in KINDS:
+        schema = load(kind)
+        for title in schema.schema["x-identify"]:
+            assert schema.match(parse(f"## {title}").heads[0]) is None, (kind, title)
+
+
 def test_non_answers_are_empty_and_short_real_answers_are_not():
     empty = ["none", "TBD - waiting for infra logs", "to be filled", "will update later", "still investigating", "???"]
     for answer in empty:

@@ -157,7 +157,7 @@ class Guidance:
         for number in seen:
             hint = self.texts[number]
             shared = len(bag & hint)
-            if shared >= 2 and shared / len(hint) >= 0.5 and (len(bag) - shared) / len(bag) <= 0.2:
+            if shared >= 2 and shared / len(hint) >= 0.5 and (len(bag) - shared) / len(bag) <= 0.25:
                 return True
         return False
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from functools import cached_property, lru_cache
-from importlib import resources
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path

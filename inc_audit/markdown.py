@@ -24,7 +24,7 @@ without a clock. Whatever the text holds, parsing never fails: markdown is never
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 from inc_audit.blocks import (
@@ -107,24 +107,24 @@ class Document:
         return self.sections_for(lambda head: head.form != "plain", "structural")
 
     def sections_for(self, include: Callable[[Heading], bool], key: Hashable = None) -> tuple[Section, ...]:
-        """Sections of every head but the plain labels ``include`` leaves out.
+        """Sections of every head but the plain labels ``include`` leaves out."""
+        heads, ends = self.extents(include)
+        return tuple(_section(head, end, self.lines, self.task_lines) for head, end in zip(heads, ends, strict=True))
 
-        Choices that keep the same plain labels share their sections (``key`` is not needed).
-        """
+    def extents(self, include: Callable[[Heading], bool]) -> tuple[list[Heading], list[int]]:
+        """The heads ``include`` keeps (every head but plain labels it leaves out), each with the line
+        its section ends before. Choices that keep the same plain labels share the answer."""
         kept = tuple(i for i, head in enumerate(self.heads) if head.form == "plain" and include(head))
-        cached = self.cache.get(("sections", kept))
+        cached = self.cache.get(("extents", kept))
         if cached is None:
             chosen = set(kept)
             heads = [h for i, h in enumerate(self.heads) if h.form != "plain" or i in chosen]
-            cached = tuple(_sections(heads, self.lines, self.task_lines))
-            self.cache[("sections", kept)] = cached
+            cached = (heads, _ends(heads, len(self.lines)))
+            self.cache[("extents", kept)] = cached
         return cached  # type: ignore[return-value]
 
-    def cut(self, section: Section, end_line: int) -> Section:
-        """``section`` ending at ``end_line`` at the latest."""
-        if end_line >= section.end_line or end_line <= section.heading.line or section.heading.form == "table":
-            return section
-        return _section(section.heading, end_line, self.lines, self.task_lines)
+    def section(self, head: Heading, end_line: int) -> Section:
+        return _section(head, end_line, self.lines, self.task_lines)
 
 
 def meaningful_text(body: str) -> str:
@@ -183,9 +183,9 @@ def parse(text: str) -> Document:
     )
 
 
-def _sections(heads: list[Heading], lines: tuple[str, ...], tasks: dict[int, Task]) -> Iterator[Section]:
-    """Each head's section, closed by the next head of the same or a higher level (a stack)."""
-    ends = [len(lines) + 1] * len(heads)
+def _ends(heads: list[Heading], count: int) -> list[int]:
+    """Where each head's section ends: at the next head of the same or a higher level (a stack)."""
+    ends = [count + 1] * len(heads)
     open_heads: list[int] = []
     for index, head in enumerate(heads):
         WORK.steps += 1
@@ -195,8 +195,7 @@ def _sections(heads: list[Heading], lines: tuple[str, ...], tasks: dict[int, Tas
         while open_heads and heads[open_heads[-1]].level >= head.level:
             ends[open_heads.pop()] = head.line
         open_heads.append(index)
-    for head, end in zip(heads, ends, strict=True):
-        yield _section(head, end, lines, tasks)
+    return ends
 
 
 def _section(head: Heading, end: int, lines: tuple[str, ...], tasks: dict[int, Task]) -> Section:

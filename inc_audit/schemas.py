@@ -196,25 +196,26 @@ class DocumentSchema:
         return cached  # type: ignore[return-value]
 
     def _resolve(self, document: Document) -> dict[str, Section]:
-        sections = document.sections_for(self._includes)
-        best: dict[str, tuple[int, Section, str]] = {}
-        for section in sections:
-            matched = self.match(section.heading)
+        heads, ends = document.extents(self._includes)
+        best: dict[str, tuple[int, int, str]] = {}
+        for index, head in enumerate(heads):
+            matched = self.match(head)
             if matched is None:
                 continue
             part, inline = matched
-            tier = _TIER.get(section.heading.form, 2)
+            tier = _TIER.get(head.form, 2)
             if part.name not in best or tier < best[part.name][0]:
-                best[part.name] = (tier, section, inline)
-        starts = sorted(section.heading.line for _, section, _ in best.values())
+                best[part.name] = (tier, index, inline)
+        starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
-        for name, (_, section, inline) in best.items():
-            later = bisect_right(starts, section.heading.line)
-            if later < len(starts):
-                section = document.cut(section, starts[later])
+        for name, (_, index, inline) in best.items():
+            head, end = heads[index], ends[index]
+            later = bisect_right(starts, head.line)
+            if later < len(starts) and head.form != "table":
+                end = min(end, starts[later])
             if inline:
-                section = replace(section, heading=replace(section.heading, inline=inline))
-            found[name] = section
+                head = replace(head, inline=inline)
+            found[name] = document.section(head, end)
         return found
 
     def _includes(self, head: Heading) -> bool:

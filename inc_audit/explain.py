@@ -10,7 +10,7 @@ from inc_audit.markdown import Document, Heading
 if TYPE_CHECKING:
     from inc_audit.schemas import DocumentSchema, Part
 
-MAX_CLOSEST = 500  # heads looked at for the closest heading to a missing section
+MAX_CLOSEST = 200  # heads looked at for the closest heading to a missing section
 SHOWN_ACCEPTED = 3
 
 

@@ -61,6 +61,8 @@ _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.{1,160}?)(?<=\S)\1(?![*_])(.*)$")
 _PLAIN_LABEL = re.compile(
     r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)(?:[ \t]*：[ \t]*(?P<wide>.*)|[ \t]*:(?:[ \t]+(?P<rest>.*))?)$"
 )
+_DASH = re.compile(r"[ \t]+[-–—][ \t]+")
+_DASH_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(\-–—][^:：|`\n]{0,79}?)[ \t]+[-–—][ \t]+(\S.*)$")
 _SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
 _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 MAX_LABEL_WORDS = 12
@@ -110,7 +112,8 @@ def inline_text(text: str) -> str:
 
 
 def line_label(content: str) -> tuple[str, str, str] | None:
-    """A label at the start of ``content``: (form, label, answer), form bold, emphasis or plain."""
+    """A label at the start of ``content``: (form, label, answer); form bold, emphasis, plain, or
+    dash (``Root cause - expired cert``, a plain label with a dash for a colon)."""
     match = _EMPHASIS.match(content)
     if match is not None:
         inner, rest = match.group(2).strip(), match.group(3).strip()
@@ -120,10 +123,14 @@ def line_label(content: str) -> tuple[str, str, str] | None:
             return _checked("emphasis", inner, rest[1:].strip())
         if inner[-1] in ":：?":
             return _checked("emphasis", inner.rstrip(":："), rest)
-        return None
+        dash = _DASH.match(" " + rest)
+        return _checked("emphasis", inner, rest[dash.end() - 1 :].strip()) if dash else None
     match = _PLAIN_LABEL.match(content)
     if match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower():
         return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
+    match = _DASH_LABEL.match(content)
+    if match is not None and ". " not in match.group(1):
+        return _checked("dash", match.group(1).strip(), match.group(2).strip())
     return None
 
 
@@ -406,7 +413,9 @@ class Scanner:
         if form == "bold" and paragraph:
             self.heads.append(Heading(label, BOLD_LEVEL, i + 1, True, "bold", "", raw, i + 2))
             return
-        if bullet:
+        if form == "dash":
+            form = "plain"  # "Root cause - expired cert": a head only where the label is known
+        elif bullet:
             form = "bullet"
         elif form == "bold":
             form = "emphasis"

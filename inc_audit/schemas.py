@@ -7,7 +7,8 @@ section's entry in the schema lists, under ``x-headings``, the headings that
 name it, and under ``x-concepts`` the shared synonyms of schemas/vocabulary.json it
 takes, so a team with other templates edits JSON, not Python. ``x-template-text``
 holds the template's guidance for the part: an answer that only repeats it is empty.
-``x-negative-answer`` says "None" is an answer there; ``x-open-tasks-answer`` says an
+``x-negative-answer`` says "None" is an answer there (``x-negative-with-reason``: when a
+reason follows, "None, it was a user error"); ``x-open-tasks-answer`` says an
 unticked box is (an action item, a plan step) rather than a claim not yet made.
 """
 
@@ -76,6 +77,7 @@ class Part:
     negative_ok: bool = False
     open_tasks_ok: bool = False
     template_text: tuple[str, ...] = ()
+    negative_reason_ok: bool = False
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -137,6 +139,7 @@ class DocumentSchema:
                     negative_ok=bool(prop.get("x-negative-answer", False)),
                     open_tasks_ok=bool(prop.get("x-open-tasks-answer", False)),
                     template_text=tuple(prop.get("x-template-text", ())),
+                    negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -164,7 +167,9 @@ class DocumentSchema:
         for text in self._guidance_texts(part):
             guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
         placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
-        return vocab.AnswerRules(placeholders - {""}, part.negative_ok, part.open_tasks_ok, guidance)
+        return vocab.AnswerRules(
+            placeholders - {""}, part.negative_ok, part.open_tasks_ok, guidance, part.negative_reason_ok
+        )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:
         yield from part.headings

@@ -31,6 +31,7 @@ _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's 
 CACHE_SIZE = 50_000
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 MAX_LINES = 500
+_REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
 _COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
 _TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
 
@@ -170,6 +171,7 @@ class AnswerRules:
     negative_ok: bool
     open_tasks_ok: bool
     guidance: Guidance
+    negative_reason_ok: bool = False
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -210,7 +212,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     if any(p.fullmatch(norm) for p in vocabulary.non_answers):
         return False
     if any(p.fullmatch(norm) for p in vocabulary.negatives):
-        return rules.negative_ok
+        return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
     label = _LABEL.match(norm)
@@ -218,6 +220,12 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         rest = label.group(2).strip()
         return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
     return True
+
+
+def _gives_reason(norm: str) -> bool:
+    """``none, it was a user error``: a negative followed by a reason of a few words."""
+    parts = _REASON.split(norm, maxsplit=1)
+    return len(parts) == 2 and len(parts[1].split()) >= 3
 
 
 def normalise(text: str) -> str:

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import itertools
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from inc_audit.markdown import parse
 from inc_audit.schemas import KINDS, load
+from tests.test_markdown import MARKDOWNISH, POST_MORTEMISH
 
 PM = load("post-mortem")
 REPORT = load("report")
@@ -121,3 +125,16 @@ def test_what_the_rules_need_to_choose_the_post_mortem():
 def test_a_title_line_names_the_kind():
     assert PM.is_named(parse("Post-mortem for #12:\n- Root cause: x\n"))
     assert not PM.is_named(parse("Postmortem will be written tomorrow.\n"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text() | MARKDOWNISH | POST_MORTEMISH)
+def test_no_text_makes_a_schema_raise_and_the_cheap_test_holds(text):
+    document = parse(text)
+    for kind in KINDS:
+        schema = load(kind)
+        schema.problems(document)
+        schema.answered(document)
+        schema.why_not(document)
+        if schema.matches(document):
+            assert schema.could_match(text)

@@ -1,4 +1,4 @@
-"""A fake GitLab REST API (v4) over real HTTP on 127.0.0.1, for integration tests.
+"""A fake GitLab REST API (v4), and GraphQL (graphql_api), over real HTTP on 127.0.0.1, for tests.
 
 What it fakes: the few endpoints inc-audit reads and writes (current user,
 version, projects and groups, issue lists with GitLab's filters and offset
@@ -11,7 +11,7 @@ server that goes away. Every request is logged (never a token) and writes
 are logged with their fields.
 
 What it does not fake: permissions beyond token scopes (every token sees
-every project and confidential issue), keyset pagination, GraphQL, merge
+every project and confidential issue), keyset pagination, merge
 requests, milestones, assignees, labels as objects, webhooks, and any
 endpoint not in ``api.ROUTES`` (those answer GitLab's 404).
 
@@ -55,6 +55,7 @@ DEFAULT_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 TOKEN_PARAMS = ("private_token", "access_token")
 API_PREFIX = "/api/v4"
+GRAPHQL_PATH = "/api/graphql"
 READ_SCOPES = frozenset({"api", "read_api"})
 WRITE_SCOPES = frozenset({"api"})
 Headers = list[tuple[str, str]]
@@ -328,6 +329,9 @@ class FakeGitLab(Store):
         pairs = parse_qsl(split.query, keep_blank_values=True)
         route, args = _match(request.method, split.path)
         endpoint = f"{request.method} {route.template if route else '?'}"
+        if split.path == GRAPHQL_PATH:
+            endpoint = f"{request.method} {GRAPHQL_PATH}"
+            pairs = [("operation", _operation_name(request.body))]
         plan = self._plan()
         response = None
         if not plan.drop and not self._stopping.wait(plan.delay):
@@ -395,6 +399,8 @@ class FakeGitLab(Store):
         path: str,
         pairs: list[tuple[str, str]],
     ) -> _Response:
+        if path == GRAPHQL_PATH:
+            return self._graphql(request)
         try:
             if route is None:
                 raise _unrouted(request.method, path)
@@ -411,6 +417,25 @@ class FakeGitLab(Store):
             return _json(reply.status, reply.body, reply.headers)
         except ApiError as error:
             return _json(error.status, error.payload, error.headers)
+
+    def _graphql(self, request: _Request) -> _Response:
+        """POST /api/graphql (see graphql_api): a known token, or none (anonymous)."""
+        from . import graphql_api
+
+        if request.method != "POST":
+            return _json(405, {"errors": [{"message": "405 Method Not Allowed"}]}, [("Allow", "POST")])
+        token = _token(request.headers, [])
+        user = None
+        if token is not None:
+            owner = self.tokens.get(token)
+            if owner is None:
+                return _json(401, {"errors": [{"message": "Invalid token"}]}, [])
+            if not set(owner[1]) & READ_SCOPES:
+                return _json(403, {"errors": [{"message": "Insufficient scope"}]}, [])
+            user = self.add_user(owner[0])
+        with self.lock:
+            status, body = graphql_api.answer(self, user, self.url, request.body)
+        return _json(status, body, [])
 
     @staticmethod
     def _run(route: _Route, call: Call) -> Reply:
@@ -502,6 +527,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _operation_name(body: bytes) -> str:
+    from . import graphql_api
+
+    return graphql_api.operation_name(body)
 
 
 def _cut(sock: socket.socket) -> None:

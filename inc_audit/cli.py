@@ -137,13 +137,45 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         retry_budget=options["retry_budget"],
         max_rps=options["max_rps"],
     )
-    project = None if target.group else target.project
-    live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
+    live = live_source(gl, target, options)
     source: Source = live
     if not options["no_cache"]:
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
     gitlab_source.read_ahead(source, config, as_of)
     return source, gl
+
+
+def live_source(gl: Any, target: Target, options: dict[str, Any]) -> Any:
+    """The REST or GraphQL source, as ``--api`` asks; ``auto``: GraphQL where GitLab offers
+    every field the audit reads. ``-v`` says which, and why."""
+    from inc_audit import gitlab_source
+
+    api = options.get("api") or "rest"
+    kwargs: dict[str, Any] = {
+        "project": None if target.group else target.project,
+        "group": target.group,
+        "concurrency": options["concurrency"],
+    }
+    if api != "rest":
+        from inc_audit import graphql_source
+
+        client = graphql_source.GraphQL(
+            gl, os.environ.get("GITLAB_TOKEN", "").strip(), timeout=options["timeout"],
+            concurrency=options["concurrency"],
+        )
+        missing = graphql_source.missing_fields(client)
+        if missing is None:
+            if options.get("verbose"):
+                say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
+            return graphql_source.GraphQLSource(gl, client, **kwargs)
+        client.close()
+        if api == "graphql":
+            raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
+        if options.get("verbose"):
+            say(f"inc-audit: reading through REST: {missing}")
+    elif options.get("verbose"):
+        say("inc-audit: reading through REST (--api rest)")
+    return gitlab_source.GitLabSource(gl, **kwargs)
 
 
 def load_config(path: str | None) -> Config:
@@ -253,6 +285,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="GitLab requests in flight at once.",
 )
 @click.option("--max-rps", type=click.FloatRange(min=0.1), help="At most this many GitLab requests a second.")
+@click.option(
+    "--api",
+    type=click.Choice(["auto", "graphql", "rest"]),
+    default="auto",
+    show_default=True,
+    help="Read through GitLab's GraphQL or REST API; auto: GraphQL where GitLab offers what the audit reads.",
+)
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
 @debug_option

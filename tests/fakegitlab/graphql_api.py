@@ -38,7 +38,6 @@ from graphql.language import FragmentDefinitionNode
 from inc_audit.model import parse_time
 
 from . import graphql_limits as limits
-from .render import stamp
 from .store import Award, Issue, Link, Note, Project, Store, User
 
 SCHEMA_FILE = Path(__file__).with_name("gitlab_schema.graphql")
@@ -121,6 +120,11 @@ def _over_limits(document: Any, variables: dict[str, Any], *, authenticated: boo
     return None
 
 
+def stamp(moment: datetime | None) -> str | None:
+    """GitLab's GraphQL ``Time``: ISO 8601 in whole seconds (``Types::TimeType`` uses ``iso8601``)."""
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 # -- connections ---------------------------------------------------------------------
 
 
@@ -141,7 +145,7 @@ def connection(items: Sequence[Any], args: dict[str, Any], show: Callable[[Any],
     return {
         "count": len(items),
         "nodes": nodes,
-        "edges": [{"cursor": _cursor(i), "node": node} for i, node in zip(window, nodes)],
+        "edges": [{"cursor": _cursor(i), "node": node} for i, node in zip(window, nodes, strict=True)],
         "pageInfo": {
             "hasNextPage": stop < len(items),
             "hasPreviousPage": start > 0,
@@ -479,4 +483,3 @@ def _resolve_widget(value: Any, info: Any, abstract: Any) -> str:
 
 def _resolve_noteable(value: Any, info: Any, abstract: Any) -> str:
     return "Issue"
-

@@ -101,7 +101,9 @@ class Analysis:
             total += self.field(node, owner)
         return total
 
-    def _fields(self, selection_set: SelectionSetNode, parent: Any, concrete: GraphQLObjectType) -> list[tuple[FieldNode, Any]]:
+    def _fields(
+        self, selection_set: SelectionSetNode, parent: Any, concrete: GraphQLObjectType
+    ) -> list[tuple[FieldNode, Any]]:
         found: list[tuple[FieldNode, Any]] = []
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
@@ -153,7 +155,9 @@ class Analysis:
     def _introspection(self, node: FieldNode) -> int:
         if node.selection_set is None:
             return 0
-        return sum(1 + self._introspection(child) for child in node.selection_set.selections if isinstance(child, FieldNode))
+        return sum(
+            1 + self._introspection(child) for child in node.selection_set.selections if isinstance(child, FieldNode)
+        )
 
     def arguments(self, node: FieldNode, definition: GraphQLField) -> dict[str, Any]:
         """The field's arguments as the resolver sees them: given, else their defaults."""
@@ -162,8 +166,10 @@ class Analysis:
         for name, argument in definition.args.items():
             if name in given:
                 values[name] = value_from_ast(given[name], argument.type, dict(self.variables))
-            elif argument.default_value is not None and not _undefined(argument.default_value):
+            elif not _undefined(argument.default_value):
                 values[name] = argument.default_value
+            elif argument.ast_node is not None and argument.ast_node.default_value is not None:
+                values[name] = value_from_ast(argument.ast_node.default_value, argument.type)
         return values
 
     # -- depth -----------------------------------------------------------------------

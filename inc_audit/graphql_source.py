@@ -1,0 +1,516 @@
+"""Incidents through GitLab's GraphQL API: a page of up to 100 incidents, with their notes,
+award emoji and links, in one request.
+
+``GraphQLSource`` is a ``GitLabSource`` whose reads go through python-gitlab's GraphQL
+client (``gitlab.GraphQL``) instead of the REST endpoints; everything else (ordering,
+sharding, read-ahead, the cache over it) is the REST source's. It builds the entries
+the REST source would (``slim_issue``, ``slim_note``, ``slim_award`` shapes), so the rules
+and the cache see the same data through either API.
+
+- **Listing**: one query per page holds the candidates labelled with any incident label
+  (``or: {labelNames:}``), each with its description, labels, type, state, dates, notes
+  (each with its award emoji) and linked items (with their labels, type and description),
+  beside the iids of the issues of type Incident (an alias of the same query). Incidents
+  that carry no label are read afterwards by iid, 100 to a query.
+- **Page sizes** come from the query's complexity, priced as GitLab prices it
+  (``graphql_query``): the largest page within 250. If GitLab still answers "Query has
+  complexity of N", the page shrinks and the query is sent again.
+- **Follow-ups**: an issue with more notes or links than its page held gets queries for
+  just those, several issues to a query. A note with more than 100 award emoji, or an
+  issue with more than 100 labels, is read over REST.
+- **Award emoji** carry no timestamp in GraphQL (an award cannot predate its note, so the
+  approval rules lose nothing). ``reread_awards`` reads the award emoji of many incidents
+  afresh, 100 incidents to a query: the cache calls it for the incidents whose approval
+  is still open, which a warm run must read again.
+- Every request goes through the REST client's ``call``: the same retries, retry budget,
+  ``max_rps`` pace and rate-limit headers, and the same one-line errors.
+
+GitLab's GraphQL ``Time`` has whole seconds; the REST API has milliseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from inc_audit import graphql_query as q
+from inc_audit.errors import ConfigError, SourceError
+from inc_audit.gitlab_source import (
+    DEFAULT_CONCURRENCY,
+    Client,
+    GitLabSource,
+    _state,
+    call,
+    issue_from_api,
+)
+from inc_audit.model import Issue, IssueKey
+from inc_audit.redaction import redact
+
+if TYPE_CHECKING:
+    import httpx
+
+BATCH = 100
+"""Issues read by iid in one query (GitLab's page size)."""
+REQUIRED = {
+    "Issue": ("notes", "linkedWorkItems", "userNotesCount", "reference", "type", "labels"),
+    "Note": ("awardEmoji", "system", "body"),
+    "WorkItem": ("widgets", "reference", "workItemType"),
+    "UnionedIssueFilterInput": ("labelNames",),
+}
+"""What the audit reads, by GraphQL type: a server lacking one is audited over REST."""
+
+
+class QueryRefused(Exception):
+    """GitLab answered the query with errors (HTTP 200)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class GraphQL:
+    """python-gitlab's GraphQL client, one per thread over one keep-alive httpx session,
+    its requests made through the REST client's ``call`` (retries, budget, pace)."""
+
+    def __init__(
+        self, gl: Client, token: str, *, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
+    ) -> None:
+        import httpx
+
+        self.gl = gl
+        self.token = token
+        self.requests = 0
+        self._local = threading.local()
+        state = _state(gl)
+        limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
+
+        def observe(response: httpx.Response) -> None:
+            self._local.status = response.status_code
+            state.observe(response)  # type: ignore[arg-type]
+
+        self.http = httpx.Client(
+            timeout=timeout,
+            limits=limits,
+            event_hooks={"response": [observe]},
+            headers={"User-Agent": "inc-audit", "Authorization": f"Bearer {token}"},
+        )
+        self.url = gl.url
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _client(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            import gitlab
+
+            client = gitlab.GraphQL(
+                self.url,
+                token=self.token,
+                client=self.http,
+                max_retries=0,
+                obey_rate_limit=False,
+                retry_transient_errors=False,
+                user_agent="inc-audit",
+            )
+            self._local.client = client
+        return client
+
+    def execute(self, what: str, text: str) -> dict[str, Any]:
+        """The ``data`` of one query; ``QueryRefused`` when GitLab answers with errors."""
+
+        def attempt(timeout: float) -> dict[str, Any]:
+            self._local.status = None
+            try:
+                data = self._client().execute(text, extra_args={"timeout": timeout})
+            except Exception as error:
+                raise self._translate(error) from None
+            if not isinstance(data, dict):
+                raise ValueError("an object was expected")
+            return data
+
+        self.requests += 1
+        return call(self.gl, what, attempt)
+
+    def _translate(self, error: Exception) -> Exception:
+        """gql's and httpx's exceptions as the ones ``call`` classifies."""
+        import gitlab
+        import httpx
+        import requests
+        from gql.transport.exceptions import TransportConnectionFailed, TransportProtocolError, TransportQueryError
+
+        status = getattr(self._local, "status", None)
+        if isinstance(error, TransportQueryError):
+            message = _first_message(error.errors) or str(error)
+            if status is not None and status >= 400:
+                return gitlab.exceptions.GitlabHttpError(response_code=status, error_message=message)
+            return QueryRefused(message)
+        if isinstance(error, TransportConnectionFailed):
+            cause = error.__cause__
+            if isinstance(cause, httpx.TimeoutException):
+                return requests.exceptions.Timeout(str(cause))
+            return requests.exceptions.ConnectionError(str(cause or error))
+        if isinstance(error, httpx.TimeoutException):
+            return requests.exceptions.Timeout(str(error))
+        if isinstance(error, httpx.TransportError):
+            return requests.exceptions.ConnectionError(str(error))
+        if isinstance(error, TransportProtocolError):
+            return ValueError("the answer was not GraphQL")
+        return error
+
+
+def _first_message(errors: Any) -> str:
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return str(errors[0].get("message") or "")
+    return ""
+
+
+def missing_fields(client: GraphQL) -> str | None:
+    """Why the server's GraphQL API cannot serve the audit, or None when it can."""
+    parts = []
+    for type_name in REQUIRED:
+        kind = "inputFields" if type_name.endswith("Input") else "fields"
+        parts.append(
+            q.Node(
+                "__type",
+                {"name": type_name},
+                [q.Node(kind, children=q.scalars("name"))],
+                alias=type_name[0].lower() + type_name[1:],
+            )
+        )
+    try:
+        data = client.execute("reading GitLab's GraphQL schema", q.query("Capabilities", parts))
+    except QueryRefused as refused:
+        return f"its GraphQL API refused the schema query ({refused.message[:120]})"
+    except SourceError as error:
+        if "404" in error.message:
+            return "it has no GraphQL API (404)"
+        raise
+    for type_name, wanted in REQUIRED.items():
+        found = data.get(type_name[0].lower() + type_name[1:]) or {}
+        names = {f.get("name") for f in (found.get("fields") or found.get("inputFields") or [])}
+        for name in wanted:
+            if name not in names:
+                return f"its GraphQL API has no {type_name}.{name}"
+    return None
+
+
+# --- GraphQL nodes as REST entries ------------------------------------------------------
+
+
+def _gid(value: Any) -> int | None:
+    tail = str(value or "").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _titles(connection: Any) -> list[str]:
+    return [str(n["title"]) for n in (connection or {}).get("nodes") or [] if n and n.get("title")]
+
+
+def _more(connection: Any) -> bool:
+    return bool(((connection or {}).get("pageInfo") or {}).get("hasNextPage"))
+
+
+def raw_issue(node: dict[str, Any]) -> dict[str, Any]:
+    """An Issue node as the REST issues endpoint's entry (``slim_issue``'s fields)."""
+    kind = str(node.get("type") or "ISSUE")
+    return {
+        "id": _gid(node.get("id")),
+        "iid": int(node["iid"]),
+        "project_id": node.get("projectId"),
+        "title": node.get("title") or "",
+        "description": node.get("description"),
+        "labels": _titles(node.get("labels")),
+        "issue_type": kind.lower(),
+        "type": kind,
+        "state": node.get("state"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "closed_at": node.get("closedAt"),
+        "confidential": bool(node.get("confidential")),
+        "web_url": node.get("webUrl") or "",
+        "user_notes_count": node.get("userNotesCount"),
+        "author": {"username": (node.get("author") or {}).get("username")},
+        "references": {"full": node.get("reference")},
+    }
+
+
+def raw_note(node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": _gid(node.get("id")),
+        "body": node.get("body") or "",
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "system": bool(node.get("system")),
+        "author": {"username": (node.get("author") or {}).get("username")},
+    }
+
+
+def raw_award(node: dict[str, Any]) -> dict[str, Any]:
+    return {"name": node.get("name") or "", "user": {"username": (node.get("user") or {}).get("username")}}
+
+
+def raw_link(node: dict[str, Any]) -> dict[str, Any] | None:
+    """A linked work item as the REST links endpoint's entry."""
+    item = node.get("workItem")
+    if not item:
+        return None  # not visible to the token: REST leaves it out too
+    description, labels = "", []
+    for widget in item.get("widgets") or []:
+        if "description" in widget:
+            description = widget.get("description") or ""
+        if "labels" in widget:
+            labels = _titles(widget.get("labels"))
+    kind = str((item.get("workItemType") or {}).get("name") or "Issue").lower().replace(" ", "_")
+    return {
+        "id": _gid(item.get("id")),
+        "iid": int(item["iid"]),
+        "title": item.get("title") or "",
+        "description": description,
+        "labels": labels,
+        "issue_type": kind,
+        "type": kind.upper(),
+        "state": "closed" if item.get("state") == "CLOSED" else "opened",
+        "created_at": item.get("createdAt"),
+        "updated_at": item.get("updatedAt"),
+        "closed_at": item.get("closedAt"),
+        "confidential": bool(item.get("confidential")),
+        "web_url": item.get("webUrl") or "",
+        "references": {"full": item.get("reference")},
+    }
+
+
+# --- the source ---------------------------------------------------------------------------
+
+
+class GraphQLSource(GitLabSource):
+    """A ``GitLabSource`` reading through GraphQL (see the module's docstring)."""
+
+    api = "graphql"
+
+    def __init__(
+        self,
+        gl: Client,
+        client: GraphQL,
+        *,
+        project: str | int | None = None,
+        group: str | int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        super().__init__(gl, project=project, group=group, concurrency=concurrency)
+        self.client = client
+        self.shape = q.Shape()
+        self._memo_lock = threading.Lock()
+        self._read_notes: dict[IssueKey, list[dict[str, Any]]] = {}
+
+    # -- listings ---------------------------------------------------------------------------
+
+    def list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
+        found: dict[IssueKey, dict[str, Any]] = {}
+        incidents: set[IssueKey] = set()
+        wanted = list(dict.fromkeys(labels))
+        lanes: dict[str, dict[str, Any]] = {"incidents": {"types": [q.Enum("INCIDENT")]}}
+        if wanted:
+            lanes["labelled"] = {"or": {"labelNames": wanted}}
+        for alias, nodes in self._pages("listing incidents", lanes, full={"labelled"}):
+            for node in nodes:
+                key = self._key(node)
+                if alias == "labelled":
+                    found.setdefault(key, self._absorb(key, node))
+                else:
+                    incidents.add(key)
+        self._read_issues(sorted(incidents - set(found)), into=found)
+        return found
+
+    def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
+        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found: dict[IssueKey, dict[str, Any]] = {}
+        lanes = {"updated": {"updatedAfter": stamp}}
+        for _, nodes in self._pages(f"listing issues updated since {stamp}", lanes, full={"updated"}):
+            for node in nodes:
+                key = self._key(node)
+                found.setdefault(key, self._absorb(key, node))
+        return found
+
+    def _pages(self, what: str, lanes: dict[str, dict[str, Any]], full: set[str]) -> Iterator[tuple[str, list[Any]]]:
+        """The nodes of every page of each lane (an ``issues`` alias), lanes advancing together."""
+        cursors: dict[str, str | None] = {alias: None for alias in lanes}
+        ceiling = q.MAX_PAGE
+        while cursors:
+            build = functools.partial(self._listing, lanes, dict(cursors), full)
+            size = q.largest_page(build, ceiling=ceiling)
+            try:
+                data = self.client.execute(what, q.query("Issues", build(size)))
+            except QueryRefused as refused:
+                ceiling = self._shrunk(refused, size, what)
+                continue
+            scope = data.get(self.kind)
+            if not isinstance(scope, dict):
+                raise ConfigError(
+                    f"{self.kind} {self.path} is not visible through GitLab's GraphQL API",
+                    "check that the token can see it, or run with --api rest",
+                )
+            for alias in list(cursors):
+                connection = scope.get(alias) or {}
+                yield alias, [n for n in connection.get("nodes") or [] if n]
+                info = connection.get("pageInfo") or {}
+                if info.get("hasNextPage") and info.get("endCursor"):
+                    cursors[alias] = info["endCursor"]
+                else:
+                    del cursors[alias]
+
+    def _listing(
+        self, lanes: dict[str, dict[str, Any]], cursors: dict[str, str | None], full: set[str], size: int
+    ) -> list[q.Node]:
+        """The listing query for the lanes still open, ``size`` full issues a page."""
+        parts = []
+        for alias, cursor in cursors.items():
+            children: list[q.Node | q.Fragment] = (
+                q.issue_fields(self.shape) if alias in full else [q.Node("iid"), _reference()]
+            )
+            page = size if alias in full else q.MAX_PAGE
+            parts.append(q.issues(alias, {**lanes[alias], "after": cursor}, children, page))
+        return [q.scope(self.kind, self.path, parts)]
+
+    def _shrunk(self, refused: QueryRefused, size: int, what: str) -> int:
+        score = q.refused_complexity(refused.message)
+        if score is None or size <= 1:
+            raise SourceError(
+                redact(f"GitLab's GraphQL API refused the query while {what}: {refused.message[:200]}"),
+                "run the audit again with --api rest",
+            )
+        return max(1, min(size - 1, size * score[1] // score[0]))
+
+    # -- reading by iid -------------------------------------------------------------------------
+
+    def _read_issues(
+        self, keys: list[IssueKey], into: dict[IssueKey, dict[str, Any]] | None = None, shape: q.Shape | None = None
+    ) -> dict[IssueKey, dict[str, Any]]:
+        """Read ``keys`` (their notes, award emoji and links) by iid, ``BATCH`` to a query."""
+        found = into if into is not None else {}
+        by_project: dict[str, list[int]] = {}
+        for key in keys:
+            by_project.setdefault(key.project, []).append(key.iid)
+        for project, iids in by_project.items():
+            for start in range(0, len(iids), BATCH):
+                batch = [str(iid) for iid in iids[start : start + BATCH]]
+                args = {"iids": batch, "first": len(batch)}
+                root = q.scope("project", project, [q.issues("found", args, q.issue_fields(shape or self.shape), None)])
+                data = self.client.execute(
+                    f"reading issues {', '.join(batch[:5])} of {project}", q.query("Read", [root])
+                )
+                connection = (data.get("project") or {}).get("found") or {}
+                for node in connection.get("nodes") or []:
+                    if node:
+                        key = self._key(node)
+                        found[key] = self._absorb(key, node)
+        return found
+
+    def reread_awards(self, keys: Iterable[IssueKey]) -> None:
+        """Read the notes and award emoji of ``keys`` afresh, ``BATCH`` incidents to a query."""
+        wanted = sorted(set(keys))
+        if wanted:
+            self._read_issues(wanted)
+
+    # -- what the rules and the cache ask -------------------------------------------------------
+
+    def raw_notes(self, key: IssueKey) -> list[dict[str, Any]]:
+        with self._memo_lock:
+            notes = self._read_notes.get(key)
+        if notes is None:
+            self._read_issues([key])
+            with self._memo_lock:
+                notes = self._read_notes.get(key)
+        if notes is None:
+            raise SourceError(
+                f"GitLab's GraphQL API did not return {key}",
+                "it may have been deleted or moved during the scan; run the audit again",
+            )
+        return notes
+
+    def raw_links(self, key: IssueKey) -> list[dict[str, Any]]:
+        if key not in self._links:
+            self._read_issues([key])
+        return super().raw_links(key)  # read over REST only if GraphQL did not return it
+
+    def raw_awards(self, key: IssueKey, note_id: int) -> list[dict[str, Any]]:
+        if (key, note_id) not in self._awards and key not in self._read_notes:
+            self._read_issues([key])
+        return super().raw_awards(key, note_id)
+
+    def get_issue(self, iid: int) -> Issue:
+        key = IssueKey(self.path, iid)
+        raw = self._read_issues([key]).get(key)
+        if raw is None:
+            raise ConfigError(
+                f"issue {self.path}#{iid} not found", "check the issue number and that the token can see it"
+            )
+        return issue_from_api(key, raw, self._notes(key))
+
+    # -- absorbing one Issue node -----------------------------------------------------------------
+
+    def _key(self, node: dict[str, Any]) -> IssueKey:
+        reference = str(node.get("reference") or "")
+        project = reference.rsplit("#", 1)[0] if "#" in reference else self.path
+        return IssueKey(project, int(node["iid"]))
+
+    def _absorb(self, key: IssueKey, node: dict[str, Any]) -> dict[str, Any]:
+        """Keep what ``node`` holds of ``key``; follow up on what did not fit its page."""
+        raw = raw_issue(node)
+        self.project_of(raw)
+        notes = node.get("notes") or {}
+        note_nodes = [n for n in notes.get("nodes") or [] if n]
+        if _more(notes):
+            note_nodes += self._rest_of(key, "notes", notes)
+        links: dict[str, Any] | None = node.get("linkedWorkItems")
+        link_nodes = [n for n in (links or {}).get("nodes") or [] if n]
+        if links is not None and _more(links):
+            link_nodes += self._rest_of(key, "linkedWorkItems", links)
+        with self._memo_lock:
+            self._read_notes[key] = [raw_note(n) for n in note_nodes]
+            for note in note_nodes:
+                awards = note.get("awardEmoji")
+                if awards is not None and not _more(awards):
+                    self._awards[(key, _gid(note.get("id")) or 0)] = [
+                        raw_award(a) for a in awards.get("nodes") or [] if a
+                    ]
+            if links is not None:
+                self._links[key] = [r for r in map(raw_link, link_nodes) if r is not None]
+                self._linked.pop(key, None)
+        if _more(node.get("labels")):
+            return self._rest_issue(key, raw)
+        return raw
+
+    def _rest_of(self, key: IssueKey, field: str, connection: dict[str, Any]) -> list[dict[str, Any]]:
+        """The nodes of ``field`` after its first page, one follow-up query a page."""
+        nodes: list[dict[str, Any]] = []
+        cursor = (connection.get("pageInfo") or {}).get("endCursor")
+        while cursor:
+            if field == "notes":
+                part = q.notes(q.MAX_PAGE, cursor)
+            else:
+                part = q.linked_items(q.MAX_PAGE, self.shape.labels, cursor)
+            issue = q.Node("issue", {"iid": str(key.iid)}, [part], q.RESOLVER)
+            data = self.client.execute(
+                f"reading the {field} of {key}", q.query("More", [q.scope("project", key.project, [issue])])
+            )
+            page = ((data.get("project") or {}).get("issue") or {}).get(field) or {}
+            nodes += [n for n in page.get("nodes") or [] if n]
+            info = page.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+        return nodes
+
+    def _rest_issue(self, key: IssueKey, raw: dict[str, Any]) -> dict[str, Any]:
+        """More labels than a page holds: the issue's entry over REST."""
+        from inc_audit.gitlab_source import encode_id, get_json, slim_issue
+
+        project = self.ids.get(key.project, key.project)
+        full = get_json(self.gl, f"/projects/{encode_id(project)}/issues/{key.iid}", f"reading {key}")
+        return {**raw, **slim_issue(full)} if isinstance(full, dict) else raw
+
+
+def _reference() -> q.Node:
+    return q.Node("reference", {"full": True})

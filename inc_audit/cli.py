@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,10 +21,14 @@ from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Shard, Source
+from inc_audit.model import Issue, Shard
 from inc_audit.redaction import redact
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
+from inc_audit.sources.interface import Source
+
+if TYPE_CHECKING:
+    from inc_audit.sources.rest import GitLabSource
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -119,7 +123,7 @@ class Target:
 def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
-        from inc_audit.export import ExportSource
+        from inc_audit.sources.export import ExportSource
 
         return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
     if not target.url or not (target.project or target.group):
@@ -127,10 +131,12 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
-    from inc_audit import gitlab_source
-    from inc_audit.cache import CachedSource, fingerprint
+    from inc_audit.sources.cache import CachedSource, fingerprint
+    from inc_audit.sources.http import connect
+    from inc_audit.sources.interface import ReadsAhead
+    from inc_audit.sources.parallel import read_ahead
 
-    gl = gitlab_source.connect(
+    gl = connect(
         target.url,
         os.environ.get("GITLAB_TOKEN"),
         timeout=options["timeout"],
@@ -138,17 +144,17 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         max_rps=options["max_rps"],
     )
     live = live_source(gl, target, options)
-    source: Source = live
+    source: ReadsAhead = live
     if not options["no_cache"]:
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
-    gitlab_source.read_ahead(source, config, as_of)
+    read_ahead(source, config, as_of)
     return source, gl
 
 
-def live_source(gl: Any, target: Target, options: dict[str, Any]) -> Any:
+def live_source(gl: Any, target: Target, options: dict[str, Any]) -> GitLabSource:
     """The REST or GraphQL source, as ``--api`` asks; ``auto``: GraphQL where GitLab offers
     every field the audit reads. ``-v`` says which, and why."""
-    from inc_audit import gitlab_source
+    from inc_audit.sources.rest import GitLabSource
 
     api = options.get("api") or "rest"
     kwargs: dict[str, Any] = {
@@ -157,17 +163,17 @@ def live_source(gl: Any, target: Target, options: dict[str, Any]) -> Any:
         "concurrency": options["concurrency"],
     }
     if api != "rest":
-        from inc_audit import graphql_source
+        from inc_audit.sources import graphql, graphql_client
 
-        client = graphql_source.GraphQL(
+        client = graphql_client.GraphQL(
             gl, os.environ.get("GITLAB_TOKEN", "").strip(), timeout=options["timeout"],
             concurrency=options["concurrency"],
         )
-        missing = graphql_source.missing_fields(client)
+        missing = graphql_client.missing_fields(client)
         if missing is None:
             if options.get("verbose"):
                 say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
-            return graphql_source.GraphQLSource(gl, client, **kwargs)
+            return graphql.GraphQLSource(gl, client, **kwargs)
         client.close()
         if api == "graphql":
             raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
@@ -175,7 +181,7 @@ def live_source(gl: Any, target: Target, options: dict[str, Any]) -> Any:
             say(f"inc-audit: reading through REST: {missing}")
     elif options.get("verbose"):
         say("inc-audit: reading through REST (--api rest)")
-    return gitlab_source.GitLabSource(gl, **kwargs)
+    return GitLabSource(gl, **kwargs)
 
 
 def load_config(path: str | None) -> Config:
@@ -512,10 +518,10 @@ def merge_command(options: dict[str, Any]) -> int:
     result = merge_reports(list(options["paths"]))
     emit(result, {**options, "color": None}, reports, config)
     if audit_project is not None:
-        from inc_audit import gitlab_source
+        from inc_audit.sources.http import connect
 
         if not target.url:
             raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
-        gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        gl = connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

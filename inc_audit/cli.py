@@ -165,16 +165,20 @@ def live_source(gl: Any, target: Target, options: dict[str, Any]) -> GitLabSourc
     if api != "rest":
         from inc_audit.sources import graphql, graphql_client
 
-        client = graphql_client.GraphQL(
-            gl, os.environ.get("GITLAB_TOKEN", "").strip(), timeout=options["timeout"],
-            concurrency=options["concurrency"],
-        )
-        missing = graphql_client.missing_fields(client)
-        if missing is None:
-            if options.get("verbose"):
-                say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
-            return graphql.GraphQLSource(gl, client, **kwargs)
-        client.close()
+        try:
+            client = graphql_client.GraphQL(
+                gl, os.environ.get("GITLAB_TOKEN", "").strip(), timeout=options["timeout"],
+                concurrency=options["concurrency"],
+            )
+        except ImportError:
+            missing: str | None = "python-gitlab's GraphQL client is not installed (python-gitlab[graphql])"
+        else:
+            missing = graphql_client.missing_fields(client)
+            if missing is None:
+                if options.get("verbose"):
+                    say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
+                return graphql.GraphQLSource(gl, client, **kwargs)
+            client.close()
         if api == "graphql":
             raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
         if options.get("verbose"):

@@ -53,14 +53,18 @@ class Viewer:
     base: str
 
 
-@functools.lru_cache(maxsize=1)
-def schema() -> GraphQLSchema:
+@functools.lru_cache(maxsize=4)
+def schema(without: tuple[str, ...] = ()) -> GraphQLSchema:
+    """The schema, less the fields named in ``without`` ("Issue.linkedWorkItems"): an older GitLab."""
     built = build_schema(SCHEMA_FILE.read_text(encoding="utf-8"))
+    for name in without:
+        type_name, field_name = name.split(".")
+        del built.type_map[type_name].fields[field_name]  # type: ignore[attr-defined]
     _bind(built)
     return built
 
 
-def answer(store: Store, user: User | None, base: str, body: bytes) -> tuple[int, Json]:
+def answer(store: Store, user: User | None, base: str, body: bytes, without: tuple[str, ...] = ()) -> tuple[int, Json]:
     """The status and JSON body for one POST /api/graphql."""
     try:
         payload = json.loads(body or b"null")
@@ -72,7 +76,7 @@ def answer(store: Store, user: User | None, base: str, body: bytes) -> tuple[int
     if len(query) > limits.MAX_QUERY_SIZE:
         return 200, {"errors": [{"message": "Query too large"}]}
     variables = payload.get("variables") or {}
-    return 200, _run(Viewer(store, user, base), query, variables, payload.get("operationName"))
+    return 200, _run(Viewer(store, user, base), schema(without), query, variables, payload.get("operationName"))
 
 
 def operation_name(body: bytes) -> str:
@@ -88,27 +92,27 @@ def operation_name(body: bytes) -> str:
     return ""
 
 
-def _run(viewer: Viewer, query: str, variables: dict[str, Any], name: str | None) -> Json:
+def _run(viewer: Viewer, served: GraphQLSchema, query: str, variables: dict[str, Any], name: str | None) -> Json:
     try:
         document = parse(query)
     except GraphQLError as error:
         return {"errors": [error.formatted]}
-    problems = validate(schema(), document)
+    problems = validate(served, document)
     if problems:
         return {"errors": [problem.formatted for problem in problems[:5]]}
-    refused = _over_limits(document, variables, authenticated=viewer.user is not None)
+    refused = _over_limits(served, document, variables, authenticated=viewer.user is not None)
     if refused:
         return {"errors": [{"message": refused}]}
-    result = execute(schema(), document, variable_values=variables, operation_name=name, context_value=viewer)
+    result = execute(served, document, variable_values=variables, operation_name=name, context_value=viewer)
     out: Json = {"data": result.data}
     if result.errors:
         out["errors"] = [error.formatted for error in result.errors]
     return out
 
 
-def _over_limits(document: Any, variables: dict[str, Any], *, authenticated: bool) -> str | None:
+def _over_limits(served: GraphQLSchema, document: Any, variables: dict[str, Any], *, authenticated: bool) -> str | None:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    analysis = limits.Analysis(schema(), fragments, variables)
+    analysis = limits.Analysis(served, fragments, variables)
     for definition in document.definitions:
         if not isinstance(definition, OperationDefinitionNode):
             continue
@@ -393,6 +397,10 @@ class NoteNode:
 
     def author(self, info: Any) -> Json:
         return _user(self.viewer.store, self.note.author_id, self.viewer.base)
+
+    def project(self, info: Any) -> Json:
+        issue = self.viewer.store.issues[self.note.issue_id]
+        return _project_node(self.viewer, self.viewer.store.projects[issue.project_id])
 
     def awardEmoji(self, info: Any, **args: Any) -> Json:
         awards = sorted(self.note.awards, key=lambda a: a.id)

@@ -200,6 +200,10 @@ class FakeGitLab(Store):
         self.latency = 0.0
         self.slow_seconds = 5.0
         self.retry_after = 1
+        self.graphql = True
+        """POST /api/graphql is served (False: it answers 404, as a GitLab without GraphQL)."""
+        self.graphql_without: tuple[str, ...] = ()
+        """GraphQL fields left out ("Issue.linkedWorkItems"), as an older GitLab lacks them."""
         self.fail_every = self.rate_limit_every = self.slow_every = self.drop_after = None
         self._window: _Window | None = None
         self.errors: list[BaseException] = []
@@ -422,6 +426,8 @@ class FakeGitLab(Store):
         """POST /api/graphql (see graphql_api): a known token, or none (anonymous)."""
         from . import graphql_api
 
+        if not self.graphql:
+            return _json(404, {"error": "404 Not Found"}, [])
         if request.method != "POST":
             return _json(405, {"errors": [{"message": "405 Method Not Allowed"}]}, [("Allow", "POST")])
         token = _token(request.headers, [])
@@ -434,7 +440,7 @@ class FakeGitLab(Store):
                 return _json(403, {"errors": [{"message": "Insufficient scope"}]}, [])
             user = self.add_user(owner[0])
         with self.lock:
-            status, body = graphql_api.answer(self, user, self.url, request.body)
+            status, body = graphql_api.answer(self, user, self.url, request.body, self.graphql_without)
         return _json(status, body, [])
 
     @staticmethod

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -99,7 +100,7 @@ def _run(viewer: Viewer, served: GraphQLSchema, query: str, variables: dict[str,
         return {"errors": [error.formatted]}
     problems = validate(served, document)
     if problems:
-        return {"errors": [problem.formatted for problem in problems[:5]]}
+        return {"errors": [_as_graphql_ruby(problem) for problem in problems[:5]]}
     refused = _over_limits(served, document, variables, authenticated=viewer.user is not None)
     if refused:
         return {"errors": [{"message": refused}]}
@@ -108,6 +109,20 @@ def _run(viewer: Viewer, served: GraphQLSchema, query: str, variables: dict[str,
     if result.errors:
         out["errors"] = [error.formatted for error in result.errors]
     return out
+
+
+_UNDEFINED_FIELD = re.compile(r"Cannot query field '(\w+)' on type '(\w+)'\.")
+
+
+def _as_graphql_ruby(problem: GraphQLError) -> Json:
+    """A validation error as GitLab's graphql-ruby words it (the commonest: an unknown field)."""
+    formatted = dict(problem.formatted)
+    found = _UNDEFINED_FIELD.match(problem.message)
+    if found:
+        field, type_name = found.groups()
+        formatted["message"] = f"Field '{field}' doesn't exist on type '{type_name}'"
+        formatted["extensions"] = {"code": "undefinedField", "typeName": type_name, "fieldName": field}
+    return formatted
 
 
 def _over_limits(served: GraphQLSchema, document: Any, variables: dict[str, Any], *, authenticated: bool) -> str | None:

@@ -27,6 +27,11 @@ def post(fake: FakeGitLab, text: str, headers: dict[str, str] | None = None) -> 
     )
 
 
+def scoped(body: str, name: str = "") -> str:
+    """A query on the project: ``body`` inside ``project(fullPath:)``."""
+    return f'query {name} {{ project(fullPath: "{PROJECT}") {{ {body} }} }}'
+
+
 def seed(fake: FakeGitLab, count: int, notes: int = 0) -> None:
     for number in range(count):
         issue = fake.add_issue(
@@ -44,13 +49,10 @@ def test_complexity_is_priced_as_gitlab_prices_it(fake: FakeGitLab) -> None:
     seed(fake, 1)
     # notes: resolver, (nodes 1 + body 1 + 1) * (1 + 100 * 0.01) = 6; issues: (nodes 1 + iid 1 + 6
     # + 1 + sort 1) * (1 + 10 * 0.01) = 11; project: 11 + 1 = 12. Not multiplied by page sizes.
-    text = 'query { project(fullPath: "%s") { issues(first: 10) { nodes { iid notes { nodes { body } } } } } }'
-    cheap = text % PROJECT
+    cheap = scoped("issues(first: 10) { nodes { iid notes { nodes { body } } } }")
     assert "errors" not in post(fake, cheap).json()
-    heavy = 'query { project(fullPath: "%s") { %s } }' % (
-        PROJECT,
-        " ".join(f"a{i}: issues(first: 10) {{ nodes {{ iid notes {{ nodes {{ body }} }} }} }}" for i in range(23)),
-    )
+    alias = "issues(first: 10) { nodes { iid notes { nodes { body } } } }"
+    heavy = scoped(" ".join(f"a{i}: {alias}" for i in range(23)))
     answer = post(fake, heavy)
     assert answer.status_code == 200
     assert answer.json() == {
@@ -88,21 +90,21 @@ def test_issues_by_iid_are_not_multiplied(fake: FakeGitLab) -> None:
 def test_anonymous_queries_have_the_lower_limits(fake: FakeGitLab) -> None:
     seed(fake, 1)
     levels = ["issues(first: 1)", "nodes", "notes(first: 1)", "nodes", "project"] * 3
-    deep = 'query { project(fullPath: "%s") { ' % PROJECT + " { ".join(levels[:14]) + " { id" + " }" * 16
+    deep = scoped(" { ".join(levels[:14]) + " { id" + " }" * 14)
     assert post(fake, deep).json().get("errors") is None  # depth 16: within 20
     refused = post(fake, deep, headers={}).json()
     assert refused == {"errors": [{"message": "Query has depth of 16, which exceeds max depth of 15"}]}
-    public = post(fake, 'query { project(fullPath: "%s") { id } }' % PROJECT, headers={}).json()
+    public = post(fake, scoped("id"), headers={}).json()
     assert public == {"data": {"project": None}}  # a private project is invisible without a token
 
 
 def test_pages_hold_at_most_100_and_cursors_go_on(fake: FakeGitLab) -> None:
     seed(fake, 130)
-    text = 'query { project(fullPath: "%s") { issues(first: 500%s) { pageInfo { hasNextPage endCursor } nodes { iid } } } }'
-    first = post(fake, text % (PROJECT, "")).json()["data"]["project"]["issues"]
+    text = "issues(first: 500{}) {{ pageInfo {{ hasNextPage endCursor }} nodes {{ iid }} }}"
+    first = post(fake, scoped(text.format(""))).json()["data"]["project"]["issues"]
     assert len(first["nodes"]) == 100 and first["pageInfo"]["hasNextPage"]
     cursor = first["pageInfo"]["endCursor"]
-    second = post(fake, text % (PROJECT, f', after: "{cursor}"')).json()["data"]["project"]["issues"]
+    second = post(fake, scoped(text.format(f', after: "{cursor}"'))).json()["data"]["project"]["issues"]
     assert len(second["nodes"]) == 30 and not second["pageInfo"]["hasNextPage"]
     iids = [n["iid"] for n in first["nodes"] + second["nodes"]]
     assert len(set(iids)) == 130
@@ -123,12 +125,12 @@ def test_errors_have_gitlabs_shape(fake: FakeGitLab) -> None:
 def test_graphql_goes_through_the_servers_faults_and_log(fake: FakeGitLab) -> None:
     seed(fake, 1)
     fake.fail_every = 1
-    failed = post(fake, 'query Named { project(fullPath: "%s") { id } }' % PROJECT)
+    failed = post(fake, scoped("id", "Named"))
     assert failed.status_code == 502 and "text/html" in failed.headers["Content-Type"]
     fake.fail_every = None
     fake.rate_limit = (1, 60.0)
-    assert post(fake, 'query A { project(fullPath: "%s") { id } }' % PROJECT).status_code == 200
-    throttled = post(fake, 'query B { project(fullPath: "%s") { id } }' % PROJECT)
+    assert post(fake, scoped("id", "A")).status_code == 200
+    throttled = post(fake, scoped("id", "B"))
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
     logged = [(r.endpoint, r.query, r.status) for r in fake.requests]
     assert logged == [

@@ -162,9 +162,9 @@ class GraphQLSource(GitLabSource):
         found: dict[IssueKey, dict[str, Any]] = {}
         incidents: set[IssueKey] = set()
         wanted = list(dict.fromkeys(labels))
-        lanes: dict[str, dict[str, Any]] = {"incidents": {"types": [q.Enum("INCIDENT")]}}
+        lanes: dict[str, dict[str, Any]] = {"incidents": {**self._scope_args(), "types": [q.Enum("INCIDENT")]}}
         if wanted:
-            lanes["labelled"] = {"or": {"labelNames": wanted}}
+            lanes["labelled"] = {**self._scope_args(), "or": {"labelNames": wanted}}
         for alias, nodes in self._pages("listing incidents", lanes, full={"labelled"}):
             for node in nodes:
                 key = self._key(node)
@@ -178,7 +178,7 @@ class GraphQLSource(GitLabSource):
     def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
         stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[IssueKey, dict[str, Any]] = {}
-        lanes = {"updated": {"updatedAfter": stamp}}
+        lanes = {"updated": {**self._scope_args(), "updatedAfter": stamp}}
         for _, nodes in self._pages(f"listing issues updated since {stamp}", lanes, full={"updated"}):
             for node in nodes:
                 key = self._key(node)
@@ -211,6 +211,10 @@ class GraphQLSource(GitLabSource):
                     cursors[alias] = info["endCursor"]
                 else:
                     del cursors[alias]
+
+    def _scope_args(self) -> dict[str, Any]:
+        """A group's issues include its subgroups' (as the REST group issues list does)."""
+        return {"includeSubgroups": True} if self.kind == "group" else {}
 
     def _listing(
         self, lanes: dict[str, dict[str, Any]], cursors: dict[str, str | None], full: set[str], size: int

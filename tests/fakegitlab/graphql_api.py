@@ -34,11 +34,12 @@ from graphql import (
     parse,
     validate,
 )
-from graphql.language import FragmentDefinitionNode
+from graphql.language import FieldNode, FragmentDefinitionNode
 
 from inc_audit.model import parse_time
 
 from . import graphql_limits as limits
+from .graphql_exec import Executor
 from .store import Award, Issue, Link, Note, Project, Store, User
 
 SCHEMA_FILE = Path(__file__).with_name("gitlab_schema.graphql")
@@ -104,6 +105,13 @@ def _run(viewer: Viewer, served: GraphQLSchema, query: str, variables: dict[str,
     refused = _over_limits(served, document, variables, authenticated=viewer.user is not None)
     if refused:
         return {"errors": [{"message": refused}]}
+    operation = _operation(document, name)
+    if operation is not None and not _introspects(operation):
+        fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        try:
+            return {"data": Executor(served, fragments, variables, viewer).run(operation)}
+        except GraphQLError as error:
+            return {"data": None, "errors": [error.formatted]}
     result = execute(served, document, variable_values=variables, operation_name=name, context_value=viewer)
     out: Json = {"data": result.data}
     if result.errors:
@@ -125,6 +133,16 @@ def _as_graphql_ruby(problem: GraphQLError) -> Json:
     return formatted
 
 
+def _operation(document: Any, name: str | None) -> OperationDefinitionNode | None:
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    named = [d for d in operations if name is None or (d.name and d.name.value == name)]
+    return named[0] if len(named) == 1 or (named and name) else None
+
+
+def _introspects(operation: OperationDefinitionNode) -> bool:
+    return any(isinstance(s, FieldNode) and s.name.value.startswith("__") for s in operation.selection_set.selections)
+
+
 def _over_limits(served: GraphQLSchema, document: Any, variables: dict[str, Any], *, authenticated: bool) -> str | None:
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     analysis = limits.Analysis(served, fragments, variables)
@@ -141,7 +159,7 @@ def _over_limits(served: GraphQLSchema, document: Any, variables: dict[str, Any]
 
 def stamp(moment: datetime | None) -> str | None:
     """GitLab's GraphQL ``Time``: ISO 8601 in whole seconds (``Types::TimeType`` uses ``iso8601``)."""
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 # -- connections ---------------------------------------------------------------------
@@ -150,8 +168,8 @@ def stamp(moment: datetime | None) -> str | None:
 def connection(items: Sequence[Any], args: dict[str, Any], show: Callable[[Any], Any] = lambda x: x) -> Json:
     """One page of ``items`` as a GitLab connection (nodes, edges, pageInfo, count)."""
     first, last = limits.page_size(args)
-    start = _offset(args.get("after")) + 1 if args.get("after") else 0
-    stop = _offset(args.get("before")) if args.get("before") else len(items)
+    start = _offset(args["after"]) + 1 if args.get("after") else 0
+    stop = _offset(args["before"]) if args.get("before") else len(items)
     start, stop = max(0, start), min(len(items), stop)
     if first is None and last is None:
         first = limits.MAX_PAGE_SIZE
@@ -159,28 +177,40 @@ def connection(items: Sequence[Any], args: dict[str, Any], show: Callable[[Any],
         stop = min(stop, start + first)
     if last is not None:
         start = max(start, stop - last)
-    window = list(range(start, stop))
-    nodes = [show(items[i]) for i in window]
+    nodes = [show(item) for item in items[start:stop]]
     return {
         "count": len(items),
         "nodes": nodes,
-        "edges": [{"cursor": _cursor(i), "node": node} for i, node in zip(window, nodes, strict=True)],
+        "edges": Edges(start, nodes),
         "pageInfo": {
             "hasNextPage": stop < len(items),
             "hasPreviousPage": start > 0,
-            "startCursor": _cursor(window[0]) if window else None,
-            "endCursor": _cursor(window[-1]) if window else None,
+            "startCursor": _cursor(start) if nodes else None,
+            "endCursor": _cursor(stop - 1) if nodes else None,
         },
     }
 
 
+class Edges:
+    """A connection's edges, made only when a query asks for them."""
+
+    def __init__(self, start: int, nodes: list[Any]) -> None:
+        self.start, self.nodes = start, nodes
+
+    def __iter__(self) -> Any:
+        return iter([{"cursor": _cursor(self.start + i), "node": node} for i, node in enumerate(self.nodes)])
+
+
 def _cursor(index: int) -> str:
-    return base64.b64encode(json.dumps({"offset": index}).encode()).decode()
+    return base64.b64encode(f"offset:{index}".encode()).decode()
 
 
 def _offset(cursor: str) -> int:
     try:
-        return int(json.loads(base64.b64decode(cursor))["offset"])
+        kind, _, number = base64.b64decode(cursor).decode().partition(":")
+        if kind != "offset":
+            raise ValueError(kind)
+        return int(number)
     except Exception:
         raise GraphQLError(f"Please provide a valid cursor: {cursor}") from None
 
@@ -339,6 +369,12 @@ def _time(value: str) -> datetime:
 
 def _user(store: Store, user_id: int, base: str) -> Json:
     user = store.users[user_id]
+    return _user_node(user.id, user.username, user.name, base)
+
+
+@functools.lru_cache(maxsize=1024)
+def _user_node(user_id: int, username: str, name: str, base: str) -> Json:
+    user = User(user_id, username, name)
     return {
         "id": f"gid://gitlab/User/{user.id}",
         "username": user.username,

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
-from fakegitlab import graphql_limits
+from fakegitlab import API_TOKEN, PROJECT, FakeGitLab, graphql_limits
 
 from inc_audit import config as config_module
 from inc_audit.audit import run_audit

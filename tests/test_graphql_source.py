@@ -25,6 +25,7 @@ from inc_audit.sources.parallel import read_ahead
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, filled_change, filled_post_mortem, filled_report, umami_config
 
 GRAPHQL = "POST /api/graphql"
+REPORT, POST_MORTEM, CHANGE = filled_report(), filled_post_mortem(), filled_change()
 INC = ("INC", "incident")
 
 
@@ -47,7 +48,7 @@ def incidents(fake: FakeGitLab, count: int, notes: int = 12, approved: bool = Tr
             issue = fake.add_issue(
                 PROJECT,
                 title=f"incident {number}",
-                description=filled_report(),
+                description=REPORT,
                 labels=["INC"],
                 issue_type="incident",
                 state="closed",
@@ -56,13 +57,13 @@ def incidents(fake: FakeGitLab, count: int, notes: int = 12, approved: bool = Tr
             )
             for index in range(notes):
                 fake.add_note(issue, f"comment {index}", author="bob", created_at=f"2026-03-02T01:00:{index % 60:02d}Z")
-            post_mortem = fake.add_note(issue, filled_post_mortem(), author="dave", created_at="2026-03-03T00:00:00Z")
+            post_mortem = fake.add_note(issue, POST_MORTEM, author="dave", created_at="2026-03-03T00:00:00Z")
             if approved:
                 fake.add_award(post_mortem, "thumbsup", user="alice", created_at="2026-03-04T00:00:00Z")
             ticket = fake.add_issue(
                 PROJECT,
                 title=f"change {number}",
-                description=filled_change(),
+                description=CHANGE,
                 labels=["CHG"],
                 created_at="2026-03-01T00:00:00Z",
             )

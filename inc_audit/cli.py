@@ -132,6 +132,7 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
     from inc_audit.sources.cache import CachedSource, fingerprint
+    from inc_audit.sources.graphql import GraphQLSource
     from inc_audit.sources.http import connect
     from inc_audit.sources.interface import ReadsAhead
     from inc_audit.sources.parallel import read_ahead
@@ -147,7 +148,8 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     source: ReadsAhead = live
     if not options["no_cache"]:
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
-    read_ahead(source, config, as_of)
+    if not isinstance(live, GraphQLSource):  # a GraphQL listing has read what the rules ask
+        read_ahead(source, config, as_of)
     return source, gl
 
 

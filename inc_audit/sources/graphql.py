@@ -17,7 +17,7 @@ and the cache see the same data through either API.
   (``graphql_query``): the largest page within 250. If GitLab still answers "Query has
   complexity of N", the page shrinks and the query is sent again.
 - **Follow-ups**: an issue with more notes or links than its page held gets queries for
-  just those, several issues to a query. A note with more than 100 award emoji, or an
+  just those, a query for each further page. A note with more than 100 award emoji, or an
   issue with more than 100 labels, is read over REST.
 - **Award emoji** carry no timestamp in GraphQL (an award cannot predate its note, so the
   approval rules lose nothing). ``reread_awards`` reads the award emoji of many incidents
@@ -39,7 +39,6 @@ from typing import Any, TypeVar
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
-from inc_audit.redaction import redact
 from inc_audit.sources import graphql_query as q
 from inc_audit.sources.graphql_client import GraphQL, QueryRefused
 from inc_audit.sources.http import Client, encode_id, get_json
@@ -203,7 +202,7 @@ class GraphQLSource(GitLabSource):
             try:
                 data = self.client.execute(what, q.query("Issues", build(size)))
             except QueryRefused as refused:
-                ceiling = self._shrunk(refused, size, what)
+                ceiling = self._shrunk(refused, size)
                 continue
             scope = data.get(self.kind)
             if not isinstance(scope, dict):
@@ -237,13 +236,11 @@ class GraphQLSource(GitLabSource):
             parts.append(q.issues(alias, {**lanes[alias], "after": cursor}, children, page))
         return [q.scope(self.kind, self.path, parts)]
 
-    def _shrunk(self, refused: QueryRefused, size: int, what: str) -> int:
-        score = q.refused_complexity(refused.message)
+    def _shrunk(self, refused: QueryRefused, size: int) -> int:
+        """A smaller page after GitLab refused a query's complexity (any other refusal stands)."""
+        score = q.refused_complexity(refused.reason)
         if score is None or size <= 1:
-            raise SourceError(
-                redact(f"GitLab's GraphQL API refused the query while {what}: {refused.message[:200]}"),
-                "run the audit again with --api rest",
-            )
+            raise refused
         return max(1, min(size - 1, size * score[1] // score[0]))
 
     # -- reading by iid -------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import SourceError
+from inc_audit.redaction import redact
 from inc_audit.sources import graphql_query as q
 from inc_audit.sources.http import Client, _state, call
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY
@@ -28,12 +29,13 @@ REQUIRED = {
 """What the audit reads, by GraphQL type: a server lacking one is audited over REST."""
 
 
-class QueryRefused(Exception):
-    """GitLab answered the query with errors (HTTP 200)."""
+class QueryRefused(SourceError):
+    """GitLab answered a query with errors (HTTP 200): the audit cannot complete this way."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason: str) -> None:
+        super().__init__(redact(f"GitLab's GraphQL API refused a query: {reason[:200]}"),
+                         "run the audit again with --api rest")
+        self.reason = reason
 
 
 class GraphQL:
@@ -149,7 +151,7 @@ def missing_fields(client: GraphQL) -> str | None:
     try:
         data = client.execute("reading GitLab's GraphQL schema", q.query("Capabilities", parts))
     except QueryRefused as refused:
-        return f"its GraphQL API refused the schema query ({refused.message[:120]})"
+        return f"its GraphQL API refused the schema query ({refused.reason[:120]})"
     except SourceError as error:
         if "404" in error.message:
             return "it has no GraphQL API (404)"

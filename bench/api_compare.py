@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -138,8 +139,9 @@ def measure(size: int, args: argparse.Namespace, workdir: Path) -> tuple[list[Ro
 def print_tables(rows: list[Row], problems: list[str], args: argparse.Namespace) -> None:
     print(
         f"REST against GraphQL: inc-audit run on synthetic projects, {args.latency_ms:g} ms latency a request,"
-        f" {args.awaiting} incidents awaiting approval in each\n"
+        f" {args.awaiting} incidents awaiting approval in each"
     )
+    print(f"load average of this machine ({os.cpu_count()} cores) at start and at end: {args.load_start}, {_load()}\n")
     body = []
     for row in rows:
         baseline = next(
@@ -205,8 +207,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _load() -> str:
+    return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.load_start = _load()
     workdir = Path(tempfile.mkdtemp(prefix="inc-audit-api-"))
     rb._SPAWNER = rb.Spawner()
     rows: list[Row] = []

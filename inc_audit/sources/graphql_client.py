@@ -33,8 +33,9 @@ class QueryRefused(SourceError):
     """GitLab answered a query with errors (HTTP 200): the audit cannot complete this way."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(redact(f"GitLab's GraphQL API refused a query: {reason[:200]}"),
-                         "run the audit again with --api rest")
+        super().__init__(
+            redact(f"GitLab's GraphQL API refused a query: {reason[:200]}"), "run the audit again with --api rest"
+        )
         self.reason = reason
 
 
@@ -58,7 +59,9 @@ class GraphQL:
             self._local.status = response.status_code
             state.observe(response)  # type: ignore[arg-type]
 
+        plain = gl.url.lower().startswith("http://")  # no TLS: no certificate store to load
         self.http = httpx.Client(
+            verify=not plain,
             timeout=timeout,
             limits=limits,
             event_hooks={"response": [observe]},

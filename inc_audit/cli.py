@@ -8,24 +8,29 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from inc_audit import __version__
+from inc_audit import __version__, progress
 from inc_audit import config as config_module
+from inc_audit import options as options_module
 from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Shard
+from inc_audit.model import Shard
+from inc_audit.options import FiniteNumber, parse_as_of
 from inc_audit.redaction import redact
 from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
 from inc_audit.rules import RULES
 from inc_audit.sources.interface import Source
+from inc_audit.target import Target, credentials_for, repository_root, server_url
+from inc_audit.token import DEFAULT_VARIABLE, Credentials
+from inc_audit.token import resolve as resolve_token
 
 if TYPE_CHECKING:
     from inc_audit.sources.rest import GitLabSource
@@ -43,9 +48,7 @@ def handled_errors(debug: bool) -> Iterator[None]:
     try:
         yield
     except IncAuditError as error:
-        say(f"inc-audit: error: {error.message}")
-        if error.hint:
-            say(f"  hint: {error.hint}")
+        say(f"inc-audit: error: {one_line(str(error))}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         say("inc-audit: interrupted: nothing was published")
@@ -60,31 +63,12 @@ def handled_errors(debug: bool) -> Iterator[None]:
         sys.exit(EXIT_INCOMPLETE)
 
 
-def parse_as_of(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(timezone.utc)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--as-of {value!r} is not an ISO 8601 timestamp", "write it like 2026-06-01 or 2026-06-01T09:30:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
-    reports = []
-    for value in values:
-        name, _, path = value.partition("=")
-        if name not in REPORTERS or not path:
-            raise InputError(f"--report {value!r} is not FORMAT=PATH", f"FORMAT is one of {', '.join(REPORTERS)}")
-        reports.append((name, Path(path)))
-    return reports
+    return options_module.parse_reports(values, tuple(REPORTERS))
 
 
 def write_text(path: Path | None, text: str, color: bool = False) -> None:
@@ -98,35 +82,18 @@ def write_text(path: Path | None, text: str, color: bool = False) -> None:
         raise InputError(f"cannot write {path}: {error.strerror}") from None
 
 
-@dataclass(frozen=True)
-class Target:
-    """What to audit, resolved from options, environment and config, in that order."""
-
-    export: Path | None
-    url: str | None
-    project: str | None
-    group: str | None
-
-    @classmethod
-    def resolve(cls, options: dict[str, Any], config: Config) -> Target:
-        export = options.get("export")
-        return cls(
-            export=Path(export) if export else None,
-            url=options.get("gitlab_url") or os.environ.get("CI_SERVER_URL") or config.gitlab_url,
-            project=options.get("project")
-            or (None if options.get("group") else os.environ.get("CI_PROJECT_PATH"))
-            or config.gitlab_project,
-            group=options.get("group") or config.gitlab_group,
-        )
-
-
-def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
+def open_source(
+    target: Target, config: Config, options: dict[str, Any], as_of: datetime, observer: progress.Observer
+) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
         from inc_audit.sources.export import ExportSource
 
-        return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
-    if not target.url or not (target.project or target.group):
+        export = ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or "")
+        for notice in export.notices(bool(config.roles)):
+            say(f"inc-audit: {notice}")
+        return export, None
+    if not (target.project or target.group):
         raise ConfigError(
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
@@ -137,23 +104,26 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     from inc_audit.sources.interface import ReadsAhead
     from inc_audit.sources.parallel import read_ahead
 
+    credentials = credentials_for(target, options)
     gl = connect(
-        target.url,
-        os.environ.get("GITLAB_TOKEN"),
+        credentials.url or "",
+        credentials.token,
         timeout=options["timeout"],
         retry_budget=options["retry_budget"],
         max_rps=options["max_rps"],
     )
-    live = live_source(gl, target, options)
+    say_target(target, credentials, options)
+    live = live_source(gl, credentials.token, target, options)
     source: ReadsAhead = live
     if not options["no_cache"]:
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+    source.on_listed = observer.listed
     if not isinstance(live, GraphQLSource):  # a GraphQL listing has read what the rules ask
         read_ahead(source, config, as_of)
     return source, gl
 
 
-def live_source(gl: Any, target: Target, options: dict[str, Any]) -> GitLabSource:
+def live_source(gl: Any, token: str, target: Target, options: dict[str, Any]) -> GitLabSource:
     """The REST or GraphQL source, as ``--api`` asks; ``auto``: GraphQL where GitLab offers
     every field the audit reads. ``-v`` says which, and why."""
     from inc_audit.sources.rest import GitLabSource
@@ -168,10 +138,7 @@ def live_source(gl: Any, target: Target, options: dict[str, Any]) -> GitLabSourc
         from inc_audit.sources import graphql, graphql_client
 
         try:
-            client = graphql_client.GraphQL(
-                gl, os.environ.get("GITLAB_TOKEN", "").strip(), timeout=options["timeout"],
-                concurrency=options["concurrency"],
-            )
+            client = graphql_client.GraphQL(gl, token, timeout=options["timeout"], concurrency=options["concurrency"])
         except ImportError:
             missing: str | None = "python-gitlab's GraphQL client is not installed (python-gitlab[graphql])"
         else:
@@ -190,17 +157,32 @@ def live_source(gl: Any, target: Target, options: dict[str, Any]) -> GitLabSourc
     return GitLabSource(gl, **kwargs)
 
 
-def load_config(path: str | None) -> Config:
-    return config_module.load(path)
+def judged_by(source: Source, config: Config) -> Config:
+    """The config with the rules the source cannot judge switched off (the source said so on stderr)."""
+    from inc_audit.sources.export import ExportSource
+
+    if isinstance(source, ExportSource):
+        return replace(config, ignore=config.ignore + source.unjudged(bool(config.roles)))
+    return config
 
 
-def progress_printer(verbose: bool) -> Callable[[Issue], None] | None:
-    if not verbose:
-        return None
-    return lambda issue: say(f"auditing {issue.key} {issue.title}")
+def say_target(target: Target, credentials: Credentials, options: dict[str, Any]) -> None:
+    """With -v, once the token works: which target was chosen and why, and whose token it is."""
+    if options.get("verbose"):
+        say(f"inc-audit: {replace(target, url=credentials.url).describe()}")
+        say(f"inc-audit: token from {credentials.origin}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def load_config(path: str | None, judges_approval: bool = False) -> Config:
+    config = config_module.load(path)
+    if judges_approval and not config.roles:
+        say("inc-audit: no roles are configured: anyone but its author may approve a post-mortem (see roles:)")
+    return config
+
+
+@click.group(
+    cls=options_module.OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="inc-audit")
 def main() -> None:
     """Check that GitLab incidents follow the incident management policy.
@@ -217,16 +199,31 @@ config_option = click.option(
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
 
 
+token_variable_option = click.option(
+    "--token-variable",
+    metavar="NAME",
+    default=DEFAULT_VARIABLE,
+    show_default=True,
+    help="Environment variable that holds the GitLab token; without it, python-gitlab's config.",
+)
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--gitlab-url, --project and --group: which GitLab and what in it."""
     options = [
-        click.option("--gitlab-url", metavar="URL", help="GitLab to use [default: $CI_SERVER_URL, then gitlab.url]."),
+        click.option(
+            "--gitlab-url",
+            metavar="URL",
+            callback=options_module.gitlab_url_option,
+            help="GitLab to use [default: gitlab.url, then $CI_SERVER_URL].",
+        ),
         click.option(
             "--project",
             metavar="PATH_OR_ID",
-            help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project].",
+            help="Project to audit [default: gitlab.project, then $CI_PROJECT_PATH].",
         ),
         click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups."),
+        token_variable_option,
     ]
     for option in reversed(options):
         command = option(command)
@@ -240,7 +237,8 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--output",
             metavar="FILE",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=click.Path(path_type=Path),
+            callback=options_module.output_option,
             help="Write the report here [default: stdout].",
         ),
         click.option(
@@ -260,7 +258,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
 @target_options
 @config_option
-@click.option("--as-of", metavar="TIMESTAMP", help="ISO 8601 moment deadlines are measured from [default: now].")
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="ISO 8601 moment deadlines are measured from [default: now].",
+)
 @report_options
 @click.option(
     "--fail-on",
@@ -271,10 +274,18 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--publish", is_flag=True, help="Open or update the audit issue in GitLab.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for one GitLab response.")
+@click.option(
+    "--timeout",
+    type=FiniteNumber(0, 600, low_open=True),
+    metavar="SECONDS",
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for one GitLab response.",
+)
 @click.option(
     "--retry-budget",
-    type=float,
+    type=FiniteNumber(0, 3600),
+    metavar="SECONDS",
     default=60.0,
     show_default=True,
     help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
@@ -296,7 +307,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     show_default=True,
     help="GitLab requests in flight at once.",
 )
-@click.option("--max-rps", type=click.FloatRange(min=0.1), help="At most this many GitLab requests a second.")
+@click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
 @click.option(
     "--api",
     type=click.Choice(["auto", "graphql", "rest"]),
@@ -305,7 +316,14 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="Read through GitLab's GraphQL or REST API; auto: GraphQL where GitLab offers what the audit reads.",
 )
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
-@click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr [default: on a terminal, outside CI].",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Say what is audited and why, and each incident as it goes, on stderr."
+)
 @debug_option
 def run(**options: Any) -> None:
     """Audit every incident and report each violation.
@@ -341,35 +359,55 @@ def check_publish_options(options: dict[str, Any], target: Target, config: Confi
         raise InputError(
             "a shard does not publish", "run `inc-audit merge REPORT.json ... --publish` once every shard is done"
         )
-    project = config.audit_project if target.group else target.project
+    project = config.audit_project or (None if target.group else target.project)
     if project is None:
         raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
     return project
 
 
 def run_command(options: dict[str, Any]) -> int:
-    config = load_config(options["config_path"])
-    as_of = parse_as_of(options["as_of"])
     reports = parse_reports(options["reports"])
     shard = parse_shard(options["shard"])
+    as_of = parse_as_of(options["as_of"])
+    config = load_config(options["config_path"], judges_approval=True)
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
-    source, gl = open_source(target, config, options, as_of)
-    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
+    asked = False if target.export is not None and options["progress"] is None else options["progress"]
+    observer = progress.choose(sys.stderr, asked, options["verbose"])
+    source, gl = open_source(target, config, options, as_of, observer)
+    config = judged_by(source, config)
+    try:
+        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
+    finally:
+        observer.finished()
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     emit(result, options, reports, config)
+    if not result.complete:
+        return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
+def incomplete(result: AuditResult, published: bool) -> int:
+    """Say what could not be read (the report is written already); exit 3."""
+    for line in result.notes:
+        say(f"inc-audit: {line}")
+    unreadable = [i for i in result.incidents if any(f.rule == "SRC001" for f in i.findings)]
+    if unreadable:
+        say(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
+    tail = "; nothing was published" if published else ""
+    say(f"inc-audit: error: the audit is incomplete{tail}")
+    return EXIT_INCOMPLETE
+
+
 def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
     color = options["color"]
     if color is None:
-        color = options["output"] is None and sys.stdout.isatty()
-    base = Options(ignored=config.ignore)
-    main_options = Options(color=bool(color), ignored=config.ignore)
+        color = options["output"] is None and sys.stdout.isatty() and progress.colour_allowed()
+    base = Options(ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root())
+    main_options = replace(base, color=bool(color))
     write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
@@ -387,9 +425,22 @@ def publish_result(gl: Any, project: str, result: AuditResult, config: Config, d
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
+    where = f": {outcome.url}" if outcome.url else ""
     if dry_run:
         say(outcome.diff or "(no change to the audit issue)", err=False)
-    say(f"inc-audit: audit issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
+        say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
+        return
+    say(f"inc-audit: audit issue {outcome.action}{where}")
+
+
+# What a dry run says it would do; it never says "created" (or any past tense): nothing was.
+DRY_RUN_WORDS = {
+    "created": "would open a new audit issue",
+    "updated": "would edit the audit issue",
+    "closed": "would close the audit issue",
+    "reopened": "would reopen the audit issue",
+    "unchanged": "would leave the audit issue as it is",
+}
 
 
 def _artifact_hint() -> str:
@@ -405,8 +456,19 @@ def _artifact_hint() -> str:
     help="What the file is [default: guessed from its headings].",
 )
 @config_option
-@click.option("--as-of", metavar="TIMESTAMP", help="For a live incident: the moment deadlines are measured from.")
-@click.option("--gitlab-url", metavar="URL", help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].")
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="For a live incident: the moment deadlines are measured from.",
+)
+@click.option(
+    "--gitlab-url",
+    metavar="URL",
+    callback=options_module.gitlab_url_option,
+    help="For a live incident [default: gitlab.url, then $CI_SERVER_URL].",
+)
+@token_variable_option
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @debug_option
 def check(**options: Any) -> None:
@@ -425,15 +487,20 @@ def check(**options: Any) -> None:
 def check_command(options: dict[str, Any]) -> int:
     from inc_audit.documents import check_file, check_live
 
-    config = load_config(options["config_path"])
     target: str = options["target"]
-    live = _LIVE_REF.match(target)
-    if live and not Path(target).exists():
-        url = options["gitlab_url"] or os.environ.get("CI_SERVER_URL") or config.gitlab_url
-        result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
+    live = _LIVE_REF.match(target) if not Path(target).exists() else None
+    config = load_config(options["config_path"], judges_approval=live is not None)
+    if live:
+        credentials = resolve_token(server_url(options, config), options["token_variable"])
+        as_of = parse_as_of(options["as_of"])
+        project, iid = live.group("project"), int(live.group("iid"))
+        result = check_live(project, iid, credentials.url, config, as_of, credentials.token)
     else:
         result = check_file(target, options["kind"], config)
-    write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore)))
+    color = sys.stdout.isatty() and progress.colour_allowed()
+    write_text(None, REPORTERS["text"](result, Options(color=color, ignored=config.ignore)))
+    if not result.complete:
+        return incomplete(result, published=False)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -499,7 +566,7 @@ def templates_command(options: dict[str, Any]) -> int:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @click.option("--publish", is_flag=True, help="Open or update the audit issue from the merged result.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
-@click.option("--timeout", type=float, default=10.0, show_default=True)
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0, show_default=True)
 @debug_option
 def merge(**options: Any) -> None:
     """Join the JSON reports of a sharded audit into one, and publish once.
@@ -526,8 +593,101 @@ def merge_command(options: dict[str, Any]) -> int:
     if audit_project is not None:
         from inc_audit.sources.http import connect
 
-        if not target.url:
-            raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
-        gl = connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        credentials = credentials_for(target, options)
+        gl = connect(credentials.url or "", credentials.token, timeout=options["timeout"])
         publish_result(gl, audit_project, result, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+
+
+@main.command()
+@click.option(
+    "--templates",
+    "templates_dir",
+    metavar="PATH",
+    default=".gitlab/issue_templates",
+    show_default=True,
+    help="The project's issue templates.",
+)
+@click.option(
+    "--output",
+    metavar="FILE",
+    default=".inc-audit.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the configuration.",
+)
+@click.option(
+    "--ci-file",
+    metavar="FILE",
+    default=".gitlab-ci.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Written with the components' include when it does not exist; else the include is printed.",
+)
+@click.option("--gitlab-url", metavar="URL", help="GitLab to read the labels from [default: $CI_SERVER_URL].")
+@click.option("--project", metavar="PATH_OR_ID", help="Project whose labels to read [default: $CI_PROJECT_PATH].")
+@token_variable_option
+@click.option("--offline", is_flag=True, help="Do not read the project's labels from GitLab.")
+@click.option("--force", is_flag=True, help="Overwrite an existing configuration file.")
+@click.option(
+    "--component-project",
+    metavar="PATH",
+    default="tools/inc-audit",
+    show_default=True,
+    help="The GitLab project that hosts inc-audit's CI/CD components.",
+)
+@debug_option
+def init(**options: Any) -> None:
+    """Write a starter .inc-audit.yml from the project's issue templates and labels, and the CI include.
+
+    \b
+    The templates' /label quick actions give the incident and change labels; with a token,
+    they are checked against the project's labels. Review the file, then commit it.
+    Examples:
+      inc-audit init --offline
+      inc-audit init --gitlab-url https://gitlab.example.com --project umami-wallet/umami
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(init_command(options))
+
+
+def init_command(options: dict[str, Any]) -> int:
+    from inc_audit import init as starter
+
+    output: Path = options["output"]
+    if output.exists() and not options["force"]:
+        raise InputError(f"{output} exists already", "review it, or run again with --force to overwrite it")
+    defaults = config_module.load_defaults()
+    found = starter.survey(options["templates_dir"], defaults)
+    if not options["offline"]:
+        check_labels(found, options, defaults)
+    gitlab = {k: options[o] for k, o in (("url", "gitlab_url"), ("project", "project")) if options[o]}
+    write_text(output, starter.config_text(found, defaults, gitlab))
+    say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
+    include = starter.ci_include(options["templates_dir"], options["component_project"])
+    placed = starter.place_include(options["ci_file"], include)
+    if placed == "written":
+        say(f"inc-audit: wrote {options['ci_file']} with the components' include")
+    elif placed == "missing":
+        say(f"inc-audit: add the components to {options['ci_file']}:")
+        say(include, err=False)
+    return EXIT_CLEAN
+
+
+def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
+    """Keep the labels the project has, when GitLab can tell; else say why it could not."""
+    from inc_audit import init as starter
+
+    target = Target.resolve({"gitlab_url": options["gitlab_url"], "project": options["project"]}, defaults)
+    if not target.project:
+        say("inc-audit: labels not checked against the project: give --project (or --offline)")
+        return
+    try:
+        credentials = credentials_for(target, options)
+        names = starter.project_labels(credentials.url or "", credentials.token, target.project)
+    except IncAuditError as error:
+        say(f"inc-audit: labels not checked against the project: {error.message}")
+        return
+    starter.keep_existing(found, names)
+    if found.missing:
+        say(f"inc-audit: the templates apply labels the project does not have: {', '.join(found.missing)}")

@@ -40,9 +40,10 @@ from typing import Any, TypeVar
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
 from inc_audit.sources import graphql_query as q
+from inc_audit.sources.entries import assemble, slim_issue
 from inc_audit.sources.graphql_client import GraphQL, QueryRefused
 from inc_audit.sources.http import Client, encode_id, get_json
-from inc_audit.sources.rest import DEFAULT_CONCURRENCY, GitLabSource, issue_from_api, slim_issue
+from inc_audit.sources.rest import DEFAULT_CONCURRENCY, GitLabSource
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -174,7 +175,7 @@ class GraphQLSource(GitLabSource):
             lanes["labelled"] = {**self._scope_args(), "or": {"labelNames": wanted}}
         for alias, nodes in self._pages("listing incidents", lanes, full={"labelled"}):
             for node in nodes:
-                key = self._key(node)
+                key = self._node_key(node)
                 if alias == "labelled":
                     found.setdefault(key, self._absorb(key, node))
                 else:
@@ -188,7 +189,7 @@ class GraphQLSource(GitLabSource):
         lanes = {"updated": {**self._scope_args(), "updatedAfter": stamp}}
         for _, nodes in self._pages(f"listing issues updated since {stamp}", lanes, full={"updated"}):
             for node in nodes:
-                key = self._key(node)
+                key = self._node_key(node)
                 found.setdefault(key, self._absorb(key, node))
         return found
 
@@ -264,7 +265,7 @@ class GraphQLSource(GitLabSource):
                 connection = (data.get("project") or {}).get("found") or {}
                 for node in connection.get("nodes") or []:
                     if node:
-                        key = self._key(node)
+                        key = self._node_key(node)
                         found[key] = self._absorb(key, node)
         return found
 
@@ -307,11 +308,11 @@ class GraphQLSource(GitLabSource):
             raise ConfigError(
                 f"issue {self.path}#{iid} not found", "check the issue number and that the token can see it"
             )
-        return issue_from_api(key, raw, self._notes(key))
+        return assemble(key, raw, lambda: self._notes(key))
 
     # -- absorbing one Issue node -----------------------------------------------------------------
 
-    def _key(self, node: dict[str, Any]) -> IssueKey:
+    def _node_key(self, node: dict[str, Any]) -> IssueKey:
         reference = str(node.get("reference") or "")
         project = reference.rsplit("#", 1)[0] if "#" in reference else self.path
         return IssueKey(project, int(node["iid"]))

@@ -69,6 +69,9 @@ class LinkedIssue:
     issue_type: str = "issue"
     web_url: str = ""
     confidential: bool = False
+    unreadable: str = ""
+    """Why the issue could not be read ("no access (403)", "not in this export"), or "" when it was:
+    an unreadable issue's labels, type and description are unknown, not empty."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,7 @@ class Issue:
     confidential: bool = False
     web_url: str = ""
     notes: tuple[Note, ...] = field(default=(), repr=False)
+    assignees: tuple[str, ...] = ()
 
     @property
     def iid(self) -> int:
@@ -156,6 +160,12 @@ class Source(Protocol):
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]: ...
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        """One issue by key, as a ``LinkedIssue``: one the audit was not handed, such as a
+        change ticket that mentions an incident. An issue that cannot be read (another
+        project, no access, deleted) comes back with ``unreadable`` set, never an error."""
+        ...
 
 
 class RefreshesAwards(Protocol):

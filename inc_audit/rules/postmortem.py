@@ -1,0 +1,171 @@
+"""Which comment is the post-mortem, and the rules on it: due (IPM001), complete (IPM002).
+
+Every comment that reads as a post-mortem is a candidate. The final report is the last
+candidate that answers at least one required section, the incident team's before anyone
+else's: a reviewer's questions under bold labels do not replace the post-mortem. A comment
+that looks like a post-mortem but cannot be read as one is named, with why (IPM002), rather
+than reported as no post-mortem (IPM001).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from inc_audit.findings import Finding
+from inc_audit.markdown import Document, meaningful_text, parse
+from inc_audit.model import Note
+from inc_audit.rules.registry import rule
+from inc_audit.schemas import DocumentSchema, heading_key
+
+if TYPE_CHECKING:
+    from inc_audit.rules.context import Context
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~)[^\n]*\n(.*?)(?:^ {0,3}\1[ \t]*$|\Z)", re.DOTALL | re.MULTILINE)
+_LABEL = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)?(?P<label>[^:\n*_]{2,80}?)(?:\*\*|__)?\s*[:：]\s*(?P<rest>.*)$"
+)
+_QUESTION = re.compile(r"[?？]\s*$")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    note: Note
+    document: Document
+    answered: int  # how many required sections hold an answer
+    team: bool  # written by the incident team
+
+
+def answered_sections(schema: DocumentSchema, document: Document) -> int:
+    """How many of the schema's required sections a document answers.
+
+    A section answers when it is not empty and is not only questions (a reviewer's
+    ``**Root cause:** why did the alert not fire?``).
+    """
+    instance = schema.instance(document)
+    count = 0
+    for part in schema.required_parts:
+        found = instance.get(part.group, {}).get(part.name)
+        if found is not None and not found.get("empty", True) and not only_questions(str(found.get("text", ""))):
+            count += 1
+    return count
+
+
+def only_questions(text: str) -> bool:
+    lines = [line.strip(" \t-*+>") for line in meaningful_text(text).splitlines()]
+    lines = [line for line in lines if line]
+    return bool(lines) and all(_QUESTION.search(line) for line in lines)
+
+
+def candidates(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[str]) -> list[Candidate]:
+    found = []
+    for note in notes:
+        if note.system or not schema.could_match(note.body):
+            continue
+        document = parse(note.body)
+        if schema.matches(document):
+            found.append(Candidate(note, document, answered_sections(schema, document), note.author in team))
+    return found
+
+
+def final(found: list[Candidate]) -> Candidate | None:
+    """The last candidate that answers a required section, the incident team's first."""
+    pool = [c for c in found if c.answered] or found
+    pool = [c for c in pool if c.team] or pool
+    return pool[-1] if pool else None
+
+
+# --- comments that look like a post-mortem but are not read as one ------------------------------
+
+
+@dataclass(frozen=True)
+class NearMiss:
+    note: Note
+    why: str
+
+
+def near_misses(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[str]) -> list[NearMiss]:
+    """Comments that look like a post-mortem (its headings, or its section names as labels) and
+    hold answers, but that the schema cannot read as one; the incident team's first."""
+    found = [miss for note in notes if not note.system for miss in _near_miss(note, schema)]
+    return [m for m in found if m.note.author in team] or found
+
+
+def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:
+    names = {part.name: part.title for part in schema.parts if part.group == "sections"}
+    keys = {key: part.name for part in schema.parts if part.group == "sections" for key in part.keys}
+    document = parse(note.body)
+    if schema.matches(document):
+        return
+    fenced = "\n".join(m.group(2) for m in _FENCE.finditer(note.body))
+    if fenced and schema.matches(parse(fenced)):
+        yield NearMiss(note, "its headings are inside a code block, which is not read as markdown: "
+                             "take the post-mortem out of the ``` fence")
+        return
+    labels = _labels(note.body, keys, schema.identify)
+    if len(labels) >= 2:
+        titles = ", ".join(f"'{names[name]}'" for name in labels)
+        yield NearMiss(note, f"its sections ({titles}) are written as inline labels, not headings: "
+                             "put each under its own heading (### Root cause analysis)")
+        return
+    answered = [
+        part for part in schema.parts
+        if part.group == "sections" and (section := schema.find(document, part)) is not None
+        and not section.is_empty(part.placeholders) and not only_questions(section.body)
+    ]
+    if len(answered) == 1 and schema.could_match(note.body):
+        yield NearMiss(note, f"only the section '{answered[0].title}' is recognised: a post-mortem needs the "
+                             f"heading '{schema.title}' or at least two of its sections as headings")
+
+
+def _labels(text: str, keys: dict[str, str], identify: frozenset[str]) -> list[str]:
+    """The sections named as ``Label: answer`` lines (bullets or bold labels), in order."""
+    found: dict[str, None] = {}
+    for line in text.splitlines():
+        match = _LABEL.match(line)
+        if not match:
+            continue
+        key = heading_key(match.group("label"))
+        rest = match.group("rest").strip()
+        if key in keys and rest and not _QUESTION.search(rest):
+            found[keys[key]] = None
+    return list(found)
+
+
+# --- the rules -------------------------------------------------------------------------------
+
+
+@rule("IPM001", "error", "A closed incident has no post-mortem comment after the grace period")
+def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
+    if ctx.final_post_mortem is not None or ctx.unreadable_post_mortems:
+        return  # a post-mortem, even one that cannot be read, makes the deadline moot
+    if ctx.overdue:
+        closed = ctx.issue.closed_at
+        assert closed is not None
+        due = (closed + ctx.grace).date().isoformat()
+        yield ctx.finding("IPM001", f"no post-mortem comment; it was due by {due}")
+
+
+@rule("IPM002", "error", "The post-mortem lacks a required section or leaves it empty, or cannot be read")
+def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
+    if ctx.final_post_mortem is None:
+        if ctx.unreadable_post_mortems:
+            miss = ctx.unreadable_post_mortems[-1]
+            yield ctx.finding(
+                "IPM002",
+                f"comment {miss.note.id} looks like a post-mortem but cannot be read as one: {miss.why}",
+                where=f"note {miss.note.id}",
+            )
+        return
+    note, document = ctx.final_post_mortem
+    for problem in ctx.post_mortem_schema.problems(document):
+        if problem.part.group == "sections":
+            yield ctx.finding(
+                "IPM002",
+                f"post-mortem: {problem.message}",
+                section=problem.part.name,
+                line=problem.line,
+                where=f"note {note.id}",
+            )

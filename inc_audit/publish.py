@@ -14,7 +14,8 @@ from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
-from inc_audit.gitlab_source import Client, encode_id, iter_items, send
+from inc_audit.sources.http import Client, encode_id, send
+from inc_audit.sources.rest import iter_items
 
 MARKER = AUDIT_MARKER
 CLOSE_COMMENT = "No violations left: closing. inc-audit will reopen this issue if one returns."

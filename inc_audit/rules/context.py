@@ -13,11 +13,12 @@ from functools import cached_property
 from inc_audit.config import Config
 from inc_audit.findings import Finding
 from inc_audit.markdown import parse
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Source
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
 from inc_audit.rules import approval, changes, postmortem
 from inc_audit.rules.reading import read
 from inc_audit.rules.registry import RULES, Verdict, has_any
 from inc_audit.schemas import DocumentSchema, Problem
+from inc_audit.sources.interface import Source
 
 
 class Context:
@@ -177,17 +178,19 @@ class Context:
         """Who approved the post-mortem ``note``, by a later approving comment or by emoji.
 
         Comments come first: award emoji are read only when the comments alone fall short,
-        and read afresh (``refresh_awards``, where the source has it: a cache whose award
-        emoji may be stale) only when the emoji it gave still fall short.
+        and read afresh (``refresh_awards``: a cache's award emoji may be stale) only when the
+        emoji it gave still fall short.
         """
         people = {later.author for later in self.approving_comments if later.created_at > note.created_at}
         people.discard(note.author)
         if approval.gap(people, self.config) is None:
             return people
         approved = people | self.emoji_approvers(note, self.source.note_awards(self.issue.key, note.id))
-        refresh = getattr(self.source, "refresh_awards", None)
-        if refresh is not None and approval.gap(approved - {note.author}, self.config) is not None:
-            approved = people | self.emoji_approvers(note, refresh(self.issue.key, note.id))
+        fresh = None
+        if approval.gap(approved - {note.author}, self.config) is not None:
+            fresh = self.source.refresh_awards(self.issue.key, note.id)
+        if fresh is not None:
+            approved = people | self.emoji_approvers(note, fresh)
         if approval.gap(approved - {note.author}, self.config) is not None:
             self.unsettled = True  # an award emoji may settle it without touching the issue
         return approved - {note.author}

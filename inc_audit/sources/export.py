@@ -16,6 +16,7 @@ from typing import Any
 
 from inc_audit.errors import InputError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.sources.interface import Source
 
 ISSUES_FILE = "tree/project/issues.ndjson"
 MEMBERS_FILE = "tree/project/project_members.ndjson"
@@ -163,7 +164,7 @@ def _strip_prefix(name: str, wanted: tuple[str, ...]) -> str | None:
     return None
 
 
-class ExportSource:
+class ExportSource(Source):
     """A ``Source`` over a GitLab project export."""
 
     def __init__(self, path: str | Path, project: str | None = None, web_base: str = "") -> None:
@@ -202,11 +203,16 @@ class ExportSource:
         found = []
         for other in self.links.get(key, ()):
             issue = self.issues.get(other)
-            if issue is not None:
-                found.append(issue.as_linked())
-            else:
-                found.append(LinkedIssue(other, "", (), "", "unknown"))
+            found.append(issue.as_linked() if issue is not None else self._absent(other))
         return tuple(found)
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        issue = self.issues.get(key)
+        return issue.as_linked() if issue is not None else self._absent(key)
+
+    def _absent(self, key: IssueKey) -> LinkedIssue:
+        where = "another project, " if key.project != self.project else ""
+        return LinkedIssue(key, "", (), "", "unknown", unreadable=f"{where}not in this export")
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return self.awards.get((key, note_id), ())
@@ -259,6 +265,9 @@ class ExportSource:
             confidential=bool(raw.get("confidential")),
             web_url=f"{self.web_base}/{self.project}/-/issues/{iid}" if self.web_base else "",
             notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
+            assignees=tuple(
+                self._user(a.get("user_id")) for a in raw.get("issue_assignees") or () if isinstance(a, dict)
+            ),
         )
 
     def _note(self, raw: dict[str, Any]) -> Note | None:

@@ -56,7 +56,10 @@ from inc_audit import __version__, schemas
 from inc_audit.config import Config
 from inc_audit.errors import ConfigError
 from inc_audit.findings import Finding
-from inc_audit.gitlab_source import (
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.rules import Verdict
+from inc_audit.sources.interface import Source
+from inc_audit.sources.rest import (
     GitLabSource,
     _issue_type,
     _labels,
@@ -64,8 +67,6 @@ from inc_audit.gitlab_source import (
     issue_from_api,
     notes_from_api,
 )
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
-from inc_audit.rules import Verdict
 
 FORMAT = 2
 """The layout of the cache file; a file of another layout is rebuilt."""
@@ -136,7 +137,7 @@ def code_digest() -> str:
     """inc-audit's own code, every module of it: verdicts reached by other code are not used,
     even under the same version number (a checkout being worked on)."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     try:
         for path in sorted(package.rglob("*.py")):
             data = path.read_bytes()
@@ -207,7 +208,7 @@ class _Loaded:
     verdicts: dict[IssueKey, _Kept]
 
 
-class CachedSource:
+class CachedSource(Source):
     """A ``Source`` that serves unchanged incidents of a ``GitLabSource`` from a cache.
 
     ``directory`` holds the cache (created when missing); ``fingerprint`` is
@@ -315,6 +316,10 @@ class CachedSource:
             return self.refresh_awards(key, note_id)
         self._count("awards from the cache")
         return tuple(award_from_api(raw) for raw in cached)
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        """Read live (once per run): a verdict that read one is not kept (``Verdict.settled``)."""
+        return self.live.issue_summary(key)
 
     def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         """The note's award emoji as GitLab has them now (read at most once per run)."""

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from inc_audit.audit import run_audit
 from inc_audit.rules.reading import Phrasings, phrasings, read
+from tests.conftest import AS_OF, filled_post_mortem, note
+from tests.test_rules import compliant
 
 PEOPLE = ("alice", "bob", "carol", "dave", "erin")
 
@@ -161,3 +166,91 @@ def test_phrasings_are_data_a_team_can_extend():
 def test_the_shipped_phrasings_load():
     loaded = phrasings()
     assert ("approved",) in loaded.approves and ("once",) in loaded.conditions
+
+
+# --- IPM003: every reason a post-mortem is not approved is named -------------------------------
+
+
+def ipm003(source, config) -> list[str]:
+    found = run_audit(source, config, AS_OF).incidents[0].findings
+    return [f.message for f in found if f.rule == "IPM003"]
+
+
+def unapproved(*notes):
+    source, subject = compliant()
+    source.awards.clear()
+    source.issues[0] = replace(subject, notes=notes)
+    return source, source.issues[0]
+
+
+PM = note(101, filled_post_mortem(), author="dave", days_ago=25)
+
+
+def test_ipm003_says_when_no_one_approved_at_all(umami):
+    source, _ = unapproved(PM)
+    [message] = ipm003(source, umami)
+    assert "no one has approved it" in message and "alice or bob" in message
+
+
+def test_ipm003_says_when_only_its_author_approved(umami):
+    mine = note(101, filled_post_mortem(), author="alice", days_ago=25)
+    source, subject = unapproved(mine, note(102, "Approved.", author="alice", days_ago=24))
+    source.award(subject, 101, "thumbsup", "alice")
+    [message] = ipm003(source, umami)
+    assert "its author alice approved it" in message
+
+
+def test_ipm003_says_when_the_approval_came_before_the_post_mortem(umami):
+    source, _ = unapproved(note(90, "Approved, we went through it at the IPM.", author="alice", days_ago=26), PM)
+    [message] = ipm003(source, umami)
+    assert "alice approved on" in message and "before the post-mortem was posted" in message
+
+
+def test_ipm003_says_when_the_approval_was_for_an_earlier_draft(umami):
+    draft = note(99, filled_post_mortem(), author="dave", days_ago=27)
+    source, _ = unapproved(draft, note(100, "LGTM, approved", author="alice", days_ago=26), PM)
+    [message] = ipm003(source, umami)
+    assert "alice approved an earlier draft (comment 99)" in message and "which comment 101 replaced" in message
+
+
+def test_ipm003_says_when_an_emoji_approved_an_earlier_draft(umami):
+    draft = note(99, filled_post_mortem(), author="dave", days_ago=27)
+    source, subject = unapproved(draft, PM)
+    source.award(subject, 99, "thumbsup", "alice", days_ago=26)
+    [message] = ipm003(source, umami)
+    assert "alice approved an earlier draft (comment 99) with an emoji" in message
+
+
+def test_ipm003_names_approvers_outside_the_approver_roles(umami):
+    source, subject = unapproved(PM, note(102, "Approved", author="erin", days_ago=24))
+    source.award(subject, 101, "thumbsup", "zoe")
+    [message] = ipm003(source, umami)
+    assert "approved only by erin and zoe, outside the approver roles" in message
+    assert "product manager: alice, or bob as backup" in message
+
+
+def test_ipm003_applies_the_backup_clause_of_the_response_team_note(umami):
+    source, subject = unapproved(PM)
+    source.award(subject, 101, "thumbsup", "bob")
+    [message] = ipm003(source, umami)
+    assert "only bob approved, as product manager backup while also development lead" in message
+    assert "carol" in message
+
+
+def test_ipm003_is_quiet_once_an_approver_says_so_in_words(umami):
+    source, _ = unapproved(PM, note(102, "LGTM, approved at today's IPM meeting.", author="alice", days_ago=24))
+    assert ipm003(source, umami) == []
+
+
+def test_ipm003_a_question_is_not_an_approval(umami):
+    asked = note(102, "Approved? Not yet, the RCA does not say why the alert did not fire", author="alice")
+    source, _ = unapproved(PM, asked)
+    [message] = ipm003(source, umami)
+    assert "no one has approved it" in message
+
+
+def test_ipm003_a_report_of_someone_elses_approval_is_not_an_approval(umami):
+    source, _ = unapproved(PM, note(102, "Approved by @alice at the IPM.", author="carol", days_ago=24))
+    assert ipm003(source, umami) != []
+    source, _ = unapproved(PM, note(102, "Approved by @alice at the IPM.", author="alice", days_ago=24))
+    assert ipm003(source, umami) == []

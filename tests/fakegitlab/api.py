@@ -120,6 +120,8 @@ def _flag(name: str, value: Any) -> bool:
 
 def _project(call: Call) -> Project:
     found = call.store.find_project(call.args["project"])
+    if found is not None and call.store.hidden.get(found.id) == 403:
+        raise ApiError(403, {"message": "403 Forbidden"})
     if found is None or found.id in call.store.hidden:
         raise not_found("Project Not Found")
     return found

@@ -146,9 +146,10 @@ class Store:
         self.notes: dict[int, Note] = {}
         self.awards: dict[int, Award] = {}
         self.links: dict[int, Link] = {}
-        self.hidden: set[int] = set()
-        """Projects the API answers 404 for, as GitLab does for a private project the token's
-        user is not a member of; links to their issues are left out of the links list."""
+        self.hidden: dict[int, int] = {}
+        """Projects the API refuses, with the status: 404 as GitLab answers for a private project
+        the token's user is not a member of, 403 for one whose issues it may not read. Links to
+        their issues are left out of the links list, as GitLab leaves out what a user cannot read."""
 
     # -- seeding ---------------------------------------------------------------------
 
@@ -328,11 +329,11 @@ class Store:
                 found.setdefault(issue.id, issue)
         return list(found.values())
 
-    def hide(self, project: str | Project) -> None:
-        """Make a project invisible to the API's users (404), as a private one would be."""
+    def hide(self, project: str | Project, status: int = 404) -> None:
+        """Make the API refuse a project with ``status`` (404: invisible; 403: forbidden)."""
         with self.lock:
             home = project if isinstance(project, Project) else self.add_project(project)
-            self.hidden.add(home.id)
+            self.hidden[home.id] = status
 
     # -- lookups ---------------------------------------------------------------------
 

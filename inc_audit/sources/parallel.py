@@ -80,7 +80,6 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     ``source`` is a ``GitLabSource`` or a ``CachedSource``.
     """
     from inc_audit.audit import is_audited
-    from inc_audit.markdown import parse
     from inc_audit.rules import Context
 
     links = not (config.is_ignored("CHG001") and config.is_ignored("CHG002"))
@@ -96,13 +95,9 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
         if not approvals:
             return
         context = Context(issue, config, source, as_of)
-        schema = context.post_mortem_schema
-        # IPM003 looks at the last comment that reads as a post-mortem: found from the
-        # end, parsing the fewest notes.
-        final = next((note for note in reversed(issue.notes) if not note.system
-                      and schema.could_match(note.body) and schema.matches(parse(note.body))), None)
-        if final is None:
+        if context.final_post_mortem is None:
             return
+        final, _ = context.final_post_mortem  # the comment IPM003 reads, chosen as the rules choose it
         started = max(filter(None, (issue.closed_at, final.created_at)))
         if as_of > started + context.grace:
             context.approvals(final)

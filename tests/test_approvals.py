@@ -65,6 +65,8 @@ APPROVES = [
     "Status: approved",
     "Approved!!! 🎉",
     "OK, approved",
+    "- [x] Approved by the product manager",
+    "Approved ~~once the alert is added~~",
 ]
 
 DOES_NOT_APPROVE = [
@@ -126,6 +128,8 @@ DOES_NOT_APPROVE = [
     "Approved (conditionally)",
     "Will be approved at the next IPM.",
     "Bob approved it at the IPM",
+    "- [ ] Approved by the product manager",
+    ">>>\nApproved\n>>>\nThat is what the old process said.",
 ]
 
 

@@ -27,6 +27,8 @@ _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _STRUCK = re.compile(r"~~.+?~~|<(del|s|strike)>.*?</\1>", re.DOTALL | re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+_UNTICKED = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \].*$", re.MULTILINE)
+_TICKED = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)\[[xX~]\]", re.MULTILINE)
 _QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | re.MULTILINE)
 _TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
@@ -114,10 +116,12 @@ def phrasings(path: str | None = None) -> Phrasings:
 
 
 def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
-    """The writer's own words: no quoted lines or words, code, struck-through text or comments."""
+    """The writer's own words: no quoted lines or words, code, struck-through text, comments or
+    unticked boxes (``- [ ] Approved`` is a box left to tick, not a statement)."""
     text = text.replace("\r\n", "\n").replace("\ufe0f", "")
-    for pattern in (_COMMENT, _FENCE, _QUOTE_BLOCK, _QUOTED_LINE, _INLINE_CODE, _STRUCK):
+    for pattern in (_COMMENT, _FENCE, _QUOTE_BLOCK, _QUOTED_LINE, _UNTICKED, _INLINE_CODE, _STRUCK):
         text = pattern.sub(" ", text)
+    text = _TICKED.sub(r"\1", text)
     for opening, closing in quotes:
         text = re.sub(re.escape(opening) + r"[^\n]*?" + re.escape(closing), " ", text)
     return text

@@ -65,6 +65,7 @@ APPROVES = [
     "Status: approved",
     "Approved!!! 🎉",
     "OK, approved",
+    "Today's IPM: approved, it's fine.",
     "- [x] Approved by the product manager",
     "Approved ~~once the alert is added~~",
 ]
@@ -88,6 +89,7 @@ DOES_NOT_APPROVE = [
     "Approval withheld until the alert exists.",
     "> Approved\nThat was bob at the meeting; I have not read it yet.",
     'She said "approved" but we never met.',
+    "She said 'approved' at the meeting.",
     "approved by @bob at the IPM",
     "unapproved",
     "pre-approved?",

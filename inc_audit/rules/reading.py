@@ -123,7 +123,7 @@ def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
         text = pattern.sub(" ", text)
     text = _TICKED.sub(r"\1", text)
     for opening, closing in quotes:
-        text = re.sub(re.escape(opening) + r"[^\n]*?" + re.escape(closing), " ", text)
+        text = re.sub(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)", " ", text)
     return text
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 from inc_audit.audit import run_audit
 from inc_audit.model import IssueKey
 from inc_audit.rules import judge
-from inc_audit.rules.changes import mentioned_in
+from inc_audit.rules.changes import mentioned_in, referenced_in
 from tests.conftest import AS_OF, PROJECT, change_ticket, incident, note, template
 from tests.test_rules import codes, compliant
 
@@ -94,3 +94,24 @@ def test_mentions_are_read_from_gitlabs_own_wording():
         note(6, "Mentioned in issue #12", system=True),
     ]
     assert mentioned_in(notes, PROJECT) == [IssueKey(PROJECT, 12), IssueKey("group/sub/project", 7)]
+
+
+def test_a_change_the_incident_refers_to_is_a_change_that_exists(umami):
+    source, subject = compliant()
+    source.links.clear()
+    source.issues[0] = replace(subject, notes=(note(90, "Rolled back in #51, see `#52` for the runbook."),
+                                               *subject.notes))
+    [finding] = findings(source, umami)
+    assert finding.rule == "CHG003" and "#51 is referred to in this incident but is not linked" in finding.message
+    assert "issue umami-wallet/umami#52" not in source.asked  # code is not a reference
+
+
+def test_references_are_read_as_gitlab_reads_them():
+    text = (
+        "Fixed by #12 and ops/changes#3, see https://gitlab.example.com/ops/changes/-/issues/4.\n"
+        "> quoted #5\n`#6` and ```\n#7\n``` and a heading colour #fff and issue#8 and !9"
+    )
+    assert referenced_in([text], PROJECT) == [
+        IssueKey(PROJECT, 12), IssueKey("ops/changes", 3), IssueKey("ops/changes", 4),
+    ]
+    assert len(referenced_in([" ".join(f"#{n}" for n in range(1, 40))], PROJECT)) == 10

@@ -150,17 +150,28 @@ class Context:
 
     @cached_property
     def mentioned_changes(self) -> tuple[LinkedIssue, ...]:
-        """Change tickets that mention the incident ("mentioned in issue #12") without a link."""
+        """Change tickets that are not linked but mention the incident ("mentioned in issue
+        #12") or that the incident's own text refers to ("handled in #12"), each once."""
         linked = {linked.key for linked in self.links}
         found = []
-        for key in changes.mentioned_in(self.issue.notes, self.issue.key.project):
+        for key in self.mentions:
             if key in linked or key == self.issue.key:
                 continue
-            self.unsettled = True  # the mentioning issue may change without this one changing
+            self.unsettled = True  # the other issue may change without this one changing
             summary = self.source.issue_summary(key)
             if self.is_change(summary):
                 found.append(summary)
         return tuple(found)
+
+    @cached_property
+    def mentions(self) -> dict[IssueKey, str]:
+        """Issues that mention the incident or that it refers to, with how, in that order."""
+        project = self.issue.key.project
+        found = {key: "mentions this incident" for key in changes.mentioned_in(self.issue.notes, project)}
+        texts = [self.issue.description, *(n.body for n in self.issue.notes if not n.system)]
+        for key in changes.referenced_in(texts, project):
+            found.setdefault(key, "is referred to in this incident")
+        return found
 
     # --- approvals -------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from inc_audit.audit import run_audit
 from inc_audit.model import IssueKey
 from inc_audit.rules import judge
 from inc_audit.rules.changes import mentioned_in, referenced_in
-from tests.conftest import AS_OF, PROJECT, change_ticket, incident, note, template
+from tests.conftest import AS_OF, PROJECT, change_ticket, filled_post_mortem, incident, note, template
 from tests.test_rules import codes, compliant
 
 
@@ -53,7 +53,7 @@ def test_a_mentioning_change_is_held_to_the_change_schema(umami):
     source = unlinked("mentioned in issue #51")
     source.issues[1] = change_ticket(51, description=template("Change Emergency.md"))
     found = [(f.rule, f.where) for f in findings(source, umami)]
-    assert ("CHG002", "mentioning #51") in found and ("CHG003", "mentioning #51") in found
+    assert ("CHG002", "unlinked #51") in found and ("CHG003", "unlinked #51") in found
 
 
 def test_a_linked_change_wins_over_mentions(umami):
@@ -115,3 +115,13 @@ def test_references_are_read_as_gitlab_reads_them():
         IssueKey(PROJECT, 12), IssueKey("ops/changes", 3), IssueKey("ops/changes", 4),
     ]
     assert len(referenced_in([" ".join(f"#{n}" for n in range(1, 40))], PROJECT)) == 10
+
+
+def test_a_known_incident_that_refers_to_the_change_it_reuses_needs_no_link_to_it(umami):
+    earlier_source, earlier = compliant(1)
+    pm = note(300, filled_post_mortem(), days_ago=20)
+    says = note(299, "Same root cause as #1; the change #51 covers it.", days_ago=21)
+    known = incident(3, labels=("incident", "incident::known"), notes=(says, pm))
+    source = earlier_source.add(known).link(known, earlier).award(known, 300, "thumbsup", "alice")
+    assert codes(source, umami, iid=3) == []
+    assert not any(asked.startswith("issue ") for asked in source.asked)

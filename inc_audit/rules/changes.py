@@ -87,7 +87,7 @@ def _name(issue: LinkedIssue, here: str) -> str:
 def no_linked_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes:
         return
-    if ctx.is_known_incident and _earlier_incident_with_change(ctx):
+    if ctx.reuses_change:
         return
     if ctx.unreadable_links or ctx.mentioned_changes:
         return  # CHG004 or CHG003 says what there is
@@ -98,14 +98,6 @@ def no_linked_change(ctx: Context) -> Iterator[Finding]:
     yield ctx.finding("CHG001", message)
 
 
-def _earlier_incident_with_change(ctx: Context) -> bool:
-    for linked in ctx.links:
-        if ctx.is_incident(linked) and linked.key.iid != ctx.issue.iid:
-            if any(ctx.is_change(other) for other in ctx.linked_of(linked.key)):
-                return True
-    return False
-
-
 @rule("CHG002", "warning", "A linked change lacks a required section or leaves it empty")
 def incomplete_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed:
@@ -113,7 +105,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
     schema = ctx.config.schema("change")
     here = ctx.issue.key.project
     for change in ctx.changes or ctx.mentioned_changes:
-        how = "linked" if change in ctx.changes else "mentioning"
+        how = "linked" if change in ctx.changes else "unlinked"
         for problem in schema.check_text(change.description):
             yield ctx.finding(
                 "CHG002",
@@ -133,13 +125,13 @@ def unlinked_change(ctx: Context) -> Iterator[Finding]:
             "CHG003",
             f"change {_name(change, here)} {ctx.mentions[change.key]} but is not linked: "
             f"add it under Linked items (relates to) so the incident shows how it was handled",
-            where=f"mentioning {_name(change, here)}",
+            where=f"unlinked {_name(change, here)}",
         )
 
 
 @rule("CHG004", "warning", "A linked issue could not be read, so whether it is the change is unknown")
 def unreadable_change(ctx: Context) -> Iterator[Finding]:
-    if not ctx.issue.is_closed or ctx.changes or ctx.mentioned_changes:
+    if not ctx.issue.is_closed or ctx.changes or ctx.reuses_change or ctx.mentioned_changes:
         return
     here = ctx.issue.key.project
     for linked in ctx.unreadable_links:

@@ -152,6 +152,8 @@ class Context:
     def mentioned_changes(self) -> tuple[LinkedIssue, ...]:
         """Change tickets that are not linked but mention the incident ("mentioned in issue
         #12") or that the incident's own text refers to ("handled in #12"), each once."""
+        if self.changes or self.reuses_change:
+            return ()
         linked = {linked.key for linked in self.links}
         found = []
         for key in self.mentions:
@@ -162,6 +164,17 @@ class Context:
             if self.is_change(summary):
                 found.append(summary)
         return tuple(found)
+
+    @cached_property
+    def reuses_change(self) -> bool:
+        """A known incident that links an earlier incident with a change: it reuses that change."""
+        if not self.is_known_incident:
+            return False
+        for linked in self.links:
+            if self.is_incident(linked) and linked.key != self.issue.key:
+                if any(self.is_change(other) for other in self.linked_of(linked.key)):
+                    return True
+        return False
 
     @cached_property
     def mentions(self) -> dict[IssueKey, str]:

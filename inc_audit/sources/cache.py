@@ -112,7 +112,8 @@ _WRITE_LISTED = (  # only listed (another shard's slice): replaces only an older
 
 def fingerprint(config: Config, source_description: dict[str, Any]) -> str:
     """What a cache is valid for: inc-audit's version, the config, every schema in use (its
-    bytes) and the audited GitLab (URL and project or group, as ``describe()`` gives them)."""
+    bytes, the approval phrasings too) and the audited GitLab (URL and project or group, as
+    ``describe()`` gives them)."""
     digest = hashlib.sha256()
 
     def add(name: str, data: bytes) -> None:
@@ -128,6 +129,10 @@ def fingerprint(config: Config, source_description: dict[str, Any]) -> str:
             add(f"schema {kind}", origin.read_bytes())
         except OSError as error:
             raise ConfigError(f"cannot read schema {origin}: {error.strerror}") from None
+    try:  # the phrasings that say what a comment must say to approve
+        add("approval", (schemas.SCHEMA_DIR / "approval.json").read_bytes())
+    except OSError as error:
+        raise ConfigError(f"cannot read {schemas.SCHEMA_DIR / 'approval.json'}: {error.strerror}") from None
     add("source", json.dumps(source_description, sort_keys=True).encode())
     return digest.hexdigest()
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from inc_audit.audit import run_audit
+from inc_audit.errors import ConfigError
 from inc_audit.rules.reading import Phrasings, phrasings, read
 from tests.conftest import AS_OF, filled_post_mortem, note
 from tests.test_rules import compliant
@@ -260,3 +261,13 @@ def test_ipm003_a_report_of_someone_elses_approval_is_not_an_approval(umami):
     assert ipm003(source, umami) != []
     source, _ = unapproved(PM, note(102, "Approved by @alice at the IPM.", author="alice", days_ago=24))
     assert ipm003(source, umami) == []
+
+
+def test_a_broken_phrasing_file_is_a_config_error(tmp_path):
+    broken = tmp_path / "approval.json"
+    broken.write_text('{"approves": 3}')
+    with pytest.raises(ConfigError, match="approval phrasing"):
+        phrasings(str(broken))
+    broken.write_text("{")
+    with pytest.raises(ConfigError, match="not valid JSON"):
+        phrasings(str(broken))

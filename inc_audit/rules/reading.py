@@ -12,7 +12,6 @@ does not approve, ``Not approved last week; approved now`` does.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from inc_audit.schemas import SCHEMA_DIR
+from inc_audit.errors import ConfigError
+from inc_audit.schemas import SCHEMA_DIR, read_json
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~).*?(^ {0,3}\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
@@ -108,8 +108,14 @@ class Phrasings:
 
 @lru_cache(maxsize=4)
 def phrasings(path: str | None = None) -> Phrasings:
+    """The phrasings of ``schemas/approval.json`` (or of the file at ``path``)."""
     file = Path(path) if path else SCHEMA_DIR / "approval.json"
-    return Phrasings.from_json(json.loads(file.read_text(encoding="utf-8")))
+    data = read_json(file)
+    try:
+        return Phrasings.from_json(data)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"{file}: not a valid approval phrasing file ({error})",
+                          "each key holds a list of phrases; see schemas/approval.json") from None
 
 
 # --- text to clauses ---------------------------------------------------------------------------

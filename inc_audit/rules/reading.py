@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,11 @@ class Phrasings:
     attribution: tuple[tuple[str, ...], ...]
     self_references: frozenset[str]
     quotes: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def openers(self) -> frozenset[str]:
+        """The first words of every phrase that can approve: a comment with none cannot."""
+        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Phrasings:
@@ -180,29 +185,35 @@ def _clauses(tokens: list[str]) -> list[Clause]:
     return clauses
 
 
-def _find(words: Sequence[str], phrases: Iterable[tuple[str, ...]], start: int = 0) -> tuple[int, int] | None:
-    """The first place (start, end) a phrase occurs in ``words`` from ``start``."""
-    best: tuple[int, int] | None = None
+@lru_cache(maxsize=256)
+def _index(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The phrases by their first word, longest first."""
+    index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
-        n = len(phrase)
-        for i in range(start, len(words) - n + 1):
-            if tuple(words[i : i + n]) == phrase:
-                if best is None or i < best[0]:
-                    best = (i, i + n)
-                break
-    return best
+        index.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
 
 
-def _has(words: Sequence[str], phrases: Iterable[tuple[str, ...]]) -> bool:
+def _find(words: Sequence[str], phrases: tuple[tuple[str, ...], ...], start: int = 0) -> tuple[int, int] | None:
+    """The first place (start, end) a phrase occurs in ``words`` from ``start``."""
+    index = _index(phrases)
+    for i in range(start, len(words)):
+        for phrase in index.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return i, i + len(phrase)
+    return None
+
+
+def _has(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
     return _find(words, phrases) is not None
 
 
-def _starts_with(words: Sequence[str], phrases: Iterable[tuple[str, ...]]) -> bool:
-    return any(tuple(words[: len(p)]) == p for p in phrases)
+def _starts_with(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[: len(p)]) == p for p in _index(phrases).get(words[0] if words else "", ()))
 
 
-def _is(words: Sequence[str], phrases: Iterable[tuple[str, ...]]) -> bool:
-    return tuple(words) in set(phrases)
+def _is(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return tuple(words) in _index(phrases).get(words[0] if words else "", ())
 
 
 # --- clauses to a reading ----------------------------------------------------------------------
@@ -302,7 +313,10 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     reader = _Reader(p, writer, frozenset(x.lower() for x in people))
     state: Reading | None = None
     weak = reserved = asked = False
-    found = sentences(own_words(text, p.quotes), p)
+    own = own_words(text, p.quotes)
+    if not p.openers & {t.lower().replace("’", "'") for t in _TOKEN.findall(own)}:
+        return Reading(False, "no approval stated")  # most comments: no approving word at all
+    found = sentences(own, p)
     for sentence in found:
         for index, clause in enumerate(sentence.clauses):
             kind = _kind(reader, sentence, index, clause)

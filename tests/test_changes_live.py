@@ -10,7 +10,9 @@ from typing import Any
 
 import gitlab
 import pytest
+import requests
 from fakegitlab import API_TOKEN, PROJECT, READ_TOKEN, FakeGitLab
+from fakegitlab.schemas import validator
 
 from inc_audit.audit import run_audit
 from inc_audit.model import IssueKey
@@ -108,3 +110,14 @@ def test_a_linked_issue_outside_the_export_is_said_so(tmp_path: Path):
     result = run_audit(ExportSource(tmp_path, project=PROJECT), umami_config(), AS_OF)
     [(rule, message)] = [(f.rule, f.message) for f in result.incidents[0].findings]
     assert rule == "CHG004" and "ops/changes#4 could not be read (another project, not in this export)" in message
+
+
+def test_the_mention_notes_are_gitlabs_notes(fake, api_schemas):
+    api(fake).issues.create({"title": "Emergency change", "labels": "CHG", "description": "Handles #1."})
+    api(fake).issues.create({"title": "Again", "labels": "CHG", "description": "Handles #1 and #1 again."})
+    answer = requests.get(f"{fake.api_url}/projects/{PROJECT.replace('/', '%2F')}/issues/1/notes",
+                          headers={"PRIVATE-TOKEN": READ_TOKEN}, timeout=5)
+    notes = answer.json()
+    validator(api_schemas, "public_api/v4/notes.json").validate(notes)
+    mentions = [(n["body"], n["system"], n["author"]["username"]) for n in notes if n["system"]]
+    assert sorted(mentions) == [("mentioned in issue #2", True, "bot"), ("mentioned in issue #3", True, "bot")]

@@ -110,7 +110,7 @@ def why_unapproved(ctx: Context, note: Note) -> str | None:
         reasons.append("no one has approved it")
     if clause:
         return "; ".join(reasons)
-    who = " or ".join(members(config)) if config.roles else "anyone but its author"
+    who = (" or ".join(members(config)) or "an approver") if config.roles else "anyone but its author"
     emoji = " or ".join(f":{name}:" for name in config.approval_emoji)
     return "; ".join(reasons) + f": it needs an approval from {who} after it is posted (a comment, or {emoji})"
 

@@ -67,6 +67,9 @@ APPROVES = [
     "Approved!!! 🎉",
     "OK, approved",
     "Today's IPM: approved, it's fine.",
+    "The revised post-mortem is approved, thanks",
+    "Approved with the alert rule follow-up tracked in #45.",
+    "It has been approved.",
     "- [x] Approved by the product manager",
     "Approved ~~once the alert is added~~",
 ]
@@ -131,6 +134,8 @@ DOES_NOT_APPROVE = [
     "Approved (conditionally)",
     "Will be approved at the next IPM.",
     "Bob approved it at the IPM",
+    "The new alert rule was approved",
+    "Approved the hotfix, deploying now.",
     "- [ ] Approved by the product manager",
     ">>>\nApproved\n>>>\nThat is what the old process said.",
 ]

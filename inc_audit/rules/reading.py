@@ -69,6 +69,7 @@ class Phrasings:
     modal_window: int
     other_objects: tuple[tuple[str, ...], ...]
     own_objects: tuple[tuple[str, ...], ...]
+    auxiliaries: tuple[tuple[str, ...], ...]
     reservations: tuple[tuple[str, ...], ...]
     attribution: tuple[tuple[str, ...], ...]
     self_references: frozenset[str]
@@ -104,6 +105,7 @@ class Phrasings:
             modal_window=int(data.get("modal_window", 3)),
             other_objects=_phrases(data.get("other_objects", ())),
             own_objects=_phrases(data.get("own_objects", ())),
+            auxiliaries=_phrases(data.get("auxiliaries", ())),
             reservations=_phrases(data.get("reservations", ())),
             attribution=_phrases(data.get("attribution", ())),
             self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
@@ -151,6 +153,7 @@ class Sentence:
     words: tuple[str, ...]
 
 
+_ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
 _CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "whereas", "plus"}
 
 
@@ -275,9 +278,17 @@ class _Reader:
             named.append(word.lstrip("@"))
         return bool(named) and self.writer not in named
 
-    def elsewhere(self, words: Sequence[str]) -> bool:
-        """The clause approves another object (the hotfix MR), not the post-mortem."""
-        return _has(words, self.p.other_objects) and not _has(words, self.p.own_objects)
+    def elsewhere(self, words: Sequence[str], start: int, end: int) -> bool:
+        """The clause approves another object (the hotfix MR; the new alert rule was approved)."""
+        around = [*words[:start], *words[end : end + 2]]
+        if _has(around, self.p.other_objects) and not _has(around, self.p.own_objects):
+            return True
+        aux = _find(words[:start], self.p.auxiliaries)
+        subject = [w for w in words[: aux[0]] if w not in _ARTICLES] if aux is not None else []
+        return bool(subject) and not _has(subject, self.p.own_objects) and not self.named(subject)
+
+    def named(self, words: Sequence[str]) -> bool:
+        return any(w.startswith("@") or w in self.people for w in words)
 
     def asks(self, sentence: Sentence, index: int) -> bool:
         """Whether the approval clause is itself asked: ``Approved?``, ``Is it approved, @alice?``."""
@@ -370,7 +381,7 @@ def _approval_kind(
         return "deny"
     if reader.asks(sentence, index):
         return "question"
-    if reader.elsewhere(words):
+    if reader.elsewhere(words, span[0], span[1]):
         return "other"
     if reader.deferred(words, span[0]):
         return "pending"

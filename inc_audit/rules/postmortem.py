@@ -28,6 +28,7 @@ _LABEL = re.compile(
     r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)?(?P<label>[^:\n*_]{2,80}?)(?:\*\*|__)?\s*[:：]\s*(?P<rest>.*)$"
 )
 _QUESTION = re.compile(r"[?？]\s*$")
+_SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,7 @@ def answered_sections(schema: DocumentSchema, document: Document) -> int:
     ``**Root cause:** why did the alert not fire?``).
     """
     instance = schema.instance(document)
-    count = 0
-    for part in schema.required_parts:
-        found = instance.get(part.group, {}).get(part.name)
-        if found is not None and not found.get("empty", True) and not only_questions(str(found.get("text", ""))):
-            count += 1
-    return count
+    return sum(1 for part in schema.required_parts if _answers(instance.get(part.group, {}).get(part.name) or {}))
 
 
 def only_questions(text: str) -> bool:
@@ -110,14 +106,28 @@ def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:
         yield NearMiss(note, f"its sections ({titles}) are written as inline labels, not headings: "
                              "put each under its own heading (### Root cause analysis)")
         return
+    found = schema.instance(document).get("sections", {})
     answered = [
         part for part in schema.parts
-        if part.group == "sections" and (section := schema.find(document, part)) is not None
-        and not section.is_empty(part.placeholders) and not only_questions(section.body)
+        if part.group == "sections" and part.name in found and _answers(found[part.name])
+        and _heading_line(note.body, found[part.name].get("line"))
     ]
-    if len(answered) == 1 and schema.could_match(note.body):
+    if len(answered) == 1:
         yield NearMiss(note, f"only the section '{answered[0].title}' is recognised: a post-mortem needs the "
                              f"heading '{schema.title}' or at least two of its sections as headings")
+
+
+def _answers(section: dict[str, object]) -> bool:
+    return not section.get("empty", True) and not only_questions(str(section.get("text", "")))
+
+
+def _heading_line(text: str, line: object) -> bool:
+    """Whether ``line`` of ``text`` is a markdown heading (ATX or setext), not a label or bold line."""
+    lines = text.replace("\r\n", "\n").split("\n")
+    if not isinstance(line, int) or not 0 < line <= len(lines):
+        return False
+    following = lines[line] if line < len(lines) else ""
+    return lines[line - 1].lstrip(" ").startswith("#") or bool(_SETEXT.match(following))
 
 
 def _labels(text: str, keys: dict[str, str], identify: frozenset[str]) -> list[str]:

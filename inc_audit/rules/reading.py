@@ -70,6 +70,9 @@ class Phrasings:
     other_objects: tuple[tuple[str, ...], ...]
     own_objects: tuple[tuple[str, ...], ...]
     auxiliaries: tuple[tuple[str, ...], ...]
+    label_names: tuple[tuple[str, ...], ...]
+    label_yes: tuple[tuple[str, ...], ...]
+    label_no: tuple[tuple[str, ...], ...]
     reservations: tuple[tuple[str, ...], ...]
     attribution: tuple[tuple[str, ...], ...]
     self_references: frozenset[str]
@@ -83,6 +86,7 @@ class Phrasings:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Phrasings:
         when = data.get("conditions_when_followed") or {}
+        labels = data.get("labels") or {}
         return cls(
             approves=_phrases(data.get("approves", ())),
             approves_with_subject=_phrases(data.get("approves_with_subject", ())),
@@ -106,6 +110,9 @@ class Phrasings:
             other_objects=_phrases(data.get("other_objects", ())),
             own_objects=_phrases(data.get("own_objects", ())),
             auxiliaries=_phrases(data.get("auxiliaries", ())),
+            label_names=_phrases(labels.get("names", ())),
+            label_yes=_phrases(labels.get("yes", ())),
+            label_no=_phrases(labels.get("no", ())),
             reservations=_phrases(data.get("reservations", ())),
             attribution=_phrases(data.get("attribution", ())),
             self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
@@ -154,6 +161,7 @@ class Sentence:
 
 
 _ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
+_PUNCTUATION = (",", ":")
 _CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "whereas", "plus"}
 
 
@@ -180,7 +188,7 @@ def _clauses(tokens: list[str]) -> list[Clause]:
             if current:
                 clauses.append(Clause(tuple(current), after))
                 current, after = [], ""
-            after = token if token in _CONJUNCTIONS else (after or ",")
+            after = token if token in _CONJUNCTIONS else (after or (":" if token == ":" else ","))
         elif token not in "*_#.!?;\"'":
             current.append(token)
     if current:
@@ -245,12 +253,29 @@ class _Reader:
     def approval_at(self, words: Sequence[str]) -> tuple[int, int] | None:
         span = _find(words, self.p.approves)
         based = _find(words, self.p.approves_with_subject)
-        if based is not None and (span is None or based[0] < span[0]):
-            lead = words[max(0, based[0] - 3) : based[0]]
-            if any(_starts_with(lead[i:], self.p.subjects) or _is(lead[i:], self.p.performatives)
-                   for i in range(len(lead))):
-                return based
+        if based is not None and (span is None or based[0] < span[0]) and self.subject_before(words, based[0]):
+            return based
         return span
+
+    def subject_before(self, words: Sequence[str], start: int) -> bool:
+        lead = words[max(0, start - 3) : start]
+        return any(_starts_with(lead[i:], self.p.subjects) or _is(lead[i:], self.p.performatives)
+                   for i in range(len(lead)))
+
+    def bare_verb(self, words: Sequence[str]) -> bool:
+        """``approve`` with no one saying it (please approve, will approve): not a statement."""
+        return _find(words, self.p.approves_with_subject) is not None
+
+    def labelled(self, sentence: Sentence, index: int) -> str | None:
+        """``Approval: granted`` reads as "approve", ``Approved: no`` as "deny"."""
+        clause = sentence.clauses[index]
+        if clause.after != ":" or index == 0 or not _is(sentence.clauses[index - 1].words, self.p.label_names):
+            return None
+        if _starts_with(clause.words, self.p.label_yes) and not self.negated(clause.words):
+            return "approve"
+        if _starts_with(clause.words, self.p.label_no) or _is(clause.words, self.p.negative_answers):
+            return "deny"
+        return None
 
     def deferred(self, words: Sequence[str], start: int) -> bool:
         """A modal verb or a request shortly before the approval: not yet an approval."""
@@ -305,9 +330,9 @@ class _Reader:
         if self.condition_in(sentence.clauses[index].words):
             return True
         near = []
-        if index + 1 < len(sentence.clauses) and sentence.clauses[index + 1].after == ",":
+        if index + 1 < len(sentence.clauses) and sentence.clauses[index + 1].after in _PUNCTUATION:
             near.append(sentence.clauses[index + 1])
-        if index > 0 and sentence.clauses[index].after == ",":
+        if index > 0 and sentence.clauses[index].after in _PUNCTUATION:
             near.append(sentence.clauses[index - 1])
         return any(self.condition_in(c.words[:3]) for c in near)
 
@@ -353,6 +378,9 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
 
 def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> str:
     p, words = reader.p, clause.words
+    labelled = reader.labelled(sentence, index)
+    if labelled is not None:
+        return labelled
     if _is(words, p.negative_answers):
         return "negative"
     if _is(words, p.affirmative_answers):
@@ -364,6 +392,8 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
     span = reader.approval_at(words)
     if span is not None:
         return _approval_kind(reader, sentence, index, words, span)
+    if reader.bare_verb(words):
+        return "pending"
     weak = _find(words, p.weak)
     if weak is not None and not reader.negated(words[: weak[0]]):
         return "question" if sentence.question else "weak"

@@ -83,7 +83,7 @@ def _name(issue: LinkedIssue, here: str) -> str:
     return f"#{issue.key.iid}" if issue.key.project == here else str(issue.key)
 
 
-@rule("CHG001", "error", "A closed incident has no linked change")
+@rule("CHG001", "error", "A closed incident has no change: none linked, none mentioning it")
 def no_linked_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes:
         return
@@ -98,7 +98,7 @@ def no_linked_change(ctx: Context) -> Iterator[Finding]:
     yield ctx.finding("CHG001", message)
 
 
-@rule("CHG002", "warning", "A linked change lacks a required section or leaves it empty")
+@rule("CHG002", "warning", "A closed incident's change lacks a required section or leaves it empty")
 def incomplete_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed:
         return
@@ -115,7 +115,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("CHG003", "warning", "A change mentions the incident but is not linked to it")
+@rule("CHG003", "warning", "A change mentions the incident, or the incident refers to it, but they are not linked")
 def unlinked_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes:
         return

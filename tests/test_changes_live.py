@@ -16,8 +16,10 @@ from fakegitlab.schemas import validator
 
 from inc_audit.audit import run_audit
 from inc_audit.model import IssueKey
+from inc_audit.rules import judge
 from inc_audit.sources.export import ExportSource
 from inc_audit.sources.http import connect
+from inc_audit.sources.parallel import read_ahead
 from inc_audit.sources.rest import GitLabSource
 from tests.conftest import AS_OF, at, filled_change, filled_post_mortem, filled_report, umami_config
 
@@ -121,3 +123,16 @@ def test_the_mention_notes_are_gitlabs_notes(fake, api_schemas):
     validator(api_schemas, "public_api/v4/notes.json").validate(notes)
     mentions = [(n["body"], n["system"], n["author"]["username"]) for n in notes if n["system"]]
     assert sorted(mentions) == [("mentioned in issue #2", True, "bot"), ("mentioned in issue #3", True, "bot")]
+
+
+def test_reading_ahead_reads_the_mentioning_issue_once_for_the_rules(fake):
+    change = {"title": "Emergency change", "labels": "CHG", "description": "Handles #1.\n\n" + filled_change()}
+    api(fake).issues.create(change)
+    source = GitLabSource(connect(fake.url, READ_TOKEN, timeout=2.0, retry_budget=2.0, backoff=0.01),
+                          project=PROJECT, concurrency=4)
+    read_ahead(source, umami_config(), AS_OF)
+    [incident] = [i for i in source.candidate_issues(("incident",)) if i.iid == 1]
+    assert fake.counts()["GET /projects/:project/issues/:iid"] == 1  # read by the reader thread
+    verdict = judge(incident, umami_config(), source, AS_OF)
+    assert [f.rule for f in verdict.findings] == ["CHG003"] and not verdict.settled
+    assert fake.counts()["GET /projects/:project/issues/:iid"] == 1  # and not again by the rules

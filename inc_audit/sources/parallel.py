@@ -72,7 +72,8 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     the incidents are audited. With it, each reader thread makes them for the incident it
     has just read, so they happen ``concurrency`` at a time and the audit then finds them
     memoized. It reads exactly what the rules read, never more: the links of a closed
-    incident (CHG001, CHG002), and the award emoji of the final post-mortem once its
+    incident (CHG001-CHG004) and, when none is a change, the issues that mention it or
+    that it refers to (``issue_summary``), and the award emoji of the final post-mortem once its
     approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
     A known incident's look at the links of the incidents it links is left to the audit.
     Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a
@@ -82,7 +83,7 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     from inc_audit.audit import is_audited
     from inc_audit.rules import Context
 
-    links = not (config.is_ignored("CHG001") and config.is_ignored("CHG002"))
+    links = not all(config.is_ignored(code) for code in ("CHG001", "CHG002", "CHG003", "CHG004"))
     approvals = not config.is_ignored("IPM003")
 
     def ahead(issue: Issue) -> None:
@@ -90,11 +91,13 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
             return
         if source.cached_verdict(issue, as_of) is not None:
             return
+        context = Context(issue, config, source, as_of)
         if links and issue.is_closed:
             source.linked_issues(issue.key)
+            if not context.is_known_incident and not context.changes:
+                _ = context.mentioned_changes  # the issues that mention it, read only with no change linked
         if not approvals:
             return
-        context = Context(issue, config, source, as_of)
         if context.final_post_mortem is None:
             return
         final, _ = context.final_post_mortem  # the comment IPM003 reads, chosen as the rules choose it

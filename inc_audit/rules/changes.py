@@ -2,9 +2,8 @@
 linked (CHG003), or linked but unreadable (CHG004).
 
 A change is an issue with a change label that is not itself an incident. One that mentions
-the incident (GitLab then writes ``mentioned in issue #12`` on the incident), or that the
-incident's own text refers to, exists even when nobody linked it: CHG001 accepts it and
-CHG003 asks for the link. A linked issue that could
+the incident (GitLab then writes ``mentioned in issue #12`` on the incident) exists even when
+nobody linked it: CHG001 accepts it and CHG003 asks for the link. A linked issue that could
 not be read (another project, no access) may be the change: CHG004 says so, and CHG001 does
 not claim there is none.
 """
@@ -31,16 +30,6 @@ _MENTIONED = re.compile(
 )
 
 
-# What GitLab reads as an issue reference in markdown, and where it reads none.
-_REFERENCE = re.compile(
-    r"(?<![\w/#&!$%^*])(?:(?P<path>[\w.\-]+(?:/[\w.\-]+)+))?#(?P<iid>\d+)\b"
-    r"|https?://[^\s/]+/(?P<url_path>[\w.\-]+(?:/[\w.\-]+)+)/-/(?:issues|work_items)/(?P<url_iid>\d+)\b"
-)
-_NOT_REFERENCES = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`|^[ \t]*>.*$|<!--.*?(?:-->|\Z)", re.DOTALL | re.MULTILINE)
-REFERENCE_LIMIT = 10
-"""At most this many issues the incident refers to are read, in the order they appear."""
-
-
 def is_change(labels: Iterable[str], issue_type: str, config: Config) -> bool:
     """A change ticket: a change label on an issue that is not itself an incident.
 
@@ -63,19 +52,6 @@ def mentioned_in(notes: Iterable[Note], project: str) -> list[IssueKey]:
         match = _MENTIONED.match(note.body)
         if match:
             found[IssueKey(match.group("project") or project, int(match.group("iid")))] = None
-    return list(found)
-
-
-def referenced_in(texts: Iterable[str], project: str, limit: int = REFERENCE_LIMIT) -> list[IssueKey]:
-    """The issues the incident's own text refers to (``#12``, ``group/project#12``, an issue
-    URL), as GitLab reads references: not in code or quoted lines; at most ``limit``."""
-    found: dict[IssueKey, None] = {}
-    for text in texts:
-        for match in _REFERENCE.finditer(_NOT_REFERENCES.sub(" ", text)):
-            path = match.group("path") or match.group("url_path") or project
-            found.setdefault(IssueKey(path, int(match.group("iid") or match.group("url_iid"))), None)
-            if len(found) >= limit:
-                return list(found)
     return list(found)
 
 
@@ -115,7 +91,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("CHG003", "warning", "A change mentions the incident, or the incident refers to it, but they are not linked")
+@rule("CHG003", "warning", "A change mentions the incident but is not linked to it")
 def unlinked_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes:
         return

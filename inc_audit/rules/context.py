@@ -150,8 +150,7 @@ class Context:
 
     @cached_property
     def mentioned_changes(self) -> tuple[LinkedIssue, ...]:
-        """Change tickets that are not linked but mention the incident ("mentioned in issue
-        #12") or that the incident's own text refers to ("handled in #12"), each once."""
+        """Change tickets that are not linked but mention the incident ("mentioned in issue #12")."""
         if self.changes or self.reuses_change:
             return ()
         linked = {linked.key for linked in self.links}
@@ -178,13 +177,8 @@ class Context:
 
     @cached_property
     def mentions(self) -> dict[IssueKey, str]:
-        """Issues that mention the incident or that it refers to, with how, in that order."""
-        project = self.issue.key.project
-        found = {key: "mentions this incident" for key in changes.mentioned_in(self.issue.notes, project)}
-        texts = [self.issue.description, *(n.body for n in self.issue.notes if not n.system)]
-        for key in changes.referenced_in(texts, project):
-            found.setdefault(key, "is referred to in this incident")
-        return found
+        """The issues that mention the incident (GitLab's "mentioned in issue" notes), with how."""
+        return {key: "mentions this incident" for key in changes.mentioned_in(self.issue.notes, self.issue.key.project)}
 
     # --- approvals -------------------------------------------------------------------------
 

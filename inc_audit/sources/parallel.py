@@ -72,8 +72,8 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     the incidents are audited. With it, each reader thread makes them for the incident it
     has just read, so they happen ``concurrency`` at a time and the audit then finds them
     memoized. It reads exactly what the rules read, never more: the links of a closed
-    incident (CHG001-CHG004) and, when none is a change, the issues that mention it or
-    that it refers to (``issue_summary``), and the award emoji of the final post-mortem once its
+    incident (CHG001-CHG004) and, when none is a change, the issues that mention it
+    (``issue_summary``), and the award emoji of the final post-mortem once its
     approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
     A known incident's look at the links of the incidents it links is left to the audit.
     Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a

@@ -76,6 +76,8 @@ APPROVES = [
     "Reviewed and approved.",
     "Post-mortem reviewed at the weekly IPM meeting and approved.",
     "+1 from me, approved",
+    "Fine by me.",
+    "Approved, though the timeline could use more detail.",
     "- [x] Approved by the product manager",
     "Approved ~~once the alert is added~~",
 ]
@@ -153,6 +155,11 @@ DOES_NOT_APPROVE = [
     "Let's get this approved at the next IPM",
     "Approved?? Are you sure the RCA is complete?",
     "LGTM but let's discuss the follow-ups at the IPM",
+    "Approval requested from @alice",
+    "Sent for approval",
+    "I'm not approving this until the RCA is done",
+    "NOT APPROVED",
+    "The risk was accepted by the team, but the RCA misses the alert.",
     "- [ ] Approved by the product manager",
     ">>>\nApproved\n>>>\nThat is what the old process said.",
 ]

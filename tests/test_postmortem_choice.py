@@ -78,3 +78,19 @@ def test_a_comment_with_one_post_mortem_section_is_named_not_reported_missing(um
 def test_a_single_reviewer_question_is_still_no_post_mortem(umami):
     source = with_notes(note(101, "**Root cause:** why did the alert not fire?", author="zoe", days_ago=25))
     assert codes(source, umami) == ["IPM001"]
+
+
+def test_a_later_addendum_does_not_replace_the_report(umami):
+    pm = note(101, filled_post_mortem(), author="dave", days_ago=25)
+    addendum = "## Post-mortem update\n\n### Follow-up recommendations\nThe disk alert shipped in !45."
+    source = with_notes(pm, note(102, addendum, author="dave", days_ago=10))
+    assert codes(source, umami) == []
+
+
+def test_a_revision_replaces_its_draft(umami):
+    draft = filled_post_mortem().replace("### What was the actual adverse impact of the INC?", "### Misc")
+    source = with_notes(note(100, draft, author="dave", days_ago=27), note(101, filled_post_mortem(), days_ago=25))
+    assert codes(source, umami) == []
+    source = with_notes(note(100, filled_post_mortem(), author="dave", days_ago=27), note(101, draft, days_ago=25))
+    source.award(source.issues[0], 100, "thumbsup", "alice")
+    assert codes(source, umami) == []  # the complete one is the report, though posted first

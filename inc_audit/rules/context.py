@@ -117,7 +117,7 @@ class Context:
 
     @cached_property
     def final_post_mortem(self) -> tuple[Note, postmortem.Document] | None:
-        """The final report: the last answered post-mortem, the incident team's first."""
+        """The final report: the most answered post-mortem (the last of equals), the team's first."""
         final = postmortem.final(self.candidates)
         return (final.note, final.document) if final is not None else None
 

@@ -1,8 +1,8 @@
 """Which comment is the post-mortem, and the rules on it: due (IPM001), complete (IPM002).
 
-Every comment that reads as a post-mortem is a candidate. The final report is the last
-candidate that answers at least one required section, the incident team's before anyone
-else's: a reviewer's questions under bold labels do not replace the post-mortem. A comment
+Every comment that reads as a post-mortem is a candidate. The final report is the one that
+answers the most required sections, the last of equals, the incident team's before anyone
+else's: a reviewer's questions under bold labels, or a later addendum, do not replace it. A comment
 that looks like a post-mortem but cannot be read as one is named, with why (IPM002), rather
 than reported as no post-mortem (IPM001).
 """
@@ -67,10 +67,12 @@ def candidates(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[st
 
 
 def final(found: list[Candidate]) -> Candidate | None:
-    """The last candidate that answers a required section, the incident team's first."""
+    """The candidate that answers the most required sections, the incident team's first; of
+    equals, the last (a revision replaces its draft, an addendum does not replace the report)."""
     pool = [c for c in found if c.answered] or found
     pool = [c for c in pool if c.team] or pool
-    return pool[-1] if pool else None
+    best = max((c.answered for c in pool), default=0)
+    return next((c for c in reversed(pool) if c.answered == best), None)
 
 
 # --- comments that look like a post-mortem but are not read as one ------------------------------

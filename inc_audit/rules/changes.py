@@ -99,7 +99,7 @@ def unlinked_change(ctx: Context) -> Iterator[Finding]:
     for change in ctx.mentioned_changes:
         yield ctx.finding(
             "CHG003",
-            f"change {_name(change, here)} {ctx.mentions[change.key]} but is not linked: "
+            f"change {_name(change, here)} mentions this incident but is not linked: "
             f"add it under Linked items (relates to) so the incident shows how it was handled",
             where=f"unlinked {_name(change, here)}",
         )

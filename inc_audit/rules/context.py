@@ -14,7 +14,8 @@ from inc_audit.config import Config
 from inc_audit.findings import Finding
 from inc_audit.markdown import parse
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
-from inc_audit.rules import approval, changes, postmortem
+from inc_audit.rules import approval, postmortem
+from inc_audit.rules import changes as change_rules
 from inc_audit.rules.reading import read
 from inc_audit.rules.registry import RULES, Verdict, has_any
 from inc_audit.schemas import DocumentSchema, Problem
@@ -135,7 +136,7 @@ class Context:
         return self.linked_of(self.issue.key)
 
     def is_change(self, linked: LinkedIssue) -> bool:
-        return not linked.unreadable and changes.is_change(linked.labels, linked.issue_type, self.config)
+        return not linked.unreadable and change_rules.is_change(linked.labels, linked.issue_type, self.config)
 
     def is_incident(self, linked: LinkedIssue) -> bool:
         return linked.issue_type == "incident" or has_any(linked.labels, self.config.incident_labels)
@@ -176,9 +177,9 @@ class Context:
         return False
 
     @cached_property
-    def mentions(self) -> dict[IssueKey, str]:
-        """The issues that mention the incident (GitLab's "mentioned in issue" notes), with how."""
-        return {key: "mentions this incident" for key in changes.mentioned_in(self.issue.notes, self.issue.key.project)}
+    def mentions(self) -> tuple[IssueKey, ...]:
+        """The issues that mention the incident (GitLab's "mentioned in issue" notes)."""
+        return tuple(change_rules.mentioned_in(self.issue.notes, self.issue.key.project))
 
     # --- approvals -------------------------------------------------------------------------
 

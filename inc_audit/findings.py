@@ -23,7 +23,7 @@ class Finding:
     message: str
     section: str | None = None
     line: int | None = None
-    where: str = "description"  # "description", "note ID" or "linked #IID"
+    where: str = "description"  # "description", "note ID", "linked #IID" or "unlinked #IID" (a change that mentions it)
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message}

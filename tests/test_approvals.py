@@ -160,6 +160,9 @@ DOES_NOT_APPROVE = [
     "I'm not approving this until the RCA is done",
     "NOT APPROVED",
     "The risk was accepted by the team, but the RCA misses the alert.",
+    "Approved by: ____\nDate: ____",
+    "Approved: [ ]",
+    "Approved by: <name>",
     "- [ ] Approved by the product manager",
     ">>>\nApproved\n>>>\nThat is what the old process said.",
 ]

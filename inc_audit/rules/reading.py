@@ -32,6 +32,8 @@ _TICKED = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)\[[xX~]\]", re.MULTILINE)
 _QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | re.MULTILINE)
 _TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
+_FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
+_BLANK = re.compile(r":[\s*\-]*$")
 _BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
 _CLAUSE_MARK = {",", ":", "—", "–", "-", "(", ")", "/"}
 
@@ -158,6 +160,7 @@ class Sentence:
     clauses: tuple[Clause, ...]
     question: bool
     words: tuple[str, ...]
+    blank: bool = False  # ends in a label left to fill in: "Approved by: ____"
 
 
 _ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
@@ -168,14 +171,15 @@ _CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "
 def sentences(text: str, p: Phrasings) -> list[Sentence]:
     found = []
     for chunk in _SENTENCE_END.split(text):
-        chunk = _BULLET.sub("", chunk.strip())
+        chunk = _FORM_BLANK.sub(" ", _BULLET.sub("", chunk.strip())).strip()
         tokens = [t.lower().replace("’", "'") for t in _TOKEN.findall(chunk)]
         words = tuple(t for t in tokens if t not in _CLAUSE_MARK and t not in "*_#.!?;\"'")
         if not words:
             continue
         ends_open = not chunk.rstrip("*_ )").endswith((".", "!"))
         question = chunk.rstrip("*_ )").endswith("?") or (ends_open and _starts_with(words, p.question_openers))
-        found.append(Sentence(tuple(_clauses(tokens)), question, words))
+        blank = bool(_BLANK.search(chunk))
+        found.append(Sentence(tuple(_clauses(tokens)), question, words, blank))
     return found
 
 
@@ -409,6 +413,8 @@ def _approval_kind(
 ) -> str:
     if reader.negated(words[: span[0]]):
         return "deny"
+    if sentence.blank and index == len(sentence.clauses) - 1:
+        return "other"  # a form's field, "Approved by: ____", left to fill in
     if reader.asks(sentence, index):
         return "question"
     if reader.elsewhere(words, span[0], span[1]):

@@ -303,3 +303,11 @@ def test_a_broken_phrasing_file_is_a_config_error(tmp_path):
     broken.write_text("{")
     with pytest.raises(ConfigError, match="not valid JSON"):
         phrasings(str(broken))
+
+
+def test_usernames_match_the_configuration_in_any_case(umami):
+    source, subject = unapproved(PM, note(102, "Approved.", author="Alice", days_ago=24))
+    assert ipm003(source, umami) == []
+    source, subject = unapproved(PM)
+    source.award(subject, 101, "thumbsup", "ALICE")
+    assert ipm003(source, umami) == []

@@ -104,7 +104,7 @@ def why_unapproved(ctx: Context, note: Note) -> str | None:
         lead = "also approved by" if clause else "approved only by"
         reasons.append(f"{lead} {_people(outsiders)}, outside the approver roles ({roles_text(config)})")
     if _author_approved(ctx, note):
-        reasons.append(f"its author {note.author} approved it, and no one may approve their own post-mortem")
+        reasons.append(f"its author {ctx.who(note.author)} approved it, and no one may approve their own post-mortem")
     reasons.extend(_too_early(ctx, note, valid))
     if not reasons:
         reasons.append("no one has approved it")
@@ -116,35 +116,35 @@ def why_unapproved(ctx: Context, note: Note) -> str | None:
 
 
 def _author_approved(ctx: Context, note: Note) -> bool:
-    by_comment = any(c.author == note.author and c.created_at > note.created_at for c in ctx.approving_comments)
-    if by_comment:
+    author = ctx.who(note.author)
+    if any(ctx.who(c.author) == author and c.created_at > note.created_at for c in ctx.approving_comments):
         return True
-    awards = ctx.source.note_awards(ctx.issue.key, note.id)
-    return note.author in ctx.emoji_approvers(note, awards)
+    return author in ctx.emoji_approvers(note, ctx.source.note_awards(ctx.issue.key, note.id))
 
 
 def _too_early(ctx: Context, note: Note, valid: set[str]) -> Iterator[str]:
     """Approvals given before the final post-mortem: before any, or to a draft it replaced."""
     drafts = [c.note for c in ctx.candidates if c.note.created_at < note.created_at and c.note.id != note.id]
-    told: set[str] = set(valid) | {note.author}
+    told: set[str] = set(valid) | {ctx.who(note.author)}
     for comment in ctx.approving_comments:
-        if comment.created_at >= note.created_at or comment.author in told:
+        who = ctx.who(comment.author)
+        if comment.created_at >= note.created_at or who in told:
             continue
-        told.add(comment.author)
+        told.add(who)
         earlier = [d for d in drafts if d.created_at < comment.created_at]
         if earlier:
             yield (
-                f"{comment.author} approved an earlier draft (comment {earlier[-1].id}) on {_day(comment.created_at)}, "
+                f"{who} approved an earlier draft (comment {earlier[-1].id}) on {_day(comment.created_at)}, "
                 f"which comment {note.id} replaced"
             )
         else:
             yield (
-                f"{comment.author} approved on {_day(comment.created_at)}, before the post-mortem was posted "
+                f"{who} approved on {_day(comment.created_at)}, before the post-mortem was posted "
                 f"on {_day(note.created_at)}"
             )
     for draft in drafts:
         awards = ctx.approval_emoji(draft, ctx.source.note_awards(ctx.issue.key, draft.id))
-        for who in sorted({a.username for a in awards} - told - {draft.author}):
+        for who in sorted({ctx.who(a.username) for a in awards} - told - {ctx.who(draft.author)}):
             told.add(who)
             yield (
                 f"{who} approved an earlier draft (comment {draft.id}) with an emoji, which comment {note.id} replaced"

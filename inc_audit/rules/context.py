@@ -103,9 +103,18 @@ class Context:
 
     @cached_property
     def team(self) -> frozenset[str]:
-        """The incident team: the configured roles' members, the incident's author and assignees."""
+        """The incident team, in lower case: the roles' members, the incident's author and assignees."""
         members = {m for role in self.config.roles.values() for m in (role.primary, *role.backups)}
-        return frozenset({*members, self.issue.author, *self.issue.assignees})
+        return frozenset(name.lower() for name in (*members, self.issue.author, *self.issue.assignees))
+
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        members = {m for role in self.config.roles.values() for m in (role.primary, *role.backups)}
+        return {m.lower(): m for m in members}
+
+    def who(self, username: str) -> str:
+        """A GitLab username as the configuration spells it (GitLab ignores case in usernames)."""
+        return self._spellings.get(username.lower(), username)
 
     @cached_property
     def candidates(self) -> list[postmortem.Candidate]:
@@ -200,22 +209,23 @@ class Context:
         and read afresh (``refresh_awards``: a cache's award emoji may be stale) only when the
         emoji it gave still fall short.
         """
-        people = {later.author for later in self.approving_comments if later.created_at > note.created_at}
-        people.discard(note.author)
+        author = self.who(note.author)
+        people = {self.who(later.author) for later in self.approving_comments if later.created_at > note.created_at}
+        people.discard(author)
         if approval.gap(people, self.config) is None:
             return people
         approved = people | self.emoji_approvers(note, self.source.note_awards(self.issue.key, note.id))
         fresh = None
-        if approval.gap(approved - {note.author}, self.config) is not None:
+        if approval.gap(approved - {author}, self.config) is not None:
             fresh = self.source.refresh_awards(self.issue.key, note.id)
         if fresh is not None:
             approved = people | self.emoji_approvers(note, fresh)
-        if approval.gap(approved - {note.author}, self.config) is not None:
+        if approval.gap(approved - {author}, self.config) is not None:
             self.unsettled = True  # an award emoji may settle it without touching the issue
-        return approved - {note.author}
+        return approved - {author}
 
     def emoji_approvers(self, note: Note, awards: Iterable[Award]) -> set[str]:
-        return {a.username for a in self.approval_emoji(note, awards)}
+        return {self.who(a.username) for a in self.approval_emoji(note, awards)}
 
     def approval_emoji(self, note: Note, awards: Iterable[Award]) -> list[Award]:
         emoji = {name.lower() for name in self.config.approval_emoji}

@@ -56,13 +56,14 @@ def only_questions(text: str) -> bool:
 
 
 def candidates(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[str]) -> list[Candidate]:
+    """Every comment that reads as a post-mortem, oldest first; ``team`` holds lower-case names."""
     found = []
     for note in notes:
         if note.system or not schema.could_match(note.body):
             continue
         document = parse(note.body)
         if schema.matches(document):
-            found.append(Candidate(note, document, answered_sections(schema, document), note.author in team))
+            found.append(Candidate(note, document, answered_sections(schema, document), note.author.lower() in team))
     return found
 
 
@@ -88,7 +89,7 @@ def near_misses(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[s
     """Comments that look like a post-mortem (its headings, or its section names as labels) and
     hold answers, but that the schema cannot read as one; the incident team's first."""
     found = [miss for note in notes if not note.system for miss in _near_miss(note, schema)]
-    return [m for m in found if m.note.author in team] or found
+    return [m for m in found if m.note.author.lower() in team] or found
 
 
 def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:

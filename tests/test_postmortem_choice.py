@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from inc_audit.audit import run_audit
 from tests.conftest import AS_OF, filled_post_mortem, note
 from tests.test_rules import codes, compliant
@@ -94,3 +96,18 @@ def test_a_revision_replaces_its_draft(umami):
     source = with_notes(note(100, filled_post_mortem(), author="dave", days_ago=27), note(101, draft, days_ago=25))
     source.award(source.issues[0], 100, "thumbsup", "alice")
     assert codes(source, umami) == []  # the complete one is the report, though posted first
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Post-mortem: [IPM-2026-05.pdf](/uploads/3f2a/IPM-2026-05.pdf)",
+        "## Incident Post-Mortem\n\nWritten up at https://docs.example.com/ipm/2026-05",
+    ],
+)
+def test_a_post_mortem_kept_elsewhere_is_named_with_why(umami, body):
+    source = with_notes(note(101, body, author="dave", days_ago=25))
+    found = [(f.rule, f.where) for f in findings(source, umami) if f.rule.startswith("IPM")]
+    assert found[0] == ("IPM002", "note 101") and "IPM001" not in [rule for rule, _ in found]
+    assert "elsewhere (a link or an attachment)" in findings(source, umami)[0].message
+    assert [rule for rule, _ in found].count("IPM002") == 1

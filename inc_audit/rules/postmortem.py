@@ -28,6 +28,11 @@ _LABEL = re.compile(
     r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)?(?P<label>[^:\n*_]{2,80}?)(?:\*\*|__)?\s*[:：]\s*(?P<rest>.*)$"
 )
 _QUESTION = re.compile(r"[?？]\s*$")
+_LINK = re.compile(r"\[[^\]\n]*\]\([^)\s]+\)|https?://\S+|/uploads/\S+")
+ELSEWHERE = (
+    "it points to the post-mortem elsewhere (a link or an attachment) instead of holding it: "
+    "write its sections in the comment, where the audit and the IPM can read them"
+)
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
 
 
@@ -98,6 +103,9 @@ def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:
     document = parse(note.body)
     if schema.matches(document):
         return
+    if _names_itself(note.body, schema) and _LINK.search(note.body):
+        yield NearMiss(note, ELSEWHERE)
+        return
     fenced = "\n".join(m.group(2) for m in _FENCE.finditer(note.body))
     if fenced and schema.matches(parse(fenced)):
         yield NearMiss(note, "its headings are inside a code block, which is not read as markdown: "
@@ -118,6 +126,20 @@ def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:
     if len(answered) == 1:
         yield NearMiss(note, f"only the section '{answered[0].title}' is recognised: a post-mortem needs the "
                              f"heading '{schema.title}' or at least two of its sections as headings")
+
+
+def _names_itself(text: str, schema: DocumentSchema) -> bool:
+    """Whether the comment's first line names the kind: "Post-mortem: [report](...)"."""
+    first = next((line for line in meaningful_text(text).splitlines() if line.strip()), "")
+    match = _LABEL.match(first)
+    label = match.group("label") if match else first
+    return heading_key(label) in schema.identify
+
+
+def points_elsewhere(schema: DocumentSchema, document: Document) -> bool:
+    """A post-mortem with none of its sections that links to a document or an attachment."""
+    found = schema.instance(document).get("sections", {})
+    return not any(part.name in found for part in schema.parts) and bool(_LINK.search(document.text))
 
 
 def _answers(section: dict[str, object]) -> bool:
@@ -173,6 +195,9 @@ def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
             )
         return
     note, document = ctx.final_post_mortem
+    if points_elsewhere(ctx.post_mortem_schema, document):
+        yield ctx.finding("IPM002", f"post-mortem: {ELSEWHERE}", where=f"note {note.id}")
+        return
     for problem in ctx.post_mortem_schema.problems(document):
         if problem.part.group == "sections":
             yield ctx.finding(

@@ -47,7 +47,12 @@ for _code, _summary in (
     ("TPL002", "The configuration or a custom schema it names is invalid"),
 ):
     RULES[_code] = Rule(_code, "error", _summary, check=None, scope="template")
-order_rules(("INC", "CHG", "IPM", "TPL"))
+
+# Reported by the audit itself (``inc_audit.audit``) when a source cannot read an incident.
+RULES["SRC001"] = Rule(
+    "SRC001", "error", "GitLab's data about an incident cannot be read: the audit is incomplete", None, "source"
+)
+order_rules(("INC", "CHG", "IPM", "TPL", "SRC"))
 
 
 DOCUMENT_RULES = {"report": ("INC001", "INC002"), "post-mortem": ("IPM002",), "change": ("CHG002",)}

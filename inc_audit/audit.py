@@ -72,11 +72,18 @@ def run_audit(
     as_of: datetime,
     progress: Progress | None = None,
     shard: Shard | None = None,
+    skipped: Progress | None = None,
 ) -> AuditResult:
-    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``."""
+    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``.
+
+    ``progress`` is told of each incident as it is audited, ``skipped`` of each other issue
+    the source hands over (a change ticket, an exempt incident, the audit issue).
+    """
     results = []
     for issue in source.candidate_issues(config.incident_labels, shard):
         if not is_audited(issue, config):
+            if skipped is not None:
+                skipped(issue)
             continue
         if progress is not None:
             progress(issue)

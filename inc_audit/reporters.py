@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import click
@@ -33,6 +34,8 @@ class Options:
     max_chars: int = GITLAB_DESCRIPTION_LIMIT
     full_report: str = "the JSON report kept as the audit job's artifact"
     ignored: tuple[str, ...] = ()
+    fail_on: str = "error"  # JUnit: warnings are failed test cases only with "warning"
+    root: str = ""  # the repository root that file paths are given relative to (default: here)
 
 
 def neutral(text: str) -> str:
@@ -167,10 +170,17 @@ def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]
         if code in options.ignored or registered.scope != scope:
             continue
         case = ET.Element("testcase", classname=str(incident.key), name=f"{code} {registered.summary}")
+        if incident.location:
+            case.set("file", repo_path(incident.location, options.root))
         hits = [f for f in incident.findings if f.rule == code]
-        if hits:
-            failure = ET.SubElement(case, "failure", type=code, message=hits[0].message + _where(hits[0]))
-            failure.text = "\n".join(f"{f.severity}: {f.message}{_where(f)}" for f in hits)
+        failing = [f for f in hits if f.severity == "error" or options.fail_on == "warning"]
+        if failing:
+            failure = ET.SubElement(case, "failure", type=code, message=failing[0].message + _where(failing[0]))
+            failure.text = "\n".join(f"{f.severity}: {f.message}{_where(f)}" for f in failing)
+        output = [incident.web_url] if incident.web_url else []
+        output += [f"{f.severity}: {f.message}{_where(f)}" for f in hits if f not in failing]
+        if output:
+            ET.SubElement(case, "system-out").text = "\n".join(output)
         cases.append(case)
     return cases
 
@@ -198,19 +208,33 @@ def format_junit(result: AuditResult, options: Options) -> str:
 _CODEQUALITY_SEVERITY = {"error": "major", "warning": "minor"}
 
 
-def location_of(incident: IncidentResult) -> str:
-    """A stable path naming the incident, for GitLab's Code Quality widget."""
-    return incident.location or f"incidents/{incident.key.project}/{incident.key.iid}"
+def repo_path(location: str, root: str = "") -> str:
+    """``location`` as a path relative to the repository root, with forward slashes, as GitLab
+    links it (``<project>/-/blob/<sha>/<path>``)."""
+    base = Path(root or ".").resolve()
+    path = Path(location)
+    resolved = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix().removeprefix("./")
 
 
 def format_codequality(result: AuditResult, options: Options) -> str:
+    """Code Quality entries for findings in repository files (the template gate, the config).
+
+    GitLab turns every entry's ``location.path`` into a link to that file at the pipeline's
+    commit, so an incident, which is no file, has no entry here: its findings are in the
+    JUnit report and the audit issue.
+    """
     entries = []
     seen: dict[str, int] = {}
     for incident in result.incidents:
+        if not incident.location:
+            continue
+        path = repo_path(incident.location, options.root)
         for f in incident.findings:
-            identity = "\x1f".join(
-                (f.rule, incident.key.project, str(incident.key.iid), f.where, f.section or "", f.message)
-            )
+            identity = "\x1f".join((f.rule, path, f.where, f.section or "", f.message))
             seen[identity] = seen.get(identity, 0) + 1
             digest = hashlib.sha256(f"{identity}\x1f{seen[identity]}".encode()).hexdigest()
             entries.append(
@@ -219,7 +243,7 @@ def format_codequality(result: AuditResult, options: Options) -> str:
                     "check_name": f.rule,
                     "fingerprint": digest,
                     "severity": _CODEQUALITY_SEVERITY[f.severity],
-                    "location": {"path": location_of(incident), "lines": {"begin": f.line or 1}},
+                    "location": {"path": path, "lines": {"begin": f.line or 1}},
                 }
             )
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"

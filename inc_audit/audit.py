@@ -9,6 +9,7 @@ from typing import Any
 from inc_audit.config import Config
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import Issue, Shard
+from inc_audit.owners import annotate
 from inc_audit.rules import _has_any, is_change, judge
 from inc_audit.sources.interface import Source, Unreadable
 
@@ -41,7 +42,7 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         web_url=issue.web_url,
         state=issue.state,
         confidential=issue.confidential,
-        findings=findings,
+        findings=annotate(issue, findings, config),
     )
 
 
@@ -94,4 +95,4 @@ def run_audit(
         described["shard"] = str(shard)
     incidents, unread = tuple(results), source.unread()
     return AuditResult(as_of=as_of, source=described, incidents=incidents,
-                       complete=is_complete(incidents, unread), notes=unread)
+                       complete=is_complete(incidents, unread), notes=unread, calendar=config.calendar)

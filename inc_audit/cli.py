@@ -338,11 +338,12 @@ def run_command(options: dict[str, Any]) -> int:
         observer.finished()
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
-    emit(result, options, reports, config)
+    tracked = track_result(gl, audit_project, result, config)
+    emit(tracked.result, options, reports, config)
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        publish_result(gl, audit_project, result, config, options["dry_run"])
+        publish_result(gl, audit_project, tracked, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -374,18 +375,31 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
         say(f"inc-audit: {verdict}")
 
 
-def publish_result(gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool) -> None:
-    from inc_audit import publish
+def track_result(gl: Any, audit_project: str | None, result: AuditResult, config: Config) -> Any:
+    """First-seen moments and history, from the audit issue's kept state when publishing."""
+    from inc_audit.tracking import track
 
+    return track(gl, audit_project, result, config)
+
+
+def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool) -> None:
+    from inc_audit import publish, tracking
+
+    result: AuditResult = tracked.result
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
     where = f": {outcome.url}" if outcome.url else ""
+    comment = tracking.mention_comment(tracked.new, config)
     if dry_run:
         say(outcome.diff or "(no change to the audit issue)", err=False)
+        if comment:
+            say(f"would comment: {comment}", err=False)
         say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
         return
+    if comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
+        tracking.post_comment(gl, project, outcome.url, comment)
     say(f"inc-audit: audit issue {outcome.action}{where}")
 
 
@@ -544,14 +558,18 @@ def merge_command(options: dict[str, Any]) -> int:
     reports = parse_reports(options["reports"])
     target = Target.resolve({**options, "export": None}, config)
     audit_project = check_publish_options(options, target, config)
-    result = merge_reports(list(options["paths"]))
-    emit(result, {**options, "color": None}, reports, config)
+    result = replace(merge_reports(list(options["paths"])), calendar=config.calendar)
+    gl = None
     if audit_project is not None:
         from inc_audit.sources.http import connect
 
         credentials = credentials_for(target, options)
         gl = connect(credentials.url or "", credentials.token, timeout=options["timeout"])
-        publish_result(gl, audit_project, result, config, options["dry_run"])
+    tracked = track_result(gl, audit_project, result, config)
+    result = tracked.result
+    emit(result, {**options, "color": None}, reports, config)
+    if audit_project is not None:
+        publish_result(gl, audit_project, tracked, config, options["dry_run"])
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -647,3 +665,89 @@ def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
     starter.keep_existing(found, names)
     if found.missing:
         say(f"inc-audit: the templates apply labels the project does not have: {', '.join(found.missing)}")
+
+
+@main.command()
+@click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
+@target_options
+@config_option
+@click.option("--meeting", metavar="DATE", help="The meeting's day, YYYY-MM-DD [default: the next meeting.weekday].")
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="ISO 8601 moment the agenda is prepared at [default: now].",
+)
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the agenda's Markdown here [default: stdout].")
+@click.option("--publish", is_flag=True, help="Create or update the confidential meeting issue in GitLab.")
+@click.option("--dry-run", is_flag=True, help="Show what the meeting issue would get, as a diff; write nothing.")
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0,
+              show_default=True, help="Seconds to wait for one GitLab response.")
+@click.option("--retry-budget", type=FiniteNumber(0, 3600), metavar="SECONDS", default=60.0, show_default=True,
+              help="Seconds one GitLab read may spend retrying before giving up (exit 3).")
+@click.option("--cache", metavar="DIR", default=".inc-audit-cache", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Incremental cache for live reads.")
+@click.option("--no-cache", is_flag=True, help="Read everything from GitLab and leave the cache alone.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
+@click.option("-v", "--verbose", is_flag=True, help="Say what is read and why, on stderr.")
+@debug_option
+def agenda(**options: Any) -> None:
+    """Prepare the weekly IPM meeting: post-mortems awaiting approval, overdue ones, attendees.
+
+    \b
+    Without --publish, prints the meeting issue's Markdown.
+    Examples:
+      inc-audit agenda --export examples/umami-export --config examples/.inc-audit.yml --meeting 2026-06-04
+      inc-audit agenda --publish            # the day before the meeting, in a scheduled job
+      inc-audit agenda --dry-run            # the diff the meeting issue would get
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(agenda_command(options))
+
+
+def agenda_command(options: dict[str, Any]) -> int:
+    from inc_audit import agenda as agenda_module
+
+    config = load_config(options["config_path"], judges_approval=True)
+    as_of = parse_as_of(options["as_of"])
+    day = parse_meeting_day(options["meeting"]) or agenda_module.next_meeting(config, as_of)
+    target = Target.resolve(options, config)
+    writes = options["publish"] or options["dry_run"]
+    project = meeting_project(target, config) if writes else None
+    source, gl = open_source(target, config, options, as_of, progress.choose(sys.stderr, False, options["verbose"]))
+    prepared = agenda_module.build(source, judged_by(source, config), as_of, day)
+    if project is None:
+        write_text(options["output"], agenda_module.render(prepared, config))
+        return EXIT_CLEAN
+    from inc_audit.meeting import publish_meeting
+
+    def make_body(current: str | None) -> str:
+        return agenda_module.render(agenda_module.with_ticks(prepared, current), config)
+
+    outcome = publish_meeting(gl, project, config, day, make_body, dry_run=options["dry_run"])
+    if options["dry_run"]:
+        say(outcome.diff or "(no change to the meeting issue)", err=False)
+    say(f"inc-audit: meeting issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
+    return EXIT_CLEAN
+
+
+def parse_meeting_day(value: str | None) -> Any:
+    from inc_audit.agenda import parse_day
+
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise InputError(f"--meeting {value!r} is not a date", "write it like 2026-06-04") from None
+
+
+def meeting_project(target: Target, config: Config) -> str:
+    """The project that holds the meeting issue, checked before any reading starts."""
+    if target.export is not None:
+        raise InputError("--publish and --dry-run need a GitLab project, not an export", "drop --export")
+    project = config.meeting.project or config.audit_project or (None if target.group else target.project)
+    if project is None:
+        raise ConfigError("auditing a group needs meeting.project or audit_issue.project",
+                          "name the project that holds the meeting issue")
+    return project

@@ -18,8 +18,8 @@ from xml.etree import ElementTree as ET
 import click
 
 from inc_audit import __version__
-from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats.view import owners_text
 from inc_audit.rules import RULES
 
 GITLAB_DESCRIPTION_LIMIT = 1_048_576
@@ -76,6 +76,19 @@ def _totals(result: AuditResult) -> str:
     )
 
 
+def _duty(finding: Finding, result: AuditResult) -> str:
+    """Who must act on a finding and since when: "-> frank (incident author), due 2026-02-04, 117 days overdue"."""
+    if not finding.party and finding.due is None:
+        return ""
+    parts = [owners_text(finding)]
+    late = result.days_overdue(finding)
+    if finding.due is not None:
+        parts.append(f"due {finding.due.isoformat()}" + (f", {late} {result.calendar.unit}(s) overdue" if late else ""))
+    if finding.first_seen is not None and finding.first_seen < result.as_of:
+        parts.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
+    return "-> " + ", ".join(parts)
+
+
 def format_text(result: AuditResult, options: Options) -> str:
     def paint(text: str, **style: object) -> str:
         return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
@@ -88,6 +101,9 @@ def format_text(result: AuditResult, options: Options) -> str:
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
             lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {finding.message}{_where(finding)}")
+            duty = _duty(finding, result)
+            if duty:
+                lines.append(f"                  {paint(duty, dim=True)}")
         lines.append("")
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))
@@ -104,63 +120,27 @@ def format_json(result: AuditResult, options: Options) -> str:
         "complete": result.complete,
         "source": result.source,
         "summary": result.summary(),
-        "incidents": [_json_incident(i, options) for i in result.incidents],
+        "incidents": [_json_incident(i, options, result) for i in result.incidents],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _json_incident(incident: IncidentResult, options: Options) -> dict[str, object]:
+def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:
     data = incident.as_dict()
     data["title"] = title_of(incident, options)
+    entries: list[dict[str, object]] = data["findings"]
+    for finding, entry in zip(incident.findings, entries, strict=True):
+        late = result.days_overdue(finding)
+        if late is not None:
+            entry["days_overdue"] = late
     return data
-
-
-def _incident_block(incident: IncidentResult, options: Options) -> str:
-    ref = f"[{neutral(str(incident.key))}]({incident.web_url})" if incident.web_url else neutral(str(incident.key))
-    lines = [
-        f"### {ref} {neutral(title_of(incident, options))} ({incident.state})",
-        "",
-        "| Rule | Severity | Finding |",
-        "|---|---|---|",
-    ]
-    for f in incident.findings:
-        lines.append(f"| {f.rule} | {f.severity} | {neutral(f.message + _where(f))} |")
-    return "\n".join(lines) + "\n"
 
 
 def format_markdown(result: AuditResult, options: Options) -> str:
     """The audit issue's body. It holds no run time, so an unchanged audit gives the same body."""
-    source = result.source.get("project") or result.source.get("group") or result.source.get("path", "")
-    head = [AUDIT_MARKER, f"## Incident policy audit of {neutral(str(source))}", ""]
-    if not result.violating:
-        head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
-        return "\n".join(head) + "\n"
-    head += [f"**{_totals(result)}.**", "", "| Rule | Count | What it checks |", "|---|---|---|"]
-    head += [f"| {code} | {count} | {RULES[code].summary} |" for code, count in result.by_rule().items()]
-    head.append("")
-    body = "\n".join(head) + "\n"
-    blocks = [_incident_block(i, options) for i in result.violating]
-    return _fit(body, blocks, options)
+    from inc_audit.formats import audit_issue
 
-
-def _fit(head: str, blocks: list[str], options: Options) -> str:
-    reserve = 400
-    shown: list[str] = []
-    size = len(head)
-    for block in blocks:
-        if size + len(block) + 1 > options.max_chars - reserve:
-            break
-        shown.append(block)
-        size += len(block) + 1
-    text = head + "\n".join(shown)
-    left = len(blocks) - len(shown)
-    if left:
-        text += (
-            f"\n**{left} more incident(s) with violations are not shown:** GitLab limits a "
-            f"description to {options.max_chars:,} characters. The full list is in "
-            f"{neutral(options.full_report)}.\n"
-        )
-    return text
+    return audit_issue.render(result, options)
 
 
 def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]:
@@ -249,6 +229,13 @@ def format_codequality(result: AuditResult, options: Options) -> str:
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
 
 
+def format_html(result: AuditResult, options: Options) -> str:
+    """One self-contained HTML page of the audit, for CI artifacts."""
+    from inc_audit.formats import html
+
+    return html.render(result, options)
+
+
 Reporter = Callable[[AuditResult, Options], str]
 
 REPORTERS: dict[str, Reporter] = {
@@ -257,5 +244,6 @@ REPORTERS: dict[str, Reporter] = {
     "json": format_json,
     "junit": format_junit,
     "codequality": format_codequality,
+    "html": format_html,
 }
 MAIN_FORMATS = ("text", "markdown", "json")

@@ -347,3 +347,21 @@ def test_the_image_is_small_and_runs_as_a_user_without_privileges():
         if line.startswith("COPY") and "--from" not in line:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists() and f"!{source.rstrip('/')}" in [i.rstrip("/") for i in ignored]
+
+
+def test_the_agenda_runs_in_its_own_schedule_and_the_audit_does_not():
+    audit, dry_run, rendered = audit_jobs()
+    agenda = rendered["inc-audit:agenda"]
+    assert when(agenda, scheduled(INC_AUDIT_SCHEDULE="agenda")) == "on_success"
+    for other in (scheduled(INC_AUDIT_SCHEDULE="true"), scheduled(), push_to_default_branch()):
+        assert when(agenda, other) == "never"
+    assert when(audit, scheduled(INC_AUDIT_SCHEDULE="agenda")) == "never"
+    assert when(dry_run, scheduled(INC_AUDIT_SCHEDULE="agenda")) == "never"
+    assert script_args(agenda)[:2] == ["inc-audit", "agenda"] and "--publish" in script_args(agenda)
+    assert agenda["cache"]["policy"] == "pull"
+
+
+def test_the_audit_keeps_the_html_page_and_shows_it():
+    audit, _, _ = audit_jobs()
+    assert "html=inc-audit.html" in script_args(audit)
+    assert "inc-audit.html" in audit["artifacts"]["paths"] and audit["artifacts"]["expose_as"]

@@ -157,7 +157,7 @@ def unapproved_post_mortem(ctx: Context) -> Iterator[Finding]:
         return
     note, _ = ctx.final_post_mortem
     started = max(filter(None, (ctx.issue.closed_at, note.created_at)))
-    if not ctx.passed(started + ctx.grace):
+    if not ctx.passed(ctx.due_after(started)):
         return
     why = ctx.why_unapproved(note)
     if why:

@@ -7,7 +7,7 @@ that does not apply costs nothing, and no request is made for data that no rule 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 from inc_audit.config import Config
@@ -89,11 +89,11 @@ class Context:
     def overdue(self) -> bool:
         """Closed longer ago than the post-mortem's grace period."""
         closed = self.issue.closed_at
-        return bool(self.issue.is_closed and closed and self.passed(closed + self.grace))
+        return bool(self.issue.is_closed and closed and self.passed(self.due_after(closed)))
 
-    @property
-    def grace(self) -> timedelta:
-        return timedelta(days=self.config.due_days)
+    def due_after(self, start: datetime) -> datetime:
+        """``post_mortem.due_days`` after ``start``, in the team's calendar (business days with one)."""
+        return self.config.calendar.add(start, self.config.due_days)
 
     # --- the post-mortem -------------------------------------------------------------------
 

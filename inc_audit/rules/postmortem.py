@@ -179,7 +179,7 @@ def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
     if ctx.overdue:
         closed = ctx.issue.closed_at
         assert closed is not None
-        due = (closed + ctx.grace).date().isoformat()
+        due = ctx.config.calendar.local_date(ctx.due_after(closed)).isoformat()
         yield ctx.finding("IPM001", f"no post-mortem comment; it was due by {due}")
 
 

@@ -128,7 +128,7 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
             return
         final, _ = context.final_post_mortem  # the comment IPM003 reads, chosen as the rules choose it
         started = max(filter(None, (issue.closed_at, final.created_at)))
-        if as_of > started + context.grace:
+        if as_of > context.due_after(started):
             context.approvals(final)
 
     source.prefetch = ahead

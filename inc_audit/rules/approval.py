@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from inc_audit import emoji_names
 from inc_audit.config import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Note
@@ -111,8 +112,16 @@ def why_unapproved(ctx: Context, note: Note) -> str | None:
     if clause:
         return "; ".join(reasons)
     who = (" or ".join(members(config)) or "an approver") if config.roles else "anyone but its author"
-    emoji = " or ".join(f":{name}:" for name in config.approval_emoji)
+    emoji = " or ".join(f":{name}:" for name in _distinct_emoji(config.approval_emoji))
     return "; ".join(reasons) + f": it needs an approval from {who} after it is posted (a comment, or {emoji})"
+
+
+def _distinct_emoji(names: Iterable[str]) -> list[str]:
+    """One name per emoji: the configured list also holds GitLab's aliases (+1 for thumbsup)."""
+    shown: dict[str, str] = {}
+    for name in names:
+        shown.setdefault(emoji_names.gitlab_name(name) or name, name)
+    return list(shown.values())
 
 
 def _author_approved(ctx: Context, note: Note) -> bool:

@@ -111,3 +111,13 @@ def test_a_post_mortem_kept_elsewhere_is_named_with_why(umami, body):
     assert found[0] == ("IPM002", "note 101") and "IPM001" not in [rule for rule, _ in found]
     assert "elsewhere (a link or an attachment)" in findings(source, umami)[0].message
     assert [rule for rule, _ in found].count("IPM002") == 1
+
+
+def test_a_post_mortem_hidden_by_an_unclosed_html_comment_is_named_with_why(umami):
+    hidden = (
+        "<!-- draft notes\n## Incident Post-Mortem\n### Root cause analysis\nThe disk filled up.\n"
+        "### Actual adverse impact\n40 minutes of stale balances.\n### Follow-up recommendations\nAlert on disk."
+    )
+    source = with_notes(note(101, hidden, author="dave", days_ago=25))
+    [finding] = findings(source, umami)
+    assert finding.rule == "IPM002" and "never closed" in finding.message and finding.where == "note 101"

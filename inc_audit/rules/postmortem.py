@@ -106,6 +106,11 @@ def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:
     if _names_itself(note.body, schema) and _LINK.search(note.body):
         yield NearMiss(note, ELSEWHERE)
         return
+    hidden = document.unclosed_comment is not None and document.hidden
+    why = schema.why_not(document) if hidden else None
+    if why:  # an HTML comment that never closes hides the post-mortem's headings
+        yield NearMiss(note, why)
+        return
     fenced = "\n".join(m.group(2) for m in _FENCE.finditer(note.body))
     if fenced and schema.matches(parse(fenced)):
         yield NearMiss(note, "its headings are inside a code block, which is not read as markdown: "

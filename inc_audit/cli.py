@@ -338,6 +338,9 @@ def publish_result(gl: Any, project: str, result: AuditResult, config: Config, d
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
     if dry_run:
         say(outcome.diff or "(no change to the audit issue)", err=False)
+    for impostor in outcome.impostors:
+        say(f"inc-audit: warning: {impostor} carries the audit issue's label and marker but another user opened it:"
+            " left alone")
     say(f"inc-audit: audit issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
 
 

@@ -22,8 +22,9 @@ from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
 from inc_audit.model import Issue, Shard, Source
+from inc_audit.neutral import TITLE_LIMIT, plain
 from inc_audit.redaction import redact
-from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
+from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS, Options, titles_shown
 from inc_audit.rules import RULES
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
@@ -150,10 +151,15 @@ def load_config(path: str | None) -> Config:
     return config_module.load(path)
 
 
-def progress_printer(verbose: bool) -> Callable[[Issue], None] | None:
+def progress_printer(verbose: bool, show_confidential: bool = True) -> Callable[[Issue], None] | None:
     if not verbose:
         return None
-    return lambda issue: say(f"auditing {issue.key} {issue.title}")
+
+    def show(issue: Issue) -> None:
+        title = issue.title if show_confidential or not issue.confidential else "(confidential incident)"
+        say(f"auditing {issue.key} {plain(title, TITLE_LIMIT)}")
+
+    return show
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -205,6 +211,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FORMAT=PATH",
             multiple=True,
             help=f"Also write a report ({', '.join(REPORTERS)}); repeatable.",
+        ),
+        click.option(
+            "--confidential-titles",
+            type=click.Choice(CONFIDENTIAL_TITLES),
+            default="auto",
+            show_default=True,
+            help="Show confidential incidents' titles in reports and logs; auto withholds them in CI ($CI set).",
         ),
     ]
     for option in reversed(options):
@@ -304,12 +317,13 @@ def run_command(options: dict[str, Any]) -> int:
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
     source, gl = open_source(target, config, options, as_of)
-    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"]), shard=shard)
+    shown = titles_shown(options["confidential_titles"])
+    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"], shown), shard=shard)
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     emit(result, options, reports, config)
     if audit_project is not None:
-        publish_result(gl, audit_project, result, config, options["dry_run"])
+        publish_result(gl, audit_project, result, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -317,8 +331,9 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
     color = options["color"]
     if color is None:
         color = options["output"] is None and sys.stdout.isatty()
-    base = Options(ignored=config.ignore)
-    main_options = Options(color=bool(color), ignored=config.ignore)
+    shown = titles_shown(options.get("confidential_titles", "auto"))
+    base = Options(ignored=config.ignore, show_confidential=shown)
+    main_options = Options(color=bool(color), ignored=config.ignore, show_confidential=shown)
     write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
@@ -329,14 +344,21 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
         say(f"inc-audit: {verdict}")
 
 
-def publish_result(gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool) -> None:
+def publish_result(
+    gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool, shown: bool = True
+) -> None:
+    """Publish the audit issue (titles of confidential incidents only in a confidential one).
+    A dry run prints the diff, unless the issue is confidential and titles are withheld
+    here (CI: the job log is not): then only the planned writes."""
     from inc_audit import publish
 
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
-    if dry_run:
+    if dry_run and not shown and config.audit_confidential:
+        say(publish.actions_only(outcome.diff) or "(no change to the audit issue)", err=False)
+    elif dry_run:
         say(outcome.diff or "(no change to the audit issue)", err=False)
     for impostor in outcome.impostors:
         say(f"inc-audit: warning: {impostor} carries the audit issue's label and marker but another user opened it:"
@@ -481,5 +503,6 @@ def merge_command(options: dict[str, Any]) -> int:
         if not target.url:
             raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
         gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
-        publish_result(gl, audit_project, result, config, options["dry_run"])
+        shown = titles_shown(options["confidential_titles"])
+        publish_result(gl, audit_project, result, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

@@ -140,6 +140,18 @@ def render(plan: Plan, body: str) -> str:
     return "\n".join([*diff, "actions:", *actions]) + "\n"
 
 
+def actions_only(diff: str) -> str:
+    """``render``'s output without the diff itself (it may quote confidential titles): how
+    many lines would change, then the planned writes; "" for none."""
+    if not diff:
+        return ""
+    lines = diff.splitlines()
+    split = lines.index("actions:") if "actions:" in lines else len(lines)
+    changed = sum(1 for line in lines[:split] if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    head = f"{changed} line(s) of the description would change (not shown: titles are withheld here)"
+    return "\n".join([head, *lines[split:]]) + "\n"
+
+
 def publish(
     gl: Client,
     project: str | int,

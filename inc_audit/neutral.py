@@ -31,7 +31,7 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _XML_INVALID = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SIGIL = re.compile(r"([@#!~%$&^])(?=\S)")
-_SCHEME = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*):(?=/)")
+_SCHEME = re.compile(r":(?=/)")
 _WWW = re.compile(r"(?i)\b(www)\.")
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~$])")
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
@@ -52,8 +52,9 @@ def neutral(text: str, limit: int = TEXT_LIMIT) -> str:
     Markdown character escaped and every HTML character written as an entity."""
     text = plain(text, limit)
     text = _SIGIL.sub(lambda m: m.group(1) + ZWSP, text)
-    text = _SCHEME.sub(lambda m: m.group(1) + ":" + ZWSP, text)
+    text = _SCHEME.sub(":" + ZWSP, text)  # no URL: GitLab links them, and reads issue URLs as references
     text = _WWW.sub(lambda m: m.group(1) + ZWSP + ".", text)
+    text = text.replace("[", "[" + ZWSP)  # [[_TOC_]], [vulnerability:1]
     text = _MARKDOWN.sub(r"\\\1", text)
     text = "".join(_ENTITIES.get(char, char) for char in text)
     return "\\" + text if text.startswith(("/", "#", "-", "+", "=")) else text

@@ -134,7 +134,8 @@ def _json_incident(incident: IncidentResult, options: Options) -> dict[str, obje
 
 def _incident_block(incident: IncidentResult, options: Options) -> str:
     link = safe_link(incident.web_url)
-    ref = f"[{neutral(str(incident.key))}]({link})" if link else neutral(str(incident.key))
+    # Inside a link GitLab reads no reference: the key keeps its plain "#iid" there.
+    ref = f"[{neutral(incident.key.project)}#{incident.key.iid}]({link})" if link else neutral(str(incident.key))
     lines = [
         f"### {ref} {neutral(title_of(incident, options), TITLE_LIMIT)} ({neutral(incident.state)})",
         "",
@@ -247,7 +248,7 @@ def format_codequality(result: AuditResult, options: Options) -> str:
                 (f.rule, incident.key.project, str(incident.key.iid), f.where, f.section or "", f.message)
             )
             seen[identity] = seen.get(identity, 0) + 1
-            digest = hashlib.sha256(f"{identity}\x1f{seen[identity]}".encode()).hexdigest()
+            digest = hashlib.sha256(repair(f"{identity}\x1f{seen[identity]}").encode()).hexdigest()
             entries.append(
                 {
                     "description": f"{f.rule}: {f.message}",

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -142,7 +142,8 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
     source: Source = live
     if not options["no_cache"]:
-        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+        every = timedelta(days=config.cache_full_read_days)
+        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()), full_read_every=every)
     gitlab_source.read_ahead(source, config, as_of)
     return source, gl
 

@@ -30,9 +30,9 @@ import gitlab
 
 from inc_audit import config as config_module
 from inc_audit.audit import run_audit
-from inc_audit.gitlab_source import award_from_api, issue_from_api, linked_from_api, note_from_api
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard, parse_time
 from inc_audit.reporters import REPORTERS, Options
+from inc_audit.sources.rest import award_from_api, issue_from_api, linked_from_api, note_from_api
 
 
 @dataclass

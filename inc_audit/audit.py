@@ -8,8 +8,9 @@ from typing import Any
 
 from inc_audit.config import Config
 from inc_audit.findings import AuditResult, IncidentResult
-from inc_audit.model import Issue, Shard, Source
+from inc_audit.model import Issue, Shard
 from inc_audit.rules import _has_any, is_change, judge
+from inc_audit.sources.interface import Source
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
 
@@ -27,15 +28,12 @@ def is_audited(issue: Issue, config: Config) -> bool:
 
 
 def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> IncidentResult:
-    """The incident's findings: a verdict the source kept when it has one (``cached_verdict``,
-    where the source has it: a cache), else the rules' (handed to ``remember_verdict``)."""
-    cached = getattr(source, "cached_verdict", None)
-    findings = cached(issue, as_of) if cached is not None else None
+    """The incident's findings: a verdict the source kept when it has one (``cached_verdict``:
+    a cache), else the rules' (handed to ``remember_verdict``)."""
+    findings = source.cached_verdict(issue, as_of)
     if findings is None:
         verdict = judge(issue, config, source, as_of)
-        remember = getattr(source, "remember_verdict", None)
-        if remember is not None:
-            remember(issue, verdict)
+        source.remember_verdict(issue, verdict)
         findings = verdict.findings
     return IncidentResult(
         key=issue.key,

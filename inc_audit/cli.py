@@ -21,11 +21,12 @@ from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Shard, Source
+from inc_audit.model import Issue, Shard
 from inc_audit.neutral import TITLE_LIMIT, plain
 from inc_audit.redaction import redact
 from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS, Options, titles_shown
 from inc_audit.rules import RULES
+from inc_audit.sources.interface import Source
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -120,7 +121,7 @@ class Target:
 def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
-        from inc_audit.export import ExportSource
+        from inc_audit.sources.export import ExportSource
 
         return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
     if not target.url or not (target.project or target.group):
@@ -128,10 +129,13 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
-    from inc_audit import gitlab_source
-    from inc_audit.cache import CachedSource, fingerprint
+    from inc_audit.sources.cache import CachedSource, fingerprint
+    from inc_audit.sources.http import connect
+    from inc_audit.sources.interface import ReadsAhead
+    from inc_audit.sources.parallel import read_ahead
+    from inc_audit.sources.rest import GitLabSource
 
-    gl = gitlab_source.connect(
+    gl = connect(
         target.url,
         os.environ.get("GITLAB_TOKEN"),
         timeout=options["timeout"],
@@ -139,12 +143,12 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         max_rps=options["max_rps"],
     )
     project = None if target.group else target.project
-    live = gitlab_source.GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
-    source: Source = live
+    live = GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
+    source: ReadsAhead = live
     if not options["no_cache"]:
         every = timedelta(days=config.cache_full_read_days)
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()), full_read_every=every)
-    gitlab_source.read_ahead(source, config, as_of)
+    read_ahead(source, config, as_of)
     return source, gl
 
 
@@ -499,11 +503,11 @@ def merge_command(options: dict[str, Any]) -> int:
     result = merge_reports(list(options["paths"]))
     emit(result, {**options, "color": None}, reports, config)
     if audit_project is not None:
-        from inc_audit import gitlab_source
+        from inc_audit.sources.http import connect
 
         if not target.url:
             raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
-        gl = gitlab_source.connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        gl = connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
         shown = titles_shown(options["confidential_titles"])
         publish_result(gl, audit_project, result, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN

@@ -56,12 +56,13 @@ def check_file(path: str, kind: str | None, config: Config) -> AuditResult:
 
 
 def check_live(project: str, iid: int, url: str | None, config: Config, as_of: datetime) -> AuditResult:
-    from inc_audit import gitlab_source
+    from inc_audit.sources.http import connect
+    from inc_audit.sources.rest import GitLabSource
 
     if not url:
         raise InputError("no GitLab URL to read the incident from", "give --gitlab-url or set gitlab.url in the config")
-    gl = gitlab_source.connect(url, os.environ.get("GITLAB_TOKEN"))
-    source = gitlab_source.GitLabSource(gl, project=project)
+    gl = connect(url, os.environ.get("GITLAB_TOKEN"))
+    source = GitLabSource(gl, project=project)
     issue = source.get_issue(iid)
     result = audit_issue(issue, config, source, as_of)
     return AuditResult(as_of, source.describe(), (result,))

@@ -6,10 +6,12 @@ rules never see where the data came from.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Protocol
+
+from inc_audit.sources.interface import RefreshesAwards as RefreshesAwards  # noqa: F401 (compatibility)
+from inc_audit.sources.interface import Source as Source  # noqa: F401 (compatibility)
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -135,35 +137,3 @@ class Shard:
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
-
-
-class Source(Protocol):
-    """Where incidents come from. Reads that fail raise ``SourceError``.
-
-    ``candidate_issues`` yields every issue that carries one of the labels or
-    is of type Incident, each once, ordered by project then iid; with a shard,
-    only that shard's slice, chosen before any per-issue read. The other calls
-    are asked only when a rule needs their answer, so a source may fetch them
-    lazily.
-    """
-
-    def describe(self) -> dict[str, str]:
-        """What was audited, for the report: {"kind": "export", "path": ...}."""
-        ...
-
-    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]: ...
-
-    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]: ...
-
-    def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...
-
-
-class RefreshesAwards(Protocol):
-    """An optional addition to ``Source``, for sources whose ``note_awards`` may be stale.
-
-    Award emoji do not move an issue's ``updated_at``, so a cache cannot tell when they
-    changed. When the awards ``note_awards`` gave leave a post-mortem unapproved, the rules
-    call ``refresh_awards``, which reads them from GitLab (at most once per note per run).
-    """
-
-    def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...

@@ -16,8 +16,9 @@ from functools import cached_property
 from inc_audit.config import Config
 from inc_audit.findings import Finding
 from inc_audit.markdown import Document, parse
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Source
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
 from inc_audit.schemas import DocumentSchema, Problem
+from inc_audit.sources.interface import Source
 
 Check = Callable[["Context"], Iterable[Finding]]
 
@@ -184,8 +185,8 @@ class Context:
         """Who approved the post-mortem ``note``, by a later "Approved" comment or by emoji.
 
         Comments come first: award emoji are read only when the comments alone fall short,
-        and read afresh (``refresh_awards``, where the source has it: a cache whose award
-        emoji may be stale) only when the emoji it gave still fall short.
+        and read afresh (``refresh_awards``: a cache's award emoji may be stale) only when the
+        emoji it gave still fall short.
         """
         people = {
             later.author
@@ -196,9 +197,11 @@ class Context:
         if approval_gap(people, self.config) is None:
             return people
         approved = people | self._emoji_approvers(note, self.source.note_awards(self.issue.key, note.id))
-        refresh = getattr(self.source, "refresh_awards", None)
-        if refresh is not None and approval_gap(approved - {note.author}, self.config) is not None:
-            approved = people | self._emoji_approvers(note, refresh(self.issue.key, note.id))
+        fresh = None
+        if approval_gap(approved - {note.author}, self.config) is not None:
+            fresh = self.source.refresh_awards(self.issue.key, note.id)
+        if fresh is not None:
+            approved = people | self._emoji_approvers(note, fresh)
         if approval_gap(approved - {note.author}, self.config) is not None:
             self.unsettled = True  # an award emoji may settle it without touching the issue
         return approved - {note.author}

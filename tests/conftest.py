@@ -11,6 +11,7 @@ import pytest
 
 from inc_audit import config as config_module
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
+from inc_audit.sources.interface import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -133,7 +134,7 @@ def change_ticket(iid: int, description: str | None = None, **changes: object) -
 
 
 @dataclass
-class MemorySource:
+class MemorySource(Source):
     """A ``Source`` held in memory, counting what the rules ask of it."""
 
     issues: list[Issue] = field(default_factory=list)

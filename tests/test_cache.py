@@ -1,4 +1,4 @@
-"""The incremental cache (``inc_audit.cache``) against the fake GitLab over real HTTP."""
+"""The incremental cache (``inc_audit.sources.cache``) against the fake GitLab over real HTTP."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from fakegitlab.store import now
 
 from inc_audit import config as config_module
 from inc_audit.audit import run_audit
-from inc_audit.cache import FILE_NAME, CachedSource, fingerprint
 from inc_audit.errors import SourceError
 from inc_audit.findings import AuditResult
-from inc_audit.gitlab_source import GitLabSource, connect, read_ahead
 from inc_audit.model import Award, IssueKey, Shard
 from inc_audit.rules import Context
+from inc_audit.sources.cache import FILE_NAME, CachedSource, fingerprint
+from inc_audit.sources.http import connect
+from inc_audit.sources.parallel import read_ahead
+from inc_audit.sources.rest import GitLabSource
 from tests.conftest import (
     AS_OF,
     MemorySource,

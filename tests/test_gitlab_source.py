@@ -16,16 +16,10 @@ import requests
 import responses
 
 from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, SourceError
-from inc_audit.gitlab_source import (
-    GitLabSource,
-    RetryPolicy,
-    configure,
-    connect,
-    redact,
-    retry_after,
-    safe_url,
-)
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
+from inc_audit.redaction import redact, safe_url
+from inc_audit.sources.http import RetryPolicy, configure, connect, retry_after
+from inc_audit.sources.rest import GitLabSource
 
 BASE = "https://gitlab.example.com"
 API = f"{BASE}/api/v4"

@@ -13,7 +13,6 @@ import requests
 import responses
 
 from inc_audit.errors import EXIT_INCOMPLETE, PublishError
-from inc_audit.gitlab_source import RetryPolicy, configure, connect
 from inc_audit.publish import (
     CLOSE_COMMENT,
     MARKER,
@@ -25,6 +24,7 @@ from inc_audit.publish import (
     publish,
     with_marker,
 )
+from inc_audit.sources.http import RetryPolicy, configure, connect
 
 BASE = "https://gitlab.example.com"
 API = f"{BASE}/api/v4"

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inc_audit.export import (
+from inc_audit.model import IssueKey
+from inc_audit.sources.export import (
     ISSUES_FILE,
     MEMBERS_FILE,
     ExportSource,
@@ -18,7 +19,6 @@ from inc_audit.export import (
     issue_type_of,
     recover_links,
 )
-from inc_audit.model import IssueKey
 
 from .store import ISSUE_TYPES, Issue, Project, Store, as_time
 

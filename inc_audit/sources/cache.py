@@ -63,7 +63,10 @@ from inc_audit import __version__, schemas
 from inc_audit.config import Config
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.findings import Finding
-from inc_audit.gitlab_source import (
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.rules import Verdict
+from inc_audit.sources.interface import Source
+from inc_audit.sources.rest import (
     GitLabSource,
     _issue_type,
     _labels,
@@ -71,8 +74,6 @@ from inc_audit.gitlab_source import (
     issue_from_api,
     notes_from_api,
 )
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
-from inc_audit.rules import Verdict
 
 FORMAT = 3
 """The layout of the cache file; a file of another layout is rebuilt."""
@@ -144,7 +145,7 @@ def code_digest() -> str:
     """inc-audit's own code, every module of it: verdicts reached by other code are not used,
     even under the same version number (a checkout being worked on)."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
+    package = Path(__file__).resolve().parent.parent
     try:
         for path in sorted(package.rglob("*.py")):
             data = path.read_bytes()
@@ -216,7 +217,7 @@ class _Loaded:
     verdicts: dict[IssueKey, _Kept]
 
 
-class CachedSource:
+class CachedSource(Source):
     """A ``Source`` that serves unchanged incidents of a ``GitLabSource`` from a cache.
 
     ``directory`` holds the cache (created when missing); ``fingerprint`` is

@@ -16,6 +16,7 @@ from typing import Any
 
 from inc_audit.errors import InputError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.sources.interface import Source
 
 ISSUES_FILE = "tree/project/issues.ndjson"
 MEMBERS_FILE = "tree/project/project_members.ndjson"
@@ -163,7 +164,7 @@ def _strip_prefix(name: str, wanted: tuple[str, ...]) -> str | None:
     return None
 
 
-class ExportSource:
+class ExportSource(Source):
     """A ``Source`` over a GitLab project export."""
 
     def __init__(self, path: str | Path, project: str | None = None, web_base: str = "") -> None:

@@ -1,0 +1,73 @@
+"""What the audit asks of a source of incidents, and the optional capabilities a source has.
+
+A source that lacks a capability subclasses ``Source`` and inherits what a plain source
+does: its awards are never stale, it keeps no verdict. The audit and the rules call every
+method of the protocol directly; nothing is discovered with ``getattr``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from inc_audit.findings import Finding
+    from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard
+    from inc_audit.rules import Verdict
+
+
+class Source(Protocol):
+    """Where incidents come from. Reads that fail raise ``SourceError``.
+
+    ``candidate_issues`` yields every issue that carries one of the labels or
+    is of type Incident, each once, ordered by project then iid; with a shard,
+    only that shard's slice, chosen before any per-issue read. The other calls
+    are asked only when a rule needs their answer, so a source may fetch them
+    lazily.
+    """
+
+    def describe(self) -> dict[str, str]:
+        """What was audited, for the report: {"kind": "export", "path": ...}."""
+        ...
+
+    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]: ...
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]: ...
+
+    def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...
+
+    # -- optional capabilities: what a source without them does --------------------------
+
+    def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...] | None:
+        """The note's award emoji read afresh, or None when ``note_awards`` is never stale.
+
+        Award emoji do not move an issue's ``updated_at``, so a cache cannot tell when they
+        changed. When the awards ``note_awards`` gave leave a post-mortem unapproved, the
+        rules call ``refresh_awards``, which a cache reads from GitLab (at most once per note
+        per run).
+        """
+        return None
+
+    def cached_verdict(self, issue: Issue, as_of: datetime) -> tuple[Finding, ...] | None:
+        """The findings kept for ``issue`` when they still hold at ``as_of``, else None.
+
+        With a kept verdict, the audit runs no rule on the incident.
+        """
+        return None
+
+    def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
+        """Keep the rules' verdict on ``issue`` (a cache writes it once the scan completes)."""
+        return None
+
+
+class RefreshesAwards(Protocol):
+    """A source whose ``note_awards`` may be stale (see ``Source.refresh_awards``)."""
+
+    def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...] | None: ...
+
+
+class ReadsAhead(Source, Protocol):
+    """A source with reader threads that run ``prefetch`` on each issue they have read."""
+
+    prefetch: Callable[[Issue], object] | None

@@ -1,0 +1,111 @@
+"""Reading in parallel: an ordered thread-pool map, and the reads made ahead for the rules."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from inc_audit.model import Issue
+
+if TYPE_CHECKING:
+    from inc_audit.config import Config
+    from inc_audit.sources.interface import ReadsAhead
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+    """``fn`` of each item, in the items' order, with up to ``workers`` running at once.
+
+    Runs a bounded window ahead of what has been consumed. The first failure is raised
+    where its result is due; what has not started by then never starts, and leaving the
+    loop early (or failing) cancels what is queued.
+    """
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            yield fn(item)
+        return
+    stop = threading.Event()
+
+    def guarded(item: T) -> R:
+        if stop.is_set():
+            raise _Cancelled()
+        return fn(item)
+
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inc-audit-read")
+    pending: deque[Future[R]] = deque()
+    upcoming = iter(items)
+    try:
+        for item in upcoming:
+            pending.append(executor.submit(guarded, item))
+            if len(pending) >= workers * 4:
+                break
+        while pending:
+            result = pending.popleft().result()
+            following = next(upcoming, _END)
+            if following is not _END:
+                pending.append(executor.submit(guarded, following))  # type: ignore[arg-type]
+            yield result
+    finally:
+        stop.set()
+        for future in pending:
+            future.cancel()
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+class _Cancelled(Exception):
+    """A queued read that started after the scan had already failed or stopped."""
+
+
+_END = object()
+
+
+def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
+    """Let ``source``'s reader threads make the reads the rules will ask for, as they go.
+
+    Without it, the links and award emoji the rules ask for are read one at a time while
+    the incidents are audited. With it, each reader thread makes them for the incident it
+    has just read, so they happen ``concurrency`` at a time and the audit then finds them
+    memoized. It reads exactly what the rules read, never more: the links of a closed
+    incident (CHG001, CHG002), and the award emoji of the final post-mortem once its
+    approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
+    A known incident's look at the links of the incidents it links is left to the audit.
+    Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a
+    ``CachedSource``'s): the audit will not run the rules on it.
+    ``source`` is a ``GitLabSource`` or a ``CachedSource``.
+    """
+    from inc_audit.audit import is_audited
+    from inc_audit.markdown import parse
+    from inc_audit.rules import Context
+
+    links = not (config.is_ignored("CHG001") and config.is_ignored("CHG002"))
+    approvals = not config.is_ignored("IPM003")
+
+    def ahead(issue: Issue) -> None:
+        if not is_audited(issue, config):
+            return
+        if source.cached_verdict(issue, as_of) is not None:
+            return
+        if links and issue.is_closed:
+            source.linked_issues(issue.key)
+        if not approvals:
+            return
+        context = Context(issue, config, source, as_of)
+        schema = context.post_mortem_schema
+        # IPM003 looks at the last comment that reads as a post-mortem: found from the
+        # end, parsing the fewest notes.
+        final = next((note for note in reversed(issue.notes) if not note.system
+                      and schema.could_match(note.body) and schema.matches(parse(note.body))), None)
+        if final is None:
+            return
+        started = max(filter(None, (issue.closed_at, final.created_at)))
+        if as_of > started + context.grace:
+            context.approvals(final)
+
+    source.prefetch = ahead
+

@@ -412,7 +412,8 @@ def check_command(options: dict[str, Any]) -> int:
         result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
     else:
         result = check_file(target, options["kind"], config)
-    write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore)))
+    write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore,
+                                                          show_confidential=titles_shown())))
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 

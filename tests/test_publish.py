@@ -19,6 +19,7 @@ from inc_audit.publish import (
     REOPEN_COMMENT,
     AuditIssueSettings,
     PublishOutcome,
+    actions_only,
     make_plan,
     normalise,
     publish,
@@ -374,3 +375,20 @@ def test_a_public_audit_issue_stays_public_when_the_config_says_so(server: Issue
     public = AuditIssueSettings(title="Incident audit", labels=("audit", "inc-audit"), confidential=False)
     assert publish(gl, PROJECT, BODY, True, public).action == "updated"
     assert server.kinds() == ["PUT 1 description"]
+
+
+def test_a_dry_run_without_the_diff_keeps_the_planned_writes_only(server: Issues, gl: Any) -> None:
+    server.add(with_marker("## Violations\n\n- #2: Seed phrase leak\n"), confidential=False)
+    outcome = run(gl, dry_run=True)
+    shown = actions_only(outcome.diff)
+    assert "Seed phrase" in outcome.diff and "Seed phrase" not in shown
+    assert shown.splitlines()[0].startswith("2 line(s) of the description would change")
+    assert "- make #1 confidential" in shown and "- edit the description of #1" in shown
+    assert actions_only("") == "" and server.writes == []
+
+
+def test_the_plan_makes_a_public_issue_confidential_first() -> None:
+    kept = {"iid": 4, "description": with_marker(BODY), "state": "closed", "confidential": False}
+    plan = make_plan([kept], with_marker(BODY), has_violations=False, confidential=True)
+    assert (plan.action, [step.describe() for step in plan.steps]) == ("updated", ["make #4 confidential"])
+    assert make_plan([kept], with_marker(BODY), has_violations=False).steps == ()

@@ -313,3 +313,13 @@ def test_a_lone_surrogate_from_gitlab_reaches_every_output_repaired(fake: FakeGi
     assert "Half an emoji \ufffd" in Path("out.json").read_text(encoding="utf-8")
     [audit] = audit_issues_by(fake, BOT)
     assert "Half an emoji \ufffd" in audit.description
+
+
+def test_checking_one_live_incident_in_ci_withholds_its_confidential_title(fake: FakeGitLab, tmp_path: Path) -> None:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CI")} | {"GITLAB_TOKEN": API_TOKEN}
+    command = [INC_AUDIT, "check", f"{PROJECT}#1", "--gitlab-url", fake.url, "--config", str(EXAMPLE_CONFIG)]
+    at_a_terminal = subprocess.run(command, env=base, capture_output=True, text=True, timeout=120)
+    in_ci = subprocess.run(command, env=base | {"CI": "true"}, capture_output=True, text=True, timeout=120)
+    assert at_a_terminal.returncode == in_ci.returncode == 1, in_ci.stderr
+    assert SECRET_TITLE in at_a_terminal.stdout
+    assert SECRET_TITLE not in in_ci.stdout + in_ci.stderr and "(confidential incident)" in in_ci.stdout

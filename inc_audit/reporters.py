@@ -101,7 +101,7 @@ def format_text(result: AuditResult, options: Options) -> str:
     for incident in result.violating:
         label = incident.location or str(incident.key)
         head = f"{plain(label)}  {plain(title_of(incident, options), TITLE_LIMIT)}  [{incident.state}]"
-        lines.append(paint(head, bold=True) + (f"  {incident.web_url}" if incident.web_url else ""))
+        lines.append(paint(head, bold=True) + (f"  {plain(incident.web_url)}" if incident.web_url else ""))
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
             lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {plain(finding.message + _where(finding))}")

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from inc_audit.config import Config
-from inc_audit.findings import AuditResult, IncidentResult
+from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import Issue, Shard
 from inc_audit.rules import _has_any, is_change, judge
-from inc_audit.sources.interface import Source
+from inc_audit.sources.interface import Source, Unreadable
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
+UNREADABLE = "SRC001"
 
 Progress = Callable[[Issue], None]
 
@@ -29,12 +30,12 @@ def is_audited(issue: Issue, config: Config) -> bool:
 
 def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> IncidentResult:
     """The incident's findings: a verdict the source kept when it has one (``cached_verdict``:
-    a cache), else the rules' (handed to ``remember_verdict``)."""
-    findings = source.cached_verdict(issue, as_of)
-    if findings is None:
-        verdict = judge(issue, config, source, as_of)
-        source.remember_verdict(issue, verdict)
-        findings = verdict.findings
+    a cache), else the rules' (handed to ``remember_verdict``). An incident whose data
+    cannot be read has one finding, SRC001, and no rule's."""
+    try:
+        findings = _findings(issue, config, source, as_of)
+    except Unreadable as problem:
+        findings = (unreadable(str(problem)),)
     return IncidentResult(
         key=issue.key,
         title=issue.title,
@@ -43,6 +44,27 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         confidential=issue.confidential,
         findings=findings,
     )
+
+
+def _findings(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
+    if issue.unreadable:
+        raise Unreadable(issue.unreadable)
+    findings = source.cached_verdict(issue, as_of)
+    if findings is None:
+        verdict = judge(issue, config, source, as_of)
+        source.remember_verdict(issue, verdict)
+        findings = verdict.findings
+    return findings
+
+
+def unreadable(reason: str) -> Finding:
+    message = f"GitLab's data about this incident cannot be read ({reason}); it was not audited"
+    return Finding(UNREADABLE, "error", message, where="gitlab")
+
+
+def is_complete(incidents: tuple[IncidentResult, ...], unread: tuple[str, ...]) -> bool:
+    """False when something could not be read: an incident (SRC001), or a listing entry."""
+    return not unread and not any(f.rule == UNREADABLE for i in incidents for f in i.findings)
 
 
 def run_audit(
@@ -64,4 +86,6 @@ def run_audit(
     described: dict[str, Any] = dict(source.describe())
     if shard is not None:
         described["shard"] = str(shard)
-    return AuditResult(as_of=as_of, source=described, incidents=tuple(results))
+    incidents, unread = tuple(results), source.unread()
+    return AuditResult(as_of=as_of, source=described, incidents=incidents,
+                       complete=is_complete(incidents, unread), notes=unread)

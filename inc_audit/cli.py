@@ -8,8 +8,8 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,14 @@ import click
 
 from inc_audit import __version__
 from inc_audit import config as config_module
+from inc_audit import options as options_module
 from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
 from inc_audit.model import Issue, Shard
 from inc_audit.neutral import TITLE_LIMIT, plain
+from inc_audit.options import FiniteNumber, parse_as_of
 from inc_audit.redaction import redact
 from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS, Options, titles_shown
 from inc_audit.rules import RULES
@@ -41,9 +43,7 @@ def handled_errors(debug: bool) -> Iterator[None]:
     try:
         yield
     except IncAuditError as error:
-        say(f"inc-audit: error: {error.message}")
-        if error.hint:
-            say(f"  hint: {error.hint}")
+        say(f"inc-audit: error: {one_line(str(error))}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         say("inc-audit: interrupted: nothing was published")
@@ -58,31 +58,12 @@ def handled_errors(debug: bool) -> Iterator[None]:
         sys.exit(EXIT_INCOMPLETE)
 
 
-def parse_as_of(value: str | None) -> datetime:
-    if not value:
-        return datetime.now(timezone.utc)
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--as-of {value!r} is not an ISO 8601 timestamp", "write it like 2026-06-01 or 2026-06-01T09:30:00Z"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+def one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
-    reports = []
-    for value in values:
-        name, _, path = value.partition("=")
-        if name not in REPORTERS or not path:
-            raise InputError(f"--report {value!r} is not FORMAT=PATH", f"FORMAT is one of {', '.join(REPORTERS)}")
-        reports.append((name, Path(path)))
-    return reports
+    return options_module.parse_reports(values, tuple(REPORTERS))
 
 
 def write_text(path: Path | None, text: str, color: bool = False) -> None:
@@ -110,7 +91,7 @@ class Target:
         export = options.get("export")
         return cls(
             export=Path(export) if export else None,
-            url=options.get("gitlab_url") or os.environ.get("CI_SERVER_URL") or config.gitlab_url,
+            url=gitlab_url(options, config),
             project=options.get("project")
             or (None if options.get("group") else os.environ.get("CI_PROJECT_PATH"))
             or config.gitlab_project,
@@ -118,12 +99,24 @@ class Target:
         )
 
 
+def gitlab_url(options: dict[str, Any], config: Config) -> str | None:
+    """--gitlab-url, else $CI_SERVER_URL (checked here), else gitlab.url (checked with the config)."""
+    if options.get("gitlab_url"):
+        return str(options["gitlab_url"])
+    if os.environ.get("CI_SERVER_URL"):
+        return options_module.check_gitlab_url(os.environ["CI_SERVER_URL"], "$CI_SERVER_URL")
+    return config.gitlab_url
+
+
 def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
         from inc_audit.sources.export import ExportSource
 
-        return ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or ""), None
+        export = ExportSource(target.export, project=config.gitlab_project, web_base=config.gitlab_url or "")
+        for notice in export.notices(bool(config.roles)):
+            say(f"inc-audit: {notice}")
+        return export, None
     if not target.url or not (target.project or target.group):
         raise ConfigError(
             "nothing to audit: no export and no GitLab project",
@@ -152,8 +145,20 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     return source, gl
 
 
-def load_config(path: str | None) -> Config:
-    return config_module.load(path)
+def judged_by(source: Source, config: Config) -> Config:
+    """The config with the rules the source cannot judge switched off (the source said so on stderr)."""
+    from inc_audit.sources.export import ExportSource
+
+    if isinstance(source, ExportSource):
+        return replace(config, ignore=config.ignore + source.unjudged(bool(config.roles)))
+    return config
+
+
+def load_config(path: str | None, judges_approval: bool = False) -> Config:
+    config = config_module.load(path)
+    if judges_approval and not config.roles:
+        say("inc-audit: no roles are configured: anyone but its author may approve a post-mortem (see roles:)")
+    return config
 
 
 def progress_printer(verbose: bool, show_confidential: bool = True) -> Callable[[Issue], None] | None:
@@ -167,7 +172,9 @@ def progress_printer(verbose: bool, show_confidential: bool = True) -> Callable[
     return show
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=options_module.OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="inc-audit")
 def main() -> None:
     """Check that GitLab incidents follow the incident management policy.
@@ -187,7 +194,12 @@ debug_option = click.option("--debug", is_flag=True, help="Show a traceback on i
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--gitlab-url, --project and --group: which GitLab and what in it."""
     options = [
-        click.option("--gitlab-url", metavar="URL", help="GitLab to use [default: $CI_SERVER_URL, then gitlab.url]."),
+        click.option(
+            "--gitlab-url",
+            metavar="URL",
+            callback=options_module.gitlab_url_option,
+            help="GitLab to use [default: $CI_SERVER_URL, then gitlab.url].",
+        ),
         click.option(
             "--project",
             metavar="PATH_OR_ID",
@@ -207,7 +219,8 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--output",
             metavar="FILE",
-            type=click.Path(dir_okay=False, path_type=Path),
+            type=click.Path(path_type=Path),
+            callback=options_module.output_option,
             help="Write the report here [default: stdout].",
         ),
         click.option(
@@ -234,7 +247,12 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
 @target_options
 @config_option
-@click.option("--as-of", metavar="TIMESTAMP", help="ISO 8601 moment deadlines are measured from [default: now].")
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="ISO 8601 moment deadlines are measured from [default: now].",
+)
 @report_options
 @click.option(
     "--fail-on",
@@ -245,10 +263,18 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--publish", is_flag=True, help="Open or update the audit issue in GitLab.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds to wait for one GitLab response.")
+@click.option(
+    "--timeout",
+    type=FiniteNumber(0, 600, low_open=True),
+    metavar="SECONDS",
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for one GitLab response.",
+)
 @click.option(
     "--retry-budget",
-    type=float,
+    type=FiniteNumber(0, 3600),
+    metavar="SECONDS",
     default=60.0,
     show_default=True,
     help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
@@ -270,7 +296,7 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     show_default=True,
     help="GitLab requests in flight at once.",
 )
-@click.option("--max-rps", type=click.FloatRange(min=0.1), help="At most this many GitLab requests a second.")
+@click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
 @debug_option
@@ -315,21 +341,36 @@ def check_publish_options(options: dict[str, Any], target: Target, config: Confi
 
 
 def run_command(options: dict[str, Any]) -> int:
-    config = load_config(options["config_path"])
-    as_of = parse_as_of(options["as_of"])
     reports = parse_reports(options["reports"])
     shard = parse_shard(options["shard"])
+    as_of = parse_as_of(options["as_of"])
+    config = load_config(options["config_path"], judges_approval=True)
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
     source, gl = open_source(target, config, options, as_of)
+    config = judged_by(source, config)
     shown = titles_shown(options["confidential_titles"])
     result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"], shown), shard=shard)
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     emit(result, options, reports, config)
+    if not result.complete:
+        return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
         publish_result(gl, audit_project, result, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+
+
+def incomplete(result: AuditResult, published: bool) -> int:
+    """Say what could not be read (the report is written already); exit 3."""
+    for line in result.notes:
+        say(f"inc-audit: {line}")
+    unreadable = [i for i in result.incidents if any(f.rule == "SRC001" for f in i.findings)]
+    if unreadable:
+        say(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
+    tail = "; nothing was published" if published else ""
+    say(f"inc-audit: error: the audit is incomplete{tail}")
+    return EXIT_INCOMPLETE
 
 
 def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
@@ -384,8 +425,18 @@ def _artifact_hint() -> str:
     help="What the file is [default: guessed from its headings].",
 )
 @config_option
-@click.option("--as-of", metavar="TIMESTAMP", help="For a live incident: the moment deadlines are measured from.")
-@click.option("--gitlab-url", metavar="URL", help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].")
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="For a live incident: the moment deadlines are measured from.",
+)
+@click.option(
+    "--gitlab-url",
+    metavar="URL",
+    callback=options_module.gitlab_url_option,
+    help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].",
+)
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @debug_option
 def check(**options: Any) -> None:
@@ -404,16 +455,18 @@ def check(**options: Any) -> None:
 def check_command(options: dict[str, Any]) -> int:
     from inc_audit.documents import check_file, check_live
 
-    config = load_config(options["config_path"])
     target: str = options["target"]
-    live = _LIVE_REF.match(target)
-    if live and not Path(target).exists():
-        url = options["gitlab_url"] or os.environ.get("CI_SERVER_URL") or config.gitlab_url
+    live = _LIVE_REF.match(target) if not Path(target).exists() else None
+    config = load_config(options["config_path"], judges_approval=live is not None)
+    if live:
+        url = gitlab_url(options, config)
         result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
     else:
         result = check_file(target, options["kind"], config)
     write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore,
                                                           show_confidential=titles_shown())))
+    if not result.complete:
+        return incomplete(result, published=False)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -479,7 +532,7 @@ def templates_command(options: dict[str, Any]) -> int:
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @click.option("--publish", is_flag=True, help="Open or update the audit issue from the merged result.")
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
-@click.option("--timeout", type=float, default=10.0, show_default=True)
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0, show_default=True)
 @debug_option
 def merge(**options: Any) -> None:
     """Join the JSON reports of a sharded audit into one, and publish once.

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from inc_audit.audit import audit_issue
+from inc_audit.audit import audit_issue, is_complete
 from inc_audit.config import Config
 from inc_audit.errors import InputError
 from inc_audit.findings import AuditResult, IncidentResult
@@ -65,4 +65,4 @@ def check_live(project: str, iid: int, url: str | None, config: Config, as_of: d
     source = GitLabSource(gl, project=project)
     issue = source.get_issue(iid)
     result = audit_issue(issue, config, source, as_of)
-    return AuditResult(as_of, source.describe(), (result,))
+    return AuditResult(as_of, source.describe(), (result,), complete=is_complete((result,), ()))

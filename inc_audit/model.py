@@ -15,16 +15,24 @@ from inc_audit.sources.interface import Source as Source  # noqa: F401 (compatib
 
 
 def parse_time(value: str | None) -> datetime | None:
-    """Read a GitLab timestamp ("2016-06-14T15:02:08.340Z" and the like) as aware UTC."""
+    """Read a GitLab timestamp ("2016-06-14T15:02:08.340Z" and the like) as aware UTC.
+
+    Raises ``ValueError`` for anything else, text or not, and for moments out of range.
+    """
     if not value:
         return None
+    if not isinstance(value, str):
+        raise ValueError(f"a timestamp was expected, not {type(value).__name__}")
     text = value.strip().replace(" UTC", "+00:00")
     if text.endswith("Z"):
         text = text[:-1] + "+00:00"
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"timestamp {value!r} is out of range") from None
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class Issue:
     confidential: bool = False
     web_url: str = ""
     notes: tuple[Note, ...] = field(default=(), repr=False)
+    unreadable: str = ""
+    """Why GitLab's data about it could not be read (a field of the wrong type...): such an
+    issue is reported as unreadable (SRC001), the rules are not run on it."""
 
     @property
     def iid(self) -> int:

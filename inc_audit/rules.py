@@ -391,6 +391,11 @@ for _code, _summary in (
 ):
     RULES[_code] = Rule(_code, "error", _summary, check=None, scope="template")
 
+# Reported by the audit itself (``inc_audit.audit``) when a source cannot read an incident.
+RULES["SRC001"] = Rule(
+    "SRC001", "error", "GitLab's data about an incident cannot be read: the audit is incomplete", None, "source"
+)
+
 
 DOCUMENT_RULES = {"report": ("INC001", "INC002"), "post-mortem": ("IPM002",), "change": ("CHG002",)}
 

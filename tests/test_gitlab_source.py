@@ -497,3 +497,11 @@ def test_retry_after_reads_seconds_and_dates() -> None:
     assert retry_after({}) is None
     assert retry_after({"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0
     assert 0 < (retry_after({"RateLimit-Reset": str(int(time.time()) + 30)}) or 0) <= 30
+
+
+def test_an_error_message_with_a_broken_character_can_be_printed(api: Api, gl: Any) -> None:
+    api.on("GET", "/projects/grp%2Fproj", lambda q: (400, {}, {"error": "label \ud83d is invalid"}))
+    with pytest.raises(SourceError) as failed:
+        GitLabSource(gl, project="grp/proj")
+    assert "label \ufffd is invalid" in str(failed.value)
+    str(failed.value).encode("utf-8")

@@ -365,6 +365,7 @@ def test_every_rule_is_registered_with_a_code_severity_and_summary():
         "IPM003",
         "TPL001",
         "TPL002",
+        "SRC001",
     ]
     for registered in RULES.values():
         assert registered.severity in ("error", "warning") and registered.summary

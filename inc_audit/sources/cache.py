@@ -65,17 +65,11 @@ from inc_audit.errors import ConfigError, SourceError
 from inc_audit.findings import Finding
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
 from inc_audit.rules import Verdict
-from inc_audit.sources.interface import Source
-from inc_audit.sources.rest import (
-    GitLabSource,
-    _issue_type,
-    _labels,
-    award_from_api,
-    issue_from_api,
-    notes_from_api,
-)
+from inc_audit.sources.entries import assemble, award_from_api, issue_from_api, issue_type, labels_of, notes_from_api
+from inc_audit.sources.interface import Source, Unreadable
+from inc_audit.sources.rest import GitLabSource
 
-FORMAT = 3
+FORMAT = 3  # 3: meta.full_read_at
 """The layout of the cache file; a file of another layout is rebuilt."""
 FILE_NAME = "cache.sqlite3"
 MARGIN = timedelta(minutes=10)
@@ -266,6 +260,9 @@ class CachedSource(Source):
     def describe(self) -> dict[str, str]:
         return self.live.describe()
 
+    def unread(self) -> tuple[str, ...]:
+        return self.live.unread()
+
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         shard_key = str(shard) if shard else "all"
         loaded = self._load(shard_key, labels)
@@ -330,8 +327,8 @@ class CachedSource(Source):
                 self._count("links from the cache")
         if built is None:
             cached = self.live.raw_links(key)
+            built = self.live.linked_from_raw(cached)  # raises Unreadable before anything is kept
             self._store(key, links=cached)
-            built = self.live.linked_from_raw(cached)
         with self._lock:
             self._linked[key] = built
         return built
@@ -353,8 +350,9 @@ class CachedSource(Source):
     def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         """The note's award emoji as GitLab has them now (read at most once per run)."""
         raws = self.live.raw_awards(key, note_id)
+        awards = tuple(award_from_api(raw) for raw in raws)  # raises Unreadable before anything is kept
         self._store(key, awards=(note_id, raws))
-        return tuple(award_from_api(raw) for raw in raws)
+        return awards
 
     def cached_verdict(self, issue: Issue, as_of: datetime) -> tuple[Finding, ...] | None:
         """The findings kept for ``issue``, when they still hold, else None: the issue was
@@ -446,7 +444,9 @@ class CachedSource(Source):
             self._served.add(key)
         self.live.project_of(entry.raw)
         self._count("incidents from the cache")
-        plain = issue_from_api(key, entry.raw, ())
+        plain = assemble(key, entry.raw, tuple)
+        if plain.unreadable:
+            return plain
         fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Issue) if f.name != "notes"}
         return _LazyNotesIssue(lambda: self._cached_notes(key), **fields)
 
@@ -466,7 +466,7 @@ class CachedSource(Source):
             self._store(key, notes=json.dumps(raws, separators=(",", ":")))
             self._count("incidents read")
             built = notes_from_api(raws)
-        return issue_from_api(key, {}, built).notes
+        return tuple(sorted(built, key=lambda n: (n.created_at, n.id)))
 
     def _serve(self, key: IssueKey) -> Issue:
         with self._lock:
@@ -483,13 +483,17 @@ class CachedSource(Source):
                 self._count("incidents from the cache")
                 with self._lock:
                     self._served.add(key)
-        if built is None:
+        if built is None:  # not kept, or kept unreadable: GitLab's copy, which may be unreadable itself
             raws = self.live.raw_notes(key)
             self._store(key, notes=json.dumps(raws, separators=(",", ":")))
             self._count("incidents read")
-            built = notes_from_api(raws)
-        issue = issue_from_api(key, entry.raw, built)
-        if self.prefetch is not None:
+            issue = assemble(key, entry.raw, lambda: notes_from_api(raws))
+        else:
+            kept = built
+            issue = assemble(key, entry.raw, lambda: kept)
+        if issue.unreadable:
+            self._store(key, notes=None, forget=True)  # read again next time, never kept as it is
+        elif self.prefetch is not None:
             self.prefetch(issue)
         return issue
 
@@ -500,11 +504,15 @@ class CachedSource(Source):
         notes: str | None = None,
         links: list[dict[str, Any]] | None = None,
         awards: tuple[int, list[dict[str, Any]]] | None = None,
+        forget: bool = False,
     ) -> None:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return  # not a candidate: read live, not kept
+            if forget:
+                entry.notes = None
+                self._served.discard(key)
             if notes is not None:
                 entry.notes = notes
             if links is not None:
@@ -737,8 +745,13 @@ class _LazyNotesIssue(Issue):
 
 
 def _is_candidate(raw: dict[str, Any], labels: tuple[str, ...]) -> bool:
-    """What a cold listing would find: one of ``labels`` (as GitLab matches them), or type Incident."""
-    return bool(set(_labels(raw)) & set(labels)) or _issue_type(raw) == "incident"
+    """What a cold listing would find: one of ``labels`` (as GitLab matches them), or type Incident.
+
+    An entry whose labels or type cannot be read is one: it is reported as unreadable."""
+    try:
+        return bool(set(labels_of(raw)) & set(labels)) or issue_type(raw) == "incident"
+    except Unreadable:
+        return True
 
 
 def _dumps(value: Any) -> str:

@@ -6,21 +6,29 @@ system notes it writes on both sides of a link, replayed in order.
 
 from __future__ import annotations
 
-import io
-import json
 import re
-import tarfile
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from inc_audit.errors import InputError
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
+from inc_audit.sources import export_fields as fields
+from inc_audit.sources.export_archive import ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE, ExportTree
 from inc_audit.sources.interface import Source
+from inc_audit.text import repair
 
-ISSUES_FILE = "tree/project/issues.ndjson"
-MEMBERS_FILE = "tree/project/project_members.ndjson"
-PROJECT_FILE = "tree/project.json"
+__all__ = [
+    "ISSUES_FILE",
+    "MEMBERS_FILE",
+    "PROJECT_FILE",
+    "ExportSource",
+    "ExportTree",
+    "issue_type_of",
+    "recover_links",
+]
+
 
 KNOWN_TYPES = {
     "issue",
@@ -41,7 +49,8 @@ _UNLINKED = re.compile(r"^removed the relation with (.+)$")
 
 def issue_type_of(raw: dict[str, Any]) -> str:
     """The work item type GitLab's importer would give this issue."""
-    work_item = raw.get("work_item_type") or {}
+    work_item = raw.get("work_item_type")
+    work_item = work_item if isinstance(work_item, dict) else {}
     for candidate in (work_item.get("base_type"), work_item.get("name"), raw.get("issue_type")):
         if isinstance(candidate, str):
             name = candidate.strip().lower().replace(" ", "_")
@@ -84,86 +93,6 @@ def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...
     return {key: tuple(others) for key, others in links.items() if others}
 
 
-class ExportTree:
-    """The files of an export, from a folder or a .tar.gz, read once."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.files = self._read(path)
-
-    @staticmethod
-    def _read(path: Path) -> dict[str, bytes]:
-        wanted = (ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE)
-        if path.is_dir():
-            root = _tree_root(path)
-            try:
-                return {name: (root / name).read_bytes() for name in wanted if (root / name).is_file()}
-            except OSError as error:
-                raise InputError(
-                    f"cannot read export {path}: {error.strerror}", "check the files' permissions"
-                ) from None
-        if not path.exists():
-            raise InputError(f"export not found: {path}", "give the .tar.gz GitLab produced or its unpacked folder")
-        try:
-            with tarfile.open(path, "r:*") as archive:
-                found: dict[str, bytes] = {}
-                for member in archive.getmembers():
-                    name = _strip_prefix(member.name, wanted)
-                    if name and member.isfile():
-                        handle = archive.extractfile(member)
-                        if handle is not None:
-                            found[name] = handle.read()
-                return found
-        except (tarfile.TarError, OSError, EOFError) as error:
-            raise InputError(
-                f"cannot read export archive {path}: {error}",
-                "export the project again (Settings > General > Export project)",
-            ) from None
-
-    def ndjson(self, name: str) -> Iterator[dict[str, Any]]:
-        data = self.files.get(name)
-        if data is None:
-            return
-        for number, line in enumerate(io.TextIOWrapper(io.BytesIO(data), "utf-8"), 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise InputError(
-                    f"{self.path}: {name} line {number} is not JSON ({error.msg})",
-                    "the export is damaged; export the project again",
-                ) from None
-            if isinstance(record, dict):
-                yield record
-
-    def project(self) -> dict[str, Any]:
-        data = self.files.get(PROJECT_FILE)
-        try:
-            value = json.loads(data) if data else {}
-        except json.JSONDecodeError:
-            return {}
-        return value if isinstance(value, dict) else {}
-
-
-def _tree_root(path: Path) -> Path:
-    for candidate in (path, *sorted(p for p in path.iterdir() if p.is_dir())):
-        if (candidate / ISSUES_FILE).is_file():
-            return candidate
-    raise InputError(
-        f"{path} is not a GitLab project export: {ISSUES_FILE} is missing",
-        "give the folder that holds tree/project/ or the .tar.gz itself",
-    )
-
-
-def _strip_prefix(name: str, wanted: tuple[str, ...]) -> str | None:
-    name = name.lstrip("./")
-    for target in wanted:
-        if name == target or name.endswith("/" + target):
-            return target
-    return None
-
-
 class ExportSource(Source):
     """A ``Source`` over a GitLab project export."""
 
@@ -175,16 +104,32 @@ class ExportSource(Source):
                 f"{self.path} is not a GitLab project export: {ISSUES_FILE} is missing",
                 "give the .tar.gz GitLab produced or its unpacked folder",
             )
-        self.project = project or _project_name(self.path, tree.project())
-        self.web_base = web_base.rstrip("/")
-        self.usernames = _usernames(tree.ndjson(MEMBERS_FILE))
+        self.project = repair(project or _project_name(self.path, tree.project()))
+        self.web_base = repair(web_base.rstrip("/"))
+        self.usernames = _usernames(tree)
+        self.has_members = MEMBERS_FILE in tree.files
         self.issues: dict[IssueKey, Issue] = {}
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
-        for raw in tree.ndjson(ISSUES_FILE):
-            issue = self._issue(raw)
+        for line, raw in tree.records(ISSUES_FILE):
+            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
             if issue.key not in self.issues:
                 self.issues[issue.key] = issue
         self.links = recover_links(self.issues.values())
+
+    def unjudged(self, roles_configured: bool) -> tuple[str, ...]:
+        """Rules this export cannot judge: approvals by named people need the members' user names."""
+        return ("IPM003",) if roles_configured and not self.has_members else ()
+
+    def notices(self, roles_configured: bool) -> list[str]:
+        """What the audit of this export cannot tell, to say on stderr."""
+        if not self.issues:
+            return [f"the export {self.path} holds no issues: nothing was audited (is it the right export?)"]
+        if self.has_members:
+            return []
+        missing = f"the export {self.path} has no {MEMBERS_FILE}, so user names are unknown"
+        if roles_configured:
+            return [f"{missing}: approvals (IPM003) are not checked, since roles name people"]
+        return [f"{missing}: people show as user-<id>"]
 
     def describe(self) -> dict[str, str]:
         return {"kind": "export", "path": str(self.path), "project": self.project}
@@ -212,77 +157,103 @@ class ExportSource(Source):
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return self.awards.get((key, note_id), ())
 
-    def _user(self, user_id: Any, fallback: Any = None) -> str:
+    def _user(self, user_id: int | None, fallback: dict[str, Any] | None = None) -> str:
         if user_id in self.usernames:
             return self.usernames[user_id]
-        if isinstance(fallback, dict) and fallback.get("username"):
-            return str(fallback["username"])
+        if fallback and isinstance(fallback.get("username"), str) and fallback["username"]:
+            return repair(fallback["username"])
         return f"user-{user_id}" if user_id is not None else "unknown"
 
-    def _issue(self, raw: dict[str, Any]) -> Issue:
-        try:
-            iid = int(raw["iid"])
-        except (KeyError, TypeError, ValueError):
-            raise InputError(f"{self.path}: an issue has no iid", "the export is damaged; export it again") from None
+    def _issue(self, raw: dict[str, Any], place: fields.Place) -> Issue:
+        if "iid" not in raw:
+            raise place.fail("iid", "is missing")
+        iid = fields.number(raw["iid"], place, "iid")
+        place = place.at_issue(iid)
         key = IssueKey(self.project, iid)
         notes = []
-        for raw_note in raw.get("notes") or ():
-            note = self._note(raw_note)
+        for index, raw_note in enumerate(fields.objects(raw, "notes", place)):
+            note = self._note(raw_note, place, f"notes[{index}]")
             if note is None:
                 continue
             notes.append(note)
-            self.awards[(key, note.id)] = tuple(
-                Award(
-                    name=str(a.get("name", "")),
-                    username=self._user(a.get("user_id")),
-                    created_at=parse_time(a.get("created_at")),
-                )
-                for a in raw_note.get("award_emoji") or ()
-            )
-        created = parse_time(raw.get("created_at")) or parse_time("1970-01-01T00:00:00Z")
-        assert created is not None
-        state = "closed" if raw.get("state") == "closed" else "opened"
+            self.awards[(key, note.id)] = self._awards(raw_note, place, f"notes[{index}].award_emoji")
+        created = fields.moment(raw, "created_at", place) or fields.EARLIEST
+        state = fields.text(raw, "state", place)
+        state = "closed" if state == "closed" else "opened"
+        _check_type_fields(raw, place)
         return Issue(
             key=key,
-            title=str(raw.get("title") or ""),
-            description=str(raw.get("description") or ""),
-            labels=tuple(
-                str(link["label"]["title"])
-                for link in raw.get("label_links") or ()
-                if isinstance(link.get("label"), dict) and link["label"].get("title")
-            ),
+            title=fields.text(raw, "title", place),
+            description=fields.text(raw, "description", place),
+            labels=_labels(raw, place),
             issue_type=issue_type_of(raw),
             state=state,
-            author=self._user(raw.get("author_id")),
+            author=self._user(fields.optional_number(raw, "author_id", place)),
             created_at=created,
-            updated_at=parse_time(raw.get("updated_at")) or created,
-            closed_at=_closed_at(raw) if state == "closed" else None,
-            confidential=bool(raw.get("confidential")),
+            updated_at=fields.moment(raw, "updated_at", place) or created,
+            closed_at=_closed_at(raw, place) if state == "closed" else None,
+            confidential=fields.flag(raw, "confidential", place),
             web_url=f"{self.web_base}/{self.project}/-/issues/{iid}" if self.web_base else "",
             notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
         )
 
-    def _note(self, raw: dict[str, Any]) -> Note | None:
-        created = parse_time(raw.get("created_at"))
-        if created is None or raw.get("id") is None:
+    def _note(self, raw: dict[str, Any], place: fields.Place, field: str) -> Note | None:
+        created = fields.moment(raw, "created_at", place, f"{field}.created_at")
+        note_id = fields.optional_number(raw, "id", place, f"{field}.id")
+        if created is None or note_id is None:
             return None
+        author = raw.get("author") if isinstance(raw.get("author"), dict) else None
         return Note(
-            id=int(raw["id"]),
-            body=str(raw.get("note") or ""),
-            author=self._user(raw.get("author_id"), raw.get("author")),
+            id=note_id,
+            body=fields.text(raw, "note", place, f"{field}.note"),
+            author=self._user(fields.optional_number(raw, "author_id", place, f"{field}.author_id"), author),
             created_at=created,
-            system=bool(raw.get("system")),
-            updated_at=parse_time(raw.get("updated_at")),
+            system=fields.flag(raw, "system", place, f"{field}.system"),
+            updated_at=fields.moment(raw, "updated_at", place, f"{field}.updated_at"),
         )
 
+    def _awards(self, raw_note: dict[str, Any], place: fields.Place, field: str) -> tuple[Award, ...]:
+        awards = []
+        for index, raw in enumerate(fields.objects(raw_note, "award_emoji", place, field)):
+            where = f"{field}[{index}]"
+            awards.append(
+                Award(
+                    name=fields.text(raw, "name", place, f"{where}.name"),
+                    username=self._user(fields.optional_number(raw, "user_id", place, f"{where}.user_id")),
+                    created_at=fields.moment(raw, "created_at", place, f"{where}.created_at"),
+                )
+            )
+        return tuple(awards)
 
-def _usernames(members: Iterable[dict[str, Any]]) -> dict[Any, str]:
-    names: dict[Any, str] = {}
-    for member in members:
-        user = member.get("user") or {}
-        if member.get("user_id") is not None and user.get("username"):
-            names[member["user_id"]] = str(user["username"])
+
+def _usernames(tree: ExportTree) -> dict[int | None, str]:
+    names: dict[int | None, str] = {}
+    for line, member in tree.records(MEMBERS_FILE):
+        place = fields.Place(str(tree.path), MEMBERS_FILE, line)
+        user = fields.optional_object(member, "user", place)
+        user_id = fields.optional_number(member, "user_id", place)
+        username = fields.text(user, "username", place, "user.username")
+        if user_id is not None and username:
+            names[user_id] = username
     return names
+
+
+def _labels(raw: dict[str, Any], place: fields.Place) -> tuple[str, ...]:
+    titles = []
+    for index, link in enumerate(fields.objects(raw, "label_links", place)):
+        label = fields.optional_object(link, "label", place, f"label_links[{index}].label")
+        title = fields.text(label, "title", place, f"label_links[{index}].label.title")
+        if title:
+            titles.append(title)
+    return tuple(titles)
+
+
+def _check_type_fields(raw: dict[str, Any], place: fields.Place) -> None:
+    """The issue's type fields are text where present (``issue_type_of`` reads them)."""
+    work_item = fields.optional_object(raw, "work_item_type", place)
+    for key in ("base_type", "name"):
+        fields.text(work_item, key, place, f"work_item_type.{key}")
+    fields.text(raw, "issue_type", place)
 
 
 def _project_name(path: Path, project: dict[str, Any]) -> str:
@@ -296,10 +267,15 @@ def _project_name(path: Path, project: dict[str, Any]) -> str:
     return name
 
 
-def _closed_at(raw: dict[str, Any]) -> Any:
-    if raw.get("closed_at"):
-        return parse_time(raw["closed_at"])
-    closes = [e for e in raw.get("resource_state_events") or () if e.get("state") == "closed"]
-    if closes:
-        return parse_time(max(closes, key=lambda e: e.get("created_at") or "")["created_at"])
-    return parse_time(raw.get("updated_at"))
+def _closed_at(raw: dict[str, Any], place: fields.Place) -> datetime | None:
+    closed = fields.moment(raw, "closed_at", place)
+    if closed is not None:
+        return closed
+    closes = []
+    for index, event in enumerate(fields.objects(raw, "resource_state_events", place)):
+        if event.get("state") == "closed":
+            closes.append(fields.moment(event, "created_at", place, f"resource_state_events[{index}].created_at"))
+    known = [moment for moment in closes if moment is not None]
+    if known:
+        return max(known)
+    return fields.moment(raw, "updated_at", place)

@@ -12,8 +12,21 @@ client paces all threads (``max_rps``) and holds them back before GitLab would a
 (``RateLimit-Remaining`` low).
 
 The sources package is the only place that imports ``gitlab``. Tokens travel in the
-PRIVATE-TOKEN header, never in URLs, and every message built from an exception goes
-through ``redact`` anyway.
+PRIVATE-TOKEN header, never in URLs, and only to the configured GitLab: ``connect``
+refuses a URL with user-info or a query, and a redirect to another host is refused
+before it is followed. Every message built from an exception goes through ``redact``.
+
+Reads made by reader threads (``parallel.ordered_map``) run under a cancel event: once
+one read of the scan has failed for good, the others stop at their next retry decision.
+
+Why not python-gitlab's own retries (``retry_transient_errors``, ``obey_rate_limit``,
+``max_retries``): they count attempts instead of bounding time, sleep with ``time.sleep``
+as long as Retry-After or RateLimit-Reset says (an hour is past any budget), raise on a
+Retry-After given as an HTTP date, share no rate-limit state between threads, and cannot
+be stopped when another read has failed. Its ``GitlabList`` pagination indexes a page
+that is not a list and has no guard against a loop of next links; ``rest.iter_items``
+checks both and retries each page on its own. So every request passes
+``retry_transient_errors=False, obey_rate_limit=False`` and ``call`` does the rest.
 """
 
 from __future__ import annotations
@@ -25,10 +38,11 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urljoin, urlsplit
 
 import gitlab
 import requests
@@ -37,6 +51,7 @@ from requests.adapters import HTTPAdapter
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.redaction import redact, safe_url
+from inc_audit.text import repair
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
@@ -57,6 +72,10 @@ SCOPE_HINT = (
     "the token needs the read_api scope (api to publish the audit issue) and its user must"
     " be a member of the project or group"
 )
+REDIRECT_HINT = (
+    "the token was not sent there; if the instance moved, give its new base URL as --gitlab-url"
+)
+URL_HINT = "give the base URL of the instance, e.g. https://gitlab.com, without user, password or query"
 UNREACHABLE_HINT = (
     "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
     " the audit is incomplete, run it again"
@@ -81,6 +100,13 @@ class RetryPolicy:
     max_backoff: float = 8.0
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
+
+    def pause(self, seconds: float, cancel: threading.Event | None) -> None:
+        """Sleep ``seconds``; a real sleep wakes early when ``cancel`` is set."""
+        if cancel is not None and self.sleep is time.sleep:
+            cancel.wait(seconds)
+        else:
+            self.sleep(seconds)
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with jitter before retry number ``attempt`` (1-based)."""
@@ -232,8 +258,92 @@ def configure(gl: Client, policy: RetryPolicy) -> None:
         if state is None:
             state = _ClientState(policy)
             _STATES[gl] = state
+            _guard(gl)
+            gl.session.hooks["response"].append(_refuse_foreign_redirects(gl))
             gl.session.hooks["response"].append(state.observe)
         state.policy = policy
+
+
+class ForeignHost(Exception):
+    """A request for another host (or port, or scheme) than the configured GitLab; not sent."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(safe_url(target))
+        self.target = target
+
+
+class ForeignRedirect(ForeignHost):
+    """GitLab redirected a request to another host (or port, or scheme); not followed."""
+
+
+class _HomeOnly(HTTPAdapter):
+    """The session's transport: it sends requests to the configured GitLab's origin only.
+
+    Whatever asks for another host (a redirect, a next-page link, an absolute URL in an
+    answer), the request, and the PRIVATE-TOKEN header with it, never leaves.
+    """
+
+    def __init__(self, home: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.home = home
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if _elsewhere(self.home, request.url or ""):
+            raise ForeignHost(request.url or "")
+        return super().send(request, *args, **kwargs)
+
+
+def _elsewhere(home: str, url: str) -> bool:
+    """``url`` is not on ``home``'s origin (an upgrade from http to https on the same host is)."""
+    return bool(_ORIGINS.should_strip_auth(home, url))
+
+
+_ORIGINS = requests.Session()
+"""Only for requests' own rule of when credentials must not follow a URL."""
+
+
+def _guard(gl: Client, pool_size: int = 10) -> None:
+    adapter = _HomeOnly(gl.url, pool_connections=10, pool_maxsize=pool_size, max_retries=0)
+    gl.session.mount("https://", adapter)
+    gl.session.mount("http://", adapter)
+
+
+def _refuse_foreign_redirects(gl: Client) -> Callable[..., None]:
+    """A response hook that stops a redirect to anywhere but ``gl``'s own origin before
+    requests follows it, since the PRIVATE-TOKEN header would go along."""
+    home = gl.url
+
+    def refuse(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if not response.is_redirect:
+            return
+        target = urljoin(response.url, response.headers.get("location") or "")
+        if _elsewhere(home, target):
+            raise ForeignRedirect(target)
+
+    return refuse
+
+
+class Cancelled(Exception):
+    """A read stopped because another read of the same scan had failed for good."""
+
+
+_CANCEL = threading.local()
+
+
+@contextmanager
+def cancelled_by(event: threading.Event) -> Iterator[None]:
+    """Calls made in this thread meanwhile stop (``Cancelled``) once ``event`` is set."""
+    previous = getattr(_CANCEL, "event", None)
+    _CANCEL.event = event
+    try:
+        yield
+    finally:
+        _CANCEL.event = previous
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise Cancelled()
 
 
 def limit_rate(gl: Client, max_rps: float | None) -> None:
@@ -247,13 +357,10 @@ def ensure_pool(gl: Client, size: int) -> None:
     requests keeps 10 by default; with more threads than that, the extra connections
     would be opened for one request and discarded.
     """
-    session = gl.session
-    adapter = session.get_adapter(gl.url)
-    if getattr(adapter, "_pool_maxsize", 0) >= size:
+    adapter = gl.session.get_adapter(gl.url)
+    if isinstance(adapter, _HomeOnly) and getattr(adapter, "_pool_maxsize", 0) >= size:
         return
-    wider = HTTPAdapter(pool_connections=10, pool_maxsize=size, max_retries=0)
-    session.mount("https://", wider)
-    session.mount("http://", wider)
+    _guard(gl, size)
 
 
 def _state(gl: Client) -> _ClientState:
@@ -270,6 +377,8 @@ class _Problem:
     status: int | None = None
     transient: bool = True
     wait: float | None = None
+    hint: str | None = None
+    """For a refusal that is a configuration problem (exit 2): how to fix it."""
 
 
 def call(
@@ -289,10 +398,12 @@ def call(
     """
     state = _state(gl)
     policy = state.policy
+    cancel: threading.Event | None = getattr(_CANCEL, "event", None)
     start = policy.clock()
     tries = 0
     capture = _Capture()
     while True:
+        _check_cancel(cancel)
         tries += 1
         deadline = start + policy.budget - min(policy.timeout, MIN_ATTEMPT)
         start += state.budget.acquire(policy, deadline)
@@ -314,12 +425,18 @@ def call(
         elapsed = policy.clock() - start
         if elapsed + wait + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
             raise _exhausted(gl, what, problem, tries, elapsed, policy) from None
-        policy.sleep(wait)
+        policy.pause(wait, cancel)
 
 
 def _classify(error: Exception, headers: Any) -> _Problem | None:
+    if isinstance(error, ForeignRedirect):
+        return _Problem(f"it redirected the request to another host ({error})", transient=False, hint=REDIRECT_HINT)
+    if isinstance(error, ForeignHost):
+        return _Problem(f"a request for another host ({error}) was stopped", transient=False, hint=REDIRECT_HINT)
     if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
         return _status_problem(error, headers)
+    if isinstance(error, requests.exceptions.TooManyRedirects):
+        return _Problem("its redirects went round in circles", transient=False, hint=URL_HINT)
     if isinstance(error, requests.exceptions.SSLError):
         return _Problem(f"TLS failure ({_short(error)})", transient=False)
     if isinstance(error, requests.exceptions.Timeout):
@@ -329,7 +446,7 @@ def _classify(error: Exception, headers: Any) -> _Problem | None:
         (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
          requests.exceptions.InvalidSchema),
     ):
-        return _Problem(f"invalid URL ({_short(error)})", transient=False)
+        return _Problem(f"invalid URL ({_short(error)})", transient=False, hint=URL_HINT)
     if isinstance(
         error,
         (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
@@ -350,7 +467,7 @@ def _status_problem(error: gitlab.exceptions.GitlabError, headers: Any) -> _Prob
         return _Problem("HTTP 429 (rate limited)", code, wait=wait)
     if code in TRANSIENT_STATUS:
         return _Problem(f"HTTP {code}", code)
-    detail = str(error.error_message or "").strip().splitlines()
+    detail = repair(str(error.error_message or "")).strip().splitlines()
     suffix = f": {detail[0][:200]}" if detail else ""
     return _Problem(f"HTTP {code}{suffix}", code, transient=False)
 
@@ -374,7 +491,7 @@ def retry_after(headers: Any) -> float | None:
 
 
 def _short(error: Exception) -> str:
-    text = str(error)
+    text = repair(str(error))
     errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
     if errno:
         return errno.group(1).strip()
@@ -401,9 +518,9 @@ def _refusal(
             redact(f"GitLab answered 404 while {what}", secrets),
             "it may have been deleted or moved during the scan; run the audit again",
         )
-    if problem.reason.startswith("invalid URL"):
-        return ConfigError(redact(f"cannot use GitLab URL {safe_url(gl.url)}: {problem.reason}",
-                                  secrets), "give the GitLab base URL, e.g. https://gitlab.com")
+    if problem.hint is not None:
+        message = f"cannot use GitLab at {safe_url(gl.url)}: {problem.reason} while {what}"
+        return ConfigError(redact(message, secrets), problem.hint)
     return SourceError(
         redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {problem.reason}", secrets),
         "the audit is incomplete; check the message above and run it again",
@@ -476,17 +593,41 @@ def connect(
     token = (token or "").strip()
     if not token:
         raise ConfigError("GITLAB_TOKEN is not set", hint=TOKEN_HINT)
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(
-            f"not a GitLab URL: {redact(safe_url(url), (token,))!r}",
-            "give the base URL of the instance, e.g. https://gitlab.com",
-        )
+    url = check_url(url, (token,))
     gl = gitlab.Gitlab(
-        url.strip(), private_token=token, timeout=timeout, retry_transient_errors=False,
+        url, private_token=token, timeout=timeout, retry_transient_errors=False,
         user_agent="inc-audit",
     )
     configure(gl, RetryPolicy(timeout=timeout, budget=retry_budget, backoff=backoff))
     limit_rate(gl, max_rps)
     get_json(gl, "/user", "checking the token (GET /user)")
     return gl
+
+
+def check_url(url: str, secrets: tuple[str, ...] = ()) -> str:
+    """``url`` stripped, once it is fit to be the base of every request: http(s), a host,
+    no user-info, query or fragment (those would put secrets in request URLs and logs).
+
+    Raises ``ConfigError`` naming what is wrong; the message never repeats the secret part.
+    """
+    text = url.strip()
+    parts = _split(text)
+    if parts is None or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ConfigError(f"the GitLab URL {redact(text, secrets)[:80]!r} is malformed", URL_HINT)
+    shown = redact(safe_url(text), secrets)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the GitLab URL is not an http(s) URL with a host: {shown!r}", URL_HINT)
+    if "@" in parts.netloc:
+        raise ConfigError(f"the GitLab URL {shown} carries a user name or password", URL_HINT)
+    if "?" in text or "#" in text:
+        raise ConfigError(f"the GitLab URL {shown} carries a query or fragment", URL_HINT)
+    return text
+
+
+def _split(text: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        return None
+    return parts

@@ -17,6 +17,15 @@ if TYPE_CHECKING:
     from inc_audit.rules import Verdict
 
 
+class Unreadable(ValueError):
+    """GitLab described an incident, or something a rule reads of it, in a shape that cannot
+    be read (a field of the wrong type, a malformed timestamp). The message names the field.
+
+    The audit reports that incident as unreadable (SRC001) and the run as incomplete. A
+    ``ValueError``, so that code decoding its own stored copies (the cache) sees a bad value.
+    """
+
+
 class Source(Protocol):
     """Where incidents come from. Reads that fail raise ``SourceError``.
 
@@ -24,7 +33,8 @@ class Source(Protocol):
     is of type Incident, each once, ordered by project then iid; with a shard,
     only that shard's slice, chosen before any per-issue read. The other calls
     are asked only when a rule needs their answer, so a source may fetch them
-    lazily.
+    lazily. An issue whose data cannot be read is yielded with ``unreadable`` set;
+    ``linked_issues`` and the award calls raise ``Unreadable`` for data of the wrong shape.
     """
 
     def describe(self) -> dict[str, str]:
@@ -59,6 +69,12 @@ class Source(Protocol):
     def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
         """Keep the rules' verdict on ``issue`` (a cache writes it once the scan completes)."""
         return None
+
+    def unread(self) -> tuple[str, ...]:
+        """What the scan could not read that belongs to no incident it could name (a listing
+        entry without an issue number), one line each. Anything here makes the audit
+        incomplete."""
+        return ()
 
 
 class RefreshesAwards(Protocol):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from inc_audit.model import Issue
+from inc_audit.sources.http import Cancelled, cancelled_by
+from inc_audit.sources.interface import Unreadable
 
 if TYPE_CHECKING:
     from inc_audit.config import Config
@@ -22,20 +24,31 @@ R = TypeVar("R")
 def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
     """``fn`` of each item, in the items' order, with up to ``workers`` running at once.
 
-    Runs a bounded window ahead of what has been consumed. The first failure is raised
-    where its result is due; what has not started by then never starts, and leaving the
-    loop early (or failing) cancels what is queued.
+    Runs a bounded window ahead of what has been consumed. The first failure ends the map
+    as soon as it happens, raised in place of the next result: from then on no queued item
+    starts, and the calls still running stop at their next retry decision (``cancelled_by``),
+    so a dead server ends the scan within one retry budget. Leaving the loop early cancels
+    what is queued too.
     """
     if workers <= 1 or len(items) <= 1:
         for item in items:
             yield fn(item)
         return
     stop = threading.Event()
+    failures: list[BaseException] = []
 
     def guarded(item: T) -> R:
         if stop.is_set():
-            raise _Cancelled()
-        return fn(item)
+            raise Cancelled()
+        try:
+            with cancelled_by(stop):
+                return fn(item)
+        except Cancelled:
+            raise
+        except BaseException as error:
+            failures.append(error)
+            stop.set()
+            raise
 
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="inc-audit-read")
     pending: deque[Future[R]] = deque()
@@ -46,7 +59,7 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Itera
             if len(pending) >= workers * 4:
                 break
         while pending:
-            result = pending.popleft().result()
+            result = _next_result(pending, failures)
             following = next(upcoming, _END)
             if following is not _END:
                 pending.append(executor.submit(guarded, following))  # type: ignore[arg-type]
@@ -58,8 +71,15 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Itera
         executor.shutdown(wait=True, cancel_futures=True)
 
 
-class _Cancelled(Exception):
-    """A queued read that started after the scan had already failed or stopped."""
+def _next_result(pending: deque[Future[R]], failures: list[BaseException]) -> R:
+    """The first pending result, or the first failure of any pending call once there is one."""
+    head = pending[0]
+    while not head.done() and not failures:
+        wait([f for f in pending if not f.done()], return_when=FIRST_COMPLETED)
+    if failures:
+        raise failures[0]
+    pending.popleft()
+    return head.result()
 
 
 _END = object()
@@ -87,6 +107,12 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     approvals = not config.is_ignored("IPM003")
 
     def ahead(issue: Issue) -> None:
+        try:
+            read_for_the_rules(issue)
+        except Unreadable:
+            return  # the audit asks again and reports the incident as unreadable
+
+    def read_for_the_rules(issue: Issue) -> None:
         if not is_audited(issue, config):
             return
         if source.cached_verdict(issue, as_of) is not None:

@@ -1,4 +1,5 @@
-"""Incidents from a live GitLab through its REST API: the source and its converters.
+"""Incidents from a live GitLab through its REST API (``entries`` makes model values of
+its answers).
 
 Pagination is done here, page by page, through ``http.call``, so a failure on page 7 is
 retried like one on page 1 instead of ending a lazy list. ``GitLabSource`` reads the
@@ -16,9 +17,18 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from inc_audit.errors import ConfigError, SourceError
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.redaction import safe_url
-from inc_audit.sources.export import issue_type_of
+from inc_audit.sources.entries import (
+    assemble,
+    award_from_api,
+    iid_of,
+    linked_from_api,
+    notes_from_api,
+    slim_award,
+    slim_issue,
+    slim_note,
+)
 from inc_audit.sources.http import (
     UNREACHABLE_HINT,
     Client,
@@ -28,15 +38,15 @@ from inc_audit.sources.http import (
     get_json,
     request,
 )
-from inc_audit.sources.interface import Source
+from inc_audit.sources.interface import Source, Unreadable
 from inc_audit.sources.parallel import ordered_map
+from inc_audit.text import repair
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 PER_PAGE = 100
 DEFAULT_CONCURRENCY = 8
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 # --- pagination ---------------------------------------------------------------------------
@@ -44,9 +54,13 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 def iter_items(
     gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
-    *, not_found: tuple[str, str] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Every item of a paginated list, page after page, each page retried on its own."""
+    *, not_found: tuple[str, str] | None = None, any_shape: bool = False,
+) -> Iterator[Any]:
+    """Every item of a paginated list, page after page, each page retried on its own.
+
+    Items that are not objects are skipped, or with ``any_shape`` yielded for the caller
+    to report.
+    """
     target: str | None = path
     params: dict[str, Any] = {**(query or {}), "per_page": PER_PAGE}
     seen: set[str] = set()
@@ -57,23 +71,23 @@ def iter_items(
         seen.add(marker)
         page = functools.partial(_page, gl, target, params)
         items, following = call(gl, what, page, not_found=not_found)
-        yield from items
+        yield from (item for item in items if any_shape or isinstance(item, dict))
         target, params = following if following else (None, {})
 
 
 def _page(
     gl: Client, path: str, params: dict[str, Any], timeout: float
-) -> tuple[list[dict[str, Any]], tuple[str, dict[str, Any]] | None]:
+) -> tuple[list[Any], tuple[str, dict[str, Any]] | None]:
     response = request(gl, "get", path, timeout, query_data=dict(params))
     data = response.json()
     if not isinstance(data, list):
         raise ValueError("a list was expected")
     next_page = str(response.headers.get("X-Next-Page") or "").strip()
     if next_page:
-        return [d for d in data if isinstance(d, dict)], (path, {**params, "page": int(next_page)})
+        return data, (path, {**params, "page": int(next_page)})
     link = (response.links.get("next") or {}).get("url")
     following: tuple[str, dict[str, Any]] | None = (_api_relative(gl, link), {}) if link else None
-    return [d for d in data if isinstance(d, dict)], following
+    return data, following
 
 
 def _api_relative(gl: Client, url: str) -> str:
@@ -82,127 +96,6 @@ def _api_relative(gl: Client, url: str) -> str:
     marker = f"/api/v{gl.api_version}"
     path = parts.path.split(marker, 1)[1] if marker in parts.path else parts.path
     return f"{path}?{parts.query}" if parts.query else path
-
-
-# --- building model objects ---------------------------------------------------------------
-
-
-def _username(user: Any) -> str:
-    if isinstance(user, dict) and user.get("username"):
-        return str(user["username"])
-    return "unknown"
-
-
-def _labels(raw: dict[str, Any]) -> tuple[str, ...]:
-    labels = []
-    for label in raw.get("labels") or ():
-        name = label.get("name") if isinstance(label, dict) else label
-        if name:
-            labels.append(str(name))
-    return tuple(labels)
-
-
-def _issue_type(raw: dict[str, Any]) -> str:
-    return issue_type_of({"issue_type": raw.get("issue_type") or raw.get("type")})
-
-
-def note_from_api(raw: dict[str, Any]) -> Note | None:
-    """A ``Note`` as export.py builds it, from a notes endpoint entry."""
-    created = parse_time(raw.get("created_at"))
-    if created is None or raw.get("id") is None:
-        return None
-    return Note(
-        id=int(raw["id"]),
-        body=str(raw.get("body") or ""),
-        author=_username(raw.get("author")),
-        created_at=created,
-        system=bool(raw.get("system")),
-        updated_at=parse_time(raw.get("updated_at")),
-    )
-
-
-def issue_from_api(key: IssueKey, raw: dict[str, Any], notes: Iterable[Note]) -> Issue:
-    """An ``Issue`` as export.py builds it, from an issues endpoint entry and its notes."""
-    created = parse_time(raw.get("created_at")) or EPOCH
-    updated = parse_time(raw.get("updated_at")) or created
-    state = "closed" if raw.get("state") == "closed" else "opened"
-    return Issue(
-        key=key,
-        title=str(raw.get("title") or ""),
-        description=str(raw.get("description") or ""),
-        labels=_labels(raw),
-        issue_type=_issue_type(raw),
-        state=state,
-        author=_username(raw.get("author")),
-        created_at=created,
-        updated_at=updated,
-        closed_at=(parse_time(raw.get("closed_at")) or updated) if state == "closed" else None,
-        confidential=bool(raw.get("confidential")),
-        web_url=str(raw.get("web_url") or ""),
-        notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
-    )
-
-
-def linked_from_api(key: IssueKey, raw: dict[str, Any]) -> LinkedIssue:
-    """A ``LinkedIssue`` from a links endpoint entry."""
-    return LinkedIssue(
-        key=key,
-        title=str(raw.get("title") or ""),
-        labels=_labels(raw),
-        description=str(raw.get("description") or ""),
-        state="closed" if raw.get("state") == "closed" else "opened",
-        issue_type=_issue_type(raw),
-        web_url=str(raw.get("web_url") or ""),
-        confidential=bool(raw.get("confidential")),
-    )
-
-
-def award_from_api(raw: dict[str, Any]) -> Award:
-    return Award(
-        name=str(raw.get("name") or ""),
-        username=_username(raw.get("user")),
-        created_at=parse_time(raw.get("created_at")),
-    )
-
-
-ISSUE_FIELDS = (
-    "id", "iid", "project_id", "title", "description", "labels", "issue_type", "type", "state",
-    "created_at", "updated_at", "closed_at", "confidential", "web_url", "user_notes_count",
-)
-NOTE_FIELDS = ("id", "body", "created_at", "updated_at", "system")
-AWARD_FIELDS = ("name", "created_at")
-
-
-def _slim(raw: dict[str, Any], fields: tuple[str, ...], user: str) -> dict[str, Any]:
-    """The fields inc-audit reads of an API entry; the rest (avatars, URLs...) is dropped."""
-    kept = {name: raw[name] for name in fields if name in raw}
-    person = raw.get(user)
-    if isinstance(person, dict):
-        kept[user] = {"username": person.get("username")}
-    references = raw.get("references")
-    if isinstance(references, dict) and "full" in references:
-        kept["references"] = {"full": references["full"]}
-    return kept
-
-
-def slim_issue(raw: dict[str, Any]) -> dict[str, Any]:
-    """An issues or links endpoint entry, cut to what ``issue_from_api`` and co. read."""
-    return _slim(raw, ISSUE_FIELDS, "author")
-
-
-def slim_note(raw: dict[str, Any]) -> dict[str, Any]:
-    return _slim(raw, NOTE_FIELDS, "author")
-
-
-def slim_award(raw: dict[str, Any]) -> dict[str, Any]:
-    return _slim(raw, AWARD_FIELDS, "user")
-
-
-def _iid(raw: dict[str, Any], what: str) -> int:
-    try:
-        return int(raw["iid"])
-    except (KeyError, TypeError, ValueError):
-        raise SourceError(f"GitLab returned an issue without an iid while {what}") from None
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -237,18 +130,20 @@ class GitLabSource(Source):
         self._awards: dict[tuple[IssueKey, int], list[dict[str, Any]]] = {}
         self._locks: dict[tuple[int, Any], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._unread: list[str] = []
         if project is not None:
             self.kind = "project"
-            raw = get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
-                           not_found=_missing("project", project, "--project / CI_PROJECT_PATH"))
+            raw = _entry(get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
+                                  not_found=_missing("project", project, "--project / CI_PROJECT_PATH")),
+                         f"reading project {project}")
             self.path = self._remember(raw, "path_with_namespace", project)
         else:
             assert group is not None
             self.kind = "group"
-            raw = get_json(gl, f"/groups/{encode_id(group)}", f"reading group {group}",
-                           not_found=_missing("group", group, "--group"))
-            self.path = str(raw.get("full_path") or group)
-        self.id = raw.get("id", self.path)
+            raw = _entry(get_json(gl, f"/groups/{encode_id(group)}", f"reading group {group}",
+                                  not_found=_missing("group", group, "--group")), f"reading group {group}")
+            self.path = _path(raw.get("full_path"), group)
+        self.id = raw["id"] if type(raw.get("id")) is int else self.path
 
     def describe(self) -> dict[str, str]:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
@@ -258,9 +153,12 @@ class GitLabSource(Source):
         keys = shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid))
 
         def read(key: IssueKey) -> Issue:
-            return self.ready(issue_from_api(key, found[key], self._notes(key)))
+            return self.ready(assemble(key, found[key], lambda: self._notes(key)))
 
         yield from self.parallel(read, keys)
+
+    def unread(self) -> tuple[str, ...]:
+        return tuple(self._unread)
 
     def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """``ordered_map`` with this source's concurrency."""
@@ -268,7 +166,7 @@ class GitLabSource(Source):
 
     def ready(self, issue: Issue) -> Issue:
         """``issue``, once ``prefetch`` (if any) has run on it in this thread."""
-        if self.prefetch is not None:
+        if self.prefetch is not None and not issue.unreadable:
             self.prefetch(issue)
         return issue
 
@@ -278,24 +176,31 @@ class GitLabSource(Source):
         raw = get_json(self.gl, f"/projects/{encode_id(self.id)}/issues/{iid}", what,
                        not_found=(f"issue {self.path}#{iid} not found (404)",
                                   "check the issue number and that the token can see it"))
-        key = IssueKey(self.path, _iid(raw, what))
-        return issue_from_api(key, raw, self._notes(key))
+        key = IssueKey(self.path, iid)
+        return assemble(key, raw, lambda: self._notes(key))
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         if key not in self._linked:
             self._linked[key] = self.linked_from_raw(self.raw_links(key))
         return self._linked[key]
 
-    def linked_from_raw(self, raws: Iterable[dict[str, Any]]) -> tuple[LinkedIssue, ...]:
-        what = "reading issue links"
-        return tuple(linked_from_api(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
-                     for raw in raws)
+    def linked_from_raw(self, raws: Iterable[Any]) -> tuple[LinkedIssue, ...]:
+        """``Unreadable`` when an entry cannot be read."""
+        linked = []
+        for raw in raws:
+            try:
+                iid = iid_of(raw)
+            except Unreadable as problem:
+                raise Unreadable(f"its links: {problem}") from None
+            linked.append(linked_from_api(IssueKey(self.project_of(raw), iid), raw))
+        return tuple(linked)
 
     def raw_links(self, key: IssueKey) -> list[dict[str, Any]]:
         """The links endpoint's entries for ``key``, read once per run."""
 
         def read() -> list[dict[str, Any]]:
-            raws = iter_items(self.gl, f"{self._issue_path(key)}/links", f"reading the links of {key}")
+            raws = iter_items(self.gl, f"{self._issue_path(key)}/links", f"reading the links of {key}",
+                              any_shape=True)
             return [slim_issue(raw) for raw in raws]
 
         return self._once(self._links, key, read)
@@ -308,7 +213,7 @@ class GitLabSource(Source):
 
         def read() -> list[dict[str, Any]]:
             path = f"{self._issue_path(key)}/notes/{note_id}/award_emoji"
-            raws = iter_items(self.gl, path, f"reading the awards of note {note_id} on {key}")
+            raws = iter_items(self.gl, path, f"reading the awards of note {note_id} on {key}", any_shape=True)
             return [slim_award(raw) for raw in raws]
 
         return self._once(self._awards, (key, note_id), read)
@@ -333,7 +238,9 @@ class GitLabSource(Source):
         found: dict[IssueKey, dict[str, Any]] = {}
         for what, query in queries:
             for raw in self._list(what, query):
-                found.setdefault(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
+                key = self._key(raw, what)
+                if key is not None:
+                    found.setdefault(key, raw)
         return found
 
     def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
@@ -342,18 +249,32 @@ class GitLabSource(Source):
         what = f"listing issues updated since {stamp}"
         found: dict[IssueKey, dict[str, Any]] = {}
         for raw in self._list(what, {"updated_after": stamp}):
-            found.setdefault(IssueKey(self.project_of(raw), _iid(raw, what)), raw)
+            key = self._key(raw, what)
+            if key is not None:
+                found.setdefault(key, raw)
         return found
 
-    def raw_notes(self, key: IssueKey) -> list[dict[str, Any]]:
+    def _key(self, raw: Any, what: str) -> IssueKey | None:
+        """The key of a listing entry; None (and a line in ``unread``) when it has none."""
+        try:
+            return IssueKey(self.project_of(raw), iid_of(raw))
+        except Unreadable as problem:
+            line = f"an entry GitLab gave while {what} cannot be read: {problem}"
+            with self._locks_lock:
+                if line not in self._unread:
+                    self._unread.append(line)
+            return None
+
+    def raw_notes(self, key: IssueKey) -> list[Any]:
         """Every notes endpoint entry of ``key``, oldest first, every page."""
         query = {"sort": "asc", "order_by": "created_at"}
-        raws = iter_items(self.gl, f"{self._issue_path(key)}/notes", f"reading notes of {key}", query)
+        raws = iter_items(self.gl, f"{self._issue_path(key)}/notes", f"reading notes of {key}", query,
+                          any_shape=True)
         return [slim_note(raw) for raw in raws]
 
-    def _list(self, what: str, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _list(self, what: str, query: dict[str, Any]) -> Iterator[Any]:
         base = f"/{self.kind}s/{encode_id(self.id)}/issues"
-        raws = iter_items(self.gl, base, what, {**query, "state": "all", "scope": "all"})
+        raws = iter_items(self.gl, base, what, {**query, "state": "all", "scope": "all"}, any_shape=True)
         return (slim_issue(raw) for raw in raws)
 
     def _notes(self, key: IssueKey) -> list[Note]:
@@ -363,39 +284,49 @@ class GitLabSource(Source):
         project = self.ids.get(key.project, key.project)
         return f"/projects/{encode_id(project)}/issues/{key.iid}"
 
-    def project_of(self, raw: dict[str, Any]) -> str:
+    def project_of(self, raw: Any) -> str:
         """The path of the project an issue belongs to, asking GitLab only when unknown.
 
         ``references.full`` (in every issue and link entry) names it; GET /projects/:id
-        is only for entries without it, once per project.
+        is only for entries without it, once per project. Fields of the wrong type count
+        as missing.
         """
-        project_id = raw.get("project_id")
-        if isinstance(project_id, int) and project_id in self.paths:
+        entry = raw if isinstance(raw, dict) else {}
+        project_id = entry.get("project_id") if type(entry.get("project_id")) is int else None
+        if project_id is not None and project_id in self.paths:
             return self.paths[project_id]
-        full = (raw.get("references") or {}).get("full")
+        references = entry.get("references")
+        full = references.get("full") if isinstance(references, dict) else None
         if isinstance(full, str) and "#" in full:
-            path = full.rsplit("#", 1)[0]
+            path = repair(full.rsplit("#", 1)[0])
         elif project_id is not None:
-            project = get_json(self.gl, f"/projects/{encode_id(project_id)}",
-                               f"reading project {project_id}")
-            path = str(project.get("path_with_namespace") or project_id)
+            what = f"reading project {project_id}"
+            project = _entry(get_json(self.gl, f"/projects/{project_id}", what), what)
+            path = _path(project.get("path_with_namespace"), project_id)
         else:
             return self.path
-        if isinstance(project_id, int):
+        if project_id is not None:
             self.paths[project_id] = path
             self.ids.setdefault(path, project_id)
         return path
 
     def _remember(self, raw: dict[str, Any], field: str, fallback: str | int) -> str:
-        path = str(raw.get(field) or fallback)
-        if isinstance(raw.get("id"), int):
+        path = _path(raw.get(field), fallback)
+        if type(raw.get("id")) is int:
             self.paths[raw["id"]] = path
             self.ids[path] = raw["id"]
         return path
 
 
-def notes_from_api(raws: Iterable[dict[str, Any]]) -> list[Note]:
-    return [note for note in map(note_from_api, raws) if note is not None]
+def _entry(raw: Any, what: str) -> dict[str, Any]:
+    """A project or group as GitLab answered it: an object, or the audit cannot go on."""
+    if not isinstance(raw, dict):
+        raise SourceError(f"GitLab's answer was not an object while {what}", UNREACHABLE_HINT)
+    return raw
+
+
+def _path(value: Any, fallback: str | int) -> str:
+    return repair(value) if isinstance(value, str) and value else str(fallback)
 
 
 def _missing(kind: str, name: str | int, option: str) -> tuple[str, str]:

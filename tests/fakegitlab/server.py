@@ -7,8 +7,10 @@ and editing issues, adding notes), with GitLab's JSON shapes, pagination
 headers and Link, error bodies, personal access tokens with scopes, and the
 faults a real instance shows: latency, 502s, 429s with Retry-After and
 RateLimit-* headers, a real fixed-window rate limit, slow answers and a
-server that goes away. Every request is logged (never a token) and writes
-are logged with their fields.
+server that goes away, an instance that moved (every request redirected
+elsewhere), and answers mangled on their way (``corrupt``: the shapes a buggy
+proxy or GitLab version could hand over). Every request is logged (never a
+token, only whether one came) and writes are logged with their fields.
 
 What it does not fake: permissions beyond token scopes (every token sees
 every project and confidential issue), keyset pagination, GraphQL, merge
@@ -76,6 +78,18 @@ class LoggedRequest:
     query: tuple[tuple[str, str], ...]
     endpoint: str
     status: int | None
+    credential: bool = False
+    """A token came with the request (header or query parameter)."""
+
+
+@dataclass(frozen=True)
+class PathFault:
+    """A fault on the requests whose path matches ``pattern``: an answer ``status``
+    (GitLab's 502 page for 502, else a JSON error) and/or ``delay`` seconds first."""
+
+    pattern: re.Pattern[str]
+    status: int | None = None
+    delay: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -190,8 +204,19 @@ class FakeGitLab(Store):
     drop_after = _Every()
     """After N more requests, every request is dropped: the connection closes unanswered."""
 
-    def __init__(self, tokens: Mapping[str, tuple[str, Iterable[str]]] | None = None) -> None:
+    def __init__(
+        self, tokens: Mapping[str, tuple[str, Iterable[str]]] | None = None, host: str = "127.0.0.1"
+    ) -> None:
         super().__init__()
+        self.host = host
+        """The loopback address to listen on (127.0.0.2 makes a second, distinct host)."""
+        self.redirect_to: str | None = None
+        """A base URL: every request answers 301 to the same path and query there."""
+        self.corrupt: dict[str, Callable[[Any, dict[str, str]], Any]] = {}
+        """By endpoint ("GET /projects/:project/issues/:iid/notes"): a function of the JSON
+        body of that endpoint's successful answers and the route's arguments ({"iid": "14"})
+        that gives the body to send instead."""
+        self.path_faults: list[PathFault] = []
         self.tokens = {
             token: (username, frozenset(scopes))
             for token, (username, scopes) in (tokens or DEFAULT_TOKENS).items()
@@ -292,6 +317,11 @@ class FakeGitLab(Store):
     def rate_limit(self, value: tuple[int, float] | None) -> None:
         self._window = _Window(value[0], value[1], time.monotonic()) if value else None
 
+    def fault_on(self, pattern: str, *, status: int | None = None, delay: float = 0.0) -> None:
+        """Answer ``status`` and/or wait ``delay`` on every request whose API path matches
+        ``pattern`` (a regular expression searched in the path)."""
+        self.path_faults.append(PathFault(re.compile(pattern), status, delay))
+
     def go_away(self) -> None:
         """The server went away: drop every request from now on and cut open connections."""
         self.drop_after = 0
@@ -329,17 +359,29 @@ class FakeGitLab(Store):
         route, args = _match(request.method, split.path)
         endpoint = f"{request.method} {route.template if route else '?'}"
         plan = self._plan()
+        fault = next((f for f in self.path_faults if f.pattern.search(split.path)), None)
+        delay = plan.delay + (fault.delay if fault else 0.0)
         response = None
-        if not plan.drop and not self._stopping.wait(plan.delay):
-            response = self._faulted(plan) or self._answer(request, route, args, split.path, pairs)
+        if not plan.drop and not self._stopping.wait(delay):
+            response = (
+                self._moved(request.target) or self._faulted(plan) or _path_fault(fault)
+                or self._answer(request, route, args, split.path, pairs)
+            )
             response.headers.extend(plan.rate_headers)
         query = tuple((k, v) for k, v in pairs if k not in TOKEN_PARAMS)
         status = response.status if response else None
+        credential = _token(request.headers, pairs) is not None
         with self.lock:
             self._log.append(
-                LoggedRequest(plan.seq, request.method, split.path, query, endpoint, status)
+                LoggedRequest(plan.seq, request.method, split.path, query, endpoint, status, credential)
             )
         return response
+
+    def _moved(self, target: str) -> _Response | None:
+        if self.redirect_to is None:
+            return None
+        location = self.redirect_to.rstrip("/") + target
+        return _Response(301, b"", [("Location", location), ("Content-Type", "text/html")])
 
     def _plan(self) -> _Plan:
         with self.lock:
@@ -408,7 +450,9 @@ class FakeGitLab(Store):
                     self._writes.append(
                         Write(request.method, path, route.template, fields, reply.status)
                     )
-            return _json(reply.status, reply.body, reply.headers)
+            mangle = self.corrupt.get(f"{request.method} {route.template}")
+            body = mangle(reply.body, args) if mangle is not None and reply.status < 300 else reply.body
+            return _json(reply.status, body, reply.headers)
         except ApiError as error:
             return _json(error.status, error.payload, error.headers)
 
@@ -440,7 +484,7 @@ class _HTTPServer(ThreadingHTTPServer):
     block_on_close = True
 
     def __init__(self, app: FakeGitLab) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__((app.host, 0), _Handler)
         self.app = app
         self._sockets: set[socket.socket] = set()
         self._sockets_lock = threading.Lock()
@@ -509,6 +553,14 @@ def _cut(sock: socket.socket) -> None:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
+
+
+def _path_fault(fault: PathFault | None) -> _Response | None:
+    if fault is None or fault.status is None:
+        return None
+    if fault.status == 502:
+        return _Response(502, BAD_GATEWAY_PAGE, [("Content-Type", "text/html; charset=utf-8")])
+    return _json(fault.status, {"message": f"{fault.status}"}, [])
 
 
 def _match(method: str, path: str) -> tuple[_Route | None, dict[str, str]]:

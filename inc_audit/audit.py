@@ -9,6 +9,7 @@ from typing import Any
 from inc_audit.config import Config
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import Issue, Shard
+from inc_audit.owners import annotate
 from inc_audit.rules import _has_any, is_change, judge
 from inc_audit.sources.interface import Source, Unreadable
 
@@ -42,7 +43,7 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         web_url=issue.web_url,
         state=issue.state,
         confidential=issue.confidential,
-        findings=findings,
+        findings=annotate(issue, findings, config),
     )
 
 
@@ -73,11 +74,18 @@ def run_audit(
     as_of: datetime,
     progress: Progress | None = None,
     shard: Shard | None = None,
+    skipped: Progress | None = None,
 ) -> AuditResult:
-    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``."""
+    """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``.
+
+    ``progress`` is told of each incident as it is audited, ``skipped`` of each other issue
+    the source hands over (a change ticket, an exempt incident, the audit issue).
+    """
     results = []
     for issue in source.candidate_issues(config.incident_labels, shard):
         if not is_audited(issue, config):
+            if skipped is not None:
+                skipped(issue)
             continue
         if progress is not None:
             progress(issue)
@@ -88,4 +96,4 @@ def run_audit(
         described["shard"] = str(shard)
     incidents, unread = tuple(results), source.unread()
     return AuditResult(as_of=as_of, source=described, incidents=incidents,
-                       complete=is_complete(incidents, unread), notes=unread)
+                       complete=is_complete(incidents, unread), notes=unread, calendar=config.calendar)

@@ -8,27 +8,29 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from inc_audit import __version__
+from inc_audit import __version__, progress
 from inc_audit import config as config_module
 from inc_audit import options as options_module
 from inc_audit.audit import run_audit
 from inc_audit.config import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_INCOMPLETE, EXIT_VIOLATIONS, ConfigError, IncAuditError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.model import Issue, Shard
-from inc_audit.neutral import TITLE_LIMIT, plain
+from inc_audit.model import Shard
 from inc_audit.options import FiniteNumber, parse_as_of
 from inc_audit.redaction import redact
 from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS, Options, titles_shown
 from inc_audit.rules import RULES
 from inc_audit.sources.interface import Source
+from inc_audit.target import Target, credentials_for, repository_root, server_url
+from inc_audit.token import DEFAULT_VARIABLE, Credentials
+from inc_audit.token import resolve as resolve_token
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -77,38 +79,9 @@ def write_text(path: Path | None, text: str, color: bool = False) -> None:
         raise InputError(f"cannot write {path}: {error.strerror}") from None
 
 
-@dataclass(frozen=True)
-class Target:
-    """What to audit, resolved from options, environment and config, in that order."""
-
-    export: Path | None
-    url: str | None
-    project: str | None
-    group: str | None
-
-    @classmethod
-    def resolve(cls, options: dict[str, Any], config: Config) -> Target:
-        export = options.get("export")
-        return cls(
-            export=Path(export) if export else None,
-            url=gitlab_url(options, config),
-            project=options.get("project")
-            or (None if options.get("group") else os.environ.get("CI_PROJECT_PATH"))
-            or config.gitlab_project,
-            group=options.get("group") or config.gitlab_group,
-        )
-
-
-def gitlab_url(options: dict[str, Any], config: Config) -> str | None:
-    """--gitlab-url, else $CI_SERVER_URL (checked here), else gitlab.url (checked with the config)."""
-    if options.get("gitlab_url"):
-        return str(options["gitlab_url"])
-    if os.environ.get("CI_SERVER_URL"):
-        return options_module.check_gitlab_url(os.environ["CI_SERVER_URL"], "$CI_SERVER_URL")
-    return config.gitlab_url
-
-
-def open_source(target: Target, config: Config, options: dict[str, Any], as_of: datetime) -> tuple[Source, Any]:
+def open_source(
+    target: Target, config: Config, options: dict[str, Any], as_of: datetime, observer: progress.Observer
+) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one."""
     if target.export is not None:
         from inc_audit.sources.export import ExportSource
@@ -117,7 +90,7 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
         for notice in export.notices(bool(config.roles)):
             say(f"inc-audit: {notice}")
         return export, None
-    if not target.url or not (target.project or target.group):
+    if not (target.project or target.group):
         raise ConfigError(
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
@@ -128,19 +101,22 @@ def open_source(target: Target, config: Config, options: dict[str, Any], as_of: 
     from inc_audit.sources.parallel import read_ahead
     from inc_audit.sources.rest import GitLabSource
 
+    credentials = credentials_for(target, options)
     gl = connect(
-        target.url,
-        os.environ.get("GITLAB_TOKEN"),
+        credentials.url or "",
+        credentials.token,
         timeout=options["timeout"],
         retry_budget=options["retry_budget"],
         max_rps=options["max_rps"],
     )
+    say_target(target, credentials, options)
     project = None if target.group else target.project
     live = GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
     source: ReadsAhead = live
     if not options["no_cache"]:
         every = timedelta(days=config.cache_full_read_days)
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()), full_read_every=every)
+    source.on_listed = observer.listed
     read_ahead(source, config, as_of)
     return source, gl
 
@@ -154,22 +130,18 @@ def judged_by(source: Source, config: Config) -> Config:
     return config
 
 
+def say_target(target: Target, credentials: Credentials, options: dict[str, Any]) -> None:
+    """With -v, once the token works: which target was chosen and why, and whose token it is."""
+    if options.get("verbose"):
+        say(f"inc-audit: {replace(target, url=credentials.url).describe()}")
+        say(f"inc-audit: token from {credentials.origin}")
+
+
 def load_config(path: str | None, judges_approval: bool = False) -> Config:
     config = config_module.load(path)
     if judges_approval and not config.roles:
         say("inc-audit: no roles are configured: anyone but its author may approve a post-mortem (see roles:)")
     return config
-
-
-def progress_printer(verbose: bool, show_confidential: bool = True) -> Callable[[Issue], None] | None:
-    if not verbose:
-        return None
-
-    def show(issue: Issue) -> None:
-        title = issue.title if show_confidential or not issue.confidential else "(confidential incident)"
-        say(f"auditing {issue.key} {plain(title, TITLE_LIMIT)}")
-
-    return show
 
 
 @click.group(
@@ -191,6 +163,15 @@ config_option = click.option(
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
 
 
+token_variable_option = click.option(
+    "--token-variable",
+    metavar="NAME",
+    default=DEFAULT_VARIABLE,
+    show_default=True,
+    help="Environment variable that holds the GitLab token; without it, python-gitlab's config.",
+)
+
+
 def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--gitlab-url, --project and --group: which GitLab and what in it."""
     options = [
@@ -198,14 +179,15 @@ def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--gitlab-url",
             metavar="URL",
             callback=options_module.gitlab_url_option,
-            help="GitLab to use [default: $CI_SERVER_URL, then gitlab.url].",
+            help="GitLab to use [default: gitlab.url, then $CI_SERVER_URL].",
         ),
         click.option(
             "--project",
             metavar="PATH_OR_ID",
-            help="Project to audit [default: $CI_PROJECT_PATH, then gitlab.project].",
+            help="Project to audit [default: gitlab.project, then $CI_PROJECT_PATH].",
         ),
         click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups."),
+        token_variable_option,
     ]
     for option in reversed(options):
         command = option(command)
@@ -298,7 +280,14 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
 )
 @click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
-@click.option("-v", "--verbose", is_flag=True, help="Say which incident is being audited, on stderr.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr [default: on a terminal, outside CI].",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Say what is audited and why, and each incident as it goes, on stderr."
+)
 @debug_option
 def run(**options: Any) -> None:
     """Audit every incident and report each violation.
@@ -334,7 +323,7 @@ def check_publish_options(options: dict[str, Any], target: Target, config: Confi
         raise InputError(
             "a shard does not publish", "run `inc-audit merge REPORT.json ... --publish` once every shard is done"
         )
-    project = config.audit_project if target.group else target.project
+    project = config.audit_project or (None if target.group else target.project)
     if project is None:
         raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
     return project
@@ -347,17 +336,24 @@ def run_command(options: dict[str, Any]) -> int:
     config = load_config(options["config_path"], judges_approval=True)
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
-    source, gl = open_source(target, config, options, as_of)
+    asked = False if target.export is not None and options["progress"] is None else options["progress"]
+    observer = progress.choose(sys.stderr, asked, options["verbose"],
+                               show_confidential=titles_shown(options["confidential_titles"]))
+    source, gl = open_source(target, config, options, as_of, observer)
     config = judged_by(source, config)
     shown = titles_shown(options["confidential_titles"])
-    result = run_audit(source, config, as_of, progress=progress_printer(options["verbose"], shown), shard=shard)
+    try:
+        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
+    finally:
+        observer.finished()
     if options["verbose"] and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
-    emit(result, options, reports, config)
+    tracked = track_result(gl, audit_project, result, config)
+    emit(tracked.result, options, reports, config)
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        publish_result(gl, audit_project, result, config, options["dry_run"], shown)
+        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -376,10 +372,13 @@ def incomplete(result: AuditResult, published: bool) -> int:
 def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
     color = options["color"]
     if color is None:
-        color = options["output"] is None and sys.stdout.isatty()
+        color = options["output"] is None and sys.stdout.isatty() and progress.colour_allowed()
     shown = titles_shown(options.get("confidential_titles", "auto"))
-    base = Options(ignored=config.ignore, show_confidential=shown)
-    main_options = Options(color=bool(color), ignored=config.ignore, show_confidential=shown)
+    base = Options(
+        ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root(),
+        show_confidential=shown,
+    )
+    main_options = replace(base, color=bool(color))
     write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
@@ -390,26 +389,51 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
         say(f"inc-audit: {verdict}")
 
 
-def publish_result(
-    gl: Any, project: str, result: AuditResult, config: Config, dry_run: bool, shown: bool = True
-) -> None:
+def track_result(gl: Any, audit_project: str | None, result: AuditResult, config: Config) -> Any:
+    """First-seen moments and history, from the audit issue's kept state when publishing."""
+    from inc_audit.tracking import track
+
+    return track(gl, audit_project, result, config)
+
+
+def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
     """Publish the audit issue (titles of confidential incidents only in a confidential one).
     A dry run prints the diff, unless the issue is confidential and titles are withheld
-    here (CI: the job log is not): then only the planned writes."""
-    from inc_audit import publish
+    here (``shown`` false; CI: the job log is not): then only the planned writes."""
+    from inc_audit import publish, tracking
 
+    result: AuditResult = tracked.result
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
-    if dry_run and not shown and config.audit_confidential:
-        say(publish.actions_only(outcome.diff) or "(no change to the audit issue)", err=False)
-    elif dry_run:
-        say(outcome.diff or "(no change to the audit issue)", err=False)
+    where = f": {outcome.url}" if outcome.url else ""
+    comment = tracking.mention_comment(tracked.new, config)
     for impostor in outcome.impostors:
         say(f"inc-audit: warning: {impostor} carries the audit issue's label and marker but another user opened it:"
             " left alone")
-    say(f"inc-audit: audit issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
+    if dry_run:
+        if not shown and config.audit_confidential:  # the diff may quote confidential titles
+            say(publish.actions_only(outcome.diff) or "(no change to the audit issue)", err=False)
+        else:
+            say(outcome.diff or "(no change to the audit issue)", err=False)
+        if comment:
+            say(f"would comment: {comment}", err=False)
+        say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
+        return
+    if comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
+        tracking.post_comment(gl, project, outcome.url, comment)
+    say(f"inc-audit: audit issue {outcome.action}{where}")
+
+
+# What a dry run says it would do; it never says "created" (or any past tense): nothing was.
+DRY_RUN_WORDS = {
+    "created": "would open a new audit issue",
+    "updated": "would edit the audit issue",
+    "closed": "would close the audit issue",
+    "reopened": "would reopen the audit issue",
+    "unchanged": "would leave the audit issue as it is",
+}
 
 
 def _artifact_hint() -> str:
@@ -435,8 +459,9 @@ def _artifact_hint() -> str:
     "--gitlab-url",
     metavar="URL",
     callback=options_module.gitlab_url_option,
-    help="For a live incident [default: $CI_SERVER_URL, then gitlab.url].",
+    help="For a live incident [default: gitlab.url, then $CI_SERVER_URL].",
 )
+@token_variable_option
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @debug_option
 def check(**options: Any) -> None:
@@ -459,12 +484,15 @@ def check_command(options: dict[str, Any]) -> int:
     live = _LIVE_REF.match(target) if not Path(target).exists() else None
     config = load_config(options["config_path"], judges_approval=live is not None)
     if live:
-        url = gitlab_url(options, config)
-        result = check_live(live.group("project"), int(live.group("iid")), url, config, parse_as_of(options["as_of"]))
+        credentials = resolve_token(server_url(options, config), options["token_variable"])
+        as_of = parse_as_of(options["as_of"])
+        project, iid = live.group("project"), int(live.group("iid"))
+        result = check_live(project, iid, credentials.url, config, as_of, credentials.token)
     else:
         result = check_file(target, options["kind"], config)
-    write_text(None, REPORTERS["text"](result, Options(color=sys.stdout.isatty(), ignored=config.ignore,
-                                                          show_confidential=titles_shown())))
+    color = sys.stdout.isatty() and progress.colour_allowed()
+    text_options = Options(color=color, ignored=config.ignore, show_confidential=titles_shown())
+    write_text(None, REPORTERS["text"](result, text_options))
     if not result.complete:
         return incomplete(result, published=False)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
@@ -554,14 +582,197 @@ def merge_command(options: dict[str, Any]) -> int:
     reports = parse_reports(options["reports"])
     target = Target.resolve({**options, "export": None}, config)
     audit_project = check_publish_options(options, target, config)
-    result = merge_reports(list(options["paths"]))
-    emit(result, {**options, "color": None}, reports, config)
+    result = replace(merge_reports(list(options["paths"])), calendar=config.calendar)
+    gl = None
     if audit_project is not None:
         from inc_audit.sources.http import connect
 
-        if not target.url:
-            raise ConfigError("no GitLab URL to publish to", "give --gitlab-url or set gitlab.url in the config")
-        gl = connect(target.url, os.environ.get("GITLAB_TOKEN"), timeout=options["timeout"])
+        credentials = credentials_for(target, options)
+        gl = connect(credentials.url or "", credentials.token, timeout=options["timeout"])
+    tracked = track_result(gl, audit_project, result, config)
+    result = tracked.result
+    emit(result, {**options, "color": None}, reports, config)
+    if audit_project is not None:
         shown = titles_shown(options["confidential_titles"])
-        publish_result(gl, audit_project, result, config, options["dry_run"], shown)
+        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+
+
+@main.command()
+@click.option(
+    "--templates",
+    "templates_dir",
+    metavar="PATH",
+    default=".gitlab/issue_templates",
+    show_default=True,
+    help="The project's issue templates.",
+)
+@click.option(
+    "--output",
+    metavar="FILE",
+    default=".inc-audit.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the configuration.",
+)
+@click.option(
+    "--ci-file",
+    metavar="FILE",
+    default=".gitlab-ci.yml",
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Written with the components' include when it does not exist; else the include is printed.",
+)
+@click.option("--gitlab-url", metavar="URL", help="GitLab to read the labels from [default: $CI_SERVER_URL].")
+@click.option("--project", metavar="PATH_OR_ID", help="Project whose labels to read [default: $CI_PROJECT_PATH].")
+@token_variable_option
+@click.option("--offline", is_flag=True, help="Do not read the project's labels from GitLab.")
+@click.option("--force", is_flag=True, help="Overwrite an existing configuration file.")
+@click.option(
+    "--component-project",
+    metavar="PATH",
+    default="tools/inc-audit",
+    show_default=True,
+    help="The GitLab project that hosts inc-audit's CI/CD components.",
+)
+@debug_option
+def init(**options: Any) -> None:
+    """Write a starter .inc-audit.yml from the project's issue templates and labels, and the CI include.
+
+    \b
+    The templates' /label quick actions give the incident and change labels; with a token,
+    they are checked against the project's labels. Review the file, then commit it.
+    Examples:
+      inc-audit init --offline
+      inc-audit init --gitlab-url https://gitlab.example.com --project umami-wallet/umami
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(init_command(options))
+
+
+def init_command(options: dict[str, Any]) -> int:
+    from inc_audit import init as starter
+
+    output: Path = options["output"]
+    if output.exists() and not options["force"]:
+        raise InputError(f"{output} exists already", "review it, or run again with --force to overwrite it")
+    defaults = config_module.load_defaults()
+    found = starter.survey(options["templates_dir"], defaults)
+    if not options["offline"]:
+        check_labels(found, options, defaults)
+    gitlab = {k: options[o] for k, o in (("url", "gitlab_url"), ("project", "project")) if options[o]}
+    write_text(output, starter.config_text(found, defaults, gitlab))
+    say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
+    include = starter.ci_include(options["templates_dir"], options["component_project"])
+    placed = starter.place_include(options["ci_file"], include)
+    if placed == "written":
+        say(f"inc-audit: wrote {options['ci_file']} with the components' include")
+    elif placed == "missing":
+        say(f"inc-audit: add the components to {options['ci_file']}:")
+        say(include, err=False)
+    return EXIT_CLEAN
+
+
+def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
+    """Keep the labels the project has, when GitLab can tell; else say why it could not."""
+    from inc_audit import init as starter
+
+    target = Target.resolve({"gitlab_url": options["gitlab_url"], "project": options["project"]}, defaults)
+    if not target.project:
+        say("inc-audit: labels not checked against the project: give --project (or --offline)")
+        return
+    try:
+        credentials = credentials_for(target, options)
+        names = starter.project_labels(credentials.url or "", credentials.token, target.project)
+    except IncAuditError as error:
+        say(f"inc-audit: labels not checked against the project: {error.message}")
+        return
+    starter.keep_existing(found, names)
+    if found.missing:
+        say(f"inc-audit: the templates apply labels the project does not have: {', '.join(found.missing)}")
+
+
+@main.command()
+@click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
+@target_options
+@config_option
+@click.option("--meeting", metavar="DATE", help="The meeting's day, YYYY-MM-DD [default: the next meeting.weekday].")
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="ISO 8601 moment the agenda is prepared at [default: now].",
+)
+@click.option("--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the agenda's Markdown here [default: stdout].")
+@click.option("--publish", is_flag=True, help="Create or update the confidential meeting issue in GitLab.")
+@click.option("--dry-run", is_flag=True, help="Show what the meeting issue would get, as a diff; write nothing.")
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0,
+              show_default=True, help="Seconds to wait for one GitLab response.")
+@click.option("--retry-budget", type=FiniteNumber(0, 3600), metavar="SECONDS", default=60.0, show_default=True,
+              help="Seconds one GitLab read may spend retrying before giving up (exit 3).")
+@click.option("--cache", metavar="DIR", default=".inc-audit-cache", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Incremental cache for live reads.")
+@click.option("--no-cache", is_flag=True, help="Read everything from GitLab and leave the cache alone.")
+@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
+@click.option("-v", "--verbose", is_flag=True, help="Say what is read and why, on stderr.")
+@debug_option
+def agenda(**options: Any) -> None:
+    """Prepare the weekly IPM meeting: post-mortems awaiting approval, overdue ones, attendees.
+
+    \b
+    Without --publish, prints the meeting issue's Markdown.
+    Examples:
+      inc-audit agenda --export examples/umami-export --config examples/.inc-audit.yml --meeting 2026-06-04
+      inc-audit agenda --publish            # the day before the meeting, in a scheduled job
+      inc-audit agenda --dry-run            # the diff the meeting issue would get
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(agenda_command(options))
+
+
+def agenda_command(options: dict[str, Any]) -> int:
+    from inc_audit import agenda as agenda_module
+
+    config = load_config(options["config_path"], judges_approval=True)
+    as_of = parse_as_of(options["as_of"])
+    day = parse_meeting_day(options["meeting"]) or agenda_module.next_meeting(config, as_of)
+    target = Target.resolve(options, config)
+    writes = options["publish"] or options["dry_run"]
+    project = meeting_project(target, config) if writes else None
+    source, gl = open_source(target, config, options, as_of, progress.choose(sys.stderr, False, options["verbose"]))
+    prepared = agenda_module.build(source, judged_by(source, config), as_of, day)
+    if project is None:
+        write_text(options["output"], agenda_module.render(prepared, config))
+        return EXIT_CLEAN
+    from inc_audit.meeting import publish_meeting
+
+    def make_body(current: str | None) -> str:
+        return agenda_module.render(agenda_module.with_ticks(prepared, current), config)
+
+    outcome = publish_meeting(gl, project, config, day, make_body, dry_run=options["dry_run"])
+    if options["dry_run"]:
+        say(outcome.diff or "(no change to the meeting issue)", err=False)
+    say(f"inc-audit: meeting issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
+    return EXIT_CLEAN
+
+
+def parse_meeting_day(value: str | None) -> Any:
+    from inc_audit.agenda import parse_day
+
+    try:
+        return parse_day(value)
+    except ValueError:
+        raise InputError(f"--meeting {value!r} is not a date", "write it like 2026-06-04") from None
+
+
+def meeting_project(target: Target, config: Config) -> str:
+    """The project that holds the meeting issue, checked before any reading starts."""
+    if target.export is not None:
+        raise InputError("--publish and --dry-run need a GitLab project, not an export", "drop --export")
+    project = config.meeting.project or config.audit_project or (None if target.group else target.project)
+    if project is None:
+        raise ConfigError("auditing a group needs meeting.project or audit_issue.project",
+                          "name the project that holds the meeting issue")
+    return project

@@ -5,6 +5,7 @@ Without a file, the built-in defaults fit the Umami team's real templates.
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ import jsonschema
 import yaml
 
 from inc_audit import emoji_names, schemas
+from inc_audit.deadlines import WEEKDAYS, Calendar, UnknownTimeZone
 from inc_audit.errors import ConfigError, InputError
 from inc_audit.options import check_gitlab_url
 from inc_audit.text import repair
@@ -38,7 +40,9 @@ DEFAULTS: dict[str, Any] = {
         "approvers": ["product_manager"],
         "approval_emoji": ["thumbsup", "white_check_mark"],
     },
-    "audit_issue": {"title": "Incident policy audit", "labels": ["inc-audit"], "confidential": True},
+    "audit_issue": {"title": "Incident policy audit", "labels": ["inc-audit"], "confidential": True, "mention": False},
+    "calendar": {},
+    "meeting": {},
     "schemas": {},
     "templates": {
         "incident.md": "report",
@@ -57,6 +61,20 @@ DEFAULTS: dict[str, Any] = {
 class Role:
     primary: str
     backups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """The weekly IPM meeting: when it is, who attends (the response team's roles), its issue."""
+
+    weekday: int = 3  # 0 is Monday
+    time: str = "10:00"  # local time, in the calendar's time zone
+    attendees: tuple[str, ...] = ()  # roles; empty: every configured role
+    title: str = "IPM meeting {date}"
+    labels: tuple[str, ...] = ("ipm-meeting",)
+    project: str | None = None
+    checklist: tuple[str, ...] = ()  # empty: the policy's IPM agenda checklist
+    mention: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,9 @@ class Config:
     cache_full_read_days: int = 7
     path: str | None = None
     digest: str = ""
+    calendar: Calendar = field(default_factory=Calendar)
+    audit_mention: bool = False
+    meeting: Meeting = field(default_factory=Meeting)
 
     def schema(self, kind: str) -> schemas.DocumentSchema:
         return schemas.load(kind, self.schema_paths.get(kind))
@@ -94,7 +115,7 @@ def load(path: str | Path | None = None) -> Config:
     """The configuration at ``path``; else `.inc-audit.yml` here if present; else defaults."""
     if path is None:
         path = DEFAULT_PATH if Path(DEFAULT_PATH).is_file() else None
-    raw = _read_yaml(Path(path)) if path is not None else {}
+    raw = _dates_as_text(_read_yaml(Path(path))) if path is not None else {}
     validate(raw, str(path or "built-in defaults"))
     return build(raw, Path(path) if path is not None else None)
 
@@ -175,6 +196,15 @@ def _check_shape(value: Any, path: Path) -> None:
                 walk(child, f"{where}[{index}]", depth + 1)
 
     walk(value, "", 0)
+
+
+def _dates_as_text(value: Any) -> Any:
+    """YAML reads an unquoted 2026-12-25 as a date: the configuration keeps it as text."""
+    if isinstance(value, dict):
+        return {key: _dates_as_text(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_as_text(item) for item in value]
+    return value.isoformat() if isinstance(value, _dt.date) else value
 
 
 def validate(raw: dict[str, Any], origin: str) -> None:
@@ -267,10 +297,44 @@ def build(raw: dict[str, Any], path: Path | None) -> Config:
         cache_full_read_days=int(data["cache"]["full_read_days"]),
         path=str(path) if path is not None else None,
         digest=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16],
+        calendar=_calendar(data["calendar"]),
+        audit_mention=bool(issue.get("mention", False)),
+        meeting=_meeting(data["meeting"], roles),
     )
     for kind in config.schema_paths:
         config.schema(kind)
     return config
+
+
+def _calendar(raw: dict[str, Any]) -> Calendar:
+    try:
+        return Calendar.from_config(raw)
+    except UnknownTimeZone as error:
+        raise ConfigError(
+            f"calendar.timezone: unknown time zone {str(error)!r}",
+            "use an IANA name such as Europe/Paris (on a machine without zone data: pip install tzdata)",
+        ) from None
+
+
+def _meeting(raw: dict[str, Any], roles: dict[str, Role]) -> Meeting:
+    attendees = tuple(raw.get("attendees") or roles)
+    unknown = sorted(set(attendees) - set(roles)) if roles else []
+    if unknown:
+        raise ConfigError(
+            f"meeting.attendees names unknown role {unknown[0]!r}",
+            f"define it under roles (known: {', '.join(sorted(roles))})",
+        )
+    default = Meeting()
+    return Meeting(
+        weekday=WEEKDAYS.index(str(raw.get("weekday", WEEKDAYS[default.weekday]))[:3].lower()),
+        time=str(raw.get("time", default.time)),
+        attendees=attendees,
+        title=str(raw.get("title", default.title)),
+        labels=tuple(raw.get("labels", default.labels)),
+        project=_text(raw.get("project")),
+        checklist=tuple(raw.get("checklist", ())),
+        mention=bool(raw.get("mention", False)),
+    )
 
 
 def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, origin: str) -> None:

@@ -55,13 +55,15 @@ def check_file(path: str, kind: str | None, config: Config) -> AuditResult:
     return AuditResult(datetime.now(timezone.utc), {"kind": "file", "path": path}, (subject,))
 
 
-def check_live(project: str, iid: int, url: str | None, config: Config, as_of: datetime) -> AuditResult:
+def check_live(
+    project: str, iid: int, url: str | None, config: Config, as_of: datetime, token: str | None = None
+) -> AuditResult:
     from inc_audit.sources.http import connect
     from inc_audit.sources.rest import GitLabSource
 
     if not url:
         raise InputError("no GitLab URL to read the incident from", "give --gitlab-url or set gitlab.url in the config")
-    gl = connect(url, os.environ.get("GITLAB_TOKEN"))
+    gl = connect(url, token if token is not None else os.environ.get("GITLAB_TOKEN"))
     source = GitLabSource(gl, project=project)
     issue = source.get_issue(iid)
     result = audit_issue(issue, config, source, as_of)

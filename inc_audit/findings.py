@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from inc_audit.model import IssueKey
+from inc_audit.deadlines import Calendar
+from inc_audit.model import IssueKey, parse_time
 
 SEVERITIES = ("warning", "error")  # in rising order
 
@@ -24,6 +25,13 @@ class Finding:
     section: str | None = None
     line: int | None = None
     where: str = "description"  # "description", "note ID" or "linked #IID"
+    owners: tuple[str, ...] = field(default=(), compare=False)
+    """Who must act (usernames), after the policy's RACI chart: see ``inc_audit.owners``."""
+    party: str = field(default="", compare=False)  # "author", "response_team" or "approvers"
+    due: date | None = field(default=None, compare=False)
+    """From when the finding is due, in the team's time zone; None when no moment applies."""
+    first_seen: datetime | None = field(default=None, compare=False)
+    """The first audit that found it, as kept in the audit issue: see ``inc_audit.state``."""
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message}
@@ -32,7 +40,39 @@ class Finding:
         if self.line:
             data["line"] = self.line
         data["where"] = self.where
+        data["owners"] = list(self.owners)
+        if self.party:
+            data["party"] = self.party
+        data["due"] = self.due.isoformat() if self.due else None
+        data["first_seen"] = timestamp(self.first_seen) if self.first_seen else None
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Finding:
+        """A finding as ``as_dict`` wrote it (a JSON report)."""
+        due = data.get("due")
+        return cls(
+            rule=data["rule"],
+            severity=data["severity"],
+            message=data["message"],
+            section=data.get("section"),
+            line=data.get("line"),
+            where=data.get("where", "description"),
+            owners=tuple(data.get("owners", ())),
+            party=data.get("party", ""),
+            due=date.fromisoformat(due) if due else None,
+            first_seen=parse_time(data.get("first_seen")),
+        )
+
+    @property
+    def note_id(self) -> int | None:
+        """The comment the finding is about, when it is about one."""
+        kind, _, number = self.where.partition(" ")
+        return int(number) if kind == "note" and number.isdigit() else None
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
@@ -65,6 +105,18 @@ class AuditResult:
     incidents: tuple[IncidentResult, ...]
     complete: bool = True
     notes: tuple[str, ...] = field(default=())
+    history: tuple[tuple[date, int], ...] = ()
+    """Open violations at each earlier audit whose findings changed, oldest first (``inc_audit.state``)."""
+    calendar: Calendar = field(default_factory=Calendar)
+    """How the team counts days late."""
+
+    @property
+    def today(self) -> date:
+        return self.calendar.local_date(self.as_of)
+
+    def days_overdue(self, finding: Finding) -> int | None:
+        """Days (business days with a calendar) the finding is past its due date; None without one."""
+        return None if finding.due is None else self.calendar.days_late(finding.due, self.today)
 
     @property
     def findings(self) -> list[Finding]:

@@ -36,17 +36,7 @@ def read_report(path: Path) -> dict[str, Any]:
 
 
 def _incident(data: dict[str, Any]) -> IncidentResult:
-    findings = tuple(
-        Finding(
-            rule=f["rule"],
-            severity=f["severity"],
-            message=f["message"],
-            section=f.get("section"),
-            line=f.get("line"),
-            where=f.get("where", "description"),
-        )
-        for f in data["findings"]
-    )
+    findings = tuple(Finding.from_dict(f) for f in data["findings"])
     return IncidentResult(
         key=IssueKey(data["project"], data["iid"]),
         title=data["title"],

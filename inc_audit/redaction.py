@@ -11,8 +11,14 @@ from inc_audit.text import repair
 
 SECRET_VARIABLES = ("GITLAB_TOKEN", "CI_JOB_TOKEN", "PRIVATE_TOKEN")
 
+_REMEMBERED: set[str] = set()
 _QUERY_SECRET = re.compile(r"(?i)\b(private_token|access_token|job_token|token|password|secret)=[^&\s#'\"]+")
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")
+
+
+def remember_secret(secret: str) -> None:
+    """Mask ``secret`` too from now on: a token read from a file or another variable."""
+    _REMEMBERED.add(secret)
 
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
@@ -20,7 +26,7 @@ def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     query parameter and URL user-info masked, and its lone surrogates repaired: every line
     inc-audit prints or writes goes through here, and must encode."""
     text = repair(text)
-    known = [*secrets, *(os.environ.get(name) for name in SECRET_VARIABLES)]
+    known = [*secrets, *_REMEMBERED, *(os.environ.get(name) for name in SECRET_VARIABLES)]
     for secret in sorted({s for s in known if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "[redacted]")
     text = _QUERY_SECRET.sub(lambda m: f"{m.group(1)}=[redacted]", text)

@@ -19,14 +19,15 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import click
 
 from inc_audit import __version__
-from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.neutral import TITLE_LIMIT, neutral, plain, safe_link, xml_safe
+from inc_audit.formats.view import owners_text
+from inc_audit.neutral import TITLE_LIMIT, neutral, plain, xml_safe
 from inc_audit.rules import RULES
 from inc_audit.text import repair
 
@@ -45,6 +46,8 @@ class Options:
     max_chars: int = GITLAB_DESCRIPTION_LIMIT
     full_report: str = "the JSON report kept as the audit job's artifact"
     ignored: tuple[str, ...] = ()
+    fail_on: str = "error"  # JUnit: warnings are failed test cases only with "warning"
+    root: str = ""  # the repository root that file paths are given relative to (default: here)
 
 
 def titles_shown(choice: str = "auto", environ: Mapping[str, str] | None = None) -> bool:
@@ -93,6 +96,19 @@ def _totals(result: AuditResult) -> str:
     )
 
 
+def _duty(finding: Finding, result: AuditResult) -> str:
+    """Who must act on a finding and since when: "-> frank (incident author), due 2026-02-04, 117 days overdue"."""
+    if not finding.party and finding.due is None:
+        return ""
+    parts = [owners_text(finding)]
+    late = result.days_overdue(finding)
+    if finding.due is not None:
+        parts.append(f"due {finding.due.isoformat()}" + (f", {late} {result.calendar.unit}(s) overdue" if late else ""))
+    if finding.first_seen is not None and finding.first_seen < result.as_of:
+        parts.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
+    return "-> " + ", ".join(parts)
+
+
 def format_text(result: AuditResult, options: Options) -> str:
     def paint(text: str, **style: object) -> str:
         return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
@@ -105,6 +121,9 @@ def format_text(result: AuditResult, options: Options) -> str:
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
             lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {plain(finding.message + _where(finding))}")
+            duty = _duty(finding, result)
+            if duty:
+                lines.append(f"                  {paint(plain(duty), dim=True)}")
         lines.append("")
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))
@@ -121,79 +140,27 @@ def format_json(result: AuditResult, options: Options) -> str:
         "complete": result.complete,
         "source": result.source,
         "summary": result.summary(),
-        "incidents": [_json_incident(i, options) for i in result.incidents],
+        "incidents": [_json_incident(i, options, result) for i in result.incidents],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def _json_incident(incident: IncidentResult, options: Options) -> dict[str, object]:
+def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:
     data = incident.as_dict()
     data["title"] = title_of(incident, options)
+    entries: list[dict[str, object]] = data["findings"]
+    for finding, entry in zip(incident.findings, entries, strict=True):
+        late = result.days_overdue(finding)
+        if late is not None:
+            entry["days_overdue"] = late
     return data
-
-
-def _incident_block(incident: IncidentResult, options: Options) -> str:
-    link = safe_link(incident.web_url)
-    # Inside a link GitLab reads no reference: the key keeps its plain "#iid" there.
-    ref = f"[{neutral(incident.key.project)}#{incident.key.iid}]({link})" if link else neutral(str(incident.key))
-    lines = [
-        f"### {ref} {neutral(title_of(incident, options), TITLE_LIMIT)} ({neutral(incident.state)})",
-        "",
-        "| Rule | Severity | Finding |",
-        "|---|---|---|",
-    ]
-    for f in incident.findings:
-        lines.append(f"| {f.rule} | {f.severity} | {neutral(f.message + _where(f))} |")
-    return "\n".join(lines) + "\n"
 
 
 def format_markdown(result: AuditResult, options: Options) -> str:
     """The audit issue's body. It holds no run time, so an unchanged audit gives the same body."""
-    source = result.source.get("project") or result.source.get("group") or result.source.get("path", "")
-    head = [AUDIT_MARKER, f"## Incident policy audit of {neutral(str(source))}", ""]
-    if not result.violating:
-        head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
-        return "\n".join(head) + "\n"
-    head += [f"**{_totals(result)}.**", ""]
-    head += _withheld_note(result, options)
-    head += ["| Rule | Count | What it checks |", "|---|---|---|"]
-    head += [f"| {code} | {count} | {RULES[code].summary} |" for code, count in result.by_rule().items()]
-    head.append("")
-    body = "\n".join(head) + "\n"
-    blocks = [_incident_block(i, options) for i in result.violating]
-    return _fit(body, blocks, options)
+    from inc_audit.formats import audit_issue
 
-
-def _withheld_note(result: AuditResult, options: Options) -> list[str]:
-    """A line saying that titles are withheld, and why, when some are."""
-    count = withheld_count(result, options)
-    if not count:
-        return []
-    return [
-        f"The titles of {count} confidential incident(s) are withheld: this report is not confidential"
-        " (a public audit issue, or a report written in CI). Follow the links to read them.",
-        "",
-    ]
-
-
-def _fit(head: str, blocks: list[str], options: Options) -> str:
-    reserve = 400
-    shown: list[str] = []
-    size = len(head)
-    for block in blocks:
-        if size + len(block) + 1 > options.max_chars - reserve:
-            break
-        shown.append(block)
-        size += len(block) + 1
-    text = head + "\n".join(shown)
-    left = len(blocks) - len(shown)
-    if left:
-        text += (
-            f"\n**{left} more incident(s) with violations are not shown:** GitLab limits a "
-            f"description to {options.max_chars:,} characters. The full list is in "
-            f"{neutral(options.full_report)}.\n"
-        )
-    return text
+    return audit_issue.render(result, options)
 
 
 def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]:
@@ -203,10 +170,17 @@ def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]
         if code in options.ignored or registered.scope != scope:
             continue
         case = ET.Element("testcase", classname=str(incident.key), name=f"{code} {registered.summary}")
+        if incident.location:
+            case.set("file", repo_path(incident.location, options.root))
         hits = [f for f in incident.findings if f.rule == code]
-        if hits:
-            failure = ET.SubElement(case, "failure", type=code, message=hits[0].message + _where(hits[0]))
-            failure.text = "\n".join(f"{f.severity}: {f.message}{_where(f)}" for f in hits)
+        failing = [f for f in hits if f.severity == "error" or options.fail_on == "warning"]
+        if failing:
+            failure = ET.SubElement(case, "failure", type=code, message=failing[0].message + _where(failing[0]))
+            failure.text = "\n".join(f"{f.severity}: {f.message}{_where(f)}" for f in failing)
+        output = [incident.web_url] if incident.web_url else []
+        output += [f"{f.severity}: {f.message}{_where(f)}" for f in hits if f not in failing]
+        if output:
+            ET.SubElement(case, "system-out").text = "\n".join(output)
         cases.append(case)
     return cases
 
@@ -234,19 +208,33 @@ def format_junit(result: AuditResult, options: Options) -> str:
 _CODEQUALITY_SEVERITY = {"error": "major", "warning": "minor"}
 
 
-def location_of(incident: IncidentResult) -> str:
-    """A stable path naming the incident, for GitLab's Code Quality widget."""
-    return incident.location or f"incidents/{incident.key.project}/{incident.key.iid}"
+def repo_path(location: str, root: str = "") -> str:
+    """``location`` as a path relative to the repository root, with forward slashes, as GitLab
+    links it (``<project>/-/blob/<sha>/<path>``)."""
+    base = Path(root or ".").resolve()
+    path = Path(location)
+    resolved = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    try:
+        return resolved.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix().removeprefix("./")
 
 
 def format_codequality(result: AuditResult, options: Options) -> str:
+    """Code Quality entries for findings in repository files (the template gate, the config).
+
+    GitLab turns every entry's ``location.path`` into a link to that file at the pipeline's
+    commit, so an incident, which is no file, has no entry here: its findings are in the
+    JUnit report and the audit issue.
+    """
     entries = []
     seen: dict[str, int] = {}
     for incident in result.incidents:
+        if not incident.location:
+            continue
+        path = repo_path(incident.location, options.root)
         for f in incident.findings:
-            identity = "\x1f".join(
-                (f.rule, incident.key.project, str(incident.key.iid), f.where, f.section or "", f.message)
-            )
+            identity = "\x1f".join((f.rule, path, f.where, f.section or "", f.message))
             seen[identity] = seen.get(identity, 0) + 1
             digest = hashlib.sha256(repair(f"{identity}\x1f{seen[identity]}").encode()).hexdigest()
             entries.append(
@@ -255,10 +243,17 @@ def format_codequality(result: AuditResult, options: Options) -> str:
                     "check_name": f.rule,
                     "fingerprint": digest,
                     "severity": _CODEQUALITY_SEVERITY[f.severity],
-                    "location": {"path": location_of(incident), "lines": {"begin": f.line or 1}},
+                    "location": {"path": path, "lines": {"begin": f.line or 1}},
                 }
             )
     return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
+
+
+def format_html(result: AuditResult, options: Options) -> str:
+    """One self-contained HTML page of the audit, for CI artifacts."""
+    from inc_audit.formats import html
+
+    return html.render(result, options)
 
 
 Reporter = Callable[[AuditResult, Options], str]
@@ -281,5 +276,6 @@ REPORTERS: dict[str, Reporter] = {
     "json": _encodable(format_json),
     "junit": _encodable(format_junit, xml_safe),
     "codequality": _encodable(format_codequality),
+    "html": _encodable(format_html),
 }
 MAIN_FORMATS = ("text", "markdown", "json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 from inc_audit.config import Config
@@ -145,11 +145,11 @@ class Context:
     def overdue(self) -> bool:
         """Closed longer ago than the post-mortem's grace period."""
         closed = self.issue.closed_at
-        return bool(self.issue.is_closed and closed and self.passed(closed + self.grace))
+        return bool(self.issue.is_closed and closed and self.passed(self.due_after(closed)))
 
-    @property
-    def grace(self) -> timedelta:
-        return timedelta(days=self.config.due_days)
+    def due_after(self, start: datetime) -> datetime:
+        """``post_mortem.due_days`` after ``start``, in the team's calendar (business days with one)."""
+        return self.config.calendar.add(start, self.config.due_days)
 
     @cached_property
     def post_mortems(self) -> list[tuple[Note, Document]]:
@@ -337,7 +337,7 @@ def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
     if ctx.final_post_mortem is None and ctx.overdue:  # a post-mortem makes the deadline moot
         closed = ctx.issue.closed_at
         assert closed is not None
-        due = (closed + ctx.grace).date().isoformat()
+        due = ctx.config.calendar.local_date(ctx.due_after(closed)).isoformat()
         yield ctx.finding("IPM001", f"no post-mortem comment; it was due by {due}")
 
 
@@ -363,7 +363,7 @@ def unapproved_post_mortem(ctx: Context) -> Iterator[Finding]:
         return
     note, _ = ctx.final_post_mortem
     started = max(filter(None, (ctx.issue.closed_at, note.created_at)))
-    if not ctx.passed(started + ctx.grace):
+    if not ctx.passed(ctx.due_after(started)):
         return
     gap = approval_gap(ctx.approvals(note), ctx.config)
     if gap:

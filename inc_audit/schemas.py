@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from importlib import resources
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

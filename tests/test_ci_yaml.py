@@ -1,4 +1,6 @@
-"""The pipelines: the YAML loads, and every inc-audit command they run exists with those options."""
+"""The pipelines: the CI/CD components and inc-audit's own CI validate against GitLab's CI
+schema, run where they should and nowhere else, and every inc-audit command they run exists
+with those options."""
 
 from __future__ import annotations
 
@@ -11,61 +13,237 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from inc_audit import __version__
 from inc_audit.cli import main
 from tests.conftest import ROOT, TEMPLATES
+from tests.gitlab_ci import (
+    Component,
+    evaluate_if,
+    jobs,
+    load_component,
+    merge_request,
+    push_to_default_branch,
+    scheduled,
+    schema_errors,
+    when,
+)
 
-CI_FILES = [ROOT / ".gitlab-ci.yml", ROOT / "templates" / "inc-audit.gitlab-ci.yml"]
+COMPONENT_FILES = sorted((ROOT / "templates").glob("*.yml"))
+AUDIT = ROOT / "templates" / "audit.yml"
+GATE = ROOT / "templates" / "template-gate.yml"
+PROJECT_CI = ROOT / ".gitlab-ci.yml"
+PYPROJECT_VERSION = re.search(r'(?m)^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
 
 
-def load(path):
-    return yaml.safe_load(path.read_text())
+def component(path=AUDIT) -> Component:
+    return load_component(path)
 
 
-def jobs(document: dict) -> dict[str, dict]:
-    return {name: job for name, job in document.items() if isinstance(job, dict) and "script" in job}
+# --- GitLab's CI schema ----------------------------------------------------------------------
 
 
-def expand(line: str, variables: dict[str, str]) -> list[str]:
-    line = re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), f"<{m.group(1)}>"), line)
-    return shlex.split(line)
+def test_the_components_are_the_audit_and_the_gate():
+    assert [p.name for p in COMPONENT_FILES] == ["audit.yml", "template-gate.yml"]
 
 
-def inc_audit_commands(path) -> list[tuple[str, list[str]]]:
-    document = load(path)
-    variables = {k: str(v) for k, v in (document.get("variables") or {}).items()}
+def test_the_schema_check_catches_a_wrong_keyword():
+    assert schema_errors({"job": {"script": ["x"], "allow_failure": {"exit_code": 1}}})
+    assert schema_errors({"job": {"script": ["x"], "artifacts": {"access": "reporters"}}})
+    assert not schema_errors({"job": {"script": ["x"], "allow_failure": {"exit_codes": [1]}}})
+
+
+def test_the_projects_own_ci_validates_against_gitlabs_schema():
+    assert schema_errors(yaml.safe_load(PROJECT_CI.read_text())) == []
+
+
+@pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
+def test_the_spec_header_validates_and_declares_every_input_it_uses(path):
+    c = component(path)
+    assert schema_errors(c.spec) == []
+    assert c.used_inputs() == set(c.inputs)
+    for name, declared in c.inputs.items():
+        assert declared.get("description"), f"input {name} has no description"
+        default = declared.get("default")
+        assert default is not None, f"input {name} has no default"
+        if "regex" in declared and default != "":
+            assert re.fullmatch(declared["regex"], str(default)), name
+        if "options" in declared:
+            assert default in declared["options"], name
+
+
+OTHER_INPUTS = {
+    "audit.yml": {"name": "compliance-umami", "stage": "audit", "project": "umami-wallet/umami", "version": "0.2.0"},
+    "template-gate.yml": {"name": "policy", "stage": "lint", "templates": "docs/templates", "config": "ci/audit.yml"},
+}
+
+
+@pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
+@pytest.mark.parametrize("given", ["defaults", "other inputs"])
+def test_the_jobs_validate_against_gitlabs_schema_once_inputs_are_in(path, given):
+    inputs = {} if given == "defaults" else OTHER_INPUTS[path.name]
+    rendered = component(path).render(**inputs)
+    assert schema_errors(rendered) == []
+    assert not {"default", "variables", "stages", "workflow"} & set(rendered), "a component must not leak settings"
+
+
+# --- where each job runs ---------------------------------------------------------------------
+
+
+def audit_jobs(**inputs):
+    rendered = component(AUDIT).render(**inputs)
+    name = inputs.get("name", "inc-audit")
+    return rendered[f"{name}:audit"], rendered[f"{name}:dry-run"], rendered
+
+
+def gate_job(**inputs):
+    return component(GATE).render(**inputs)[f"{inputs.get('name', 'inc-audit')}:templates"]
+
+
+def test_the_audit_runs_in_its_own_schedule_and_in_no_other():
+    audit, dry_run, _ = audit_jobs()
+    assert when(audit, scheduled(INC_AUDIT_SCHEDULE="true")) == "on_success"
+    assert when(audit, scheduled()) == "never"
+    assert when(audit, scheduled(NIGHTLY_BUILD="true")) == "never"
+    assert when(audit, push_to_default_branch()) == "never"
+    assert when(audit, merge_request(".gitlab/issue_templates/incident.md")) == "never"
+
+
+def test_the_components_other_jobs_never_run_in_the_audit_schedule():
+    _, dry_run, rendered = audit_jobs()
+    schedule = scheduled(INC_AUDIT_SCHEDULE="true")
+    assert when(dry_run, schedule) == "never"
+    assert when(gate_job(), schedule) == "never"
+    assert when(gate_job(), scheduled(INC_AUDIT_SCHEDULE="true", CI_PIPELINE_SOURCE="merge_request_event")) == "never"
+    assert when(dry_run, push_to_default_branch()) == "manual"
+    assert dry_run["rules"][-1]["allow_failure"] is True
+
+
+def test_the_schedule_variable_is_an_input():
+    audit, _, _ = audit_jobs(schedule_variable="AUDIT_INCIDENTS")
+    assert when(audit, scheduled(AUDIT_INCIDENTS="true")) == "on_success"
+    assert when(audit, scheduled(INC_AUDIT_SCHEDULE="true")) == "never"
+    assert when(gate_job(schedule_variable="AUDIT_INCIDENTS"), scheduled(AUDIT_INCIDENTS="true")) == "never"
+
+
+def test_the_gate_runs_on_merge_requests_that_touch_the_templates_or_the_config():
+    gate = gate_job()
+    assert when(gate, merge_request(".gitlab/issue_templates/incident.md")) == "on_success"
+    assert when(gate, merge_request(".inc-audit.yml")) == "on_success"
+    assert when(gate, merge_request("schemas/our-report.schema.json")) == "on_success"
+    assert when(gate, merge_request("src/app.py", "README.md")) == "never"
+    assert when(gate, push_to_default_branch()) == "never"
+
+
+def test_the_gates_changes_rule_follows_the_templates_input():
+    gate = gate_job(templates="docs/templates", config="ci/audit.yml")
+    assert when(gate, merge_request("docs/templates/Incident Report.md")) == "on_success"
+    assert when(gate, merge_request("ci/audit.yml")) == "on_success"
+    assert when(gate, merge_request(".gitlab/issue_templates/incident.md")) == "never"
+    args = shlex.split(" ".join(gate["script"]))
+    assert args[args.index("templates") + 1] == "docs/templates"
+    assert args[args.index("--config") + 1] == "ci/audit.yml"
+
+
+def test_the_rules_evaluator_reads_what_the_files_write():
+    assert evaluate_if('$A == "x" && $B == "true"', {"A": "x", "B": "true"})
+    assert not evaluate_if('$A == "x" && $B == "true"', {"A": "x"})
+    assert evaluate_if("$CI_COMMIT_TAG =~ /^[0-9]+\\.[0-9]+\\.[0-9]+$/", {"CI_COMMIT_TAG": "1.2.3"})
+    assert not evaluate_if("$CI_COMMIT_TAG =~ /^[0-9]+\\.[0-9]+\\.[0-9]+$/", {"CI_COMMIT_TAG": "v1.2"})
+    assert evaluate_if("$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH", {"CI_COMMIT_BRANCH": "m", "CI_DEFAULT_BRANCH": "m"})
+
+
+# --- the cache, the exit codes, the artifacts ------------------------------------------------
+
+
+def script_args(job) -> list[str]:
+    return shlex.split(" ".join(job["script"]))
+
+
+def test_the_cache_persists_between_scheduled_runs_one_per_audited_target():
+    audit, dry_run, _ = audit_jobs()
+    cache = audit["cache"]
+    args = script_args(audit)
+    folder = args[args.index("--cache") + 1].rstrip("/")
+    assert [p.rstrip("/") for p in cache["paths"]] == [folder]
+    assert cache["when"] == "always", "a run that finds violations (exit 1) must still save its cache"
+    assert cache.get("policy", "pull-push") == "pull-push"
+    other, _, _ = audit_jobs(name="compliance-wallet", project="umami-wallet/wallet")
+    assert other["cache"]["key"] != cache["key"]
+    assert dry_run["cache"]["key"] == cache["key"] and dry_run["cache"]["policy"] == "pull"
+
+
+def test_no_cache_is_shared_with_unprotected_branches():
+    _, _, rendered = audit_jobs()
+    for job in jobs(rendered).values():
+        caches = job.get("cache") or []
+        for cache in caches if isinstance(caches, list) else [caches]:
+            assert cache.get("unprotect", False) is False
+
+
+def test_violations_do_not_look_like_a_broken_tool():
+    audit, _, rendered = audit_jobs()
+    assert audit["allow_failure"] == {"exit_codes": [1]}
+    assert rendered[".inc-audit:merge"]["allow_failure"] == {"exit_codes": [1]}
+    assert "allow_failure" not in gate_job(), "a template that lost a section must block the merge request"
+
+
+def test_report_artifacts_are_for_project_members_only():
+    _, _, rendered = audit_jobs()
+    for job in [*jobs(rendered).values(), gate_job()]:
+        if "artifacts" in job:
+            assert job["artifacts"]["access"] == "developer"
+
+
+def test_the_token_variable_is_an_input():
+    audit, dry_run, _ = audit_jobs(token_variable="AUDIT_TOKEN")
+    for job in (audit, dry_run):
+        args = script_args(job)
+        assert args[args.index("--token-variable") + 1] == "AUDIT_TOKEN"
+
+
+# --- the pinned version ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
+def test_the_component_pins_the_version_of_this_package(path):
+    c = component(path)
+    assert c.inputs["version"]["default"] == PYPROJECT_VERSION == __version__
+    for job in jobs(c.render()).values():
+        assert job["image"].endswith(f":{PYPROJECT_VERSION}")
+    assert all(j["image"].endswith(":0.2.0") for j in jobs(c.render(version="0.2.0")).values())
+
+
+def test_the_readme_includes_the_components_at_the_pinned_version():
+    readme = (ROOT / "README.md").read_text()
+    includes = re.findall(r"component: \$CI_SERVER_FQDN/[\w./-]+/([\w-]+)@([\w.]+)", readme)
+    assert {name for name, _ in includes} == {p.stem for p in COMPONENT_FILES}
+    assert {version for _, version in includes} == {PYPROJECT_VERSION}
+    assert f"inc-audit=={PYPROJECT_VERSION}" in readme
+
+
+def test_the_readme_documents_every_input():
+    readme = (ROOT / "README.md").read_text()
+    for path in COMPONENT_FILES:
+        for name in component(path).inputs:
+            assert f"`{name}`" in readme, f"{path.name}: input {name} is not in the README"
+
+
+# --- the commands the jobs run ---------------------------------------------------------------
+
+
+def inc_audit_commands() -> list[tuple[str, list[str]]]:
     found = []
-    for name, job in jobs(document).items():
-        for line in job["script"]:
-            words = expand(line, variables)
-            if words and words[0].endswith("inc-audit"):
-                found.append((name, words[1:]))
+    for path in COMPONENT_FILES:
+        for name, job in jobs(component(path).render()).items():
+            for line in job["script"]:
+                words = shlex.split(re.sub(r"\$\{?(\w+)\}?", lambda m: f"<{m.group(1)}>", line))
+                if words and words[0] == "inc-audit":
+                    found.append((f"{path.stem} {name}", words[1:]))
     return found
 
 
-@pytest.mark.parametrize("path", CI_FILES, ids=lambda p: p.name)
-def test_the_yaml_loads_and_has_jobs(path):
-    assert jobs(load(path))
-
-
-def test_the_team_template_has_the_scheduled_gate_and_dry_run_jobs():
-    document = jobs(load(CI_FILES[1]))
-    audit, gate, dry = document["inc-audit:audit"], document["inc-audit:templates"], document["inc-audit:dry-run"]
-    assert audit["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "schedule"'
-    assert audit["artifacts"]["when"] == "always" and "junit" in audit["artifacts"]["reports"]
-    assert ".gitlab/issue_templates/**/*" in gate["rules"][0]["changes"]
-    assert gate["artifacts"]["reports"]["codequality"] == "gl-code-quality-report.json"
-    assert any(rule.get("when") == "manual" for rule in dry["rules"])
-
-
-@pytest.mark.parametrize(
-    ("path", "job", "args"),
-    [(p, job, args) for p in CI_FILES for job, args in inc_audit_commands(p)],
-    ids=lambda v: v if isinstance(v, str) else None,
-)
-def test_every_inc_audit_command_exists_with_its_options(path, job, args):
-    if args[0].startswith("-"):
-        assert CliRunner().invoke(main, args).exit_code == 0
-        return
+@pytest.mark.parametrize(("job", "args"), inc_audit_commands(), ids=lambda v: v if isinstance(v, str) else None)
+def test_every_inc_audit_command_exists_with_its_options(job, args):
     context = main.make_context("inc-audit", list(args), resilient_parsing=False)
     command = main.get_command(context, args[0])
     assert command is not None, f"{job}: no command {args[0]}"
@@ -76,13 +254,18 @@ def test_every_inc_audit_command_exists_with_its_options(path, job, args):
 
 
 def test_the_scheduled_job_publishes_and_keeps_its_reports():
-    [(_, args)] = [c for c in inc_audit_commands(CI_FILES[1]) if c[0] == "inc-audit:audit"]
+    audit, dry_run, _ = audit_jobs()
+    args = script_args(audit)
     assert "--publish" in args and "json=inc-audit.json" in args and "junit=inc-audit.junit.xml" in args
+    assert audit["artifacts"]["when"] == "always" and audit["artifacts"]["reports"]["junit"] == "inc-audit.junit.xml"
+    assert {"--publish", "--dry-run"} <= set(script_args(dry_run))
 
 
 def gate_script(folder) -> list[str]:
-    [(_, args)] = [c for c in inc_audit_commands(CI_FILES[1]) if c[0] == "inc-audit:templates"]
-    return [str(folder) if a == ".gitlab/issue_templates" else a for a in args]
+    args = script_args(gate_job())[1:]
+    args = [str(folder) if a == ".gitlab/issue_templates" else a for a in args]
+    at = args.index("--config")
+    return args[:at] + args[at + 2 :]
 
 
 def test_the_merge_request_job_passes_on_the_real_templates(tmp_path, monkeypatch):
@@ -104,9 +287,81 @@ def test_the_merge_request_job_fails_when_a_heading_is_removed(tmp_path, monkeyp
 
 
 def test_the_sharded_pattern_runs_slices_then_merges_and_publishes_once():
-    document = jobs(load(CI_FILES[1]))
-    shard = " ".join(document[".inc-audit:shard"]["script"])
-    merge = " ".join(document[".inc-audit:merge"]["script"])
-    assert "--shard" in shard and "--publish" not in shard
-    assert merge.startswith("inc-audit merge") and "--publish" in merge
-    assert document[".inc-audit:merge"]["stage"] == ".post"
+    _, _, rendered = audit_jobs()
+    shard, merge = rendered[".inc-audit:shard"], rendered[".inc-audit:merge"]
+    assert "--shard" in script_args(shard) and "--publish" not in script_args(shard)
+    assert script_args(merge)[:2] == ["inc-audit", "merge"] and "--publish" in script_args(merge)
+    assert merge["stage"] == ".post"
+    assert "$CI_NODE_INDEX" in shard["cache"]["key"], "each slice keeps its own cache"
+
+
+# --- inc-audit's own pipeline: the release ---------------------------------------------------
+
+
+def project_ci() -> dict:
+    return yaml.safe_load(PROJECT_CI.read_text())
+
+
+def tag_pipeline(tag: str = PYPROJECT_VERSION):
+    from tests.gitlab_ci import Pipeline
+
+    return Pipeline({"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_TAG": tag, "CI_DEFAULT_BRANCH": "main"})
+
+
+def test_a_version_tag_runs_the_release_and_a_branch_does_not():
+    document = project_ci()
+    assert any(evaluate_if(rule["if"], tag_pipeline().variables) for rule in document["workflow"]["rules"])
+    release_jobs = {"publish-package", "publish-image", "release"}
+    for name in release_jobs:
+        assert when(document[name], tag_pipeline()) == "on_success"
+        assert when(document[name], push_to_default_branch()) == "never"
+
+
+def test_the_package_goes_to_the_projects_package_registry_with_the_job_token():
+    job = project_ci()["publish-package"]
+    script = " ".join(job["script"])
+    assert "twine upload" in script and "${CI_API_V4_URL}/projects/${CI_PROJECT_ID}/packages/pypi" in script
+    assert 'TWINE_PASSWORD="$CI_JOB_TOKEN"' in script and "TWINE_USERNAME=gitlab-ci-token" in script
+    assert "$CI_COMMIT_TAG" in job["script"][0], "the tag must be the package's version"
+    assert job["needs"] == ["build"] and "dist/" in project_ci()["build"]["artifacts"]["paths"]
+
+
+def test_the_image_is_built_without_a_docker_engine_and_pushed_to_the_container_registry():
+    job = project_ci()["publish-image"]
+    assert "services" not in job and job["image"]["name"].endswith(":rootless")
+    script = " ".join(job["script"])
+    assert "buildctl-daemonless.sh build" in script and "$CI_REGISTRY_IMAGE:$CI_COMMIT_TAG" in script
+    assert job["before_script"] and "pip" not in " ".join(job["before_script"])
+
+
+def test_the_image_is_small_and_runs_as_a_user_without_privileges():
+    lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
+    instructions = [line for line in lines if line and not line.startswith("#")]
+    bases = [line.split()[1] for line in instructions if line.startswith("FROM")]
+    assert all(base.endswith("-slim") for base in bases)
+    user = [line.split()[1] for line in instructions if line.startswith("USER")]
+    assert user and user[-1].split(":")[0] not in ("0", "root")
+    assert not any(line.startswith("ENTRYPOINT") for line in instructions), "GitLab runs job scripts via a shell"
+    ignored = (ROOT / ".dockerignore").read_text().splitlines()
+    for line in instructions:
+        if line.startswith("COPY") and "--from" not in line:
+            for source in line.split()[1:-1]:
+                assert (ROOT / source).exists() and f"!{source.rstrip('/')}" in [i.rstrip("/") for i in ignored]
+
+
+def test_the_agenda_runs_in_its_own_schedule_and_the_audit_does_not():
+    audit, dry_run, rendered = audit_jobs()
+    agenda = rendered["inc-audit:agenda"]
+    assert when(agenda, scheduled(INC_AUDIT_SCHEDULE="agenda")) == "on_success"
+    for other in (scheduled(INC_AUDIT_SCHEDULE="true"), scheduled(), push_to_default_branch()):
+        assert when(agenda, other) == "never"
+    assert when(audit, scheduled(INC_AUDIT_SCHEDULE="agenda")) == "never"
+    assert when(dry_run, scheduled(INC_AUDIT_SCHEDULE="agenda")) == "never"
+    assert script_args(agenda)[:2] == ["inc-audit", "agenda"] and "--publish" in script_args(agenda)
+    assert agenda["cache"]["policy"] == "pull"
+
+
+def test_the_audit_keeps_the_html_page_and_shows_it():
+    audit, _, _ = audit_jobs()
+    assert "html=inc-audit.html" in script_args(audit)
+    assert "inc-audit.html" in audit["artifacts"]["paths"] and audit["artifacts"]["expose_as"]

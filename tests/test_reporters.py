@@ -12,7 +12,8 @@ from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import IssueKey
 from inc_audit.reporters import Options, format_codequality, format_junit, format_markdown, neutral
 from inc_audit.sources.export import ExportSource
-from tests.conftest import AS_OF, EXAMPLE_EXPORT, PROJECT
+from inc_audit.templates import run_gate
+from tests.conftest import AS_OF, EXAMPLE_EXPORT, PROJECT, TEMPLATES
 
 
 def example(config) -> AuditResult:
@@ -83,18 +84,61 @@ def test_junit_has_the_structure_gitlab_reads(config):
     suites = root.findall("testsuite")
     assert len(suites) == 12
     failures = root.findall("testsuite/testcase/failure")
-    assert len(failures) == 12  # one per incident and rule: INC002 twice on #5 is one failing case
+    assert len(failures) == 8  # one per incident and rule with an error (11 errors): INC002 twice on #5 is one case
     assert all(f.get("message") for f in failures)
     assert int(root.get("tests")) == sum(int(s.get("tests")) for s in suites)
+    assert int(root.get("failures")) == len(failures)
 
 
-def test_code_quality_has_the_required_fields_and_stable_unique_fingerprints(config):
-    first = json.loads(format_codequality(example(config), Options()))
-    second = json.loads(format_codequality(example(config), Options()))
-    assert first == second
-    assert len({e["fingerprint"] for e in first}) == len(first) == 15
+def test_junit_warnings_are_failed_cases_only_with_fail_on_warning(config):
+    result = example(config)
+    warned = ET.fromstring(format_junit(result, Options()).encode())
+    strict = ET.fromstring(format_junit(result, Options(fail_on="warning")).encode())
+    assert len(strict.findall("testsuite/testcase/failure")) == 12
+    outputs = [c for c in warned.iter("testcase") if c.find("system-out") is not None]
+    shown = [c for c in outputs if "warning: " in c.find("system-out").text]
+    assert shown and all(c.find("failure") is None for c in shown)
+
+
+def test_junit_cases_carry_the_incident_url_and_templates_their_file(config, tmp_path):
+    with_urls = ExportSource(EXAMPLE_EXPORT, project=PROJECT, web_base="https://gitlab.example.com")
+    root = ET.fromstring(format_junit(run_audit(with_urls, config, AS_OF), Options()).encode())
+    case = next(c for c in root.iter("testcase") if c.get("classname") == f"{PROJECT}#7")
+    assert case.find("system-out").text.splitlines()[0] == "https://gitlab.example.com/umami-wallet/umami/-/issues/7"
+    assert case.get("file") is None, "an incident is no file"
+    template = gate_result(tmp_path)
+    cases = ET.fromstring(format_junit(template, Options(root=str(tmp_path))).encode()).findall(".//testcase")
+    assert {c.get("file") for c in cases} == {".gitlab/issue_templates/incident.md"}
+
+
+def gate_result(tmp_path) -> AuditResult:
+    folder = tmp_path / ".gitlab" / "issue_templates"
+    folder.mkdir(parents=True)
+    heading = "### What is the evidence (i.e. screenshots, logs, etc)?"
+    text = (TEMPLATES / "incident.md").read_text().replace(heading, "")
+    (folder / "incident.md").write_text(text)
+    return run_gate((str(folder / "incident.md"),), None).result
+
+
+def test_code_quality_points_at_repository_paths_relative_to_the_root(tmp_path, monkeypatch):
+    result = gate_result(tmp_path)
+    monkeypatch.chdir(tmp_path / ".gitlab")
+    entries = json.loads(format_codequality(result, Options(root=str(tmp_path))))
+    assert entries and {e["location"]["path"] for e in entries} == {".gitlab/issue_templates/incident.md"}
+    assert all(not e["location"]["path"].startswith(("/", "./")) for e in entries)
+    assert entries[0]["location"]["lines"]["begin"] > 1
+
+
+def test_code_quality_has_the_required_fields_and_stable_unique_fingerprints(tmp_path):
+    result = gate_result(tmp_path)
+    first = json.loads(format_codequality(result, Options(root=str(tmp_path))))
+    assert first == json.loads(format_codequality(result, Options(root=str(tmp_path))))
+    assert len({e["fingerprint"] for e in first}) == len(first) >= 1
     for entry in first:
         assert set(entry) >= {"description", "check_name", "fingerprint", "severity", "location"}
         assert entry["severity"] in {"info", "minor", "major", "critical", "blocker"}
-        assert entry["location"]["path"].startswith("incidents/umami-wallet/umami/")
-        assert entry["location"]["lines"]["begin"] >= 1
+
+
+def test_incidents_get_no_code_quality_entry_which_gitlab_would_link_as_a_file(config):
+    """GitLab links every location.path as <project>/-/blob/<sha>/<path>: an incident is no file."""
+    assert json.loads(format_codequality(example(config), Options())) == []

@@ -299,6 +299,8 @@ class CachedSource(Source):
             self._verdicts = verdicts
             self._new_verdicts, self._served, self._given = {}, set(), set()
         keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
+        if self.on_listed is not None:
+            self.on_listed(len(keys))
         yield from self._serve_all(keys)
         self._save(shard_key, labels, (started, relisted_at, full_read_at), candidates)
 

@@ -49,6 +49,11 @@ class Source(Protocol):
 
     # -- optional capabilities: what a source without them does --------------------------
 
+    # Told how many issues ``candidate_issues`` is about to yield, once it knows (a progress
+    # bar shows done/total); a source that never knows leaves it uncalled.
+    on_listed: Callable[[int], None] | None = None
+
+
     def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...] | None:
         """The note's award emoji read afresh, or None when ``note_awards`` is never stale.
 

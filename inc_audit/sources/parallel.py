@@ -130,7 +130,7 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
         if final is None:
             return
         started = max(filter(None, (issue.closed_at, final.created_at)))
-        if as_of > started + context.grace:
+        if as_of > context.due_after(started):
             context.approvals(final)
 
     source.prefetch = ahead

@@ -151,6 +151,8 @@ class GitLabSource(Source):
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         found = self.list_candidates(labels)
         keys = shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid))
+        if self.on_listed is not None:
+            self.on_listed(len(keys))
 
         def read(key: IssueKey) -> Issue:
             return self.ready(assemble(key, found[key], lambda: self._notes(key)))

@@ -1,0 +1,1 @@
+"""Output formats added beside ``inc_audit.reporters``: the audit issue body, the HTML page."""

@@ -1,0 +1,163 @@
+"""The audit issue's body: read at a glance, sorted by urgency, the same for the same findings.
+
+Layout: a summary line; who must act, with counts per person; open violations by rule as
+a Mermaid pie and a table; open violations over the last audits that changed them as a
+Mermaid chart; then one collapsible block per incident, the most overdue first, whose
+findings link the exact comment or change they are about. The hidden state block
+(``inc_audit.state``) rides at the top, so cutting incidents to GitLab's limit never cuts it.
+
+Nothing here reads the clock: dates are absolute, never "3 days ago", so an audit whose
+findings did not change gives the same body and the audit issue is not edited.
+"""
+
+from __future__ import annotations
+
+from inc_audit import state as state_module
+from inc_audit.audit import AUDIT_MARKER
+from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats import view
+from inc_audit.neutral import TITLE_LIMIT, neutral, safe_link
+from inc_audit.reporters import Options, title_of, withheld_count
+from inc_audit.rules import RULES
+
+RESERVE = 400
+
+
+def render(result: AuditResult, options: Options) -> str:
+    head = [AUDIT_MARKER]
+    if result.history:
+        head.append(state_module.render(state_module.of_result(result)))
+    source = result.source.get("project") or result.source.get("group") or result.source.get("path", "")
+    head += [f"## Incident policy audit of {neutral(str(source))}", ""]
+    if not result.violating:
+        head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
+        head += _history_chart(result)
+        return "\n".join(head) + "\n"
+    head += [summary_line(result), ""]
+    head += _withheld_note(result, options)
+    head += _who_must_act(result) + _by_rule(result) + _history_chart(result)
+    head += ["### Incidents, most overdue first", ""]
+    blocks = [_incident_block(incident, result, options) for incident in view.by_urgency(result)]
+    return _fit("\n".join(head) + "\n", blocks, options)
+
+
+def summary_line(result: AuditResult) -> str:
+    summary = result.summary()
+    text = (
+        f"**{summary['violations']} violation(s) open** ({summary['errors']} error(s), "
+        f"{summary['warnings']} warning(s)) in {summary['incidents_with_violations']} of "
+        f"{summary['incidents']} incident(s)."
+    )
+    urgent = view.by_urgency(result)[0]
+    due = view.oldest_due(list(urgent.findings))
+    if due is not None:
+        text += f" Most overdue: {neutral(str(urgent.key))}, due since {due.isoformat()}."
+    if result.calendar.business:
+        text += f" Deadlines count business days ({neutral(result.calendar.timezone)})."
+    return text
+
+
+def _who_must_act(result: AuditResult) -> list[str]:
+    lines = ["### Who must act", "", "| Who | As | Open violations |", "|---|---|---|"]
+    for person in view.who_must_act(result):
+        name = neutral(person.name) if person.name else "*no one configured*"
+        oldest = f", oldest due {person.oldest.isoformat()}" if person.oldest else ""
+        lines.append(f"| {name} | {person.roles} | {person.open} in {len(person.incidents)} incident(s){oldest} |")
+    return [*lines, ""]
+
+
+def _by_rule(result: AuditResult) -> list[str]:
+    counts = view.by_rule(result)
+    lines = ["### Open violations by rule", "", "```mermaid", "pie showData title Open violations by rule"]
+    lines += [f'    "{code}" : {count}' for code, count in counts]
+    lines += ["```", "", "| Rule | Count | What it checks |", "|---|---|---|"]
+    lines += [f"| {code} | {count} | {RULES[code].summary if code in RULES else ''} |" for code, count in counts]
+    return [*lines, ""]
+
+
+def _history_chart(result: AuditResult) -> list[str]:
+    points = result.history[-state_module.MAX_HISTORY :]
+    if len(points) < 2:
+        return []
+    top = max(count for _, count in points)
+    labels = ", ".join(f'"{day.isoformat()[5:]}"' for day, _ in points)
+    values = ", ".join(str(count) for _, count in points)
+    span = f"{points[0][0].isoformat()} to {points[-1][0].isoformat()}"
+    return [
+        "### Open violations over time",
+        "",
+        "```mermaid",
+        "xychart-beta",
+        '    title "Open violations at each audit that changed them"',
+        f"    x-axis [{labels}]",
+        f'    y-axis "open violations" 0 --> {max(top, 1)}',
+        f"    line [{values}]",
+        "```",
+        "",
+        f"From {span}: {' → '.join(str(count) for _, count in points)}.",
+        "",
+    ]
+
+
+def _incident_block(incident: IncidentResult, result: AuditResult, options: Options) -> str:
+    findings = view.sorted_findings(incident)
+    due = view.oldest_due(findings)
+    since = f" · due since {due.isoformat()}" if due else ""
+    label = neutral(str(incident.key))
+    link = safe_link(incident.web_url)
+    # Inside a link GitLab reads no reference: the key keeps its plain "#iid" there.
+    ref = f"[{neutral(incident.key.project)}#{incident.key.iid}]({link})" if link else label
+    lines = [
+        "<details>",
+        f"<summary><b>{label}</b> {neutral(title_of(incident, options), TITLE_LIMIT)} ({neutral(incident.state)}) · "
+        f"{len(findings)} violation(s){since}</summary>",
+        "",
+        f"{ref} ({incident.state})",
+        "",
+        "| Rule | Finding | Who must act, due |",
+        "|---|---|---|",
+    ]
+    lines += [_finding_row(incident, f, result) for f in findings]
+    lines += ["", "</details>", ""]
+    return "\n".join(lines)
+
+
+def _finding_row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:
+    target = view.link(incident, finding)
+    where = f" ([{neutral(target[0])}]({safe_link(target[1])}))" if target and safe_link(target[1]) else ""
+    when = [f"due {finding.due.isoformat()}"] if finding.due else []
+    if finding.first_seen is not None:
+        when.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
+    who = neutral(view.owners_text(finding))
+    return f"| {finding.rule} {finding.severity} | {neutral(finding.message)}{where} | {who}; {', '.join(when)} |"
+
+
+def _withheld_note(result: AuditResult, options: Options) -> list[str]:
+    """A line saying that titles are withheld, and why, when some are."""
+    count = withheld_count(result, options)
+    if not count:
+        return []
+    return [
+        f"The titles of {count} confidential incident(s) are withheld: this report is not confidential"
+        " (a public audit issue, or a report written in CI). Follow the links to read them.",
+        "",
+    ]
+
+
+def _fit(head: str, blocks: list[str], options: Options) -> str:
+    shown: list[str] = []
+    size = len(head)
+    for block in blocks:
+        if size + len(block) + 1 > options.max_chars - RESERVE:
+            break
+        shown.append(block)
+        size += len(block) + 1
+    text = head + "\n".join(shown)
+    left = len(blocks) - len(shown)
+    if left:
+        text += (
+            f"\n**{left} more incident(s) with violations are not shown:** GitLab limits a "
+            f"description to {options.max_chars:,} characters. The full list is in "
+            f"{neutral(options.full_report)}.\n"
+        )
+    return text

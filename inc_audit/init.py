@@ -1,0 +1,175 @@
+"""`inc-audit init`: a starter `.inc-audit.yml` from the project's own issue templates and
+labels, and the CI include of the components.
+
+The labels come from the templates themselves: a `/label` quick action that a template
+applies (not one left in an HTML comment) marks issues filed on it, so the labels of the
+templates that read as incident reports are the incident labels, and those of the change
+templates the change labels. When the project's labels can be read from GitLab, labels the
+templates apply but the project lacks are reported, and only the project's are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from inc_audit import __version__
+from inc_audit import config as config_module
+from inc_audit.config import Config
+from inc_audit.templates import kind_of, template_files
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_LABEL_ACTION = re.compile(r"^[ \t]*/label[ \t]+(.*)$", re.MULTILINE)
+_LABEL = re.compile(r'~"([^"]+)"|~([^\s~"]+)')
+LABEL_KINDS = {"report": "incident", "change": "change"}
+COMPONENT_HOME = "tools/inc-audit"
+
+
+@dataclass
+class Starter:
+    """What init found: the labels by role, and each template's schema."""
+
+    labels: dict[str, list[str]] = field(default_factory=lambda: {"incident": [], "change": []})
+    templates: dict[str, str] = field(default_factory=dict)
+    unmatched: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # applied by a template, absent from the project
+
+
+def applied_labels(text: str) -> list[str]:
+    """The labels a template's active `/label` quick actions apply, in order."""
+    active = _COMMENT.sub("", text)
+    found: list[str] = []
+    for action in _LABEL_ACTION.finditer(active):
+        for quoted, bare in _LABEL.findall(action.group(1)):
+            label = quoted or bare
+            if label not in found:
+                found.append(label)
+    return found
+
+
+def survey(folder: str, config: Config) -> Starter:
+    """Map each template to its schema, and gather the labels each kind of template applies.
+
+    Change templates give the change labels. Incident templates give the incident labels,
+    less the change labels (the team's incident templates put the emergency-change label on
+    incidents too) and less scoped labels under an incident label (``incident::known``): those
+    mark a kind of incident, not incidents.
+    """
+    starter = Starter()
+    applied: dict[str, list[str]] = {"incident": [], "change": []}
+    for path in template_files((folder,)):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        kind = kind_of(path, text, config)
+        if kind is None:
+            starter.unmatched.append(path.name)
+            continue
+        starter.templates[path.name] = kind
+        role = LABEL_KINDS.get(kind)
+        if role:
+            applied[role] += [label for label in applied_labels(text) if label not in applied[role]]
+    change = applied["change"]
+    incident = [label for label in applied["incident"] if label not in change]
+    scopes = {label.lower() for label in incident}
+    starter.labels = {
+        "incident": [label for label in incident if label.split("::")[0].lower() not in scopes or "::" not in label],
+        "change": change,
+    }
+    return starter
+
+
+def keep_existing(starter: Starter, project_labels: Iterable[str]) -> None:
+    """Keep only labels the project has; remember the others to say so."""
+    existing = {label.lower() for label in project_labels}
+    for role, labels in starter.labels.items():
+        starter.missing += [label for label in labels if label.lower() not in existing]
+        starter.labels[role] = [label for label in labels if label.lower() in existing]
+
+
+def _flow(values: Iterable[str]) -> str:
+    return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
+
+
+def config_text(starter: Starter, defaults: Config, gitlab: dict[str, str]) -> str:
+    incident = starter.labels["incident"] or list(defaults.incident_labels)
+    change = starter.labels["change"] or list(defaults.change_labels)
+    lines = [
+        "# inc-audit configuration, written by `inc-audit init`: review it, then commit it.",
+        "# Every key is optional; see the README, \"Configuration\".",
+    ]
+    if gitlab:
+        lines += ["gitlab:", *(f"  {key}: {json.dumps(value)}" for key, value in gitlab.items())]
+    lines += [
+        "labels:",
+        f"  incident: {_flow(incident)}",
+        f"  change: {_flow(change)}",
+        f"  known_incident: {_flow(defaults.known_labels)}",
+        f"  exempt: {_flow(defaults.exempt_labels)}",
+        "# Who approves post-mortems (the policy's IRT). Without roles, anyone but the author may.",
+        "# roles:",
+        "#   product_manager:    {primary: USERNAME, backups: [USERNAME]}",
+        "#   development_lead:   {primary: USERNAME, backups: [USERNAME]}",
+        "#   operations_manager: {primary: USERNAME, backups: [USERNAME]}",
+        "post_mortem:",
+        f"  due_days: {defaults.due_days}",
+        f"  # approvers: {_flow(defaults.approvers)}   # roles that approve, once roles: is filled in",
+        "audit_issue:",
+        f"  title: {json.dumps(defaults.audit_title)}",
+        f"  labels: {_flow(defaults.audit_labels)}",
+        "  confidential: true",
+    ]
+    if starter.templates:
+        lines += ["templates:", *(f"  {json.dumps(n)}: {k}" for n, k in sorted(starter.templates.items()))]
+    if starter.unmatched:
+        lines.append(f"# Templates that read as no incident document (not checked): {', '.join(starter.unmatched)}")
+    if starter.missing:
+        lines.append(f"# Labels the templates apply but the project does not have: {', '.join(starter.missing)}")
+    text = "\n".join(lines) + "\n"
+    check_written(text)
+    return text
+
+
+def ci_include(templates: str, home: str = COMPONENT_HOME, version: str = __version__) -> str:
+    """The include of both components, pinned to this version."""
+    return (
+        "include:\n"
+        f"  - component: $CI_SERVER_FQDN/{home}/audit@{version}\n"
+        f"  - component: $CI_SERVER_FQDN/{home}/template-gate@{version}\n"
+        "    inputs:\n"
+        f"      templates: {json.dumps(templates)}\n"
+    )
+
+
+def check_written(text: str) -> Config:
+    """The starter config must load as any config does: a bug here is caught before writing."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, encoding="utf-8") as handle:
+        handle.write(text)
+    try:
+        return config_module.load(handle.name)
+    finally:
+        Path(handle.name).unlink()
+
+
+def project_labels(url: str, token: str, project: str) -> list[str]:
+    """The names of the project's labels (its groups' included)."""
+    from inc_audit.sources.http import connect, encode_id
+    from inc_audit.sources.rest import iter_items
+
+    gl = connect(url, token, retry_budget=10)
+    path = f"/projects/{encode_id(project)}/labels"
+    return [str(raw.get("name")) for raw in iter_items(gl, path, "listing the project's labels")]
+
+
+def place_include(ci_file: Path, include: str) -> str:
+    """Write the CI file when there is none ("written"); an existing one is never edited:
+    "present" when it includes the components already, else "missing"."""
+    if not ci_file.exists():
+        ci_file.parent.mkdir(parents=True, exist_ok=True)
+        ci_file.write_text("# inc-audit: the scheduled audit and the merge-request gate\n" + include, encoding="utf-8")
+        return "written"
+    text = ci_file.read_text(encoding="utf-8", errors="replace")
+    return "present" if "inc-audit/audit@" in text else "missing"

@@ -1,0 +1,204 @@
+"""Reading CI files as GitLab does, enough to test them: GitLab's CI schema, component inputs,
+and the rules that decide whether a job runs.
+
+The schema is the copy of GitLab's CI schema that check-jsonschema ships (vendored from
+GitLab's repository, MIT Expat): installed with the `test` extra, so it works offline.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+# GitLab's Gitlab::Ci::Interpolation::Block::PATTERN: `$[[ inputs.name ]]`.
+BLOCK = re.compile(r"\$\[\[\s*(.*?)\s*\]\]")
+
+
+@cache
+def ci_schema() -> dict[str, Any]:
+    text = files("check_jsonschema.builtin_schemas.vendor").joinpath("gitlab-ci.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def schema_errors(document: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft7Validator(ci_schema())
+    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message[:300]}" for e in validator.iter_errors(document)]
+
+
+@dataclass(frozen=True)
+class Component:
+    path: Path
+    spec: dict[str, Any]
+    body: dict[str, Any]
+    text: str
+
+    @property
+    def inputs(self) -> dict[str, dict[str, Any]]:
+        return self.spec["spec"]["inputs"]
+
+    def defaults(self) -> dict[str, Any]:
+        return {name: declared.get("default") for name, declared in self.inputs.items()}
+
+    def render(self, **given: Any) -> dict[str, Any]:
+        """The jobs as GitLab sees them once the inputs are in: the defaults, then ``given``."""
+        unknown = set(given) - set(self.inputs)
+        assert not unknown, f"no such input: {unknown}"
+        return interpolate(self.body, {**self.defaults(), **given})
+
+    def used_inputs(self) -> set[str]:
+        return {m.group(1).split("|")[0].strip().removeprefix("inputs.") for m in BLOCK.finditer(self.text)}
+
+
+def load_component(path: Path) -> Component:
+    text = path.read_text(encoding="utf-8")
+    documents = list(yaml.safe_load_all(text))
+    assert len(documents) == 2, f"{path}: a component is a spec header and the jobs, separated by ---"
+    header, body = text.split("\n---\n", 1)
+    return Component(path, documents[0], documents[1], body)
+
+
+def interpolate(node: Any, inputs: dict[str, Any]) -> Any:
+    if isinstance(node, dict):
+        return {interpolate(k, inputs): interpolate(v, inputs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(item, inputs) for item in node]
+    if not isinstance(node, str):
+        return node
+    blocks = list(BLOCK.finditer(node))
+    if len(blocks) == 1 and blocks[0].group(0) == node:
+        return _value(blocks[0].group(1), inputs)
+    return BLOCK.sub(lambda m: str(_value(m.group(1), inputs)), node)
+
+
+def _value(access: str, inputs: dict[str, Any]) -> Any:
+    assert access.startswith("inputs."), access
+    name = access.removeprefix("inputs.")
+    assert name in inputs, f"undeclared input {name}"
+    return inputs[name]
+
+
+def jobs(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: job for name, job in document.items() if isinstance(job, dict) and "script" in job}
+
+
+# --- rules:if, the subset the CI files use ------------------------------------------------
+
+_TOKEN = re.compile(r'\s*(?:(&&|\|\||==|!=|=~|\(|\))|"([^"]*)"|\'([^\']*)\'|/((?:\\/|[^/])*)/|\$(\w+)|(\w+))')
+
+
+@dataclass
+class _Parser:
+    tokens: list[tuple[str, str]]
+    variables: dict[str, str]
+    at: int = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> tuple[str, str]:
+        self.at += 1
+        return self.tokens[self.at - 1]
+
+    def expression(self) -> bool:
+        value = self.conjunction()
+        while self.peek() == ("op", "||"):
+            self.take()
+            value = self.conjunction() or value
+        return value
+
+    def conjunction(self) -> bool:
+        value = self.comparison()
+        while self.peek() == ("op", "&&"):
+            self.take()
+            value = self.comparison() and value
+        return value
+
+    def comparison(self) -> bool:
+        if self.peek() == ("op", "("):
+            self.take()
+            value = self.expression()
+            assert self.take() == ("op", ")")
+            return value
+        left = self.operand()
+        token = self.peek()
+        if token and token[0] == "op" and token[1] in ("==", "!=", "=~"):
+            operator = self.take()[1]
+            kind, right = self.take()
+            if operator == "=~":
+                return left is not None and re.search(right, left) is not None
+            right_value = self.variables.get(right) if kind == "var" else right
+            return (left == right_value) == (operator == "==")
+        return bool(left)
+
+    def operand(self) -> str | None:
+        kind, text = self.take()
+        if kind == "var":
+            return self.variables.get(text)
+        return None if text == "null" else text
+
+
+def evaluate_if(expression: str, variables: dict[str, str]) -> bool:
+    tokens: list[tuple[str, str]] = []
+    position = 0
+    while position < len(expression.rstrip()):
+        match = _TOKEN.match(expression, position)
+        assert match, f"cannot read {expression[position:]!r}"
+        op, double, single, regex, var, word = match.groups()
+        if op:
+            tokens.append(("op", op))
+        elif var:
+            tokens.append(("var", var))
+        elif regex is not None:
+            tokens.append(("regex", regex.replace("\\/", "/")))
+        else:
+            tokens.append(("str", next(t for t in (double, single, word) if t is not None)))
+        position = match.end()
+    parser = _Parser(tokens, variables)
+    value = parser.expression()
+    assert parser.peek() is None, f"unread tokens in {expression!r}"
+    return value
+
+
+def glob_matches(pattern: str, path: str) -> bool:
+    regex = ""
+    for piece in re.split(r"(\*\*/|\*\*|\*)", pattern):
+        regex += {"**/": "(?:.*/)?", "**": ".*", "*": "[^/]*"}.get(piece, re.escape(piece))
+    return re.fullmatch(regex, path) is not None
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    variables: dict[str, str]
+    changed: tuple[str, ...] = field(default=())
+
+
+def when(job: dict[str, Any], pipeline: Pipeline) -> str:
+    """"never", or how the job runs in ``pipeline`` ("on_success", "manual", ...)."""
+    for rule in job.get("rules", [{"when": "on_success"}]):
+        if "if" in rule and not evaluate_if(rule["if"], pipeline.variables):
+            continue
+        if "changes" in rule and not any(glob_matches(p, f) for p in rule["changes"] for f in pipeline.changed):
+            continue
+        return str(rule.get("when", "on_success"))
+    return "never"
+
+
+def scheduled(**extra: str) -> Pipeline:
+    branch = {"CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}
+    return Pipeline({"CI_PIPELINE_SOURCE": "schedule", **branch, **extra})
+
+
+def merge_request(*changed: str) -> Pipeline:
+    return Pipeline({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main"}, tuple(changed))
+
+
+def push_to_default_branch() -> Pipeline:
+    return Pipeline({"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})

@@ -6,7 +6,7 @@ able to make those outputs do anything but show the text:
 
 - no live reference: ``@mention`` (also as ``&#64;all`` or ``&commat;all``, which GitLab
   may render as one), ``#issue``, ``!merge-request``, ``~label``, ``%milestone``,
-  ``$snippet``, ``&epic``, ``^vulnerability``, ``[vulnerability:1]``, or a URL GitLab
+  ``$snippet``, ``&epic``, ``^alert#1``, ``*iteration:1``, ``[vulnerability:1]``, or a URL GitLab
   turns into a link: each notifies people or cross-links issues;
 - no markup: links and images (``[x](javascript:...)``, a tracking pixel), HTML
   (``<details>``, ``<img>``), ``[[_TOC_]]``, emphasis, code, math, table cells (``|``);
@@ -30,7 +30,7 @@ TEXT_LIMIT = 1000
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _XML_INVALID = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_SIGIL = re.compile(r"([@#!~%$&^])(?=\S)")
+_SIGIL = re.compile(r"([@#!~%$&])(?=\S)|(\^)(?=alert)|(\*)(?=iteration)", re.IGNORECASE)
 _SCHEME = re.compile(r":(?=/)")
 _WWW = re.compile(r"(?i)\b(www)\.")
 _MARKDOWN = re.compile(r"([\\`*_\[\]|~$])")
@@ -51,13 +51,22 @@ def neutral(text: str, limit: int = TEXT_LIMIT) -> str:
     Markdown): ``plain``, then every reference broken by a zero-width space, every
     Markdown character escaped and every HTML character written as an entity."""
     text = plain(text, limit)
-    text = _SIGIL.sub(lambda m: m.group(1) + ZWSP, text)
+    text = _SIGIL.sub(lambda m: m.group(0) + ZWSP, text)
     text = _SCHEME.sub(":" + ZWSP, text)  # no URL: GitLab links them, and reads issue URLs as references
     text = _WWW.sub(lambda m: m.group(1) + ZWSP + ".", text)
     text = text.replace("[", "[" + ZWSP)  # [[_TOC_]], [vulnerability:1]
     text = _MARKDOWN.sub(r"\\\1", text)
     text = "".join(_ENTITIES.get(char, char) for char in text)
     return "\\" + text if text.startswith(("/", "#", "-", "+", "=")) else text
+
+
+_REFERENCE = re.compile(r"^[\w.\-]+(?:/[\w.\-]+)*#\d+$")
+
+
+def reference(key: str) -> str:
+    """An issue's "group/project#iid", built by inc-audit from GitLab's identifiers: kept a
+    live reference (it names an incident the audit issue is about); anything else ``neutral``."""
+    return key if _REFERENCE.match(key) else neutral(key)
 
 
 def xml_safe(text: str) -> str:

@@ -16,7 +16,7 @@ from inc_audit import state as state_module
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
-from inc_audit.neutral import TITLE_LIMIT, neutral, safe_link
+from inc_audit.neutral import TITLE_LIMIT, neutral, reference, safe_link
 from inc_audit.reporters import Options, title_of, withheld_count
 from inc_audit.rules import RULES
 
@@ -51,7 +51,7 @@ def summary_line(result: AuditResult) -> str:
     urgent = view.by_urgency(result)[0]
     due = view.oldest_due(list(urgent.findings))
     if due is not None:
-        text += f" Most overdue: {neutral(str(urgent.key))}, due since {due.isoformat()}."
+        text += f" Most overdue: {reference(str(urgent.key))}, due since {due.isoformat()}."
     if result.calendar.business:
         text += f" Deadlines count business days ({neutral(result.calendar.timezone)})."
     return text
@@ -103,10 +103,9 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
     since = f" · due since {due.isoformat()}" if due else ""
-    label = neutral(str(incident.key))
+    label = reference(str(incident.key))
     link = safe_link(incident.web_url)
-    # Inside a link GitLab reads no reference: the key keeps its plain "#iid" there.
-    ref = f"[{neutral(incident.key.project)}#{incident.key.iid}]({link})" if link else label
+    ref = f"[{label}]({link})" if link else label
     lines = [
         "<details>",
         f"<summary><b>{label}</b> {neutral(title_of(incident, options), TITLE_LIMIT)} ({neutral(incident.state)}) · "
@@ -124,7 +123,7 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
 
 def _finding_row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:
     target = view.link(incident, finding)
-    where = f" ([{neutral(target[0])}]({safe_link(target[1])}))" if target and safe_link(target[1]) else ""
+    where = f" ([{target[0]}]({safe_link(target[1])}))" if target and safe_link(target[1]) else ""
     when = [f"due {finding.due.isoformat()}"] if finding.due else []
     if finding.first_seen is not None:
         when.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")

@@ -48,7 +48,8 @@ HOSTILE = (
     "<img src=https://tracker.example/p.png>", "<details><summary>x</summary>", "<!-- x -->", "-->",
     "\u202egnp.exe", "\u2066\u2069\u200f", "\n/close", "\r/label ~x", "\u2028/assign @me", "\u2029/unassign",
     "\x85/lock", "\x1b[2J\x1b]8;;https://evil.example\x07", "[[_TOC_]]", "~security", "~\"a b\"", "%\"v1\"",
-    "%v1", "!12", "#3", "umami-wallet/umami#3", "$5", "&7", "^1", "[vulnerability:1]", "|", "\\|", "`",
+    "%v1", "!12", "#3", "umami-wallet/umami#3", "$5", "&7", "^alert#1", "*iteration:2", "[vulnerability:1]",
+    "|", "\\|", "`",
     "```", "$$", "$x$", "*", "_", "~~", "https://gitlab.example.com/umami-wallet/umami/-/issues/3",
     "www.evil.example", ":+1:", "\\", "\ud800", "\udfff", "\x00", "\x0b", "/", "# ", "- ", "1. ", "> ",
     "=== ", "{+ +}", "<script>", "&amp;", "&lt;", "x" * 300,
@@ -59,7 +60,7 @@ hostile_text = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=6))
 # -- what GitLab would act on --------------------------------------------------------------
 
 REFERENCE = re.compile(
-    r"(?<![\w])(@[\w.\-]|#\d|![\d]|~[\w\"]|%[\w\"]|\$\d|&\d|\^\d)|\[vulnerability:|\[\[_TOC_\]\]"
+    r"(?<![\w])(@[\w.\-]|#\d|![\d]|~[\w\"]|%[\w\"]|\$\d|&\d|\^alert|\*iteration)|\[vulnerability:|\[\[_TOC_\]\]"
     r"|://|\bwww\.",
     re.IGNORECASE,
 )
@@ -336,3 +337,20 @@ def test_checking_one_live_incident_in_ci_withholds_its_confidential_title(fake:
     assert at_a_terminal.returncode == in_ci.returncode == 1, in_ci.stderr
     assert SECRET_TITLE in at_a_terminal.stdout
     assert SECRET_TITLE not in in_ci.stdout + in_ci.stderr and "(confidential incident)" in in_ci.stdout
+
+
+def test_a_meeting_issue_someone_else_opened_receives_nothing(fake: FakeGitLab, tmp_path: Path) -> None:
+    config = tmp_path / "meeting.yml"
+    config.write_text(EXAMPLE_CONFIG.read_text(encoding="utf-8") + 'meeting:\n  weekday: thursday\n  time: "14:00"\n',
+                      encoding="utf-8")
+    bait = as_mallory(fake).issues.create({"title": "IPM meeting 2026-06-04", "labels": "ipm-meeting",
+                                           "description": "<!-- inc-audit:ipm-meeting 2026-06-04 -->\nnotes"})
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CI")} | {"GITLAB_TOKEN": API_TOKEN}
+    run = subprocess.run([INC_AUDIT, "agenda", "--gitlab-url", fake.url, "--project", PROJECT, "--config", str(config),
+                          "--as-of", "2026-06-03T07:00:00Z", "--publish"], env=base, capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert run.returncode == 0 and "meeting issue created" in run.stderr, run.stderr
+    with fake.lock:
+        mine = fake.issue(PROJECT, bait.iid)
+        assert mine is not None and mine.description.endswith("\nnotes") and mine.state == "opened"
+    assert all(f"/issues/{bait.iid}" not in w.path for w in fake.writes)

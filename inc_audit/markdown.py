@@ -1,109 +1,155 @@
-"""Split a markdown document into sections and task lists, with mistune's AST.
+"""Split a markdown document into sections, labels and task lists, in one pass over its lines.
 
-A section starts at a heading of any level (ATX or setext) and runs until the
-next heading of the same or a higher level. Headings inside code blocks or
-HTML comments are not headings: mistune already reads them as code or HTML.
-A bold line alone (``**Root cause:**``) is kept as a *bold heading*, which
-the schemas use only where no real heading matches.
+A section starts at a *head* and runs until the next head of the same or a higher level:
 
-Whatever the text holds, parsing never fails: markdown is never bad input.
+- a heading (ATX or setext), levels 1 to 6;
+- a bold line alone (``**Root cause:**``), level 7;
+- a label with its answer on the same line, level 8 and deeper in nested lists: an
+  emphasised label (``**Root cause:** expired cert``, Slack's ``*Impact:* 40 min``), a
+  bullet label (``- Impact: 40 minutes``), a plain ``Label: answer`` line, or a table row
+  whose first cell names the section (its answer is the row's other cells).
+
+Plain ``Label: answer`` lines are everywhere in prose ("Note: ..."), so they only become
+heads where the schema knows the label (``Document.sections_for``). Headings, labels and
+task boxes inside code blocks, HTML comments and block quotes (someone else's words) are
+none. The scanner follows CommonMark's block structure closely enough for issue text:
+fenced and indented code, HTML blocks (a comment runs to ``-->`` or to the end), block
+quotes, lists and their lazy continuation lines, tables, setext underlines.
+
+Parsing is linear in the text: inc_audit.blocks classifies each line once, and sections
+are closed with a stack. ``WORK`` counts the inner steps so tests can hold that bound
+without a clock. Whatever the text holds, parsing never fails: markdown is never bad input.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from functools import lru_cache
-from re import Match
-from typing import Any
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 
-import mistune
-from mistune.block_parser import BlockParser
-from mistune.core import BlockState
-from mistune.plugins import import_plugin
+from inc_audit.blocks import (
+    BOLD_FORMS,
+    BOLD_LEVEL,
+    HEADING_FORMS,
+    LABEL_LEVEL,
+    MAX_HEAD_CHARS,
+    WORK,
+    Heading,
+    Scanner,
+    Task,
+    hidden_heads,
+    inline_text,
+    line_label,
+    split_label,
+    table_cells,
+)
 
-BOLD_LEVEL = 7  # a bold line ranks below every real heading
+__all__ = [
+    "BOLD_FORMS",
+    "BOLD_LEVEL",
+    "HEADING_FORMS",
+    "LABEL_LEVEL",
+    "MAX_HEAD_CHARS",
+    "WORK",
+    "Document",
+    "Heading",
+    "Section",
+    "Task",
+    "inline_text",
+    "is_blank",
+    "line_label",
+    "meaningful_text",
+    "parse",
+    "split_label",
+    "strip_comments",
+    "table_cells",
+]
 
-_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
-_OPEN_COMMENT = re.compile(r"<!--.*\Z", re.DOTALL)
 _QUICK_ACTION = re.compile(r"^[ \t]*/[a-z][a-z_]*(?:[ \t].*)?$", re.MULTILINE)
 _TOC = re.compile(r"\[\[_TOC_\]\]|\[TOC\]", re.IGNORECASE)
-_TASK = re.compile(r"^\[( |x|X|~)\]\s*")
-_BOLD_LINE = re.compile(r"^\s*(?:\*\*|__)(?P<text>[^\n]+?)(?:\*\*|__)\s*:?\s*$")
 DEFAULT_PLACEHOLDERS = ("tbd", "tba", "n/a", "na", "todo", "...", "…", "_no response_", "no response")
 
 
-class _PositionedParser(BlockParser):
-    """A block parser that remembers where each token starts in its source."""
-
-    def parse_method(self, m: Match[str], state: BlockState) -> int | None:
-        start, count = state.cursor, len(state.tokens)
-        end = super().parse_method(m, state)
-        for token in state.tokens[count:]:
-            token.setdefault("_pos", start)
-        return end
-
-
-class _PositionedState(BlockState):
-    """Paragraphs are added outside ``parse_method``: mark where they start too."""
-
-    def add_paragraph(self, text: str) -> None:
-        last = self.last_token()
-        super().add_paragraph(text)
-        if self.last_token() is not last:
-            self.tokens[-1].setdefault("_pos", self.cursor)
-
-
-@lru_cache(maxsize=1)
-def _parser() -> mistune.Markdown:
-    plugins = [import_plugin(name) for name in ("task_lists", "table", "strikethrough")]
-    return mistune.Markdown(renderer=None, block=_PositionedParser(), plugins=plugins)
-
-
-@dataclass(frozen=True)
-class Heading:
-    text: str
-    level: int
-    line: int  # 1-based line of the heading in the document
-    bold: bool = False
-
-
-@dataclass(frozen=True)
-class Task:
-    text: str
-    checked: bool | None  # None: marked not applicable with [~]
-    depth: int
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     heading: Heading
-    body: str  # raw markdown between the heading and the section's end
+    body: str  # raw markdown between the head and the section's end
     end_line: int  # 1-based line after the section's last line
     tasks: tuple[Task, ...]
 
     def is_empty(self, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) -> bool:
-        return is_blank(self.body, placeholders)
+        return is_blank(self.answer, placeholders)
+
+    @property
+    def answer(self) -> str:
+        """What the section says: a label's answer on its line, then the body."""
+        return f"{self.heading.inline}\n{self.body}" if self.heading.inline else self.body
 
     @property
     def unticked(self) -> tuple[Task, ...]:
         return tuple(task for task in self.tasks if task.checked is False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Document:
     text: str
-    headings: tuple[Heading, ...]
-    sections: tuple[Section, ...]
+    headings: tuple[Heading, ...]  # real headings and bold lines alone
+    heads: tuple[Heading, ...] = ()  # every head, labels included, in document order
+    lines: tuple[str, ...] = ()
+    task_lines: dict[int, Task] = field(default_factory=dict, compare=False, repr=False)
+    unclosed_comment: int | None = None  # the line of an HTML comment that never closes
+    hidden: tuple[Heading, ...] = ()  # heads inside that comment
+    cache: dict[Hashable, object] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        """Sections of every head but plain ``Label: answer`` lines."""
+        return self.sections_for(lambda head: head.form != "plain", "structural")
+
+    def sections_for(self, include: Callable[[Heading], bool], key: Hashable = None) -> tuple[Section, ...]:
+        """Sections of every head but the plain labels ``include`` leaves out."""
+        heads, ends = self.extents(include)
+        return tuple(_section(head, end, self.lines, self.task_lines) for head, end in zip(heads, ends, strict=True))
+
+    def extents(self, include: Callable[[Heading], bool]) -> tuple[list[Heading], list[int]]:
+        """The heads ``include`` keeps (every head but plain labels it leaves out), each with the line
+        its section ends before. Choices that keep the same plain labels share the answer."""
+        kept = tuple(i for i, head in enumerate(self.heads) if head.form == "plain" and include(head))
+        cached = self.cache.get(("extents", kept))
+        if cached is None:
+            chosen = set(kept)
+            heads = [h for i, h in enumerate(self.heads) if h.form != "plain" or i in chosen]
+            cached = (heads, _ends(heads, len(self.lines)))
+            self.cache[("extents", kept)] = cached
+        return cached  # type: ignore[return-value]
+
+    def section(self, head: Heading, end_line: int) -> Section:
+        return _section(head, end_line, self.lines, self.task_lines)
 
 
 def meaningful_text(body: str) -> str:
     """What is left of a section once comments, quick actions and the TOC are gone."""
-    text = _COMMENT.sub("", body)
-    text = _OPEN_COMMENT.sub("", text)
+    text = strip_comments(body)
     text = _TOC.sub("", text)
     text = _QUICK_ACTION.sub("", text)
     return text.strip()
+
+
+def strip_comments(text: str) -> str:
+    """``text`` without HTML comments; one never closed runs to the end. Linear: ``find``, no regex."""
+    parts = []
+    start = 0
+    while True:
+        opened = text.find("<!--", start)
+        if opened < 0:
+            parts.append(text[start:])
+            break
+        parts.append(text[start:opened])
+        closed = text.find("-->", opened + 4)
+        if closed < 0:
+            break
+        start = closed + 3
+    return "".join(parts)
 
 
 def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) -> bool:
@@ -118,102 +164,45 @@ def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) ->
 
 def parse(text: str) -> Document:
     source = text.replace("\r\n", "\n").replace("\r", "\n")
-    try:
-        tokens = _top_level_tokens(source)
-    except RecursionError:  # pathological nesting: keep going with no structure
-        tokens = []
-    headings = _headings(tokens, source)
-    lines = source.split("\n")
-    sections = tuple(_sections(headings, lines, tokens, source))
-    return Document(text=source, headings=headings, sections=sections)
+    lines = tuple(source.split("\n"))
+    scanner = Scanner(lines)
+    scanner.run()
+    heads = tuple(scanner.heads)
+    headings = tuple(h for h in heads if not h.is_label)
+    hidden: tuple[Heading, ...] = ()
+    if scanner.unclosed is not None:
+        hidden = tuple(hidden_heads(lines, scanner.unclosed))
+    return Document(
+        text=source,
+        headings=headings,
+        heads=heads,
+        lines=lines,
+        task_lines=scanner.tasks,
+        unclosed_comment=scanner.unclosed,
+        hidden=hidden,
+    )
 
 
-def _top_level_tokens(source: str) -> list[dict[str, Any]]:
-    tokens, _ = _parser().parse(source, state=_PositionedState())
-    return tokens if isinstance(tokens, list) else []
+def _ends(heads: list[Heading], count: int) -> list[int]:
+    """Where each head's section ends: at the next head of the same or a higher level (a stack)."""
+    ends = [count + 1] * len(heads)
+    open_heads: list[int] = []
+    for index, head in enumerate(heads):
+        WORK.steps += 1
+        if head.form == "table":
+            ends[index] = head.line + 1
+            continue
+        while open_heads and heads[open_heads[-1]].level >= head.level:
+            ends[open_heads.pop()] = head.line
+        open_heads.append(index)
+    return ends
 
 
-def _line_of(source: str, pos: int) -> int:
-    return source.count("\n", 0, pos) + 1
-
-
-def _headings(tokens: list[dict[str, Any]], source: str) -> tuple[Heading, ...]:
-    found = []
-    for token in tokens:
-        line = _line_of(source, token.get("_pos", 0))
-        if token["type"] == "heading":
-            found.append(Heading(plain_text(token), token["attrs"]["level"], line))
-        elif token["type"] == "paragraph":
-            bold = _bold_line(source, line)
-            if bold is not None:
-                found.append(Heading(bold, BOLD_LEVEL, line, bold=True))
-    return tuple(found)
-
-
-def _bold_line(source: str, line: int) -> str | None:
-    first = source.split("\n", line)[line - 1] if line > 0 else ""
-    match = _BOLD_LINE.match(first)
-    return match.group("text").strip().rstrip(":").strip() if match else None
-
-
-def _sections(
-    headings: tuple[Heading, ...], lines: list[str], tokens: list[dict[str, Any]], source: str
-) -> list[Section]:
-    sections = []
-    for index, heading in enumerate(headings):
-        end = len(lines) + 1
-        for later in headings[index + 1 :]:
-            if later.level <= heading.level or heading.bold:
-                end = later.line
-                break
-        start = heading.line + 1 if heading.bold or _is_atx(lines, heading) else heading.line + 2
-        start = max(start, heading.line + 1)
-        body = "\n".join(lines[start - 1 : end - 1])
-        tasks = _tasks_between(tokens, source, heading.line, end)
-        sections.append(Section(heading, body, end, tasks))
-    return sections
-
-
-def _is_atx(lines: list[str], heading: Heading) -> bool:
-    return lines[heading.line - 1].lstrip().startswith("#")
-
-
-def _tasks_between(tokens: list[dict[str, Any]], source: str, start: int, end: int) -> tuple[Task, ...]:
-    tasks: list[Task] = []
-    for token in tokens:
-        if token["type"] == "list" and start < _line_of(source, token.get("_pos", 0)) < end:
-            _collect_tasks(token, 0, tasks)
-    return tuple(tasks)
-
-
-def _collect_tasks(node: dict[str, Any], depth: int, out: list[Task]) -> None:
-    for item in node.get("children") or ():
-        kind = item.get("type")
-        if kind == "task_list_item":
-            out.append(Task(_item_text(item), bool(item["attrs"]["checked"]), depth))
-        elif kind == "list_item":
-            text = _item_text(item)
-            match = _TASK.match(text)
-            if match:
-                mark = match.group(1)
-                checked = None if mark == "~" else mark.lower() == "x"
-                out.append(Task(text[match.end() :], checked, depth))
-        for child in item.get("children") or ():
-            if child.get("type") == "list":
-                _collect_tasks(child, depth + 1, out)
-
-
-def _item_text(item: dict[str, Any]) -> str:
-    for child in item.get("children") or ():
-        if child.get("type") in ("block_text", "paragraph"):
-            return plain_text(child).strip()
-    return ""
-
-
-def plain_text(node: dict[str, Any]) -> str:
-    """The text of a token and its children, without markup."""
-    if "raw" in node and node.get("type") not in ("block_html", "inline_html"):
-        return str(node["raw"])
-    if node.get("type") in ("softbreak", "linebreak"):
-        return " "
-    return "".join(plain_text(child) for child in node.get("children") or ())
+def _section(head: Heading, end: int, lines: tuple[str, ...], tasks: dict[int, Task]) -> Section:
+    if head.form == "table":
+        return Section(head, "", head.line + 1, ())
+    start = max(head.body_line, head.line + 1)
+    WORK.steps += max(0, end - start)
+    body = "\n".join(lines[start - 1 : end - 1])
+    found = tuple(tasks[n] for n in range(head.line, end) if n in tasks) if tasks else ()
+    return Section(head, body, end, found)

@@ -1,19 +1,25 @@
-"""The document schemas: which sections a document needs, and how to find them.
+"""The document schemas: which sections a document needs, and how to find and read them.
 
 A document schema is JSON Schema over the *parsed document*, an object like
 ``{"sections": {"nature": {"heading": ..., "line": 12, "empty": false,
 "text": ...}}, "checklists": {"reviews": {"unticked": 1, ...}}}``. Each
 section's entry in the schema lists, under ``x-headings``, the headings that
-name it, so a team with other templates edits JSON, not Python.
+name it, and under ``x-concepts`` the shared synonyms of schemas/vocabulary.json it
+takes, so a team with other templates edits JSON, not Python. ``x-template-text``
+holds the template's guidance for the part: an answer that only repeats it is empty.
+``x-negative-answer`` says "None" is an answer there (``x-negative-with-reason``: when a
+reason follows, "None, it was a user error"); ``x-open-tasks-answer`` says an
+unticked box is (an action item, a plan step) rather than a claim not yet made.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
-import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -22,32 +28,40 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
+from inc_audit import explain, prefilter
+from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
-from inc_audit.markdown import DEFAULT_PLACEHOLDERS, Document, Section, parse
+from inc_audit.markdown import (
+    DEFAULT_PLACEHOLDERS,
+    Document,
+    Heading,
+    Section,
+    meaningful_text,
+    parse,
+    split_label,
+)
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
+VOCABULARY = "vocabulary.json"
 KINDS = {
     "report": "incident-report.schema.json",
     "post-mortem": "post-mortem.schema.json",
     "change": "change.schema.json",
 }
+_TIER = {"atx": 0, "setext": 0, "bold": 1, "emphasis": 1, "bullet": 1, "table": 1, "plain": 2}
+_IDS = itertools.count()
+_TITLE_END = re.compile(r"\s*(?:[:,(#]|\s[-–—]\s|\s(?:for|of|on|about|re)\s)")
+MAX_TITLE_HEADS = 50  # heads that may name a document's kind: a title comes early
+MAX_CHEAP = 20_000  # characters beyond which could_match leaves the decision to the parse
 
-_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
-_LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
-_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
-_HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
-_SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
-_WORDS = {"inc": "incident", "ipm": "postmortem", "chg": "change"}
+
+def builtin_vocabulary() -> vocab.Vocabulary:
+    return vocab.load(str(SCHEMA_DIR / VOCABULARY))
 
 
 def heading_key(text: str) -> str:
     """The form headings are compared in: no case, punctuation, emoji, numbering or markup."""
-    text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
-    text = _EMOJI_CODE.sub(" ", text.lower())
-    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "S" or ch in "~")
-    text = _NUMBERING.sub("", text.strip(" *_`#"))
-    words = re.findall(r"[^\W_]+", text)
-    return "".join(_WORDS.get(word, word) for word in words)
+    return builtin_vocabulary().key(text)
 
 
 @dataclass(frozen=True)
@@ -60,10 +74,17 @@ class Part:
     headings: tuple[str, ...]
     required: bool
     placeholders: tuple[str, ...]
+    negative_ok: bool = False
+    open_tasks_ok: bool = False
+    template_text: tuple[str, ...] = ()
+    negative_reason_ok: bool = False
 
     @cached_property
     def keys(self) -> frozenset[str]:
-        return frozenset(heading_key(h) for h in self.headings)
+        found: set[str] = set()
+        for heading in self.headings:
+            found.update(builtin_vocabulary().keys(heading))
+        return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -77,80 +98,265 @@ class Problem:
 
 
 class DocumentSchema:
-    def __init__(self, schema: dict[str, Any], origin: str) -> None:
+    def __init__(
+        self,
+        schema: dict[str, Any],
+        origin: str,
+        words: vocab.Vocabulary | None = None,
+        templates: tuple[str, ...] = (),
+    ) -> None:
         self.schema = schema
         self.origin = origin
+        self.vocabulary = words or builtin_vocabulary()
         self.kind = str(schema.get("x-kind", ""))
         self.title = str(schema.get("title", self.kind))
-        self.identify = frozenset(heading_key(h) for h in schema.get("x-identify", ()))
+        self.identify = frozenset(self.vocabulary.key(h) for h in schema.get("x-identify", ())) - {""}
         self.placeholders = tuple(schema.get("x-placeholders", DEFAULT_PLACEHOLDERS))
         self.parts = tuple(self._parts())
+        self.templates = templates
+        self._id = next(_IDS)
+        self._by_key = self._key_index()
+        self._known = self._known_keys()
+        self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self._validator = jsonschema.Draft202012Validator(schema)
+        self._matched: dict[str, Any] = {}
 
     def _parts(self) -> Iterator[Part]:
         for group in ("sections", "checklists"):
             spec = self.schema.get("properties", {}).get(group, {})
             required = set(spec.get("required", ()))
             for name, prop in spec.get("properties", {}).items():
+                headings = list(prop.get("x-headings", (name,)))
+                for concept in prop.get("x-concepts", ()):
+                    headings += [h for h in self.vocabulary.concept(concept, self.origin) if h not in headings]
                 yield Part(
                     name=name,
                     group=group,
                     title=str(prop.get("title", name)),
-                    headings=tuple(prop.get("x-headings", (name,))),
+                    headings=tuple(headings),
                     required=name in required,
                     placeholders=self.placeholders + tuple(prop.get("x-placeholders", ())),
+                    negative_ok=bool(prop.get("x-negative-answer", False)),
+                    open_tasks_ok=bool(prop.get("x-open-tasks-answer", False)),
+                    template_text=tuple(prop.get("x-template-text", ())),
+                    negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
                 )
+
+    def _part_keys(self, part: Part) -> frozenset[str]:
+        found: set[str] = set()
+        for heading in part.headings:
+            found.update(self.vocabulary.keys(heading))
+        return frozenset(found)
+
+    def _key_index(self) -> dict[str, Part]:
+        index: dict[str, Part] = {}
+        for part in self.parts:
+            for key in self._part_keys(part):
+                index.setdefault(key, part)
+        return index
+
+    def _known_keys(self) -> frozenset[str]:
+        """Labels that may start a section: this schema's, and the vocabulary's common headings."""
+        known = set(self._by_key) | set(self.identify)
+        for heading in itertools.chain(self.vocabulary.other_headings, *self.vocabulary.concepts.values()):
+            known.update(self.vocabulary.keys(heading))
+        return frozenset(known)
+
+    def _answer_rules(self, part: Part) -> vocab.AnswerRules:
+        guidance = vocab.Guidance()
+        for text in self._guidance_texts(part):
+            guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
+        placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
+        return vocab.AnswerRules(
+            placeholders - {""}, part.negative_ok, part.open_tasks_ok, guidance, part.negative_reason_ok
+        )
+
+    def _guidance_texts(self, part: Part) -> Iterator[str]:
+        yield from part.headings
+        yield from self.schema.get("x-template-text", ())
+        for other in self.parts:
+            yield from other.template_text
+        for template in self.templates:
+            yield from vocab.template_guidance(template)
+
+    def with_templates(self, texts: Iterable[str]) -> DocumentSchema:
+        """This schema, also reading the text of these templates as guidance no answer may repeat."""
+        return DocumentSchema(self.schema, self.origin, self.vocabulary, self.templates + tuple(texts))
 
     @property
     def required_parts(self) -> tuple[Part, ...]:
         return tuple(p for p in self.parts if p.required)
 
     def find(self, document: Document, part: Part) -> Section | None:
-        """The section a part names: a real heading first, else a bold line alone."""
-        for bold in (False, True):
-            for section in document.sections:
-                if section.heading.bold == bold and heading_key(section.heading.text) in part.keys:
-                    return section
+        """The section a part names: a heading first, then a bold line or label, then a plain label."""
+        return self.resolve(document).get(part.name)
+
+    def resolve(self, document: Document) -> dict[str, Section]:
+        """Every part's section, each ending where the next part found begins."""
+        key = ("resolved", self._id)
+        cached = document.cache.get(key)
+        if cached is None:
+            cached = self._resolve(document)
+            document.cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def _resolve(self, document: Document) -> dict[str, Section]:
+        heads, ends = document.extents(self._includes)
+        best: dict[str, tuple[int, int, str]] = {}
+        for index, head in enumerate(heads):
+            matched = self.match(head)
+            if matched is None:
+                continue
+            part, inline = matched
+            tier = _TIER.get(head.form, 2)
+            if part.name not in best or tier < best[part.name][0]:
+                best[part.name] = (tier, index, inline)
+        starts = sorted(heads[index].line for _, index, _ in best.values())
+        found = {}
+        for name, (_, index, inline) in best.items():
+            head, end = heads[index], ends[index]
+            later = bisect_right(starts, head.line)
+            if later < len(starts) and head.form != "table":
+                end = min(end, starts[later])
+            if inline:
+                head = replace(head, inline=inline)
+            found[name] = document.section(head, end)
+        return found
+
+    def _includes(self, head: Heading) -> bool:
+        return head.form != "plain" or any(key in self._known for key in self.vocabulary.keys(head.text))
+
+    def match(self, head: Heading) -> tuple[Part, str] | None:
+        """The part a head names, with the answer its heading holds after the label, if any."""
+        cache_key = f"{head.form}\x00{head.text}"
+        if cache_key in self._matched:
+            return self._matched[cache_key]
+        found = self._match(head)
+        if len(self._matched) > 20000:
+            self._matched.clear()
+        self._matched[cache_key] = found
+        return found
+
+    def _match(self, head: Heading) -> tuple[Part, str] | None:
+        for key in self.vocabulary.head_keys(head.text):
+            if key in self._by_key:
+                return self._by_key[key], ""
+        if head.is_label:
+            return None
+        split = split_label(head.text)
+        if split is not None:
+            for key in self.vocabulary.head_keys(split[0]):
+                if key in self._by_key:
+                    return self._by_key[key], split[1]
         return None
+
+    def names_itself(self, head: Heading) -> bool:
+        cache_key = f"{head.form}\x01{head.text}"
+        found = self._matched.get(cache_key)
+        if found is None:
+            found = self._names_itself(head)
+            self._matched[cache_key] = found
+        return bool(found)
+
+    def _names_itself(self, head: Heading) -> bool:
+        if self.vocabulary.key(head.text) in self.identify:
+            return True
+        split = split_label(head.text) if not head.is_label else None
+        return split is not None and self.vocabulary.key(split[0]) in self.identify
 
     def instance(self, document: Document) -> dict[str, Any]:
         """The parsed document as the object the schema validates."""
         found: dict[str, dict[str, Any]] = {"sections": {}, "checklists": {}}
+        resolved = self.resolve(document)
         for part in self.parts:
-            section = self.find(document, part)
+            section = resolved.get(part.name)
             if section is not None:
-                found[part.group][part.name] = _describe(section, part)
+                found[part.group][part.name] = self._describe(section, part)
         return found
 
-    def could_match(self, text: str) -> bool:
-        """A cheap test before parsing: does any line look like one of this schema's headings?
+    def is_empty(self, section: Section, part: Part) -> bool:
+        text = meaningful_text(section.answer)
+        return not vocab.answers(text, self._rules[part.name], self.vocabulary)
 
-        Most comments are plain discussion; they need no markdown parse to be ruled out.
+    def _describe(self, section: Section, part: Part) -> dict[str, Any]:
+        tasks = section.tasks
+        return {
+            "heading": section.heading.text,
+            "line": section.heading.line,
+            "empty": self.is_empty(section, part),
+            "text": section.answer.strip(),
+            "ticked": sum(1 for t in tasks if t.checked),
+            "unticked": sum(1 for t in tasks if t.checked is False),
+            "not_applicable": sum(1 for t in tasks if t.checked is None),
+        }
+
+    def could_match(self, text: str) -> bool:
+        """A cheap test before parsing: could this text read as this kind at all?
+
+        It holds whenever ``matches`` does: a heading or label naming the kind, or two
+        lines naming its sections. Most comments are plain discussion; they need no parse.
         """
-        keys = self.identify | frozenset().union(*(part.keys for part in self.parts))
-        lines = text.splitlines()
-        for index, line in enumerate(lines):
-            stripped = line.strip()
-            if not stripped:
-                continue
-            candidate = _HEADING_LIKE.match(stripped)
-            underline = index + 1 < len(lines) and _SETEXT.match(lines[index + 1])
-            if (candidate or underline) and heading_key(stripped) in keys:
+        if len(text) > MAX_CHEAP:
+            return True  # the pre-filter would cost as much as the parse it saves
+        parts: set[str] = set()
+        for candidate in prefilter.candidates(text):
+            if self.vocabulary.key(candidate) in self.identify:
+                return True
+            parts.update(self._by_key[key].name for key in self.vocabulary.head_keys(candidate) if key in self._by_key)
+            if len(parts) >= 2:
                 return True
         return False
 
     def matches(self, document: Document) -> int:
-        """How strongly a document reads as this kind: 0 when it does not at all."""
-        named = any(heading_key(h.text) in self.identify for h in document.headings)
-        sections = sum(1 for part in self.parts if self.find(document, part) is not None)
-        return sections + (2 if named else 0) if named or sections >= 2 else 0
+        """How strongly a document reads as this kind: 0 when it does not at all.
+
+        It does when a head names the kind ("Incident Post-Mortem"), or when it holds two
+        of the required sections (one where only one is required) and two sections in all.
+        """
+        found = self.resolve(document)
+        named = self.is_named(document)
+        required = sum(1 for part in self.required_parts if part.name in found)
+        score = len(found) + 2 * required
+        if named:
+            return score + 4
+        if len(found) >= 2 and required >= min(2, len(self.required_parts)):
+            return score
+        return 0
+
+    def is_named(self, document: Document) -> bool:
+        """One of the first heads names the kind, or the first line does as a title ("Post-mortem for #12:")."""
+        if any(self.names_itself(head) for head in itertools.islice(document.heads, MAX_TITLE_HEADS)):
+            return True
+        opening = meaningful_text(document.text[:4000])
+        first = next((line for line in opening.split("\n") if line.strip()), "")
+        title = _TITLE_END.split(vocab.normalise(first), maxsplit=1)[0]
+        return bool(title) and self.vocabulary.key(title) in self.identify
+
+    def answered(self, document: Document) -> int:
+        """How many required sections the document has and answers."""
+        found = self.resolve(document)
+        return sum(
+            1
+            for part in self.required_parts
+            if part.group == "sections" and part.name in found and not self.is_empty(found[part.name], part)
+        )
+
+    def why_not(self, document: Document) -> str | None:
+        """Why a document that looks like this kind cannot be read as one; None when it can."""
+        return explain.why_not(self, document)
+
+    def missing_message(self, part: Part, document: Document) -> str:
+        return explain.missing_message(self, part, document)
+
+    def closest(self, part: Part, document: Document) -> Heading | None:
+        return explain.closest(self, part, document)
 
     def problems(self, document: Document) -> list[Problem]:
         instance = self.instance(document)
         by_name = {(p.group, p.name): p for p in self.parts}
         problems: dict[tuple[str, str], Problem] = {}
         for error in self._validator.iter_errors(instance):
-            for problem in _problems_of(error, instance, by_name):
+            for problem in self._problems_of(error, instance, by_name, document):
                 problems.setdefault((problem.kind, problem.part.name), problem)
         order = {p.name: i for i, p in enumerate(self.parts)}
         return sorted(problems.values(), key=lambda p: (order.get(p.part.name, 99), p.kind))
@@ -158,66 +364,77 @@ class DocumentSchema:
     def check_text(self, text: str) -> list[Problem]:
         return self.problems(parse(text))
 
-
-def _describe(section: Section, part: Part) -> dict[str, Any]:
-    tasks = section.tasks
-    return {
-        "heading": section.heading.text,
-        "line": section.heading.line,
-        "empty": section.is_empty(part.placeholders),
-        "text": section.body.strip(),
-        "ticked": sum(1 for t in tasks if t.checked),
-        "unticked": sum(1 for t in tasks if t.checked is False),
-        "not_applicable": sum(1 for t in tasks if t.checked is None),
-    }
-
-
-def _problems_of(
-    error: jsonschema.ValidationError,
-    instance: dict[str, Any],
-    parts: dict[tuple[str, str], Part],
-) -> Iterator[Problem]:
-    path = list(error.path)
-    if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
-        group = str(path[0])
-        for name in error.validator_value:
-            part = parts.get((group, name))
-            if name not in instance[group] and part is not None:
-                yield Problem("missing", part, f"no section '{part.title}'")
-        return
-    if len(path) < 2:
-        return
-    group, name = str(path[0]), str(path[1])
-    part = parts.get((group, name))
-    if part is None:
-        return
-    line = instance[group][name].get("line")
-    field = path[2] if len(path) > 2 else None
-    if field == "empty":
-        yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text", line)
-    elif field == "unticked":
-        count = instance[group][name]["unticked"]
-        yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
-    else:
-        yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
+    def _problems_of(
+        self,
+        error: jsonschema.ValidationError,
+        instance: dict[str, Any],
+        parts: dict[tuple[str, str], Part],
+        document: Document,
+    ) -> Iterator[Problem]:
+        path = list(error.path)
+        if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
+            group = str(path[0])
+            for name in error.validator_value:
+                part = parts.get((group, name))
+                if name not in instance[group] and part is not None:
+                    yield Problem("missing", part, self.missing_message(part, document))
+            return
+        if len(path) < 2:
+            return
+        group, name = str(path[0]), str(path[1])
+        part = parts.get((group, name))
+        if part is None:
+            return
+        line = instance[group][name].get("line")
+        field = path[2] if len(path) > 2 else None
+        if field == "empty":
+            note = explain.unclosed_note(document, str(instance[group][name].get("text", "")))
+            yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text{note}", line)
+        elif field == "unticked":
+            count = instance[group][name]["unticked"]
+            yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
+        else:
+            yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
 
 
 @lru_cache(maxsize=32)
-def load(kind: str, path: str | None = None) -> DocumentSchema:
-    """A document schema: the built-in one for ``kind``, or the file at ``path``."""
+def load(kind: str, path: str | None = None, templates: tuple[str, ...] = ()) -> DocumentSchema:
+    """A document schema: the built-in one for ``kind``, or the file at ``path``.
+
+    ``templates`` are the paths of the team's template files: an answer that repeats
+    their text is no answer.
+    """
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
     schema = read_json(file)
     try:
         jsonschema.Draft202012Validator.check_schema(schema)
     except SchemaError as error:
         raise ConfigError(f"{file}: not a valid JSON Schema: {error.message}") from None
-    loaded = DocumentSchema(schema, str(file))
+    words = _vocabulary_for(schema, file)
+    texts = tuple(_read_template(Path(t)) for t in templates)
+    loaded = DocumentSchema(schema, str(file), words, texts)
     if loaded.kind != kind:
         raise ConfigError(
             f"{file}: x-kind is {loaded.kind!r}, expected {kind!r}",
             'set "x-kind" in the schema to the kind it describes',
         )
     return loaded
+
+
+def _vocabulary_for(schema: dict[str, Any], file: Path) -> vocab.Vocabulary:
+    """The schema's ``x-vocabulary`` file, beside it or built in; else the built-in one."""
+    name = schema.get("x-vocabulary")
+    if not name:
+        return builtin_vocabulary()
+    beside = file.parent / str(name)
+    return vocab.load(str(beside if beside.is_file() else SCHEMA_DIR / str(name)))
+
+
+def _read_template(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise ConfigError(f"cannot read template {path}: {error.strerror}") from None
 
 
 def read_json(file: Path) -> dict[str, Any]:

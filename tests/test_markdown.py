@@ -154,5 +154,7 @@ def test_the_cheap_test_rules_out_plain_comments_and_keeps_post_mortems():
 
     schema = load("post-mortem")
     assert not schema.could_match("Root cause: a full disk. I'll write the post-mortem tomorrow.")
-    assert schema.could_match("**Root cause analysis:**\nA full disk.")
-    assert schema.could_match("Actual impact\n-------------\nNone.")
+    assert not schema.could_match("**Root cause analysis:**\nA full disk.")  # one section is no post-mortem
+    assert schema.could_match("**Root cause analysis:**\nA full disk.\n\n- Impact: none")
+    assert schema.could_match("Actual impact\n-------------\nNone.\n\n| Next steps | alert on disk |\n|---|---|")
+    assert schema.could_match("Post-mortem: the disk filled up")

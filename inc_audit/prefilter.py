@@ -1,0 +1,52 @@
+"""The cheap test before parsing: what any line of a text could be read as, heading or label.
+
+It yields a superset of the heads the parser finds (their text, and the label of a
+``Label: answer`` split), so a schema that finds no two of its sections among them can
+rule a comment out without parsing it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from inc_audit.markdown import MAX_HEAD_CHARS, line_label, split_label, table_cells
+
+_HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
+_SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
+_LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
+
+
+def candidates(text: str) -> Iterator[str]:
+    """What any line could be read as, heading or label: a superset of what the parser reads."""
+    lines = text.splitlines()
+    paragraph: list[str] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            paragraph = []
+            continue
+        if index + 1 < len(lines) and _SETEXT.match(lines[index + 1]):
+            yield " ".join([*paragraph, stripped])[:MAX_HEAD_CHARS]
+        paragraph = [*paragraph[-3:], stripped[:MAX_HEAD_CHARS]]
+        stripped = stripped[:MAX_HEAD_CHARS]
+        if _HEADING_LIKE.match(stripped):
+            yield stripped
+        content = _LIST_MARK.sub("", stripped).lstrip("> ")
+        yield from _line_candidates(content)
+        if "|" in stripped:
+            yield from table_cells(stripped)
+
+
+def _line_candidates(content: str) -> Iterator[str]:
+    heading = content.lstrip("#").strip()
+    yield heading
+    split = split_label(heading)
+    if split is not None:
+        yield split[0]
+    label = line_label(content)
+    if label is not None:
+        yield label[1]
+        split = split_label(label[1])
+        if split is not None:
+            yield split[0]

@@ -1,0 +1,281 @@
+"""The words schemas share (schemas/vocabulary.json): heading keys, synonyms, and what is no answer.
+
+Headings are compared as *keys*: lower case, without punctuation, emoji, numbering,
+``~label`` references or emphasis, each word mapped through the vocabulary's word map
+("outage" reads as "incident"), its ignored words dropped and a plural ``s`` removed. A
+heading also matches once the *qualifiers* ("actual", "potential", "customer", ...) are
+dropped from both sides, and once a parenthesis is dropped ("Root Cause Analysis (RCA)").
+
+An answer is read line by line: a line is no answer when it is blank, a placeholder,
+a non-answer ("TBD - waiting for logs", "will update later"), an unticked box where
+the part wants facts, a negative ("None") where the part does not accept one, or the
+template's own guidance pasted as text. A section answers when one of its lines does.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+_EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
+_LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
+_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
+_PARENTHESIS = re.compile(r"\([^)]*\)")
+_WORD = re.compile(r"[^\W_]+")
+_LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
+CACHE_SIZE = 50_000
+_PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
+MAX_LINES = 500
+_REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
+_COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
+_TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
+
+_TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
+_FENCE_LINE = re.compile(r"^(?:`{3,}|~{3,})[^`]*$")
+_DELIMITER = re.compile(r"^[|:\- \t]+$")
+_REAL_CONTENT = re.compile(r"https?://|\]\(|<img\b|!\[|\b[a-z]+://", re.IGNORECASE)
+_HTML_TAG = re.compile(r"<[^>\n]{0,200}>")
+_MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
+_MARKUP = re.compile(r"[*_`~]+")
+_LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
+_EDGES = " .:;-*>_`~()[]!"
+MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
+
+
+def _stem(word: str) -> str:
+    """A light stemmer, the same on both sides: plural s, and -ed or -ing on longer words."""
+    if len(word) > 5 and word.endswith("ing"):
+        return word[:-3]
+    if len(word) > 5 and word.endswith("ed"):
+        return word[:-2]
+    if len(word) > 2 and word[-1] == "s" and word[-2] != "s":
+        return word[:-1]
+    return word
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    words: dict[str, str]
+    ignore: frozenset[str]
+    qualifiers: frozenset[str]
+    concepts: dict[str, tuple[str, ...]]
+    other_headings: tuple[str, ...]
+    placeholders: frozenset[str]
+    non_answers: tuple[re.Pattern[str], ...]
+    negatives: tuple[re.Pattern[str], ...]
+    origin: str = ""
+    _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+
+    def words_of(self, text: str) -> list[str]:
+        """The words that name a heading or carry an answer, normalised."""
+        if "~" in text:
+            text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
+        text = text.lower()
+        if ":" in text:
+            text = _EMOJI_CODE.sub(" ", text)
+        text = _NUMBERING.sub("", _LEADING.sub("", text))
+        out = []
+        for word in _WORD.findall(text):
+            word = self.words.get(word, word)
+            if word in self.ignore:
+                continue
+            out.append(_stem(word))
+        return out
+
+    def key(self, text: str) -> str:
+        return self.keyed(text)[0]
+
+    def keys(self, text: str) -> tuple[str, ...]:
+        """Every key a heading matches under, best first: whole, without qualifiers, without a parenthesis."""
+        return self.keyed(text)[1]
+
+    def head_keys(self, text: str) -> tuple[str, ...]:
+        """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity")."""
+        keys = self.keys(text)
+        if not _PAIR.search(text):
+            return keys
+        halves = tuple(key for half in _PAIR.split(text) if half.strip() for key in self.keys(half))
+        return tuple(dict.fromkeys(keys + halves))
+
+    def keyed(self, text: str) -> tuple[str, tuple[str, ...]]:
+        """The whole key of ``text`` and every key it matches under, remembered."""
+        cache = self._cache
+        found = cache.get(text)
+        if found is None:
+            if len(cache) >= CACHE_SIZE:
+                cache.clear()
+            found = cache[text] = self._keyed(text)
+        return found
+
+    def _keyed(self, text: str) -> tuple[str, tuple[str, ...]]:
+        whole = self.words_of(text)
+        found: dict[str, None] = {}
+        variants = [whole]
+        if "(" in text:
+            variants.append(self.words_of(_PARENTHESIS.sub(" ", text)))
+        for words in variants:
+            found["".join(words)] = None
+            found["".join(w for w in words if w not in self.qualifiers)] = None
+        found.pop("", None)
+        return "".join(whole), tuple(found)
+
+    def concept(self, name: str, origin: str) -> tuple[str, ...]:
+        if name not in self.concepts:
+            from inc_audit.errors import ConfigError
+
+            known = ", ".join(sorted(self.concepts))
+            raise ConfigError(f"{origin}: unknown concept {name!r} in x-concepts", f"known concepts: {known}")
+        return self.concepts[name]
+
+
+@dataclass
+class Guidance:
+    """A template's own words for a part: hints, examples, the questions it asks."""
+
+    texts: list[frozenset[str]] = field(default_factory=list)
+    index: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, words: Iterable[str]) -> None:
+        bag = frozenset(words)
+        if len(bag) < 2:
+            return
+        number = len(self.texts)
+        self.texts.append(bag)
+        for word in bag:
+            self.index.setdefault(word, []).append(number)
+
+    def echoes(self, words: list[str]) -> bool:
+        """Mostly the guidance's words: most of one hint, and little of its own."""
+        bag = set(words)
+        if not bag:
+            return False
+        seen = {n for word in bag for n in self.index.get(word, ())}
+        for number in seen:
+            hint = self.texts[number]
+            shared = len(bag & hint)
+            if shared >= 2 and shared / len(hint) >= 0.5 and (len(bag) - shared) / len(bag) <= 0.25:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """How one part's answer is read."""
+
+    placeholders: frozenset[str]
+    negative_ok: bool
+    open_tasks_ok: bool
+    guidance: Guidance
+    negative_reason_ok: bool = False
+
+
+def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
+    """Whether any line of ``text`` (comments and quick actions already removed) answers.
+
+    Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
+    that counts as answered, which bounds the work on absurd input.
+    """
+    read = 0
+    seen: set[str] = set()
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line or line in seen:
+            continue
+        if _line_answers(line, rules, vocabulary):
+            return True
+        seen.add(line)
+        read += 1
+        if read >= MAX_LINES:
+            return True
+    return False
+
+
+def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
+    text = line.strip()
+    if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
+        return False
+    task = _TASK_LINE.match(text)
+    if task:
+        if task.group(1) == " " and not rules.open_tasks_ok:
+            return False
+        text = (task.group(2) or "").strip()
+    if len(text) > MAX_LINE or _REAL_CONTENT.search(text):
+        return True
+    norm = normalise(text)
+    if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
+        return False
+    if any(p.fullmatch(norm) for p in vocabulary.non_answers):
+        return False
+    if any(p.fullmatch(norm) for p in vocabulary.negatives):
+        return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
+    if rules.guidance.echoes(vocabulary.words_of(norm)):
+        return False
+    label = _LABEL.match(norm)
+    if label and not nested:
+        rest = label.group(2).strip()
+        return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
+    return True
+
+
+def _gives_reason(norm: str) -> bool:
+    """``none, it was a user error``: a negative followed by a reason of a few words."""
+    parts = _REASON.split(norm, maxsplit=1)
+    return len(parts) == 2 and len(parts[1].split()) >= 3
+
+
+def normalise(text: str) -> str:
+    """A line as the answer patterns read it: lower case, no markup, list or quote markers."""
+    text = _HTML_TAG.sub(" ", text)
+    text = _MARKERS.sub("", text.strip())
+    text = _MARKUP.sub("", text)
+    return " ".join(text.lower().split())
+
+
+def placeholder_key(text: str) -> str:
+    return normalise(text).strip(_EDGES)
+
+
+def build(raw: dict[str, Any], origin: str) -> Vocabulary:
+    def patterns(name: str) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p.replace("{tail}", _TAIL)) for p in raw.get(name, ()))
+
+    return Vocabulary(
+        words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
+        ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
+        qualifiers=frozenset(w.lower() for w in raw.get("qualifiers", ())),
+        concepts={name: tuple(headings) for name, headings in raw.get("concepts", {}).items()},
+        other_headings=tuple(raw.get("other-headings", ())),
+        placeholders=frozenset(placeholder_key(p) for p in raw.get("placeholders", ())),
+        non_answers=patterns("non-answers"),
+        negatives=patterns("negative-answers"),
+        origin=origin,
+    )
+
+
+@lru_cache(maxsize=8)
+def load(path: str) -> Vocabulary:
+    from inc_audit.errors import ConfigError
+
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+        return build(raw, path)
+    except OSError as error:
+        raise ConfigError(f"cannot read vocabulary {path}: {error.strerror}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as error:
+        raise ConfigError(f"{path}: not a valid vocabulary ({error})") from None
+    except re.error as error:
+        raise ConfigError(f"{path}: a pattern is not a valid regular expression ({error})") from None
+
+
+def template_guidance(text: str) -> Iterator[str]:
+    """A template's words: its comments' text and its plain lines."""
+    for match in _COMMENT_TEXT.finditer(text):
+        yield from match.group(1).strip().rstrip("!").splitlines()
+    for line in _COMMENT_TEXT.sub("", text).splitlines():
+        if line.strip() and not line.lstrip().startswith(("/", "@", "[[")):
+            yield line

@@ -32,11 +32,12 @@ from inc_audit import config as config_module
 from inc_audit.audit import run_audit
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard, parse_time
 from inc_audit.reporters import REPORTERS, Options
-from inc_audit.sources.rest import award_from_api, issue_from_api, linked_from_api, note_from_api
+from inc_audit.sources.entries import award_from_api, issue_from_api, linked_from_api, note_from_api
+from inc_audit.sources.interface import Source
 
 
 @dataclass
-class MemorySource:
+class MemorySource(Source):
     """A ``Source`` over issues already read: nothing is fetched while auditing."""
 
     issues: dict[IssueKey, Issue]

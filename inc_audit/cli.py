@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,6 +31,9 @@ from inc_audit.sources.interface import Source
 from inc_audit.target import Target, credentials_for, repository_root, server_url
 from inc_audit.token import DEFAULT_VARIABLE, Credentials
 from inc_audit.token import resolve as resolve_token
+
+if TYPE_CHECKING:
+    from inc_audit.sources.rest import GitLabSource
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -96,10 +99,10 @@ def open_source(
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
     from inc_audit.sources.cache import CachedSource, fingerprint
+    from inc_audit.sources.graphql import GraphQLSource
     from inc_audit.sources.http import connect
     from inc_audit.sources.interface import ReadsAhead
     from inc_audit.sources.parallel import read_ahead
-    from inc_audit.sources.rest import GitLabSource
 
     credentials = credentials_for(target, options)
     gl = connect(
@@ -110,15 +113,49 @@ def open_source(
         max_rps=options["max_rps"],
     )
     say_target(target, credentials, options)
-    project = None if target.group else target.project
-    live = GitLabSource(gl, project=project, group=target.group, concurrency=options["concurrency"])
+    live = live_source(gl, credentials.token, target, options)
     source: ReadsAhead = live
     if not options["no_cache"]:
         every = timedelta(days=config.cache_full_read_days)
         source = CachedSource(live, options["cache"], fingerprint(config, live.describe()), full_read_every=every)
     source.on_listed = observer.listed
-    read_ahead(source, config, as_of)
+    if not isinstance(live, GraphQLSource):  # a GraphQL listing has read what the rules ask
+        read_ahead(source, config, as_of)
     return source, gl
+
+
+def live_source(gl: Any, token: str, target: Target, options: dict[str, Any]) -> GitLabSource:
+    """The REST or GraphQL source, as ``--api`` asks; ``auto``: GraphQL where GitLab offers
+    every field the audit reads. ``-v`` says which, and why."""
+    from inc_audit.sources.rest import GitLabSource
+
+    api = options.get("api") or "rest"
+    kwargs: dict[str, Any] = {
+        "project": None if target.group else target.project,
+        "group": target.group,
+        "concurrency": options["concurrency"],
+    }
+    if api != "rest":
+        from inc_audit.sources import graphql, graphql_client
+
+        try:
+            client = graphql_client.GraphQL(gl, token, timeout=options["timeout"], concurrency=options["concurrency"])
+        except ImportError:
+            missing: str | None = "python-gitlab's GraphQL client is not installed (python-gitlab[graphql])"
+        else:
+            missing = graphql_client.missing_fields(client)
+            if missing is None:
+                if options.get("verbose"):
+                    say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
+                return graphql.GraphQLSource(gl, client, **kwargs)
+            client.close()
+        if api == "graphql":
+            raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
+        if options.get("verbose"):
+            say(f"inc-audit: reading through REST: {missing}")
+    elif options.get("verbose"):
+        say("inc-audit: reading through REST (--api rest)")
+    return GitLabSource(gl, **kwargs)
 
 
 def judged_by(source: Source, config: Config) -> Config:
@@ -279,6 +316,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
     help="GitLab requests in flight at once.",
 )
 @click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
+@click.option(
+    "--api",
+    type=click.Choice(["auto", "graphql", "rest"]),
+    default="auto",
+    show_default=True,
+    help="Read through GitLab's GraphQL or REST API; auto: GraphQL where GitLab offers what the audit reads.",
+)
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option(
     "--progress/--no-progress",

@@ -48,8 +48,10 @@ def cli(fake: FakeGitLab, *args: str, token: str = API_TOKEN, config: Path = EXA
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def audit(fake: FakeGitLab, *args: str, **kw):
-    return cli(fake, "run", "--project", PROJECT, "--as-of", "2026-06-01", "--retry-budget", "5", *args, **kw)
+def audit(fake: FakeGitLab, *args: str, api: str = "rest", **kw):
+    """``inc-audit run`` on the project, through the REST API unless told (``--api``)."""
+    return cli(fake, "run", "--project", PROJECT, "--as-of", "2026-06-01", "--retry-budget", "5", "--api", api, *args,
+               **kw)
 
 
 def findings(report_text: str) -> list[tuple]:
@@ -149,24 +151,27 @@ def edit(issue, description: str) -> None:
     issue.updated_at = datetime.now(timezone.utc)
 
 
-def test_with_502s_and_429s_the_audit_completes_with_the_same_findings(fake):
-    fake.fail_every = 5
-    fake.rate_limit_every = 7
+@pytest.mark.parametrize(("api", "fail_every", "rate_limit_every"), [("rest", 5, 7), ("graphql", 2, 3)])
+def test_with_502s_and_429s_the_audit_completes_with_the_same_findings(fake, api, fail_every, rate_limit_every):
+    fake.fail_every = fail_every
+    fake.rate_limit_every = rate_limit_every
     fake.retry_after = 0
-    result = audit(fake, "--format", "json")
+    # A generous budget: with 8 reads in flight one read can meet several faults in a row.
+    result = audit(fake, "--format", "json", "--retry-budget", "60", api=api)
     assert result.returncode == 1, result.stderr
     assert findings(result.stdout) == export_findings()
     statuses = {r.status for r in fake.requests}
     assert {502, 429} <= statuses
 
 
-def test_a_server_going_away_mid_run_exits_3_and_leaves_the_audit_issue_as_it_was(fake):
-    assert audit(fake, "--publish").returncode == 1
+@pytest.mark.parametrize(("api", "drop_after"), [("rest", 20), ("graphql", 3)])
+def test_a_server_going_away_mid_run_exits_3_and_leaves_the_audit_issue_as_it_was(fake, api, drop_after):
+    assert audit(fake, "--publish", api=api).returncode == 1
     [issue] = audit_issues(fake)
     before = (issue.description, issue.state, issue.updated_at)
     fake.clear_logs()
-    fake.drop_after = 20
-    result = audit(fake, "--publish", "--retry-budget", "2", "--no-cache")
+    fake.drop_after = drop_after  # GraphQL: the token check, the schema check, the project; then the listing
+    result = audit(fake, "--publish", "--retry-budget", "2", "--no-cache", api=api)
     assert result.returncode == 3
     assert "inc-audit: error:" in result.stderr and "Traceback" not in result.stderr
     assert fake.writes == [] and (issue.description, issue.state, issue.updated_at) == before

@@ -24,7 +24,10 @@ the issue's ``updated_at``.
   are kept per fingerprint and per inc-audit code (``code_digest``).
 - **Award emoji** do not move ``updated_at``. Cached ones are used only when they approve
   the post-mortem; otherwise the rules call ``refresh_awards``, one request per note and
-  run, so a new approval is never missed and a compliant incident costs nothing.
+  run, so a new approval is never missed and a compliant incident costs nothing. Before
+  serving, a warm run hands the live source the incidents whose cached awards were read
+  and who have no kept verdict (``reread_awards``): over GraphQL they are read again
+  together, 100 to a request, and ``refresh_awards`` then finds them read.
 - Once a day (``relist_every``) a warm run also lists every candidate again, as a cold run
   does, so deleted incidents leave the cache; notes are still read only where changed.
 - **The cache never decides.** Once a week (``full_read_every``, the config's
@@ -299,6 +302,8 @@ class CachedSource(Source):
             self._verdicts = verdicts
             self._new_verdicts, self._served, self._given = {}, set(), set()
         keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
+        if loaded is not None:
+            self.live.reread_awards([k for k in keys if entries[k].awards and k not in verdicts and entries[k].notes])
         if self.on_listed is not None:
             self.on_listed(len(keys))
         yield from self._serve_all(keys)

@@ -207,6 +207,10 @@ class GitLabSource(Source):
 
         return self._once(self._links, key, read)
 
+    def reread_awards(self, keys: Iterable[IssueKey]) -> None:
+        """Read ahead, in bulk, the award emoji a warm run will read afresh: over REST there
+        is no bulk read, so ``raw_awards`` reads each note when asked."""
+
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return tuple(award_from_api(raw) for raw in self.raw_awards(key, note_id))
 

@@ -1,4 +1,4 @@
-"""A fake GitLab REST API (v4) over real HTTP on 127.0.0.1, for integration tests.
+"""A fake GitLab REST API (v4), and GraphQL (graphql_api), over real HTTP on 127.0.0.1, for tests.
 
 What it fakes: the few endpoints inc-audit reads and writes (current user,
 version, projects and groups, issue lists with GitLab's filters and offset
@@ -13,7 +13,7 @@ proxy or GitLab version could hand over). Every request is logged (never a
 token, only whether one came) and writes are logged with their fields.
 
 What it does not fake: permissions beyond token scopes (every token sees
-every project and confidential issue), keyset pagination, GraphQL, merge
+every project and confidential issue), keyset pagination, merge
 requests, milestones, assignees, labels as objects, webhooks, and any
 endpoint not in ``api.ROUTES`` (those answer GitLab's 404).
 
@@ -57,6 +57,7 @@ DEFAULT_TOKENS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 TOKEN_PARAMS = ("private_token", "access_token")
 API_PREFIX = "/api/v4"
+GRAPHQL_PATH = "/api/graphql"
 READ_SCOPES = frozenset({"api", "read_api"})
 WRITE_SCOPES = frozenset({"api"})
 Headers = list[tuple[str, str]]
@@ -224,6 +225,10 @@ class FakeGitLab(Store):
         self.latency = 0.0
         self.slow_seconds = 5.0
         self.retry_after = 1
+        self.graphql = True
+        """POST /api/graphql is served (False: it answers 404, as a GitLab without GraphQL)."""
+        self.graphql_without: tuple[str, ...] = ()
+        """GraphQL fields left out ("Issue.linkedWorkItems"), as an older GitLab lacks them."""
         self.fail_every = self.rate_limit_every = self.slow_every = self.drop_after = None
         self._window: _Window | None = None
         self.errors: list[BaseException] = []
@@ -358,6 +363,9 @@ class FakeGitLab(Store):
         pairs = parse_qsl(split.query, keep_blank_values=True)
         route, args = _match(request.method, split.path)
         endpoint = f"{request.method} {route.template if route else '?'}"
+        if split.path == GRAPHQL_PATH:
+            endpoint = f"{request.method} {GRAPHQL_PATH}"
+            pairs = [("operation", _operation_name(request.body))]
         plan = self._plan()
         fault = next((f for f in self.path_faults if f.pattern.search(split.path)), None)
         delay = plan.delay + (fault.delay if fault else 0.0)
@@ -437,6 +445,8 @@ class FakeGitLab(Store):
         path: str,
         pairs: list[tuple[str, str]],
     ) -> _Response:
+        if path == GRAPHQL_PATH:
+            return self._graphql(request)
         try:
             if route is None:
                 raise _unrouted(request.method, path)
@@ -455,6 +465,27 @@ class FakeGitLab(Store):
             return _json(reply.status, body, reply.headers)
         except ApiError as error:
             return _json(error.status, error.payload, error.headers)
+
+    def _graphql(self, request: _Request) -> _Response:
+        """POST /api/graphql (see graphql_api): a known token, or none (anonymous)."""
+        from . import graphql_api
+
+        if not self.graphql:
+            return _json(404, {"error": "404 Not Found"}, [])
+        if request.method != "POST":
+            return _json(405, {"errors": [{"message": "405 Method Not Allowed"}]}, [("Allow", "POST")])
+        token = _token(request.headers, [])
+        user = None
+        if token is not None:
+            owner = self.tokens.get(token)
+            if owner is None:
+                return _json(401, {"errors": [{"message": "Invalid token"}]}, [])
+            if not set(owner[1]) & READ_SCOPES:
+                return _json(403, {"errors": [{"message": "Insufficient scope"}]}, [])
+            user = self.add_user(owner[0])
+        with self.lock:
+            status, body = graphql_api.answer(self, user, self.url, request.body, self.graphql_without)
+        return _json(status, body, [])
 
     @staticmethod
     def _run(route: _Route, call: Call) -> Reply:
@@ -546,6 +577,12 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _operation_name(body: bytes) -> str:
+    from . import graphql_api
+
+    return graphql_api.operation_name(body)
 
 
 def _cut(sock: socket.socket) -> None:

@@ -60,7 +60,7 @@ def cli(url: str, *args: str, token: str = SECRET, cwd: Path | None = None) -> s
     env = {k: v for k, v in os.environ.items() if not k.startswith("CI_")}
     env["GITLAB_TOKEN"] = token
     command = [INC_AUDIT, "run", "--gitlab-url", url, "--project", PROJECT, "--config", str(EXAMPLE_CONFIG),
-               "--as-of", "2026-06-01", "--retry-budget", "2", "--no-cache", *args]
+               "--as-of", "2026-06-01", "--retry-budget", "2", "--no-cache", "--api", "rest", *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=cwd)
 
 

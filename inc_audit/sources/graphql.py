@@ -1,0 +1,374 @@
+"""Incidents through GitLab's GraphQL API: a page of up to 100 incidents, with their notes,
+award emoji and links, in one request.
+
+``GraphQLSource`` is a ``GitLabSource`` whose reads go through python-gitlab's GraphQL
+client (``gitlab.GraphQL``) instead of the REST endpoints; everything else (ordering,
+sharding, the cache over it) is the REST source's. The listing reads what the rules ask,
+so issues are served in one thread and need no read-ahead. It builds the entries
+the REST source would (``slim_issue``, ``slim_note``, ``slim_award`` shapes), so the rules
+and the cache see the same data through either API.
+
+- **Listing**: one query per page holds the candidates labelled with any incident label
+  (``or: {labelNames:}``), each with its description, labels, type, state, dates, notes
+  (each with its award emoji) and linked items (with their labels, type and description),
+  beside the iids of the issues of type Incident (an alias of the same query). Incidents
+  that carry no label are read afterwards by iid, 100 to a query.
+- **Page sizes** come from the query's complexity, priced as GitLab prices it
+  (``graphql_query``): the largest page within 250. If GitLab still answers "Query has
+  complexity of N", the page shrinks and the query is sent again.
+- **Follow-ups**: an issue with more notes or links than its page held gets queries for
+  just those, a query for each further page. A note with more than 100 award emoji, or an
+  issue with more than 100 labels, is read over REST.
+- **Award emoji** carry no timestamp in GraphQL (an award cannot predate its note, so the
+  approval rules lose nothing). ``reread_awards`` reads the award emoji of many incidents
+  afresh, 100 incidents to a query: the cache calls it for the incidents whose approval
+  is still open, which a warm run must read again.
+- Every request goes through the REST client's ``call``: the same retries, retry budget,
+  ``max_rps`` pace and rate-limit headers, and the same one-line errors.
+
+GitLab's GraphQL ``Time`` has whole seconds; the REST API has milliseconds.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from inc_audit.errors import ConfigError, SourceError
+from inc_audit.model import Issue, IssueKey
+from inc_audit.sources import graphql_query as q
+from inc_audit.sources.entries import assemble, slim_issue
+from inc_audit.sources.graphql_client import GraphQL, QueryRefused
+from inc_audit.sources.http import Client, encode_id, get_json
+from inc_audit.sources.rest import DEFAULT_CONCURRENCY, GitLabSource
+
+T = TypeVar("T")
+R = TypeVar("R")
+BATCH = 100
+"""Issues read by iid in one query (GitLab's page size)."""
+
+
+# --- GraphQL nodes as REST entries ------------------------------------------------------
+
+
+def _gid(value: Any) -> int | None:
+    tail = str(value or "").rsplit("/", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _titles(connection: Any) -> list[str]:
+    return [str(n["title"]) for n in (connection or {}).get("nodes") or [] if n and n.get("title")]
+
+
+def _more(connection: Any) -> bool:
+    return bool(((connection or {}).get("pageInfo") or {}).get("hasNextPage"))
+
+
+def raw_issue(node: dict[str, Any]) -> dict[str, Any]:
+    """An Issue node as the REST issues endpoint's entry (``slim_issue``'s fields)."""
+    kind = str(node.get("type") or "ISSUE")
+    return {
+        "id": _gid(node.get("id")),
+        "iid": int(node["iid"]),
+        "project_id": node.get("projectId"),
+        "title": node.get("title") or "",
+        "description": node.get("description"),
+        "labels": _titles(node.get("labels")),
+        "issue_type": kind.lower(),
+        "type": kind,
+        "state": node.get("state"),
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "closed_at": node.get("closedAt"),
+        "confidential": bool(node.get("confidential")),
+        "web_url": node.get("webUrl") or "",
+        "user_notes_count": node.get("userNotesCount"),
+        "author": {"username": (node.get("author") or {}).get("username")},
+        "references": {"full": node.get("reference")},
+    }
+
+
+def raw_note(node: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": _gid(node.get("id")),
+        "body": node.get("body") or "",
+        "created_at": node.get("createdAt"),
+        "updated_at": node.get("updatedAt"),
+        "system": bool(node.get("system")),
+        "author": {"username": (node.get("author") or {}).get("username")},
+    }
+
+
+def raw_award(node: dict[str, Any]) -> dict[str, Any]:
+    return {"name": node.get("name") or "", "user": {"username": (node.get("user") or {}).get("username")}}
+
+
+def raw_link(node: dict[str, Any]) -> dict[str, Any] | None:
+    """A linked work item as the REST links endpoint's entry."""
+    item = node.get("workItem")
+    if not item:
+        return None  # not visible to the token: REST leaves it out too
+    description, labels = "", []
+    for widget in item.get("widgets") or []:
+        if "description" in widget:
+            description = widget.get("description") or ""
+        if "labels" in widget:
+            labels = _titles(widget.get("labels"))
+    kind = str((item.get("workItemType") or {}).get("name") or "Issue").lower().replace(" ", "_")
+    return {
+        "id": _gid(item.get("id")),
+        "iid": int(item["iid"]),
+        "title": item.get("title") or "",
+        "description": description,
+        "labels": labels,
+        "issue_type": kind,
+        "type": kind.upper(),
+        "state": "closed" if item.get("state") == "CLOSED" else "opened",
+        "created_at": item.get("createdAt"),
+        "updated_at": item.get("updatedAt"),
+        "closed_at": item.get("closedAt"),
+        "confidential": bool(item.get("confidential")),
+        "web_url": item.get("webUrl") or "",
+        "references": {"full": item.get("reference")},
+    }
+
+
+# --- the source ---------------------------------------------------------------------------
+
+
+class GraphQLSource(GitLabSource):
+    """A ``GitLabSource`` reading through GraphQL (see the module's docstring)."""
+
+    api = "graphql"
+
+    def __init__(
+        self,
+        gl: Client,
+        client: GraphQL,
+        *,
+        project: str | int | None = None,
+        group: str | int | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+    ) -> None:
+        super().__init__(gl, project=project, group=group, concurrency=concurrency)
+        self.client = client
+        self.shape = q.Shape()
+        self._memo_lock = threading.Lock()
+        self._read_notes: dict[IssueKey, list[dict[str, Any]]] = {}
+
+    def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+        """In order, in this thread: the listing has read what serving needs, so reader
+        threads would only contend for the interpreter."""
+        return (fn(item) for item in items)
+
+    # -- listings ---------------------------------------------------------------------------
+
+    def list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
+        found: dict[IssueKey, dict[str, Any]] = {}
+        incidents: set[IssueKey] = set()
+        wanted = list(dict.fromkeys(labels))
+        lanes: dict[str, dict[str, Any]] = {"incidents": {**self._scope_args(), "types": [q.Enum("INCIDENT")]}}
+        if wanted:
+            lanes["labelled"] = {**self._scope_args(), "or": {"labelNames": wanted}}
+        for alias, nodes in self._pages("listing incidents", lanes, full={"labelled"}):
+            for node in nodes:
+                key = self._node_key(node)
+                if alias == "labelled":
+                    found.setdefault(key, self._absorb(key, node))
+                else:
+                    incidents.add(key)
+        self._read_issues(sorted(incidents - set(found)), into=found)
+        return found
+
+    def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
+        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        found: dict[IssueKey, dict[str, Any]] = {}
+        lanes = {"updated": {**self._scope_args(), "updatedAfter": stamp}}
+        for _, nodes in self._pages(f"listing issues updated since {stamp}", lanes, full={"updated"}):
+            for node in nodes:
+                key = self._node_key(node)
+                found.setdefault(key, self._absorb(key, node))
+        return found
+
+    def _pages(self, what: str, lanes: dict[str, dict[str, Any]], full: set[str]) -> Iterator[tuple[str, list[Any]]]:
+        """The nodes of every page of each lane (an ``issues`` alias), lanes advancing together."""
+        cursors: dict[str, str | None] = {alias: None for alias in lanes}
+        ceiling = q.MAX_PAGE
+        while cursors:
+            build = functools.partial(self._listing, lanes, dict(cursors), full)
+            size = q.largest_page(build, ceiling=ceiling)
+            try:
+                data = self.client.execute(what, q.query("Issues", build(size)))
+            except QueryRefused as refused:
+                ceiling = self._shrunk(refused, size)
+                continue
+            scope = data.get(self.kind)
+            if not isinstance(scope, dict):
+                raise ConfigError(
+                    f"{self.kind} {self.path} is not visible through GitLab's GraphQL API",
+                    "check that the token can see it, or run with --api rest",
+                )
+            for alias in list(cursors):
+                connection = scope.get(alias) or {}
+                yield alias, [n for n in connection.get("nodes") or [] if n]
+                info = connection.get("pageInfo") or {}
+                if info.get("hasNextPage") and info.get("endCursor"):
+                    cursors[alias] = info["endCursor"]
+                else:
+                    del cursors[alias]
+
+    def _scope_args(self) -> dict[str, Any]:
+        """A group's issues include its subgroups' (as the REST group issues list does)."""
+        return {"includeSubgroups": True} if self.kind == "group" else {}
+
+    def _listing(
+        self, lanes: dict[str, dict[str, Any]], cursors: dict[str, str | None], full: set[str], size: int
+    ) -> list[q.Node]:
+        """The listing query for the lanes still open, ``size`` full issues a page."""
+        parts = []
+        for alias, cursor in cursors.items():
+            children: list[q.Node | q.Fragment] = (
+                q.issue_fields(self.shape) if alias in full else [q.Node("iid"), _reference()]
+            )
+            page = size if alias in full else q.MAX_PAGE
+            parts.append(q.issues(alias, {**lanes[alias], "after": cursor}, children, page))
+        return [q.scope(self.kind, self.path, parts)]
+
+    def _shrunk(self, refused: QueryRefused, size: int) -> int:
+        """A smaller page after GitLab refused a query's complexity (any other refusal stands)."""
+        score = q.refused_complexity(refused.reason)
+        if score is None or size <= 1:
+            raise refused
+        return max(1, min(size - 1, size * score[1] // score[0]))
+
+    # -- reading by iid -------------------------------------------------------------------------
+
+    def _read_issues(
+        self, keys: list[IssueKey], into: dict[IssueKey, dict[str, Any]] | None = None, shape: q.Shape | None = None
+    ) -> dict[IssueKey, dict[str, Any]]:
+        """Read ``keys`` (their notes, award emoji and links) by iid, ``BATCH`` to a query."""
+        found = into if into is not None else {}
+        by_project: dict[str, list[int]] = {}
+        for key in keys:
+            by_project.setdefault(key.project, []).append(key.iid)
+        for project, iids in by_project.items():
+            for start in range(0, len(iids), BATCH):
+                batch = [str(iid) for iid in iids[start : start + BATCH]]
+                args = {"iids": batch, "first": len(batch)}
+                root = q.scope("project", project, [q.issues("found", args, q.issue_fields(shape or self.shape), None)])
+                data = self.client.execute(
+                    f"reading issues {', '.join(batch[:5])} of {project}", q.query("Read", [root])
+                )
+                connection = (data.get("project") or {}).get("found") or {}
+                for node in connection.get("nodes") or []:
+                    if node:
+                        key = self._node_key(node)
+                        found[key] = self._absorb(key, node)
+        return found
+
+    def reread_awards(self, keys: Iterable[IssueKey]) -> None:
+        """Read the notes and award emoji of ``keys`` afresh, ``BATCH`` incidents to a query."""
+        wanted = sorted(set(keys))
+        if wanted:
+            self._read_issues(wanted)
+
+    # -- what the rules and the cache ask -------------------------------------------------------
+
+    def raw_notes(self, key: IssueKey) -> list[dict[str, Any]]:
+        with self._memo_lock:
+            notes = self._read_notes.get(key)
+        if notes is None:
+            self._read_issues([key])
+            with self._memo_lock:
+                notes = self._read_notes.get(key)
+        if notes is None:
+            raise SourceError(
+                f"GitLab's GraphQL API did not return {key}",
+                "it may have been deleted or moved during the scan; run the audit again",
+            )
+        return notes
+
+    def raw_links(self, key: IssueKey) -> list[dict[str, Any]]:
+        if key not in self._links:
+            self._read_issues([key])
+        return super().raw_links(key)  # read over REST only if GraphQL did not return it
+
+    def raw_awards(self, key: IssueKey, note_id: int) -> list[dict[str, Any]]:
+        if (key, note_id) not in self._awards and key not in self._read_notes:
+            self._read_issues([key])
+        return super().raw_awards(key, note_id)
+
+    def get_issue(self, iid: int) -> Issue:
+        key = IssueKey(self.path, iid)
+        raw = self._read_issues([key]).get(key)
+        if raw is None:
+            raise ConfigError(
+                f"issue {self.path}#{iid} not found", "check the issue number and that the token can see it"
+            )
+        return assemble(key, raw, lambda: self._notes(key))
+
+    # -- absorbing one Issue node -----------------------------------------------------------------
+
+    def _node_key(self, node: dict[str, Any]) -> IssueKey:
+        reference = str(node.get("reference") or "")
+        project = reference.rsplit("#", 1)[0] if "#" in reference else self.path
+        return IssueKey(project, int(node["iid"]))
+
+    def _absorb(self, key: IssueKey, node: dict[str, Any]) -> dict[str, Any]:
+        """Keep what ``node`` holds of ``key``; follow up on what did not fit its page."""
+        raw = raw_issue(node)
+        self.project_of(raw)
+        notes = node.get("notes") or {}
+        note_nodes = [n for n in notes.get("nodes") or [] if n]
+        if _more(notes):
+            note_nodes += self._rest_of(key, "notes", notes)
+        links: dict[str, Any] | None = node.get("linkedWorkItems")
+        link_nodes = [n for n in (links or {}).get("nodes") or [] if n]
+        if links is not None and _more(links):
+            link_nodes += self._rest_of(key, "linkedWorkItems", links)
+        with self._memo_lock:
+            self._read_notes[key] = [raw_note(n) for n in note_nodes]
+            for note in note_nodes:
+                awards = note.get("awardEmoji")
+                if awards is not None and not _more(awards):
+                    self._awards[(key, _gid(note.get("id")) or 0)] = [
+                        raw_award(a) for a in awards.get("nodes") or [] if a
+                    ]
+            if links is not None:
+                self._links[key] = [r for r in map(raw_link, link_nodes) if r is not None]
+                self._linked.pop(key, None)
+        if _more(node.get("labels")):
+            return self._rest_issue(key, raw)
+        return raw
+
+    def _rest_of(self, key: IssueKey, field: str, connection: dict[str, Any]) -> list[dict[str, Any]]:
+        """The nodes of ``field`` after its first page, one follow-up query a page."""
+        nodes: list[dict[str, Any]] = []
+        cursor = (connection.get("pageInfo") or {}).get("endCursor")
+        while cursor:
+            if field == "notes":
+                part = q.notes(q.MAX_PAGE, cursor)
+            else:
+                part = q.linked_items(q.MAX_PAGE, self.shape.labels, cursor)
+            issue = q.Node("issue", {"iid": str(key.iid)}, [part], q.RESOLVER)
+            data = self.client.execute(
+                f"reading the {field} of {key}", q.query("More", [q.scope("project", key.project, [issue])])
+            )
+            page = ((data.get("project") or {}).get("issue") or {}).get(field) or {}
+            nodes += [n for n in page.get("nodes") or [] if n]
+            info = page.get("pageInfo") or {}
+            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+        return nodes
+
+    def _rest_issue(self, key: IssueKey, raw: dict[str, Any]) -> dict[str, Any]:
+        """More labels than a page holds: the issue's entry over REST."""
+        project = self.ids.get(key.project, key.project)
+        full = get_json(self.gl, f"/projects/{encode_id(project)}/issues/{key.iid}", f"reading {key}")
+        return {**raw, **slim_issue(full)} if isinstance(full, dict) else raw
+
+
+def _reference() -> q.Node:
+    return q.Node("reference", {"full": True})

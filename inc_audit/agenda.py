@@ -213,7 +213,7 @@ def _how_to_approve(config: Config) -> str:
     emoji = " or ".join(f":{_emoji(e)}:" for e in _distinct_emoji(config.approval_emoji))
     return (
         f"Approve each post-mortem on its incident: award {emoji} to the post-mortem comment, "
-        'or reply with a comment that starts with "Approved". The next audit reads the approvals there.'
+        'or reply with a comment that says so plainly ("Approved."). The next audit reads the approvals there.'
     )
 
 

@@ -24,7 +24,7 @@ class Finding:
     message: str
     section: str | None = None
     line: int | None = None
-    where: str = "description"  # "description", "note ID" or "linked #IID"
+    where: str = "description"  # "description", "note ID", "linked #IID" or "unlinked #IID" (a change that mentions it)
     owners: tuple[str, ...] = field(default=(), compare=False)
     """Who must act (usernames), after the policy's RACI chart: see ``inc_audit.owners``."""
     party: str = field(default="", compare=False)  # "author", "response_team" or "approvers"

@@ -79,6 +79,9 @@ class LinkedIssue:
     issue_type: str = "issue"
     web_url: str = ""
     confidential: bool = False
+    unreadable: str = ""
+    """Why the issue could not be read ("no access (403)", "not in this export"), or "" when it was:
+    an unreadable issue's labels, type and description are unknown, not empty."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,7 @@ class Issue:
     unreadable: str = ""
     """Why GitLab's data about it could not be read (a field of the wrong type...): such an
     issue is reported as unreadable (SRC001), the rules are not run on it."""
+    assignees: tuple[str, ...] = ()
 
     @property
     def iid(self) -> int:

@@ -73,9 +73,8 @@ def withheld_count(result: AuditResult, options: Options) -> int:
 
 
 def _where(finding: Finding) -> str:
-    parts = (
-        [] if finding.where in ("description", "template") or finding.where.startswith("linked") else [finding.where]
-    )
+    said = finding.where in ("description", "template") or finding.where.startswith(("linked", "unlinked"))
+    parts = [] if said else [finding.where]
     if finding.line:
         parts.append(f"line {finding.line}")
     return f" ({', '.join(parts)})" if parts else ""

@@ -141,6 +141,8 @@ class MemorySource(Source):
     links: dict[IssueKey, list[IssueKey]] = field(default_factory=dict)
     awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = field(default_factory=dict)
     asked: list[str] = field(default_factory=list)
+    unreadable: dict[IssueKey, str] = field(default_factory=dict)
+    """Issues the source cannot read, with why: links to them come back ``unreadable``."""
 
     def add(self, *issues: Issue) -> MemorySource:
         self.issues.extend(issues)
@@ -168,8 +170,21 @@ class MemorySource(Source):
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         self.asked.append(f"links {key}")
         by_key = {i.key: i for i in self.issues}
-        return tuple(by_key[k].as_linked() for k in self.links.get(key, ()) if k in by_key)
+        return tuple(
+            LinkedIssue(k, "", (), "", "unknown", unreadable=self.unreadable[k])
+            if k in self.unreadable
+            else by_key[k].as_linked()
+            for k in self.links.get(key, ())
+            if k in by_key or k in self.unreadable
+        )
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         self.asked.append(f"awards {key} {note_id}")
         return self.awards.get((key, note_id), ())
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        self.asked.append(f"issue {key}")
+        found = next((i for i in self.issues if i.key == key), None)
+        if found is None or key in self.unreadable:
+            return LinkedIssue(key, "", (), "", "unknown", unreadable=self.unreadable.get(key, "not found (404)"))
+        return found.as_linked()

@@ -27,6 +27,8 @@ EXPECTED = {  # the policy's RACI chart, read by hand
     "INC005": ("author", ("frank",)),
     "CHG001": ("response_team", ("alice", "bob", "dave")),
     "CHG002": ("response_team", ("alice", "bob", "dave")),
+    "CHG003": ("response_team", ("alice", "bob", "dave")),
+    "CHG004": ("response_team", ("alice", "bob", "dave")),
     "IPM001": ("response_team", ("alice", "bob", "dave")),
     "IPM002": ("response_team", ("alice", "bob", "dave")),
     "IPM003": ("approvers", ("alice",)),

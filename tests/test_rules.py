@@ -221,12 +221,19 @@ def test_ipm002_reads_the_last_post_mortem_as_the_final_report(umami):
     assert codes(source, umami) == []
 
 
-def test_ipm002_fires_when_the_final_post_mortem_is_the_empty_one(umami):
+def test_ipm002_fires_when_the_only_post_mortem_is_the_empty_template(umami):
     source, subject = compliant()
     final = note(102, template("Incident Port-Mortem.md"), days_ago=24)
-    source.issues[0] = replace(subject, notes=(subject.notes[0], final))
+    source.issues[0] = replace(subject, notes=(final,))
     source.award(source.issues[0], 102, "thumbsup", "alice")
     assert codes(source, umami) == ["IPM002", "IPM002", "IPM002"]
+
+
+def test_an_empty_template_posted_later_does_not_replace_the_written_post_mortem(umami):
+    source, subject = compliant()
+    later = note(102, template("Incident Port-Mortem.md"), days_ago=24)
+    source.issues[0] = replace(subject, notes=(subject.notes[0], later))
+    assert codes(source, umami) == []
 
 
 def test_ipm002_accepts_bold_lines_as_headings(umami):
@@ -360,6 +367,8 @@ def test_every_rule_is_registered_with_a_code_severity_and_summary():
         "INC005",
         "CHG001",
         "CHG002",
+        "CHG003",
+        "CHG004",
         "IPM001",
         "IPM002",
         "IPM003",

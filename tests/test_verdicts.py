@@ -81,7 +81,8 @@ class Runner:
             return real_parse(text)
 
         monkeypatch.setattr(audit_module, "judge", counting_judge)
-        monkeypatch.setattr(rules, "parse", counting_parse)
+        for module in (rules.context, rules.postmortem):  # where the rules parse
+            monkeypatch.setattr(module, "parse", counting_parse)
         monkeypatch.setattr(markdown, "parse", counting_parse)  # what read_ahead imports
 
     def __call__(self, as_of: datetime = AS_OF, progress: Any = None) -> Run:

@@ -117,7 +117,8 @@ _WRITE_LISTED = (  # only listed (another shard's slice): replaces only an older
 
 def fingerprint(config: Config, source_description: dict[str, Any]) -> str:
     """What a cache is valid for: inc-audit's version, the config, every schema in use (its
-    bytes) and the audited GitLab (URL and project or group, as ``describe()`` gives them)."""
+    bytes, the approval phrasings too) and the audited GitLab (URL and project or group, as
+    ``describe()`` gives them)."""
     digest = hashlib.sha256()
 
     def add(name: str, data: bytes) -> None:
@@ -133,6 +134,10 @@ def fingerprint(config: Config, source_description: dict[str, Any]) -> str:
             add(f"schema {kind}", origin.read_bytes())
         except OSError as error:
             raise ConfigError(f"cannot read schema {origin}: {error.strerror}") from None
+    try:  # the phrasings that say what a comment must say to approve
+        add("approval", (schemas.SCHEMA_DIR / "approval.json").read_bytes())
+    except OSError as error:
+        raise ConfigError(f"cannot read {schemas.SCHEMA_DIR / 'approval.json'}: {error.strerror}") from None
     add("source", json.dumps(source_description, sort_keys=True).encode())
     return digest.hexdigest()
 
@@ -353,6 +358,10 @@ class CachedSource(Source):
             return self.refresh_awards(key, note_id)
         self._count("awards from the cache")
         return awards
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        """Read live (once per run): a verdict that read one is not kept (``Verdict.settled``)."""
+        return self.live.issue_summary(key)
 
     def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         """The note's award emoji as GitLab has them now (read at most once per run)."""

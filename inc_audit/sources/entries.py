@@ -167,7 +167,15 @@ def issue_from_api(key: IssueKey, raw: dict[str, Any], notes: Iterable[Note]) ->
         confidential=flag(raw, "confidential"),
         web_url=text(raw, "web_url"),
         notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
+        assignees=assignees_of(raw),
     )
+
+
+def assignees_of(raw: dict[str, Any]) -> tuple[str, ...]:
+    """The assignees' usernames; anything that is not a user entry is left out."""
+    found = raw.get("assignees")
+    people = found if isinstance(found, list) else []
+    return tuple(p["username"] for p in people if isinstance(p, dict) and isinstance(p.get("username"), str))
 
 
 def assemble(key: IssueKey, raw: Any, notes: Callable[[], Iterable[Note]]) -> Issue:
@@ -262,7 +270,10 @@ def _slim(raw: Any, fields: tuple[str, ...], user: str) -> Any:
 
 def slim_issue(raw: Any) -> Any:
     """An issues or links endpoint entry, cut to what ``issue_from_api`` and co. read."""
-    return _slim(raw, ISSUE_FIELDS, "author")
+    kept = _slim(raw, ISSUE_FIELDS, "author")
+    if isinstance(raw, dict) and isinstance(raw.get("assignees"), list):
+        kept["assignees"] = [{"username": a.get("username")} for a in raw["assignees"] if isinstance(a, dict)]
+    return kept
 
 
 def slim_note(raw: Any) -> Any:

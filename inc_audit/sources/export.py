@@ -148,11 +148,16 @@ class ExportSource(Source):
         found = []
         for other in self.links.get(key, ()):
             issue = self.issues.get(other)
-            if issue is not None:
-                found.append(issue.as_linked())
-            else:
-                found.append(LinkedIssue(other, "", (), "", "unknown"))
+            found.append(issue.as_linked() if issue is not None else self._absent(other))
         return tuple(found)
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        issue = self.issues.get(key)
+        return issue.as_linked() if issue is not None else self._absent(key)
+
+    def _absent(self, key: IssueKey) -> LinkedIssue:
+        where = "another project, " if key.project != self.project else ""
+        return LinkedIssue(key, "", (), "", "unknown", unreadable=f"{where}not in this export")
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return self.awards.get((key, note_id), ())
@@ -195,6 +200,9 @@ class ExportSource(Source):
             confidential=fields.flag(raw, "confidential", place),
             web_url=f"{self.web_base}/{self.project}/-/issues/{iid}" if self.web_base else "",
             notes=tuple(sorted(notes, key=lambda n: (n.created_at, n.id))),
+            assignees=tuple(
+                self._user(a.get("user_id")) for a in _list_of(raw.get("issue_assignees")) if isinstance(a, dict)
+            ),
         )
 
     def _note(self, raw: dict[str, Any], place: fields.Place, field: str) -> Note | None:
@@ -279,3 +287,7 @@ def _closed_at(raw: dict[str, Any], place: fields.Place) -> datetime | None:
     if known:
         return max(known)
     return fields.moment(raw, "updated_at", place)
+
+
+def _list_of(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -381,18 +381,29 @@ class _Problem:
     """For a refusal that is a configuration problem (exit 2): how to fix it."""
 
 
+class Absent(Exception):
+    """A read GitLab refused with a status the caller asked to hear about (``absent``)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 def call(
     gl: Client,
     what: str,
     attempt: Callable[[float], T],
     *,
     not_found: tuple[str, str] | None = None,
+    absent: tuple[int, ...] = (),
 ) -> T:
     """Run ``attempt(timeout)`` until it succeeds, retrying what is worth retrying.
 
     ``what`` says what the call does ("listing issues labelled incident"), for messages.
     ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it
-    a 404 is a ``SourceError``. Gives up once the next wait would overrun the budget.
+    a 404 is a ``SourceError``. A status in ``absent`` (403, 404: an issue the token may not
+    see) raises ``Absent`` instead, for the caller to report as a finding rather than end the
+    scan. Gives up once the next wait would overrun the budget.
     Each attempt first waits for the client's request budget; time spent only on the
     ``max_rps`` pace is not counted against the retry budget.
     """
@@ -416,6 +427,8 @@ def call(
             problem = _classify(error, capture.headers or {})
             if problem is None:
                 raise
+            if not problem.transient and problem.status in absent:
+                raise Absent(problem.status) from None
             if not problem.transient:
                 raise _refusal(gl, what, problem, not_found) from None
         finally:
@@ -559,14 +572,14 @@ def request(
 
 def get_json(
     gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
-    *, not_found: tuple[str, str] | None = None,
+    *, not_found: tuple[str, str] | None = None, absent: tuple[int, ...] = (),
 ) -> Any:
     """GET one object."""
 
     def attempt(timeout: float) -> Any:
         return request(gl, "get", path, timeout, query_data=dict(query or {})).json()
 
-    return call(gl, what, attempt, not_found=not_found)
+    return call(gl, what, attempt, not_found=not_found, absent=absent)
 
 
 def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> Any:

@@ -47,6 +47,12 @@ class Source(Protocol):
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]: ...
 
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        """One issue by key, as a ``LinkedIssue``: one the audit was not handed, such as a
+        change ticket that mentions an incident. An issue that cannot be read (another
+        project, no access, deleted) comes back with ``unreadable`` set, never an error."""
+        ...
+
     # -- optional capabilities: what a source without them does --------------------------
 
     # Told how many issues ``candidate_issues`` is about to yield, once it knows (a progress

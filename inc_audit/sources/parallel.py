@@ -92,7 +92,8 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     the incidents are audited. With it, each reader thread makes them for the incident it
     has just read, so they happen ``concurrency`` at a time and the audit then finds them
     memoized. It reads exactly what the rules read, never more: the links of a closed
-    incident (CHG001, CHG002), and the award emoji of the final post-mortem once its
+    incident (CHG001-CHG004) and, when none is a change, the issues that mention it
+    (``issue_summary``), and the award emoji of the final post-mortem once its
     approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
     A known incident's look at the links of the incidents it links is left to the audit.
     Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a
@@ -100,10 +101,9 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
     ``source`` is a ``GitLabSource`` or a ``CachedSource``.
     """
     from inc_audit.audit import is_audited
-    from inc_audit.markdown import parse
     from inc_audit.rules import Context
 
-    links = not (config.is_ignored("CHG001") and config.is_ignored("CHG002"))
+    links = not all(config.is_ignored(code) for code in ("CHG001", "CHG002", "CHG003", "CHG004"))
     approvals = not config.is_ignored("IPM003")
 
     def ahead(issue: Issue) -> None:
@@ -117,18 +117,16 @@ def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
             return
         if source.cached_verdict(issue, as_of) is not None:
             return
+        context = Context(issue, config, source, as_of)
         if links and issue.is_closed:
             source.linked_issues(issue.key)
+            if not context.is_known_incident and not context.changes:
+                _ = context.mentioned_changes  # the issues that mention it, read only with no change linked
         if not approvals:
             return
-        context = Context(issue, config, source, as_of)
-        schema = context.post_mortem_schema
-        # IPM003 looks at the last comment that reads as a post-mortem: found from the
-        # end, parsing the fewest notes.
-        final = next((note for note in reversed(issue.notes) if not note.system
-                      and schema.could_match(note.body) and schema.matches(parse(note.body))), None)
-        if final is None:
+        if context.final_post_mortem is None:
             return
+        final, _ = context.final_post_mortem  # the comment IPM003 reads, chosen as the rules choose it
         started = max(filter(None, (issue.closed_at, final.created_at)))
         if as_of > context.due_after(started):
             context.approvals(final)

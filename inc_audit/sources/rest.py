@@ -31,6 +31,7 @@ from inc_audit.sources.entries import (
 )
 from inc_audit.sources.http import (
     UNREACHABLE_HINT,
+    Absent,
     Client,
     call,
     encode_id,
@@ -128,6 +129,7 @@ class GitLabSource(Source):
         self._links: dict[IssueKey, list[dict[str, Any]]] = {}
         self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
         self._awards: dict[tuple[IssueKey, int], list[dict[str, Any]]] = {}
+        self._summaries: dict[IssueKey, list[dict[str, Any]]] = {}
         self._locks: dict[tuple[int, Any], threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._unread: list[str] = []
@@ -213,6 +215,26 @@ class GitLabSource(Source):
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return tuple(award_from_api(raw) for raw in self.raw_awards(key, note_id))
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        """GET /projects/:id/issues/:iid, once per run; 403 or 404 make it ``unreadable``."""
+        raws = self._once(self._summaries, key, lambda: self.raw_issue(key))
+        if not raws or "unreadable" in raws[0]:
+            status = raws[0].get("unreadable", 404) if raws else 404
+            reason = "no access (403)" if status == 403 else "not found or no access (404)"
+            return LinkedIssue(key, "", (), "", "unknown", unreadable=reason)
+        try:
+            return linked_from_api(key, raws[0])
+        except Unreadable as problem:  # another issue's odd data says nothing about this incident
+            return LinkedIssue(key, "", (), "", "unknown", unreadable=str(problem))
+
+    def raw_issue(self, key: IssueKey) -> list[dict[str, Any]]:
+        """The issue's entry (in a list, for ``_once``), or ``{"unreadable": status}``."""
+        try:
+            raw = get_json(self.gl, self._issue_path(key), f"reading issue {key}", absent=(403, 404))
+        except Absent as refused:
+            return [{"unreadable": refused.status}]
+        return [slim_issue(raw)] if isinstance(raw, dict) else []
 
     def raw_awards(self, key: IssueKey, note_id: int) -> list[dict[str, Any]]:
         """The award emoji entries of one note, read once per run."""

@@ -120,7 +120,9 @@ def _flag(name: str, value: Any) -> bool:
 
 def _project(call: Call) -> Project:
     found = call.store.find_project(call.args["project"])
-    if found is None:
+    if found is not None and call.store.hidden.get(found.id) == 403:
+        raise ApiError(403, {"message": "403 Forbidden"})
+    if found is None or found.id in call.store.hidden:
         raise not_found("Project Not Found")
     return found
 
@@ -278,7 +280,8 @@ def list_project_issues(call: Call) -> Reply:
 
 
 def list_group_issues(call: Call) -> Reply:
-    return _issue_list(call, call.store.group_projects(_group(call)))
+    visible = [p for p in call.store.group_projects(_group(call)) if p.id not in call.store.hidden]
+    return _issue_list(call, visible)
 
 
 def get_issue(call: Call) -> Reply:
@@ -309,6 +312,7 @@ def list_links(call: Call) -> Reply:
         [
             render.linked_issue(call.store, link, here, call.base)
             for link in call.store.links_of(here)
+            if call.store.issues[link.other(here.id)].project_id not in call.store.hidden
         ]
     )
 
@@ -334,6 +338,7 @@ def create_issue(call: Call) -> Reply:
         created_at=str(created) if created else None,
         confidential=_flag("confidential", call.fields.get("confidential", False)),
     )
+    call.store.mention(issue, issue.description, author=call.user.username, created_at=issue.created_at)
     return Reply(render.issue(call.store, issue, call.base), status=201)
 
 
@@ -357,6 +362,8 @@ def edit_issue(call: Call) -> Reply:
     _apply_edits(issue, edits, call.user, moment)
     if _snapshot(issue) != before:
         issue.updated_at = moment
+    if "description" in edits:
+        call.store.mention(issue, issue.description, author=call.user.username, created_at=moment)
     return Reply(render.issue(call.store, issue, call.base))
 
 
@@ -417,6 +424,7 @@ def create_note(call: Call) -> Reply:
         internal=_flag("internal", call.fields.get("internal", False)),
     )
     parent.updated_at = max(parent.updated_at, note.created_at)
+    call.store.mention(parent, body, author=call.user.username, created_at=note.created_at)
     return Reply(render.note(call.store, note, call.base), status=201)
 
 

@@ -84,6 +84,9 @@ def _add_issue(
         iid=int(raw["iid"]),
         id=raw.get("id") if isinstance(raw.get("id"), int) else None,
     )
+    for assignee in raw.get("issue_assignees") or ():
+        if isinstance(assignee, dict):
+            issue.assignee_ids.append(store.add_user(_user(store, usernames, assignee.get("user_id"))).id)
     for raw_note in raw.get("notes") or ():
         _add_note(store, issue, raw_note, usernames)
 

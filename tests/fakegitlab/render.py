@@ -35,6 +35,11 @@ def user_basic(user: User, base: str) -> Json:
     }
 
 
+def assignee(user: User, base: str) -> Json:
+    """A user as an issue's assignee: the basic fields without ``locked`` (GitLab's issue.json)."""
+    return {k: v for k, v in user_basic(user, base).items() if k != "locked"}
+
+
 def current_user(user: User, base: str) -> Json:
     return {**user_basic(user, base), "created_at": stamp(user.created_at), "bot": False}
 
@@ -97,8 +102,8 @@ def issue(store: Store, item: Issue, base: str) -> Json:
         "closed_by": user_basic(closed_by, base) if closed_by else None,
         "labels": list(item.labels),
         "milestone": None,
-        "assignees": [],
-        "assignee": None,
+        "assignees": [assignee(store.users[i], base) for i in item.assignee_ids],
+        "assignee": assignee(store.users[item.assignee_ids[0]], base) if item.assignee_ids else None,
         "author": user_basic(store.users[item.author_id], base),
         "type": item.issue_type.upper(),
         "issue_type": item.issue_type,

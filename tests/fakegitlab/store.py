@@ -7,6 +7,7 @@ threads and a test thread may use one store at once.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,14 @@ from datetime import datetime, timezone
 from inc_audit.model import parse_time
 
 ISSUE_TYPES = ("issue", "incident", "test_case", "task")
+
+# What GitLab reads as an issue reference in markdown: "#12", "group/project#12", or the
+# issue's URL; references inside code are not references.
+_REFERENCE = re.compile(
+    r"(?<![\w/#&])(?:(?P<path>[\w.\-]+(?:/[\w.\-]+)+))?#(?P<iid>\d+)\b"
+    r"|https?://[^\s/]+/(?P<url_path>[\w.\-]+(?:/[\w.\-]+)+)/-/issues/(?P<url_iid>\d+)\b"
+)
+_CODE = re.compile(r"```.*?(?:```|\Z)|`[^`\n]*`", re.DOTALL)
 
 Moment = datetime | str | None
 
@@ -105,6 +114,7 @@ class Issue:
     closed_by_id: int | None = None
     confidential: bool = False
     notes: list[Note] = field(default_factory=list)
+    assignee_ids: list[int] = field(default_factory=list)
 
     @property
     def user_notes_count(self) -> int:
@@ -136,6 +146,10 @@ class Store:
         self.notes: dict[int, Note] = {}
         self.awards: dict[int, Award] = {}
         self.links: dict[int, Link] = {}
+        self.hidden: dict[int, int] = {}
+        """Projects the API refuses, with the status: 404 as GitLab answers for a private project
+        the token's user is not a member of, 403 for one whose issues it may not read. Links to
+        their issues are left out of the links list, as GitLab leaves out what a user cannot read."""
 
     # -- seeding ---------------------------------------------------------------------
 
@@ -284,6 +298,42 @@ class Store:
             link = Link(self._id(self.links), a.id, b.id, link_type, created, created)
             self.links[link.id] = link
             return link
+
+    def mention(self, mentioner: Issue, text: str, *, author: str, created_at: Moment = None) -> list[Note]:
+        """GitLab's cross-reference notes: ``text`` (``mentioner``'s description or one of its
+        comments) mentions other issues, so each gets the system note "mentioned in issue
+        REF" once per mentioner, REF written relative to the mentioned issue's project."""
+        written = []
+        with self.lock:
+            home = self.projects[mentioner.project_id]
+            for other in self.referenced(home, _CODE.sub(" ", text)):
+                if other.id == mentioner.id:
+                    continue
+                there = self.projects[other.project_id]
+                ref = f"#{mentioner.iid}" if there.id == home.id else f"{home.path_with_namespace}#{mentioner.iid}"
+                body = f"mentioned in issue {ref}"
+                if any(n.system and n.body == body for n in other.notes):
+                    continue
+                written.append(self.add_note(other, body, author=author, created_at=created_at, system=True))
+                other.updated_at = max(other.updated_at, written[-1].created_at)
+        return written
+
+    def referenced(self, home: Project, text: str) -> list[Issue]:
+        """The issues ``text`` refers to, from a place in project ``home``, each once."""
+        found: dict[int, Issue] = {}
+        for match in _REFERENCE.finditer(text):
+            path = match.group("path") or match.group("url_path") or home.path_with_namespace
+            iid = int(match.group("iid") or match.group("url_iid"))
+            issue = self.issue(path, iid)
+            if issue is not None:
+                found.setdefault(issue.id, issue)
+        return list(found.values())
+
+    def hide(self, project: str | Project, status: int = 404) -> None:
+        """Make the API refuse a project with ``status`` (404: invisible; 403: forbidden)."""
+        with self.lock:
+            home = project if isinstance(project, Project) else self.add_project(project)
+            self.hidden[home.id] = status
 
     # -- lookups ---------------------------------------------------------------------
 

@@ -1,0 +1,240 @@
+"""One incident as the rules see it, with what they ask of it worked out once, on demand.
+
+Each rule reads an incident through a ``Context`` that parses and fetches lazily, so a rule
+that does not apply costs nothing, and no request is made for data that no rule needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from functools import cached_property
+
+from inc_audit.config import Config
+from inc_audit.findings import Finding
+from inc_audit.markdown import parse
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
+from inc_audit.rules import approval, postmortem
+from inc_audit.rules import changes as change_rules
+from inc_audit.rules.reading import read
+from inc_audit.rules.registry import RULES, Verdict, has_any
+from inc_audit.schemas import DocumentSchema, Problem
+from inc_audit.sources.interface import Source
+
+
+class Context:
+    """One incident, with what the rules ask of it worked out once, on demand."""
+
+    def __init__(self, issue: Issue, config: Config, source: Source, as_of: datetime) -> None:
+        self.issue = issue
+        self.config = config
+        self.source = source
+        self._as_of = as_of
+        self.deadlines: list[datetime] = []
+        """Every deadline ``passed`` was asked about."""
+        self.unsettled = False
+        """True once the findings may change with nothing but time, award emoji or another
+        issue: ``as_of`` read other than through ``passed``, approvals that fall short, or an
+        issue read because it mentions this one."""
+        self.linked_read: set[IssueKey] = set()
+        """Whose links the rules read (``linked_of``)."""
+
+    @property
+    def as_of(self) -> datetime:
+        self.unsettled = True
+        return self._as_of
+
+    def passed(self, deadline: datetime) -> bool:
+        """Whether the audit moment is past ``deadline``: how rules should ask about time."""
+        self.deadlines.append(deadline)
+        return self._as_of > deadline
+
+    def linked_of(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        self.linked_read.add(key)
+        return self.source.linked_issues(key)
+
+    def verdict(self, findings: tuple[Finding, ...]) -> Verdict:
+        past = [d for d in self.deadlines if self._as_of > d]
+        ahead = [d for d in self.deadlines if self._as_of <= d]
+        return Verdict(
+            findings,
+            stable_after=max(past, default=None),
+            stable_until=min(ahead, default=None),
+            settled=not self.unsettled,
+            links=frozenset(self.linked_read),
+        )
+
+    def finding(self, code: str, message: str, **where: object) -> Finding:
+        return Finding(code, RULES[code].severity, message, **where)  # type: ignore[arg-type]
+
+    # --- the incident report ---------------------------------------------------------------
+
+    @cached_property
+    def report_schema(self) -> DocumentSchema:
+        return self.config.schema("report")
+
+    @cached_property
+    def report_problems(self) -> list[Problem]:
+        return self.report_schema.problems(parse(self.issue.description))
+
+    @cached_property
+    def has_incident_label(self) -> bool:
+        return has_any(self.issue.labels, self.config.incident_labels)
+
+    @cached_property
+    def is_known_incident(self) -> bool:
+        return has_any(self.issue.labels, self.config.known_labels)
+
+    @cached_property
+    def overdue(self) -> bool:
+        """Closed longer ago than the post-mortem's grace period."""
+        closed = self.issue.closed_at
+        return bool(self.issue.is_closed and closed and self.passed(self.due_after(closed)))
+
+    def due_after(self, start: datetime) -> datetime:
+        """``post_mortem.due_days`` after ``start``, in the team's calendar (business days with one)."""
+        return self.config.calendar.add(start, self.config.due_days)
+
+    # --- the post-mortem -------------------------------------------------------------------
+
+    @cached_property
+    def post_mortem_schema(self) -> DocumentSchema:
+        return self.config.schema("post-mortem")
+
+    @cached_property
+    def team(self) -> frozenset[str]:
+        """The incident team, in lower case: the roles' members, the incident's author and assignees."""
+        members = {m for role in self.config.roles.values() for m in (role.primary, *role.backups)}
+        return frozenset(name.lower() for name in (*members, self.issue.author, *self.issue.assignees))
+
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        members = {m for role in self.config.roles.values() for m in (role.primary, *role.backups)}
+        return {m.lower(): m for m in members}
+
+    def who(self, username: str) -> str:
+        """A GitLab username as the configuration spells it (GitLab ignores case in usernames)."""
+        return self._spellings.get(username.lower(), username)
+
+    @cached_property
+    def candidates(self) -> list[postmortem.Candidate]:
+        """Every comment that reads as a post-mortem, oldest first."""
+        return postmortem.candidates(self.issue.notes, self.post_mortem_schema, self.team)
+
+    @cached_property
+    def post_mortems(self) -> list[tuple[Note, postmortem.Document]]:
+        return [(c.note, c.document) for c in self.candidates]
+
+    @cached_property
+    def final_post_mortem(self) -> tuple[Note, postmortem.Document] | None:
+        """The final report: the most answered post-mortem (the last of equals), the team's first."""
+        final = postmortem.final(self.candidates)
+        return (final.note, final.document) if final is not None else None
+
+    @cached_property
+    def unreadable_post_mortems(self) -> list[postmortem.NearMiss]:
+        """Comments that look like a post-mortem but cannot be read as one (when none can)."""
+        if self.final_post_mortem is not None:
+            return []
+        return postmortem.near_misses(self.issue.notes, self.post_mortem_schema, self.team)
+
+    # --- changes ---------------------------------------------------------------------------
+
+    @cached_property
+    def links(self) -> tuple[LinkedIssue, ...]:
+        return self.linked_of(self.issue.key)
+
+    def is_change(self, linked: LinkedIssue) -> bool:
+        return not linked.unreadable and change_rules.is_change(linked.labels, linked.issue_type, self.config)
+
+    def is_incident(self, linked: LinkedIssue) -> bool:
+        return linked.issue_type == "incident" or has_any(linked.labels, self.config.incident_labels)
+
+    @cached_property
+    def changes(self) -> tuple[LinkedIssue, ...]:
+        return tuple(linked for linked in self.links if self.is_change(linked))
+
+    @cached_property
+    def unreadable_links(self) -> tuple[LinkedIssue, ...]:
+        return tuple(linked for linked in self.links if linked.unreadable)
+
+    @cached_property
+    def mentioned_changes(self) -> tuple[LinkedIssue, ...]:
+        """Change tickets that are not linked but mention the incident ("mentioned in issue #12")."""
+        if self.changes or self.reuses_change:
+            return ()
+        linked = {linked.key for linked in self.links}
+        found = []
+        for key in self.mentions:
+            if key in linked or key == self.issue.key:
+                continue
+            self.unsettled = True  # the other issue may change without this one changing
+            summary = self.source.issue_summary(key)
+            if self.is_change(summary):
+                found.append(summary)
+        return tuple(found)
+
+    @cached_property
+    def reuses_change(self) -> bool:
+        """A known incident that links an earlier incident with a change: it reuses that change."""
+        if not self.is_known_incident:
+            return False
+        for linked in self.links:
+            if self.is_incident(linked) and linked.key != self.issue.key:
+                if any(self.is_change(other) for other in self.linked_of(linked.key)):
+                    return True
+        return False
+
+    @cached_property
+    def mentions(self) -> tuple[IssueKey, ...]:
+        """The issues that mention the incident (GitLab's "mentioned in issue" notes)."""
+        return tuple(change_rules.mentioned_in(self.issue.notes, self.issue.key.project))
+
+    # --- approvals -------------------------------------------------------------------------
+
+    @cached_property
+    def approving_comments(self) -> tuple[Note, ...]:
+        """Every comment whose words approve, for its writer (``reading.read``)."""
+        people = self.team
+        return tuple(
+            note
+            for note in self.issue.notes
+            if not note.system and read(note.body, note.author, people).approves
+        )
+
+    def approvals(self, note: Note) -> set[str]:
+        """Who approved the post-mortem ``note``, by a later approving comment or by emoji.
+
+        Comments come first: award emoji are read only when the comments alone fall short,
+        and read afresh (``refresh_awards``: a cache's award emoji may be stale) only when the
+        emoji it gave still fall short.
+        """
+        author = self.who(note.author)
+        people = {self.who(later.author) for later in self.approving_comments if later.created_at > note.created_at}
+        people.discard(author)
+        if approval.gap(people, self.config) is None:
+            return people
+        approved = people | self.emoji_approvers(note, self.source.note_awards(self.issue.key, note.id))
+        fresh = None
+        if approval.gap(approved - {author}, self.config) is not None:
+            fresh = self.source.refresh_awards(self.issue.key, note.id)
+        if fresh is not None:
+            approved = people | self.emoji_approvers(note, fresh)
+        if approval.gap(approved - {author}, self.config) is not None:
+            self.unsettled = True  # an award emoji may settle it without touching the issue
+        return approved - {author}
+
+    def emoji_approvers(self, note: Note, awards: Iterable[Award]) -> set[str]:
+        return {self.who(a.username) for a in self.approval_emoji(note, awards)}
+
+    def approval_emoji(self, note: Note, awards: Iterable[Award]) -> list[Award]:
+        emoji = {name.lower() for name in self.config.approval_emoji}
+        return [
+            a
+            for a in awards
+            if a.name.lower() in emoji and (a.created_at is None or a.created_at >= note.created_at)
+        ]
+
+    def why_unapproved(self, note: Note) -> str | None:
+        """Why the post-mortem ``note`` is not approved (each reason, named), or None when it is."""
+        return approval.why_unapproved(self, note)

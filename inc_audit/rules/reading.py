@@ -1,0 +1,428 @@
+"""Whether a comment states an approval, read from the phrasings in ``schemas/approval.json``.
+
+A comment approves for its writer only. Quoted lines (``> ...``), quoted words, code and
+struck-through text are someone else's words or withdrawn ones, and are set aside. What is
+left is split into sentences and clauses; a clause approves when it states an approval that
+no negation, question, condition, request or modal verb takes back, and that is not reported
+as another person's (``approved by @alice`` written by bob). A weak sign (LGTM, a check mark)
+approves only a short comment that holds no question, condition, negation or reservation.
+When a comment says several things, the last clause that decides wins: ``Approved? Not yet``
+does not approve, ``Not approved last week; approved now`` does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from inc_audit.errors import ConfigError
+from inc_audit.schemas import SCHEMA_DIR, read_json
+
+_FENCE = re.compile(r"^ {0,3}(```|~~~).*?(^ {0,3}\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
+_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
+_STRUCK = re.compile(r"~~.+?~~|<(del|s|strike)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+_UNTICKED = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \].*$", re.MULTILINE)
+_TICKED = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)\[[xX~]\]", re.MULTILINE)
+_QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | re.MULTILINE)
+_TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
+_FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
+_BLANK = re.compile(r":[\s*\-]*$")
+_BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
+_CLAUSE_MARK = {",", ":", "—", "–", "-", "(", ")", "/"}
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(token.lower().replace("’", "'") for token in _TOKEN.findall(phrase))
+
+
+def _phrases(values: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted({_words(v) for v in values if _words(v)}, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Phrasings:
+    """The phrasings of ``schemas/approval.json``, as word tuples."""
+
+    approves: tuple[tuple[str, ...], ...]
+    approves_with_subject: tuple[tuple[str, ...], ...]
+    subjects: tuple[tuple[str, ...], ...]
+    performatives: tuple[tuple[str, ...], ...]
+    weak: tuple[tuple[str, ...], ...]
+    short_words: int
+    refusals: tuple[tuple[str, ...], ...]
+    negations: tuple[tuple[str, ...], ...]
+    negation_suffixes: tuple[str, ...]
+    benign_negations: tuple[tuple[str, ...], ...]
+    negative_answers: tuple[tuple[str, ...], ...]
+    affirmative_answers: tuple[tuple[str, ...], ...]
+    question_openers: tuple[tuple[str, ...], ...]
+    conditions: tuple[tuple[str, ...], ...]
+    conditions_when: tuple[tuple[str, ...], ...]
+    conditions_followed_by: tuple[tuple[str, ...], ...]
+    modals: tuple[tuple[str, ...], ...]
+    modals_adjacent: tuple[tuple[str, ...], ...]
+    modal_window: int
+    other_objects: tuple[tuple[str, ...], ...]
+    own_objects: tuple[tuple[str, ...], ...]
+    auxiliaries: tuple[tuple[str, ...], ...]
+    label_names: tuple[tuple[str, ...], ...]
+    label_yes: tuple[tuple[str, ...], ...]
+    label_no: tuple[tuple[str, ...], ...]
+    reservations: tuple[tuple[str, ...], ...]
+    attribution: tuple[tuple[str, ...], ...]
+    self_references: frozenset[str]
+    quotes: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def openers(self) -> frozenset[str]:
+        """The first words of every phrase that can approve: a comment with none cannot."""
+        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Phrasings:
+        when = data.get("conditions_when_followed") or {}
+        labels = data.get("labels") or {}
+        return cls(
+            approves=_phrases(data.get("approves", ())),
+            approves_with_subject=_phrases(data.get("approves_with_subject", ())),
+            subjects=_phrases(data.get("subjects", ())),
+            performatives=_phrases(data.get("performatives", ())),
+            weak=_phrases(data.get("weak", ())),
+            short_words=int(data.get("short_words", 40)),
+            refusals=_phrases(data.get("refusals", ())),
+            negations=_phrases(data.get("negations", ())),
+            negation_suffixes=tuple(s.replace("’", "'") for s in data.get("negation_suffixes", ())),
+            benign_negations=_phrases(data.get("benign_negations", ())),
+            negative_answers=_phrases(data.get("negative_answers", ())),
+            affirmative_answers=_phrases(data.get("affirmative_answers", ())),
+            question_openers=_phrases(data.get("question_openers", ())),
+            conditions=_phrases(data.get("conditions", ())),
+            conditions_when=_phrases(when.get("markers", ())),
+            conditions_followed_by=_phrases(when.get("followed_by", ())),
+            modals=_phrases(data.get("modals", ())),
+            modals_adjacent=_phrases(data.get("modals_adjacent", ())),
+            modal_window=int(data.get("modal_window", 3)),
+            other_objects=_phrases(data.get("other_objects", ())),
+            own_objects=_phrases(data.get("own_objects", ())),
+            auxiliaries=_phrases(data.get("auxiliaries", ())),
+            label_names=_phrases(labels.get("names", ())),
+            label_yes=_phrases(labels.get("yes", ())),
+            label_no=_phrases(labels.get("no", ())),
+            reservations=_phrases(data.get("reservations", ())),
+            attribution=_phrases(data.get("attribution", ())),
+            self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
+            quotes=tuple((str(pair[0]), str(pair[1])) for pair in data.get("quotes", ()) if len(pair) == 2),
+        )
+
+
+@lru_cache(maxsize=4)
+def phrasings(path: str | None = None) -> Phrasings:
+    """The phrasings of ``schemas/approval.json`` (or of the file at ``path``)."""
+    file = Path(path) if path else SCHEMA_DIR / "approval.json"
+    data = read_json(file)
+    try:
+        return Phrasings.from_json(data)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"{file}: not a valid approval phrasing file ({error})",
+                          "each key holds a list of phrases; see schemas/approval.json") from None
+
+
+# --- text to clauses ---------------------------------------------------------------------------
+
+
+def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
+    """The writer's own words: no quoted lines or words, code, struck-through text, comments or
+    unticked boxes (``- [ ] Approved`` is a box left to tick, not a statement)."""
+    text = text.replace("\r\n", "\n").replace("\ufe0f", "")
+    for pattern in (_COMMENT, _FENCE, _QUOTE_BLOCK, _QUOTED_LINE, _UNTICKED, _INLINE_CODE, _STRUCK):
+        text = pattern.sub(" ", text)
+    text = _TICKED.sub(r"\1", text)
+    for opening, closing in quotes:
+        text = re.sub(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)", " ", text)
+    return text
+
+
+@dataclass(frozen=True)
+class Clause:
+    words: tuple[str, ...]
+    after: str  # what separates it from the clause before: "", "," (punctuation) or the conjunction
+
+
+@dataclass(frozen=True)
+class Sentence:
+    clauses: tuple[Clause, ...]
+    question: bool
+    words: tuple[str, ...]
+    blank: bool = False  # ends in a label left to fill in: "Approved by: ____"
+
+
+_ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
+_PUNCTUATION = (",", ":")
+_CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "whereas", "plus"}
+
+
+def sentences(text: str, p: Phrasings) -> list[Sentence]:
+    found = []
+    for chunk in _SENTENCE_END.split(text):
+        chunk = _FORM_BLANK.sub(" ", _BULLET.sub("", chunk.strip())).strip()
+        tokens = [t.lower().replace("’", "'") for t in _TOKEN.findall(chunk)]
+        words = tuple(t for t in tokens if t not in _CLAUSE_MARK and t not in "*_#.!?;\"'")
+        if not words:
+            continue
+        ends_open = not chunk.rstrip("*_ )").endswith((".", "!"))
+        question = chunk.rstrip("*_ )").endswith("?") or (ends_open and _starts_with(words, p.question_openers))
+        blank = bool(_BLANK.search(chunk))
+        found.append(Sentence(tuple(_clauses(tokens)), question, words, blank))
+    return found
+
+
+def _clauses(tokens: list[str]) -> list[Clause]:
+    clauses: list[Clause] = []
+    current: list[str] = []
+    after = ""
+    for token in tokens:
+        if token in _CLAUSE_MARK or token in _CONJUNCTIONS:
+            if current:
+                clauses.append(Clause(tuple(current), after))
+                current, after = [], ""
+            after = token if token in _CONJUNCTIONS else (after or (":" if token == ":" else ","))
+        elif token not in "*_#.!?;\"'":
+            current.append(token)
+    if current:
+        clauses.append(Clause(tuple(current), after))
+    return clauses
+
+
+@lru_cache(maxsize=256)
+def _index(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """The phrases by their first word, longest first."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        index.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
+
+
+def _find(words: Sequence[str], phrases: tuple[tuple[str, ...], ...], start: int = 0) -> tuple[int, int] | None:
+    """The first place (start, end) a phrase occurs in ``words`` from ``start``."""
+    index = _index(phrases)
+    for i in range(start, len(words)):
+        for phrase in index.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                return i, i + len(phrase)
+    return None
+
+
+def _has(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return _find(words, phrases) is not None
+
+
+def _starts_with(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return any(tuple(words[: len(p)]) == p for p in _index(phrases).get(words[0] if words else "", ()))
+
+
+def _is(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
+    return tuple(words) in _index(phrases).get(words[0] if words else "", ())
+
+
+# --- clauses to a reading ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reading:
+    approves: bool
+    why: str
+
+
+class _Reader:
+    def __init__(self, p: Phrasings, writer: str, people: frozenset[str]) -> None:
+        self.p = p
+        self.writer = writer.lower()
+        self.people = people
+
+    def negated(self, words: Sequence[str]) -> bool:
+        words = list(words)
+        span = _find(words, self.p.benign_negations)
+        while span is not None:
+            del words[span[0] : span[1]]
+            span = _find(words, self.p.benign_negations)
+        return _has(words, self.p.negations) or any(w.endswith(self.p.negation_suffixes) for w in words)
+
+    def approval_at(self, words: Sequence[str]) -> tuple[int, int] | None:
+        span = _find(words, self.p.approves)
+        based = _find(words, self.p.approves_with_subject)
+        if based is not None and (span is None or based[0] < span[0]) and self.subject_before(words, based[0]):
+            return based
+        return span
+
+    def subject_before(self, words: Sequence[str], start: int) -> bool:
+        lead = words[max(0, start - 3) : start]
+        return any(_starts_with(lead[i:], self.p.subjects) or _is(lead[i:], self.p.performatives)
+                   for i in range(len(lead)))
+
+    def bare_verb(self, words: Sequence[str]) -> bool:
+        """``approve`` with no one saying it (please approve, will approve): not a statement."""
+        return _find(words, self.p.approves_with_subject) is not None
+
+    def labelled(self, sentence: Sentence, index: int) -> str | None:
+        """``Approval: granted`` reads as "approve", ``Approved: no`` as "deny"."""
+        clause = sentence.clauses[index]
+        if clause.after != ":" or index == 0 or not _is(sentence.clauses[index - 1].words, self.p.label_names):
+            return None
+        if _starts_with(clause.words, self.p.label_yes) and not self.negated(clause.words):
+            return "approve"
+        if _starts_with(clause.words, self.p.label_no) or _is(clause.words, self.p.negative_answers):
+            return "deny"
+        return None
+
+    def deferred(self, words: Sequence[str], start: int) -> bool:
+        """A modal verb or a request shortly before the approval: not yet an approval."""
+        lead = words[max(0, start - self.p.modal_window) : start]
+        for i in range(len(lead)):
+            if _is(lead[i:], self.p.performatives):
+                return False
+        return _has(lead, self.p.modals) or any(_is(lead[i:], self.p.modals_adjacent) for i in range(len(lead)))
+
+    def reported(self, words: Sequence[str], start: int, end: int) -> bool:
+        """``approved by @alice``, ``Bob approved``: someone else's approval, unless the writer is among them."""
+        subject = [w.lstrip("@") for w in words[max(0, start - 2) : start] if w.startswith("@") or w in self.people]
+        if subject and self.writer not in subject:
+            return True
+        tail = words[end:]
+        span = _find(tail[:3], self.p.attribution)
+        if span is None:
+            return False
+        named = []
+        for word in tail[span[1] :]:
+            if word in self.p.self_references:
+                return False
+            if not (word.startswith("@") or word in self.people):
+                break
+            named.append(word.lstrip("@"))
+        return bool(named) and self.writer not in named
+
+    def elsewhere(self, words: Sequence[str], start: int, end: int) -> bool:
+        """The clause approves another object (the hotfix MR; the new alert rule was approved)."""
+        around = [*words[:start], *words[end : end + 2]]
+        if _has(around, self.p.other_objects) and not _has(around, self.p.own_objects):
+            return True
+        aux = _find(words[:start], self.p.auxiliaries)
+        subject = [w for w in words[: aux[0]] if w not in _ARTICLES] if aux is not None else []
+        return bool(subject) and not _has(subject, self.p.own_objects) and not self.named(subject)
+
+    def named(self, words: Sequence[str]) -> bool:
+        return any(w.startswith("@") or w in self.people for w in words)
+
+    def asks(self, sentence: Sentence, index: int) -> bool:
+        """Whether the approval clause is itself asked: ``Approved?``, ``Is it approved, @alice?``."""
+        if not sentence.question:
+            return False
+        clause = sentence.clauses[index]
+        if _starts_with(clause.words, self.p.question_openers):
+            return True
+        later = [w for c in sentence.clauses[index + 1 :] for w in c.words]
+        return all(w.startswith("@") or w in self.people for w in later)
+
+    def conditional(self, sentence: Sentence, index: int) -> bool:
+        """A condition in the approval's clause, or opening a clause next to it."""
+        if self.condition_in(sentence.clauses[index].words):
+            return True
+        near = []
+        if index + 1 < len(sentence.clauses) and sentence.clauses[index + 1].after in _PUNCTUATION:
+            near.append(sentence.clauses[index + 1])
+        if index > 0 and sentence.clauses[index].after in _PUNCTUATION:
+            near.append(sentence.clauses[index - 1])
+        return any(self.condition_in(c.words[:3]) for c in near)
+
+    def condition_in(self, words: Sequence[str]) -> bool:
+        if _has(words, self.p.conditions):
+            return True
+        span = _find(words, self.p.conditions_when)
+        return span is not None and _has(words[span[1] :], self.p.conditions_followed_by)
+
+
+def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None = None) -> Reading:
+    """Whether ``writer``'s comment ``text`` approves, and the clause that decided."""
+    p = p or phrasings()
+    reader = _Reader(p, writer, frozenset(x.lower() for x in people))
+    state: Reading | None = None
+    weak = reserved = asked = False
+    own = own_words(text, p.quotes)
+    if not p.openers & {t.lower().replace("’", "'") for t in _TOKEN.findall(own)}:
+        return Reading(False, "no approval stated")  # most comments: no approving word at all
+    found = sentences(own, p)
+    for sentence in found:
+        for index, clause in enumerate(sentence.clauses):
+            kind = _kind(reader, sentence, index, clause)
+            if kind == "approve":
+                state = Reading(True, " ".join(clause.words))
+            elif kind in ("deny", "conditional") or (kind == "negative" and (asked or state is None)):
+                state = Reading(False, f"{kind}: " + " ".join(clause.words))
+            elif kind == "affirm" and asked:
+                state = Reading(True, "answered yes")
+            elif kind == "question":
+                asked = True
+            weak = weak or kind == "weak"
+            reserved = reserved or kind in ("question", "pending", "negation", "reservation", "negative")
+            reserved = reserved or kind == "conditional" or reader.condition_in(clause.words)
+        reserved = reserved or sentence.question
+    if state is not None:
+        return state
+    words = sum(len(s.words) for s in found)
+    if weak and not reserved and words <= p.short_words:
+        return Reading(True, "a short approving sign")
+    return Reading(False, "no approval stated")
+
+
+def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> str:
+    p, words = reader.p, clause.words
+    labelled = reader.labelled(sentence, index)
+    if labelled is not None:
+        return labelled
+    if _is(words, p.negative_answers):
+        return "negative"
+    if _is(words, p.affirmative_answers):
+        return "affirm"
+    if _has(words, p.refusals):
+        return "deny"
+    if clause.after in ("but",) and _starts_with(words, p.negations):
+        return "deny"  # "I approve the RCA but not the follow-ups"
+    span = reader.approval_at(words)
+    if span is not None:
+        return _approval_kind(reader, sentence, index, words, span)
+    if reader.bare_verb(words):
+        return "pending"
+    weak = _find(words, p.weak)
+    if weak is not None and not reader.negated(words[: weak[0]]):
+        return "question" if sentence.question else "weak"
+    if reader.negated(words):
+        return "negation"
+    if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations):
+        return "reservation"
+    return "question" if sentence.question and index == len(sentence.clauses) - 1 else "other"
+
+
+def _approval_kind(
+    reader: _Reader, sentence: Sentence, index: int, words: tuple[str, ...], span: tuple[int, int]
+) -> str:
+    if reader.negated(words[: span[0]]):
+        return "deny"
+    if sentence.blank and index == len(sentence.clauses) - 1:
+        return "other"  # a form's field, "Approved by: ____", left to fill in
+    if reader.asks(sentence, index):
+        return "question"
+    if reader.elsewhere(words, span[0], span[1]):
+        return "other"
+    if reader.deferred(words, span[0]):
+        return "pending"
+    if reader.conditional(sentence, index):
+        return "conditional"
+    if reader.reported(words, span[0], span[1]):
+        return "reported"
+    return "approve"

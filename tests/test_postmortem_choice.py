@@ -1,0 +1,123 @@
+"""Which comment is the post-mortem: the answered one, the incident team's, and the ones that
+look like a post-mortem but cannot be read as one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from inc_audit.audit import run_audit
+from tests.conftest import AS_OF, filled_post_mortem, note
+from tests.test_rules import codes, compliant
+
+QUESTIONS = (
+    "**Root cause:** why did the alert not fire?\n\n"
+    "**Actual adverse impact:** how many users saw stale balances?\n\n"
+    "**Follow up recommendations:** is there a ticket for the alert?"
+)
+
+
+def with_notes(*notes):
+    source, subject = compliant()
+    source.issues[0] = replace(subject, notes=notes)
+    return source
+
+
+def findings(source, config):
+    return run_audit(source, config, AS_OF).incidents[0].findings
+
+
+def test_a_reviewers_questions_under_bold_labels_do_not_replace_the_post_mortem(umami):
+    pm = note(101, filled_post_mortem(), author="dave", days_ago=25)
+    source = with_notes(pm, note(102, QUESTIONS, author="zoe", days_ago=24))
+    assert codes(source, umami) == []
+
+
+def test_an_approvers_questions_do_not_replace_the_post_mortem_either(umami):
+    pm = note(101, filled_post_mortem(), author="dave", days_ago=25)
+    source = with_notes(pm, note(102, QUESTIONS, author="alice", days_ago=24))
+    assert codes(source, umami) == []
+
+
+def test_the_incident_teams_post_mortem_wins_over_an_outsiders(umami):
+    pm = note(101, filled_post_mortem(), author="dave", days_ago=25)
+    partial = filled_post_mortem().replace("### What was the actual adverse impact of the INC?", "### Misc")
+    source = with_notes(pm, note(102, partial, author="zoe", days_ago=24))
+    assert codes(source, umami) == []
+
+
+def test_an_outsiders_post_mortem_counts_when_the_team_wrote_none(umami):
+    partial = filled_post_mortem().replace("### What was the actual adverse impact of the INC?", "### Misc")
+    source = with_notes(note(101, partial, author="zoe", days_ago=25))
+    source.award(source.issues[0], 101, "thumbsup", "alice")
+    assert [(f.rule, f.where) for f in findings(source, umami)] == [("IPM002", "note 101")]
+
+
+def test_the_incidents_author_is_on_the_team(umami):
+    pm = note(101, filled_post_mortem(), author="frank", days_ago=25)
+    partial = filled_post_mortem().replace("### What was the actual adverse impact of the INC?", "### Misc")
+    source = with_notes(pm, note(102, partial, author="zoe", days_ago=24))
+    source.award(source.issues[0], 101, "thumbsup", "alice")
+    assert codes(source, umami) == []
+
+
+def test_a_post_mortem_in_a_code_block_is_named_not_reported_missing(umami):
+    fenced = "```\n" + filled_post_mortem() + "\n```"
+    source = with_notes(note(101, fenced, author="dave", days_ago=25))
+    [finding] = findings(source, umami)
+    assert finding.rule == "IPM002" and finding.where == "note 101"
+    assert "looks like a post-mortem" in finding.message and "code block" in finding.message
+
+
+def test_a_comment_with_one_post_mortem_section_is_named_not_reported_missing(umami):
+    lone = "### Root cause analysis\nThe indexer's disk filled up; nothing alerted on disk usage."
+    source = with_notes(note(101, lone, author="dave", days_ago=25))
+    [finding] = findings(source, umami)
+    assert finding.rule == "IPM002" and "only the section 'Root cause analysis' is recognised" in finding.message
+
+
+def test_a_single_reviewer_question_is_still_no_post_mortem(umami):
+    source = with_notes(note(101, "**Root cause:** why did the alert not fire?", author="zoe", days_ago=25))
+    assert codes(source, umami) == ["IPM001"]
+
+
+def test_a_later_addendum_does_not_replace_the_report(umami):
+    pm = note(101, filled_post_mortem(), author="dave", days_ago=25)
+    addendum = "## Post-mortem update\n\n### Follow-up recommendations\nThe disk alert shipped in !45."
+    source = with_notes(pm, note(102, addendum, author="dave", days_ago=10))
+    assert codes(source, umami) == []
+
+
+def test_a_revision_replaces_its_draft(umami):
+    draft = filled_post_mortem().replace("### What was the actual adverse impact of the INC?", "### Misc")
+    source = with_notes(note(100, draft, author="dave", days_ago=27), note(101, filled_post_mortem(), days_ago=25))
+    assert codes(source, umami) == []
+    source = with_notes(note(100, filled_post_mortem(), author="dave", days_ago=27), note(101, draft, days_ago=25))
+    source.award(source.issues[0], 100, "thumbsup", "alice")
+    assert codes(source, umami) == []  # the complete one is the report, though posted first
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Post-mortem: [IPM-2026-05.pdf](/uploads/3f2a/IPM-2026-05.pdf)",
+        "## Incident Post-Mortem\n\nWritten up at https://docs.example.com/ipm/2026-05",
+    ],
+)
+def test_a_post_mortem_kept_elsewhere_is_named_with_why(umami, body):
+    source = with_notes(note(101, body, author="dave", days_ago=25))
+    found = [(f.rule, f.where) for f in findings(source, umami) if f.rule.startswith("IPM")]
+    assert found[0] == ("IPM002", "note 101") and "IPM001" not in [rule for rule, _ in found]
+    assert "elsewhere (a link or an attachment)" in findings(source, umami)[0].message
+    assert [rule for rule, _ in found].count("IPM002") == 1
+
+
+def test_a_post_mortem_hidden_by_an_unclosed_html_comment_is_named_with_why(umami):
+    hidden = (
+        "<!-- draft notes\n## Incident Post-Mortem\n### Root cause analysis\nThe disk filled up.\n"
+        "### Actual adverse impact\n40 minutes of stale balances.\n### Follow-up recommendations\nAlert on disk."
+    )
+    source = with_notes(note(101, hidden, author="dave", days_ago=25))
+    [finding] = findings(source, umami)
+    assert finding.rule == "IPM002" and "never closed" in finding.message and finding.where == "note 101"

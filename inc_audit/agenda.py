@@ -22,8 +22,8 @@ from inc_audit import emoji_names, schemas
 from inc_audit.audit import is_audited
 from inc_audit.config import Config
 from inc_audit.markdown import Document, meaningful_text
+from inc_audit.neutral import neutral, reference
 from inc_audit.owners import team_roles
-from inc_audit.reporters import neutral
 from inc_audit.rules import Context, approval_gap
 from inc_audit.sources.interface import Source
 
@@ -210,7 +210,7 @@ def _name(username: str, config: Config) -> str:
 
 
 def _how_to_approve(config: Config) -> str:
-    emoji = " or ".join(f":{neutral(e)}:" for e in _distinct_emoji(config.approval_emoji))
+    emoji = " or ".join(f":{_emoji(e)}:" for e in _distinct_emoji(config.approval_emoji))
     return (
         f"Approve each post-mortem on its incident: award {emoji} to the post-mortem comment, "
         'or reply with a comment that says so plainly ("Approved."). The next audit reads the approvals there.'
@@ -244,7 +244,12 @@ def _review_block(review: Review, agenda: Agenda, config: Config) -> list[str]:
 
 
 def _link(ref: str, url: str) -> str:
-    return f"[{neutral(ref)}]({url})" if url else neutral(ref)
+    return f"[{reference(ref)}]({url})" if url else reference(ref)
+
+
+def _emoji(name: str) -> str:
+    """An emoji name from the config, as GitLab writes it (``white_check_mark``), else neutral."""
+    return name if name.replace("_", "").replace("-", "").replace("+", "").isalnum() else neutral(name)
 
 
 def with_ticks(agenda: Agenda, description: str | None) -> Agenda:

@@ -20,12 +20,13 @@ Progress = Callable[[Issue], None]
 
 
 def is_audited(issue: Issue, config: Config) -> bool:
-    """Change tickets, exempt incidents and the audit issue itself are not incidents."""
+    """Change tickets and incidents carrying an exempt label are not audited; everything
+    else the source lists is. What an issue says never exempts it: an incident whose
+    description copies the audit issue's marker is audited like any other. (The audit
+    issue itself is no candidate: it carries no incident label and is not of type Incident.)"""
     if _has_any(issue.labels, config.exempt_labels):
         return False
-    if is_change(issue.labels, issue.issue_type, config):
-        return False
-    return AUDIT_MARKER not in issue.description
+    return not is_change(issue.labels, issue.issue_type, config)
 
 
 def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> IncidentResult:

@@ -9,7 +9,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,7 @@ from inc_audit.findings import AuditResult
 from inc_audit.model import Shard
 from inc_audit.options import FiniteNumber, parse_as_of
 from inc_audit.redaction import redact
-from inc_audit.reporters import MAIN_FORMATS, REPORTERS, Options
+from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS, Options, titles_shown
 from inc_audit.rules import RULES
 from inc_audit.sources.interface import Source
 from inc_audit.target import Target, credentials_for, repository_root, server_url
@@ -116,7 +116,8 @@ def open_source(
     live = live_source(gl, credentials.token, target, options)
     source: ReadsAhead = live
     if not options["no_cache"]:
-        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()))
+        every = timedelta(days=config.cache_full_read_days)
+        source = CachedSource(live, options["cache"], fingerprint(config, live.describe()), full_read_every=every)
     source.on_listed = observer.listed
     if not isinstance(live, GraphQLSource):  # a GraphQL listing has read what the rules ask
         read_ahead(source, config, as_of)
@@ -248,6 +249,13 @@ def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
             multiple=True,
             help=f"Also write a report ({', '.join(REPORTERS)}); repeatable.",
         ),
+        click.option(
+            "--confidential-titles",
+            type=click.Choice(CONFIDENTIAL_TITLES),
+            default="auto",
+            show_default=True,
+            help="Show confidential incidents' titles in reports and logs; auto withholds them in CI ($CI set).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -373,9 +381,11 @@ def run_command(options: dict[str, Any]) -> int:
     target = Target.resolve(options, config)
     audit_project = check_publish_options(options, target, config)
     asked = False if target.export is not None and options["progress"] is None else options["progress"]
-    observer = progress.choose(sys.stderr, asked, options["verbose"])
+    observer = progress.choose(sys.stderr, asked, options["verbose"],
+                               show_confidential=titles_shown(options["confidential_titles"]))
     source, gl = open_source(target, config, options, as_of, observer)
     config = judged_by(source, config)
+    shown = titles_shown(options["confidential_titles"])
     try:
         result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
     finally:
@@ -387,7 +397,7 @@ def run_command(options: dict[str, Any]) -> int:
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        publish_result(gl, audit_project, tracked, config, options["dry_run"])
+        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 
@@ -407,7 +417,11 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
     color = options["color"]
     if color is None:
         color = options["output"] is None and sys.stdout.isatty() and progress.colour_allowed()
-    base = Options(ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root())
+    shown = titles_shown(options.get("confidential_titles", "auto"))
+    base = Options(
+        ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root(),
+        show_confidential=shown,
+    )
     main_options = replace(base, color=bool(color))
     write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
     for name, path in reports:
@@ -426,7 +440,10 @@ def track_result(gl: Any, audit_project: str | None, result: AuditResult, config
     return track(gl, audit_project, result, config)
 
 
-def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool) -> None:
+def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
+    """Publish the audit issue (titles of confidential incidents only in a confidential one).
+    A dry run prints the diff, unless the issue is confidential and titles are withheld
+    here (``shown`` false; CI: the job log is not): then only the planned writes."""
     from inc_audit import publish, tracking
 
     result: AuditResult = tracked.result
@@ -436,8 +453,14 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
     where = f": {outcome.url}" if outcome.url else ""
     comment = tracking.mention_comment(tracked.new, config)
+    for impostor in outcome.impostors:
+        say(f"inc-audit: warning: {impostor} carries the audit issue's label and marker but another user opened it:"
+            " left alone")
     if dry_run:
-        say(outcome.diff or "(no change to the audit issue)", err=False)
+        if not shown and config.audit_confidential:  # the diff may quote confidential titles
+            say(publish.actions_only(outcome.diff) or "(no change to the audit issue)", err=False)
+        else:
+            say(outcome.diff or "(no change to the audit issue)", err=False)
         if comment:
             say(f"would comment: {comment}", err=False)
         say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
@@ -512,7 +535,8 @@ def check_command(options: dict[str, Any]) -> int:
     else:
         result = check_file(target, options["kind"], config)
     color = sys.stdout.isatty() and progress.colour_allowed()
-    write_text(None, REPORTERS["text"](result, Options(color=color, ignored=config.ignore)))
+    text_options = Options(color=color, ignored=config.ignore, show_confidential=titles_shown())
+    write_text(None, REPORTERS["text"](result, text_options))
     if not result.complete:
         return incomplete(result, published=False)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
@@ -613,7 +637,8 @@ def merge_command(options: dict[str, Any]) -> int:
     result = tracked.result
     emit(result, {**options, "color": None}, reports, config)
     if audit_project is not None:
-        publish_result(gl, audit_project, tracked, config, options["dry_run"])
+        shown = titles_shown(options["confidential_titles"])
+        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
     return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
 
 

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
         "Change Emergency.md": "change",
     },
     "rules": {"ignore": []},
+    "cache": {"full_read_days": 7},
 }
 
 
@@ -96,6 +97,7 @@ class Config:
     schema_paths: dict[str, str] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
+    cache_full_read_days: int = 7
     path: str | None = None
     digest: str = ""
     calendar: Calendar = field(default_factory=Calendar)
@@ -292,6 +294,7 @@ def build(raw: dict[str, Any], path: Path | None) -> Config:
         schema_paths={kind.replace("_", "-"): str(base / p) for kind, p in data["schemas"].items()},
         templates=dict(data["templates"]),
         ignore=ignored_codes(data["rules"].get("ignore", ()), origin),
+        cache_full_read_days=int(data["cache"]["full_read_days"]),
         path=str(path) if path is not None else None,
         digest=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16],
         calendar=_calendar(data["calendar"]),

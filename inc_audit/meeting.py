@@ -19,7 +19,7 @@ from typing import Any
 from inc_audit import agenda as agenda_module
 from inc_audit.config import Config
 from inc_audit.errors import IncAuditError, PublishError
-from inc_audit.publish import DUPLICATE_COMMENT, normalise
+from inc_audit.publish import DUPLICATE_COMMENT, is_own, normalise, own_user
 from inc_audit.sources.http import encode_id, send
 from inc_audit.sources.rest import iter_items
 
@@ -32,11 +32,13 @@ class MeetingOutcome:
 
 
 def find_meeting_issues(gl: Any, project: str, config: Config, day: date) -> list[dict[str, Any]]:
-    """Every issue with the meeting labels and this meeting's marker, oldest first."""
+    """Every issue with the meeting labels and this meeting's marker that inc-audit's own user
+    opened, oldest first: a copy someone else opened is never written to (as for the audit issue)."""
     marker = agenda_module.MARKER.format(date=day.isoformat())
     query = {"state": "all", "labels": ",".join(config.meeting.labels), "order_by": "created_at", "sort": "asc"}
+    owner = own_user(gl)
     listing = iter_items(gl, f"/projects/{encode_id(project)}/issues", "looking for the meeting issue", query)
-    found = [raw for raw in listing if marker in str(raw.get("description") or "")]
+    found = [raw for raw in listing if marker in str(raw.get("description") or "") and is_own(raw, owner)]
     return sorted(found, key=lambda raw: int(raw["iid"]))
 
 

@@ -15,6 +15,7 @@ from typing import Protocol, TextIO
 import click
 
 from inc_audit.model import Issue
+from inc_audit.neutral import TITLE_LIMIT, plain
 from inc_audit.redaction import redact
 
 WIDTH = 24
@@ -50,13 +51,15 @@ class Silent:
 
 
 class Lines(Silent):
-    """-v: one line per incident."""
+    """-v: one line per incident (a confidential one's title withheld unless ``show_confidential``)."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, show_confidential: bool = True) -> None:
         self.stream = stream
+        self.show_confidential = show_confidential
 
     def audited(self, issue: Issue) -> None:
-        self.stream.write(redact(f"auditing {issue.key} {issue.title}") + "\n")
+        title = issue.title if self.show_confidential or not issue.confidential else "(confidential incident)"
+        self.stream.write(redact(f"auditing {issue.key} {plain(title, TITLE_LIMIT)}") + "\n")
 
 
 class Bar:
@@ -120,12 +123,13 @@ def colour_allowed(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def choose(
-    stream: TextIO, asked: bool | None, verbose: bool, environ: Mapping[str, str] | None = None
+    stream: TextIO, asked: bool | None, verbose: bool, environ: Mapping[str, str] | None = None,
+    show_confidential: bool = True,
 ) -> Observer:
     """-v lines, a bar where one helps (or was asked for), else nothing."""
     environ = os.environ if environ is None else environ
     if verbose:
-        return Lines(stream)
+        return Lines(stream, show_confidential)
     if asked is None:
         in_ci = bool(environ.get("CI") or environ.get("GITLAB_CI"))
         asked = stream.isatty() and not in_ci and environ.get("TERM") != "dumb"

@@ -1,9 +1,13 @@
 """Keep one audit issue true: create it, edit it, close it, reopen it, never duplicate it.
 
-The audit issue is the issue that carries the configured label(s) and ``MARKER`` in its
-description. ``publish`` reads what is there, plans the fewest writes that make it say
-``body`` (none when it already does), and carries them out through the same retry helper
-as the source. ``make_plan`` is pure, so a dry run shows exactly what a real run would do.
+The audit issue is an issue that inc-audit's own user (the token's, ``GET /user``) created
+and that carries the configured label(s) and ``MARKER`` in its description. Anyone can copy
+the label and the marker; an issue someone else opened is never written to, however it
+looks (``impostors`` in the outcome). ``publish`` reads what is there, plans the fewest writes
+that make it say ``body`` (none when it already does), and carries them out through the
+same retry helper as the source. When the config asks for a confidential audit issue, the
+first write makes it confidential, and GitLab's answer is checked, before anything else is
+written to it. ``make_plan`` is pure, so a dry run shows exactly what a real run would do.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
-from inc_audit.sources.http import Client, encode_id, send
+from inc_audit.sources.http import Client, encode_id, get_json, send
 from inc_audit.sources.rest import iter_items
+from inc_audit.text import repair
 
 MARKER = AUDIT_MARKER
 CLOSE_COMMENT = "No violations left: closing. inc-audit will reopen this issue if one returns."
@@ -35,6 +40,8 @@ class PublishOutcome:
     action: str  # "created" | "updated" | "unchanged" | "closed" | "reopened" | "none"
     url: str
     diff: str
+    impostors: tuple[str, ...] = ()
+    """Issues with the audit labels and marker that another user opened: left alone."""
 
 
 @dataclass(frozen=True)
@@ -45,10 +52,13 @@ class Step:
     description: str | None = None
     state_event: str | None = None  # "close" | "reopen"
     comment: str | None = None
+    confidential: bool = False  # make the issue confidential, alone, before any other write
 
     def describe(self) -> str:
         if self.iid is None:
             return "create the audit issue"
+        if self.confidential:
+            return f"make #{self.iid} confidential"
         parts = [f"edit the description of #{self.iid}"] if self.description is not None else []
         if self.state_event:
             parts.append(f"{self.state_event} #{self.iid}")
@@ -77,8 +87,12 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in lines).rstrip()
 
 
-def make_plan(found: list[dict[str, Any]], body: str, has_violations: bool) -> Plan:
-    """The writes that make the audit issues say ``body``; ``found`` as listed by GitLab."""
+def make_plan(
+    found: list[dict[str, Any]], body: str, has_violations: bool, *, confidential: bool = False
+) -> Plan:
+    """The writes that make the audit issues say ``body``; ``found`` as listed by GitLab
+    (inc-audit's own issues only). With ``confidential``, a kept issue that is not
+    confidential is made so first, whatever else is planned."""
     if not found:
         if has_violations:
             return Plan("created", None, (Step(None, description=body),))
@@ -86,6 +100,9 @@ def make_plan(found: list[dict[str, Any]], body: str, has_violations: bool) -> P
     kept, *others = sorted(found, key=lambda raw: int(raw["iid"]))
     action, step = _keep_step(kept, body, has_violations)
     steps = [step] if step else []
+    if confidential and kept.get("confidential") is not True:
+        steps.insert(0, Step(int(kept["iid"]), confidential=True))
+        action = "updated" if action == "unchanged" else action
     steps += [
         Step(int(other["iid"]), state_event="close",
              comment=DUPLICATE_COMMENT.format(iid=kept["iid"]))
@@ -124,6 +141,18 @@ def render(plan: Plan, body: str) -> str:
     return "\n".join([*diff, "actions:", *actions]) + "\n"
 
 
+def actions_only(diff: str) -> str:
+    """``render``'s output without the diff itself (it may quote confidential titles): how
+    many lines would change, then the planned writes; "" for none."""
+    if not diff:
+        return ""
+    lines = diff.splitlines()
+    split = lines.index("actions:") if "actions:" in lines else len(lines)
+    changed = sum(1 for line in lines[:split] if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    head = f"{changed} line(s) of the description would change (not shown: titles are withheld here)"
+    return "\n".join([head, *lines[split:]]) + "\n"
+
+
 def publish(
     gl: Client,
     project: str | int,
@@ -139,15 +168,18 @@ def publish(
     the audit issue, which an interrupted scan must never do. Any failure, read or write,
     raises ``PublishError``.
     """
-    body = with_marker(body)
+    body = with_marker(repair(body))
     try:
-        plan = make_plan(find_audit_issues(gl, project, settings), body, has_violations)
+        owner = own_user(gl)
+        found, impostors = find_audit_issues(gl, project, settings, owner)
+        plan = make_plan(found, body, has_violations, confidential=settings.confidential)
         if dry_run:
-            return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
+            return PublishOutcome(plan.action, _url(plan.kept), render(plan, body), impostors)
         if plan.action == "created":
-            return _create(gl, project, body, has_violations, settings)
+            outcome = _create(gl, project, body, has_violations, settings, owner)
+            return PublishOutcome(outcome.action, outcome.url, outcome.diff, impostors)
         apply(gl, project, plan.steps)
-        return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
+        return PublishOutcome(plan.action, _url(plan.kept), render(plan, body), impostors)
     except PublishError:
         raise
     except IncAuditError as error:
@@ -156,10 +188,11 @@ def publish(
 
 def _create(
     gl: Client, project: str | int, body: str, has_violations: bool,
-    settings: AuditIssueSettings,
+    settings: AuditIssueSettings, owner: int,
 ) -> PublishOutcome:
     """Create the issue unless a concurrent run just did; then keep only the oldest."""
-    plan = make_plan(find_audit_issues(gl, project, settings), body, has_violations)
+    found, _ = find_audit_issues(gl, project, settings, owner)
+    plan = make_plan(found, body, has_violations, confidential=settings.confidential)
     if plan.action != "created":
         apply(gl, project, plan.steps)
         return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
@@ -171,20 +204,38 @@ def _create(
     }
     path = f"/projects/{encode_id(project)}/issues"
     created = send(gl, "post", path, "creating the audit issue", fields)
-    found = find_audit_issues(gl, project, settings)
+    if settings.confidential and created.get("confidential") is not True:
+        created = make_confidential(gl, project, int(created["iid"]))
+    found, _ = find_audit_issues(gl, project, settings, owner)
     if all(int(raw["iid"]) != int(created["iid"]) for raw in found):
         found.append(created)
-    after = make_plan(found, body, has_violations)
+    after = make_plan(found, body, has_violations, confidential=settings.confidential)
     apply(gl, project, after.steps)
     assert after.kept is not None
     mine = int(after.kept["iid"]) == int(created["iid"])
     return PublishOutcome("created" if mine else after.action, _url(after.kept), render(plan, body))
 
 
+def own_user(gl: Client) -> int:
+    """The id of the token's user: the only author an audit issue may have."""
+    user = get_json(gl, "/user", "finding the token's user (GET /user)")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), int):
+        raise PublishError("GitLab did not say who the token's user is (GET /user)",
+                           "check that --gitlab-url is a GitLab instance")
+    return int(user["id"])
+
+
+def is_own(raw: dict[str, Any], owner: int) -> bool:
+    """Whether inc-audit's user created ``raw`` (an issue as GitLab lists it)."""
+    author = raw.get("author")
+    return isinstance(author, dict) and author.get("id") == owner
+
+
 def find_audit_issues(
-    gl: Client, project: str | int, settings: AuditIssueSettings
-) -> list[dict[str, Any]]:
-    """Every issue, open or closed, with the audit labels and the marker, oldest first."""
+    gl: Client, project: str | int, settings: AuditIssueSettings, owner: int
+) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
+    """Every issue, open or closed, with the audit labels and the marker that ``owner``
+    created, oldest first; and the web addresses of those someone else created."""
     query: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "asc"}
     if settings.labels:
         query["labels"] = ",".join(settings.labels)
@@ -193,14 +244,32 @@ def find_audit_issues(
         not_found=(f"project {project} not found (404)",
                    "check --project / CI_PROJECT_PATH and that the token can see it"),
     )
-    found = [raw for raw in listing if MARKER in str(raw.get("description") or "")]
-    return sorted(found, key=lambda raw: int(raw["iid"]))
+    marked = [raw for raw in listing if MARKER in str(raw.get("description") or "")]
+    found = sorted((raw for raw in marked if is_own(raw, owner)), key=lambda raw: int(raw["iid"]))
+    impostors = tuple(_url(raw) or f"#{raw.get('iid')}" for raw in marked if not is_own(raw, owner))
+    return found, impostors
+
+
+def make_confidential(gl: Client, project: str | int, iid: int) -> dict[str, Any]:
+    """Make issue ``iid`` confidential, and check that GitLab did; its new state."""
+    path = f"/projects/{encode_id(project)}/issues/{iid}"
+    answer = send(gl, "put", path, f"making audit issue #{iid} confidential", {"confidential": True})
+    if not isinstance(answer, dict) or answer.get("confidential") is not True:
+        raise PublishError(
+            f"GitLab did not make audit issue #{iid} confidential; nothing was written to it",
+            "the token's user needs the Reporter role or above on the project",
+        )
+    return answer
 
 
 def apply(gl: Client, project: str | int, steps: tuple[Step, ...]) -> None:
-    """Carry out edit/close/reopen steps: one PUT if anything changes, then the comment."""
+    """Carry out the steps in order: making an issue confidential (checked) alone; else one
+    PUT if anything changes, then the comment."""
     for step in steps:
         assert step.iid is not None, "creation is handled by _create"
+        if step.confidential:
+            make_confidential(gl, project, step.iid)
+            continue
         path = f"/projects/{encode_id(project)}/issues/{step.iid}"
         change = {"description": step.description, "state_event": step.state_event}
         change = {key: value for key, value in change.items() if value is not None}

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
+from inc_audit.text import repair
+
 SECRET_VARIABLES = ("GITLAB_TOKEN", "CI_JOB_TOKEN", "PRIVATE_TOKEN")
 
 _REMEMBERED: set[str] = set()
@@ -21,7 +23,9 @@ def remember_secret(secret: str) -> None:
 
 def redact(text: str, secrets: Iterable[str | None] = ()) -> str:
     """``text`` with every secret (those given, and those in the environment), credential
-    query parameter and URL user-info masked."""
+    query parameter and URL user-info masked, and its lone surrogates repaired: every line
+    inc-audit prints or writes goes through here, and must encode."""
+    text = repair(text)
     known = [*secrets, *_REMEMBERED, *(os.environ.get(name) for name in SECRET_VARIABLES)]
     for secret in sorted({s for s in known if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, "[redacted]")

@@ -1,16 +1,23 @@
 """Reporters: pure functions from an audit result to text. Only the CLI writes.
 
-Text taken from issues (titles above all) goes through ``neutral`` before it
-reaches markdown, so the audit issue holds no live @mention, no line GitLab
-would run as a quick action, and no ``|`` that breaks a table.
+Text taken from issues (titles above all) goes through ``neutral`` (see
+``inc_audit.neutral``) before it reaches markdown, so the audit issue holds no live
+reference or mention, no markup, no line GitLab would run as a quick action, and no
+``|`` that breaks a table; the text report shows it ``plain``. Every reporter's output
+has its lone surrogates repaired (JUnit also loses the characters XML forbids), so any
+writer can encode it.
+
+A confidential incident's title is shown only where ``Options.show_confidential``
+allows: ``titles_shown`` decides it for reports written by the CLI (withheld in CI
+unless asked otherwise), the config's ``audit_issue.confidential`` for the audit issue.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -20,10 +27,15 @@ import click
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats.view import owners_text
+from inc_audit.neutral import TITLE_LIMIT, neutral, plain, xml_safe
 from inc_audit.rules import RULES
+from inc_audit.text import repair
+
+__all__ = ["REPORTERS", "MAIN_FORMATS", "Options", "neutral", "titles_shown", "title_of"]
 
 GITLAB_DESCRIPTION_LIMIT = 1_048_576
-_MENTION = re.compile(r"@(?=[\w.\-])")
+WITHHELD = "(confidential incident)"
+CONFIDENTIAL_TITLES = ("auto", "show", "withhold")
 _COLOURS = {"error": "red", "warning": "yellow"}
 
 
@@ -38,19 +50,26 @@ class Options:
     root: str = ""  # the repository root that file paths are given relative to (default: here)
 
 
-def neutral(text: str) -> str:
-    """Text from an issue, made safe for one markdown table cell or line."""
-    text = " ".join(text.split())
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`")
-    text = text.replace("<", "&lt;").replace(">", "&gt;")
-    text = _MENTION.sub("@\u200b", text)
-    return "\\" + text if text.startswith("/") else text
+def titles_shown(choice: str = "auto", environ: Mapping[str, str] | None = None) -> bool:
+    """Whether reports show confidential incidents' titles: ``show``, ``withhold``, or
+    ``auto``: withheld in CI (``CI`` set), where job logs and artifacts reach anyone who
+    can see the pipeline, shown elsewhere."""
+    if choice == "auto":
+        return not (os.environ if environ is None else environ).get("CI")
+    return choice == "show"
 
 
 def title_of(incident: IncidentResult, options: Options) -> str:
     if incident.confidential and not options.show_confidential:
-        return "(confidential incident)"
+        return WITHHELD
     return incident.title
+
+
+def withheld_count(result: AuditResult, options: Options) -> int:
+    """How many confidential incidents with violations have their title withheld."""
+    if options.show_confidential:
+        return 0
+    return sum(1 for incident in result.violating if incident.confidential)
 
 
 def _where(finding: Finding) -> str:
@@ -96,14 +115,14 @@ def format_text(result: AuditResult, options: Options) -> str:
     lines = []
     for incident in result.violating:
         label = incident.location or str(incident.key)
-        head = f"{label}  {title_of(incident, options)}  [{incident.state}]"
-        lines.append(paint(head, bold=True) + (f"  {incident.web_url}" if incident.web_url else ""))
+        head = f"{plain(label)}  {plain(title_of(incident, options), TITLE_LIMIT)}  [{incident.state}]"
+        lines.append(paint(head, bold=True) + (f"  {plain(incident.web_url)}" if incident.web_url else ""))
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
-            lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {finding.message}{_where(finding)}")
+            lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {plain(finding.message + _where(finding))}")
             duty = _duty(finding, result)
             if duty:
-                lines.append(f"                  {paint(duty, dim=True)}")
+                lines.append(f"                  {paint(plain(duty), dim=True)}")
         lines.append("")
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))
@@ -216,7 +235,7 @@ def format_codequality(result: AuditResult, options: Options) -> str:
         for f in incident.findings:
             identity = "\x1f".join((f.rule, path, f.where, f.section or "", f.message))
             seen[identity] = seen.get(identity, 0) + 1
-            digest = hashlib.sha256(f"{identity}\x1f{seen[identity]}".encode()).hexdigest()
+            digest = hashlib.sha256(repair(f"{identity}\x1f{seen[identity]}").encode()).hexdigest()
             entries.append(
                 {
                     "description": f"{f.rule}: {f.message}",
@@ -238,12 +257,24 @@ def format_html(result: AuditResult, options: Options) -> str:
 
 Reporter = Callable[[AuditResult, Options], str]
 
+
+def _encodable(reporter: Reporter, clean: Callable[[str], str] = repair) -> Reporter:
+    """``reporter`` whose output any writer can encode (see the module's docstring)."""
+
+    def report(result: AuditResult, options: Options) -> str:
+        return clean(reporter(result, options))
+
+    report.__name__ = report.__qualname__ = reporter.__name__
+    report.__doc__ = reporter.__doc__
+    return report
+
+
 REPORTERS: dict[str, Reporter] = {
-    "text": format_text,
-    "markdown": format_markdown,
-    "json": format_json,
-    "junit": format_junit,
-    "codequality": format_codequality,
-    "html": format_html,
+    "text": _encodable(format_text),
+    "markdown": _encodable(format_markdown),
+    "json": _encodable(format_json),
+    "junit": _encodable(format_junit, xml_safe),
+    "codequality": _encodable(format_codequality),
+    "html": _encodable(format_html),
 }
 MAIN_FORMATS = ("text", "markdown", "json")

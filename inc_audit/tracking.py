@@ -31,10 +31,11 @@ def settings_of(config: Config) -> Any:
 
 
 def previous_state(gl: Any, project: str, config: Config, as_of: datetime) -> state_module.State | None:
-    """The state the audit issue keeps (the oldest one, which publishing keeps), if any."""
-    from inc_audit.publish import find_audit_issues
+    """The state the audit issue keeps (the oldest one, which publishing keeps), if any: only
+    inc-audit's own issue, so a copy someone else opened cannot forge the history."""
+    from inc_audit.publish import find_audit_issues, own_user
 
-    found = find_audit_issues(gl, project, settings_of(config))
+    found, _ = find_audit_issues(gl, project, settings_of(config), own_user(gl))
     return state_module.read(str(found[0].get("description") or ""), as_of) if found else None
 
 

@@ -21,6 +21,12 @@ AS_OF = datetime(2026, 6, 1, tzinfo=timezone.utc)
 PROJECT = "umami-wallet/umami"
 
 
+@pytest.fixture(autouse=True)
+def outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as at a terminal: reports withhold confidential titles when ``CI`` is set."""
+    monkeypatch.delenv("CI", raising=False)
+
+
 FIXTURES = ROOT / "tests" / "fixtures"
 GITLAB_FIXTURES = FIXTURES / "gitlab"  # GitLab's own fixtures: see tests/fixtures/gitlab/SOURCE.md
 TEMPLATES = FIXTURES / "umami-templates"  # the team's real issue templates: see tests/fixtures/README.md

@@ -19,6 +19,7 @@ from inc_audit.publish import (
     REOPEN_COMMENT,
     AuditIssueSettings,
     PublishOutcome,
+    actions_only,
     make_plan,
     normalise,
     publish,
@@ -30,6 +31,7 @@ BASE = "https://gitlab.example.com"
 API = f"{BASE}/api/v4"
 TOKEN = "glpat-publish-S3cr3t"
 PROJECT = "grp/proj"
+BOT_ID = 1
 SETTINGS = AuditIssueSettings(title="Incident audit", labels=("audit", "inc-audit"),
                               confidential=True)
 
@@ -48,11 +50,13 @@ class Issues:
             mock.add_callback(method, re.compile(re.escape(API) + r"/.*"), callback=self._dispatch)
 
     def add(self, description: str, state: str = "opened", labels: tuple[str, ...] = ("audit",
-            "inc-audit"), iid: int | None = None) -> dict[str, Any]:
+            "inc-audit"), iid: int | None = None, author: int = BOT_ID,
+            confidential: bool = True) -> dict[str, Any]:
         iid = iid or max(self.issues, default=0) + 1
         issue = {
             "iid": iid, "project_id": 7, "title": "Incident audit", "description": description,
-            "state": state, "labels": list(labels), "confidential": True,
+            "state": state, "labels": list(labels), "confidential": confidential,
+            "author": {"id": author, "username": "audit-bot" if author == BOT_ID else f"user{author}"},
             "web_url": f"{BASE}/{PROJECT}/-/issues/{iid}",
         }
         self.issues[iid] = issue
@@ -77,7 +81,7 @@ class Issues:
     def _route(self, method: str, path: str, query: dict[str, str],
                fields: dict[str, Any]) -> tuple[int, Any]:
         if path == "/user":
-            return 200, {"id": 1, "username": "audit-bot"}
+            return 200, {"id": BOT_ID, "username": "audit-bot"}
         if not path.startswith(f"/projects/{PROJECT}/issues"):
             return 404, {"message": "404 Project Not Found"}
         rest = path[len(f"/projects/{PROJECT}/issues"):].strip("/").split("/")
@@ -95,6 +99,8 @@ class Issues:
         if method == "PUT":
             if "description" in fields:
                 issue["description"] = fields["description"]
+            if "confidential" in fields:
+                issue["confidential"] = fields["confidential"]
             event = fields.get("state_event")
             if event:
                 issue["state"] = "closed" if event == "close" else "opened"
@@ -324,3 +330,65 @@ def test_plan_and_normalise_are_pure() -> None:
 def test_dry_run_with_nothing_to_change_has_an_empty_diff(server: Issues, gl: Any) -> None:
     server.add(with_marker(BODY))
     assert run(gl, dry_run=True) == PublishOutcome("unchanged", f"{BASE}/{PROJECT}/-/issues/1", "")
+
+
+def test_issues_another_user_opened_are_never_the_audit_issue(server: Issues, gl: Any) -> None:
+    server.add(with_marker(BODY), author=99, confidential=False)
+    outcome = run(gl)
+    assert outcome.action == "created" and outcome.url.endswith("/issues/2")
+    assert outcome.impostors == (f"{BASE}/{PROJECT}/-/issues/1",)
+    assert server.kinds() == ["POST new"]
+    assert server.issues[1]["description"] == with_marker(BODY) and server.notes[1] == []
+
+
+def test_a_public_audit_issue_is_made_confidential_before_it_is_edited(server: Issues, gl: Any) -> None:
+    server.add(with_marker("old"), confidential=False)
+    assert run(gl).action == "updated"
+    assert server.kinds() == ["PUT 1 confidential", "PUT 1 description"]
+    assert server.issues[1]["confidential"] is True
+
+
+def test_a_public_audit_issue_with_nothing_to_write_is_still_made_confidential(
+    server: Issues, gl: Any
+) -> None:
+    server.add(with_marker(BODY), confidential=False)
+    assert run(gl).action == "updated"
+    assert server.kinds() == ["PUT 1 confidential"]
+
+
+def test_gitlab_refusing_confidentiality_stops_every_write(server: Issues, gl: Any) -> None:
+    server.add(with_marker("old"), confidential=False)
+    original = server._route
+
+    def ignore_confidential(method: str, path: str, query: dict[str, str], fields: dict[str, Any]) -> Any:
+        status, body = original(method, path, query, {k: v for k, v in fields.items() if k != "confidential"})
+        return status, body
+
+    server._route = ignore_confidential  # type: ignore[method-assign]
+    with pytest.raises(PublishError, match="did not make audit issue #1 confidential"):
+        run(gl)
+    assert server.issues[1]["description"] == with_marker("old")
+
+
+def test_a_public_audit_issue_stays_public_when_the_config_says_so(server: Issues, gl: Any) -> None:
+    server.add(with_marker("old"), confidential=False)
+    public = AuditIssueSettings(title="Incident audit", labels=("audit", "inc-audit"), confidential=False)
+    assert publish(gl, PROJECT, BODY, True, public).action == "updated"
+    assert server.kinds() == ["PUT 1 description"]
+
+
+def test_a_dry_run_without_the_diff_keeps_the_planned_writes_only(server: Issues, gl: Any) -> None:
+    server.add(with_marker("## Violations\n\n- #2: Seed phrase leak\n"), confidential=False)
+    outcome = run(gl, dry_run=True)
+    shown = actions_only(outcome.diff)
+    assert "Seed phrase" in outcome.diff and "Seed phrase" not in shown
+    assert shown.splitlines()[0].startswith("2 line(s) of the description would change")
+    assert "- make #1 confidential" in shown and "- edit the description of #1" in shown
+    assert actions_only("") == "" and server.writes == []
+
+
+def test_the_plan_makes_a_public_issue_confidential_first() -> None:
+    kept = {"iid": 4, "description": with_marker(BODY), "state": "closed", "confidential": False}
+    plan = make_plan([kept], with_marker(BODY), has_violations=False, confidential=True)
+    assert (plan.action, [step.describe() for step in plan.steps]) == ("updated", ["make #4 confidential"])
+    assert make_plan([kept], with_marker(BODY), has_violations=False).steps == ()

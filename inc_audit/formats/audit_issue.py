@@ -16,7 +16,8 @@ from inc_audit import state as state_module
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
-from inc_audit.reporters import Options, neutral, title_of
+from inc_audit.neutral import TITLE_LIMIT, neutral, reference, safe_link
+from inc_audit.reporters import Options, title_of, withheld_count
 from inc_audit.rules import RULES
 
 RESERVE = 400
@@ -33,6 +34,7 @@ def render(result: AuditResult, options: Options) -> str:
         head += _history_chart(result)
         return "\n".join(head) + "\n"
     head += [summary_line(result), ""]
+    head += _withheld_note(result, options)
     head += _who_must_act(result) + _by_rule(result) + _history_chart(result)
     head += ["### Incidents, most overdue first", ""]
     blocks = [_incident_block(incident, result, options) for incident in view.by_urgency(result)]
@@ -49,7 +51,7 @@ def summary_line(result: AuditResult) -> str:
     urgent = view.by_urgency(result)[0]
     due = view.oldest_due(list(urgent.findings))
     if due is not None:
-        text += f" Most overdue: {neutral(str(urgent.key))}, due since {due.isoformat()}."
+        text += f" Most overdue: {reference(str(urgent.key))}, due since {due.isoformat()}."
     if result.calendar.business:
         text += f" Deadlines count business days ({neutral(result.calendar.timezone)})."
     return text
@@ -101,11 +103,12 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
     since = f" · due since {due.isoformat()}" if due else ""
-    label = neutral(str(incident.key))
-    ref = f"[{label}]({incident.web_url})" if incident.web_url else label
+    label = reference(str(incident.key))
+    link = safe_link(incident.web_url)
+    ref = f"[{label}]({link})" if link else label
     lines = [
         "<details>",
-        f"<summary><b>{label}</b> {neutral(title_of(incident, options))} ({incident.state}) · "
+        f"<summary><b>{label}</b> {neutral(title_of(incident, options), TITLE_LIMIT)} ({neutral(incident.state)}) · "
         f"{len(findings)} violation(s){since}</summary>",
         "",
         f"{ref} ({incident.state})",
@@ -120,12 +123,24 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
 
 def _finding_row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:
     target = view.link(incident, finding)
-    where = f" ([{target[0]}]({target[1]}))" if target else ""
+    where = f" ([{target[0]}]({safe_link(target[1])}))" if target and safe_link(target[1]) else ""
     when = [f"due {finding.due.isoformat()}"] if finding.due else []
     if finding.first_seen is not None:
         when.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
     who = neutral(view.owners_text(finding))
     return f"| {finding.rule} {finding.severity} | {neutral(finding.message)}{where} | {who}; {', '.join(when)} |"
+
+
+def _withheld_note(result: AuditResult, options: Options) -> list[str]:
+    """A line saying that titles are withheld, and why, when some are."""
+    count = withheld_count(result, options)
+    if not count:
+        return []
+    return [
+        f"The titles of {count} confidential incident(s) are withheld: this report is not confidential"
+        " (a public audit issue, or a report written in CI). Follow the links to read them.",
+        "",
+    ]
 
 
 def _fit(head: str, blocks: list[str], options: Options) -> str:

@@ -30,10 +30,17 @@ the issue's ``updated_at``.
   together, 100 to a request, and ``refresh_awards`` then finds them read.
 - Once a day (``relist_every``) a warm run also lists every candidate again, as a cold run
   does, so deleted incidents leave the cache; notes are still read only where changed.
+- **The cache never decides.** Once a week (``full_read_every``, the config's
+  ``cache.full_read_days``) a run ignores everything the cache holds and reads every
+  incident again, as a cold run does, then rewrites the cache: a stale or tampered cache
+  hides a violation for a week at most. A cache whose moments lie in the future (a
+  tampered cache, or a clock that jumped) gets a full read at once.
 
 The cache is written in one transaction once the scan is complete: a failed read leaves it
-as it was. An unreadable or corrupt cache is reported on stderr and rebuilt, never fatal,
-and deleting the folder is always safe. Shards share one cache: each keeps its own listing
+as it was. An unreadable or corrupt cache (a truncated file, an entry with a bad timestamp
+or the wrong shape) is reported on stderr and read again from GitLab, never fatal; so is a
+folder that is read-only or vanishes mid-run (the cache is then not written), and deleting
+the folder is always safe. Shards share one cache: each keeps its own listing
 moment and candidate set, and writes issue entries only where they are newer.
 """
 
@@ -57,25 +64,26 @@ from typing import Any
 
 from inc_audit import __version__, schemas
 from inc_audit.config import Config
-from inc_audit.errors import ConfigError
+from inc_audit.errors import ConfigError, SourceError
 from inc_audit.findings import Finding
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
 from inc_audit.rules import Verdict
-from inc_audit.sources.entries import assemble, award_from_api, issue_type, labels_of, notes_from_api
+from inc_audit.sources.entries import assemble, award_from_api, issue_from_api, issue_type, labels_of, notes_from_api
 from inc_audit.sources.interface import Source, Unreadable
 from inc_audit.sources.rest import GitLabSource
 
-FORMAT = 2
+FORMAT = 3  # 3: meta.full_read_at
 """The layout of the cache file; a file of another layout is rebuilt."""
 FILE_NAME = "cache.sqlite3"
 MARGIN = timedelta(minutes=10)
 """How far before the previous listing a warm listing starts: clock skew, slow writes."""
 RELIST_EVERY = timedelta(days=1)
+FULL_READ_EVERY = timedelta(days=7)
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (
     shard TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, labels TEXT NOT NULL,
-    listed_since TEXT NOT NULL, relisted_at TEXT NOT NULL);
+    listed_since TEXT NOT NULL, relisted_at TEXT NOT NULL, full_read_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS candidates (
     shard TEXT NOT NULL, project TEXT NOT NULL, iid INTEGER NOT NULL,
     PRIMARY KEY (shard, project, iid));
@@ -205,6 +213,7 @@ class _Kept:
 class _Loaded:
     listed_since: datetime
     relisted_at: datetime
+    full_read_at: datetime
     candidates: set[IssueKey]
     entries: dict[IssueKey, _Entry]
     verdicts: dict[IssueKey, _Kept]
@@ -225,6 +234,7 @@ class CachedSource(Source):
         *,
         margin: timedelta = MARGIN,
         relist_every: timedelta | None = RELIST_EVERY,
+        full_read_every: timedelta | None = FULL_READ_EVERY,
         clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         self.live = source
@@ -235,11 +245,13 @@ class CachedSource(Source):
         """What kept verdicts are valid for: the fingerprint, and inc-audit's code."""
         self.margin = margin
         self.relist_every = relist_every
+        self.full_read_every = full_read_every
         self.clock = clock
         self.prefetch: Callable[[Issue], object] | None = None
         """Run by the reader thread on each issue it has served (see ``read_ahead``)."""
         self.mode = ""
-        """After a scan: "cold", "warm" or "relist" (warm, with every candidate listed again)."""
+        """After a scan: "cold", "full" (the cache ignored: ``full_read_every``), "warm" or
+        "relist" (warm, with every candidate listed again)."""
         self.stats: Counter[str] = Counter()
         self.saved = False
         self._lock = threading.Lock()
@@ -264,15 +276,17 @@ class CachedSource(Source):
         loaded = self._load(shard_key, labels)
         started = self.clock()
         verdicts: dict[IssueKey, _Kept] = {}
-        if loaded is None:
-            self.mode = "cold"
+        full = loaded is not None and self._full_read_due(loaded, started)
+        if loaded is None or full:
+            self.mode = "full" if full else "cold"
+            self._broken = self._broken or full  # rewritten whole: nothing of the old file is kept
             listed = self.live.list_candidates(labels)
             candidates = set(listed)
             entries = {key: _Entry(raw) for key, raw in listed.items()}
-            relisted_at = started
+            relisted_at = full_read_at = started
         else:
             candidates, entries, verdicts = loaded.candidates, loaded.entries, loaded.verdicts
-            relisted_at = loaded.relisted_at
+            relisted_at, full_read_at = loaded.relisted_at, loaded.full_read_at
             self.mode = "warm"
             if self.relist_every is not None and started - loaded.relisted_at >= self.relist_every:
                 self.mode, relisted_at = "relist", started
@@ -298,7 +312,15 @@ class CachedSource(Source):
         if self.on_listed is not None:
             self.on_listed(len(keys))
         yield from self._serve_all(keys)
-        self._save(shard_key, labels, started, relisted_at, candidates)
+        self._save(shard_key, labels, (started, relisted_at, full_read_at), candidates)
+
+    def _full_read_due(self, loaded: _Loaded, started: datetime) -> bool:
+        """Whether this run must ignore the cache: its last full read is ``full_read_every``
+        old, or it holds a moment in the future (tampered, or the clock jumped)."""
+        if max(loaded.listed_since, loaded.relisted_at, loaded.full_read_at) > started + self.margin:
+            self._warn("holds moments in the future; reading everything again")
+            return True
+        return self.full_read_every is not None and started - loaded.full_read_at >= self.full_read_every
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         with self._lock:
@@ -307,13 +329,18 @@ class CachedSource(Source):
             built = self._linked.get(key)
         if built is not None:
             return built
-        if cached is None:
+        built = None
+        if cached is not None:
+            try:
+                built = self.live.linked_from_raw(cached)
+            except _UNREADABLE as error:
+                self._warn(f"holds unreadable links for {key} ({_reason(error)}); reading them again")
+            else:
+                self._count("links from the cache")
+        if built is None:
             cached = self.live.raw_links(key)
             built = self.live.linked_from_raw(cached)  # raises Unreadable before anything is kept
             self._store(key, links=cached)
-        else:
-            self._count("links from the cache")
-            built = self.live.linked_from_raw(cached)
         with self._lock:
             self._linked[key] = built
         return built
@@ -324,8 +351,13 @@ class CachedSource(Source):
             cached = entry.awards.get(note_id) if entry is not None else None
         if cached is None:
             return self.refresh_awards(key, note_id)
+        try:
+            awards = tuple(award_from_api(_object(raw)) for raw in cached)
+        except _UNREADABLE as error:
+            self._warn(f"holds unreadable award emoji for {key} ({_reason(error)}); reading them again")
+            return self.refresh_awards(key, note_id)
         self._count("awards from the cache")
-        return tuple(award_from_api(raw) for raw in cached)
+        return awards
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
         """Read live (once per run): a verdict that read one is not kept (``Verdict.settled``)."""
@@ -440,8 +472,8 @@ class CachedSource(Source):
         with self._lock:
             notes = self._entries[key].notes
         try:
-            raws = _list(json.loads(notes or ""))
-        except (ValueError, TypeError) as error:
+            built = _notes(notes or "")
+        except _UNREADABLE as error:
             self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
             with self._lock:
                 self._served.discard(key)
@@ -449,30 +481,32 @@ class CachedSource(Source):
             raws = self.live.raw_notes(key)
             self._store(key, notes=json.dumps(raws, separators=(",", ":")))
             self._count("incidents read")
-        return tuple(sorted(notes_from_api(raws), key=lambda n: (n.created_at, n.id)))
+            built = notes_from_api(raws)
+        return tuple(sorted(built, key=lambda n: (n.created_at, n.id)))
 
     def _serve(self, key: IssueKey) -> Issue:
         with self._lock:
             entry = self._entries[key]
             notes = entry.notes
         self.live.project_of(entry.raw)  # learns the project's id from references.full
-        if notes is None:
-            raws = self.live.raw_notes(key)
-            self._store(key, notes=json.dumps(raws, separators=(",", ":")))
-            self._count("incidents read")
-        else:
+        built: list[Note] | None = None
+        if notes is not None:
             try:
-                raws = _list(json.loads(notes))
-            except (ValueError, TypeError) as error:
+                built = _notes(notes)
+            except _UNREADABLE as error:
                 self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
-                raws = self.live.raw_notes(key)
-                self._store(key, notes=json.dumps(raws, separators=(",", ":")))
-                self._count("incidents read")
             else:
                 self._count("incidents from the cache")
                 with self._lock:
                     self._served.add(key)
-        issue = assemble(key, entry.raw, lambda: notes_from_api(raws))
+        if built is None:  # not kept, or kept unreadable: GitLab's copy, which may be unreadable itself
+            raws = self.live.raw_notes(key)
+            self._store(key, notes=json.dumps(raws, separators=(",", ":")))
+            self._count("incidents read")
+            issue = assemble(key, entry.raw, lambda: notes_from_api(raws))
+        else:
+            kept = built
+            issue = assemble(key, entry.raw, lambda: kept)
         if issue.unreadable:
             self._store(key, notes=None, forget=True)  # read again next time, never kept as it is
         elif self.prefetch is not None:
@@ -539,7 +573,7 @@ class CachedSource(Source):
                     self._broken = True
                     return None
                 meta = db.execute(
-                    "SELECT fingerprint, labels, listed_since, relisted_at FROM meta WHERE shard = ?",
+                    "SELECT fingerprint, labels, listed_since, relisted_at, full_read_at FROM meta WHERE shard = ?",
                     (shard_key,),
                 ).fetchone()
                 if meta is None or meta[0] != self.fingerprint or json.loads(meta[1]) != list(labels):
@@ -553,9 +587,13 @@ class CachedSource(Source):
                     "SELECT project, iid, raw, notes, links, awards FROM issues"
                 ):
                     key = IssueKey(str(project), int(iid))
-                    if key in candidates:
+                    listed = _readable(key, raw) if key in candidates else None
+                    if key in candidates and listed is None:
+                        self._warn(f"holds an unreadable entry for {key}; reading everything and rebuilding it")
+                        return None
+                    if listed is not None:
                         entries[key] = _Entry(
-                            raw=_object(json.loads(raw)),
+                            raw=listed,
                             notes=None if notes is None else str(notes),
                             links=_list(json.loads(links)) if links is not None else None,
                             awards={int(n): _list(a) for n, a in _object(json.loads(awards)).items()},
@@ -571,7 +609,7 @@ class CachedSource(Source):
                     key = IssueKey(str(row[0]), int(row[1]))
                     if key in entries:
                         verdicts[key] = _kept_from_row(row[2:])
-                listed_since, relisted_at = _moment(meta[2]), _moment(meta[3])
+                listed_since, relisted_at, full_read_at = _moment(meta[2]), _moment(meta[3]), _moment(meta[4])
         except (sqlite3.Error, OSError, ValueError, TypeError, KeyError) as error:
             self._warn(f"is unreadable ({_reason(error)}); reading everything and rebuilding it")
             self._broken = True
@@ -579,16 +617,16 @@ class CachedSource(Source):
         for key in candidates - set(entries):
             self._warn(f"lacks {key}; reading everything and rebuilding it")
             return None
-        return _Loaded(listed_since, relisted_at, candidates, entries, verdicts)
+        return _Loaded(listed_since, relisted_at, full_read_at, candidates, entries, verdicts)
 
     def _save(
         self,
         shard_key: str,
         labels: tuple[str, ...],
-        listed_since: datetime,
-        relisted_at: datetime,
+        moments: tuple[datetime, datetime, datetime],
         candidates: set[IssueKey],
     ) -> None:
+        """Write the scan; ``moments``: listed since, relisted at, fully read at."""
         with self._lock:
             entries = dict(self._entries)
             verdicts = dict(self._new_verdicts)
@@ -601,7 +639,7 @@ class CachedSource(Source):
                 db.executescript(_TABLES)
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    self._write(db, shard_key, labels, listed_since, relisted_at, candidates, entries)
+                    self._write(db, shard_key, labels, moments, candidates, entries)
                     self._write_verdicts(db, verdicts)
                     db.execute(f"PRAGMA user_version = {FORMAT}")
                     db.execute("COMMIT")
@@ -628,15 +666,14 @@ class CachedSource(Source):
         db: sqlite3.Connection,
         shard_key: str,
         labels: tuple[str, ...],
-        listed_since: datetime,
-        relisted_at: datetime,
+        moments: tuple[datetime, datetime, datetime],
         candidates: set[IssueKey],
         entries: dict[IssueKey, _Entry],
     ) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO meta (shard, fingerprint, labels, listed_since, relisted_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (shard_key, self.fingerprint, json.dumps(list(labels)), listed_since.isoformat(), relisted_at.isoformat()),
+            "INSERT OR REPLACE INTO meta (shard, fingerprint, labels, listed_since, relisted_at, full_read_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (shard_key, self.fingerprint, json.dumps(list(labels)), *(m.isoformat() for m in moments)),
         )
         db.execute("DELETE FROM candidates WHERE shard = ?", (shard_key,))
         db.executemany(
@@ -775,6 +812,26 @@ def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
         stable_after=None if after is None else _moment(after),
         stable_until=None if until is None else _moment(until),
     )
+
+
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, SourceError)
+"""What decoding a tampered or corrupt cache entry may raise."""
+
+
+def _notes(text: str) -> list[Note]:
+    """Cached notes (JSON text), decoded and built."""
+    return notes_from_api(_list(json.loads(text)))
+
+
+def _readable(key: IssueKey, text: Any) -> dict[str, Any] | None:
+    """A cached listing entry, if it builds an issue (it is an object, its timestamps
+    parse); else None: the entry is dropped, and read again from GitLab."""
+    try:
+        raw = _object(json.loads(text))
+        issue_from_api(key, raw, ())
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return raw
 
 
 def _stamp(raw: dict[str, Any]) -> str:

@@ -47,179 +47,47 @@ moment and candidate set, and writes issue entries only where they are newer.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 import json
-import os
-import sqlite3
-import sys
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from inc_audit import __version__, schemas
-from inc_audit.config import Config
-from inc_audit.errors import ConfigError, SourceError
 from inc_audit.findings import Finding
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard, parse_time
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.rules import Verdict
-from inc_audit.sources.entries import assemble, award_from_api, issue_from_api, issue_type, labels_of, notes_from_api
-from inc_audit.sources.interface import Source, Unreadable
+from inc_audit.sources.cache_entries import (
+    _UNREADABLE,
+    _Entry,
+    _is_candidate,
+    _Kept,
+    _LazyNotesIssue,
+    _list,
+    _Loaded,
+    _object,
+    _reason,
+    _stamp,
+)
+from inc_audit.sources.cache_fingerprint import code_digest, fingerprint
+from inc_audit.sources.cache_store import FILE_NAME, FORMAT, CacheStore
+from inc_audit.sources.entries import assemble, award_from_api, notes_from_api
+from inc_audit.sources.interface import Source
 from inc_audit.sources.rest import GitLabSource
 
-FORMAT = 3  # 3: meta.full_read_at
-"""The layout of the cache file; a file of another layout is rebuilt."""
-FILE_NAME = "cache.sqlite3"
+__all__ = [
+    "FILE_NAME", "FORMAT", "FULL_READ_EVERY", "MARGIN", "RELIST_EVERY", "CachedSource", "code_digest",
+    "fingerprint",
+]
+
 MARGIN = timedelta(minutes=10)
 """How far before the previous listing a warm listing starts: clock skew, slow writes."""
 RELIST_EVERY = timedelta(days=1)
 FULL_READ_EVERY = timedelta(days=7)
 
-_TABLES = """
-CREATE TABLE IF NOT EXISTS meta (
-    shard TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, labels TEXT NOT NULL,
-    listed_since TEXT NOT NULL, relisted_at TEXT NOT NULL, full_read_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS candidates (
-    shard TEXT NOT NULL, project TEXT NOT NULL, iid INTEGER NOT NULL,
-    PRIMARY KEY (shard, project, iid));
-CREATE INDEX IF NOT EXISTS candidates_by_issue ON candidates (project, iid);
-CREATE TABLE IF NOT EXISTS issues (
-    project TEXT NOT NULL, iid INTEGER NOT NULL, updated_at TEXT NOT NULL,
-    notes_count INTEGER NOT NULL, raw TEXT NOT NULL, notes TEXT, links TEXT,
-    awards TEXT NOT NULL, PRIMARY KEY (project, iid));
-CREATE TABLE IF NOT EXISTS verdicts (
-    project TEXT NOT NULL, iid INTEGER NOT NULL, fingerprint TEXT NOT NULL,
-    updated_at TEXT NOT NULL, notes_count INTEGER NOT NULL, links TEXT NOT NULL,
-    findings TEXT NOT NULL, stable_after TEXT, stable_until TEXT, PRIMARY KEY (project, iid));
-"""
-_WRITE_VERDICT = (
-    "INSERT OR REPLACE INTO verdicts (project, iid, fingerprint, updated_at, notes_count, links, findings,"
-    " stable_after, stable_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-_COLUMNS = "project, iid, updated_at, notes_count, raw, notes, links, awards"
-_SET = ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS.split(", ")[2:])
-_WRITE_READ = (  # an entry whose notes were read: replaces any entry not newer
-    f"INSERT INTO issues ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, iid)"
-    f" DO UPDATE SET {_SET} WHERE excluded.updated_at >= issues.updated_at"
-)
-_WRITE_LISTED = (  # only listed (another shard's slice): replaces only an older version
-    f"INSERT INTO issues ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, iid)"
-    f" DO UPDATE SET {_SET} WHERE excluded.updated_at > issues.updated_at"
-    " OR (excluded.updated_at = issues.updated_at AND excluded.notes_count != issues.notes_count)"
-)
-
-
-def fingerprint(config: Config, source_description: dict[str, Any]) -> str:
-    """What a cache is valid for: inc-audit's version, the config, every schema in use (its
-    bytes, the approval phrasings too) and the audited GitLab (URL and project or group, as
-    ``describe()`` gives them)."""
-    digest = hashlib.sha256()
-
-    def add(name: str, data: bytes) -> None:
-        digest.update(f"{name}\0{len(data)}\0".encode())
-        digest.update(data)
-
-    add("format", str(FORMAT).encode())
-    add("inc-audit", __version__.encode())
-    add("config", config.digest.encode())
-    for kind in sorted(schemas.KINDS):
-        origin = Path(config.schema(kind).origin)
-        try:
-            add(f"schema {kind}", origin.read_bytes())
-        except OSError as error:
-            raise ConfigError(f"cannot read schema {origin}: {error.strerror}") from None
-    try:  # the phrasings that say what a comment must say to approve
-        add("approval", (schemas.SCHEMA_DIR / "approval.json").read_bytes())
-    except OSError as error:
-        raise ConfigError(f"cannot read {schemas.SCHEMA_DIR / 'approval.json'}: {error.strerror}") from None
-    add("source", json.dumps(source_description, sort_keys=True).encode())
-    return digest.hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def code_digest() -> str:
-    """inc-audit's own code, every module of it: verdicts reached by other code are not used,
-    even under the same version number (a checkout being worked on)."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent.parent
-    try:
-        for path in sorted(package.rglob("*.py")):
-            data = path.read_bytes()
-            digest.update(f"{path.relative_to(package).as_posix()}\0{len(data)}\0".encode())
-            digest.update(data)
-    except OSError:  # unreadable: a digest no other run shares
-        return os.urandom(16).hex()
-    return digest.hexdigest()
-
-
-@dataclass
-class _Entry:
-    """One candidate: its listing entry, and what was read of it for that version."""
-
-    raw: dict[str, Any]
-    notes: str | None = None  # JSON text: held for every incident until the end of the scan
-    links: list[dict[str, Any]] | None = None
-    awards: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    dirty: bool = True
-    links_digest: str | None = None  # of ``links`` (``_digest``), once asked for
-
-    def digest_of_links(self) -> str | None:
-        if self.links is None:
-            return None
-        if self.links_digest is None:
-            self.links_digest = _digest(_dumps(self.links))
-        return self.links_digest
-
-    def set_links(self, links: list[dict[str, Any]] | None) -> None:
-        self.links, self.links_digest = links, None
-
-    @functools.cached_property
-    def updated_at(self) -> str:
-        return _stamp(self.raw)
-
-    @functools.cached_property
-    def notes_count(self) -> int:
-        count = self.raw.get("user_notes_count")
-        return count if isinstance(count, int) else -1
-
-    def same_version(self, raw: dict[str, Any]) -> bool:
-        return _stamp(raw) == self.updated_at and _Entry(raw).notes_count == self.notes_count
-
-
-@dataclass(frozen=True)
-class _Kept:
-    """A verdict as kept: its findings, and what they hold for."""
-
-    updated_at: str  # the version of the issue they were reached on (``_Entry.updated_at``)
-    notes_count: int
-    links: tuple[tuple[IssueKey, str], ...]  # the links the rules read, by the digest of what they read
-    findings: tuple[Finding, ...]
-    stable_after: datetime | None
-    stable_until: datetime | None
-
-    def holds_at(self, as_of: datetime) -> bool:
-        return (self.stable_after is None or as_of > self.stable_after) and (
-            self.stable_until is None or as_of <= self.stable_until
-        )
-
-
-@dataclass
-class _Loaded:
-    listed_since: datetime
-    relisted_at: datetime
-    full_read_at: datetime
-    candidates: set[IssueKey]
-    entries: dict[IssueKey, _Entry]
-    verdicts: dict[IssueKey, _Kept]
-
-
-class CachedSource(Source):
+class CachedSource(CacheStore, Source):
     """A ``Source`` that serves unchanged incidents of a ``GitLabSource`` from a cache.
 
     ``directory`` holds the cache (created when missing); ``fingerprint`` is
@@ -513,39 +381,9 @@ class CachedSource(Source):
             self.prefetch(issue)
         return issue
 
-    def _store(
-        self,
-        key: IssueKey,
-        *,
-        notes: str | None = None,
-        links: list[dict[str, Any]] | None = None,
-        awards: tuple[int, list[dict[str, Any]]] | None = None,
-        forget: bool = False,
-    ) -> None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return  # not a candidate: read live, not kept
-            if forget:
-                entry.notes = None
-                self._served.discard(key)
-            if notes is not None:
-                entry.notes = notes
-            if links is not None:
-                entry.set_links(links)
-            if awards is not None:
-                entry.awards[awards[0]] = awards[1]
-            entry.dirty = True
-
     def _count(self, what: str) -> None:
         with self._lock:
             self.stats[what] += 1
-
-    def _update(self, entries: dict[IssueKey, _Entry], key: IssueKey, raw: dict[str, Any]) -> None:
-        entry = entries.get(key)
-        if entry is None or not entry.same_version(raw):
-            if entry is None or _stamp(raw) >= entry.updated_at:
-                entries[key] = _Entry(raw)
 
     def _forget_stale_links(self, entries: dict[IssueKey, _Entry], changed: dict[IssueKey, dict[str, Any]]) -> None:
         """Links carry the linked issues' labels and descriptions: an edited change ticket
@@ -561,306 +399,8 @@ class CachedSource(Source):
                     entry.dirty = True
                     break
 
-    # -- storage ---------------------------------------------------------------------------
-
-    def _load(self, shard_key: str, labels: tuple[str, ...]) -> _Loaded | None:
-        if not self.path.exists():
-            return None
-        try:
-            with closing(sqlite3.connect(self.path, timeout=30)) as db:
-                if db.execute("PRAGMA user_version").fetchone()[0] != FORMAT:
-                    self._warn("was written by another version of inc-audit; rebuilding it")
-                    self._broken = True
-                    return None
-                meta = db.execute(
-                    "SELECT fingerprint, labels, listed_since, relisted_at, full_read_at FROM meta WHERE shard = ?",
-                    (shard_key,),
-                ).fetchone()
-                if meta is None or meta[0] != self.fingerprint or json.loads(meta[1]) != list(labels):
-                    return None
-                candidates = {
-                    IssueKey(str(project), int(iid))
-                    for project, iid in db.execute("SELECT project, iid FROM candidates WHERE shard = ?", (shard_key,))
-                }
-                entries: dict[IssueKey, _Entry] = {}
-                for project, iid, raw, notes, links, awards in db.execute(
-                    "SELECT project, iid, raw, notes, links, awards FROM issues"
-                ):
-                    key = IssueKey(str(project), int(iid))
-                    listed = _readable(key, raw) if key in candidates else None
-                    if key in candidates and listed is None:
-                        self._warn(f"holds an unreadable entry for {key}; reading everything and rebuilding it")
-                        return None
-                    if listed is not None:
-                        entries[key] = _Entry(
-                            raw=listed,
-                            notes=None if notes is None else str(notes),
-                            links=_list(json.loads(links)) if links is not None else None,
-                            awards={int(n): _list(a) for n, a in _object(json.loads(awards)).items()},
-                            dirty=False,
-                            links_digest=None if links is None else _digest(str(links)),
-                        )
-                verdicts: dict[IssueKey, _Kept] = {}
-                for row in db.execute(
-                    "SELECT project, iid, updated_at, notes_count, links, findings, stable_after, stable_until"
-                    " FROM verdicts WHERE fingerprint = ?",
-                    (self.verdict_key,),
-                ):
-                    key = IssueKey(str(row[0]), int(row[1]))
-                    if key in entries:
-                        verdicts[key] = _kept_from_row(row[2:])
-                listed_since, relisted_at, full_read_at = _moment(meta[2]), _moment(meta[3]), _moment(meta[4])
-        except (sqlite3.Error, OSError, ValueError, TypeError, KeyError) as error:
-            self._warn(f"is unreadable ({_reason(error)}); reading everything and rebuilding it")
-            self._broken = True
-            return None
-        for key in candidates - set(entries):
-            self._warn(f"lacks {key}; reading everything and rebuilding it")
-            return None
-        return _Loaded(listed_since, relisted_at, full_read_at, candidates, entries, verdicts)
-
-    def _save(
-        self,
-        shard_key: str,
-        labels: tuple[str, ...],
-        moments: tuple[datetime, datetime, datetime],
-        candidates: set[IssueKey],
-    ) -> None:
-        """Write the scan; ``moments``: listed since, relisted at, fully read at."""
-        with self._lock:
-            entries = dict(self._entries)
-            verdicts = dict(self._new_verdicts)
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            if self._broken:
-                for leftover in (self.path, self.path.with_name(FILE_NAME + "-journal")):
-                    leftover.unlink(missing_ok=True)
-            with closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db:
-                db.executescript(_TABLES)
-                db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._write(db, shard_key, labels, moments, candidates, entries)
-                    self._write_verdicts(db, verdicts)
-                    db.execute(f"PRAGMA user_version = {FORMAT}")
-                    db.execute("COMMIT")
-                except BaseException:
-                    db.execute("ROLLBACK")
-                    raise
-        except (sqlite3.Error, OSError) as error:
-            self._warn(f"could not be written ({_reason(error)}); the next run reads everything again")
-            return
-        with self._lock:
-            for entry in entries.values():
-                entry.dirty = False
-            for key, kept in verdicts.items():
-                if kept is None:
-                    self._verdicts.pop(key, None)
-                else:
-                    self._verdicts[key] = kept
-            self._new_verdicts = {}
-        self._broken = False
-        self.saved = True
-
-    def _write(
-        self,
-        db: sqlite3.Connection,
-        shard_key: str,
-        labels: tuple[str, ...],
-        moments: tuple[datetime, datetime, datetime],
-        candidates: set[IssueKey],
-        entries: dict[IssueKey, _Entry],
-    ) -> None:
-        db.execute(
-            "INSERT OR REPLACE INTO meta (shard, fingerprint, labels, listed_since, relisted_at, full_read_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (shard_key, self.fingerprint, json.dumps(list(labels)), *(m.isoformat() for m in moments)),
-        )
-        db.execute("DELETE FROM candidates WHERE shard = ?", (shard_key,))
-        db.executemany(
-            "INSERT INTO candidates (shard, project, iid) VALUES (?, ?, ?)",
-            ((shard_key, key.project, key.iid) for key in candidates),
-        )
-        for key, entry in entries.items():
-            if not entry.dirty:
-                continue
-            row = (
-                key.project,
-                key.iid,
-                entry.updated_at,
-                entry.notes_count,
-                json.dumps(entry.raw, separators=(",", ":")),
-                entry.notes,
-                None if entry.links is None else json.dumps(entry.links, separators=(",", ":")),
-                json.dumps({str(n): a for n, a in entry.awards.items()}, separators=(",", ":")),
-            )
-            db.execute(_WRITE_READ if entry.notes is not None else _WRITE_LISTED, row)
-        db.execute(
-            "DELETE FROM issues WHERE NOT EXISTS (SELECT 1 FROM candidates c"
-            " WHERE c.project = issues.project AND c.iid = issues.iid)"
-        )
-
-    def _write_verdicts(self, db: sqlite3.Connection, verdicts: dict[IssueKey, _Kept | None]) -> None:
-        db.executemany(
-            "DELETE FROM verdicts WHERE project = ? AND iid = ?",
-            ((key.project, key.iid) for key, kept in verdicts.items() if kept is None),
-        )
-        db.executemany(
-            _WRITE_VERDICT,
-            (
-                (
-                    key.project,
-                    key.iid,
-                    self.verdict_key,
-                    kept.updated_at,
-                    kept.notes_count,
-                    _dumps([[k.project, k.iid, digest] for k, digest in kept.links]),
-                    _dumps([_finding_row(f) for f in kept.findings]),
-                    None if kept.stable_after is None else kept.stable_after.isoformat(),
-                    None if kept.stable_until is None else kept.stable_until.isoformat(),
-                )
-                for key, kept in verdicts.items()
-                if kept is not None
-            ),
-        )
-        db.execute(  # verdicts follow their issues out
-            "DELETE FROM verdicts WHERE NOT EXISTS (SELECT 1 FROM issues i"
-            " WHERE i.project = verdicts.project AND i.iid = verdicts.iid)"
-        )
-
-    def _warn(self, message: str) -> None:
-        print(f"inc-audit: warning: the cache {self.path} {message}", file=sys.stderr)
-
-
-class _LazyNotesIssue(Issue):
-    """An ``Issue`` whose notes are made by ``load`` when first read (once; thread-safe).
-
-    For everything else it is the ``Issue`` it was built as; it equals only another
-    ``_LazyNotesIssue`` (dataclass equality compares classes), and nothing compares issues.
-    """
-
-    def __init__(self, load: Callable[[], tuple[Note, ...]] | None = None, **fields: Any) -> None:
-        object.__setattr__(self, "_load", load)  # None: the notes are in ``fields`` (``replace``)
-        object.__setattr__(self, "_notes_lock", threading.Lock())
-        super().__init__(**fields)
-
-    @property
-    def notes(self) -> tuple[Note, ...]:
-        state = self.__dict__
-        if "_notes" not in state:
-            with state["_notes_lock"]:
-                if "_notes" not in state:
-                    state["_notes"] = tuple(state["_load"]())
-        notes: tuple[Note, ...] = state["_notes"]
-        return notes
-
-    @notes.setter
-    def notes(self, value: tuple[Note, ...]) -> None:
-        """Only the dataclass ``__init__`` sets notes: ignored while ``load`` will make them."""
-        if self.__dict__["_load"] is None:
-            self.__dict__["_notes"] = tuple(value)
-
-
-def _is_candidate(raw: dict[str, Any], labels: tuple[str, ...]) -> bool:
-    """What a cold listing would find: one of ``labels`` (as GitLab matches them), or type Incident.
-
-    An entry whose labels or type cannot be read is one: it is reported as unreadable."""
-    try:
-        return bool(set(labels_of(raw)) & set(labels)) or issue_type(raw) == "incident"
-    except Unreadable:
-        return True
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
-
-
-def _digest(links_json: str) -> str:
-    """An issue's links as the cache stores them (``_dumps``), as a short digest."""
-    return hashlib.sha256(links_json.encode()).hexdigest()[:32]
-
-
-def _finding_row(finding: Finding) -> list[Any]:
-    return [finding.rule, finding.severity, finding.message, finding.section, finding.line, finding.where]
-
-
-def _finding_from(row: Any) -> Finding:
-    if not isinstance(row, list) or len(row) != 6:
-        raise TypeError("a finding was expected")
-    rule, severity, message, section, line, where = row
-    if not all(isinstance(text, str) for text in (rule, severity, message, where)):
-        raise TypeError("a finding was expected")
-    if not (section is None or isinstance(section, str)) or not (line is None or type(line) is int):
-        raise TypeError("a finding was expected")
-    return Finding(rule, severity, message, section=section, line=line, where=where)
-
-
-def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
-    updated_at, notes_count, links, findings, after, until = row
-    linked = []
-    for item in json.loads(links):
-        if not isinstance(item, list) or len(item) != 3:
-            raise TypeError("a link digest was expected")
-        linked.append((IssueKey(str(item[0]), int(item[1])), str(item[2])))
-    found = json.loads(findings)
-    if not isinstance(found, list):
-        raise TypeError("a list of findings was expected")
-    return _Kept(
-        updated_at=str(updated_at),
-        notes_count=int(notes_count),
-        links=tuple(linked),
-        findings=tuple(_finding_from(item) for item in found),
-        stable_after=None if after is None else _moment(after),
-        stable_until=None if until is None else _moment(until),
-    )
-
-
-_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, SourceError)
-"""What decoding a tampered or corrupt cache entry may raise."""
-
 
 def _notes(text: str) -> list[Note]:
     """Cached notes (JSON text), decoded and built."""
     return notes_from_api(_list(json.loads(text)))
 
-
-def _readable(key: IssueKey, text: Any) -> dict[str, Any] | None:
-    """A cached listing entry, if it builds an issue (it is an object, its timestamps
-    parse); else None: the entry is dropped, and read again from GitLab."""
-    try:
-        raw = _object(json.loads(text))
-        issue_from_api(key, raw, ())
-    except (ValueError, TypeError, AttributeError):
-        return None
-    return raw
-
-
-def _stamp(raw: dict[str, Any]) -> str:
-    """``updated_at``, normalised so that text order is time order."""
-    try:
-        moment = parse_time(raw.get("updated_at"))
-    except ValueError:
-        moment = None
-    return moment.isoformat(timespec="microseconds") if moment else ""
-
-
-def _moment(text: str) -> datetime:
-    moment = parse_time(text)
-    if moment is None:
-        raise ValueError("no time")
-    return moment
-
-
-def _object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise TypeError("an object was expected")
-    return value
-
-
-def _list(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        raise TypeError("a list of objects was expected")
-    return value
-
-
-def _reason(error: BaseException) -> str:
-    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__

@@ -27,189 +27,66 @@ be stopped when another read has failed. Its ``GitlabList`` pagination indexes a
 that is not a list and has no guard against a loop of next links; ``rest.iter_items``
 checks both and retries each page on its own. So every request passes
 ``retry_transient_errors=False, obey_rate_limit=False`` and ``call`` does the rest.
+
+Its parts live beside it: ``budget`` (the retry policy and the request budget), ``guard``
+(the URL check and the home-only transport) and ``classify`` (what a failure means); their
+public names are importable from here too.
 """
 
 from __future__ import annotations
 
-import email.utils
-import math
-import random
-import re
 import threading
-import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import SplitResult, urljoin, urlsplit
 
 import gitlab
 import requests
 from gitlab.utils import EncodedId
-from requests.adapters import HTTPAdapter
 
-from inc_audit.errors import ConfigError, SourceError
-from inc_audit.redaction import redact, safe_url
-from inc_audit.text import repair
+from inc_audit.errors import ConfigError
+from inc_audit.sources.budget import RequestBudget, RetryPolicy, retry_after
+from inc_audit.sources.classify import (
+    SCOPE_HINT,
+    UNREACHABLE_HINT,
+    _classify,
+    _exhausted,
+    _refusal,
+)
+from inc_audit.sources.guard import (
+    REDIRECT_HINT,
+    URL_HINT,
+    ForeignHost,
+    ForeignRedirect,
+    _guard,
+    _HomeOnly,
+    _refuse_foreign_redirects,
+    check_url,
+)
+
+__all__ = [
+    "REDIRECT_HINT", "SCOPE_HINT", "TOKEN_HINT", "UNREACHABLE_HINT", "URL_HINT", "Absent", "Cancelled",
+    "Client", "ForeignHost", "ForeignRedirect", "RequestBudget", "RetryPolicy", "call", "cancelled_by",
+    "check_url", "configure", "connect", "encode_id", "ensure_pool", "get_json", "limit_rate", "request",
+    "retry_after", "send",
+]
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
 
 T = TypeVar("T")
 
-TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 MIN_ATTEMPT = 0.5
-RESERVE = 0.1
-"""Below this share of ``RateLimit-Limit`` left, wait for ``RateLimit-Reset`` before sending."""
-POLL = 0.05
 
 TOKEN_HINT = (
     "create a project access token with the read_api scope (api to publish) and export it"
     " as GITLAB_TOKEN, or store it as a masked CI/CD variable"
 )
-SCOPE_HINT = (
-    "the token needs the read_api scope (api to publish the audit issue) and its user must"
-    " be a member of the project or group"
-)
-REDIRECT_HINT = (
-    "the token was not sent there; if the instance moved, give its new base URL as --gitlab-url"
-)
-URL_HINT = "give the base URL of the instance, e.g. https://gitlab.com, without user, password or query"
-UNREACHABLE_HINT = (
-    "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
-    " the audit is incomplete, run it again"
-)
-
-
-def _secrets(gl: Client) -> tuple[str | None, ...]:
-    password = urlsplit(gl.url).password
-    return (gl.private_token, gl.oauth_token, gl.job_token, gl.http_password, password)
 
 
 # --- the retry helper ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long one request may take, and how long one call may spend retrying."""
-
-    timeout: float = 10.0
-    budget: float = 60.0
-    backoff: float = 0.5
-    max_backoff: float = 8.0
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
-
-    def pause(self, seconds: float, cancel: threading.Event | None) -> None:
-        """Sleep ``seconds``; a real sleep wakes early when ``cancel`` is set."""
-        if cancel is not None and self.sleep is time.sleep:
-            cancel.wait(seconds)
-        else:
-            self.sleep(seconds)
-
-    def delay(self, attempt: int) -> float:
-        """Exponential backoff with jitter before retry number ``attempt`` (1-based)."""
-        return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
-
-
-class RequestBudget:
-    """What all threads of one client may send: a pace (``max_rps``) and GitLab's rate limit.
-
-    ``max_rps`` is a token bucket of one token: requests start at least 1/max_rps seconds
-    apart, whichever thread sends them. From the RateLimit-* headers of every answer it
-    keeps how many requests GitLab still allows in the current window; when that, less
-    the requests in flight, falls to ``RESERVE`` of the limit, requests wait for
-    RateLimit-Reset. A 429's Retry-After holds back every thread, not only the one that
-    got it.
-    """
-
-    def __init__(self, max_rps: float | None = None) -> None:
-        self.lock = threading.Lock()
-        self.interval = 0.0
-        self.next_slot = float("-inf")
-        self.inflight = 0
-        self.pause_until = float("-inf")
-        self.limit: int | None = None
-        self.remaining: int | None = None
-        self.window: float | None = None  # the RateLimit-Reset (epoch seconds) of the known window
-        self.reset_at: float | None = None  # the same moment on the policy's clock
-        self.set_rate(max_rps)
-
-    def set_rate(self, max_rps: float | None) -> None:
-        if max_rps is not None and not max_rps > 0:
-            raise ConfigError(f"max_rps must be above 0, not {max_rps}")
-        with self.lock:
-            self.interval = 1.0 / max_rps if max_rps else 0.0
-
-    def acquire(self, policy: RetryPolicy, deadline: float) -> float:
-        """Wait until a request may start; the seconds spent only pacing (not on the limit).
-
-        Waits for GitLab's rate limit only while the wait ends before ``deadline``: past
-        it, the request goes out and a 429 is handled like any other.
-        """
-        while True:
-            with self.lock:
-                now = policy.clock()
-                wait = self._wait(now)
-                if wait <= 0 or now + wait > deadline:
-                    slot = max(now, self.next_slot) if self.interval else now
-                    self.next_slot = slot + self.interval
-                    self.inflight += 1
-                    break
-            policy.sleep(min(wait, POLL))
-        if slot > now:
-            policy.sleep(slot - now)
-        return max(0.0, slot - now)
-
-    def release(self) -> None:
-        with self.lock:
-            self.inflight -= 1
-
-    def observe(self, status: int, headers: Any, policy: RetryPolicy) -> None:
-        """Learn from one answer's headers."""
-        now = policy.clock()
-        if status == 429:
-            wait = retry_after(headers)
-            if wait:
-                with self.lock:
-                    self.pause_until = max(self.pause_until, now + wait)
-            return
-        if status >= 500:
-            return  # a proxy's error page, not the application's count
-        limit = _number(headers.get("RateLimit-Limit"))
-        remaining = _number(headers.get("RateLimit-Remaining"))
-        reset = _number(headers.get("RateLimit-Reset"))
-        if not limit or remaining is None or reset is None:
-            return
-        with self.lock:
-            if self.window is None or reset > self.window:
-                self.window, self.limit, self.remaining = reset, int(limit), int(remaining)
-                self.reset_at = now + max(0.0, reset - time.time())
-            elif reset == self.window and self.remaining is not None:
-                self.remaining = min(self.remaining, int(remaining))  # answers arrive out of order
-
-    def _wait(self, now: float) -> float:
-        wait = self.pause_until - now
-        if self.limit is None or self.remaining is None:
-            return wait
-        if self.reset_at is not None and now >= self.reset_at:
-            self.remaining, self.reset_at = self.limit, None  # a new window: assume it is whole
-        reserve = max(1, math.ceil(self.limit * RESERVE))
-        if self.reset_at is None:  # until an answer tells, keep the burst within the limit
-            if self.inflight >= max(1, self.limit - reserve):
-                wait = max(wait, POLL)
-        elif self.remaining - self.inflight <= reserve:
-            wait = max(wait, self.reset_at - now)
-        return wait
-
-
-def _number(value: Any) -> float | None:
-    try:
-        number = float(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 @dataclass
@@ -264,65 +141,6 @@ def configure(gl: Client, policy: RetryPolicy) -> None:
         state.policy = policy
 
 
-class ForeignHost(Exception):
-    """A request for another host (or port, or scheme) than the configured GitLab; not sent."""
-
-    def __init__(self, target: str) -> None:
-        super().__init__(safe_url(target))
-        self.target = target
-
-
-class ForeignRedirect(ForeignHost):
-    """GitLab redirected a request to another host (or port, or scheme); not followed."""
-
-
-class _HomeOnly(HTTPAdapter):
-    """The session's transport: it sends requests to the configured GitLab's origin only.
-
-    Whatever asks for another host (a redirect, a next-page link, an absolute URL in an
-    answer), the request, and the PRIVATE-TOKEN header with it, never leaves.
-    """
-
-    def __init__(self, home: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.home = home
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        if _elsewhere(self.home, request.url or ""):
-            raise ForeignHost(request.url or "")
-        return super().send(request, *args, **kwargs)
-
-
-def _elsewhere(home: str, url: str) -> bool:
-    """``url`` is not on ``home``'s origin (an upgrade from http to https on the same host is)."""
-    return bool(_ORIGINS.should_strip_auth(home, url))
-
-
-_ORIGINS = requests.Session()
-"""Only for requests' own rule of when credentials must not follow a URL."""
-
-
-def _guard(gl: Client, pool_size: int = 10) -> None:
-    adapter = _HomeOnly(gl.url, pool_connections=10, pool_maxsize=pool_size, max_retries=0)
-    gl.session.mount("https://", adapter)
-    gl.session.mount("http://", adapter)
-
-
-def _refuse_foreign_redirects(gl: Client) -> Callable[..., None]:
-    """A response hook that stops a redirect to anywhere but ``gl``'s own origin before
-    requests follows it, since the PRIVATE-TOKEN header would go along."""
-    home = gl.url
-
-    def refuse(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        if not response.is_redirect:
-            return
-        target = urljoin(response.url, response.headers.get("location") or "")
-        if _elsewhere(home, target):
-            raise ForeignRedirect(target)
-
-    return refuse
-
-
 class Cancelled(Exception):
     """A read stopped because another read of the same scan had failed for good."""
 
@@ -367,18 +185,6 @@ def _state(gl: Client) -> _ClientState:
     if gl not in _STATES:
         configure(gl, RetryPolicy(timeout=float(gl.timeout or 10.0)))
     return _STATES[gl]
-
-
-@dataclass(frozen=True)
-class _Problem:
-    """One failed attempt, classified."""
-
-    reason: str
-    status: int | None = None
-    transient: bool = True
-    wait: float | None = None
-    hint: str | None = None
-    """For a refusal that is a configuration problem (exit 2): how to fix it."""
 
 
 class Absent(Exception):
@@ -441,118 +247,6 @@ def call(
         policy.pause(wait, cancel)
 
 
-def _classify(error: Exception, headers: Any) -> _Problem | None:
-    if isinstance(error, ForeignRedirect):
-        return _Problem(f"it redirected the request to another host ({error})", transient=False, hint=REDIRECT_HINT)
-    if isinstance(error, ForeignHost):
-        return _Problem(f"a request for another host ({error}) was stopped", transient=False, hint=REDIRECT_HINT)
-    if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
-        return _status_problem(error, headers)
-    if isinstance(error, requests.exceptions.TooManyRedirects):
-        return _Problem("its redirects went round in circles", transient=False, hint=URL_HINT)
-    if isinstance(error, requests.exceptions.SSLError):
-        return _Problem(f"TLS failure ({_short(error)})", transient=False)
-    if isinstance(error, requests.exceptions.Timeout):
-        return _Problem("no answer before the timeout")
-    if isinstance(
-        error,
-        (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-         requests.exceptions.InvalidSchema),
-    ):
-        return _Problem(f"invalid URL ({_short(error)})", transient=False, hint=URL_HINT)
-    if isinstance(
-        error,
-        (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
-         requests.exceptions.ContentDecodingError),
-    ):
-        return _Problem(f"connection failed ({_short(error)})")
-    if isinstance(error, gitlab.exceptions.RedirectError):
-        return _Problem("GitLab redirected the request; use the final (https) URL", transient=False)
-    if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):
-        return _Problem("the answer was not valid JSON")
-    return None
-
-
-def _status_problem(error: gitlab.exceptions.GitlabError, headers: Any) -> _Problem:
-    code = int(error.response_code or 0)
-    if code == 429:
-        wait = retry_after(headers)
-        return _Problem("HTTP 429 (rate limited)", code, wait=wait)
-    if code in TRANSIENT_STATUS:
-        return _Problem(f"HTTP {code}", code)
-    detail = repair(str(error.error_message or "")).strip().splitlines()
-    suffix = f": {detail[0][:200]}" if detail else ""
-    return _Problem(f"HTTP {code}{suffix}", code, transient=False)
-
-
-def retry_after(headers: Any) -> float | None:
-    """Seconds to wait according to Retry-After (seconds or HTTP date) or RateLimit-Reset."""
-    value = str(headers.get("Retry-After") or "").strip()
-    if value:
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                return None
-            return max(0.0, when.timestamp() - time.time())
-    reset = str(headers.get("RateLimit-Reset") or "").strip()
-    if reset.isdigit():
-        return max(0.0, int(reset) - time.time())
-    return None
-
-
-def _short(error: Exception) -> str:
-    text = repair(str(error))
-    errno = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
-    if errno:
-        return errno.group(1).strip()
-    if "RemoteDisconnected" in text or "closed connection" in text:
-        return "the server closed the connection"
-    return text.splitlines()[0][:160] if text else type(error).__name__
-
-
-def _refusal(
-    gl: Client, what: str, problem: _Problem, not_found: tuple[str, str] | None
-) -> ConfigError | SourceError:
-    secrets = _secrets(gl)
-    if problem.status == 401:
-        return ConfigError(
-            "GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked"
-        )
-    if problem.status == 403:
-        message = redact(f"the token lacks access (403) while {what}", secrets)
-        return ConfigError(message, SCOPE_HINT)
-    if problem.status == 404 and not_found is not None:
-        return ConfigError(redact(not_found[0], secrets), not_found[1])
-    if problem.status == 404:
-        return SourceError(
-            redact(f"GitLab answered 404 while {what}", secrets),
-            "it may have been deleted or moved during the scan; run the audit again",
-        )
-    if problem.hint is not None:
-        message = f"cannot use GitLab at {safe_url(gl.url)}: {problem.reason} while {what}"
-        return ConfigError(redact(message, secrets), problem.hint)
-    return SourceError(
-        redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {problem.reason}", secrets),
-        "the audit is incomplete; check the message above and run it again",
-    )
-
-
-def _exhausted(
-    gl: Client, what: str, problem: _Problem, tries: int, elapsed: float, policy: RetryPolicy
-) -> SourceError:
-    reason = problem.reason
-    if problem.wait is not None and problem.wait > policy.budget - elapsed:
-        reason += f"; GitLab asked to wait {problem.wait:.0f}s, beyond the retry budget"
-    message = (
-        f"GitLab at {safe_url(gl.url)} failed while {what}: {reason}"
-        f" (gave up after {tries} attempt{'s' if tries > 1 else ''} in {elapsed:.1f}s)"
-    )
-    return SourceError(redact(message, _secrets(gl)), UNREACHABLE_HINT)
-
-
 # --- requests through the helper ------------------------------------------------------
 
 
@@ -591,7 +285,6 @@ def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> A
     return call(gl, what, attempt)
 
 
-
 # --- connecting -------------------------------------------------------------------------
 
 
@@ -615,32 +308,3 @@ def connect(
     limit_rate(gl, max_rps)
     get_json(gl, "/user", "checking the token (GET /user)")
     return gl
-
-
-def check_url(url: str, secrets: tuple[str, ...] = ()) -> str:
-    """``url`` stripped, once it is fit to be the base of every request: http(s), a host,
-    no user-info, query or fragment (those would put secrets in request URLs and logs).
-
-    Raises ``ConfigError`` naming what is wrong; the message never repeats the secret part.
-    """
-    text = url.strip()
-    parts = _split(text)
-    if parts is None or any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise ConfigError(f"the GitLab URL {redact(text, secrets)[:80]!r} is malformed", URL_HINT)
-    shown = redact(safe_url(text), secrets)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"the GitLab URL is not an http(s) URL with a host: {shown!r}", URL_HINT)
-    if "@" in parts.netloc:
-        raise ConfigError(f"the GitLab URL {shown} carries a user name or password", URL_HINT)
-    if "?" in text or "#" in text:
-        raise ConfigError(f"the GitLab URL {shown} carries a query or fragment", URL_HINT)
-    return text
-
-
-def _split(text: str) -> SplitResult | None:
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
-    except ValueError:
-        return None
-    return parts

@@ -25,7 +25,7 @@ import yaml
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
 from inc_audit.findings import AuditResult
-from inc_audit.sources import cache as cache_module
+from inc_audit.sources import cache_store
 from inc_audit.sources.cache import FILE_NAME, FULL_READ_EVERY
 from tests.conftest import EXAMPLE_CONFIG, template
 from tests.test_cache import NOTES, Runner, add_incident, touch
@@ -182,7 +182,7 @@ def test_a_read_only_cache_is_used_and_not_written(fake, audit, monkeypatch, cap
         kwargs.pop("isolation_level", None)
         return real(f"file:{path}?mode=ro", *args, uri=True, **kwargs)
 
-    monkeypatch.setattr(cache_module.sqlite3, "connect", read_only)
+    monkeypatch.setattr(cache_store.sqlite3, "connect", read_only)
     [issue] = [i for i in fake.issues.values() if i.title == "compliant"]
     touch(fake, issue, description=template("incident.md"))
     result, _ = audit(clock=clock(START + timedelta(hours=1)))

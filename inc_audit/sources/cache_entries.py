@@ -1,0 +1,215 @@
+"""What the incremental cache holds of one incident, and how a stored row is decoded.
+
+``_Entry`` is one candidate as listed and read, ``_Kept`` one kept verdict, ``_Loaded`` what a
+cache file held for one shard. The helpers decode stored JSON and raise on a tampered or
+corrupt entry (``_UNREADABLE``), for the cache to read it again from GitLab.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from inc_audit.errors import SourceError
+from inc_audit.findings import Finding
+from inc_audit.model import Issue, IssueKey, Note, parse_time
+from inc_audit.sources.entries import issue_from_api, issue_type, labels_of
+from inc_audit.sources.interface import Unreadable
+
+
+@dataclass
+class _Entry:
+    """One candidate: its listing entry, and what was read of it for that version."""
+
+    raw: dict[str, Any]
+    notes: str | None = None  # JSON text: held for every incident until the end of the scan
+    links: list[dict[str, Any]] | None = None
+    awards: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    dirty: bool = True
+    links_digest: str | None = None  # of ``links`` (``_digest``), once asked for
+
+    def digest_of_links(self) -> str | None:
+        if self.links is None:
+            return None
+        if self.links_digest is None:
+            self.links_digest = _digest(_dumps(self.links))
+        return self.links_digest
+
+    def set_links(self, links: list[dict[str, Any]] | None) -> None:
+        self.links, self.links_digest = links, None
+
+    @functools.cached_property
+    def updated_at(self) -> str:
+        return _stamp(self.raw)
+
+    @functools.cached_property
+    def notes_count(self) -> int:
+        count = self.raw.get("user_notes_count")
+        return count if isinstance(count, int) else -1
+
+    def same_version(self, raw: dict[str, Any]) -> bool:
+        return _stamp(raw) == self.updated_at and _Entry(raw).notes_count == self.notes_count
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """A verdict as kept: its findings, and what they hold for."""
+
+    updated_at: str  # the version of the issue they were reached on (``_Entry.updated_at``)
+    notes_count: int
+    links: tuple[tuple[IssueKey, str], ...]  # the links the rules read, by the digest of what they read
+    findings: tuple[Finding, ...]
+    stable_after: datetime | None
+    stable_until: datetime | None
+
+    def holds_at(self, as_of: datetime) -> bool:
+        return (self.stable_after is None or as_of > self.stable_after) and (
+            self.stable_until is None or as_of <= self.stable_until
+        )
+
+
+@dataclass
+class _Loaded:
+    listed_since: datetime
+    relisted_at: datetime
+    full_read_at: datetime
+    candidates: set[IssueKey]
+    entries: dict[IssueKey, _Entry]
+    verdicts: dict[IssueKey, _Kept]
+
+
+
+class _LazyNotesIssue(Issue):
+    """An ``Issue`` whose notes are made by ``load`` when first read (once; thread-safe).
+
+    For everything else it is the ``Issue`` it was built as; it equals only another
+    ``_LazyNotesIssue`` (dataclass equality compares classes), and nothing compares issues.
+    """
+
+    def __init__(self, load: Callable[[], tuple[Note, ...]] | None = None, **fields: Any) -> None:
+        object.__setattr__(self, "_load", load)  # None: the notes are in ``fields`` (``replace``)
+        object.__setattr__(self, "_notes_lock", threading.Lock())
+        super().__init__(**fields)
+
+    @property
+    def notes(self) -> tuple[Note, ...]:
+        state = self.__dict__
+        if "_notes" not in state:
+            with state["_notes_lock"]:
+                if "_notes" not in state:
+                    state["_notes"] = tuple(state["_load"]())
+        notes: tuple[Note, ...] = state["_notes"]
+        return notes
+
+    @notes.setter
+    def notes(self, value: tuple[Note, ...]) -> None:
+        """Only the dataclass ``__init__`` sets notes: ignored while ``load`` will make them."""
+        if self.__dict__["_load"] is None:
+            self.__dict__["_notes"] = tuple(value)
+
+
+def _is_candidate(raw: dict[str, Any], labels: tuple[str, ...]) -> bool:
+    """What a cold listing would find: one of ``labels`` (as GitLab matches them), or type Incident.
+
+    An entry whose labels or type cannot be read is one: it is reported as unreadable."""
+    try:
+        return bool(set(labels_of(raw)) & set(labels)) or issue_type(raw) == "incident"
+    except Unreadable:
+        return True
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _digest(links_json: str) -> str:
+    """An issue's links as the cache stores them (``_dumps``), as a short digest."""
+    return hashlib.sha256(links_json.encode()).hexdigest()[:32]
+
+
+def _finding_row(finding: Finding) -> list[Any]:
+    return [finding.rule, finding.severity, finding.message, finding.section, finding.line, finding.where]
+
+
+def _finding_from(row: Any) -> Finding:
+    if not isinstance(row, list) or len(row) != 6:
+        raise TypeError("a finding was expected")
+    rule, severity, message, section, line, where = row
+    if not all(isinstance(text, str) for text in (rule, severity, message, where)):
+        raise TypeError("a finding was expected")
+    if not (section is None or isinstance(section, str)) or not (line is None or type(line) is int):
+        raise TypeError("a finding was expected")
+    return Finding(rule, severity, message, section=section, line=line, where=where)
+
+
+def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
+    updated_at, notes_count, links, findings, after, until = row
+    linked = []
+    for item in json.loads(links):
+        if not isinstance(item, list) or len(item) != 3:
+            raise TypeError("a link digest was expected")
+        linked.append((IssueKey(str(item[0]), int(item[1])), str(item[2])))
+    found = json.loads(findings)
+    if not isinstance(found, list):
+        raise TypeError("a list of findings was expected")
+    return _Kept(
+        updated_at=str(updated_at),
+        notes_count=int(notes_count),
+        links=tuple(linked),
+        findings=tuple(_finding_from(item) for item in found),
+        stable_after=None if after is None else _moment(after),
+        stable_until=None if until is None else _moment(until),
+    )
+
+
+_UNREADABLE = (ValueError, TypeError, AttributeError, KeyError, SourceError)
+"""What decoding a tampered or corrupt cache entry may raise."""
+
+
+def _readable(key: IssueKey, text: Any) -> dict[str, Any] | None:
+    """A cached listing entry, if it builds an issue (it is an object, its timestamps
+    parse); else None: the entry is dropped, and read again from GitLab."""
+    try:
+        raw = _object(json.loads(text))
+        issue_from_api(key, raw, ())
+    except (ValueError, TypeError, AttributeError):
+        return None
+    return raw
+
+
+def _stamp(raw: dict[str, Any]) -> str:
+    """``updated_at``, normalised so that text order is time order."""
+    try:
+        moment = parse_time(raw.get("updated_at"))
+    except ValueError:
+        moment = None
+    return moment.isoformat(timespec="microseconds") if moment else ""
+
+
+def _moment(text: str) -> datetime:
+    moment = parse_time(text)
+    if moment is None:
+        raise ValueError("no time")
+    return moment
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError("an object was expected")
+    return value
+
+
+def _list(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise TypeError("a list of objects was expected")
+    return value
+
+
+def _reason(error: BaseException) -> str:
+    return str(error).splitlines()[0][:160] if str(error) else type(error).__name__

@@ -1,0 +1,112 @@
+"""Keeping the token at home: requests go only to the configured GitLab's origin.
+
+``check_url`` refuses a base URL with user-info, a query or a fragment; the session's
+transport (``_HomeOnly``) refuses to send anywhere else, and a redirect to another host is
+refused before requests follows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import SplitResult, urljoin, urlsplit
+
+import gitlab
+import requests
+from requests.adapters import HTTPAdapter
+
+from inc_audit.errors import ConfigError
+from inc_audit.redaction import redact, safe_url
+
+REDIRECT_HINT = (
+    "the token was not sent there; if the instance moved, give its new base URL as --gitlab-url"
+)
+URL_HINT = "give the base URL of the instance, e.g. https://gitlab.com, without user, password or query"
+
+
+class ForeignHost(Exception):
+    """A request for another host (or port, or scheme) than the configured GitLab; not sent."""
+
+    def __init__(self, target: str) -> None:
+        super().__init__(safe_url(target))
+        self.target = target
+
+
+class ForeignRedirect(ForeignHost):
+    """GitLab redirected a request to another host (or port, or scheme); not followed."""
+
+
+class _HomeOnly(HTTPAdapter):
+    """The session's transport: it sends requests to the configured GitLab's origin only.
+
+    Whatever asks for another host (a redirect, a next-page link, an absolute URL in an
+    answer), the request, and the PRIVATE-TOKEN header with it, never leaves.
+    """
+
+    def __init__(self, home: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.home = home
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        if _elsewhere(self.home, request.url or ""):
+            raise ForeignHost(request.url or "")
+        return super().send(request, *args, **kwargs)
+
+
+def _elsewhere(home: str, url: str) -> bool:
+    """``url`` is not on ``home``'s origin (an upgrade from http to https on the same host is)."""
+    return bool(_ORIGINS.should_strip_auth(home, url))
+
+
+_ORIGINS = requests.Session()
+"""Only for requests' own rule of when credentials must not follow a URL."""
+
+
+def _guard(gl: gitlab.Gitlab, pool_size: int = 10) -> None:
+    adapter = _HomeOnly(gl.url, pool_connections=10, pool_maxsize=pool_size, max_retries=0)
+    gl.session.mount("https://", adapter)
+    gl.session.mount("http://", adapter)
+
+
+def _refuse_foreign_redirects(gl: gitlab.Gitlab) -> Callable[..., None]:
+    """A response hook that stops a redirect to anywhere but ``gl``'s own origin before
+    requests follows it, since the PRIVATE-TOKEN header would go along."""
+    home = gl.url
+
+    def refuse(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if not response.is_redirect:
+            return
+        target = urljoin(response.url, response.headers.get("location") or "")
+        if _elsewhere(home, target):
+            raise ForeignRedirect(target)
+
+    return refuse
+
+
+def check_url(url: str, secrets: tuple[str, ...] = ()) -> str:
+    """``url`` stripped, once it is fit to be the base of every request: http(s), a host,
+    no user-info, query or fragment (those would put secrets in request URLs and logs).
+
+    Raises ``ConfigError`` naming what is wrong; the message never repeats the secret part.
+    """
+    text = url.strip()
+    parts = _split(text)
+    if parts is None or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise ConfigError(f"the GitLab URL {redact(text, secrets)[:80]!r} is malformed", URL_HINT)
+    shown = redact(safe_url(text), secrets)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"the GitLab URL is not an http(s) URL with a host: {shown!r}", URL_HINT)
+    if "@" in parts.netloc:
+        raise ConfigError(f"the GitLab URL {shown} carries a user name or password", URL_HINT)
+    if "?" in text or "#" in text:
+        raise ConfigError(f"the GitLab URL {shown} carries a query or fragment", URL_HINT)
+    return text
+
+
+def _split(text: str) -> SplitResult | None:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
+    except ValueError:
+        return None
+    return parts

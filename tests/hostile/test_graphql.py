@@ -92,7 +92,7 @@ WRONG_SHAPES: dict[str, tuple[Mangle, str]] = {
     "a note is not an object": (in_connection("notes", lambda notes: [*notes, "a note"]), "a note is text"),
     "createdAt is malformed": (set_field("createdAt", "last tuesday"), "created_at 'last tuesday'"),
     "a label node is not an object": (in_connection("labels", lambda labels: [*labels, 7]), "a label is a number"),
-    "a label's title is a list": (in_connection("labels", lambda labels: [{"title": ["incident"]}]), "a label is a list"),
+    "a label's title is a list": (in_connection("labels", lambda _: [{"title": ["incident"]}]), "a label is a list"),
     "the notes connection is null": (set_field("notes", None), "notes is null"),
 }
 

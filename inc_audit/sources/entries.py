@@ -28,12 +28,15 @@ ISSUE_FIELDS = (
 )
 NOTE_FIELDS = ("id", "body", "created_at", "updated_at", "system")
 AWARD_FIELDS = ("name", "created_at")
+UNREADABLE = "unreadable"
+"""An entry's field (never kept from GitLab's answer by ``slim_issue``) saying why a source
+could not read the issue."""
 
 
 # --- fields ----------------------------------------------------------------------------
 
 
-def _kind(value: Any) -> str:
+def kind_of(value: Any) -> str:
     names = {bool: "a boolean", int: "a number", float: "a number", str: "text", list: "a list", dict: "an object"}
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
@@ -44,14 +47,14 @@ def text(raw: dict[str, Any], name: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise Unreadable(f"{name} is {_kind(value)}, not text")
+        raise Unreadable(f"{name} is {kind_of(value)}, not text")
     return repair(value)
 
 
 def number(raw: dict[str, Any], name: str) -> int:
     value = raw.get(name)
     if type(value) is not int:
-        raise Unreadable(f"{name} is {_kind(value)}, not a whole number")
+        raise Unreadable(f"{name} is {kind_of(value)}, not a whole number")
     return value
 
 
@@ -60,7 +63,7 @@ def flag(raw: dict[str, Any], name: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise Unreadable(f"{name} is {_kind(value)}, not true or false")
+        raise Unreadable(f"{name} is {kind_of(value)}, not true or false")
     return value
 
 
@@ -70,7 +73,7 @@ def moment(raw: dict[str, Any], name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise Unreadable(f"{name} is {_kind(value)}, not a timestamp")
+        raise Unreadable(f"{name} is {kind_of(value)}, not a timestamp")
     try:
         parsed = parse_time(value)
     except ValueError:
@@ -86,7 +89,7 @@ def username(raw: dict[str, Any], name: str) -> str:
     if user is None:
         return "unknown"
     if not isinstance(user, dict):
-        raise Unreadable(f"{name} is {_kind(user)}, not a user")
+        raise Unreadable(f"{name} is {kind_of(user)}, not a user")
     return text(user, "username") or "unknown"
 
 
@@ -96,12 +99,12 @@ def labels_of(raw: dict[str, Any]) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
-        raise Unreadable(f"labels is {_kind(value)}, not a list")
+        raise Unreadable(f"labels is {kind_of(value)}, not a list")
     names = []
     for label in value:
         name = text(label, "name") if isinstance(label, dict) else label
         if not isinstance(name, str):
-            raise Unreadable(f"a label is {_kind(label)}, not a name")
+            raise Unreadable(f"a label is {kind_of(label)}, not a name")
         if name:
             names.append(repair(name))
     return tuple(names)
@@ -118,7 +121,7 @@ def state(raw: dict[str, Any]) -> str:
 
 def _object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise Unreadable(f"{what} is {_kind(value)}, not an object")
+        raise Unreadable(f"{what} is {kind_of(value)}, not an object")
     return value
 
 
@@ -149,7 +152,14 @@ def notes_from_api(raws: Iterable[Any]) -> list[Note]:
 
 
 def issue_from_api(key: IssueKey, raw: dict[str, Any], notes: Iterable[Note]) -> Issue:
-    """An ``Issue`` as export.py builds it, from an issues endpoint entry and its notes."""
+    """An ``Issue`` as export.py builds it, from an issues endpoint entry and its notes.
+
+    An entry holding ``UNREADABLE`` (a source that found the issue's answer broken in a way
+    no field shows, as GraphQL's connections can be) is unreadable for that reason.
+    """
+    problem = raw.get(UNREADABLE)
+    if isinstance(problem, str):
+        raise Unreadable(problem)
     created = moment(raw, "created_at") or EPOCH
     updated = moment(raw, "updated_at") or created
     closed = state(raw) == "closed"

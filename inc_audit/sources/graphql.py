@@ -40,10 +40,12 @@ from typing import Any, TypeVar
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
 from inc_audit.sources import graphql_query as q
-from inc_audit.sources.entries import assemble, slim_issue
+from inc_audit.sources.entries import UNREADABLE, assemble, flag, kind_of, number, slim_issue
 from inc_audit.sources.graphql_client import GraphQL, QueryRefused
 from inc_audit.sources.http import Client, encode_id, get_json
+from inc_audit.sources.interface import Unreadable
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY, GitLabSource
+from inc_audit.text import repair
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -52,86 +54,143 @@ BATCH = 100
 
 
 # --- GraphQL nodes as REST entries ------------------------------------------------------
+#
+# Values are handed over as GitLab gave them, so that ``entries``' converters judge them as
+# they judge the REST API's (a field of the wrong type makes the incident unreadable). What
+# has no REST field to carry it, a connection of the wrong shape, raises ``Unreadable``.
 
 
-def _gid(value: Any) -> int | None:
-    tail = str(value or "").rsplit("/", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+def _gid(value: Any) -> Any:
+    """The number at the end of a global ID ("gid://gitlab/Note/7"); anything else as given."""
+    if isinstance(value, str):
+        tail = value.rsplit("/", 1)[-1]
+        return int(tail) if tail.isdigit() and tail.isascii() else value
+    return value
 
 
-def _titles(connection: Any) -> list[str]:
-    return [str(n["title"]) for n in (connection or {}).get("nodes") or [] if n and n.get("title")]
+def _iid(value: Any) -> Any:
+    """GraphQL's iid (a string of digits) as REST's number; anything else as given."""
+    if isinstance(value, str) and value.isdigit() and value.isascii():
+        return int(value)
+    return value
 
 
-def _more(connection: Any) -> bool:
-    return bool(((connection or {}).get("pageInfo") or {}).get("hasNextPage"))
+def _object(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise Unreadable(f"{what} is {kind_of(value)}, not an object")
+    return value
 
 
-def raw_issue(node: dict[str, Any]) -> dict[str, Any]:
+def nodes_of(connection: Any, what: str) -> list[Any]:
+    """The nodes of a connection (null nodes left out, as GitLab leaves out what it hides)."""
+    nodes = _object(connection, what).get("nodes")
+    if not isinstance(nodes, list):
+        raise Unreadable(f"{what}' nodes are {kind_of(nodes)}, not a list")
+    return [n for n in nodes if n is not None]
+
+
+def more_of(connection: Any, what: str) -> bool:
+    """Whether a connection has a further page (no ``pageInfo``: none)."""
+    info = _object(connection, what).get("pageInfo")
+    if info is None:
+        return False
+    return flag(_object(info, f"{what}' pageInfo"), "hasNextPage")
+
+
+def _titles(connection: Any, what: str = "labels") -> list[Any]:
+    """Label names (a title that is not text is kept as it is, for ``labels_of`` to report)."""
+    if connection is None:
+        return []
+    titles = []
+    for node in nodes_of(connection, what):
+        title = node.get("title") if isinstance(node, dict) else node
+        if title != "":
+            titles.append(title)
+    return titles
+
+
+def _user(value: Any) -> Any:
+    return {"username": value.get("username")} if isinstance(value, dict) else value
+
+
+def raw_issue(node: dict[str, Any], iid: int) -> dict[str, Any]:
     """An Issue node as the REST issues endpoint's entry (``slim_issue``'s fields)."""
-    kind = str(node.get("type") or "ISSUE")
+    kind = node.get("type") if node.get("type") is not None else "ISSUE"
     return {
         "id": _gid(node.get("id")),
-        "iid": int(node["iid"]),
+        "iid": iid,
         "project_id": node.get("projectId"),
-        "title": node.get("title") or "",
+        "title": node.get("title"),
         "description": node.get("description"),
         "labels": _titles(node.get("labels")),
-        "issue_type": kind.lower(),
+        "issue_type": kind.lower() if isinstance(kind, str) else kind,
         "type": kind,
         "state": node.get("state"),
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
         "closed_at": node.get("closedAt"),
-        "confidential": bool(node.get("confidential")),
-        "web_url": node.get("webUrl") or "",
+        "confidential": node.get("confidential"),
+        "web_url": node.get("webUrl"),
         "user_notes_count": node.get("userNotesCount"),
-        "author": {"username": (node.get("author") or {}).get("username")},
+        "author": _user(node.get("author")),
         "references": {"full": node.get("reference")},
     }
 
 
-def raw_note(node: dict[str, Any]) -> dict[str, Any]:
+def raw_note(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node  # for ``note_from_api`` to report
     return {
         "id": _gid(node.get("id")),
-        "body": node.get("body") or "",
+        "body": node.get("body"),
         "created_at": node.get("createdAt"),
         "updated_at": node.get("updatedAt"),
-        "system": bool(node.get("system")),
-        "author": {"username": (node.get("author") or {}).get("username")},
+        "system": node.get("system"),
+        "author": _user(node.get("author")),
     }
 
 
-def raw_award(node: dict[str, Any]) -> dict[str, Any]:
-    return {"name": node.get("name") or "", "user": {"username": (node.get("user") or {}).get("username")}}
+def raw_award(node: Any) -> Any:
+    if not isinstance(node, dict):
+        return node  # for ``award_from_api`` to report
+    return {"name": node.get("name"), "user": _user(node.get("user"))}
 
 
-def raw_link(node: dict[str, Any]) -> dict[str, Any] | None:
-    """A linked work item as the REST links endpoint's entry."""
+def raw_link(node: Any) -> Any:
+    """A linked work item as the REST links endpoint's entry (None: not visible to the token)."""
+    if not isinstance(node, dict):
+        return node  # for ``iid_of`` to report
     item = node.get("workItem")
-    if not item:
+    if item is None:
         return None  # not visible to the token: REST leaves it out too
-    description, labels = "", []
-    for widget in item.get("widgets") or []:
+    item = _object(item, "a linked item")
+    description, labels = None, []
+    widgets = item.get("widgets")
+    if widgets is not None and not isinstance(widgets, list):
+        raise Unreadable(f"a linked item's widgets are {kind_of(widgets)}, not a list")
+    for widget in widgets or []:
+        widget = _object(widget, "a linked item's widget")
         if "description" in widget:
-            description = widget.get("description") or ""
+            description = widget.get("description")
         if "labels" in widget:
-            labels = _titles(widget.get("labels"))
-    kind = str((item.get("workItemType") or {}).get("name") or "Issue").lower().replace(" ", "_")
+            labels = _titles(widget.get("labels"), "a linked item's labels")
+    type_name = _object(item.get("workItemType") or {}, "a linked item's type").get("name") or "Issue"
+    kind = type_name.lower().replace(" ", "_") if isinstance(type_name, str) else type_name
+    closed = item.get("state") == "CLOSED"
     return {
         "id": _gid(item.get("id")),
-        "iid": int(item["iid"]),
-        "title": item.get("title") or "",
+        "iid": _iid(item.get("iid")),
+        "title": item.get("title"),
         "description": description,
         "labels": labels,
         "issue_type": kind,
-        "type": kind.upper(),
-        "state": "closed" if item.get("state") == "CLOSED" else "opened",
+        "type": kind.upper() if isinstance(kind, str) else kind,
+        "state": "closed" if closed else ("opened" if isinstance(item.get("state"), str) else item.get("state")),
         "created_at": item.get("createdAt"),
         "updated_at": item.get("updatedAt"),
         "closed_at": item.get("closedAt"),
-        "confidential": bool(item.get("confidential")),
-        "web_url": item.get("webUrl") or "",
+        "confidential": item.get("confidential"),
+        "web_url": item.get("webUrl"),
         "references": {"full": item.get("reference")},
     }
 
@@ -174,8 +233,7 @@ class GraphQLSource(GitLabSource):
         if wanted:
             lanes["labelled"] = {**self._scope_args(), "or": {"labelNames": wanted}}
         for alias, nodes in self._pages("listing incidents", lanes, full={"labelled"}):
-            for node in nodes:
-                key = self._node_key(node)
+            for key, node in self._keyed(nodes, "listing incidents"):
                 if alias == "labelled":
                     found.setdefault(key, self._absorb(key, node))
                 else:
@@ -187,9 +245,9 @@ class GraphQLSource(GitLabSource):
         stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[IssueKey, dict[str, Any]] = {}
         lanes = {"updated": {**self._scope_args(), "updatedAfter": stamp}}
-        for _, nodes in self._pages(f"listing issues updated since {stamp}", lanes, full={"updated"}):
-            for node in nodes:
-                key = self._node_key(node)
+        what = f"listing issues updated since {stamp}"
+        for _, nodes in self._pages(what, lanes, full={"updated"}):
+            for key, node in self._keyed(nodes, what):
                 found.setdefault(key, self._absorb(key, node))
         return found
 
@@ -212,11 +270,10 @@ class GraphQLSource(GitLabSource):
                     "check that the token can see it, or run with --api rest",
                 )
             for alias in list(cursors):
-                connection = scope.get(alias) or {}
-                yield alias, [n for n in connection.get("nodes") or [] if n]
-                info = connection.get("pageInfo") or {}
-                if info.get("hasNextPage") and info.get("endCursor"):
-                    cursors[alias] = info["endCursor"]
+                nodes, cursor = _page(scope, alias, what)
+                yield alias, nodes
+                if cursor is not None:
+                    cursors[alias] = cursor
                 else:
                     del cursors[alias]
 
@@ -262,11 +319,10 @@ class GraphQLSource(GitLabSource):
                 data = self.client.execute(
                     f"reading issues {', '.join(batch[:5])} of {project}", q.query("Read", [root])
                 )
-                connection = (data.get("project") or {}).get("found") or {}
-                for node in connection.get("nodes") or []:
-                    if node:
-                        key = self._node_key(node)
-                        found[key] = self._absorb(key, node)
+                what = f"reading issues {', '.join(batch[:5])} of {project}"
+                nodes, _ = _page(data.get("project") or {"found": {"nodes": []}}, "found", what)
+                for key, node in self._keyed(nodes, what):
+                    found[key] = self._absorb(key, node)
         return found
 
     def reread_awards(self, keys: Iterable[IssueKey]) -> None:
@@ -312,42 +368,86 @@ class GraphQLSource(GitLabSource):
 
     # -- absorbing one Issue node -----------------------------------------------------------------
 
-    def _node_key(self, node: dict[str, Any]) -> IssueKey:
-        reference = str(node.get("reference") or "")
-        project = reference.rsplit("#", 1)[0] if "#" in reference else self.path
-        return IssueKey(project, int(node["iid"]))
+    def _keyed(self, nodes: list[Any], what: str) -> Iterator[tuple[IssueKey, Any]]:
+        """Each node with its key; a node without one is a line in ``unread`` (as over REST)."""
+        for node in nodes:
+            key = self._node_key(node)
+            if key is not None:
+                yield key, node
+                continue
+            shown = kind_of(node) if not isinstance(node, dict) else f"iid {kind_of(node.get('iid'))}"
+            line = f"an entry GitLab gave while {what} cannot be read: it has no issue number ({shown})"
+            with self._locks_lock:
+                if line not in self._unread:
+                    self._unread.append(line)
+
+    def _node_key(self, node: Any) -> IssueKey | None:
+        """The key of an Issue node: its iid, or else the number its reference ends with."""
+        if not isinstance(node, dict):
+            return None
+        reference = node.get("reference")
+        project, number = self.path, None
+        if isinstance(reference, str) and "#" in reference:
+            head, tail = reference.rsplit("#", 1)
+            project, number = repair(head) or self.path, _iid(tail)
+        iid = _iid(node.get("iid"))
+        if type(iid) is int:
+            return IssueKey(project, iid)
+        return IssueKey(project, number) if type(number) is int else None
 
     def _absorb(self, key: IssueKey, node: dict[str, Any]) -> dict[str, Any]:
-        """Keep what ``node`` holds of ``key``; follow up on what did not fit its page."""
-        raw = raw_issue(node)
+        """The entry of ``key``, marked unreadable (``UNREADABLE``) when its node cannot be read."""
+        try:
+            return self._read_node(key, node)
+        except Unreadable as problem:
+            with self._memo_lock:
+                self._read_notes[key] = []
+            return {
+                "iid": key.iid,
+                "title": node.get("title"),
+                "state": node.get("state"),
+                "confidential": node.get("confidential"),
+                "web_url": node.get("webUrl"),
+                "references": {"full": f"{key.project}#{key.iid}"},
+                UNREADABLE: str(problem),
+            }
+
+    def _read_node(self, key: IssueKey, node: dict[str, Any]) -> dict[str, Any]:
+        """Keep what ``node`` holds of ``key``; follow up on what did not fit its page.
+        ``Unreadable`` when a part of it has the wrong shape."""
+        number({"iid": _iid(node.get("iid"))}, "iid")
+        raw = raw_issue(node, key.iid)
         self.project_of(raw)
-        notes = node.get("notes") or {}
-        note_nodes = [n for n in notes.get("nodes") or [] if n]
-        if _more(notes):
+        notes = node.get("notes")
+        note_nodes = nodes_of(notes, "notes")
+        if more_of(notes, "notes"):
             note_nodes += self._rest_of(key, "notes", notes)
-        links: dict[str, Any] | None = node.get("linkedWorkItems")
-        link_nodes = [n for n in (links or {}).get("nodes") or [] if n]
-        if links is not None and _more(links):
+        links = node.get("linkedWorkItems")
+        link_nodes = nodes_of(links, "linked items") if links is not None else []
+        if links is not None and more_of(links, "linked items"):
             link_nodes += self._rest_of(key, "linkedWorkItems", links)
+        awards: dict[tuple[IssueKey, int], list[Any]] = {}
+        for note in note_nodes:
+            emoji = note.get("awardEmoji") if isinstance(note, dict) else None
+            note_id = _gid(note.get("id")) if isinstance(note, dict) else None
+            if emoji is not None and type(note_id) is int and not more_of(emoji, "award emoji"):
+                awards[(key, note_id)] = [raw_award(a) for a in nodes_of(emoji, "award emoji")]
+        linked = [r for r in map(raw_link, link_nodes) if r is not None] if links is not None else None
         with self._memo_lock:
             self._read_notes[key] = [raw_note(n) for n in note_nodes]
-            for note in note_nodes:
-                awards = note.get("awardEmoji")
-                if awards is not None and not _more(awards):
-                    self._awards[(key, _gid(note.get("id")) or 0)] = [
-                        raw_award(a) for a in awards.get("nodes") or [] if a
-                    ]
-            if links is not None:
-                self._links[key] = [r for r in map(raw_link, link_nodes) if r is not None]
+            self._awards.update(awards)
+            if linked is not None:
+                self._links[key] = linked
                 self._linked.pop(key, None)
-        if _more(node.get("labels")):
+        labels = node.get("labels")
+        if labels is not None and more_of(labels, "labels"):
             return self._rest_issue(key, raw)
         return raw
 
-    def _rest_of(self, key: IssueKey, field: str, connection: dict[str, Any]) -> list[dict[str, Any]]:
+    def _rest_of(self, key: IssueKey, field: str, connection: Any) -> list[Any]:
         """The nodes of ``field`` after its first page, one follow-up query a page."""
-        nodes: list[dict[str, Any]] = []
-        cursor = (connection.get("pageInfo") or {}).get("endCursor")
+        nodes: list[Any] = []
+        cursor = _cursor(connection, field)
         while cursor:
             if field == "notes":
                 part = q.notes(q.MAX_PAGE, cursor)
@@ -357,10 +457,10 @@ class GraphQLSource(GitLabSource):
             data = self.client.execute(
                 f"reading the {field} of {key}", q.query("More", [q.scope("project", key.project, [issue])])
             )
-            page = ((data.get("project") or {}).get("issue") or {}).get(field) or {}
-            nodes += [n for n in page.get("nodes") or [] if n]
-            info = page.get("pageInfo") or {}
-            cursor = info.get("endCursor") if info.get("hasNextPage") else None
+            project = _object(data.get("project"), f"the project of {key}")
+            page = _object(project.get("issue"), f"{key}").get(field)
+            nodes += nodes_of(page, field)
+            cursor = _cursor(page, field) if more_of(page, field) else None
         return nodes
 
     def _rest_issue(self, key: IssueKey, raw: dict[str, Any]) -> dict[str, Any]:
@@ -368,6 +468,27 @@ class GraphQLSource(GitLabSource):
         project = self.ids.get(key.project, key.project)
         full = get_json(self.gl, f"/projects/{encode_id(project)}/issues/{key.iid}", f"reading {key}")
         return {**raw, **slim_issue(full)} if isinstance(full, dict) else raw
+
+
+def _cursor(connection: Any, what: str) -> str | None:
+    info = _object(connection, what).get("pageInfo")
+    cursor = info.get("endCursor") if isinstance(info, dict) else None
+    return cursor if isinstance(cursor, str) and cursor else None
+
+
+def _page(scope: dict[str, Any], alias: str, what: str) -> tuple[list[Any], str | None]:
+    """The nodes of one page of a listing, and the cursor of the next page (None: the last).
+    A page whose shape is broken as a whole stops the audit: its issues cannot be named."""
+    connection = scope.get(alias)
+    try:
+        nodes = nodes_of(connection, "the page")
+        cursor = _cursor(connection, "the page") if more_of(connection, "the page") else None
+    except Unreadable as problem:
+        raise SourceError(
+            f"GitLab's GraphQL answer could not be read while {what}: {problem}",
+            "run the audit again; if it persists, run it with --api rest",
+        ) from None
+    return nodes, cursor
 
 
 def _reference() -> q.Node:

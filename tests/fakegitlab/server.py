@@ -217,6 +217,9 @@ class FakeGitLab(Store):
         """By endpoint ("GET /projects/:project/issues/:iid/notes"): a function of the JSON
         body of that endpoint's successful answers and the route's arguments ({"iid": "14"})
         that gives the body to send instead."""
+        self.corrupt_graphql: Callable[[Any], Any] | None = None
+        """A function of the JSON body of POST /api/graphql's answers (status 200) that
+        gives the body to send instead, as ``corrupt`` does for the REST endpoints."""
         self.path_faults: list[PathFault] = []
         self.tokens = {
             token: (username, frozenset(scopes))
@@ -485,7 +488,8 @@ class FakeGitLab(Store):
             user = self.add_user(owner[0])
         with self.lock:
             status, body = graphql_api.answer(self, user, self.url, request.body, self.graphql_without)
-        return _json(status, body, [])
+        mangle = self.corrupt_graphql
+        return _json(status, mangle(body) if mangle is not None and status == 200 else body, [])
 
     @staticmethod
     def _run(route: _Route, call: Call) -> Reply:

@@ -126,7 +126,8 @@ def line_label(content: str) -> tuple[str, str, str] | None:
         dash = _DASH.match(" " + rest)
         return _checked("emphasis", inner, rest[dash.end() - 1 :].strip()) if dash else None
     match = _PLAIN_LABEL.match(content)
-    if match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower():
+    plain = match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower()
+    if match is not None and plain and not _DASH.search(match.group(1)):  # the first separator ends the label
         return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
     match = _DASH_LABEL.match(content)
     if match is not None and ". " not in match.group(1):

@@ -1,0 +1,28 @@
+"""The command line. Option parsing only: the work lives in the library modules.
+
+Each command lives in its own module; this one holds the ``main`` group and adds them to it."""
+
+from __future__ import annotations
+
+import click
+
+from inc_audit import __version__
+from inc_audit import options as options_module
+from inc_audit.cli import agenda, check, init, merge, rules, run, templates
+
+
+@click.group(
+    cls=options_module.OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
+@click.version_option(__version__, prog_name="inc-audit")
+def main() -> None:
+    """Check that GitLab incidents follow the incident management policy.
+
+    \b
+    Exit codes: 0 nothing at or above --fail-on, 1 violations found,
+    2 bad usage, configuration or input, 3 the audit could not complete.
+    """
+
+
+for command in (run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda):
+    main.add_command(command)

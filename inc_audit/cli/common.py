@@ -1,0 +1,140 @@
+"""What every command shares: one-line errors, writing text, loading the config, the shared options."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inc_audit import config as config_module
+from inc_audit import options as options_module
+from inc_audit.config import Config
+from inc_audit.errors import EXIT_INCOMPLETE, IncAuditError, InputError
+from inc_audit.redaction import redact
+from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
+from inc_audit.token import DEFAULT_VARIABLE
+
+
+def say(message: str, err: bool = True) -> None:
+    click.echo(redact(message), err=err)
+
+
+@contextmanager
+def handled_errors(debug: bool) -> Iterator[None]:
+    """Turn every failure into one line (plus a hint) and its exit code, never a traceback."""
+    try:
+        yield
+    except IncAuditError as error:
+        say(f"inc-audit: error: {one_line(str(error))}")
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        say("inc-audit: interrupted: nothing was published")
+        sys.exit(EXIT_INCOMPLETE)
+    except (click.exceptions.Exit, click.ClickException, SystemExit):
+        raise
+    except Exception as error:  # a bug: still one line unless asked for more
+        if debug:
+            say(traceback.format_exc())
+        say(f"inc-audit: internal error: {type(error).__name__}: {error}")
+        say("  hint: run again with --debug for details, and report it")
+        sys.exit(EXIT_INCOMPLETE)
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    return options_module.parse_reports(values, tuple(REPORTERS))
+
+
+def write_text(path: Path | None, text: str, color: bool = False) -> None:
+    if path is None or str(path) == "-":
+        click.echo(redact(text), nl=False, color=color)
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(redact(text), encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror}") from None
+
+
+def load_config(path: str | None, judges_approval: bool = False) -> Config:
+    config = config_module.load(path)
+    if judges_approval and not config.roles:
+        say("inc-audit: no roles are configured: anyone but its author may approve a post-mortem (see roles:)")
+    return config
+
+
+config_option = click.option(
+    "--config", "config_path", metavar="PATH", help="Configuration file [default: .inc-audit.yml if present]."
+)
+debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+
+
+token_variable_option = click.option(
+    "--token-variable",
+    metavar="NAME",
+    default=DEFAULT_VARIABLE,
+    show_default=True,
+    help="Environment variable that holds the GitLab token; without it, python-gitlab's config.",
+)
+
+
+def target_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--gitlab-url, --project and --group: which GitLab and what in it."""
+    options = [
+        click.option(
+            "--gitlab-url",
+            metavar="URL",
+            callback=options_module.gitlab_url_option,
+            help="GitLab to use [default: gitlab.url, then $CI_SERVER_URL].",
+        ),
+        click.option(
+            "--project",
+            metavar="PATH_OR_ID",
+            help="Project to audit [default: gitlab.project, then $CI_PROJECT_PATH].",
+        ),
+        click.option("--group", metavar="PATH", help="Audit every project of this group and its subgroups."),
+        token_variable_option,
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def report_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--format, --output and --report, shared by the commands that write reports."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(MAIN_FORMATS), default="text", show_default=True),
+        click.option(
+            "--output",
+            metavar="FILE",
+            type=click.Path(path_type=Path),
+            callback=options_module.output_option,
+            help="Write the report here [default: stdout].",
+        ),
+        click.option(
+            "--report",
+            "reports",
+            metavar="FORMAT=PATH",
+            multiple=True,
+            help=f"Also write a report ({', '.join(REPORTERS)}); repeatable.",
+        ),
+        click.option(
+            "--confidential-titles",
+            type=click.Choice(CONFIDENTIAL_TITLES),
+            default="auto",
+            show_default=True,
+            help="Show confidential incidents' titles in reports and logs; auto withholds them in CI ($CI set).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+

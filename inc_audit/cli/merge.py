@@ -1,0 +1,72 @@
+"""`inc-audit merge`: join a sharded audit's JSON reports, and publish once."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inc_audit.cli.common import (
+    config_option,
+    debug_option,
+    handled_errors,
+    load_config,
+    parse_reports,
+    report_options,
+    target_options,
+)
+from inc_audit.cli.output import check_publish_options, emit, publish_result, track_result
+from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
+from inc_audit.options import FiniteNumber
+from inc_audit.reporters import titles_shown
+from inc_audit.target import Target, credentials_for
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@target_options
+@config_option
+@report_options
+@click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
+@click.option("--publish", is_flag=True, help="Open or update the audit issue from the merged result.")
+@click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
+@click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0, show_default=True)
+@debug_option
+def merge(**options: Any) -> None:
+    """Join the JSON reports of a sharded audit into one, and publish once.
+
+    \b
+    Every shard 1..N must be there and complete, or nothing is published (exit 3).
+    Examples:
+      inc-audit merge shard-*.json --publish
+      inc-audit merge shard-1.json shard-2.json --format markdown --output audit.md
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(merge_command(options))
+
+
+def merge_command(options: dict[str, Any]) -> int:
+    from inc_audit.merge import merge_reports
+
+    config = load_config(options["config_path"])
+    reports = parse_reports(options["reports"])
+    target = Target.resolve({**options, "export": None}, config)
+    audit_project = check_publish_options(options, target, config)
+    result = replace(merge_reports(list(options["paths"])), calendar=config.calendar)
+    gl = None
+    if audit_project is not None:
+        from inc_audit.sources.http import connect
+
+        credentials = credentials_for(target, options)
+        gl = connect(credentials.url or "", credentials.token, timeout=options["timeout"])
+    tracked = track_result(gl, audit_project, result, config)
+    result = tracked.result
+    emit(result, {**options, "color": None}, reports, config)
+    if audit_project is not None:
+        shown = titles_shown(options["confidential_titles"])
+        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
+    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+

@@ -1,0 +1,120 @@
+"""After the audit: the reports written, the audit issue published."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from inc_audit import progress
+from inc_audit.cli.common import say, write_text
+from inc_audit.config import Config
+from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, InputError
+from inc_audit.findings import AuditResult
+from inc_audit.reporters import REPORTERS, Options, titles_shown
+from inc_audit.target import Target, repository_root
+
+
+def check_publish_options(options: dict[str, Any], target: Target, config: Config) -> str | None:
+    """The project that will hold the audit issue, checked before any reading starts."""
+    if options["dry_run"] and not options["publish"]:
+        raise InputError("--dry-run goes with --publish", "add --publish to preview the audit issue")
+    if not options["publish"]:
+        return None
+    if target.export is not None:
+        raise InputError("--publish needs a GitLab project, not an export", "drop --export or --publish")
+    if options.get("shard"):
+        raise InputError(
+            "a shard does not publish", "run `inc-audit merge REPORT.json ... --publish` once every shard is done"
+        )
+    project = config.audit_project or (None if target.group else target.project)
+    if project is None:
+        raise ConfigError("auditing a group needs audit_issue.project", "name the project that holds the audit issue")
+    return project
+
+
+def incomplete(result: AuditResult, published: bool) -> int:
+    """Say what could not be read (the report is written already); exit 3."""
+    for line in result.notes:
+        say(f"inc-audit: {line}")
+    unreadable = [i for i in result.incidents if any(f.rule == "SRC001" for f in i.findings)]
+    if unreadable:
+        say(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
+    tail = "; nothing was published" if published else ""
+    say(f"inc-audit: error: the audit is incomplete{tail}")
+    return EXIT_INCOMPLETE
+
+
+def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
+    color = options["color"]
+    if color is None:
+        color = options["output"] is None and sys.stdout.isatty() and progress.colour_allowed()
+    shown = titles_shown(options.get("confidential_titles", "auto"))
+    base = Options(
+        ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root(),
+        show_confidential=shown,
+    )
+    main_options = replace(base, color=bool(color))
+    write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
+    for name, path in reports:
+        write_text(path, REPORTERS[name](result, base))
+    if options["output"] is not None or options["fmt"] != "text":
+        verdict = (
+            f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
+        )
+        say(f"inc-audit: {verdict}")
+
+
+def track_result(gl: Any, audit_project: str | None, result: AuditResult, config: Config) -> Any:
+    """First-seen moments and history, from the audit issue's kept state when publishing."""
+    from inc_audit.tracking import track
+
+    return track(gl, audit_project, result, config)
+
+
+def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
+    """Publish the audit issue (titles of confidential incidents only in a confidential one).
+    A dry run prints the diff, unless the issue is confidential and titles are withheld
+    here (``shown`` false; CI: the job log is not): then only the planned writes."""
+    from inc_audit import publish, tracking
+
+    result: AuditResult = tracked.result
+    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
+    body = REPORTERS["markdown"](result, options)
+    settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
+    outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
+    where = f": {outcome.url}" if outcome.url else ""
+    comment = tracking.mention_comment(tracked.new, config)
+    for impostor in outcome.impostors:
+        say(f"inc-audit: warning: {impostor} carries the audit issue's label and marker but another user opened it:"
+            " left alone")
+    if dry_run:
+        if not shown and config.audit_confidential:  # the diff may quote confidential titles
+            say(publish.actions_only(outcome.diff) or "(no change to the audit issue)", err=False)
+        else:
+            say(outcome.diff or "(no change to the audit issue)", err=False)
+        if comment:
+            say(f"would comment: {comment}", err=False)
+        say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
+        return
+    if comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
+        tracking.post_comment(gl, project, outcome.url, comment)
+    say(f"inc-audit: audit issue {outcome.action}{where}")
+
+
+# What a dry run says it would do; it never says "created" (or any past tense): nothing was.
+DRY_RUN_WORDS = {
+    "created": "would open a new audit issue",
+    "updated": "would edit the audit issue",
+    "closed": "would close the audit issue",
+    "reopened": "would reopen the audit issue",
+    "unchanged": "would leave the audit issue as it is",
+}
+
+
+def _artifact_hint() -> str:
+    job = os.environ.get("CI_JOB_URL")
+    return f"the JSON report, artifact of {job}" if job else "the JSON report kept as the audit job's artifact"
+

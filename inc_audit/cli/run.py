@@ -1,0 +1,152 @@
+"""`inc-audit run`: audit every incident and report each violation."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from inc_audit import options as options_module
+from inc_audit import progress
+from inc_audit.audit import run_audit
+from inc_audit.cli.common import (
+    config_option,
+    debug_option,
+    handled_errors,
+    load_config,
+    parse_reports,
+    report_options,
+    say,
+    target_options,
+)
+from inc_audit.cli.output import check_publish_options, emit, incomplete, publish_result, track_result
+from inc_audit.cli.source import judged_by, open_source
+from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
+from inc_audit.model import Shard
+from inc_audit.options import FiniteNumber, parse_as_of
+from inc_audit.reporters import titles_shown
+from inc_audit.target import Target
+
+
+@click.command()
+@click.option("--export", metavar="PATH", help="A GitLab project export: the .tar.gz or its unpacked folder.")
+@target_options
+@config_option
+@click.option(
+    "--as-of",
+    metavar="TIMESTAMP",
+    callback=options_module.as_of_option,
+    help="ISO 8601 moment deadlines are measured from [default: now].",
+)
+@report_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "never"]),
+    default="error",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
+@click.option("--publish", is_flag=True, help="Open or update the audit issue in GitLab.")
+@click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
+@click.option(
+    "--timeout",
+    type=FiniteNumber(0, 600, low_open=True),
+    metavar="SECONDS",
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for one GitLab response.",
+)
+@click.option(
+    "--retry-budget",
+    type=FiniteNumber(0, 3600),
+    metavar="SECONDS",
+    default=60.0,
+    show_default=True,
+    help="Seconds one GitLab read may spend retrying before the audit gives up (exit 3).",
+)
+@click.option("--color/--no-color", default=None, help="Colour the text report [default: on a terminal].")
+@click.option(
+    "--cache",
+    metavar="DIR",
+    default=".inc-audit-cache",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Incremental cache for live audits: unchanged incidents are not read again. Safe to delete.",
+)
+@click.option("--no-cache", is_flag=True, help="Read everything from GitLab and leave the cache alone.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="GitLab requests in flight at once.",
+)
+@click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
+@click.option(
+    "--api",
+    type=click.Choice(["auto", "graphql", "rest"]),
+    default="auto",
+    show_default=True,
+    help="Read through GitLab's GraphQL or REST API; auto: GraphQL where GitLab offers what the audit reads.",
+)
+@click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr [default: on a terminal, outside CI].",
+)
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Say what is audited and why, and each incident as it goes, on stderr."
+)
+@debug_option
+def run(**options: Any) -> None:
+    """Audit every incident and report each violation.
+
+    \b
+    Examples:
+      inc-audit run --export examples/umami-export --config examples/.inc-audit.yml
+      inc-audit run --project umami-wallet/umami --format json --output audit.json
+      inc-audit run --publish --report junit=audit.xml --report json=audit.json
+    """
+    with handled_errors(options["debug"]):
+        sys.exit(run_command(options))
+
+
+def parse_shard(value: str | None) -> Shard | None:
+    if not value:
+        return None
+    try:
+        return Shard.parse(value)
+    except ValueError:
+        raise InputError(f"--shard {value!r} is not K/N", "write it like 2/4, with 1 <= K <= N") from None
+
+
+def run_command(options: dict[str, Any]) -> int:
+    reports = parse_reports(options["reports"])
+    shard = parse_shard(options["shard"])
+    as_of = parse_as_of(options["as_of"])
+    config = load_config(options["config_path"], judges_approval=True)
+    target = Target.resolve(options, config)
+    audit_project = check_publish_options(options, target, config)
+    asked = False if target.export is not None and options["progress"] is None else options["progress"]
+    observer = progress.choose(sys.stderr, asked, options["verbose"],
+                               show_confidential=titles_shown(options["confidential_titles"]))
+    source, gl = open_source(target, config, options, as_of, observer)
+    config = judged_by(source, config)
+    shown = titles_shown(options["confidential_titles"])
+    try:
+        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
+    finally:
+        observer.finished()
+    if options["verbose"] and hasattr(source, "summary"):
+        say(f"inc-audit: {source.summary()}")
+    tracked = track_result(gl, audit_project, result, config)
+    emit(tracked.result, options, reports, config)
+    if not result.complete:
+        return incomplete(result, published=audit_project is not None)
+    if audit_project is not None:
+        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
+    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+

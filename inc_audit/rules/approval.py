@@ -42,41 +42,43 @@ def roles_text(config: Config) -> str:
 
 
 def backup_clause(approvers: set[str], config: Config) -> str | None:
-    """The policy's note on the response team, when it is what holds the approval back."""
+    """The policy's note on the response team, asked once the approvals fall short (``gap``):
+    a backup approved who is also another role's primary, and that role's backup did not."""
+    roles = config.roles
+    primaries = {role.primary: name for name, role in roles.items()}
+    for name in config.approvers:
+        for backup in roles[name].backups:
+            other = primaries.get(backup)
+            if backup in approvers and other is not None and other != name:
+                return (
+                    f"only {backup} approved, as {_title(name)} backup while also "
+                    f"{_title(other)}: a {_title(other)} backup "
+                    f"({', '.join(roles[other].backups) or 'none configured'}) must approve as well"
+                )
+    return None
+
+
+def _satisfied(approvers: set[str], config: Config) -> bool:
+    """A primary of an approver role approved, or a backup the response team note lets stand alone."""
     roles = config.roles
     primaries = {role.primary: name for name, role in roles.items()}
     for name in config.approvers:
         role = roles[name]
         if role.primary in approvers:
-            return None
+            return True
         for backup in role.backups:
             other = primaries.get(backup)
-            if backup not in approvers or other is None or other == name:
-                continue
-            if set(roles[other].backups) & approvers:
-                return None
-            return (
-                f"only {backup} approved, as {_title(name)} backup while also "
-                f"{_title(other)}: a {_title(other)} backup "
-                f"({', '.join(roles[other].backups) or 'none configured'}) must approve as well"
-            )
-    return None
+            if backup in approvers and (other is None or other == name or set(roles[other].backups) & approvers):
+                return True
+    return False
 
 
 def gap(approvers: set[str], config: Config) -> str | None:
     """Why the approvals fall short of the policy, or None when they suffice."""
-    roles = config.roles
-    if not roles:
+    if not config.roles:
         return None if approvers else "no one but its author approved it"
-    primaries = {role.primary: name for name, role in roles.items()}
-    for name in config.approvers:
-        role = roles[name]
-        if role.primary in approvers:
-            return None
-        for backup in role.backups:
-            other = primaries.get(backup)
-            if backup in approvers and (other is None or other == name or set(roles[other].backups) & approvers):
-                return None
+    if _satisfied(approvers, config):
+        return None
     clause = backup_clause(approvers, config)
     if clause is not None:
         return clause

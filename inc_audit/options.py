@@ -82,27 +82,30 @@ def as_of_option(ctx: click.Context, param: click.Parameter, value: str | None) 
 
 
 def check_gitlab_url(url: str, origin: str) -> str:
-    """``url`` if it is a plain http(s) GitLab address; else InputError, never echoing its secret parts."""
+    """``url`` stripped, if it is fit to be the base of every request: http(s), a host, no
+    user-info, query or fragment (those would put secrets in request URLs and logs). Else
+    InputError naming ``origin``; the message never repeats the secret part."""
+    text = url.strip()
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         port = parts.port
     except ValueError:
         raise InputError(f"{origin} is not a valid URL", "write it like https://gitlab.example.com") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"{origin} is not an http(s) URL with a host", "write it like https://gitlab.example.com")
     shown = f"{parts.scheme}://{parts.hostname}{f':{port}' if port else ''}"
-    if parts.username is not None or parts.password is not None:
+    if "@" in parts.netloc:
         raise InputError(
             f"{origin} ({shown}) carries a user name or password",
             "drop it from the URL: the token goes in GITLAB_TOKEN, never in the URL",
         )
-    if parts.query or parts.fragment:
+    if "?" in text or "#" in text:
         raise InputError(
             f"{origin} ({shown}) carries a query string or fragment", "give the bare address of the GitLab instance"
         )
-    if any(c.isspace() or ord(c) < 32 for c in url.strip()):
+    if any(c.isspace() or not c.isprintable() for c in text):
         raise InputError(f"{origin} ({shown}) holds spaces or control characters", "give the bare address")
-    return url.strip()
+    return text
 
 
 def gitlab_url_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import SplitResult, urljoin, urlsplit
+from urllib.parse import urljoin
 
 import gitlab
 import requests
 from requests.adapters import HTTPAdapter
 
-from inc_audit.errors import ConfigError
-from inc_audit.redaction import redact, safe_url
+from inc_audit.errors import ConfigError, InputError
+from inc_audit.options import check_gitlab_url
+from inc_audit.redaction import safe_url
 
 REDIRECT_HINT = (
     "the token was not sent there; if the instance moved, give its new base URL as --gitlab-url"
@@ -83,30 +84,10 @@ def _refuse_foreign_redirects(gl: gitlab.Gitlab) -> Callable[..., None]:
     return refuse
 
 
-def check_url(url: str, secrets: tuple[str, ...] = ()) -> str:
-    """``url`` stripped, once it is fit to be the base of every request: http(s), a host,
-    no user-info, query or fragment (those would put secrets in request URLs and logs).
-
-    Raises ``ConfigError`` naming what is wrong; the message never repeats the secret part.
-    """
-    text = url.strip()
-    parts = _split(text)
-    if parts is None or any(ch.isspace() or not ch.isprintable() for ch in text):
-        raise ConfigError(f"the GitLab URL {redact(text, secrets)[:80]!r} is malformed", URL_HINT)
-    shown = redact(safe_url(text), secrets)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"the GitLab URL is not an http(s) URL with a host: {shown!r}", URL_HINT)
-    if "@" in parts.netloc:
-        raise ConfigError(f"the GitLab URL {shown} carries a user name or password", URL_HINT)
-    if "?" in text or "#" in text:
-        raise ConfigError(f"the GitLab URL {shown} carries a query or fragment", URL_HINT)
-    return text
-
-
-def _split(text: str) -> SplitResult | None:
+def check_url(url: str) -> str:
+    """``url`` stripped, once it is fit to be the base of every request (``check_gitlab_url``):
+    every way into a connection is checked, whichever option or setting gave the URL."""
     try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in range
-    except ValueError:
-        return None
-    return parts
+        return check_gitlab_url(url, "the GitLab URL")
+    except InputError as error:
+        raise ConfigError(error.message, error.hint) from None

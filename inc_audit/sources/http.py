@@ -299,7 +299,7 @@ def connect(
     token = (token or "").strip()
     if not token:
         raise ConfigError("GITLAB_TOKEN is not set", hint=TOKEN_HINT)
-    url = check_url(url, (token,))
+    url = check_url(url)
     gl = gitlab.Gitlab(
         url, private_token=token, timeout=timeout, retry_transient_errors=False,
         user_agent="inc-audit",

@@ -1,7 +1,13 @@
-"""python-gitlab's GraphQL client as inc-audit uses it: through the REST client's retry
-helper (``http.call``: retries, retry budget, ``max_rps`` pace, rate-limit headers, one-line
-errors), one client per thread over one keep-alive httpx session; and the check that a
-GitLab offers every field the audit reads (``missing_fields``), for ``--api auto``.
+"""python-gitlab's GraphQL client as inc-audit uses it, one client per thread over one
+keep-alive httpx session; and the check that a GitLab offers every field the audit reads
+(``missing_fields``), for ``--api auto``.
+
+Its retries are inc-audit's own loop (``execute``) over the REST client's limits
+(``http.Limits``: retry budget, cancellation, ``max_rps`` pace, rate-limit headers) and
+one-line errors (``http.failures``): python-gitlab's ``GraphQL.execute`` retries only an
+HTTP status that gql reports as ``TransportServerError``, never a connection failure or a
+timeout, nor a 5xx whose body carries GraphQL errors, so under its loop a dropped connection
+would end the scan at once.
 
 gql and httpx are imported when a client is made, so a REST or export run does not load them.
 """
@@ -14,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from inc_audit.errors import SourceError
 from inc_audit.redaction import redact
 from inc_audit.sources import graphql_query as q
-from inc_audit.sources.http import Client, _state, call
+from inc_audit.sources import http
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
@@ -27,6 +33,8 @@ REQUIRED = {
     "UnionedIssueFilterInput": ("labelNames",),
 }
 """What the audit reads, by GraphQL type: a server lacking one is audited over REST."""
+
+RETRIED = frozenset({429, 500, 502, 503, 504})
 
 
 class QueryRefused(SourceError):
@@ -41,10 +49,10 @@ class QueryRefused(SourceError):
 
 class GraphQL:
     """python-gitlab's GraphQL client, one per thread over one keep-alive httpx session,
-    its requests made through the REST client's ``call`` (retries, budget, pace)."""
+    its requests retried within the REST client's limits (budget, cancellation, pace)."""
 
     def __init__(
-        self, gl: Client, token: str, *, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
+        self, gl: http.Client, token: str, *, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
     ) -> None:
         import httpx
 
@@ -52,12 +60,12 @@ class GraphQL:
         self.token = token
         self.requests = 0
         self._local = threading.local()
-        state = _state(gl)
+        self.limits = http.limits(gl)
         limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
 
         def observe(response: httpx.Response) -> None:
-            self._local.status = response.status_code
-            state.observe(response)  # type: ignore[arg-type]
+            self._local.status, self._local.headers = response.status_code, response.headers
+            self.limits.budget.observe(response.status_code, response.headers, self.limits.policy)
 
         plain = gl.url.lower().startswith("http://")  # no TLS: no certificate store to load
         self.http = httpx.Client(
@@ -91,19 +99,45 @@ class GraphQL:
 
     def execute(self, what: str, text: str) -> dict[str, Any]:
         """The ``data`` of one query; ``QueryRefused`` when GitLab answers with errors."""
-
-        def attempt(timeout: float) -> dict[str, Any]:
-            self._local.status = None
-            try:
-                data = self._client().execute(text, extra_args={"timeout": timeout})
-            except Exception as error:
-                raise self._translate(error) from None
-            if not isinstance(data, dict):
-                raise ValueError("an object was expected")
-            return data
-
         self.requests += 1
-        return call(self.gl, what, attempt)
+        with http.failures(self.gl, what):
+            while True:
+                timeout = self.limits.begin()
+                try:
+                    return self._attempt(text, timeout)
+                except Exception as error:
+                    wait = self._wait(error)
+                    if wait is None:
+                        raise
+                finally:
+                    self.limits.budget.release()
+                self.limits.pause(wait)
+
+    def _attempt(self, text: str, timeout: float) -> dict[str, Any]:
+        self._local.status, self._local.headers = None, {}
+        try:
+            data = self._client().execute(text, extra_args={"timeout": timeout})
+        except Exception as error:
+            raise self._translate(error) from None
+        if not isinstance(data, dict):
+            raise ValueError("an object was expected")
+        return data
+
+    def _wait(self, error: Exception) -> float | None:
+        """How long to wait before trying again (``GaveUp`` past the budget); None: do not."""
+        import gitlab
+        import requests
+
+        policy, asked = self.limits.policy, None
+        if isinstance(error, (requests.ConnectionError, requests.Timeout)):
+            reason = http.failure_reason(error)
+        elif isinstance(error, gitlab.exceptions.GitlabHttpError) and error.response_code in RETRIED:
+            reason, asked = http.failure_reason(error.response_code), http.retry_after(self._local.headers)
+        else:
+            return None
+        wait = policy.delay(self.limits.tries()) if asked is None else asked
+        self.limits.failed(reason, wait, asked)
+        return wait
 
     def _translate(self, error: Exception) -> Exception:
         """gql's and httpx's exceptions as the ones ``call`` classifies."""

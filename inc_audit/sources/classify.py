@@ -119,7 +119,9 @@ def _reason(error: Exception) -> tuple[str | None, str | None]:
 
 
 def _detail(error: gitlab.exceptions.GitlabError) -> str:
-    detail = repair(str(error.error_message or "")).strip().splitlines()
+    message = error.error_message
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message or "")
+    detail = repair(text).strip().splitlines()
     return f": {detail[0][:200]}" if detail else ""
 
 

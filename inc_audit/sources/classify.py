@@ -26,6 +26,7 @@ UNREACHABLE_HINT = (
     "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
     " the audit is incomplete, run it again"
 )
+INCOMPLETE_HINT = "the audit is incomplete; check the message above and run it again"
 
 
 def _secrets(gl: gitlab.Gitlab) -> tuple[str | None, ...]:
@@ -71,31 +72,35 @@ def error_for(
     gl: gitlab.Gitlab, what: str, error: Exception, *,
     not_found: tuple[str, str] | None = None, absent: tuple[int, ...] = (),
 ) -> Exception | None:
-    """The one-line error (or ``Absent``) a failed call of ``what`` means; None: not ours."""
+    """The one-line error a failed call of ``what`` means; None: not a failure of GitLab's.
+
+    ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it a
+    404 is a ``SourceError``. A status in ``absent`` (403, 404: an issue the token may not
+    see) is ``Absent`` instead, for the caller to report as a finding."""
     secrets = _secrets(gl)
-    if isinstance(error, GaveUp):
-        message = (f"GitLab at {safe_url(gl.url)} failed while {what}: {error.reason}"
-                   f" (gave up after {error.tries} attempt{'s' if error.tries > 1 else ''} in {error.elapsed:.1f}s)")
-        return SourceError(redact(message, secrets), UNREACHABLE_HINT)
-    if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
-        code = int(error.response_code)
-        if code in absent:
-            return Absent(code)
-        return _refusal(gl, what, code, _detail(error), not_found)
+    code = getattr(error, "response_code", None) if isinstance(error, gitlab.exceptions.GitlabError) else None
+    if code in absent:
+        return Absent(int(code or 0))
+    refused = _refusal(what, code, not_found, secrets)
     reason, hint = _reason(error)
-    if reason is None:
-        return None
+    if refused is not None or reason is None:
+        return refused
+    if isinstance(error, GaveUp):
+        reason += f" (gave up after {error.tries} attempt{'s' if error.tries > 1 else ''} in {error.elapsed:.1f}s)"
     if hint is not None:
-        message = f"cannot use GitLab at {safe_url(gl.url)}: {reason} while {what}"
-        return ConfigError(redact(message, secrets), hint)
+        return ConfigError(redact(f"cannot use GitLab at {safe_url(gl.url)}: {reason} while {what}", secrets), hint)
     return SourceError(
         redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {reason}", secrets),
-        "the audit is incomplete; check the message above and run it again",
+        UNREACHABLE_HINT if isinstance(error, GaveUp) else INCOMPLETE_HINT,
     )
 
 
 def _reason(error: Exception) -> tuple[str | None, str | None]:
     """What went wrong, and for a configuration problem (exit 2) how to fix it."""
+    if isinstance(error, GaveUp):
+        return error.reason, None
+    if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
+        return failure_reason(int(error.response_code)) + _detail(error), None
     if isinstance(error, ForeignRedirect):
         return f"it redirected the request to another host ({error})", REDIRECT_HINT
     if isinstance(error, ForeignHost):
@@ -136,25 +141,16 @@ def _short(error: Exception) -> str:
 
 
 def _refusal(
-    gl: gitlab.Gitlab, what: str, code: int, detail: str, not_found: tuple[str, str] | None
-) -> ConfigError | SourceError:
-    secrets = _secrets(gl)
+    what: str, code: int | None, not_found: tuple[str, str] | None, secrets: tuple[str | None, ...]
+) -> ConfigError | SourceError | None:
+    """A refused token (401), missing access (403), a missing project or object (404)."""
     if code == 401:
-        return ConfigError(
-            "GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked"
-        )
+        return ConfigError("GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked")
     if code == 403:
-        message = redact(f"the token lacks access (403) while {what}", secrets)
-        return ConfigError(message, SCOPE_HINT)
+        return ConfigError(redact(f"the token lacks access (403) while {what}", secrets), SCOPE_HINT)
     if code == 404 and not_found is not None:
         return ConfigError(redact(not_found[0], secrets), not_found[1])
     if code == 404:
-        return SourceError(
-            redact(f"GitLab answered 404 while {what}", secrets),
-            "it may have been deleted or moved during the scan; run the audit again",
-        )
-    reason = "HTTP 429 (rate limited)" if code == 429 else f"HTTP {code}{detail}"
-    return SourceError(
-        redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {reason}", secrets),
-        "the audit is incomplete; check the message above and run it again",
-    )
+        return SourceError(redact(f"GitLab answered 404 while {what}", secrets),
+                           "it may have been deleted or moved during the scan; run the audit again")
+    return None

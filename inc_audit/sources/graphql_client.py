@@ -17,7 +17,8 @@ from typing import Any
 from inc_audit.errors import SourceError
 from inc_audit.redaction import redact
 from inc_audit.sources import graphql_query as q
-from inc_audit.sources.http import BadAnswer, Client, failures, request
+from inc_audit.sources.classify import BadAnswer
+from inc_audit.sources.http import Client, failures, request
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY
 
 REQUIRED = {

@@ -1,48 +1,36 @@
-"""Talking to GitLab over HTTP, for every source and for publishing.
+"""Talking to GitLab over HTTP, for every source, for GraphQL and for publishing.
 
-python-gitlab does the looping: every request goes through its ``Gitlab.http_request`` with
-``retry_transient_errors=True, obey_rate_limit=True, max_retries=-1``, so it retries 429s,
-500/502/503/504/52x, connection failures and timeouts, and ``http_list(iterator=True)``
-(``rest.iter_items``) follows the Link header page after page, each page retried on its own.
-``keep_base_url=True`` keeps next-page links on the configured URL whatever host GitLab
-believes it has.
+What python-gitlab does: every request is its ``Gitlab.http_request`` with ``RETRY``, so it
+retries 429s, 5xx (500-504, 520-530), connection failures and timeouts, and its
+``GitlabList`` (``rest.iter_items``) follows the Link header page after page, each page
+retried on its own; ``keep_base_url`` keeps next-page links on the configured URL.
 
-What python-gitlab lacks, inc-audit adds in the client's ``requests`` session (``_Session``),
-which sees every attempt of every call before and after it is sent:
+What inc-audit adds, in the client's session (``_Session``), which sees every attempt of every
+call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget``):
 
-- a time bound instead of a count: before each attempt, the time left in the call's retry
-  budget sets the attempt's timeout; after a failed one, a wait (and one more attempt) that
-  would overrun the budget ends the call at once (``GaveUp``), which python-gitlab does not
-  retry since it is not a ``requests`` error;
-- the wait itself on a 429 or 5xx: Retry-After in seconds or as an HTTP date (python-gitlab
-  calls ``int()`` on it), RateLimit-Reset, else a jittered backoff, slept so that a
-  cancelled scan wakes at once; the answer is then handed on with ``Retry-After: 0`` so
-  python-gitlab's own ``time.sleep`` is nil. After a connection failure python-gitlab
-  sleeps ``2**n * 0.1`` seconds itself; the session counts that sleep against the budget;
-- cancellation: reads made by reader threads (``parallel.ordered_map``) run under a cancel
-  event, and once one read of the scan has failed for good, the others stop (``Cancelled``)
-  before their next attempt;
-- one pace for all threads of a client (``budget.RequestBudget``: ``max_rps``, and holding
-  back before GitLab would answer 429 when RateLimit-Remaining runs low);
-- the token stays home (``guard``): only the configured origin is sent to, a redirect
+- a time bound, not a count: an attempt's timeout is what is left of the call's retry
+  budget, and a failed attempt whose wait would overrun it ends the call (``GaveUp``, which
+  python-gitlab does not retry, as it is not a requests error);
+- the wait on a 429 or 5xx: Retry-After in seconds or as an HTTP date (python-gitlab calls
+  ``int()`` on it), else RateLimit-Reset, else a jittered backoff, slept so that a cancelled
+  scan wakes at once; python-gitlab then gets ``Retry-After: 0``, so its ``time.sleep`` is
+  nil. After a connection failure it sleeps ``2**n * 0.1`` s itself, counted in the budget;
+- cancellation: once one read of a scan has failed for good, the other reader threads
+  (``parallel.ordered_map``) stop (``Cancelled``) before their next attempt;
+- one pace for all threads of a client: ``max_rps``, and holding back before GitLab would
+  answer 429 when RateLimit-Remaining runs low (and for everyone after one 429);
+- the token stays home (``guard``): requests go only to the configured origin, a redirect
   elsewhere is refused before it is followed, a TLS failure is not retried.
 
-A call is the attempts one thread makes between two final answers; the session keeps its
-start and count per thread, so nothing of one call is read by another. Around each call,
-``failures`` turns what python-gitlab raises into one-line, redacted errors (``classify``):
-``ConfigError`` (exit 2) for a refused token, missing access or a missing project,
-``SourceError`` (exit 3, the audit is incomplete) for everything else.
-
-The sources package is the only place that imports ``gitlab``; tokens travel in the
-PRIVATE-TOKEN header, never in URLs.
+Around each call, ``failures`` turns what python-gitlab or requests raise into one-line,
+redacted errors (``classify``): ``ConfigError`` (exit 2) for a refused token, missing access
+or a missing project, ``SourceError`` (exit 3, the audit is incomplete) for the rest.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import gitlab
@@ -51,140 +39,20 @@ from gitlab.const import RETRYABLE_TRANSIENT_ERROR_CODES
 from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError
-from inc_audit.sources.budget import RequestBudget, RetryPolicy, retry_after
-from inc_audit.sources.classify import (
-    SCOPE_HINT,
-    UNREACHABLE_HINT,
-    Absent,
-    BadAnswer,
-    GaveUp,
-    TLSFailure,
-    error_for,
-    failure_reason,
-)
-from inc_audit.sources.guard import (
-    REDIRECT_HINT,
-    URL_HINT,
-    ForeignHost,
-    ForeignRedirect,
-    _guard,
-    _HomeOnly,
-    _refuse_foreign_redirects,
-    check_url,
-)
-
-__all__ = [
-    "REDIRECT_HINT", "SCOPE_HINT", "TOKEN_HINT", "UNREACHABLE_HINT", "URL_HINT", "Absent", "BadAnswer", "Cancelled",
-    "Client", "failure_reason", "ForeignHost", "ForeignRedirect", "GaveUp", "RETRY", "RequestBudget", "RetryPolicy",
-    "cancelled_by", "check_url", "configure", "connect", "encode_id", "ensure_pool", "failures", "get_json",
-    "limit_rate", "limits", "request", "retry_after", "send",
-]
+from inc_audit.sources.budget import Limits, RetryPolicy, retry_after
+from inc_audit.sources.classify import TLSFailure, error_for, failure_reason
+from inc_audit.sources.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
 
 RETRY: dict[str, Any] = {"retry_transient_errors": True, "obey_rate_limit": True, "max_retries": -1}
-"""What every request asks of python-gitlab: retry what is transient, for as long as the
-session lets it (the session ends a call once its retry budget is spent)."""
-
-MIN_ATTEMPT = 0.5
-"""An attempt is not started with less than this (or the timeout) left of the budget."""
+"""What every request asks of python-gitlab: retry for as long as the session lets it."""
 
 TOKEN_HINT = (
     "create a project access token with the read_api scope (api to publish) and export it"
     " as GITLAB_TOKEN, or store it as a masked CI/CD variable"
 )
-
-
-class Cancelled(Exception):
-    """A read stopped because another read of the same scan had failed for good."""
-
-
-_CANCEL = threading.local()
-
-
-@contextmanager
-def cancelled_by(event: threading.Event) -> Iterator[None]:
-    """Calls made in this thread meanwhile stop (``Cancelled``) once ``event`` is set."""
-    previous = getattr(_CANCEL, "event", None)
-    _CANCEL.event = event
-    try:
-        yield
-    finally:
-        _CANCEL.event = previous
-
-
-# --- what python-gitlab lacks: a time budget, a cancellable wait, a shared pace -------------
-
-
-@dataclass
-class _Call:
-    """The attempts this thread has made since the last final answer."""
-
-    start: float
-    tries: int = 0
-    reason: str = ""
-
-
-class Limits:
-    """A client's retry policy and request budget, and each thread's current call."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.budget = RequestBudget()
-        self._local = threading.local()
-
-    def begin(self) -> float:
-        """Before an attempt: stop if cancelled or out of budget, keep the pace; its timeout."""
-        policy = self.policy
-        self._check_cancel()
-        call: _Call | None = getattr(self._local, "call", None)
-        if call is None:
-            call = self._local.call = _Call(policy.clock())
-        elapsed = policy.clock() - call.start
-        if call.tries and elapsed + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
-            self.give_up(call.reason or "no answer")
-        call.tries += 1
-        call.start += self.budget.acquire(policy, call.start + policy.budget - min(policy.timeout, MIN_ATTEMPT))
-        return max(min(policy.timeout, policy.budget - (policy.clock() - call.start)), 0.05)
-
-    def failed(self, reason: str, wait: float, asked: float | None = None) -> None:
-        """After a failed attempt: ``GaveUp`` unless waiting ``wait`` leaves time for another.
-
-        ``asked`` is the wait GitLab asked for, if it did."""
-        call = self._local.call
-        call.reason = reason
-        elapsed = self.policy.clock() - call.start
-        if elapsed + wait + min(self.policy.timeout, MIN_ATTEMPT) > self.policy.budget:
-            if asked is not None and asked > self.policy.budget - elapsed:
-                reason += f"; GitLab asked to wait {asked:.0f}s, beyond the retry budget"
-            self.give_up(reason)
-
-    def give_up(self, reason: str) -> None:
-        call = self._local.call
-        self.end()
-        raise GaveUp(reason, call.tries, self.policy.clock() - call.start)
-
-    def pause(self, seconds: float) -> None:
-        """Wait before the next attempt; a cancelled scan wakes at once."""
-        self.policy.pause(seconds, getattr(_CANCEL, "event", None))
-        self._check_cancel()
-
-    def end(self) -> None:
-        """The call has its final answer: the next attempt in this thread starts a new one."""
-        self._local.call = None
-
-    def tries(self) -> int:
-        call = getattr(self._local, "call", None)
-        return call.tries if call is not None else 0
-
-    def _check_cancel(self) -> None:
-        cancel: threading.Event | None = getattr(_CANCEL, "event", None)
-        if cancel is not None and cancel.is_set():
-            self.end()
-            raise Cancelled()
-
-
 PYTHON_GITLAB_BACKOFF = 0.1
 """After a connection failure python-gitlab sleeps 2**n times this before retry n + 1."""
 
@@ -205,7 +73,7 @@ class _Session(requests.Session):
             limits.end()
             raise TLSFailure(failure_reason(error)) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as error:
-            limits.failed(failure_reason(error), PYTHON_GITLAB_BACKOFF * 2 ** (limits.tries() - 1))
+            limits.failed(failure_reason(error), PYTHON_GITLAB_BACKOFF * 2 ** (limits.call.tries - 1))
             raise  # python-gitlab sleeps, then tries again
         except BaseException:
             limits.end()
@@ -217,7 +85,7 @@ class _Session(requests.Session):
             limits.end()
             return response
         asked = retry_after(response.headers)
-        wait = limits.policy.delay(limits.tries()) if asked is None else asked
+        wait = limits.policy.delay(limits.call.tries) if asked is None else asked
         limits.failed(failure_reason(response.status_code), wait, asked)
         limits.pause(wait)
         response.headers["Retry-After"] = "0"  # waited already: python-gitlab's sleep is nil
@@ -249,11 +117,8 @@ def limit_rate(gl: Client, max_rps: float | None) -> None:
 
 
 def ensure_pool(gl: Client, size: int) -> None:
-    """Let the client's one session keep ``size`` connections alive per host.
-
-    requests keeps 10 by default; with more threads than that, the extra connections
-    would be opened for one request and discarded.
-    """
+    """Let the client's one session keep ``size`` connections alive per host (requests keeps
+    10: with more threads, the extra connections would be opened for one request each)."""
     adapter = gl.session.get_adapter(gl.url)
     if isinstance(adapter, _HomeOnly) and getattr(adapter, "_pool_maxsize", 0) >= size:
         return
@@ -264,13 +129,8 @@ def ensure_pool(gl: Client, size: int) -> None:
 def failures(
     gl: Client, what: str, *, not_found: tuple[str, str] | None = None, absent: tuple[int, ...] = ()
 ) -> Iterator[None]:
-    """The failures of the calls made meanwhile as one-line errors (``classify.error_for``).
-
-    ``what`` says what the calls do ("listing issues labelled incident"), for messages.
-    ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it
-    a 404 is a ``SourceError``. A status in ``absent`` (403, 404: an issue the token may not
-    see) raises ``Absent`` instead, for the caller to report as a finding.
-    """
+    """The failures of the calls made meanwhile as one-line errors: see ``classify.error_for``
+    (``what`` says what the calls do, "listing issues labelled incident")."""
     try:
         yield
     except Exception as error:

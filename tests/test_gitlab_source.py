@@ -78,7 +78,7 @@ class Api:
         status, headers, body = handler(query)
         if isinstance(body, Exception):
             raise body
-        return status, headers, json.dumps(body)
+        return status, headers, body.decode() if isinstance(body, bytes) else json.dumps(body)
 
 
 class Clock:
@@ -304,6 +304,13 @@ def test_429_with_retry_after_as_a_date_is_waited_for(api: Api, gl: Any, clock: 
     GitLabSource(gl, project="grp/proj")
     assert api.count("GET", "/projects/grp%2Fproj") == 2
     assert 3 <= sum(clock.sleeps) <= 6.1
+
+
+def test_an_answer_that_is_not_json_is_one_line(api: Api, gl: Any) -> None:
+    api.on("GET", "/projects/grp%2Fproj", lambda q: (200, {}, b"<html>a proxy's page</html>"))
+    with pytest.raises(SourceError, match="the answer was not valid JSON") as caught:
+        GitLabSource(gl, project="grp/proj")
+    assert caught.value.exit_code == EXIT_INCOMPLETE
 
 
 def test_pagination_that_loops_ends_the_read_in_one_line(api: Api, gl: Any) -> None:

@@ -114,12 +114,12 @@ def _reason(error: Exception) -> tuple[str | None, str | None]:
         return f"TLS failure ({error})", None
     if isinstance(error, BadAnswer):
         return str(error), None
-    if isinstance(error, (requests.exceptions.RequestException)):
-        return failure_reason(error), None
     if isinstance(error, gitlab.exceptions.RedirectError):
         return "GitLab redirected the request; use the final (https) URL", None
-    if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):
+    if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):  # requests' JSONDecodeError too
         return "the answer was not valid JSON", None
+    if isinstance(error, requests.exceptions.RequestException):
+        return failure_reason(error), None
     return None, None
 
 

@@ -112,6 +112,10 @@ class Limits:
             self.policy.sleep(seconds)
         self._check_cancel()
 
+    def retrying(self) -> bool:
+        """Whether this thread's last answer is to be tried again (the call has not ended)."""
+        return getattr(self._local, "call", None) is not None
+
     def end(self) -> None:
         """The call has its final answer: this thread's next attempt starts a new call."""
         self._local.call = None

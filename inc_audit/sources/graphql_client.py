@@ -1,25 +1,34 @@
-"""GitLab's GraphQL API as inc-audit uses it: each query a POST to /api/graphql through the
-REST client (``http.request``), so python-gitlab's retry loop and the session's limits
-(retry budget, cancellation, ``max_rps`` pace, rate-limit headers, the token kept home) and
-one-line errors (``http.failures``) are the same as for REST; and the check that a GitLab
-offers every field the audit reads (``missing_fields``), for ``--api auto``.
+"""python-gitlab's GraphQL client (``gitlab.GraphQL``, over gql and httpx) as inc-audit uses
+it; and the check that a GitLab offers every field the audit reads (``missing_fields``), for
+``--api auto``.
 
-Not python-gitlab's ``gitlab.GraphQL``: its loop retries only what gql reports as
-``TransportServerError``, never a connection failure or a timeout, nor a 5xx whose body
-carries GraphQL errors, and it runs over a second (httpx) connection pool that the session's
-limits do not see.
+One transport, one guard, one budget: the httpx client handed to ``gitlab.GraphQL`` sends
+through the REST client's requests session (``_ViaSession``), so every attempt keeps the
+session's limits (retry budget, cancellation, ``max_rps`` pace, rate-limit headers, the
+token kept home), and ``gitlab.GraphQL``'s own loop retries 429 and 5xx (the session has
+waited already and hands it ``Retry-After: 0``). What that loop lacks, the transport adds:
+it retries a connection failure or a timeout (gql reports them as
+``TransportConnectionFailed``, which python-gitlab does not retry), within the same budget,
+on python-gitlab's REST schedule; and it gives python-gitlab a retried answer without its
+body, so that a 5xx carrying GraphQL errors is retried like any other 5xx.
+
+gql and httpx are imported when a client is made, so a REST or export run does not load them.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import SourceError
 from inc_audit.redaction import redact
 from inc_audit.sources import graphql_query as q
 from inc_audit.sources.classify import BadAnswer
-from inc_audit.sources.http import Client, failures, request
+from inc_audit.sources.http import PYTHON_GITLAB_BACKOFF, RETRY, Client, failures, limits
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY
+
+if TYPE_CHECKING:
+    import httpx
 
 REQUIRED = {
     "Issue": ("notes", "linkedWorkItems", "userNotesCount", "reference", "type", "labels"),
@@ -41,31 +50,90 @@ class QueryRefused(SourceError):
 
 
 class GraphQL:
-    """Queries to ``gl``'s GraphQL API, over ``gl``'s session (safe from several threads)."""
+    """``gitlab.GraphQL``, one per thread, over one httpx client that sends through ``gl``'s
+    session."""
 
     def __init__(
         self, gl: Client, token: str, *, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
     ) -> None:
+        import httpx
+
         self.gl = gl
-        self.url = f"{gl.url}/api/graphql"
-        self.headers = {"Authorization": f"Bearer {token}"}
+        self.token = token
+        self.url = gl.url
         self.requests = 0
+        self._local = threading.local()
+        headers = {"User-Agent": "inc-audit", "Authorization": f"Bearer {token}"}
+        self.http = httpx.Client(transport=_transport(gl, self._local), headers=headers, timeout=timeout)
 
     def close(self) -> None:
-        """Nothing to close: the queries share the REST client's session."""
+        self.http.close()
+
+    def _client(self) -> Any:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            import gitlab
+
+            client = self._local.client = gitlab.GraphQL(self.url, token=self.token, client=self.http,
+                                                         user_agent="inc-audit", **RETRY)
+        return client
 
     def execute(self, what: str, text: str) -> dict[str, Any]:
         """The ``data`` of one query; ``QueryRefused`` when GitLab answers with errors."""
         self.requests += 1
         with failures(self.gl, what):
-            answer = request(self.gl, "post", self.url, post_data={"query": text}, extra_headers=self.headers).json()
-            if not isinstance(answer, dict):
+            self._local.status = None
+            try:
+                data = self._client().execute(text)
+            except Exception as error:
+                raise self._translate(error) from None
+            if not isinstance(data, dict):
                 raise BadAnswer("the answer was not GraphQL")
-            if answer.get("errors"):
-                raise QueryRefused(_first_message(answer["errors"]) or str(answer["errors"]))
-            if not isinstance(answer.get("data"), dict):
-                raise BadAnswer("the answer was not GraphQL")
-            return dict(answer["data"])
+            return data
+
+    def _translate(self, error: Exception) -> Exception:
+        """gql's exceptions as the ones ``http.failures`` reads."""
+        import gitlab
+        from gql.transport.exceptions import TransportConnectionFailed, TransportProtocolError, TransportQueryError
+
+        status = self._local.status
+        if isinstance(error, TransportQueryError):
+            message = _first_message(error.errors) or str(error)
+            if status is not None and status >= 400:
+                return gitlab.exceptions.GitlabHttpError(response_code=status, error_message=message)
+            return QueryRefused(message)
+        if isinstance(error, TransportConnectionFailed) and isinstance(error.__cause__, Exception):
+            return error.__cause__  # what the session raised: GaveUp, Cancelled, a foreign redirect
+        if isinstance(error, TransportProtocolError):
+            return BadAnswer("the answer was not GraphQL")
+        return error
+
+
+def _transport(gl: Client, local: threading.local) -> httpx.BaseTransport:
+    """An httpx transport that sends each request through ``gl``'s requests session."""
+    import httpx
+    import requests
+
+    session, bound = gl.session, limits(gl)
+    dropped = {"host", "content-length", "connection", "accept-encoding"}
+
+    class ViaSession(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+            while True:
+                try:
+                    answer = session.request(request.method, str(request.url), headers=headers, data=request.read())
+                    break
+                except (requests.ConnectionError, requests.Timeout):  # the session allowed one more try
+                    bound.pause(PYTHON_GITLAB_BACKOFF * 2 ** (bound.call.tries - 1))
+            local.status = answer.status_code
+            retried = bound.retrying()  # the session waited already: the body is not read
+            kept = {k: v for k, v in answer.headers.items()
+                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")}
+            return httpx.Response(answer.status_code, headers=kept, content=b"" if retried else answer.content,
+                                  request=request)
+
+    return ViaSession()
 
 
 def _first_message(errors: Any) -> str:

@@ -235,6 +235,15 @@ def test_timeout_is_retried_then_reported(api: Api) -> None:
     assert api.count("GET", "/projects/grp%2Fproj") >= 3
 
 
+def test_a_tls_failure_is_not_retried(api: Api, gl: Any) -> None:
+    """python-gitlab would retry it (an SSLError is a ConnectionError): a bad certificate stays bad."""
+    failure = requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    api.on("GET", "/projects/grp%2Fproj", lambda q: (200, {}, failure))
+    with pytest.raises(SourceError, match="TLS failure .*CERTIFICATE_VERIFY_FAILED"):
+        GitLabSource(gl, project="grp/proj")
+    assert api.count("GET", "/projects/grp%2Fproj") == 1
+
+
 def test_url_credentials_never_appear(api: Api) -> None:
     with pytest.raises(ConfigError) as caught:
         connect("ftp://user:hunter2@gitlab.example.com", TOKEN)

@@ -111,7 +111,7 @@ def _reason(error: Exception) -> tuple[str | None, str | None]:
                           requests.exceptions.InvalidSchema)):
         return f"invalid URL ({_short(error)})", URL_HINT
     if isinstance(error, TLSFailure):
-        return f"TLS failure ({error})", None
+        return f"TLS failure ({_short(error)})", None
     if isinstance(error, BadAnswer):
         return str(error), None
     if isinstance(error, gitlab.exceptions.RedirectError):

@@ -71,7 +71,7 @@ class _Session(requests.Session):
             response = super().request(method, url, *args, **kwargs)
         except requests.exceptions.SSLError as error:  # python-gitlab would retry it
             limits.end()
-            raise TLSFailure(failure_reason(error)) from None
+            raise TLSFailure(str(error)) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as error:
             limits.failed(failure_reason(error), PYTHON_GITLAB_BACKOFF * 2 ** (limits.call.tries - 1))
             raise  # python-gitlab sleeps, then tries again

@@ -1,3 +1,3 @@
-from inc_audit.cli import main
+from inc_audit.cli import command_line
 
-main()
+command_line()

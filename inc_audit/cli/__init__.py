@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from inc_audit import __version__
+from inc_audit import __version__, collector
 from inc_audit import options as options_module
 from inc_audit.cli import agenda, check, init, merge, rules, run, templates
 
@@ -26,3 +26,10 @@ def main() -> None:
 
 for command in (run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda):
     main.add_command(command)
+
+
+def command_line() -> None:
+    """The ``inc-audit`` program: ``main`` with the command line's collector policy
+    (``collector``); tests and library callers use ``main`` and keep Python's defaults."""
+    collector.install()
+    main()

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from inc_audit import progress
+from inc_audit import collector, progress
 from inc_audit.cli.common import say
 from inc_audit.config import Config
 from inc_audit.errors import ConfigError
@@ -50,6 +50,7 @@ def open_source(
     )
     say_target(target, credentials, options)
     live = live_source(gl, credentials.token, target, options)
+    collector.settle()  # python-gitlab and the GraphQL client are loaded
     source: ReadsAhead = live
     if not options["no_cache"]:
         every = timedelta(days=config.cache_full_read_days)

@@ -31,6 +31,7 @@ from jsonschema.exceptions import SchemaError
 from inc_audit import explain, prefilter
 from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
+from inc_audit.memo import Memo
 from inc_audit.markdown import (
     DEFAULT_PLACEHOLDERS,
     Document,
@@ -120,6 +121,8 @@ class DocumentSchema:
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self._validator = jsonschema.Draft202012Validator(schema)
         self._matched: dict[str, Any] = {}
+        self._empty: Memo[bool] = Memo()
+        self._could: Memo[bool] = Memo()
 
     def _parts(self) -> Iterator[Part]:
         for group in ("sections", "checklists"):
@@ -265,7 +268,15 @@ class DocumentSchema:
         return split is not None and self.vocabulary.key(split[0]) in self.identify
 
     def instance(self, document: Document) -> dict[str, Any]:
-        """The parsed document as the object the schema validates."""
+        """The parsed document as the object the schema validates, worked out once per document
+        (callers read it, none changes it)."""
+        key = ("instance", self._id)
+        cached = document.cache.get(key)
+        if cached is None:
+            cached = document.cache[key] = self._instance(document)
+        return cached  # type: ignore[return-value]
+
+    def _instance(self, document: Document) -> dict[str, Any]:
         found: dict[str, dict[str, Any]] = {"sections": {}, "checklists": {}}
         resolved = self.resolve(document)
         for part in self.parts:
@@ -275,8 +286,13 @@ class DocumentSchema:
         return found
 
     def is_empty(self, section: Section, part: Part) -> bool:
-        text = meaningful_text(section.answer)
-        return not vocab.answers(text, self._rules[part.name], self.vocabulary)
+        """Whether the section holds no answer. The reading depends only on the answer's text
+        and the part, so it is remembered for short texts (many comments repeat one)."""
+        answer = section.answer
+        return self._empty.get(answer, (part.name, answer), lambda: self._is_empty(answer, part))
+
+    def _is_empty(self, answer: str, part: Part) -> bool:
+        return not vocab.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
 
     def _describe(self, section: Section, part: Part) -> dict[str, Any]:
         tasks = section.tasks
@@ -298,6 +314,9 @@ class DocumentSchema:
         """
         if len(text) > MAX_CHEAP:
             return True  # the pre-filter would cost as much as the parse it saves
+        return self._could.get(text, text, lambda: self._could_match(text))
+
+    def _could_match(self, text: str) -> bool:
         parts: set[str] = set()
         for candidate in prefilter.candidates(text):
             if self.vocabulary.key(candidate) in self.identify:

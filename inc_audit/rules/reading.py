@@ -35,6 +35,17 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
 _FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
 _BLANK = re.compile(r":[\s*\-]*$")
 _BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
+# What ``own_words`` sets aside, in order, each with the text one of its matches must hold:
+# a text without it is left as it is, so the pattern need not run.
+_SET_ASIDE = (
+    (_COMMENT, ("<!--",)),
+    (_FENCE, ("```", "~~~")),
+    (_QUOTE_BLOCK, (">>>",)),
+    (_QUOTED_LINE, (">",)),
+    (_UNTICKED, ("[ ]",)),
+    (_INLINE_CODE, ("`",)),
+    (_STRUCK, ("~~", "<")),
+)
 _CLAUSE_MARK = {",", ":", "—", "–", "-", "(", ")", "/"}
 
 
@@ -141,12 +152,20 @@ def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
     """The writer's own words: no quoted lines or words, code, struck-through text, comments or
     unticked boxes (``- [ ] Approved`` is a box left to tick, not a statement)."""
     text = text.replace("\r\n", "\n").replace("\ufe0f", "")
-    for pattern in (_COMMENT, _FENCE, _QUOTE_BLOCK, _QUOTED_LINE, _UNTICKED, _INLINE_CODE, _STRUCK):
-        text = pattern.sub(" ", text)
-    text = _TICKED.sub(r"\1", text)
+    for pattern, needs in _SET_ASIDE:
+        if any(literal in text for literal in needs):
+            text = pattern.sub(" ", text)
+    if "[" in text:
+        text = _TICKED.sub(r"\1", text)
     for opening, closing in quotes:
-        text = re.sub(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)", " ", text)
+        if opening in text and closing in text:
+            text = _quoted(opening, closing).sub(" ", text)
     return text
+
+
+@lru_cache(maxsize=64)
+def _quoted(opening: str, closing: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)")
 
 
 @dataclass(frozen=True)

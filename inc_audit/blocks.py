@@ -53,6 +53,9 @@ _HTML_OPEN = re.compile(
     r"section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?=[ \t>]|/>|$)))",
     re.IGNORECASE,
 )
+_SETEXT_FIRST = frozenset("=-")  # the first character (after spaces) each block pattern needs
+_FENCE_FIRST = frozenset("`~")
+_HR_FIRST = frozenset("*-_")
 _HTML_TAG_LINE = re.compile(r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[ \t][^<>]*)?/?>[ \t]*$")
 _HTML_END = {"comment": "-->", "pi": "?>", "decl": ">", "cdata": "]]>"}
 _RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
@@ -152,7 +155,14 @@ def table_cells(line: str) -> list[str]:
 
 
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t")) + 3 * line[: len(line) - len(line.lstrip(" \t"))].count("\t")
+    lead = len(line) - len(line.lstrip(" \t"))
+    return lead + 3 * line.count("\t", 0, lead)
+
+
+def _first(line: str) -> str:
+    """The line's first character after its leading spaces: the block patterns below each start
+    with spaces then one of a few characters, so a line without it need not be matched."""
+    return line.lstrip(" ")[:1]
 
 
 class Scanner:
@@ -185,33 +195,34 @@ class Scanner:
         if stripped[0] not in _BLOCK_STARTS and line[0] not in " \t" and "|" not in line:
             self.paragraph.append(i)  # prose: no block can start here, only a setext underline can follow
             return i + 1
-        if self.paragraph and _SETEXT.match(line) and _indent(line) < 4:
+        first, indent = _first(line), _indent(line)
+        if self.paragraph and first in _SETEXT_FIRST and _SETEXT.match(line) and indent < 4:
             return self._setext(i)
-        if _indent(line) >= 4 and not self.paragraph:
+        if indent >= 4 and not self.paragraph:
             return self._indented_code(i)
-        atx = _ATX.match(line)
+        atx = _ATX.match(line) if first == "#" else None
         if atx:
             self._close_paragraph()
             self._heading(i, atx)
             return i + 1
-        fence = _FENCE.match(line)
+        fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._close_paragraph()
             return self._fenced(i, fence.group(2))
-        html = _HTML_OPEN.match(line)
-        if html or (not self.paragraph and _HTML_TAG_LINE.match(line)):
+        html = _HTML_OPEN.match(line) if first == "<" else None
+        if html or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph()
             return self._html(i, html.lastgroup if html else "block")
-        if _HR.match(line):
+        if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
-        if _QUOTE.match(line):
+        if first == ">" and _QUOTE.match(line):
             self._close_paragraph()
             return self._quote(i)
         item = _LIST.match(line)
         if item and self._numbered_heading(i, item):
             return i + 2
-        if item and _indent(line) < 4 and (not self.paragraph or _interrupts(item)):
+        if item and indent < 4 and (not self.paragraph or _interrupts(item)):
             self._close_paragraph()
             return self._list(i)
         if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
@@ -430,12 +441,13 @@ def _interrupts(item: re.Match[str]) -> bool:
 
 
 def _starts_block(line: str) -> bool:
+    first = _first(line)
     return bool(
-        _ATX.match(line)
-        or (_FENCE.match(line) and _indent(line) < 4)
-        or _HR.match(line)
-        or _HTML_OPEN.match(line)
-        or _QUOTE.match(line)
+        (first == "#" and _ATX.match(line))
+        or (first in _FENCE_FIRST and _FENCE.match(line) and _indent(line) < 4)
+        or (first in _HR_FIRST and _HR.match(line))
+        or (first == "<" and _HTML_OPEN.match(line))
+        or (first == ">" and _QUOTE.match(line))
     )
 
 

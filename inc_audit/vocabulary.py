@@ -29,6 +29,9 @@ _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
+WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
+MAX_WORD = 40  # longer words are stemmed afresh each time: the memo of words stays small
+_UNSEEN = object()
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 MAX_LINES = 500
 _REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
@@ -70,9 +73,21 @@ class Vocabulary:
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+    _words: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
 
     def words_of(self, text: str) -> list[str]:
-        """The words that name a heading or carry an answer, normalised."""
+        """The words that name a heading or carry an answer, normalised (remembered for short texts)."""
+        if len(text) > MAX_LINE:
+            return self._words_of(text)
+        found = self._words.get(text)
+        if found is None:
+            if len(self._words) >= WORDS_CACHE_SIZE:
+                self._words.clear()
+            found = self._words[text] = tuple(self._words_of(text))
+        return list(found)
+
+    def _words_of(self, text: str) -> list[str]:
         if "~" in text:
             text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
         text = text.lower()
@@ -80,12 +95,23 @@ class Vocabulary:
             text = _EMOJI_CODE.sub(" ", text)
         text = _NUMBERING.sub("", _LEADING.sub("", text))
         out = []
+        stems = self._stems
         for word in _WORD.findall(text):
-            word = self.words.get(word, word)
-            if word in self.ignore:
-                continue
-            out.append(_stem(word))
+            stem = stems.get(word, _UNSEEN)
+            if stem is _UNSEEN:
+                stem = self._stem_of(word)
+                if len(word) <= MAX_WORD:
+                    if len(stems) >= WORDS_CACHE_SIZE:
+                        stems.clear()
+                    stems[word] = stem
+            if stem is not None:
+                out.append(stem)
         return out
+
+    def _stem_of(self, word: str) -> str | None:
+        """A word as keys and answers compare it: mapped, then stemmed; None when it is ignored."""
+        word = self.words.get(word, word)
+        return None if word in self.ignore else _stem(word)
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]

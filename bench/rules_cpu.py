@@ -49,8 +49,9 @@ def child(export: Path) -> None:
     """One process: read the export, then time two audits of it; print JSON."""
     from datetime import datetime  # noqa: PLC0415
 
-    import inc_audit.cli  # noqa: F401, PLC0415  (imported as a real run imports it)
     import synthetic  # noqa: PLC0415
+
+    import inc_audit.cli  # noqa: F401, PLC0415  (imported as a real run imports it)
     from inc_audit import config as configuration  # noqa: PLC0415
     from inc_audit.audit import run_audit  # noqa: PLC0415
     from inc_audit.sources.export import ExportSource  # noqa: PLC0415
@@ -68,7 +69,8 @@ def child(export: Path) -> None:
     digest = hashlib.sha256(json.dumps(findings, sort_keys=True, default=str).encode()).hexdigest()[:16]
     import inc_audit  # noqa: PLC0415
 
-    print(json.dumps({"code": str(Path(inc_audit.__file__).parent), "incidents": len(result.incidents), "comments": comments, "timings": timings,
+    print(json.dumps({"code": str(Path(inc_audit.__file__).parent), "incidents": len(result.incidents),
+                      "comments": comments, "timings": timings,
                       "findings": sum(len(i.findings) for i in result.incidents), "digest": digest}))
 
 

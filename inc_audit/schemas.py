@@ -31,8 +31,6 @@ from jsonschema.exceptions import SchemaError
 from inc_audit import explain, prefilter
 from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
-from inc_audit.memo import Memo
-from inc_audit.validity import QuickCheck
 from inc_audit.markdown import (
     DEFAULT_PLACEHOLDERS,
     Document,
@@ -42,6 +40,8 @@ from inc_audit.markdown import (
     parse,
     split_label,
 )
+from inc_audit.memo import Memo
+from inc_audit.validity import QuickCheck
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 VOCABULARY = "vocabulary.json"

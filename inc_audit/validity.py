@@ -22,47 +22,94 @@ _ANNOTATIONS = frozenset(
 )
 _TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
 _LOCAL_REF = re.compile(r"#/\$defs/([A-Za-z0-9_\-]+)")
-MAX_DEPTH = 32  # $ref followed this deep is a loop: left to jsonschema
+
+
+Check = Callable[[Any], bool]
 
 
 class QuickCheck:
     def __init__(self, schema: dict[str, Any], is_type: Callable[[Any, str], bool]) -> None:
-        self.root = schema
         self.is_type = is_type
-        self.defs = schema.get("$defs") if isinstance(schema.get("$defs"), dict) else {}
-        self.simple = _simple(schema, root=True) and all(_simple(d) for d in self.defs.values())
+        defs = schema.get("$defs")
+        self.defs: dict[str, Any] = defs if isinstance(defs, dict) else {}
+        simple = _simple(schema, root=True) and all(_simple(d) for d in self.defs.values())
+        self.simple = simple and not _loops(self.defs)
+        self._compiled: dict[str, Check] = {}
+        self._check = self._compile(schema) if self.simple else None
 
     def valid(self, instance: Any) -> bool:
         """True only when ``instance`` certainly meets the schema (jsonschema finds no error)."""
-        return self.simple and self._valid(self.root, instance, 0)
+        return self._check is not None and self._check(instance)
 
-    def _valid(self, schema: Any, instance: Any, depth: int) -> bool:
+    def _compile(self, schema: Any) -> Check:
+        """One function testing every keyword of ``schema`` (one the ``_simple`` walk accepted)."""
         if isinstance(schema, bool):
-            return schema
-        if depth > MAX_DEPTH:
-            return False
-        for keyword, value in schema.items():
-            if not self._holds(keyword, value, instance, depth):
-                return False
-        return True
+            return (lambda _: True) if schema else (lambda _: False)
+        checks = [check for keyword, value in schema.items() if (check := self._keyword(keyword, value))]
+        return lambda instance: all(check(instance) for check in checks)
 
-    def _holds(self, keyword: str, value: Any, instance: Any, depth: int) -> bool:
+    def _keyword(self, keyword: str, value: Any) -> Check | None:
+        is_type = self.is_type
         if keyword == "type":
-            return any(self.is_type(instance, t) for t in ([value] if isinstance(value, str) else value))
+            types = [value] if isinstance(value, str) else list(value)
+            return lambda instance: any(is_type(instance, t) for t in types)
         if keyword == "required":
-            return not self.is_type(instance, "object") or all(name in instance for name in value)
+            names = list(value)
+            return lambda instance: not is_type(instance, "object") or all(name in instance for name in names)
         if keyword == "properties":
-            return not self.is_type(instance, "object") or all(
-                self._valid(sub, instance[name], depth + 1) for name, sub in value.items() if name in instance
+            subs = [(name, self._compile(sub)) for name, sub in value.items() if not _says_nothing(sub)]
+            return lambda instance: not is_type(instance, "object") or all(
+                check(instance[name]) for name, check in subs if name in instance
             )
         if keyword == "const":
-            return bool(equal(instance, value))
+            return lambda instance: bool(equal(instance, value))
         if keyword == "enum":
-            return any(equal(instance, each) for each in value)
+            return lambda instance: any(equal(instance, each) for each in value)
         if keyword == "$ref":
-            name = _LOCAL_REF.fullmatch(value).group(1)  # type: ignore[union-attr]
-            return name in self.defs and self._valid(self.defs[name], instance, depth + 1)
-        return True  # an annotation, an x- key or $defs: no bearing on validity
+            return self._ref(_LOCAL_REF.fullmatch(value).group(1))  # type: ignore[union-attr]
+        return None  # an annotation, an x- key or $defs: no bearing on validity
+
+    def _ref(self, name: str) -> Check:
+        if name not in self.defs:
+            return lambda _: False  # left to jsonschema, which says it cannot resolve it
+        if name not in self._compiled:
+            self._compiled[name] = self._compile(self.defs[name])
+        return self._compiled[name]
+
+
+def _says_nothing(schema: Any) -> bool:
+    """``{}``, ``true``, or only annotations: every value meets it."""
+    if isinstance(schema, bool):
+        return schema
+    return all(k in _ANNOTATIONS or k.startswith("x-") for k in schema)
+
+
+def _refs(schema: Any) -> set[str]:
+    if isinstance(schema, dict):
+        found = {m.group(1) for k, v in schema.items() if k == "$ref" and (m := _LOCAL_REF.fullmatch(str(v)))}
+        for k, v in schema.items():
+            if k not in ("const", "enum"):
+                found |= _refs(v)
+        return found
+    if isinstance(schema, list):
+        return {name for item in schema for name in _refs(item)}
+    return set()
+
+
+def _loops(defs: dict[str, Any]) -> bool:
+    """Whether a definition reaches itself through $ref: such a schema is left to jsonschema."""
+    edges = {name: _refs(schema) for name, schema in defs.items()}
+    for start in edges:
+        seen: set[str] = set()
+        todo = list(edges[start])
+        while todo:
+            name = todo.pop()
+            if name == start:
+                return True
+            if name not in seen:
+                seen.add(name)
+                todo.extend(edges.get(name, ()))
+    return False
 
 
 def _simple(schema: Any, root: bool = False) -> bool:

@@ -31,7 +31,6 @@ _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's 
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
 WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
 MAX_WORD = 40  # longer words are stemmed afresh each time: the memo of words stays small
-_UNSEEN = object()
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 MAX_LINES = 500
 _REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
@@ -97,8 +96,9 @@ class Vocabulary:
         out = []
         stems = self._stems
         for word in _WORD.findall(text):
-            stem = stems.get(word, _UNSEEN)
-            if stem is _UNSEEN:
+            if word in stems:
+                stem = stems[word]
+            else:
                 stem = self._stem_of(word)
                 if len(word) <= MAX_WORD:
                     if len(stems) >= WORDS_CACHE_SIZE:

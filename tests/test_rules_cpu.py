@@ -79,6 +79,15 @@ def test_other_keywords_are_left_to_jsonschema(schema):
     assert not quick.simple and not quick.valid({"a": 5})
 
 
+@pytest.mark.parametrize("kind", sorted(schemas.KINDS))
+def test_the_builtin_schemas_are_valid_json_schema(kind):
+    """``schemas.load`` checks a team's schema at every run, the built-in ones only here."""
+    jsonschema.Draft202012Validator.check_schema(schemas.read_json(schemas.SCHEMA_DIR / schemas.KINDS[kind]))
+    broken = {**schemas.read_json(schemas.SCHEMA_DIR / schemas.KINDS[kind]), "type": 12}
+    with pytest.raises(jsonschema.exceptions.SchemaError):
+        jsonschema.Draft202012Validator.check_schema(broken)
+
+
 def test_the_builtin_schemas_take_the_quick_check():
     assert all(schemas.load(kind)._quick.simple for kind in schemas.KINDS)
 

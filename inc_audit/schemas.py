@@ -126,6 +126,11 @@ class DocumentSchema:
         self._empty: Memo[bool] = Memo()
         self._could: Memo[bool] = Memo()
 
+    @property
+    def serial(self) -> int:
+        """This schema's number, unique in the process: memos of its readings are keyed by it."""
+        return self._id
+
     def _parts(self) -> Iterator[Part]:
         for group in ("sections", "checklists"):
             spec = self.schema.get("properties", {}).get(group, {})

@@ -184,3 +184,22 @@ def test_approvals_read_only_the_comments_after_the_post_mortem():
     assert [n.id for n in context.approving_after(notes[1].created_at)] == [2]
     assert set(context._approves) == {id(notes[2]), id(notes[3])}  # the earlier ones were not read
     assert [n.id for n in context.approving_comments] == [0, 2]
+
+
+
+def test_a_remembered_near_miss_is_the_near_miss():
+    from inc_audit.model import Note
+    from inc_audit.rules import postmortem
+
+    schema = schemas.load("post-mortem")
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    here = Path(__file__).parent
+    texts = [p.read_text() for p in sorted((here / "blind" / "comments").rglob("*.md"))]
+    texts += ["### Root cause analysis\nThe indexer's disk filled up; nothing alerted on disk usage.",
+              "Post-mortem: [IPM-2026-05.pdf](/uploads/3f2a/IPM-2026-05.pdf)", "LGTM"]
+    notes = [Note(id=i, body=t, author="a", created_at=moment) for i, t in enumerate(texts)]
+    first = [list(postmortem._near_miss(n, schema)) for n in notes]
+    again = [list(postmortem._near_miss(n, schema)) for n in notes]
+    fresh = [[postmortem.NearMiss(n, why) for why in postmortem._why_near(n.body, schema)] for n in notes]
+    assert first == again == fresh
+    assert any(first) and not all(first)

@@ -194,12 +194,13 @@ class Scanner:
         line = self.lines[i]
         stripped = line.strip()
         if not stripped:
-            self._close_paragraph()
+            if self.paragraph:
+                self._close_paragraph()
             return i + 1
         if stripped[0] not in _BLOCK_STARTS and line[0] not in " \t" and "|" not in line:
             self.paragraph.append(i)  # prose: no block can start here, only a setext underline can follow
             return i + 1
-        first, indent = _first(line), _indent(line)
+        first, indent = _first(line), (_indent(line) if line[0] in " \t" else 0)
         if self.paragraph and first in _SETEXT_FIRST and _SETEXT.match(line) and indent < 4:
             return self._setext(i)
         if indent >= 4 and not self.paragraph:

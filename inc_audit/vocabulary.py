@@ -225,12 +225,12 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     text = line.strip()
     if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
         return False
-    task = _TASK_LINE.match(text)
+    task = _TASK_LINE.match(text) if "[" in text else None
     if task:
         if task.group(1) == " " and not rules.open_tasks_ok:
             return False
         text = (task.group(2) or "").strip()
-    if len(text) > MAX_LINE or _REAL_CONTENT.search(text):
+    if len(text) > MAX_LINE or (_may_link(text) and _REAL_CONTENT.search(text)):
         return True
     norm = normalise(text)
     if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
@@ -248,6 +248,11 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     return True
 
 
+def _may_link(text: str) -> bool:
+    """Whether ``_REAL_CONTENT`` may find something: each of its forms holds one of these."""
+    return "://" in text or "](" in text or "![" in text or "<" in text
+
+
 def _gives_reason(norm: str) -> bool:
     """``none, it was a user error``: a negative followed by a reason of a few words."""
     parts = _REASON.split(norm, maxsplit=1)
@@ -256,9 +261,11 @@ def _gives_reason(norm: str) -> bool:
 
 def normalise(text: str) -> str:
     """A line as the answer patterns read it: lower case, no markup, list or quote markers."""
-    text = _HTML_TAG.sub(" ", text)
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
     text = _MARKERS.sub("", text.strip())
-    text = _MARKUP.sub("", text)
+    if any(mark in text for mark in "*_`~"):
+        text = _MARKUP.sub("", text)
     return " ".join(text.lower().split())
 
 

@@ -203,3 +203,22 @@ def test_a_remembered_near_miss_is_the_near_miss():
     fresh = [[postmortem.NearMiss(n, why) for why in postmortem._why_near(n.body, schema)] for n in notes]
     assert first == again == fresh
     assert any(first) and not all(first)
+
+
+# --- answers: patterns skipped only when they cannot match ------------------------------------
+
+ANSWER_PIECES = st.sampled_from([
+    "http://", "HTTPS://x", "ftp://", "://", "](", "[a](b)", "![", "<img src=x>", "<IMG", "<b>", "<", ">", "*", "_",
+    "`", "~", "- ", "1. ", "# ", "> ", "TBD", "none", " ", "x", "é", "\t", "[ ]", "[x]",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ANSWER_PIECES, max_size=12).map("".join))
+def test_answer_patterns_are_skipped_only_when_they_cannot_match(text):
+    from inc_audit import vocabulary as vocab
+
+    if vocab._REAL_CONTENT.search(text):
+        assert vocab._may_link(text)
+    long_way = vocab._MARKUP.sub("", vocab._MARKERS.sub("", vocab._HTML_TAG.sub(" ", text).strip()))
+    assert vocab.normalise(text) == " ".join(long_way.lower().split())

@@ -68,7 +68,6 @@ _DASH = re.compile(r"[ \t]+[-–—][ \t]+")
 _DASH_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(\-–—][^:：|`\n]{0,79}?)[ \t]+[-–—][ \t]+(\S.*)$")
 _SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
 _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
-_MARKUP_CHARS = "[*`_"  # a text without one of these holds no inline markup
 _EMPHASIS_FIRST = ("*", "_")
 MAX_LABEL_WORDS = 12
 MAX_HEAD_CHARS = 300  # a heading's text beyond this names nothing: it is cut, which bounds the work on it
@@ -113,7 +112,7 @@ def split_label(text: str) -> tuple[str, str] | None:
 def inline_text(text: str) -> str:
     """Text without emphasis, code marks or link targets, cut at ``MAX_HEAD_CHARS``."""
     text = text[:MAX_HEAD_CHARS]
-    if any(mark in text for mark in _MARKUP_CHARS):
+    if "[" in text or "*" in text or "`" in text or "_" in text:  # each form of markup holds one of these
         text = _INLINE_MARKUP.sub(lambda m: m.group(1) or "", text)
     return " ".join(text.split())
 
@@ -136,7 +135,7 @@ def line_label(content: str) -> tuple[str, str, str] | None:
     plain = match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower()
     if match is not None and plain and not _DASH.search(match.group(1)):  # the first separator ends the label
         return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
-    match = _DASH_LABEL.match(content) if any(dash in content for dash in "-–—") else None
+    match = _DASH_LABEL.match(content) if "-" in content or "–" in content or "—" in content else None
     if match is not None and ". " not in match.group(1):
         return _checked("dash", match.group(1).strip(), match.group(2).strip())
     return None

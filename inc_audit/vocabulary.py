@@ -235,9 +235,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     norm = normalise(text)
     if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
         return False
-    if any(p.fullmatch(norm) for p in vocabulary.non_answers):
+    if _fullmatches(vocabulary.non_answers, norm):
         return False
-    if any(p.fullmatch(norm) for p in vocabulary.negatives):
+    if _fullmatches(vocabulary.negatives, norm):
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -246,6 +246,13 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         rest = label.group(2).strip()
         return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
     return True
+
+
+def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
+    for pattern in patterns:
+        if pattern.fullmatch(norm):
+            return True
+    return False
 
 
 def _may_link(text: str) -> bool:
@@ -264,7 +271,7 @@ def normalise(text: str) -> str:
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
     text = _MARKERS.sub("", text.strip())
-    if any(mark in text for mark in "*_`~"):
+    if "*" in text or "_" in text or "`" in text or "~" in text:
         text = _MARKUP.sub("", text)
     return " ".join(text.lower().split())
 

@@ -13,6 +13,8 @@ included) and the speedup over the naive baseline, then the GraphQL targets with
 run measured. Findings must agree: REST and GraphQL on every incident, the baseline on the
 incidents it read. Exit 0 when they do, 1 when they do not, 2 when a command failed; the
 targets never change the exit code.
+
+inc-audit's bytecode is compiled first, as an install does (``run_bench.compile_bytecode``).
 """
 
 from __future__ import annotations
@@ -216,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     args.load_start = _load()
     workdir = Path(tempfile.mkdtemp(prefix="inc-audit-api-"))
     rb._SPAWNER = rb.Spawner()
+    rb.compile_bytecode()
     rows: list[Row] = []
     problems: list[str] = []
     try:

@@ -4,9 +4,9 @@ award emoji and links, in one request.
 ``GraphQLSource`` is a ``GitLabSource`` whose reads go through python-gitlab's GraphQL
 client (``gitlab.GraphQL``) instead of the REST endpoints; everything else (ordering,
 sharding, the cache over it) is the REST source's. The listing reads what the rules ask,
-so issues are served in one thread and need no read-ahead. It builds the entries
-the REST source would (``slim_issue``, ``slim_note``, ``slim_award`` shapes), so the rules
-and the cache see the same data through either API.
+so issues are served in one thread and need no read-ahead. It builds the entries the
+REST source would (``graphql_nodes``: the ``slim_issue``, ``slim_note``, ``slim_award``
+shapes), so the rules and the cache see the same data through either API.
 
 - **Listing**: one query per page holds the candidates labelled with any incident label
   (``or: {labelNames:}``), each with its description, labels, type, state, dates, notes
@@ -40,8 +40,19 @@ from typing import Any, TypeVar
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
 from inc_audit.sources import graphql_query as q
-from inc_audit.sources.entries import UNREADABLE, assemble, flag, kind_of, number, slim_issue
+from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, slim_issue
 from inc_audit.sources.graphql_client import GraphQL, QueryRefused
+from inc_audit.sources.graphql_nodes import (
+    as_object,
+    gid,
+    iid_number,
+    more_of,
+    nodes_of,
+    raw_award,
+    raw_issue,
+    raw_link,
+    raw_note,
+)
 from inc_audit.sources.http import Client, encode_id, get_json
 from inc_audit.sources.interface import Unreadable
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY, GitLabSource
@@ -51,148 +62,6 @@ T = TypeVar("T")
 R = TypeVar("R")
 BATCH = 100
 """Issues read by iid in one query (GitLab's page size)."""
-
-
-# --- GraphQL nodes as REST entries ------------------------------------------------------
-#
-# Values are handed over as GitLab gave them, so that ``entries``' converters judge them as
-# they judge the REST API's (a field of the wrong type makes the incident unreadable). What
-# has no REST field to carry it, a connection of the wrong shape, raises ``Unreadable``.
-
-
-def _gid(value: Any) -> Any:
-    """The number at the end of a global ID ("gid://gitlab/Note/7"); anything else as given."""
-    if isinstance(value, str):
-        tail = value.rsplit("/", 1)[-1]
-        return int(tail) if tail.isdigit() and tail.isascii() else value
-    return value
-
-
-def _iid(value: Any) -> Any:
-    """GraphQL's iid (a string of digits) as REST's number; anything else as given."""
-    if isinstance(value, str) and value.isdigit() and value.isascii():
-        return int(value)
-    return value
-
-
-def _object(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise Unreadable(f"{what} is {kind_of(value)}, not an object")
-    return value
-
-
-def nodes_of(connection: Any, what: str) -> list[Any]:
-    """The nodes of a connection (null nodes left out, as GitLab leaves out what it hides)."""
-    nodes = _object(connection, what).get("nodes")
-    if not isinstance(nodes, list):
-        raise Unreadable(f"{what}' nodes are {kind_of(nodes)}, not a list")
-    return [n for n in nodes if n is not None]
-
-
-def more_of(connection: Any, what: str) -> bool:
-    """Whether a connection has a further page (no ``pageInfo``: none)."""
-    info = _object(connection, what).get("pageInfo")
-    if info is None:
-        return False
-    return flag(_object(info, f"{what}' pageInfo"), "hasNextPage")
-
-
-def _titles(connection: Any, what: str = "labels") -> list[Any]:
-    """Label names (a title that is not text is kept as it is, for ``labels_of`` to report)."""
-    if connection is None:
-        return []
-    titles = []
-    for node in nodes_of(connection, what):
-        title = node.get("title") if isinstance(node, dict) else node
-        if title != "":
-            titles.append(title)
-    return titles
-
-
-def _user(value: Any) -> Any:
-    return {"username": value.get("username")} if isinstance(value, dict) else value
-
-
-def raw_issue(node: dict[str, Any], iid: int) -> dict[str, Any]:
-    """An Issue node as the REST issues endpoint's entry (``slim_issue``'s fields)."""
-    kind = node.get("type") if node.get("type") is not None else "ISSUE"
-    return {
-        "id": _gid(node.get("id")),
-        "iid": iid,
-        "project_id": node.get("projectId"),
-        "title": node.get("title"),
-        "description": node.get("description"),
-        "labels": _titles(node.get("labels")),
-        "issue_type": kind.lower() if isinstance(kind, str) else kind,
-        "type": kind,
-        "state": node.get("state"),
-        "created_at": node.get("createdAt"),
-        "updated_at": node.get("updatedAt"),
-        "closed_at": node.get("closedAt"),
-        "confidential": node.get("confidential"),
-        "web_url": node.get("webUrl"),
-        "user_notes_count": node.get("userNotesCount"),
-        "author": _user(node.get("author")),
-        "references": {"full": node.get("reference")},
-    }
-
-
-def raw_note(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node  # for ``note_from_api`` to report
-    return {
-        "id": _gid(node.get("id")),
-        "body": node.get("body"),
-        "created_at": node.get("createdAt"),
-        "updated_at": node.get("updatedAt"),
-        "system": node.get("system"),
-        "author": _user(node.get("author")),
-    }
-
-
-def raw_award(node: Any) -> Any:
-    if not isinstance(node, dict):
-        return node  # for ``award_from_api`` to report
-    return {"name": node.get("name"), "user": _user(node.get("user"))}
-
-
-def raw_link(node: Any) -> Any:
-    """A linked work item as the REST links endpoint's entry (None: not visible to the token)."""
-    if not isinstance(node, dict):
-        return node  # for ``iid_of`` to report
-    item = node.get("workItem")
-    if item is None:
-        return None  # not visible to the token: REST leaves it out too
-    item = _object(item, "a linked item")
-    description, labels = None, []
-    widgets = item.get("widgets")
-    if widgets is not None and not isinstance(widgets, list):
-        raise Unreadable(f"a linked item's widgets are {kind_of(widgets)}, not a list")
-    for widget in widgets or []:
-        widget = _object(widget, "a linked item's widget")
-        if "description" in widget:
-            description = widget.get("description")
-        if "labels" in widget:
-            labels = _titles(widget.get("labels"), "a linked item's labels")
-    type_name = _object(item.get("workItemType") or {}, "a linked item's type").get("name") or "Issue"
-    kind = type_name.lower().replace(" ", "_") if isinstance(type_name, str) else type_name
-    closed = item.get("state") == "CLOSED"
-    return {
-        "id": _gid(item.get("id")),
-        "iid": _iid(item.get("iid")),
-        "title": item.get("title"),
-        "description": description,
-        "labels": labels,
-        "issue_type": kind,
-        "type": kind.upper() if isinstance(kind, str) else kind,
-        "state": "closed" if closed else ("opened" if isinstance(item.get("state"), str) else item.get("state")),
-        "created_at": item.get("createdAt"),
-        "updated_at": item.get("updatedAt"),
-        "closed_at": item.get("closedAt"),
-        "confidential": item.get("confidential"),
-        "web_url": item.get("webUrl"),
-        "references": {"full": item.get("reference")},
-    }
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -389,8 +258,8 @@ class GraphQLSource(GitLabSource):
         project, number = self.path, None
         if isinstance(reference, str) and "#" in reference:
             head, tail = reference.rsplit("#", 1)
-            project, number = repair(head) or self.path, _iid(tail)
-        iid = _iid(node.get("iid"))
+            project, number = repair(head) or self.path, iid_number(tail)
+        iid = iid_number(node.get("iid"))
         if type(iid) is int:
             return IssueKey(project, iid)
         return IssueKey(project, number) if type(number) is int else None
@@ -415,7 +284,7 @@ class GraphQLSource(GitLabSource):
     def _read_node(self, key: IssueKey, node: dict[str, Any]) -> dict[str, Any]:
         """Keep what ``node`` holds of ``key``; follow up on what did not fit its page.
         ``Unreadable`` when a part of it has the wrong shape."""
-        number({"iid": _iid(node.get("iid"))}, "iid")
+        number({"iid": iid_number(node.get("iid"))}, "iid")
         raw = raw_issue(node, key.iid)
         self.project_of(raw)
         notes = node.get("notes")
@@ -429,7 +298,7 @@ class GraphQLSource(GitLabSource):
         awards: dict[tuple[IssueKey, int], list[Any]] = {}
         for note in note_nodes:
             emoji = note.get("awardEmoji") if isinstance(note, dict) else None
-            note_id = _gid(note.get("id")) if isinstance(note, dict) else None
+            note_id = gid(note.get("id")) if isinstance(note, dict) else None
             if emoji is not None and type(note_id) is int and not more_of(emoji, "award emoji"):
                 awards[(key, note_id)] = [raw_award(a) for a in nodes_of(emoji, "award emoji")]
         linked = [r for r in map(raw_link, link_nodes) if r is not None] if links is not None else None
@@ -457,8 +326,8 @@ class GraphQLSource(GitLabSource):
             data = self.client.execute(
                 f"reading the {field} of {key}", q.query("More", [q.scope("project", key.project, [issue])])
             )
-            project = _object(data.get("project"), f"the project of {key}")
-            page = _object(project.get("issue"), f"{key}").get(field)
+            project = as_object(data.get("project"), f"the project of {key}")
+            page = as_object(project.get("issue"), f"{key}").get(field)
             nodes += nodes_of(page, field)
             cursor = _cursor(page, field) if more_of(page, field) else None
         return nodes
@@ -471,7 +340,7 @@ class GraphQLSource(GitLabSource):
 
 
 def _cursor(connection: Any, what: str) -> str | None:
-    info = _object(connection, what).get("pageInfo")
+    info = as_object(connection, what).get("pageInfo")
     cursor = info.get("endCursor") if isinstance(info, dict) else None
     return cursor if isinstance(cursor, str) and cursor else None
 

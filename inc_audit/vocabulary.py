@@ -74,6 +74,7 @@ class Vocabulary:
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    _heads: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def words_of(self, text: str) -> list[str]:
         """The words that name a heading or carry an answer, normalised (remembered for short texts)."""
@@ -121,7 +122,18 @@ class Vocabulary:
         return self.keyed(text)[1]
 
     def head_keys(self, text: str) -> tuple[str, ...]:
-        """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity")."""
+        """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity");
+        remembered for texts of up to ``MAX_LINE`` characters."""
+        if len(text) > MAX_LINE:
+            return self._head_keys(text)
+        found = self._heads.get(text)
+        if found is None:
+            if len(self._heads) >= WORDS_CACHE_SIZE:
+                self._heads.clear()
+            found = self._heads[text] = self._head_keys(text)
+        return found
+
+    def _head_keys(self, text: str) -> tuple[str, ...]:
         keys = self.keys(text)
         if not _PAIR.search(text):
             return keys

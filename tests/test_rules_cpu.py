@@ -222,3 +222,51 @@ def test_answer_patterns_are_skipped_only_when_they_cannot_match(text):
         assert vocab._may_link(text)
     long_way = vocab._MARKUP.sub("", vocab._MARKERS.sub("", vocab._HTML_TAG.sub(" ", text).strip()))
     assert vocab.normalise(text) == " ".join(long_way.lower().split())
+
+
+# --- the cheap test before parsing: patterns skipped only when they cannot match --------------
+
+
+def _candidates_the_long_way(text: str) -> list[str]:
+    from inc_audit import prefilter
+
+    out: list[str] = []
+    lines = text.splitlines()
+    paragraph: list[str] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            paragraph = []
+            continue
+        if index + 1 < len(lines) and prefilter._SETEXT.match(lines[index + 1]):
+            out.append(" ".join([*paragraph, stripped])[: prefilter.MAX_HEAD_CHARS])
+        paragraph = [*paragraph[-3:], stripped[: prefilter.MAX_HEAD_CHARS]]
+        stripped = stripped[: prefilter.MAX_HEAD_CHARS]
+        if prefilter._HEADING_LIKE.match(stripped):
+            out.append(stripped)
+        content = prefilter._LIST_MARK.sub("", stripped).lstrip("> ")
+        out.extend(prefilter._line_candidates(content))
+        if "|" in stripped:
+            out.extend(prefilter.table_cells(stripped))
+    return out
+
+
+LINE_PIECES = st.sampled_from([
+    "#", "## ", "**", "__", "*", "_", "-", "---", "===", "=", "+", "> ", ">", "1.", "12) ", "٣.", "²", " ", "  ",
+    "\t", "\n", "\n\n", "Root cause", ": ", "x", "|", " - ", "Impact", "[a](b)", "`",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(LINE_PIECES, max_size=20).map("".join))
+def test_the_cheap_test_reads_the_same_candidates(text):
+    from inc_audit import prefilter
+
+    assert list(prefilter.candidates(text)) == _candidates_the_long_way(text)
+
+
+def test_head_keys_are_remembered_as_worked_out():
+    words = schemas.builtin_vocabulary()
+    for text in ["Rollback / Back-out", "Impact & severity", "Root cause", "x" * 500]:
+        assert words.head_keys(text) == words._head_keys(text) == words.head_keys(text)
+    assert "x" * 500 not in words._heads

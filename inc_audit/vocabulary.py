@@ -261,10 +261,31 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
 
 
 def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
+    """Whether one of ``patterns`` matches all of ``norm``: one match of their alternation when
+    they combine (``_alternation``), else each in turn."""
+    either = _alternation(patterns)
+    if either is not None:
+        return either.fullmatch(norm) is not None
     for pattern in patterns:
         if pattern.fullmatch(norm):
             return True
     return False
+
+
+_REFERS = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # a backreference or a conditional group
+
+
+@lru_cache(maxsize=32)
+def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
+    """``(?:p1)|(?:p2)|...``: it matches all of a text exactly when one of the patterns does. None when
+    the patterns cannot be joined without changing one: flags of their own, a group one of them refers
+    back to (numbers shift in the join), or a join that does not compile (a group name used twice)."""
+    if len(patterns) < 2 or any(p.flags != re.UNICODE or _REFERS.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except re.error:
+        return None
 
 
 def _may_link(text: str) -> bool:

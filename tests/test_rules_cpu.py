@@ -270,3 +270,44 @@ def test_head_keys_are_remembered_as_worked_out():
     for text in ["Rollback / Back-out", "Impact & severity", "Root cause", "x" * 500]:
         assert words.head_keys(text) == words._head_keys(text) == words.head_keys(text)
     assert "x" * 500 not in words._heads
+
+
+NON_ANSWER_PIECES = st.sampled_from([
+    "tbd", "to be determined", "none", "nothing", "no", "yet", "unknown", "later", "for now", "todo", "wip", "we",
+    "will", "update", "fill", "in", "soon", "still", "investigating", "waiting", "for", "not", "known", "see",
+    "below", "...", "—", "[link]", "discuss", "at", "the", "ipm", "tested", "successfully", "impact", "n/a", "0",
+    " ", " ", ".", ",", ":", "-", "x", "root cause", "expired cert", "because", "…",
+])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(NON_ANSWER_PIECES, max_size=10).map("".join))
+def test_the_joined_answer_patterns_match_as_each_one_does(text):
+    from inc_audit import vocabulary as vocab
+
+    words = schemas.builtin_vocabulary()
+    for patterns in (words.non_answers, words.negatives):
+        assert vocab._alternation(patterns) is not None
+        assert vocab._fullmatches(patterns, text) == any(p.fullmatch(text) for p in patterns)
+
+
+def test_patterns_that_cannot_be_joined_are_tried_one_by_one():
+    import re
+
+    from inc_audit import vocabulary as vocab
+
+    refers = (re.compile(r"(a)b\1"), re.compile(r"(x)"))
+    assert vocab._alternation(refers) is None
+    assert vocab._fullmatches(refers, "aba") and not vocab._fullmatches(refers, "abx")
+    assert vocab._alternation((re.compile("(?i)a"), re.compile("b"))) is None
+    assert vocab._alternation((re.compile("(?P<n>a)"), re.compile("(?P<n>b)"))) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["[[_TOC_]]", "[toc]", "[", "]", "/label ~x", "/", "\n", " ", "x", "<!--", "-->",
+                                 "\t/assign @a", "text"]), max_size=12).map("".join))
+def test_meaningful_text_skips_only_patterns_that_cannot_match(text):
+    from inc_audit import markdown
+
+    long_way = markdown._QUICK_ACTION.sub("", markdown._TOC.sub("", markdown.strip_comments(text))).strip()
+    assert markdown.meaningful_text(text) == long_way

@@ -264,7 +264,8 @@ class Scanner:
         return True
 
     def _heading(self, i: int, match: re.Match[str]) -> None:
-        text = inline_text(_ATX_CLOSE.sub("", match.group(2).strip()))
+        text = match.group(2).strip()
+        text = inline_text(_ATX_CLOSE.sub("", text) if "#" in text else text)
         raw = self.lines[i].strip()
         self.heads.append(Heading(text, len(match.group(1)), i + 1, False, "atx", "", raw, i + 2))
 
@@ -369,7 +370,7 @@ class Scanner:
                 i += 1
                 continue
             item = _LIST.match(line)
-            indent = _indent(line)
+            indent = _indent(line) if line[0] in " \t" else 0
             content = stack[0] if stack else 2
             if item and not _HR.match(line) and (indent < content + 4 or not stack):
                 self._item(i, item, stack)
@@ -392,7 +393,7 @@ class Scanner:
         depth = len(stack)
         content_text = item.group(3)
         stack.append(column + len(item.group(2)) + 1 + (len(content_text) - len(content_text.lstrip())))
-        task = _TASK.match(content_text.strip())
+        task = _TASK.match(content_text.strip()) if "[" in content_text else None
         if task:
             mark = task.group(1)
             checked = None if mark == "~" else mark.lower() == "x"
@@ -403,7 +404,7 @@ class Scanner:
     @staticmethod
     def _opens(text: str, fence: str | None, comment: bool) -> tuple[str | None, bool]:
         stripped = text.strip()
-        match = _FENCE.match(stripped)
+        match = _FENCE.match(stripped) if stripped[:1] in _FENCE_FIRST else None
         if match:
             return match.group(2), comment
         if stripped.startswith("<!--") and "-->" not in stripped[4:]:

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +113,14 @@ class Vocabulary:
         """A word as keys and answers compare it: mapped, then stemmed; None when it is ignored."""
         word = self.words.get(word, word)
         return None if word in self.ignore else _stem(word)
+
+    @cached_property
+    def joined_non_answers(self) -> re.Pattern[str] | None:
+        return _alternation(self.non_answers)
+
+    @cached_property
+    def joined_negatives(self) -> re.Pattern[str] | None:
+        return _alternation(self.negatives)
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]
@@ -247,9 +255,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     norm = normalise(text)
     if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
         return False
-    if _fullmatches(vocabulary.non_answers, norm):
+    if _fullmatches(vocabulary.non_answers, norm, vocabulary.joined_non_answers):
         return False
-    if _fullmatches(vocabulary.negatives, norm):
+    if _fullmatches(vocabulary.negatives, norm, vocabulary.joined_negatives):
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -260,10 +268,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     return True
 
 
-def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
-    """Whether one of ``patterns`` matches all of ``norm``: one match of their alternation when
-    they combine (``_alternation``), else each in turn."""
-    either = _alternation(patterns)
+def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str, either: re.Pattern[str] | None) -> bool:
+    """Whether one of ``patterns`` matches all of ``norm``: one match of ``either``, their alternation,
+    when they join (``_alternation``), else each in turn."""
     if either is not None:
         return either.fullmatch(norm) is not None
     for pattern in patterns:
@@ -275,7 +282,6 @@ def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
 _REFERS = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # a backreference or a conditional group
 
 
-@lru_cache(maxsize=32)
 def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
     """``(?:p1)|(?:p2)|...``: it matches all of a text exactly when one of the patterns does. None when
     the patterns cannot be joined without changing one: flags of their own, a group one of them refers

@@ -286,9 +286,9 @@ def test_the_joined_answer_patterns_match_as_each_one_does(text):
     from inc_audit import vocabulary as vocab
 
     words = schemas.builtin_vocabulary()
-    for patterns in (words.non_answers, words.negatives):
-        assert vocab._alternation(patterns) is not None
-        assert vocab._fullmatches(patterns, text) == any(p.fullmatch(text) for p in patterns)
+    for patterns, joined in ((words.non_answers, words.joined_non_answers), (words.negatives, words.joined_negatives)):
+        assert joined is not None
+        assert vocab._fullmatches(patterns, text, joined) == any(p.fullmatch(text) for p in patterns)
 
 
 def test_patterns_that_cannot_be_joined_are_tried_one_by_one():
@@ -298,7 +298,7 @@ def test_patterns_that_cannot_be_joined_are_tried_one_by_one():
 
     refers = (re.compile(r"(a)b\1"), re.compile(r"(x)"))
     assert vocab._alternation(refers) is None
-    assert vocab._fullmatches(refers, "aba") and not vocab._fullmatches(refers, "abx")
+    assert vocab._fullmatches(refers, "aba", None) and not vocab._fullmatches(refers, "abx", None)
     assert vocab._alternation((re.compile("(?i)a"), re.compile("b"))) is None
     assert vocab._alternation((re.compile("(?P<n>a)"), re.compile("(?P<n>b)"))) is None
 

@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -113,14 +113,6 @@ class Vocabulary:
         """A word as keys and answers compare it: mapped, then stemmed; None when it is ignored."""
         word = self.words.get(word, word)
         return None if word in self.ignore else _stem(word)
-
-    @cached_property
-    def joined_non_answers(self) -> re.Pattern[str] | None:
-        return _alternation(self.non_answers)
-
-    @cached_property
-    def joined_negatives(self) -> re.Pattern[str] | None:
-        return _alternation(self.negatives)
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]
@@ -255,9 +247,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     norm = normalise(text)
     if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
         return False
-    if _fullmatches(vocabulary.non_answers, norm, vocabulary.joined_non_answers):
+    if _fullmatches(vocabulary.non_answers, norm):
         return False
-    if _fullmatches(vocabulary.negatives, norm, vocabulary.joined_negatives):
+    if _fullmatches(vocabulary.negatives, norm):
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -268,30 +260,11 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     return True
 
 
-def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str, either: re.Pattern[str] | None) -> bool:
-    """Whether one of ``patterns`` matches all of ``norm``: one match of ``either``, their alternation,
-    when they join (``_alternation``), else each in turn."""
-    if either is not None:
-        return either.fullmatch(norm) is not None
+def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
     for pattern in patterns:
         if pattern.fullmatch(norm):
             return True
     return False
-
-
-_REFERS = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # a backreference or a conditional group
-
-
-def _alternation(patterns: tuple[re.Pattern[str], ...]) -> re.Pattern[str] | None:
-    """``(?:p1)|(?:p2)|...``: it matches all of a text exactly when one of the patterns does. None when
-    the patterns cannot be joined without changing one: flags of their own, a group one of them refers
-    back to (numbers shift in the join), or a join that does not compile (a group name used twice)."""
-    if len(patterns) < 2 or any(p.flags != re.UNICODE or _REFERS.search(p.pattern) for p in patterns):
-        return None
-    try:
-        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
-    except re.error:
-        return None
 
 
 def _may_link(text: str) -> bool:

@@ -272,37 +272,6 @@ def test_head_keys_are_remembered_as_worked_out():
     assert "x" * 500 not in words._heads
 
 
-NON_ANSWER_PIECES = st.sampled_from([
-    "tbd", "to be determined", "none", "nothing", "no", "yet", "unknown", "later", "for now", "todo", "wip", "we",
-    "will", "update", "fill", "in", "soon", "still", "investigating", "waiting", "for", "not", "known", "see",
-    "below", "...", "—", "[link]", "discuss", "at", "the", "ipm", "tested", "successfully", "impact", "n/a", "0",
-    " ", " ", ".", ",", ":", "-", "x", "root cause", "expired cert", "because", "…",
-])
-
-
-@settings(max_examples=600, deadline=None)
-@given(st.lists(NON_ANSWER_PIECES, max_size=10).map("".join))
-def test_the_joined_answer_patterns_match_as_each_one_does(text):
-    from inc_audit import vocabulary as vocab
-
-    words = schemas.builtin_vocabulary()
-    for patterns, joined in ((words.non_answers, words.joined_non_answers), (words.negatives, words.joined_negatives)):
-        assert joined is not None
-        assert vocab._fullmatches(patterns, text, joined) == any(p.fullmatch(text) for p in patterns)
-
-
-def test_patterns_that_cannot_be_joined_are_tried_one_by_one():
-    import re
-
-    from inc_audit import vocabulary as vocab
-
-    refers = (re.compile(r"(a)b\1"), re.compile(r"(x)"))
-    assert vocab._alternation(refers) is None
-    assert vocab._fullmatches(refers, "aba", None) and not vocab._fullmatches(refers, "abx", None)
-    assert vocab._alternation((re.compile("(?i)a"), re.compile("b"))) is None
-    assert vocab._alternation((re.compile("(?P<n>a)"), re.compile("(?P<n>b)"))) is None
-
-
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["[[_TOC_]]", "[toc]", "[", "]", "/label ~x", "/", "\n", " ", "x", "<!--", "-->",
                                  "\t/assign @a", "text"]), max_size=12).map("".join))

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
@@ -30,6 +30,7 @@ _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
 WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
+_UNSEEN = object()
 MAX_WORD = 40  # longer words are stemmed afresh each time: the memo of words stays small
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 MAX_LINES = 500
@@ -97,8 +98,9 @@ class Vocabulary:
         out = []
         stems = self._stems
         for word in _WORD.findall(text):
-            if word in stems:
-                stem = stems[word]
+            found = stems.get(word, _UNSEEN)  # get, never [], so a clear() in another thread is harmless
+            if found is not _UNSEEN:
+                stem = cast("str | None", found)
             else:
                 stem = self._stem_of(word)
                 if len(word) <= MAX_WORD:

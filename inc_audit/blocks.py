@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 _BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789")  # the first characters a block other than prose starts with
 BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
@@ -71,6 +72,7 @@ _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 _EMPHASIS_FIRST = ("*", "_")
 MAX_LABEL_WORDS = 12
 MAX_HEAD_CHARS = 300  # a heading's text beyond this names nothing: it is cut, which bounds the work on it
+MAX_MEMO_CHARS = 400  # texts up to this long have their inline text and label remembered (a bounded memo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,12 @@ def split_label(text: str) -> tuple[str, str] | None:
 
 
 def inline_text(text: str) -> str:
-    """Text without emphasis, code marks or link targets, cut at ``MAX_HEAD_CHARS``."""
+    """Text without emphasis, code marks or link targets, cut at ``MAX_HEAD_CHARS``; remembered
+    for short texts (a template's headings recur in every incident)."""
+    return _inline_text_memo(text) if len(text) <= MAX_MEMO_CHARS else _inline_text(text)
+
+
+def _inline_text(text: str) -> str:
     text = text[:MAX_HEAD_CHARS]
     if "[" in text or "*" in text or "`" in text or "_" in text:  # each form of markup holds one of these
         text = _INLINE_MARKUP.sub(lambda m: m.group(1) or "", text)
@@ -119,7 +126,12 @@ def inline_text(text: str) -> str:
 
 def line_label(content: str) -> tuple[str, str, str] | None:
     """A label at the start of ``content``: (form, label, answer); form bold, emphasis, plain, or
-    dash (``Root cause - expired cert``, a plain label with a dash for a colon)."""
+    dash (``Root cause - expired cert``, a plain label with a dash for a colon). Remembered for
+    short lines."""
+    return _line_label_memo(content) if len(content) <= MAX_MEMO_CHARS else _line_label(content)
+
+
+def _line_label(content: str) -> tuple[str, str, str] | None:
     match = _EMPHASIS.match(content) if content[:1] in _EMPHASIS_FIRST else None
     if match is not None:
         inner, rest = match.group(2).strip(), match.group(3).strip()
@@ -139,6 +151,10 @@ def line_label(content: str) -> tuple[str, str, str] | None:
     if match is not None and ". " not in match.group(1):
         return _checked("dash", match.group(1).strip(), match.group(2).strip())
     return None
+
+
+_inline_text_memo = lru_cache(maxsize=4096)(_inline_text)
+_line_label_memo = lru_cache(maxsize=4096)(_line_label)
 
 
 def _checked(form: str, label: str, answer: str) -> tuple[str, str, str] | None:

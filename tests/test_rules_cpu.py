@@ -280,3 +280,15 @@ def test_meaningful_text_skips_only_patterns_that_cannot_match(text):
 
     long_way = markdown._QUICK_ACTION.sub("", markdown._TOC.sub("", markdown.strip_comments(text))).strip()
     assert markdown.meaningful_text(text) == long_way
+
+
+def test_labels_and_inline_text_are_remembered_only_for_short_lines():
+    from inc_audit import blocks
+
+    for text in ["**Root cause:** expired cert", "Impact - 40 min", "[a](b) *x*", "plain", "Note: " + "x" * 500]:
+        assert blocks.line_label(text) == blocks._line_label(text) == blocks.line_label(text)
+        assert blocks.inline_text(text) == blocks._inline_text(text) == blocks.inline_text(text)
+    long_line = "Root cause: " + "y" * 1000
+    before = blocks._line_label_memo.cache_info().currsize
+    blocks.line_label(long_line)
+    assert blocks._line_label_memo.cache_info().currsize == before

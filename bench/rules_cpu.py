@@ -8,7 +8,8 @@ comments each, ``--awaiting`` of them awaiting approval) as a GitLab export, the
 ``run_audit`` on it in ``--runs`` fresh Python processes. Each process reads the export
 first (not timed: that is the source's work), then times one audit: the rules' work on
 every incident, with the schemas and phrasings loaded on first use as in a real run
-(``first run``); then a second audit in the same process, with them loaded (``again``).
+(``first run``, the figure to quote); then a second audit in the same process (``again``),
+with them loaded and every text already in the memos: the memos' ceiling, not a real run.
 Prints the best and the median of the runs as CPU seconds (``time.process_time``) and
 wall seconds, per incident and per comment, and a digest of the findings: two versions of
 the code that print the same digest reached the same verdicts on this project.

@@ -283,7 +283,7 @@ def test_meaningful_text_skips_only_patterns_that_cannot_match(text):
 
 
 def test_labels_and_inline_text_are_remembered_only_for_short_lines():
-    from inc_audit import blocks
+    from inc_audit import lines as blocks
 
     for text in ["**Root cause:** expired cert", "Impact - 40 min", "[a](b) *x*", "plain", "Note: " + "x" * 500]:
         assert blocks.line_label(text) == blocks._line_label(text) == blocks.line_label(text)

@@ -28,7 +28,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from inc_audit import explain, prefilter
+from inc_audit import explain, prefilter, validity
 from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
 from inc_audit.markdown import (
@@ -41,7 +41,7 @@ from inc_audit.markdown import (
     split_label,
 )
 from inc_audit.memo import Memo
-from inc_audit.validity import QuickCheck
+from inc_audit.validity import Problem, QuickCheck
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 VOCABULARY = "vocabulary.json"
@@ -89,16 +89,6 @@ class Part:
         return frozenset(found)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A way a document fails its schema."""
-
-    kind: str  # "missing", "empty", "unticked" or "invalid"
-    part: Part
-    message: str
-    line: int | None = None
-
-
 class DocumentSchema:
     def __init__(
         self,
@@ -120,8 +110,8 @@ class DocumentSchema:
         self._by_key = self._key_index()
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
-        self._validator = jsonschema.Draft202012Validator(schema)
-        self._quick = QuickCheck(schema, self._validator.is_type)
+        self.validator = jsonschema.Draft202012Validator(schema)
+        self.quick = QuickCheck(schema, self.validator.is_type)
         self._matched: dict[str, Any] = {}
         self._empty: Memo[bool] = Memo()
         self._could: Memo[bool] = Memo()
@@ -378,51 +368,11 @@ class DocumentSchema:
         return explain.closest(self, part, document)
 
     def problems(self, document: Document) -> list[Problem]:
-        instance = self.instance(document)
-        if self._quick.valid(instance):
-            return []  # jsonschema would find no error
-        by_name = {(p.group, p.name): p for p in self.parts}
-        problems: dict[tuple[str, str], Problem] = {}
-        for error in self._validator.iter_errors(instance):
-            for problem in self._problems_of(error, instance, by_name, document):
-                problems.setdefault((problem.kind, problem.part.name), problem)
-        order = {p.name: i for i, p in enumerate(self.parts)}
-        return sorted(problems.values(), key=lambda p: (order.get(p.part.name, 99), p.kind))
+        """How the document fails this schema, part by part (``validity.problems``)."""
+        return validity.problems(self, document)
 
     def check_text(self, text: str) -> list[Problem]:
         return self.problems(parse(text))
-
-    def _problems_of(
-        self,
-        error: jsonschema.ValidationError,
-        instance: dict[str, Any],
-        parts: dict[tuple[str, str], Part],
-        document: Document,
-    ) -> Iterator[Problem]:
-        path = list(error.path)
-        if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
-            group = str(path[0])
-            for name in error.validator_value:
-                part = parts.get((group, name))
-                if name not in instance[group] and part is not None:
-                    yield Problem("missing", part, self.missing_message(part, document))
-            return
-        if len(path) < 2:
-            return
-        group, name = str(path[0]), str(path[1])
-        part = parts.get((group, name))
-        if part is None:
-            return
-        line = instance[group][name].get("line")
-        field = path[2] if len(path) > 2 else None
-        if field == "empty":
-            note = explain.unclosed_note(document, str(instance[group][name].get("text", "")))
-            yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text{note}", line)
-        elif field == "unticked":
-            count = instance[group][name]["unticked"]
-            yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
-        else:
-            yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
 
 
 @lru_cache(maxsize=32)

@@ -1,4 +1,7 @@
-"""A quick proof that a parsed document meets its schema, before jsonschema is asked why not.
+"""How a parsed document fails its schema (``problems``), with a quick proof that it does not first.
+
+``problems`` turns jsonschema's errors on the parsed document into one ``Problem`` a kind and
+part: a section missing, empty, with unticked boxes, or otherwise invalid.
 
 jsonschema costs about a millisecond a document, and most documents are valid. A schema
 written with a few keywords only (``type``, ``required``, ``properties``, ``const``,
@@ -12,10 +15,19 @@ it answers False and jsonschema decides, and says why.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from jsonschema._utils import equal
+
+from inc_audit import explain
+
+if TYPE_CHECKING:
+    import jsonschema
+
+    from inc_audit.markdown import Document
+    from inc_audit.schemas import DocumentSchema, Part
 
 _ANNOTATIONS = frozenset(
     {"$schema", "$comment", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
@@ -25,6 +37,63 @@ _LOCAL_REF = re.compile(r"#/\$defs/([A-Za-z0-9_\-]+)")
 
 
 Check = Callable[[Any], bool]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A way a document fails its schema."""
+
+    kind: str  # "missing", "empty", "unticked" or "invalid"
+    part: Part
+    message: str
+    line: int | None = None
+
+
+def problems(schema: DocumentSchema, document: Document) -> list[Problem]:
+    """How ``document`` fails ``schema``, one problem a kind and part, in the schema's order of parts."""
+    instance = schema.instance(document)
+    if schema.quick.valid(instance):
+        return []  # jsonschema would find no error
+    by_name = {(p.group, p.name): p for p in schema.parts}
+    found: dict[tuple[str, str], Problem] = {}
+    for error in schema.validator.iter_errors(instance):
+        for problem in _problems_of(schema, error, instance, by_name, document):
+            found.setdefault((problem.kind, problem.part.name), problem)
+    order = {p.name: i for i, p in enumerate(schema.parts)}
+    return sorted(found.values(), key=lambda p: (order.get(p.part.name, 99), p.kind))
+
+
+def _problems_of(
+    schema: DocumentSchema,
+    error: jsonschema.ValidationError,
+    instance: dict[str, Any],
+    parts: dict[tuple[str, str], Part],
+    document: Document,
+) -> Iterator[Problem]:
+    path = list(error.path)
+    if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
+        group = str(path[0])
+        for name in error.validator_value:
+            part = parts.get((group, name))
+            if name not in instance[group] and part is not None:
+                yield Problem("missing", part, schema.missing_message(part, document))
+        return
+    if len(path) < 2:
+        return
+    group, name = str(path[0]), str(path[1])
+    part = parts.get((group, name))
+    if part is None:
+        return
+    line = instance[group][name].get("line")
+    field = path[2] if len(path) > 2 else None
+    if field == "empty":
+        note = explain.unclosed_note(document, str(instance[group][name].get("text", "")))
+        yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text{note}", line)
+    elif field == "unticked":
+        count = instance[group][name]["unticked"]
+        yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
+    else:
+        yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
 
 
 class QuickCheck:

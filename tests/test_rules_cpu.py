@@ -89,7 +89,7 @@ def test_the_builtin_schemas_are_valid_json_schema(kind):
 
 
 def test_the_builtin_schemas_take_the_quick_check():
-    assert all(schemas.load(kind)._quick.simple for kind in schemas.KINDS)
+    assert all(schemas.load(kind).quick.simple for kind in schemas.KINDS)
 
 
 def test_problems_are_the_same_without_the_quick_check(monkeypatch):
@@ -98,7 +98,7 @@ def test_problems_are_the_same_without_the_quick_check(monkeypatch):
     kinds = list(schemas.KINDS)
     fast = {(kind, i): schemas.load(kind).check_text(t) for kind in kinds for i, t in enumerate(texts)}
     for kind in kinds:
-        monkeypatch.setattr(schemas.load(kind)._quick, "_check", None)
+        monkeypatch.setattr(schemas.load(kind).quick, "_check", None)
     slow = {(kind, i): schemas.load(kind).check_text(t) for kind in kinds for i, t in enumerate(texts)}
     assert fast == slow
     assert any(fast.values()) and not all(fast.values())

@@ -4,12 +4,12 @@
     .venv/bin/python bench/dead_server.py [--incidents 80] [--budgets 2,4,8] [--concurrency 8]
 
 For each budget: serve a synthetic project from the fake GitLab (tests/fakegitlab), start
-`inc-audit run --no-cache` in its own process, let it read until a third of the
-incidents' notes are in, then cut the server off (every request dropped from then on,
-open connections closed). Prints, per budget, the seconds from the cut to the command's
-exit, their ratio to the budget, and the exit code (3 expected). The README promises a
-ratio of at most 1 plus one --timeout. Every figure comes from this run; nothing here
-asserts on time.
+`inc-audit run --no-cache --api rest` in its own process (REST: the cut is timed on its
+notes reads), let it read until a third of the incidents' notes are in, then cut the
+server off (every request dropped from then on, open connections closed). Prints, per
+budget, the seconds from the cut to the command's exit, their ratio to the budget, and
+the exit code (3 expected). The README promises a ratio of at most 1 plus one --timeout.
+Every figure comes from this run; nothing here asserts on time.
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def one_run(incidents: int, budget: float, concurrency: int, command: str) -> tu
         env = {k: v for k, v in os.environ.items() if not k.startswith("CI_")}
         env["GITLAB_TOKEN"] = API_TOKEN
         args = [command, "run", "--gitlab-url", fake.url, "--project", PROJECT, "--config", str(CONFIG),
-                "--no-cache", "--retry-budget", str(budget), "--timeout", str(TIMEOUT),
+                "--no-cache", "--api", "rest", "--retry-budget", str(budget), "--timeout", str(TIMEOUT),
                 "--concurrency", str(concurrency), "--format", "json", "--output", os.devnull]
         process = subprocess.Popen(args, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         while fake.counts()[NOTES] < incidents // 3 and process.poll() is None:

@@ -17,8 +17,9 @@ from inc_audit import config as config_module
 from inc_audit.audit import run_audit
 from inc_audit.errors import SourceError
 from inc_audit.findings import AuditResult
+from inc_audit.sources.budget import RequestBudget, RetryPolicy
 from inc_audit.sources.export import ExportSource
-from inc_audit.sources.http import RequestBudget, RetryPolicy, configure, connect, get_json
+from inc_audit.sources.http import configure, connect, get_json
 from inc_audit.sources.parallel import ordered_map, read_ahead
 from inc_audit.sources.rest import GitLabSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_report

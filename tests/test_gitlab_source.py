@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import socket
@@ -18,7 +19,8 @@ import responses
 from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, SourceError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
 from inc_audit.redaction import redact, safe_url
-from inc_audit.sources.http import RetryPolicy, configure, connect, retry_after
+from inc_audit.sources.budget import RetryPolicy, retry_after
+from inc_audit.sources.http import configure, connect
 from inc_audit.sources.rest import GitLabSource
 
 BASE = "https://gitlab.example.com"
@@ -44,7 +46,8 @@ class Api:
         self.routes[(method, path)] = handler
 
     def pages(self, path: str, *pages: list[Any], link: bool = False) -> None:
-        """A paginated list: X-Next-Page headers, or Link headers when ``link``."""
+        """A paginated list as GitLab pages it: offset (X-Next-Page and a Link to page=N), or
+        keyset when ``link`` (a Link to an opaque cursor, no X-Next-Page)."""
 
         def handler(query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
             number = int(query.get("page", query.get("cursor", "1")))
@@ -54,6 +57,7 @@ class Api:
                     headers["Link"] = f'<{API}{path}?cursor={number + 1}&per_page=100>; rel="next"'
                 else:
                     headers["X-Next-Page"] = str(number + 1)
+                    headers["Link"] = f'<{API}{path}?page={number + 1}&per_page=100>; rel="next"'
             return 200, headers, pages[number - 1]
 
         self.on("GET", path, handler)
@@ -74,7 +78,7 @@ class Api:
         status, headers, body = handler(query)
         if isinstance(body, Exception):
             raise body
-        return status, headers, json.dumps(body)
+        return status, headers, body.decode() if isinstance(body, bytes) else json.dumps(body)
 
 
 class Clock:
@@ -202,13 +206,16 @@ def test_404_mid_scan_means_incomplete(api: Api, gl: Any) -> None:
     assert caught.value.exit_code == EXIT_INCOMPLETE
 
 
-def test_connection_error_is_a_source_error_naming_the_url(api: Api, gl: Any, clock: Clock) -> None:
+def test_connection_error_is_a_source_error_naming_the_url(api: Api) -> None:
+    """python-gitlab retries a refused connection (sleeping 0.1 s, 0.2 s, ... itself, on the
+    real clock) until the next sleep and attempt would overrun the retry budget."""
     failure = requests.exceptions.ConnectionError(
         f"HTTPSConnectionPool(host='gitlab.example.com', port=443): Max retries exceeded with url:"
         f" /api/v4/projects?private_token={TOKEN} (Caused by NewConnectionError('[Errno 111]"
         " Connection refused'))"
     )
     api.on("GET", "/projects/grp%2Fproj", lambda q: (200, {}, failure))
+    gl = connect(BASE, TOKEN, timeout=0.2, retry_budget=1.0)
     with pytest.raises(SourceError) as caught:
         GitLabSource(gl, project="grp/proj")
     error = caught.value
@@ -216,13 +223,25 @@ def test_connection_error_is_a_source_error_naming_the_url(api: Api, gl: Any, cl
     assert BASE in error.message and "reading project grp/proj" in error.message
     assert "Connection refused" in error.message
     assert_clean(error)
-    assert sum(clock.sleeps) <= 30.0 and len(clock.sleeps) >= 3
+    attempts = api.count("GET", "/projects/grp%2Fproj")
+    assert attempts >= 3 and f"gave up after {attempts} attempts" in error.message
 
 
-def test_timeout_is_retried_then_reported(api: Api, gl: Any) -> None:
+def test_timeout_is_retried_then_reported(api: Api) -> None:
     api.on("GET", "/projects/grp%2Fproj", lambda q: (200, {}, requests.exceptions.ReadTimeout()))
+    gl = connect(BASE, TOKEN, timeout=0.2, retry_budget=1.0)
     with pytest.raises(SourceError, match="no answer before the timeout"):
         GitLabSource(gl, project="grp/proj")
+    assert api.count("GET", "/projects/grp%2Fproj") >= 3
+
+
+def test_a_tls_failure_is_not_retried(api: Api, gl: Any) -> None:
+    """python-gitlab would retry it (an SSLError is a ConnectionError): a bad certificate stays bad."""
+    failure = requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    api.on("GET", "/projects/grp%2Fproj", lambda q: (200, {}, failure))
+    with pytest.raises(SourceError, match="TLS failure .*CERTIFICATE_VERIFY_FAILED"):
+        GitLabSource(gl, project="grp/proj")
+    assert api.count("GET", "/projects/grp%2Fproj") == 1
 
 
 def test_url_credentials_never_appear(api: Api) -> None:
@@ -286,6 +305,43 @@ def test_other_4xx_is_not_retried(api: Api, gl: Any, clock: Clock) -> None:
     assert clock.sleeps == []
 
 
+def test_429_with_retry_after_as_a_date_is_waited_for(api: Api, gl: Any, clock: Clock) -> None:
+    """python-gitlab would call int() on it and fail; the session reads the date."""
+    when = email.utils.formatdate(time.time() + 6, usegmt=True)
+    api.on("GET", "/projects/grp%2Fproj",
+           flaky([429], {"id": 7, "path_with_namespace": "grp/proj"}, {"Retry-After": when}))
+    GitLabSource(gl, project="grp/proj")
+    assert api.count("GET", "/projects/grp%2Fproj") == 2
+    assert 3 <= sum(clock.sleeps) <= 6.1
+
+
+def test_an_answer_that_is_not_json_is_one_line(api: Api, gl: Any) -> None:
+    api.on("GET", "/projects/grp%2Fproj", lambda q: (200, {}, b"<html>a proxy's page</html>"))
+    with pytest.raises(SourceError, match="the answer was not valid JSON") as caught:
+        GitLabSource(gl, project="grp/proj")
+    assert caught.value.exit_code == EXIT_INCOMPLETE
+
+
+def test_pagination_that_loops_ends_the_read_in_one_line(api: Api, gl: Any) -> None:
+    project_route(api)
+    link = f'<{API}/projects/7/issues?page=2&per_page=100>; rel="next"'
+    api.on("GET", "/projects/7/issues", lambda q: (200, {"Link": link}, [raw_issue(1)]))
+    with pytest.raises(SourceError) as caught:
+        GitLabSource(gl, project="grp/proj").list_candidates(("incident",))
+    assert "pagination looped" in caught.value.message and caught.value.exit_code == EXIT_INCOMPLETE
+    assert api.count("GET", "/projects/7/issues") == 2
+
+
+@pytest.mark.parametrize("page", [{"message": "a list?"}, "text", None, 7])
+def test_a_page_that_is_not_a_list_ends_the_read_in_one_line(api: Api, gl: Any, page: Any) -> None:
+    project_route(api)
+    api.pages("/projects/7/issues", [raw_issue(1)], page)  # type: ignore[arg-type]
+    with pytest.raises(SourceError) as caught:
+        GitLabSource(gl, project="grp/proj").list_candidates(("incident",))
+    assert "was not a list" in caught.value.message and "listing issues" in caught.value.message
+    assert caught.value.exit_code == EXIT_INCOMPLETE
+
+
 def test_a_failing_later_page_is_retried_alone(api: Api, gl: Any, clock: Clock) -> None:
     project_route(api)
     api.pages("/projects/7/issues", [raw_issue(1)])
@@ -297,7 +353,8 @@ def test_a_failing_later_page_is_retried_alone(api: Api, gl: Any, clock: Clock) 
             if status != 200:
                 return status, {}, {"message": "bad gateway"}
             return 200, {}, [raw_note(2, "2024-03-01T12:00:00Z")]
-        return 200, {"X-Next-Page": "2"}, [raw_note(1, "2024-03-01T11:00:00Z")]
+        link = f'<{API}/projects/7/issues/1/notes?page=2&per_page=100>; rel="next"'
+        return 200, {"X-Next-Page": "2", "Link": link}, [raw_note(1, "2024-03-01T11:00:00Z")]
 
     api.on("GET", "/projects/7/issues/1/notes", notes)
     issues = list(GitLabSource(gl, project="grp/proj").candidate_issues(("incident",)))

@@ -25,7 +25,8 @@ from inc_audit.publish import (
     publish,
     with_marker,
 )
-from inc_audit.sources.http import RetryPolicy, configure, connect
+from inc_audit.sources.budget import RetryPolicy
+from inc_audit.sources.http import configure, connect
 
 BASE = "https://gitlab.example.com"
 API = f"{BASE}/api/v4"

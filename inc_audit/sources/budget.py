@@ -1,5 +1,6 @@
-"""What one client may spend: how long a call may retry (``RetryPolicy``) and how fast all
-its threads may send (``RequestBudget``), from ``max_rps`` and GitLab's RateLimit-* headers."""
+"""What one client may spend: how long a call may retry (``RetryPolicy``, ``Limits``) and how
+fast all its threads may send (``RequestBudget``), from ``max_rps`` and GitLab's RateLimit-*
+headers. python-gitlab counts retries; these bound them in time, across threads."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import math
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from inc_audit.errors import ConfigError
+from inc_audit.sources.classify import GaveUp
 
 RESERVE = 0.1
 """Below this share of ``RateLimit-Limit`` left, wait for ``RateLimit-Reset`` before sending."""
 POLL = 0.05
+MIN_ATTEMPT = 0.5
+"""An attempt is not started with less than this (or the timeout) left of the budget."""
 
 
 @dataclass(frozen=True)
@@ -30,16 +35,96 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
 
-    def pause(self, seconds: float, cancel: threading.Event | None) -> None:
-        """Sleep ``seconds``; a real sleep wakes early when ``cancel`` is set."""
-        if cancel is not None and self.sleep is time.sleep:
-            cancel.wait(seconds)
-        else:
-            self.sleep(seconds)
-
     def delay(self, attempt: int) -> float:
         """Exponential backoff with jitter before retry number ``attempt`` (1-based)."""
         return min(self.max_backoff, self.backoff * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+
+
+class Cancelled(Exception):
+    """A read stopped because another read of the same scan had failed for good."""
+
+
+_CANCEL = threading.local()
+
+
+@contextmanager
+def cancelled_by(event: threading.Event) -> Iterator[None]:
+    """Calls made in this thread meanwhile stop (``Cancelled``) once ``event`` is set."""
+    previous = getattr(_CANCEL, "event", None)
+    _CANCEL.event = event
+    try:
+        yield
+    finally:
+        _CANCEL.event = previous
+
+
+@dataclass
+class _Call:
+    """The attempts one thread has made since its last final answer."""
+
+    start: float
+    tries: int = 0
+    reason: str = "no answer"
+
+
+class Limits:
+    """A client's retry policy and request budget, and each thread's current call."""
+
+    def __init__(self, policy: RetryPolicy) -> None:
+        self.policy = policy
+        self.budget = RequestBudget()
+        self._local = threading.local()
+
+    @property
+    def call(self) -> _Call:
+        if getattr(self._local, "call", None) is None:
+            self._local.call = _Call(self.policy.clock())
+        return self._local.call
+
+    def begin(self) -> float:
+        """Before an attempt: stop if cancelled or out of budget, keep the pace; its timeout."""
+        self._check_cancel()
+        call, policy = self.call, self.policy
+        if call.tries:
+            self.failed(call.reason, 0.0)
+        call.tries += 1
+        call.start += self.budget.acquire(policy, call.start + policy.budget - min(policy.timeout, MIN_ATTEMPT))
+        return max(min(policy.timeout, policy.budget - (policy.clock() - call.start)), 0.05)
+
+    def failed(self, reason: str, wait: float, asked: float | None = None) -> None:
+        """After a failed attempt: ``GaveUp`` unless waiting ``wait`` leaves time for another;
+        ``asked`` is the wait GitLab asked for, if it did."""
+        call, policy = self.call, self.policy
+        call.reason = reason
+        elapsed = policy.clock() - call.start
+        if elapsed + wait + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
+            if asked is not None and asked > policy.budget - elapsed:
+                reason += f"; GitLab asked to wait {asked:.0f}s, beyond the retry budget"
+            self.end()
+            raise GaveUp(reason, call.tries, elapsed)
+
+    def pause(self, seconds: float) -> None:
+        """Wait before the next attempt; a cancelled scan wakes at once."""
+        cancel: threading.Event | None = getattr(_CANCEL, "event", None)
+        if cancel is not None and self.policy.sleep is time.sleep:
+            cancel.wait(seconds)
+        else:
+            self.policy.sleep(seconds)
+        self._check_cancel()
+
+    def retrying(self) -> bool:
+        """Whether this thread's last answer is to be tried again (the call has not ended)."""
+        return getattr(self._local, "call", None) is not None
+
+    def end(self) -> None:
+        """The call has its final answer: this thread's next attempt starts a new call."""
+        self._local.call = None
+
+    def _check_cancel(self) -> None:
+        cancel: threading.Event | None = getattr(_CANCEL, "event", None)
+        if cancel is not None and cancel.is_set():
+            self.end()
+            raise Cancelled()
 
 
 class RequestBudget:

@@ -1,4 +1,5 @@
-"""Classifying a failed attempt: what is worth retrying, and the one-line error for the rest.
+"""What a failed call means, as a one-line error (python-gitlab raises its own exceptions or
+requests' ones, with the token or a next-page URL in their text).
 
 A refused token, missing access or a missing project is a ``ConfigError`` (exit 2); anything
 else is a ``SourceError`` (the audit is incomplete). Every message goes through ``redact``.
@@ -7,8 +8,6 @@ else is a ``SourceError`` (the audit is incomplete). Every message goes through 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import gitlab
@@ -16,11 +15,8 @@ import requests
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.redaction import redact, safe_url
-from inc_audit.sources.budget import RetryPolicy, retry_after
 from inc_audit.sources.guard import REDIRECT_HINT, URL_HINT, ForeignHost, ForeignRedirect
 from inc_audit.text import repair
-
-TRANSIENT_STATUS = frozenset({500, 502, 503, 504})
 
 SCOPE_HINT = (
     "the token needs the read_api scope (api to publish the audit issue) and its user must"
@@ -30,6 +26,7 @@ UNREACHABLE_HINT = (
     "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
     " the audit is incomplete, run it again"
 )
+INCOMPLETE_HINT = "the audit is incomplete; check the message above and run it again"
 
 
 def _secrets(gl: gitlab.Gitlab) -> tuple[str | None, ...]:
@@ -37,62 +34,100 @@ def _secrets(gl: gitlab.Gitlab) -> tuple[str | None, ...]:
     return (gl.private_token, gl.oauth_token, gl.job_token, gl.http_password, password)
 
 
+class Absent(Exception):
+    """A read GitLab refused with a status the caller asked to hear about (``absent``)."""
 
-@dataclass(frozen=True)
-class _Problem:
-    """One failed attempt, classified."""
-
-    reason: str
-    status: int | None = None
-    transient: bool = True
-    wait: float | None = None
-    hint: str | None = None
-    """For a refusal that is a configuration problem (exit 2): how to fix it."""
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
+class GaveUp(Exception):
+    """A call stopped retrying: the next wait would have overrun its retry budget."""
 
-def _classify(error: Exception, headers: Any) -> _Problem | None:
-    if isinstance(error, ForeignRedirect):
-        return _Problem(f"it redirected the request to another host ({error})", transient=False, hint=REDIRECT_HINT)
-    if isinstance(error, ForeignHost):
-        return _Problem(f"a request for another host ({error}) was stopped", transient=False, hint=REDIRECT_HINT)
+    def __init__(self, reason: str, tries: int, elapsed: float) -> None:
+        super().__init__(reason)
+        self.reason, self.tries, self.elapsed = reason, tries, elapsed
+
+
+class TLSFailure(Exception):
+    """The TLS handshake failed: not worth retrying (python-gitlab would)."""
+
+
+class BadAnswer(Exception):
+    """An answer that python-gitlab took but inc-audit cannot use (a page that is not a list,
+    pagination that loops)."""
+
+
+def failure_reason(failure: Exception | int) -> str:
+    """Why one attempt failed (a status, or a connection failure), for messages."""
+    if isinstance(failure, int):
+        return "HTTP 429 (rate limited)" if failure == 429 else f"HTTP {failure}"
+    if isinstance(failure, requests.exceptions.Timeout):
+        return "no answer before the timeout"
+    return f"connection failed ({_short(failure)})"
+
+
+def error_for(
+    gl: gitlab.Gitlab, what: str, error: Exception, *,
+    not_found: tuple[str, str] | None = None, absent: tuple[int, ...] = (),
+) -> Exception | None:
+    """The one-line error a failed call of ``what`` means; None: not a failure of GitLab's.
+
+    ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it a
+    404 is a ``SourceError``. A status in ``absent`` (403, 404: an issue the token may not
+    see) is ``Absent`` instead, for the caller to report as a finding."""
+    secrets = _secrets(gl)
+    code = getattr(error, "response_code", None) if isinstance(error, gitlab.exceptions.GitlabError) else None
+    if code in absent:
+        return Absent(int(code or 0))
+    refused = _refusal(what, code, not_found, secrets)
+    reason, hint = _reason(error)
+    if refused is not None or reason is None:
+        return refused
+    if isinstance(error, GaveUp):
+        reason += f" (gave up after {error.tries} attempt{'s' if error.tries > 1 else ''} in {error.elapsed:.1f}s)"
+    if hint is not None:
+        return ConfigError(redact(f"cannot use GitLab at {safe_url(gl.url)}: {reason} while {what}", secrets), hint)
+    return SourceError(
+        redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {reason}", secrets),
+        UNREACHABLE_HINT if isinstance(error, GaveUp) else INCOMPLETE_HINT,
+    )
+
+
+def _reason(error: Exception) -> tuple[str | None, str | None]:
+    """What went wrong, and for a configuration problem (exit 2) how to fix it."""
+    if isinstance(error, GaveUp):
+        return error.reason, None
     if isinstance(error, gitlab.exceptions.GitlabError) and error.response_code is not None:
-        return _status_problem(error, headers)
+        return failure_reason(int(error.response_code)) + _detail(error), None
+    if isinstance(error, ForeignRedirect):
+        return f"it redirected the request to another host ({error})", REDIRECT_HINT
+    if isinstance(error, ForeignHost):
+        return f"a request for another host ({error}) was stopped", REDIRECT_HINT
     if isinstance(error, requests.exceptions.TooManyRedirects):
-        return _Problem("its redirects went round in circles", transient=False, hint=URL_HINT)
-    if isinstance(error, requests.exceptions.SSLError):
-        return _Problem(f"TLS failure ({_short(error)})", transient=False)
-    if isinstance(error, requests.exceptions.Timeout):
-        return _Problem("no answer before the timeout")
-    if isinstance(
-        error,
-        (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
-         requests.exceptions.InvalidSchema),
-    ):
-        return _Problem(f"invalid URL ({_short(error)})", transient=False, hint=URL_HINT)
-    if isinstance(
-        error,
-        (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError,
-         requests.exceptions.ContentDecodingError),
-    ):
-        return _Problem(f"connection failed ({_short(error)})")
+        return "its redirects went round in circles", URL_HINT
+    if isinstance(error, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema,
+                          requests.exceptions.InvalidSchema)):
+        return f"invalid URL ({_short(error)})", URL_HINT
+    if isinstance(error, TLSFailure):
+        return f"TLS failure ({_short(error)})", None
+    if isinstance(error, BadAnswer):
+        return str(error), None
     if isinstance(error, gitlab.exceptions.RedirectError):
-        return _Problem("GitLab redirected the request; use the final (https) URL", transient=False)
-    if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):
-        return _Problem("the answer was not valid JSON")
-    return None
+        return "GitLab redirected the request; use the final (https) URL", None
+    if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):  # requests' JSONDecodeError too
+        return "the answer was not valid JSON", None
+    if isinstance(error, requests.exceptions.RequestException):
+        return failure_reason(error), None
+    return None, None
 
 
-def _status_problem(error: gitlab.exceptions.GitlabError, headers: Any) -> _Problem:
-    code = int(error.response_code or 0)
-    if code == 429:
-        wait = retry_after(headers)
-        return _Problem("HTTP 429 (rate limited)", code, wait=wait)
-    if code in TRANSIENT_STATUS:
-        return _Problem(f"HTTP {code}", code)
-    detail = repair(str(error.error_message or "")).strip().splitlines()
-    suffix = f": {detail[0][:200]}" if detail else ""
-    return _Problem(f"HTTP {code}{suffix}", code, transient=False)
+def _detail(error: gitlab.exceptions.GitlabError) -> str:
+    message = error.error_message
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message or "")
+    detail = repair(text).strip().splitlines()
+    return f": {detail[0][:200]}" if detail else ""
 
 
 def _short(error: Exception) -> str:
@@ -106,40 +141,16 @@ def _short(error: Exception) -> str:
 
 
 def _refusal(
-    gl: gitlab.Gitlab, what: str, problem: _Problem, not_found: tuple[str, str] | None
-) -> ConfigError | SourceError:
-    secrets = _secrets(gl)
-    if problem.status == 401:
-        return ConfigError(
-            "GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked"
-        )
-    if problem.status == 403:
-        message = redact(f"the token lacks access (403) while {what}", secrets)
-        return ConfigError(message, SCOPE_HINT)
-    if problem.status == 404 and not_found is not None:
+    what: str, code: int | None, not_found: tuple[str, str] | None, secrets: tuple[str | None, ...]
+) -> ConfigError | SourceError | None:
+    """A refused token (401), missing access (403), a missing project or object (404)."""
+    if code == 401:
+        return ConfigError("GitLab refused the token (401)", "check GITLAB_TOKEN: it may be expired or revoked")
+    if code == 403:
+        return ConfigError(redact(f"the token lacks access (403) while {what}", secrets), SCOPE_HINT)
+    if code == 404 and not_found is not None:
         return ConfigError(redact(not_found[0], secrets), not_found[1])
-    if problem.status == 404:
-        return SourceError(
-            redact(f"GitLab answered 404 while {what}", secrets),
-            "it may have been deleted or moved during the scan; run the audit again",
-        )
-    if problem.hint is not None:
-        message = f"cannot use GitLab at {safe_url(gl.url)}: {problem.reason} while {what}"
-        return ConfigError(redact(message, secrets), problem.hint)
-    return SourceError(
-        redact(f"GitLab at {safe_url(gl.url)} failed while {what}: {problem.reason}", secrets),
-        "the audit is incomplete; check the message above and run it again",
-    )
-
-
-def _exhausted(
-    gl: gitlab.Gitlab, what: str, problem: _Problem, tries: int, elapsed: float, policy: RetryPolicy
-) -> SourceError:
-    reason = problem.reason
-    if problem.wait is not None and problem.wait > policy.budget - elapsed:
-        reason += f"; GitLab asked to wait {problem.wait:.0f}s, beyond the retry budget"
-    message = (
-        f"GitLab at {safe_url(gl.url)} failed while {what}: {reason}"
-        f" (gave up after {tries} attempt{'s' if tries > 1 else ''} in {elapsed:.1f}s)"
-    )
-    return SourceError(redact(message, _secrets(gl)), UNREACHABLE_HINT)
+    if code == 404:
+        return SourceError(redact(f"GitLab answered 404 while {what}", secrets),
+                           "it may have been deleted or moved during the scan; run the audit again")
+    return None

@@ -1,7 +1,16 @@
-"""python-gitlab's GraphQL client as inc-audit uses it: through the REST client's retry
-helper (``http.call``: retries, retry budget, ``max_rps`` pace, rate-limit headers, one-line
-errors), one client per thread over one keep-alive httpx session; and the check that a
-GitLab offers every field the audit reads (``missing_fields``), for ``--api auto``.
+"""python-gitlab's GraphQL client (``gitlab.GraphQL``, over gql and httpx) as inc-audit uses
+it; and the check that a GitLab offers every field the audit reads (``missing_fields``), for
+``--api auto``.
+
+One transport, one guard, one budget: the httpx client handed to ``gitlab.GraphQL`` sends
+through the REST client's requests session (``_ViaSession``), so every attempt keeps the
+session's limits (retry budget, cancellation, ``max_rps`` pace, rate-limit headers, the
+token kept home), and ``gitlab.GraphQL``'s own loop retries 429 and 5xx (the session has
+waited already and hands it ``Retry-After: 0``). What that loop lacks, the transport adds:
+it retries a connection failure or a timeout (gql reports them as
+``TransportConnectionFailed``, which python-gitlab does not retry), within the same budget,
+on python-gitlab's REST schedule; and it gives python-gitlab a retried answer without its
+body, so that a 5xx carrying GraphQL errors is retried like any other 5xx.
 
 gql and httpx are imported when a client is made, so a REST or export run does not load them.
 """
@@ -14,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from inc_audit.errors import SourceError
 from inc_audit.redaction import redact
 from inc_audit.sources import graphql_query as q
-from inc_audit.sources.http import Client, _state, call
+from inc_audit.sources.classify import BadAnswer
+from inc_audit.sources.http import PYTHON_GITLAB_BACKOFF, RETRY, Client, failures, limits
 from inc_audit.sources.rest import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
@@ -40,8 +50,8 @@ class QueryRefused(SourceError):
 
 
 class GraphQL:
-    """python-gitlab's GraphQL client, one per thread over one keep-alive httpx session,
-    its requests made through the REST client's ``call`` (retries, budget, pace)."""
+    """``gitlab.GraphQL``, one per thread, over one httpx client that sends through ``gl``'s
+    session."""
 
     def __init__(
         self, gl: Client, token: str, *, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
@@ -50,24 +60,11 @@ class GraphQL:
 
         self.gl = gl
         self.token = token
+        self.url = gl.url
         self.requests = 0
         self._local = threading.local()
-        state = _state(gl)
-        limits = httpx.Limits(max_connections=concurrency + 2, max_keepalive_connections=concurrency + 2)
-
-        def observe(response: httpx.Response) -> None:
-            self._local.status = response.status_code
-            state.observe(response)  # type: ignore[arg-type]
-
-        plain = gl.url.lower().startswith("http://")  # no TLS: no certificate store to load
-        self.http = httpx.Client(
-            verify=not plain,
-            timeout=timeout,
-            limits=limits,
-            event_hooks={"response": [observe]},
-            headers={"User-Agent": "inc-audit", "Authorization": f"Bearer {token}"},
-        )
-        self.url = gl.url
+        headers = {"User-Agent": "inc-audit", "Authorization": f"Bearer {token}"}
+        self.http = httpx.Client(transport=_transport(gl, self._local), headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self.http.close()
@@ -77,59 +74,66 @@ class GraphQL:
         if client is None:
             import gitlab
 
-            client = gitlab.GraphQL(
-                self.url,
-                token=self.token,
-                client=self.http,
-                max_retries=0,
-                obey_rate_limit=False,
-                retry_transient_errors=False,
-                user_agent="inc-audit",
-            )
-            self._local.client = client
+            client = self._local.client = gitlab.GraphQL(self.url, token=self.token, client=self.http,
+                                                         user_agent="inc-audit", **RETRY)
         return client
 
     def execute(self, what: str, text: str) -> dict[str, Any]:
         """The ``data`` of one query; ``QueryRefused`` when GitLab answers with errors."""
-
-        def attempt(timeout: float) -> dict[str, Any]:
+        self.requests += 1
+        with failures(self.gl, what):
             self._local.status = None
             try:
-                data = self._client().execute(text, extra_args={"timeout": timeout})
+                data = self._client().execute(text)
             except Exception as error:
                 raise self._translate(error) from None
             if not isinstance(data, dict):
-                raise ValueError("an object was expected")
+                raise BadAnswer("the answer was not GraphQL")
             return data
 
-        self.requests += 1
-        return call(self.gl, what, attempt)
-
     def _translate(self, error: Exception) -> Exception:
-        """gql's and httpx's exceptions as the ones ``call`` classifies."""
+        """gql's exceptions as the ones ``http.failures`` reads."""
         import gitlab
-        import httpx
-        import requests
         from gql.transport.exceptions import TransportConnectionFailed, TransportProtocolError, TransportQueryError
 
-        status = getattr(self._local, "status", None)
+        status = self._local.status
         if isinstance(error, TransportQueryError):
             message = _first_message(error.errors) or str(error)
             if status is not None and status >= 400:
                 return gitlab.exceptions.GitlabHttpError(response_code=status, error_message=message)
             return QueryRefused(message)
-        if isinstance(error, TransportConnectionFailed):
-            cause = error.__cause__
-            if isinstance(cause, httpx.TimeoutException):
-                return requests.exceptions.Timeout(str(cause))
-            return requests.exceptions.ConnectionError(str(cause or error))
-        if isinstance(error, httpx.TimeoutException):
-            return requests.exceptions.Timeout(str(error))
-        if isinstance(error, httpx.TransportError):
-            return requests.exceptions.ConnectionError(str(error))
+        if isinstance(error, TransportConnectionFailed) and isinstance(error.__cause__, Exception):
+            return error.__cause__  # what the session raised: GaveUp, Cancelled, a foreign redirect
         if isinstance(error, TransportProtocolError):
-            return ValueError("the answer was not GraphQL")
+            return BadAnswer("the answer was not GraphQL")
         return error
+
+
+def _transport(gl: Client, local: threading.local) -> httpx.BaseTransport:
+    """An httpx transport that sends each request through ``gl``'s requests session."""
+    import httpx
+    import requests
+
+    session, bound = gl.session, limits(gl)
+    dropped = {"host", "content-length", "connection", "accept-encoding"}
+
+    class ViaSession(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+            while True:
+                try:
+                    answer = session.request(request.method, str(request.url), headers=headers, data=request.read())
+                    break
+                except (requests.ConnectionError, requests.Timeout):  # the session allowed one more try
+                    bound.pause(PYTHON_GITLAB_BACKOFF * 2 ** (bound.call.tries - 1))
+            local.status = answer.status_code
+            retried = bound.retrying()  # the session waited already: the body is not read
+            kept = {k: v for k, v in answer.headers.items()
+                    if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")}
+            return httpx.Response(answer.status_code, headers=kept, content=b"" if retried else answer.content,
+                                  request=request)
+
+    return ViaSession()
 
 
 def _first_message(errors: Any) -> str:

@@ -1,253 +1,148 @@
-"""Talking to GitLab over HTTP, for every source and for publishing: one retry helper.
+"""Talking to GitLab over HTTP, for every source, for GraphQL and for publishing.
 
-Every request, read or write, goes through ``call``: it sets the per-request timeout,
-retries 429 (honouring Retry-After), 500/502/503/504, connection failures and timeouts with
-backoff, bounds the time one call may spend retrying (the retry budget), and turns what is
-left into one-line errors: ``ConfigError`` for a refused token, missing access or a missing
-project, ``SourceError`` (the audit is incomplete) for everything else.
+What python-gitlab does: every request is its ``Gitlab.http_request`` with ``RETRY``, so it
+retries 429s, 5xx (500-504, 520-530), connection failures and timeouts, and its
+``GitlabList`` (``rest.iter_items``) follows the Link header page after page, each page
+retried on its own; ``keep_base_url`` keeps next-page links on the configured URL.
 
-Every call is safe to make from several threads at once: the headers a retry decision
-reads (Retry-After) are those of the call's own answer, and one ``RequestBudget`` per
-client paces all threads (``max_rps``) and holds them back before GitLab would answer 429
-(``RateLimit-Remaining`` low).
+What inc-audit adds, in the client's session (``_Session``), which sees every attempt of every
+call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget``):
 
-The sources package is the only place that imports ``gitlab``. Tokens travel in the
-PRIVATE-TOKEN header, never in URLs, and only to the configured GitLab: ``connect``
-refuses a URL with user-info or a query, and a redirect to another host is refused
-before it is followed. Every message built from an exception goes through ``redact``.
+- a time bound, not a count: an attempt's timeout is what is left of the call's retry
+  budget, and a failed attempt whose wait would overrun it ends the call (``GaveUp``, which
+  python-gitlab does not retry, as it is not a requests error);
+- the wait on a 429 or 5xx: Retry-After in seconds or as an HTTP date (python-gitlab calls
+  ``int()`` on it), else RateLimit-Reset, else a jittered backoff, slept so that a cancelled
+  scan wakes at once; python-gitlab then gets ``Retry-After: 0``, so its ``time.sleep`` is
+  nil. After a connection failure it sleeps ``2**n * 0.1`` s itself, counted in the budget;
+- cancellation: once one read of a scan has failed for good, the other reader threads
+  (``parallel.ordered_map``) stop (``Cancelled``) before their next attempt;
+- one pace for all threads of a client: ``max_rps``, and holding back before GitLab would
+  answer 429 when RateLimit-Remaining runs low (and for everyone after one 429);
+- the token stays home (``guard``): requests go only to the configured origin, a redirect
+  elsewhere is refused before it is followed, a TLS failure is not retried.
 
-Reads made by reader threads (``parallel.ordered_map``) run under a cancel event: once
-one read of the scan has failed for good, the others stop at their next retry decision.
-
-Why not python-gitlab's own retries (``retry_transient_errors``, ``obey_rate_limit``,
-``max_retries``): they count attempts instead of bounding time, sleep with ``time.sleep``
-as long as Retry-After or RateLimit-Reset says (an hour is past any budget), raise on a
-Retry-After given as an HTTP date, share no rate-limit state between threads, and cannot
-be stopped when another read has failed. Its ``GitlabList`` pagination indexes a page
-that is not a list and has no guard against a loop of next links; ``rest.iter_items``
-checks both and retries each page on its own. So every request passes
-``retry_transient_errors=False, obey_rate_limit=False`` and ``call`` does the rest.
-
-Its parts live beside it: ``budget`` (the retry policy and the request budget), ``guard``
-(the URL check and the home-only transport) and ``classify`` (what a failure means); their
-public names are importable from here too.
+Around each call, ``failures`` turns what python-gitlab or requests raise into one-line,
+redacted errors (``classify``): ``ConfigError`` (exit 2) for a refused token, missing access
+or a missing project, ``SourceError`` (exit 3, the audit is incomplete) for the rest.
 """
 
 from __future__ import annotations
 
-import threading
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import gitlab
 import requests
+from gitlab.const import RETRYABLE_TRANSIENT_ERROR_CODES
 from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError
-from inc_audit.sources.budget import RequestBudget, RetryPolicy, retry_after
-from inc_audit.sources.classify import (
-    SCOPE_HINT,
-    UNREACHABLE_HINT,
-    _classify,
-    _exhausted,
-    _refusal,
-)
-from inc_audit.sources.guard import (
-    REDIRECT_HINT,
-    URL_HINT,
-    ForeignHost,
-    ForeignRedirect,
-    _guard,
-    _HomeOnly,
-    _refuse_foreign_redirects,
-    check_url,
-)
-
-__all__ = [
-    "REDIRECT_HINT", "SCOPE_HINT", "TOKEN_HINT", "UNREACHABLE_HINT", "URL_HINT", "Absent", "Cancelled",
-    "Client", "ForeignHost", "ForeignRedirect", "RequestBudget", "RetryPolicy", "call", "cancelled_by",
-    "check_url", "configure", "connect", "encode_id", "ensure_pool", "get_json", "limit_rate", "request",
-    "retry_after", "send",
-]
+from inc_audit.sources.budget import Limits, RetryPolicy, retry_after
+from inc_audit.sources.classify import TLSFailure, error_for, failure_reason
+from inc_audit.sources.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
 
-T = TypeVar("T")
-
-MIN_ATTEMPT = 0.5
+RETRY: dict[str, Any] = {"retry_transient_errors": True, "obey_rate_limit": True, "max_retries": -1}
+"""What every request asks of python-gitlab: retry for as long as the session lets it."""
 
 TOKEN_HINT = (
     "create a project access token with the read_api scope (api to publish) and export it"
     " as GITLAB_TOKEN, or store it as a masked CI/CD variable"
 )
+PYTHON_GITLAB_BACKOFF = 0.1
+"""After a connection failure python-gitlab sleeps 2**n times this before retry n + 1."""
 
 
-# --- the retry helper ------------------------------------------------------------------
-
-
-@dataclass
-class _Capture:
-    """The headers of the answer to one attempt of one call."""
-
-    headers: Any = None
-
-
-class _ClientState:
-    """What the helper keeps per client: its policy and its request budget.
-
-    The response hook hands each answer's headers to the call that is waiting for it
-    (a thread runs one call at a time) and to the budget; nothing of one call's answer is
-    read by another.
-    """
+class _Session(requests.Session):
+    """The client's session: each attempt python-gitlab sends passes through ``request``."""
 
     def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.budget = RequestBudget()
-        self._local = threading.local()
+        super().__init__()
+        self.limits = Limits(policy)
 
-    def observe(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        capture = getattr(self._local, "capture", None)
-        if capture is not None:
-            capture.headers = response.headers
-        self.budget.observe(response.status_code, response.headers, self.policy)
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        limits = self.limits
+        kwargs["timeout"] = limits.begin()
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.exceptions.SSLError as error:  # python-gitlab would retry it
+            limits.end()
+            raise TLSFailure(str(error)) from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as error:
+            limits.failed(failure_reason(error), PYTHON_GITLAB_BACKOFF * 2 ** (limits.call.tries - 1))
+            raise  # python-gitlab sleeps, then tries again
+        except BaseException:
+            limits.end()
+            raise
+        finally:
+            limits.budget.release()
+        limits.budget.observe(response.status_code, response.headers, limits.policy)
+        if not _retried(response):
+            limits.end()
+            return response
+        asked = retry_after(response.headers)
+        wait = limits.policy.delay(limits.call.tries) if asked is None else asked
+        limits.failed(failure_reason(response.status_code), wait, asked)
+        limits.pause(wait)
+        response.headers["Retry-After"] = "0"  # waited already: python-gitlab's sleep is nil
+        return response
 
-    def enter(self, capture: _Capture) -> _Capture | None:
-        previous: _Capture | None = getattr(self._local, "capture", None)
-        self._local.capture = capture
-        return previous
 
-    def leave(self, previous: _Capture | None) -> None:
-        self._local.capture = previous
+def _retried(response: requests.Response) -> bool:
+    """Whether python-gitlab retries this answer (``utils.Retry._retryable_status_code``)."""
+    status = response.status_code
+    return (status == 429 or status in RETRYABLE_TRANSIENT_ERROR_CODES
+            or (status == 409 and "Resource lock" in (response.reason or "")))
 
 
-_STATES: weakref.WeakKeyDictionary[Client, _ClientState] = weakref.WeakKeyDictionary()
-_STATES_LOCK = threading.Lock()
+def limits(gl: Client) -> Limits:
+    """The limits ``gl``'s requests keep; ``gl`` must come from ``connect``."""
+    if not isinstance(gl.session, _Session):
+        raise TypeError("a GitLab client must be made by inc_audit.sources.http.connect")
+    return gl.session.limits
 
 
 def configure(gl: Client, policy: RetryPolicy) -> None:
     """Give ``gl`` a retry policy (``connect`` does this; tests may do it directly)."""
-    with _STATES_LOCK:
-        state = _STATES.get(gl)
-        if state is None:
-            state = _ClientState(policy)
-            _STATES[gl] = state
-            _guard(gl)
-            gl.session.hooks["response"].append(_refuse_foreign_redirects(gl))
-            gl.session.hooks["response"].append(state.observe)
-        state.policy = policy
-
-
-class Cancelled(Exception):
-    """A read stopped because another read of the same scan had failed for good."""
-
-
-_CANCEL = threading.local()
-
-
-@contextmanager
-def cancelled_by(event: threading.Event) -> Iterator[None]:
-    """Calls made in this thread meanwhile stop (``Cancelled``) once ``event`` is set."""
-    previous = getattr(_CANCEL, "event", None)
-    _CANCEL.event = event
-    try:
-        yield
-    finally:
-        _CANCEL.event = previous
-
-
-def _check_cancel(cancel: threading.Event | None) -> None:
-    if cancel is not None and cancel.is_set():
-        raise Cancelled()
+    limits(gl).policy = policy
 
 
 def limit_rate(gl: Client, max_rps: float | None) -> None:
     """At most ``max_rps`` requests a second from ``gl``, across threads (None: no pace)."""
-    _state(gl).budget.set_rate(max_rps)
+    limits(gl).budget.set_rate(max_rps)
 
 
 def ensure_pool(gl: Client, size: int) -> None:
-    """Let the client's one session keep ``size`` connections alive per host.
-
-    requests keeps 10 by default; with more threads than that, the extra connections
-    would be opened for one request and discarded.
-    """
+    """Let the client's one session keep ``size`` connections alive per host (requests keeps
+    10: with more threads, the extra connections would be opened for one request each)."""
     adapter = gl.session.get_adapter(gl.url)
     if isinstance(adapter, _HomeOnly) and getattr(adapter, "_pool_maxsize", 0) >= size:
         return
     _guard(gl, size)
 
 
-def _state(gl: Client) -> _ClientState:
-    if gl not in _STATES:
-        configure(gl, RetryPolicy(timeout=float(gl.timeout or 10.0)))
-    return _STATES[gl]
+@contextmanager
+def failures(
+    gl: Client, what: str, *, not_found: tuple[str, str] | None = None, absent: tuple[int, ...] = ()
+) -> Iterator[None]:
+    """The failures of the calls made meanwhile as one-line errors: see ``classify.error_for``
+    (``what`` says what the calls do, "listing issues labelled incident")."""
+    try:
+        yield
+    except Exception as error:
+        mapped = error_for(gl, what, error, not_found=not_found, absent=absent)
+        if mapped is None:
+            raise
+        raise mapped from None
+    finally:
+        limits(gl).end()
 
 
-class Absent(Exception):
-    """A read GitLab refused with a status the caller asked to hear about (``absent``)."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
-def call(
-    gl: Client,
-    what: str,
-    attempt: Callable[[float], T],
-    *,
-    not_found: tuple[str, str] | None = None,
-    absent: tuple[int, ...] = (),
-) -> T:
-    """Run ``attempt(timeout)`` until it succeeds, retrying what is worth retrying.
-
-    ``what`` says what the call does ("listing issues labelled incident"), for messages.
-    ``not_found`` is the (message, hint) of a ``ConfigError`` to raise on 404; without it
-    a 404 is a ``SourceError``. A status in ``absent`` (403, 404: an issue the token may not
-    see) raises ``Absent`` instead, for the caller to report as a finding rather than end the
-    scan. Gives up once the next wait would overrun the budget.
-    Each attempt first waits for the client's request budget; time spent only on the
-    ``max_rps`` pace is not counted against the retry budget.
-    """
-    state = _state(gl)
-    policy = state.policy
-    cancel: threading.Event | None = getattr(_CANCEL, "event", None)
-    start = policy.clock()
-    tries = 0
-    capture = _Capture()
-    while True:
-        _check_cancel(cancel)
-        tries += 1
-        deadline = start + policy.budget - min(policy.timeout, MIN_ATTEMPT)
-        start += state.budget.acquire(policy, deadline)
-        left = policy.budget - (policy.clock() - start)
-        capture.headers = None
-        previous = state.enter(capture)
-        try:
-            return attempt(max(min(policy.timeout, left), 0.05))
-        except Exception as error:  # classified below; anything unknown is re-raised
-            problem = _classify(error, capture.headers or {})
-            if problem is None:
-                raise
-            if not problem.transient and problem.status in absent:
-                raise Absent(problem.status) from None
-            if not problem.transient:
-                raise _refusal(gl, what, problem, not_found) from None
-        finally:
-            state.leave(previous)
-            state.budget.release()
-        wait = policy.delay(tries) if problem.wait is None else problem.wait
-        elapsed = policy.clock() - start
-        if elapsed + wait + min(policy.timeout, MIN_ATTEMPT) > policy.budget:
-            raise _exhausted(gl, what, problem, tries, elapsed, policy) from None
-        policy.pause(wait, cancel)
-
-
-# --- requests through the helper ------------------------------------------------------
+# --- requests ---------------------------------------------------------------------------
 
 
 def encode_id(value: str | int) -> str:
@@ -255,13 +150,8 @@ def encode_id(value: str | int) -> str:
     return str(EncodedId(value))
 
 
-def request(
-    gl: Client, verb: str, path: str, timeout: float, **kwargs: Any
-) -> requests.Response:
-    return gl.http_request(
-        verb, path, timeout=timeout, obey_rate_limit=False, retry_transient_errors=False,
-        **kwargs,
-    )
+def request(gl: Client, verb: str, path: str, **kwargs: Any) -> requests.Response:
+    return gl.http_request(verb, path, **RETRY, **kwargs)
 
 
 def get_json(
@@ -269,20 +159,14 @@ def get_json(
     *, not_found: tuple[str, str] | None = None, absent: tuple[int, ...] = (),
 ) -> Any:
     """GET one object."""
-
-    def attempt(timeout: float) -> Any:
-        return request(gl, "get", path, timeout, query_data=dict(query or {})).json()
-
-    return call(gl, what, attempt, not_found=not_found, absent=absent)
+    with failures(gl, what, not_found=not_found, absent=absent):
+        return request(gl, "get", path, query_data=dict(query or {})).json()
 
 
 def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> Any:
     """POST or PUT ``data``; the answer's JSON."""
-
-    def attempt(timeout: float) -> Any:
-        return request(gl, verb, path, timeout, post_data=data).json()
-
-    return call(gl, what, attempt)
+    with failures(gl, what):
+        return request(gl, verb, path, post_data=data).json()
 
 
 # --- connecting -------------------------------------------------------------------------
@@ -300,11 +184,13 @@ def connect(
     if not token:
         raise ConfigError("GITLAB_TOKEN is not set", hint=TOKEN_HINT)
     url = check_url(url)
+    session = _Session(RetryPolicy(timeout=timeout, budget=retry_budget, backoff=backoff))
     gl = gitlab.Gitlab(
-        url, private_token=token, timeout=timeout, retry_transient_errors=False,
-        user_agent="inc-audit",
+        url, private_token=token, timeout=timeout, retry_transient_errors=True, keep_base_url=True,
+        user_agent="inc-audit", session=session,
     )
-    configure(gl, RetryPolicy(timeout=timeout, budget=retry_budget, backoff=backoff))
+    _guard(gl)
+    session.hooks["response"].append(_refuse_foreign_redirects(gl))
     limit_rate(gl, max_rps)
     get_json(gl, "/user", "checking the token (GET /user)")
     return gl

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from inc_audit.model import Issue
-from inc_audit.sources.http import Cancelled, cancelled_by
+from inc_audit.sources.budget import Cancelled, cancelled_by
 from inc_audit.sources.interface import Unreadable
 
 if TYPE_CHECKING:

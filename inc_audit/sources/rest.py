@@ -1,24 +1,25 @@
 """Incidents from a live GitLab through its REST API (``entries`` makes model values of
 its answers).
 
-Pagination is done here, page by page, through ``http.call``, so a failure on page 7 is
-retried like one on page 1 instead of ending a lazy list. ``GitLabSource`` reads the
+Pagination is python-gitlab's (``GitlabList``, following the Link header), so a failure on
+page 7 is retried like one on page 1; ``_Pages`` adds the checks it lacks. ``GitLabSource`` reads the
 incidents' notes with up to ``concurrency`` requests in flight over python-gitlab's one
 keep-alive session.
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+
+from gitlab.client import GitlabList
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.redaction import safe_url
+from inc_audit.sources.classify import UNREACHABLE_HINT, Absent, BadAnswer
 from inc_audit.sources.entries import (
     assemble,
     award_from_api,
@@ -29,16 +30,7 @@ from inc_audit.sources.entries import (
     slim_issue,
     slim_note,
 )
-from inc_audit.sources.http import (
-    UNREACHABLE_HINT,
-    Absent,
-    Client,
-    call,
-    encode_id,
-    ensure_pool,
-    get_json,
-    request,
-)
+from inc_audit.sources.http import RETRY, Client, encode_id, ensure_pool, failures, get_json
 from inc_audit.sources.interface import Source, Unreadable
 from inc_audit.sources.parallel import ordered_map
 from inc_audit.text import repair
@@ -53,50 +45,43 @@ DEFAULT_CONCURRENCY = 8
 # --- pagination ---------------------------------------------------------------------------
 
 
+class _Pages(GitlabList):
+    """python-gitlab's pagination (the Link header, each page retried on its own), with what it
+    lacks: a page that is not a list, or a next link already followed, ends the read with an
+    error instead of an ``IndexError`` (or a list of characters, or a loop that never ends)."""
+
+    def _query(self, url: str, query_data: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        seen: set[str] = self.__dict__.setdefault("_seen", set())
+        marker = f"{url}?{sorted((query_data or {}).items())}"
+        if marker in seen:
+            raise BadAnswer("its pagination looped (a next-page link came twice)")
+        seen.add(marker)
+        super()._query(url, query_data, **kwargs)
+        if not isinstance(self._data, list):
+            raise BadAnswer("a page of the list was not a list")
+
+
 def iter_items(
     gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
     *, not_found: tuple[str, str] | None = None, any_shape: bool = False,
 ) -> Iterator[Any]:
-    """Every item of a paginated list, page after page, each page retried on its own.
+    """Every item of a paginated list, page after page.
 
     Items that are not objects are skipped, or with ``any_shape`` yielded for the caller
     to report.
     """
-    target: str | None = path
-    params: dict[str, Any] = {**(query or {}), "per_page": PER_PAGE}
-    seen: set[str] = set()
-    while target is not None:
-        marker = f"{target}?{sorted(params.items())}"
-        if marker in seen:
-            raise SourceError(f"GitLab's pagination looped while {what}", UNREACHABLE_HINT)
-        seen.add(marker)
-        page = functools.partial(_page, gl, target, params)
-        items, following = call(gl, what, page, not_found=not_found)
-        yield from (item for item in items if any_shape or isinstance(item, dict))
-        target, params = following if following else (None, {})
+    with failures(gl, what, not_found=not_found):
+        pages = _Pages(gl, f"{gl.api_url}{path}", {**(query or {}), "per_page": PER_PAGE}, **RETRY)
+    while True:
+        with failures(gl, what, not_found=not_found):
+            item = next(pages, _END)
+        if item is _END:
+            return
+        if any_shape or isinstance(item, dict):
+            yield item
 
 
-def _page(
-    gl: Client, path: str, params: dict[str, Any], timeout: float
-) -> tuple[list[Any], tuple[str, dict[str, Any]] | None]:
-    response = request(gl, "get", path, timeout, query_data=dict(params))
-    data = response.json()
-    if not isinstance(data, list):
-        raise ValueError("a list was expected")
-    next_page = str(response.headers.get("X-Next-Page") or "").strip()
-    if next_page:
-        return data, (path, {**params, "page": int(next_page)})
-    link = (response.links.get("next") or {}).get("url")
-    following: tuple[str, dict[str, Any]] | None = (_api_relative(gl, link), {}) if link else None
-    return data, following
-
-
-def _api_relative(gl: Client, url: str) -> str:
-    """A next-page link as a path under our API URL, whatever host GitLab thinks it has."""
-    parts = urlsplit(url)
-    marker = f"/api/v{gl.api_version}"
-    path = parts.path.split(marker, 1)[1] if marker in parts.path else parts.path
-    return f"{path}?{parts.query}" if parts.query else path
+_END = object()
 
 
 # --- the source ---------------------------------------------------------------------------

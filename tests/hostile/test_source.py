@@ -435,3 +435,17 @@ def test_checking_one_unreadable_incident_exits_3(fresh: FakeGitLab, tmp_path: P
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert run.returncode == 3, run.stderr
     assert "SRC001" in run.stdout and "created_at 'last tuesday' is not a timestamp" in run.stdout
+
+
+@pytest.mark.parametrize("endpoint", [LISTING, NOTES])
+@pytest.mark.parametrize("page", [{"message": "a list?"}, "incidents", None, 7])
+def test_a_page_that_is_not_a_list_is_one_line_and_exit_3(
+    fresh: FakeGitLab, tmp_path: Path, endpoint: str, page: Any
+) -> None:
+    """python-gitlab's list would index it (a traceback, or a list of characters)."""
+    fresh.corrupt = {endpoint: lambda body, args: page}
+    run = cli(fresh.url, "--publish", cwd=tmp_path)
+    assert run.returncode == 3, run.stderr
+    [line] = [line for line in run.stderr.splitlines() if line.startswith("inc-audit: error")]
+    assert "was not a list" in line and "Traceback" not in run.stderr
+    assert fresh.writes == []

@@ -15,6 +15,20 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from inc_audit.lines import (  # what one line says; re-exported for the modules that import them from here
+    MAX_HEAD_CHARS,
+    MAX_LABEL_WORDS,
+    inline_text,
+    line_label,
+    split_label,
+    table_cells,
+)
+
+__all__ = [
+    "BOLD_FORMS", "BOLD_LEVEL", "HEADING_FORMS", "LABEL_LEVEL", "MAX_HEAD_CHARS", "WORK", "Heading", "Scanner", "Task",
+    "hidden_heads", "inline_text", "line_label", "split_label", "table_cells",
+]
+
 _BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789")  # the first characters a block other than prose starts with
 BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
 LABEL_LEVEL = 8  # a label ranks below a bold line; one more per list depth
@@ -53,20 +67,13 @@ _HTML_OPEN = re.compile(
     r"section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?=[ \t>]|/>|$)))",
     re.IGNORECASE,
 )
+_SETEXT_FIRST = frozenset("=-")  # the first character (after spaces) each block pattern needs
+_FENCE_FIRST = frozenset("`~")
+_HR_FIRST = frozenset("*-_")
 _HTML_TAG_LINE = re.compile(r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[ \t][^<>]*)?/?>[ \t]*$")
 _HTML_END = {"comment": "-->", "pi": "?>", "decl": ">", "cdata": "]]>"}
 _RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 
-_EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.{1,160}?)(?<=\S)\1(?![*_])(.*)$")
-_PLAIN_LABEL = re.compile(
-    r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)(?:[ \t]*：[ \t]*(?P<wide>.*)|[ \t]*:(?:[ \t]+(?P<rest>.*))?)$"
-)
-_DASH = re.compile(r"[ \t]+[-–—][ \t]+")
-_DASH_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(\-–—][^:：|`\n]{0,79}?)[ \t]+[-–—][ \t]+(\S.*)$")
-_SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
-_INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
-MAX_LABEL_WORDS = 12
-MAX_HEAD_CHARS = 300  # a heading's text beyond this names nothing: it is cut, which bounds the work on it
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,65 +101,15 @@ class Task:
     depth: int
 
 
-def split_label(text: str) -> tuple[str, str] | None:
-    """``Root cause: expired cert`` as (``Root cause``, ``expired cert``); None without a separator."""
-    match = _SEPARATOR.search(text)
-    if match is None or match.start() == 0:
-        return None
-    label, rest = text[: match.start()].strip(), text[match.end() :].strip()
-    if not rest or len(label.split()) > MAX_LABEL_WORDS:
-        return None
-    return label, rest
-
-
-def inline_text(text: str) -> str:
-    """Text without emphasis, code marks or link targets, cut at ``MAX_HEAD_CHARS``."""
-    text = text[:MAX_HEAD_CHARS]
-    return " ".join(_INLINE_MARKUP.sub(lambda m: m.group(1) or "", text).split())
-
-
-def line_label(content: str) -> tuple[str, str, str] | None:
-    """A label at the start of ``content``: (form, label, answer); form bold, emphasis, plain, or
-    dash (``Root cause - expired cert``, a plain label with a dash for a colon)."""
-    match = _EMPHASIS.match(content)
-    if match is not None:
-        inner, rest = match.group(2).strip(), match.group(3).strip()
-        if not rest or rest in (":", "："):
-            return _checked("bold", inner.rstrip(":：").strip(), "")
-        if rest[0] in ":：":
-            return _checked("emphasis", inner, rest[1:].strip())
-        if inner[-1] in ":：?":
-            return _checked("emphasis", inner.rstrip(":："), rest)
-        dash = _DASH.match(" " + rest)
-        return _checked("emphasis", inner, rest[dash.end() - 1 :].strip()) if dash else None
-    match = _PLAIN_LABEL.match(content)
-    plain = match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower()
-    if match is not None and plain and not _DASH.search(match.group(1)):  # the first separator ends the label
-        return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
-    match = _DASH_LABEL.match(content)
-    if match is not None and ". " not in match.group(1):
-        return _checked("dash", match.group(1).strip(), match.group(2).strip())
-    return None
-
-
-def _checked(form: str, label: str, answer: str) -> tuple[str, str, str] | None:
-    label = inline_text(label)
-    if not label or len(label.split()) > MAX_LABEL_WORDS:
-        return None
-    return form, label, answer
-
-
-def table_cells(line: str) -> list[str]:
-    cells = re.split(r"(?<!\\)\|", line.strip())
-    if cells and not cells[0].strip():
-        cells = cells[1:]
-    if cells and not cells[-1].strip():
-        cells = cells[:-1]
-    return [inline_text(cell.strip()) for cell in cells]
-
-
 def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t")) + 3 * line[: len(line) - len(line.lstrip(" \t"))].count("\t")
+    lead = len(line) - len(line.lstrip(" \t"))
+    return lead + 3 * line.count("\t", 0, lead)
+
+
+def _first(line: str) -> str:
+    """The line's first character after its leading spaces: the block patterns below each start
+    with spaces then one of a few characters, so a line without it need not be matched."""
+    return line.lstrip(" ")[:1]
 
 
 class Scanner:
@@ -180,38 +137,40 @@ class Scanner:
         line = self.lines[i]
         stripped = line.strip()
         if not stripped:
-            self._close_paragraph()
+            if self.paragraph:
+                self._close_paragraph()
             return i + 1
         if stripped[0] not in _BLOCK_STARTS and line[0] not in " \t" and "|" not in line:
             self.paragraph.append(i)  # prose: no block can start here, only a setext underline can follow
             return i + 1
-        if self.paragraph and _SETEXT.match(line) and _indent(line) < 4:
+        first, indent = _first(line), (_indent(line) if line[0] in " \t" else 0)
+        if self.paragraph and first in _SETEXT_FIRST and _SETEXT.match(line) and indent < 4:
             return self._setext(i)
-        if _indent(line) >= 4 and not self.paragraph:
+        if indent >= 4 and not self.paragraph:
             return self._indented_code(i)
-        atx = _ATX.match(line)
+        atx = _ATX.match(line) if first == "#" else None
         if atx:
             self._close_paragraph()
             self._heading(i, atx)
             return i + 1
-        fence = _FENCE.match(line)
+        fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._close_paragraph()
             return self._fenced(i, fence.group(2))
-        html = _HTML_OPEN.match(line)
-        if html or (not self.paragraph and _HTML_TAG_LINE.match(line)):
+        html = _HTML_OPEN.match(line) if first == "<" else None
+        if html or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph()
             return self._html(i, html.lastgroup if html else "block")
-        if _HR.match(line):
+        if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
-        if _QUOTE.match(line):
+        if first == ">" and _QUOTE.match(line):
             self._close_paragraph()
             return self._quote(i)
         item = _LIST.match(line)
         if item and self._numbered_heading(i, item):
             return i + 2
-        if item and _indent(line) < 4 and (not self.paragraph or _interrupts(item)):
+        if item and indent < 4 and (not self.paragraph or _interrupts(item)):
             self._close_paragraph()
             return self._list(i)
         if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
@@ -249,7 +208,8 @@ class Scanner:
         return True
 
     def _heading(self, i: int, match: re.Match[str]) -> None:
-        text = inline_text(_ATX_CLOSE.sub("", match.group(2).strip()))
+        text = match.group(2).strip()
+        text = inline_text(_ATX_CLOSE.sub("", text) if "#" in text else text)
         raw = self.lines[i].strip()
         self.heads.append(Heading(text, len(match.group(1)), i + 1, False, "atx", "", raw, i + 2))
 
@@ -354,7 +314,7 @@ class Scanner:
                 i += 1
                 continue
             item = _LIST.match(line)
-            indent = _indent(line)
+            indent = _indent(line) if line[0] in " \t" else 0
             content = stack[0] if stack else 2
             if item and not _HR.match(line) and (indent < content + 4 or not stack):
                 self._item(i, item, stack)
@@ -377,7 +337,7 @@ class Scanner:
         depth = len(stack)
         content_text = item.group(3)
         stack.append(column + len(item.group(2)) + 1 + (len(content_text) - len(content_text.lstrip())))
-        task = _TASK.match(content_text.strip())
+        task = _TASK.match(content_text.strip()) if "[" in content_text else None
         if task:
             mark = task.group(1)
             checked = None if mark == "~" else mark.lower() == "x"
@@ -388,7 +348,7 @@ class Scanner:
     @staticmethod
     def _opens(text: str, fence: str | None, comment: bool) -> tuple[str | None, bool]:
         stripped = text.strip()
-        match = _FENCE.match(stripped)
+        match = _FENCE.match(stripped) if stripped[:1] in _FENCE_FIRST else None
         if match:
             return match.group(2), comment
         if stripped.startswith("<!--") and "-->" not in stripped[4:]:
@@ -430,12 +390,13 @@ def _interrupts(item: re.Match[str]) -> bool:
 
 
 def _starts_block(line: str) -> bool:
+    first = _first(line)
     return bool(
-        _ATX.match(line)
-        or (_FENCE.match(line) and _indent(line) < 4)
-        or _HR.match(line)
-        or _HTML_OPEN.match(line)
-        or _QUOTE.match(line)
+        (first == "#" and _ATX.match(line))
+        or (first in _FENCE_FIRST and _FENCE.match(line) and _indent(line) < 4)
+        or (first in _HR_FIRST and _HR.match(line))
+        or (first == "<" and _HTML_OPEN.match(line))
+        or (first == ">" and _QUOTE.match(line))
     )
 
 

@@ -130,8 +130,10 @@ class Document:
 def meaningful_text(body: str) -> str:
     """What is left of a section once comments, quick actions and the TOC are gone."""
     text = strip_comments(body)
-    text = _TOC.sub("", text)
-    text = _QUICK_ACTION.sub("", text)
+    if "[" in text:  # a TOC marker is bracketed, a quick action starts with a slash
+        text = _TOC.sub("", text)
+    if "/" in text:
+        text = _QUICK_ACTION.sub("", text)
     return text.strip()
 
 

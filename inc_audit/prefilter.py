@@ -15,6 +15,11 @@ from inc_audit.markdown import MAX_HEAD_CHARS, line_label, split_label, table_ce
 _HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
 _LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
+# The first character (after spaces) each pattern needs: a line without it is not tried.
+# A list marker starts with one of these or a digit (``str.isdigit`` holds for every ``\d``).
+_SETEXT_FIRST = ("=", "-")
+_HEADING_FIRST = ("#", "*", "_")
+_MARK_FIRST = (">", "-", "*", "+")
 
 
 def candidates(text: str) -> Iterator[str]:
@@ -26,13 +31,16 @@ def candidates(text: str) -> Iterator[str]:
         if not stripped:
             paragraph = []
             continue
-        if index + 1 < len(lines) and _SETEXT.match(lines[index + 1]):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        if following.lstrip(" ")[:1] in _SETEXT_FIRST and _SETEXT.match(following):
             yield " ".join([*paragraph, stripped])[:MAX_HEAD_CHARS]
         paragraph = [*paragraph[-3:], stripped[:MAX_HEAD_CHARS]]
         stripped = stripped[:MAX_HEAD_CHARS]
-        if _HEADING_LIKE.match(stripped):
+        first = stripped[0]
+        if first in _HEADING_FIRST and _HEADING_LIKE.match(stripped):
             yield stripped
-        content = _LIST_MARK.sub("", stripped).lstrip("> ")
+        content = _LIST_MARK.sub("", stripped) if first in _MARK_FIRST or first.isdigit() else stripped
+        content = content.lstrip("> ")
         yield from _line_candidates(content)
         if "|" in stripped:
             yield from table_cells(stripped)

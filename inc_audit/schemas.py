@@ -28,7 +28,7 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from inc_audit import explain, prefilter
+from inc_audit import explain, prefilter, validity
 from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
 from inc_audit.markdown import (
@@ -40,6 +40,8 @@ from inc_audit.markdown import (
     parse,
     split_label,
 )
+from inc_audit.memo import Memo
+from inc_audit.validity import Problem, QuickCheck
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 VOCABULARY = "vocabulary.json"
@@ -87,16 +89,6 @@ class Part:
         return frozenset(found)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """A way a document fails its schema."""
-
-    kind: str  # "missing", "empty", "unticked" or "invalid"
-    part: Part
-    message: str
-    line: int | None = None
-
-
 class DocumentSchema:
     def __init__(
         self,
@@ -118,8 +110,16 @@ class DocumentSchema:
         self._by_key = self._key_index()
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
-        self._validator = jsonschema.Draft202012Validator(schema)
+        self.validator = jsonschema.Draft202012Validator(schema)
+        self.quick = QuickCheck(schema, self.validator.is_type)
         self._matched: dict[str, Any] = {}
+        self._empty: Memo[bool] = Memo()
+        self._could: Memo[bool] = Memo()
+
+    @property
+    def serial(self) -> int:
+        """This schema's number, unique in the process: memos of its readings are keyed by it."""
+        return self._id
 
     def _parts(self) -> Iterator[Part]:
         for group in ("sections", "checklists"):
@@ -265,7 +265,15 @@ class DocumentSchema:
         return split is not None and self.vocabulary.key(split[0]) in self.identify
 
     def instance(self, document: Document) -> dict[str, Any]:
-        """The parsed document as the object the schema validates."""
+        """The parsed document as the object the schema validates, worked out once per document
+        (callers read it, none changes it)."""
+        key = ("instance", self._id)
+        cached = document.cache.get(key)
+        if cached is None:
+            cached = document.cache[key] = self._instance(document)
+        return cached  # type: ignore[return-value]
+
+    def _instance(self, document: Document) -> dict[str, Any]:
         found: dict[str, dict[str, Any]] = {"sections": {}, "checklists": {}}
         resolved = self.resolve(document)
         for part in self.parts:
@@ -275,8 +283,13 @@ class DocumentSchema:
         return found
 
     def is_empty(self, section: Section, part: Part) -> bool:
-        text = meaningful_text(section.answer)
-        return not vocab.answers(text, self._rules[part.name], self.vocabulary)
+        """Whether the section holds no answer. The reading depends only on the answer's text
+        and the part, so it is remembered for short texts (many comments repeat one)."""
+        answer = section.answer
+        return self._empty.get(answer, (part.name, answer), lambda: self._is_empty(answer, part))
+
+    def _is_empty(self, answer: str, part: Part) -> bool:
+        return not vocab.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
 
     def _describe(self, section: Section, part: Part) -> dict[str, Any]:
         tasks = section.tasks
@@ -298,6 +311,9 @@ class DocumentSchema:
         """
         if len(text) > MAX_CHEAP:
             return True  # the pre-filter would cost as much as the parse it saves
+        return self._could.get(text, text, lambda: self._could_match(text))
+
+    def _could_match(self, text: str) -> bool:
         parts: set[str] = set()
         for candidate in prefilter.candidates(text):
             if self.vocabulary.key(candidate) in self.identify:
@@ -352,49 +368,11 @@ class DocumentSchema:
         return explain.closest(self, part, document)
 
     def problems(self, document: Document) -> list[Problem]:
-        instance = self.instance(document)
-        by_name = {(p.group, p.name): p for p in self.parts}
-        problems: dict[tuple[str, str], Problem] = {}
-        for error in self._validator.iter_errors(instance):
-            for problem in self._problems_of(error, instance, by_name, document):
-                problems.setdefault((problem.kind, problem.part.name), problem)
-        order = {p.name: i for i, p in enumerate(self.parts)}
-        return sorted(problems.values(), key=lambda p: (order.get(p.part.name, 99), p.kind))
+        """How the document fails this schema, part by part (``validity.problems``)."""
+        return validity.problems(self, document)
 
     def check_text(self, text: str) -> list[Problem]:
         return self.problems(parse(text))
-
-    def _problems_of(
-        self,
-        error: jsonschema.ValidationError,
-        instance: dict[str, Any],
-        parts: dict[tuple[str, str], Part],
-        document: Document,
-    ) -> Iterator[Problem]:
-        path = list(error.path)
-        if error.validator == "required" and len(path) == 1 and path[0] in ("sections", "checklists"):
-            group = str(path[0])
-            for name in error.validator_value:
-                part = parts.get((group, name))
-                if name not in instance[group] and part is not None:
-                    yield Problem("missing", part, self.missing_message(part, document))
-            return
-        if len(path) < 2:
-            return
-        group, name = str(path[0]), str(path[1])
-        part = parts.get((group, name))
-        if part is None:
-            return
-        line = instance[group][name].get("line")
-        field = path[2] if len(path) > 2 else None
-        if field == "empty":
-            note = explain.unclosed_note(document, str(instance[group][name].get("text", "")))
-            yield Problem("empty", part, f"section '{part.title}' is empty or holds only template text{note}", line)
-        elif field == "unticked":
-            count = instance[group][name]["unticked"]
-            yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
-        else:
-            yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
 
 
 @lru_cache(maxsize=32)
@@ -406,10 +384,11 @@ def load(kind: str, path: str | None = None, templates: tuple[str, ...] = ()) ->
     """
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
     schema = read_json(file)
-    try:
-        jsonschema.Draft202012Validator.check_schema(schema)
-    except SchemaError as error:
-        raise ConfigError(f"{file}: not a valid JSON Schema: {error.message}") from None
+    if path:  # a team's schema is checked; the built-in ones are, by the tests (tests/test_rules_cpu.py)
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except SchemaError as error:
+            raise ConfigError(f"{file}: not a valid JSON Schema: {error.message}") from None
     words = _vocabulary_for(schema, file)
     texts = tuple(_read_template(Path(t)) for t in templates)
     loaded = DocumentSchema(schema, str(file), words, texts)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
@@ -29,6 +29,9 @@ _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
+WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
+_UNSEEN = object()
+MAX_WORD = 40  # longer words are stemmed afresh each time: the memo of words stays small
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 MAX_LINES = 500
 _REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
@@ -70,9 +73,22 @@ class Vocabulary:
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+    _words: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    _heads: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def words_of(self, text: str) -> list[str]:
-        """The words that name a heading or carry an answer, normalised."""
+        """The words that name a heading or carry an answer, normalised (remembered for short texts)."""
+        if len(text) > MAX_LINE:
+            return self._words_of(text)
+        found = self._words.get(text)
+        if found is None:
+            if len(self._words) >= WORDS_CACHE_SIZE:
+                self._words.clear()
+            found = self._words[text] = tuple(self._words_of(text))
+        return list(found)
+
+    def _words_of(self, text: str) -> list[str]:
         if "~" in text:
             text = _LABEL_REF.sub(lambda m: m.group(1) or m.group(2), text)
         text = text.lower()
@@ -80,12 +96,25 @@ class Vocabulary:
             text = _EMOJI_CODE.sub(" ", text)
         text = _NUMBERING.sub("", _LEADING.sub("", text))
         out = []
+        stems = self._stems
         for word in _WORD.findall(text):
-            word = self.words.get(word, word)
-            if word in self.ignore:
-                continue
-            out.append(_stem(word))
+            found = stems.get(word, _UNSEEN)  # get, never [], so a clear() in another thread is harmless
+            if found is not _UNSEEN:
+                stem = cast("str | None", found)
+            else:
+                stem = self._stem_of(word)
+                if len(word) <= MAX_WORD:
+                    if len(stems) >= WORDS_CACHE_SIZE:
+                        stems.clear()
+                    stems[word] = stem
+            if stem is not None:
+                out.append(stem)
         return out
+
+    def _stem_of(self, word: str) -> str | None:
+        """A word as keys and answers compare it: mapped, then stemmed; None when it is ignored."""
+        word = self.words.get(word, word)
+        return None if word in self.ignore else _stem(word)
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]
@@ -95,7 +124,18 @@ class Vocabulary:
         return self.keyed(text)[1]
 
     def head_keys(self, text: str) -> tuple[str, ...]:
-        """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity")."""
+        """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity");
+        remembered for texts of up to ``MAX_LINE`` characters."""
+        if len(text) > MAX_LINE:
+            return self._head_keys(text)
+        found = self._heads.get(text)
+        if found is None:
+            if len(self._heads) >= WORDS_CACHE_SIZE:
+                self._heads.clear()
+            found = self._heads[text] = self._head_keys(text)
+        return found
+
+    def _head_keys(self, text: str) -> tuple[str, ...]:
         keys = self.keys(text)
         if not _PAIR.search(text):
             return keys
@@ -199,19 +239,19 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     text = line.strip()
     if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
         return False
-    task = _TASK_LINE.match(text)
+    task = _TASK_LINE.match(text) if "[" in text else None
     if task:
         if task.group(1) == " " and not rules.open_tasks_ok:
             return False
         text = (task.group(2) or "").strip()
-    if len(text) > MAX_LINE or _REAL_CONTENT.search(text):
+    if len(text) > MAX_LINE or (_may_link(text) and _REAL_CONTENT.search(text)):
         return True
     norm = normalise(text)
     if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
         return False
-    if any(p.fullmatch(norm) for p in vocabulary.non_answers):
+    if _fullmatches(vocabulary.non_answers, norm):
         return False
-    if any(p.fullmatch(norm) for p in vocabulary.negatives):
+    if _fullmatches(vocabulary.negatives, norm):
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -222,6 +262,18 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     return True
 
 
+def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
+    for pattern in patterns:
+        if pattern.fullmatch(norm):
+            return True
+    return False
+
+
+def _may_link(text: str) -> bool:
+    """Whether ``_REAL_CONTENT`` may find something: each of its forms holds one of these."""
+    return "://" in text or "](" in text or "![" in text or "<" in text
+
+
 def _gives_reason(norm: str) -> bool:
     """``none, it was a user error``: a negative followed by a reason of a few words."""
     parts = _REASON.split(norm, maxsplit=1)
@@ -230,9 +282,11 @@ def _gives_reason(norm: str) -> bool:
 
 def normalise(text: str) -> str:
     """A line as the answer patterns read it: lower case, no markup, list or quote markers."""
-    text = _HTML_TAG.sub(" ", text)
+    if "<" in text:
+        text = _HTML_TAG.sub(" ", text)
     text = _MARKERS.sub("", text.strip())
-    text = _MARKUP.sub("", text)
+    if "*" in text or "_" in text or "`" in text or "~" in text:
+        text = _MARKUP.sub("", text)
     return " ".join(text.lower().split())
 
 

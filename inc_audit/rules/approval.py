@@ -128,7 +128,7 @@ def _distinct_emoji(names: Iterable[str]) -> list[str]:
 
 def _author_approved(ctx: Context, note: Note) -> bool:
     author = ctx.who(note.author)
-    if any(ctx.who(c.author) == author and c.created_at > note.created_at for c in ctx.approving_comments):
+    if any(ctx.who(c.author) == author for c in ctx.approving_after(note.created_at)):
         return True
     return author in ctx.emoji_approvers(note, ctx.source.note_awards(ctx.issue.key, note.id))
 

@@ -38,6 +38,8 @@ class Context:
         issue read because it mentions this one."""
         self.linked_read: set[IssueKey] = set()
         """Whose links the rules read (``linked_of``)."""
+        self._approves: dict[int, bool] = {}
+        """Whether each comment read so far approves, by the comment's ``id``."""
 
     @property
     def as_of(self) -> datetime:
@@ -195,12 +197,18 @@ class Context:
     @cached_property
     def approving_comments(self) -> tuple[Note, ...]:
         """Every comment whose words approve, for its writer (``reading.read``)."""
-        people = self.team
-        return tuple(
-            note
-            for note in self.issue.notes
-            if not note.system and read(note.body, note.author, people).approves
-        )
+        return tuple(note for note in self.issue.notes if self.approves(note))
+
+    def approving_after(self, moment: datetime) -> list[Note]:
+        """The approving comments posted after ``moment``: only those comments are read."""
+        return [note for note in self.issue.notes if note.created_at > moment and self.approves(note)]
+
+    def approves(self, note: Note) -> bool:
+        """Whether the comment ``note`` approves, for its writer; each comment is read once."""
+        found = self._approves.get(id(note))
+        if found is None:
+            found = self._approves[id(note)] = not note.system and read(note.body, note.author, self.team).approves
+        return found
 
     def approvals(self, note: Note) -> set[str]:
         """Who approved the post-mortem ``note``, by a later approving comment or by emoji.
@@ -210,7 +218,7 @@ class Context:
         emoji it gave still fall short.
         """
         author = self.who(note.author)
-        people = {self.who(later.author) for later in self.approving_comments if later.created_at > note.created_at}
+        people = {self.who(later.author) for later in self.approving_after(note.created_at)}
         people.discard(author)
         if approval.gap(people, self.config) is None:
             return people

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from inc_audit.findings import Finding
 from inc_audit.markdown import Document, meaningful_text, parse
+from inc_audit.memo import Memo
 from inc_audit.model import Note
 from inc_audit.rules.registry import rule
 from inc_audit.schemas import DocumentSchema, heading_key
@@ -98,39 +99,51 @@ def near_misses(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[s
 
 
 def _near_miss(note: Note, schema: DocumentSchema) -> Iterator[NearMiss]:
+    """Why the comment looks like a post-mortem but is not read as one (at most one reason). The
+    reason depends only on its text, remembered: comments repeat from incident to incident."""
+    text = note.body
+    for why in _NEAR_MISSES.get(text, (schema.serial, text), lambda: tuple(_why_near(text, schema))):
+        yield NearMiss(note, why)
+
+
+_NEAR_MISSES: Memo[tuple[str, ...]] = Memo()
+
+
+def _why_near(text: str, schema: DocumentSchema) -> Iterator[str]:
+    """Why a comment's ``text`` looks like a post-mortem but is not read as one, if it does."""
     names = {part.name: part.title for part in schema.parts if part.group == "sections"}
     keys = {key: part.name for part in schema.parts if part.group == "sections" for key in part.keys}
-    document = parse(note.body)
+    document = parse(text)
     if schema.matches(document):
         return
-    if _names_itself(note.body, schema) and _LINK.search(note.body):
-        yield NearMiss(note, ELSEWHERE)
+    if _names_itself(text, schema) and _LINK.search(text):
+        yield ELSEWHERE
         return
     hidden = document.unclosed_comment is not None and document.hidden
     why = schema.why_not(document) if hidden else None
     if why:  # an HTML comment that never closes hides the post-mortem's headings
-        yield NearMiss(note, why)
+        yield why
         return
-    fenced = "\n".join(m.group(2) for m in _FENCE.finditer(note.body))
+    fenced = "\n".join(m.group(2) for m in _FENCE.finditer(text))
     if fenced and schema.matches(parse(fenced)):
-        yield NearMiss(note, "its headings are inside a code block, which is not read as markdown: "
-                             "take the post-mortem out of the ``` fence")
+        yield ("its headings are inside a code block, which is not read as markdown: "
+               "take the post-mortem out of the ``` fence")
         return
-    labels = _labels(note.body, keys, schema.identify)
+    labels = _labels(text, keys, schema.identify)
     if len(labels) >= 2:
         titles = ", ".join(f"'{names[name]}'" for name in labels)
-        yield NearMiss(note, f"its sections ({titles}) are written as inline labels, not headings: "
-                             "put each under its own heading (### Root cause analysis)")
+        yield (f"its sections ({titles}) are written as inline labels, not headings: "
+               "put each under its own heading (### Root cause analysis)")
         return
     found = schema.instance(document).get("sections", {})
     answered = [
         part for part in schema.parts
         if part.group == "sections" and part.name in found and _answers(found[part.name])
-        and _heading_line(note.body, found[part.name].get("line"))
+        and _heading_line(text, found[part.name].get("line"))
     ]
     if len(answered) == 1:
-        yield NearMiss(note, f"only the section '{answered[0].title}' is recognised: a post-mortem needs the "
-                             f"heading '{schema.title}' or at least two of its sections as headings")
+        yield (f"only the section '{answered[0].title}' is recognised: a post-mortem needs the "
+               f"heading '{schema.title}' or at least two of its sections as headings")
 
 
 def _names_itself(text: str, schema: DocumentSchema) -> bool:

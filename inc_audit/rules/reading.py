@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
-from pathlib import Path
-from typing import Any
+from functools import lru_cache
 
-from inc_audit.errors import ConfigError
-from inc_audit.schemas import SCHEMA_DIR, read_json
+from inc_audit.rules.phrasings import TOKEN as _TOKEN
+from inc_audit.rules.phrasings import Phrasings, phrasings
+
+__all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"]
 
 _FENCE = re.compile(r"^ {0,3}(```|~~~).*?(^ {0,3}\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
@@ -30,108 +30,22 @@ _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 _UNTICKED = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \].*$", re.MULTILINE)
 _TICKED = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)\[[xX~]\]", re.MULTILINE)
 _QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | re.MULTILINE)
-_TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
 _FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
 _BLANK = re.compile(r":[\s*\-]*$")
 _BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
+# What ``own_words`` sets aside, in order, each with the text one of its matches must hold:
+# a text without it is left as it is, so the pattern need not run.
+_SET_ASIDE = (
+    (_COMMENT, ("<!--",)),
+    (_FENCE, ("```", "~~~")),
+    (_QUOTE_BLOCK, (">>>",)),
+    (_QUOTED_LINE, (">",)),
+    (_UNTICKED, ("[ ]",)),
+    (_INLINE_CODE, ("`",)),
+    (_STRUCK, ("~~", "<")),
+)
 _CLAUSE_MARK = {",", ":", "—", "–", "-", "(", ")", "/"}
-
-
-def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(token.lower().replace("’", "'") for token in _TOKEN.findall(phrase))
-
-
-def _phrases(values: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted({_words(v) for v in values if _words(v)}, key=len, reverse=True))
-
-
-@dataclass(frozen=True)
-class Phrasings:
-    """The phrasings of ``schemas/approval.json``, as word tuples."""
-
-    approves: tuple[tuple[str, ...], ...]
-    approves_with_subject: tuple[tuple[str, ...], ...]
-    subjects: tuple[tuple[str, ...], ...]
-    performatives: tuple[tuple[str, ...], ...]
-    weak: tuple[tuple[str, ...], ...]
-    short_words: int
-    refusals: tuple[tuple[str, ...], ...]
-    negations: tuple[tuple[str, ...], ...]
-    negation_suffixes: tuple[str, ...]
-    benign_negations: tuple[tuple[str, ...], ...]
-    negative_answers: tuple[tuple[str, ...], ...]
-    affirmative_answers: tuple[tuple[str, ...], ...]
-    question_openers: tuple[tuple[str, ...], ...]
-    conditions: tuple[tuple[str, ...], ...]
-    conditions_when: tuple[tuple[str, ...], ...]
-    conditions_followed_by: tuple[tuple[str, ...], ...]
-    modals: tuple[tuple[str, ...], ...]
-    modals_adjacent: tuple[tuple[str, ...], ...]
-    modal_window: int
-    other_objects: tuple[tuple[str, ...], ...]
-    own_objects: tuple[tuple[str, ...], ...]
-    auxiliaries: tuple[tuple[str, ...], ...]
-    label_names: tuple[tuple[str, ...], ...]
-    label_yes: tuple[tuple[str, ...], ...]
-    label_no: tuple[tuple[str, ...], ...]
-    reservations: tuple[tuple[str, ...], ...]
-    attribution: tuple[tuple[str, ...], ...]
-    self_references: frozenset[str]
-    quotes: tuple[tuple[str, str], ...]
-
-    @cached_property
-    def openers(self) -> frozenset[str]:
-        """The first words of every phrase that can approve: a comment with none cannot."""
-        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak))
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Phrasings:
-        when = data.get("conditions_when_followed") or {}
-        labels = data.get("labels") or {}
-        return cls(
-            approves=_phrases(data.get("approves", ())),
-            approves_with_subject=_phrases(data.get("approves_with_subject", ())),
-            subjects=_phrases(data.get("subjects", ())),
-            performatives=_phrases(data.get("performatives", ())),
-            weak=_phrases(data.get("weak", ())),
-            short_words=int(data.get("short_words", 40)),
-            refusals=_phrases(data.get("refusals", ())),
-            negations=_phrases(data.get("negations", ())),
-            negation_suffixes=tuple(s.replace("’", "'") for s in data.get("negation_suffixes", ())),
-            benign_negations=_phrases(data.get("benign_negations", ())),
-            negative_answers=_phrases(data.get("negative_answers", ())),
-            affirmative_answers=_phrases(data.get("affirmative_answers", ())),
-            question_openers=_phrases(data.get("question_openers", ())),
-            conditions=_phrases(data.get("conditions", ())),
-            conditions_when=_phrases(when.get("markers", ())),
-            conditions_followed_by=_phrases(when.get("followed_by", ())),
-            modals=_phrases(data.get("modals", ())),
-            modals_adjacent=_phrases(data.get("modals_adjacent", ())),
-            modal_window=int(data.get("modal_window", 3)),
-            other_objects=_phrases(data.get("other_objects", ())),
-            own_objects=_phrases(data.get("own_objects", ())),
-            auxiliaries=_phrases(data.get("auxiliaries", ())),
-            label_names=_phrases(labels.get("names", ())),
-            label_yes=_phrases(labels.get("yes", ())),
-            label_no=_phrases(labels.get("no", ())),
-            reservations=_phrases(data.get("reservations", ())),
-            attribution=_phrases(data.get("attribution", ())),
-            self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
-            quotes=tuple((str(pair[0]), str(pair[1])) for pair in data.get("quotes", ()) if len(pair) == 2),
-        )
-
-
-@lru_cache(maxsize=4)
-def phrasings(path: str | None = None) -> Phrasings:
-    """The phrasings of ``schemas/approval.json`` (or of the file at ``path``)."""
-    file = Path(path) if path else SCHEMA_DIR / "approval.json"
-    data = read_json(file)
-    try:
-        return Phrasings.from_json(data)
-    except (TypeError, ValueError, AttributeError) as error:
-        raise ConfigError(f"{file}: not a valid approval phrasing file ({error})",
-                          "each key holds a list of phrases; see schemas/approval.json") from None
 
 
 # --- text to clauses ---------------------------------------------------------------------------
@@ -141,12 +55,20 @@ def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
     """The writer's own words: no quoted lines or words, code, struck-through text, comments or
     unticked boxes (``- [ ] Approved`` is a box left to tick, not a statement)."""
     text = text.replace("\r\n", "\n").replace("\ufe0f", "")
-    for pattern in (_COMMENT, _FENCE, _QUOTE_BLOCK, _QUOTED_LINE, _UNTICKED, _INLINE_CODE, _STRUCK):
-        text = pattern.sub(" ", text)
-    text = _TICKED.sub(r"\1", text)
+    for pattern, needs in _SET_ASIDE:
+        if any(literal in text for literal in needs):
+            text = pattern.sub(" ", text)
+    if "[" in text:
+        text = _TICKED.sub(r"\1", text)
     for opening, closing in quotes:
-        text = re.sub(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)", " ", text)
+        if opening in text and closing in text:
+            text = _quoted(opening, closing).sub(" ", text)
     return text
+
+
+@lru_cache(maxsize=64)
+def _quoted(opening: str, closing: str) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)")
 
 
 @dataclass(frozen=True)

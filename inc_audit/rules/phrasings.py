@@ -1,0 +1,114 @@
+"""The approval phrasings of ``schemas/approval.json``, read once as word tuples.
+
+``inc_audit.rules.reading`` reads a comment's clauses against them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+from inc_audit.errors import ConfigError
+from inc_audit.schemas import SCHEMA_DIR, read_json
+
+TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
+
+
+def _words(phrase: str) -> tuple[str, ...]:
+    return tuple(token.lower().replace("’", "'") for token in TOKEN.findall(phrase))
+
+
+def _phrases(values: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    return tuple(sorted({_words(v) for v in values if _words(v)}, key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class Phrasings:
+    """The phrasings of ``schemas/approval.json``, as word tuples."""
+
+    approves: tuple[tuple[str, ...], ...]
+    approves_with_subject: tuple[tuple[str, ...], ...]
+    subjects: tuple[tuple[str, ...], ...]
+    performatives: tuple[tuple[str, ...], ...]
+    weak: tuple[tuple[str, ...], ...]
+    short_words: int
+    refusals: tuple[tuple[str, ...], ...]
+    negations: tuple[tuple[str, ...], ...]
+    negation_suffixes: tuple[str, ...]
+    benign_negations: tuple[tuple[str, ...], ...]
+    negative_answers: tuple[tuple[str, ...], ...]
+    affirmative_answers: tuple[tuple[str, ...], ...]
+    question_openers: tuple[tuple[str, ...], ...]
+    conditions: tuple[tuple[str, ...], ...]
+    conditions_when: tuple[tuple[str, ...], ...]
+    conditions_followed_by: tuple[tuple[str, ...], ...]
+    modals: tuple[tuple[str, ...], ...]
+    modals_adjacent: tuple[tuple[str, ...], ...]
+    modal_window: int
+    other_objects: tuple[tuple[str, ...], ...]
+    own_objects: tuple[tuple[str, ...], ...]
+    auxiliaries: tuple[tuple[str, ...], ...]
+    label_names: tuple[tuple[str, ...], ...]
+    label_yes: tuple[tuple[str, ...], ...]
+    label_no: tuple[tuple[str, ...], ...]
+    reservations: tuple[tuple[str, ...], ...]
+    attribution: tuple[tuple[str, ...], ...]
+    self_references: frozenset[str]
+    quotes: tuple[tuple[str, str], ...]
+
+    @cached_property
+    def openers(self) -> frozenset[str]:
+        """The first words of every phrase that can approve: a comment with none cannot."""
+        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak))
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Phrasings:
+        when = data.get("conditions_when_followed") or {}
+        labels = data.get("labels") or {}
+        return cls(
+            approves=_phrases(data.get("approves", ())),
+            approves_with_subject=_phrases(data.get("approves_with_subject", ())),
+            subjects=_phrases(data.get("subjects", ())),
+            performatives=_phrases(data.get("performatives", ())),
+            weak=_phrases(data.get("weak", ())),
+            short_words=int(data.get("short_words", 40)),
+            refusals=_phrases(data.get("refusals", ())),
+            negations=_phrases(data.get("negations", ())),
+            negation_suffixes=tuple(s.replace("’", "'") for s in data.get("negation_suffixes", ())),
+            benign_negations=_phrases(data.get("benign_negations", ())),
+            negative_answers=_phrases(data.get("negative_answers", ())),
+            affirmative_answers=_phrases(data.get("affirmative_answers", ())),
+            question_openers=_phrases(data.get("question_openers", ())),
+            conditions=_phrases(data.get("conditions", ())),
+            conditions_when=_phrases(when.get("markers", ())),
+            conditions_followed_by=_phrases(when.get("followed_by", ())),
+            modals=_phrases(data.get("modals", ())),
+            modals_adjacent=_phrases(data.get("modals_adjacent", ())),
+            modal_window=int(data.get("modal_window", 3)),
+            other_objects=_phrases(data.get("other_objects", ())),
+            own_objects=_phrases(data.get("own_objects", ())),
+            auxiliaries=_phrases(data.get("auxiliaries", ())),
+            label_names=_phrases(labels.get("names", ())),
+            label_yes=_phrases(labels.get("yes", ())),
+            label_no=_phrases(labels.get("no", ())),
+            reservations=_phrases(data.get("reservations", ())),
+            attribution=_phrases(data.get("attribution", ())),
+            self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
+            quotes=tuple((str(pair[0]), str(pair[1])) for pair in data.get("quotes", ()) if len(pair) == 2),
+        )
+
+
+@lru_cache(maxsize=4)
+def phrasings(path: str | None = None) -> Phrasings:
+    """The phrasings of ``schemas/approval.json`` (or of the file at ``path``)."""
+    file = Path(path) if path else SCHEMA_DIR / "approval.json"
+    data = read_json(file)
+    try:
+        return Phrasings.from_json(data)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"{file}: not a valid approval phrasing file ({error})",
+                          "each key holds a list of phrases; see schemas/approval.json") from None

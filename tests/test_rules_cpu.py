@@ -1,0 +1,294 @@
+"""The rules' shortcuts give the answers the long way gives.
+
+``QuickCheck`` proves a parsed document valid without jsonschema; the memos of a schema, a
+vocabulary and a Context remember readings of texts; ``own_words`` skips patterns that
+cannot match. Each is held here against the work it saves, on generated inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from inc_audit import schemas
+from inc_audit.memo import Memo
+from inc_audit.rules import reading
+from inc_audit.validity import QuickCheck
+
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+BUILTIN = [json.loads((SCHEMA_DIR / name).read_text()) for name in schemas.KINDS.values()]
+HANDMADE = [
+    {"type": ["object", "null"], "required": ["a"], "properties": {"a": {"enum": [1, "x", None]}, "b": False}},
+    {"$defs": {"n": {"type": "integer"}, "m": {"$ref": "#/$defs/n", "const": 2}},
+     "properties": {"a": {"$ref": "#/$defs/m"}, "b": {"$ref": "#/$defs/n"}, "c": True}},
+    {"properties": {"a": {"type": "number"}, "b": {"type": "boolean"}, "c": {"type": "array"},
+                    "d": {"type": "string"}, "e": {"const": {"k": [1, 2]}}}},
+    {"$ref": "#/$defs/missing"},
+]
+NOT_SIMPLE = [
+    {"properties": {"a": {"minimum": 3}}},
+    {"additionalProperties": False},
+    {"properties": {"a": {"$defs": {"x": {}}, "$ref": "#/$defs/x"}}},
+    {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"properties": {"x": {"$ref": "#/$defs/a"}}}}},
+    {"$ref": "https://example.com/other.json"},
+    {"type": "objekt"},
+]
+
+KEYS = st.sampled_from(["sections", "checklists", "nature", "impact", "rollback", "root_cause", "reviews",
+                        "empty", "unticked", "text", "a", "b", "c", "d", "e"])
+SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False, width=16),
+                    st.sampled_from(["", "x", "TBD"]))
+VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(KEYS, inner, max_size=5)), max_leaves=20)
+
+
+def _agrees(schema: dict, instance: object) -> None:
+    validator = jsonschema.Draft202012Validator(schema)
+    quick = QuickCheck(schema, validator.is_type)
+    assert quick.simple
+    try:
+        errors = list(validator.iter_errors(instance))
+    except jsonschema.exceptions._WrappedReferencingError:
+        assert not quick.valid(instance)  # an unresolvable $ref is jsonschema's to report
+        return
+    assert quick.valid(instance) == (not errors)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(BUILTIN + HANDMADE), VALUES)
+def test_quick_check_agrees_with_jsonschema(schema, instance):
+    _agrees(schema, instance)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(BUILTIN), st.dictionaries(st.sampled_from(["sections", "checklists"]),
+                                                 st.dictionaries(KEYS, st.dictionaries(KEYS, SCALARS)), max_size=2))
+def test_quick_check_agrees_on_document_shapes(schema, instance):
+    _agrees(schema, instance)
+
+
+@pytest.mark.parametrize("schema", NOT_SIMPLE)
+def test_other_keywords_are_left_to_jsonschema(schema):
+    quick = QuickCheck(schema, jsonschema.Draft202012Validator(schema).is_type)
+    assert not quick.simple and not quick.valid({"a": 5})
+
+
+@pytest.mark.parametrize("kind", sorted(schemas.KINDS))
+def test_the_builtin_schemas_are_valid_json_schema(kind):
+    """``schemas.load`` checks a team's schema at every run, the built-in ones only here."""
+    jsonschema.Draft202012Validator.check_schema(schemas.read_json(schemas.SCHEMA_DIR / schemas.KINDS[kind]))
+    broken = {**schemas.read_json(schemas.SCHEMA_DIR / schemas.KINDS[kind]), "type": 12}
+    with pytest.raises(jsonschema.exceptions.SchemaError):
+        jsonschema.Draft202012Validator.check_schema(broken)
+
+
+def test_the_builtin_schemas_take_the_quick_check():
+    assert all(schemas.load(kind).quick.simple for kind in schemas.KINDS)
+
+
+def test_problems_are_the_same_without_the_quick_check(monkeypatch):
+    texts = [p.read_text() for p in sorted((Path(__file__).parent / "corpus").rglob("*.md"))]
+    assert len(texts) > 50
+    kinds = list(schemas.KINDS)
+    fast = {(kind, i): schemas.load(kind).check_text(t) for kind in kinds for i, t in enumerate(texts)}
+    for kind in kinds:
+        monkeypatch.setattr(schemas.load(kind).quick, "_check", None)
+    slow = {(kind, i): schemas.load(kind).check_text(t) for kind in kinds for i, t in enumerate(texts)}
+    assert fast == slow
+    assert any(fast.values()) and not all(fast.values())
+
+
+# --- the memos -------------------------------------------------------------------------------
+
+
+def test_a_memo_stays_bounded_and_keeps_no_long_text():
+    memo: Memo[int] = Memo(entries=10, chars=50, longest=20)
+    calls = []
+    for i in range(100):
+        memo.get(f"t{i}", f"t{i}", lambda i=i: calls.append(i) or i)
+        assert len(memo) <= 10 and memo._held <= 50
+    assert memo.get("t99", "t99", lambda: -1) == 99  # remembered
+    assert memo.get("x" * 21, "long", lambda: 1) == 1 and memo.get("x" * 21, "long", lambda: 2) == 2
+
+
+def test_a_remembered_reading_is_the_reading():
+    schema = schemas.load("post-mortem")
+    texts = ["### Root cause\nTBD\n### Impact\nNone\n### Follow-up\n- [ ] fix it", "LGTM", "+1 approved"]
+    first = [schema.could_match(t) for t in texts]
+    fresh = [schema._could_match(t) for t in texts]
+    assert first == fresh == [schema.could_match(t) for t in texts]
+    assert first[0] and not first[1]
+
+
+def test_words_of_remembers_without_sharing_the_list():
+    words = schemas.builtin_vocabulary()
+    first = words.words_of("Root causes of the outage")
+    first.append("changed")
+    assert words.words_of("Root causes of the outage") == words._words_of("Root causes of the outage")
+    assert "changed" not in words.words_of("Root causes of the outage")
+
+
+# --- own words: patterns skipped only when they cannot match ----------------------------------
+
+PIECES = st.sampled_from([
+    "approved", " ", "\n", "> ", ">>>\n", "```\n", "~~~", "`", "~~", "<del>", "</del>", "<s>", "</s>",
+    "<!--", "-->", "- [ ] ", "- [x] ", "* [X] ", "1. [~] ", '"', "“", "”", "«", "»", "'", "‘", "’", "lgtm",
+    "not", "x", "\r\n", "\ufe0f",
+])
+
+
+def _own_words_the_long_way(text: str, quotes) -> str:
+    import re
+
+    text = text.replace("\r\n", "\n").replace("\ufe0f", "")
+    for pattern, _ in reading._SET_ASIDE:
+        text = pattern.sub(" ", text)
+    text = reading._TICKED.sub(r"\1", text)
+    for opening, closing in quotes:
+        text = re.sub(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)", " ", text)
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(PIECES, max_size=25).map("".join))
+def test_own_words_skips_only_what_cannot_match(text):
+    quotes = reading.phrasings().quotes
+    assert reading.own_words(text, quotes) == _own_words_the_long_way(text, quotes)
+
+
+def test_approvals_read_only_the_comments_after_the_post_mortem():
+    from inc_audit.config import load_defaults
+    from inc_audit.model import Issue, IssueKey, Note
+    from inc_audit.rules.context import Context
+    from inc_audit.sources.interface import Source
+
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    notes = tuple(
+        Note(id=i, author=who, body=body, created_at=start + timedelta(hours=i), system=False)
+        for i, (who, body) in enumerate([("bob", "Approved."), ("alice", "post-mortem"), ("carol", "Approved."),
+                                         ("dave", "Not approved.")])
+    )
+    issue = Issue(key=IssueKey("g/p", 1), title="t", description="", labels=(), issue_type="incident",
+                  state="closed", updated_at=start,
+                  author="alice", assignees=(), created_at=start, notes=notes)
+    class Plain(Source):  # a source with no capability: no award is ever read here
+        pass
+
+    context = Context(issue, load_defaults(), Plain(), start + timedelta(days=9))
+    assert [n.id for n in context.approving_after(notes[1].created_at)] == [2]
+    assert set(context._approves) == {id(notes[2]), id(notes[3])}  # the earlier ones were not read
+    assert [n.id for n in context.approving_comments] == [0, 2]
+
+
+
+def test_a_remembered_near_miss_is_the_near_miss():
+    from inc_audit.model import Note
+    from inc_audit.rules import postmortem
+
+    schema = schemas.load("post-mortem")
+    moment = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    here = Path(__file__).parent
+    texts = [p.read_text() for p in sorted((here / "blind" / "comments").rglob("*.md"))]
+    texts += ["### Root cause analysis\nThe indexer's disk filled up; nothing alerted on disk usage.",
+              "Post-mortem: [IPM-2026-05.pdf](/uploads/3f2a/IPM-2026-05.pdf)", "LGTM"]
+    notes = [Note(id=i, body=t, author="a", created_at=moment) for i, t in enumerate(texts)]
+    first = [list(postmortem._near_miss(n, schema)) for n in notes]
+    again = [list(postmortem._near_miss(n, schema)) for n in notes]
+    fresh = [[postmortem.NearMiss(n, why) for why in postmortem._why_near(n.body, schema)] for n in notes]
+    assert first == again == fresh
+    assert any(first) and not all(first)
+
+
+# --- answers: patterns skipped only when they cannot match ------------------------------------
+
+ANSWER_PIECES = st.sampled_from([
+    "http://", "HTTPS://x", "ftp://", "://", "](", "[a](b)", "![", "<img src=x>", "<IMG", "<b>", "<", ">", "*", "_",
+    "`", "~", "- ", "1. ", "# ", "> ", "TBD", "none", " ", "x", "é", "\t", "[ ]", "[x]",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(ANSWER_PIECES, max_size=12).map("".join))
+def test_answer_patterns_are_skipped_only_when_they_cannot_match(text):
+    from inc_audit import vocabulary as vocab
+
+    if vocab._REAL_CONTENT.search(text):
+        assert vocab._may_link(text)
+    long_way = vocab._MARKUP.sub("", vocab._MARKERS.sub("", vocab._HTML_TAG.sub(" ", text).strip()))
+    assert vocab.normalise(text) == " ".join(long_way.lower().split())
+
+
+# --- the cheap test before parsing: patterns skipped only when they cannot match --------------
+
+
+def _candidates_the_long_way(text: str) -> list[str]:
+    from inc_audit import prefilter
+
+    out: list[str] = []
+    lines = text.splitlines()
+    paragraph: list[str] = []
+    for index, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            paragraph = []
+            continue
+        if index + 1 < len(lines) and prefilter._SETEXT.match(lines[index + 1]):
+            out.append(" ".join([*paragraph, stripped])[: prefilter.MAX_HEAD_CHARS])
+        paragraph = [*paragraph[-3:], stripped[: prefilter.MAX_HEAD_CHARS]]
+        stripped = stripped[: prefilter.MAX_HEAD_CHARS]
+        if prefilter._HEADING_LIKE.match(stripped):
+            out.append(stripped)
+        content = prefilter._LIST_MARK.sub("", stripped).lstrip("> ")
+        out.extend(prefilter._line_candidates(content))
+        if "|" in stripped:
+            out.extend(prefilter.table_cells(stripped))
+    return out
+
+
+LINE_PIECES = st.sampled_from([
+    "#", "## ", "**", "__", "*", "_", "-", "---", "===", "=", "+", "> ", ">", "1.", "12) ", "٣.", "²", " ", "  ",
+    "\t", "\n", "\n\n", "Root cause", ": ", "x", "|", " - ", "Impact", "[a](b)", "`",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(LINE_PIECES, max_size=20).map("".join))
+def test_the_cheap_test_reads_the_same_candidates(text):
+    from inc_audit import prefilter
+
+    assert list(prefilter.candidates(text)) == _candidates_the_long_way(text)
+
+
+def test_head_keys_are_remembered_as_worked_out():
+    words = schemas.builtin_vocabulary()
+    for text in ["Rollback / Back-out", "Impact & severity", "Root cause", "x" * 500]:
+        assert words.head_keys(text) == words._head_keys(text) == words.head_keys(text)
+    assert "x" * 500 not in words._heads
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["[[_TOC_]]", "[toc]", "[", "]", "/label ~x", "/", "\n", " ", "x", "<!--", "-->",
+                                 "\t/assign @a", "text"]), max_size=12).map("".join))
+def test_meaningful_text_skips_only_patterns_that_cannot_match(text):
+    from inc_audit import markdown
+
+    long_way = markdown._QUICK_ACTION.sub("", markdown._TOC.sub("", markdown.strip_comments(text))).strip()
+    assert markdown.meaningful_text(text) == long_way
+
+
+def test_labels_and_inline_text_are_remembered_only_for_short_lines():
+    from inc_audit import lines as blocks
+
+    for text in ["**Root cause:** expired cert", "Impact - 40 min", "[a](b) *x*", "plain", "Note: " + "x" * 500]:
+        assert blocks.line_label(text) == blocks._line_label(text) == blocks.line_label(text)
+        assert blocks.inline_text(text) == blocks._inline_text(text) == blocks.inline_text(text)
+    long_line = "Root cause: " + "y" * 1000
+    before = blocks._line_label_memo.cache_info().currsize
+    blocks.line_label(long_line)
+    assert blocks._line_label_memo.cache_info().currsize == before

@@ -1,4 +1,5 @@
-"""The command line takes what it has loaded out of the garbage collector's walks; a library user keeps Python's defaults."""
+"""The command line takes what it has loaded out of the garbage collector's walks; a library
+user keeps Python's defaults."""
 
 from __future__ import annotations
 

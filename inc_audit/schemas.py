@@ -306,14 +306,16 @@ class DocumentSchema:
     def could_match(self, text: str) -> bool:
         """A cheap test before parsing: could this text read as this kind at all?
 
-        It holds whenever ``matches`` does: a heading or label naming the kind, or two
-        lines naming its sections. Most comments are plain discussion; they need no parse.
+        It holds whenever ``matches`` does: a heading, label or first-line title naming the
+        kind, or two lines naming its sections. Most comments are plain discussion; they need no parse.
         """
         if len(text) > MAX_CHEAP:
             return True  # the pre-filter would cost as much as the parse it saves
         return self._could.get(text, text, lambda: self._could_match(text))
 
     def _could_match(self, text: str) -> bool:
+        if self.titled(text):  # a title the heads do not show: "[Post-mortem](https://...)"
+            return True
         parts: set[str] = set()
         for candidate in prefilter.candidates(text):
             if self.vocabulary.key(candidate) in self.identify:
@@ -343,7 +345,11 @@ class DocumentSchema:
         """One of the first heads names the kind, or the first line does as a title ("Post-mortem for #12:")."""
         if any(self.names_itself(head) for head in itertools.islice(document.heads, MAX_TITLE_HEADS)):
             return True
-        opening = meaningful_text(document.text[:4000])
+        return self.titled(document.text)
+
+    def titled(self, text: str) -> bool:
+        """The first line that holds something names the kind, as a title ("Post-mortem for #12:")."""
+        opening = meaningful_text(text[:4000])
         first = next((line for line in opening.split("\n") if line.strip()), "")
         title = _TITLE_END.split(vocab.normalise(first), maxsplit=1)[0]
         return bool(title) and self.vocabulary.key(title) in self.identify

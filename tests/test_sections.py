@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -125,6 +126,21 @@ def test_what_the_rules_need_to_choose_the_post_mortem():
 def test_a_title_line_names_the_kind():
     assert PM.is_named(parse("Post-mortem for #12:\n- Root cause: x\n"))
     assert not PM.is_named(parse("Postmortem will be written tomorrow.\n"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[Post-mortem](https://wiki.example/pm-12)",
+        "[pm](https://x.invalid)",
+        "<!-- written after the review -->\n[Incident post-mortem](https://wiki.example/pm) for #12",
+        "/label ~IPM\nPost-mortem for #12 (draft)",
+    ],
+)
+def test_the_cheap_test_lets_through_a_comment_titled_by_its_first_line(text):
+    """A title only the first line shows (a link's text, after a comment or a quick action)."""
+    assert PM.matches(parse(text))
+    assert PM.could_match(text)
 
 
 @settings(max_examples=200, deadline=None)

@@ -7,8 +7,9 @@ jsonschema costs about a millisecond a document, and most documents are valid. A
 written with a few keywords only (``type``, ``required``, ``properties``, ``const``,
 ``enum``, and ``$ref`` to its own ``$defs``; annotations and ``x-`` keys are ignored,
 as jsonschema ignores them) is checked here directly, with jsonschema's own type checker
-and equality. ``QuickCheck.valid`` answers True only when every keyword holds: then
-jsonschema would find no error. For any other schema, or an instance it finds fault with,
+and JSON equality as jsonschema has it for ``const`` and ``enum`` (``equal``).
+``QuickCheck.valid`` answers True only when every keyword holds: then jsonschema would
+find no error. For any other schema, or an instance it finds fault with,
 it answers False and jsonschema decides, and says why.
 """
 
@@ -18,8 +19,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from jsonschema._utils import equal
 
 from inc_audit import explain
 
@@ -37,6 +36,23 @@ _LOCAL_REF = re.compile(r"#/\$defs/([A-Za-z0-9_\-]+)")
 
 
 Check = Callable[[Any], bool]
+
+
+def equal(one: Any, two: Any) -> bool:
+    """JSON equality, as jsonschema has it for ``const`` and ``enum``: a boolean equals only a
+    boolean (``True`` is not ``1``), numbers compare by value (``1`` is ``1.0``), arrays
+    item by item, objects key by key."""
+    if isinstance(one, bool) or isinstance(two, bool):
+        return isinstance(one, bool) and isinstance(two, bool) and one == two
+    if isinstance(one, str) or isinstance(two, str):
+        return bool(one == two)
+    if isinstance(one, (list, tuple)) and isinstance(two, (list, tuple)):
+        return len(one) == len(two) and all(equal(a, b) for a, b in zip(one, two, strict=True))
+    if isinstance(one, dict) and isinstance(two, dict):
+        return one.keys() == two.keys() and all(equal(one[key], two[key]) for key in one)
+    if isinstance(one, (list, tuple, dict)) or isinstance(two, (list, tuple, dict)):
+        return False
+    return bool(one == two)
 
 
 @dataclass(frozen=True)

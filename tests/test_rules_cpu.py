@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from inc_audit import schemas
 from inc_audit.memo import Memo
 from inc_audit.rules import reading
-from inc_audit.validity import QuickCheck
+from inc_audit.validity import QuickCheck, equal
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 BUILTIN = [json.loads((SCHEMA_DIR / name).read_text()) for name in schemas.KINDS.values()]
@@ -292,3 +292,23 @@ def test_labels_and_inline_text_are_remembered_only_for_short_lines():
     before = blocks._line_label_memo.cache_info().currsize
     blocks.line_label(long_line)
     assert blocks._line_label_memo.cache_info().currsize == before
+
+
+# --- JSON equality for const and enum, without jsonschema's private helper ----------------------
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(-3, 3, allow_nan=False) | st.text(max_size=2),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=2), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_JSON, _JSON)
+def test_the_quick_checks_equality_is_jsonschemas(one, two):
+    def by_jsonschema(value, expected):
+        return jsonschema.Draft202012Validator({"const": expected}).is_valid(value)
+
+    assert equal(one, two) == by_jsonschema(one, two)
+    assert equal(one, one)
+    assert equal(True, 1) is False and equal(1, 1.0) is True

@@ -23,8 +23,9 @@ shapes), so the rules and the cache see the same data through either API.
   approval rules lose nothing). ``reread_awards`` reads the award emoji of many incidents
   afresh, 100 incidents to a query: the cache calls it for the incidents whose approval
   is still open, which a warm run must read again.
-- Every request goes through the REST client's ``call``: the same retries, retry budget,
-  ``max_rps`` pace and rate-limit headers, and the same one-line errors.
+- Every request travels over the REST client's session (``graphql_client``): the same
+  retries, retry budget, ``max_rps`` pace and rate-limit headers, and the same one-line
+  errors (``http.failures``).
 
 GitLab's GraphQL ``Time`` has whole seconds; the REST API has milliseconds.
 """

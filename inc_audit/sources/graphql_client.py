@@ -3,7 +3,7 @@ it; and the check that a GitLab offers every field the audit reads (``missing_fi
 ``--api auto``.
 
 One transport, one guard, one budget: the httpx client handed to ``gitlab.GraphQL`` sends
-through the REST client's requests session (``_ViaSession``), so every attempt keeps the
+through the REST client's requests session (``_transport``), so every attempt keeps the
 session's limits (retry budget, cancellation, ``max_rps`` pace, rate-limit headers, the
 token kept home), and ``gitlab.GraphQL``'s own loop retries 429 and 5xx (the session has
 waited already and hands it ``Retry-After: 0``). What that loop lacks, the transport adds:

@@ -37,5 +37,8 @@ class Memo(Generic[V]):
     def __len__(self) -> int:
         return len(self._found)
 
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._found
+
 
 _MISSING = object()

@@ -22,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from inc_audit.memo import Memo
+
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
 _NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
@@ -61,6 +63,11 @@ def _stem(word: str) -> str:
     return word
 
 
+def _line_memo() -> Memo[tuple[str, ...]]:
+    """Readings of texts of at most ``MAX_LINE`` characters, ``WORDS_CACHE_SIZE`` of them at most."""
+    return Memo(entries=WORDS_CACHE_SIZE, chars=WORDS_CACHE_SIZE * MAX_LINE, longest=MAX_LINE)
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     words: dict[str, str]
@@ -73,20 +80,13 @@ class Vocabulary:
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
-    _words: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
-    _heads: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+    _heads: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
 
     def words_of(self, text: str) -> list[str]:
         """The words that name a heading or carry an answer, normalised (remembered for short texts)."""
-        if len(text) > MAX_LINE:
-            return self._words_of(text)
-        found = self._words.get(text)
-        if found is None:
-            if len(self._words) >= WORDS_CACHE_SIZE:
-                self._words.clear()
-            found = self._words[text] = tuple(self._words_of(text))
-        return list(found)
+        return list(self._words.get(text, text, lambda: tuple(self._words_of(text))))
 
     def _words_of(self, text: str) -> list[str]:
         if "~" in text:
@@ -126,14 +126,7 @@ class Vocabulary:
     def head_keys(self, text: str) -> tuple[str, ...]:
         """A head's keys, then those of each half of a pair ("Rollback / Back-out", "Impact & severity");
         remembered for texts of up to ``MAX_LINE`` characters."""
-        if len(text) > MAX_LINE:
-            return self._head_keys(text)
-        found = self._heads.get(text)
-        if found is None:
-            if len(self._heads) >= WORDS_CACHE_SIZE:
-                self._heads.clear()
-            found = self._heads[text] = self._head_keys(text)
-        return found
+        return self._heads.get(text, text, lambda: self._head_keys(text))
 
     def _head_keys(self, text: str) -> tuple[str, ...]:
         keys = self.keys(text)

@@ -67,30 +67,10 @@ class Row:
 def audit(served: rb.Served, workdir: Path, api: str, cache: Path, name: str) -> rb.Run:
     slug = f"{name}-{api}".replace(" ", "-")
     output = workdir / f"{slug}.json"
-    command = [
-        rb.inc_audit_command(),
-        "run",
-        "--gitlab-url",
-        served.fake.url,
-        "--project",
-        rb.PROJECT,
-        "--config",
-        str(rb.CONFIG),
-        "--as-of",
-        synthetic.AS_OF,
-        "--format",
-        "json",
-        "--output",
-        str(output),
-        "--retry-budget",
-        "60",
-        "--timeout",
-        "60",
-        "--cache",
-        str(cache),
-        "--api",
-        api,
-    ]
+    command = rb.audit_command(
+        rb.inc_audit_command(), served.fake.url, output,
+        "--retry-budget", "60", "--timeout", "60", "--cache", str(cache), "--api", api,
+    )
     served.fake.clear_logs()
     rb.say(f"{name}: inc-audit run --api {api}")
     child = rb.run_child(command, workdir, slug)

@@ -89,6 +89,14 @@ def compile_bytecode() -> None:
     say("inc-audit's bytecode compiled, as an install does")
 
 
+def audit_command(inc_audit: str, url: str, output: Path, *extra: str) -> list[str]:
+    """``inc-audit run`` on the synthetic project served at ``url``, its JSON report to ``output``."""
+    return [
+        inc_audit, "run", "--gitlab-url", url, "--project", PROJECT, "--config", str(CONFIG),
+        "--as-of", synthetic.AS_OF, "--format", "json", "--output", str(output), *extra,
+    ]
+
+
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CI_")}
     env["GITLAB_TOKEN"] = READ_TOKEN
@@ -213,24 +221,7 @@ class Auditor:
     def run(self, fake: FakeGitLab, name: str, incidents: int, cache: Path | None) -> Run:
         slug = re.sub(r"\W+", "-", name).strip("-")
         output = self.workdir / f"{slug}.json"
-        command = [
-            self.inc_audit,
-            "run",
-            "--gitlab-url",
-            fake.url,
-            "--project",
-            PROJECT,
-            "--config",
-            str(CONFIG),
-            "--as-of",
-            synthetic.AS_OF,
-            "--format",
-            "json",
-            "--output",
-            str(output),
-            "--retry-budget",
-            "30",
-        ]
+        command = audit_command(self.inc_audit, fake.url, output, "--retry-budget", "30")
         if cache is not None and self.has_cache:
             command += ["--cache", str(cache)]
         fake.clear_logs()

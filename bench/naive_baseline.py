@@ -28,10 +28,10 @@ from typing import Any
 
 import gitlab
 
-from inc_audit import config as config_module
 from inc_audit.audit import run_audit
+from inc_audit.config import file as config_module
+from inc_audit.formats.registry import REPORTERS, Options
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard, parse_time
-from inc_audit.reporters import REPORTERS, Options
 from inc_audit.sources.entries import award_from_api, issue_from_api, linked_from_api, note_from_api
 from inc_audit.sources.interface import Source
 

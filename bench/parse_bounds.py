@@ -66,15 +66,16 @@ SHAPES: dict[str, Callable[[int], str]] = {
 
 
 def audit(text: str) -> int:
-    from inc_audit.markdown import WORK, parse
-    from inc_audit.schemas import load
+    from inc_audit.reading import validity
+    from inc_audit.reading.markdown import WORK, parse
+    from inc_audit.reading.schemas import load
 
     WORK.steps = 0
     document = parse(text)
     for kind in ("report", "post-mortem", "change"):
         schema = load(kind)
         schema.could_match(text)
-        schema.problems(document)
+        validity.problems(schema, document)
         schema.matches(document)
     return WORK.steps
 

@@ -53,9 +53,9 @@ def child(export: Path) -> None:
     import synthetic  # noqa: PLC0415
 
     import inc_audit.cli  # noqa: F401, PLC0415  (imported as a real run imports it)
-    from inc_audit import config as configuration  # noqa: PLC0415
     from inc_audit.audit import run_audit  # noqa: PLC0415
-    from inc_audit.sources.export import ExportSource  # noqa: PLC0415
+    from inc_audit.config import file as configuration  # noqa: PLC0415
+    from inc_audit.sources.export.source import ExportSource  # noqa: PLC0415
 
     config = configuration.load(CONFIG)
     as_of = datetime.fromisoformat(synthetic.AS_OF.replace("Z", "+00:00"))

@@ -40,9 +40,10 @@ from fakegitlab import READ_TOKEN, FakeGitLab  # noqa: E402
 from fakegitlab.store import now as fake_now  # noqa: E402
 from naive_baseline import MemorySource  # noqa: E402
 
-from inc_audit import config as config_module  # noqa: E402
 from inc_audit.audit import run_audit  # noqa: E402
+from inc_audit.config import file as config_module  # noqa: E402
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time  # noqa: E402
+from inc_audit.reading import validity  # noqa: E402
 
 PROJECT = "umami-wallet/umami"
 CONFIG = ROOT / "examples" / ".inc-audit.yml"
@@ -499,11 +500,11 @@ def change_things(served: Served) -> tuple[list[str], set[int]]:
 
 
 def parse_benchmark(count: int, rounds: int) -> dict[str, Any]:
-    """inc_audit.markdown.parse + the report schema's problems() vs bare mistune, same bodies."""
+    """inc_audit.reading.markdown.parse + the report schema's problems() vs bare mistune, same bodies."""
     import mistune
 
-    from inc_audit.markdown import parse
-    from inc_audit.schemas import load
+    from inc_audit.reading.markdown import parse
+    from inc_audit.reading.schemas import load
 
     say(f"parsing: generating {count} filled report bodies")
     bodies = list(synthetic.report_bodies(count))
@@ -511,7 +512,7 @@ def parse_benchmark(count: int, rounds: int) -> dict[str, Any]:
     bare = mistune.create_markdown(renderer=None)
     for body in bodies[:50]:  # warm both up (imports, regex compilation, lru caches of the parser)
         bare(body)
-        schema.problems(parse(body))
+        validity.problems(schema, parse(body))
     bare_times, ours_times = [], []
     flagged = 0
     for number in range(rounds):
@@ -523,7 +524,7 @@ def parse_benchmark(count: int, rounds: int) -> dict[str, Any]:
         started = time.perf_counter()
         flagged = 0
         for body in bodies:
-            if schema.problems(parse(body)):
+            if validity.problems(schema, parse(body)):
                 flagged += 1
         ours_times.append(time.perf_counter() - started)
     bare_best, ours_best = min(bare_times), min(ours_times)

@@ -14,12 +14,12 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from inc_audit import agenda, state
-from inc_audit import config as config_module
 from inc_audit.audit import run_audit
-from inc_audit.formats import audit_issue
-from inc_audit.reporters import Options
-from inc_audit.sources.export import ExportSource
+from inc_audit.config import file as config_module
+from inc_audit.formats import audit_issue, state
+from inc_audit.formats.registry import Options
+from inc_audit.publishing import agenda
+from inc_audit.sources.export.source import ExportSource
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples"

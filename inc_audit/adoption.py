@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from inc_audit import __version__
-from inc_audit import config as config_module
-from inc_audit.config import Config
-from inc_audit.templates import kind_of, template_files
+from inc_audit.config import file as config_module
+from inc_audit.config.file import Config
+from inc_audit.gate import kind_of, template_files
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _LABEL_ACTION = re.compile(r"^[ \t]*/label[ \t]+(.*)$", re.MULTILINE)
@@ -156,8 +156,8 @@ def check_written(text: str) -> Config:
 
 def project_labels(url: str, token: str, project: str) -> list[str]:
     """The names of the project's labels (its groups' included)."""
-    from inc_audit.sources.http import connect, encode_id
-    from inc_audit.sources.rest import iter_items
+    from inc_audit.sources.http.session import connect, encode_id
+    from inc_audit.sources.rest.source import iter_items
 
     gl = connect(url, token, retry_budget=10)
     path = f"/projects/{encode_id(project)}/labels"

@@ -1,22 +1,37 @@
-"""Run every rule over every incident a source holds."""
+"""The audit loop: every rule over every incident a source holds, the verdicts a cache kept
+reused, and the reads the rules will ask for made ahead by the source's reader threads."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import Issue, Shard
-from inc_audit.owners import annotate
-from inc_audit.rules import _has_any, is_change, judge
-from inc_audit.sources.interface import Source, Unreadable
+from inc_audit.rules import Context, Verdict, _has_any, is_change, judge
+from inc_audit.rules.owners import annotate
+from inc_audit.sources.interface import ReadsAhead, Source, Unreadable
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
 UNREADABLE = "SRC001"
 
 Progress = Callable[[Issue], None]
+
+
+@runtime_checkable
+class KeepsVerdicts(Protocol):
+    """A source that keeps the rules' verdicts from run to run (``inc_audit.cache``): the
+    audit reuses a kept verdict instead of running the rules, and hands it each new one."""
+
+    def cached_verdict(self, issue: Issue, as_of: datetime) -> tuple[Finding, ...] | None:
+        """The findings kept for ``issue`` when they still hold at ``as_of``, else None."""
+        ...
+
+    def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
+        """Keep the rules' verdict on ``issue`` (written once the scan completes)."""
+        ...
 
 
 def is_audited(issue: Issue, config: Config) -> bool:
@@ -30,8 +45,8 @@ def is_audited(issue: Issue, config: Config) -> bool:
 
 
 def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> IncidentResult:
-    """The incident's findings: a verdict the source kept when it has one (``cached_verdict``:
-    a cache), else the rules' (handed to ``remember_verdict``). An incident whose data
+    """The incident's findings: a verdict the source kept when it has one (``KeepsVerdicts``:
+    a cache), else the rules' (handed back to the cache to keep). An incident whose data
     cannot be read has one finding, SRC001, and no rule's."""
     try:
         findings = _findings(issue, config, source, as_of)
@@ -50,10 +65,12 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
 def _findings(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
     if issue.unreadable:
         raise Unreadable(issue.unreadable)
-    findings = source.cached_verdict(issue, as_of)
+    keeper = source if isinstance(source, KeepsVerdicts) else None
+    findings = keeper.cached_verdict(issue, as_of) if keeper is not None else None
     if findings is None:
         verdict = judge(issue, config, source, as_of)
-        source.remember_verdict(issue, verdict)
+        if keeper is not None:
+            keeper.remember_verdict(issue, verdict)
         findings = verdict.findings
     return findings
 
@@ -97,3 +114,50 @@ def run_audit(
     incidents, unread = tuple(results), source.unread()
     return AuditResult(as_of=as_of, source=described, incidents=incidents,
                        complete=is_complete(incidents, unread), notes=unread, calendar=config.calendar)
+
+
+def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
+    """Let ``source``'s reader threads make the reads the rules will ask for, as they go.
+
+    Without it, the links and award emoji the rules ask for are read one at a time while
+    the incidents are audited. With it, each reader thread makes them for the incident it
+    has just read, so they happen ``concurrency`` at a time and the audit then finds them
+    memoized. It reads exactly what the rules read, never more: the links of a closed
+    incident (CHG001-CHG004) and, when none is a change, the issues that mention it
+    (``issue_summary``), and the award emoji of the final post-mortem once its
+    approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
+    A known incident's look at the links of the incidents it links is left to the audit.
+    Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a
+    ``CachedSource``'s): the audit will not run the rules on it.
+    ``source`` is a ``GitLabSource`` or a ``CachedSource``.
+    """
+    links = not all(config.is_ignored(code) for code in ("CHG001", "CHG002", "CHG003", "CHG004"))
+    approvals = not config.is_ignored("IPM003")
+
+    def ahead(issue: Issue) -> None:
+        try:
+            read_for_the_rules(issue)
+        except Unreadable:
+            return  # the audit asks again and reports the incident as unreadable
+
+    def read_for_the_rules(issue: Issue) -> None:
+        if not is_audited(issue, config):
+            return
+        if isinstance(source, KeepsVerdicts) and source.cached_verdict(issue, as_of) is not None:
+            return
+        context = Context(issue, config, source, as_of)
+        if links and issue.is_closed:
+            source.linked_issues(issue.key)
+            if not context.is_known_incident and not context.changes:
+                _ = context.mentioned_changes  # the issues that mention it, read only with no change linked
+        if not approvals:
+            return
+        if context.final_post_mortem is None:
+            return
+        final, _ = context.final_post_mortem  # the comment IPM003 reads, chosen as the rules choose it
+        started = max(filter(None, (issue.closed_at, final.created_at)))
+        if as_of > context.due_after(started):
+            context.approvals(final)
+
+    source.prefetch = ahead
+

@@ -8,13 +8,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from inc_audit.audit import audit_issue, is_complete
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.errors import InputError
 from inc_audit.findings import AuditResult, IncidentResult
-from inc_audit.markdown import parse
 from inc_audit.model import IssueKey
+from inc_audit.reading.markdown import parse
+from inc_audit.reading.schemas import KINDS
 from inc_audit.rules import check_document
-from inc_audit.schemas import KINDS
 
 
 def read_document(path: str) -> str:
@@ -58,8 +58,8 @@ def check_file(path: str, kind: str | None, config: Config) -> AuditResult:
 def check_live(
     project: str, iid: int, url: str | None, config: Config, as_of: datetime, token: str | None = None
 ) -> AuditResult:
-    from inc_audit.sources.http import connect
-    from inc_audit.sources.rest import GitLabSource
+    from inc_audit.sources.http.session import connect
+    from inc_audit.sources.rest.source import GitLabSource
 
     if not url:
         raise InputError("no GitLab URL to read the incident from", "give --gitlab-url or set gitlab.url in the config")

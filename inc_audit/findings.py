@@ -1,14 +1,18 @@
-"""Findings and the audit result: frozen values that reporters turn into text."""
+"""Findings and the audit result: frozen values that reporters turn into text; and the
+registry of the rule codes findings carry (``RULES``), read from ``schemas/rules.json``."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from importlib import resources
 from typing import Any
 
-from inc_audit.deadlines import Calendar
 from inc_audit.model import IssueKey, parse_time
+from inc_audit.workdays import Calendar
 
 SEVERITIES = ("warning", "error")  # in rising order
 
@@ -26,12 +30,12 @@ class Finding:
     line: int | None = None
     where: str = "description"  # "description", "note ID", "linked #IID" or "unlinked #IID" (a change that mentions it)
     owners: tuple[str, ...] = field(default=(), compare=False)
-    """Who must act (usernames), after the policy's RACI chart: see ``inc_audit.owners``."""
+    """Who must act (usernames), after the policy's RACI chart: see ``inc_audit.rules.owners``."""
     party: str = field(default="", compare=False)  # "author", "response_team" or "approvers"
     due: date | None = field(default=None, compare=False)
     """From when the finding is due, in the team's time zone; None when no moment applies."""
     first_seen: datetime | None = field(default=None, compare=False)
-    """The first audit that found it, as kept in the audit issue: see ``inc_audit.state``."""
+    """The first audit that found it, as kept in the audit issue: see ``inc_audit.formats.state``."""
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message}
@@ -106,7 +110,7 @@ class AuditResult:
     complete: bool = True
     notes: tuple[str, ...] = field(default=())
     history: tuple[tuple[date, int], ...] = ()
-    """Open violations at each earlier audit whose findings changed, oldest first (``inc_audit.state``)."""
+    """Open violations at each earlier audit whose findings changed, oldest first (``inc_audit.formats.state``)."""
     calendar: Calendar = field(default_factory=Calendar)
     """How the team counts days late."""
 
@@ -150,3 +154,52 @@ class AuditResult:
             "warnings": counts.get("warning", 0),
             "by_rule": self.by_rule(),
         }
+
+
+# --- the registry of rule codes ---------------------------------------------------------
+
+Check = Callable[[Any], Iterable["Finding"]]
+"""A rule's check: it reads an incident through ``inc_audit.rules.Context``."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    severity: str
+    summary: str
+    check: Check | None
+    scope: str = "incident"  # "incident", "template" for the merge-request gate, or "source"
+
+    def run(self, context: Any) -> Iterator[Finding]:
+        if self.check is not None:
+            yield from self.check(context)
+
+
+def _registered() -> dict[str, Rule]:
+    """Every code of ``schemas/rules.json``, in its order, none with a check yet."""
+    data = json.loads(resources.files("inc_audit.builtin_schemas").joinpath(RULE_CODES).read_text(encoding="utf-8"))
+    return {r["code"]: Rule(r["code"], r["severity"], r["summary"], None, r["scope"]) for r in data["rules"]}
+
+
+RULE_CODES = "rules.json"
+RULES: dict[str, Rule] = _registered()
+"""Every rule code, its severity and meaning: data the rule modules register their checks into."""
+
+
+def rule(code: str) -> Callable[[Check], Check]:
+    """Register ``check`` as the check of ``code``, a code ``schemas/rules.json`` defines."""
+
+    def register(check: Check) -> Check:
+        if code not in RULES:
+            raise KeyError(f"rule {code} is not defined in schemas/{RULE_CODES}")
+        RULES[code] = replace(RULES[code], check=check)
+        return check
+
+    return register
+
+
+def order_rules(families: tuple[str, ...]) -> None:
+    """Run and list the rules family by family (``INC`` before ``CHG``...), then by code."""
+    ordered = sorted(RULES.items(), key=lambda item: (families.index(item[0][:3]), item[0]))
+    RULES.clear()
+    RULES.update(ordered)

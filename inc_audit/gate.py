@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from inc_audit import config as config_module
-from inc_audit.config import Config
+from inc_audit.config import file as config_module
+from inc_audit.config.file import Config
 from inc_audit.documents import guess_kind
 from inc_audit.errors import ConfigError, InputError
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.markdown import Document, parse
 from inc_audit.model import IssueKey
-from inc_audit.schemas import DocumentSchema, Part
+from inc_audit.reading.markdown import Document, parse
+from inc_audit.reading.schemas import DocumentSchema, Part
 
 DEFAULT_DIR = ".gitlab/issue_templates"
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import jsonschema
 
-from inc_audit import schemas
 from inc_audit.errors import InputError, SourceError
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import IssueKey, parse_time
+from inc_audit.reading import schemas
 
 
 def read_report(path: Path) -> dict[str, Any]:

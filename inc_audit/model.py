@@ -10,9 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from inc_audit.sources.interface import RefreshesAwards as RefreshesAwards  # noqa: F401 (compatibility)
-from inc_audit.sources.interface import Source as Source  # noqa: F401 (compatibility)
-
 
 def parse_time(value: str | None) -> datetime | None:
     """Read a GitLab timestamp ("2016-06-14T15:02:08.340Z" and the like) as aware UTC.

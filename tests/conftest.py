@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from inc_audit import config as config_module
+from inc_audit.config import file as config_module
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.sources.interface import Source
 
@@ -42,8 +42,8 @@ FILLER = "The indexer stopped following the chain at block 4,812,331; balances w
 
 def fill(text: str, schema_kinds: tuple[str, ...] = ("report", "post-mortem", "change")) -> str:
     """A template as a careful person files it: every known section written, every box ticked."""
-    from inc_audit.markdown import parse
-    from inc_audit.schemas import load
+    from inc_audit.reading.markdown import parse
+    from inc_audit.reading.schemas import load
 
     document = parse(text)
     lines = text.replace("\r\n", "\n").split("\n")

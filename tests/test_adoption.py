@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
-from inc_audit import progress
-from inc_audit.config import load_defaults
+from inc_audit.cli import progress
+from inc_audit.cli.settings import TargetSettings
+from inc_audit.cli.target import Target
+from inc_audit.cli.token import resolve
+from inc_audit.config.file import load_defaults
 from inc_audit.errors import ConfigError
 from inc_audit.model import IssueKey
-from inc_audit.target import Target
-from inc_audit.token import resolve
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
 
 INC_AUDIT = shutil.which("inc-audit", path=str(Path(sys.executable).parent)) or "inc-audit"
@@ -75,15 +76,15 @@ CI = {"CI_PROJECT_PATH": CENTRAL, "CI_SERVER_URL": "https://ci.example.com"}
     ],
 )
 def test_an_explicit_project_or_the_config_wins_over_the_ci_jobs_own(options, config, project, group, why):
-    target = Target.resolve(options, replace(load_defaults(), **config), CI)
+    target = Target.resolve(TargetSettings(**options), replace(load_defaults(), **config), CI)
     assert (target.project, target.group, target.why) == (project, group, why)
 
 
 def test_the_gitlab_url_follows_the_same_order():
     config = replace(load_defaults(), gitlab_url="https://b")
-    assert Target.resolve({"gitlab_url": "https://a"}, config, CI).url == "https://a"
-    assert Target.resolve({}, config, CI).url == "https://b"
-    assert Target.resolve({}, load_defaults(), CI).url == "https://ci.example.com"
+    assert Target.resolve(TargetSettings(gitlab_url="https://a"), config, CI).url == "https://a"
+    assert Target.resolve(TargetSettings(), config, CI).url == "https://b"
+    assert Target.resolve(TargetSettings(), load_defaults(), CI).url == "https://ci.example.com"
 
 
 def test_verbose_says_which_project_was_chosen_and_why(fake, tmp_path):

@@ -11,9 +11,9 @@ import yaml
 from click.testing import CliRunner
 
 from inc_audit import __version__
-from inc_audit import config as config_module
+from inc_audit.adoption import applied_labels
 from inc_audit.cli import main
-from inc_audit.init import applied_labels
+from inc_audit.config import file as config_module
 from tests.conftest import ROOT, TEMPLATES
 from tests.gitlab_ci import schema_errors
 

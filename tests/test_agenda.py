@@ -9,9 +9,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from inc_audit import agenda
-from inc_audit import config as config_module
-from inc_audit.config import Config
+from inc_audit.config import file as config_module
+from inc_audit.config.file import Config
+from inc_audit.publishing import agenda
 from tests.conftest import AS_OF, MemorySource, at, filled_post_mortem, incident, note, umami_config
 
 MEETING = date(2026, 6, 4)  # a Thursday, 3 days after AS_OF

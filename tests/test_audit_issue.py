@@ -9,13 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from inc_audit import config as config_module
-from inc_audit import state
 from inc_audit.audit import run_audit
+from inc_audit.config import file as config_module
 from inc_audit.findings import AuditResult
-from inc_audit.formats import audit_issue, html
-from inc_audit.reporters import Options, format_text
-from inc_audit.sources.export import ExportSource
+from inc_audit.formats import audit_issue, html, state
+from inc_audit.formats.registry import Options, format_text
+from inc_audit.sources.export.source import ExportSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, PROJECT
 
 LIVE_MENTION = re.compile(r"(?<![\w`\\])@[A-Za-z0-9_]")
@@ -116,7 +115,7 @@ def test_the_pie_slices_close_the_circle():
 
 
 def test_the_summary_names_the_business_day_calendar(tracked: AuditResult):
-    from inc_audit.deadlines import Calendar
+    from inc_audit.workdays import Calendar
 
     paris = replace(tracked, calendar=Calendar.from_config({"timezone": "Europe/Paris"}))
     assert "Deadlines count business days (Europe/Paris)." in audit_issue.render(paris, Options())

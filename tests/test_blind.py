@@ -12,8 +12,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from inc_audit import config as config_module
 from inc_audit.audit import audit_issue
+from inc_audit.config import file as config_module
 from inc_audit.documents import check_file
 from tests.conftest import AS_OF, MemorySource, at, change_ticket, incident, note, umami_config
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import mistune
 import pytest
 
-from inc_audit.markdown import inline_text, parse
+from inc_audit.reading.markdown import inline_text, parse
 from tests.conftest import TEMPLATE_FILES
 
 CORPUS = sorted((Path(__file__).parent / "corpus").glob("*/*/*.md"))

@@ -1,4 +1,4 @@
-"""The incremental cache (``inc_audit.sources.cache``) against the fake GitLab over real HTTP."""
+"""The incremental cache (``inc_audit.cache.source``) against the fake GitLab over real HTTP."""
 
 from __future__ import annotations
 
@@ -13,16 +13,15 @@ import pytest
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 from fakegitlab.store import now
 
-from inc_audit import config as config_module
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.cache.source import FILE_NAME, CachedSource, fingerprint
+from inc_audit.config import file as config_module
 from inc_audit.errors import SourceError
 from inc_audit.findings import AuditResult
 from inc_audit.model import Award, IssueKey, Shard
 from inc_audit.rules import Context
-from inc_audit.sources.cache import FILE_NAME, CachedSource, fingerprint
-from inc_audit.sources.http import connect
-from inc_audit.sources.parallel import read_ahead
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.http.session import connect
+from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import (
     AS_OF,
     MemorySource,
@@ -294,7 +293,7 @@ def test_the_fingerprint_covers_config_schemas_version_and_gitlab(config, tmp_pa
     custom = replace(config, schema_paths={"report": str(schema)})
     first = fingerprint(custom, gitlab)
     schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-    from inc_audit import schemas
+    from inc_audit.reading import schemas
 
     schemas.load.cache_clear()
     assert fingerprint(custom, gitlab) != first

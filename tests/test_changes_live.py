@@ -14,13 +14,12 @@ import requests
 from fakegitlab import API_TOKEN, PROJECT, READ_TOKEN, FakeGitLab
 from fakegitlab.schemas import validator
 
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
 from inc_audit.model import IssueKey
 from inc_audit.rules import judge
-from inc_audit.sources.export import ExportSource
-from inc_audit.sources.http import connect
-from inc_audit.sources.parallel import read_ahead
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.export.source import ExportSource
+from inc_audit.sources.http.session import connect
+from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import AS_OF, at, filled_change, filled_post_mortem, filled_report, umami_config
 
 pytest_plugins = ["fakegitlab.fixtures"]

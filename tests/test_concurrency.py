@@ -13,15 +13,15 @@ import requests
 import responses
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
-from inc_audit import config as config_module
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.config import file as config_module
 from inc_audit.errors import SourceError
 from inc_audit.findings import AuditResult
-from inc_audit.sources.budget import RequestBudget, RetryPolicy
-from inc_audit.sources.export import ExportSource
-from inc_audit.sources.http import configure, connect, get_json
-from inc_audit.sources.parallel import ordered_map, read_ahead
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.export.source import ExportSource
+from inc_audit.sources.http.budget import RequestBudget, RetryPolicy
+from inc_audit.sources.http.parallel import ordered_map
+from inc_audit.sources.http.session import configure, connect, get_json
+from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_report
 
 CONFIG = config_module.load(EXAMPLE_CONFIG)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from inc_audit import config as config_module
-from inc_audit import emoji_names
 from inc_audit.cli import main
+from inc_audit.config import emoji as emoji_names
+from inc_audit.config import file as config_module
 from inc_audit.errors import ConfigError
 from inc_audit.rules import RULES, Rule
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT

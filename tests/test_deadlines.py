@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from inc_audit import config as config_module
-from inc_audit.deadlines import Calendar
+from inc_audit.config import file as config_module
 from inc_audit.errors import ConfigError
 from inc_audit.rules import check_issue
+from inc_audit.workdays import Calendar
 from tests.conftest import MemorySource, incident, umami_config
 
 PARIS = Calendar.from_config({"timezone": "Europe/Paris", "holidays": ["2026-12-25"]})

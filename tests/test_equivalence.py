@@ -20,15 +20,14 @@ from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inc_audit import config as config_module
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.config import file as config_module
 from inc_audit.model import parse_time
-from inc_audit.sources.export import ExportSource
-from inc_audit.sources.graphql import GraphQLSource
-from inc_audit.sources.graphql_client import GraphQL
-from inc_audit.sources.http import connect
-from inc_audit.sources.parallel import read_ahead
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.export.source import ExportSource
+from inc_audit.sources.graphql.client import GraphQL
+from inc_audit.sources.graphql.source import GraphQLSource
+from inc_audit.sources.http.session import connect
+from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_change, filled_post_mortem, filled_report
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

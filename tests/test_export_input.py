@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from inc_audit.cli import main
-from inc_audit.sources import export_archive
+from inc_audit.sources.export import archive as export_archive
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_post_mortem
 
 ISSUES = "tree/project/issues.ndjson"

@@ -15,7 +15,7 @@ from fakegitlab import API_TOKEN, PROJECT, READ_TOKEN, FakeGitLab
 from fakegitlab.schemas import validator
 from fakegitlab.store import Issue
 
-from inc_audit.sources.export import ExportSource
+from inc_audit.sources.export.source import ExportSource
 
 pytest_plugins = ["fakegitlab.fixtures"]
 

@@ -19,9 +19,9 @@ import responses
 from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, SourceError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
 from inc_audit.redaction import redact, safe_url
-from inc_audit.sources.budget import RetryPolicy, retry_after
-from inc_audit.sources.http import configure, connect
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.http.budget import RetryPolicy, retry_after
+from inc_audit.sources.http.session import configure, connect
+from inc_audit.sources.rest.source import GitLabSource
 
 BASE = "https://gitlab.example.com"
 API = f"{BASE}/api/v4"

@@ -12,9 +12,9 @@ import requests
 import responses
 
 from inc_audit.errors import ConfigError, SourceError
-from inc_audit.sources.budget import RetryPolicy
-from inc_audit.sources.graphql_client import GraphQL, QueryRefused
-from inc_audit.sources.http import configure, connect
+from inc_audit.sources.graphql.client import GraphQL, QueryRefused
+from inc_audit.sources.http.budget import RetryPolicy
+from inc_audit.sources.http.session import configure, connect
 
 BASE = "https://gitlab.example.com"
 GRAPHQL = f"{BASE}/api/graphql"

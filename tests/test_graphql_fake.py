@@ -10,7 +10,7 @@ import requests
 from fakegitlab import FakeGitLab
 from fakegitlab.server import PROJECT
 
-from inc_audit.sources import graphql_query as q
+from inc_audit.sources.graphql import query as q
 
 READ = {"Authorization": "Bearer tok-read"}
 

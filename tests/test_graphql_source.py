@@ -13,15 +13,14 @@ from typing import Any
 import pytest
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab, graphql_limits
 
-from inc_audit import config as config_module
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.cache.source import CachedSource, fingerprint
+from inc_audit.config import file as config_module
 from inc_audit.errors import ConfigError, SourceError
-from inc_audit.sources import graphql_query as q
-from inc_audit.sources.cache import CachedSource, fingerprint
-from inc_audit.sources.graphql import GraphQLSource
-from inc_audit.sources.graphql_client import GraphQL, missing_fields
-from inc_audit.sources.http import connect
-from inc_audit.sources.parallel import read_ahead
+from inc_audit.sources.graphql import query as q
+from inc_audit.sources.graphql.client import GraphQL, missing_fields
+from inc_audit.sources.graphql.source import GraphQLSource
+from inc_audit.sources.http.session import connect
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, filled_change, filled_post_mortem, filled_report, umami_config
 
 GRAPHQL = "POST /api/graphql"

@@ -13,10 +13,10 @@ from fakegitlab import FakeGitLab
 
 from inc_audit.errors import ConfigError, PublishError, SourceError
 from inc_audit.model import Issue
-from inc_audit.publish import MARKER, AuditIssueSettings, publish
-from inc_audit.sources.export import ExportSource
-from inc_audit.sources.http import connect
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.publishing.audit_issue import MARKER, AuditIssueSettings, publish
+from inc_audit.sources.export.source import ExportSource
+from inc_audit.sources.http.session import connect
+from inc_audit.sources.rest.source import GitLabSource
 
 EXPORT = Path(__file__).resolve().parents[1] / "examples" / "umami-export"
 PROJECT = "umami-wallet/umami"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inc_audit.markdown import is_blank, parse
-from inc_audit.schemas import heading_key
+from inc_audit.reading.markdown import is_blank, parse
+from inc_audit.reading.schemas import heading_key
 
 
 def headings(text: str) -> list[tuple[int, str]]:
@@ -124,7 +124,7 @@ def test_no_markdown_like_text_makes_the_parser_raise(text):
 
 
 def _post_mortem_headings() -> list[str]:
-    from inc_audit.schemas import load
+    from inc_audit.reading.schemas import load
 
     schema = load("post-mortem")
     return sorted({h for part in schema.parts for h in part.headings} | {"Incident Post-Mortem", "IPM"})
@@ -142,7 +142,7 @@ POST_MORTEMISH = st.lists(HEADING_LINES | MARKDOWNISH, min_size=1, max_size=6).m
 @settings(max_examples=400, deadline=None)
 @given(POST_MORTEMISH)
 def test_the_cheap_post_mortem_test_never_rules_out_a_real_one(text):
-    from inc_audit.schemas import load
+    from inc_audit.reading.schemas import load
 
     schema = load("post-mortem")
     if schema.matches(parse(text)):
@@ -150,7 +150,7 @@ def test_the_cheap_post_mortem_test_never_rules_out_a_real_one(text):
 
 
 def test_the_cheap_test_rules_out_plain_comments_and_keeps_post_mortems():
-    from inc_audit.schemas import load
+    from inc_audit.reading.schemas import load
 
     schema = load("post-mortem")
     assert not schema.could_match("Root cause: a full disk. I'll write the post-mortem tomorrow.")

@@ -8,14 +8,14 @@ from dataclasses import replace
 import jsonschema
 import pytest
 
-from inc_audit import config as config_module
-from inc_audit import schemas
 from inc_audit.audit import run_audit
+from inc_audit.config import file as config_module
 from inc_audit.findings import Finding
-from inc_audit.owners import annotate, chart, members
-from inc_audit.reporters import Options, format_json
+from inc_audit.formats.registry import Options, format_json
+from inc_audit.reading import schemas
 from inc_audit.rules import RULES
-from inc_audit.sources.export import ExportSource
+from inc_audit.rules.owners import annotate, chart, members
+from inc_audit.sources.export.source import ExportSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, PROJECT, at, incident, note, umami_config
 
 INCIDENT_RULES = sorted(code for code, rule in RULES.items() if rule.scope == "incident")

@@ -10,8 +10,9 @@ from __future__ import annotations
 import pytest
 
 from bench.parse_bounds import SHAPES, audit
-from inc_audit.markdown import parse
-from inc_audit.schemas import load
+from inc_audit.reading import validity
+from inc_audit.reading.markdown import parse
+from inc_audit.reading.schemas import load
 
 SIZE = 65_536
 STEPS_PER_LINE = 6
@@ -43,7 +44,7 @@ def test_nested_sections_cost_each_line_once_per_level():
 
 def test_a_huge_document_still_gives_a_verdict():
     text = SHAPES["unclosed-comment"](SIZE)
-    problems = load("report").problems(parse(text))
+    problems = validity.problems(load("report"), parse(text))
     found = {(p.kind, p.part.name) for p in problems}
     assert ("empty", "impact") in found and ("missing", "nature") in found
     empty = next(p for p in problems if p.kind == "empty")

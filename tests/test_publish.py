@@ -13,7 +13,7 @@ import requests
 import responses
 
 from inc_audit.errors import EXIT_INCOMPLETE, PublishError
-from inc_audit.publish import (
+from inc_audit.publishing.audit_issue import (
     CLOSE_COMMENT,
     MARKER,
     REOPEN_COMMENT,
@@ -25,8 +25,8 @@ from inc_audit.publish import (
     publish,
     with_marker,
 )
-from inc_audit.sources.budget import RetryPolicy
-from inc_audit.sources.http import configure, connect
+from inc_audit.sources.http.budget import RetryPolicy
+from inc_audit.sources.http.session import configure, connect
 
 BASE = "https://gitlab.example.com"
 API = f"{BASE}/api/v4"

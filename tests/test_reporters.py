@@ -9,10 +9,10 @@ from xml.etree import ElementTree as ET
 
 from inc_audit.audit import run_audit
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats.registry import Options, format_codequality, format_junit, format_markdown, neutral
+from inc_audit.gate import run_gate
 from inc_audit.model import IssueKey
-from inc_audit.reporters import Options, format_codequality, format_junit, format_markdown, neutral
-from inc_audit.sources.export import ExportSource
-from inc_audit.templates import run_gate
+from inc_audit.sources.export.source import ExportSource
 from tests.conftest import AS_OF, EXAMPLE_EXPORT, PROJECT, TEMPLATES
 
 

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inc_audit import config as config_module
 from inc_audit.audit import AUDIT_MARKER, run_audit
+from inc_audit.config import file as config_module
+from inc_audit.reading import validity
 from inc_audit.rules import RULES, approval_gap
 from tests.conftest import (
     AS_OF,
@@ -381,7 +382,7 @@ def test_every_rule_is_registered_with_a_code_severity_and_summary():
 
 
 def test_filled_change_template_is_complete(umami):
-    assert umami.schema("change").check_text(filled_change()) == []
+    assert validity.check_text(umami.schema("change"), filled_change()) == []
 
 
 TEXTS = st.text(alphabet=st.sampled_from(list("#*_-[]x~<!>/|`\n =abc:TBD.")), max_size=200)

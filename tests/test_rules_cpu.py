@@ -16,10 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inc_audit import schemas
-from inc_audit.memo import Memo
+from inc_audit.reading import schemas, validity
+from inc_audit.reading.memo import Memo
+from inc_audit.reading.validity import QuickCheck, equal
 from inc_audit.rules import reading
-from inc_audit.validity import QuickCheck, equal
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 BUILTIN = [json.loads((SCHEMA_DIR / name).read_text()) for name in schemas.KINDS.values()]
@@ -89,17 +89,17 @@ def test_the_builtin_schemas_are_valid_json_schema(kind):
 
 
 def test_the_builtin_schemas_take_the_quick_check():
-    assert all(schemas.load(kind).quick.simple for kind in schemas.KINDS)
+    assert all(validity.quick_check(schemas.load(kind)).simple for kind in schemas.KINDS)
 
 
 def test_problems_are_the_same_without_the_quick_check(monkeypatch):
     texts = [p.read_text() for p in sorted((Path(__file__).parent / "corpus").rglob("*.md"))]
     assert len(texts) > 50
     kinds = list(schemas.KINDS)
-    fast = {(kind, i): schemas.load(kind).check_text(t) for kind in kinds for i, t in enumerate(texts)}
+    fast = {(kind, i): validity.check_text(schemas.load(kind), t) for kind in kinds for i, t in enumerate(texts)}
     for kind in kinds:
-        monkeypatch.setattr(schemas.load(kind).quick, "_check", None)
-    slow = {(kind, i): schemas.load(kind).check_text(t) for kind in kinds for i, t in enumerate(texts)}
+        monkeypatch.setattr(validity.quick_check(schemas.load(kind)), "_check", None)
+    slow = {(kind, i): validity.check_text(schemas.load(kind), t) for kind in kinds for i, t in enumerate(texts)}
     assert fast == slow
     assert any(fast.values()) and not all(fast.values())
 
@@ -163,7 +163,7 @@ def test_own_words_skips_only_what_cannot_match(text):
 
 
 def test_approvals_read_only_the_comments_after_the_post_mortem():
-    from inc_audit.config import load_defaults
+    from inc_audit.config.file import load_defaults
     from inc_audit.model import Issue, IssueKey, Note
     from inc_audit.rules.context import Context
     from inc_audit.sources.interface import Source
@@ -216,7 +216,7 @@ ANSWER_PIECES = st.sampled_from([
 @settings(max_examples=500, deadline=None)
 @given(st.lists(ANSWER_PIECES, max_size=12).map("".join))
 def test_answer_patterns_are_skipped_only_when_they_cannot_match(text):
-    from inc_audit import vocabulary as vocab
+    from inc_audit.reading import vocabulary as vocab
 
     if vocab._REAL_CONTENT.search(text):
         assert vocab._may_link(text)
@@ -228,7 +228,7 @@ def test_answer_patterns_are_skipped_only_when_they_cannot_match(text):
 
 
 def _candidates_the_long_way(text: str) -> list[str]:
-    from inc_audit import prefilter
+    from inc_audit.reading import prefilter
 
     out: list[str] = []
     lines = text.splitlines()
@@ -260,7 +260,7 @@ LINE_PIECES = st.sampled_from([
 @settings(max_examples=500, deadline=None)
 @given(st.lists(LINE_PIECES, max_size=20).map("".join))
 def test_the_cheap_test_reads_the_same_candidates(text):
-    from inc_audit import prefilter
+    from inc_audit.reading import prefilter
 
     assert list(prefilter.candidates(text)) == _candidates_the_long_way(text)
 
@@ -276,14 +276,14 @@ def test_head_keys_are_remembered_as_worked_out():
 @given(st.lists(st.sampled_from(["[[_TOC_]]", "[toc]", "[", "]", "/label ~x", "/", "\n", " ", "x", "<!--", "-->",
                                  "\t/assign @a", "text"]), max_size=12).map("".join))
 def test_meaningful_text_skips_only_patterns_that_cannot_match(text):
-    from inc_audit import markdown
+    from inc_audit.reading import markdown
 
     long_way = markdown._QUICK_ACTION.sub("", markdown._TOC.sub("", markdown.strip_comments(text))).strip()
     assert markdown.meaningful_text(text) == long_way
 
 
 def test_labels_and_inline_text_are_remembered_only_for_short_lines():
-    from inc_audit import lines as blocks
+    from inc_audit.reading import lines as blocks
 
     for text in ["**Root cause:** expired cert", "Impact - 40 min", "[a](b) *x*", "plain", "Note: " + "x" * 500]:
         assert blocks.line_label(text) == blocks._line_label(text) == blocks.line_label(text)

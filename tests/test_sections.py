@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inc_audit.markdown import parse
-from inc_audit.schemas import KINDS, load
+from inc_audit.reading import explain, validity
+from inc_audit.reading.markdown import parse
+from inc_audit.reading.schemas import KINDS, load
 from tests.test_markdown import MARKDOWNISH, POST_MORTEMISH
 
 PM = load("post-mortem")
@@ -21,7 +22,7 @@ def found(schema, text: str) -> dict[str, str]:
 
 
 def kinds(schema, text: str) -> set[tuple[str, str]]:
-    return {(p.kind, p.part.name) for p in schema.check_text(text)}
+    return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
 
 
 def test_labels_of_every_form_name_sections_with_their_answers():
@@ -102,16 +103,16 @@ def test_a_templates_folder_adds_guidance():
 
 def test_a_missing_section_names_the_closest_heading_and_the_accepted_ones():
     text = "## IPM\n### Root cause\na full disk\n### Impacted services\napi\n### Follow-up\nalert on disk\n"
-    [problem] = PM.check_text(text)
+    [problem] = validity.check_text(PM, text)
     assert problem.message.startswith("no section 'Actual adverse impact' (closest: '### Impacted services' on line 4")
     assert "accepted: 'What was the actual adverse impact of the incident?'" in problem.message
 
 
 def test_an_unclosed_comment_that_hides_a_section_is_named_with_its_line():
     text = "### Root cause\nthe cert\n<!-- draft\n### Impact\nan hour down\n### Follow-up\nrenew it\n"
-    messages = [p.message for p in PM.check_text(text)]
+    messages = [p.message for p in validity.check_text(PM, text)]
     assert any("inside an HTML comment opened on line 3 and never closed" in m for m in messages)
-    assert "HTML comment opened on line 3" in PM.why_not(parse(text))
+    assert "HTML comment opened on line 3" in explain.why_not(PM, parse(text))
 
 
 def test_what_the_rules_need_to_choose_the_post_mortem():
@@ -119,8 +120,8 @@ def test_what_the_rules_need_to_choose_the_post_mortem():
     half = parse("- Root cause: TBD\n- Impact: 40 min\n- Follow-up: renew\n")
     chatter = parse("Summary: restarted the node\nNext steps: watch it\n")
     assert (PM.answered(answered), PM.answered(half), PM.answered(chatter)) == (3, 2, 1)
-    assert PM.matches(answered) and PM.why_not(answered) is None
-    assert not PM.matches(chatter) and "no heading names it" in PM.why_not(chatter)
+    assert PM.matches(answered) and explain.why_not(PM, answered) is None
+    assert not PM.matches(chatter) and "no heading names it" in explain.why_not(PM, chatter)
 
 
 def test_a_title_line_names_the_kind():
@@ -149,8 +150,8 @@ def test_no_text_makes_a_schema_raise_and_the_cheap_test_holds(text):
     document = parse(text)
     for kind in KINDS:
         schema = load(kind)
-        schema.problems(document)
+        validity.problems(schema, document)
         schema.answered(document)
-        schema.why_not(document)
+        explain.why_not(schema, document)
         if schema.matches(document):
             assert schema.could_match(text)

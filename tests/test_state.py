@@ -10,14 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-from inc_audit import config as config_module
-from inc_audit import state
 from inc_audit.audit import run_audit
+from inc_audit.config import file as config_module
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.formats import audit_issue
-from inc_audit.reporters import Options
-from inc_audit.sources.export import ExportSource
-from inc_audit.tracking import mention_comment, mentioned
+from inc_audit.formats import audit_issue, state
+from inc_audit.formats.registry import Options
+from inc_audit.publishing.tracking import mention_comment, mentioned
+from inc_audit.sources.export.source import ExportSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, PROJECT, incident, umami_config
 
 LATER = AS_OF + timedelta(days=3)

@@ -15,17 +15,17 @@ import pytest
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
 from inc_audit import audit as audit_module
-from inc_audit import config as config_module
-from inc_audit import markdown, rules
-from inc_audit.audit import run_audit
+from inc_audit import rules
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.cache import source as cache_module
+from inc_audit.cache.source import FILE_NAME, CachedSource, fingerprint
+from inc_audit.config import file as config_module
 from inc_audit.findings import AuditResult, Finding
 from inc_audit.model import Issue, IssueKey
+from inc_audit.reading import markdown
 from inc_audit.rules import Verdict, judge
-from inc_audit.sources import cache as cache_module
-from inc_audit.sources.cache import FILE_NAME, CachedSource, fingerprint
-from inc_audit.sources.http import connect
-from inc_audit.sources.parallel import read_ahead
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.http.session import connect
+from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import (
     AS_OF,
     MemorySource,

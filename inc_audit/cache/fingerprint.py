@@ -9,10 +9,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-from inc_audit import __version__, schemas
-from inc_audit.config import Config
+from inc_audit import __version__
+from inc_audit.cache.store import FORMAT
+from inc_audit.config.file import Config
 from inc_audit.errors import ConfigError
-from inc_audit.sources.cache_store import FORMAT
+from inc_audit.reading import schemas
 
 
 def fingerprint(config: Config, source_description: dict[str, Any]) -> str:

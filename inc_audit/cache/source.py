@@ -56,10 +56,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from inc_audit.findings import Finding
-from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
-from inc_audit.rules import Verdict
-from inc_audit.sources.cache_entries import (
+from inc_audit.cache.entries import (
     _UNREADABLE,
     _Entry,
     _is_candidate,
@@ -71,11 +68,14 @@ from inc_audit.sources.cache_entries import (
     _reason,
     _stamp,
 )
-from inc_audit.sources.cache_fingerprint import code_digest, fingerprint
-from inc_audit.sources.cache_store import FILE_NAME, FORMAT, CacheStore
+from inc_audit.cache.fingerprint import code_digest, fingerprint
+from inc_audit.cache.store import FILE_NAME, FORMAT, CacheStore
+from inc_audit.findings import Finding
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
+from inc_audit.rules import Verdict
 from inc_audit.sources.entries import assemble, award_from_api, notes_from_api
 from inc_audit.sources.interface import Source
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.sources.rest.source import GitLabSource
 
 __all__ = [
     "FILE_NAME", "FORMAT", "FULL_READ_EVERY", "MARGIN", "RELIST_EVERY", "CachedSource", "code_digest",

@@ -17,8 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from inc_audit.model import IssueKey
-from inc_audit.sources.cache_entries import (
+from inc_audit.cache.entries import (
     _digest,
     _dumps,
     _Entry,
@@ -33,6 +32,7 @@ from inc_audit.sources.cache_entries import (
     _reason,
     _stamp,
 )
+from inc_audit.model import IssueKey
 
 FORMAT = 3  # 3: meta.full_read_at
 """The layout of the cache file; a file of another layout is rebuilt."""

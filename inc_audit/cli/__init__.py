@@ -1,14 +1,17 @@
-"""The command line. Option parsing only: the work lives in the library modules.
+"""The command line: option parsing, and what a command's options mean for the library.
 
-Each command lives in its own module; this one holds the ``main`` group and adds them to it."""
+Each command lives in its own module; this one holds the ``main`` group and adds them to it.
+Each command turns its options into a frozen settings object at once (``settings``), and
+only that goes further down. The command line may import every stage; nothing imports it.
+"""
 
 from __future__ import annotations
 
 import click
 
-from inc_audit import __version__, collector
-from inc_audit import options as options_module
-from inc_audit.cli import agenda, check, init, merge, rules, run, templates
+from inc_audit import __version__
+from inc_audit.cli import agenda, check, collector, init, merge, rules, run, templates
+from inc_audit.cli import options as options_module
 
 
 @click.group(

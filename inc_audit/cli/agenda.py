@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from inc_audit import options as options_module
-from inc_audit import progress
+from inc_audit.cli import options as options_module
+from inc_audit.cli import progress
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -19,11 +19,12 @@ from inc_audit.cli.common import (
     target_options,
     write_text,
 )
+from inc_audit.cli.options import FiniteNumber, parse_as_of
+from inc_audit.cli.settings import AgendaSettings
 from inc_audit.cli.source import judged_by, open_source
-from inc_audit.config import Config
+from inc_audit.cli.target import Target
+from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, ConfigError, InputError
-from inc_audit.options import FiniteNumber, parse_as_of
-from inc_audit.target import Target
 
 
 @click.command()
@@ -62,38 +63,38 @@ def agenda(**options: Any) -> None:
       inc-audit agenda --publish            # the day before the meeting, in a scheduled job
       inc-audit agenda --dry-run            # the diff the meeting issue would get
     """
-    with handled_errors(options["debug"]):
-        sys.exit(agenda_command(options))
+    with handled_errors(bool(options["debug"])):
+        sys.exit(agenda_command(AgendaSettings.of(options)))
 
 
-def agenda_command(options: dict[str, Any]) -> int:
-    from inc_audit import agenda as agenda_module
+def agenda_command(settings: AgendaSettings) -> int:
+    from inc_audit.publishing import agenda as agenda_module
 
-    config = load_config(options["config_path"], judges_approval=True)
-    as_of = parse_as_of(options["as_of"])
-    day = parse_meeting_day(options["meeting"]) or agenda_module.next_meeting(config, as_of)
-    target = Target.resolve(options, config)
-    writes = options["publish"] or options["dry_run"]
+    config = load_config(settings.config_path, judges_approval=True)
+    as_of = parse_as_of(settings.as_of)
+    day = parse_meeting_day(settings.meeting) or agenda_module.next_meeting(config, as_of)
+    target = Target.resolve(settings, config)
+    writes = settings.publish or settings.dry_run
     project = meeting_project(target, config) if writes else None
-    source, gl = open_source(target, config, options, as_of, progress.choose(sys.stderr, False, options["verbose"]))
+    source, gl = open_source(target, config, settings, as_of, progress.choose(sys.stderr, False, settings.verbose))
     prepared = agenda_module.build(source, judged_by(source, config), as_of, day)
     if project is None:
-        write_text(options["output"], agenda_module.render(prepared, config))
+        write_text(settings.output, agenda_module.render(prepared, config))
         return EXIT_CLEAN
-    from inc_audit.meeting import publish_meeting
+    from inc_audit.publishing.meeting import publish_meeting
 
     def make_body(current: str | None) -> str:
         return agenda_module.render(agenda_module.with_ticks(prepared, current), config)
 
-    outcome = publish_meeting(gl, project, config, day, make_body, dry_run=options["dry_run"])
-    if options["dry_run"]:
+    outcome = publish_meeting(gl, project, config, day, make_body, dry_run=settings.dry_run)
+    if settings.dry_run:
         say(outcome.diff or "(no change to the meeting issue)", err=False)
     say(f"inc-audit: meeting issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
     return EXIT_CLEAN
 
 
 def parse_meeting_day(value: str | None) -> Any:
-    from inc_audit.agenda import parse_day
+    from inc_audit.publishing.agenda import parse_day
 
     try:
         return parse_day(value)

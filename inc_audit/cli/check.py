@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from inc_audit import options as options_module
-from inc_audit import progress
+from inc_audit.cli import options as options_module
+from inc_audit.cli import progress
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -19,12 +19,13 @@ from inc_audit.cli.common import (
     token_variable_option,
     write_text,
 )
+from inc_audit.cli.options import parse_as_of
 from inc_audit.cli.output import incomplete
+from inc_audit.cli.settings import CheckSettings
+from inc_audit.cli.target import server_url
+from inc_audit.cli.token import resolve as resolve_token
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
-from inc_audit.options import parse_as_of
-from inc_audit.reporters import REPORTERS, Options, titles_shown
-from inc_audit.target import server_url
-from inc_audit.token import resolve as resolve_token
+from inc_audit.formats.registry import REPORTERS, Options, titles_shown
 
 _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 
@@ -61,27 +62,27 @@ def check(**options: Any) -> None:
       inc-audit check draft.md --kind report
       inc-audit check umami-wallet/umami#42
     """
-    with handled_errors(options["debug"]):
-        sys.exit(check_command(options))
+    with handled_errors(bool(options["debug"])):
+        sys.exit(check_command(CheckSettings.of(options)))
 
 
-def check_command(options: dict[str, Any]) -> int:
+def check_command(settings: CheckSettings) -> int:
     from inc_audit.documents import check_file, check_live
 
-    target: str = options["target"]
+    target: str = settings.target
     live = _LIVE_REF.match(target) if not Path(target).exists() else None
-    config = load_config(options["config_path"], judges_approval=live is not None)
+    config = load_config(settings.config_path, judges_approval=live is not None)
     if live:
-        credentials = resolve_token(server_url(options, config), options["token_variable"])
-        as_of = parse_as_of(options["as_of"])
+        credentials = resolve_token(server_url(settings, config), settings.token_variable)
+        as_of = parse_as_of(settings.as_of)
         project, iid = live.group("project"), int(live.group("iid"))
         result = check_live(project, iid, credentials.url, config, as_of, credentials.token)
     else:
-        result = check_file(target, options["kind"], config)
+        result = check_file(target, settings.kind, config)
     color = sys.stdout.isatty() and progress.colour_allowed()
     text_options = Options(color=color, ignored=config.ignore, show_confidential=titles_shown())
     write_text(None, REPORTERS["text"](result, text_options))
     if not result.complete:
         return incomplete(result, published=False)
-    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+    return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

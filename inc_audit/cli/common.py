@@ -11,13 +11,13 @@ from typing import Any
 
 import click
 
-from inc_audit import config as config_module
-from inc_audit import options as options_module
-from inc_audit.config import Config
+from inc_audit.cli import options as options_module
+from inc_audit.cli.token import DEFAULT_VARIABLE
+from inc_audit.config import file as config_module
+from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, IncAuditError, InputError
+from inc_audit.formats.registry import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
 from inc_audit.redaction import redact
-from inc_audit.reporters import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
-from inc_audit.token import DEFAULT_VARIABLE
 
 
 def say(message: str, err: bool = True) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 import click
 
-from inc_audit import config as config_module
 from inc_audit.cli.common import debug_option, handled_errors, say, token_variable_option, write_text
-from inc_audit.config import Config
+from inc_audit.cli.settings import InitSettings, TargetSettings
+from inc_audit.cli.target import Target, credentials_for
+from inc_audit.config import file as config_module
+from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, IncAuditError, InputError
-from inc_audit.target import Target, credentials_for
 
 
 @click.command()
@@ -63,43 +64,43 @@ def init(**options: Any) -> None:
       inc-audit init --offline
       inc-audit init --gitlab-url https://gitlab.example.com --project umami-wallet/umami
     """
-    with handled_errors(options["debug"]):
-        sys.exit(init_command(options))
+    with handled_errors(bool(options["debug"])):
+        sys.exit(init_command(InitSettings.of(options)))
 
 
-def init_command(options: dict[str, Any]) -> int:
-    from inc_audit import init as starter
+def init_command(settings: InitSettings) -> int:
+    from inc_audit import adoption as starter
 
-    output: Path = options["output"]
-    if output.exists() and not options["force"]:
+    output: Path = settings.output
+    if output.exists() and not settings.force:
         raise InputError(f"{output} exists already", "review it, or run again with --force to overwrite it")
     defaults = config_module.load_defaults()
-    found = starter.survey(options["templates_dir"], defaults)
-    if not options["offline"]:
-        check_labels(found, options, defaults)
-    gitlab = {k: options[o] for k, o in (("url", "gitlab_url"), ("project", "project")) if options[o]}
+    found = starter.survey(settings.templates_dir, defaults)
+    if not settings.offline:
+        check_labels(found, settings, defaults)
+    gitlab = {k: v for k, v in (("url", settings.gitlab_url), ("project", settings.project)) if v}
     write_text(output, starter.config_text(found, defaults, gitlab))
     say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
-    include = starter.ci_include(options["templates_dir"], options["component_project"])
-    placed = starter.place_include(options["ci_file"], include)
+    include = starter.ci_include(settings.templates_dir, settings.component_project)
+    placed = starter.place_include(settings.ci_file, include)
     if placed == "written":
-        say(f"inc-audit: wrote {options['ci_file']} with the components' include")
+        say(f"inc-audit: wrote {settings.ci_file} with the components' include")
     elif placed == "missing":
-        say(f"inc-audit: add the components to {options['ci_file']}:")
+        say(f"inc-audit: add the components to {settings.ci_file}:")
         say(include, err=False)
     return EXIT_CLEAN
 
 
-def check_labels(found: Any, options: dict[str, Any], defaults: Config) -> None:
+def check_labels(found: Any, settings: InitSettings, defaults: Config) -> None:
     """Keep the labels the project has, when GitLab can tell; else say why it could not."""
-    from inc_audit import init as starter
+    from inc_audit import adoption as starter
 
-    target = Target.resolve({"gitlab_url": options["gitlab_url"], "project": options["project"]}, defaults)
+    target = Target.resolve(TargetSettings(gitlab_url=settings.gitlab_url, project=settings.project), defaults)
     if not target.project:
         say("inc-audit: labels not checked against the project: give --project (or --offline)")
         return
     try:
-        credentials = credentials_for(target, options)
+        credentials = credentials_for(target, settings)
         names = starter.project_labels(credentials.url or "", credentials.token, target.project)
     except IncAuditError as error:
         say(f"inc-audit: labels not checked against the project: {error.message}")

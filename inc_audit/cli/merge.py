@@ -18,11 +18,12 @@ from inc_audit.cli.common import (
     report_options,
     target_options,
 )
+from inc_audit.cli.options import FiniteNumber
 from inc_audit.cli.output import check_publish_options, emit, publish_result, track_result
+from inc_audit.cli.settings import MergeSettings
+from inc_audit.cli.target import Target, credentials_for
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
-from inc_audit.options import FiniteNumber
-from inc_audit.reporters import titles_shown
-from inc_audit.target import Target, credentials_for
+from inc_audit.formats.registry import titles_shown
 
 
 @click.command()
@@ -44,29 +45,29 @@ def merge(**options: Any) -> None:
       inc-audit merge shard-*.json --publish
       inc-audit merge shard-1.json shard-2.json --format markdown --output audit.md
     """
-    with handled_errors(options["debug"]):
-        sys.exit(merge_command(options))
+    with handled_errors(bool(options["debug"])):
+        sys.exit(merge_command(MergeSettings.of(options)))
 
 
-def merge_command(options: dict[str, Any]) -> int:
+def merge_command(settings: MergeSettings) -> int:
     from inc_audit.merge import merge_reports
 
-    config = load_config(options["config_path"])
-    reports = parse_reports(options["reports"])
-    target = Target.resolve({**options, "export": None}, config)
-    audit_project = check_publish_options(options, target, config)
-    result = replace(merge_reports(list(options["paths"])), calendar=config.calendar)
+    config = load_config(settings.config_path)
+    reports = parse_reports(settings.reports)
+    target = Target.resolve(replace(settings, export=None), config)
+    audit_project = check_publish_options(settings, target, config)
+    result = replace(merge_reports(list(settings.paths)), calendar=config.calendar)
     gl = None
     if audit_project is not None:
-        from inc_audit.sources.http import connect
+        from inc_audit.sources.http.session import connect
 
-        credentials = credentials_for(target, options)
-        gl = connect(credentials.url or "", credentials.token, timeout=options["timeout"])
+        credentials = credentials_for(target, settings)
+        gl = connect(credentials.url or "", credentials.token, timeout=settings.timeout)
     tracked = track_result(gl, audit_project, result, config)
     result = tracked.result
-    emit(result, {**options, "color": None}, reports, config)
+    emit(result, replace(settings, color=None), reports, config)
     if audit_project is not None:
-        shown = titles_shown(options["confidential_titles"])
-        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
-    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+        shown = titles_shown(settings.confidential_titles)
+        publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+    return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

@@ -8,12 +8,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
 from inc_audit.errors import EXIT_INCOMPLETE, InputError
-from inc_audit.sources.export_fields import parse_moment
+from inc_audit.redaction import check_gitlab_url
+from inc_audit.sources.export.fields import parse_moment
 
 
 class OneLineGroup(click.Group):
@@ -79,33 +79,6 @@ def as_of_option(ctx: click.Context, param: click.Parameter, value: str | None) 
         except InputError as error:
             raise click.BadParameter(f"{error.message}: {error.hint}", ctx, param) from None
     return value
-
-
-def check_gitlab_url(url: str, origin: str) -> str:
-    """``url`` stripped, if it is fit to be the base of every request: http(s), a host, no
-    user-info, query or fragment (those would put secrets in request URLs and logs). Else
-    InputError naming ``origin``; the message never repeats the secret part."""
-    text = url.strip()
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        raise InputError(f"{origin} is not a valid URL", "write it like https://gitlab.example.com") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError(f"{origin} is not an http(s) URL with a host", "write it like https://gitlab.example.com")
-    shown = f"{parts.scheme}://{parts.hostname}{f':{port}' if port else ''}"
-    if "@" in parts.netloc:
-        raise InputError(
-            f"{origin} ({shown}) carries a user name or password",
-            "drop it from the URL: the token goes in GITLAB_TOKEN, never in the URL",
-        )
-    if "?" in text or "#" in text:
-        raise InputError(
-            f"{origin} ({shown}) carries a query string or fragment", "give the bare address of the GitLab instance"
-        )
-    if any(c.isspace() or not c.isprintable() for c in text):
-        raise InputError(f"{origin} ({shown}) holds spaces or control characters", "give the bare address")
-    return text
 
 
 def gitlab_url_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:

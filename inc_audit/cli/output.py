@@ -8,24 +8,25 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from inc_audit import progress
+from inc_audit.cli import progress
 from inc_audit.cli.common import say, write_text
-from inc_audit.config import Config
+from inc_audit.cli.settings import MergeSettings, ReportSettings, RunSettings
+from inc_audit.cli.target import Target, repository_root
+from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.reporters import REPORTERS, Options, titles_shown
-from inc_audit.target import Target, repository_root
+from inc_audit.formats.registry import REPORTERS, Options, titles_shown
 
 
-def check_publish_options(options: dict[str, Any], target: Target, config: Config) -> str | None:
+def check_publish_options(settings: RunSettings | MergeSettings, target: Target, config: Config) -> str | None:
     """The project that will hold the audit issue, checked before any reading starts."""
-    if options["dry_run"] and not options["publish"]:
+    if settings.dry_run and not settings.publish:
         raise InputError("--dry-run goes with --publish", "add --publish to preview the audit issue")
-    if not options["publish"]:
+    if not settings.publish:
         return None
     if target.export is not None:
         raise InputError("--publish needs a GitLab project, not an export", "drop --export or --publish")
-    if options.get("shard"):
+    if settings.shard:
         raise InputError(
             "a shard does not publish", "run `inc-audit merge REPORT.json ... --publish` once every shard is done"
         )
@@ -47,20 +48,20 @@ def incomplete(result: AuditResult, published: bool) -> int:
     return EXIT_INCOMPLETE
 
 
-def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, Path]], config: Config) -> None:
-    color = options["color"]
+def emit(result: AuditResult, settings: ReportSettings, reports: list[tuple[str, Path]], config: Config) -> None:
+    color = settings.color
     if color is None:
-        color = options["output"] is None and sys.stdout.isatty() and progress.colour_allowed()
-    shown = titles_shown(options.get("confidential_titles", "auto"))
+        color = settings.output is None and sys.stdout.isatty() and progress.colour_allowed()
+    shown = titles_shown(settings.confidential_titles)
     base = Options(
-        ignored=config.ignore, fail_on=options.get("fail_on") or "error", root=repository_root(),
+        ignored=config.ignore, fail_on=settings.fail_on or "error", root=repository_root(),
         show_confidential=shown,
     )
     main_options = replace(base, color=bool(color))
-    write_text(options["output"], REPORTERS[options["fmt"]](result, main_options), color=bool(color))
+    write_text(settings.output, REPORTERS[settings.fmt](result, main_options), color=bool(color))
     for name, path in reports:
         write_text(path, REPORTERS[name](result, base))
-    if options["output"] is not None or options["fmt"] != "text":
+    if settings.output is not None or settings.fmt != "text":
         verdict = (
             f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
         )
@@ -69,7 +70,7 @@ def emit(result: AuditResult, options: dict[str, Any], reports: list[tuple[str, 
 
 def track_result(gl: Any, audit_project: str | None, result: AuditResult, config: Config) -> Any:
     """First-seen moments and history, from the audit issue's kept state when publishing."""
-    from inc_audit.tracking import track
+    from inc_audit.publishing.tracking import track
 
     return track(gl, audit_project, result, config)
 
@@ -78,7 +79,8 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
     """Publish the audit issue (titles of confidential incidents only in a confidential one).
     A dry run prints the diff, unless the issue is confidential and titles are withheld
     here (``shown`` false; CI: the job log is not): then only the planned writes."""
-    from inc_audit import publish, tracking
+    from inc_audit.publishing import audit_issue as publish
+    from inc_audit.publishing import tracking
 
     result: AuditResult = tracked.result
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())

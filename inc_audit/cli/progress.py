@@ -14,8 +14,8 @@ from typing import Protocol, TextIO
 
 import click
 
+from inc_audit.formats.neutral import TITLE_LIMIT, plain
 from inc_audit.model import Issue
-from inc_audit.neutral import TITLE_LIMIT, plain
 from inc_audit.redaction import redact
 
 WIDTH = 24

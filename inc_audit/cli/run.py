@@ -8,9 +8,9 @@ from typing import Any
 
 import click
 
-from inc_audit import options as options_module
-from inc_audit import progress
 from inc_audit.audit import run_audit
+from inc_audit.cli import options as options_module
+from inc_audit.cli import progress
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -21,13 +21,14 @@ from inc_audit.cli.common import (
     say,
     target_options,
 )
+from inc_audit.cli.options import FiniteNumber, parse_as_of
 from inc_audit.cli.output import check_publish_options, emit, incomplete, publish_result, track_result
+from inc_audit.cli.settings import RunSettings
 from inc_audit.cli.source import judged_by, open_source
+from inc_audit.cli.target import Target
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
+from inc_audit.formats.registry import titles_shown
 from inc_audit.model import Shard
-from inc_audit.options import FiniteNumber, parse_as_of
-from inc_audit.reporters import titles_shown
-from inc_audit.target import Target
 
 
 @click.command()
@@ -110,8 +111,8 @@ def run(**options: Any) -> None:
       inc-audit run --project umami-wallet/umami --format json --output audit.json
       inc-audit run --publish --report junit=audit.xml --report json=audit.json
     """
-    with handled_errors(options["debug"]):
-        sys.exit(run_command(options))
+    with handled_errors(bool(options["debug"])):
+        sys.exit(run_command(RunSettings.of(options)))
 
 
 def parse_shard(value: str | None) -> Shard | None:
@@ -123,30 +124,30 @@ def parse_shard(value: str | None) -> Shard | None:
         raise InputError(f"--shard {value!r} is not K/N", "write it like 2/4, with 1 <= K <= N") from None
 
 
-def run_command(options: dict[str, Any]) -> int:
-    reports = parse_reports(options["reports"])
-    shard = parse_shard(options["shard"])
-    as_of = parse_as_of(options["as_of"])
-    config = load_config(options["config_path"], judges_approval=True)
-    target = Target.resolve(options, config)
-    audit_project = check_publish_options(options, target, config)
-    asked = False if target.export is not None and options["progress"] is None else options["progress"]
-    observer = progress.choose(sys.stderr, asked, options["verbose"],
-                               show_confidential=titles_shown(options["confidential_titles"]))
-    source, gl = open_source(target, config, options, as_of, observer)
+def run_command(settings: RunSettings) -> int:
+    reports = parse_reports(settings.reports)
+    shard = parse_shard(settings.shard)
+    as_of = parse_as_of(settings.as_of)
+    config = load_config(settings.config_path, judges_approval=True)
+    target = Target.resolve(settings, config)
+    audit_project = check_publish_options(settings, target, config)
+    asked = False if target.export is not None and settings.progress is None else settings.progress
+    observer = progress.choose(sys.stderr, asked, settings.verbose,
+                               show_confidential=titles_shown(settings.confidential_titles))
+    source, gl = open_source(target, config, settings, as_of, observer)
     config = judged_by(source, config)
-    shown = titles_shown(options["confidential_titles"])
+    shown = titles_shown(settings.confidential_titles)
     try:
         result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
     finally:
         observer.finished()
-    if options["verbose"] and hasattr(source, "summary"):
+    if settings.verbose and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     tracked = track_result(gl, audit_project, result, config)
-    emit(tracked.result, options, reports, config)
+    emit(tracked.result, settings, reports, config)
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        publish_result(gl, audit_project, tracked, config, options["dry_run"], shown)
-    return EXIT_VIOLATIONS if result.fails(options["fail_on"]) else EXIT_CLEAN
+        publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+    return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

@@ -7,14 +7,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from inc_audit.config import Config
+from inc_audit.cli.settings import TargetSettings
+from inc_audit.cli.token import DEFAULT_VARIABLE, Credentials
+from inc_audit.cli.token import resolve as resolve_token
+from inc_audit.config.file import Config
 from inc_audit.errors import ConfigError
-from inc_audit.options import check_gitlab_url
-from inc_audit.redaction import safe_url
-from inc_audit.token import DEFAULT_VARIABLE, Credentials
-from inc_audit.token import resolve as resolve_token
+from inc_audit.redaction import check_gitlab_url, safe_url
 
 
 @dataclass(frozen=True)
@@ -29,12 +28,12 @@ class Target:
     why: str = ""  # where the project or group came from, for -v
 
     @classmethod
-    def resolve(cls, options: dict[str, Any], config: Config, environ: Mapping[str, str] | None = None) -> Target:
+    def resolve(cls, settings: TargetSettings, config: Config, environ: Mapping[str, str] | None = None) -> Target:
         environ = os.environ if environ is None else environ
-        export = options.get("export")
-        url = server_url(options, config, environ)
+        export = settings.export
+        url = server_url(settings, config, environ)
         tiers = [
-            ("--project", options.get("project"), "--group", options.get("group")),
+            ("--project", settings.project, "--group", settings.group),
             ("gitlab.project in the config", config.gitlab_project, "gitlab.group in the config", config.gitlab_group),
             ("CI_PROJECT_PATH, this pipeline's own project", environ.get("CI_PROJECT_PATH"), "", None),
         ]
@@ -49,10 +48,10 @@ class Target:
         return f"auditing {what} on {safe_url(self.url or '')} (from {self.why})"
 
 
-def server_url(options: Mapping[str, Any], config: Config, environ: Mapping[str, str] | None = None) -> str | None:
+def server_url(settings: TargetSettings, config: Config, environ: Mapping[str, str] | None = None) -> str | None:
     """--gitlab-url, else gitlab.url (both checked already), else $CI_SERVER_URL, checked here."""
     environ = os.environ if environ is None else environ
-    url = options.get("gitlab_url") or config.gitlab_url
+    url = settings.gitlab_url or config.gitlab_url
     if url:
         return str(url)
     if environ.get("CI_SERVER_URL"):
@@ -60,9 +59,9 @@ def server_url(options: Mapping[str, Any], config: Config, environ: Mapping[str,
     return None
 
 
-def credentials_for(target: Target, options: dict[str, Any]) -> Credentials:
+def credentials_for(target: Target, settings: TargetSettings) -> Credentials:
     """The token (and the URL, which python-gitlab's config may give)."""
-    credentials = resolve_token(target.url, options.get("token_variable") or DEFAULT_VARIABLE)
+    credentials = resolve_token(target.url, settings.token_variable or DEFAULT_VARIABLE)
     if not credentials.url:
         raise ConfigError("no GitLab URL", "give --gitlab-url, or set gitlab.url in the config")
     return credentials

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Any
 
 import click
 
-from inc_audit import config as config_module
 from inc_audit.cli.common import config_option, debug_option, handled_errors, parse_reports, report_options, say
 from inc_audit.cli.output import emit
+from inc_audit.cli.settings import TemplatesSettings
+from inc_audit.config import file as config_module
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
 
 
@@ -30,19 +32,18 @@ def templates(**options: Any) -> None:
       inc-audit templates
       inc-audit templates .gitlab/issue_templates --report codequality=gl-code-quality-report.json
     """
-    with handled_errors(options["debug"]):
-        sys.exit(templates_command(options))
+    with handled_errors(bool(options["debug"])):
+        sys.exit(templates_command(TemplatesSettings.of(options)))
 
 
-def templates_command(options: dict[str, Any]) -> int:
-    from inc_audit.templates import run_gate
+def templates_command(settings: TemplatesSettings) -> int:
+    from inc_audit.gate import run_gate
 
-    reports = parse_reports(options["reports"])
-    gate = run_gate(tuple(options["paths"]), options["config_path"])
+    reports = parse_reports(settings.reports)
+    gate = run_gate(tuple(settings.paths), settings.config_path)
     for skipped in gate.skipped:
         say(f"inc-audit: skipped {skipped}: it matches no schema")
-    options = {**options, "color": None, "fail_on": "error"}
-    emit(gate.result, options, reports, config_module.load_defaults())
+    emit(gate.result, replace(settings, color=None, fail_on="error"), reports, config_module.load_defaults())
     checked = [s for s in gate.result.incidents if s.state == "template"]
     if not gate.result.violating:
         say(f"inc-audit: {len(checked)} template(s) carry every required section")

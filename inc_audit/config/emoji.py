@@ -10,7 +10,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from inc_audit.schemas import SCHEMA_DIR
+from inc_audit.reading.schemas import SCHEMA_DIR
 
 DATA_FILE = "gitlab-emoji.json"
 _VARIATION_SELECTOR = "\ufe0f"

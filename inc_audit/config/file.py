@@ -15,11 +15,13 @@ from typing import Any
 import jsonschema
 import yaml
 
-from inc_audit import emoji_names, schemas
-from inc_audit.deadlines import WEEKDAYS, Calendar, UnknownTimeZone
+from inc_audit.config import emoji as emoji_names
 from inc_audit.errors import ConfigError, InputError
-from inc_audit.options import check_gitlab_url
+from inc_audit.findings import RULES
+from inc_audit.reading import schemas
+from inc_audit.redaction import check_gitlab_url
 from inc_audit.text import repair
+from inc_audit.workdays import WEEKDAYS, Calendar, UnknownTimeZone
 
 DEFAULT_PATH = ".inc-audit.yml"
 MAX_BYTES = 1_000_000
@@ -366,8 +368,6 @@ def approval_emoji(values: list[str], origin: str) -> tuple[str, ...]:
 
 def ignored_codes(values: list[str], origin: str) -> tuple[str, ...]:
     """The codes in rules.ignore, each a registered rule code or a prefix of some."""
-    from inc_audit.rules import RULES  # the registry, filled when the rule modules load
-
     for index, value in enumerate(values):
         if not any(code.startswith(value) for code in RULES):
             raise ConfigError(

@@ -4,7 +4,7 @@ Layout: a summary line; who must act, with counts per person; open violations by
 a Mermaid pie and a table; open violations over the last audits that changed them as a
 Mermaid chart; then one collapsible block per incident, the most overdue first, whose
 findings link the exact comment or change they are about. The hidden state block
-(``inc_audit.state``) rides at the top, so cutting incidents to GitLab's limit never cuts it.
+(``inc_audit.formats.state``) rides at the top, so cutting incidents to GitLab's limit never cuts it.
 
 Nothing here reads the clock: dates are absolute, never "3 days ago", so an audit whose
 findings did not change gives the same body and the audit issue is not edited.
@@ -12,12 +12,12 @@ findings did not change gives the same body and the audit issue is not edited.
 
 from __future__ import annotations
 
-from inc_audit import state as state_module
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats import state as state_module
 from inc_audit.formats import view
-from inc_audit.neutral import TITLE_LIMIT, neutral, reference, safe_link
-from inc_audit.reporters import Options, title_of, withheld_count
+from inc_audit.formats.neutral import TITLE_LIMIT, neutral, reference, safe_link
+from inc_audit.formats.options import Options, title_of, withheld_count
 from inc_audit.rules import RULES
 
 RESERVE = 400

@@ -11,7 +11,7 @@ from html import escape
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
-from inc_audit.reporters import Options, title_of
+from inc_audit.formats.options import Options, title_of
 from inc_audit.rules import RULES
 
 PALETTE = ("#1f75cb", "#dd2b0e", "#ef8e00", "#108548", "#7b58cf", "#00867b", "#c0116e", "#5e5e5e", "#9e5400")

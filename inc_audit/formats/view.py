@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult, severity_rank
-from inc_audit.owners import party_title
+from inc_audit.rules.owners import party_title
 
 _ISSUE_URL = re.compile(r"/-/issues/\d+$")
 _FAR = date.max

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-from inc_audit import emoji_names, schemas
 from inc_audit.audit import is_audited
-from inc_audit.config import Config
-from inc_audit.markdown import Document, meaningful_text
-from inc_audit.neutral import neutral, reference
-from inc_audit.owners import team_roles
+from inc_audit.config import emoji as emoji_names
+from inc_audit.config.file import Config
+from inc_audit.formats.neutral import neutral, reference
+from inc_audit.reading import schemas
+from inc_audit.reading.markdown import Document, meaningful_text
 from inc_audit.rules import Context, approval_gap
+from inc_audit.rules.owners import team_roles
 from inc_audit.sources.interface import Source
 
 MARKER = "<!-- inc-audit:ipm-meeting {date} -->"

@@ -18,8 +18,8 @@ from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
-from inc_audit.sources.http import Client, encode_id, get_json, send
-from inc_audit.sources.rest import iter_items
+from inc_audit.sources.http.session import Client, encode_id, get_json, send
+from inc_audit.sources.rest.source import iter_items
 from inc_audit.text import repair
 
 MARKER = AUDIT_MARKER

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from inc_audit import agenda as agenda_module
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.errors import IncAuditError, PublishError
-from inc_audit.publish import DUPLICATE_COMMENT, is_own, normalise, own_user
-from inc_audit.sources.http import encode_id, send
-from inc_audit.sources.rest import iter_items
+from inc_audit.publishing import agenda as agenda_module
+from inc_audit.publishing.audit_issue import DUPLICATE_COMMENT, is_own, normalise, own_user
+from inc_audit.sources.http.session import encode_id, send
+from inc_audit.sources.rest.source import iter_items
 
 
 @dataclass(frozen=True)

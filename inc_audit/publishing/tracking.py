@@ -14,10 +14,10 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from inc_audit import state as state_module
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.owners import members
+from inc_audit.formats import state as state_module
+from inc_audit.rules.owners import members
 
 _ISSUE_IID = re.compile(r"/-/issues/(\d+)$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
@@ -25,7 +25,7 @@ _GROUP_MENTIONS = {"all", "here"}  # GitLab would notify everyone
 
 
 def settings_of(config: Config) -> Any:
-    from inc_audit.publish import AuditIssueSettings
+    from inc_audit.publishing.audit_issue import AuditIssueSettings
 
     return AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
 
@@ -33,7 +33,7 @@ def settings_of(config: Config) -> Any:
 def previous_state(gl: Any, project: str, config: Config, as_of: datetime) -> state_module.State | None:
     """The state the audit issue keeps (the oldest one, which publishing keeps), if any: only
     inc-audit's own issue, so a copy someone else opened cannot forge the history."""
-    from inc_audit.publish import find_audit_issues, own_user
+    from inc_audit.publishing.audit_issue import find_audit_issues, own_user
 
     found, _ = find_audit_issues(gl, project, settings_of(config), own_user(gl))
     return state_module.read(str(found[0].get("description") or ""), as_of) if found else None
@@ -70,7 +70,7 @@ def mention_comment(new: tuple[tuple[IncidentResult, Finding], ...], config: Con
 def post_comment(gl: Any, project: str, issue_url: str, body: str) -> None:
     """Add ``body`` as a comment on the audit issue at ``issue_url``."""
     from inc_audit.errors import PublishError
-    from inc_audit.sources.http import encode_id, send
+    from inc_audit.sources.http.session import encode_id, send
 
     found = _ISSUE_IID.search(issue_url)
     if found is None:

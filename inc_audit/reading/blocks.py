@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from inc_audit.lines import (  # what one line says; re-exported for the modules that import them from here
+from inc_audit.reading.lines import (  # what one line says; re-exported for the modules that import them from here
     MAX_HEAD_CHARS,
     MAX_LABEL_WORDS,
     inline_text,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from inc_audit.markdown import Document, Heading
+from inc_audit.reading.markdown import Document, Heading
 
 if TYPE_CHECKING:
-    from inc_audit.schemas import DocumentSchema, Part
+    from inc_audit.reading.schemas import DocumentSchema, Part
 
 MAX_CLOSEST = 200  # heads looked at for the closest heading to a missing section
 SHOWN_ACCEPTED = 3

@@ -1,6 +1,6 @@
 """What one line says: a label and its answer, a heading's text without markup, a table's cells.
 
-The scanner (``inc_audit.blocks``) and the cheap test before parsing (``inc_audit.prefilter``)
+The scanner (``inc_audit.reading.blocks``) and the cheap test before parsing (``inc_audit.reading.prefilter``)
 read lines through these. Each is a pure function of its text, so the reading of a short one is
 remembered: a template's lines recur in every incident (bounded, ``lru_cache``).
 """

@@ -16,7 +16,7 @@ none. The scanner follows CommonMark's block structure closely enough for issue 
 fenced and indented code, HTML blocks (a comment runs to ``-->`` or to the end), block
 quotes, lists and their lazy continuation lines, tables, setext underlines.
 
-Parsing is linear in the text: inc_audit.blocks classifies each line once, and sections
+Parsing is linear in the text: inc_audit.reading.blocks classifies each line once, and sections
 are closed with a stack. ``WORK`` counts the inner steps so tests can hold that bound
 without a clock. Whatever the text holds, parsing never fails: markdown is never bad input.
 """
@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from inc_audit.blocks import (
+from inc_audit.reading.blocks import (
     BOLD_FORMS,
     BOLD_LEVEL,
     HEADING_FORMS,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from inc_audit.markdown import MAX_HEAD_CHARS, line_label, split_label, table_cells
+from inc_audit.reading.markdown import MAX_HEAD_CHARS, line_label, split_label, table_cells
 
 _HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")

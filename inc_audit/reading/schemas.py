@@ -28,20 +28,18 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import SchemaError
 
-from inc_audit import explain, prefilter, validity
-from inc_audit import vocabulary as vocab
 from inc_audit.errors import ConfigError
-from inc_audit.markdown import (
+from inc_audit.reading import prefilter
+from inc_audit.reading import vocabulary as vocab
+from inc_audit.reading.markdown import (
     DEFAULT_PLACEHOLDERS,
     Document,
     Heading,
     Section,
     meaningful_text,
-    parse,
     split_label,
 )
-from inc_audit.memo import Memo
-from inc_audit.validity import Problem, QuickCheck
+from inc_audit.reading.memo import Memo
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 VOCABULARY = "vocabulary.json"
@@ -111,7 +109,6 @@ class DocumentSchema:
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self.validator = jsonschema.Draft202012Validator(schema)
-        self.quick = QuickCheck(schema, self.validator.is_type)
         self._matched: dict[str, Any] = {}
         self._empty: Memo[bool] = Memo()
         self._could: Memo[bool] = Memo()
@@ -362,23 +359,6 @@ class DocumentSchema:
             for part in self.required_parts
             if part.group == "sections" and part.name in found and not self.is_empty(found[part.name], part)
         )
-
-    def why_not(self, document: Document) -> str | None:
-        """Why a document that looks like this kind cannot be read as one; None when it can."""
-        return explain.why_not(self, document)
-
-    def missing_message(self, part: Part, document: Document) -> str:
-        return explain.missing_message(self, part, document)
-
-    def closest(self, part: Part, document: Document) -> Heading | None:
-        return explain.closest(self, part, document)
-
-    def problems(self, document: Document) -> list[Problem]:
-        """How the document fails this schema, part by part (``validity.problems``)."""
-        return validity.problems(self, document)
-
-    def check_text(self, text: str) -> list[Problem]:
-        return self.problems(parse(text))
 
 
 @lru_cache(maxsize=32)

@@ -16,17 +16,19 @@ it answers False and jsonschema decides, and says why.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from inc_audit import explain
+from inc_audit.reading import explain
+from inc_audit.reading.markdown import parse
 
 if TYPE_CHECKING:
     import jsonschema
 
-    from inc_audit.markdown import Document
-    from inc_audit.schemas import DocumentSchema, Part
+    from inc_audit.reading.markdown import Document
+    from inc_audit.reading.schemas import DocumentSchema, Part
 
 _ANNOTATIONS = frozenset(
     {"$schema", "$comment", "title", "description", "default", "examples", "deprecated", "readOnly", "writeOnly"}
@@ -55,6 +57,22 @@ def equal(one: Any, two: Any) -> bool:
     return bool(one == two)
 
 
+_QUICK: weakref.WeakKeyDictionary[DocumentSchema, QuickCheck] = weakref.WeakKeyDictionary()
+
+
+def quick_check(schema: DocumentSchema) -> QuickCheck:
+    """The schema's quick check, compiled once per schema."""
+    quick = _QUICK.get(schema)
+    if quick is None:
+        quick = _QUICK[schema] = QuickCheck(schema.schema, schema.validator.is_type)
+    return quick
+
+
+def check_text(schema: DocumentSchema, text: str) -> list[Problem]:
+    """How the text of a document fails ``schema`` (``problems`` of its parse)."""
+    return problems(schema, parse(text))
+
+
 @dataclass(frozen=True)
 class Problem:
     """A way a document fails its schema."""
@@ -68,7 +86,7 @@ class Problem:
 def problems(schema: DocumentSchema, document: Document) -> list[Problem]:
     """How ``document`` fails ``schema``, one problem a kind and part, in the schema's order of parts."""
     instance = schema.instance(document)
-    if schema.quick.valid(instance):
+    if quick_check(schema).valid(instance):
         return []  # jsonschema would find no error
     by_name = {(p.group, p.name): p for p in schema.parts}
     found: dict[tuple[str, str], Problem] = {}
@@ -92,7 +110,7 @@ def _problems_of(
         for name in error.validator_value:
             part = parts.get((group, name))
             if name not in instance[group] and part is not None:
-                yield Problem("missing", part, schema.missing_message(part, document))
+                yield Problem("missing", part, explain.missing_message(schema, part, document))
         return
     if len(path) < 2:
         return

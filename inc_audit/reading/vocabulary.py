@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from inc_audit.memo import Memo
+from inc_audit.reading.memo import Memo
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')

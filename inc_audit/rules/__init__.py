@@ -3,18 +3,25 @@
 Each family registers its rules: the Incident Report (``report``), the change
 (``changes``), the post-mortem (``postmortem``) and its approval (``approval``); they
 run and are listed in that order. Each rule reads an incident through a ``Context``.
+The policy's knowledge of people and time lives here too: who must act on a finding, after
+the RACI chart (``owners``), and how an approval is written (``reading``, ``phrasings``).
+
+May import: the configuration, reading, findings, the model and the source protocol
+(``inc_audit.sources.interface``), never a source itself.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.findings import Finding
-from inc_audit.model import Issue, Source
+from inc_audit.model import Issue
+from inc_audit.reading import validity
 from inc_audit.rules import approval, changes, postmortem, report  # each registers its family's rules
 from inc_audit.rules.context import Context
 from inc_audit.rules.registry import RULES, Rule, Verdict, has_any, order_rules, rule
+from inc_audit.sources.interface import Source
 
 _has_any = has_any
 _FAMILIES = (report, changes, postmortem, approval)
@@ -41,17 +48,8 @@ def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
     return judge(issue, config, source, as_of).findings
 
 
-# The merge-request gate's rules: ``inc_audit.templates`` checks them on files, not incidents.
-for _code, _summary in (
-    ("TPL001", "An issue template lacks a section its schema requires"),
-    ("TPL002", "The configuration or a custom schema it names is invalid"),
-):
-    RULES[_code] = Rule(_code, "error", _summary, check=None, scope="template")
-
-# Reported by the audit itself (``inc_audit.audit``) when a source cannot read an incident.
-RULES["SRC001"] = Rule(
-    "SRC001", "error", "GitLab's data about an incident cannot be read: the audit is incomplete", None, "source"
-)
+# TPL001 and TPL002 (the merge-request gate, ``inc_audit.gate``) and SRC001 (a source that cannot
+# read an incident, ``inc_audit.audit``) are defined in schemas/rules.json with no check here.
 order_rules(("INC", "CHG", "IPM", "TPL", "SRC"))
 
 
@@ -63,7 +61,7 @@ def check_document(text: str, kind: str, config: Config) -> list[Finding]:
     codes = {"missing": DOCUMENT_RULES[kind][0], "empty": DOCUMENT_RULES[kind][-1]}
     codes["invalid"] = codes["empty"]
     findings = []
-    for problem in config.schema(kind).check_text(text):
+    for problem in validity.check_text(config.schema(kind), text):
         if problem.part.group != "sections":
             continue
         code = codes[problem.kind]

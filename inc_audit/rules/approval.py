@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from inc_audit import emoji_names
-from inc_audit.config import Config
+from inc_audit.config import emoji as emoji_names
+from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Note
 from inc_audit.rules.registry import rule
@@ -162,7 +162,7 @@ def _too_early(ctx: Context, note: Note, valid: set[str]) -> Iterator[str]:
             )
 
 
-@rule("IPM003", "error", "The post-mortem is not approved")
+@rule("IPM003")
 def unapproved_post_mortem(ctx: Context) -> Iterator[Finding]:
     if ctx.final_post_mortem is None:
         return

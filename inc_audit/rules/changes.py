@@ -14,9 +14,10 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import IssueKey, LinkedIssue, Note
+from inc_audit.reading import validity
 from inc_audit.rules.registry import has_any, rule
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _name(issue: LinkedIssue, here: str) -> str:
     return f"#{issue.key.iid}" if issue.key.project == here else str(issue.key)
 
 
-@rule("CHG001", "error", "A closed incident has no change: none linked, none mentioning it")
+@rule("CHG001")
 def no_linked_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes:
         return
@@ -74,7 +75,7 @@ def no_linked_change(ctx: Context) -> Iterator[Finding]:
     yield ctx.finding("CHG001", message)
 
 
-@rule("CHG002", "warning", "A closed incident's change lacks a required section or leaves it empty")
+@rule("CHG002")
 def incomplete_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed:
         return
@@ -82,7 +83,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
     here = ctx.issue.key.project
     for change in ctx.changes or ctx.mentioned_changes:
         how = "linked" if change in ctx.changes else "unlinked"
-        for problem in schema.check_text(change.description):
+        for problem in validity.check_text(schema, change.description):
             yield ctx.finding(
                 "CHG002",
                 f"{how} change {_name(change, here)}: {problem.message}",
@@ -91,7 +92,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("CHG003", "warning", "A change mentions the incident but is not linked to it")
+@rule("CHG003")
 def unlinked_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes:
         return
@@ -105,7 +106,7 @@ def unlinked_change(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("CHG004", "warning", "A linked issue could not be read, so whether it is the change is unknown")
+@rule("CHG004")
 def unreadable_change(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed or ctx.changes or ctx.reuses_change or ctx.mentioned_changes:
         return

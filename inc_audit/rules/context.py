@@ -10,15 +10,17 @@ from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.findings import Finding
-from inc_audit.markdown import parse
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
+from inc_audit.reading import validity
+from inc_audit.reading.markdown import parse
+from inc_audit.reading.schemas import DocumentSchema
+from inc_audit.reading.validity import Problem
 from inc_audit.rules import approval, postmortem
 from inc_audit.rules import changes as change_rules
 from inc_audit.rules.reading import read
 from inc_audit.rules.registry import RULES, Verdict, has_any
-from inc_audit.schemas import DocumentSchema, Problem
 from inc_audit.sources.interface import Source
 
 
@@ -77,7 +79,7 @@ class Context:
 
     @cached_property
     def report_problems(self) -> list[Problem]:
-        return self.report_schema.problems(parse(self.issue.description))
+        return validity.problems(self.report_schema, parse(self.issue.description))
 
     @cached_property
     def has_incident_label(self) -> bool:

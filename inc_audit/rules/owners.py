@@ -14,10 +14,10 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from inc_audit import schemas
-from inc_audit.config import Config
+from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Issue
+from inc_audit.reading import schemas
 
 
 @lru_cache(maxsize=1)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from inc_audit.errors import ConfigError
-from inc_audit.schemas import SCHEMA_DIR, read_json
+from inc_audit.reading.schemas import SCHEMA_DIR, read_json
 
 TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
 

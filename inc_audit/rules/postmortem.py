@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from inc_audit.findings import Finding
-from inc_audit.markdown import Document, meaningful_text, parse
-from inc_audit.memo import Memo
 from inc_audit.model import Note
+from inc_audit.reading import explain, validity
+from inc_audit.reading.markdown import Document, meaningful_text, parse
+from inc_audit.reading.memo import Memo
+from inc_audit.reading.schemas import DocumentSchema, heading_key
 from inc_audit.rules.registry import rule
-from inc_audit.schemas import DocumentSchema, heading_key
 
 if TYPE_CHECKING:
     from inc_audit.rules.context import Context
@@ -120,7 +121,7 @@ def _why_near(text: str, schema: DocumentSchema) -> Iterator[str]:
         yield ELSEWHERE
         return
     hidden = document.unclosed_comment is not None and document.hidden
-    why = schema.why_not(document) if hidden else None
+    why = explain.why_not(schema, document) if hidden else None
     if why:  # an HTML comment that never closes hides the post-mortem's headings
         yield why
         return
@@ -190,7 +191,7 @@ def _labels(text: str, keys: dict[str, str], identify: frozenset[str]) -> list[s
 # --- the rules -------------------------------------------------------------------------------
 
 
-@rule("IPM001", "error", "A closed incident has no post-mortem comment after the grace period")
+@rule("IPM001")
 def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
     if ctx.final_post_mortem is not None or ctx.unreadable_post_mortems:
         return  # a post-mortem, even one that cannot be read, makes the deadline moot
@@ -201,7 +202,7 @@ def missing_post_mortem(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding("IPM001", f"no post-mortem comment; it was due by {due}")
 
 
-@rule("IPM002", "error", "The post-mortem lacks a required section or leaves it empty, or cannot be read")
+@rule("IPM002")
 def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
     if ctx.final_post_mortem is None:
         if ctx.unreadable_post_mortems:
@@ -216,7 +217,7 @@ def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
     if points_elsewhere(ctx.post_mortem_schema, document):
         yield ctx.finding("IPM002", f"post-mortem: {ELSEWHERE}", where=f"note {note.id}")
         return
-    for problem in ctx.post_mortem_schema.problems(document):
+    for problem in validity.problems(ctx.post_mortem_schema, document):
         if problem.part.group == "sections":
             yield ctx.finding(
                 "IPM002",

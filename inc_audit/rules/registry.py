@@ -1,50 +1,14 @@
-"""Rules as registered objects with stable codes, and the verdict they reach on an incident."""
+"""The verdict the rules reach on an incident. The registry of rule codes itself is data
+(``inc_audit.findings.RULES``), so the configuration can check codes without the rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from inc_audit.findings import Finding
+from inc_audit.findings import RULES, Finding, Rule, order_rules, rule
 from inc_audit.model import IssueKey
-
-if TYPE_CHECKING:
-    from inc_audit.rules.context import Context
-
-Check = Callable[["Context"], Iterable[Finding]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    code: str
-    severity: str
-    summary: str
-    check: Check | None
-    scope: str = "incident"  # "incident", or "template" for the merge-request gate
-
-    def run(self, context: Context) -> Iterator[Finding]:
-        if self.check is not None:
-            yield from self.check(context)
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(code: str, severity: str, summary: str, scope: str = "incident") -> Callable[[Check], Check]:
-    def register(check: Check) -> Check:
-        RULES[code] = Rule(code, severity, summary, check, scope)
-        return check
-
-    return register
-
-
-def order_rules(families: tuple[str, ...]) -> None:
-    """Run and list the rules family by family (``INC`` before ``CHG``...), then by code."""
-    ordered = sorted(RULES.items(), key=lambda item: (families.index(item[0][:3]), item[0]))
-    RULES.clear()
-    RULES.update(ordered)
 
 
 def has_any(labels: Iterable[str], wanted: Iterable[str]) -> bool:
@@ -74,3 +38,6 @@ class Verdict:
         return (self.stable_after is None or as_of > self.stable_after) and (
             self.stable_until is None or as_of <= self.stable_until
         )
+
+
+__all__ = ["RULES", "Rule", "Verdict", "has_any", "order_rules", "rule"]

@@ -12,14 +12,14 @@ if TYPE_CHECKING:
     from inc_audit.rules.context import Context
 
 
-@rule("INC001", "error", "A required Incident Report section is missing")
+@rule("INC001")
 def missing_report_section(ctx: Context) -> Iterator[Finding]:
     for problem in ctx.report_problems:
         if problem.kind == "missing" and problem.part.group == "sections":
             yield ctx.finding("INC001", f"Incident Report: {problem.message}", section=problem.part.name)
 
 
-@rule("INC002", "error", "A required Incident Report section is empty or holds only template text")
+@rule("INC002")
 def empty_report_section(ctx: Context) -> Iterator[Finding]:
     for problem in ctx.report_problems:
         if problem.kind in ("empty", "invalid") and problem.part.group == "sections":
@@ -28,7 +28,7 @@ def empty_report_section(ctx: Context) -> Iterator[Finding]:
             )
 
 
-@rule("INC003", "warning", "An issue carries an incident label but its type is not Incident")
+@rule("INC003")
 def label_without_type(ctx: Context) -> Iterator[Finding]:
     if ctx.has_incident_label and ctx.issue.issue_type != "incident":
         yield ctx.finding(
@@ -36,14 +36,14 @@ def label_without_type(ctx: Context) -> Iterator[Finding]:
         )
 
 
-@rule("INC004", "warning", "An issue of type Incident carries no incident label")
+@rule("INC004")
 def type_without_label(ctx: Context) -> Iterator[Finding]:
     if ctx.issue.issue_type == "incident" and not ctx.has_incident_label:
         labels = " or ".join(f"~{label}" for label in ctx.config.incident_labels)
         yield ctx.finding("INC004", f"of type Incident but has no incident label: add {labels}")
 
 
-@rule("INC005", "warning", "A closed incident has an unticked box in an all-required checklist")
+@rule("INC005")
 def unticked_checklist(ctx: Context) -> Iterator[Finding]:
     if not ctx.issue.is_closed:
         return

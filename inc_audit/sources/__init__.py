@@ -1,6 +1,11 @@
-"""Where incidents come from: the ``Source`` protocol (``interface``) and its implementations.
+"""Sources: where incidents come from, as read from GitLab or an export.
 
-``export`` reads a GitLab project export, ``rest`` a live GitLab through its REST API,
-``cache`` keeps what a live source read between runs; ``http`` is the retry helper every
-request to GitLab goes through, and ``parallel`` the reader threads.
+``interface`` is the ``Source`` protocol the audit and the rules call; it imports nothing of
+the sources. ``entries`` turns GitLab's JSON (REST, GraphQL or export) into the model.
+``http`` is the HTTP layer every live read goes through (session, time budget, failure
+classification, the home-only guard, reader threads); ``rest`` and ``graphql`` read a live
+GitLab; ``export`` reads a project export.
+
+May import: the model, errors, text and redaction. Never the configuration, the reading or
+the rules: a source hands over what GitLab says; judging it is the audit's business.
 """

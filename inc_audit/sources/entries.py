@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_time
-from inc_audit.sources.export import issue_type_of
+from inc_audit.sources.export.source import issue_type_of
 from inc_audit.sources.interface import Unreadable
 from inc_audit.text import repair
 

@@ -1,20 +1,18 @@
 """What the audit asks of a source of incidents, and the optional capabilities a source has.
 
 A source that lacks a capability subclasses ``Source`` and inherits what a plain source
-does: its awards are never stale, it keeps no verdict. The audit and the rules call every
+does: its awards are never stale. (Keeping verdicts between runs is the audit's
+business: ``inc_audit.audit.KeepsVerdicts``.) The audit and the rules call every
 method of the protocol directly; nothing is discovered with ``getattr``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from inc_audit.findings import Finding
     from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Shard
-    from inc_audit.rules import Verdict
 
 
 class Unreadable(ValueError):
@@ -68,17 +66,6 @@ class Source(Protocol):
         rules call ``refresh_awards``, which a cache reads from GitLab (at most once per note
         per run).
         """
-        return None
-
-    def cached_verdict(self, issue: Issue, as_of: datetime) -> tuple[Finding, ...] | None:
-        """The findings kept for ``issue`` when they still hold at ``as_of``, else None.
-
-        With a kept verdict, the audit runs no rule on the incident.
-        """
-        return None
-
-    def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
-        """Keep the rules' verdict on ``issue`` (a cache writes it once the scan completes)."""
         return None
 
     def unread(self) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from inc_audit.model import IssueKey
-from inc_audit.sources.export import (
+from inc_audit.sources.export.source import (
     ISSUES_FILE,
     MEMBERS_FILE,
     ExportSource,

@@ -24,9 +24,9 @@ import pytest
 import yaml
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
+from inc_audit.cache import store as cache_store
+from inc_audit.cache.source import FILE_NAME, FULL_READ_EVERY
 from inc_audit.findings import AuditResult
-from inc_audit.sources import cache_store
-from inc_audit.sources.cache import FILE_NAME, FULL_READ_EVERY
 from tests.conftest import EXAMPLE_CONFIG, template
 from tests.test_cache import NOTES, Runner, add_incident, touch
 from tests.test_cli_live import INC_AUDIT

@@ -19,13 +19,12 @@ from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inc_audit import config as config_module
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.config import file as config_module
 from inc_audit.findings import AuditResult, Finding
-from inc_audit.sources.graphql import GraphQLSource
-from inc_audit.sources.graphql_client import GraphQL
-from inc_audit.sources.http import connect
-from inc_audit.sources.parallel import read_ahead
+from inc_audit.sources.graphql.client import GraphQL
+from inc_audit.sources.graphql.source import GraphQLSource
+from inc_audit.sources.http.session import connect
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT
 
 INC_AUDIT = shutil.which("inc-audit", path=str(Path(sys.executable).parent)) or "inc-audit"

@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats.neutral import neutral, plain
+from inc_audit.formats.registry import REPORTERS, Options
 from inc_audit.model import IssueKey
-from inc_audit.neutral import neutral, plain
-from inc_audit.reporters import REPORTERS, Options
 from tests.conftest import EXAMPLE_CONFIG, template
 from tests.test_cli_live import INC_AUDIT
 

@@ -19,15 +19,14 @@ from fakegitlab.store import now
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inc_audit import config as config_module
-from inc_audit.audit import run_audit
+from inc_audit.audit import read_ahead, run_audit
+from inc_audit.cache.source import CachedSource, fingerprint
+from inc_audit.config import file as config_module
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.findings import AuditResult, Finding
-from inc_audit.reporters import REPORTERS, Options
-from inc_audit.sources.cache import CachedSource, fingerprint
-from inc_audit.sources.http import connect, ensure_pool, get_json
-from inc_audit.sources.parallel import read_ahead
-from inc_audit.sources.rest import GitLabSource
+from inc_audit.formats.registry import REPORTERS, Options
+from inc_audit.sources.http.session import connect, ensure_pool, get_json
+from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT
 
 INC_AUDIT = shutil.which("inc-audit", path=str(Path(sys.executable).parent)) or "inc-audit"

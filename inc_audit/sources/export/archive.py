@@ -16,7 +16,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from inc_audit.errors import InputError
-from inc_audit.sources import export_fields as fields
+from inc_audit.sources.export import fields
 
 ISSUES_FILE = "tree/project/issues.ndjson"
 MEMBERS_FILE = "tree/project/project_members.ndjson"

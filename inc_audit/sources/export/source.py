@@ -14,8 +14,8 @@ from typing import Any
 
 from inc_audit.errors import InputError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
-from inc_audit.sources import export_fields as fields
-from inc_audit.sources.export_archive import ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE, ExportTree
+from inc_audit.sources.export import fields
+from inc_audit.sources.export.archive import ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE, ExportTree
 from inc_audit.sources.interface import Source
 from inc_audit.text import repair
 

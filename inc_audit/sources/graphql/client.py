@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import SourceError
 from inc_audit.redaction import redact
-from inc_audit.sources import graphql_query as q
-from inc_audit.sources.classify import BadAnswer
-from inc_audit.sources.http import PYTHON_GITLAB_BACKOFF, RETRY, Client, failures, limits
-from inc_audit.sources.rest import DEFAULT_CONCURRENCY
+from inc_audit.sources.graphql import query as q
+from inc_audit.sources.http.classify import BadAnswer
+from inc_audit.sources.http.session import PYTHON_GITLAB_BACKOFF, RETRY, Client, failures, limits
+from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY
 
 if TYPE_CHECKING:
     import httpx

@@ -40,10 +40,10 @@ from typing import Any, TypeVar
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
-from inc_audit.sources import graphql_query as q
 from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, slim_issue
-from inc_audit.sources.graphql_client import GraphQL, QueryRefused
-from inc_audit.sources.graphql_nodes import (
+from inc_audit.sources.graphql import query as q
+from inc_audit.sources.graphql.client import GraphQL, QueryRefused
+from inc_audit.sources.graphql.nodes import (
     as_object,
     gid,
     iid_number,
@@ -54,9 +54,9 @@ from inc_audit.sources.graphql_nodes import (
     raw_link,
     raw_note,
 )
-from inc_audit.sources.http import Client, encode_id, get_json
+from inc_audit.sources.http.session import Client, encode_id, get_json
 from inc_audit.sources.interface import Unreadable
-from inc_audit.sources.rest import DEFAULT_CONCURRENCY, GitLabSource
+from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource
 from inc_audit.text import repair
 
 T = TypeVar("T")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inc_audit.errors import ConfigError
-from inc_audit.sources.classify import GaveUp
+from inc_audit.sources.http.classify import GaveUp
 
 RESERVE = 0.1
 """Below this share of ``RateLimit-Limit`` left, wait for ``RateLimit-Reset`` before sending."""

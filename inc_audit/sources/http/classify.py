@@ -15,7 +15,7 @@ import requests
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.redaction import redact, safe_url
-from inc_audit.sources.guard import REDIRECT_HINT, URL_HINT, ForeignHost, ForeignRedirect
+from inc_audit.sources.http.guard import REDIRECT_HINT, URL_HINT, ForeignHost, ForeignRedirect
 from inc_audit.text import repair
 
 SCOPE_HINT = (

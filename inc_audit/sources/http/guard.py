@@ -16,8 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from inc_audit.errors import ConfigError, InputError
-from inc_audit.options import check_gitlab_url
-from inc_audit.redaction import safe_url
+from inc_audit.redaction import check_gitlab_url, safe_url
 
 REDIRECT_HINT = (
     "the token was not sent there; if the instance moved, give its new base URL as --gitlab-url"

@@ -1,4 +1,4 @@
-"""Reading in parallel: an ordered thread-pool map, and the reads made ahead for the rules."""
+"""Reading in parallel: an ordered thread-pool map that stops at the first failure."""
 
 from __future__ import annotations
 
@@ -6,16 +6,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from inc_audit.model import Issue
-from inc_audit.sources.budget import Cancelled, cancelled_by
-from inc_audit.sources.interface import Unreadable
-
-if TYPE_CHECKING:
-    from inc_audit.config import Config
-    from inc_audit.sources.interface import ReadsAhead
+from inc_audit.sources.http.budget import Cancelled, cancelled_by
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -83,53 +76,3 @@ def _next_result(pending: deque[Future[R]], failures: list[BaseException]) -> R:
 
 
 _END = object()
-
-
-def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:
-    """Let ``source``'s reader threads make the reads the rules will ask for, as they go.
-
-    Without it, the links and award emoji the rules ask for are read one at a time while
-    the incidents are audited. With it, each reader thread makes them for the incident it
-    has just read, so they happen ``concurrency`` at a time and the audit then finds them
-    memoized. It reads exactly what the rules read, never more: the links of a closed
-    incident (CHG001-CHG004) and, when none is a change, the issues that mention it
-    (``issue_summary``), and the award emoji of the final post-mortem once its
-    approval is due and comments do not settle it (IPM003, through ``Context.approvals``).
-    A known incident's look at the links of the incidents it links is left to the audit.
-    Nothing is read for an incident whose verdict the source kept (``cached_verdict``, a
-    ``CachedSource``'s): the audit will not run the rules on it.
-    ``source`` is a ``GitLabSource`` or a ``CachedSource``.
-    """
-    from inc_audit.audit import is_audited
-    from inc_audit.rules import Context
-
-    links = not all(config.is_ignored(code) for code in ("CHG001", "CHG002", "CHG003", "CHG004"))
-    approvals = not config.is_ignored("IPM003")
-
-    def ahead(issue: Issue) -> None:
-        try:
-            read_for_the_rules(issue)
-        except Unreadable:
-            return  # the audit asks again and reports the incident as unreadable
-
-    def read_for_the_rules(issue: Issue) -> None:
-        if not is_audited(issue, config):
-            return
-        if source.cached_verdict(issue, as_of) is not None:
-            return
-        context = Context(issue, config, source, as_of)
-        if links and issue.is_closed:
-            source.linked_issues(issue.key)
-            if not context.is_known_incident and not context.changes:
-                _ = context.mentioned_changes  # the issues that mention it, read only with no change linked
-        if not approvals:
-            return
-        if context.final_post_mortem is None:
-            return
-        final, _ = context.final_post_mortem  # the comment IPM003 reads, chosen as the rules choose it
-        started = max(filter(None, (issue.closed_at, final.created_at)))
-        if as_of > context.due_after(started):
-            context.approvals(final)
-
-    source.prefetch = ahead
-

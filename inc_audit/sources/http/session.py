@@ -39,9 +39,9 @@ from gitlab.const import RETRYABLE_TRANSIENT_ERROR_CODES
 from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError
-from inc_audit.sources.budget import Limits, RetryPolicy, retry_after
-from inc_audit.sources.classify import TLSFailure, error_for, failure_reason
-from inc_audit.sources.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
+from inc_audit.sources.http.budget import Limits, RetryPolicy, retry_after
+from inc_audit.sources.http.classify import TLSFailure, error_for, failure_reason
+from inc_audit.sources.http.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
@@ -102,7 +102,7 @@ def _retried(response: requests.Response) -> bool:
 def limits(gl: Client) -> Limits:
     """The limits ``gl``'s requests keep; ``gl`` must come from ``connect``."""
     if not isinstance(gl.session, _Session):
-        raise TypeError("a GitLab client must be made by inc_audit.sources.http.connect")
+        raise TypeError("a GitLab client must be made by inc_audit.sources.http.session.connect")
     return gl.session.limits
 
 

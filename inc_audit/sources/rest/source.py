@@ -19,7 +19,6 @@ from gitlab.client import GitlabList
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.redaction import safe_url
-from inc_audit.sources.classify import UNREACHABLE_HINT, Absent, BadAnswer
 from inc_audit.sources.entries import (
     assemble,
     award_from_api,
@@ -30,9 +29,10 @@ from inc_audit.sources.entries import (
     slim_issue,
     slim_note,
 )
-from inc_audit.sources.http import RETRY, Client, encode_id, ensure_pool, failures, get_json
+from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent, BadAnswer
+from inc_audit.sources.http.parallel import ordered_map
+from inc_audit.sources.http.session import RETRY, Client, encode_id, ensure_pool, failures, get_json
 from inc_audit.sources.interface import Source, Unreadable
-from inc_audit.sources.parallel import ordered_map
 from inc_audit.text import repair
 
 T = TypeVar("T")

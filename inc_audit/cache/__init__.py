@@ -1,0 +1,5 @@
+"""The incremental cache of live audits: what a scan read from GitLab, and the verdicts the
+rules reached on it, kept between runs (``source.CachedSource``, ``store``, ``entries``,
+``fingerprint``). It belongs to the audit, not to the sources: it wraps a live source, keeps
+the rules' ``Verdict`` (``inc_audit.audit.KeepsVerdicts``) and knows the configuration it
+was made with. May import: the sources, the rules, the configuration, the model."""

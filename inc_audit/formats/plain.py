@@ -1,0 +1,98 @@
+"""The text report (for a terminal or a job log) and the JSON report (for scripts)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from inc_audit import __version__
+from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats.neutral import TITLE_LIMIT, plain
+from inc_audit.formats.options import Options, title_of
+from inc_audit.formats.view import owners_text
+
+_COLOURS = {"error": "red", "warning": "yellow"}
+
+
+def where(finding: Finding) -> str:
+    said = finding.where in ("description", "template") or finding.where.startswith(("linked", "unlinked"))
+    parts = [] if said else [finding.where]
+    if finding.line:
+        parts.append(f"line {finding.line}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+_NOUNS = {"templates": "file(s)", "file": "document(s)"}
+
+
+def _noun(result: AuditResult) -> str:
+    return _NOUNS.get(str(result.source.get("kind")), "incident(s)")
+
+
+def _totals(result: AuditResult) -> str:
+    s = result.summary()
+    return (
+        f"{s['violations']} violation(s) ({s['errors']} error(s), {s['warnings']} warning(s)) "
+        f"in {s['incidents_with_violations']} of {s['incidents']} {_noun(result)}"
+    )
+
+
+def _duty(finding: Finding, result: AuditResult) -> str:
+    """Who must act on a finding and since when: "-> frank (incident author), due 2026-02-04, 117 days overdue"."""
+    if not finding.party and finding.due is None:
+        return ""
+    parts = [owners_text(finding)]
+    late = result.days_overdue(finding)
+    if finding.due is not None:
+        parts.append(f"due {finding.due.isoformat()}" + (f", {late} {result.calendar.unit}(s) overdue" if late else ""))
+    if finding.first_seen is not None and finding.first_seen < result.as_of:
+        parts.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
+    return "-> " + ", ".join(parts)
+
+
+def format_text(result: AuditResult, options: Options) -> str:
+    def paint(text: str, **style: object) -> str:
+        return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
+
+    lines = []
+    for incident in result.violating:
+        label = incident.location or str(incident.key)
+        head = f"{plain(label)}  {plain(title_of(incident, options), TITLE_LIMIT)}  [{incident.state}]"
+        lines.append(paint(head, bold=True) + (f"  {plain(incident.web_url)}" if incident.web_url else ""))
+        for finding in incident.findings:
+            severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
+            lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {plain(finding.message + where(finding))}")
+            duty = _duty(finding, result)
+            if duty:
+                lines.append(f"                  {paint(plain(duty), dim=True)}")
+        lines.append("")
+    if result.violating:
+        lines.append(paint(f"{_totals(result)}.", bold=True))
+    else:
+        lines.append(f"No violations in {len(result.incidents)} {_noun(result)}.")
+    return "\n".join(lines) + "\n"
+
+
+def format_json(result: AuditResult, options: Options) -> str:
+    document = {
+        "version": 1,
+        "tool": {"name": "inc-audit", "version": __version__},
+        "as_of": result.as_of.isoformat().replace("+00:00", "Z"),
+        "complete": result.complete,
+        "source": result.source,
+        "summary": result.summary(),
+        "incidents": [_json_incident(i, options, result) for i in result.incidents],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:
+    data = incident.as_dict()
+    data["title"] = title_of(incident, options)
+    entries: list[dict[str, object]] = data["findings"]
+    for finding, entry in zip(incident.findings, entries, strict=True):
+        late = result.days_overdue(finding)
+        if late is not None:
+            entry["days_overdue"] = late
+    return data

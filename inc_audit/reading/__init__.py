@@ -1,0 +1,11 @@
+"""Reading: a document's text turned into sections and answers.
+
+``lines`` says what one line is, ``blocks`` groups lines into blocks, ``markdown`` gives the
+parsed ``Document``; ``vocabulary`` holds the words of headings and answers; ``schemas``
+loads the JSON schemas and matches a document's parts to their sections (the data);
+``explain`` words why a part was not found (the messages); ``validity`` says how a document
+fails its schema (the checks); ``prefilter`` cheaply rules out comments that cannot be a
+post-mortem; ``memo`` is a bounded memo. One direction: schemas, explain, validity.
+
+May import: errors and text. Never the configuration, the rules or the sources.
+"""

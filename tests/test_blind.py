@@ -31,7 +31,8 @@ POST_MORTEM = COMPLETE_POST_MORTEM.read_text(encoding="utf-8")
 def counted(misses: list[str]) -> str:
     """"false positives: N, false negatives: N, wrong codes: N" of a list of disagreements."""
     kinds = [re.search(r"\b(FP|FN|CODE)\b", miss).group(1) for miss in misses]  # type: ignore[union-attr]
-    return f"false positives: {kinds.count('FP')}, false negatives: {kinds.count('FN')}, wrong codes: {kinds.count('CODE')}"
+    fp, fn, code = (kinds.count(kind) for kind in ("FP", "FN", "CODE"))
+    return f"false positives: {fp}, false negatives: {fn}, wrong codes: {code}"
 
 
 def test_documents_agree_with_the_blind_expectations() -> None:

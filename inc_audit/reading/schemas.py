@@ -361,15 +361,19 @@ class DocumentSchema:
         )
 
 
+Taught = tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @lru_cache(maxsize=32)
-def load(kind: str, path: str | None = None, templates: tuple[str, ...] = ()) -> DocumentSchema:
+def load(kind: str, path: str | None = None, templates: tuple[str, ...] = (), taught: Taught = ()) -> DocumentSchema:
     """A document schema: the built-in one for ``kind``, or the file at ``path``.
 
     ``templates`` are the paths of the team's template files: an answer that repeats
-    their text is no answer.
+    their text is no answer. ``taught`` adds headings to parts: (part name, headings) pairs,
+    the configuration's ``vocabulary:`` section.
     """
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
-    schema = read_json(file)
+    schema = with_headings(read_json(file), taught)
     if path:  # a team's schema is checked; the built-in ones are, by the tests (tests/test_rules_cpu.py)
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
@@ -384,6 +388,20 @@ def load(kind: str, path: str | None = None, templates: tuple[str, ...] = ()) ->
             'set "x-kind" in the schema to the kind it describes',
         )
     return loaded
+
+
+def with_headings(schema: dict[str, Any], taught: Taught) -> dict[str, Any]:
+    """The schema with more headings for some parts (``x-headings``): a team's own words for them."""
+    if not taught:
+        return schema
+    schema = json.loads(json.dumps(schema))
+    for group in ("sections", "checklists"):
+        parts = schema.get("properties", {}).get(group, {}).get("properties", {})
+        for name, headings in taught:
+            if name in parts:
+                known = list(parts[name].get("x-headings", (name,)))
+                parts[name]["x-headings"] = known + [h for h in headings if h not in known]
+    return schema
 
 
 def _vocabulary_for(schema: dict[str, Any], file: Path) -> vocab.Vocabulary:

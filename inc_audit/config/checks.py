@@ -32,7 +32,7 @@ def describe_error(error: jsonschema.ValidationError) -> str:
         extra = sorted(set(error.instance) - set(known))
         hint = f"; known keys: {', '.join(known)}" if known else ""
         key = f"{where}.{extra[0]}" if error.path else (extra[0] if extra else where)
-        return f"unknown key {key}{hint}"
+        return f"unknown key {key!r}{hint}"
     if validator == "type":
         value = error.instance
         what = _kind(value)
@@ -57,6 +57,15 @@ def describe_error(error: jsonschema.ValidationError) -> str:
     if validator == "uniqueItems":
         return f"{where} names the same value twice"
     return f"{where}: {value_text(error.instance)} is refused ({validator})"
+
+
+def error_path(error: jsonschema.ValidationError) -> list[str | int]:
+    """The key an error is about: an unknown key's own path, else the value's."""
+    path = list(error.path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        path += extra[:1]
+    return path
 
 
 def value_text(value: Any) -> str:

@@ -135,9 +135,8 @@ def validate(raw: dict[str, Any], origin: str, lines: Lines | None = None) -> No
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.path), list(map(str, e.path))))
     if errors:
-        raise ConfigError(
-            f"{lines.at(errors[0].path)}: {describe_error(errors[0])}", "see the configuration reference in the README"
-        )
+        where = lines.at(checks.error_path(errors[0]))
+        raise ConfigError(f"{where}: {describe_error(errors[0])}", "see the configuration reference in the README")
     checks.check(raw, lines, DEFAULTS)
 
 

@@ -70,7 +70,10 @@ def read_text(path: Path) -> str:
 
 def compose(text: str, path: Path) -> tuple[yaml.Node | None, yaml.SafeLoader]:
     """The file's YAML node tree (None for an empty file), and the loader that builds values from it."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as error:  # a character YAML does not allow
+        raise _syntax_error(error, path) from None
     try:
         return loader.get_single_node(), loader
     except yaml.YAMLError as error:

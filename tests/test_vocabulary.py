@@ -171,7 +171,8 @@ def live(fake: FakeGitLab, config: Path, *args: str, input: str | None = None) -
                           cwd=config.parent)
 
 
-def test_a_live_project_is_read_and_taught_through_the_same_source(tmp_path):
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_a_live_project_is_read_and_taught_through_the_same_source(tmp_path, api):
     config = tmp_path / ".inc-audit.yml"
     config.write_text("roles:\n  product_manager: {primary: alice, backups: [bob]}\n", encoding="utf-8")
     with FakeGitLab() as fake:
@@ -179,16 +180,32 @@ def test_a_live_project_is_read_and_taught_through_the_same_source(tmp_path):
                                   state="closed", author="alice", created_at="2026-05-01T10:00:00Z",
                                   closed_at="2026-05-02T10:00:00Z")
         fake.add_note(incident, POST_MORTEM, author="alice", created_at="2026-05-02T11:00:00Z")
-        listed = live(fake, config, "vocabulary", "--api", "rest")
+        listed = live(fake, config, "vocabulary", "--api", api)
         assert listed.returncode == 0, listed.stderr
         assert ODD in listed.stdout and "post-mortem" in listed.stdout
         audit = ["run", "--api", "rest", "--no-cache", "--as-of", "2026-06-01", "--format", "json"]
         before = json.loads(live(fake, config, *audit).stdout)
         assert any(f.get("section") == "root_cause" for i in before["incidents"] for f in i["findings"])
-        taught = live(fake, config, "vocabulary", "--api", "rest", "--kind", "post-mortem", "--write",
+        taught = live(fake, config, "vocabulary", "--api", api, "--kind", "post-mortem", "--write",
                       input="root_cause\n")
         assert taught.returncode == 0, taught.stderr
         after = json.loads(live(fake, config, *audit).stdout)
         assert not any(f.get("section") == "root_cause" for i in after["incidents"] for f in i["findings"])
         assert fake.writes == []
     assert config_module.load(config).vocabulary == {"post-mortem": {"root_cause": (ODD,)}}
+
+
+def test_answers_that_run_out_keep_what_was_confirmed_and_a_missing_config_is_created(export, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("vocabulary", "--export", str(export), "--kind", "post-mortem", "--write", input="")
+    assert result.exit_code == 0 and "no more answers" in result.stderr and "nothing to write" in result.stderr
+    assert not (tmp_path / ".inc-audit.yml").exists()
+    result = invoke("vocabulary", "--export", str(export), "--kind", "post-mortem", "--write",
+                    input="why\nroot_cause\n")
+    assert result.exit_code == 0, result.output
+    assert "answer y, n or one of" in result.stderr  # "why" is no section: asked again
+    assert (tmp_path / ".inc-audit.yml").read_text(encoding="utf-8") == (
+        f"vocabulary:\n  post-mortem:\n    root_cause: [{ODD}]\n"
+    )
+

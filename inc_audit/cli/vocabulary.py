@@ -11,7 +11,15 @@ from typing import Any
 import click
 
 from inc_audit.cli import progress
-from inc_audit.cli.common import config_option, debug_option, handled_errors, load_config, say, target_options
+from inc_audit.cli.common import (
+    config_option,
+    debug_option,
+    handled_errors,
+    load_config,
+    say,
+    target_options,
+    write_text,
+)
 from inc_audit.cli.options import FiniteNumber
 from inc_audit.cli.settings import VocabularySettings
 from inc_audit.cli.source import open_source
@@ -43,6 +51,9 @@ from inc_audit.teaching import KINDS, Unmatched, scan
 @click.option("--api", type=click.Choice(["auto", "graphql", "rest"]), default="auto", show_default=True,
               help="Read through GitLab's GraphQL or REST API.")
 @click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--cache", metavar="DIR", default=".inc-audit-cache", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Incremental cache for live reads.")
+@click.option("--no-cache", is_flag=True, help="Read everything from GitLab and leave the cache alone.")
 @click.option("-v", "--verbose", is_flag=True, help="Say what is read and why, on stderr.")
 @debug_option
 def vocabulary(**options: Any) -> None:
@@ -69,7 +80,7 @@ def vocabulary_command(settings: VocabularySettings) -> int:
     source, _ = open_source(target, config, settings, as_of, observer)
     kinds = settings.kinds or KINDS
     found = [u for u in scan(source, config, as_of) if u.count >= settings.min_count and u.kind in kinds]
-    click.echo(render_json(found) if settings.fmt == "json" else render_text(found), nl=False)
+    write_text(None, render_json(found) if settings.fmt == "json" else render_text(found))
     if settings.write:
         write(found, config, settings)
     return EXIT_CLEAN
@@ -93,7 +104,11 @@ def write(found: list[Unmatched], config: Config, settings: VocabularySettings) 
     """Ask about each heading (or take every good guess with --yes) and add the chosen ones."""
     additions: dict[str, dict[str, list[str]]] = {}
     for unmatched in found:
-        section = choose(unmatched, config, settings)
+        try:
+            section = choose(unmatched, config, settings)
+        except click.exceptions.Abort:  # the answers ran out (end of input): the rest are left out
+            say("inc-audit: no more answers: the headings not yet answered are left out")
+            break
         if section is not None:
             additions.setdefault(unmatched.kind, {}).setdefault(section, []).append(unmatched.heading)
     if not additions:

@@ -209,3 +209,29 @@ def test_answers_that_run_out_keep_what_was_confirmed_and_a_missing_config_is_cr
         f"vocabulary:\n  post-mortem:\n    root_cause: [{ODD}]\n"
     )
 
+
+
+def test_a_missing_section_says_how_to_teach_its_closest_heading_and_that_teaching_works(tmp_path):
+    import yaml
+
+    from inc_audit.reading import validity
+
+    text = "## IPM\n### Root cause\na full disk\n### Impacted services: api, web\napi\n### Follow-up\nalert\n"
+    plain = config_module.load_defaults()
+    [problem] = validity.check_text(plain.schema("post-mortem"), text)
+    assert "closest: '### Impacted services: api, web' on line 4" in problem.message
+    snippet = problem.message.split("teach it: ", 1)[1].split(" in the configuration", 1)[0]
+    config = tmp_path / "c.yml"
+    config.write_text(snippet + "\n", encoding="utf-8")
+    taught = config_module.load(config)
+    assert taught.vocabulary == {"post-mortem": {"actual_impact": ("Impacted services: api, web",)}}
+    assert validity.check_text(taught.schema("post-mortem"), text) == []
+    assert yaml.safe_load(snippet)["vocabulary"]["post-mortem"]["actual_impact"] == ["Impacted services: api, web"]
+
+
+def test_a_plain_label_line_is_never_named_the_closest_heading():
+    from inc_audit.reading import validity
+
+    text = "## IPM\n### Root cause\na full disk\nImpacted services: api\n### Follow-up\nalert on disk\n"
+    [problem] = validity.check_text(config_module.load_defaults().schema("post-mortem"), text)
+    assert "closest" not in problem.message and "teach it" not in problem.message

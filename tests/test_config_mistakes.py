@@ -46,6 +46,12 @@ from tests.test_config import ROLES, refused, run_with
         (ROLES + "audit_issue:\n  title:\n", ["line 4", "audit_issue.title", "an empty value"]),
         ("roles:\n  product_manager: {primary: }\n", ["roles.product_manager.primary", "an empty value"]),
         (ROLES + "templates:\n  incident.md: reprot\n", ["line 4", "templates.incident.md", '"reprot"']),
+        # every message names the file and the line, those about roles, calendars and emoji too
+        (ROLES + "meeting:\n  attendees: [cto]\n", ["line 4", "meeting.attendees", "'cto'"]),
+        (ROLES + "calendar:\n  timezone: Mars/Olympus\n", ["line 4", "calendar.timezone"]),
+        (ROLES + "post_mortem:\n  approval_emoji: [thumbsup, nope_nope]\n", ["line 4", "approval_emoji[1]"]),
+        (ROLES + "rules:\n  ignore:\n    - INC001\n    - XYZ\n", ["line 6", "rules.ignore[1]"]),
+        ("roles:\n  pm: {primary: alice}\n", ["line 1", "post_mortem.approvers (by default"]),
     ],
 )
 def test_a_configuration_mistake_is_refused_naming_file_line_and_key(tmp_path, content, expected):

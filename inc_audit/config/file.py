@@ -155,12 +155,13 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) ->
     base = path.parent if path is not None else Path(".")
     labels, pm, issue = data["labels"], data["post_mortem"], data["audit_issue"]
     origin = str(path) if path is not None else "built-in defaults"
+    lines = lines or Lines(origin)
     roles = {name: Role(r["primary"], tuple(r.get("backups", ()))) for name, r in data["roles"].items()}
-    _check_approvers(pm["approvers"], roles, "approvers" in (raw.get("post_mortem") or {}), origin)
+    _check_approvers(pm["approvers"], roles, "approvers" in (raw.get("post_mortem") or {}), lines)
     gitlab = data["gitlab"]
     if gitlab.get("url"):
         try:
-            check_gitlab_url(gitlab["url"], f"{origin}: gitlab.url")
+            check_gitlab_url(gitlab["url"], f"{lines.at(('gitlab', 'url'))}: gitlab.url")
         except InputError as error:
             raise ConfigError(error.message, error.hint) from None
     config = Config(
@@ -171,7 +172,7 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) ->
         roles=roles,
         due_days=int(pm["due_days"]),
         approvers=tuple(pm["approvers"]),
-        approval_emoji=approval_emoji(pm["approval_emoji"], origin),
+        approval_emoji=approval_emoji(pm["approval_emoji"], lines),
         audit_title=issue["title"],
         audit_labels=tuple(issue["labels"]),
         audit_confidential=bool(issue["confidential"]),
@@ -181,39 +182,38 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) ->
         gitlab_group=gitlab.get("group"),
         schema_paths={kind.replace("_", "-"): str(base / p) for kind, p in data["schemas"].items()},
         templates=dict(data["templates"]),
-        ignore=ignored_codes(data["rules"].get("ignore", ()), origin),
+        ignore=ignored_codes(data["rules"].get("ignore", ()), lines),
         cache_full_read_days=int(data["cache"]["full_read_days"]),
         path=str(path) if path is not None else None,
         digest=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16],
-        calendar=_calendar(data["calendar"]),
+        calendar=_calendar(data["calendar"], lines),
         audit_mention=bool(issue.get("mention", False)),
-        meeting=_meeting(data["meeting"], roles),
+        meeting=_meeting(data["meeting"], roles, lines),
     )
     for kind in config.schema_paths:
         config.schema(kind)
     if data.get("vocabulary"):
-        lines = lines or Lines(origin)
         vocabulary = taught_vocabulary.taught(data["vocabulary"], replace(config, vocabulary={}).schema, lines)
         config = replace(config, vocabulary=vocabulary)
     return config
 
 
-def _calendar(raw: dict[str, Any]) -> Calendar:
+def _calendar(raw: dict[str, Any], lines: Lines) -> Calendar:
     try:
         return Calendar.from_config(raw)
     except UnknownTimeZone as error:
         raise ConfigError(
-            f"calendar.timezone: unknown time zone {str(error)!r}",
+            f"{lines.at(('calendar', 'timezone'))}: calendar.timezone: unknown time zone {str(error)!r}",
             "use an IANA name such as Europe/Paris (on a machine without zone data: pip install tzdata)",
         ) from None
 
 
-def _meeting(raw: dict[str, Any], roles: dict[str, Role]) -> Meeting:
+def _meeting(raw: dict[str, Any], roles: dict[str, Role], lines: Lines) -> Meeting:
     attendees = tuple(raw.get("attendees") or roles)
     unknown = sorted(set(attendees) - set(roles)) if roles else []
     if unknown:
         raise ConfigError(
-            f"meeting.attendees names unknown role {unknown[0]!r}",
+            f"{lines.at(('meeting', 'attendees'))}: meeting.attendees names unknown role {unknown[0]!r}",
             f"define it under roles (known: {', '.join(sorted(roles))})",
         )
     default = Meeting()
@@ -229,7 +229,7 @@ def _meeting(raw: dict[str, Any], roles: dict[str, Role]) -> Meeting:
     )
 
 
-def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, origin: str) -> None:
+def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, lines: Lines) -> None:
     """Every approver role is defined; without roles, approvers named in the file are an error too."""
     unknown = [name for name in approvers if name not in roles]
     if not unknown or (not roles and not named):
@@ -237,31 +237,32 @@ def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, 
     known = ", ".join(sorted(roles)) or "none"
     key = "post_mortem.approvers" if named else "post_mortem.approvers (by default [product_manager])"
     raise ConfigError(
-        f"{origin}: {key} names unknown role {unknown[0]!r}",
+        f"{lines.at(('post_mortem', 'approvers') if named else ('roles',))}: {key} names unknown role {unknown[0]!r}",
         f"define it under roles: (defined: {known}) or name the approving roles in post_mortem.approvers",
     )
 
 
-def approval_emoji(values: list[str], origin: str) -> tuple[str, ...]:
+def approval_emoji(values: list[str], lines: Lines) -> tuple[str, ...]:
     """GitLab's names for the configured emoji, each with its aliases; a character maps to its name."""
     names: list[str] = []
     for index, value in enumerate(values):
         name = emoji_names.gitlab_name(value)
         if name is None:
             raise ConfigError(
-                f"{origin}: post_mortem.approval_emoji[{index}] {value!r} is not a GitLab emoji name",
+                f"{lines.at(('post_mortem', 'approval_emoji', index))}: post_mortem.approval_emoji[{index}] "
+                f"{value!r} is not a GitLab emoji name",
                 emoji_names.suggest(value),
             )
         names.extend(n for n in emoji_names.names_of(name) if n not in names)
     return tuple(names)
 
 
-def ignored_codes(values: list[str], origin: str) -> tuple[str, ...]:
+def ignored_codes(values: list[str], lines: Lines) -> tuple[str, ...]:
     """The codes in rules.ignore, each a registered rule code or a prefix of some."""
     for index, value in enumerate(values):
         if not any(code.startswith(value) for code in RULES):
             raise ConfigError(
-                f"{origin}: rules.ignore[{index}] {value!r} is not a rule code or prefix",
+                f"{lines.at(('rules', 'ignore', index))}: rules.ignore[{index}] {value!r} is not a rule code or prefix",
                 f"known codes: {', '.join(sorted(RULES))}; see `inc-audit rules`",
             )
     return tuple(values)

@@ -52,6 +52,8 @@ from tests.test_config import ROLES, refused, run_with
         (ROLES + "post_mortem:\n  approval_emoji: [thumbsup, nope_nope]\n", ["line 4", "approval_emoji[1]"]),
         (ROLES + "rules:\n  ignore:\n    - INC001\n    - XYZ\n", ["line 6", "rules.ignore[1]"]),
         ("roles:\n  pm: {primary: alice}\n", ["line 1", "post_mortem.approvers (by default"]),
+        (ROLES + "calendar:\n  holidays: [2026-01-01, 2026-13-01]\n", ["line 4", "calendar.holidays[1]",
+                                                                       "a value cannot be read"]),
     ],
 )
 def test_a_configuration_mistake_is_refused_naming_file_line_and_key(tmp_path, content, expected):

@@ -107,7 +107,9 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Lines]:
         raise ConfigError(f"{path}: nested too deep to be a configuration", "see the README's Configuration") from None
     except (ValueError, OverflowError) as error:  # a date like 2026-02-30, an integer of 5,000 digits
         problem = str(error) if len(str(error)) <= 80 else str(error)[:77] + "..."
-        raise ConfigError(f"{path}: a value cannot be read ({problem})", "fix or quote the value") from None
+        where = _unreadable(node, loader) if node is not None else None
+        at = f"{path}: line {where[1]}: {dotted(where[0])}" if where else str(path)
+        raise ConfigError(f"{at}: a value cannot be read ({problem})", "fix or quote the value") from None
     finally:
         loader.dispose()
     if value is None:
@@ -157,6 +159,27 @@ def _walk(root: yaml.Node, path: Path, lines: Lines) -> None:
             for index, item in enumerate(node.value):
                 lines.lines.setdefault((*where, index), item.start_mark.line + 1)
                 stack.append((item, (*where, index), depth + 1))
+
+
+def _unreadable(root: yaml.Node, loader: yaml.SafeLoader) -> tuple[Key, int] | None:
+    """The first value YAML reads but cannot build (2026-02-30), with its key and line."""
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Key]] = [(root, ())]
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen or len(seen) > MAX_NODES:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                loader.construct_object(node)
+            except (ValueError, OverflowError, yaml.YAMLError):
+                return where, node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend((value, (*where, str(key.value))) for key, value in reversed(node.value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, (*where, index)) for index, item in reversed(list(enumerate(node.value))))
+    return None
 
 
 def dotted(parts: Iterable[str | int]) -> str:

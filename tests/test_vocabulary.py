@@ -127,6 +127,13 @@ def test_write_with_yes_takes_the_good_guesses_and_n_leaves_the_file_alone(expor
     assert ODD not in config.read_text(encoding="utf-8")  # no section comes close: --yes leaves it out
 
 
+def test_yes_without_write_is_refused_in_one_line():
+    from tests.test_config import refused
+
+    line = refused(invoke("vocabulary", "--export", str(EXAMPLE_EXPORT), "--yes"))
+    assert "--yes" in line and "--write" in line
+
+
 @pytest.mark.parametrize(
     ("section", "expected"),
     [

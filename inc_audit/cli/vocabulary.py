@@ -27,7 +27,7 @@ from inc_audit.cli.target import Target
 from inc_audit.config import file as config_module
 from inc_audit.config import vocabulary as taught_vocabulary
 from inc_audit.config.file import Config
-from inc_audit.errors import EXIT_CLEAN
+from inc_audit.errors import EXIT_CLEAN, InputError
 from inc_audit.teaching import KINDS, Unmatched, scan
 
 
@@ -73,6 +73,8 @@ def vocabulary(**options: Any) -> None:
 
 
 def vocabulary_command(settings: VocabularySettings) -> int:
+    if settings.yes and not settings.write:
+        raise InputError("--yes confirms what --write writes", "add --write, or drop --yes")
     config = load_config(settings.config_path)
     target = Target.resolve(settings, config)
     as_of = datetime.now(timezone.utc)

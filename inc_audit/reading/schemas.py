@@ -40,6 +40,7 @@ from inc_audit.reading.markdown import (
     split_label,
 )
 from inc_audit.reading.memo import Memo
+from inc_audit.reading.taught import Taught, with_headings
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 VOCABULARY = "vocabulary.json"
@@ -361,9 +362,6 @@ class DocumentSchema:
         )
 
 
-Taught = tuple[tuple[str, tuple[str, ...]], ...]
-
-
 @lru_cache(maxsize=32)
 def load(kind: str, path: str | None = None, templates: tuple[str, ...] = (), taught: Taught = ()) -> DocumentSchema:
     """A document schema: the built-in one for ``kind``, or the file at ``path``.
@@ -388,20 +386,6 @@ def load(kind: str, path: str | None = None, templates: tuple[str, ...] = (), ta
             'set "x-kind" in the schema to the kind it describes',
         )
     return loaded
-
-
-def with_headings(schema: dict[str, Any], taught: Taught) -> dict[str, Any]:
-    """The schema with more headings for some parts (``x-headings``): a team's own words for them."""
-    if not taught:
-        return schema
-    schema = json.loads(json.dumps(schema))
-    for group in ("sections", "checklists"):
-        parts = schema.get("properties", {}).get(group, {}).get("properties", {})
-        for name, headings in taught:
-            if name in parts:
-                known = list(parts[name].get("x-headings", (name,)))
-                parts[name]["x-headings"] = known + [h for h in headings if h not in known]
-    return schema
 
 
 def _vocabulary_for(schema: dict[str, Any], file: Path) -> vocab.Vocabulary:

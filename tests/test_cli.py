@@ -168,7 +168,7 @@ def test_an_unreadable_export_exits_2(tmp_path):
     [
         ("labels: [unclosed\n", "line 2"),
         ("labels:\n  incidnet: [INC]\n", "unknown key 'labels.incidnet'"),
-        ("post_mortem:\n  due_days: soon\n", "post_mortem.due_days: 'soon' is not of type 'integer'"),
+        ("post_mortem:\n  due_days: soon\n", 'post_mortem.due_days: "soon" is text, where a whole number belongs'),
         ("colour: red\n", "unknown key 'colour'"),
         ("- a list\n", "must be a mapping"),
         (

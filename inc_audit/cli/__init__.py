@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from inc_audit import __version__
-from inc_audit.cli import agenda, check, collector, init, merge, rules, run, templates
+from inc_audit.cli import agenda, check, collector, init, merge, rules, run, templates, vocabulary
 from inc_audit.cli import options as options_module
 
 
@@ -27,7 +27,9 @@ def main() -> None:
     """
 
 
-for command in (run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda):
+for command in (
+    run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda, vocabulary.vocabulary
+):
     main.add_command(command)
 
 

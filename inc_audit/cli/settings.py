@@ -116,3 +116,13 @@ class InitSettings(TargetSettings):
     offline: bool = False
     force: bool = False
     component_project: str = "tools/inc-audit"
+
+
+@dataclass(frozen=True)
+class VocabularySettings(ReadSettings):
+    fmt: str = "text"
+    kinds: tuple[str, ...] = ()
+    min_count: int = 1
+    write: bool = False
+    yes: bool = False
+    min_score: float = 0.5

@@ -156,7 +156,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise ConfigError(f"{path}:{where}: {problem}", "fix the YAML syntax") from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deep to be a configuration", "see the README's Configuration") from None
+        raise ConfigError(f"{path}: nested too deep to be a configuration", "see docs/configuration.md") from None
     except (ValueError, OverflowError) as error:  # a date like 2026-02-30, an integer of 5,000 digits
         problem = str(error) if len(str(error)) <= 80 else str(error)[:77] + "..."
         raise ConfigError(f"{path}: a value cannot be read ({problem})", "fix or quote the value") from None
@@ -214,7 +214,7 @@ def validate(raw: dict[str, Any], origin: str) -> None:
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.path), list(map(str, e.path))))
     if errors:
-        raise ConfigError(f"{origin}: {describe_error(errors[0])}", "see the configuration reference in the README")
+        raise ConfigError(f"{origin}: {describe_error(errors[0])}", "see docs/reference/configuration.md")
 
 
 def describe_error(error: jsonschema.ValidationError) -> str:

@@ -1,6 +1,7 @@
 """Write the reference pages of the documentation from the code.
 
-    python docs/gen_reference.py     # rewrites docs/reference/commands.md and docs/reference/configuration.md
+    python docs/gen_reference.py          # rewrites docs/reference/commands.md and docs/reference/configuration.md
+    python docs/gen_reference.py --check  # exit 1 when either is out of date
 
 commands.md is each command's `--help`, as click prints it; configuration.md is every key of
 `.inc-audit.yml`, from the configuration's JSON schema (schemas/config.schema.json): its type,
@@ -11,6 +12,7 @@ that the schema covers every key the configuration reader knows.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +138,22 @@ def configuration_reference() -> str:
 PAGES = {"commands.md": command_help, "configuration.md": configuration_reference}
 
 
-def main() -> None:
-    REFERENCE.mkdir(parents=True, exist_ok=True)
+def main(argv: list[str]) -> int:
+    """Write the pages; with --check, write nothing and list the pages that are out of date."""
+    stale = []
     for name, make in PAGES.items():
-        (REFERENCE / name).write_text(make(), encoding="utf-8")
+        path = REFERENCE / name
+        text = make()
+        if "--check" in argv:
+            if not path.is_file() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path.relative_to(ROOT)))
+        else:
+            REFERENCE.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    for name in stale:
+        print(f"{name} is out of date: run python docs/gen_reference.py", file=sys.stderr)
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

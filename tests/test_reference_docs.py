@@ -5,7 +5,6 @@ and description (regenerate: python docs/gen_reference.py)."""
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 import re
 import runpy
@@ -26,8 +25,9 @@ KEYS = dict(GEN["keys"](SCHEMA))
 
 
 def test_the_reference_pages_are_up_to_date():
-    # In a fresh process, as the docs are generated: what the commands print is the code's, not
-    # what earlier tests in this process may have left behind.
+    # In a fresh process, as the docs are generated: click keeps each command's help option once
+    # made, so a test that invoked a command on its own (without the group's `-h`) would change
+    # what `--help` prints for the rest of this process.
     checked = subprocess.run(
         [sys.executable, str(ROOT / "docs" / "gen_reference.py"), "--check"],
         cwd=ROOT,
@@ -36,14 +36,6 @@ def test_the_reference_pages_are_up_to_date():
         timeout=120,
     )
     assert checked.returncode == 0, checked.stderr
-
-
-@pytest.mark.parametrize("name", sorted(GEN["PAGES"]))
-def test_the_reference_page_is_what_the_generator_writes(name):
-    page = (ROOT / "docs" / "reference" / name).read_text(encoding="utf-8")
-    made = GEN["PAGES"][name]()
-    diff = "".join(list(difflib.unified_diff(page.splitlines(True), made.splitlines(True), n=1))[:40])
-    assert page == made, f"run: python docs/gen_reference.py\n{diff}"
 
 
 def test_the_commands_reference_has_every_command_and_option():

@@ -111,6 +111,7 @@ class MergeSettings(TargetSettings, ReportSettings):
 @dataclass(frozen=True)
 class InitSettings(TargetSettings):
     templates_dir: str = ".gitlab/issue_templates"
+    templates_given: bool = False  # --templates named a folder: it must exist, no fallback
     output: Path = Path(".inc-audit.yml")
     ci_file: Path = Path(".gitlab-ci.yml")
     offline: bool = False

@@ -136,7 +136,7 @@ def validate(raw: dict[str, Any], origin: str, lines: Lines | None = None) -> No
     errors = sorted(validator.iter_errors(raw), key=lambda e: (len(e.path), list(map(str, e.path))))
     if errors:
         where = lines.at(checks.error_path(errors[0]))
-        raise ConfigError(f"{where}: {describe_error(errors[0])}", "see the configuration reference in the README")
+        raise ConfigError(f"{where}: {describe_error(errors[0])}", "see docs/reference/configuration.md")
     checks.check(raw, lines, DEFAULTS)
 
 

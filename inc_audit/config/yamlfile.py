@@ -81,7 +81,7 @@ def compose(text: str, path: Path) -> tuple[yaml.Node | None, yaml.SafeLoader]:
         raise _syntax_error(error, path) from None
     except RecursionError:
         loader.dispose()
-        raise ConfigError(f"{path}: nested too deep to be a configuration", "see the README's Configuration") from None
+        raise ConfigError(f"{path}: nested too deep to be a configuration", "see docs/configuration.md") from None
 
 
 def _syntax_error(error: yaml.YAMLError, path: Path) -> ConfigError:
@@ -104,7 +104,7 @@ def read_yaml(path: Path) -> tuple[dict[str, Any], Lines]:
     except yaml.YAMLError as error:
         raise _syntax_error(error, path) from None
     except RecursionError:
-        raise ConfigError(f"{path}: nested too deep to be a configuration", "see the README's Configuration") from None
+        raise ConfigError(f"{path}: nested too deep to be a configuration", "see docs/configuration.md") from None
     except (ValueError, OverflowError) as error:  # a date like 2026-02-30, an integer of 5,000 digits
         problem = str(error) if len(str(error)) <= 80 else str(error)[:77] + "..."
         where = _unreadable(node, loader) if node is not None else None

@@ -47,14 +47,39 @@ class Component:
     def defaults(self) -> dict[str, Any]:
         return {name: declared.get("default") for name, declared in self.inputs.items()}
 
-    def render(self, **given: Any) -> dict[str, Any]:
-        """The jobs as GitLab sees them once the inputs are in: the defaults, then ``given``."""
+    def render(self, *, check: bool = True, **given: Any) -> dict[str, Any]:
+        """The jobs as GitLab sees them once the inputs are in: the defaults, then ``given``.
+        Like GitLab, a value that breaks its input's regex or options is refused
+        (``InputRefused``) unless ``check`` is false."""
         unknown = set(given) - set(self.inputs)
         assert not unknown, f"no such input: {unknown}"
+        if check:
+            for name, value in given.items():
+                refused = input_error(self.inputs[name], value)
+                if refused:
+                    raise InputRefused(f"input {name}: {refused}")
         return interpolate(self.body, {**self.defaults(), **given})
 
     def used_inputs(self) -> set[str]:
         return {m.group(1).split("|")[0].strip().removeprefix("inputs.") for m in BLOCK.finditer(self.text)}
+
+
+class InputRefused(ValueError):
+    """GitLab refuses to include the component with this input value."""
+
+
+def input_error(declared: dict[str, Any], value: Any) -> str:
+    """Why GitLab refuses ``value`` for an input declared as ``declared``; "" if it takes it.
+    GitLab matches ``regex`` (RE2, a subset of Python's) against the whole string value."""
+    kind = declared.get("type", "string")
+    expected = {"string": str, "boolean": bool, "array": list, "number": (int, float)}[kind]
+    if not isinstance(value, expected):
+        return f"{value!r} is not a {kind}"
+    if "options" in declared and value not in declared["options"]:
+        return f"{value!r} is not one of {declared['options']}"
+    if "regex" in declared and re.search(declared["regex"], str(value)) is None:
+        return f"{value!r} does not match {declared['regex']}"
+    return ""
 
 
 def load_component(path: Path) -> Component:
@@ -75,7 +100,12 @@ def interpolate(node: Any, inputs: dict[str, Any]) -> Any:
     blocks = list(BLOCK.finditer(node))
     if len(blocks) == 1 and blocks[0].group(0) == node:
         return _value(blocks[0].group(1), inputs)
-    return BLOCK.sub(lambda m: str(_value(m.group(1), inputs)), node)
+    return BLOCK.sub(lambda m: _text(_value(m.group(1), inputs)), node)
+
+
+def _text(value: Any) -> str:
+    """An input's value inside a longer string, as GitLab writes it (true, not True)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def _value(access: str, inputs: dict[str, Any]) -> Any:
@@ -200,5 +230,20 @@ def merge_request(*changed: str) -> Pipeline:
     return Pipeline({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main"}, tuple(changed))
 
 
-def push_to_default_branch() -> Pipeline:
-    return Pipeline({"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})
+def push_to_default_branch(*changed: str) -> Pipeline:
+    return Pipeline({"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}, changed)
+
+
+def push(*changed: str, open_merge_request: bool = False) -> Pipeline:
+    """A branch pipeline of a feature branch; GitLab sets CI_OPEN_MERGE_REQUESTS in it when
+    the branch has an open merge request."""
+    variables = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature", "CI_DEFAULT_BRANCH": "main"}
+    if open_merge_request:
+        variables["CI_OPEN_MERGE_REQUESTS"] = "umami-wallet/umami!7"
+    return Pipeline(variables, changed)
+
+
+def expand(job: dict[str, Any], line: str) -> str:
+    """``line`` with the job's own variables put in, as the job's shell sees it."""
+    variables = {name: str(value) for name, value in (job.get("variables") or {}).items()}
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)

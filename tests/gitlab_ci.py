@@ -247,3 +247,85 @@ def expand(job: dict[str, Any], line: str) -> str:
     """``line`` with the job's own variables put in, as the job's shell sees it."""
     variables = {name: str(value) for name, value in (job.get("variables") or {}).items()}
     return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)
+
+
+# --- gitlab-ci-local: the components run, not only read -----------------------------------
+
+NODE_TOOLS = Path(__file__).resolve().parents[1] / ".ci" / "node"
+"""package.json and package-lock.json pin gitlab-ci-local (4.72.0: later releases need Node
+22); ``npm ci`` installs it into node_modules/ beside them."""
+
+GITLAB_CI_LOCAL = NODE_TOOLS / "node_modules" / ".bin" / "gitlab-ci-local"
+
+# gitlab-ci-local copies the tracked files of the repository with one rsync call; where rsync
+# is missing, this stands in for that call (`rsync -a ... ./ DEST/`).
+RSYNC_STAND_IN = """#!/usr/bin/env python3
+import os, shutil, subprocess, sys
+source, destination = sys.argv[-2], sys.argv[-1]
+listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, check=True).stdout.decode()
+shutil.rmtree(destination, ignore_errors=True)
+os.makedirs(destination, exist_ok=True)
+for name in filter(None, listed.split("\\0")):
+    if os.path.isfile(os.path.join(source, name)):
+        os.makedirs(os.path.join(destination, os.path.dirname(name)), exist_ok=True)
+        shutil.copy2(os.path.join(source, name), os.path.join(destination, name))
+"""
+
+
+def install_gitlab_ci_local() -> str:
+    """Install the pinned gitlab-ci-local with ``npm ci`` unless it is there; "" when it
+    runs, else why it cannot be had here."""
+    import shutil
+    import subprocess
+
+    def works() -> bool:
+        if not GITLAB_CI_LOCAL.exists():
+            return False
+        done = subprocess.run([str(GITLAB_CI_LOCAL), "--version"], capture_output=True, text=True, timeout=60)
+        return done.returncode == 0
+
+    if works():
+        return ""
+    if not shutil.which("npm") or not shutil.which("node"):
+        return "gitlab-ci-local needs Node.js 18 or later and npm, and neither is installed"
+    command = ["npm", "ci", "--prefix", str(NODE_TOOLS), "--no-audit", "--no-fund", "--loglevel=error"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return "npm ci of gitlab-ci-local took more than 5 minutes"
+    if done.returncode != 0:
+        return f"npm ci of gitlab-ci-local failed: {(done.stderr or done.stdout).strip()[-300:]}"
+    return "" if works() else "gitlab-ci-local was installed but does not run (Node.js too old?)"
+
+
+@dataclass
+class PipelineRun:
+    returncode: int
+    output: str
+    stdout: str
+    results: dict[str, str]
+    """Job name → PASS, WARN (failed, allowed to) or FAIL, from gitlab-ci-local's summary."""
+
+
+_RESULT = re.compile(r"^\s*(PASS|WARN|FAIL)\s+(\S+)", re.MULTILINE)
+
+
+def run_pipeline(project: Path, variables: dict[str, str], *args: str, path: str, timeout: float = 180) -> PipelineRun:
+    """Run ``project``'s .gitlab-ci.yml with gitlab-ci-local and the shell executor (jobs
+    with an image run on this machine, ``path`` first on their PATH)."""
+    import os
+    import subprocess
+
+    command = [str(GITLAB_CI_LOCAL), "--force-shell-executor", "--no-color", "--max-job-name-padding", "0"]
+    # GitLab's editor schema wants at least one tag, GitLab itself takes `tags: []` (its
+    # Gitlab::Ci::Config::Entry::Tags checks only strings and at most 50): so do we.
+    command += ["--ignore-schema-paths", "#/definitions/tags/minItems"]
+    for name, value in variables.items():
+        command += ["--variable", f"{name}={value}"]
+    command += ["--ignore-predefined-vars", ",".join(variables), *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "INC_AUDIT_"))}
+    env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("CI", None)
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    results = {name: status for status, name in _RESULT.findall(done.stdout)}
+    return PipelineRun(done.returncode, done.stdout + done.stderr, done.stdout, results)

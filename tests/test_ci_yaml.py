@@ -379,7 +379,7 @@ def test_the_package_goes_to_the_projects_package_registry_with_the_job_token():
 
 def test_the_image_is_built_without_a_docker_engine_and_pushed_to_the_container_registry():
     job = project_ci()["publish-image"]
-    assert "services" not in job and job["image"]["name"].endswith(":rootless")
+    assert "services" not in job and "-rootless@sha256:" in job["image"]["name"]
     script = " ".join(job["script"])
     assert "buildctl-daemonless.sh build" in script and "$CI_REGISTRY_IMAGE:$CI_COMMIT_TAG" in script
     assert job["before_script"] and "pip" not in " ".join(job["before_script"])
@@ -389,7 +389,7 @@ def test_the_image_is_small_and_runs_as_a_user_without_privileges():
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
     instructions = [line for line in lines if line and not line.startswith("#")]
     bases = [line.split()[1] for line in instructions if line.startswith("FROM")]
-    assert all(base.endswith("-slim") for base in bases)
+    assert all(base.split("@")[0].endswith("-slim") for base in bases)
     user = [line.split()[1] for line in instructions if line.startswith("USER")]
     assert user and user[-1].split(":")[0] not in ("0", "root")
     assert not any(line.startswith("ENTRYPOINT") for line in instructions), "GitLab runs job scripts via a shell"
@@ -485,3 +485,36 @@ def test_no_input_is_written_into_a_script_even_past_the_regex(path):
             for line in job["script"]:
                 for used in re.findall(r"(\S*)\$\{?(INC_AUDIT_\w+)", line):
                     assert used[1] in job.get("variables", {}), f"{job_name}: ${used[1]} is not a job variable"
+
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def project_images() -> dict[str, str]:
+    images = {}
+    for name, job in project_ci().items():
+        if isinstance(job, dict) and "image" in job:
+            image = job["image"]
+            images[name] = image["name"] if isinstance(image, dict) else image
+    return images
+
+
+def test_the_images_of_the_projects_ci_and_dockerfile_are_pinned():
+    """By digest, as GitLab's pipeline security page asks; the release job's image by a
+    version (GitLab's release docs name one), never latest."""
+    images = project_images()
+    assert DIGEST.search(images["default"]) and DIGEST.search(images["publish-image"])
+    release = images.pop("release")
+    assert re.fullmatch(r"registry\.gitlab\.com/gitlab-org/release-cli:v\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?", release)
+    assert all(DIGEST.search(image) for image in images.values()), images
+    bases = [line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    assert len(bases) == 2 and all(DIGEST.search(base) for base in bases)
+    assert len(set(bases)) == 1 and bases[0] == images["default"], "the CI tests the image's Python"
+
+
+def test_the_components_image_can_be_pinned_by_digest():
+    digest = "sha256:" + "ab" * 32
+    _, _, rendered = audit_jobs(version=f"0.2.0@{digest}")
+    assert rendered["inc-audit:audit"]["image"].endswith(f":0.2.0@{digest}")
+    with pytest.raises(InputRefused):
+        audit_jobs(version="0.2.0@sha256:short")

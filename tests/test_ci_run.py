@@ -211,3 +211,19 @@ def test_a_branch_that_changes_a_template_runs_the_gate_and_a_broken_template_fa
     assert run.results == {"build": "PASS", "inc-audit:templates": "FAIL"}, run.output[-3000:]
     assert "root_cause" in run.output and (project / "inc-audit-templates.html").exists()
     assert [w for w in fake.writes if w.method != "GET"] == []
+
+
+def test_without_workflow_rules_no_job_of_the_components_makes_a_merge_request_pipeline(tmp_path, fake, emulator):
+    """GitLab creates a merge request pipeline when some job's rules take the merge request
+    event; a project without workflow:rules would then get two pipelines for each push."""
+    ci = {key: value for key, value in PROJECT_CI.items() if key != "workflow"}
+    gate = ci["include"][1]
+    ci["include"] = [ci["include"][0], {"component": gate["component"], "inputs": {"stage": "compliance"}}]
+    project = make_project(tmp_path / "umami", fake, ci)
+    listed = pipeline(project, fake, emulator, "merge_request_event", "--list-json", "--unset-variable", "CI_COMMIT_BRANCH",
+                      CI_MERGE_REQUEST_IID="7", CI_OPEN_MERGE_REQUESTS=f"{PROJECT}!7")
+    jobs = {job["name"]: job["when"] for job in json.loads(listed.stdout)}
+    assert {name: when for name, when in jobs.items() if name.startswith("inc-audit:")} == {
+        "inc-audit:audit": "never", "inc-audit:agenda": "never", "inc-audit:dry-run": "never",
+        "inc-audit:templates": "never",
+    }, listed.output[-2000:]

@@ -81,7 +81,8 @@ def init_command(settings: InitSettings) -> int:
     gitlab = {k: v for k, v in (("url", settings.gitlab_url), ("project", settings.project)) if v}
     write_text(output, starter.config_text(found, defaults, gitlab))
     say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
-    include = starter.ci_include(settings.templates_dir, settings.component_project)
+    ci_text = settings.ci_file.read_text(encoding="utf-8", errors="replace") if settings.ci_file.is_file() else ""
+    include = starter.ci_include(settings.templates_dir, settings.component_project, ci_text=ci_text)
     placed = starter.place_include(settings.ci_file, include)
     if placed == "written":
         say(f"inc-audit: wrote {settings.ci_file} with the components' include")

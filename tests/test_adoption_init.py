@@ -92,7 +92,9 @@ def test_for_a_ci_file_with_its_own_stages_and_merge_request_pipelines_init_name
     printed = yaml.safe_load(result.stdout[result.stdout.index("include:"):])
     audit, gate = printed["include"]
     assert audit["inputs"] == {"stage": "deploy"}
-    assert gate["inputs"] == {"stage": "deploy", "merge_request_pipelines": True, "templates": ".gitlab/issue_templates"}
+    assert gate["inputs"] == {
+        "stage": "deploy", "merge_request_pipelines": True, "templates": ".gitlab/issue_templates",
+    }
     merged = {**yaml.safe_load(own), **printed}
     assert schema_errors(merged) == []
     plain = init("--offline", "--force", "--ci-file", str(repo / "none.yml"))

@@ -220,7 +220,8 @@ def test_without_workflow_rules_no_job_of_the_components_makes_a_merge_request_p
     gate = ci["include"][1]
     ci["include"] = [ci["include"][0], {"component": gate["component"], "inputs": {"stage": "compliance"}}]
     project = make_project(tmp_path / "umami", fake, ci)
-    listed = pipeline(project, fake, emulator, "merge_request_event", "--list-json", "--unset-variable", "CI_COMMIT_BRANCH",
+    listed = pipeline(project, fake, emulator, "merge_request_event", "--list-json",
+                      "--unset-variable", "CI_COMMIT_BRANCH",  # as GitLab leaves it in merge request pipelines
                       CI_MERGE_REQUEST_IID="7", CI_OPEN_MERGE_REQUESTS=f"{PROJECT}!7")
     jobs = {job["name"]: job["when"] for job in json.loads(listed.stdout)}
     assert {name: when for name, when in jobs.items() if name.startswith("inc-audit:")} == {

@@ -272,6 +272,13 @@ def test_the_readme_includes_the_components_at_the_pinned_version():
     assert f"inc-audit=={PYPROJECT_VERSION}" in readme
 
 
+def test_the_ci_page_documents_every_input():
+    page = (ROOT / "docs" / "ci.md").read_text()
+    for path in COMPONENT_FILES:
+        for name in component(path).inputs:
+            assert f"`{name}`" in page, f"{path.name}: input {name} is not in docs/ci.md"
+
+
 def test_the_readme_documents_every_input():
     readme = (ROOT / "README.md").read_text()
     for path in COMPONENT_FILES:

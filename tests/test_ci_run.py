@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,17 @@ def test_the_audit_schedule_runs_the_audit_alone_and_it_publishes(tmp_path, fake
                      CI_PIPELINE_URL=f"{fake.url}/{PROJECT}/-/pipelines/4243")
     assert again.results == {"inc-audit:audit": "WARN"}, again.output[-3000:]
     assert [w for w in fake.writes if "/issues" in w.path] == [], "an unchanged audit edited the audit issue"
+
+    # The confidential incident is renamed: the dry run in a push pipeline shows the edit it
+    # would make, neither name on either side of its diff.
+    confidential = next(i for i in fake.issues.values() if i.title == CONFIDENTIAL_TITLE)
+    confidential.title = "Seed phrase exposure, second look"
+    confidential.updated_at = datetime.now(timezone.utc)  # as GitLab does: the cache reads it again
+    dry = pipeline(project, fake, emulator, "push", "--manual", "inc-audit:dry-run", CI_COMMIT_BRANCH="main")
+    assert dry.results.get("inc-audit:dry-run") == "PASS", dry.output[-3000:]
+    assert f"- edit the description of #{issue.iid}" in dry.output and "would edit the audit issue" in dry.output
+    assert CONFIDENTIAL_TITLE not in dry.output and "second look" not in dry.output
+    assert [w for w in fake.writes if w.method != "GET"] == []
 
 
 def test_the_agenda_schedule_prepares_the_meeting_issue_and_nothing_else(tmp_path, fake, emulator):

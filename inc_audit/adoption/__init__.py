@@ -169,15 +169,43 @@ def config_text(
     return text
 
 
-def ci_include(templates: str, home: str = COMPONENT_HOME, version: str = __version__) -> str:
-    """The include of both components, pinned to this version."""
-    return (
-        "include:\n"
-        f"  - component: $CI_SERVER_FQDN/{home}/audit@{version}\n"
-        f"  - component: $CI_SERVER_FQDN/{home}/template-gate@{version}\n"
-        "    inputs:\n"
-        f"      templates: {json.dumps(templates)}\n"
-    )
+def ci_include(templates: str, home: str = COMPONENT_HOME, version: str = __version__, ci_text: str = "") -> str:
+    """The include of both components, pinned to this version, with the inputs that the
+    project's own CI file (``ci_text``) calls for (``fitting_inputs``)."""
+    fitting = fitting_inputs(ci_text)
+    audit = {key: value for key, value in fitting.items() if key == "stage"}
+    gate = {**fitting, "templates": templates}
+    lines = ["include:", f"  - component: $CI_SERVER_FQDN/{home}/audit@{version}"]
+    if audit:
+        lines += ["    inputs:", *(f"      {key}: {json.dumps(value)}" for key, value in audit.items())]
+    lines += [f"  - component: $CI_SERVER_FQDN/{home}/template-gate@{version}", "    inputs:"]
+    lines += [f"      {key}: {json.dumps(value)}" for key, value in gate.items()]
+    return "\n".join(lines) + "\n"
+
+
+def fitting_inputs(ci_text: str) -> dict[str, object]:
+    """The inputs a project's .gitlab-ci.yml needs: ``stage`` when it lists its own
+    ``stages:`` without ``test`` (the components' default; the last of its stages), and
+    ``merge_request_pipelines`` when its ``workflow:rules`` run merge request pipelines."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(ci_text) if ci_text.strip() else None
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    found: dict[str, object] = {}
+    stages = document.get("stages")
+    if isinstance(stages, list) and stages and all(isinstance(stage, str) for stage in stages):
+        own = [stage for stage in stages if stage not in (".pre", ".post")]
+        if own and "test" not in own:
+            found["stage"] = own[-1]
+    workflow = document.get("workflow")
+    rules = workflow.get("rules") if isinstance(workflow, dict) else None
+    if isinstance(rules, list) and "merge_request_event" in json.dumps(rules):
+        found["merge_request_pipelines"] = True
+    return found
 
 
 def check_written(text: str) -> Config:

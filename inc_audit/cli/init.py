@@ -93,7 +93,8 @@ def init_command(settings: InitSettings) -> int:
     ignored = workspace.ignore_cache(output.parent)
     if ignored != "present":
         say(f"inc-audit: {ignored} {output.parent / '.gitignore'} with {workspace.CACHE_FOLDER}")
-    include = starter.ci_include(settings.templates_dir, settings.component_project)
+    ci_text = settings.ci_file.read_text(encoding="utf-8", errors="replace") if settings.ci_file.is_file() else ""
+    include = starter.ci_include(settings.templates_dir, settings.component_project, ci_text=ci_text)
     placed = starter.place_include(settings.ci_file, include)
     if placed == "written":
         say(f"inc-audit: wrote {settings.ci_file} with the components' include")

@@ -11,11 +11,12 @@ from typing import Any
 
 import click
 
+from inc_audit import __version__
 from inc_audit.cli import options as options_module
 from inc_audit.cli.token import DEFAULT_VARIABLE
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
-from inc_audit.errors import EXIT_INCOMPLETE, IncAuditError, InputError
+from inc_audit.errors import EXIT_INCOMPLETE, EXIT_INTERNAL, REPORT_HOW, IncAuditError, InputError
 from inc_audit.formats.registry import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
 from inc_audit.redaction import redact
 
@@ -37,12 +38,15 @@ def handled_errors(debug: bool) -> Iterator[None]:
         sys.exit(EXIT_INCOMPLETE)
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
-    except Exception as error:  # a bug: still one line unless asked for more
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): not a bug, not a verdict
+        sys.stderr.close()
+        sys.exit(EXIT_INCOMPLETE)
+    except Exception as error:  # a bug: still one line unless asked for more, and never exit 1
         if debug:
             say(traceback.format_exc())
-        say(f"inc-audit: internal error: {type(error).__name__}: {error}")
-        say("  hint: run again with --debug for details, and report it")
-        sys.exit(EXIT_INCOMPLETE)
+        say(f"inc-audit: internal error (inc-audit {__version__}): {one_line(f'{type(error).__name__}: {error}')}")
+        say(f"  {REPORT_HOW}")
+        sys.exit(EXIT_INTERNAL)
 
 
 def one_line(text: str) -> str:

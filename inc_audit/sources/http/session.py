@@ -1,9 +1,9 @@
 """Talking to GitLab over HTTP, for every source, for GraphQL and for publishing.
 
-What python-gitlab does: every request is its ``Gitlab.http_request`` with ``RETRY``, so it
-retries 429s, 5xx (500-504, 520-530), connection failures and timeouts, and its
-``GitlabList`` (``rest.iter_items``) follows the Link header page after page, each page
-retried on its own; ``keep_base_url`` keeps next-page links on the configured URL.
+What python-gitlab does: every request is its public ``Gitlab.http_request`` with ``RETRY``,
+so it retries 429s, 5xx (500-504, 520-530), connection failures and timeouts; lists
+(``rest.iter_items``) follow the Link header page after page, each page a request of its
+own, retried on its own, the next-page links kept on the configured URL.
 
 What inc-audit adds, in the client's session (``_Session``), which sees every attempt of every
 call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget``):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,8 @@ def handled_errors(debug: bool) -> Iterator[None]:
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except BrokenPipeError:  # the reader of stdout went away (`| head`): not a bug, not a verdict
-        sys.stderr.close()
+        with suppress(OSError, ValueError):  # nothing more reaches stdout, not even Python's flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_INCOMPLETE)
     except Exception as error:  # a bug: still one line unless asked for more, and never exit 1
         if debug:

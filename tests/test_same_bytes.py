@@ -17,7 +17,7 @@ from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
 
 INC_AUDIT = shutil.which("inc-audit", path=str(Path(sys.executable).parent)) or "inc-audit"
-SEEDS = ("0", "1", "7", "12345")
+SEEDS = ("0", "1", "12345")  # 0 and 1 once gave different wording (the accepted headings)
 REPORTS = ("markdown", "json", "junit", "codequality", "html")
 AS_OF = "2026-06-01"
 
@@ -90,11 +90,10 @@ def test_the_live_audit_issue_and_agenda_are_the_same_under_every_seed(tmp_path:
             code, _ = inc_audit(seed, tmp_path / f"publish-{seed}", "run", "--publish", "--no-cache", gitlab=gitlab)
             assert code == 1
             bodies.append(audit_issue(gitlab).replace(gitlab.url, "GITLAB"))  # each fake has a port of its own
-            agenda = same_under_every_seed(
-                tmp_path / f"agenda-{seed}", "agenda", "--meeting", "2026-06-04", gitlab=gitlab
-            )
-            assert b"#7" in agenda["stdout"]
     assert all(body == bodies[0] for body in bodies), "the audit issue's body changed with the hash seed"
+    with FakeGitLab.from_export(EXAMPLE_EXPORT, PROJECT) as gitlab:
+        agenda = same_under_every_seed(tmp_path / "agenda", "agenda", "--meeting", "2026-06-04", gitlab=gitlab)
+    assert b"#7" in agenda["stdout"]
 
 
 @pytest.mark.parametrize("cache", [False, True])
@@ -103,7 +102,7 @@ def test_an_unchanged_audit_never_edits_the_audit_issue(gitlab: FakeGitLab, tmp_
     code, first = inc_audit("1", tmp_path / "first", "run", "--publish", *caching, gitlab=gitlab)
     assert code == 1 and b"audit issue created" in first["stderr"]
     body = audit_issue(gitlab)
-    for seed, folder in (("2", "first"), ("3", "cold"), ("12345", "cold")):  # warm cache, then a cold one twice
+    for seed, folder in (("2", "first"), ("12345", "cold")):  # the cache warm, then cold
         gitlab.clear_logs()
         code, again = inc_audit(seed, tmp_path / folder, "run", "--publish", *caching, gitlab=gitlab)
         assert code == 1 and b"audit issue unchanged" in again["stderr"], again["stderr"]

@@ -59,6 +59,9 @@ def check_wheel(wheel: Path) -> None:
     data = sorted(p.name for p in (CLONE / "schemas").glob("*.json"))
     missing = [n for n in data if f"inc_audit/builtin_schemas/{n}" not in names]
     check(not missing, f"the wheel holds every schemas/*.json as inc_audit.builtin_schemas ({len(data)})", str(missing))
+    files = [p for p in (CLONE / "inc_audit").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    missing = [p.relative_to(CLONE).as_posix() for p in files if p.relative_to(CLONE).as_posix() not in names]
+    check(not missing, f"the wheel holds every file under inc_audit/ ({len(files)})", str(missing))
 
 
 def check_sdist(sdist: Path) -> None:

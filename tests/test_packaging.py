@@ -37,9 +37,9 @@ def test_the_smoke_test_catches_a_package_left_out_of_the_wheel(tmp_path: Path) 
     smoke = load_smoke()
     complete = tmp_path / "complete.whl"
     broken = tmp_path / "broken.whl"
-    packages = [p for p in (ROOT / "inc_audit").rglob("__init__.py") if "__pycache__" not in p.parts]
+    files = [p for p in (ROOT / "inc_audit").rglob("*") if p.is_file() and "__pycache__" not in p.parts]
     data = [f"inc_audit/builtin_schemas/{p.name}" for p in (ROOT / "schemas").glob("*.json")]
-    names = [p.relative_to(ROOT).as_posix() for p in packages] + data
+    names = [p.relative_to(ROOT).as_posix() for p in files] + data
     for wheel, left_out in ((complete, None), (broken, "inc_audit/formats/__init__.py")):
         with zipfile.ZipFile(wheel, "w") as archive:
             for name in names:

@@ -98,3 +98,9 @@ def test_help_lists_exit_code_4() -> None:
     done = subprocess.run([*program(), "--help"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert "4 internal error" in " ".join(done.stdout.split())
+
+
+def test_the_readme_documents_exit_code_4() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| 4 |"))
+    assert "internal error" in row and "Never 1" in row

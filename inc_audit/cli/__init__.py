@@ -23,7 +23,8 @@ def main() -> None:
 
     \b
     Exit codes: 0 nothing at or above --fail-on, 1 violations found,
-    2 bad usage, configuration or input, 3 the audit could not complete.
+    2 bad usage, configuration or input, 3 the audit could not complete,
+    4 internal error (a bug or a broken install: please report it).
     """
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inc_audit.cli import progress
-from inc_audit.cli.common import say, write_text
+from inc_audit.cli.common import say, shout, write_text
 from inc_audit.cli.settings import MergeSettings, ReportSettings, RunSettings
 from inc_audit.cli.target import Target, repository_root
 from inc_audit.config.file import Config
@@ -39,12 +39,12 @@ def check_publish_options(settings: RunSettings | MergeSettings, target: Target,
 def incomplete(result: AuditResult, published: bool) -> int:
     """Say what could not be read (the report is written already); exit 3."""
     for line in result.notes:
-        say(f"inc-audit: {line}")
+        shout(f"inc-audit: {line}")
     unreadable = [i for i in result.incidents if any(f.rule == "SRC001" for f in i.findings)]
     if unreadable:
-        say(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
+        shout(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
     tail = "; nothing was published" if published else ""
-    say(f"inc-audit: error: the audit is incomplete{tail}")
+    shout(f"inc-audit: error: the audit is incomplete{tail}")
     return EXIT_INCOMPLETE
 
 

@@ -93,5 +93,7 @@ def unclosed_note(document: Document, text: str) -> str:
 
 def accepted_examples(part: Part) -> list[str]:
     """The template's own heading, then the shortest others: what a writer can pick from."""
-    first, others = part.headings[0], sorted(set(part.headings[1:]) - {part.headings[0]}, key=len)
+    first = part.headings[0]
+    # the schema's order among headings of one length (a set's order would change with the hash seed)
+    others = sorted((h for h in dict.fromkeys(part.headings[1:]) if h != first), key=len)
     return [first, *others[: SHOWN_ACCEPTED - 1]]

@@ -78,6 +78,7 @@ class Part:
     open_tasks_ok: bool = False
     template_text: tuple[str, ...] = ()
     negative_reason_ok: bool = False
+    concepts: tuple[str, ...] = ()
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -106,6 +107,11 @@ class DocumentSchema:
         self.templates = templates
         self._id = next(_IDS)
         self._by_key = self._key_index()
+        self._by_concept: dict[str, Part] = {}
+        for part in self.parts:
+            for concept in part.concepts:
+                self._by_concept.setdefault(concept, part)
+        self._other = frozenset(k for h in self.vocabulary.other_headings for k in self.vocabulary.keys(h))
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self.validator = jsonschema.Draft202012Validator(schema)
@@ -137,6 +143,7 @@ class DocumentSchema:
                     open_tasks_ok=bool(prop.get("x-open-tasks-answer", False)),
                     template_text=tuple(prop.get("x-template-text", ())),
                     negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
+                    concepts=tuple(map(str, prop.get("x-concepts", ()))),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -221,7 +228,11 @@ class DocumentSchema:
         return found
 
     def _includes(self, head: Heading) -> bool:
-        return head.form != "plain" or any(key in self._known for key in self.vocabulary.keys(head.text))
+        return (
+            head.form != "plain"
+            or any(key in self._known for key in self.vocabulary.keys(head.text))
+            or self.vocabulary.roots.concept_of(head.text, strict=True) is not None
+        )
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
         """The part a head names, with the answer its heading holds after the label, if any."""
@@ -235,17 +246,40 @@ class DocumentSchema:
         return found
 
     def _match(self, head: Heading) -> tuple[Part, str] | None:
-        for key in self.vocabulary.head_keys(head.text):
-            if key in self._by_key:
-                return self._by_key[key], ""
-        if head.is_label:
-            return None
-        split = split_label(head.text)
+        """A listed heading first (the whole head, then the label of ``Label: answer``), then the
+        concept the label's words name, or the whole head's when it holds no label."""
+        part = self._listed(head.text)
+        if part is not None:
+            return part, ""
+        split = None if head.is_label else split_label(head.text)
         if split is not None:
-            for key in self.vocabulary.head_keys(split[0]):
-                if key in self._by_key:
-                    return self._by_key[key], split[1]
+            part = self._listed(split[0])
+            if part is not None:
+                return part, split[1]
+            part = self._by_meaning(split[0])
+            return None if part is None else (part, split[1])
+        part = self._by_meaning(head.text, strict=head.is_label)
+        return None if part is None else (part, "")
+
+    def part_named(self, text: str) -> Part | None:
+        """The part a heading's text names: by a listed heading, else by the concept its words name."""
+        return self._listed(text) or self._by_meaning(text)
+
+    def _listed(self, text: str) -> Part | None:
+        for key in self.vocabulary.head_keys(text):
+            if key in self._by_key:
+                return self._by_key[key]
         return None
+
+    def _by_meaning(self, text: str, strict: bool = False) -> Part | None:
+        """The part of the concept a heading's words name; none for the vocabulary's other
+        headings ("Services affected") or a title naming the kind ("RCA report").
+        ``strict``: every word must name it or be neutral."""
+        keys = self.vocabulary.head_keys(text)
+        if self._other.intersection(keys) or self.identify.intersection(keys):
+            return None
+        concept = self.vocabulary.roots.concept_of(text, strict)
+        return None if concept is None else self._by_concept.get(concept)
 
     def names_itself(self, head: Heading) -> bool:
         cache_key = f"{head.form}\x01{head.text}"
@@ -317,7 +351,9 @@ class DocumentSchema:
         for candidate in prefilter.candidates(text):
             if self.vocabulary.key(candidate) in self.identify:
                 return True
-            parts.update(self._by_key[key].name for key in self.vocabulary.head_keys(candidate) if key in self._by_key)
+            part = self.part_named(candidate)
+            if part is not None:
+                parts.add(part.name)
             if len(parts) >= 2:
                 return True
         return False

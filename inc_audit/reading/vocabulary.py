@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from inc_audit.reading.concepts import Concepts
 from inc_audit.reading.memo import Memo
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
@@ -79,6 +80,7 @@ class Vocabulary:
     non_answers: tuple[re.Pattern[str], ...]
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
+    roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -301,6 +303,12 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         non_answers=patterns("non-answers"),
         negatives=patterns("negative-answers"),
         origin=origin,
+        roots=Concepts(
+            roots={str(name): tuple(map(str, words)) for name, words in raw.get("roots", {}).items()},
+            abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
+            neutral=frozenset(map(str, raw.get("neutral", ()))) | frozenset(map(str, raw.get("ignore", ()))),
+            weak=frozenset(map(str, raw.get("qualifiers", ()))),
+        ),
     )
 
 

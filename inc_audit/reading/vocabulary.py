@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from inc_audit.reading.concepts import Concepts
+from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
@@ -81,6 +82,7 @@ class Vocabulary:
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
     roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
+    deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -246,6 +248,8 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.non_answers, norm):
         return False
+    if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
+        return False
     if _fullmatches(vocabulary.negatives, norm):
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
@@ -293,6 +297,14 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
     def patterns(name: str) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p.replace("{tail}", _TAIL)) for p in raw.get(name, ()))
 
+    neutral = frozenset(map(str, raw.get("neutral", ()))) | frozenset(map(str, raw.get("ignore", ())))
+    roots = Concepts(
+        roots={str(name): tuple(map(str, words)) for name, words in raw.get("roots", {}).items()},
+        abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
+        neutral=neutral,
+        weak=frozenset(map(str, raw.get("qualifiers", ()))),
+    )
+    deferrals = raw.get("deferrals")
     return Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
@@ -303,12 +315,8 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         non_answers=patterns("non-answers"),
         negatives=patterns("negative-answers"),
         origin=origin,
-        roots=Concepts(
-            roots={str(name): tuple(map(str, words)) for name, words in raw.get("roots", {}).items()},
-            abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
-            neutral=frozenset(map(str, raw.get("neutral", ()))) | frozenset(map(str, raw.get("ignore", ()))),
-            weak=frozenset(map(str, raw.get("qualifiers", ()))),
-        ),
+        roots=roots,
+        deferrals=Deferrals(deferrals, neutral, roots) if isinstance(deferrals, dict) else None,
     )
 
 

@@ -79,6 +79,7 @@ class Part:
     template_text: tuple[str, ...] = ()
     negative_reason_ok: bool = False
     concepts: tuple[str, ...] = ()
+    needs_compensation: bool = False
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -144,6 +145,7 @@ class DocumentSchema:
                     template_text=tuple(prop.get("x-template-text", ())),
                     negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
                     concepts=tuple(map(str, prop.get("x-concepts", ()))),
+                    needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -172,7 +174,12 @@ class DocumentSchema:
             guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
         placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
         return vocab.AnswerRules(
-            placeholders - {""}, part.negative_ok, part.open_tasks_ok, guidance, part.negative_reason_ok
+            placeholders - {""},
+            part.negative_ok,
+            part.open_tasks_ok,
+            guidance,
+            part.negative_reason_ok,
+            part.needs_compensation,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from inc_audit.reading.concepts import Concepts
+from inc_audit.reading.concepts import Concepts, fold
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 
@@ -51,6 +51,7 @@ _MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
 _MARKUP = re.compile(r"[*_`~]+")
 _LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
+MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
 
@@ -83,6 +84,8 @@ class Vocabulary:
     origin: str = ""
     roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
+    irreversible: tuple[re.Pattern[str], ...] = ()
+    compensations: tuple[re.Pattern[str], ...] = ()
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -209,6 +212,7 @@ class AnswerRules:
     open_tasks_ok: bool
     guidance: Guidance
     negative_reason_ok: bool = False
+    needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -217,6 +221,14 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
     that counts as answered, which bounds the work on absurd input.
     """
+    if rules.needs_compensation and vocabulary.irreversible:
+        head = fold(text[:MAX_COMPENSATION])
+        if any(p.search(head) for p in vocabulary.irreversible):
+            return any(p.search(head) for p in vocabulary.compensations)
+    return _any_line_answers(text, rules, vocabulary)
+
+
+def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     read = 0
     seen: set[str] = set()
     for line in text.split("\n"):
@@ -317,6 +329,8 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         origin=origin,
         roots=roots,
         deferrals=Deferrals(deferrals, neutral, roots) if isinstance(deferrals, dict) else None,
+        irreversible=patterns("irreversible"),
+        compensations=patterns("compensations"),
     )
 
 

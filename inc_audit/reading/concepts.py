@@ -157,6 +157,25 @@ class Concepts:
                         hits |= self._single[root]
         return frozenset(hits)
 
+    def count(self, text: str) -> dict[str, set[str]]:
+        """The words of a text that name each concept, by their forms only (no typos): the cues
+        a section's text holds."""
+        found: dict[str, set[str]] = {}
+        for word in set(tokens(text)):
+            if word in self.neutral or word.isdigit():
+                continue
+            for form in self.forms(word):
+                for concept in self._single.get(form, ()):
+                    found.setdefault(concept, set()).add(word)
+        words = tokens(text) if self._multi else []
+        for sequence, concept in self._multi:
+            size = len(sequence)
+            for start in range(len(words) - size + 1):
+                if all(sequence[k] & self.forms(words[start + k]) for k in range(size)):
+                    found.setdefault(concept, set()).add(" ".join(words[start : start + size]))
+                    break
+        return found
+
     def concept_of(self, text: str, strict: bool = False) -> str | None:
         """The concept a heading names, or None (remembered). ``strict``: only when every word
         names it or is neutral, as for a ``Label: answer`` line in prose."""

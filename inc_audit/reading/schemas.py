@@ -29,7 +29,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from inc_audit.errors import ConfigError
-from inc_audit.reading import prefilter
+from inc_audit.reading import inference, prefilter
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
     DEFAULT_PLACEHOLDERS,
@@ -222,6 +222,7 @@ class DocumentSchema:
             tier = _TIER.get(head.form, 2)
             if part.name not in best or tier < best[part.name][0]:
                 best[part.name] = (tier, index, inline)
+        document.cache[("inferred", self._id)] = self._infer(document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
         for name, (_, index, inline) in best.items():
@@ -233,6 +234,38 @@ class DocumentSchema:
                 head = replace(head, inline=inline)
             found[name] = document.section(head, end)
         return found
+
+    def _infer(
+        self, document: Document, heads: list[Heading], ends: list[int], best: dict[str, tuple[int, int, str]]
+    ) -> dict[str, str]:
+        """Required sections no heading names, recognised by a sibling section's text (``inference``);
+        ``best`` takes them in, and the reasons are returned by part."""
+        missing = [p for p in self.required_parts if p.group == "sections" and p.name not in best]
+        if not missing:
+            return {}
+        required = {p.name for p in self.required_parts}
+        found = {name: index for name, (_, index, _) in best.items() if name in required}
+
+        def matched(head: Heading) -> Part | None:
+            found_part = self.match(head)
+            return None if found_part is None else found_part[0]
+
+        reasons = {}
+        def known(head: Heading) -> bool:
+            return bool(self._other.intersection(self.vocabulary.head_keys(head.text)))
+
+        cues = self.vocabulary.cues
+        for item in inference.infer(document, heads, ends, found, missing, matched, cues, known):
+            for name in [name for name, (_, index, _) in best.items() if index == item.index]:
+                del best[name]  # an optional section taken over ("What went wrong" as the root cause)
+            best[item.part] = (3, item.index, "")
+            reasons[item.part] = item.why
+        return reasons
+
+    def recognised(self, document: Document) -> dict[str, str]:
+        """The sections recognised by their text rather than their heading, with the reason."""
+        self.resolve(document)
+        return document.cache.get(("inferred", self._id)) or {}  # type: ignore[return-value]
 
     def _includes(self, head: Heading) -> bool:
         return (
@@ -314,10 +347,11 @@ class DocumentSchema:
     def _instance(self, document: Document) -> dict[str, Any]:
         found: dict[str, dict[str, Any]] = {"sections": {}, "checklists": {}}
         resolved = self.resolve(document)
+        reasons = self.recognised(document)
         for part in self.parts:
             section = resolved.get(part.name)
             if section is not None:
-                found[part.group][part.name] = self._describe(section, part)
+                found[part.group][part.name] = self._describe(section, part, reasons.get(part.name))
         return found
 
     def is_empty(self, section: Section, part: Part) -> bool:
@@ -329,9 +363,11 @@ class DocumentSchema:
     def _is_empty(self, answer: str, part: Part) -> bool:
         return not vocab.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
 
-    def _describe(self, section: Section, part: Part) -> dict[str, Any]:
+    def _describe(self, section: Section, part: Part, why: str | None = None) -> dict[str, Any]:
         tasks = section.tasks
+        recognised = {"recognised": why} if why else {}
         return {
+            **recognised,
             "heading": section.heading.text,
             "line": section.heading.line,
             "empty": self.is_empty(section, part),

@@ -85,6 +85,7 @@ class Vocabulary:
     roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
     irreversible: tuple[re.Pattern[str], ...] = ()
+    cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     compensations: tuple[re.Pattern[str], ...] = ()
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
@@ -316,7 +317,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         neutral=neutral,
         weak=frozenset(map(str, raw.get("qualifiers", ()))),
     )
-    deferrals = raw.get("deferrals")
+    deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
     return Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
@@ -328,8 +329,9 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         negatives=patterns("negative-answers"),
         origin=origin,
         roots=roots,
-        deferrals=Deferrals(deferrals, neutral, roots) if isinstance(deferrals, dict) else None,
+        deferrals=Deferrals(deferrals, neutral, roots) if deferrals else None,
         irreversible=patterns("irreversible"),
+        cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
     )
 

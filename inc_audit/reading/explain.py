@@ -5,13 +5,16 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING
 
-from inc_audit.reading.markdown import Document, Heading
+from inc_audit.reading.concepts import tokens
+from inc_audit.reading.markdown import BOLD_FORMS, HEADING_FORMS, Document, Heading
 
 if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema, Part
 
 MAX_CLOSEST = 200  # heads looked at for the closest heading to a missing section
 SHOWN_ACCEPTED = 3
+CLOSEST_FORMS = HEADING_FORMS + BOLD_FORMS + ("table",)  # headings, never a line of content
+TEACH = "add it under vocabulary: in .inc-audit.yml, or run `inc-audit vocabulary`"
 
 
 def why_not(schema: DocumentSchema, document: Document) -> str | None:
@@ -46,25 +49,30 @@ def missing_message(schema: DocumentSchema, part: Part, document: Document) -> s
     more = len(part.headings) - len(shown)
     accepted += f" and {more} more" if more > 0 else ""
     near = closest(schema, part, document)
-    where = f"closest: '{near.raw or near.text}' on line {near.line}; " if near else ""
-    return f"no section '{part.title}' ({where}accepted: {accepted})"
+    where = f"closest: '{(near.raw or near.text).strip()}' on line {near.line}; " if near else ""
+    teach = f"if it is this section, {TEACH}" if near else f"for a heading of your own, {TEACH}"
+    return f"no section '{part.title}' ({where}accepted: {accepted}; {teach})"
 
 
 def closest(schema: DocumentSchema, part: Part, document: Document) -> Heading | None:
-    """The head most like the part's headings that names no part, if one shares a word."""
+    """The heading most like the part's headings (their words, by their stems) that names no
+    part, if one shares a word: a heading or bold line, never a label in the text."""
+    roots = schema.vocabulary.roots
+    weak = roots.weak | roots.neutral
     wanted: set[str] = set()
     for heading in part.headings:
-        wanted |= set(schema.vocabulary.words_of(heading))
-    wanted -= schema.vocabulary.qualifiers
+        for word in tokens(heading):
+            if word not in weak:
+                wanted |= roots.forms(word)
     best: tuple[float, int] = (0.0, 0)
     found = None
     for order, head in enumerate(itertools.islice(document.heads, MAX_CLOSEST)):
-        if schema.match(head) is not None:
+        if head.form not in CLOSEST_FORMS or schema.match(head) is not None or schema.names_itself(head):
             continue
-        words = set(schema.vocabulary.words_of(head.text))
+        words = [w for w in tokens(head.text) if w not in weak]
         if not words:
             continue
-        score = len(words & wanted) / len(words)
+        score = sum(1 for w in words if roots.forms(w) & wanted) / len(words)
         if score > best[0]:
             best, found = (score, -order), head
     return found

@@ -264,6 +264,8 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False
     if _fullmatches(vocabulary.negatives, norm):
+        if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
+            return any(p.search(fold(norm)) for p in vocabulary.compensations)
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from inc_audit.reading import concepts as concepts_module
 from inc_audit.reading import schemas, validity
 from inc_audit.reading.concepts import Concepts, within_one
 from inc_audit.reading.markdown import parse
@@ -133,9 +134,11 @@ def test_typos_need_five_letters_and_one_edit():
 def test_stems_and_readings_are_remembered():
     concepts = Concepts({"impact": ["impact"]})
     assert concepts.concept_of("Impacts") == "impact"
-    assert "impacts" in concepts._forms and "Impacts" in concepts._read
-    concepts._forms["impacts"] = frozenset({"elsewhere"})
+    assert "impacts" in concepts_module._FORMS and "Impacts" in concepts._read
+    assert not concepts._prefixes.may_meet("wallet")  # starts like no root word: never stemmed
+    concepts_module._FORMS["impacts"] = frozenset({"elsewhere"})
     assert concepts.concept_of("Impacts") == "impact"  # the heading's reading is remembered too
+    concepts_module._FORMS.clear()
 
 
 ANALYSIS = (
@@ -290,3 +293,13 @@ def test_a_missing_section_names_a_heading_never_a_line_and_how_to_teach_it():
     assert "add it under vocabulary: in .inc-audit.yml, or run `inc-audit vocabulary`" in problem.message
     [problem] = validity.check_text(PM, "## IPM\n### Root cause\ncert\n### Follow-up\nalert\n")
     assert "closest" not in problem.message and "for a heading of your own, add it under vocabulary:" in problem.message
+
+
+def test_the_stems_table_is_the_stemmers_output_for_every_vocabulary_word():
+    import json
+
+    folder = schemas.SCHEMA_DIR
+    raw = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    table = json.loads((folder / "stems.json").read_text(encoding="utf-8"))["stems"]
+    expected = concepts_module.stem_table(concepts_module.vocabulary_words(raw))
+    assert table == expected, "run: python -m inc_audit.reading.concepts"

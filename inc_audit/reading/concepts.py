@@ -34,6 +34,10 @@ _ELIDED = re.compile(r"\b([cdjlmnst]|qu)['’](?=\w)")  # French l', d', qu': th
 MIN_TYPO = 5  # words shorter than this are never read as a typo of a root word
 MAX_WORDS = 12  # a head of more words than this is a sentence, never a concept's name
 WORD_MEMO = 16_384
+STEMS_COMMENT = (
+    "The English and French Snowball stems of the words of vocabulary.json, worked out once: "
+    "regenerate with python -m inc_audit.reading.concepts (tests/test_meaning.py checks it)."
+)
 
 _ENGLISH = snowballstemmer.stemmer("english")
 _FRENCH = snowballstemmer.stemmer("french")
@@ -57,8 +61,80 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+class Prefixes:
+    """A quick test of whether a word may have a form among some forms, before stemming it.
+
+    A Snowball stem is the word with an ending removed (English turns a last "y" into "i"),
+    so a word whose forms meet a set of forms starts with the first four letters of one of
+    them, or with one of them whole when it is shorter; and a typo read on a word keeps its
+    first two letters. Most words of a text start like no root word and are never stemmed.
+    """
+
+    def __init__(self) -> None:
+        self.four: set[str] = set()
+        self.short: set[str] = set()
+        self.two: set[str] = set()
+
+    def add(self, form: str, typos: bool = False) -> None:
+        if len(form) >= 4:
+            self.four.add(form[:4])
+        else:
+            self.short.add(form)
+        if typos:
+            self.two.add(form[:2])
+
+    def may_meet(self, word: str) -> bool:
+        if word[:4] in self.four or (len(word) >= MIN_TYPO and word[:2] in self.two):
+            return True
+        # a stem shorter than four letters comes from a short word ("why" -> "whi", "log" -> "log")
+        return len(word) <= 7 and any(word[:size] in self.short for size in range(1, min(4, len(word) + 1)))
+
+
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_FORMS: dict[str, frozenset[str]] = {}
+
+
+def forms(word: str) -> frozenset[str]:
+    """A folded word, its English and its French Snowball stem (remembered, bounded)."""
+    found = _FORMS.get(word)
+    if found is None:
+        found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
+        if len(_FORMS) >= WORD_MEMO:
+            _FORMS.clear()
+        _FORMS[word] = found
+    return found
+
+
+def preload(table: Mapping[str, Iterable[str]]) -> None:
+    """Take the stems of a table (schemas/stems.json: word -> its forms) as already worked out:
+    stemming the vocabulary's few hundred words costs more than reading them."""
+    for word, known in table.items():
+        if len(_FORMS) < WORD_MEMO:
+            _FORMS[word] = frozenset((word, *known))
+
+
+def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
+    """Every folded word a vocabulary stems when it is loaded: its roots, abbreviations, cues and
+    the words deferrals are made of."""
+    found: set[str] = set()
+    for name in ("roots", "cues", "deferrals"):
+        groups = raw.get(name)
+        if isinstance(groups, dict):
+            for key, words in groups.items():
+                if not str(key).startswith("$") and isinstance(words, list):
+                    found.update(word for entry in words for word in tokens(str(entry)))
+    abbreviations = raw.get("abbreviations")
+    if isinstance(abbreviations, dict):
+        found.update(word for value in abbreviations.values() for word in tokens(str(value)))
+    return sorted(found)
+
+
+def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
+    """The table ``preload`` reads: each word's English and French stems."""
+    return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
 
 
 def _typo_form(form: str, word: str) -> bool:
@@ -101,7 +177,9 @@ class Concepts:
     _single: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _multi: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list, init=False, repr=False)
     _near: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
-    _forms: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
+    _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
+    _first: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _first_prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
     _named: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
     _read: Memo[tuple[str | None, int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
 
@@ -111,25 +189,24 @@ class Concepts:
         self.abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
         for concept, words in self.roots.items():
             for root in words:
-                parts = tokens(root)
+                parts = [part for part in tokens(root) if part not in self.neutral] or tokens(root)
                 if len(parts) > 1:
-                    self._multi.append((tuple(self.forms(p) for p in parts), concept))
+                    sequence = tuple(forms(p) for p in parts)
+                    for form in sequence[0]:
+                        self._first.setdefault(form, []).append(len(self._multi))
+                        self._first_prefixes.add(form)
+                    self._multi.append((sequence, concept))
                     continue
-                for form in self.forms(parts[0]) if parts else ():
+                for form in forms(parts[0]) if parts else ():
                     self._single.setdefault(form, set()).add(concept)
-                    if _typo_form(form, parts[0]):
+                    typos = _typo_form(form, parts[0])
+                    self._prefixes.add(form, typos)
+                    if typos:
                         for key in (form, *_deletes(form)):
                             self._near.setdefault(key, set()).add(form)
 
     def forms(self, word: str) -> frozenset[str]:
-        """The word, its English and its French stem (remembered)."""
-        found = self._forms.get(word)
-        if found is None:
-            found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
-            if len(self._forms) >= WORD_MEMO:
-                self._forms.clear()
-            self._forms[word] = found
-        return found
+        return forms(word)
 
     def named_by(self, word: str) -> frozenset[str]:
         """The concepts one folded word names: by its forms, else by a form one edit from a root's."""
@@ -142,6 +219,8 @@ class Concepts:
         return found
 
     def _named_by(self, word: str) -> frozenset[str]:
+        if not self._prefixes.may_meet(word):
+            return frozenset()
         forms = self.forms(word)
         hits: set[str] = set()
         for form in forms:
@@ -162,7 +241,7 @@ class Concepts:
         a section's text holds."""
         found: dict[str, set[str]] = {}
         for word in set(tokens(text)):
-            if word in self.neutral or word.isdigit():
+            if word in self.neutral or word.isdigit() or not self._prefixes.may_meet(word):
                 continue
             for form in self.forms(word):
                 for concept in self._single.get(form, ()):
@@ -215,12 +294,28 @@ class Concepts:
         if not self._multi:
             return taken
         content = [i for i, w in enumerate(words) if w not in self.neutral]
-        for sequence, concept in self._multi:
-            size = len(sequence)
-            for start in range(len(content) - size + 1):
-                at = content[start : start + size]
-                if all(sequence[k] & self.forms(words[i]) for k, i in enumerate(at)):
+        for start, index in enumerate(content):
+            word = words[index]
+            if not self._first_prefixes.may_meet(word):
+                continue
+            for number in {n for form in self.forms(word) for n in self._first.get(form, ())}:
+                sequence, concept = self._multi[number]
+                at = content[start : start + len(sequence)]
+                if len(at) == len(sequence) and all(sequence[k] & self.forms(words[i]) for k, i in enumerate(at)):
                     taken.update(at)
-                    scores[concept] = scores.get(concept, 0.0) + size
+                    scores[concept] = scores.get(concept, 0.0) + len(sequence)
                     first.setdefault(concept, at[0])
         return taken
+
+
+if __name__ == "__main__":  # python -m inc_audit.reading.concepts: rewrite schemas/stems.json
+    import json
+    import sys
+    from pathlib import Path
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")
+    raw = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    rows = [f"    {json.dumps(w, ensure_ascii=False)}: {json.dumps(f, ensure_ascii=False)}"
+            for w, f in stem_table(vocabulary_words(raw)).items()]
+    text = f'{{\n  "$comment": {json.dumps(STEMS_COMMENT)},\n  "stems": {{\n' + ",\n".join(rows) + "\n  }\n}\n"
+    (folder / "stems.json").write_text(text, encoding="utf-8")

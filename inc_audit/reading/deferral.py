@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from inc_audit.reading.concepts import Concepts, fold, tokens
+from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
 
 MAX_WORDS = 16  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content ("latency graph", "updater logs")
@@ -36,17 +36,18 @@ class Deferrals:
 
     words: Mapping[str, Iterable[str]]
     neutral: frozenset[str]
-    stems: Concepts
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _seen: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
         for name in CLASSES:
             for entry in self.words.get(name, ()):
                 for word in tokens(entry):
-                    for form in self.stems.forms(word):
+                    for form in forms(word):
                         self._class.setdefault(form, name)
+                        self._prefixes.add(form)
 
     def kind(self, word: str) -> str:
         """A folded word's class: a class of ``CLASSES``, "neutral" or "" (unknown, numbers too)."""
@@ -59,9 +60,12 @@ class Deferrals:
         return found
 
     def _kind(self, word: str) -> str:
-        for form in sorted(self.stems.forms(word), key=lambda f: (f != word, f)):
-            if form in self._class:
-                return self._class[form]
+        if word in self._class:
+            return self._class[word]
+        if self._prefixes.may_meet(word):
+            for form in sorted(forms(word)):
+                if form in self._class:
+                    return self._class[form]
         return "neutral" if word in self.neutral else ""
 
     def defers(self, line: str) -> bool:
@@ -75,17 +79,19 @@ class Deferrals:
     def _defers(self, words: list[str]) -> bool:
         if not words or len(words) > MAX_WORDS:
             return False
-        kinds = [self.kind(word) for word in words]
-        marked = len(words) > 1 and words[0] == "a" and self.kind(words[1]) == "verbs"  # à compléter
+        kind = self.kind
+        marked = len(words) > 1 and words[0] == "a" and kind(words[1]) == "verbs"  # à compléter
         after_party = unknown = modifiers = 0
-        for index, kind in enumerate(kinds):
-            if kind in ("markers", "elsewhere"):
+        for index, word in enumerate(words):
+            found = kind(word)
+            if found in ("markers", "elsewhere"):
                 marked = True
-            elif kind == "towards":
+            elif found == "towards":
                 after_party = 3
                 continue
-            elif not kind:
-                if index + 1 < len(kinds) and kinds[index + 1] == "content" and modifiers < MAX_MODIFIERS:
+            elif not found:
+                following = words[index + 1] if index + 1 < len(words) else ""
+                if following and modifiers < MAX_MODIFIERS and kind(following) == "content":
                     modifiers += 1
                 elif after_party and not unknown:
                     unknown += 1

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from inc_audit.reading.concepts import Concepts, fold
+from inc_audit.reading.concepts import Concepts, fold, preload
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 
@@ -51,6 +51,7 @@ _MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
 _MARKUP = re.compile(r"[*_`~]+")
 _LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
+STEMS = "stems.json"  # beside a vocabulary: its words' stems, worked out once (concepts.preload)
 MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
@@ -331,7 +332,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         negatives=patterns("negative-answers"),
         origin=origin,
         roots=roots,
-        deferrals=Deferrals(deferrals, neutral, roots) if deferrals else None,
+        deferrals=Deferrals(deferrals, neutral) if deferrals else None,
         irreversible=patterns("irreversible"),
         cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
@@ -343,6 +344,9 @@ def load(path: str) -> Vocabulary:
     from inc_audit.errors import ConfigError
 
     try:
+        stems = Path(path).parent / STEMS
+        if stems.is_file():
+            preload(json.loads(stems.read_text(encoding="utf-8")).get("stems", {}))
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         return build(raw, path)
     except OSError as error:

@@ -303,3 +303,28 @@ def test_the_stems_table_is_the_stemmers_output_for_every_vocabulary_word():
     table = json.loads((folder / "stems.json").read_text(encoding="utf-8"))["stems"]
     expected = concepts_module.stem_table(concepts_module.vocabulary_words(raw))
     assert table == expected, "run: python -m inc_audit.reading.concepts"
+
+
+def test_inc_audit_check_shows_a_section_recognised_by_its_text_as_a_note(tmp_path):
+    from click.testing import CliRunner
+
+    from inc_audit.cli import main
+
+    draft = tmp_path / "pm.md"
+    draft.write_text(ANALYSIS, encoding="utf-8")
+    outcome = CliRunner().invoke(main, ["check", str(draft), "--kind", "post-mortem"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "note" in outcome.output and "read from '### Analysis' (line 4)" in outcome.output
+    assert "No violations in 1 document(s)." in outcome.output
+
+
+def test_the_notes_are_in_the_incident_as_the_json_report_writes_it():
+    from inc_audit.config import file as config_module
+    from inc_audit.findings import IncidentResult
+    from inc_audit.model import IssueKey
+
+    schema = config_module.load_defaults().schema("post-mortem")
+    notes = tuple(validity.notes(schema, parse(ANALYSIS)))
+    incident = IncidentResult(IssueKey("draft.md", 0), "post-mortem", "", "draft", False, (), notes=notes)
+    assert incident.as_dict()["notes"] == list(notes) and len(notes) == 1
+    assert "notes" not in IncidentResult(IssueKey("a", 1), "t", "", "opened", False).as_dict()

@@ -328,3 +328,18 @@ def test_the_notes_are_in_the_incident_as_the_json_report_writes_it():
     incident = IncidentResult(IssueKey("draft.md", 0), "post-mortem", "", "draft", False, (), notes=notes)
     assert incident.as_dict()["notes"] == list(notes) and len(notes) == 1
     assert "notes" not in IncidentResult(IssueKey("a", 1), "t", "", "opened", False).as_dict()
+
+
+def test_unknown_headings_are_listed_with_a_guess_and_a_taught_heading_is_read():
+    from inc_audit.errors import ConfigError
+    from inc_audit.reading import teaching
+
+    text = "## Post-mortem\n### Impact\n2 h down.\n### Wrap-up items\n- rotate the key (#12)\n### Zorglub\ncause: x\n"
+    document = parse(text)
+    unknown = [head.text for head in teaching.unknown_heads(PM, document)]
+    assert unknown == ["Wrap-up items", "Zorglub"]  # never "## Post-mortem", "### Impact" or a label
+    assert teaching.guess(PM, document, teaching.unknown_heads(PM, document)[1]) is None
+    taught = teaching.taught(PM, {"follow_up": ["Wrap-up items"]})
+    assert part_of(taught, "Wrap-up items") == "follow_up" and part_of(PM, "Wrap-up items") is None
+    with pytest.raises(ConfigError, match="unknown concept 'aftermath'"):
+        teaching.taught(PM, {"aftermath": ["Wrap-up"]})

@@ -26,7 +26,7 @@ from inc_audit.reading.markdown import HEADING_FORMS, Document, Heading, meaning
 
 if TYPE_CHECKING:
     from inc_audit.reading.concepts import Concepts
-    from inc_audit.reading.schemas import Part
+    from inc_audit.reading.schemas import DocumentSchema, Part
 
 MAX_TEXT = 3000  # characters of a candidate read for cues
 SHOWN_CUES = 3
@@ -39,6 +39,37 @@ class Inferred:
     part: str
     index: int
     why: str
+
+
+def resolve_missing(
+    schema: DocumentSchema,
+    document: Document,
+    heads: list[Heading],
+    ends: list[int],
+    best: dict[str, tuple[int, int, str]],
+) -> dict[str, str]:
+    """Required sections no heading names, recognised by a sibling section's text; ``best``
+    (part -> tier, head index, inline answer) takes them in, and the reasons are returned by part."""
+    missing = [p for p in schema.required_parts if p.group == "sections" and p.name not in best]
+    if not missing:
+        return {}
+    required = {p.name for p in schema.required_parts}
+    found = {name: index for name, (_, index, _) in best.items() if name in required}
+
+    def matched(head: Heading) -> Part | None:
+        found_part = schema.match(head)
+        return None if found_part is None else found_part[0]
+
+    def known(head: Heading) -> bool:
+        return bool(schema.other_keys.intersection(schema.vocabulary.head_keys(head.text)))
+
+    reasons = {}
+    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known):
+        for name in [name for name, (_, index, _) in best.items() if index == item.index]:
+            del best[name]  # an optional section taken over ("What went wrong" as the root cause)
+        best[item.part] = (3, item.index, "")
+        reasons[item.part] = item.why
+    return reasons
 
 
 def infer(

@@ -112,7 +112,7 @@ class DocumentSchema:
         for part in self.parts:
             for concept in part.concepts:
                 self._by_concept.setdefault(concept, part)
-        self._other = frozenset(k for h in self.vocabulary.other_headings for k in self.vocabulary.keys(h))
+        self.other_keys = frozenset(k for h in self.vocabulary.other_headings for k in self.vocabulary.keys(h))
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self.validator = jsonschema.Draft202012Validator(schema)
@@ -222,7 +222,7 @@ class DocumentSchema:
             tier = _TIER.get(head.form, 2)
             if part.name not in best or tier < best[part.name][0]:
                 best[part.name] = (tier, index, inline)
-        document.cache[("inferred", self._id)] = self._infer(document, heads, ends, best)
+        document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
         for name, (_, index, inline) in best.items():
@@ -234,33 +234,6 @@ class DocumentSchema:
                 head = replace(head, inline=inline)
             found[name] = document.section(head, end)
         return found
-
-    def _infer(
-        self, document: Document, heads: list[Heading], ends: list[int], best: dict[str, tuple[int, int, str]]
-    ) -> dict[str, str]:
-        """Required sections no heading names, recognised by a sibling section's text (``inference``);
-        ``best`` takes them in, and the reasons are returned by part."""
-        missing = [p for p in self.required_parts if p.group == "sections" and p.name not in best]
-        if not missing:
-            return {}
-        required = {p.name for p in self.required_parts}
-        found = {name: index for name, (_, index, _) in best.items() if name in required}
-
-        def matched(head: Heading) -> Part | None:
-            found_part = self.match(head)
-            return None if found_part is None else found_part[0]
-
-        reasons = {}
-        def known(head: Heading) -> bool:
-            return bool(self._other.intersection(self.vocabulary.head_keys(head.text)))
-
-        cues = self.vocabulary.cues
-        for item in inference.infer(document, heads, ends, found, missing, matched, cues, known):
-            for name in [name for name, (_, index, _) in best.items() if index == item.index]:
-                del best[name]  # an optional section taken over ("What went wrong" as the root cause)
-            best[item.part] = (3, item.index, "")
-            reasons[item.part] = item.why
-        return reasons
 
     def recognised(self, document: Document) -> dict[str, str]:
         """The sections recognised by their text rather than their heading, with the reason."""
@@ -316,7 +289,7 @@ class DocumentSchema:
         headings ("Services affected") or a title naming the kind ("RCA report").
         ``strict``: every word must name it or be neutral."""
         keys = self.vocabulary.head_keys(text)
-        if self._other.intersection(keys) or self.identify.intersection(keys):
+        if self.other_keys.intersection(keys) or self.identify.intersection(keys):
             return None
         concept = self.vocabulary.roots.concept_of(text, strict)
         return None if concept is None else self._by_concept.get(concept)
@@ -388,18 +361,7 @@ class DocumentSchema:
         return self._could.get(text, text, lambda: self._could_match(text))
 
     def _could_match(self, text: str) -> bool:
-        if self.titled(text):  # a title the heads do not show: "[Post-mortem](https://...)"
-            return True
-        parts: set[str] = set()
-        for candidate in prefilter.candidates(text):
-            if self.vocabulary.key(candidate) in self.identify:
-                return True
-            part = self.part_named(candidate)
-            if part is not None:
-                parts.add(part.name)
-            if len(parts) >= 2:
-                return True
-        return False
+        return prefilter.could_match(self, text)
 
     def matches(self, document: Document) -> int:
         """How strongly a document reads as this kind: 0 when it does not at all.

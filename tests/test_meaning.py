@@ -343,3 +343,29 @@ def test_unknown_headings_are_listed_with_a_guess_and_a_taught_heading_is_read()
     assert part_of(taught, "Wrap-up items") == "follow_up" and part_of(PM, "Wrap-up items") is None
     with pytest.raises(ConfigError, match="unknown concept 'aftermath'"):
         teaching.taught(PM, {"aftermath": ["Wrap-up"]})
+
+
+def test_stems_are_right_when_threads_read_at_once():
+    import threading
+
+    words = [f"{stem}{n}ations" for n in range(300) for stem in ("recommend", "investig")]
+    concepts_module._FORMS.clear()
+    results: dict[str, frozenset[str]] = {}
+    errors: list[BaseException] = []
+
+    def read(part: list[str]) -> None:
+        try:
+            for word in part:
+                results[word] = concepts_module.forms(word)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=read, args=(words[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    concepts_module._FORMS.clear()
+    assert all(results[word] == concepts_module.forms(word) for word in words)
+    concepts_module._FORMS.clear()

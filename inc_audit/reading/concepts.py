@@ -20,6 +20,7 @@ a dictionary look-up once it has been read.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ STEMS_COMMENT = (
     "regenerate with python -m inc_audit.reading.concepts (tests/test_meaning.py checks it)."
 )
 
+_STEMMING = threading.Lock()
 _ENGLISH = snowballstemmer.stemmer("english")
 _FRENCH = snowballstemmer.stemmer("french")
 
@@ -101,7 +103,8 @@ def forms(word: str) -> frozenset[str]:
     """A folded word, its English and its French Snowball stem (remembered, bounded)."""
     found = _FORMS.get(word)
     if found is None:
-        found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
+        with _STEMMING:  # a Snowball stemmer keeps its word in itself: one thread at a time
+            found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
         if len(_FORMS) >= WORD_MEMO:
             _FORMS.clear()
         _FORMS[word] = found
@@ -134,7 +137,8 @@ def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
 
 def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
     """The table ``preload`` reads: each word's English and French stems."""
-    return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
+    with _STEMMING:
+        return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
 
 
 def _typo_form(form: str, word: str) -> bool:

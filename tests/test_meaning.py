@@ -369,3 +369,28 @@ def test_stems_are_right_when_threads_read_at_once():
     concepts_module._FORMS.clear()
     assert all(results[word] == concepts_module.forms(word) for word in words)
     concepts_module._FORMS.clear()
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (CHANGE, "Procédure d'annulation", "rollback"),  # a generic word counts half
+        (CHANGE, "Rollback procedure", "rollback"),
+        (CHANGE, "Procedure", "procedure"),
+        (CHANGE, "Recovery plan", "rollback"),
+        (CHANGE, "En cas d'échec", "rollback"),
+        (REPORT, "Ce qui s'est passé", "nature"),
+        (REPORT, "Risques", "impact"),
+        (PM, "How do we stop this happening again", "follow_up"),
+    ],
+)
+def test_generic_words_and_phrases_weigh_as_they_should(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+def test_a_misspelt_title_names_no_section():
+    text = (
+        "## Incident Reprot\n### Nature\nsigning broken\n### How discovered\n"
+        "sentry\n### Impact\nnone\n### Evidence\nlogs\n"
+    )
+    assert problems(REPORT, text) == set()

@@ -327,7 +327,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         roots={str(name): tuple(map(str, words)) for name, words in raw.get("roots", {}).items()},
         abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
         neutral=neutral,
-        weak=frozenset(map(str, raw.get("qualifiers", ()))),
+        weak=frozenset(map(str, raw.get("qualifiers", ()))) | frozenset(map(str, raw.get("generic", ()))),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
     return Vocabulary(

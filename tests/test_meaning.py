@@ -394,3 +394,18 @@ def test_a_misspelt_title_names_no_section():
         "sentry\n### Impact\nnone\n### Evidence\nlogs\n"
     )
     assert problems(REPORT, text) == set()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Available on request", "Logs disponibles sur demande", "On attend les logs du fournisseur", "Cf. ticket Jira"],
+)
+def test_more_deferrals_elsewhere_or_awaited(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize(
+    "answer", ["See ticket INFRA-123", "Request logs from the vendor", "Logs available in S3 bucket x"]
+)
+def test_a_named_place_or_an_action_is_an_answer(answer):
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")

@@ -1,7 +1,9 @@
 """Reading: a document's text turned into sections and answers.
 
 ``lines`` says what one line is, ``blocks`` groups lines into blocks, ``markdown`` gives the
-parsed ``Document``; ``vocabulary`` holds the words of headings and answers; ``schemas``
+parsed ``Document``; ``vocabulary`` holds the words of headings and answers, with
+``concepts`` (headings by their root words' stems, abbreviations and typos) and ``deferral``
+(answers that only say they come later); ``inference`` recognises a section by its text; ``schemas``
 loads the JSON schemas and matches a document's parts to their sections (the data);
 ``explain`` words why a part was not found (the messages); ``validity`` says how a document
 fails its schema (the checks); ``prefilter`` cheaply rules out comments that cannot be a

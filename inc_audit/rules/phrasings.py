@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -14,16 +13,14 @@ from typing import Any
 
 from inc_audit.errors import ConfigError
 from inc_audit.reading.schemas import SCHEMA_DIR, read_json
+from inc_audit.rules.lexicon import TOKEN, Lexicon
 
-TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
-
-
-def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(token.lower().replace("’", "'") for token in TOKEN.findall(phrase))
+__all__ = ["TOKEN", "Lexicon", "Phrasings", "phrasings"]
 
 
-def _phrases(values: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted({_words(v) for v in values if _words(v)}, key=len, reverse=True))
+def _stems(lexicon: Lexicon, values: Iterable[str]) -> tuple[str, ...]:
+    """Roots matched at the start of a word, read without accents."""
+    return tuple(sorted({w for v in values for w in lexicon.phrase(str(v))}, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -59,16 +56,45 @@ class Phrasings:
     attribution: tuple[tuple[str, ...], ...]
     self_references: frozenset[str]
     quotes: tuple[tuple[str, str], ...]
+    lexicon: Lexicon
+    assent: tuple[tuple[str, ...], ...]
+    """Words of assent (good, fine, ok, bon): a weak sign with a frame, or on their own."""
+    assent_frames: tuple[tuple[str, ...], ...]
+    """What makes an assent word a verdict on the post-mortem: for me, from my side, to go."""
+    intensifiers: tuple[tuple[str, ...], ...]
+    retractions: tuple[str, ...]
+    """Roots that take an approval back (withdraw, retract, revoke)."""
+    retraction_phrases: tuple[tuple[str, ...], ...]
+    retractions_of_approval: tuple[str, ...]
+    """Roots that take back only when an approval is named (je retire mon ok)."""
+    objections: tuple[tuple[str, ...], ...]
+    redo: tuple[str, ...]
+    """Roots of a request to redo part of the post-mortem (rewrite, revoir)."""
+    redo_requests: tuple[tuple[str, ...], ...]
+    sections: tuple[str, ...]
+    """Roots naming a part of the post-mortem (impact, root cause, timeline)."""
+    minor: tuple[tuple[str, ...], ...]
+    """Words that make a request minor, not a redo (nit, typo, whenever)."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
         """The first words of every phrase that can approve: a comment with none cannot."""
-        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak))
+        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak, *self.assent))
+
+    @cached_property
+    def signals(self) -> tuple[str, ...]:
+        """Roots that make a comment worth reading even with no approving word: retractions."""
+        return (*self.retractions, *self.retractions_of_approval)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Phrasings:
         when = data.get("conditions_when_followed") or {}
         labels = data.get("labels") or {}
+        assent = data.get("assent") or {}
+        retract = data.get("retractions") or {}
+        redo = data.get("redo") or {}
+        lexicon = Lexicon.from_json(data.get("lexicon") or {})
+        _phrases = lexicon.phrases
         return cls(
             approves=_phrases(data.get("approves", ())),
             approves_with_subject=_phrases(data.get("approves_with_subject", ())),
@@ -99,6 +125,18 @@ class Phrasings:
             attribution=_phrases(data.get("attribution", ())),
             self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
             quotes=tuple((str(pair[0]), str(pair[1])) for pair in data.get("quotes", ()) if len(pair) == 2),
+            lexicon=lexicon,
+            assent=_phrases(assent.get("words", ())),
+            assent_frames=_phrases(assent.get("frames", ())),
+            intensifiers=_phrases(assent.get("intensifiers", ())),
+            retractions=_stems(lexicon, retract.get("roots", ())),
+            retraction_phrases=_phrases(retract.get("phrases", ())),
+            retractions_of_approval=_stems(lexicon, retract.get("roots_naming_the_approval", ())),
+            objections=_phrases(data.get("objections", ())),
+            redo=_stems(lexicon, redo.get("roots", ())),
+            redo_requests=_phrases(redo.get("requested_by", ())),
+            sections=_stems(lexicon, redo.get("sections", ())),
+            minor=_phrases(redo.get("minor", ())),
         )
 
 

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from inc_audit.rules.phrasings import TOKEN as _TOKEN
 from inc_audit.rules.phrasings import Phrasings, phrasings
 
 __all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"]
@@ -25,6 +24,7 @@ __all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"
 _FENCE = re.compile(r"^ {0,3}(```|~~~).*?(^ {0,3}\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
 _INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
 _STRUCK = re.compile(r"~~.+?~~|<(del|s|strike)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+_STRUCK_MARK = re.compile(r"~~|</?(?:del|s|strike)>", re.IGNORECASE)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
 _UNTICKED = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \].*$", re.MULTILINE)
@@ -87,6 +87,7 @@ class Sentence:
 
 _ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
 _PUNCTUATION = (",", ":")
+_DETERMINERS = {"the", "a", "an", "this", "that", "it", "your", "our", "my", "these", "those", "some", "its"}
 _CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "whereas", "plus"}
 
 
@@ -94,7 +95,7 @@ def sentences(text: str, p: Phrasings) -> list[Sentence]:
     found = []
     for chunk in _SENTENCE_END.split(text):
         chunk = _FORM_BLANK.sub(" ", _BULLET.sub("", chunk.strip())).strip()
-        tokens = [t.lower().replace("’", "'") for t in _TOKEN.findall(chunk)]
+        tokens = p.lexicon.tokens(chunk)
         words = tuple(t for t in tokens if t not in _CLAUSE_MARK and t not in "*_#.!?;\"'")
         if not words:
             continue
@@ -160,6 +161,26 @@ def _is(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
 class Reading:
     approves: bool
     why: str
+    reason: str = ""
+    """Why it is no approval, in a few words (negated, conditional, a question, withdrawn,
+    asks for a redo), or "" when it approves or says nothing of approval."""
+    retracts: bool = False
+    """It takes back its writer's earlier approval: withdrawn, refused, conditioned, objected to."""
+
+
+REASONS = {
+    "deny": "negated",
+    "negative": "negated",
+    "negation": "negated",
+    "conditional": "conditional",
+    "pending": "not given yet",
+    "question": "a question",
+    "withdraw": "withdrawn",
+    "redo": "asks for a redo",
+    "reported": "reports someone else's approval",
+    "reservation": "with a reservation",
+}
+_RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 
 class _Reader:
@@ -262,6 +283,52 @@ class _Reader:
             near.append(sentence.clauses[index - 1])
         return any(self.condition_in(c.words[:3]) for c in near)
 
+    def withdraws(self, words: Sequence[str]) -> bool:
+        """``I withdraw my approval``, ``scratch that``, ``je retire mon ok``."""
+        p = self.p
+        if _has(words, p.retraction_phrases):
+            return True
+        if not p.signals or not any(w.startswith(p.signals) for w in words):
+            return False
+        if any(w.startswith(p.retractions) for w in words if p.retractions):
+            return True
+        named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
+        return named or "my" in words or "approval" in words
+
+    def redo(self, sentence: Sentence, words: Sequence[str]) -> bool:
+        """A request to redo part of the post-mortem: ``could you redo the impact section``,
+        ``l'impact est à revoir``; not a minor one (``nit: fix the typo whenever``)."""
+        p = self.p
+        if not p.redo or not any(w.startswith(p.redo) for w in words):
+            return False
+        if not any(w.startswith(p.sections) for w in sentence.words) or _has(sentence.words, p.minor):
+            return False
+        for i, word in enumerate(words):
+            if not word.startswith(p.redo):
+                continue
+            if word.endswith("ed"):
+                if i and words[i - 1] in ("be", "been", "get", "gets"):
+                    return True
+                continue
+            lead = words[max(0, i - 3) : i]
+            if any(_is(lead[j:], p.redo_requests) for j in range(len(lead))) or _has(lead, p.redo_requests):
+                return True
+            if i == 0 and len(words) > 1 and words[1] in _DETERMINERS:
+                return True  # the imperative: "Rewrite the root cause"
+        return False
+
+    def assent(self, words: Sequence[str]) -> tuple[int, int] | None:
+        """A word of assent made a verdict: ``bon pour moi``, ``all good from my side``,
+        ``good to go``, or on its own (``Parfait``, ``All good``)."""
+        p = self.p
+        span = _find(words, p.assent)
+        if span is None:
+            return None
+        if _has(words, p.assent_frames):
+            return span
+        rest = [w for w in words if not _is((w,), p.assent) and not _is((w,), p.intensifiers)]
+        return span if not rest else None
+
     def condition_in(self, words: Sequence[str]) -> bool:
         if _has(words, self.p.conditions):
             return True
@@ -270,36 +337,71 @@ class _Reader:
 
 
 def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None = None) -> Reading:
-    """Whether ``writer``'s comment ``text`` approves, and the clause that decided."""
+    """Whether ``writer``'s comment ``text`` approves, the clause that decided, and if not, why."""
     p = p or phrasings()
+    own = own_words(text, p.quotes)
+    found = _read_own(own, writer, people, p)
+    if not found.approves and not found.reason and own != text and _struck_approval(text, writer, people, p):
+        return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
+    return found
+
+
+def _struck_approval(text: str, writer: str, people: Iterable[str], p: Phrasings) -> bool:
+    """Whether the struck-through words of ``text`` held an approval."""
+    struck = " ".join(m.group(0) for m in _STRUCK.finditer(text.replace("\r\n", "\n")))
+    inner = _STRUCK_MARK.sub(" ", struck)
+    return bool(inner.strip()) and _read_own(inner, writer, people, p).approves
+
+
+def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Reading:
+    words = set(p.lexicon.tokens(own))
+    if not p.openers & words and not any(w.startswith(p.signals) for w in words if p.signals):
+        return Reading(False, "no approval stated")  # most comments: no approving word at all
     reader = _Reader(p, writer, frozenset(x.lower() for x in people))
     state: Reading | None = None
-    weak = reserved = asked = False
-    own = own_words(text, p.quotes)
-    if not p.openers & {t.lower().replace("’", "'") for t in _TOKEN.findall(own)}:
-        return Reading(False, "no approval stated")  # most comments: no approving word at all
+    weak = asked = False
+    reserve = ""
     found = sentences(own, p)
     for sentence in found:
         for index, clause in enumerate(sentence.clauses):
             kind = _kind(reader, sentence, index, clause)
             if kind == "approve":
                 state = Reading(True, " ".join(clause.words))
-            elif kind in ("deny", "conditional") or (kind == "negative" and (asked or state is None)):
-                state = Reading(False, f"{kind}: " + " ".join(clause.words))
+            elif kind in ("deny", "conditional", "withdraw", "redo") or (
+                kind == "negative" and (asked or state is None)
+            ):
+                state = Reading(False, f"{kind}: " + " ".join(clause.words), REASONS[kind], kind in _RETRACTING)
             elif kind == "affirm" and asked:
                 state = Reading(True, "answered yes")
             elif kind == "question":
                 asked = True
             weak = weak or kind == "weak"
-            reserved = reserved or kind in ("question", "pending", "negation", "reservation", "negative")
-            reserved = reserved or kind == "conditional" or reader.condition_in(clause.words)
-        reserved = reserved or sentence.question
+            if not reserve and kind in REASONS and kind != "reported":
+                reserve = REASONS[kind]
+            if not reserve and reader.condition_in(clause.words):
+                reserve = REASONS["conditional"]
+        if not reserve and sentence.question:
+            reserve = REASONS["question"]
     if state is not None:
         return state
-    words = sum(len(s.words) for s in found)
-    if weak and not reserved and words <= p.short_words:
+    count = sum(len(s.words) for s in found)
+    if weak and not reserve and count <= p.short_words:
         return Reading(True, "a short approving sign")
-    return Reading(False, "no approval stated")
+    if weak:
+        return Reading(False, "a weak sign, " + (reserve or "in a long comment"), reserve or "too long to be a sign")
+    return Reading(False, "no approval stated", reserve if reserve in ("not given yet", "a question") else "")
+
+
+def objects(text: str, p: Phrasings | None = None) -> bool:
+    """Whether ``text`` objects to the post-mortem (hold on, doesn't match, not convinced):
+    a later comment that does takes back its writer's earlier approval."""
+    p = p or phrasings()
+    words = p.lexicon.tokens(own_words(text, p.quotes))
+    span = _find(words, p.benign_negations)
+    while span is not None:
+        del words[span[0] : span[1]]
+        span = _find(words, p.benign_negations)
+    return _has(words, p.objections)
 
 
 def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> str:
@@ -311,8 +413,12 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "negative"
     if _is(words, p.affirmative_answers):
         return "affirm"
+    if reader.withdraws(words):
+        return "withdraw"
     if _has(words, p.refusals):
         return "deny"
+    if reader.redo(sentence, words):
+        return "redo"
     if clause.after in ("but",) and _starts_with(words, p.negations):
         return "deny"  # "I approve the RCA but not the follow-ups"
     span = reader.approval_at(words)
@@ -320,7 +426,7 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return _approval_kind(reader, sentence, index, words, span)
     if reader.bare_verb(words):
         return "pending"
-    weak = _find(words, p.weak)
+    weak = _find(words, p.weak) or reader.assent(words)
     if weak is not None and not reader.negated(words[: weak[0]]):
         return "question" if sentence.question else "weak"
     if reader.negated(words):

@@ -341,8 +341,12 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     p = p or phrasings()
     own = own_words(text, p.quotes)
     found = _read_own(own, writer, people, p)
-    if not found.approves and not found.reason and own != text and _struck_approval(text, writer, people, p):
+    if found.approves or found.retracts:
+        return found
+    if own != text and _struck_approval(text, writer, people, p):
         return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
+    if p.objections and _objects(own, p):
+        return Reading(False, "an objection", "objects to it", retracts=True)
     return found
 
 
@@ -389,14 +393,13 @@ def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Rea
         return Reading(True, "a short approving sign")
     if weak:
         return Reading(False, "a weak sign, " + (reserve or "in a long comment"), reserve or "too long to be a sign")
-    return Reading(False, "no approval stated", reserve if reserve in ("not given yet", "a question") else "")
+    return Reading(False, "no approval stated", reserve)
 
 
-def objects(text: str, p: Phrasings | None = None) -> bool:
-    """Whether ``text`` objects to the post-mortem (hold on, doesn't match, not convinced):
-    a later comment that does takes back its writer's earlier approval."""
-    p = p or phrasings()
-    words = p.lexicon.tokens(own_words(text, p.quotes))
+def _objects(own: str, p: Phrasings) -> bool:
+    """Whether the writer's own words object to the post-mortem (hold on, doesn't match, not
+    convinced): a later comment that does takes back its writer's earlier approval."""
+    words = p.lexicon.tokens(own)
     span = _find(words, p.benign_negations)
     while span is not None:
         del words[span[0] : span[1]]
@@ -444,7 +447,7 @@ def _approval_kind(
     if sentence.blank and index == len(sentence.clauses) - 1:
         return "other"  # a form's field, "Approved by: ____", left to fill in
     if reader.asks(sentence, index):
-        return "question"
+        return "conditional" if reader.conditional(sentence, index) else "question"
     if reader.elsewhere(words, span[0], span[1]):
         return "other"
     if reader.deferred(words, span[0]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from inc_audit.model import Award, Note
-from inc_audit.rules.reading import Reading, objects
+from inc_audit.rules.reading import Reading
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def steps(
         author = who(note.author)
         if read.approves:
             found.append(Step(note.created_at, author, True, 0))
-        elif author in approvers and (read.retracts or (not read.reason and objects(note.body))):
+        elif author in approvers and read.retracts:
             found.append(Step(note.created_at, author, False, 0))
     return sorted(found, key=lambda s: (s.at, s.order))
 

@@ -75,6 +75,11 @@ class Phrasings:
     """Roots naming a part of the post-mortem (impact, root cause, timeline)."""
     minor: tuple[tuple[str, ...], ...]
     """Words that make a request minor, not a redo (nit, typo, whenever)."""
+    reviewing: tuple[tuple[str, ...], ...]
+    """The review still going on: still reading, je relis."""
+    review_verbs: tuple[tuple[str, ...], ...]
+    future: tuple[tuple[str, ...], ...]
+    """Words of the future: with a reviewing verb, or after an approval, not yet given."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
@@ -93,6 +98,7 @@ class Phrasings:
         assent = data.get("assent") or {}
         retract = data.get("retractions") or {}
         redo = data.get("redo") or {}
+        still = data.get("still_reviewing") or {}
         lexicon = Lexicon.from_json(data.get("lexicon") or {})
         _phrases = lexicon.phrases
         return cls(
@@ -137,6 +143,9 @@ class Phrasings:
             redo_requests=_phrases(redo.get("requested_by", ())),
             sections=_stems(lexicon, redo.get("sections", ())),
             minor=_phrases(redo.get("minor", ())),
+            reviewing=_phrases(still.get("progressive", ())),
+            review_verbs=_phrases(still.get("verbs", ())),
+            future=_phrases(still.get("future", ())),
         )
 
 

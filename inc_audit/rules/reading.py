@@ -317,6 +317,11 @@ class _Reader:
                 return True  # the imperative: "Rewrite the root cause"
         return False
 
+    def reviewing(self, words: Sequence[str]) -> bool:
+        """The review goes on: ``still reading``, ``I'll review it tomorrow``, ``je relis``."""
+        p = self.p
+        return _has(words, p.reviewing) or (_has(words, p.review_verbs) and _has(words, p.future))
+
     def assent(self, words: Sequence[str]) -> tuple[int, int] | None:
         """A word of assent made a verdict: ``bon pour moi``, ``all good from my side``,
         ``good to go``, or on its own (``Parfait``, ``All good``)."""
@@ -434,7 +439,7 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "question" if sentence.question else "weak"
     if reader.negated(words):
         return "negation"
-    if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations):
+    if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations) or reader.reviewing(words):
         return "reservation"
     return "question" if sentence.question and index == len(sentence.clauses) - 1 else "other"
 
@@ -450,7 +455,7 @@ def _approval_kind(
         return "conditional" if reader.conditional(sentence, index) else "question"
     if reader.elsewhere(words, span[0], span[1]):
         return "other"
-    if reader.deferred(words, span[0]):
+    if reader.deferred(words, span[0]) or _has(words[span[1] :], reader.p.future):
         return "pending"
     if reader.conditional(sentence, index):
         return "conditional"

@@ -293,7 +293,7 @@ class _Reader:
         if any(w.startswith(p.retractions) for w in words if p.retractions):
             return True
         named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
-        return named or "my" in words or "approval" in words
+        return named or any(w in ("approval", "approve") for w in words)
 
     def redo(self, sentence: Sentence, words: Sequence[str]) -> bool:
         """A request to redo part of the post-mortem: ``could you redo the impact section``,

@@ -29,6 +29,9 @@ FRENCH = [
     "Tout est bon pour moi.",
     "Parfait, validé de mon côté.",
     "Rien à signaler, c'est validé.",
+    "Lu et approuvé.",
+    "Je suis d'accord avec ce post-mortem.",
+    "OK de mon côté.",
 ]
 
 INFORMAL = [
@@ -42,6 +45,10 @@ INFORMAL = [
     "Happy with it, approving.",
     "Approved, with one follow-up: please file the CHG for the alert rule",
     "Approved. Nit: a typo in the timeline, fix it whenever.",
+    "I'm satisfied with the post-mortem.",
+    "Discussed at the IPM, then approved.",
+    "Approved. No blockers.",
+    "Approved. Edit: removed the typo note.",
 ]
 
 # (comment, the reason IPM003 gives)
@@ -69,6 +76,14 @@ NOT_APPROVALS = [
     ("Validé, mais merci de réécrire la cause racine.", "asks for a redo"),
     ("LGTM except the timeline, which needs to be redone.", "asks for a redo"),
     ("Hold on, the impact numbers don't match the support report.", "objects to it"),
+    ("Blocking: the timeline is wrong.", "objects to it"),
+    ("Can you add the timeline? Then approved.", "conditional"),
+    ("Approval on hold until the RCA is fixed.", "conditional"),
+    ("Please rewrite the root cause section. Otherwise approved.", "asks for a redo"),
+    ("Approved, but the root cause is incomplete; please rework it.", "asks for a redo"),
+    ("Ajoute la chronologie et c'est validé.", "asks for a redo"),
+    ("Approved but the RCA needs more work.", "asks for a redo"),
+    ("OK, I'll review it tomorrow.", "with a reservation"),
 ]
 
 

@@ -71,10 +71,14 @@ class Phrasings:
     redo: tuple[str, ...]
     """Roots of a request to redo part of the post-mortem (rewrite, revoir)."""
     redo_requests: tuple[tuple[str, ...], ...]
+    redo_phrases: tuple[tuple[str, ...], ...]
+    """Phrases that ask for more work by themselves (needs more work, est à reprendre)."""
     sections: tuple[str, ...]
     """Roots naming a part of the post-mortem (impact, root cause, timeline)."""
     minor: tuple[tuple[str, ...], ...]
     """Words that make a request minor, not a redo (nit, typo, whenever)."""
+    then: tuple[tuple[str, ...], ...]
+    """Words opening an approval that follows a question or request (then, alors): it depends on them."""
     reviewing: tuple[tuple[str, ...], ...]
     """The review still going on: still reading, je relis."""
     review_verbs: tuple[tuple[str, ...], ...]
@@ -141,8 +145,10 @@ class Phrasings:
             objections=_phrases(data.get("objections", ())),
             redo=_stems(lexicon, redo.get("roots", ())),
             redo_requests=_phrases(redo.get("requested_by", ())),
+            redo_phrases=_phrases(redo.get("phrases", ())),
             sections=_stems(lexicon, redo.get("sections", ())),
             minor=_phrases(redo.get("minor", ())),
+            then=_phrases(data.get("then", ())),
             reviewing=_phrases(still.get("progressive", ())),
             review_verbs=_phrases(still.get("verbs", ())),
             future=_phrases(still.get("future", ())),

@@ -188,6 +188,8 @@ class _Reader:
         self.p = p
         self.writer = writer.lower()
         self.people = people
+        self.before: tuple[str, ...] = ()
+        """The words of the sentence before the one being read."""
 
     def negated(self, words: Sequence[str]) -> bool:
         words = list(words)
@@ -299,10 +301,13 @@ class _Reader:
         """A request to redo part of the post-mortem: ``could you redo the impact section``,
         ``l'impact est à revoir``; not a minor one (``nit: fix the typo whenever``)."""
         p = self.p
-        if not p.redo or not any(w.startswith(p.redo) for w in words):
+        if not p.redo or (not any(w.startswith(p.redo) for w in words) and not _has(words, p.redo_phrases)):
             return False
-        if not any(w.startswith(p.sections) for w in sentence.words) or _has(sentence.words, p.minor):
+        around = (*self.before, *sentence.words)  # "The RCA is thin; please rework it."
+        if not any(w.startswith(p.sections) for w in around) or _has(sentence.words, p.minor):
             return False
+        if _has(words, p.redo_phrases):
+            return True
         for i, word in enumerate(words):
             if not word.startswith(p.redo):
                 continue
@@ -371,9 +376,13 @@ def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Rea
     weak = asked = False
     reserve = ""
     found = sentences(own, p)
+    redo: Reading | None = None
+    asking = False  # a question or a request came before: "Can you add X? Then approved."
     for sentence in found:
         for index, clause in enumerate(sentence.clauses):
             kind = _kind(reader, sentence, index, clause)
+            if kind == "approve" and asking and _starts_with(clause.words, p.then):
+                kind = "conditional"
             if kind == "approve":
                 state = Reading(True, " ".join(clause.words))
             elif kind in ("deny", "conditional", "withdraw", "redo") or (
@@ -389,8 +398,14 @@ def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Rea
                 reserve = REASONS[kind]
             if not reserve and reader.condition_in(clause.words):
                 reserve = REASONS["conditional"]
+            if kind == "redo" and redo is None:
+                redo = state
+            asking = asking or kind in ("redo", "question") or sentence.question
         if not reserve and sentence.question:
             reserve = REASONS["question"]
+        reader.before = sentence.words
+    if redo is not None and state is not None and state.approves:
+        return redo  # "Rewrite the root cause section, otherwise approved": not this version
     if state is not None:
         return state
     count = sum(len(s.words) for s in found)

@@ -144,12 +144,20 @@ def settlers(config: Config, author: str) -> str:
     return " or ".join(options) or "an approver other than its author (none is configured)"
 
 
+def _second_backups(config: Config) -> set[str]:
+    """The backups the response team note asks for besides an approver role's backup."""
+    roles = config.roles
+    primaries = {role.primary: name for name, role in roles.items()}
+    return {b for name in config.approvers for backup in roles[name].backups
+            if primaries.get(backup, name) != name for b in roles[primaries[backup]].backups}
+
+
 def _not_read_as_approval(ctx: Context, note: Note, valid: set[str]) -> Iterator[str]:
     """What each approver who commented after the post-mortem wrote, when it is not an
     approval that stands: the start of the comment, and why it is not one."""
     config = ctx.config
     author = ctx.who(note.author)
-    wanted = set(members(config)) if config.roles else None
+    wanted = set(members(config)) | _second_backups(config) if config.roles else None
     last: dict[str, tuple[Note, str]] = {}
     for comment in ctx.issue.notes:
         if comment.system or comment.created_at <= note.created_at:

@@ -49,6 +49,9 @@ INFORMAL = [
     "Discussed at the IPM, then approved.",
     "Approved. No blockers.",
     "Approved. Edit: removed the typo note.",
+    "L'impact a été corrigé, je valide.",
+    "Je valide, merci de compléter l'impact quand tu peux.",
+    "Approved after the update — thanks for adding the numbers.",
 ]
 
 # (comment, the reason IPM003 gives)
@@ -84,6 +87,8 @@ NOT_APPROVALS = [
     ("Ajoute la chronologie et c'est validé.", "asks for a redo"),
     ("Approved but the RCA needs more work.", "asks for a redo"),
     ("OK, I'll review it tomorrow.", "with a reservation"),
+    ("l'impact est à revoir", "asks for a redo"),
+    ("Merci d'ajouter l'impact, sinon validé.", "asks for a redo"),
 ]
 
 

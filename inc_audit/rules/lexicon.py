@@ -59,7 +59,8 @@ class Lexicon:
         for word, meaning in (data.get("words") or {}).items():
             key = str(word).lower().replace("’", "'")
             words[key] = tuple(str(meaning).split())
-            words.setdefault(plain_letters(key), words[key])
+            if len(plain_letters(key)) > 2:  # not "a" for "à", "ou" for "où": other words
+                words.setdefault(plain_letters(key), words[key])
         return cls(
             stems=tuple(sorted((str(s) for s in data.get("stems", ())), key=len, reverse=True)),
             forms=forms,

@@ -92,8 +92,9 @@ class Phrasings:
 
     @cached_property
     def signals(self) -> tuple[str, ...]:
-        """Roots that make a comment worth reading even with no approving word: retractions."""
-        return (*self.retractions, *self.retractions_of_approval)
+        """Roots that make a comment worth reading even with no approving word: retractions
+        and requests to redo (which take back an earlier approval)."""
+        return (*self.retractions, *self.retractions_of_approval, *self.redo)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Phrasings:

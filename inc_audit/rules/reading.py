@@ -290,10 +290,10 @@ class _Reader:
         p = self.p
         if _has(words, p.retraction_phrases):
             return True
-        if not p.signals or not any(w.startswith(p.signals) for w in words):
-            return False
-        if any(w.startswith(p.retractions) for w in words if p.retractions):
+        if p.retractions and any(w.startswith(p.retractions) for w in words):
             return True
+        if not p.retractions_of_approval or not any(w.startswith(p.retractions_of_approval) for w in words):
+            return False
         named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
         return named or any(w in ("approval", "approve") for w in words)
 

@@ -89,7 +89,18 @@ NOT_APPROVALS = [
     ("OK, I'll review it tomorrow.", "with a reservation"),
     ("l'impact est à revoir", "asks for a redo"),
     ("Merci d'ajouter l'impact, sinon validé.", "asks for a redo"),
+    ("Rejected: the impact is missing.", "negated"),
+    ("Presque bon, il manque l'impact.", "objects to it"),
 ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["The alert rule change is rejected by the CAB.", "FYI the missing alert is tracked in #45.",
+     "The problem with the indexer is fixed.", "Le changement a été refusé.", "Thanks dave, nice write-up."],
+)
+def test_a_later_comment_about_something_else_takes_nothing_back(text):
+    assert not read(text, "alice", PEOPLE).retracts
 
 
 @pytest.mark.parametrize("text", FRENCH + INFORMAL)

@@ -68,6 +68,8 @@ class Phrasings:
     retractions_of_approval: tuple[str, ...]
     """Roots that take back only when an approval is named (je retire mon ok)."""
     objections: tuple[tuple[str, ...], ...]
+    gaps: tuple[tuple[str, ...], ...]
+    """What objects only when a part of the post-mortem is named (the impact is missing)."""
     redo: tuple[str, ...]
     """Roots of a request to redo part of the post-mortem (rewrite, revoir)."""
     redo_requests: tuple[tuple[str, ...], ...]
@@ -88,7 +90,8 @@ class Phrasings:
     @cached_property
     def openers(self) -> frozenset[str]:
         """The first words of every phrase that can approve: a comment with none cannot."""
-        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak, *self.assent))
+        refusals = [p for p in self.refusals if len(p) == 1]  # "Rejected: ...", not "not" everywhere
+        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak, *self.assent, *refusals))
 
     @cached_property
     def signals(self) -> tuple[str, ...]:
@@ -144,6 +147,7 @@ class Phrasings:
             retraction_phrases=_phrases(retract.get("phrases", ())),
             retractions_of_approval=_stems(lexicon, retract.get("roots_naming_the_approval", ())),
             objections=_phrases(data.get("objections", ())),
+            gaps=_phrases(data.get("gaps", ())),
             redo=_stems(lexicon, redo.get("roots", ())),
             redo_requests=_phrases(redo.get("requested_by", ())),
             redo_phrases=_phrases(redo.get("phrases", ())),

@@ -424,7 +424,9 @@ def _objects(own: str, p: Phrasings) -> bool:
     while span is not None:
         del words[span[0] : span[1]]
         span = _find(words, p.benign_negations)
-    return _has(words, p.objections)
+    if _has(words, p.objections):
+        return True
+    return _has(words, p.gaps) and any(w.startswith(p.sections) for w in words)
 
 
 def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> str:
@@ -438,8 +440,9 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "affirm"
     if reader.withdraws(words):
         return "withdraw"
-    if _has(words, p.refusals):
-        return "deny"
+    refusal = _find(words, p.refusals)
+    if refusal is not None:
+        return "other" if reader.elsewhere(words, *refusal) else "deny"  # the CHG was rejected
     if reader.redo(sentence, words):
         return "redo"
     if clause.after in ("but",) and _starts_with(words, p.negations):

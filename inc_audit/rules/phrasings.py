@@ -89,9 +89,10 @@ class Phrasings:
 
     @cached_property
     def openers(self) -> frozenset[str]:
-        """The first words of every phrase that can approve: a comment with none cannot."""
+        """The first words of every phrase that can approve or refuse: a comment with none cannot."""
         refusals = [p for p in self.refusals if len(p) == 1]  # "Rejected: ...", not "not" everywhere
-        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak, *self.assent, *refusals))
+        phrases = (*self.approves, *self.approves_with_subject, *self.weak, *self.assent, *refusals)
+        return frozenset(p[0] for p in phrases)
 
     @cached_property
     def signals(self) -> tuple[str, ...]:

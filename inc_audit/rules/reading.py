@@ -2,157 +2,45 @@
 
 A comment approves for its writer only. Quoted lines (``> ...``), quoted words, code and
 struck-through text are someone else's words or withdrawn ones, and are set aside. What is
-left is split into sentences and clauses; a clause approves when it states an approval that
-no negation, question, condition, request or modal verb takes back, and that is not reported
-as another person's (``approved by @alice`` written by bob). A weak sign (LGTM, a check mark)
-approves only a short comment that holds no question, condition, negation or reservation.
-When a comment says several things, the last clause that decides wins: ``Approved? Not yet``
-does not approve, ``Not approved last week; approved now`` does.
+left is split into sentences and clauses (``clauses``) of canonical words (``lexicon``); a
+clause approves when it states an approval that no negation, question, condition, request or
+modal verb takes back, and that is not reported as another person's (``approved by @alice``
+written by bob). A weak sign (LGTM, a check mark, an assent word with a frame such as ``bon
+pour moi``) approves only a short comment that holds no question, condition, negation or
+reservation. When a comment says several things, the last clause that decides wins:
+``Approved? Not yet`` does not approve, ``Not approved last week; approved now`` does; a
+request to redo part of the post-mortem anywhere in it makes it no approval. A comment that
+is no approval says why (``Reading.reason``), and whether it takes back its writer's earlier
+approval (``Reading.retracts``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
+from inc_audit.rules.clauses import (
+    _ARTICLES,
+    _CONJUNCTIONS,
+    _DETERMINERS,
+    _PUNCTUATION,
+    _SET_ASIDE,
+    _STRUCK,
+    _STRUCK_MARK,
+    _TICKED,
+    Clause,
+    Sentence,
+    _find,
+    _has,
+    _is,
+    _starts_with,
+    own_words,
+    sentences,
+)
 from inc_audit.rules.phrasings import Phrasings, phrasings
 
 __all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"]
-
-_FENCE = re.compile(r"^ {0,3}(```|~~~).*?(^ {0,3}\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
-_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
-_STRUCK = re.compile(r"~~.+?~~|<(del|s|strike)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-_STRUCK_MARK = re.compile(r"~~|</?(?:del|s|strike)>", re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
-_UNTICKED = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \].*$", re.MULTILINE)
-_TICKED = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)\[[xX~]\]", re.MULTILINE)
-_QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
-_FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
-_BLANK = re.compile(r":[\s*\-]*$")
-_BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
-# What ``own_words`` sets aside, in order, each with the text one of its matches must hold:
-# a text without it is left as it is, so the pattern need not run.
-_SET_ASIDE = (
-    (_COMMENT, ("<!--",)),
-    (_FENCE, ("```", "~~~")),
-    (_QUOTE_BLOCK, (">>>",)),
-    (_QUOTED_LINE, (">",)),
-    (_UNTICKED, ("[ ]",)),
-    (_INLINE_CODE, ("`",)),
-    (_STRUCK, ("~~", "<")),
-)
-_CLAUSE_MARK = {",", ":", "—", "–", "-", "(", ")", "/"}
-
-
-# --- text to clauses ---------------------------------------------------------------------------
-
-
-def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
-    """The writer's own words: no quoted lines or words, code, struck-through text, comments or
-    unticked boxes (``- [ ] Approved`` is a box left to tick, not a statement)."""
-    text = text.replace("\r\n", "\n").replace("\ufe0f", "")
-    for pattern, needs in _SET_ASIDE:
-        if any(literal in text for literal in needs):
-            text = pattern.sub(" ", text)
-    if "[" in text:
-        text = _TICKED.sub(r"\1", text)
-    for opening, closing in quotes:
-        if opening in text and closing in text:
-            text = _quoted(opening, closing).sub(" ", text)
-    return text
-
-
-@lru_cache(maxsize=64)
-def _quoted(opening: str, closing: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)")
-
-
-@dataclass(frozen=True)
-class Clause:
-    words: tuple[str, ...]
-    after: str  # what separates it from the clause before: "", "," (punctuation) or the conjunction
-
-
-@dataclass(frozen=True)
-class Sentence:
-    clauses: tuple[Clause, ...]
-    question: bool
-    words: tuple[str, ...]
-    blank: bool = False  # ends in a label left to fill in: "Approved by: ____"
-
-
-_ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
-_PUNCTUATION = (",", ":")
-_DETERMINERS = {"the", "a", "an", "this", "that", "it", "your", "our", "my", "these", "those", "some", "its"}
-_CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "whereas", "plus"}
-
-
-def sentences(text: str, p: Phrasings) -> list[Sentence]:
-    found = []
-    for chunk in _SENTENCE_END.split(text):
-        chunk = _FORM_BLANK.sub(" ", _BULLET.sub("", chunk.strip())).strip()
-        tokens = p.lexicon.tokens(chunk)
-        words = tuple(t for t in tokens if t not in _CLAUSE_MARK and t not in "*_#.!?;\"'")
-        if not words:
-            continue
-        ends_open = not chunk.rstrip("*_ )").endswith((".", "!"))
-        question = chunk.rstrip("*_ )").endswith("?") or (ends_open and _starts_with(words, p.question_openers))
-        blank = bool(_BLANK.search(chunk))
-        found.append(Sentence(tuple(_clauses(tokens)), question, words, blank))
-    return found
-
-
-def _clauses(tokens: list[str]) -> list[Clause]:
-    clauses: list[Clause] = []
-    current: list[str] = []
-    after = ""
-    for token in tokens:
-        if token in _CLAUSE_MARK or token in _CONJUNCTIONS:
-            if current:
-                clauses.append(Clause(tuple(current), after))
-                current, after = [], ""
-            after = token if token in _CONJUNCTIONS else (after or (":" if token == ":" else ","))
-        elif token not in "*_#.!?;\"'":
-            current.append(token)
-    if current:
-        clauses.append(Clause(tuple(current), after))
-    return clauses
-
-
-@lru_cache(maxsize=256)
-def _index(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The phrases by their first word, longest first."""
-    index: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in phrases:
-        index.setdefault(phrase[0], []).append(phrase)
-    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
-
-
-def _find(words: Sequence[str], phrases: tuple[tuple[str, ...], ...], start: int = 0) -> tuple[int, int] | None:
-    """The first place (start, end) a phrase occurs in ``words`` from ``start``."""
-    index = _index(phrases)
-    for i in range(start, len(words)):
-        for phrase in index.get(words[i], ()):
-            if tuple(words[i : i + len(phrase)]) == phrase:
-                return i, i + len(phrase)
-    return None
-
-
-def _has(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return _find(words, phrases) is not None
-
-
-def _starts_with(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return any(tuple(words[: len(p)]) == p for p in _index(phrases).get(words[0] if words else "", ()))
-
-
-def _is(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return tuple(words) in _index(phrases).get(words[0] if words else "", ())
-
+__all__ += ["_SET_ASIDE", "_TICKED"]  # read by tests/test_rules_cpu.py
 
 # --- clauses to a reading ----------------------------------------------------------------------
 

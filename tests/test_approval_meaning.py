@@ -32,6 +32,9 @@ FRENCH = [
     "Lu et approuvé.",
     "Je suis d'accord avec ce post-mortem.",
     "OK de mon côté.",
+    "Ça me semble bon.",
+    "Je confirme, c'est bon.",
+    "Validé par moi.",
 ]
 
 INFORMAL = [
@@ -52,6 +55,9 @@ INFORMAL = [
     "L'impact a été corrigé, je valide.",
     "Je valide, merci de compléter l'impact quand tu peux.",
     "Approved after the update — thanks for adding the numbers.",
+    "Approved :tada:",
+    "I'm happy to sign this off.",
+    "Good to close.",
 ]
 
 # (comment, the reason IPM003 gives)
@@ -91,6 +97,9 @@ NOT_APPROVALS = [
     ("Merci d'ajouter l'impact, sinon validé.", "asks for a redo"),
     ("Rejected: the impact is missing.", "negated"),
     ("Presque bon, il manque l'impact.", "objects to it"),
+    ("Validé… ou presque : il manque les responsables.", "negated"),
+    ("Je validerais bien, mais l'impact est flou.", "not given yet"),
+    ("Sous réserve de la relecture de bob : validé.", "conditional"),
 ]
 
 

@@ -27,6 +27,7 @@ _QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
 _FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
 _BLANK = re.compile(r":[\s*\-]*$")
+_SHORTCODE = re.compile(r":[a-z0-9_+\-]+:$")  # an emoji (:tada:), not a label left blank
 _BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
 # What ``own_words`` sets aside, in order, each with the text one of its matches must hold:
 # a text without it is left as it is, so the pattern need not run.
@@ -95,7 +96,7 @@ def sentences(text: str, p: Phrasings) -> list[Sentence]:
             continue
         ends_open = not chunk.rstrip("*_ )").endswith((".", "!"))
         question = chunk.rstrip("*_ )").endswith("?") or (ends_open and _starts_with(words, p.question_openers))
-        blank = bool(_BLANK.search(chunk))
+        blank = bool(_BLANK.search(_SHORTCODE.sub("", chunk) if chunk.endswith(":") else chunk))
         found.append(Sentence(tuple(_clauses(tokens)), question, words, blank))
     return found
 

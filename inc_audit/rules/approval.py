@@ -16,6 +16,7 @@ from inc_audit.config import emoji as emoji_names
 from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Note
+from inc_audit.rules import standing
 from inc_audit.rules.registry import rule
 
 if TYPE_CHECKING:
@@ -170,10 +171,14 @@ def _not_read_as_approval(ctx: Context, note: Note, valid: set[str]) -> Iterator
             last.pop(who, None)
         elif found.reason or who not in last or not last[who][1]:
             last[who] = (comment, found.reason)
+    took_back = standing.withdrawn(ctx.steps.get(note.id, ()))
     for who in sorted(last):
         comment, reason = last[who]
         why = f"not an approval: {reason}" if reason else "no approval in it"
-        yield f"{who} wrote {quote(comment.body)} (comment {comment.id}), {why}"
+        if who in took_back and reason:
+            yield f"{who} approved, then took it back: {quote(comment.body)} (comment {comment.id}, {reason})"
+        else:
+            yield f"{who} wrote {quote(comment.body)} (comment {comment.id}), {why}"
 
 
 def quote(text: str, limit: int = 60) -> str:

@@ -40,6 +40,8 @@ class Context:
         issue read because it mentions this one."""
         self.linked_read: set[IssueKey] = set()
         """Whose links the rules read (``linked_of``)."""
+        self.steps: dict[int, list[standing.Step]] = {}
+        """The approvals and retractions ``approvals`` last read, by the post-mortem comment's ``id``."""
         self._approves: dict[int, Reading] = {}
         """How each comment read so far reads as an approval, by the comment's ``id``."""
 
@@ -231,16 +233,19 @@ class Context:
         emoji it gave still fall short.
         """
         author = self.who(note.author)
-        people = standing.standing(self.approval_steps(note)) - {author}
+        steps = self.steps[note.id] = self.approval_steps(note)
+        people = standing.standing(steps) - {author}
         if approval.gap(people, self.config) is None:
             return people
         awards = self.source.note_awards(self.issue.key, note.id)
-        approved = standing.standing(self.approval_steps(note, awards))
+        steps = self.steps[note.id] = self.approval_steps(note, awards)
+        approved = standing.standing(steps)
         fresh = None
         if approval.gap(approved - {author}, self.config) is not None:
             fresh = self.source.refresh_awards(self.issue.key, note.id)
         if fresh is not None:
-            approved = standing.standing(self.approval_steps(note, fresh))
+            steps = self.steps[note.id] = self.approval_steps(note, fresh)
+            approved = standing.standing(steps)
         if approval.gap(approved - {author}, self.config) is not None:
             self.unsettled = True  # an award emoji may settle it without touching the issue
         return approved - {author}

@@ -10,7 +10,7 @@ nothing of the kind (``thanks, nice write-up``) leaves an approval as it was.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -59,7 +59,7 @@ def standing(found: Iterable[Step]) -> set[str]:
     return approved
 
 
-def withdrawn(found: Iterable[Step]) -> set[str]:
+def withdrawn(found: Sequence[Step]) -> set[str]:
     """Who approved and then took it back, and stands so."""
     once: set[str] = set()
     for step in found:

@@ -247,3 +247,18 @@ def test_ipm003_quotes_the_development_lead_backup_the_response_team_note_asks_f
     [message] = ipm003(source, umami)
     assert "only bob approved" in message
     assert 'carol wrote "Je valide ?" (comment 103), not an approval: a question' in message
+
+
+def test_a_comment_edited_into_a_retraction_takes_back_an_award_given_before_the_edit(umami):
+    from dataclasses import replace
+
+    from tests.conftest import at
+
+    edited = replace(note(102, "~~Approved~~ withdrawn: the impact is wrong.", "alice", 20), updated_at=at(10))
+    source, subject = unapproved(PM, edited)
+    source.award(subject, 101, "thumbsup", "alice", days_ago=15)
+    [message] = ipm003(source, umami)
+    assert "alice approved, then took it back" in message
+    source, subject = unapproved(PM, replace(edited, updated_at=None))
+    source.award(subject, 101, "thumbsup", "alice", days_ago=15)
+    assert ipm003(source, umami) == []

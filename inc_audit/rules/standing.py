@@ -5,7 +5,8 @@ it (``I take my approval back``, ``je retire mon ok``), refuses (``actually no, 
 conditions it (``approved once the timeline is added``), asks for part of the post-mortem
 to be redone, or objects to it (``Hold on, the logs don't match``). A later approval, in
 words or by an award emoji given after the retraction, approves again. A comment that says
-nothing of the kind (``thanks, nice write-up``) leaves an approval as it was.
+nothing of the kind (``thanks, nice write-up``) leaves an approval as it was. A comment
+edited into a retraction (``~~Approved~~ withdrawn``) retracts when it was edited.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ def steps(
         author = who(note.author)
         if read.approves:
             found.append(Step(note.created_at, author, True, 0))
-        elif author in approvers and read.retracts:
-            found.append(Step(note.created_at, author, False, 0))
+        elif author in approvers and read.retracts:  # an edit retracts when it is made
+            found.append(Step(max(note.created_at, note.updated_at or note.created_at), author, False, 0))
     return sorted(found, key=lambda s: (s.at, s.order))
 
 

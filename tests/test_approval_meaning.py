@@ -98,6 +98,7 @@ NOT_APPROVALS = [
     ("Rejected: the impact is missing.", "negated"),
     ("Presque bon, il manque l'impact.", "objects to it"),
     ("Validé… ou presque : il manque les responsables.", "negated"),
+    ("LGTM. Hold on, the numbers don't match.", "objects to it"),
     ("Je validerais bien, mais l'impact est flou.", "not given yet"),
     ("Sous réserve de la relecture de bob : validé.", "conditional"),
 ]

@@ -68,6 +68,7 @@ REASONS = {
     "reported": "reports someone else's approval",
     "reservation": "with a reservation",
 }
+_SIGN = "a short approving sign"
 _RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 
@@ -239,8 +240,10 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     p = p or phrasings()
     own = own_words(text, p.quotes)
     found = _read_own(own, writer, people, p)
-    if found.approves or found.retracts:
+    if found.retracts or (found.approves and found.why != _SIGN):
         return found
+    if found.approves:  # a weak sign: "LGTM. Hold on, the numbers don't match" is no approval
+        return Reading(False, "an objection", "objects to it", retracts=True) if _objects(own, p) else found
     if own != text and _struck_approval(text, writer, people, p):
         return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
     if p.objections and _objects(own, p):
@@ -298,7 +301,7 @@ def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Rea
         return state
     count = sum(len(s.words) for s in found)
     if weak and not reserve and count <= p.short_words:
-        return Reading(True, "a short approving sign")
+        return Reading(True, _SIGN)
     if weak:
         return Reading(False, "a weak sign, " + (reserve or "in a long comment"), reserve or "too long to be a sign")
     return Reading(False, "no approval stated", reserve)

@@ -58,6 +58,8 @@ INFORMAL = [
     "Approved :tada:",
     "I'm happy to sign this off.",
     "Good to close.",
+    "Approve from my side.",
+    "That's fine by me.",
 ]
 
 # (comment, the reason IPM003 gives)

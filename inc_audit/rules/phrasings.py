@@ -79,6 +79,8 @@ class Phrasings:
     """Roots naming a part of the post-mortem (impact, root cause, timeline)."""
     minor: tuple[tuple[str, ...], ...]
     """Words that make a request minor, not a redo (nit, typo, whenever)."""
+    own_sides: tuple[tuple[str, ...], ...]
+    """What says a bare verb is the writer's: approve from my side, valide pour moi."""
     then: tuple[tuple[str, ...], ...]
     """Words opening an approval that follows a question or request (then, alors): it depends on them."""
     reviewing: tuple[tuple[str, ...], ...]
@@ -154,6 +156,7 @@ class Phrasings:
             redo_phrases=_phrases(redo.get("phrases", ())),
             sections=_stems(lexicon, redo.get("sections", ())),
             minor=_phrases(redo.get("minor", ())),
+            own_sides=_phrases(data.get("own_sides", ())),
             then=_phrases(data.get("then", ())),
             reviewing=_phrases(still.get("progressive", ())),
             review_verbs=_phrases(still.get("verbs", ())),

@@ -91,8 +91,9 @@ class _Reader:
     def approval_at(self, words: Sequence[str]) -> tuple[int, int] | None:
         span = _find(words, self.p.approves)
         based = _find(words, self.p.approves_with_subject)
-        if based is not None and (span is None or based[0] < span[0]) and self.subject_before(words, based[0]):
-            return based
+        if based is not None and (span is None or based[0] < span[0]):
+            if self.subject_before(words, based[0]) or _has(words[based[1] : based[1] + 5], self.p.own_sides):
+                return based  # "I approve", "Approve from my side"
         return span
 
     def subject_before(self, words: Sequence[str], start: int) -> bool:

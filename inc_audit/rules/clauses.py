@@ -118,22 +118,37 @@ def _clauses(tokens: list[str]) -> list[Clause]:
     return clauses
 
 
-@lru_cache(maxsize=256)
+_INDEXES: dict[int, tuple[tuple[tuple[str, ...], ...], dict[str, tuple[tuple[str, ...], ...]]]] = {}
+
+
 def _index(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The phrases by their first word, longest first."""
+    """The phrases by their first word, longest first; kept by the list's identity (hashing
+    a long tuple of phrases on every look-up costs more than the look-up)."""
+    kept = _INDEXES.get(id(phrases))
+    if kept is not None and kept[0] is phrases:
+        return kept[1]
     index: dict[str, list[tuple[str, ...]]] = {}
     for phrase in phrases:
         index.setdefault(phrase[0], []).append(phrase)
-    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
+    built = {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
+    if len(_INDEXES) > 512:
+        _INDEXES.clear()
+    _INDEXES[id(phrases)] = (phrases, built)  # holds ``phrases``: its id stays its own
+    return built
 
 
 def _find(words: Sequence[str], phrases: tuple[tuple[str, ...], ...], start: int = 0) -> tuple[int, int] | None:
     """The first place (start, end) a phrase occurs in ``words`` from ``start``."""
     index = _index(phrases)
+    if not index:
+        return None
+    get = index.get
     for i in range(start, len(words)):
-        for phrase in index.get(words[i], ()):
-            if tuple(words[i : i + len(phrase)]) == phrase:
-                return i, i + len(phrase)
+        found = get(words[i])
+        if found:
+            for phrase in found:
+                if len(phrase) == 1 or tuple(words[i : i + len(phrase)]) == phrase:
+                    return i, i + len(phrase)
     return None
 
 

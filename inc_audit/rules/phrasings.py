@@ -97,10 +97,14 @@ class Phrasings:
         return frozenset(p[0] for p in phrases)
 
     @cached_property
+    def objection_openers(self) -> frozenset[str]:
+        """The first words of every objection and gap: a comment with none objects to nothing."""
+        return frozenset(p[0] for p in (*self.objections, *self.gaps))
+
+    @cached_property
     def signals(self) -> tuple[str, ...]:
-        """Roots that make a comment worth reading even with no approving word: retractions
-        and requests to redo (which take back an earlier approval)."""
-        return (*self.retractions, *self.retractions_of_approval, *self.redo)
+        """Roots that make a comment worth reading even with no approving word: retractions."""
+        return (*self.retractions, *self.retractions_of_approval)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Phrasings:

@@ -240,14 +240,15 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     """Whether ``writer``'s comment ``text`` approves, the clause that decided, and if not, why."""
     p = p or phrasings()
     own = own_words(text, p.quotes)
-    found = _read_own(own, writer, people, p)
+    tokens = p.lexicon.tokens(own)
+    found = _read_own(own, set(tokens), writer, people, p)
     if found.retracts or (found.approves and found.why != _SIGN):
         return found
     if found.approves:  # a weak sign: "LGTM. Hold on, the numbers don't match" is no approval
-        return Reading(False, "an objection", "objects to it", retracts=True) if _objects(own, p) else found
+        return Reading(False, "an objection", "objects to it", retracts=True) if _objects(tokens, p) else found
     if own != text and _struck_approval(text, writer, people, p):
         return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
-    if p.objections and _objects(own, p):
+    if _objects(tokens, p):
         return Reading(False, "an objection", "objects to it", retracts=True)
     return found
 
@@ -256,12 +257,18 @@ def _struck_approval(text: str, writer: str, people: Iterable[str], p: Phrasings
     """Whether the struck-through words of ``text`` held an approval."""
     struck = " ".join(m.group(0) for m in _STRUCK.finditer(text.replace("\r\n", "\n")))
     inner = _STRUCK_MARK.sub(" ", struck)
-    return bool(inner.strip()) and _read_own(inner, writer, people, p).approves
+    return bool(inner.strip()) and _read_own(inner, set(p.lexicon.tokens(inner)), writer, people, p).approves
 
 
-def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Reading:
-    words = set(p.lexicon.tokens(own))
-    if not p.openers & words and not any(w.startswith(p.signals) for w in words if p.signals):
+def _signalled(words: set[str], p: Phrasings) -> bool:
+    """A retraction, or a request to redo that names a part of the post-mortem."""
+    if p.signals and any(w.startswith(p.signals) for w in words):
+        return True
+    return bool(p.redo) and any(w.startswith(p.redo) for w in words) and any(w.startswith(p.sections) for w in words)
+
+
+def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: Phrasings) -> Reading:
+    if not p.openers & words and not _signalled(words, p):
         return Reading(False, "no approval stated")  # most comments: no approving word at all
     reader = _Reader(p, writer, frozenset(x.lower() for x in people))
     state: Reading | None = None
@@ -308,10 +315,12 @@ def _read_own(own: str, writer: str, people: Iterable[str], p: Phrasings) -> Rea
     return Reading(False, "no approval stated", reserve)
 
 
-def _objects(own: str, p: Phrasings) -> bool:
+def _objects(tokens: list[str], p: Phrasings) -> bool:
     """Whether the writer's own words object to the post-mortem (hold on, doesn't match, not
     convinced): a later comment that does takes back its writer's earlier approval."""
-    words = p.lexicon.tokens(own)
+    if not p.objection_openers.intersection(tokens):
+        return False  # most comments: no word an objection starts with
+    words = list(tokens)
     span = _find(words, p.benign_negations)
     while span is not None:
         del words[span[0] : span[1]]

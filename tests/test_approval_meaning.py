@@ -60,6 +60,7 @@ INFORMAL = [
     "Good to close.",
     "Approve from my side.",
     "That's fine by me.",
+    "Approved. Please add the ticket count to the impact section.",
 ]
 
 # (comment, the reason IPM003 gives)
@@ -92,11 +93,13 @@ NOT_APPROVALS = [
     ("Approval on hold until the RCA is fixed.", "conditional"),
     ("Please rewrite the root cause section. Otherwise approved.", "asks for a redo"),
     ("Approved, but the root cause is incomplete; please rework it.", "asks for a redo"),
-    ("Ajoute la chronologie et c'est validé.", "asks for a redo"),
+    ("Ajoute la chronologie et c'est validé.", "conditional"),
     ("Approved but the RCA needs more work.", "asks for a redo"),
     ("OK, I'll review it tomorrow.", "with a reservation"),
     ("l'impact est à revoir", "asks for a redo"),
     ("Merci d'ajouter l'impact, sinon validé.", "asks for a redo"),
+    ("Good for me except the follow-ups — please add owners to the follow-up section.", "with a reservation"),
+    ("Add the ticket count to the impact section first, then I approve.", "asks for a redo"),
     ("Rejected: the impact is missing.", "negated"),
     ("Presque bon, il manque l'impact.", "objects to it"),
     ("Validé… ou presque : il manque les responsables.", "negated"),
@@ -108,7 +111,8 @@ NOT_APPROVALS = [
 
 @pytest.mark.parametrize(
     "text",
-    ["The alert rule change is rejected by the CAB.", "FYI the missing alert is tracked in #45.",
+    ["@dave can you also add the runbook link to the follow-ups?",
+     "The alert rule change is rejected by the CAB.", "FYI the missing alert is tracked in #45.",
      "The problem with the indexer is fixed.", "Le changement a été refusé.", "Thanks dave, nice write-up."],
 )
 def test_a_later_comment_about_something_else_takes_nothing_back(text):

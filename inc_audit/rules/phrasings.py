@@ -72,6 +72,10 @@ class Phrasings:
     """What objects only when a part of the post-mortem is named (the impact is missing)."""
     redo: tuple[str, ...]
     """Roots of a request to redo part of the post-mortem (rewrite, revoir)."""
+    amend: tuple[str, ...]
+    """Roots of a request to amend part of it (add, complete, clarify): a redo only when it blocks."""
+    blocking: tuple[tuple[str, ...], ...]
+    """What makes an amendment block the approval: first, before, until, avant."""
     redo_requests: tuple[tuple[str, ...], ...]
     redo_phrases: tuple[tuple[str, ...], ...]
     """Phrases that ask for more work by themselves (needs more work, est à reprendre)."""
@@ -156,6 +160,8 @@ class Phrasings:
             objections=_phrases(data.get("objections", ())),
             gaps=_phrases(data.get("gaps", ())),
             redo=_stems(lexicon, redo.get("roots", ())),
+            amend=_stems(lexicon, redo.get("amend_roots", ())),
+            blocking=_phrases(redo.get("blocking", ())),
             redo_requests=_phrases(redo.get("requested_by", ())),
             redo_phrases=_phrases(redo.get("phrases", ())),
             sections=_stems(lexicon, redo.get("sections", ())),

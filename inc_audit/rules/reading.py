@@ -187,19 +187,31 @@ class _Reader:
         named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
         return named or any(w in ("approval", "approve") for w in words)
 
-    def redo(self, sentence: Sentence, words: Sequence[str]) -> bool:
-        """A request to redo part of the post-mortem: ``could you redo the impact section``,
-        ``l'impact est à revoir``; not a minor one (``nit: fix the typo whenever``)."""
+    def redo(self, sentence: Sentence, words: Sequence[str]) -> str | None:
+        """A request to redo part of the post-mortem (``could you redo the impact section``,
+        ``l'impact est à revoir``, ``add the ticket count to the impact first``): "redo"; a
+        request to amend it that does not block (``please add the ticket count to the
+        impact``): "request"; neither, or a minor one (``nit: fix the typo whenever``): None."""
         p = self.p
-        if not p.redo or (not any(w.startswith(p.redo) for w in words) and not _has(words, p.redo_phrases)):
-            return False
+        roots = (*p.redo, *p.amend)
+        if not roots or (not any(w.startswith(roots) for w in words) and not _has(words, p.redo_phrases)):
+            return None
         around = (*self.before, *sentence.words)  # "The RCA is thin; please rework it."
         if not any(w.startswith(p.sections) for w in around) or _has(sentence.words, p.minor):
-            return False
+            return None
         if _has(words, p.redo_phrases):
-            return True
+            return "redo"
+        if not self.requested(words, roots):
+            return None
+        if any(w.startswith(p.redo) for w in words if p.redo) or _has(sentence.words, p.blocking):
+            return "redo"
+        return "request"
+
+    def requested(self, words: Sequence[str], roots: tuple[str, ...]) -> bool:
+        """Whether a root of ``roots`` is asked for: an imperative, or a request just before it."""
+        p = self.p
         for i, word in enumerate(words):
-            if not word.startswith(p.redo):
+            if not word.startswith(roots):
                 continue
             if word.endswith("ed"):
                 if i and words[i - 1] in ("be", "been", "get", "gets"):
@@ -280,7 +292,7 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
     for sentence in found:
         for index, clause in enumerate(sentence.clauses):
             kind = _kind(reader, sentence, index, clause)
-            if kind == "approve" and asking and _starts_with(clause.words, p.then):
+            if kind == "approve" and asking and (_starts_with(clause.words, p.then) or clause.after == "and"):
                 kind = "conditional"
             if kind == "approve":
                 state = Reading(True, " ".join(clause.words))
@@ -299,11 +311,11 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
                 reserve = REASONS["conditional"]
             if kind == "redo" and redo is None:
                 redo = state
-            asking = asking or kind in ("redo", "question") or sentence.question
+            asking = asking or kind in ("redo", "request", "question") or sentence.question
         if not reserve and sentence.question:
             reserve = REASONS["question"]
         reader.before = sentence.words
-    if redo is not None and state is not None and state.approves:
+    if redo is not None and state is not None and (state.approves or state.reason == REASONS["conditional"]):
         return redo  # "Rewrite the root cause section, otherwise approved": not this version
     if state is not None:
         return state
@@ -344,8 +356,9 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
     refusal = _find(words, p.refusals)
     if refusal is not None:
         return "other" if reader.elsewhere(words, *refusal) else "deny"  # the CHG was rejected
-    if reader.redo(sentence, words):
-        return "redo"
+    redo = reader.redo(sentence, words)
+    if redo is not None:
+        return redo
     if clause.after in ("but",) and _starts_with(words, p.negations):
         return "deny"  # "I approve the RCA but not the follow-ups"
     span = reader.approval_at(words)
@@ -355,7 +368,9 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "pending"
     weak = _find(words, p.weak) or reader.assent(words)
     if weak is not None and not reader.negated(words[: weak[0]]):
-        return "question" if sentence.question else "weak"
+        if sentence.question:
+            return "question"
+        return "reservation" if _has(words[weak[1] :], p.reservations) else "weak"  # good for me except X
     if reader.negated(words):
         return "negation"
     if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations) or reader.reviewing(words):

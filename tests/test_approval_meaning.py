@@ -269,3 +269,16 @@ def test_a_comment_edited_into_a_retraction_takes_back_an_award_given_before_the
     source, subject = unapproved(PM, replace(edited, updated_at=None))
     source.award(subject, 101, "thumbsup", "alice", days_ago=15)
     assert ipm003(source, umami) == []
+
+
+@pytest.mark.parametrize("text", ["OK.", "Ok, merci.", "Parfait, merci !", "Fine.", "Noted, thanks."])
+def test_an_acknowledgement_alone_approves_nothing(text):
+    assert not read(text, "alice", PEOPLE).approves
+
+
+def test_an_acknowledgement_after_a_retraction_does_not_approve_again(umami):
+    source, _ = unapproved(
+        PM, note(102, "LGTM", "alice", 20), note(103, "Could you redo the impact section?", "alice", 19),
+        note(104, "Sure, will do.", "dave", 18), note(105, "Ok, merci.", "alice", 17),
+    )
+    assert ipm003(source, umami) != []

@@ -231,15 +231,17 @@ class _Reader:
 
     def assent(self, words: Sequence[str]) -> tuple[int, int] | None:
         """A word of assent made a verdict: ``bon pour moi``, ``all good from my side``,
-        ``good to go``, or on its own (``Parfait``, ``All good``)."""
+        ``good to go``, or with nothing but an intensifier (``All good``, ``Totally fine``).
+        Alone (``OK``, ``Parfait``) it is as often an acknowledgement, and approves nothing."""
         p = self.p
         span = _find(words, p.assent)
         if span is None:
             return None
         if _has(words, p.assent_frames):
             return span
+        intensified = any(_is((w,), p.intensifiers) for w in words)
         rest = [w for w in words if not _is((w,), p.assent) and not _is((w,), p.intensifiers)]
-        return span if not rest else None
+        return span if intensified and not rest else None
 
     def condition_in(self, words: Sequence[str]) -> bool:
         if _has(words, self.p.conditions):

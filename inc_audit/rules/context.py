@@ -69,7 +69,7 @@ class Context:
         )
 
     def finding(self, code: str, message: str, **where: object) -> Finding:
-        return Finding(code, RULES[code].severity, message, **where)  # type: ignore[arg-type]
+        return Finding.said(code, RULES[code].severity, message, **where)
 
     # --- the incident report ---------------------------------------------------------------
 

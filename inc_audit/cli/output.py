@@ -72,7 +72,10 @@ def track_result(gl: Any, audit_project: str | None, result: AuditResult, config
     """First-seen moments and history, from the audit issue's kept state when publishing."""
     from inc_audit.publishing.tracking import track
 
-    return track(gl, audit_project, result, config)
+    tracked = track(gl, audit_project, result, config)
+    for why in tracked.distrusted:
+        say(f"inc-audit: warning: {why}")
+    return tracked
 
 
 def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
@@ -83,7 +86,7 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
     from inc_audit.publishing import tracking
 
     result: AuditResult = tracked.result
-    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
+    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(), home=project)
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
@@ -102,7 +105,7 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
         say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
         return
     if comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
-        tracking.post_comment(gl, project, outcome.url, comment)
+        tracking.post_comment(gl, project, outcome.url, comment, config.audit_confidential)
     say(f"inc-audit: audit issue {outcome.action}{where}")
 
 

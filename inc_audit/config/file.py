@@ -105,6 +105,13 @@ class Config:
     calendar: Calendar = field(default_factory=Calendar)
     audit_mention: bool = False
     meeting: Meeting = field(default_factory=Meeting)
+    not_incidents: tuple[str, ...] = ()
+    """Issues (``group/project#iid``, lower case) that left the audit on purpose: no INC006."""
+    own_issues: frozenset[str] = frozenset()
+    """inc-audit's own issues (``group/project#iid``, lower case), found at run time by their
+    author (``inc_audit.publishing.ownership``): never an incident, a change or evidence."""
+    own_user: str = ""
+    """The token's user when it is a bot (an access token): its comments are never evidence."""
 
     def schema(self, kind: str) -> schemas.DocumentSchema:
         return schemas.load(kind, self.schema_paths.get(kind))
@@ -301,6 +308,7 @@ def build(raw: dict[str, Any], path: Path | None) -> Config:
         digest=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16],
         calendar=_calendar(data["calendar"]),
         audit_mention=bool(issue.get("mention", False)),
+        not_incidents=tuple(str(ref).lower() for ref in issue.get("not_incidents", ())),
         meeting=_meeting(data["meeting"], roles),
     )
     for kind in config.schema_paths:

@@ -138,7 +138,7 @@ def _withheld_note(result: AuditResult, options: Options) -> list[str]:
     if not count:
         return []
     return [
-        f"The titles of {count} confidential incident(s), and any text of theirs a finding quotes, are withheld:"
+        f"The titles of {count} confidential incident(s) are withheld, with any text of theirs a finding quotes:"
         " this report is not confidential, or is read in another project than theirs (a public audit issue,"
         " one in another project, or a report written in CI). Follow the links to read them.",
         "",

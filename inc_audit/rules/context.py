@@ -7,6 +7,7 @@ that does not apply costs nothing, and no request is made for data that no rule 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 
@@ -20,7 +21,7 @@ from inc_audit.reading.validity import Problem
 from inc_audit.rules import approval, postmortem
 from inc_audit.rules import changes as change_rules
 from inc_audit.rules.reading import read
-from inc_audit.rules.registry import RULES, Verdict, has_any
+from inc_audit.rules.registry import RULES, Verdict, has_any, is_own_issue
 from inc_audit.sources.interface import Source
 
 
@@ -28,6 +29,9 @@ class Context:
     """One incident, with what the rules ask of it worked out once, on demand."""
 
     def __init__(self, issue: Issue, config: Config, source: Source, as_of: datetime) -> None:
+        if config.own_user:  # inc-audit's own comments (a bot's) are never evidence
+            bot = config.own_user.lower()
+            issue = replace(issue, notes=tuple(note for note in issue.notes if note.author.lower() != bot))
         self.issue = issue
         self.config = config
         self.source = source
@@ -54,8 +58,13 @@ class Context:
         return self._as_of > deadline
 
     def linked_of(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        """The issues linked to ``key``, but never one of inc-audit's own (``Config.own_issues``)."""
         self.linked_read.add(key)
-        return self.source.linked_issues(key)
+        return tuple(linked for linked in self.source.linked_issues(key) if not self.is_own(linked.key))
+
+    def is_own(self, key: IssueKey) -> bool:
+        """Whether ``key`` is one of inc-audit's own issues: never a change, an incident or evidence."""
+        return is_own_issue(key, self.config)
 
     def verdict(self, findings: tuple[Finding, ...]) -> Verdict:
         past = [d for d in self.deadlines if self._as_of > d]
@@ -192,7 +201,8 @@ class Context:
     @cached_property
     def mentions(self) -> tuple[IssueKey, ...]:
         """The issues that mention the incident (GitLab's "mentioned in issue" notes)."""
-        return tuple(change_rules.mentioned_in(self.issue.notes, self.issue.key.project))
+        found = change_rules.mentioned_in(self.issue.notes, self.issue.key.project)
+        return tuple(key for key in found if not self.is_own(key))
 
     # --- approvals -------------------------------------------------------------------------
 

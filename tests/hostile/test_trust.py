@@ -222,7 +222,8 @@ def test_removing_the_label_and_marker_makes_no_second_audit_issue_and_they_come
 ) -> None:
     inc_audit(fake, config_file(tmp_path), "--publish")
     [audit] = bot_issues(fake)
-    as_mallory(fake).issues.update(audit.iid, {"labels": "", "description": audit.description.replace(AUDIT_MARKER, "")})
+    stripped = audit.description.replace(AUDIT_MARKER, "")
+    as_mallory(fake).issues.update(audit.iid, {"labels": "", "description": stripped})
     run = inc_audit(fake, config_file(tmp_path), "--publish")
     assert run.returncode == 1, run.stderr
     assert [i.iid for i in bot_issues(fake)] == [audit.iid]
@@ -250,7 +251,7 @@ def test_an_incident_that_leaves_the_audit_is_reported_until_the_config_lets_it_
     inc_audit(fake, config_file(tmp_path), "--publish")
     as_mallory(fake).issues.update(1, {"labels": "", "issue_type": "issue"})
     left = inc_audit(fake, config_file(tmp_path), "--publish", "--format", "json", as_of="2026-06-02")
-    assert left.returncode == 1, left.stderr
+    assert left.returncode == 0, left.stderr  # a warning: it fails the job only with --fail-on warning
     [finding] = report(left)[(PROJECT, 1)]["findings"]
     assert finding["rule"] == "INC006" and "left the audit" in finding["message"]
     still = inc_audit(fake, config_file(tmp_path), "--publish", "--format", "json", as_of="2026-06-03")

@@ -412,3 +412,34 @@ def test_the_plan_makes_a_public_issue_confidential_first() -> None:
     plan = make_plan([kept], with_marker(BODY), has_violations=False, confidential=True)
     assert (plan.action, [step.describe() for step in plan.steps]) == ("updated", ["make #4 confidential"])
     assert make_plan([kept], with_marker(BODY), has_violations=False).steps == ()
+
+
+def test_gitlab_refusing_confidentiality_leaves_the_new_issue_neutral_and_says_so(server: Issues, gl: Any) -> None:
+    def stays_public() -> None:
+        server.issues[1]["confidential"] = False
+
+    original = server._route
+
+    def public_answers(method: str, path: str, query: dict[str, str], fields: dict[str, Any]) -> tuple[int, Any]:
+        status, body = original(method, path, query, fields)
+        if isinstance(body, dict) and "iid" in body:
+            body = {**body, "confidential": False}
+            stays_public()
+        return status, body
+
+    server._route = public_answers  # type: ignore[method-assign]
+    with pytest.raises(PublishError) as refused:
+        run(gl)
+    message = refused.value.message
+    assert "did not make audit issue #1 confidential" in message
+    assert "written before it: created audit issue #1 with a neutral description only" in message
+    assert all(BODY.strip() not in str(fields.get("description")) for _, _, fields in server.writes)
+
+
+def test_a_write_that_fails_says_what_was_written_before_it(server: Issues, gl: Any) -> None:
+    server.add(with_marker("old"))
+    server.failures[("POST", f"/projects/{PROJECT}/issues/1/notes")] = [403]
+    server.issues[1]["state"] = "closed"
+    with pytest.raises(PublishError) as failed:
+        run(gl)
+    assert "written before it: updated #1 (its description, reopened)" in failed.value.message

@@ -319,7 +319,7 @@ def apply(
 
 def _what(step: Step) -> str:
     parts = ["its description" if step.description is not None else "",
-             f"{step.state_event}d" if step.state_event else "",
+             {"close": "closed", "reopen": "reopened"}.get(step.state_event or "", ""),
              "its labels put back" if step.add_labels else ""]
     return f"updated #{step.iid} ({', '.join(p for p in parts if p)})"
 

@@ -25,6 +25,9 @@ import yaml
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
 from inc_audit.audit import AUDIT_MARKER
+from inc_audit.findings import Finding, IncidentResult
+from inc_audit.formats import state
+from inc_audit.model import IssueKey
 from tests.conftest import EXAMPLE_CONFIG, template
 from tests.test_cli_live import INC_AUDIT
 
@@ -215,6 +218,30 @@ def test_a_forged_state_neither_back_dates_nor_is_trusted_and_the_run_says_so(
     assert "2020-01-01" not in audit.description
     trusted = inc_audit(fake, config_file(tmp_path), "--format", "json", "--publish", as_of="2026-06-03")
     assert "not trusted" not in trusted.stderr  # inc-audit wrote the description last again
+
+
+def test_a_forged_state_does_not_silence_the_mention_of_new_findings(fake: FakeGitLab, tmp_path: Path) -> None:
+    config = config_file(tmp_path, mention=True)
+    inc_audit(fake, config, "--publish")
+    [audit] = bot_issues(fake)
+    with fake.lock:
+        quiet = fake.add_issue(PROJECT, title="Quiet one", description="", labels=["incident"],
+                               issue_type="incident", created_at="2026-05-20T00:00:00Z")
+    preview = report(inc_audit(fake, config, "--format", "json", as_of="2026-06-02"))[(PROJECT, quiet.iid)]
+    keys = [state.identity(IncidentResult(IssueKey(PROJECT, quiet.iid), "", "", "opened", False),
+                           Finding.from_dict(f))
+            for f in preview["findings"]]
+    block = re.search(r"<!-- inc-audit:state (\{.*?\}) -->", audit.description)
+    assert block is not None and keys
+    kept = json.loads(block.group(1))
+    kept["seen"].update({key: "2026-05-21T00:00:00Z" for key in keys})  # "already seen": no mention
+    forged = audit.description.replace(block.group(1), json.dumps(kept, separators=(",", ":")))
+    as_mallory(fake).issues.update(audit.iid, {"description": forged})
+    fake.clear_logs()
+    run = inc_audit(fake, config, "--publish", as_of="2026-06-02")
+    assert run.returncode == 1 and "not trusted" in run.stderr, run.stderr
+    comments = [w.fields["body"] for w in fake.writes if w.path.endswith("/notes")]
+    assert len(comments) == 1 and "@grace" not in comments[0] and "@alice" in comments[0], comments
 
 
 def test_removing_the_label_and_marker_makes_no_second_audit_issue_and_they_come_back(

@@ -24,6 +24,9 @@ from inc_audit.rules.reading import read
 from inc_audit.rules.registry import RULES, Verdict, has_any, is_own_issue
 from inc_audit.sources.interface import Source
 
+INC_AUDIT_MARKER = "<!-- inc-audit:"
+"""What starts each marker inc-audit writes (the audit issue's, the meeting issue's)."""
+
 
 class Context:
     """One incident, with what the rules ask of it worked out once, on demand."""
@@ -158,10 +161,20 @@ class Context:
         return self.linked_of(self.issue.key)
 
     def is_change(self, linked: LinkedIssue) -> bool:
-        return not linked.unreadable and change_rules.is_change(linked.labels, linked.issue_type, self.config)
+        if linked.unreadable or self.written_by_inc_audit(linked):
+            return False
+        return change_rules.is_change(linked.labels, linked.issue_type, self.config)
 
     def is_incident(self, linked: LinkedIssue) -> bool:
+        if self.written_by_inc_audit(linked):
+            return False
         return linked.issue_type == "incident" or has_any(linked.labels, self.config.incident_labels)
+
+    def written_by_inc_audit(self, linked: LinkedIssue) -> bool:
+        """One of inc-audit's own issues, by its author (``is_own``) or, where no author is
+        known (an export), by an inc-audit marker: never evidence. A marker copied into a
+        real change only makes the audit stricter, never quieter."""
+        return self.is_own(linked.key) or INC_AUDIT_MARKER in linked.description
 
     @cached_property
     def changes(self) -> tuple[LinkedIssue, ...]:

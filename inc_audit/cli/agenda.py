@@ -86,11 +86,14 @@ def agenda_command(settings: AgendaSettings) -> int:
     if project is None:
         write_text(settings.output, agenda_module.render(prepared, config, agenda_module.Shown(shown)))
         return EXIT_CLEAN
+    from inc_audit.cli.output import project_path
     from inc_audit.publishing.audit_issue import actions_only
     from inc_audit.publishing.meeting import publish_meeting
 
+    home = project_path(gl, project)
+
     def make_body(current: str | None) -> str:
-        in_issue = agenda_module.Shown(True, home=project)
+        in_issue = agenda_module.Shown(True, home=home)
         return agenda_module.render(agenda_module.with_ticks(prepared, current), config, in_issue)
 
     outcome = publish_meeting(gl, project, config, day, make_body, dry_run=settings.dry_run)

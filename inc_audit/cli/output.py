@@ -86,7 +86,8 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
     from inc_audit.publishing import tracking
 
     result: AuditResult = tracked.result
-    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(), home=project)
+    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(),
+                      home=project_path(gl, project))
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
@@ -117,6 +118,17 @@ DRY_RUN_WORDS = {
     "reopened": "would reopen the audit issue",
     "unchanged": "would leave the audit issue as it is",
 }
+
+
+def project_path(gl: Any, project: str) -> str:
+    """The project's path, as incidents' references name it: asked of GitLab when it is given by id."""
+    if not str(project).isdigit():
+        return project
+    from inc_audit.sources.http.session import get_json
+
+    raw = get_json(gl, f"/projects/{project}", f"reading project {project}")
+    path = raw.get("path_with_namespace") if isinstance(raw, dict) else None
+    return path if isinstance(path, str) and path else str(project)
 
 
 def _artifact_hint() -> str:

@@ -12,6 +12,7 @@ from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import Issue, Shard
 from inc_audit.rules import Context, Verdict, _has_any, is_change, judge
 from inc_audit.rules.owners import annotate
+from inc_audit.rules.registry import is_own_issue
 from inc_audit.sources.interface import ReadsAhead, Source, Unreadable
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
@@ -38,7 +39,10 @@ def is_audited(issue: Issue, config: Config) -> bool:
     """Change tickets and incidents carrying an exempt label are not audited; everything
     else the source lists is. What an issue says never exempts it: an incident whose
     description copies the audit issue's marker is audited like any other. (The audit
-    issue itself is no candidate: it carries no incident label and is not of type Incident.)"""
+    issue is no candidate either, whatever labels or type someone gives it: inc-audit's own
+    issues, found by their author (``Config.own_issues``), are never incidents.)"""
+    if is_own_issue(issue.key, config):
+        return False
     if _has_any(issue.labels, config.exempt_labels):
         return False
     return not is_change(issue.labels, issue.issue_type, config)

@@ -12,9 +12,11 @@ from importlib import resources
 from typing import Any
 
 from inc_audit.model import IssueKey, parse_time
+from inc_audit.text import split_quotes
 from inc_audit.workdays import Calendar
 
 SEVERITIES = ("warning", "error")  # in rising order
+WITHHELD_TEXT = "(withheld)"
 
 
 def severity_rank(severity: str) -> int:
@@ -36,6 +38,22 @@ class Finding:
     """From when the finding is due, in the team's time zone; None when no moment applies."""
     first_seen: datetime | None = field(default=None, compare=False)
     """The first audit that found it, as kept in the audit issue: see ``inc_audit.formats.state``."""
+    quoted: tuple[str, ...] = field(default=(), compare=False)
+    """Text from the issue that ``message`` quotes (a heading, an answer): withheld, with the
+    title, wherever the incident's text may not be read (``inc_audit.formats.options``)."""
+
+    @classmethod
+    def said(cls, rule: str, severity: str, message: str, **where: Any) -> Finding:
+        """A finding whose ``message`` marks what it quotes (``inc_audit.text.quote``)."""
+        clean, quoted = split_quotes(message)
+        return cls(rule, severity, clean, quoted=quoted, **where)
+
+    def withheld(self) -> str:
+        """``message`` with every text it quotes replaced by "(withheld)"."""
+        text = self.message
+        for part in sorted(self.quoted, key=len, reverse=True):
+            text = text.replace(part, WITHHELD_TEXT)
+        return text
 
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"rule": self.rule, "severity": self.severity, "message": self.message}
@@ -49,6 +67,8 @@ class Finding:
             data["party"] = self.party
         data["due"] = self.due.isoformat() if self.due else None
         data["first_seen"] = timestamp(self.first_seen) if self.first_seen else None
+        if self.quoted:
+            data["quoted"] = list(self.quoted)
         return data
 
     @classmethod
@@ -66,6 +86,7 @@ class Finding:
             party=data.get("party", ""),
             due=date.fromisoformat(due) if due else None,
             first_seen=parse_time(data.get("first_seen")),
+            quoted=tuple(str(part) for part in data.get("quoted", ())),
         )
 
     @property

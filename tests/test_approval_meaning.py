@@ -224,9 +224,15 @@ def test_ipm003_quotes_the_start_of_the_comment_on_one_line(umami):
 
 
 def test_quote_is_short_and_one_line():
-    assert quote("  \n first line\nsecond") == '"first line"'
-    assert quote("a" * 100) == '"' + "a" * 59 + '\u2026"'
-    assert quote('say "yes"') == "\"say 'yes'\""
+    from inc_audit.text import split_quotes
+
+    def shown(text: str) -> str:
+        return split_quotes(quote(text))[0]
+
+    assert shown("  \n first line\nsecond") == '"first line"'
+    assert shown("a" * 100) == '"' + "a" * 59 + '\u2026"'
+    assert shown('say "yes"') == "\"say 'yes'\""
+    assert split_quotes(quote("first line"))[1] == ("first line",)  # withheld with a confidential title
 
 
 def test_ipm003_never_names_only_the_author_and_names_the_response_team_note(umami):

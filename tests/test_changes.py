@@ -104,3 +104,17 @@ def test_a_known_incident_that_reuses_an_earlier_change_needs_no_link_to_a_menti
     source = earlier_source.add(known).link(known, earlier).award(known, 300, "thumbsup", "alice")
     assert codes(source, umami, iid=3) == []
     assert not any(asked.startswith("issue ") for asked in source.asked)
+
+
+def test_an_audit_issue_relabelled_as_a_change_never_counts(umami):
+    source = unlinked("mentioned in issue #51")
+    source.issues[1] = change_ticket(51, description="<!-- inc-audit:audit-issue -->\nthe audit")
+    assert codes(source, umami) == ["CHG001"]  # known by its marker where no author is known
+
+
+def test_inc_audits_own_issues_are_never_a_change_nor_their_comments_evidence(umami):
+    source = unlinked("mentioned in issue #51")
+    assert codes(source, replace(umami, own_issues=frozenset({f"{PROJECT}#51".lower()}))) == ["CHG001"]
+    source, subject = compliant()
+    bot = replace(umami, own_user="dave")  # the post-mortem is dave's: a bot's comment is no post-mortem
+    assert "IPM001" in codes(source, bot)

@@ -142,9 +142,10 @@ def test_two_publishes_leave_one_issue_and_the_second_writes_nothing(fake: FakeG
     first = publish(gl, PROJECT, BODY, True, SETTINGS)
     assert first.action == "created" and first.url.startswith(fake.url)
     writes = fake.writes
-    assert [w.method for w in writes] == ["POST"]
+    assert [w.method for w in writes] == ["POST", "PUT"]  # created neutral and confidential, then written
     assert writes[0].endpoint.endswith("/projects/:project/issues")
-    assert writes[0].fields["confidential"] is True
+    assert writes[0].fields["confidential"] is True and "violation" not in writes[0].fields["description"]
+    assert writes[1].fields["description"].startswith(BODY.rstrip())
     second = publish(gl, PROJECT, BODY, True, SETTINGS)
     assert (second.action, second.url) == ("unchanged", first.url)
     assert fake.writes == writes

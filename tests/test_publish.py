@@ -89,7 +89,13 @@ class Issues:
             self.listings += 1
             wanted = [label for label in query.get("labels", "").split(",") if label]
             found = [i for i in self.issues.values() if all(w in i["labels"] for w in wanted)]
+            if "author_id" in query:
+                found = [i for i in found if str(i["author"]["id"]) == query["author_id"]]
             return 200, sorted(found, key=lambda i: i["iid"])
+        if method == "GET" and len(rest) == 1:  # one issue, as GitLab has it now
+            return 200, self.issues[int(rest[0])]
+        if method == "GET" and rest[1:] == ["notes"]:
+            return 200, []
         self.writes.append((method, path, fields))
         if method == "POST" and rest == [""]:
             issue = self.add(fields["description"], labels=tuple(fields["labels"].split(",")))
@@ -101,6 +107,8 @@ class Issues:
                 issue["description"] = fields["description"]
             if "confidential" in fields:
                 issue["confidential"] = fields["confidential"]
+            if "add_labels" in fields:
+                issue["labels"] += [label for label in fields["add_labels"].split(",") if label not in issue["labels"]]
             event = fields.get("state_event")
             if event:
                 issue["state"] = "closed" if event == "close" else "opened"
@@ -146,11 +154,13 @@ def test_creates_the_issue_when_violations_exist(server: Issues, gl: Any) -> Non
     outcome = run(gl)
     assert outcome.action == "created"
     assert outcome.url == f"{BASE}/{PROJECT}/-/issues/1"
-    assert server.kinds() == ["POST new"]
+    assert server.kinds() == ["POST new", "PUT 1 description"]
     _, _, fields = server.writes[0]
     assert fields["title"] == "Incident audit" and fields["confidential"] is True
     assert fields["labels"] == "audit,inc-audit"
-    assert fields["description"].startswith(BODY.rstrip()) and MARKER in fields["description"]
+    assert BODY.strip() not in fields["description"] and MARKER in fields["description"]  # neutral first
+    _, _, written = server.writes[1]
+    assert written["description"].startswith(BODY.rstrip()) and MARKER in written["description"]
 
 
 def test_nothing_to_report_and_no_issue_creates_nothing(server: Issues, gl: Any) -> None:
@@ -217,17 +227,26 @@ def test_reopen_with_the_same_body_only_changes_the_state(server: Issues, gl: An
     assert server.kinds() == ["PUT 1 state_event", "POST 1 note"]
 
 
-def test_issues_without_the_marker_or_labels_are_not_the_audit_issue(
+def test_issues_without_the_marker_the_labels_or_the_title_are_not_the_audit_issue(
     server: Issues, gl: Any
 ) -> None:
-    server.add(BODY)
-    server.add(with_marker(BODY), labels=("audit",))
+    server.add(BODY, labels=("audit",))["title"] = "Something else"
+    server.add("notes", labels=())["title"] = "Other"
     assert run(gl).action == "created"
     assert len(server.issues) == 3
 
 
+def test_an_audit_issue_whose_label_and_marker_were_removed_is_found_and_restored(
+    server: Issues, gl: Any
+) -> None:
+    server.add("someone removed the marker", labels=())
+    outcome = run(gl)
+    assert outcome.action == "updated" and len(server.issues) == 1
+    assert server.issues[1]["labels"] == ["audit", "inc-audit"] and MARKER in server.issues[1]["description"]
+
+
 def test_duplicates_keep_the_oldest_and_close_the_others(server: Issues, gl: Any) -> None:
-    server.add("unrelated", labels=())
+    server.add("unrelated", labels=())["title"] = "Unrelated"
     server.add(with_marker(BODY))
     server.add(with_marker(BODY))
     server.add(with_marker(BODY), state="closed")
@@ -337,7 +356,7 @@ def test_issues_another_user_opened_are_never_the_audit_issue(server: Issues, gl
     outcome = run(gl)
     assert outcome.action == "created" and outcome.url.endswith("/issues/2")
     assert outcome.impostors == (f"{BASE}/{PROJECT}/-/issues/1",)
-    assert server.kinds() == ["POST new"]
+    assert server.kinds() == ["POST new", "PUT 2 description"]
     assert server.issues[1]["description"] == with_marker(BODY) and server.notes[1] == []
 
 
@@ -422,3 +441,34 @@ def test_a_closed_audit_issue_gets_its_weekly_line_and_stays_closed(server: Issu
     assert run(gl, audited("2026-06-05"), violations=False).action == "unchanged"
     assert run(gl, audited("2026-06-08"), violations=False).action == "updated"
     assert server.issues[1]["state"] == "closed" and "2026-06-08" in server.issues[1]["description"]
+
+
+def test_gitlab_refusing_confidentiality_leaves_the_new_issue_neutral_and_says_so(server: Issues, gl: Any) -> None:
+    def stays_public() -> None:
+        server.issues[1]["confidential"] = False
+
+    original = server._route
+
+    def public_answers(method: str, path: str, query: dict[str, str], fields: dict[str, Any]) -> tuple[int, Any]:
+        status, body = original(method, path, query, fields)
+        if isinstance(body, dict) and "iid" in body:
+            body = {**body, "confidential": False}
+            stays_public()
+        return status, body
+
+    server._route = public_answers  # type: ignore[method-assign]
+    with pytest.raises(PublishError) as refused:
+        run(gl)
+    message = refused.value.message
+    assert "did not make audit issue #1 confidential" in message
+    assert "written before it: created audit issue #1 with a neutral description only" in message
+    assert all(BODY.strip() not in str(fields.get("description")) for _, _, fields in server.writes)
+
+
+def test_a_write_that_fails_says_what_was_written_before_it(server: Issues, gl: Any) -> None:
+    server.add(with_marker("old"))
+    server.failures[("POST", f"/projects/{PROJECT}/issues/1/notes")] = [403]
+    server.issues[1]["state"] = "closed"
+    with pytest.raises(PublishError) as failed:
+        run(gl)
+    assert "written before it: updated #1 (its description, reopened)" in failed.value.message

@@ -366,6 +366,7 @@ def test_every_rule_is_registered_with_a_code_severity_and_summary():
         "INC003",
         "INC004",
         "INC005",
+        "INC006",
         "CHG001",
         "CHG002",
         "CHG003",

@@ -134,18 +134,22 @@ def _digest(links_json: str) -> str:
 
 
 def _finding_row(finding: Finding) -> list[Any]:
-    return [finding.rule, finding.severity, finding.message, finding.section, finding.line, finding.where]
+    return [finding.rule, finding.severity, finding.message, finding.section, finding.line, finding.where,
+            list(finding.quoted)]
 
 
 def _finding_from(row: Any) -> Finding:
-    if not isinstance(row, list) or len(row) != 6:
+    """A finding as kept; a row without what it quotes (an older cache) is no finding."""
+    if not isinstance(row, list) or len(row) != 7:
         raise TypeError("a finding was expected")
-    rule, severity, message, section, line, where = row
+    rule, severity, message, section, line, where, quoted = row
     if not all(isinstance(text, str) for text in (rule, severity, message, where)):
+        raise TypeError("a finding was expected")
+    if not isinstance(quoted, list) or not all(isinstance(part, str) for part in quoted):
         raise TypeError("a finding was expected")
     if not (section is None or isinstance(section, str)) or not (line is None or type(line) is int):
         raise TypeError("a finding was expected")
-    return Finding(rule, severity, message, section=section, line=line, where=where)
+    return Finding(rule, severity, message, section=section, line=line, where=where, quoted=tuple(quoted))
 
 
 def _kept_from_row(row: tuple[Any, ...]) -> _Kept:

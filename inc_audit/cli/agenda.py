@@ -23,10 +23,11 @@ from inc_audit.cli.common import (
 )
 from inc_audit.cli.options import FiniteNumber, parse_as_of
 from inc_audit.cli.settings import AgendaSettings
-from inc_audit.cli.source import judged_by, open_source
+from inc_audit.cli.source import judged_by, open_source, with_own_issues
 from inc_audit.cli.target import Target
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, ConfigError, InputError
+from inc_audit.formats.options import CONFIDENTIAL_TITLES, titles_shown
 
 
 @click.command()
@@ -44,6 +45,8 @@ from inc_audit.errors import EXIT_CLEAN, ConfigError, InputError
               help="Write the agenda's Markdown here [default: stdout].")
 @click.option("--publish", is_flag=True, help="Create or update the confidential meeting issue in GitLab.")
 @click.option("--dry-run", is_flag=True, help="Show what the meeting issue would get, as a diff; write nothing.")
+@click.option("--confidential-titles", type=click.Choice(CONFIDENTIAL_TITLES), default="auto", show_default=True,
+              help="Show confidential incidents' titles and answers in what is printed; auto withholds them in CI.")
 @click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0,
               show_default=True, help="Seconds to wait for one GitLab response.")
 @click.option("--retry-budget", type=FiniteNumber(0, 3600), metavar="SECONDS", default=60.0, show_default=True,
@@ -84,18 +87,26 @@ def agenda_command(settings: AgendaSettings) -> int:
     writes = settings.publish or settings.dry_run
     project = meeting_project(target, config) if writes else None
     source, gl = open_source(target, config, settings, as_of, observer(settings.verbose))
-    prepared = agenda_module.build(source, judged_by(source, config), as_of, day)
+    config = with_own_issues(gl, target, judged_by(source, config))
+    prepared = agenda_module.build(source, config, as_of, day)
+    shown = titles_shown(settings.confidential_titles)
     if project is None:
-        write_text(settings.output, agenda_module.render(prepared, config))
+        write_text(settings.output, agenda_module.render(prepared, config, agenda_module.Shown(shown)))
         return EXIT_CLEAN
+    from inc_audit.cli.output import project_path
+    from inc_audit.publishing.audit_issue import actions_only
     from inc_audit.publishing.meeting import publish_meeting
 
+    home = project_path(gl, project)
+
     def make_body(current: str | None) -> str:
-        return agenda_module.render(agenda_module.with_ticks(prepared, current), config)
+        in_issue = agenda_module.Shown(True, home=home)
+        return agenda_module.render(agenda_module.with_ticks(prepared, current), config, in_issue)
 
     outcome = publish_meeting(gl, project, config, day, make_body, dry_run=settings.dry_run)
-    if settings.dry_run:
-        say(outcome.diff or "(no change to the meeting issue)", err=False)
+    if settings.dry_run:  # the diff quotes the confidential meeting issue: in CI, only how much changes
+        said = outcome.diff if shown else actions_only(outcome.diff + "actions:\n- write the meeting issue\n")
+        say(said if outcome.diff else "(no change to the meeting issue)", err=False)
     say(f"inc-audit: meeting issue {outcome.action}{': ' + outcome.url if outcome.url else ''}")
     return EXIT_CLEAN
 

@@ -72,7 +72,10 @@ def track_result(gl: Any, audit_project: str | None, result: AuditResult, config
     """First-seen moments and history, from the audit issue's kept state when publishing."""
     from inc_audit.publishing.tracking import track
 
-    return track(gl, audit_project, result, config)
+    tracked = track(gl, audit_project, result, config)
+    for why in tracked.distrusted:
+        say(f"inc-audit: warning: {why}")
+    return tracked
 
 
 def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
@@ -87,7 +90,8 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
 
     result: AuditResult = tracked.result
     pipeline = (os.environ.get("CI_PIPELINE_ID", ""), os.environ.get("CI_PIPELINE_URL", ""))
-    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(), pipeline=pipeline)
+    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(), pipeline=pipeline,
+                      home=project_path(gl, project))
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
     visible = {reference(str(incident.key)) for incident in result.incidents if not incident.confidential}
@@ -105,7 +109,7 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
         say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
         return
     if comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
-        tracking.post_comment(gl, project, outcome.url, comment)
+        tracking.post_comment(gl, project, outcome.url, comment, config.audit_confidential)
     say(f"inc-audit: audit issue {outcome.action}{where}")
 
 
@@ -117,6 +121,17 @@ DRY_RUN_WORDS = {
     "reopened": "would reopen the audit issue",
     "unchanged": "would leave the audit issue as it is",
 }
+
+
+def project_path(gl: Any, project: str) -> str:
+    """The project's path, as incidents' references name it: asked of GitLab when it is given by id."""
+    if not str(project).isdigit():
+        return project
+    from inc_audit.sources.http.session import get_json
+
+    raw = get_json(gl, f"/projects/{project}", f"reading project {project}")
+    path = raw.get("path_with_namespace") if isinstance(raw, dict) else None
+    return path if isinstance(path, str) and path else str(project)
 
 
 def _artifact_hint() -> str:

@@ -26,7 +26,7 @@ from inc_audit.cli.common import (
 from inc_audit.cli.options import FiniteNumber, parse_as_of
 from inc_audit.cli.output import check_publish_options, emit, incomplete, publish_result, track_result
 from inc_audit.cli.settings import RunSettings
-from inc_audit.cli.source import judged_by, open_source
+from inc_audit.cli.source import judged_by, open_source, with_own_issues
 from inc_audit.cli.target import Target
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
 from inc_audit.formats.registry import titles_shown
@@ -138,7 +138,7 @@ def run_command(settings: RunSettings) -> int:
     observer = progress.Silent() if quiet() else progress.choose(
         sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
     source, gl = open_source(target, config, settings, as_of, observer)
-    config = judged_by(source, config)
+    config = with_own_issues(gl, target, judged_by(source, config))
     shown = titles_shown(settings.confidential_titles)
     try:
         result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)

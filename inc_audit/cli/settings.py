@@ -83,6 +83,7 @@ class AgendaSettings(ReadSettings):
     output: Path | None = None
     publish: bool = False
     dry_run: bool = False
+    confidential_titles: str = "auto"
 
 
 @dataclass(frozen=True)

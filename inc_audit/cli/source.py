@@ -112,3 +112,19 @@ def say_target(target: Target, credentials: Credentials, settings: ReadSettings)
         say(f"inc-audit: {replace(target, url=credentials.url).describe()}")
         say(f"inc-audit: token from {credentials.origin}")
 
+
+
+def with_own_issues(gl: Any, target: Target, config: Config) -> Config:
+    """The config knowing inc-audit's own issues (found by their author, the token's user)
+    in the projects it writes in, so that the rules never take one for an incident, a change
+    or evidence; and the token's user when it is a bot, whose comments are never evidence."""
+    if gl is None:
+        return config
+    from inc_audit.publishing import ownership
+
+    projects = tuple(p for p in (config.audit_project, config.meeting.project,
+                                 None if target.group else target.project) if p)
+    me = ownership.whoami(gl)
+    label_sets = (config.audit_labels, config.meeting.labels)
+    own = ownership.own_issues(gl, projects, me, label_sets, (config.audit_title,)) if projects else frozenset()
+    return replace(config, own_issues=own, own_user=me.username if me.bot else "")

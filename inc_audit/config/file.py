@@ -105,6 +105,13 @@ class Config:
     audit_mention: bool = False
     meeting: Meeting = field(default_factory=Meeting)
     vocabulary: taught_vocabulary.Taught = field(default_factory=dict)  # headings taught, by kind and section
+    not_incidents: tuple[str, ...] = ()
+    """Issues (``group/project#iid``, lower case) that left the audit on purpose: no INC006."""
+    own_issues: frozenset[str] = frozenset()
+    """inc-audit's own issues (``group/project#iid``, lower case), found at run time by their
+    author (``inc_audit.publishing.ownership``): never an incident, a change or evidence."""
+    own_user: str = ""
+    """The token's user when it is a bot (an access token): its comments are never evidence."""
 
     def schema(self, kind: str) -> schemas.DocumentSchema:
         """The kind's schema, with the headings the configuration's ``vocabulary:`` teaches it."""
@@ -188,6 +195,7 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) ->
         digest=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16],
         calendar=_calendar(data["calendar"], lines),
         audit_mention=bool(issue.get("mention", False)),
+        not_incidents=tuple(str(ref).lower() for ref in issue.get("not_incidents", ())),
         meeting=_meeting(data["meeting"], roles, lines),
     )
     for kind in config.schema_paths:

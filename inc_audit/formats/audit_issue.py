@@ -30,7 +30,7 @@ from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import state as state_module
 from inc_audit.formats import view
 from inc_audit.formats.neutral import TITLE_LIMIT, neutral, reference, safe_link
-from inc_audit.formats.options import WITHHELD, Options, title_of, withheld_count
+from inc_audit.formats.options import WITHHELD, Options, message_of, title_of, withheld_count
 from inc_audit.rules import RULES
 
 RESERVE = 400
@@ -195,19 +195,20 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
         "| Rule | Finding | Who must act, due |",
         "|---|---|---|",
     ]
-    lines += [_finding_row(incident, f, result) for f in findings]
+    lines += [_finding_row(incident, f, result, options) for f in findings]
     lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
-def _finding_row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:
+def _finding_row(incident: IncidentResult, finding: Finding, result: AuditResult, options: Options) -> str:
     target = view.link(incident, finding)
     where = f" ([{target[0]}]({safe_link(target[1])}))" if target and safe_link(target[1]) else ""
     when = [f"due {finding.due.isoformat()}"] if finding.due else []
     if finding.first_seen is not None:
         when.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
     who = neutral(view.owners_text(finding))
-    return f"| {finding.rule} {finding.severity} | {neutral(finding.message)}{where} | {who}; {', '.join(when)} |"
+    said = neutral(message_of(incident, finding, options))
+    return f"| {finding.rule} {finding.severity} | {said}{where} | {who}; {', '.join(when)} |"
 
 
 def _withheld_note(result: AuditResult, options: Options) -> list[str]:
@@ -216,8 +217,9 @@ def _withheld_note(result: AuditResult, options: Options) -> list[str]:
     if not count:
         return []
     return [
-        f"The titles of {count} confidential incident(s) are withheld: this report is not confidential"
-        " (a public audit issue, or a report written in CI). Follow the links to read them.",
+        f"The titles of {count} confidential incident(s) are withheld, with any text of theirs a finding quotes:"
+        " this report is not confidential, or is read in another project than theirs (a public audit issue,"
+        " one in another project, or a report written in CI). Follow the links to read them.",
         "",
     ]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from inc_audit.findings import RULES, AuditResult, IncidentResult
-from inc_audit.formats.options import Options, title_of
+from inc_audit.formats.options import Options, message_of, title_of
 from inc_audit.formats.plain import where
 from inc_audit.text import repair
 
@@ -25,11 +25,12 @@ def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]
             case.set("file", repo_path(incident.location, options.root))
         hits = [f for f in incident.findings if f.rule == code]
         failing = [f for f in hits if f.severity == "error" or options.fail_on == "warning"]
+        said = {id(f): message_of(incident, f, options) for f in hits}
         if failing:
-            failure = ET.SubElement(case, "failure", type=code, message=failing[0].message + where(failing[0]))
-            failure.text = "\n".join(f"{f.severity}: {f.message}{where(f)}" for f in failing)
+            failure = ET.SubElement(case, "failure", type=code, message=said[id(failing[0])] + where(failing[0]))
+            failure.text = "\n".join(f"{f.severity}: {said[id(f)]}{where(f)}" for f in failing)
         output = [incident.web_url] if incident.web_url else []
-        output += [f"{f.severity}: {f.message}{where(f)}" for f in hits if f not in failing]
+        output += [f"{f.severity}: {said[id(f)]}{where(f)}" for f in hits if f not in failing]
         if output:
             ET.SubElement(case, "system-out").text = "\n".join(output)
         cases.append(case)
@@ -85,12 +86,13 @@ def format_codequality(result: AuditResult, options: Options) -> str:
             continue
         path = repo_path(incident.location, options.root)
         for f in incident.findings:
-            identity = "\x1f".join((f.rule, path, f.where, f.section or "", f.message))
+            message = message_of(incident, f, options)
+            identity = "\x1f".join((f.rule, path, f.where, f.section or "", message))
             seen[identity] = seen.get(identity, 0) + 1
             digest = hashlib.sha256(repair(f"{identity}\x1f{seen[identity]}").encode()).hexdigest()
             entries.append(
                 {
-                    "description": f"{f.rule}: {f.message}",
+                    "description": f"{f.rule}: {message}",
                     "check_name": f.rule,
                     "fingerprint": digest,
                     "severity": _CODEQUALITY_SEVERITY[f.severity],

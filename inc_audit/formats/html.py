@@ -11,7 +11,7 @@ from html import escape
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
-from inc_audit.formats.options import Options, title_of
+from inc_audit.formats.options import Options, message_of, title_of
 from inc_audit.rules import RULES
 
 PALETTE = ("#1f75cb", "#dd2b0e", "#ef8e00", "#108548", "#7b58cf", "#00867b", "#c0116e", "#5e5e5e", "#9e5400")
@@ -119,12 +119,12 @@ def _incident(incident: IncidentResult, result: AuditResult, options: Options) -
     link = f'<a href="{escape(incident.web_url)}">{ref}</a>' if incident.web_url else ref
     summary = (f"<b>{ref}</b> {escape(title_of(incident, options))} ({escape(incident.state)}) · "
                f"{len(findings)} violation(s){' · due since ' + due.isoformat() if due else ''}")
-    rows = "".join(_row(incident, f, result) for f in findings)
+    rows = "".join(_row(incident, f, result, options) for f in findings)
     head = "<tr><th>Rule</th><th>Finding</th><th>Who must act</th><th>Due</th><th>Overdue</th><th>First seen</th></tr>"
     return f"<details><summary>{summary}</summary><p>{link}</p><table>{head}{rows}</table></details>"
 
 
-def _row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:
+def _row(incident: IncidentResult, finding: Finding, result: AuditResult, options: Options) -> str:
     target = view.link(incident, finding)
     where = f' (<a href="{escape(target[1])}">{escape(target[0])}</a>)' if target else ""
     late = result.days_overdue(finding)
@@ -134,6 +134,6 @@ def _row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str
     return (
         f'<tr><td title="{escape(summary)}">{escape(finding.rule)} '
         f'<span class="{escape(finding.severity)}">{escape(finding.severity)}</span></td>'
-        f"<td>{escape(finding.message)}{where}</td><td>{escape(view.owners_text(finding))}</td>"
+        f"<td>{escape(message_of(incident, finding, options))}{where}</td><td>{escape(view.owners_text(finding))}</td>"
         f"<td>{finding.due.isoformat() if finding.due else ''}</td><td>{overdue}</td><td>{seen}</td></tr>"
     )

@@ -9,7 +9,7 @@ import click
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats.neutral import TITLE_LIMIT, plain
-from inc_audit.formats.options import Options, title_of
+from inc_audit.formats.options import Options, message_of, shows, title_of
 from inc_audit.formats.view import owners_text
 
 _COLOURS = {"error": "red", "warning": "yellow"}
@@ -62,7 +62,8 @@ def format_text(result: AuditResult, options: Options) -> str:
         lines.append(paint(head, bold=True) + (f"  {plain(incident.web_url)}" if incident.web_url else ""))
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
-            lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {plain(finding.message + where(finding))}")
+            said = plain(message_of(incident, finding, options) + where(finding))
+            lines.append(f"  {severity} {paint(finding.rule, bold=True)}  {said}")
             duty = _duty(finding, result)
             if duty:
                 lines.append(f"                  {paint(plain(duty), dim=True)}")
@@ -94,6 +95,9 @@ def _json_incident(incident: IncidentResult, options: Options, result: AuditResu
     data["title"] = title_of(incident, options)
     entries: list[dict[str, object]] = data["findings"]
     for finding, entry in zip(incident.findings, entries, strict=True):
+        if not shows(incident, options):
+            entry["message"] = finding.withheld()
+            entry.pop("quoted", None)
         late = result.days_overdue(finding)
         if late is not None:
             entry["days_overdue"] = late

@@ -2,10 +2,12 @@
 
 The block survives a lost cache and a fresh runner, since it lives in GitLab. It holds
 no secret and no text from issues: a short hash per open finding with the moment an audit
-first found it, and the number of open violations at each audit whose findings changed
-(at most one point a day). Anyone can edit the audit issue, so the block is read
-defensively: whatever does not parse is dropped, never fatal, and it is trusted for
-nothing but first-seen moments and the history chart.
+first found it, the number of open violations at each audit whose findings changed
+(at most one point a day), and the references (``group/project#iid``) of the incidents
+with open violations, so that one that leaves the audit is noticed (INC006). Anyone can
+edit the audit issue, so the block is read defensively: whatever does not parse is
+dropped, never fatal; and it is not read at all when someone else than inc-audit last
+edited the description (``inc_audit.publishing.tracking``).
 
 An audit whose findings are the same as the last one's adds no history point, so its
 audit issue body is the same and nothing is written.
@@ -27,12 +29,15 @@ MAX_HISTORY = 30
 MAX_BLOCK_CHARS = 400_000
 _BLOCK = re.compile(r"<!-- inc-audit:state (\{[^<>]*\}) -->")
 _KEY = re.compile(r"^[0-9a-f]{16}$")
+_REF = re.compile(r"^[\w.\-]+(?:/[\w.\-]+)*#\d{1,12}$")
 
 
 @dataclass(frozen=True)
 class State:
     seen: dict[str, datetime] = field(default_factory=dict)
     history: tuple[tuple[date, int], ...] = ()
+    open: tuple[str, ...] = ()
+    """The incidents with open violations, ``group/project#iid``, sorted."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,14 @@ def read(description: str | None, as_of: datetime) -> State | None:
         return None
     if not isinstance(raw, dict) or raw.get("v") != 1:
         return None
-    return State(_seen(raw.get("seen"), as_of), _history(raw.get("history"), as_of))
+    return State(_seen(raw.get("seen"), as_of), _history(raw.get("history"), as_of), _open(raw.get("open")))
+
+
+def _open(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        return ()
+    refs = (ref for ref in raw[:MAX_SEEN] if isinstance(ref, str) and len(ref) <= 300 and _REF.match(ref))
+    return tuple(sorted(set(refs)))
 
 
 def _seen(raw: object, as_of: datetime) -> dict[str, datetime]:
@@ -117,7 +129,11 @@ def advance(result: AuditResult, previous: State | None) -> Advance:
         history = tuple(p for p in history if p[0] != today) + ((today, len(result.findings)),)
     history = history[-MAX_HISTORY:]
     updated = replace(result, incidents=incidents, history=history)
-    return Advance(updated, State(seen, history), tuple(new))
+    return Advance(updated, State(seen, history, open_refs(updated)), tuple(new))
+
+
+def open_refs(result: AuditResult) -> tuple[str, ...]:
+    return tuple(sorted({str(incident.key) for incident in result.violating})[:MAX_SEEN])
 
 
 def _first_seen(
@@ -146,6 +162,7 @@ def render(state: State) -> str:
         "v": 1,
         "seen": {key: timestamp(moment) for key, moment in sorted(state.seen.items())},
         "history": [[day.isoformat(), count] for day, count in state.history],
+        **({"open": list(state.open)} if state.open else {}),
     }
     return f"<!-- inc-audit:state {json.dumps(raw, separators=(',', ':'))} -->"
 
@@ -158,4 +175,4 @@ def of_result(result: AuditResult) -> State:
             if finding.first_seen is not None and len(seen) < MAX_SEEN:
                 key = identity(incident, finding)
                 seen[key] = min(finding.first_seen, seen.get(key, finding.first_seen))
-    return State(seen, result.history)
+    return State(seen, result.history, open_refs(result))

@@ -7,7 +7,10 @@ post-mortems overdue by the meeting; then who attends (the response team's roles
 Approvals are given on the incidents themselves, where the next audit reads them.
 
 ``build`` reads; ``render`` is a pure function of what it read and of the boxes already
-ticked in the meeting issue, so a second run gives the same text.
+ticked in the meeting issue, so a second run gives the same text. A confidential
+incident's title, answers and author appear only where ``Shown`` allows: in the
+(confirmed confidential) meeting issue for incidents of its own project, on a terminal,
+and in CI only when asked (``--confidential-titles show``).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from inc_audit.audit import is_audited
 from inc_audit.config import emoji as emoji_names
 from inc_audit.config.file import Config
 from inc_audit.formats.neutral import neutral, reference
+from inc_audit.formats.options import WITHHELD, same_project
 from inc_audit.reading import schemas
 from inc_audit.reading.markdown import Document, meaningful_text
 from inc_audit.rules import Context, approval_gap
@@ -32,6 +36,23 @@ MARKER = "<!-- inc-audit:ipm-meeting {date} -->"
 WEEKDAYS_FULL = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 ANSWER_CHARS = 240
 _TICKED = re.compile(r"^\s*[-*] \[[xX]\] .*<!-- ipm:([\w#/.:\-]+) -->\s*$", re.MULTILINE)
+
+
+WITHHELD_TEXT = "(withheld: confidential incident)"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Where the agenda is read: whether confidential incidents' text may appear there, and
+    for which project's incidents only ("" for any)."""
+
+    confidential: bool = True
+    home: str = ""
+
+    def allows(self, ref: str, confidential: bool) -> bool:
+        if not confidential:
+            return True
+        return self.confidential and (not self.home or same_project(ref.rpartition("#")[0], self.home))
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,7 @@ class Review:
     posted: date
     gap: str
     answers: tuple[Answer, ...]
+    confidential: bool = False
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,7 @@ class Overdue:
     url: str
     closed: date
     due: date
+    confidential: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,6 +157,7 @@ def _review(context: Context, start: datetime) -> Review | None:
         posted=context.config.calendar.local_date(note.created_at),
         gap=gap,
         answers=tuple(_answers(context, document)),
+        confidential=issue.confidential,
     )
 
 
@@ -161,7 +185,7 @@ def _overdue(context: Context, start: datetime) -> Iterator[Overdue]:
     if due < start:
         calendar = context.config.calendar
         yield Overdue(str(issue.key), issue.title, issue.web_url,
-                      calendar.local_date(issue.closed_at), calendar.local_date(due))
+                      calendar.local_date(issue.closed_at), calendar.local_date(due), issue.confidential)
 
 
 def ticked_in(description: str | None) -> frozenset[str]:
@@ -169,8 +193,9 @@ def ticked_in(description: str | None) -> frozenset[str]:
     return frozenset(_TICKED.findall(description or ""))
 
 
-def render(agenda: Agenda, config: Config) -> str:
-    """The meeting issue's description."""
+def render(agenda: Agenda, config: Config, shown: Shown | None = None) -> str:
+    """The meeting issue's description (or the agenda printed), as ``shown`` allows."""
+    shown = shown or Shown()
     when = f"{WEEKDAYS_FULL[agenda.day.weekday()]} {agenda.day.isoformat()} {config.meeting.time}"
     lines = [agenda.marker, f"## IPM meeting, {when} ({neutral(config.calendar.timezone)})", ""]
     lines += _people(config) + [_how_to_approve(config), ""]
@@ -178,13 +203,14 @@ def render(agenda: Agenda, config: Config) -> str:
     if not agenda.reviews:
         lines += ["None: every post-mortem posted before the meeting is approved.", ""]
     for review in agenda.reviews:
-        lines += _review_block(review, agenda, config)
+        lines += _review_block(review, agenda, config, shown)
     lines += [f"### Post-mortems overdue ({len(agenda.overdue)})", ""]
     if not agenda.overdue:
         lines += ["None.", ""]
     else:
         lines += ["| Incident | Closed | Post-mortem due |", "|---|---|---|"]
-        lines += [f"| {_link(o.ref, o.url)} {neutral(o.title)} | {o.closed} | {o.due} |" for o in agenda.overdue]
+        lines += [f"| {_link(o.ref, o.url)} {neutral(_title(o.title, o.ref, o.confidential, shown))} | {o.closed} "
+                  f"| {o.due} |" for o in agenda.overdue]
         lines.append("")
     return "\n".join(lines)
 
@@ -227,15 +253,23 @@ def _distinct_emoji(names: tuple[str, ...]) -> list[str]:
     return shown
 
 
-def _review_block(review: Review, agenda: Agenda, config: Config) -> list[str]:
+def _title(title: str, ref: str, confidential: bool, shown: Shown) -> str:
+    return title if shown.allows(ref, confidential) else WITHHELD
+
+
+def _review_block(review: Review, agenda: Agenda, config: Config, shown: Shown) -> list[str]:
+    allowed = shown.allows(review.ref, review.confidential)
+    author = neutral(review.author) if allowed else "its author"
+    gap = neutral(review.gap) if allowed else WITHHELD_TEXT
     lines = [
-        f"#### {_link(review.ref, review.url)} {neutral(review.title)}",
+        f"#### {_link(review.ref, review.url)} {neutral(_title(review.title, review.ref, review.confidential, shown))}",
         "",
-        f"Post-mortem by {neutral(review.author)}, posted {review.posted}. Not yet approved: {neutral(review.gap)}.",
+        f"Post-mortem by {author}, posted {review.posted}. Not yet approved: {gap}.",
         "",
     ]
     for answer in review.answers:
-        lines.append(f"- **{neutral(answer.title)}:** {neutral(answer.text) if answer.text else '*(missing)*'}")
+        text = (neutral(answer.text) if allowed else WITHHELD_TEXT) if answer.text else "*(missing)*"
+        lines.append(f"- **{neutral(answer.title)}:** {text}")
     lines.append("")
     for index, item in enumerate(checklist(config), start=1):
         key = f"{review.ref}:{index}"

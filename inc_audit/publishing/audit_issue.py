@@ -1,13 +1,19 @@
 """Keep one audit issue true: create it, edit it, close it, reopen it, never duplicate it.
 
-The audit issue is an issue that inc-audit's own user (the token's, ``GET /user``) created
-and that carries the configured label(s) and ``MARKER`` in its description. Anyone can copy
-the label and the marker; an issue someone else opened is never written to, however it
-looks (``impostors`` in the outcome). ``publish`` reads what is there, plans the fewest writes
-that make it say ``body`` (none when it already does), and carries them out through the
-same retry helper as the source. When the config asks for a confidential audit issue, the
-first write makes it confidential, and GitLab's answer is checked, before anything else is
-written to it. ``make_plan`` is pure, so a dry run shows exactly what a real run would do.
+The audit issue is an issue that inc-audit's own user (the token's, ``GET /user``) created:
+it is found among that user's issues by its marker, its label(s) or its title, so removing
+the label or the marker does not make a second one, and the next run puts back what was
+removed. Anyone can copy the label and the marker; an issue someone else opened is never
+written to, however it looks (``impostors`` in the outcome). ``publish`` reads what is there,
+plans the fewest writes that make it say ``body`` (none when it already does), and carries
+them out through the same retry helper as the source.
+
+When the config asks for a confidential audit issue, it is created with a neutral body
+(the marker and one sentence), GitLab's answer is checked (``confidential``), and only then
+is the audit written; before every later write the issue is read again and, if someone
+made it public, made confidential again and checked (``ownership.confirm_confidential``).
+A failure says what was written and what was not. ``make_plan`` is pure, so a dry run
+shows exactly what a real run would do.
 
 The "Last audited" line changes with every run: a body that differs from the issue's only
 there is written when that line on the issue is ``HEARTBEAT_DAYS`` old, never more often
@@ -18,13 +24,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
 from inc_audit.formats.audit_issue import needs_heartbeat, without_audited_line
-from inc_audit.sources.http.session import Client, encode_id, get_json, send
+from inc_audit.publishing import ownership
+from inc_audit.publishing.ownership import is_own
+from inc_audit.sources.http.session import Client, encode_id, send
 from inc_audit.sources.rest.source import iter_items
 from inc_audit.text import repair
 
@@ -32,6 +40,9 @@ MARKER = AUDIT_MARKER
 CLOSE_COMMENT = "No violations left: closing. inc-audit will reopen this issue if one returns."
 REOPEN_COMMENT = "Violations are back: reopening. inc-audit closes this issue when none is left."
 DUPLICATE_COMMENT = "Duplicate of #{iid}: inc-audit keeps a single audit issue, closing this one."
+NEUTRAL = ("inc-audit is preparing this audit. It writes the report here once GitLab confirms that this "
+           "issue is confidential.")
+MEETING_MARKER = "<!-- inc-audit:ipm-meeting"
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,7 @@ class Step:
     state_event: str | None = None  # "close" | "reopen"
     comment: str | None = None
     confidential: bool = False  # make the issue confidential, alone, before any other write
+    add_labels: tuple[str, ...] = ()  # labels someone removed, put back
 
     def describe(self) -> str:
         if self.iid is None:
@@ -66,6 +78,8 @@ class Step:
         if self.confidential:
             return f"make #{self.iid} confidential"
         parts = [f"edit the description of #{self.iid}"] if self.description is not None else []
+        if self.add_labels:
+            parts.append(f"put back the label(s) {', '.join(self.add_labels)} on #{self.iid}")
         if self.state_event:
             parts.append(f"{self.state_event} #{self.iid}")
         if self.comment:
@@ -94,17 +108,24 @@ def normalise(text: str) -> str:
 
 
 def make_plan(
-    found: list[dict[str, Any]], body: str, has_violations: bool, *, confidential: bool = False
+    found: list[dict[str, Any]], body: str, has_violations: bool, *, confidential: bool = False,
+    labels: tuple[str, ...] = (),
 ) -> Plan:
     """The writes that make the audit issues say ``body``; ``found`` as listed by GitLab
     (inc-audit's own issues only). With ``confidential``, a kept issue that is not
-    confidential is made so first, whatever else is planned."""
+    confidential is made so first, whatever else is planned; ``labels`` someone removed
+    from the kept issue are put back."""
     if not found:
         if has_violations:
             return Plan("created", None, (Step(None, description=body),))
         return Plan("none", None, ())
     kept, *others = sorted(found, key=lambda raw: int(raw["iid"]))
     action, step = _keep_step(kept, body, has_violations)
+    have = labels_of(kept)
+    missing = tuple(label for label in labels if label not in have)
+    if missing:
+        step = replace(step, add_labels=missing) if step else Step(int(kept["iid"]), add_labels=missing)
+        action = "updated" if action == "unchanged" else action
     steps = [step] if step else []
     if confidential and kept.get("confidential") is not True:
         steps.insert(0, Step(int(kept["iid"]), confidential=True))
@@ -158,6 +179,18 @@ def render(plan: Plan, body: str, view: View | None = None) -> str:
     return "\n".join([*diff, "actions:", *actions]) + "\n"
 
 
+def actions_only(diff: str) -> str:
+    """``render``'s output without the diff itself (it may quote confidential titles): how
+    many lines would change, then the planned writes; "" for none."""
+    if not diff:
+        return ""
+    lines = diff.splitlines()
+    split = lines.index("actions:") if "actions:" in lines else len(lines)
+    changed = sum(1 for line in lines[:split] if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    head = f"{changed} line(s) of the description would change (not shown: titles are withheld here)"
+    return "\n".join([head, *lines[split:]]) + "\n"
+
+
 def publish(
     gl: Client,
     project: str | int,
@@ -173,118 +206,146 @@ def publish(
 
     The caller must call this only after a complete scan: ``has_violations=False`` closes
     the audit issue, which an interrupted scan must never do. Any failure, read or write,
-    raises ``PublishError``.
+    raises ``PublishError``, saying what was already written.
     """
     body = with_marker(repair(body))
+    written: list[str] = []
     try:
         owner = own_user(gl)
         found, impostors = find_audit_issues(gl, project, settings, owner)
-        plan = make_plan(found, body, has_violations, confidential=settings.confidential)
+        plan = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels)
         if dry_run:
             return PublishOutcome(plan.action, _url(plan.kept), render(plan, body, view), impostors)
         if plan.action == "created":
-            outcome = _create(gl, project, body, has_violations, settings, owner)
+            outcome = _create(gl, project, body, has_violations, settings, owner, written)
             return PublishOutcome(outcome.action, outcome.url, outcome.diff, impostors)
-        apply(gl, project, plan.steps)
+        apply(gl, project, plan.steps, settings.confidential, written)
         return PublishOutcome(plan.action, _url(plan.kept), render(plan, body), impostors)
-    except PublishError:
-        raise
     except IncAuditError as error:
-        raise PublishError(error.message, error.hint) from None
+        raise PublishError(f"{error.message}; {said_written(written)}", error.hint) from None
+
+
+def said_written(written: list[str]) -> str:
+    """What a failed publication had written: "nothing was written" or each write."""
+    return f"written before it: {'; '.join(written)}" if written else "nothing was written"
 
 
 def _create(
     gl: Client, project: str | int, body: str, has_violations: bool,
-    settings: AuditIssueSettings, owner: int,
+    settings: AuditIssueSettings, owner: int, written: list[str],
 ) -> PublishOutcome:
-    """Create the issue unless a concurrent run just did; then keep only the oldest."""
+    """Create the issue (neutral when it must be confidential) unless a concurrent run just
+    did; then keep only the oldest, and write the audit to it."""
     found, _ = find_audit_issues(gl, project, settings, owner)
-    plan = make_plan(found, body, has_violations, confidential=settings.confidential)
+    plan = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels)
     if plan.action != "created":
-        apply(gl, project, plan.steps)
+        apply(gl, project, plan.steps, settings.confidential, written)
         return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
+    first = with_marker(NEUTRAL) if settings.confidential else body
     fields = {
         "title": settings.title,
-        "description": body,
+        "description": first,
         "labels": ",".join(settings.labels),
         "confidential": settings.confidential,
     }
     path = f"/projects/{encode_id(project)}/issues"
     created = send(gl, "post", path, "creating the audit issue", fields)
+    if not isinstance(created, dict) or type(created.get("iid")) is not int:
+        raise PublishError("GitLab's answer to creating the audit issue has no issue number")
+    iid = int(created["iid"])
+    written.append(f"created audit issue #{iid}" + (" with a neutral description only" if settings.confidential
+                                                    else ""))
     if settings.confidential and created.get("confidential") is not True:
-        created = make_confidential(gl, project, int(created["iid"]))
+        created = ownership.confirm_confidential(gl, project, iid, "audit issue")
+        written.append(f"made #{iid} confidential")
     found, _ = find_audit_issues(gl, project, settings, owner)
-    if all(int(raw["iid"]) != int(created["iid"]) for raw in found):
+    if all(int(raw["iid"]) != iid for raw in found):
         found.append(created)
-    after = make_plan(found, body, has_violations, confidential=settings.confidential)
-    apply(gl, project, after.steps)
+    after = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels)
+    apply(gl, project, after.steps, settings.confidential, written)
     assert after.kept is not None
-    mine = int(after.kept["iid"]) == int(created["iid"])
+    mine = int(after.kept["iid"]) == iid
     return PublishOutcome("created" if mine else after.action, _url(after.kept), render(plan, body))
 
 
 def own_user(gl: Client) -> int:
     """The id of the token's user: the only author an audit issue may have."""
-    user = get_json(gl, "/user", "finding the token's user (GET /user)")
-    if not isinstance(user, dict) or not isinstance(user.get("id"), int):
-        raise PublishError("GitLab did not say who the token's user is (GET /user)",
-                           "check that --gitlab-url is a GitLab instance")
-    return int(user["id"])
+    return ownership.whoami(gl).id
 
 
-def is_own(raw: dict[str, Any], owner: int) -> bool:
-    """Whether inc-audit's user created ``raw`` (an issue as GitLab lists it)."""
-    author = raw.get("author")
-    return isinstance(author, dict) and author.get("id") == owner
+def is_audit_issue(raw: dict[str, Any], settings: AuditIssueSettings) -> bool:
+    """One of inc-audit's user's issues that is its audit issue: the marker, the labels or the title."""
+    description = str(raw.get("description") or "")
+    if MEETING_MARKER in description:
+        return False
+    have = labels_of(raw)
+    return (MARKER in description or str(raw.get("title") or "") == settings.title
+            or bool(settings.labels) and all(label in have for label in settings.labels))
 
 
 def find_audit_issues(
     gl: Client, project: str | int, settings: AuditIssueSettings, owner: int
 ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-    """Every issue, open or closed, with the audit labels and the marker that ``owner``
-    created, oldest first; and the web addresses of those someone else created."""
-    query: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "asc"}
-    if settings.labels:
-        query["labels"] = ",".join(settings.labels)
-    listing = iter_items(
-        gl, f"/projects/{encode_id(project)}/issues", "looking for the audit issue", query,
-        not_found=(f"project {project} not found (404)",
-                   "check --project / CI_PROJECT_PATH and that the token can see it"),
-    )
-    marked = [raw for raw in listing if MARKER in str(raw.get("description") or "")]
-    found = sorted((raw for raw in marked if is_own(raw, owner)), key=lambda raw: int(raw["iid"]))
-    impostors = tuple(_url(raw) or f"#{raw.get('iid')}" for raw in marked if not is_own(raw, owner))
+    """Every audit issue, open or closed, that ``owner`` created, oldest first (found by its
+    author, so a removed label or marker does not hide it); and the web addresses of issues
+    with the audit labels and the marker that someone else created."""
+    mine = ownership.authored(gl, str(project), owner, "looking for the audit issue")
+    found = [raw for raw in mine if is_audit_issue(raw, settings)]
+    if not settings.labels:
+        return found, ()
+    query: dict[str, Any] = {"state": "all", "order_by": "created_at", "sort": "asc",
+                             "labels": ",".join(settings.labels)}
+    listing = iter_items(gl, f"/projects/{encode_id(project)}/issues", "looking for copies of the audit issue", query)
+    copies = [raw for raw in listing if isinstance(raw, dict) and MARKER in str(raw.get("description") or "")]
+    impostors = tuple(_url(raw) or f"#{raw.get('iid')}" for raw in copies if not is_own(raw, owner))
     return found, impostors
 
 
 def make_confidential(gl: Client, project: str | int, iid: int) -> dict[str, Any]:
     """Make issue ``iid`` confidential, and check that GitLab did; its new state."""
-    path = f"/projects/{encode_id(project)}/issues/{iid}"
-    answer = send(gl, "put", path, f"making audit issue #{iid} confidential", {"confidential": True})
-    if not isinstance(answer, dict) or answer.get("confidential") is not True:
-        raise PublishError(
-            f"GitLab did not make audit issue #{iid} confidential; nothing was written to it",
-            "the token's user needs the Reporter role or above on the project",
-        )
-    return answer
+    return ownership.confirm_confidential(gl, project, iid, "audit issue")
 
 
-def apply(gl: Client, project: str | int, steps: tuple[Step, ...]) -> None:
+def apply(
+    gl: Client, project: str | int, steps: tuple[Step, ...], confidential: bool = False,
+    written: list[str] | None = None,
+) -> None:
     """Carry out the steps in order: making an issue confidential (checked) alone; else one
-    PUT if anything changes, then the comment."""
+    PUT if anything changes, then the comment. With ``confidential``, the issue is read
+    again before each write and made confidential again if someone made it public."""
+    done = written if written is not None else []
     for step in steps:
         assert step.iid is not None, "creation is handled by _create"
-        if step.confidential:
-            make_confidential(gl, project, step.iid)
-            continue
+        if step.confidential or (confidential and (step.description is not None or step.comment)):
+            state = ownership.confirm_confidential(gl, project, step.iid, "audit issue")
+            if state is not None and step.confidential:
+                done.append(f"made #{step.iid} confidential")
+            if step.confidential:
+                continue
         path = f"/projects/{encode_id(project)}/issues/{step.iid}"
-        change = {"description": step.description, "state_event": step.state_event}
+        change: dict[str, Any] = {"description": step.description, "state_event": step.state_event}
+        if step.add_labels:
+            change["add_labels"] = ",".join(step.add_labels)
         change = {key: value for key, value in change.items() if value is not None}
         if change:
             send(gl, "put", path, f"updating audit issue #{step.iid}", change)
+            done.append(_what(step))
         if step.comment:
             send(gl, "post", f"{path}/notes", f"commenting on audit issue #{step.iid}",
                  {"body": step.comment})
+            done.append(f"commented on #{step.iid}")
+
+
+def _what(step: Step) -> str:
+    parts = ["its description" if step.description is not None else "",
+             {"close": "closed", "reopen": "reopened"}.get(step.state_event or "", ""),
+             "its labels put back" if step.add_labels else ""]
+    return f"updated #{step.iid} ({', '.join(p for p in parts if p)})"
+
+
+def labels_of(raw: dict[str, Any]) -> list[str]:
+    labels = raw.get("labels")
+    return [str(label) for label in labels] if isinstance(labels, list) else []
 
 
 def _url(raw: dict[str, Any] | None) -> str:

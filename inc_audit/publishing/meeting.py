@@ -1,11 +1,15 @@
-"""One confidential meeting issue per IPM meeting: found again by its marker, updated in
-place, never duplicated.
+"""One confidential meeting issue per IPM meeting: found again among inc-audit's own issues,
+updated in place, never duplicated.
 
 The meeting issue carries the configured labels and the marker naming its day. A run
-finds it (open or closed), edits its description only when the agenda changed, keeping
-the boxes attendees already ticked, and never closes or reopens it: that is the chair's
-call. Creation looks again afterwards; when two runs raced, the oldest issue is kept and
-the other closed as a duplicate.
+finds it (open or closed) among the issues inc-audit's user opened, by its marker or by
+its title (so a removed marker or label does not make a second one; both are put back),
+edits its description only when the agenda changed, keeping the boxes attendees already
+ticked, and never closes or reopens it: that is the chair's call. It is created with a
+neutral description, checked to be confidential, and only then given the agenda; before
+every later write it is read again and made confidential again if someone made it
+public. Creation looks again afterwards; when two runs raced, the oldest issue is kept
+and the other closed as a duplicate.
 """
 
 from __future__ import annotations
@@ -19,9 +23,9 @@ from typing import Any
 from inc_audit.config.file import Config
 from inc_audit.errors import IncAuditError, PublishError
 from inc_audit.publishing import agenda as agenda_module
-from inc_audit.publishing.audit_issue import DUPLICATE_COMMENT, is_own, normalise, own_user
+from inc_audit.publishing import ownership
+from inc_audit.publishing.audit_issue import DUPLICATE_COMMENT, labels_of, normalise, own_user, said_written
 from inc_audit.sources.http.session import encode_id, send
-from inc_audit.sources.rest.source import iter_items
 
 
 @dataclass(frozen=True)
@@ -31,15 +35,18 @@ class MeetingOutcome:
     diff: str
 
 
+NEUTRAL = ("inc-audit is preparing this meeting's agenda. It writes it here once GitLab confirms that this "
+           "issue is confidential.")
+
+
 def find_meeting_issues(gl: Any, project: str, config: Config, day: date) -> list[dict[str, Any]]:
-    """Every issue with the meeting labels and this meeting's marker that inc-audit's own user
-    opened, oldest first: a copy someone else opened is never written to (as for the audit issue)."""
+    """Every issue of this meeting that inc-audit's own user opened (its marker, or its title),
+    oldest first: a copy someone else opened is never written to (as for the audit issue)."""
     marker = agenda_module.MARKER.format(date=day.isoformat())
-    query = {"state": "all", "labels": ",".join(config.meeting.labels), "order_by": "created_at", "sort": "asc"}
-    owner = own_user(gl)
-    listing = iter_items(gl, f"/projects/{encode_id(project)}/issues", "looking for the meeting issue", query)
-    found = [raw for raw in listing if marker in str(raw.get("description") or "") and is_own(raw, owner)]
-    return sorted(found, key=lambda raw: int(raw["iid"]))
+    title = agenda_module.title(config, day)
+    mine = ownership.authored(gl, project, own_user(gl), "looking for the meeting issue")
+    return [raw for raw in mine
+            if marker in str(raw.get("description") or "") or str(raw.get("title") or "") == title]
 
 
 def diff(current: str | None, body: str, name: str) -> str:
@@ -56,6 +63,7 @@ def publish_meeting(
 ) -> MeetingOutcome:
     """Make the meeting issue of ``day`` say ``make_body(its current description)``; with
     ``dry_run``, only say how."""
+    written: list[str] = []
     try:
         found = find_meeting_issues(gl, project, config, day)
         kept = found[0] if found else None
@@ -66,31 +74,45 @@ def publish_meeting(
             action = "created" if kept is None else ("updated" if change else "unchanged")
             return MeetingOutcome(action, _url(kept), change)
         if kept is None:
-            return _create(gl, project, config, day, body)
+            return _create(gl, project, config, day, body, written)
         _close_duplicates(gl, project, kept, found[1:])
-        if not change:
+        missing = [label for label in config.meeting.labels if label not in labels_of(kept)]
+        if not change and not missing:
             return MeetingOutcome("unchanged", _url(kept), "")
-        path = f"/projects/{encode_id(project)}/issues/{kept['iid']}"
-        send(gl, "put", path, f"updating meeting issue #{kept['iid']}", {"description": body})
+        _write(gl, project, int(kept["iid"]), body if change else None, missing, written)
         return MeetingOutcome("updated", _url(kept), change)
-    except PublishError:
-        raise
     except IncAuditError as error:
-        raise PublishError(error.message, error.hint) from None
+        raise PublishError(f"{error.message}; {said_written(written)}", error.hint) from None
 
 
-def _create(gl: Any, project: str, config: Config, day: date, body: str) -> MeetingOutcome:
+def _write(gl: Any, project: str, iid: int, body: str | None, labels: list[str], written: list[str]) -> None:
+    """The agenda (and labels someone removed) written to meeting issue ``iid``, once it is
+    confirmed confidential."""
+    ownership.confirm_confidential(gl, project, iid, "meeting issue")
+    change: dict[str, Any] = {"description": body} if body is not None else {}
+    if labels:
+        change["add_labels"] = ",".join(labels)
+    send(gl, "put", f"/projects/{encode_id(project)}/issues/{iid}", f"updating meeting issue #{iid}", change)
+    written.append(f"updated meeting issue #{iid}" + (" (labels put back)" if labels else ""))
+
+
+def _create(gl: Any, project: str, config: Config, day: date, body: str, written: list[str]) -> MeetingOutcome:
     fields = {
         "title": agenda_module.title(config, day),
-        "description": body,
+        "description": f"{agenda_module.MARKER.format(date=day.isoformat())}\n{NEUTRAL}",
         "labels": ",".join(config.meeting.labels),
         "confidential": True,
     }
     created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the meeting issue", fields)
+    if not isinstance(created, dict) or type(created.get("iid")) is not int:
+        raise PublishError("GitLab's answer to creating the meeting issue has no issue number")
+    written.append(f"created meeting issue #{created['iid']} with a neutral description only")
     found = find_meeting_issues(gl, project, config, day) or [created]
     kept = found[0]
     _close_duplicates(gl, project, kept, found[1:])
     mine = int(kept["iid"]) == int(created["iid"])
+    if mine:
+        _write(gl, project, int(kept["iid"]), body, [], written)
     return MeetingOutcome("created" if mine else "unchanged", _url(kept), diff(None, body, "(new meeting issue)"))
 
 

@@ -1,6 +1,14 @@
 """The audit issue across runs: its kept state before an audit is published, and one
 comment that mentions whoever must act on findings that are new since the last audit.
 
+The kept state is read only from inc-audit's own audit issue, and only when inc-audit
+wrote its description last: when GitLab's "changed the description" note names someone
+else as the last editor, the state is not trusted (``Tracked.distrusted`` says so), so a
+forged state can neither silence a mention (every finding counts as new) nor back-date
+a finding (first seen now). An incident the state lists with open violations that the
+audit no longer holds (its label and type removed, or an exempt label added) is reported
+(INC006) until ``audit_issue.not_incidents`` names it: leaving is not a way to hide.
+
 Mentions are opt-in (``audit_issue.mention``), name only members of the configured roles
 (never a name found in issue content, not even an incident's author unless the roles list
 them), and go in one comment per audit that found something new: a daily audit never pings
@@ -11,10 +19,12 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from inc_audit.config.file import Config
+from inc_audit.errors import IncAuditError
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import state as state_module
 from inc_audit.rules.owners import members
@@ -30,19 +40,46 @@ def settings_of(config: Config) -> Any:
     return AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
 
 
-def previous_state(gl: Any, project: str, config: Config, as_of: datetime) -> state_module.State | None:
-    """The state the audit issue keeps (the oldest one, which publishing keeps), if any: only
-    inc-audit's own issue, so a copy someone else opened cannot forge the history."""
-    from inc_audit.publishing.audit_issue import find_audit_issues, own_user
+@dataclass(frozen=True)
+class Tracked:
+    """An audit result advanced from the audit issue's state, and what the run distrusted."""
 
-    found, _ = find_audit_issues(gl, project, settings_of(config), own_user(gl))
-    return state_module.read(str(found[0].get("description") or ""), as_of) if found else None
+    result: AuditResult
+    state: state_module.State
+    new: tuple[tuple[IncidentResult, Finding], ...]
+    distrusted: tuple[str, ...] = ()
 
 
-def track(gl: Any, project: str | None, result: AuditResult, config: Config) -> state_module.Advance:
-    """``result`` with first-seen moments and history: from the audit issue when publishing."""
-    previous = previous_state(gl, project, config, result.as_of) if gl is not None and project else None
-    return state_module.advance(result, previous)
+def previous_state(gl: Any, project: str, config: Config, as_of: datetime) -> tuple[state_module.State | None, str]:
+    """The state the audit issue keeps (the oldest one, which publishing keeps), if any, and
+    why it is not trusted ("" when it is): only inc-audit's own issue, whose description
+    inc-audit edited last, so neither a copy nor an edit by someone else can forge it."""
+    from inc_audit.publishing import ownership
+    from inc_audit.publishing.audit_issue import find_audit_issues
+
+    me = ownership.whoami(gl)
+    found, _ = find_audit_issues(gl, project, settings_of(config), me.id)
+    if not found:
+        return None, ""
+    iid = int(found[0]["iid"])
+    kept = state_module.read(str(found[0].get("description") or ""), as_of)
+    editor = ownership.edited_by_others(gl, project, iid, me) if kept is not None else None
+    if editor:
+        return None, (f"audit issue #{iid}'s description was last edited by {editor}, not by inc-audit: its kept"
+                      " state is not trusted (every open finding counts as new, first seen now; no history)")
+    return kept, ""
+
+
+def track(gl: Any, project: str | None, result: AuditResult, config: Config) -> Tracked:
+    """``result`` with first-seen moments and history, from the audit issue when publishing;
+    with an INC006 finding for each incident that left the audit (``left.with_left``)."""
+    from inc_audit.publishing.left import with_left
+
+    previous, why = previous_state(gl, project, config, result.as_of) if gl is not None and project else (None, "")
+    if previous is not None and result.complete:
+        result = with_left(gl, result, previous, config)
+    advanced = state_module.advance(result, previous)
+    return Tracked(advanced.result, advanced.state, advanced.new, (why,) if why else ())
 
 
 def mentioned(new: tuple[tuple[IncidentResult, Finding], ...], config: Config) -> dict[str, list[str]]:
@@ -67,13 +104,23 @@ def mention_comment(new: tuple[tuple[IncidentResult, Finding], ...], config: Con
     return f"New violations since the last audit, for {named}: see the description for each one and its due date."
 
 
-def post_comment(gl: Any, project: str, issue_url: str, body: str) -> None:
-    """Add ``body`` as a comment on the audit issue at ``issue_url``."""
+def post_comment(gl: Any, project: str, issue_url: str, body: str, confidential: bool = False) -> None:
+    """Add ``body`` as a comment on the audit issue at ``issue_url``; with ``confidential``,
+    once the issue is confirmed confidential (made so again if someone made it public)."""
     from inc_audit.errors import PublishError
+    from inc_audit.publishing.ownership import confirm_confidential
     from inc_audit.sources.http.session import encode_id, send
 
     found = _ISSUE_IID.search(issue_url)
     if found is None:
         raise PublishError(f"cannot tell the audit issue's number from {issue_url!r}")
-    path = f"/projects/{encode_id(project)}/issues/{found.group(1)}/notes"
-    send(gl, "post", path, "mentioning who must act on the audit issue", {"body": body})
+    try:
+        if confidential:
+            confirm_confidential(gl, project, int(found.group(1)), "audit issue")
+        path = f"/projects/{encode_id(project)}/issues/{found.group(1)}/notes"
+        send(gl, "post", path, "mentioning who must act on the audit issue", {"body": body})
+    except PublishError:
+        raise
+    except IncAuditError as error:
+        raise PublishError(f"{error.message}; the audit issue was written, the comment that mentions who must act"
+                           " was not", error.hint) from None

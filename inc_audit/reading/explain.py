@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from inc_audit.reading.concepts import tokens
 from inc_audit.reading.markdown import BOLD_FORMS, HEADING_FORMS, Document, Heading
+from inc_audit.text import quote
 
 if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema, Part
@@ -27,12 +28,12 @@ def why_not(schema: DocumentSchema, document: Document) -> str | None:
     if document.unclosed_comment is not None and hidden:
         return (
             f"an HTML comment opened on line {document.unclosed_comment} is never closed "
-            f"and hides '{hidden[0].raw}' (line {hidden[0].line})"
+            f"and hides '{quote(hidden[0].raw)}' (line {hidden[0].line})"
         )
     found = schema.resolve(document)
     if not found:
         return f"no heading or label names a section of the {schema.title}"
-    names = ", ".join(f"'{s.heading.raw or s.heading.text}'" for s in found.values())
+    names = ", ".join(f"'{quote(s.heading.raw or s.heading.text)}'" for s in found.values())
     wanted = ", ".join(p.title for p in schema.required_parts if p.name not in found)
     return f"only {names} of the {schema.title}'s sections, and no heading names it (missing: {wanted})"
 
@@ -43,7 +44,7 @@ def missing_message(schema: DocumentSchema, part: Part, document: Document) -> s
         matched = schema.match(head)
         if matched is not None and matched[0].name == part.name:
             return (
-                f"no section '{part.title}': '{head.raw}' (line {head.line}) is inside an HTML comment "
+                f"no section '{part.title}': '{quote(head.raw)}' (line {head.line}) is inside an HTML comment "
                 f"opened on line {document.unclosed_comment} and never closed"
             )
     shown = accepted_examples(part)
@@ -51,7 +52,7 @@ def missing_message(schema: DocumentSchema, part: Part, document: Document) -> s
     more = len(part.headings) - len(shown)
     accepted += f" and {more} more" if more > 0 else ""
     near = closest(schema, part, document)
-    where = f"closest: '{(near.raw or near.text).strip()}' on line {near.line}; " if near else ""
+    where = f"closest: '{quote((near.raw or near.text).strip())}' on line {near.line}; " if near else ""
     return f"no section '{part.title}' ({where}accepted: {accepted}; {teach(schema, part, near)})"
 
 
@@ -59,7 +60,8 @@ def teach(schema: DocumentSchema, part: Part, near: Heading | None) -> str:
     """How to have the closest heading read as the part: the configuration's ``vocabulary:``."""
     if near is None or not schema.kind:
         return f"for a heading of your own, {TEACH}"
-    snippet = f"vocabulary: {{{schema.kind}: {{{part.name}: [{json.dumps(near.text, ensure_ascii=False)}]}}}}"
+    heading = json.dumps(quote(near.text), ensure_ascii=False)
+    snippet = f"vocabulary: {{{schema.kind}: {{{part.name}: [{heading}]}}}}"
     return f"if it is this section, teach it: {snippet} in the configuration (.inc-audit.yml), " + RUN
 
 

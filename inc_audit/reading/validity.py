@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from inc_audit.reading import explain
 from inc_audit.reading.markdown import parse
+from inc_audit.text import quote, split_quotes
 
 if TYPE_CHECKING:
     import jsonschema
@@ -86,8 +87,13 @@ class Problem:
 
     kind: str  # "missing", "empty", "unticked" or "invalid"
     part: Part
-    message: str
+    said: str
+    """The message, marking the document's own text it quotes (``inc_audit.text.quote``)."""
     line: int | None = None
+
+    @property
+    def message(self) -> str:
+        return split_quotes(self.said)[0]
 
 
 def problems(schema: DocumentSchema, document: Document) -> list[Problem]:
@@ -134,7 +140,7 @@ def _problems_of(
         count = instance[group][name]["unticked"]
         yield Problem("unticked", part, f"'{part.title}' has {count} unticked box(es)", line)
     else:
-        yield Problem("invalid", part, f"section '{part.title}': {error.message}", line)
+        yield Problem("invalid", part, f"section '{part.title}': {quote(error.message)}", line)
 
 
 class QuickCheck:

@@ -69,6 +69,6 @@ def check_document(text: str, kind: str, config: Config) -> list[Finding]:
         code = codes[problem.kind]
         if not config.is_ignored(code):
             findings.append(
-                Finding(code, RULES[code].severity, problem.message, section=problem.part.name, line=problem.line)
+                Finding.said(code, RULES[code].severity, problem.said, section=problem.part.name, line=problem.line)
             )
     return findings

@@ -18,6 +18,7 @@ from inc_audit.findings import Finding
 from inc_audit.model import Note
 from inc_audit.rules import standing
 from inc_audit.rules.registry import rule
+from inc_audit.text import quote as marked
 
 if TYPE_CHECKING:
     from inc_audit.rules.context import Context
@@ -182,12 +183,13 @@ def _not_read_as_approval(ctx: Context, note: Note, valid: set[str]) -> Iterator
 
 
 def quote(text: str, limit: int = 60) -> str:
-    """The start of a comment on one line, in double quotes, at most ``limit`` characters."""
+    """The start of a comment on one line, in double quotes, at most ``limit`` characters,
+    marked as text quoted from the issue (withheld with a confidential incident's title)."""
     line = " ".join(next((ln for ln in text.splitlines() if ln.strip()), "").split())
     line = "".join(c for c in line if c.isprintable())
     if len(line) > limit:
         line = line[: limit - 1].rstrip() + "\u2026"
-    return '"' + line.replace('"', "'") + '"'
+    return '"' + marked(line.replace('"', "'")) + '"'
 
 
 def _distinct_emoji(names: Iterable[str]) -> list[str]:

@@ -86,7 +86,7 @@ def incomplete_change(ctx: Context) -> Iterator[Finding]:
         for problem in validity.check_text(schema, change.description):
             yield ctx.finding(
                 "CHG002",
-                f"{how} change {_name(change, here)}: {problem.message}",
+                f"{how} change {_name(change, here)}: {problem.said}",
                 section=problem.part.name,
                 where=f"{how} {_name(change, here)}",
             )

@@ -7,6 +7,7 @@ that does not apply costs nothing, and no request is made for data that no rule 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from functools import cached_property
 
@@ -20,14 +21,20 @@ from inc_audit.reading.validity import Problem
 from inc_audit.rules import approval, postmortem, standing
 from inc_audit.rules import changes as change_rules
 from inc_audit.rules.reading import Reading, read
-from inc_audit.rules.registry import RULES, Verdict, has_any
+from inc_audit.rules.registry import RULES, Verdict, has_any, is_own_issue
 from inc_audit.sources.interface import Source
+
+INC_AUDIT_MARKER = "<!-- inc-audit:"
+"""What starts each marker inc-audit writes (the audit issue's, the meeting issue's)."""
 
 
 class Context:
     """One incident, with what the rules ask of it worked out once, on demand."""
 
     def __init__(self, issue: Issue, config: Config, source: Source, as_of: datetime) -> None:
+        if config.own_user:  # inc-audit's own comments (a bot's) are never evidence
+            bot = config.own_user.lower()
+            issue = replace(issue, notes=tuple(note for note in issue.notes if note.author.lower() != bot))
         self.issue = issue
         self.config = config
         self.source = source
@@ -56,8 +63,13 @@ class Context:
         return self._as_of > deadline
 
     def linked_of(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        """The issues linked to ``key``, but never one of inc-audit's own (``Config.own_issues``)."""
         self.linked_read.add(key)
-        return self.source.linked_issues(key)
+        return tuple(linked for linked in self.source.linked_issues(key) if not self.is_own(linked.key))
+
+    def is_own(self, key: IssueKey) -> bool:
+        """Whether ``key`` is one of inc-audit's own issues: never a change, an incident or evidence."""
+        return is_own_issue(key, self.config)
 
     def verdict(self, findings: tuple[Finding, ...]) -> Verdict:
         past = [d for d in self.deadlines if self._as_of > d]
@@ -71,7 +83,7 @@ class Context:
         )
 
     def finding(self, code: str, message: str, **where: object) -> Finding:
-        return Finding(code, RULES[code].severity, message, **where)  # type: ignore[arg-type]
+        return Finding.said(code, RULES[code].severity, message, **where)
 
     # --- the incident report ---------------------------------------------------------------
 
@@ -151,10 +163,20 @@ class Context:
         return self.linked_of(self.issue.key)
 
     def is_change(self, linked: LinkedIssue) -> bool:
-        return not linked.unreadable and change_rules.is_change(linked.labels, linked.issue_type, self.config)
+        if linked.unreadable or self.written_by_inc_audit(linked):
+            return False
+        return change_rules.is_change(linked.labels, linked.issue_type, self.config)
 
     def is_incident(self, linked: LinkedIssue) -> bool:
+        if self.written_by_inc_audit(linked):
+            return False
         return linked.issue_type == "incident" or has_any(linked.labels, self.config.incident_labels)
+
+    def written_by_inc_audit(self, linked: LinkedIssue) -> bool:
+        """One of inc-audit's own issues, by its author (``is_own``) or, where no author is
+        known (an export), by an inc-audit marker: never evidence. A marker copied into a
+        real change only makes the audit stricter, never quieter."""
+        return self.is_own(linked.key) or INC_AUDIT_MARKER in linked.description
 
     @cached_property
     def changes(self) -> tuple[LinkedIssue, ...]:
@@ -194,7 +216,8 @@ class Context:
     @cached_property
     def mentions(self) -> tuple[IssueKey, ...]:
         """The issues that mention the incident (GitLab's "mentioned in issue" notes)."""
-        return tuple(change_rules.mentioned_in(self.issue.notes, self.issue.key.project))
+        found = change_rules.mentioned_in(self.issue.notes, self.issue.key.project)
+        return tuple(key for key in found if not self.is_own(key))
 
     # --- approvals -------------------------------------------------------------------------
 

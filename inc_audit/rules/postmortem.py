@@ -221,7 +221,7 @@ def incomplete_post_mortem(ctx: Context) -> Iterator[Finding]:
         if problem.part.group == "sections":
             yield ctx.finding(
                 "IPM002",
-                f"post-mortem: {problem.message}",
+                f"post-mortem: {problem.said}",
                 section=problem.part.name,
                 line=problem.line,
                 where=f"note {note.id}",

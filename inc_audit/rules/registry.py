@@ -6,9 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from inc_audit.findings import RULES, Finding, Rule, order_rules, rule
 from inc_audit.model import IssueKey
+
+if TYPE_CHECKING:
+    from inc_audit.config.file import Config
+
+
+def is_own_issue(key: IssueKey, config: Config) -> bool:
+    """Whether ``key`` names one of inc-audit's own issues (``Config.own_issues``)."""
+    return bool(config.own_issues) and str(key).lower() in config.own_issues
 
 
 def has_any(labels: Iterable[str], wanted: Iterable[str]) -> bool:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 def missing_report_section(ctx: Context) -> Iterator[Finding]:
     for problem in ctx.report_problems:
         if problem.kind == "missing" and problem.part.group == "sections":
-            yield ctx.finding("INC001", f"Incident Report: {problem.message}", section=problem.part.name)
+            yield ctx.finding("INC001", f"Incident Report: {problem.said}", section=problem.part.name)
 
 
 @rule("INC002")
@@ -24,7 +24,7 @@ def empty_report_section(ctx: Context) -> Iterator[Finding]:
     for problem in ctx.report_problems:
         if problem.kind in ("empty", "invalid") and problem.part.group == "sections":
             yield ctx.finding(
-                "INC002", f"Incident Report: {problem.message}", section=problem.part.name, line=problem.line
+                "INC002", f"Incident Report: {problem.said}", section=problem.part.name, line=problem.line
             )
 
 
@@ -49,4 +49,4 @@ def unticked_checklist(ctx: Context) -> Iterator[Finding]:
         return
     for problem in ctx.report_problems:
         if problem.kind == "unticked":
-            yield ctx.finding("INC005", f"closed while {problem.message}", section=problem.part.name, line=problem.line)
+            yield ctx.finding("INC005", f"closed while {problem.said}", section=problem.part.name, line=problem.line)

@@ -229,7 +229,12 @@ def _issue_tests(call: Call) -> list[Callable[[Issue], bool]]:
     if not all(iid.isdigit() for iid in iids):
         raise bad_request("iids is invalid")
     search = (call.param("search") or "").lower()
+    author = call.param("author_id")
+    if author is not None and not author.isdigit():
+        raise bad_request("author_id is invalid")
     tests = [_label_test(call), *_time_tests(call)]
+    if author is not None:
+        tests.append(lambda issue: issue.author_id == int(author))
     if state != "all":
         tests.append(lambda issue: issue.state == state)
     if kind is not None:
@@ -361,10 +366,28 @@ def edit_issue(call: Call) -> Reply:
     moment = now()
     _apply_edits(issue, edits, call.user, moment)
     if _snapshot(issue) != before:
-        issue.updated_at = moment
+        issue.updated_at, issue.updated_by_id = moment, call.user.id
+    _system_notes(call, issue, before, moment)
     if "description" in edits:
         call.store.mention(issue, issue.description, author=call.user.username, created_at=moment)
     return Reply(render.issue(call.store, issue, call.base))
+
+
+def _system_notes(call: Call, issue: Issue, before: tuple[Any, ...], moment: datetime) -> None:
+    """The system notes GitLab adds for an edit that a reader of the notes sees: "changed the
+    description", "changed title from ...", "made the issue confidential" / "made the issue
+    visible to everyone", each by the editor. (Labels and state changes are resource events
+    in GitLab, not notes.)"""
+    title, description, _, confidential, _, _ = before
+    said = []
+    if issue.description != description:
+        said.append("changed the description")
+    if issue.title != title:
+        said.append(f"changed title from **{title}** to **{issue.title}**")
+    if issue.confidential != confidential:
+        said.append("made the issue confidential" if issue.confidential else "made the issue visible to everyone")
+    for body in said:
+        call.store.add_note(issue, body, author=call.user.username, created_at=moment, system=True)
 
 
 def _checked_edits(fields: dict[str, Any]) -> dict[str, Any]:

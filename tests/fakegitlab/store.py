@@ -116,6 +116,9 @@ class Issue:
     closed_at: datetime | None = None
     closed_by_id: int | None = None
     confidential: bool = False
+    updated_by_id: int | None = None
+    """Who last edited the issue: GraphQL's ``updatedBy``; REST does not show it, but the
+    system note "changed the description" names who edited the description."""
     notes: list[Note] = field(default_factory=list)
     assignee_ids: list[int] = field(default_factory=list)
 

@@ -39,6 +39,7 @@ from gitlab.const import RETRYABLE_TRANSIENT_ERROR_CODES
 from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError
+from inc_audit.sources.http.bounds import Deadline, TooSlow, read_body
 from inc_audit.sources.http.budget import Limits, RetryPolicy, retry_after
 from inc_audit.sources.http.classify import TLSFailure, error_for, failure_reason
 from inc_audit.sources.http.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
@@ -53,6 +54,9 @@ TOKEN_HINT = (
     "create a project access token with the read_api scope (api to publish) and export it"
     " as GITLAB_TOKEN, or store it as a masked CI/CD variable"
 )
+CUT_AFTER = 0.2
+"""An attempt's connection is cut this long after its timeout: a silent server meets the
+socket's own timeout first (retried), a trickling one is cut (``bounds.TooSlow``, not retried)."""
 PYTHON_GITLAB_BACKOFF = 0.1
 """After a connection failure python-gitlab sleeps 2**n times this before retry n + 1."""
 
@@ -66,9 +70,18 @@ class _Session(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         limits = self.limits
-        kwargs["timeout"] = limits.begin()
+        kwargs["timeout"] = timeout = limits.begin()
+        kwargs["stream"] = True  # read_body reads it, bounded
         try:
-            response = super().request(method, url, *args, **kwargs)
+            with Deadline(timeout + CUT_AFTER) as deadline:
+                try:
+                    response = super().request(method, url, *args, **kwargs)
+                    read_body(response)
+                except Exception:
+                    if deadline.fired:
+                        raise TooSlow(f"its answer was still arriving when the {timeout:.0f}s timeout was over"
+                                      " (a server sending too slowly)") from None
+                    raise
         except requests.exceptions.SSLError as error:  # python-gitlab would retry it
             limits.end()
             raise TLSFailure(str(error)) from None

@@ -203,7 +203,7 @@ def _create(
         "confidential": settings.confidential,
     }
     path = f"/projects/{encode_id(project)}/issues"
-    created = send(gl, "post", path, "creating the audit issue", fields)
+    created = send(gl, "post", path, "creating the audit issue", fields, ids=("iid",))
     if settings.confidential and created.get("confidential") is not True:
         created = make_confidential(gl, project, int(created["iid"]))
     found, _ = find_audit_issues(gl, project, settings, owner)
@@ -228,7 +228,7 @@ def own_user(gl: Client) -> int:
 def is_own(raw: dict[str, Any], owner: int) -> bool:
     """Whether inc-audit's user created ``raw`` (an issue as GitLab lists it)."""
     author = raw.get("author")
-    return isinstance(author, dict) and author.get("id") == owner
+    return isinstance(author, dict) and author.get("id") == owner and type(raw.get("iid")) is int
 
 
 def find_audit_issues(

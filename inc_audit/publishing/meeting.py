@@ -86,7 +86,8 @@ def _create(gl: Any, project: str, config: Config, day: date, body: str) -> Meet
         "labels": ",".join(config.meeting.labels),
         "confidential": True,
     }
-    created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the meeting issue", fields)
+    created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the meeting issue", fields,
+                   ids=("iid",))
     found = find_meeting_issues(gl, project, config, day) or [created]
     kept = found[0]
     _close_duplicates(gl, project, kept, found[1:])

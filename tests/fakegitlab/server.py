@@ -61,7 +61,7 @@ GRAPHQL_PATH = "/api/graphql"
 READ_SCOPES = frozenset({"api", "read_api"})
 WRITE_SCOPES = frozenset({"api"})
 Headers = list[tuple[str, str]]
-RawAnswer = Callable[[Any, threading.Event], None]
+RawAnswer = Callable[[Any, threading.Event, str], None]
 
 BAD_GATEWAY_PAGE = b"""<!DOCTYPE html>
 <html><head><title>Something went wrong (502)</title></head>
@@ -335,7 +335,8 @@ class FakeGitLab(Store):
         self.path_faults.append(PathFault(re.compile(pattern), status, delay))
 
     def answer_raw(self, pattern: str, answer: RawAnswer) -> None:
-        """Requests whose path matches ``pattern`` get ``answer(wfile, stopping)``'s bytes."""
+        """Requests whose path matches ``pattern`` get ``answer(wfile, stopping, target)``'s bytes
+        (``target``: the request's path and query)."""
         self.raw_answers.append((re.compile(pattern), answer))
 
     def go_away(self) -> None:
@@ -574,7 +575,7 @@ class _Handler(BaseHTTPRequestHandler):
                 app._seq += 1
                 app._log.append(LoggedRequest(app._seq, self.command, urlsplit(self.path).path, (), "raw", None))
             self.close_connection = True
-            raw(self.wfile, app._stopping)
+            raw(self.wfile, app._stopping, self.path)
             return
         try:
             response = self.server.app._respond(request)

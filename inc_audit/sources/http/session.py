@@ -41,7 +41,7 @@ from gitlab.utils import EncodedId
 from inc_audit.errors import ConfigError
 from inc_audit.sources.http.bounds import Deadline, TooSlow, read_body
 from inc_audit.sources.http.budget import Limits, RetryPolicy, retry_after
-from inc_audit.sources.http.classify import TLSFailure, error_for, failure_reason
+from inc_audit.sources.http.classify import BadAnswer, TLSFailure, error_for, failure_reason
 from inc_audit.sources.http.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
 
 Client = gitlab.Gitlab
@@ -75,7 +75,7 @@ class _Session(requests.Session):
         try:
             with Deadline(timeout + CUT_AFTER) as deadline:
                 try:
-                    response = super().request(method, url, *args, **kwargs)
+                    response = super().request(_text(method), _text(url), *args, **kwargs)
                     read_body(response)
                 except Exception:
                     if deadline.fired:
@@ -98,11 +98,16 @@ class _Session(requests.Session):
             limits.end()
             return response
         asked = retry_after(response.headers)
-        wait = limits.policy.delay(limits.call.tries) if asked is None else asked
+        backoff = limits.policy.delay(limits.call.tries)
+        wait = backoff if asked is None or asked < 1 else asked  # Retry-After: 0 is no reason to hammer
         limits.failed(failure_reason(response.status_code), wait, asked)
         limits.pause(wait)
         response.headers["Retry-After"] = "0"  # waited already: python-gitlab's sleep is nil
         return response
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else value
 
 
 def _retried(response: requests.Response) -> bool:
@@ -176,10 +181,17 @@ def get_json(
         return request(gl, "get", path, query_data=dict(query or {})).json()
 
 
-def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> Any:
-    """POST or PUT ``data``; the answer's JSON."""
+def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any], *, ids: tuple[str, ...] = ()) -> Any:
+    """POST or PUT ``data``; the answer's JSON, an object, with a whole number in each of
+    ``ids`` ("iid"): GitLab's answer to a write that lacks them ends the write in one line."""
     with failures(gl, what):
-        return request(gl, verb, path, post_data=data).json()
+        answer = request(gl, verb, path, post_data=data).json()
+        if not isinstance(answer, dict):
+            raise BadAnswer("its answer was not a JSON object")
+        lacking = [name for name in ids if type(answer.get(name)) is not int]
+        if lacking:
+            raise BadAnswer(f"its answer lacked {', '.join(lacking)}")
+        return answer
 
 
 # --- connecting -------------------------------------------------------------------------

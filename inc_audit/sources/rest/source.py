@@ -47,7 +47,8 @@ DEFAULT_CONCURRENCY = 8
 
 class _Pages(GitlabList):
     """python-gitlab's pagination (the Link header, each page retried on its own), with what it
-    lacks: a page that is not a list, or a next link already followed, ends the read with an
+    lacks: a page that is not a list, a next link already followed, more pages than the first
+    page's X-Total-Pages (or X-Total) announced, or than ``MAX_PAGES``, ends the read with an
     error instead of an ``IndexError`` (or a list of characters, or a loop that never ends)."""
 
     def _query(self, url: str, query_data: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -55,10 +56,38 @@ class _Pages(GitlabList):
         marker = f"{url}?{sorted((query_data or {}).items())}"
         if marker in seen:
             raise BadAnswer("its pagination looped (a next-page link came twice)")
+        allowed: int | None = self.__dict__.get("_allowed")
+        if allowed is not None and len(seen) >= allowed + GROWTH:
+            raise BadAnswer(f"its pagination went on past the {allowed} page(s) it announced (X-Total-Pages)")
+        if len(seen) >= MAX_PAGES:
+            raise BadAnswer(f"its pagination went on past {MAX_PAGES} pages")
         seen.add(marker)
         super()._query(url, query_data, **kwargs)
         if not isinstance(self._data, list):
             raise BadAnswer("a page of the list was not a list")
+        if len(seen) == 1:
+            self._allowed = _pages_announced(self._total_pages, self._total, self._per_page)
+
+
+MAX_PAGES = 10_000
+"""Pages one listing may have (a million issues or notes at 100 a page)."""
+GROWTH = 1
+"""Pages a listing may grow by while it is read (an issue created meanwhile)."""
+
+
+def _pages_announced(total_pages: Any, total: Any, per_page: Any) -> int | None:
+    """The pages a listing's first answer says it has (GitLab leaves the headers out beyond
+    10,000 items: then None)."""
+    def number(value: Any) -> int | None:
+        text = str(value or "").strip()
+        return int(text) if text.isdigit() and len(text) < 10 else None
+
+    pages, items, size = number(total_pages), number(total), number(per_page)
+    if pages is not None:
+        return max(pages, 1)
+    if items is not None and size:
+        return max(-(-items // size), 1)
+    return None
 
 
 def iter_items(

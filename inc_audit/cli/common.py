@@ -35,6 +35,8 @@ def handled_errors(debug: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         say("inc-audit: interrupted: nothing was published")
         sys.exit(EXIT_INCOMPLETE)
+    except BrokenPipeError:
+        options_module.closed_output()
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
     except Exception as error:  # a bug: still one line unless asked for more

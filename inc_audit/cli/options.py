@@ -4,6 +4,7 @@ with exit 2 and one line, before any configuration is read or any request is sen
 from __future__ import annotations
 
 import math
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +32,20 @@ class OneLineGroup(click.Group):
         except click.ClickException as error:
             click.echo(f"inc-audit: error: {one_line(error)}", err=True)
             sys.exit(error.exit_code)
+        except BrokenPipeError:
+            closed_output()
         sys.exit(outcome if isinstance(outcome, int) else 0)
+
+
+def closed_output() -> None:
+    """Whoever read the output went away (``inc-audit run | head -c1``): end quietly, exit 3
+    (the report was not written whole), with nothing left for Python to flush at exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError):
+            pass
+    sys.exit(EXIT_INCOMPLETE)
 
 
 def one_line(error: click.ClickException) -> str:

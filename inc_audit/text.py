@@ -14,3 +14,36 @@ def repair(text: str) -> str:
     would fail on it.
     """
     return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI: colours, cursor moves, screen clears
+    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (8: links, 52: clipboard), DCS, SOS, PM, APC
+    r"|\x1b[ -/]*[0-~]?"  # any other escape
+    r"|\x9b[0-?]*[ -/]*[@-~]?"  # CSI as one C1 character
+    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS... as C1 characters
+)
+_LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` fit for a terminal or a job log: its lines and tabs kept, and nothing a terminal
+    would act on rather than show: no escape sequence (ANSI colours and cursor moves, OSC 8
+    links, OSC 52 clipboard writes), no other C0 or C1 control character (a carriage return
+    that would overwrite a line becomes a line break), no bidirectional override that would
+    reorder what is shown, no lone surrogate. Every place inc-audit prints goes through it."""
+    text = _SEQUENCE.sub("", repair(text))
+    text = _LINE_BREAK.sub("\n", text)
+    return _BIDI.sub("", _CONTROL.sub(" ", text))
+
+
+_JSON_UNPRINTABLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def json_printable(text: str) -> str:
+    """A JSON document (``json.dumps(..., ensure_ascii=False)``) whose characters a terminal
+    would act on are written as ``\\uXXXX`` escapes: the same data, safe to print. JSON
+    escapes C0 controls itself; these can stand only inside strings."""
+    return _JSON_UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

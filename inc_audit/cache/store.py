@@ -33,6 +33,7 @@ from inc_audit.cache.entries import (
     _stamp,
 )
 from inc_audit.model import IssueKey
+from inc_audit.text import printable
 
 FORMAT = 3  # 3: meta.full_read_at
 """The layout of the cache file; a file of another layout is rebuilt."""
@@ -283,5 +284,5 @@ class CacheStore:
         )
 
     def _warn(self, message: str) -> None:
-        print(f"inc-audit: warning: the cache {self.path} {message}", file=sys.stderr)
+        print(printable(f"inc-audit: warning: the cache {self.path} {message}"), file=sys.stderr)
 

@@ -18,10 +18,12 @@ from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, IncAuditError, InputError
 from inc_audit.formats.registry import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
 from inc_audit.redaction import redact
+from inc_audit.text import printable
 
 
 def say(message: str, err: bool = True) -> None:
-    click.echo(redact(message), err=err)
+    """Print a message (errors, progress, a dry run's diff): redacted, and ``printable``."""
+    click.echo(printable(redact(message)), err=err)
 
 
 @contextmanager
@@ -56,8 +58,8 @@ def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 
 
 def write_text(path: Path | None, text: str, color: bool = False) -> None:
-    if path is None or str(path) == "-":
-        click.echo(redact(text), nl=False, color=color)
+    if path is None or str(path) == "-":  # a coloured text report paints ``plain`` fields only
+        click.echo(redact(text) if color else printable(redact(text)), nl=False, color=color)
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ import click
 from inc_audit.errors import EXIT_INCOMPLETE, InputError
 from inc_audit.redaction import check_gitlab_url
 from inc_audit.sources.export.fields import parse_moment
+from inc_audit.text import printable
 
 
 class OneLineGroup(click.Group):
@@ -49,7 +50,7 @@ def closed_output() -> None:
 
 
 def one_line(error: click.ClickException) -> str:
-    message = " ".join(error.format_message().split())
+    message = " ".join(printable(error.format_message()).split())
     if isinstance(error, click.UsageError) and error.ctx is not None:
         return f"{message} (see `{error.ctx.command_path} --help`)"
     return message

@@ -11,6 +11,7 @@ from html import escape
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
+from inc_audit.formats.neutral import safe_link
 from inc_audit.formats.options import Options, title_of
 from inc_audit.rules import RULES
 
@@ -116,7 +117,8 @@ def _incident(incident: IncidentResult, result: AuditResult, options: Options) -
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
     ref = escape(str(incident.key))
-    link = f'<a href="{escape(incident.web_url)}">{ref}</a>' if incident.web_url else ref
+    url = view.issue_url(result, incident)
+    link = f'<a href="{escape(url)}">{ref}</a>' if url else ref
     summary = (f"<b>{ref}</b> {escape(title_of(incident, options))} ({escape(incident.state)}) · "
                f"{len(findings)} violation(s){' · due since ' + due.isoformat() if due else ''}")
     rows = "".join(_row(incident, f, result) for f in findings)
@@ -125,8 +127,9 @@ def _incident(incident: IncidentResult, result: AuditResult, options: Options) -
 
 
 def _row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:
-    target = view.link(incident, finding)
-    where = f' (<a href="{escape(target[1])}">{escape(target[0])}</a>)' if target else ""
+    target = view.link(incident, finding, view.issue_url(result, incident))
+    url = safe_link(target[1], view.home(result)) if target else ""
+    where = f' (<a href="{escape(url)}">{escape(target[0])}</a>)' if target and url else ""
     late = result.days_overdue(finding)
     overdue = f'<span class="late">{late} {result.calendar.unit}(s)</span>' if late else ""
     seen = result.calendar.local_date(finding.first_seen).isoformat() if finding.first_seen else ""

@@ -18,6 +18,7 @@ from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
+from inc_audit.formats.neutral import safe_link
 from inc_audit.sources.http.session import Client, encode_id, get_json, send
 from inc_audit.sources.rest.source import iter_items
 from inc_audit.text import repair
@@ -281,4 +282,4 @@ def apply(gl: Client, project: str | int, steps: tuple[Step, ...]) -> None:
 
 
 def _url(raw: dict[str, Any] | None) -> str:
-    return str(raw.get("web_url") or "") if raw else ""
+    return safe_link(str(raw.get("web_url") or "")) if raw else ""  # never a javascript: or data: address

@@ -18,6 +18,7 @@ from typing import Any
 
 from inc_audit.config.file import Config
 from inc_audit.errors import IncAuditError, PublishError
+from inc_audit.formats.neutral import safe_link
 from inc_audit.publishing import agenda as agenda_module
 from inc_audit.publishing.audit_issue import DUPLICATE_COMMENT, is_own, normalise, own_user
 from inc_audit.sources.http.session import encode_id, send
@@ -106,4 +107,4 @@ def _close_duplicates(gl: Any, project: str, kept: dict[str, Any], others: list[
 
 
 def _url(raw: dict[str, Any] | None) -> str:
-    return str(raw.get("web_url") or "") if raw else ""
+    return safe_link(str(raw.get("web_url") or "")) if raw else ""  # never a javascript: or data: address

@@ -32,6 +32,7 @@ from inc_audit.cache.entries import (
     _reason,
     _stamp,
 )
+from inc_audit.files import refuse_odd, refuse_odd_folder
 from inc_audit.model import IssueKey
 from inc_audit.text import printable
 
@@ -119,7 +120,15 @@ class CacheStore:
             if entry is None or _stamp(raw) >= entry.updated_at:
                 entries[key] = _Entry(raw)
 
+    def _refuse_links(self) -> None:
+        """The cache is never a symbolic link, a FIFO or a device (exit 2, naming it): sqlite
+        would write wherever it points."""
+        refuse_odd_folder(self.directory, "the cache folder")
+        for name in (FILE_NAME, FILE_NAME + "-journal", FILE_NAME + "-wal", FILE_NAME + "-shm"):
+            refuse_odd(self.directory / name, "the cache file")
+
     def _load(self, shard_key: str, labels: tuple[str, ...]) -> _Loaded | None:
+        self._refuse_links()
         if not self.path.exists():
             return None
         try:
@@ -186,6 +195,7 @@ class CacheStore:
         with self._lock:
             entries = dict(self._entries)
             verdicts = dict(self._new_verdicts)
+        self._refuse_links()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if self._broken:

@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
-from inc_audit.cli.common import debug_option, handled_errors, say, token_variable_option, write_text
+from inc_audit.cli.common import debug_option, handled_errors, say, token_variable_option
 from inc_audit.cli.settings import InitSettings, TargetSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, IncAuditError, InputError
+from inc_audit.files import refuse_odd, write_new_text
+from inc_audit.redaction import redact
 
 
 @click.command()
@@ -72,6 +74,7 @@ def init_command(settings: InitSettings) -> int:
     from inc_audit import adoption as starter
 
     output: Path = settings.output
+    refuse_odd(output, "the configuration file")  # before any work: never through a link, never a FIFO
     if output.exists() and not settings.force:
         raise InputError(f"{output} exists already", "review it, or run again with --force to overwrite it")
     defaults = config_module.load_defaults()
@@ -79,7 +82,7 @@ def init_command(settings: InitSettings) -> int:
     if not settings.offline:
         check_labels(found, settings, defaults)
     gitlab = {k: v for k, v in (("url", settings.gitlab_url), ("project", settings.project)) if v}
-    write_text(output, starter.config_text(found, defaults, gitlab))
+    write_new_text(output, redact(starter.config_text(found, defaults, gitlab)), "the configuration file")
     say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
     include = starter.ci_include(settings.templates_dir, settings.component_project)
     placed = starter.place_include(settings.ci_file, include)

@@ -77,11 +77,14 @@ class _Session(requests.Session):
                 try:
                     response = super().request(_text(method), _text(url), *args, **kwargs)
                     read_body(response)
+                    cut = deadline.fired  # a cut mid-headers can look like their end: the answer is not whole
                 except Exception:
-                    if deadline.fired:
-                        raise TooSlow(f"its answer was still arriving when the {timeout:.0f}s timeout was over"
-                                      " (a server sending too slowly)") from None
-                    raise
+                    if not deadline.fired:
+                        raise
+                    cut = True
+                if cut:
+                    raise TooSlow(f"its answer was still arriving when the {timeout:.0f}s timeout was over"
+                                  " (a server sending too slowly)") from None
         except requests.exceptions.SSLError as error:  # python-gitlab would retry it
             limits.end()
             raise TLSFailure(str(error)) from None

@@ -20,7 +20,12 @@ call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget`
 - one pace for all threads of a client: ``max_rps``, and holding back before GitLab would
   answer 429 when RateLimit-Remaining runs low (and for everyone after one 429);
 - the token stays home (``guard``): requests go only to the configured origin, a redirect
-  elsewhere is refused before it is followed, a TLS failure is not retried.
+  elsewhere is refused before it is followed, a TLS failure is not retried;
+- every answer bounded (``bounds``): streamed and refused past ``bounds.MAX_ANSWER`` bytes
+  once decompressed (``TooLarge``), and cut when still arriving ``CUT_AFTER`` past its
+  timeout (``TooSlow``, not retried: requests' own timeout is only a socket idle timeout);
+- a ``Retry-After`` below a second (0, negative) waits the jittered backoff instead, so a
+  server cannot make the client hammer it; ``budget.retry_after`` reads any text safely.
 
 Around each call, ``failures`` turns what python-gitlab or requests raise into one-line,
 redacted errors (``classify``): ``ConfigError`` (exit 2) for a refused token, missing access

@@ -6,14 +6,20 @@ style sheet or font to fetch, so the page opens from a job's artifacts as it is.
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
 from inc_audit.formats.neutral import safe_link
 from inc_audit.formats.options import Options, title_of
 from inc_audit.rules import RULES
+from inc_audit.text import printable
+
+
+def escape(text: str) -> str:
+    """HTML-escaped and ``printable``: the report may end up printed in a job log."""
+    return html.escape(printable(text))
 
 PALETTE = ("#1f75cb", "#dd2b0e", "#ef8e00", "#108548", "#7b58cf", "#00867b", "#c0116e", "#5e5e5e", "#9e5400")
 STYLE = """

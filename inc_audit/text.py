@@ -16,13 +16,6 @@ def repair(text: str) -> str:
     return _LONE_SURROGATE.sub("\ufffd", text)
 
 
-_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?"  # CSI: colours, cursor moves, screen clears
-    r"|\x1b[\]PX^_][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC (8: links, 52: clipboard), DCS, SOS, PM, APC
-    r"|\x1b[ -/]*[0-~]?"  # any other escape
-    r"|\x9b[0-?]*[ -/]*[@-~]?"  # CSI as one C1 character
-    r"|[\x90\x98\x9d\x9e\x9f][^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"  # OSC, DCS... as C1 characters
-)
 _LINE_BREAK = re.compile("\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -30,12 +23,13 @@ _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 def printable(text: str) -> str:
     """``text`` fit for a terminal or a job log: its lines and tabs kept, and nothing a terminal
-    would act on rather than show: no escape sequence (ANSI colours and cursor moves, OSC 8
-    links, OSC 52 clipboard writes), no other C0 or C1 control character (a carriage return
-    that would overwrite a line becomes a line break), no bidirectional override that would
-    reorder what is shown, no lone surrogate. Every place inc-audit prints goes through it."""
-    text = _SEQUENCE.sub("", repair(text))
-    text = _LINE_BREAK.sub("\n", text)
+    would act on rather than show. Every escape sequence (ANSI colours and cursor moves, OSC 8
+    links, OSC 52 clipboard writes) starts with ESC or a C1 control character: those and
+    every other C0 control become a space, so what followed is shown as inert text (and a
+    whole document, XML or JSON, keeps its markup); a carriage return that would overwrite
+    a line becomes a line break; bidirectional overrides that would reorder what is shown
+    and lone surrogates go. Every place inc-audit prints goes through it."""
+    text = _LINE_BREAK.sub("\n", repair(text))
     return _BIDI.sub("", _CONTROL.sub(" ", text))
 
 

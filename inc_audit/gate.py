@@ -16,6 +16,7 @@ from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
 from inc_audit.documents import guess_kind
 from inc_audit.errors import ConfigError, InputError
+from inc_audit.files import read_regular_text
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import IssueKey
 from inc_audit.reading.markdown import Document, parse
@@ -36,8 +37,8 @@ def template_files(paths: tuple[str, ...]) -> list[Path]:
         path = Path(name)
         if path.is_dir():
             files.extend(sorted(path.glob("*.md")))
-        elif path.is_file():
-            files.append(path)
+        elif path.is_file() or path.is_symlink():
+            files.append(path)  # read_regular_text refuses a link out of the repository
         else:
             raise InputError(
                 f"no template folder or file at {name}", f"give the templates' folder (default {DEFAULT_DIR})"
@@ -67,7 +68,7 @@ def missing_sections(document: Document, schema: DocumentSchema) -> list[tuple[P
 
 
 def check_template(path: Path, kind: str, config: Config) -> IncidentResult:
-    document = parse(path.read_text(encoding="utf-8", errors="replace"))
+    document = parse(read_regular_text(path, "template", inside=(Path.cwd(), path.parent)))
     schema = config.schema(kind)
     findings = tuple(
         Finding(
@@ -100,7 +101,7 @@ def run_gate(paths: tuple[str, ...], config_path: str | None) -> GateResult:
     subjects = [broken] if broken else []
     skipped = []
     for path in template_files(paths):
-        kind = kind_of(path, path.read_text(encoding="utf-8", errors="replace"), config)
+        kind = kind_of(path, read_regular_text(path, "template", inside=(Path.cwd(), path.parent)), config)
         if kind is None:
             skipped.append(str(path))
             continue

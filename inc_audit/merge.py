@@ -9,6 +9,7 @@ must cover 1..N exactly once; otherwise nothing is published.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,20 +20,50 @@ from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.model import IssueKey, parse_time
 from inc_audit.reading import schemas
 
+MAX_REPORT = 256 * 1024 * 1024
+"""Bytes a report may have: far more than an audit of every incident of a large group."""
+MAX_SHARDS = 1000
+_SHARD = re.compile(r"([1-9][0-9]{0,5})/([1-9][0-9]{0,5})")
+
 
 def read_report(path: Path) -> dict[str, Any]:
+    """A shard's report, checked as any input: its schema, its moments, its shard."""
+    hint = "give the files written by --format json"
     try:
+        if not path.is_file() or path.stat().st_size > MAX_REPORT:
+            raise InputError(f"{path} is not a report file of at most {MAX_REPORT // 2**20} MiB", hint)
         report = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
         raise InputError(f"cannot read report {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise InputError(f"{path} is not a JSON report ({error})", "give the files written by --format json") from None
+        raise InputError(f"{path} is not a JSON report ({str(error)[:120]})", hint) from None
+    except RecursionError:
+        raise InputError(f"{path} is not a JSON report (nested too deeply)", hint) from None
     validator = jsonschema.Draft202012Validator(schemas.read_json(schemas.SCHEMA_DIR / "report.schema.json"))
     problem = next(iter(validator.iter_errors(report)), None)
     if problem is not None:
         where = "/".join(str(p) for p in problem.path) or "top level"
-        raise InputError(f"{path} is not an inc-audit JSON report: {where}: {problem.message}")
+        raise InputError(f"{path} is not an inc-audit JSON report: {where}: {problem.message[:160]}")
+    _check_values(path, report)
     return dict(report)
+
+
+def _check_values(path: Path, report: dict[str, Any]) -> None:
+    """What the schema cannot say: moments that are moments, a shard that is K/N."""
+    try:
+        if parse_time(report["as_of"]) is None:
+            raise ValueError("no as_of")
+        for incident in report["incidents"]:
+            _incident(incident)
+    except (ValueError, TypeError, OverflowError) as error:
+        raise InputError(f"{path} is not an inc-audit JSON report: {str(error)[:160]}") from None
+    shard = report["source"].get("shard")
+    if shard is None:
+        return
+    match = _SHARD.fullmatch(str(shard))
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)) <= MAX_SHARDS:
+        raise InputError(f"{path} is not an inc-audit JSON report: its shard {str(shard)[:40]!r} is not K/N"
+                         f" with 1 <= K <= N <= {MAX_SHARDS}")
 
 
 def _incident(data: dict[str, Any]) -> IncidentResult:

@@ -23,6 +23,7 @@ from pathlib import Path
 from inc_audit import __version__
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
+from inc_audit.files import read_regular_text, refuse_odd, write_new_text
 from inc_audit.gate import kind_of, template_files
 from inc_audit.reading import schemas
 
@@ -66,7 +67,7 @@ def survey(folder: str, config: Config) -> Starter:
     starter = Starter()
     applied: dict[str, list[str]] = {"incident": [], "change": []}
     for path in template_files((folder,)):
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_regular_text(path, "template", inside=(Path.cwd(), path.parent))
         kind = kind_of(path, text, config)
         if kind is None:
             starter.unmatched.append(path.name)
@@ -223,9 +224,10 @@ def check_written(text: str) -> Config:
 def place_include(ci_file: Path, include: str) -> str:
     """Write the CI file when there is none ("written"); an existing one is never edited:
     "present" when it includes the components already, else "missing"."""
+    refuse_odd(ci_file, "the CI file")  # a link (even a dangling one) is never written through
     if not ci_file.exists():
-        ci_file.parent.mkdir(parents=True, exist_ok=True)
-        ci_file.write_text("# inc-audit: the scheduled audit and the merge-request gate\n" + include, encoding="utf-8")
+        write_new_text(ci_file, "# inc-audit: the scheduled audit and the merge-request gate\n" + include,
+                       "the CI file", replace=False)
         return "written"
-    text = ci_file.read_text(encoding="utf-8", errors="replace")
+    text = read_regular_text(ci_file, "the CI file")
     return "present" if "inc-audit/audit@" in text else "missing"

@@ -32,7 +32,9 @@ from inc_audit.cache.entries import (
     _reason,
     _stamp,
 )
+from inc_audit.files import refuse_odd, refuse_odd_folder
 from inc_audit.model import IssueKey
+from inc_audit.text import printable
 
 FORMAT = 3  # 3: meta.full_read_at
 """The layout of the cache file; a file of another layout is rebuilt."""
@@ -118,7 +120,15 @@ class CacheStore:
             if entry is None or _stamp(raw) >= entry.updated_at:
                 entries[key] = _Entry(raw)
 
+    def _refuse_links(self) -> None:
+        """The cache is never a symbolic link, a FIFO or a device (exit 2, naming it): sqlite
+        would write wherever it points."""
+        refuse_odd_folder(self.directory, "the cache folder")
+        for name in (FILE_NAME, FILE_NAME + "-journal", FILE_NAME + "-wal", FILE_NAME + "-shm"):
+            refuse_odd(self.directory / name, "the cache file")
+
     def _load(self, shard_key: str, labels: tuple[str, ...]) -> _Loaded | None:
+        self._refuse_links()
         if not self.path.exists():
             return None
         try:
@@ -185,6 +195,7 @@ class CacheStore:
         with self._lock:
             entries = dict(self._entries)
             verdicts = dict(self._new_verdicts)
+        self._refuse_links()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if self._broken:
@@ -283,5 +294,5 @@ class CacheStore:
         )
 
     def _warn(self, message: str) -> None:
-        print(f"inc-audit: warning: the cache {self.path} {message}", file=sys.stderr)
+        print(printable(f"inc-audit: warning: the cache {self.path} {message}"), file=sys.stderr)
 

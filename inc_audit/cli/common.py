@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +19,18 @@ from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, EXIT_INTERNAL, REPORT_HOW, IncAuditError, InputError
 from inc_audit.formats.registry import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
 from inc_audit.redaction import redact
+from inc_audit.text import printable
 
 _quiet = False
 """-q / --quiet: no progress and no notices on stderr; errors and warnings still go there."""
 
 
 def say(message: str, err: bool = True) -> None:
-    """A notice on stderr (``err``), left out under --quiet unless it is a warning; or stdout."""
+    """A notice on stderr (``err``), left out under --quiet unless it is a warning; or stdout.
+    Always redacted and ``printable`` (no escape sequence from GitLab reaches a terminal)."""
     if err and _quiet and not message.startswith("inc-audit: warning"):
         return
-    click.echo(redact(message), err=err)
+    click.echo(printable(redact(message)), err=err)
 
 
 def shout(message: str) -> None:
@@ -58,12 +59,10 @@ def handled_errors(debug: bool) -> Iterator[None]:
     except KeyboardInterrupt:
         shout("inc-audit: interrupted: nothing was published")
         sys.exit(EXIT_INCOMPLETE)
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): not a bug, not a verdict
+        options_module.closed_output()
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
-    except BrokenPipeError:  # the reader of stdout went away (`| head`): not a bug, not a verdict
-        with suppress(OSError, ValueError):  # nothing more reaches stdout, not even Python's flush at exit
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(EXIT_INCOMPLETE)
     except Exception as error:  # a bug: still one line unless asked for more, and never exit 1
         if debug:
             shout(traceback.format_exc())
@@ -81,8 +80,8 @@ def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 
 
 def write_text(path: Path | None, text: str, color: bool = False) -> None:
-    if path is None or str(path) == "-":
-        click.echo(redact(text), nl=False, color=color)
+    if path is None or str(path) == "-":  # a coloured text report paints ``plain`` fields only
+        click.echo(redact(text) if color else printable(redact(text)), nl=False, color=color)
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,12 +9,14 @@ from typing import Any
 
 import click
 
-from inc_audit.cli.common import debug_option, handled_errors, say, token_variable_option, write_text
+from inc_audit.cli.common import debug_option, handled_errors, say, token_variable_option
 from inc_audit.cli.settings import InitSettings, TargetSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, IncAuditError, InputError
+from inc_audit.files import refuse_odd, write_new_text
+from inc_audit.redaction import redact
 
 DEFAULT_TEMPLATES = ".gitlab/issue_templates"
 
@@ -78,6 +80,7 @@ def init_command(settings: InitSettings) -> int:
     from inc_audit.adoption import workspace
 
     output: Path = settings.output
+    refuse_odd(output, "the configuration file")  # before any work: never through a link, never a FIFO
     if output.exists() and not settings.force:
         raise InputError(f"{output} exists already", "review it, or run again with --force to overwrite it")
     defaults = config_module.load_defaults()
@@ -88,7 +91,7 @@ def init_command(settings: InitSettings) -> int:
     if reader is not None:
         check_labels(found, reader)
         roles = proposed_roles(reader)
-    write_text(output, starter.config_text(found, defaults, gitlab, roles, notes))
+    write_new_text(output, redact(starter.config_text(found, defaults, gitlab, roles, notes)), "the configuration file")
     say(f"inc-audit: wrote {output}: {len(found.templates)} template(s) mapped; review it, then commit it")
     ignored = workspace.ignore_cache(output.parent)
     if ignored != "present":

@@ -4,6 +4,7 @@ with exit 2 and one line, before any configuration is read or any request is sen
 from __future__ import annotations
 
 import math
+import os
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,6 +15,7 @@ import click
 from inc_audit.errors import EXIT_INCOMPLETE, InputError
 from inc_audit.redaction import check_gitlab_url
 from inc_audit.sources.export.fields import parse_moment
+from inc_audit.text import printable
 
 
 class OneLineGroup(click.Group):
@@ -31,11 +33,24 @@ class OneLineGroup(click.Group):
         except click.ClickException as error:
             click.echo(f"inc-audit: error: {one_line(error)}", err=True)
             sys.exit(error.exit_code)
+        except BrokenPipeError:
+            closed_output()
         sys.exit(outcome if isinstance(outcome, int) else 0)
 
 
+def closed_output() -> None:
+    """Whoever read the output went away (``inc-audit run | head -c1``): end quietly, exit 3
+    (the report was not written whole), with nothing left for Python to flush at exit."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        except (OSError, ValueError):
+            pass
+    sys.exit(EXIT_INCOMPLETE)
+
+
 def one_line(error: click.ClickException) -> str:
-    message = " ".join(error.format_message().split())
+    message = " ".join(printable(error.format_message()).split())
     if isinstance(error, click.UsageError) and error.ctx is not None:
         return f"{message} (see `{error.ctx.command_path} --help`)"
     return message

@@ -74,6 +74,11 @@ def from_python_gitlab(url: str | None, environ: Mapping[str, str]) -> Credentia
         section = _section_for(url, files) if files else None
     except configparser.Error as error:
         raise ConfigError(f"cannot read the python-gitlab config: {error.message}", "fix it") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"cannot read the python-gitlab config: it is not UTF-8 (byte {error.start})",
+                          "save it as UTF-8, or set GITLAB_TOKEN") from None
+    except OSError as error:
+        raise ConfigError(f"cannot read the python-gitlab config: {error.strerror}", "fix it") from None
     if section is None:
         return None
     try:

@@ -183,7 +183,7 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
     due = view.oldest_due(findings)
     since = f" · due since {due.isoformat()}" if due else ""
     label = reference(str(incident.key))
-    link = safe_link(incident.web_url)
+    link = view.issue_url(result, incident)
     ref = f"[{label}]({link})" if link else label
     lines = [
         "<details>",
@@ -201,8 +201,9 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
 
 
 def _finding_row(incident: IncidentResult, finding: Finding, result: AuditResult, options: Options) -> str:
-    target = view.link(incident, finding)
-    where = f" ([{target[0]}]({safe_link(target[1])}))" if target and safe_link(target[1]) else ""
+    target = view.link(incident, finding, view.issue_url(result, incident))
+    url = safe_link(target[1], view.home(result)) if target else ""
+    where = f" ([{target[0]}]({url}))" if target and url else ""
     when = [f"due {finding.due.isoformat()}"] if finding.due else []
     if finding.first_seen is not None:
         when.append(f"first seen {result.calendar.local_date(finding.first_seen).isoformat()}")
@@ -225,6 +226,9 @@ def _withheld_note(result: AuditResult, options: Options) -> list[str]:
 
 
 def _fit(head: str, blocks: list[str], options: Options) -> str:
+    """The body within GitLab's limit: incidents are left out from the least urgent; a head
+    too long by itself (thousands of people who must act) is cut too, saying so."""
+    head = _cut_head(head, options)
     shown: list[str] = []
     size = len(head)
     for block in blocks:
@@ -238,6 +242,28 @@ def _fit(head: str, blocks: list[str], options: Options) -> str:
         text += (
             f"\n**{left} more incident(s) with violations are not shown:** GitLab limits a "
             f"description to {options.max_chars:,} characters. The full list is in "
-            f"{neutral(options.full_report)}.\n"
+            f"{neutral(options.full_report, 200)}.\n"
         )
     return text
+
+
+def _cut_head(head: str, options: Options) -> str:
+    """``head`` whole when it leaves room for incidents, else cut at a line, any code block
+    it was in closed, with a line that says so."""
+    room = options.max_chars - 2 * RESERVE
+    if len(head) <= room:
+        return head
+    kept: list[str] = []
+    size, fenced = 0, False
+    for line in head.split("\n"):
+        if size + len(line) + 1 > room:
+            break
+        kept.append(line)
+        size += len(line) + 1
+        fenced ^= line.startswith("```")
+    if fenced:
+        kept.append("```")
+    return "\n".join(kept) + (
+        f"\n\n**This summary is cut:** GitLab limits a description to {options.max_chars:,} characters."
+        f" The full list is in {neutral(options.full_report, 200)}.\n\n"
+    )

@@ -9,12 +9,13 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from inc_audit.findings import RULES, AuditResult, IncidentResult
+from inc_audit.formats import view
 from inc_audit.formats.options import Options, message_of, title_of
 from inc_audit.formats.plain import where
-from inc_audit.text import repair
+from inc_audit.text import json_printable, printable, repair
 
 
-def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]:
+def _junit_cases(incident: IncidentResult, options: Options, url: str = "") -> list[ET.Element]:
     cases = []
     scope = "template" if incident.location else "incident"
     for code, registered in RULES.items():
@@ -29,7 +30,7 @@ def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]
         if failing:
             failure = ET.SubElement(case, "failure", type=code, message=said[id(failing[0])] + where(failing[0]))
             failure.text = "\n".join(f"{f.severity}: {said[id(f)]}{where(f)}" for f in failing)
-        output = [incident.web_url] if incident.web_url else []
+        output = [url] if url else []
         output += [f"{f.severity}: {said[id(f)]}{where(f)}" for f in hits if f not in failing]
         if output:
             ET.SubElement(case, "system-out").text = "\n".join(output)
@@ -40,7 +41,7 @@ def _junit_cases(incident: IncidentResult, options: Options) -> list[ET.Element]
 def format_junit(result: AuditResult, options: Options) -> str:
     suites = ET.Element("testsuites", name="inc-audit")
     for incident in result.incidents:
-        cases = _junit_cases(incident, options)
+        cases = _junit_cases(incident, options, view.issue_url(result, incident))
         suite = ET.SubElement(
             suites,
             "testsuite",
@@ -67,9 +68,10 @@ def repo_path(location: str, root: str = "") -> str:
     path = Path(location)
     resolved = (path if path.is_absolute() else Path.cwd() / path).resolve()
     try:
-        return resolved.relative_to(base).as_posix()
-    except ValueError:
-        return path.as_posix().removeprefix("./")
+        relative = resolved.relative_to(base).as_posix()
+    except ValueError:  # outside the repository: GitLab could not link it anyway
+        relative = path.name
+    return " ".join(printable(relative).split()) or "."
 
 
 def format_codequality(result: AuditResult, options: Options) -> str:
@@ -99,4 +101,4 @@ def format_codequality(result: AuditResult, options: Options) -> str:
                     "location": {"path": path, "lines": {"begin": f.line or 1}},
                 }
             )
-    return json.dumps(entries, indent=2, ensure_ascii=False) + "\n"
+    return json_printable(json.dumps(entries, indent=2, ensure_ascii=False)) + "\n"

@@ -6,13 +6,20 @@ style sheet or font to fetch, so the page opens from a job's artifacts as it is.
 
 from __future__ import annotations
 
+import html
 import math
-from html import escape
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import view
+from inc_audit.formats.neutral import safe_link
 from inc_audit.formats.options import Options, message_of, title_of
 from inc_audit.rules import RULES
+from inc_audit.text import printable
+
+
+def escape(text: str) -> str:
+    """HTML-escaped and ``printable``: the report may end up printed in a job log."""
+    return html.escape(printable(text))
 
 PALETTE = ("#1f75cb", "#dd2b0e", "#ef8e00", "#108548", "#7b58cf", "#00867b", "#c0116e", "#5e5e5e", "#9e5400")
 STYLE = """
@@ -116,7 +123,8 @@ def _incident(incident: IncidentResult, result: AuditResult, options: Options) -
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
     ref = escape(str(incident.key))
-    link = f'<a href="{escape(incident.web_url)}">{ref}</a>' if incident.web_url else ref
+    url = view.issue_url(result, incident)
+    link = f'<a href="{escape(url)}">{ref}</a>' if url else ref
     summary = (f"<b>{ref}</b> {escape(title_of(incident, options))} ({escape(incident.state)}) · "
                f"{len(findings)} violation(s){' · due since ' + due.isoformat() if due else ''}")
     rows = "".join(_row(incident, f, result, options) for f in findings)
@@ -125,8 +133,9 @@ def _incident(incident: IncidentResult, result: AuditResult, options: Options) -
 
 
 def _row(incident: IncidentResult, finding: Finding, result: AuditResult, options: Options) -> str:
-    target = view.link(incident, finding)
-    where = f' (<a href="{escape(target[1])}">{escape(target[0])}</a>)' if target else ""
+    target = view.link(incident, finding, view.issue_url(result, incident))
+    url = safe_link(target[1], view.home(result)) if target else ""
+    where = f' (<a href="{escape(url)}">{escape(target[0])}</a>)' if target and url else ""
     late = result.days_overdue(finding)
     overdue = f'<span class="late">{late} {result.calendar.unit}(s)</span>' if late else ""
     seen = result.calendar.local_date(finding.first_seen).isoformat() if finding.first_seen else ""

@@ -20,15 +20,14 @@ able to make those outputs do anything but show the text:
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
-from inc_audit.text import repair
+from inc_audit.text import printable, repair
 
 TITLE_LIMIT = 255
 """GitLab's own limit for an issue title."""
 TEXT_LIMIT = 1000
 
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _XML_INVALID = re.compile("[^\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SIGIL = re.compile(r"([@#!~%$&])(?=\S)|(\^)(?=alert)|(\*)(?=iteration)", re.IGNORECASE)
 _SCHEME = re.compile(r":(?=/)")
@@ -41,8 +40,7 @@ ZWSP = "\u200b"
 def plain(text: str, limit: int = TEXT_LIMIT) -> str:
     """``text`` on one line, shown as it reads: no control character, bidirectional
     override or lone surrogate; at most ``limit`` characters. Fit for a terminal or XML."""
-    text = _BIDI.sub("", repair(text))
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = " ".join(printable(text).split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
@@ -77,6 +75,20 @@ def xml_safe(text: str) -> str:
 _SAFE_URL = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$", re.IGNORECASE)
 
 
-def safe_link(url: str) -> str:
-    """``url`` when it is a plain http(s) address fit for a Markdown link target, else ""."""
-    return url if _SAFE_URL.match(url or "") else ""
+def safe_link(url: str, home: str = "") -> str:
+    """``url`` when it is a plain http(s) address fit for a Markdown or HTML link target, on
+    ``home``'s host (the configured GitLab, when there is one), else "": a ``web_url`` from
+    the server or a file is never trusted as it is."""
+    if not isinstance(url, str) or not _SAFE_URL.match(url):
+        return ""
+    if home and _host(url) != _host(home):
+        return ""
+    return url
+
+
+def _host(url: str) -> tuple[str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        return ((parts.hostname or "").lower(), parts.port)
+    except ValueError:
+        return None

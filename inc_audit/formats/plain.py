@@ -8,9 +8,11 @@ import click
 
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats import view
 from inc_audit.formats.neutral import TITLE_LIMIT, plain
 from inc_audit.formats.options import Options, message_of, shows, title_of
 from inc_audit.formats.view import owners_text
+from inc_audit.text import json_printable
 
 _COLOURS = {"error": "red", "warning": "yellow"}
 
@@ -58,8 +60,9 @@ def format_text(result: AuditResult, options: Options) -> str:
     lines = []
     for incident in (i for i in result.incidents if i.findings or i.notes):
         label = incident.location or str(incident.key)
-        head = f"{plain(label)}  {plain(title_of(incident, options), TITLE_LIMIT)}  [{incident.state}]"
-        lines.append(paint(head, bold=True) + (f"  {plain(incident.web_url)}" if incident.web_url else ""))
+        head = f"{plain(label)}  {plain(title_of(incident, options), TITLE_LIMIT)}  [{plain(incident.state)}]"
+        url = view.issue_url(result, incident)
+        lines.append(paint(head, bold=True) + (f"  {plain(url)}" if url else ""))
         for finding in incident.findings:
             severity = paint(f"{finding.severity:<7}", fg=_COLOURS[finding.severity])
             said = plain(message_of(incident, finding, options) + where(finding))
@@ -87,7 +90,7 @@ def format_json(result: AuditResult, options: Options) -> str:
         "summary": result.summary(),
         "incidents": [_json_incident(i, options, result) for i in result.incidents],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_printable(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:

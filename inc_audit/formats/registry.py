@@ -22,7 +22,7 @@ from inc_audit.formats.ci import format_codequality, format_junit, repo_path
 from inc_audit.formats.neutral import neutral, xml_safe
 from inc_audit.formats.options import CONFIDENTIAL_TITLES, Options, title_of, titles_shown, withheld_count
 from inc_audit.formats.plain import format_json, format_text
-from inc_audit.text import repair
+from inc_audit.text import printable, repair
 
 __all__ = [
     "CONFIDENTIAL_TITLES", "MAIN_FORMATS", "REPORTERS", "Options", "format_codequality", "format_json",
@@ -59,7 +59,7 @@ REPORTERS: dict[str, Reporter] = {
     "text": _encodable(format_text),
     "markdown": _encodable(format_markdown),
     "json": _encodable(format_json),
-    "junit": _encodable(format_junit, xml_safe),
+    "junit": _encodable(format_junit, lambda text: xml_safe(printable(text))),  # a job log may print it
     "codequality": _encodable(format_codequality),
     "html": _encodable(format_html),
 }

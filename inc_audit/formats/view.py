@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult, severity_rank
+from inc_audit.formats.neutral import safe_link
 from inc_audit.rules.owners import party_title
 
 _ISSUE_URL = re.compile(r"/-/issues/\d+$")
+_PROJECT_PATH = re.compile(r"^[\w.\-]+(?:/[\w.\-]+)+$")
 _FAR = date.max
 
 
@@ -41,15 +43,33 @@ def oldest_due(findings: list[Finding]) -> date | None:
     return min(dues) if dues else None
 
 
-def link(incident: IncidentResult, finding: Finding) -> tuple[str, str] | None:
-    """Where the finding points: (label, URL) of the comment or linked change it is about."""
-    if not incident.web_url:
+def home(result: AuditResult) -> str:
+    """The configured GitLab's URL the result was read from ("" for an export): every link
+    an output holds must be on its host (``neutral.safe_link``)."""
+    return str(result.source.get("url") or "")
+
+
+def issue_url(result: AuditResult, incident: IncidentResult) -> str:
+    """The incident's address for a link: its ``web_url`` when it is http(s) on the configured
+    GitLab's host, else one built from that GitLab's URL, else "" (never the server's as is)."""
+    base = home(result)
+    url = safe_link(incident.web_url, base)
+    if url or not base or not _PROJECT_PATH.match(incident.key.project):
+        return url
+    return safe_link(f"{base.rstrip('/')}/{incident.key.project}/-/issues/{incident.key.iid}", base)
+
+
+def link(incident: IncidentResult, finding: Finding, url: str | None = None) -> tuple[str, str] | None:
+    """Where the finding points: (label, URL) of the comment or linked change it is about;
+    ``url`` is the incident's (``issue_url``), its ``web_url`` when not given."""
+    url = incident.web_url if url is None else url
+    if not url:
         return None
     if finding.note_id is not None:
-        return ("comment", f"{incident.web_url}#note_{finding.note_id}")
+        return ("comment", f"{url}#note_{finding.note_id}")
     kind, _, number = finding.where.partition(" #")
-    if kind == "linked" and number.isdigit() and _ISSUE_URL.search(incident.web_url):
-        return (f"change #{number}", _ISSUE_URL.sub(f"/-/issues/{number}", incident.web_url))
+    if kind == "linked" and number.isdigit() and _ISSUE_URL.search(url):
+        return (f"change #{number}", _ISSUE_URL.sub(f"/-/issues/{number}", url))
     return None
 
 

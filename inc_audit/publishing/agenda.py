@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from inc_audit.audit import is_audited
 from inc_audit.config import emoji as emoji_names
 from inc_audit.config.file import Config
-from inc_audit.formats.neutral import neutral, reference
+from inc_audit.formats.neutral import neutral, reference, safe_link
 from inc_audit.formats.options import WITHHELD, same_project
 from inc_audit.reading import schemas
 from inc_audit.reading.markdown import Document, meaningful_text
@@ -135,6 +135,9 @@ def build(source: Source, config: Config, as_of: datetime, day: date) -> Agenda:
             overdue.extend(_overdue(context, start))
     reviews.sort(key=lambda r: (r.posted, r.ref))
     overdue.sort(key=lambda o: (o.due, o.ref))
+    home = str(source.describe().get("url") or "")  # links only on the configured GitLab's host
+    reviews = [replace(r, url=safe_link(r.url, home)) for r in reviews]
+    overdue = [replace(o, url=safe_link(o.url, home)) for o in overdue]
     return Agenda(day, start, tuple(reviews), tuple(overdue))
 
 

@@ -30,6 +30,7 @@ from typing import Any
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
 from inc_audit.formats.audit_issue import needs_heartbeat, without_audited_line
+from inc_audit.formats.neutral import safe_link
 from inc_audit.publishing import ownership
 from inc_audit.publishing.ownership import is_own
 from inc_audit.sources.http.session import Client, encode_id, send
@@ -249,7 +250,7 @@ def _create(
         "confidential": settings.confidential,
     }
     path = f"/projects/{encode_id(project)}/issues"
-    created = send(gl, "post", path, "creating the audit issue", fields)
+    created = send(gl, "post", path, "creating the audit issue", fields, ids=("iid",))
     if not isinstance(created, dict) or type(created.get("iid")) is not int:
         raise PublishError("GitLab's answer to creating the audit issue has no issue number")
     iid = int(created["iid"])
@@ -349,4 +350,4 @@ def labels_of(raw: dict[str, Any]) -> list[str]:
 
 
 def _url(raw: dict[str, Any] | None) -> str:
-    return str(raw.get("web_url") or "") if raw else ""
+    return safe_link(str(raw.get("web_url") or "")) if raw else ""  # never a javascript: or data: address

@@ -22,6 +22,7 @@ from typing import Any
 
 from inc_audit.config.file import Config
 from inc_audit.errors import IncAuditError, PublishError
+from inc_audit.formats.neutral import safe_link
 from inc_audit.publishing import agenda as agenda_module
 from inc_audit.publishing import ownership
 from inc_audit.publishing.audit_issue import DUPLICATE_COMMENT, labels_of, normalise, own_user, said_written
@@ -103,7 +104,8 @@ def _create(gl: Any, project: str, config: Config, day: date, body: str, written
         "labels": ",".join(config.meeting.labels),
         "confidential": True,
     }
-    created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the meeting issue", fields)
+    created = send(gl, "post", f"/projects/{encode_id(project)}/issues", "creating the meeting issue", fields,
+                   ids=("iid",))
     if not isinstance(created, dict) or type(created.get("iid")) is not int:
         raise PublishError("GitLab's answer to creating the meeting issue has no issue number")
     written.append(f"created meeting issue #{created['iid']} with a neutral description only")
@@ -127,4 +129,4 @@ def _close_duplicates(gl: Any, project: str, kept: dict[str, Any], others: list[
 
 
 def _url(raw: dict[str, Any] | None) -> str:
-    return str(raw.get("web_url") or "") if raw else ""
+    return safe_link(str(raw.get("web_url") or "")) if raw else ""  # never a javascript: or data: address

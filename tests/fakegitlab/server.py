@@ -62,6 +62,7 @@ GRAPHQL_PATH = "/api/graphql"
 READ_SCOPES = frozenset({"api", "read_api"})
 WRITE_SCOPES = frozenset({"api"})
 Headers = list[tuple[str, str]]
+RawAnswer = Callable[[Any, threading.Event, str], None]
 
 BAD_GATEWAY_PAGE = b"""<!DOCTYPE html>
 <html><head><title>Something went wrong (502)</title></head>
@@ -222,6 +223,9 @@ class FakeGitLab(Store):
         """A function of the JSON body of POST /api/graphql's answers (status 200) that
         gives the body to send instead, as ``corrupt`` does for the REST endpoints."""
         self.path_faults: list[PathFault] = []
+        self.raw_answers: list[tuple[re.Pattern[str], RawAnswer]] = []
+        """Hostile servers: a request whose path matches is answered by the function, which
+        writes raw bytes (a trickle, a gzip bomb, a lying header) to the socket itself."""
         self.tokens = {
             token: (username, frozenset(scopes))
             for token, (username, scopes) in (tokens or DEFAULT_TOKENS).items()
@@ -330,6 +334,11 @@ class FakeGitLab(Store):
         """Answer ``status`` and/or wait ``delay`` on every request whose API path matches
         ``pattern`` (a regular expression searched in the path)."""
         self.path_faults.append(PathFault(re.compile(pattern), status, delay))
+
+    def answer_raw(self, pattern: str, answer: RawAnswer) -> None:
+        """Requests whose path matches ``pattern`` get ``answer(wfile, stopping, target)``'s bytes
+        (``target``: the request's path and query)."""
+        self.raw_answers.append((re.compile(pattern), answer))
 
     def go_away(self) -> None:
         """The server went away: drop every request from now on and cut open connections."""
@@ -560,6 +569,15 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         request = _Request(self.command, self.path, self.headers, body)
+        app = self.server.app
+        raw = next((a for p, a in app.raw_answers if p.search(urlsplit(self.path).path)), None)
+        if raw is not None:
+            with app.lock:
+                app._seq += 1
+                app._log.append(LoggedRequest(app._seq, self.command, urlsplit(self.path).path, (), "raw", None))
+            self.close_connection = True
+            raw(self.wfile, app._stopping, self.path)
+            return
         try:
             response = self.server.app._respond(request)
         except Exception as error:  # a bug in the fake: answer 500 and keep it for the test

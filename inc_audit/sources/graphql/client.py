@@ -39,6 +39,10 @@ REQUIRED = {
 """What the audit reads, by GraphQL type: a server lacking one is audited over REST."""
 
 
+MALFORMED = ("the answer was not", "nested too deeply", "larger than")
+"""What ``classify`` says of an answer that is not GraphQL: under ``--api auto``, a reason to read over REST."""
+
+
 class QueryRefused(SourceError):
     """GitLab answered a query with errors (HTTP 200): the audit cannot complete this way."""
 
@@ -106,6 +110,8 @@ class GraphQL:
             return error.__cause__  # what the session raised: GaveUp, Cancelled, a foreign redirect
         if isinstance(error, TransportProtocolError):
             return BadAnswer("the answer was not GraphQL")
+        if isinstance(error, AssertionError):  # gql's word for an answer with neither data nor errors
+            return BadAnswer("the answer was not GraphQL (neither data nor errors)")
         return error
 
 
@@ -162,10 +168,15 @@ def missing_fields(client: GraphQL) -> str | None:
     except SourceError as error:
         if "404" in error.message:
             return "it has no GraphQL API (404)"
+        if any(sign in error.message for sign in MALFORMED):
+            return "its answer to the schema query could not be read"
         raise
     for type_name, wanted in REQUIRED.items():
         found = data.get(type_name[0].lower() + type_name[1:]) or {}
-        names = {f.get("name") for f in (found.get("fields") or found.get("inputFields") or [])}
+        listed = (found.get("fields") or found.get("inputFields") or []) if isinstance(found, dict) else None
+        if not isinstance(listed, list):
+            return f"its answer about GraphQL type {type_name} could not be read"
+        names = {f.get("name") for f in listed if isinstance(f, dict)}
         for name in wanted:
             if name not in names:
                 return f"its GraphQL API has no {type_name}.{name}"

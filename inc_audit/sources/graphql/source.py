@@ -56,7 +56,7 @@ from inc_audit.sources.graphql.nodes import (
 )
 from inc_audit.sources.http.session import Client, encode_id, get_json
 from inc_audit.sources.interface import Unreadable
-from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource
+from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, MAX_PAGES, GitLabSource
 from inc_audit.text import repair
 
 T = TypeVar("T")
@@ -124,6 +124,7 @@ class GraphQLSource(GitLabSource):
     def _pages(self, what: str, lanes: dict[str, dict[str, Any]], full: set[str]) -> Iterator[tuple[str, list[Any]]]:
         """The nodes of every page of each lane (an ``issues`` alias), lanes advancing together."""
         cursors: dict[str, str | None] = {alias: None for alias in lanes}
+        seen: set[tuple[str, str]] = set()
         ceiling = q.MAX_PAGE
         while cursors:
             build = functools.partial(self._listing, lanes, dict(cursors), full)
@@ -143,6 +144,7 @@ class GraphQLSource(GitLabSource):
                 nodes, cursor = _page(scope, alias, what)
                 yield alias, nodes
                 if cursor is not None:
+                    _once(seen, (alias, cursor), what)
                     cursors[alias] = cursor
                 else:
                     del cursors[alias]
@@ -167,7 +169,7 @@ class GraphQLSource(GitLabSource):
     def _shrunk(self, refused: QueryRefused, size: int) -> int:
         """A smaller page after GitLab refused a query's complexity (any other refusal stands)."""
         score = q.refused_complexity(refused.reason)
-        if score is None or size <= 1:
+        if score is None or size <= 1 or score[0] <= 0:  # a score of 0 refused: no size would do
             raise refused
         return max(1, min(size - 1, size * score[1] // score[0]))
 
@@ -318,7 +320,9 @@ class GraphQLSource(GitLabSource):
         """The nodes of ``field`` after its first page, one follow-up query a page."""
         nodes: list[Any] = []
         cursor = _cursor(connection, field)
+        seen: set[tuple[str, str]] = set()
         while cursor:
+            _once(seen, (field, cursor), f"reading the {field} of {key}")
             if field == "notes":
                 part = q.notes(q.MAX_PAGE, cursor)
             else:
@@ -338,6 +342,15 @@ class GraphQLSource(GitLabSource):
         project = self.ids.get(key.project, key.project)
         full = get_json(self.gl, f"/projects/{encode_id(project)}/issues/{key.iid}", f"reading {key}")
         return {**raw, **slim_issue(full)} if isinstance(full, dict) else raw
+
+
+def _once(seen: set[tuple[str, str]], cursor: tuple[str, str], what: str) -> None:
+    """A cursor already followed, or more pages than any listing has, ends the read."""
+    if cursor in seen or len(seen) >= MAX_PAGES:
+        why = "came twice" if cursor in seen else f"led past {MAX_PAGES} pages"
+        raise SourceError(f"GitLab's GraphQL pagination looped while {what} (a cursor {why})",
+                          "run the audit again; if it persists, run it with --api rest")
+    seen.add(cursor)
 
 
 def _cursor(connection: Any, what: str) -> str | None:

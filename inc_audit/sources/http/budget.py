@@ -20,6 +20,8 @@ from inc_audit.sources.http.classify import GaveUp
 RESERVE = 0.1
 """Below this share of ``RateLimit-Limit`` left, wait for ``RateLimit-Reset`` before sending."""
 POLL = 0.05
+MAX_WAIT = 365 * 86400.0
+"""The longest wait a Retry-After is taken to ask for (a larger one is still beyond any budget)."""
 MIN_ATTEMPT = 0.5
 """An attempt is not started with less than this (or the timeout) left of the budget."""
 
@@ -231,14 +233,17 @@ def retry_after(headers: Any) -> float | None:
     value = str(headers.get("Retry-After") or "").strip()
     if value:
         try:
-            return max(0.0, float(value))
+            number = float(value)
         except ValueError:
-            try:
-                when = email.utils.parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                return None
-            return max(0.0, when.timestamp() - time.time())
+            pass
+        else:  # "nan", "inf", "1e999": no answer; a year at most
+            return min(max(0.0, number), MAX_WAIT) if math.isfinite(number) else None
+        try:
+            when = email.utils.parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError, OverflowError, OSError):
+            return None
+        return min(max(0.0, when - time.time()), MAX_WAIT)
     reset = str(headers.get("RateLimit-Reset") or "").strip()
-    if reset.isdigit():
-        return max(0.0, int(reset) - time.time())
+    if reset.isdigit() and len(reset) < 16:
+        return min(max(0.0, int(reset) - time.time()), MAX_WAIT)
     return None

@@ -16,6 +16,7 @@ import requests
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.redaction import redact, safe_url
+from inc_audit.sources.http.bounds import TooLarge, TooSlow
 from inc_audit.sources.http.guard import REDIRECT_HINT, URL_HINT, ForeignHost, ForeignRedirect
 from inc_audit.text import repair
 
@@ -147,8 +148,10 @@ def _reason(error: Exception) -> tuple[str | None, str | None]:
         return f"invalid URL ({_short(error)})", URL_HINT
     if isinstance(error, TLSFailure):
         return f"TLS failure ({_short(error)})", None
-    if isinstance(error, BadAnswer):
+    if isinstance(error, (BadAnswer, TooLarge, TooSlow)):
         return str(error), None
+    if isinstance(error, RecursionError):  # json's answer to a document nested thousands deep
+        return "the answer was nested too deeply to read", None
     if isinstance(error, gitlab.exceptions.RedirectError):
         return "GitLab redirected the request; use the final (https) URL", None
     if isinstance(error, (gitlab.exceptions.GitlabParsingError, ValueError)):  # requests' JSONDecodeError too

@@ -14,9 +14,11 @@ from urllib.parse import urljoin
 import gitlab
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from inc_audit.errors import ConfigError, InputError
 from inc_audit.redaction import check_gitlab_url, safe_url
+from inc_audit.sources.http.bounds import watch_connection
 
 REDIRECT_HINT = (
     "the token was not sent there; if the instance moved, give its new base URL as --gitlab-url"
@@ -51,6 +53,27 @@ class _HomeOnly(HTTPAdapter):
         if _elsewhere(self.home, request.url or ""):
             raise ForeignHost(request.url or "")
         return super().send(request, *args, **kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _WatchedPool, "https": _WatchedTLSPool}
+
+
+class _WatchedPool(HTTPConnectionPool):
+    """A connection pool that shows the attempt's deadline (``bounds.Deadline``) the
+    connection it hands out, so that a server trickling bytes can be cut."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        watch_connection(connection)
+        return connection
+
+
+class _WatchedTLSPool(HTTPSConnectionPool):
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        connection = super()._get_conn(timeout)
+        watch_connection(connection)
+        return connection
 
 
 def _elsewhere(home: str, url: str) -> bool:

@@ -24,6 +24,11 @@ call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget`
 - a wrong URL fails at once: when the first request finds no such host or a refused
   connection (``classify.Unreachable``), it is not retried (later in a run, a refused
   connection is a restart of GitLab and retried as before).
+- every answer bounded (``bounds``): streamed and refused past ``bounds.MAX_ANSWER`` bytes
+  once decompressed (``TooLarge``), and cut when still arriving ``CUT_AFTER`` past its
+  timeout (``TooSlow``, not retried: requests' own timeout is only a socket idle timeout);
+- a ``Retry-After`` below a second (0, negative) waits the jittered backoff instead, so a
+  server cannot make the client hammer it; ``budget.retry_after`` reads any text safely.
 
 Around each call, ``failures`` turns what python-gitlab or requests raise into one-line,
 redacted errors (``classify``): ``ConfigError`` (exit 2) for a refused token, missing access
@@ -42,8 +47,9 @@ from gitlab.const import RETRYABLE_TRANSIENT_ERROR_CODES
 from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError
+from inc_audit.sources.http.bounds import Deadline, TooSlow, read_body
 from inc_audit.sources.http.budget import Limits, RetryPolicy, retry_after
-from inc_audit.sources.http.classify import TLSFailure, Unreachable, error_for, failure_reason, unreachable
+from inc_audit.sources.http.classify import BadAnswer, TLSFailure, Unreachable, error_for, failure_reason, unreachable
 from inc_audit.sources.http.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
 
 Client = gitlab.Gitlab
@@ -56,6 +62,9 @@ TOKEN_HINT = (
     "create a project access token with the read_api scope (api to publish) and export it"
     " as GITLAB_TOKEN, or store it as a masked CI/CD variable"
 )
+CUT_AFTER = 0.2
+"""An attempt's connection is cut this long after its timeout: a silent server meets the
+socket's own timeout first (retried), a trickling one is cut (``bounds.TooSlow``, not retried)."""
 PYTHON_GITLAB_BACKOFF = 0.1
 """After a connection failure python-gitlab sleeps 2**n times this before retry n + 1."""
 
@@ -70,9 +79,21 @@ class _Session(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         limits = self.limits
-        kwargs["timeout"] = limits.begin()
+        kwargs["timeout"] = timeout = limits.begin()
+        kwargs["stream"] = True  # read_body reads it, bounded
         try:
-            response = super().request(method, url, *args, **kwargs)
+            with Deadline(timeout + CUT_AFTER) as deadline:
+                try:
+                    response = super().request(_text(method), _text(url), *args, **kwargs)
+                    read_body(response)
+                    cut = deadline.fired  # a cut mid-headers can look like their end: the answer is not whole
+                except Exception:
+                    if not deadline.fired:
+                        raise
+                    cut = True
+                if cut:
+                    raise TooSlow(f"its answer was still arriving when the {timeout:.0f}s timeout was over"
+                                  " (a server sending too slowly)") from None
         except requests.exceptions.SSLError as error:  # python-gitlab would retry it
             limits.end()
             raise TLSFailure(str(error)) from None
@@ -94,11 +115,16 @@ class _Session(requests.Session):
             limits.end()
             return response
         asked = retry_after(response.headers)
-        wait = limits.policy.delay(limits.call.tries) if asked is None else asked
+        backoff = limits.policy.delay(limits.call.tries)
+        wait = backoff if asked is None or asked < 1 else asked  # Retry-After: 0 is no reason to hammer
         limits.failed(failure_reason(response.status_code), wait, asked)
         limits.pause(wait)
         response.headers["Retry-After"] = "0"  # waited already: python-gitlab's sleep is nil
         return response
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("ascii", "replace") if isinstance(value, bytes) else value
 
 
 def _retried(response: requests.Response) -> bool:
@@ -172,10 +198,17 @@ def get_json(
         return request(gl, "get", path, query_data=dict(query or {})).json()
 
 
-def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any]) -> Any:
-    """POST or PUT ``data``; the answer's JSON."""
+def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any], *, ids: tuple[str, ...] = ()) -> Any:
+    """POST or PUT ``data``; the answer's JSON, an object, with a whole number in each of
+    ``ids`` ("iid"): GitLab's answer to a write that lacks them ends the write in one line."""
     with failures(gl, what):
-        return request(gl, verb, path, post_data=data).json()
+        answer = request(gl, verb, path, post_data=data).json()
+        if not isinstance(answer, dict):
+            raise BadAnswer("its answer was not a JSON object")
+        lacking = [name for name in ids if type(answer.get(name)) is not int]
+        if lacking:
+            raise BadAnswer(f"its answer lacked {', '.join(lacking)}")
+        return answer
 
 
 # --- connecting -------------------------------------------------------------------------

@@ -48,13 +48,15 @@ class _Pages:
     """Every item of a paginated list, page after page, through python-gitlab's public
     ``http_request`` (each page retried on its own): the next page is the answer's Link header,
     kept on the configured base URL as python-gitlab's ``keep_base_url`` does. A page that is
-    not a list, or a next link already followed, ends the read with an error instead of an
+    not a list, a next link already followed, more pages than the first page's X-Total-Pages
+    (or X-Total) announced, or than ``MAX_PAGES``, ends the read with an error instead of an
     ``IndexError`` (or a list of characters, or a loop that never ends). The first page is read
     when the object is made, the next one when the items of a page run out."""
 
     def __init__(self, gl: Client, url: str, query: dict[str, Any]) -> None:
         self.gl = gl
         self.seen: set[str] = set()
+        self.allowed: int | None = None
         self.items: Iterator[Any] = iter(())
         self.next_url: str | None = None
         self._read(url, query)
@@ -75,12 +77,22 @@ class _Pages:
         marker = f"{url}?{sorted(query.items())}"
         if marker in self.seen:
             raise BadAnswer("its pagination looped (a next-page link came twice)")
+        allowed = self.allowed
+        if allowed is not None and len(self.seen) >= allowed + GROWTH:
+            raise BadAnswer(f"its pagination went on past the {allowed} page(s) it announced (X-Total-Pages)")
+        if len(self.seen) >= MAX_PAGES:
+            raise BadAnswer(f"its pagination went on past {MAX_PAGES} pages")
         self.seen.add(marker)
         self.next_url = None
         answer = request(self.gl, "get", url, query_data=query)
         page = answer.json()
         if not isinstance(page, list):
             raise BadAnswer("a page of the list was not a list")
+        if len(self.seen) == 1:
+            headers = answer.headers
+            self.allowed = _pages_announced(
+                headers.get("X-Total-Pages"), headers.get("X-Total"), headers.get("X-Per-Page")
+            )
         self.next_url = _on_base_url(self.gl, answer.links.get("next", {}).get("url"))
         self.items = iter(page)
 
@@ -92,6 +104,28 @@ def _on_base_url(gl: Client, url: str | None) -> str | None:
         return url
     match = re.match(r"^(.*?)/api/", url)
     return url if match is None else gl.url + url[len(match.group(1)) :]
+
+
+MAX_PAGES = 10_000
+"""Pages one listing may have (a million issues or notes at 100 a page)."""
+GROWTH = 1
+"""Pages a listing may grow by while it is read (an issue created meanwhile)."""
+
+
+def _pages_announced(total_pages: Any, total: Any, per_page: Any) -> int | None:
+    """The pages a listing's first answer says it has (GitLab leaves the headers out beyond
+    10,000 items: then None)."""
+
+    def number(value: Any) -> int | None:
+        text = str(value or "").strip()
+        return int(text) if text.isdigit() and len(text) < 10 else None
+
+    pages, items, size = number(total_pages), number(total), number(per_page)
+    if pages is not None:
+        return max(pages, 1)
+    if items is not None and size:
+        return max(-(-items // size), 1)
+    return None
 
 
 def iter_items(

@@ -80,6 +80,25 @@ def timestamp(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Waived:
+    """A finding a waiver of the configuration holds: not a violation until the waiver expires."""
+
+    finding: Finding
+    reason: str
+    approved_by: str
+    expires: date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding.as_dict(), "reason": self.reason, "approved_by": self.approved_by,
+                "expires": self.expires.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Waived:
+        finding = Finding.from_dict(data["finding"])
+        return cls(finding, data["reason"], data["approved_by"], date.fromisoformat(data["expires"]))
+
+
+@dataclass(frozen=True)
 class IncidentResult:
     key: IssueKey
     title: str
@@ -88,6 +107,8 @@ class IncidentResult:
     confidential: bool
     findings: tuple[Finding, ...] = ()
     location: str = ""  # a file, when the subject is a template rather than an incident
+    waived: tuple[Waived, ...] = ()
+    """Findings a waiver holds: listed apart, never counted as violations."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +120,7 @@ class IncidentResult:
             "confidential": self.confidential,
             "findings": [f.as_dict() for f in self.findings],
             **({"location": self.location} if self.location else {}),
+            **({"waived": [w.as_dict() for w in self.waived]} if self.waived else {}),
         }
 
 
@@ -127,6 +149,10 @@ class AuditResult:
         return [f for incident in self.incidents for f in incident.findings]
 
     @property
+    def waived(self) -> list[tuple[IncidentResult, Waived]]:
+        return [(incident, waived) for incident in self.incidents for waived in incident.waived]
+
+    @property
     def violating(self) -> tuple[IncidentResult, ...]:
         return tuple(i for i in self.incidents if i.findings)
 
@@ -153,6 +179,7 @@ class AuditResult:
             "errors": counts.get("error", 0),
             "warnings": counts.get("warning", 0),
             "by_rule": self.by_rule(),
+            "waived": len(self.waived),
         }
 
 
@@ -168,7 +195,7 @@ class Rule:
     severity: str
     summary: str
     check: Check | None
-    scope: str = "incident"  # "incident", "template" for the merge-request gate, or "source"
+    scope: str = "incident"  # "incident", "template" for the merge-request gate, "source", or "waiver"
 
     def run(self, context: Any) -> Iterator[Finding]:
         if self.check is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from inc_audit import waiving
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -57,6 +58,7 @@ def merge_command(settings: MergeSettings) -> int:
     target = Target.resolve(replace(settings, export=None), config)
     audit_project = check_publish_options(settings, target, config)
     result = replace(merge_reports(list(settings.paths)), calendar=config.calendar)
+    result = waiving.apply(result, config, whole=True)
     gl = None
     if audit_project is not None:
         from inc_audit.sources.http.session import connect

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from inc_audit import waiving
 from inc_audit.audit import run_audit
 from inc_audit.cli import options as options_module
 from inc_audit.cli import progress
@@ -141,6 +142,7 @@ def run_command(settings: RunSettings) -> int:
         result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
     finally:
         observer.finished()
+    result = waiving.apply(result, config, whole=shard is None)
     if settings.verbose and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     tracked = track_result(gl, audit_project, result, config)

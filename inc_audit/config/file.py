@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import jsonschema
 from inc_audit.config import checks
 from inc_audit.config import emoji as emoji_names
 from inc_audit.config import vocabulary as taught_vocabulary
+from inc_audit.config import waivers as waiver_module
 from inc_audit.config.checks import describe_error
 from inc_audit.config.yamlfile import Lines, read_yaml
 from inc_audit.errors import ConfigError, InputError
@@ -53,8 +55,9 @@ DEFAULTS: dict[str, Any] = {
         "Incident Port-Mortem.md": "post-mortem",
         "Change Emergency.md": "change",
     },
-    "rules": {"ignore": []},
+    "rules": {"ignore": [], "waiver_max_days": waiver_module.DEFAULT_MAX_DAYS},
     "cache": {"full_read_days": 7},
+    "waivers": [],
 }
 
 
@@ -105,6 +108,7 @@ class Config:
     audit_mention: bool = False
     meeting: Meeting = field(default_factory=Meeting)
     vocabulary: taught_vocabulary.Taught = field(default_factory=dict)  # headings taught, by kind and section
+    waivers: tuple[waiver_module.Waiver, ...] = ()
 
     def schema(self, kind: str) -> schemas.DocumentSchema:
         """The kind's schema, with the headings the configuration's ``vocabulary:`` teaches it."""
@@ -150,7 +154,8 @@ def _merged(raw: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) -> Config:
+def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None, today: date | None = None) -> Config:
+    """The configuration from the file's mapping; ``today`` (by default the day in UTC) bounds the waivers' expiry."""
     data = _merged(raw)
     base = path.parent if path is not None else Path(".")
     labels, pm, issue = data["labels"], data["post_mortem"], data["audit_issue"]
@@ -189,6 +194,11 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) ->
         calendar=_calendar(data["calendar"], lines),
         audit_mention=bool(issue.get("mention", False)),
         meeting=_meeting(data["meeting"], roles, lines),
+        waivers=waiver_module.read(
+            data["waivers"], _text(gitlab.get("project")), _members(pm["approvers"], roles),
+            int(data["rules"].get("waiver_max_days", waiver_module.DEFAULT_MAX_DAYS)), lines,
+            today or datetime.now(timezone.utc).date(),
+        ),
     )
     for kind in config.schema_paths:
         config.schema(kind)
@@ -227,6 +237,11 @@ def _meeting(raw: dict[str, Any], roles: dict[str, Role], lines: Lines) -> Meeti
         checklist=tuple(raw.get("checklist", ())),
         mention=bool(raw.get("mention", False)),
     )
+
+
+def _members(approvers: list[str], roles: dict[str, Role]) -> dict[str, tuple[str, ...]]:
+    """Each approver role's members: its primary, then its backups."""
+    return {name: (roles[name].primary, *roles[name].backups) for name in approvers if name in roles}
 
 
 def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, lines: Lines) -> None:

@@ -31,11 +31,12 @@ def render(result: AuditResult, options: Options) -> str:
     head += [f"## Incident policy audit of {neutral(str(source))}", ""]
     if not result.violating:
         head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
+        head += ["", *_waived(result)] if result.waived else []
         head += _history_chart(result)
         return "\n".join(head) + "\n"
     head += [summary_line(result), ""]
     head += _withheld_note(result, options)
-    head += _who_must_act(result) + _by_rule(result) + _history_chart(result)
+    head += _who_must_act(result) + _by_rule(result) + _history_chart(result) + _waived(result)
     head += ["### Incidents, most overdue first", ""]
     blocks = [_incident_block(incident, result, options) for incident in view.by_urgency(result)]
     return _fit("\n".join(head) + "\n", blocks, options)
@@ -75,6 +76,21 @@ def _by_rule(result: AuditResult) -> list[str]:
     return [*lines, ""]
 
 
+def _waived(result: AuditResult) -> list[str]:
+    """The findings waivers hold, apart, with each waiver's reason and end."""
+    pairs = view.waived(result)
+    if not pairs:
+        return []
+    lines = ["### Waived findings", "",
+             "Not violations until the waiver expires (`waivers:` in the configuration).", "",
+             "| Incident | Rule | Finding | Reason | Approved by | Expires |", "|---|---|---|---|---|---|"]
+    for incident, waived in pairs:
+        finding = waived.finding
+        lines.append(f"| {reference(str(incident.key))} | {finding.rule} | {neutral(finding.message)} | "
+                     f"{neutral(waived.reason)} | {neutral(waived.approved_by)} | {waived.expires.isoformat()} |")
+    return [*lines, ""]
+
+
 def _history_chart(result: AuditResult) -> list[str]:
     points = result.history[-state_module.MAX_HISTORY :]
     if len(points) < 2:
@@ -103,7 +119,7 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
     since = f" · due since {due.isoformat()}" if due else ""
-    label = reference(str(incident.key))
+    label = neutral(incident.location) if incident.location else reference(str(incident.key))
     link = safe_link(incident.web_url)
     ref = f"[{label}]({link})" if link else label
     lines = [

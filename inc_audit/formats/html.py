@@ -35,6 +35,7 @@ def render(result: AuditResult, options: Options) -> str:
         parts += [f"<p>{escape(_summary(result))}</p>", _who(result), _charts(result)]
         parts.append("<h2>Incidents, most overdue first</h2>")
         parts += [_incident(incident, result, options) for incident in view.by_urgency(result)]
+    parts.append(_waived(result))
     head = f'<meta charset="utf-8"><title>{escape(title)}</title><style>{STYLE}</style>'
     return f"<!DOCTYPE html>\n<html lang=\"en\"><head>{head}</head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
 
@@ -115,13 +116,26 @@ def line_svg(points: list[tuple[object, int]], width: int = 420, height: int = 1
 def _incident(incident: IncidentResult, result: AuditResult, options: Options) -> str:
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
-    ref = escape(str(incident.key))
+    ref = escape(view.label(incident))
     link = f'<a href="{escape(incident.web_url)}">{ref}</a>' if incident.web_url else ref
     summary = (f"<b>{ref}</b> {escape(title_of(incident, options))} ({escape(incident.state)}) · "
                f"{len(findings)} violation(s){' · due since ' + due.isoformat() if due else ''}")
     rows = "".join(_row(incident, f, result) for f in findings)
     head = "<tr><th>Rule</th><th>Finding</th><th>Who must act</th><th>Due</th><th>Overdue</th><th>First seen</th></tr>"
     return f"<details><summary>{summary}</summary><p>{link}</p><table>{head}{rows}</table></details>"
+
+
+def _waived(result: AuditResult) -> str:
+    pairs = view.waived(result)
+    if not pairs:
+        return ""
+    head = "<tr><th>Incident</th><th>Rule</th><th>Finding</th><th>Reason</th><th>Approved by</th><th>Expires</th></tr>"
+    rows = "".join(
+        f"<tr><td>{escape(str(incident.key))}</td><td>{escape(w.finding.rule)}</td><td>{escape(w.finding.message)}</td>"
+        f"<td>{escape(w.reason)}</td><td>{escape(w.approved_by)}</td><td>{w.expires.isoformat()}</td></tr>"
+        for incident, w in pairs
+    )
+    return f"<h2>Waived findings</h2><p>Not violations until the waiver expires.</p><table>{head}{rows}</table>"
 
 
 def _row(incident: IncidentResult, finding: Finding, result: AuditResult) -> str:

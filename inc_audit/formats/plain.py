@@ -8,6 +8,7 @@ import click
 
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats import view
 from inc_audit.formats.neutral import TITLE_LIMIT, plain
 from inc_audit.formats.options import Options, title_of
 from inc_audit.formats.view import owners_text
@@ -67,11 +68,26 @@ def format_text(result: AuditResult, options: Options) -> str:
             if duty:
                 lines.append(f"                  {paint(plain(duty), dim=True)}")
         lines.append("")
+    lines += _waived_lines(result)
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))
     else:
         lines.append(f"No violations in {len(result.incidents)} {_noun(result)}.")
     return "\n".join(lines) + "\n"
+
+
+def _waived_lines(result: AuditResult) -> list[str]:
+    """The findings waivers hold, apart: they are not violations until the waiver expires."""
+    pairs = view.waived(result)
+    if not pairs:
+        return []
+    lines = [f"Waived, not violations until the waiver expires ({len(pairs)}):"]
+    for incident, waived in pairs:
+        finding = waived.finding
+        lines.append(f"  {plain(str(incident.key))}  {finding.rule}  {plain(finding.message + where(finding))}")
+        lines.append(f"                  until {waived.expires.isoformat()}, approved by {plain(waived.approved_by)}:"
+                     f" {plain(waived.reason)}")
+    return [*lines, ""]
 
 
 def format_json(result: AuditResult, options: Options) -> str:

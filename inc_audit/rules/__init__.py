@@ -50,7 +50,7 @@ def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
 
 # TPL001 and TPL002 (the merge-request gate, ``inc_audit.gate``) and SRC001 (a source that cannot
 # read an incident, ``inc_audit.audit``) are defined in schemas/rules.json with no check here.
-order_rules(("INC", "CHG", "IPM", "TPL", "SRC"))
+order_rules(("INC", "CHG", "IPM", "TPL", "SRC", "WVR"))
 
 
 DOCUMENT_RULES = {"report": ("INC001", "INC002"), "post-mortem": ("IPM002",), "change": ("CHG002",)}

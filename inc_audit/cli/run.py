@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,21 @@ from inc_audit.cli.common import (
     target_options,
 )
 from inc_audit.cli.options import FiniteNumber, parse_as_of
-from inc_audit.cli.output import check_publish_options, emit, incomplete, publish_result, track_result
+from inc_audit.cli.output import (
+    check_publish_options,
+    comment_incidents,
+    emit,
+    incomplete,
+    publish_result,
+    track_result,
+)
 from inc_audit.cli.settings import RunSettings
 from inc_audit.cli.source import judged_by, open_source
 from inc_audit.cli.target import Target
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
 from inc_audit.formats.registry import titles_shown
-from inc_audit.model import Shard
+from inc_audit.model import Issue, IssueKey, Shard
+from inc_audit.publishing import incident_comment
 
 
 @click.command()
@@ -137,9 +146,20 @@ def run_command(settings: RunSettings) -> int:
                                show_confidential=titles_shown(settings.confidential_titles))
     source, gl = open_source(target, config, settings, as_of, observer)
     config = judged_by(source, config)
+    commenting = audit_project is not None and config.notify.incident_comment
+    if commenting and config.notify.bot_user is None:
+        config = replace(config, notify=replace(config.notify, bot_user=incident_comment.bot_user(gl)))
     shown = titles_shown(settings.confidential_titles)
+    comments: dict[IssueKey, incident_comment.Existing] = {}
+
+    def audited(issue: Issue) -> None:
+        observer.audited(issue)
+        found = incident_comment.existing(issue, config) if commenting else None
+        if found is not None:
+            comments[issue.key] = found
+
     try:
-        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
+        result = run_audit(source, config, as_of, progress=audited, shard=shard, skipped=observer.skipped)
     finally:
         observer.finished()
     result = waiving.apply(result, config, whole=shard is None)
@@ -150,6 +170,8 @@ def run_command(settings: RunSettings) -> int:
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        if commenting:
+            comment_incidents(gl, tracked, config, comments, url, settings.dry_run)
     return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

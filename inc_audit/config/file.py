@@ -27,7 +27,10 @@ from inc_audit.redaction import check_gitlab_url
 from inc_audit.workdays import WEEKDAYS, Calendar, UnknownTimeZone
 
 DEFAULT_PATH = ".inc-audit.yml"
-__all__ = ["DEFAULT_PATH", "DEFAULTS", "Config", "Meeting", "Role", "build", "describe_error", "load", "validate"]
+__all__ = [
+    "BOT_MARKER", "DEFAULT_PATH", "DEFAULTS", "Config", "Meeting", "Notify", "Role", "build", "describe_error", "load",
+    "validate",
+]
 
 DEFAULTS: dict[str, Any] = {
     "gitlab": {},
@@ -58,6 +61,14 @@ DEFAULTS: dict[str, Any] = {
     "rules": {"ignore": [], "waiver_max_days": waiver_module.DEFAULT_MAX_DAYS},
     "cache": {"full_read_days": 7},
     "waivers": [],
+    "notify": {
+        "incident_comment": False,
+        "bot_user": None,
+        "webhook": None,
+        "service": "slack",
+        "deadline_days": 7,
+        "titles": False,
+    },
 }
 
 
@@ -79,6 +90,22 @@ class Meeting:
     project: str | None = None
     checklist: tuple[str, ...] = ()  # empty: the policy's IPM agenda checklist
     mention: bool = False
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Who is told of the findings outside the audit issue: the incident itself, the team's chat."""
+
+    incident_comment: bool = False
+    bot_user: str | None = None  # whose marked comments the rules never read; live: the token's user
+    webhook: str | None = None  # the name of the CI/CD variable that holds the webhook's URL, never the URL
+    service: str = "slack"  # "slack" or "mattermost"
+    deadline_days: int = 7
+    titles: bool = False  # confidential incidents' titles in the chat
+
+
+BOT_MARKER = "<!-- inc-audit:incident-comment -->"
+"""The mark of the audit bot's comment on an incident (with its author, the bot user)."""
 
 
 @dataclass(frozen=True)
@@ -109,11 +136,18 @@ class Config:
     meeting: Meeting = field(default_factory=Meeting)
     vocabulary: taught_vocabulary.Taught = field(default_factory=dict)  # headings taught, by kind and section
     waivers: tuple[waiver_module.Waiver, ...] = ()
+    notify: Notify = field(default_factory=Notify)
 
     def schema(self, kind: str) -> schemas.DocumentSchema:
         """The kind's schema, with the headings the configuration's ``vocabulary:`` teaches it."""
         taught = tuple(sorted(self.vocabulary.get(kind, {}).items()))
         return schemas.load(kind, self.schema_paths.get(kind), taught=taught)
+
+    def is_bot_comment(self, body: str, author: str) -> bool:
+        """Whether a comment is the audit bot's own: written by the bot user and carrying its marker.
+        Without a known bot user, no comment is (nobody else's comment is ever taken for the bot's)."""
+        bot = self.notify.bot_user
+        return bot is not None and author.lower() == bot.lower() and BOT_MARKER in body
 
     def is_ignored(self, code: str) -> bool:
         return any(code.startswith(prefix) for prefix in self.ignore)
@@ -194,6 +228,7 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None, to
         calendar=_calendar(data["calendar"], lines),
         audit_mention=bool(issue.get("mention", False)),
         meeting=_meeting(data["meeting"], roles, lines),
+        notify=_notify(data["notify"]),
         waivers=waiver_module.read(
             data["waivers"], _text(gitlab.get("project")), _members(pm["approvers"], roles),
             int(data["rules"].get("waiver_max_days", waiver_module.DEFAULT_MAX_DAYS)), lines,
@@ -236,6 +271,14 @@ def _meeting(raw: dict[str, Any], roles: dict[str, Role], lines: Lines) -> Meeti
         project=_text(raw.get("project")),
         checklist=tuple(raw.get("checklist", ())),
         mention=bool(raw.get("mention", False)),
+    )
+
+
+def _notify(raw: dict[str, Any]) -> Notify:
+    return Notify(
+        incident_comment=bool(raw["incident_comment"]), bot_user=_text(raw.get("bot_user")),
+        webhook=_text(raw.get("webhook")), service=str(raw["service"]), deadline_days=int(raw["deadline_days"]),
+        titles=bool(raw["titles"]),
     )
 
 

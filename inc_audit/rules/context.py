@@ -121,9 +121,15 @@ class Context:
         return self._spellings.get(username.lower(), username)
 
     @cached_property
+    def comments(self) -> tuple[Note, ...]:
+        """The incident's comments but the audit bot's own (``Config.is_bot_comment``): the
+        bot's comment never counts as a post-mortem or an approval."""
+        return tuple(note for note in self.issue.notes if not self.config.is_bot_comment(note.body, note.author))
+
+    @cached_property
     def candidates(self) -> list[postmortem.Candidate]:
         """Every comment that reads as a post-mortem, oldest first."""
-        return postmortem.candidates(self.issue.notes, self.post_mortem_schema, self.team)
+        return postmortem.candidates(self.comments, self.post_mortem_schema, self.team)
 
     @cached_property
     def post_mortems(self) -> list[tuple[Note, postmortem.Document]]:
@@ -140,7 +146,7 @@ class Context:
         """Comments that look like a post-mortem but cannot be read as one (when none can)."""
         if self.final_post_mortem is not None:
             return []
-        return postmortem.near_misses(self.issue.notes, self.post_mortem_schema, self.team)
+        return postmortem.near_misses(self.comments, self.post_mortem_schema, self.team)
 
     # --- changes ---------------------------------------------------------------------------
 
@@ -199,11 +205,11 @@ class Context:
     @cached_property
     def approving_comments(self) -> tuple[Note, ...]:
         """Every comment whose words approve, for its writer (``reading.read``)."""
-        return tuple(note for note in self.issue.notes if self.approves(note))
+        return tuple(note for note in self.comments if self.approves(note))
 
     def approving_after(self, moment: datetime) -> list[Note]:
         """The approving comments posted after ``moment``: only those comments are read."""
-        return [note for note in self.issue.notes if note.created_at > moment and self.approves(note)]
+        return [note for note in self.comments if note.created_at > moment and self.approves(note)]
 
     def approves(self, note: Note) -> bool:
         """Whether the comment ``note`` approves, for its writer; each comment is read once."""

@@ -124,6 +124,20 @@ def comment_incidents(gl: Any, tracked: Any, config: Config, comments: dict[Any,
         say(f"inc-audit: {len(writes)} incident comment(s) written or edited")
 
 
+def send_digest(tracked: Any, config: Config, url: str, dry_run: bool, budget: float) -> None:
+    """The chat digest (``notify.webhook``) when the findings changed; a failure is a warning."""
+    from inc_audit.publishing import webhook
+
+    found = webhook.digest(tracked.result, tracked.new, tracked.resolved, config, url)
+    if found is None:
+        say("inc-audit: no change since the last audit: no chat digest sent")
+        return
+    if dry_run:
+        say(f"would send a chat digest: {found.plain()}", err=False)
+        return
+    say(f"inc-audit: {webhook.send(config, found, budget)}")
+
+
 # What a dry run says it would do; it never says "created" (or any past tense): nothing was.
 DRY_RUN_WORDS = {
     "created": "would open a new audit issue",

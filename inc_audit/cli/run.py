@@ -30,6 +30,7 @@ from inc_audit.cli.output import (
     emit,
     incomplete,
     publish_result,
+    send_digest,
     track_result,
 )
 from inc_audit.cli.settings import RunSettings
@@ -173,5 +174,7 @@ def run_command(settings: RunSettings) -> int:
         url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
         if commenting:
             comment_incidents(gl, tracked, config, comments, url, settings.dry_run)
+        if config.notify.webhook:
+            send_digest(tracked, config, url, settings.dry_run, settings.retry_budget)
     return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

@@ -42,6 +42,8 @@ class Advance:
     result: AuditResult
     state: State
     new: tuple[tuple[IncidentResult, Finding], ...]
+    resolved: int = 0
+    """Findings the last audit kept that this one no longer finds."""
 
 
 def identity(incident: IncidentResult, finding: Finding) -> str:
@@ -117,7 +119,8 @@ def advance(result: AuditResult, previous: State | None) -> Advance:
         history = tuple(p for p in history if p[0] != today) + ((today, len(result.findings)),)
     history = history[-MAX_HISTORY:]
     updated = replace(result, incidents=incidents, history=history)
-    return Advance(updated, State(seen, history), tuple(new))
+    resolved = len(set(previous.seen) - set(seen))
+    return Advance(updated, State(seen, history), tuple(new), resolved)
 
 
 def _first_seen(

@@ -80,6 +80,16 @@ def timestamp(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """An incident's milestones, for the policy's health figures (``inc_audit.formats.health``)."""
+
+    filed: datetime
+    closed: datetime | None = None
+    post_mortem: datetime | None = None
+    approved: datetime | None = None
+
+
+@dataclass(frozen=True)
 class Waived:
     """A finding a waiver of the configuration holds: not a violation until the waiver expires."""
 
@@ -109,6 +119,7 @@ class IncidentResult:
     location: str = ""  # a file, when the subject is a template rather than an incident
     waived: tuple[Waived, ...] = ()
     """Findings a waiver holds: listed apart, never counted as violations."""
+    timeline: Timeline | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats import health, view
 from inc_audit.formats import state as state_module
-from inc_audit.formats import view
 from inc_audit.formats.neutral import TITLE_LIMIT, neutral, reference, safe_link
 from inc_audit.formats.options import Options, title_of, withheld_count
 from inc_audit.rules import RULES
@@ -36,7 +36,7 @@ def render(result: AuditResult, options: Options) -> str:
         return "\n".join(head) + "\n"
     head += [summary_line(result), ""]
     head += _withheld_note(result, options)
-    head += _who_must_act(result) + _by_rule(result) + _history_chart(result) + _waived(result)
+    head += _who_must_act(result) + _by_rule(result) + _history_chart(result) + _health(result) + _waived(result)
     head += ["### Incidents, most overdue first", ""]
     blocks = [_incident_block(incident, result, options) for incident in view.by_urgency(result)]
     return _fit("\n".join(head) + "\n", blocks, options)
@@ -74,6 +74,28 @@ def _by_rule(result: AuditResult) -> list[str]:
     lines += ["```", "", "| Rule | Count | What it checks |", "|---|---|---|"]
     lines += [f"| {code} | {count} | {RULES[code].summary if code in RULES else ''} |" for code, count in counts]
     return [*lines, ""]
+
+
+def _health(result: AuditResult) -> list[str]:
+    """The policy's health per month: only figures that hold until an incident changes (no "days ago")."""
+    months = health.figures(result)["months"] if any(i.timeline for i in result.incidents) else []
+    if not months:
+        return []
+
+    def days(value: float | None) -> str:
+        return "–" if value is None else f"{value:g}"
+
+    lines = ["### The policy's health, by month filed", "",
+             "| Month | Filed | Days to close | Close → post-mortem | Post-mortem → approval | Fully compliant |",
+             "|---|---|---|---|---|---|"]
+    lines += [
+        f"| {m['month']} | {m['filed']} | {days(m['median_days_to_close'])} | "
+        f"{days(m['median_days_close_to_post_mortem'])} | {days(m['median_days_post_mortem_to_approval'])} | "
+        f"{round(100 * m['compliant_share'])}% |"
+        for m in months
+    ]
+    return [*lines, "", "Medians, in days. The HTML report draws them, with how long each rule's violations stay open.",
+            ""]
 
 
 def _waived(result: AuditResult) -> list[str]:

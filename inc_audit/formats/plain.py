@@ -8,7 +8,7 @@ import click
 
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.formats import view
+from inc_audit.formats import health, view
 from inc_audit.formats.neutral import TITLE_LIMIT, plain
 from inc_audit.formats.options import Options, title_of
 from inc_audit.formats.view import owners_text
@@ -100,6 +100,8 @@ def format_json(result: AuditResult, options: Options) -> str:
         "summary": result.summary(),
         "incidents": [_json_incident(i, options, result) for i in result.incidents],
     }
+    if any(i.timeline is not None for i in result.incidents):
+        document["health"] = health.figures(result)
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

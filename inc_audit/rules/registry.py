@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from inc_audit.findings import RULES, Finding, Rule, order_rules, rule
+from inc_audit.findings import RULES, Finding, Rule, Timeline, order_rules, rule
 from inc_audit.model import IssueKey
 
 
@@ -33,6 +33,8 @@ class Verdict:
     stable_until: datetime | None = None
     settled: bool = True
     links: frozenset[IssueKey] = frozenset()
+    timeline: Timeline | None = None
+    """The incident's milestones, for the health figures (``inc_audit.rules.timeline``)."""
 
     def holds_at(self, as_of: datetime) -> bool:
         return (self.stable_after is None or as_of > self.stable_after) and (

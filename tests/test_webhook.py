@@ -121,3 +121,21 @@ def test_a_webhook_url_in_the_file_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["check", str(EXAMPLE_CONFIG), "--config", str(path)])
     assert result.exit_code == 2 and "notify.webhook" in result.output
     assert "secret" not in result.output
+
+
+def test_the_digest_links_the_next_ipm_agenda_when_inc_audit_prepared_it(fake, tmp_path, monkeypatch):  # noqa: F811
+    from datetime import datetime, timezone
+
+    from inc_audit.config.file import load
+    from inc_audit.publishing.agenda import MARKER, next_meeting
+
+    day = next_meeting(load(EXAMPLE_CONFIG), datetime(2026, 6, 1, tzinfo=timezone.utc))
+    meeting = fake.add_issue(PROJECT, title="IPM meeting", description=MARKER.format(date=day.isoformat()),
+                             labels=["ipm-meeting"], author="inc-audit-bot")
+    fake.add_issue(PROJECT, title="IPM copy", description=MARKER.format(date=day.isoformat()),
+                   labels=["ipm-meeting"], author="frank")  # someone else's copy is never linked
+    with Receiver("slack") as hook:
+        monkeypatch.setenv(VARIABLE, hook.url)
+        audit(fake, "--publish", config=chatting(tmp_path))
+        last = hook.payloads[0]["blocks"][-1]["text"]["text"]
+        assert f"/-/issues/{meeting.iid}|The IPM agenda>" in last and "|The audit issue>" in last

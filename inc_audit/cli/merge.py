@@ -20,7 +20,7 @@ from inc_audit.cli.common import (
     target_options,
 )
 from inc_audit.cli.options import FiniteNumber
-from inc_audit.cli.output import check_publish_options, emit, publish_result, track_result
+from inc_audit.cli.output import check_publish_options, emit, publish_result, send_digest, track_result
 from inc_audit.cli.settings import MergeSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
@@ -70,6 +70,8 @@ def merge_command(settings: MergeSettings) -> int:
     emit(result, replace(settings, color=None), reports, config)
     if audit_project is not None:
         shown = titles_shown(settings.confidential_titles)
-        publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        if config.notify.webhook:
+            send_digest(gl, audit_project, tracked, config, url, settings.dry_run, 60.0)
     return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

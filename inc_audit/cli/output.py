@@ -124,14 +124,18 @@ def comment_incidents(gl: Any, tracked: Any, config: Config, comments: dict[Any,
         say(f"inc-audit: {len(writes)} incident comment(s) written or edited")
 
 
-def send_digest(tracked: Any, config: Config, url: str, dry_run: bool, budget: float) -> None:
+def send_digest(gl: Any, project: str, tracked: Any, config: Config, url: str, dry_run: bool,
+                budget: float) -> None:
     """The chat digest (``notify.webhook``) when the findings changed; a failure is a warning."""
+    from dataclasses import replace as replaced
+
     from inc_audit.publishing import webhook
 
     found = webhook.digest(tracked.result, tracked.new, tracked.resolved, config, url)
     if found is None:
         say("inc-audit: no change since the last audit: no chat digest sent")
         return
+    found = replaced(found, agenda=webhook.agenda_url(gl, project, config, tracked.result))
     if dry_run:
         say(f"would send a chat digest: {found.plain()}", err=False)
         return

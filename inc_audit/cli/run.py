@@ -175,6 +175,6 @@ def run_command(settings: RunSettings) -> int:
         if commenting:
             comment_incidents(gl, tracked, config, comments, url, settings.dry_run)
         if config.notify.webhook:
-            send_digest(tracked, config, url, settings.dry_run, settings.retry_budget)
+            send_digest(gl, audit_project, tracked, config, url, settings.dry_run, settings.retry_budget)
     return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

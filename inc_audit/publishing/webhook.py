@@ -40,6 +40,7 @@ class Digest:
     title: str
     parts: tuple[tuple[str, tuple[str, ...]], ...]  # (heading, lines)
     link: str
+    agenda: str = ""  # the next IPM meeting's issue, when inc-audit prepared one
 
     def plain(self) -> str:
         counts = ", ".join(f"{heading.lower()}: {len(lines)}" for heading, lines in self.parts)
@@ -103,8 +104,10 @@ def slack(found: Digest) -> dict[str, Any]:
     for heading, lines in found.parts:
         text = f"*{_escape(heading)}*\n" + "\n".join(f"• {_escape(line)}" for line in lines)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}})
-    if found.link:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"<{found.link}|The audit issue>"}})
+    links = [f"<{url}|{name}>" for url, name in ((found.link, "The audit issue"), (found.agenda, "The IPM agenda"))
+             if url]
+    if links:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": " · ".join(links)}})
     return {"text": _escape(found.plain()), "blocks": blocks[:50]}
 
 
@@ -115,11 +118,26 @@ def mattermost(found: Digest) -> dict[str, Any]:
                                   "fields": fields}
     if found.link:
         attachment["title_link"] = found.link
-    text = f"**{_escape(found.title)}**" + (f" · [the audit issue]({found.link})" if found.link else "")
+    links = [f"[{name}]({url})" for url, name in ((found.link, "the audit issue"), (found.agenda, "the IPM agenda"))
+             if url]
+    text = f"**{_escape(found.title)}**" + "".join(f" · {link}" for link in links)
     return {"text": text, "attachments": [attachment]}
 
 
 PAYLOADS: dict[str, Callable[[Digest], dict[str, Any]]] = {"slack": slack, "mattermost": mattermost}
+
+
+def agenda_url(gl: Any, project: str, config: Config, result: AuditResult) -> str:
+    """The next IPM meeting's issue, when inc-audit prepared one (``inc-audit agenda``); else ""."""
+    from inc_audit.errors import IncAuditError
+    from inc_audit.publishing.agenda import next_meeting
+    from inc_audit.publishing.meeting import find_meeting_issues
+
+    try:
+        found = find_meeting_issues(gl, config.meeting.project or project, config, next_meeting(config, result.as_of))
+    except IncAuditError:
+        return ""
+    return str(found[0].get("web_url") or "") if found else ""
 
 
 def send(config: Config, found: Digest, budget: float, timeout: float = 10.0,

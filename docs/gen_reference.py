@@ -101,6 +101,9 @@ def keys(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
             path = f"{where}.{name}" if where else name
             found.append((path, child))
             walk(child, path)
+        items = node.get("items")
+        if isinstance(items, dict) and resolved(items, schema).get("properties") and where:
+            walk(items, f"{where}[]")
         extra = node.get("additionalProperties")
         if isinstance(extra, dict) and where:
             found.append((f"{where}.<name>", extra))
@@ -126,11 +129,12 @@ def configuration_reference() -> str:
         lines += [f"## `{name}`\n", f"{top['description']}\n"]
         if "default" in top:
             lines.append(f"Default: {default_of(top)}.\n")
-        rows = [(path, node) for path, node in keys(schema) if path.startswith(name + ".")]
+        rows = [(path, node) for path, node in keys(schema) if path.startswith((name + ".", name + "[]."))]
         lines += ["| key | type | default | description |", "| --- | --- | --- | --- |"]
         for path, node in rows:
             description = resolved(node, schema).get("description", "").replace("|", "\\|")
-            lines.append(f"| `{path}` | {type_of(node, schema)} | {default_of(node)} | {description} |")
+            kind = type_of(node, schema).replace("|", "\\|")
+            lines.append(f"| `{path}` | {kind} | {default_of(node)} | {description} |")
         lines.append("")
     return "\n".join(lines)
 

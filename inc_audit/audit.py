@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from inc_audit.config.file import Config
-from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.findings import AuditResult, Finding, IncidentResult, Timeline
 from inc_audit.model import Issue, Shard
 from inc_audit.rules import Context, Verdict, _has_any, is_change, judge
 from inc_audit.rules.owners import annotate
@@ -34,6 +34,10 @@ class KeepsVerdicts(Protocol):
         """Keep the rules' verdict on ``issue`` (written once the scan completes)."""
         ...
 
+    def cached_timeline(self, issue: Issue) -> Timeline | None:
+        """The milestones kept with the verdict ``cached_verdict`` gave, if any."""
+        ...
+
 
 def is_audited(issue: Issue, config: Config) -> bool:
     """Change tickets and incidents carrying an exempt label are not audited; everything
@@ -53,9 +57,9 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
     a cache), else the rules' (handed back to the cache to keep). An incident whose data
     cannot be read has one finding, SRC001, and no rule's."""
     try:
-        findings = _findings(issue, config, source, as_of)
+        findings, milestones = _findings(issue, config, source, as_of)
     except Unreadable as problem:
-        findings = (unreadable(str(problem)),)
+        findings, milestones = (unreadable(str(problem)),), None
     return IncidentResult(
         key=issue.key,
         title=issue.title,
@@ -63,20 +67,23 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         state=issue.state,
         confidential=issue.confidential,
         findings=annotate(issue, findings, config),
+        timeline=milestones,
     )
 
 
-def _findings(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
+def _findings(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[tuple[Finding, ...], Any]:
+    """The findings and the milestones: kept with the verdict, else the rules'."""
     if issue.unreadable:
         raise Unreadable(issue.unreadable)
     keeper = source if isinstance(source, KeepsVerdicts) else None
     findings = keeper.cached_verdict(issue, as_of) if keeper is not None else None
-    if findings is None:
+    milestones = keeper.cached_timeline(issue) if keeper is not None and findings is not None else None
+    if findings is None or milestones is None:
         verdict = judge(issue, config, source, as_of)
         if keeper is not None:
             keeper.remember_verdict(issue, verdict)
-        findings = verdict.findings
-    return findings
+        findings, milestones = verdict.findings, verdict.timeline
+    return findings, milestones
 
 
 def unreadable(reason: str) -> Finding:

@@ -101,6 +101,35 @@ def timestamp(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """An incident's milestones, for the policy's health figures (``inc_audit.formats.health``)."""
+
+    filed: datetime
+    closed: datetime | None = None
+    post_mortem: datetime | None = None
+    approved: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Waived:
+    """A finding a waiver of the configuration holds: not a violation until the waiver expires."""
+
+    finding: Finding
+    reason: str
+    approved_by: str
+    expires: date
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding.as_dict(), "reason": self.reason, "approved_by": self.approved_by,
+                "expires": self.expires.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Waived:
+        finding = Finding.from_dict(data["finding"])
+        return cls(finding, data["reason"], data["approved_by"], date.fromisoformat(data["expires"]))
+
+
+@dataclass(frozen=True)
 class IncidentResult:
     key: IssueKey
     title: str
@@ -112,6 +141,9 @@ class IncidentResult:
     notes: tuple[str, ...] = ()
     """What a reviewer should know that is no finding: a section recognised by its text
     (``inc_audit.reading.validity.notes``)."""
+    waived: tuple[Waived, ...] = ()
+    """Findings a waiver holds: listed apart, never counted as violations."""
+    timeline: Timeline | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +156,7 @@ class IncidentResult:
             "findings": [f.as_dict() for f in self.findings],
             **({"location": self.location} if self.location else {}),
             **({"notes": list(self.notes)} if self.notes else {}),
+            **({"waived": [w.as_dict() for w in self.waived]} if self.waived else {}),
         }
 
 
@@ -152,6 +185,10 @@ class AuditResult:
         return [f for incident in self.incidents for f in incident.findings]
 
     @property
+    def waived(self) -> list[tuple[IncidentResult, Waived]]:
+        return [(incident, waived) for incident in self.incidents for waived in incident.waived]
+
+    @property
     def violating(self) -> tuple[IncidentResult, ...]:
         return tuple(i for i in self.incidents if i.findings)
 
@@ -178,6 +215,7 @@ class AuditResult:
             "errors": counts.get("error", 0),
             "warnings": counts.get("warning", 0),
             "by_rule": self.by_rule(),
+            "waived": len(self.waived),
         }
 
 
@@ -193,7 +231,7 @@ class Rule:
     severity: str
     summary: str
     check: Check | None
-    scope: str = "incident"  # "incident", "template" for the merge-request gate, or "source"
+    scope: str = "incident"  # "incident", "template" for the merge-request gate, "source", or "waiver"
 
     def run(self, context: Any) -> Iterator[Finding]:
         if self.check is not None:

@@ -16,7 +16,7 @@ from typing import Any
 import jsonschema
 
 from inc_audit.errors import InputError, SourceError
-from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.findings import AuditResult, Finding, IncidentResult, Waived
 from inc_audit.model import IssueKey, parse_time
 from inc_audit.reading import schemas
 
@@ -76,6 +76,7 @@ def _incident(data: dict[str, Any]) -> IncidentResult:
         confidential=data["confidential"],
         findings=findings,
         location=data.get("location", ""),
+        waived=tuple(Waived.from_dict(w) for w in data.get("waived", ())),
     )
 
 

@@ -134,7 +134,7 @@ def test_the_html_page_is_self_contained(tracked: AuditResult):
     assert "<script" not in page and "<link" not in page and not re.search(r"\bsrc=", page)
     assert all(url.startswith(f"https://gitlab.example.com/{PROJECT}/-/issues/")
                for url in re.findall(r'href="([^"]+)"', page))
-    assert page.count("<svg") == 1 and "117 day(s)" in page
+    assert page.count("<svg") == 1 + 6 and "117 day(s)" in page  # the pie, and six charts of the health figures
 
 
 def test_the_html_page_draws_the_history_and_escapes_titles(tracked: AuditResult):
@@ -142,7 +142,7 @@ def test_the_html_page_draws_the_history_and_escapes_titles(tracked: AuditResult
     hostile = replace(tracked, history=((AS_OF.date() - timedelta(days=1), 9), (AS_OF.date(), 15)),
                       incidents=(replace(first, title="<script>alert(1)</script>"), *tracked.incidents[2:]))
     page = html.render(hostile, Options())
-    assert page.count("<svg") == 2 and "<script>alert" not in page
+    assert page.count("<svg") == 2 + 6 and "<script>alert" not in page
 
 
 def test_the_pie_slices_close_the_circle():

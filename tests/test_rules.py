@@ -377,6 +377,7 @@ def test_every_rule_is_registered_with_a_code_severity_and_summary():
         "TPL001",
         "TPL002",
         "SRC001",
+        "WVR001",
     ]
     for registered in RULES.values():
         assert registered.severity in ("error", "warning") and registered.summary

@@ -122,4 +122,4 @@ def test_sharded_live_audit_merges_and_publishes_once(tmp_path):
         creates = [w for w in fake.writes if w.method == "POST"]
         assert len(creates) == 1 and len(fake.writes) == 2  # created neutral and confidential, then written
         [issue] = [i for i in fake.issues.values() if "inc-audit" in i.labels]
-        assert "15 violation(s)" in issue.description
+        assert "14 violation(s)" in issue.description

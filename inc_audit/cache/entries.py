@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from inc_audit.errors import SourceError
-from inc_audit.findings import Finding
+from inc_audit.findings import Finding, Timeline
 from inc_audit.model import Issue, IssueKey, Note, parse_time
 from inc_audit.sources.entries import issue_from_api, issue_type, labels_of
 from inc_audit.sources.interface import Unreadable
@@ -67,6 +67,7 @@ class _Kept:
     findings: tuple[Finding, ...]
     stable_after: datetime | None
     stable_until: datetime | None
+    timeline: Timeline | None = None
 
     def holds_at(self, as_of: datetime) -> bool:
         return (self.stable_after is None or as_of > self.stable_after) and (
@@ -133,6 +134,23 @@ def _digest(links_json: str) -> str:
     return hashlib.sha256(links_json.encode()).hexdigest()[:32]
 
 
+def timeline_row(timeline: Timeline | None) -> list[dict[str, Any]]:
+    """The milestones, kept after a verdict's findings as one mapping."""
+    if timeline is None:
+        return []
+    moments = (timeline.filed, timeline.closed, timeline.post_mortem, timeline.approved)
+    return [{"timeline": [None if m is None else m.isoformat() for m in moments]}]
+
+
+def timeline_from(row: dict[str, Any]) -> Timeline:
+    moments = row.get("timeline")
+    if not isinstance(moments, list) or len(moments) != 4 or moments[0] is None:
+        raise TypeError("milestones were expected")
+    filed, closed, post_mortem, approved = (None if m is None else _moment(str(m)) for m in moments)
+    assert filed is not None
+    return Timeline(filed, closed, post_mortem, approved)
+
+
 def _finding_row(finding: Finding) -> list[Any]:
     return [finding.rule, finding.severity, finding.message, finding.section, finding.line, finding.where,
             list(finding.quoted)]
@@ -162,6 +180,7 @@ def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
     found = json.loads(findings)
     if not isinstance(found, list):
         raise TypeError("a list of findings was expected")
+    milestones = timeline_from(found.pop()) if found and isinstance(found[-1], dict) else None
     return _Kept(
         updated_at=str(updated_at),
         notes_count=int(notes_count),
@@ -169,6 +188,7 @@ def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
         findings=tuple(_finding_from(item) for item in found),
         stable_after=None if after is None else _moment(after),
         stable_until=None if until is None else _moment(until),
+        timeline=milestones,
     )
 
 

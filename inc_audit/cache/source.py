@@ -70,7 +70,7 @@ from inc_audit.cache.entries import (
 )
 from inc_audit.cache.fingerprint import code_digest, fingerprint
 from inc_audit.cache.store import FILE_NAME, FORMAT, CacheStore
-from inc_audit.findings import Finding
+from inc_audit.findings import Finding, Timeline
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.rules import Verdict
 from inc_audit.sources.entries import assemble, award_from_api, notes_from_api
@@ -252,6 +252,12 @@ class CachedSource(CacheStore, Source):
             self._given.add(issue.key)
         return kept.findings
 
+    def cached_timeline(self, issue: Issue) -> Timeline | None:
+        """The milestones kept with the verdict ``cached_verdict`` gave (None: the rules run again)."""
+        with self._lock:
+            kept = self._kept_for(issue.key)
+        return kept.timeline if kept is not None else None
+
     def _kept_for(self, key: IssueKey) -> _Kept | None:
         """The verdict kept for ``key`` if it was reached on the version the cache holds and
         on the links it holds now (called with the lock held)."""
@@ -292,6 +298,7 @@ class CachedSource(CacheStore, Source):
                         verdict.findings,
                         verdict.stable_after,
                         verdict.stable_until,
+                        verdict.timeline,
                     )
             self._new_verdicts[key] = kept
 

@@ -31,6 +31,7 @@ from inc_audit.cache.entries import (
     _readable,
     _reason,
     _stamp,
+    timeline_row,
 )
 from inc_audit.files import refuse_odd, refuse_odd_folder
 from inc_audit.model import IssueKey
@@ -280,7 +281,7 @@ class CacheStore:
                     kept.updated_at,
                     kept.notes_count,
                     _dumps([[k.project, k.iid, digest] for k, digest in kept.links]),
-                    _dumps([_finding_row(f) for f in kept.findings]),
+                    _dumps([*(_finding_row(f) for f in kept.findings), *timeline_row(kept.timeline)]),
                     None if kept.stable_after is None else kept.stable_after.isoformat(),
                     None if kept.stable_until is None else kept.stable_until.isoformat(),
                 )

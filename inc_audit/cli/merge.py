@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from inc_audit import waiving
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -20,7 +21,7 @@ from inc_audit.cli.common import (
     target_options,
 )
 from inc_audit.cli.options import FiniteNumber
-from inc_audit.cli.output import check_publish_options, emit, publish_result, track_result
+from inc_audit.cli.output import check_publish_options, emit, publish_result, send_digest, track_result
 from inc_audit.cli.settings import MergeSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
@@ -59,6 +60,7 @@ def merge_command(settings: MergeSettings) -> int:
     target = Target.resolve(replace(settings, export=None), config)
     audit_project = check_publish_options(settings, target, config)
     result = replace(merge_reports(list(settings.paths)), calendar=config.calendar)
+    result = waiving.apply(result, config, whole=True)
     gl = None
     if audit_project is not None:
         from inc_audit.sources.http.session import connect
@@ -70,6 +72,8 @@ def merge_command(settings: MergeSettings) -> int:
     emit(result, replace(settings, color=None), reports, config)
     if audit_project is not None:
         shown = titles_shown(settings.confidential_titles)
-        publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        if config.notify.webhook:
+            send_digest(gl, audit_project, tracked, config, url, settings.dry_run, 60.0)
     return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

@@ -78,7 +78,7 @@ def track_result(gl: Any, audit_project: str | None, result: AuditResult, config
     return tracked
 
 
-def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
+def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> str:
     """Publish the audit issue (titles of confidential incidents only in a confidential one).
     A dry run prints the diff; where titles are withheld (``shown`` false; in CI, where the
     job log is not confidential) the confidential incidents' titles and findings' text are
@@ -107,10 +107,46 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
         if comment:
             say(f"would comment: {comment}", err=False)
         say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")
-        return
+        return outcome.url
     if comment and outcome.url and outcome.action in ("created", "updated", "reopened"):
         tracking.post_comment(gl, project, outcome.url, comment, config.audit_confidential)
     say(f"inc-audit: audit issue {outcome.action}{where}")
+    return outcome.url
+
+
+def comment_incidents(gl: Any, tracked: Any, config: Config, comments: dict[Any, Any], url: str,
+                      dry_run: bool) -> None:
+    """The bot's comment on each incident whose findings changed (``notify.incident_comment``).
+    A comment that cannot be written is a warning: the audit and its issue stand."""
+    from inc_audit.publishing import incident_comment
+
+    writes = incident_comment.plan(tracked.result.incidents, comments, tracked.new, config, url)
+    if dry_run:
+        for write in writes:
+            say(f"would {write.describe()}", err=False)
+        return
+    for warning in incident_comment.apply(gl, writes):
+        say(f"inc-audit: warning: {warning}")
+    if writes:
+        say(f"inc-audit: {len(writes)} incident comment(s) written or edited")
+
+
+def send_digest(gl: Any, project: str, tracked: Any, config: Config, url: str, dry_run: bool,
+                budget: float) -> None:
+    """The chat digest (``notify.webhook``) when the findings changed; a failure is a warning."""
+    from dataclasses import replace as replaced
+
+    from inc_audit.publishing import webhook
+
+    found = webhook.digest(tracked.result, tracked.new, tracked.resolved, config, url)
+    if found is None:
+        say("inc-audit: no change since the last audit: no chat digest sent")
+        return
+    found = replaced(found, agenda=webhook.agenda_url(gl, project, config, tracked.result))
+    if dry_run:
+        say(f"would send a chat digest: {found.plain()}", err=False)
+        return
+    say(f"inc-audit: {webhook.send(config, found, budget)}")
 
 
 # What a dry run says it would do; it never says "created" (or any past tense): nothing was.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 
+from inc_audit import waiving
 from inc_audit.audit import run_audit
 from inc_audit.cli import options as options_module
 from inc_audit.cli import progress
@@ -24,13 +26,22 @@ from inc_audit.cli.common import (
     target_options,
 )
 from inc_audit.cli.options import FiniteNumber, parse_as_of
-from inc_audit.cli.output import check_publish_options, emit, incomplete, publish_result, track_result
+from inc_audit.cli.output import (
+    check_publish_options,
+    comment_incidents,
+    emit,
+    incomplete,
+    publish_result,
+    send_digest,
+    track_result,
+)
 from inc_audit.cli.settings import RunSettings
 from inc_audit.cli.source import judged_by, open_source, with_own_issues
 from inc_audit.cli.target import Target
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
 from inc_audit.formats.registry import titles_shown
-from inc_audit.model import Shard
+from inc_audit.model import Issue, IssueKey, Shard
+from inc_audit.publishing import incident_comment
 
 
 @click.command()
@@ -139,11 +150,23 @@ def run_command(settings: RunSettings) -> int:
         sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
     source, gl = open_source(target, config, settings, as_of, observer)
     config = with_own_issues(gl, target, judged_by(source, config))
+    commenting = audit_project is not None and config.notify.incident_comment
+    if commenting and config.notify.bot_user is None:
+        config = replace(config, notify=replace(config.notify, bot_user=incident_comment.bot_user(gl)))
     shown = titles_shown(settings.confidential_titles)
+    comments: dict[IssueKey, incident_comment.Existing] = {}
+
+    def audited(issue: Issue) -> None:
+        observer.audited(issue)
+        found = incident_comment.existing(issue, config) if commenting else None
+        if found is not None:
+            comments[issue.key] = found
+
     try:
-        result = run_audit(source, config, as_of, progress=observer.audited, shard=shard, skipped=observer.skipped)
+        result = run_audit(source, config, as_of, progress=audited, shard=shard, skipped=observer.skipped)
     finally:
         observer.finished()
+    result = waiving.apply(result, config, whole=shard is None)
     if settings.verbose and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     tracked = track_result(gl, audit_project, result, config)
@@ -151,6 +174,10 @@ def run_command(settings: RunSettings) -> int:
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        if commenting:
+            comment_incidents(gl, tracked, config, comments, url, settings.dry_run)
+        if config.notify.webhook:
+            send_digest(gl, audit_project, tracked, config, url, settings.dry_run, settings.retry_budget)
     return EXIT_VIOLATIONS if result.fails(settings.fail_on) else EXIT_CLEAN
 

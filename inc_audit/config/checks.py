@@ -27,6 +27,8 @@ def describe_error(error: jsonschema.ValidationError) -> str:
     """A JSON schema error about the configuration in a few words, with no Python value in it."""
     where = dotted(error.path) or "(top level)"
     validator, expected = error.validator, error.validator_value
+    if where == "notify.webhook":  # its value may be the webhook's URL, a secret: never repeated
+        return "notify.webhook names the CI/CD variable that holds the webhook's URL (like CHAT_WEBHOOK), never the URL"
     if validator == "additionalProperties":
         known = sorted(error.schema.get("properties", {}))
         extra = sorted(set(error.instance) - set(known))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ import jsonschema
 from inc_audit.config import checks
 from inc_audit.config import emoji as emoji_names
 from inc_audit.config import vocabulary as taught_vocabulary
+from inc_audit.config import waivers as waiver_module
 from inc_audit.config.checks import describe_error
 from inc_audit.config.yamlfile import Lines, read_yaml
 from inc_audit.errors import ConfigError, InputError
@@ -25,7 +27,10 @@ from inc_audit.redaction import check_gitlab_url
 from inc_audit.workdays import WEEKDAYS, Calendar, UnknownTimeZone
 
 DEFAULT_PATH = ".inc-audit.yml"
-__all__ = ["DEFAULT_PATH", "DEFAULTS", "Config", "Meeting", "Role", "build", "describe_error", "load", "validate"]
+__all__ = [
+    "BOT_MARKER", "DEFAULT_PATH", "DEFAULTS", "Config", "Meeting", "Notify", "Role", "build", "describe_error", "load",
+    "validate",
+]
 
 DEFAULTS: dict[str, Any] = {
     "gitlab": {},
@@ -53,8 +58,17 @@ DEFAULTS: dict[str, Any] = {
         "Incident Port-Mortem.md": "post-mortem",
         "Change Emergency.md": "change",
     },
-    "rules": {"ignore": []},
+    "rules": {"ignore": [], "waiver_max_days": waiver_module.DEFAULT_MAX_DAYS},
     "cache": {"full_read_days": 7},
+    "waivers": [],
+    "notify": {
+        "incident_comment": False,
+        "bot_user": None,
+        "webhook": None,
+        "service": "slack",
+        "deadline_days": 7,
+        "titles": False,
+    },
 }
 
 
@@ -76,6 +90,22 @@ class Meeting:
     project: str | None = None
     checklist: tuple[str, ...] = ()  # empty: the policy's IPM agenda checklist
     mention: bool = False
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Who is told of the findings outside the audit issue: the incident itself, the team's chat."""
+
+    incident_comment: bool = False
+    bot_user: str | None = None  # whose marked comments the rules never read; live: the token's user
+    webhook: str | None = None  # the name of the CI/CD variable that holds the webhook's URL, never the URL
+    service: str = "slack"  # "slack" or "mattermost"
+    deadline_days: int = 7
+    titles: bool = False  # confidential incidents' titles in the chat
+
+
+BOT_MARKER = "<!-- inc-audit:incident-comment -->"
+"""The mark of the audit bot's comment on an incident (with its author, the bot user)."""
 
 
 @dataclass(frozen=True)
@@ -112,11 +142,19 @@ class Config:
     author (``inc_audit.publishing.ownership``): never an incident, a change or evidence."""
     own_user: str = ""
     """The token's user when it is a bot (an access token): its comments are never evidence."""
+    waivers: tuple[waiver_module.Waiver, ...] = ()
+    notify: Notify = field(default_factory=Notify)
 
     def schema(self, kind: str) -> schemas.DocumentSchema:
         """The kind's schema, with the headings the configuration's ``vocabulary:`` teaches it."""
         taught = tuple(sorted(self.vocabulary.get(kind, {}).items()))
         return schemas.load(kind, self.schema_paths.get(kind), taught=taught)
+
+    def is_bot_comment(self, body: str, author: str) -> bool:
+        """Whether a comment is the audit bot's own: written by the bot user and carrying its marker.
+        Without a known bot user, no comment is (nobody else's comment is ever taken for the bot's)."""
+        bot = self.notify.bot_user
+        return bot is not None and author.lower() == bot.lower() and BOT_MARKER in body
 
     def is_ignored(self, code: str) -> bool:
         return any(code.startswith(prefix) for prefix in self.ignore)
@@ -157,7 +195,8 @@ def _merged(raw: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) -> Config:
+def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None, today: date | None = None) -> Config:
+    """The configuration from the file's mapping; ``today`` (by default the day in UTC) bounds the waivers' expiry."""
     data = _merged(raw)
     base = path.parent if path is not None else Path(".")
     labels, pm, issue = data["labels"], data["post_mortem"], data["audit_issue"]
@@ -197,6 +236,12 @@ def build(raw: dict[str, Any], path: Path | None, lines: Lines | None = None) ->
         audit_mention=bool(issue.get("mention", False)),
         not_incidents=tuple(str(ref).lower() for ref in issue.get("not_incidents", ())),
         meeting=_meeting(data["meeting"], roles, lines),
+        notify=_notify(data["notify"]),
+        waivers=waiver_module.read(
+            data["waivers"], _text(gitlab.get("project")), _members(pm["approvers"], roles),
+            int(data["rules"].get("waiver_max_days", waiver_module.DEFAULT_MAX_DAYS)), lines,
+            today or datetime.now(timezone.utc).date(),
+        ),
     )
     for kind in config.schema_paths:
         config.schema(kind)
@@ -235,6 +280,19 @@ def _meeting(raw: dict[str, Any], roles: dict[str, Role], lines: Lines) -> Meeti
         checklist=tuple(raw.get("checklist", ())),
         mention=bool(raw.get("mention", False)),
     )
+
+
+def _notify(raw: dict[str, Any]) -> Notify:
+    return Notify(
+        incident_comment=bool(raw["incident_comment"]), bot_user=_text(raw.get("bot_user")),
+        webhook=_text(raw.get("webhook")), service=str(raw["service"]), deadline_days=int(raw["deadline_days"]),
+        titles=bool(raw["titles"]),
+    )
+
+
+def _members(approvers: list[str], roles: dict[str, Role]) -> dict[str, tuple[str, ...]]:
+    """Each approver role's members: its primary, then its backups."""
+    return {name: (roles[name].primary, *roles[name].backups) for name in approvers if name in roles}
 
 
 def _check_approvers(approvers: list[str], roles: dict[str, Role], named: bool, lines: Lines) -> None:

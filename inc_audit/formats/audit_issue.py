@@ -27,8 +27,8 @@ from datetime import date
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
+from inc_audit.formats import health, view
 from inc_audit.formats import state as state_module
-from inc_audit.formats import view
 from inc_audit.formats.neutral import TITLE_LIMIT, neutral, reference, safe_link
 from inc_audit.formats.options import WITHHELD, Options, message_of, title_of, withheld_count
 from inc_audit.rules import RULES
@@ -47,11 +47,12 @@ def render(result: AuditResult, options: Options) -> str:
     head += [f"## Incident policy audit of {neutral(str(source))}", "", audited_line(result, options), ""]
     if not result.violating:
         head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
+        head += ["", *_waived(result)] if result.waived else []
         head += _history_chart(result)
         return "\n".join(head) + "\n"
     head += [summary_line(result), ""]
     head += _withheld_note(result, options)
-    head += _who_must_act(result) + _by_rule(result) + _history_chart(result)
+    head += _who_must_act(result) + _by_rule(result) + _history_chart(result) + _health(result) + _waived(result)
     head += ["### Incidents, most overdue first", ""]
     blocks = [_incident_block(incident, result, options) for incident in view.by_urgency(result)]
     return _fit("\n".join(head) + "\n", blocks, options)
@@ -154,6 +155,43 @@ def _by_rule(result: AuditResult) -> list[str]:
     return [*lines, ""]
 
 
+def _health(result: AuditResult) -> list[str]:
+    """The policy's health per month: only figures that hold until an incident changes (no "days ago")."""
+    months = health.figures(result)["months"] if any(i.timeline for i in result.incidents) else []
+    if not months:
+        return []
+
+    def days(value: float | None) -> str:
+        return "–" if value is None else f"{value:g}"
+
+    lines = ["### The policy's health, by month filed", "",
+             "| Month | Filed | Days to close | Close → post-mortem | Post-mortem → approval | Fully compliant |",
+             "|---|---|---|---|---|---|"]
+    lines += [
+        f"| {m['month']} | {m['filed']} | {days(m['median_days_to_close'])} | "
+        f"{days(m['median_days_close_to_post_mortem'])} | {days(m['median_days_post_mortem_to_approval'])} | "
+        f"{round(100 * m['compliant_share'])}% |"
+        for m in months
+    ]
+    return [*lines, "", "Medians, in days. The HTML report draws them, with how long each rule's violations stay open.",
+            ""]
+
+
+def _waived(result: AuditResult) -> list[str]:
+    """The findings waivers hold, apart, with each waiver's reason and end."""
+    pairs = view.waived(result)
+    if not pairs:
+        return []
+    lines = ["### Waived findings", "",
+             "Not violations until the waiver expires (`waivers:` in the configuration).", "",
+             "| Incident | Rule | Finding | Reason | Approved by | Expires |", "|---|---|---|---|---|---|"]
+    for incident, waived in pairs:
+        finding = waived.finding
+        lines.append(f"| {reference(str(incident.key))} | {finding.rule} | {neutral(finding.message)} | "
+                     f"{neutral(waived.reason)} | {neutral(waived.approved_by)} | {waived.expires.isoformat()} |")
+    return [*lines, ""]
+
+
 def _history_chart(result: AuditResult) -> list[str]:
     points = result.history[-state_module.MAX_HISTORY :]
     if len(points) < 2:
@@ -182,7 +220,7 @@ def _incident_block(incident: IncidentResult, result: AuditResult, options: Opti
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
     since = f" · due since {due.isoformat()}" if due else ""
-    label = reference(str(incident.key))
+    label = neutral(incident.location) if incident.location else reference(str(incident.key))
     link = view.issue_url(result, incident)
     ref = f"[{label}]({link})" if link else label
     lines = [

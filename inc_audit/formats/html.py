@@ -10,7 +10,7 @@ import html
 import math
 
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.formats import view
+from inc_audit.formats import charts, health, view
 from inc_audit.formats.neutral import safe_link
 from inc_audit.formats.options import Options, message_of, title_of
 from inc_audit.rules import RULES
@@ -29,6 +29,8 @@ td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top
 details{margin:.4em 0;border:1px solid #ddd;border-radius:4px;padding:.3em .8em}
 summary{cursor:pointer}.error{color:#b3261e;font-weight:600}.warning{color:#8a5300;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:2em}.late{color:#b3261e}
+figure{margin:0 0 1em}figcaption{font-size:13px;color:#444}
+@media print{details{display:block}details>*{display:block}.charts{display:block}}
 """
 
 
@@ -42,6 +44,9 @@ def render(result: AuditResult, options: Options) -> str:
         parts += [f"<p>{escape(_summary(result))}</p>", _who(result), _charts(result)]
         parts.append("<h2>Incidents, most overdue first</h2>")
         parts += [_incident(incident, result, options) for incident in view.by_urgency(result)]
+    if any(i.timeline is not None for i in result.incidents):
+        parts.append(charts.health_section(health.figures(result)))
+    parts.append(_waived(result, options))
     head = f'<meta charset="utf-8"><title>{escape(title)}</title><style>{STYLE}</style>'
     return f"<!DOCTYPE html>\n<html lang=\"en\"><head>{head}</head><body>\n" + "\n".join(parts) + "\n</body></html>\n"
 
@@ -93,10 +98,11 @@ def pie_svg(counts: list[tuple[str, int]], radius: int = 90) -> str:
         y = 20 + index * 20
         legend.append(
             f'<rect x="{2 * cx + 10}" y="{y - 11}" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{2 * cx + 28}" y="{y}">{escape(code)}: {count}</text>'
+            f'<text x="{2 * cx + 28}" y="{y}">{escape(code)}: {count}'
+            f'{" · " + escape(RULES[code].summary) if code in RULES else ""}</text>'
         )
     height = max(2 * cy, 30 + 20 * len(counts))
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * cx + 150}" height="{height}" role="img" '
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * cx + 640}" height="{height}" role="img" '
             f'font-size="13">{"".join(shapes)}{"".join(legend)}</svg>')
 
 
@@ -122,7 +128,7 @@ def line_svg(points: list[tuple[object, int]], width: int = 420, height: int = 1
 def _incident(incident: IncidentResult, result: AuditResult, options: Options) -> str:
     findings = view.sorted_findings(incident)
     due = view.oldest_due(findings)
-    ref = escape(str(incident.key))
+    ref = escape(view.label(incident))
     url = view.issue_url(result, incident)
     link = f'<a href="{escape(url)}">{ref}</a>' if url else ref
     summary = (f"<b>{ref}</b> {escape(title_of(incident, options))} ({escape(incident.state)}) · "
@@ -130,6 +136,20 @@ def _incident(incident: IncidentResult, result: AuditResult, options: Options) -
     rows = "".join(_row(incident, f, result, options) for f in findings)
     head = "<tr><th>Rule</th><th>Finding</th><th>Who must act</th><th>Due</th><th>Overdue</th><th>First seen</th></tr>"
     return f"<details><summary>{summary}</summary><p>{link}</p><table>{head}{rows}</table></details>"
+
+
+def _waived(result: AuditResult, options: Options) -> str:
+    pairs = view.waived(result)
+    if not pairs:
+        return ""
+    head = "<tr><th>Incident</th><th>Rule</th><th>Finding</th><th>Reason</th><th>Approved by</th><th>Expires</th></tr>"
+    rows = "".join(
+        f"<tr><td>{escape(str(incident.key))}</td><td>{escape(w.finding.rule)}</td>"
+        f"<td>{escape(message_of(incident, w.finding, options))}</td>"
+        f"<td>{escape(w.reason)}</td><td>{escape(w.approved_by)}</td><td>{w.expires.isoformat()}</td></tr>"
+        for incident, w in pairs
+    )
+    return f"<h2>Waived findings</h2><p>Not violations until the waiver expires.</p><table>{head}{rows}</table>"
 
 
 def _row(incident: IncidentResult, finding: Finding, result: AuditResult, options: Options) -> str:

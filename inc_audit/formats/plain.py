@@ -8,7 +8,7 @@ import click
 
 from inc_audit import __version__
 from inc_audit.findings import AuditResult, Finding, IncidentResult
-from inc_audit.formats import view
+from inc_audit.formats import health, view
 from inc_audit.formats.neutral import TITLE_LIMIT, plain
 from inc_audit.formats.options import Options, message_of, shows, title_of
 from inc_audit.formats.view import owners_text
@@ -73,11 +73,26 @@ def format_text(result: AuditResult, options: Options) -> str:
         for note in incident.notes:
             lines.append(f"  {paint('note   ', dim=True)}         {plain(note)}")
         lines.append("")
+    lines += _waived_lines(result)
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))
     else:
         lines.append(f"No violations in {len(result.incidents)} {_noun(result)}.")
     return "\n".join(lines) + "\n"
+
+
+def _waived_lines(result: AuditResult) -> list[str]:
+    """The findings waivers hold, apart: they are not violations until the waiver expires."""
+    pairs = view.waived(result)
+    if not pairs:
+        return []
+    lines = [f"Waived, not violations until the waiver expires ({len(pairs)}):"]
+    for incident, waived in pairs:
+        finding = waived.finding
+        lines.append(f"  {plain(str(incident.key))}  {finding.rule}  {plain(finding.message + where(finding))}")
+        lines.append(f"                  until {waived.expires.isoformat()}, approved by {plain(waived.approved_by)}:"
+                     f" {plain(waived.reason)}")
+    return [*lines, ""]
 
 
 def format_json(result: AuditResult, options: Options) -> str:
@@ -90,6 +105,8 @@ def format_json(result: AuditResult, options: Options) -> str:
         "summary": result.summary(),
         "incidents": [_json_incident(i, options, result) for i in result.incidents],
     }
+    if any(i.timeline is not None for i in result.incidents):
+        document["health"] = health.figures(result)
     return json_printable(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 

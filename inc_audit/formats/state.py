@@ -47,6 +47,8 @@ class Advance:
     result: AuditResult
     state: State
     new: tuple[tuple[IncidentResult, Finding], ...]
+    resolved: int = 0
+    """Findings the last audit kept that this one no longer finds."""
 
 
 def identity(incident: IncidentResult, finding: Finding) -> str:
@@ -129,7 +131,8 @@ def advance(result: AuditResult, previous: State | None) -> Advance:
         history = tuple(p for p in history if p[0] != today) + ((today, len(result.findings)),)
     history = history[-MAX_HISTORY:]
     updated = replace(result, incidents=incidents, history=history)
-    return Advance(updated, State(seen, history, open_refs(updated)), tuple(new))
+    resolved = len(set(previous.seen) - set(seen))
+    return Advance(updated, State(seen, history, open_refs(updated)), tuple(new), resolved)
 
 
 def open_refs(result: AuditResult) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-from inc_audit.findings import AuditResult, Finding, IncidentResult, severity_rank
+from inc_audit.findings import AuditResult, Finding, IncidentResult, Waived, severity_rank
 from inc_audit.formats.neutral import safe_link
 from inc_audit.rules.owners import party_title
 
@@ -109,6 +109,17 @@ def owners_text(finding: Finding) -> str:
 
 def by_rule(result: AuditResult) -> list[tuple[str, int]]:
     return sorted(Counter(f.rule for f in result.findings).items())
+
+
+def waived(result: AuditResult) -> list[tuple[IncidentResult, Waived]]:
+    """Waived findings, the soonest to expire first."""
+    return sorted(result.waived, key=lambda pair: (pair[1].expires, pair[0].key.project, pair[0].key.iid,
+                                                   pair[1].finding.rule, pair[1].finding.message))
+
+
+def label(incident: IncidentResult) -> str:
+    """The incident's reference, or the file a configuration subject is about."""
+    return incident.location or str(incident.key)
 
 
 def short_date(day: date) -> str:

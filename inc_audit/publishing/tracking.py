@@ -48,6 +48,8 @@ class Tracked:
     state: state_module.State
     new: tuple[tuple[IncidentResult, Finding], ...]
     distrusted: tuple[str, ...] = ()
+    resolved: int = 0
+    """Findings the last audit kept that this one no longer finds (the chat digest says so)."""
 
 
 def previous_state(gl: Any, project: str, config: Config, as_of: datetime) -> tuple[state_module.State | None, str]:
@@ -79,7 +81,7 @@ def track(gl: Any, project: str | None, result: AuditResult, config: Config) -> 
     if previous is not None and result.complete:
         result = with_left(gl, result, previous, config)
     advanced = state_module.advance(result, previous)
-    return Tracked(advanced.result, advanced.state, advanced.new, (why,) if why else ())
+    return Tracked(advanced.result, advanced.state, advanced.new, (why,) if why else (), advanced.resolved)
 
 
 def mentioned(new: tuple[tuple[IncidentResult, Finding], ...], config: Config) -> dict[str, list[str]]:

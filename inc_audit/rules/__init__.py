@@ -14,6 +14,7 @@ May import: the configuration, reading, findings, the model and the source proto
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from inc_audit.config.file import Config
@@ -23,6 +24,7 @@ from inc_audit.reading import validity
 from inc_audit.rules import approval, changes, postmortem, report  # each registers its family's rules
 from inc_audit.rules.context import Context
 from inc_audit.rules.registry import RULES, Rule, Verdict, has_any, order_rules, rule
+from inc_audit.rules.timeline import milestones
 from inc_audit.sources.interface import Source
 
 _has_any = has_any
@@ -43,7 +45,8 @@ def judge(issue: Issue, config: Config, source: Source, as_of: datetime) -> Verd
     for code, registered in RULES.items():
         if registered.scope == "incident" and not config.is_ignored(code):
             findings.extend(registered.run(context))
-    return context.verdict(tuple(findings))
+    verdict = context.verdict(tuple(findings))
+    return replace(verdict, timeline=milestones(context, verdict.findings))
 
 
 def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:
@@ -52,7 +55,7 @@ def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
 
 # TPL001 and TPL002 (the merge-request gate, ``inc_audit.gate``) and SRC001 (a source that cannot
 # read an incident, ``inc_audit.audit``) are defined in schemas/rules.json with no check here.
-order_rules(("INC", "CHG", "IPM", "TPL", "SRC"))
+order_rules(("INC", "CHG", "IPM", "TPL", "SRC", "WVR"))
 
 
 DOCUMENT_RULES = {"report": ("INC001", "INC002"), "post-mortem": ("IPM002",), "change": ("CHG002",)}

@@ -32,9 +32,16 @@ class Context:
     """One incident, with what the rules ask of it worked out once, on demand."""
 
     def __init__(self, issue: Issue, config: Config, source: Source, as_of: datetime) -> None:
-        if config.own_user:  # inc-audit's own comments (a bot's) are never evidence
-            bot = config.own_user.lower()
-            issue = replace(issue, notes=tuple(note for note in issue.notes if note.author.lower() != bot))
+        # inc-audit's own comments are never evidence: all of a bot token's user's, and the
+        # comment on the incident (``Config.is_bot_comment``: the bot user's, with its marker).
+        bot = config.own_user.lower()
+        notes = tuple(
+            note
+            for note in issue.notes
+            if not (bot and note.author.lower() == bot) and not config.is_bot_comment(note.body, note.author)
+        )
+        if len(notes) != len(issue.notes):
+            issue = replace(issue, notes=notes)
         self.issue = issue
         self.config = config
         self.source = source
@@ -135,9 +142,15 @@ class Context:
         return self._spellings.get(username.lower(), username)
 
     @cached_property
+    def comments(self) -> tuple[Note, ...]:
+        """The incident's comments but the audit bot's own (``Config.is_bot_comment``): the
+        bot's comment never counts as a post-mortem or an approval."""
+        return tuple(note for note in self.issue.notes if not self.config.is_bot_comment(note.body, note.author))
+
+    @cached_property
     def candidates(self) -> list[postmortem.Candidate]:
         """Every comment that reads as a post-mortem, oldest first."""
-        return postmortem.candidates(self.issue.notes, self.post_mortem_schema, self.team)
+        return postmortem.candidates(self.comments, self.post_mortem_schema, self.team)
 
     @cached_property
     def post_mortems(self) -> list[tuple[Note, postmortem.Document]]:
@@ -154,7 +167,7 @@ class Context:
         """Comments that look like a post-mortem but cannot be read as one (when none can)."""
         if self.final_post_mortem is not None:
             return []
-        return postmortem.near_misses(self.issue.notes, self.post_mortem_schema, self.team)
+        return postmortem.near_misses(self.comments, self.post_mortem_schema, self.team)
 
     # --- changes ---------------------------------------------------------------------------
 
@@ -224,11 +237,11 @@ class Context:
     @cached_property
     def approving_comments(self) -> tuple[Note, ...]:
         """Every comment whose words approve, for its writer (``reading.read``)."""
-        return tuple(note for note in self.issue.notes if self.approves(note))
+        return tuple(note for note in self.comments if self.approves(note))
 
     def approving_after(self, moment: datetime) -> list[Note]:
         """The approving comments posted after ``moment``: only those comments are read."""
-        return [note for note in self.issue.notes if note.created_at > moment and self.approves(note)]
+        return [note for note in self.comments if note.created_at > moment and self.approves(note)]
 
     def approves(self, note: Note) -> bool:
         """Whether the comment ``note`` approves, for its writer; each comment is read once."""

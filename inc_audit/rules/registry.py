@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from inc_audit.findings import RULES, Finding, Rule, order_rules, rule
+from inc_audit.findings import RULES, Finding, Rule, Timeline, order_rules, rule
 from inc_audit.model import IssueKey
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ class Verdict:
     stable_until: datetime | None = None
     settled: bool = True
     links: frozenset[IssueKey] = frozenset()
+    timeline: Timeline | None = None
+    """The incident's milestones, for the health figures (``inc_audit.rules.timeline``)."""
 
     def holds_at(self, as_of: datetime) -> bool:
         return (self.stable_after is None or as_of > self.stable_after) and (

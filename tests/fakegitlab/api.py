@@ -451,6 +451,21 @@ def create_note(call: Call) -> Reply:
     return Reply(render.note(call.store, note, call.base), status=201)
 
 
+def edit_note(call: Call) -> Reply:
+    """GitLab lets only a note's author edit its body: anyone else gets 403."""
+    note = _note(call)
+    if note.author_id != call.user.id:
+        raise ApiError(403, {"message": "403 Forbidden"})
+    body = str(call.fields.get("body") or "")
+    if not body.strip():
+        raise bad_request("body is missing")
+    note.body = body
+    note.updated_at = max(note.updated_at, now())
+    parent = _issue(call)
+    parent.updated_at = max(parent.updated_at, note.updated_at)
+    return Reply(render.note(call.store, note, call.base))
+
+
 # -- the route table: (method, template, handler); ":name" matches one raw path segment --
 
 ROUTES: list[tuple[str, str, Callable[[Call], Reply]]] = [
@@ -467,5 +482,6 @@ ROUTES: list[tuple[str, str, Callable[[Call], Reply]]] = [
     ("GET", "/projects/:project/issues/:iid/notes", list_notes),
     ("POST", "/projects/:project/issues/:iid/notes", create_note),
     ("GET", "/projects/:project/issues/:iid/notes/:note", get_note),
+    ("PUT", "/projects/:project/issues/:iid/notes/:note", edit_note),
     ("GET", "/projects/:project/issues/:iid/notes/:note/award_emoji", list_note_awards),
 ]

@@ -76,7 +76,9 @@ def test_a_tampered_verdict_hides_a_violation_only_until_the_weekly_full_read(fa
     violating_world(fake)
     cold, _ = audit(clock=clock(START))
     assert rules_of(cold)["no change"] == ["CHG001"]
-    sql(audit, "UPDATE verdicts SET findings = '[]'")  # the attacker's edit
+    # The attacker's edit: the findings gone, the milestones kept with them left (a verdict
+    # without its milestones is not trusted: the rules run again).
+    sql(audit, "UPDATE verdicts SET findings = json_array(json_extract(findings, '$[#-1]'))")
     hidden, _ = audit(clock=clock(START + timedelta(days=1)))
     assert rules_of(hidden)["no change"] == []  # what a warm run trusts
     week, counts = audit(clock=clock(START + FULL_READ_EVERY))

@@ -248,6 +248,9 @@ def _candidates_the_long_way(text: str) -> list[str]:
         out.extend(prefilter._line_candidates(content))
         if "|" in stripped:
             out.extend(prefilter.table_cells(stripped))
+        out.extend(prefilter.markup_candidates(stripped))
+    if "<" in text:  # without a tag the HTML reader finds no head
+        out.extend(prefilter.html_candidates(lines))
     return out
 
 

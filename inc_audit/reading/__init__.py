@@ -1,7 +1,8 @@
 """Reading: a document's text turned into sections and answers.
 
-``lines`` says what one line is, ``blocks`` groups lines into blocks, ``markdown`` gives the
-parsed ``Document``; ``vocabulary`` holds the words of headings and answers; ``schemas``
+``lines`` says what one line is, ``blocks`` groups lines into blocks (``html`` reads HTML
+blocks, ``wiki`` Jira/Confluence markup, ``tables`` a table used as a form), ``markdown``
+gives the parsed ``Document``; ``vocabulary`` holds the words of headings and answers; ``schemas``
 loads the JSON schemas and matches a document's parts to their sections (the data);
 ``explain`` words why a part was not found (the messages); ``validity`` says how a document
 fails its schema (the checks); ``prefilter`` cheaply rules out comments that cannot be a

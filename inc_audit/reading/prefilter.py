@@ -2,7 +2,8 @@
 
 It yields a superset of the heads the parser finds (their text, and the label of a
 ``Label: answer`` split), so a schema that finds no two of its sections among them can
-rule a comment out without parsing it.
+rule a comment out without parsing it. HTML is read by the parser's own HTML reader, over
+every line (its headings and cells may span lines); a wiki heading by its text.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from inc_audit.reading import html, wiki
 from inc_audit.reading.markdown import MAX_HEAD_CHARS, line_label, split_label, table_cells
 
 _HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
@@ -20,6 +22,7 @@ _LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
 _SETEXT_FIRST = ("=", "-")
 _HEADING_FIRST = ("#", "*", "_")
 _MARK_FIRST = (">", "-", "*", "+")
+_MARKUP_FIRST = ("h", "H", "*", "#")  # a wiki heading (h2.) or list item (** or #) starts with one of these
 
 
 def candidates(text: str) -> Iterator[str]:
@@ -44,6 +47,37 @@ def candidates(text: str) -> Iterator[str]:
         yield from _line_candidates(content)
         if "|" in stripped:
             yield from table_cells(stripped)
+        if first in _MARKUP_FIRST:
+            yield from markup_candidates(stripped)
+    if "<" in text:
+        yield from html_candidates(lines)
+
+
+def markup_candidates(line: str) -> Iterator[str]:
+    """What a line of wiki markup could be read as: a heading's text, or a nested list item's."""
+    titled = wiki.heading(line)
+    if titled is not None:
+        yield from _line_candidates(titled.text)
+    elif line[:1] in ("*", "#"):
+        yield from _line_candidates(line.lstrip("*# \t"))
+
+
+def html_candidates(lines: list[str]) -> Iterator[str]:
+    """What the HTML reader reads in the lines: headings, summaries, labels and table cells."""
+    reader = html.HtmlReader()
+    for index, line in enumerate(lines):
+        yield from _events_candidates(reader.feed(index, line))
+    yield from _events_candidates(reader.close())
+
+
+def _events_candidates(events: list[html.Event]) -> Iterator[str]:
+    for event in events:
+        if isinstance(event, html.Table):
+            for row in event.rows:
+                for cell in row.cells:
+                    yield from _line_candidates(cell[:MAX_HEAD_CHARS])
+        elif isinstance(event, (html.Head, html.Text)):
+            yield from _line_candidates(event.text[:MAX_HEAD_CHARS])
 
 
 def _line_candidates(content: str) -> Iterator[str]:

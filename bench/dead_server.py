@@ -8,7 +8,7 @@ For each budget: serve a synthetic project from the fake GitLab (tests/fakegitla
 notes reads), let it read until a third of the incidents' notes are in, then cut the
 server off (every request dropped from then on, open connections closed). Prints, per
 budget, the seconds from the cut to the command's exit, their ratio to the budget, and
-the exit code (3 expected). The README promises a ratio of at most 1 plus one --timeout.
+the exit code (3 expected). docs/live-gitlab.md promises a ratio of at most 1 plus one --timeout.
 Every figure comes from this run; nothing here asserts on time.
 """
 

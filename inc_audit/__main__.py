@@ -1,3 +1,6 @@
-from inc_audit.cli import command_line
+"""``python -m inc_audit``: the same program as ``inc-audit``."""
 
-command_line()
+from inc_audit.launcher import launch
+
+if __name__ == "__main__":
+    launch()

@@ -1,7 +1,8 @@
 """Errors that end a command, each with the exit code it stands for.
 
 Exit codes say one thing each: 0 clean, 1 violations at or above --fail-on,
-2 bad usage, configuration or input, 3 the audit could not complete.
+2 bad usage, configuration or input, 3 the audit could not complete, 4 internal error
+(a bug or a broken install: never a verdict, so CI that allows exit 1 never hides it).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ EXIT_CLEAN = 0
 EXIT_VIOLATIONS = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_INTERNAL = 4
+REPORT_HOW = "please report it to the inc-audit maintainers with this output (--debug shows the traceback)"
 
 
 class IncAuditError(Exception):

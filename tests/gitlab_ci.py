@@ -47,14 +47,39 @@ class Component:
     def defaults(self) -> dict[str, Any]:
         return {name: declared.get("default") for name, declared in self.inputs.items()}
 
-    def render(self, **given: Any) -> dict[str, Any]:
-        """The jobs as GitLab sees them once the inputs are in: the defaults, then ``given``."""
+    def render(self, *, check: bool = True, **given: Any) -> dict[str, Any]:
+        """The jobs as GitLab sees them once the inputs are in: the defaults, then ``given``.
+        Like GitLab, a value that breaks its input's regex or options is refused
+        (``InputRefused``) unless ``check`` is false."""
         unknown = set(given) - set(self.inputs)
         assert not unknown, f"no such input: {unknown}"
+        if check:
+            for name, value in given.items():
+                refused = input_error(self.inputs[name], value)
+                if refused:
+                    raise InputRefused(f"input {name}: {refused}")
         return interpolate(self.body, {**self.defaults(), **given})
 
     def used_inputs(self) -> set[str]:
         return {m.group(1).split("|")[0].strip().removeprefix("inputs.") for m in BLOCK.finditer(self.text)}
+
+
+class InputRefused(ValueError):
+    """GitLab refuses to include the component with this input value."""
+
+
+def input_error(declared: dict[str, Any], value: Any) -> str:
+    """Why GitLab refuses ``value`` for an input declared as ``declared``; "" if it takes it.
+    GitLab matches ``regex`` (RE2, a subset of Python's) against the whole string value."""
+    kind = declared.get("type", "string")
+    expected = {"string": str, "boolean": bool, "array": list, "number": (int, float)}[kind]
+    if not isinstance(value, expected):
+        return f"{value!r} is not a {kind}"
+    if "options" in declared and value not in declared["options"]:
+        return f"{value!r} is not one of {declared['options']}"
+    if "regex" in declared and re.search(declared["regex"], str(value)) is None:
+        return f"{value!r} does not match {declared['regex']}"
+    return ""
 
 
 def load_component(path: Path) -> Component:
@@ -75,7 +100,12 @@ def interpolate(node: Any, inputs: dict[str, Any]) -> Any:
     blocks = list(BLOCK.finditer(node))
     if len(blocks) == 1 and blocks[0].group(0) == node:
         return _value(blocks[0].group(1), inputs)
-    return BLOCK.sub(lambda m: str(_value(m.group(1), inputs)), node)
+    return BLOCK.sub(lambda m: _text(_value(m.group(1), inputs)), node)
+
+
+def _text(value: Any) -> str:
+    """An input's value inside a longer string, as GitLab writes it (true, not True)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def _value(access: str, inputs: dict[str, Any]) -> Any:
@@ -200,5 +230,102 @@ def merge_request(*changed: str) -> Pipeline:
     return Pipeline({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_DEFAULT_BRANCH": "main"}, tuple(changed))
 
 
-def push_to_default_branch() -> Pipeline:
-    return Pipeline({"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"})
+def push_to_default_branch(*changed: str) -> Pipeline:
+    return Pipeline({"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "main", "CI_DEFAULT_BRANCH": "main"}, changed)
+
+
+def push(*changed: str, open_merge_request: bool = False) -> Pipeline:
+    """A branch pipeline of a feature branch; GitLab sets CI_OPEN_MERGE_REQUESTS in it when
+    the branch has an open merge request."""
+    variables = {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature", "CI_DEFAULT_BRANCH": "main"}
+    if open_merge_request:
+        variables["CI_OPEN_MERGE_REQUESTS"] = "umami-wallet/umami!7"
+    return Pipeline(variables, changed)
+
+
+def expand(job: dict[str, Any], line: str) -> str:
+    """``line`` with the job's own variables put in, as the job's shell sees it."""
+    variables = {name: str(value) for name, value in (job.get("variables") or {}).items()}
+    return re.sub(r"\$\{?(\w+)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)
+
+
+# --- gitlab-ci-local: the components run, not only read -----------------------------------
+
+NODE_TOOLS = Path(__file__).resolve().parents[1] / ".ci" / "node"
+"""package.json and package-lock.json pin gitlab-ci-local (4.72.0: later releases need Node
+22); ``npm ci`` installs it into node_modules/ beside them."""
+
+GITLAB_CI_LOCAL = NODE_TOOLS / "node_modules" / ".bin" / "gitlab-ci-local"
+
+# gitlab-ci-local copies the tracked files of the repository with one rsync call; where rsync
+# is missing, this stands in for that call (`rsync -a ... ./ DEST/`).
+RSYNC_STAND_IN = """#!/usr/bin/env python3
+import os, shutil, subprocess, sys
+source, destination = sys.argv[-2], sys.argv[-1]
+listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, check=True).stdout.decode()
+shutil.rmtree(destination, ignore_errors=True)
+os.makedirs(destination, exist_ok=True)
+for name in filter(None, listed.split("\\0")):
+    if os.path.isfile(os.path.join(source, name)):
+        os.makedirs(os.path.join(destination, os.path.dirname(name)), exist_ok=True)
+        shutil.copy2(os.path.join(source, name), os.path.join(destination, name))
+"""
+
+
+def install_gitlab_ci_local() -> str:
+    """Install the pinned gitlab-ci-local with ``npm ci`` unless it is there; "" when it
+    runs, else why it cannot be had here."""
+    import shutil
+    import subprocess
+
+    def works() -> bool:
+        if not GITLAB_CI_LOCAL.exists():
+            return False
+        done = subprocess.run([str(GITLAB_CI_LOCAL), "--version"], capture_output=True, text=True, timeout=60)
+        return done.returncode == 0
+
+    if works():
+        return ""
+    if not shutil.which("npm") or not shutil.which("node"):
+        return "gitlab-ci-local needs Node.js 18 or later and npm, and neither is installed"
+    command = ["npm", "ci", "--prefix", str(NODE_TOOLS), "--no-audit", "--no-fund", "--loglevel=error"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except subprocess.TimeoutExpired:
+        return "npm ci of gitlab-ci-local took more than 5 minutes"
+    if done.returncode != 0:
+        return f"npm ci of gitlab-ci-local failed: {(done.stderr or done.stdout).strip()[-300:]}"
+    return "" if works() else "gitlab-ci-local was installed but does not run (Node.js too old?)"
+
+
+@dataclass
+class PipelineRun:
+    returncode: int
+    output: str
+    stdout: str
+    results: dict[str, str]
+    """Job name → PASS, WARN (failed, allowed to) or FAIL, from gitlab-ci-local's summary."""
+
+
+_RESULT = re.compile(r"^\s*(PASS|WARN|FAIL)\s+(\S+)", re.MULTILINE)
+
+
+def run_pipeline(project: Path, variables: dict[str, str], *args: str, path: str, timeout: float = 180) -> PipelineRun:
+    """Run ``project``'s .gitlab-ci.yml with gitlab-ci-local and the shell executor (jobs
+    with an image run on this machine, ``path`` first on their PATH)."""
+    import os
+    import subprocess
+
+    command = [str(GITLAB_CI_LOCAL), "--force-shell-executor", "--no-color", "--max-job-name-padding", "0"]
+    # GitLab's editor schema wants at least one tag, GitLab itself takes `tags: []` (its
+    # Gitlab::Ci::Config::Entry::Tags checks only strings and at most 50): so do we.
+    command += ["--ignore-schema-paths", "#/definitions/tags/minItems"]
+    for name, value in variables.items():
+        command += ["--variable", f"{name}={value}"]
+    command += ["--ignore-predefined-vars", ",".join(variables), *args]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CI_", "GITLAB_", "INC_AUDIT_"))}
+    env["PATH"] = f"{path}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("CI", None)
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=timeout)
+    results = {name: status for status, name in _RESULT.findall(done.stdout)}
+    return PipelineRun(done.returncode, done.stdout + done.stderr, done.stdout, results)

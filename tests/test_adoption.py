@@ -52,8 +52,12 @@ def inc_audit(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[st
 
 def config_file(tmp_path: Path, **gitlab: str) -> Path:
     text = EXAMPLE_CONFIG.read_text()
-    if gitlab:
-        text += "\ngitlab:\n" + "".join(f"  {key}: {value}\n" for key, value in gitlab.items())
+    if gitlab:  # the example's gitlab: section replaced (a key written twice is refused)
+        head, rest = text.split("gitlab:\n", 1)
+        lines = rest.splitlines(keepends=True)
+        while lines and lines[0].startswith(" "):
+            lines.pop(0)
+        text = head + "gitlab:\n" + "".join(f"  {key}: {value}\n" for key, value in gitlab.items()) + "".join(lines)
     path = tmp_path / "audit.yml"
     path.write_text(text)
     return path
@@ -322,7 +326,9 @@ def test_a_central_project_can_keep_the_audit_issue_with_it(fake, tmp_path):
     """audit_issue.project names where the issue lives; without it, the audited project."""
     fake.add_project(CENTRAL)
     config = tmp_path / "central.yml"
-    config.write_text(EXAMPLE_CONFIG.read_text() + f"\naudit_issue:\n  project: {CENTRAL}\n  labels: [inc-audit]\n")
+    example = EXAMPLE_CONFIG.read_text()
+    assert "audit_issue:\n" in example
+    config.write_text(example.replace("audit_issue:\n", f"audit_issue:\n  project: {CENTRAL}\n", 1))
     env = clean_env(GITLAB_TOKEN=API_TOKEN, CI_PROJECT_PATH=CENTRAL)
     args = ("--gitlab-url", fake.url, "--project", PROJECT, "--config", str(config), "--publish")
     result = inc_audit("run", *args, env=env)

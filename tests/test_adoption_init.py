@@ -81,6 +81,26 @@ def test_an_existing_ci_file_is_left_alone_and_the_include_is_printed(repo):
     assert "include" not in init("--offline", "--force", "--ci-file", str(repo / "with-include.yml")).stdout
 
 
+def test_for_a_ci_file_with_its_own_stages_and_merge_request_pipelines_init_names_the_inputs(repo):
+    own = (
+        "stages: [build, deploy]\n"
+        "workflow:\n  rules:\n    - if: $CI_PIPELINE_SOURCE == \"merge_request_event\"\n    - if: $CI_COMMIT_BRANCH\n"
+        "build:\n  stage: build\n  script: [make]\n"
+    )
+    (repo / ".gitlab-ci.yml").write_text(own)
+    result = init("--offline")
+    printed = yaml.safe_load(result.stdout[result.stdout.index("include:"):])
+    audit, gate = printed["include"]
+    assert audit["inputs"] == {"stage": "deploy"}
+    assert gate["inputs"] == {
+        "stage": "deploy", "merge_request_pipelines": True, "templates": ".gitlab/issue_templates",
+    }
+    merged = {**yaml.safe_load(own), **printed}
+    assert schema_errors(merged) == []
+    plain = init("--offline", "--force", "--ci-file", str(repo / "none.yml"))
+    assert plain.exit_code == 0 and "stage" not in (repo / "none.yml").read_text()
+
+
 def test_an_existing_configuration_is_not_overwritten_unless_forced(repo):
     (repo / ".inc-audit.yml").write_text("labels:\n  incident: [ours]\n")
     refused = init("--offline")

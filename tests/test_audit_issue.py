@@ -13,6 +13,7 @@ from inc_audit.audit import run_audit
 from inc_audit.config import file as config_module
 from inc_audit.findings import AuditResult
 from inc_audit.formats import audit_issue, html, state
+from inc_audit.formats.neutral import reference
 from inc_audit.formats.registry import Options, format_text
 from inc_audit.sources.export.source import ExportSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, PROJECT
@@ -75,9 +76,50 @@ def test_a_cut_body_keeps_its_state(tracked: AuditResult):
     assert kept is not None and len(kept.seen) == 15
 
 
-def test_the_body_is_the_same_a_day_later(tracked: AuditResult, body: str):
-    later = replace(tracked, as_of=AS_OF + timedelta(days=1))
-    assert audit_issue.render(later, Options()) == body
+def test_the_body_is_the_same_a_day_later_but_for_the_last_audited_line(tracked: AuditResult, body: str):
+    later = audit_issue.render(replace(tracked, as_of=AS_OF + timedelta(days=1)), Options())
+    assert audit_issue.without_audited_line(later) == audit_issue.without_audited_line(body)
+    assert audit_issue.audited_on(later) == (AS_OF + timedelta(days=1)).date()
+    assert audit_issue.audited_on(body) == AS_OF.date()
+
+
+def test_the_last_audited_line_names_the_pipeline_when_there_is_one(tracked: AuditResult, body: str):
+    assert "Last audited on 2026-06-01. " in body and "pipeline" not in body.split("Last audited")[1].split("\n")[0]
+    url = "https://gitlab.example.com/umami-wallet/umami/-/pipelines/4242"
+    piped = audit_issue.render(tracked, Options(pipeline=("4242", url)))
+    assert f"Last audited on 2026-06-01 by [pipeline #4242]({url})." in piped
+    odd = audit_issue.render(tracked, Options(pipeline=("4242", "javascript:alert(1)")))
+    assert "Last audited on 2026-06-01 by pipeline #4242." in odd and "javascript" not in odd
+    assert "pipeline #" not in audit_issue.render(tracked, Options(pipeline=("$(id)", url)))
+
+
+def test_a_heartbeat_is_due_only_when_the_line_on_the_issue_is_a_week_old(tracked: AuditResult, body: str):
+    def on(days: int) -> str:
+        return audit_issue.render(replace(tracked, as_of=AS_OF + timedelta(days=days)), Options())
+
+    assert not audit_issue.needs_heartbeat(body, on(6))
+    assert audit_issue.needs_heartbeat(body, on(7))
+    assert audit_issue.needs_heartbeat(audit_issue.without_audited_line(body), on(0))
+    assert not audit_issue.needs_heartbeat(body, "no line at all")
+
+
+def test_the_withheld_view_keeps_rules_and_people_and_drops_confidential_text(tracked: AuditResult, body: str):
+    first = next(i for i, incident in enumerate(tracked.incidents) if incident.findings)
+    confidential = replace(tracked.incidents[first], confidential=True, title="Seed phrase exposure")
+    result = replace(tracked, incidents=tuple(confidential if i == first else incident
+                                              for i, incident in enumerate(tracked.incidents)))
+    shown = audit_issue.render(result, Options())
+    visible = {reference(str(i.key)) for i in result.incidents if not i.confidential}
+    view = audit_issue.withheld_view(shown, visible)
+    assert "Seed phrase exposure" in shown and "Seed phrase exposure" not in view
+    key = reference(str(confidential.key))
+    assert f"<summary><b>{key}</b> (confidential incident) (" in view
+    block = view.split(f"<summary><b>{key}</b>")[1].split("</details>")[0]
+    rows = [line for line in block.splitlines() if line.startswith("| ") and not line.startswith("| Rule")]
+    assert rows and all("| (withheld) |" in row for row in rows)
+    assert all(row.split("|")[1].strip().split()[0] in {f.rule for f in confidential.findings} for row in rows)
+    others = [i for i in result.incidents if i.findings and not i.confidential]
+    assert all(f"</b> {i.title}" in view for i in others if "|" not in i.title and "*" not in i.title)
 
 
 def test_the_text_report_says_who_must_act_and_how_late(tracked: AuditResult):

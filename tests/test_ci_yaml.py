@@ -18,10 +18,13 @@ from inc_audit.cli import main
 from tests.conftest import ROOT, TEMPLATES
 from tests.gitlab_ci import (
     Component,
+    InputRefused,
     evaluate_if,
+    expand,
     jobs,
     load_component,
     merge_request,
+    push,
     push_to_default_branch,
     scheduled,
     schema_errors,
@@ -69,12 +72,43 @@ def test_the_spec_header_validates_and_declares_every_input_it_uses(path):
             assert re.fullmatch(declared["regex"], str(default)), name
         if "options" in declared:
             assert default in declared["options"], name
+        if declared.get("type", "string") == "string" and name not in ("fail_on",):
+            assert "regex" in declared, f"input {name}: a string input needs a regex"
 
 
 OTHER_INPUTS = {
-    "audit.yml": {"name": "compliance-umami", "stage": "audit", "project": "umami-wallet/umami", "version": "0.2.0"},
-    "template-gate.yml": {"name": "policy", "stage": "lint", "templates": "docs/templates", "config": "ci/audit.yml"},
+    "audit.yml": {
+        "name": "compliance-umami", "stage": "audit", "project": "umami-wallet/umami", "version": "0.2.0",
+        "tags": ["compliance", "docker"], "timeout": "1h 30m", "args": "--api rest --retry-budget 300",
+    },
+    "template-gate.yml": {
+        "name": "policy", "stage": "lint", "templates": "docs/templates", "config": "ci/audit.yml",
+        "merge_request_pipelines": True, "tags": ["docker"], "timeout": "5m",
+    },
 }
+
+
+# A project's own pipeline around the components: its stages, with or without workflow:rules.
+OWN_STAGES = {"stages": ["build", "audit", "lint"], "build": {"stage": "build", "script": ["make"]}}
+WORKFLOWS = {
+    "no workflow:rules": {},
+    "merge request pipelines": {"workflow": {"rules": [
+        {"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'},
+        {"if": "$CI_COMMIT_BRANCH && $CI_OPEN_MERGE_REQUESTS", "when": "never"},
+        {"if": "$CI_COMMIT_BRANCH"},
+        {"if": '$CI_PIPELINE_SOURCE == "schedule"'},
+    ]}},
+}
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=str)
+def test_a_project_with_its_own_stages_and_workflow_validates_with_both_components(workflow):
+    audit = component(AUDIT).render(**OTHER_INPUTS["audit.yml"])
+    gate = component(GATE).render(**OTHER_INPUTS["template-gate.yml"])
+    document = {**OWN_STAGES, **WORKFLOWS[workflow], **audit, **gate}
+    assert schema_errors(document) == []
+    stages = set(document["stages"]) | {".pre", ".post"}
+    assert {job["stage"] for job in jobs(document).values()} <= stages
 
 
 @pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
@@ -125,21 +159,38 @@ def test_the_schedule_variable_is_an_input():
     assert when(gate_job(schedule_variable="AUDIT_INCIDENTS"), scheduled(AUDIT_INCIDENTS="true")) == "never"
 
 
-def test_the_gate_runs_on_merge_requests_that_touch_the_templates_or_the_config():
+def test_by_default_the_gate_runs_in_branch_pipelines_that_touch_the_templates_or_the_config():
     gate = gate_job()
+    assert when(gate, push(".gitlab/issue_templates/incident.md")) == "on_success"
+    assert when(gate, push(".inc-audit.yml", open_merge_request=True)) == "on_success"
+    assert when(gate, push_to_default_branch("schemas/our-report.schema.json")) == "on_success"
+    assert when(gate, push("src/app.py", "README.md")) == "never"
+    # It never makes GitLab create a merge request pipeline (a second pipeline for each push
+    # in a project without workflow:rules).
+    assert when(gate, merge_request(".gitlab/issue_templates/incident.md")) == "never"
+
+
+def test_with_merge_request_pipelines_the_gate_runs_there_and_not_twice():
+    gate = gate_job(merge_request_pipelines=True)
     assert when(gate, merge_request(".gitlab/issue_templates/incident.md")) == "on_success"
     assert when(gate, merge_request(".inc-audit.yml")) == "on_success"
-    assert when(gate, merge_request("schemas/our-report.schema.json")) == "on_success"
     assert when(gate, merge_request("src/app.py", "README.md")) == "never"
-    assert when(gate, push_to_default_branch()) == "never"
+    assert when(gate, push(".gitlab/issue_templates/incident.md", open_merge_request=True)) == "never"
+    assert when(gate, push(".gitlab/issue_templates/incident.md")) == "on_success"
+
+
+@pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
+def test_no_job_of_a_component_makes_a_merge_request_pipeline_by_default(path):
+    for name, job in jobs(component(path).render()).items():
+        assert when(job, merge_request(".gitlab/issue_templates/incident.md", ".inc-audit.yml")) == "never", name
 
 
 def test_the_gates_changes_rule_follows_the_templates_input():
-    gate = gate_job(templates="docs/templates", config="ci/audit.yml")
+    gate = gate_job(templates="docs/templates", config="ci/audit.yml", merge_request_pipelines=True)
     assert when(gate, merge_request("docs/templates/Incident Report.md")) == "on_success"
     assert when(gate, merge_request("ci/audit.yml")) == "on_success"
     assert when(gate, merge_request(".gitlab/issue_templates/incident.md")) == "never"
-    args = shlex.split(" ".join(gate["script"]))
+    args = script_args(gate)
     assert args[args.index("templates") + 1] == "docs/templates"
     assert args[args.index("--config") + 1] == "ci/audit.yml"
 
@@ -156,7 +207,7 @@ def test_the_rules_evaluator_reads_what_the_files_write():
 
 
 def script_args(job) -> list[str]:
-    return shlex.split(" ".join(job["script"]))
+    return shlex.split(expand(job, " ".join(job["script"])))
 
 
 def test_the_cache_persists_between_scheduled_runs_one_per_audited_target():
@@ -221,6 +272,13 @@ def test_the_readme_includes_the_components_at_the_pinned_version():
     assert f"inc-audit=={PYPROJECT_VERSION}" in readme
 
 
+def test_the_ci_page_documents_every_input():
+    page = (ROOT / "docs" / "ci.md").read_text()
+    for path in COMPONENT_FILES:
+        for name in component(path).inputs:
+            assert f"`{name}`" in page, f"{path.name}: input {name} is not in docs/ci.md"
+
+
 def test_the_readme_documents_every_input():
     readme = (ROOT / "README.md").read_text()
     for path in COMPONENT_FILES:
@@ -236,7 +294,7 @@ def inc_audit_commands() -> list[tuple[str, list[str]]]:
     for path in COMPONENT_FILES:
         for name, job in jobs(component(path).render()).items():
             for line in job["script"]:
-                words = shlex.split(re.sub(r"\$\{?(\w+)\}?", lambda m: f"<{m.group(1)}>", line))
+                words = shlex.split(re.sub(r"\$\{?(\w+)\}?", lambda m: f"<{m.group(1)}>", expand(job, line)))
                 if words and words[0] == "inc-audit":
                     found.append((f"{path.stem} {name}", words[1:]))
     return found
@@ -328,7 +386,7 @@ def test_the_package_goes_to_the_projects_package_registry_with_the_job_token():
 
 def test_the_image_is_built_without_a_docker_engine_and_pushed_to_the_container_registry():
     job = project_ci()["publish-image"]
-    assert "services" not in job and job["image"]["name"].endswith(":rootless")
+    assert "services" not in job and "-rootless@sha256:" in job["image"]["name"]
     script = " ".join(job["script"])
     assert "buildctl-daemonless.sh build" in script and "$CI_REGISTRY_IMAGE:$CI_COMMIT_TAG" in script
     assert job["before_script"] and "pip" not in " ".join(job["before_script"])
@@ -338,7 +396,7 @@ def test_the_image_is_small_and_runs_as_a_user_without_privileges():
     lines = [line.strip() for line in (ROOT / "Dockerfile").read_text().splitlines()]
     instructions = [line for line in lines if line and not line.startswith("#")]
     bases = [line.split()[1] for line in instructions if line.startswith("FROM")]
-    assert all(base.endswith("-slim") for base in bases)
+    assert all(base.split("@")[0].endswith("-slim") for base in bases)
     user = [line.split()[1] for line in instructions if line.startswith("USER")]
     assert user and user[-1].split(":")[0] not in ("0", "root")
     assert not any(line.startswith("ENTRYPOINT") for line in instructions), "GitLab runs job scripts via a shell"
@@ -361,7 +419,109 @@ def test_the_agenda_runs_in_its_own_schedule_and_the_audit_does_not():
     assert agenda["cache"]["policy"] == "pull"
 
 
-def test_the_audit_keeps_the_html_page_and_shows_it():
+def test_the_audit_keeps_the_html_page():
     audit, _, _ = audit_jobs()
     assert "html=inc-audit.html" in script_args(audit)
-    assert "inc-audit.html" in audit["artifacts"]["paths"] and audit["artifacts"]["expose_as"]
+    assert "inc-audit.html" in audit["artifacts"]["paths"]
+
+
+def test_expose_as_is_only_on_the_job_that_runs_where_gitlab_shows_it():
+    """GitLab shows exposed artifacts in merge requests only: on the gate, never on a job of
+    schedules or of the default branch."""
+    _, _, rendered = audit_jobs()
+    assert not [name for name, job in jobs(rendered).items() if "expose_as" in job.get("artifacts", {})]
+    gate = gate_job()
+    assert gate["artifacts"]["expose_as"] and gate["artifacts"]["paths"] == ["inc-audit-templates.html"]
+    assert "html=inc-audit-templates.html" in script_args(gate)
+
+
+def test_the_publishing_jobs_share_a_resource_group_and_are_never_cancelled_half_way():
+    _, _, rendered = audit_jobs()
+    publishing = {name: job for name, job in jobs(rendered).items() if "--publish" in script_args(job)
+                  and "--dry-run" not in script_args(job)}
+    assert set(publishing) == {"inc-audit:audit", "inc-audit:agenda", ".inc-audit:merge"}
+    assert {job["resource_group"] for job in publishing.values()} == {"inc-audit-publish"}
+    assert all(job["interruptible"] is False for job in publishing.values())
+    _, _, other = audit_jobs(name="compliance-wallet")
+    assert other["compliance-wallet:audit"]["resource_group"] == "compliance-wallet-publish"
+    assert gate_job()["interruptible"] is True
+    assert rendered["inc-audit:dry-run"]["interruptible"] is True
+
+
+def test_runner_tags_timeout_and_extra_arguments_are_inputs():
+    _, _, rendered = audit_jobs(tags=["compliance"], timeout="20m", args="--api rest --retry-budget 300")
+    for name, job in jobs(rendered).items():
+        assert job["tags"] == ["compliance"] and job["timeout"] == "20m", name
+        if name.endswith((":audit", ":dry-run", ":shard")):
+            assert script_args(job)[-4:] == ["--api", "rest", "--retry-budget", "300"], name
+    _, _, plain = audit_jobs()
+    assert all(job["tags"] == [] and job["timeout"] == "1h" for job in jobs(plain).values())
+    gate = gate_job(tags=["docker"], timeout="5m")
+    assert gate["tags"] == ["docker"] and gate["timeout"] == "5m"
+
+
+# --- an input value cannot run a command ------------------------------------------------------
+
+HOSTILE = "$(touch /tmp/inc-audit-pwned)"
+
+
+@pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
+def test_gitlab_refuses_a_path_or_name_input_that_holds_shell_characters(path):
+    c = component(path)
+    for name, declared in c.inputs.items():
+        if declared.get("type", "string") != "string" or "options" in declared:
+            continue
+        with pytest.raises(InputRefused):
+            c.render(**{name: HOSTILE})
+        with pytest.raises(InputRefused):
+            c.render(**{name: "a;id"})
+
+
+@pytest.mark.parametrize("path", COMPONENT_FILES, ids=lambda p: p.name)
+def test_no_input_is_written_into_a_script_even_past_the_regex(path):
+    """Second wall: were the regex gone, an input still reaches the scripts only as a job
+    variable, which the shell expands inside double quotes (no command substitution)."""
+    c = component(path)
+    for name, declared in c.inputs.items():
+        if declared.get("type", "string") != "string" or "options" in declared:
+            continue
+        marker = f"MARK{name.upper()}MARK"
+        rendered = c.render(check=False, **{name: marker})
+        for job_name, job in jobs(rendered).items():
+            assert marker not in "\n".join(job["script"]), f"{job_name}: input {name} is in the script"
+            for line in job["script"]:
+                for used in re.findall(r"(\S*)\$\{?(INC_AUDIT_\w+)", line):
+                    assert used[1] in job.get("variables", {}), f"{job_name}: ${used[1]} is not a job variable"
+
+
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def project_images() -> dict[str, str]:
+    images = {}
+    for name, job in project_ci().items():
+        if isinstance(job, dict) and "image" in job:
+            image = job["image"]
+            images[name] = image["name"] if isinstance(image, dict) else image
+    return images
+
+
+def test_the_images_of_the_projects_ci_and_dockerfile_are_pinned():
+    """By digest, as GitLab's pipeline security page asks; the release job's image by a
+    version (GitLab's release docs name one), never latest."""
+    images = project_images()
+    assert DIGEST.search(images["default"]) and DIGEST.search(images["publish-image"])
+    release = images.pop("release")
+    assert re.fullmatch(r"registry\.gitlab\.com/gitlab-org/release-cli:v\d+\.\d+\.\d+(@sha256:[0-9a-f]{64})?", release)
+    assert all(DIGEST.search(image) for image in images.values()), images
+    bases = [line.split()[1] for line in (ROOT / "Dockerfile").read_text().splitlines() if line.startswith("FROM ")]
+    assert len(bases) == 2 and all(DIGEST.search(base) for base in bases)
+    assert len(set(bases)) == 1 and bases[0] == images["default"], "the CI tests the image's Python"
+
+
+def test_the_components_image_can_be_pinned_by_digest():
+    digest = "sha256:" + "ab" * 32
+    _, _, rendered = audit_jobs(version=f"0.2.0@{digest}")
+    assert rendered["inc-audit:audit"]["image"].endswith(f":0.2.0@{digest}")
+    with pytest.raises(InputRefused):
+        audit_jobs(version="0.2.0@sha256:short")

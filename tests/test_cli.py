@@ -168,7 +168,7 @@ def test_an_unreadable_export_exits_2(tmp_path):
     [
         ("labels: [unclosed\n", "line 2"),
         ("labels:\n  incidnet: [INC]\n", "unknown key 'labels.incidnet'"),
-        ("post_mortem:\n  due_days: soon\n", "post_mortem.due_days: 'soon' is not of type 'integer'"),
+        ("post_mortem:\n  due_days: soon\n", 'post_mortem.due_days: "soon" is text, where a whole number belongs'),
         ("colour: red\n", "unknown key 'colour'"),
         ("- a list\n", "must be a mapping"),
         (
@@ -266,15 +266,23 @@ def test_readme_documents_every_rule_and_the_test_command():
     assert test_command.strip() in readme
 
 
+def test_every_docs_page_the_readme_names_exists():
+    readme = (ROOT / "README.md").read_text()
+    named = set(re.findall(r"`(docs/[\w/.-]+\.md)`", readme))
+    assert {"docs/rules.md", "docs/reference/configuration.md", "docs/versioning.md"} <= named
+    assert [name for name in sorted(named) if not (ROOT / name).is_file()] == []
+
+
 def test_the_first_readme_command_is_the_example_run():
     readme = (ROOT / "README.md").read_text()
     command = next(line for line in readme.splitlines() if "inc-audit run --export examples/umami-export" in line)
     assert "--as-of 2026-06-01" in command and "--config examples/.inc-audit.yml" in command
 
 
-def test_every_option_the_readme_names_exists():
-    readme = (ROOT / "README.md").read_text()
-    named = set(re.findall(r"`(--[a-z][a-z-]+)", readme))
+def test_every_option_the_readme_and_the_docs_name_exists():
+    pages = [ROOT / "README.md", *(p for p in (ROOT / "docs").glob("*.md") if not p.name.startswith("sample-"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
+    named = set(re.findall(r"`(--[a-z][a-z-]+)", text))
     known = {"--help", "--version"}
     for command in main.commands.values():
         for param in command.params:

@@ -154,7 +154,7 @@ def test_a_character_gitlab_has_no_name_for_is_refused(tmp_path):
         ("post_mortem:\n  due_days: " + "9" * 5000 + "\n", "a value cannot be read"),
         ("labels:\n  incident: [2026-02-30]\n", "a value cannot be read"),
         ("post_mortem:\n  due_days: 100000000\n", "post_mortem.due_days: 100000000 is more than 3650"),
-        ("post_mortem:\n  due_days: [1, 2]\n", "post_mortem.due_days: a list is not of type 'integer'"),
+        ("post_mortem:\n  due_days: [1, 2]\n", "post_mortem.due_days: a list, where a whole number belongs"),
     ],
 )
 def test_a_config_file_that_is_not_a_configuration_is_refused(tmp_path, content, expected):

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 LINT = [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command as c; sys.exit(c())"]
 
@@ -31,23 +33,22 @@ def test_the_import_contracts_are_kept() -> None:
     assert "0 broken" in result.stdout
 
 
-def test_an_import_that_climbs_a_layer_breaks_a_contract(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("module", "added", "broken", "path"),
+    [
+        ("reading/lines.py", "from inc_audit.rules import RULES",
+         "inc_audit.reading is not allowed to import inc_audit.rules", "inc_audit.reading.lines -> inc_audit.rules"),
+        ("sources/entries.py", "import inc_audit.rules.owners",
+         "inc_audit.sources is not allowed to import inc_audit.rules",
+         "inc_audit.sources.entries -> inc_audit.rules.owners"),
+    ],
+)
+def test_an_import_that_climbs_a_layer_breaks_a_contract(
+    tmp_path: Path, module: str, added: str, broken: str, path: str
+) -> None:
     tree = copy_of_the_package(tmp_path)
-    lines = tree / "inc_audit" / "reading" / "lines.py"
-    climbing = "\nfrom inc_audit.rules import RULES  # noqa\n"
-    lines.write_text(lines.read_text(encoding="utf-8") + climbing, encoding="utf-8")
+    target = tree / "inc_audit" / module
+    target.write_text(target.read_text(encoding="utf-8") + f"\n{added}  # noqa\n", encoding="utf-8")
     result = lint(tree)
     assert result.returncode != 0
-    assert "inc_audit.reading is not allowed to import inc_audit.rules" in result.stdout
-    assert "inc_audit.reading.lines -> inc_audit.rules" in result.stdout
-
-
-def test_a_source_that_imports_a_rule_breaks_a_contract(tmp_path: Path) -> None:
-    tree = copy_of_the_package(tmp_path)
-    entries = tree / "inc_audit" / "sources" / "entries.py"
-    judging = "\nimport inc_audit.rules.owners  # noqa\n"
-    entries.write_text(entries.read_text(encoding="utf-8") + judging, encoding="utf-8")
-    result = lint(tree)
-    assert result.returncode != 0
-    assert "inc_audit.sources is not allowed to import inc_audit.rules" in result.stdout
-    assert "inc_audit.sources.entries -> inc_audit.rules.owners" in result.stdout
+    assert broken in result.stdout and path in result.stdout

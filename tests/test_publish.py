@@ -19,7 +19,6 @@ from inc_audit.publishing.audit_issue import (
     REOPEN_COMMENT,
     AuditIssueSettings,
     PublishOutcome,
-    actions_only,
     make_plan,
     normalise,
     publish,
@@ -378,14 +377,12 @@ def test_a_public_audit_issue_stays_public_when_the_config_says_so(server: Issue
     assert server.kinds() == ["PUT 1 description"]
 
 
-def test_a_dry_run_without_the_diff_keeps_the_planned_writes_only(server: Issues, gl: Any) -> None:
+def test_a_dry_run_diff_is_shown_through_the_view_on_both_sides(server: Issues, gl: Any) -> None:
     server.add(with_marker("## Violations\n\n- #2: Seed phrase leak\n"), confidential=False)
-    outcome = run(gl, dry_run=True)
-    shown = actions_only(outcome.diff)
-    assert "Seed phrase" in outcome.diff and "Seed phrase" not in shown
-    assert shown.splitlines()[0].startswith("2 line(s) of the description would change")
-    assert "- make #1 confidential" in shown and "- edit the description of #1" in shown
-    assert actions_only("") == "" and server.writes == []
+    outcome = run(gl, dry_run=True, view=lambda text: text.replace("Seed phrase", "(withheld)"))
+    assert "Seed phrase" not in outcome.diff and "-- #2: (withheld) leak" in outcome.diff
+    assert "- make #1 confidential" in outcome.diff and "- edit the description of #1" in outcome.diff
+    assert server.writes == []
 
 
 def test_the_plan_makes_a_public_issue_confidential_first() -> None:
@@ -393,3 +390,35 @@ def test_the_plan_makes_a_public_issue_confidential_first() -> None:
     plan = make_plan([kept], with_marker(BODY), has_violations=False, confidential=True)
     assert (plan.action, [step.describe() for step in plan.steps]) == ("updated", ["make #4 confidential"])
     assert make_plan([kept], with_marker(BODY), has_violations=False).steps == ()
+
+
+def audited(day: str, pipeline: str = "") -> str:
+    by = f" by pipeline #{pipeline}" if pipeline else ""
+    return f"{BODY}\nLast audited on {day}{by}. This line is renewed at least every 7 days.\n"
+
+
+def test_a_run_that_changes_only_the_last_audited_line_writes_nothing(server: Issues, gl: Any) -> None:
+    server.add(with_marker(audited("2026-06-01", "100")))
+    for day, pipeline in (("2026-06-02", "101"), ("2026-06-07", "106")):
+        outcome = run(gl, audited(day, pipeline))
+        assert outcome.action == "unchanged" and outcome.diff == ""
+    assert server.writes == []
+    dry = run(gl, audited("2026-06-03", "102"), dry_run=True)
+    assert dry.action == "unchanged" and dry.diff == ""
+
+
+def test_the_last_audited_line_is_renewed_once_a_week_and_with_any_other_change(server: Issues, gl: Any) -> None:
+    server.add(with_marker(audited("2026-06-01", "100")))
+    assert run(gl, audited("2026-06-08", "107")).action == "updated"
+    assert server.kinds() == ["PUT 1 description"]
+    assert "Last audited on 2026-06-08 by pipeline #107" in server.issues[1]["description"]
+    changed = audited("2026-06-09", "108").replace(BODY, BODY + "\n- a new finding")
+    assert run(gl, changed).action == "updated"
+    assert "Last audited on 2026-06-09 by pipeline #108" in server.issues[1]["description"]
+
+
+def test_a_closed_audit_issue_gets_its_weekly_line_and_stays_closed(server: Issues, gl: Any) -> None:
+    server.add(with_marker(audited("2026-06-01")), state="closed")
+    assert run(gl, audited("2026-06-05"), violations=False).action == "unchanged"
+    assert run(gl, audited("2026-06-08"), violations=False).action == "updated"
+    assert server.issues[1]["state"] == "closed" and "2026-06-08" in server.issues[1]["description"]

@@ -108,8 +108,13 @@ def scenario_rules(folder: Path, scenario: dict) -> set[str]:
         notes=notes,
     )
     source = MemorySource().add(subject)
-    change = change_ticket(900, text(scenario.get("change", str(COMPLETE_CHANGE))))
-    source.add(change).link(subject, change)
+    change_file = scenario.get("change", str(COMPLETE_CHANGE))
+    if change_file is not None:
+        fields: dict = {}
+        if "change_labels" in scenario:
+            fields = {"labels": tuple(scenario["change_labels"]), "issue_type": scenario.get("change_type", "issue")}
+        change = change_ticket(900, text(change_file), **fields)
+        source.add(change).link(subject, change)
     for index, name, user, days in scenario.get("awards", []):
         source.award(subject, 101 + index, name, user, days_ago=days)
     return {f.rule for f in audit_issue(subject, umami_config(), source, AS_OF).findings}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 
 from inc_audit import __version__
-from inc_audit.cli import agenda, check, collector, init, merge, rules, run, templates
+from inc_audit.cli import agenda, check, collector, init, merge, rules, run, templates, vocabulary
 from inc_audit.cli import options as options_module
 
 
@@ -23,11 +23,14 @@ def main() -> None:
 
     \b
     Exit codes: 0 nothing at or above --fail-on, 1 violations found,
-    2 bad usage, configuration or input, 3 the audit could not complete.
+    2 bad usage, configuration or input, 3 the audit could not complete,
+    4 internal error (a bug or a broken install: please report it).
     """
 
 
-for command in (run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda):
+for command in (
+    run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda, vocabulary.vocabulary
+):
     main.add_command(command)
 
 

@@ -15,6 +15,8 @@ from inc_audit.cli.common import (
     debug_option,
     handled_errors,
     load_config,
+    quiet,
+    quiet_option,
     say,
     target_options,
     write_text,
@@ -53,6 +55,7 @@ from inc_audit.errors import EXIT_CLEAN, ConfigError, InputError
 @click.option("--max-rps", type=FiniteNumber(0.1, 10_000), help="At most this many GitLab requests a second.")
 @click.option("-v", "--verbose", is_flag=True, help="Say what is read and why, on stderr.")
 @debug_option
+@quiet_option
 def agenda(**options: Any) -> None:
     """Prepare the weekly IPM meeting: post-mortems awaiting approval, overdue ones, attendees.
 
@@ -67,6 +70,10 @@ def agenda(**options: Any) -> None:
         sys.exit(agenda_command(AgendaSettings.of(options)))
 
 
+def observer(verbose: bool) -> progress.Observer:
+    return progress.Silent() if quiet() else progress.choose(sys.stderr, False, verbose)
+
+
 def agenda_command(settings: AgendaSettings) -> int:
     from inc_audit.publishing import agenda as agenda_module
 
@@ -76,7 +83,7 @@ def agenda_command(settings: AgendaSettings) -> int:
     target = Target.resolve(settings, config)
     writes = settings.publish or settings.dry_run
     project = meeting_project(target, config) if writes else None
-    source, gl = open_source(target, config, settings, as_of, progress.choose(sys.stderr, False, settings.verbose))
+    source, gl = open_source(target, config, settings, as_of, observer(settings.verbose))
     prepared = agenda_module.build(source, judged_by(source, config), as_of, day)
     if project is None:
         write_text(settings.output, agenda_module.render(prepared, config))

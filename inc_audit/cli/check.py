@@ -16,6 +16,7 @@ from inc_audit.cli.common import (
     debug_option,
     handled_errors,
     load_config,
+    quiet_option,
     token_variable_option,
     write_text,
 )
@@ -53,6 +54,7 @@ _LIVE_REF = re.compile(r"^(?P<project>[\w.\-]+(?:/[\w.\-]+)+)#(?P<iid>\d+)$")
 @token_variable_option
 @click.option("--fail-on", type=click.Choice(["error", "warning", "never"]), default="error", show_default=True)
 @debug_option
+@quiet_option
 def check(**options: Any) -> None:
     """Check one document before filing it, or one live incident.
 

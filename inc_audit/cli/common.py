@@ -2,26 +2,49 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import click
 
+from inc_audit import __version__
 from inc_audit.cli import options as options_module
 from inc_audit.cli.token import DEFAULT_VARIABLE
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
-from inc_audit.errors import EXIT_INCOMPLETE, IncAuditError, InputError
+from inc_audit.errors import EXIT_INCOMPLETE, EXIT_INTERNAL, REPORT_HOW, IncAuditError, InputError
 from inc_audit.formats.registry import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
 from inc_audit.redaction import redact
 
+_quiet = False
+"""-q / --quiet: no progress and no notices on stderr; errors and warnings still go there."""
+
 
 def say(message: str, err: bool = True) -> None:
+    """A notice on stderr (``err``), left out under --quiet unless it is a warning; or stdout."""
+    if err and _quiet and not message.startswith("inc-audit: warning"):
+        return
     click.echo(redact(message), err=err)
+
+
+def shout(message: str) -> None:
+    """An error on stderr: printed even under --quiet."""
+    click.echo(redact(message), err=True)
+
+
+def quiet() -> bool:
+    return _quiet
+
+
+def _set_quiet(context: click.Context, parameter: click.Parameter, value: bool) -> bool:
+    global _quiet
+    _quiet = bool(value)
+    return _quiet
 
 
 @contextmanager
@@ -30,19 +53,23 @@ def handled_errors(debug: bool) -> Iterator[None]:
     try:
         yield
     except IncAuditError as error:
-        say(f"inc-audit: error: {one_line(str(error))}")
+        shout(f"inc-audit: error: {one_line(str(error))}")
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
-        say("inc-audit: interrupted: nothing was published")
+        shout("inc-audit: interrupted: nothing was published")
         sys.exit(EXIT_INCOMPLETE)
     except (click.exceptions.Exit, click.ClickException, SystemExit):
         raise
-    except Exception as error:  # a bug: still one line unless asked for more
-        if debug:
-            say(traceback.format_exc())
-        say(f"inc-audit: internal error: {type(error).__name__}: {error}")
-        say("  hint: run again with --debug for details, and report it")
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): not a bug, not a verdict
+        with suppress(OSError, ValueError):  # nothing more reaches stdout, not even Python's flush at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(EXIT_INCOMPLETE)
+    except Exception as error:  # a bug: still one line unless asked for more, and never exit 1
+        if debug:
+            shout(traceback.format_exc())
+        shout(f"inc-audit: internal error (inc-audit {__version__}): {one_line(f'{type(error).__name__}: {error}')}")
+        shout(f"  {REPORT_HOW}")
+        sys.exit(EXIT_INTERNAL)
 
 
 def one_line(text: str) -> str:
@@ -75,6 +102,15 @@ config_option = click.option(
     "--config", "config_path", metavar="PATH", help="Configuration file [default: .inc-audit.yml if present]."
 )
 debug_option = click.option("--debug", is_flag=True, help="Show a traceback on internal errors.")
+quiet_option = click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_quiet,
+    help="For scripts: no progress and no notices on stderr, only errors and warnings.",
+)
 
 
 token_variable_option = click.option(

@@ -15,6 +15,7 @@ from inc_audit.cli.common import (
     handled_errors,
     load_config,
     parse_reports,
+    quiet_option,
     report_options,
     target_options,
 )
@@ -36,6 +37,7 @@ from inc_audit.formats.registry import titles_shown
 @click.option("--dry-run", is_flag=True, help="With --publish: show what would change, write nothing.")
 @click.option("--timeout", type=FiniteNumber(0, 600, low_open=True), metavar="SECONDS", default=10.0, show_default=True)
 @debug_option
+@quiet_option
 def merge(**options: Any) -> None:
     """Join the JSON reports of a sharded audit into one, and publish once.
 

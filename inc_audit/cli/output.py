@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from inc_audit.cli import progress
-from inc_audit.cli.common import say, write_text
+from inc_audit.cli.common import say, shout, write_text
 from inc_audit.cli.settings import MergeSettings, ReportSettings, RunSettings
 from inc_audit.cli.target import Target, repository_root
 from inc_audit.config.file import Config
@@ -39,12 +39,12 @@ def check_publish_options(settings: RunSettings | MergeSettings, target: Target,
 def incomplete(result: AuditResult, published: bool) -> int:
     """Say what could not be read (the report is written already); exit 3."""
     for line in result.notes:
-        say(f"inc-audit: {line}")
+        shout(f"inc-audit: {line}")
     unreadable = [i for i in result.incidents if any(f.rule == "SRC001" for f in i.findings)]
     if unreadable:
-        say(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
+        shout(f"inc-audit: GitLab's data about {len(unreadable)} incident(s) cannot be read (SRC001 in the report)")
     tail = "; nothing was published" if published else ""
-    say(f"inc-audit: error: the audit is incomplete{tail}")
+    shout(f"inc-audit: error: the audit is incomplete{tail}")
     return EXIT_INCOMPLETE
 
 
@@ -77,26 +77,29 @@ def track_result(gl: Any, audit_project: str | None, result: AuditResult, config
 
 def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> None:
     """Publish the audit issue (titles of confidential incidents only in a confidential one).
-    A dry run prints the diff, unless the issue is confidential and titles are withheld
-    here (``shown`` false; CI: the job log is not): then only the planned writes."""
+    A dry run prints the diff; where titles are withheld (``shown`` false; in CI, where the
+    job log is not confidential) the confidential incidents' titles and findings' text are
+    withheld on both sides of it."""
+    from inc_audit.formats.audit_issue import withheld_view
+    from inc_audit.formats.neutral import reference
     from inc_audit.publishing import audit_issue as publish
     from inc_audit.publishing import tracking
 
     result: AuditResult = tracked.result
-    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint())
+    pipeline = (os.environ.get("CI_PIPELINE_ID", ""), os.environ.get("CI_PIPELINE_URL", ""))
+    options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(), pipeline=pipeline)
     body = REPORTERS["markdown"](result, options)
     settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
-    outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run)
+    visible = {reference(str(incident.key)) for incident in result.incidents if not incident.confidential}
+    view = None if shown else (lambda text: withheld_view(text, visible))
+    outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run, view=view)
     where = f": {outcome.url}" if outcome.url else ""
     comment = tracking.mention_comment(tracked.new, config)
     for impostor in outcome.impostors:
         say(f"inc-audit: warning: {impostor} carries the audit issue's label and marker but another user opened it:"
             " left alone")
     if dry_run:
-        if not shown and config.audit_confidential:  # the diff may quote confidential titles
-            say(publish.actions_only(outcome.diff) or "(no change to the audit issue)", err=False)
-        else:
-            say(outcome.diff or "(no change to the audit issue)", err=False)
+        say(outcome.diff or "(no change to the audit issue)", err=False)
         if comment:
             say(f"would comment: {comment}", err=False)
         say(f"inc-audit: dry run, nothing written: {DRY_RUN_WORDS.get(outcome.action, 'would write nothing')}{where}")

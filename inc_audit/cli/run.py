@@ -17,6 +17,8 @@ from inc_audit.cli.common import (
     handled_errors,
     load_config,
     parse_reports,
+    quiet,
+    quiet_option,
     report_options,
     say,
     target_options,
@@ -102,6 +104,7 @@ from inc_audit.model import Shard
     "-v", "--verbose", is_flag=True, help="Say what is audited and why, and each incident as it goes, on stderr."
 )
 @debug_option
+@quiet_option
 def run(**options: Any) -> None:
     """Audit every incident and report each violation.
 
@@ -132,8 +135,8 @@ def run_command(settings: RunSettings) -> int:
     target = Target.resolve(settings, config)
     audit_project = check_publish_options(settings, target, config)
     asked = False if target.export is not None and settings.progress is None else settings.progress
-    observer = progress.choose(sys.stderr, asked, settings.verbose,
-                               show_confidential=titles_shown(settings.confidential_titles))
+    observer = progress.Silent() if quiet() else progress.choose(
+        sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
     source, gl = open_source(target, config, settings, as_of, observer)
     config = judged_by(source, config)
     shown = titles_shown(settings.confidential_titles)

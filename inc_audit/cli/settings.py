@@ -111,8 +111,19 @@ class MergeSettings(TargetSettings, ReportSettings):
 @dataclass(frozen=True)
 class InitSettings(TargetSettings):
     templates_dir: str = ".gitlab/issue_templates"
+    templates_given: bool = False  # --templates named a folder: it must exist, no fallback
     output: Path = Path(".inc-audit.yml")
     ci_file: Path = Path(".gitlab-ci.yml")
     offline: bool = False
     force: bool = False
     component_project: str = "tools/inc-audit"
+
+
+@dataclass(frozen=True)
+class VocabularySettings(ReadSettings):
+    fmt: str = "text"
+    kinds: tuple[str, ...] = ()
+    min_count: int = 1
+    write: bool = False
+    yes: bool = False
+    min_score: float = 0.5

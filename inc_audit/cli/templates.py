@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from inc_audit.cli.common import config_option, debug_option, handled_errors, parse_reports, report_options, say
+from inc_audit.cli.common import (
+    config_option,
+    debug_option,
+    handled_errors,
+    parse_reports,
+    quiet_option,
+    report_options,
+    say,
+)
 from inc_audit.cli.output import emit
 from inc_audit.cli.settings import TemplatesSettings
 from inc_audit.config import file as config_module
@@ -20,6 +28,7 @@ from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
 @config_option
 @report_options
 @debug_option
+@quiet_option
 def templates(**options: Any) -> None:
     """The merge-request gate: check that issue templates carry every required section.
 

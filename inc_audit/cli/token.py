@@ -97,15 +97,17 @@ def _section_for(url: str | None, files: list[str]) -> str | None:
     return default if default in sections else None
 
 
-def _config_files(environ: Mapping[str, str]) -> list[str]:
-    import gitlab.config
+PYTHON_GITLAB_FILES = ("/etc/python-gitlab.cfg", "~/.python-gitlab.cfg")
+"""Where python-gitlab's documentation says it looks for its configuration, without $PYTHON_GITLAB_CFG."""
 
+
+def _config_files(environ: Mapping[str, str]) -> list[str]:
     if environ.get("PYTHON_GITLAB_CFG"):
         path = environ["PYTHON_GITLAB_CFG"]
         if not os.path.isfile(path):
             raise ConfigError(f"PYTHON_GITLAB_CFG names no file: {path}", "fix the path, or unset it")
         return [path]
-    return [path for path in gitlab.config._DEFAULT_FILES if os.path.isfile(path)]
+    return [path for path in map(os.path.expanduser, PYTHON_GITLAB_FILES) if os.path.isfile(path)]
 
 
 def _same_gitlab(url: str) -> str:

@@ -8,19 +8,35 @@ findings link the exact comment or change they are about. The hidden state block
 
 Nothing here reads the clock: dates are absolute, never "3 days ago", so an audit whose
 findings did not change gives the same body and the audit issue is not edited.
+
+The one line that changes with each run says when and by which pipeline the issue was last
+audited (``audited_line``), so that a stopped schedule shows. Publishing ignores it when
+nothing else changed, unless the line on the issue is ``HEARTBEAT_DAYS`` old: an unchanged
+audit edits the issue at most once in that many days (GitLab sends no email for a
+description edit; it does add a "changed the description" entry to the issue's activity).
+
+``withheld_view`` is the body as someone who may not read confidential incidents sees it:
+what a dry run shows in a CI job log.
 """
 
 from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from datetime import date
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.findings import AuditResult, Finding, IncidentResult
 from inc_audit.formats import state as state_module
 from inc_audit.formats import view
 from inc_audit.formats.neutral import TITLE_LIMIT, neutral, reference, safe_link
-from inc_audit.formats.options import Options, title_of, withheld_count
+from inc_audit.formats.options import WITHHELD, Options, title_of, withheld_count
 from inc_audit.rules import RULES
 
 RESERVE = 400
+HEARTBEAT_DAYS = 7
+AUDITED = re.compile(r"^Last audited on (\d{4}-\d{2}-\d{2})\b.*$", re.MULTILINE)
+WITHHELD_TEXT = "(withheld)"
 
 
 def render(result: AuditResult, options: Options) -> str:
@@ -28,7 +44,7 @@ def render(result: AuditResult, options: Options) -> str:
     if result.history:
         head.append(state_module.render(state_module.of_result(result)))
     source = result.source.get("project") or result.source.get("group") or result.source.get("path", "")
-    head += [f"## Incident policy audit of {neutral(str(source))}", ""]
+    head += [f"## Incident policy audit of {neutral(str(source))}", "", audited_line(result, options), ""]
     if not result.violating:
         head.append(f"No violations in {len(result.incidents)} incident(s). :white_check_mark:")
         head += _history_chart(result)
@@ -39,6 +55,69 @@ def render(result: AuditResult, options: Options) -> str:
     head += ["### Incidents, most overdue first", ""]
     blocks = [_incident_block(incident, result, options) for incident in view.by_urgency(result)]
     return _fit("\n".join(head) + "\n", blocks, options)
+
+
+def audited_line(result: AuditResult, options: Options) -> str:
+    """When the issue was last audited, and by which pipeline when one is known."""
+    pipeline_id, url = options.pipeline
+    by = ""
+    if pipeline_id.isdigit():
+        link = safe_link(url)
+        by = f" by [pipeline #{pipeline_id}]({link})" if link else f" by pipeline #{pipeline_id}"
+    return (
+        f"Last audited on {result.today.isoformat()}{by}. This line is renewed at least every "
+        f"{HEARTBEAT_DAYS} days: an older date means the scheduled audit has stopped."
+    )
+
+
+def audited_on(body: str) -> date | None:
+    """The date of ``body``'s "Last audited" line; None without one."""
+    match = AUDITED.search(body)
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
+def without_audited_line(body: str) -> str:
+    return AUDITED.sub("", body)
+
+
+def needs_heartbeat(current: str, body: str) -> bool:
+    """Whether ``body``, equal to ``current`` but for the "Last audited" line, must still be
+    written: the line on the issue is missing or ``HEARTBEAT_DAYS`` older than the new one."""
+    new = audited_on(body)
+    if new is None:
+        return False
+    old = audited_on(current)
+    return old is None or (new - old).days >= HEARTBEAT_DAYS
+
+
+_SUMMARY = re.compile(r"^(<summary><b>)(?P<ref>[^<]*)(</b> )(?P<title>.*)( \([a-z_]+\) · \d+ violation.*)$")
+
+
+def withheld_view(body: str, visible: Collection[str]) -> str:
+    """``body`` with the title and the findings' text of every incident block whose
+    reference is not in ``visible`` (the non-confidential incidents) withheld: rule codes,
+    people and dates stay, so a diff of two views still says what changed."""
+    lines: list[str] = []
+    hidden = False
+    for line in body.split("\n"):
+        if line == "<details>":
+            hidden = False
+        match = _SUMMARY.match(line)
+        if match:
+            hidden = match.group("ref") not in visible
+            if hidden:
+                line = f"{match.group(1)}{match.group('ref')}{match.group(3)}{WITHHELD}{match.group(5)}"
+        elif hidden and line.startswith("| ") and line.endswith(" |") and not line.startswith("| Rule |"):
+            cells = re.split(r"(?<!\\)\|", line)
+            if len(cells) >= 5:
+                line = "|".join([cells[0], cells[1], f" {WITHHELD_TEXT} ", cells[-2], cells[-1]])
+        if line == "</details>":
+            hidden = False
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def summary_line(result: AuditResult) -> str:

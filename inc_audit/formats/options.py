@@ -25,6 +25,7 @@ class Options:
     ignored: tuple[str, ...] = ()
     fail_on: str = "error"  # JUnit: warnings are failed test cases only with "warning"
     root: str = ""  # the repository root that file paths are given relative to (default: here)
+    pipeline: tuple[str, str] = ("", "")  # the CI pipeline writing the audit issue: its ID and URL
 
 
 def titles_shown(choice: str = "auto", environ: Mapping[str, str] | None = None) -> bool:

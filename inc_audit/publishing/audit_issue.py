@@ -8,16 +8,22 @@ that make it say ``body`` (none when it already does), and carries them out thro
 same retry helper as the source. When the config asks for a confidential audit issue, the
 first write makes it confidential, and GitLab's answer is checked, before anything else is
 written to it. ``make_plan`` is pure, so a dry run shows exactly what a real run would do.
+
+The "Last audited" line changes with every run: a body that differs from the issue's only
+there is written when that line on the issue is ``HEARTBEAT_DAYS`` old, never more often
+(``formats.audit_issue.needs_heartbeat``).
 """
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
 from inc_audit.errors import IncAuditError, PublishError
+from inc_audit.formats.audit_issue import needs_heartbeat, without_audited_line
 from inc_audit.sources.http.session import Client, encode_id, get_json, send
 from inc_audit.sources.rest.source import iter_items
 from inc_audit.text import repair
@@ -114,7 +120,9 @@ def make_plan(
 
 def _keep_step(kept: dict[str, Any], body: str, has_violations: bool) -> tuple[str, Step | None]:
     iid = int(kept["iid"])
-    differs = normalise(str(kept.get("description") or "")) != normalise(body)
+    current = str(kept.get("description") or "")
+    differs = normalise(without_audited_line(current)) != normalise(without_audited_line(body))
+    differs = differs or needs_heartbeat(current, body)
     description = body if differs else None
     closed = kept.get("state") == "closed"
     if has_violations and closed:
@@ -123,34 +131,31 @@ def _keep_step(kept: dict[str, Any], body: str, has_violations: bool) -> tuple[s
         return ("updated", Step(iid, description)) if differs else ("unchanged", None)
     if not closed:
         return "closed", Step(iid, description, "close", CLOSE_COMMENT)
-    return "unchanged", None  # closed and still nothing to report: leave it alone
+    # Closed, still nothing to report: left alone, but for the "Last audited" line when due.
+    return ("updated", Step(iid, body)) if needs_heartbeat(current, body) else ("unchanged", None)
 
 
-def render(plan: Plan, body: str) -> str:
-    """A unified diff of the kept issue's description, then the planned writes; "" for none."""
+View = Callable[[str], str]
+
+
+def render(plan: Plan, body: str, view: View | None = None) -> str:
+    """A unified diff of the kept issue's description and what the plan writes, then the
+    planned writes; "" for none. ``view`` shows each side as a reader may see it (the
+    confidential incidents' text withheld)."""
     current = str(plan.kept.get("description") or "") if plan.kept else ""
     name = f"#{plan.kept['iid']}" if plan.kept else "(no audit issue)"
+    written = any(step.iid is None or step.description is not None for step in plan.steps)
+    new = body if written else current
+    shown = view or (lambda text: text)
     diff = list(difflib.unified_diff(
-        normalise(current).splitlines() if current else [],
-        normalise(body).splitlines(),
+        normalise(shown(current)).splitlines() if current else [],
+        normalise(shown(new)).splitlines(),
         fromfile=f"{name} current", tofile=f"{name} new", lineterm="",
     ))
     if not diff and not plan.steps:
         return ""
     actions = [f"- {step.describe()}" for step in plan.steps] or ["- nothing to write"]
     return "\n".join([*diff, "actions:", *actions]) + "\n"
-
-
-def actions_only(diff: str) -> str:
-    """``render``'s output without the diff itself (it may quote confidential titles): how
-    many lines would change, then the planned writes; "" for none."""
-    if not diff:
-        return ""
-    lines = diff.splitlines()
-    split = lines.index("actions:") if "actions:" in lines else len(lines)
-    changed = sum(1 for line in lines[:split] if line[:1] in "+-" and line[:3] not in ("+++", "---"))
-    head = f"{changed} line(s) of the description would change (not shown: titles are withheld here)"
-    return "\n".join([head, *lines[split:]]) + "\n"
 
 
 def publish(
@@ -161,8 +166,10 @@ def publish(
     settings: AuditIssueSettings,
     *,
     dry_run: bool = False,
+    view: View | None = None,
 ) -> PublishOutcome:
-    """Make the project's one audit issue say ``body``; with ``dry_run``, only say how.
+    """Make the project's one audit issue say ``body``; with ``dry_run``, only say how (a
+    diff, each side shown through ``view``).
 
     The caller must call this only after a complete scan: ``has_violations=False`` closes
     the audit issue, which an interrupted scan must never do. Any failure, read or write,
@@ -174,7 +181,7 @@ def publish(
         found, impostors = find_audit_issues(gl, project, settings, owner)
         plan = make_plan(found, body, has_violations, confidential=settings.confidential)
         if dry_run:
-            return PublishOutcome(plan.action, _url(plan.kept), render(plan, body), impostors)
+            return PublishOutcome(plan.action, _url(plan.kept), render(plan, body, view), impostors)
         if plan.action == "created":
             outcome = _create(gl, project, body, has_violations, settings, owner)
             return PublishOutcome(outcome.action, outcome.url, outcome.diff, impostors)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from typing import TYPE_CHECKING
 
 from inc_audit.reading.markdown import Document, Heading
@@ -47,11 +48,22 @@ def missing_message(schema: DocumentSchema, part: Part, document: Document) -> s
     accepted += f" and {more} more" if more > 0 else ""
     near = closest(schema, part, document)
     where = f"closest: '{near.raw or near.text}' on line {near.line}; " if near else ""
-    return f"no section '{part.title}' ({where}accepted: {accepted})"
+    return f"no section '{part.title}' ({where}accepted: {accepted}){teach(schema, part, near)}"
+
+
+def teach(schema: DocumentSchema, part: Part, near: Heading | None) -> str:
+    """How to have the closest heading read as the part: the configuration's ``vocabulary:``."""
+    if near is None or not schema.kind:
+        return ""
+    return (
+        f"; if '{near.text}' is this section, teach it: vocabulary: {{{schema.kind}: {{{part.name}: "
+        f"[{json.dumps(near.text, ensure_ascii=False)}]}}}} in the configuration, or run inc-audit vocabulary --write"
+    )
 
 
 def closest(schema: DocumentSchema, part: Part, document: Document) -> Heading | None:
-    """The head most like the part's headings that names no part, if one shares a word."""
+    """The head most like the part's headings that names no part, if one shares a word: a heading,
+    a bold line or a label set apart as one, never a plain ``Label: text`` line of prose."""
     wanted: set[str] = set()
     for heading in part.headings:
         wanted |= set(schema.vocabulary.words_of(heading))
@@ -59,7 +71,7 @@ def closest(schema: DocumentSchema, part: Part, document: Document) -> Heading |
     best: tuple[float, int] = (0.0, 0)
     found = None
     for order, head in enumerate(itertools.islice(document.heads, MAX_CLOSEST)):
-        if schema.match(head) is not None:
+        if head.form == "plain" or schema.match(head) is not None:  # a heading, never a line of prose
             continue
         words = set(schema.vocabulary.words_of(head.text))
         if not words:
@@ -81,5 +93,7 @@ def unclosed_note(document: Document, text: str) -> str:
 
 def accepted_examples(part: Part) -> list[str]:
     """The template's own heading, then the shortest others: what a writer can pick from."""
-    first, others = part.headings[0], sorted(set(part.headings[1:]) - {part.headings[0]}, key=len)
+    first = part.headings[0]
+    # the schema's order among headings of one length (a set's order would change with the hash seed)
+    others = sorted((h for h in dict.fromkeys(part.headings[1:]) if h != first), key=len)
     return [first, *others[: SHOWN_ACCEPTED - 1]]

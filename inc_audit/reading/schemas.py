@@ -41,6 +41,7 @@ from inc_audit.reading.markdown import (
     split_label,
 )
 from inc_audit.reading.memo import Memo
+from inc_audit.reading.taught import Taught, with_headings
 
 SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
 VOCABULARY = "vocabulary.json"
@@ -362,14 +363,15 @@ class DocumentSchema:
 
 
 @lru_cache(maxsize=32)
-def load(kind: str, path: str | None = None, templates: tuple[str, ...] = ()) -> DocumentSchema:
+def load(kind: str, path: str | None = None, templates: tuple[str, ...] = (), taught: Taught = ()) -> DocumentSchema:
     """A document schema: the built-in one for ``kind``, or the file at ``path``.
 
     ``templates`` are the paths of the team's template files: an answer that repeats
-    their text is no answer.
+    their text is no answer. ``taught`` adds headings to parts: (part name, headings) pairs,
+    the configuration's ``vocabulary:`` section.
     """
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
-    schema = read_json(file)
+    schema = with_headings(read_json(file), taught)
     if path:  # a team's schema is checked; the built-in ones are, by the tests (tests/test_rules_cpu.py)
         try:
             jsonschema.Draft202012Validator.check_schema(schema)

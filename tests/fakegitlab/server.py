@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .api import ROUTES, ApiError, Call, Reply
 from .export_seed import load_export
+from .project_api import ROUTES as PROJECT_ROUTES
 from .store import Project, Store, User
 
 PROJECT = "umami-wallet/umami"
@@ -135,7 +136,7 @@ class _Route:
         return cls(method, template, re.compile(f"^{API_PREFIX}{regex}$"), handler)
 
 
-_ROUTES = [_Route.compile(*route) for route in ROUTES]
+_ROUTES = [_Route.compile(*route) for route in (*ROUTES, *PROJECT_ROUTES)]
 
 
 @dataclass

@@ -68,6 +68,9 @@ class Project:
     group_id: int
     description: str = ""
     created_at: datetime = field(default_factory=now)
+    members: dict[int, int] = field(default_factory=dict)  # user id -> access level (project_api.py)
+    labels: list[str] = field(default_factory=list)
+    issue_templates: dict[str, str] = field(default_factory=dict)  # name -> content
 
     @property
     def path(self) -> str:

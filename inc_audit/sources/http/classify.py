@@ -8,6 +8,7 @@ else is a ``SourceError`` (the audit is incomplete). Every message goes through 
 from __future__ import annotations
 
 import re
+import socket
 from urllib.parse import urlsplit
 
 import gitlab
@@ -25,6 +26,10 @@ SCOPE_HINT = (
 UNREACHABLE_HINT = (
     "check the URL and that GitLab is up and reachable from here (proxy, firewall);"
     " the audit is incomplete, run it again"
+)
+WRONG_URL_HINT = (
+    "check the GitLab URL (--gitlab-url, gitlab.url or $CI_SERVER_URL) and that GitLab is up;"
+    " the audit is incomplete"
 )
 INCOMPLETE_HINT = "the audit is incomplete; check the message above and run it again"
 
@@ -48,6 +53,33 @@ class GaveUp(Exception):
     def __init__(self, reason: str, tries: int, elapsed: float) -> None:
         super().__init__(reason)
         self.reason, self.tries, self.elapsed = reason, tries, elapsed
+
+
+class Unreachable(Exception):
+    """The very first request found no GitLab: the host name does not resolve, or nothing
+    listens on its port. Most likely a mistyped URL, so not retried for the whole budget."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def unreachable(error: BaseException) -> str | None:
+    """Why ``error`` (a requests connection error) shows that no GitLab is at the URL, if it does:
+    the name does not resolve (``socket.gaierror``) or the connection was refused."""
+    seen: set[int] = set()
+    stack: list[object] = [error]
+    while stack:
+        cause = stack.pop()
+        if not isinstance(cause, BaseException) or id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return "no such host (its name does not resolve)"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused (nothing listens on that host and port)"
+        stack += [cause.__cause__, cause.__context__, getattr(cause, "reason", None), *cause.args]
+    return None
 
 
 class TLSFailure(Exception):
@@ -81,6 +113,9 @@ def error_for(
     code = getattr(error, "response_code", None) if isinstance(error, gitlab.exceptions.GitlabError) else None
     if code in absent:
         return Absent(int(code or 0))
+    if isinstance(error, Unreachable):
+        message = f"cannot reach GitLab at {safe_url(gl.url)}: {error.reason}"
+        return SourceError(redact(message, secrets), WRONG_URL_HINT)
     refused = _refusal(what, code, not_found, secrets)
     reason, hint = _reason(error)
     if refused is not None or reason is None:

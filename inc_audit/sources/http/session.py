@@ -1,9 +1,9 @@
 """Talking to GitLab over HTTP, for every source, for GraphQL and for publishing.
 
-What python-gitlab does: every request is its ``Gitlab.http_request`` with ``RETRY``, so it
-retries 429s, 5xx (500-504, 520-530), connection failures and timeouts, and its
-``GitlabList`` (``rest.iter_items``) follows the Link header page after page, each page
-retried on its own; ``keep_base_url`` keeps next-page links on the configured URL.
+What python-gitlab does: every request is its public ``Gitlab.http_request`` with ``RETRY``,
+so it retries 429s, 5xx (500-504, 520-530), connection failures and timeouts; lists
+(``rest.iter_items``) follow the Link header page after page, each page a request of its
+own, retried on its own, the next-page links kept on the configured URL.
 
 What inc-audit adds, in the client's session (``_Session``), which sees every attempt of every
 call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget``):
@@ -20,7 +20,10 @@ call, because python-gitlab lacks it (``budget.Limits``, ``budget.RequestBudget`
 - one pace for all threads of a client: ``max_rps``, and holding back before GitLab would
   answer 429 when RateLimit-Remaining runs low (and for everyone after one 429);
 - the token stays home (``guard``): requests go only to the configured origin, a redirect
-  elsewhere is refused before it is followed, a TLS failure is not retried.
+  elsewhere is refused before it is followed, a TLS failure is not retried;
+- a wrong URL fails at once: when the first request finds no such host or a refused
+  connection (``classify.Unreachable``), it is not retried (later in a run, a refused
+  connection is a restart of GitLab and retried as before).
 
 Around each call, ``failures`` turns what python-gitlab or requests raise into one-line,
 redacted errors (``classify``): ``ConfigError`` (exit 2) for a refused token, missing access
@@ -40,7 +43,7 @@ from gitlab.utils import EncodedId
 
 from inc_audit.errors import ConfigError
 from inc_audit.sources.http.budget import Limits, RetryPolicy, retry_after
-from inc_audit.sources.http.classify import TLSFailure, error_for, failure_reason
+from inc_audit.sources.http.classify import TLSFailure, Unreachable, error_for, failure_reason, unreachable
 from inc_audit.sources.http.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
 
 Client = gitlab.Gitlab
@@ -63,6 +66,7 @@ class _Session(requests.Session):
     def __init__(self, policy: RetryPolicy) -> None:
         super().__init__()
         self.limits = Limits(policy)
+        self.reached = False  # whether any request has had an answer: then a refusal is transient
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         limits = self.limits
@@ -73,6 +77,10 @@ class _Session(requests.Session):
             limits.end()
             raise TLSFailure(str(error)) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError, requests.Timeout) as error:
+            why = None if self.reached else unreachable(error)
+            if why is not None:  # the first request found no GitLab: a wrong URL, not worth the retry budget
+                limits.end()
+                raise Unreachable(why) from None
             limits.failed(failure_reason(error), PYTHON_GITLAB_BACKOFF * 2 ** (limits.call.tries - 1))
             raise  # python-gitlab sleeps, then tries again
         except BaseException:
@@ -80,6 +88,7 @@ class _Session(requests.Session):
             raise
         finally:
             limits.budget.release()
+        self.reached = True
         limits.budget.observe(response.status_code, response.headers, limits.policy)
         if not _retried(response):
             limits.end()

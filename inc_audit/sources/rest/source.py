@@ -1,20 +1,19 @@
 """Incidents from a live GitLab through its REST API (``entries`` makes model values of
 its answers).
 
-Pagination is python-gitlab's (``GitlabList``, following the Link header), so a failure on
-page 7 is retried like one on page 1; ``_Pages`` adds the checks it lacks. ``GitLabSource`` reads the
+Pagination follows the Link header page after page through python-gitlab's public
+``http_request``, so a failure on page 7 is retried like one on page 1 (``_Pages``). ``GitLabSource`` reads the
 incidents' notes with up to ``concurrency`` requests in flight over python-gitlab's one
 keep-alive session.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import Any, TypeVar
-
-from gitlab.client import GitlabList
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
@@ -31,7 +30,7 @@ from inc_audit.sources.entries import (
 )
 from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent, BadAnswer
 from inc_audit.sources.http.parallel import ordered_map
-from inc_audit.sources.http.session import RETRY, Client, encode_id, ensure_pool, failures, get_json
+from inc_audit.sources.http.session import Client, encode_id, ensure_pool, failures, get_json, request
 from inc_audit.sources.interface import Source, Unreadable
 from inc_audit.text import repair
 
@@ -45,20 +44,54 @@ DEFAULT_CONCURRENCY = 8
 # --- pagination ---------------------------------------------------------------------------
 
 
-class _Pages(GitlabList):
-    """python-gitlab's pagination (the Link header, each page retried on its own), with what it
-    lacks: a page that is not a list, or a next link already followed, ends the read with an
-    error instead of an ``IndexError`` (or a list of characters, or a loop that never ends)."""
+class _Pages:
+    """Every item of a paginated list, page after page, through python-gitlab's public
+    ``http_request`` (each page retried on its own): the next page is the answer's Link header,
+    kept on the configured base URL as python-gitlab's ``keep_base_url`` does. A page that is
+    not a list, or a next link already followed, ends the read with an error instead of an
+    ``IndexError`` (or a list of characters, or a loop that never ends). The first page is read
+    when the object is made, the next one when the items of a page run out."""
 
-    def _query(self, url: str, query_data: dict[str, Any] | None = None, **kwargs: Any) -> None:
-        seen: set[str] = self.__dict__.setdefault("_seen", set())
-        marker = f"{url}?{sorted((query_data or {}).items())}"
-        if marker in seen:
+    def __init__(self, gl: Client, url: str, query: dict[str, Any]) -> None:
+        self.gl = gl
+        self.seen: set[str] = set()
+        self.items: Iterator[Any] = iter(())
+        self.next_url: str | None = None
+        self._read(url, query)
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        while True:
+            item = next(self.items, _END)
+            if item is not _END:
+                return item
+            if self.next_url is None:
+                raise StopIteration
+            self._read(self.next_url, {})
+
+    def _read(self, url: str, query: dict[str, Any]) -> None:
+        marker = f"{url}?{sorted(query.items())}"
+        if marker in self.seen:
             raise BadAnswer("its pagination looped (a next-page link came twice)")
-        seen.add(marker)
-        super()._query(url, query_data, **kwargs)
-        if not isinstance(self._data, list):
+        self.seen.add(marker)
+        self.next_url = None
+        answer = request(self.gl, "get", url, query_data=query)
+        page = answer.json()
+        if not isinstance(page, list):
             raise BadAnswer("a page of the list was not a list")
+        self.next_url = _on_base_url(self.gl, answer.links.get("next", {}).get("url"))
+        self.items = iter(page)
+
+
+def _on_base_url(gl: Client, url: str | None) -> str | None:
+    """A next-page link with the configured base URL in place of the one GitLab wrote (its
+    ``external_url`` may differ); the guard still refuses any request for another host."""
+    if not url or url.startswith(gl.url):
+        return url
+    match = re.match(r"^(.*?)/api/", url)
+    return url if match is None else gl.url + url[len(match.group(1)) :]
 
 
 def iter_items(
@@ -71,7 +104,7 @@ def iter_items(
     to report.
     """
     with failures(gl, what, not_found=not_found):
-        pages = _Pages(gl, f"{gl.api_url}{path}", {**(query or {}), "per_page": PER_PAGE}, **RETRY)
+        pages = _Pages(gl, f"{gl.api_url}{path}", {**(query or {}), "per_page": PER_PAGE})
     while True:
         with failures(gl, what, not_found=not_found):
             item = next(pages, _END)

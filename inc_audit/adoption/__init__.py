@@ -6,6 +6,10 @@ applies (not one left in an HTML comment) marks issues filed on it, so the label
 templates that read as incident reports are the incident labels, and those of the change
 templates the change labels. When the project's labels can be read from GitLab, labels the
 templates apply but the project lacks are reported, and only the project's are kept.
+
+The file opens with the line that points editors (the YAML language server) at the
+configuration's JSON schema. `remote` reads GitLab's URL and the project from the git remote,
+`project` what init reads in GitLab (labels, members, templates), `workspace` the checkout.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from inc_audit import __version__
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
 from inc_audit.gate import kind_of, template_files
+from inc_audit.reading import schemas
 
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 _LABEL_ACTION = re.compile(r"^[ \t]*/label[ \t]+(.*)$", re.MULTILINE)
@@ -92,12 +97,48 @@ def _flow(values: Iterable[str]) -> str:
     return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"
 
 
-def config_text(starter: Starter, defaults: Config, gitlab: dict[str, str]) -> str:
+def schema_url() -> str:
+    """Where the configuration's JSON schema is published: its `$id`."""
+    return str(schemas.read_json(schemas.SCHEMA_DIR / "config.schema.json")["$id"])
+
+
+def roles_lines(proposal: dict[str, tuple[str, list[str]]], people: list[tuple[str, str]]) -> list[str]:
+    """The roles: section, commented out: a proposal from the project's members, or a blank form."""
+    if not proposal:
+        return [
+            "# roles:",
+            "#   product_manager:    {primary: USERNAME, backups: [USERNAME]}",
+            "#   development_lead:   {primary: USERNAME, backups: [USERNAME]}",
+            "#   operations_manager: {primary: USERNAME, backups: [USERNAME]}",
+        ]
+    listed = ", ".join(f"{name} ({role})" for name, role in people)
+    width = max(len(role) for role in proposal) + 1
+    return [
+        "# PROPOSED from the project's members, TO BE CONFIRMED: nobody is in a role until you",
+        "# put each person in the right one and remove the '# ' in front of these lines.",
+        f"# Members (Reporter and above): {listed}",
+        "# roles:",
+        *(
+            f"#   {(role + ':').ljust(width)} {{primary: {json.dumps(primary)}, backups: {_flow(backups)}}}"
+            for role, (primary, backups) in proposal.items()
+        ),
+    ]
+
+
+def config_text(
+    starter: Starter,
+    defaults: Config,
+    gitlab: dict[str, str],
+    roles: list[str] | None = None,
+    notes: Iterable[str] = (),
+) -> str:
     incident = starter.labels["incident"] or list(defaults.incident_labels)
     change = starter.labels["change"] or list(defaults.change_labels)
     lines = [
+        f"# yaml-language-server: $schema={schema_url()}",
         "# inc-audit configuration, written by `inc-audit init`: review it, then commit it.",
-        "# Every key is optional; see the README, \"Configuration\".",
+        "# Every key is optional; the configuration reference (docs/reference/configuration.md) lists them.",
+        *(f"# {note}" for note in notes),
     ]
     if gitlab:
         lines += ["gitlab:", *(f"  {key}: {json.dumps(value)}" for key, value in gitlab.items())]
@@ -108,10 +149,7 @@ def config_text(starter: Starter, defaults: Config, gitlab: dict[str, str]) -> s
         f"  known_incident: {_flow(defaults.known_labels)}",
         f"  exempt: {_flow(defaults.exempt_labels)}",
         "# Who approves post-mortems (the policy's IRT). Without roles, anyone but the author may.",
-        "# roles:",
-        "#   product_manager:    {primary: USERNAME, backups: [USERNAME]}",
-        "#   development_lead:   {primary: USERNAME, backups: [USERNAME]}",
-        "#   operations_manager: {primary: USERNAME, backups: [USERNAME]}",
+        *(roles or roles_lines({}, [])),
         "post_mortem:",
         f"  due_days: {defaults.due_days}",
         f"  # approvers: {_flow(defaults.approvers)}   # roles that approve, once roles: is filled in",
@@ -131,15 +169,43 @@ def config_text(starter: Starter, defaults: Config, gitlab: dict[str, str]) -> s
     return text
 
 
-def ci_include(templates: str, home: str = COMPONENT_HOME, version: str = __version__) -> str:
-    """The include of both components, pinned to this version."""
-    return (
-        "include:\n"
-        f"  - component: $CI_SERVER_FQDN/{home}/audit@{version}\n"
-        f"  - component: $CI_SERVER_FQDN/{home}/template-gate@{version}\n"
-        "    inputs:\n"
-        f"      templates: {json.dumps(templates)}\n"
-    )
+def ci_include(templates: str, home: str = COMPONENT_HOME, version: str = __version__, ci_text: str = "") -> str:
+    """The include of both components, pinned to this version, with the inputs that the
+    project's own CI file (``ci_text``) calls for (``fitting_inputs``)."""
+    fitting = fitting_inputs(ci_text)
+    audit = {key: value for key, value in fitting.items() if key == "stage"}
+    gate = {**fitting, "templates": templates}
+    lines = ["include:", f"  - component: $CI_SERVER_FQDN/{home}/audit@{version}"]
+    if audit:
+        lines += ["    inputs:", *(f"      {key}: {json.dumps(value)}" for key, value in audit.items())]
+    lines += [f"  - component: $CI_SERVER_FQDN/{home}/template-gate@{version}", "    inputs:"]
+    lines += [f"      {key}: {json.dumps(value)}" for key, value in gate.items()]
+    return "\n".join(lines) + "\n"
+
+
+def fitting_inputs(ci_text: str) -> dict[str, object]:
+    """The inputs a project's .gitlab-ci.yml needs: ``stage`` when it lists its own
+    ``stages:`` without ``test`` (the components' default; the last of its stages), and
+    ``merge_request_pipelines`` when its ``workflow:rules`` run merge request pipelines."""
+    import yaml
+
+    try:
+        document = yaml.safe_load(ci_text) if ci_text.strip() else None
+    except yaml.YAMLError:
+        return {}
+    if not isinstance(document, dict):
+        return {}
+    found: dict[str, object] = {}
+    stages = document.get("stages")
+    if isinstance(stages, list) and stages and all(isinstance(stage, str) for stage in stages):
+        own = [stage for stage in stages if stage not in (".pre", ".post")]
+        if own and "test" not in own:
+            found["stage"] = own[-1]
+    workflow = document.get("workflow")
+    rules = workflow.get("rules") if isinstance(workflow, dict) else None
+    if isinstance(rules, list) and "merge_request_event" in json.dumps(rules):
+        found["merge_request_pipelines"] = True
+    return found
 
 
 def check_written(text: str) -> Config:
@@ -152,16 +218,6 @@ def check_written(text: str) -> Config:
         return config_module.load(handle.name)
     finally:
         Path(handle.name).unlink()
-
-
-def project_labels(url: str, token: str, project: str) -> list[str]:
-    """The names of the project's labels (its groups' included)."""
-    from inc_audit.sources.http.session import connect, encode_id
-    from inc_audit.sources.rest.source import iter_items
-
-    gl = connect(url, token, retry_budget=10)
-    path = f"/projects/{encode_id(project)}/labels"
-    return [str(raw.get("name")) for raw in iter_items(gl, path, "listing the project's labels")]
 
 
 def place_include(ci_file: Path, include: str) -> str:

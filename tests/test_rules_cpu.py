@@ -249,8 +249,8 @@ def _candidates_the_long_way(text: str) -> list[str]:
         if "|" in stripped:
             out.extend(prefilter.table_cells(stripped))
         out.extend(prefilter.markup_candidates(stripped))
-    if "<" in text:  # without a tag the HTML reader finds no head
-        out.extend(prefilter.html_candidates(lines))
+    if prefilter._TAG.search(text):  # a text holding HTML tags is parsed
+        out.extend(prefilter.parsed_candidates(text))
     return out
 
 

@@ -83,7 +83,6 @@ _HR_FIRST = frozenset("*-_")
 _HTML_TAG_LINE = re.compile(r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[ \t][^<>]*)?/?>[ \t]*$")
 _HTML_END = {"comment": "-->", "pi": "?>", "decl": ">", "cdata": "]]>"}
 _RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
-_BREAK = re.compile(r"<br[ \t]*/?>", re.IGNORECASE)
 
 
 
@@ -224,9 +223,10 @@ class Scanner:
         for i in self.paragraph:
             WORK.steps += 1
             line = self.lines[i].strip()
-            if "<" in line and _BREAK.search(line):  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
-                for piece in _BREAK.split(line):
-                    self._text(i, piece.strip())
+            pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
+            if pieces is not None:
+                for piece in pieces:
+                    self._text(i, piece)
             else:
                 self._label(i, line, 0, paragraph=True)
         self.paragraph = []

@@ -44,6 +44,7 @@ _RAW = frozenset(("script", "style"))  # no text at all
 _CAPTIONS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "summary"))
 _ROWS = frozenset(("table", "dl"))
 _CELLS = {"th": True, "td": False, "dt": True, "dd": False}
+_BREAK = re.compile(r"<br[ \t]*/?>", re.IGNORECASE)
 MAX_OPEN = 64  # nesting beyond this is not followed: closing tags still match what is open
 
 
@@ -98,10 +99,16 @@ class _Rows:
     row: list[_Cell] | None = None
     cell: _Cell | None = None
 
-    def close_cell(self, text: str) -> None:
+    def add(self, text: str, line: int) -> None:
+        """Text of the open cell, read from ``line`` on."""
+        if self.cell is not None and text:
+            self.cell.text.append(text)
+            if self.cell.line < 0:
+                self.cell.line = line
+
+    def close_cell(self, text: str, line: int) -> None:
         if self.cell is not None:
-            if text:
-                self.cell.text.append(text)
+            self.add(text, line)
             if self.row is None:
                 self.row = []
             self.row.append(self.cell)
@@ -278,38 +285,31 @@ class HtmlReader:
         if name == "thead":
             rows.head = not closing
             return
-        rows.close_cell(self._taken(i))
+        rows.close_cell(*self._taken(i))
         if name == "tr" or (name == "dt" and not closing):
             rows.close_row()
         if name in _CELLS and not closing:
             rows.cell = _Cell(_CELLS[name] or rows.head)
 
     def _close_rows(self, i: int) -> None:
+        text, line = self._taken(i)
         rows = self.tables.pop()
-        rows.close_cell(self._taken(i))
+        rows.close_cell(text, line)
         rows.close_row()
         if rows.rows and not self.quiet:
             self.events.append(Table(tuple(rows.rows)))
 
-    def _taken(self, i: int) -> str:
-        """The text read so far, taken away (for the cell it belongs to)."""
+    def _taken(self, i: int) -> tuple[str, int]:
+        """The text read so far and the line it starts on, taken away (for the cell it belongs to)."""
         text = " ".join(html.unescape("".join(self.text)).split())
-        if text and self._in_cell():
-            cell = self.tables[-1].cell
-            assert cell is not None
-            if cell.line < 0:
-                cell.line = self.start if self.start >= 0 else i
+        line = self.start if self.start >= 0 else i
         self.text, self.start = [], -1
-        return text
+        return text, line
 
     def _flush(self, i: int) -> None:
         """The line of text read so far is complete: it goes to its cell, its heading, or out as text."""
         if self._in_cell():
-            text = self._taken(i)
-            cell = self.tables[-1].cell
-            assert cell is not None
-            if text:
-                cell.text.append(text)
+            self.tables[-1].add(*self._taken(i))
             return
         text = html.unescape("".join(self.text)).strip()
         start, self.text, self.start = self.start, [], -1
@@ -327,6 +327,13 @@ class HtmlReader:
 
 def _attributes(text: str) -> dict[str, str]:
     return {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTRIBUTE.finditer(text)}
+
+
+def broken(line: str) -> list[str] | None:
+    """The pieces of a line of markdown that ``<br>`` breaks, or None when it holds none."""
+    if "<" not in line or not _BREAK.search(line):
+        return None
+    return [piece.strip() for piece in _BREAK.split(line)]
 
 
 def inline_markdown(text: str) -> str:

@@ -12,6 +12,7 @@ from inc_audit.config.file import Config
 from inc_audit.errors import InputError
 from inc_audit.findings import AuditResult, IncidentResult
 from inc_audit.model import IssueKey
+from inc_audit.reading import validity
 from inc_audit.reading.markdown import parse
 from inc_audit.reading.schemas import KINDS
 from inc_audit.rules import check_document
@@ -51,6 +52,7 @@ def check_file(path: str, kind: str | None, config: Config) -> AuditResult:
         confidential=False,
         findings=tuple(check_document(text, kind, config)),
         location=path,
+        notes=tuple(validity.notes(config.schema(kind), parse(text))),
     )
     return AuditResult(datetime.now(timezone.utc), {"kind": "file", "path": path}, (subject,))
 

@@ -88,6 +88,9 @@ class IncidentResult:
     confidential: bool
     findings: tuple[Finding, ...] = ()
     location: str = ""  # a file, when the subject is a template rather than an incident
+    notes: tuple[str, ...] = ()
+    """What a reviewer should know that is no finding: a section recognised by its text
+    (``inc_audit.reading.validity.notes``)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -99,6 +102,7 @@ class IncidentResult:
             "confidential": self.confidential,
             "findings": [f.as_dict() for f in self.findings],
             **({"location": self.location} if self.location else {}),
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 

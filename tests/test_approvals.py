@@ -285,7 +285,7 @@ def test_ipm003_a_question_is_not_an_approval(umami):
     asked = note(102, "Approved? Not yet, the RCA does not say why the alert did not fire", author="alice")
     source, _ = unapproved(PM, asked)
     [message] = ipm003(source, umami)
-    assert "no one has approved it" in message
+    assert 'alice wrote "Approved? Not yet, the RCA' in message and "not an approval: negated" in message
 
 
 def test_ipm003_a_report_of_someone_elses_approval_is_not_an_approval(umami):

@@ -102,9 +102,9 @@ def test_a_templates_folder_adds_guidance():
 
 
 def test_a_missing_section_names_the_closest_heading_and_the_accepted_ones():
-    text = "## IPM\n### Root cause\na full disk\n### Impacted services\napi\n### Follow-up\nalert on disk\n"
+    text = "## IPM\n### Root cause\na full disk\n### Services affected\napi\n### Follow-up\nalert on disk\n"
     [problem] = validity.check_text(PM, text)
-    assert problem.message.startswith("no section 'Actual adverse impact' (closest: '### Impacted services' on line 4")
+    assert problem.message.startswith("no section 'Actual adverse impact' (closest: '### Services affected' on line 4")
     assert "accepted: 'What was the actual adverse impact of the incident?'" in problem.message
 
 

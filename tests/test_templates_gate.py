@@ -88,7 +88,7 @@ def test_a_broken_custom_schema_fails_the_gate(copy, tmp_path):
 
 
 def test_code_quality_points_at_the_template_line(copy, tmp_path):
-    break_heading(copy, "Change Emergency.md", "## Rollback plan", "## Way back")
+    break_heading(copy, "Change Emergency.md", "## Rollback plan", "## Other notes")
     gate(str(copy), "--report", f"codequality={tmp_path / 'cq.json'}")
     [entry] = json.loads((tmp_path / "cq.json").read_text())
     assert entry["location"] == {"path": str(copy / "Change Emergency.md"), "lines": {"begin": 28}}

@@ -223,17 +223,17 @@ def test_a_missing_section_says_how_to_teach_its_closest_heading_and_that_teachi
 
     from inc_audit.reading import validity
 
-    text = "## IPM\n### Root cause\na full disk\n### Impacted services: api, web\napi\n### Follow-up\nalert\n"
+    text = "## IPM\n### Root cause\na full disk\n### Services affected\napi\n### Follow-up\nalert\n"
     plain = config_module.load_defaults()
     [problem] = validity.check_text(plain.schema("post-mortem"), text)
-    assert "closest: '### Impacted services: api, web' on line 4" in problem.message
+    assert "closest: '### Services affected' on line 4" in problem.message
     snippet = problem.message.split("teach it: ", 1)[1].split(" in the configuration", 1)[0]
     config = tmp_path / "c.yml"
     config.write_text(snippet + "\n", encoding="utf-8")
     taught = config_module.load(config)
-    assert taught.vocabulary == {"post-mortem": {"actual_impact": ("Impacted services: api, web",)}}
+    assert taught.vocabulary == {"post-mortem": {"actual_impact": ("Services affected",)}}
     assert validity.check_text(taught.schema("post-mortem"), text) == []
-    assert yaml.safe_load(snippet)["vocabulary"]["post-mortem"]["actual_impact"] == ["Impacted services: api, web"]
+    assert yaml.safe_load(snippet)["vocabulary"]["post-mortem"]["actual_impact"] == ["Services affected"]
 
 
 def test_a_plain_label_line_is_never_named_the_closest_heading():

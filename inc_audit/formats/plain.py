@@ -56,7 +56,7 @@ def format_text(result: AuditResult, options: Options) -> str:
         return click.style(text, **style) if options.color else text  # type: ignore[arg-type]
 
     lines = []
-    for incident in result.violating:
+    for incident in (i for i in result.incidents if i.findings or i.notes):
         label = incident.location or str(incident.key)
         head = f"{plain(label)}  {plain(title_of(incident, options), TITLE_LIMIT)}  [{incident.state}]"
         lines.append(paint(head, bold=True) + (f"  {plain(incident.web_url)}" if incident.web_url else ""))
@@ -66,6 +66,8 @@ def format_text(result: AuditResult, options: Options) -> str:
             duty = _duty(finding, result)
             if duty:
                 lines.append(f"                  {paint(plain(duty), dim=True)}")
+        for note in incident.notes:
+            lines.append(f"  {paint('note   ', dim=True)}         {plain(note)}")
         lines.append("")
     if result.violating:
         lines.append(paint(f"{_totals(result)}.", bold=True))

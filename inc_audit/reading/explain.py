@@ -6,13 +6,17 @@ import itertools
 import json
 from typing import TYPE_CHECKING
 
-from inc_audit.reading.markdown import Document, Heading
+from inc_audit.reading.concepts import tokens
+from inc_audit.reading.markdown import BOLD_FORMS, HEADING_FORMS, Document, Heading
 
 if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema, Part
 
 MAX_CLOSEST = 200  # heads looked at for the closest heading to a missing section
 SHOWN_ACCEPTED = 3
+CLOSEST_FORMS = HEADING_FORMS + BOLD_FORMS + ("table",)  # headings, never a line of content
+RUN = "or run `inc-audit vocabulary`"
+TEACH = f"add it under vocabulary: in .inc-audit.yml, {RUN}"
 
 
 def why_not(schema: DocumentSchema, document: Document) -> str | None:
@@ -47,36 +51,37 @@ def missing_message(schema: DocumentSchema, part: Part, document: Document) -> s
     more = len(part.headings) - len(shown)
     accepted += f" and {more} more" if more > 0 else ""
     near = closest(schema, part, document)
-    where = f"closest: '{near.raw or near.text}' on line {near.line}; " if near else ""
-    return f"no section '{part.title}' ({where}accepted: {accepted}){teach(schema, part, near)}"
+    where = f"closest: '{(near.raw or near.text).strip()}' on line {near.line}; " if near else ""
+    return f"no section '{part.title}' ({where}accepted: {accepted}; {teach(schema, part, near)})"
 
 
 def teach(schema: DocumentSchema, part: Part, near: Heading | None) -> str:
     """How to have the closest heading read as the part: the configuration's ``vocabulary:``."""
     if near is None or not schema.kind:
-        return ""
-    return (
-        f"; if '{near.text}' is this section, teach it: vocabulary: {{{schema.kind}: {{{part.name}: "
-        f"[{json.dumps(near.text, ensure_ascii=False)}]}}}} in the configuration, or run inc-audit vocabulary --write"
-    )
+        return f"for a heading of your own, {TEACH}"
+    snippet = f"vocabulary: {{{schema.kind}: {{{part.name}: [{json.dumps(near.text, ensure_ascii=False)}]}}}}"
+    return f"if it is this section, teach it: {snippet} in the configuration (.inc-audit.yml), " + RUN
 
 
 def closest(schema: DocumentSchema, part: Part, document: Document) -> Heading | None:
-    """The head most like the part's headings that names no part, if one shares a word: a heading,
-    a bold line or a label set apart as one, never a plain ``Label: text`` line of prose."""
+    """The heading most like the part's headings (their words, by their stems) that names no
+    part, if one shares a word: a heading or bold line, never a label in the text."""
+    roots = schema.vocabulary.roots
+    weak = roots.weak | roots.neutral
     wanted: set[str] = set()
     for heading in part.headings:
-        wanted |= set(schema.vocabulary.words_of(heading))
-    wanted -= schema.vocabulary.qualifiers
+        for word in tokens(heading):
+            if word not in weak:
+                wanted |= roots.forms(word)
     best: tuple[float, int] = (0.0, 0)
     found = None
     for order, head in enumerate(itertools.islice(document.heads, MAX_CLOSEST)):
-        if head.form == "plain" or schema.match(head) is not None:  # a heading, never a line of prose
+        if head.form not in CLOSEST_FORMS or schema.match(head) is not None or schema.names_itself(head):
             continue
-        words = set(schema.vocabulary.words_of(head.text))
+        words = [w for w in tokens(head.text) if w not in weak]
         if not words:
             continue
-        score = len(words & wanted) / len(words)
+        score = sum(1 for w in words if roots.forms(w) & wanted) / len(words)
         if score > best[0]:
             best, found = (score, -order), head
     return found

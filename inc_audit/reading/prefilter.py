@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from inc_audit.reading import wiki
 from inc_audit.reading.markdown import MAX_HEAD_CHARS, line_label, parse, split_label, table_cells
+
+if TYPE_CHECKING:
+    from inc_audit.reading.schemas import DocumentSchema
 
 _HEADING_LIKE = re.compile(r"^(?:#{1,6}(?:\s|$)|\*\*|__)")
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
@@ -24,6 +28,23 @@ _HEADING_FIRST = ("#", "*", "_")
 _MARK_FIRST = (">", "-", "*", "+")
 _MARKUP_FIRST = ("h", "H", "*", "#", "{")  # a wiki heading (h2.), list item (** or #) or panel ({panel:...})
 _TAG = re.compile(r"<[A-Za-z/]")  # an HTML tag (not a comment): the text is parsed to find its heads
+
+
+def could_match(schema: DocumentSchema, text: str) -> bool:
+    """Whether a text could read as the schema's kind: a title naming it, or candidates naming
+    the kind or two of its sections (listed, or by their concepts)."""
+    if schema.titled(text):  # a title the heads do not show: "[Post-mortem](https://...)"
+        return True
+    parts: set[str] = set()
+    for candidate in candidates(text):
+        if schema.vocabulary.key(candidate) in schema.identify:
+            return True
+        part = schema.part_named(candidate)
+        if part is not None:
+            parts.add(part.name)
+        if len(parts) >= 2:
+            return True
+    return False
 
 
 def candidates(text: str) -> Iterator[str]:

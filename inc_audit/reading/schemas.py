@@ -29,7 +29,7 @@ import jsonschema
 from jsonschema.exceptions import SchemaError
 
 from inc_audit.errors import ConfigError
-from inc_audit.reading import prefilter
+from inc_audit.reading import inference, prefilter
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
     DEFAULT_PLACEHOLDERS,
@@ -79,6 +79,8 @@ class Part:
     open_tasks_ok: bool = False
     template_text: tuple[str, ...] = ()
     negative_reason_ok: bool = False
+    concepts: tuple[str, ...] = ()
+    needs_compensation: bool = False
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -107,6 +109,11 @@ class DocumentSchema:
         self.templates = templates
         self._id = next(_IDS)
         self._by_key = self._key_index()
+        self._by_concept: dict[str, Part] = {}
+        for part in self.parts:
+            for concept in part.concepts:
+                self._by_concept.setdefault(concept, part)
+        self.other_keys = frozenset(k for h in self.vocabulary.other_headings for k in self.vocabulary.keys(h))
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
         self.validator = jsonschema.Draft202012Validator(schema)
@@ -138,6 +145,8 @@ class DocumentSchema:
                     open_tasks_ok=bool(prop.get("x-open-tasks-answer", False)),
                     template_text=tuple(prop.get("x-template-text", ())),
                     negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
+                    concepts=tuple(map(str, prop.get("x-concepts", ()))),
+                    needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -166,7 +175,12 @@ class DocumentSchema:
             guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
         placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
         return vocab.AnswerRules(
-            placeholders - {""}, part.negative_ok, part.open_tasks_ok, guidance, part.negative_reason_ok
+            placeholders - {""},
+            part.negative_ok,
+            part.open_tasks_ok,
+            guidance,
+            part.negative_reason_ok,
+            part.needs_compensation,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:
@@ -209,6 +223,7 @@ class DocumentSchema:
             tier = FORM_TIERS.get(head.form, 2)
             if part.name not in best or tier < best[part.name][0]:
                 best[part.name] = (tier, index, inline)
+        document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
         for name, (_, index, inline) in best.items():
@@ -221,8 +236,17 @@ class DocumentSchema:
             found[name] = document.section(head, end)
         return found
 
+    def recognised(self, document: Document) -> dict[str, str]:
+        """The sections recognised by their text rather than their heading, with the reason."""
+        self.resolve(document)
+        return document.cache.get(("inferred", self._id)) or {}  # type: ignore[return-value]
+
     def _includes(self, head: Heading) -> bool:
-        return head.form != "plain" or any(key in self._known for key in self.vocabulary.keys(head.text))
+        return (
+            head.form != "plain"
+            or any(key in self._known for key in self.vocabulary.keys(head.text))
+            or self.vocabulary.roots.concept_of(head.text, strict=True) is not None
+        )
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
         """The part a head names, with the answer its heading holds after the label, if any."""
@@ -236,17 +260,40 @@ class DocumentSchema:
         return found
 
     def _match(self, head: Heading) -> tuple[Part, str] | None:
-        for key in self.vocabulary.head_keys(head.text):
-            if key in self._by_key:
-                return self._by_key[key], ""
-        if head.is_label:
-            return None
-        split = split_label(head.text)
+        """A listed heading first (the whole head, then the label of ``Label: answer``), then the
+        concept the label's words name, or the whole head's when it holds no label."""
+        part = self._listed(head.text)
+        if part is not None:
+            return part, ""
+        split = None if head.is_label else split_label(head.text)
         if split is not None:
-            for key in self.vocabulary.head_keys(split[0]):
-                if key in self._by_key:
-                    return self._by_key[key], split[1]
+            part = self._listed(split[0])
+            if part is not None:
+                return part, split[1]
+            part = self._by_meaning(split[0])
+            return None if part is None else (part, split[1])
+        part = self._by_meaning(head.text, strict=head.is_label)
+        return None if part is None else (part, "")
+
+    def part_named(self, text: str) -> Part | None:
+        """The part a heading's text names: by a listed heading, else by the concept its words name."""
+        return self._listed(text) or self._by_meaning(text)
+
+    def _listed(self, text: str) -> Part | None:
+        for key in self.vocabulary.head_keys(text):
+            if key in self._by_key:
+                return self._by_key[key]
         return None
+
+    def _by_meaning(self, text: str, strict: bool = False) -> Part | None:
+        """The part of the concept a heading's words name; none for the vocabulary's other
+        headings ("Services affected") or a title naming the kind ("RCA report").
+        ``strict``: every word must name it or be neutral."""
+        keys = self.vocabulary.head_keys(text)
+        if self.other_keys.intersection(keys) or self.identify.intersection(keys):
+            return None
+        concept = self.vocabulary.roots.concept_of(text, strict)
+        return None if concept is None else self._by_concept.get(concept)
 
     def names_itself(self, head: Heading) -> bool:
         cache_key = f"{head.form}\x01{head.text}"
@@ -274,10 +321,11 @@ class DocumentSchema:
     def _instance(self, document: Document) -> dict[str, Any]:
         found: dict[str, dict[str, Any]] = {"sections": {}, "checklists": {}}
         resolved = self.resolve(document)
+        reasons = self.recognised(document)
         for part in self.parts:
             section = resolved.get(part.name)
             if section is not None:
-                found[part.group][part.name] = self._describe(section, part)
+                found[part.group][part.name] = self._describe(section, part, reasons.get(part.name))
         return found
 
     def is_empty(self, section: Section, part: Part) -> bool:
@@ -289,9 +337,11 @@ class DocumentSchema:
     def _is_empty(self, answer: str, part: Part) -> bool:
         return not vocab.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
 
-    def _describe(self, section: Section, part: Part) -> dict[str, Any]:
+    def _describe(self, section: Section, part: Part, why: str | None = None) -> dict[str, Any]:
         tasks = section.tasks
+        recognised = {"recognised": why} if why else {}
         return {
+            **recognised,
             "heading": section.heading.text,
             "line": section.heading.line,
             "empty": self.is_empty(section, part),
@@ -312,16 +362,7 @@ class DocumentSchema:
         return self._could.get(text, text, lambda: self._could_match(text))
 
     def _could_match(self, text: str) -> bool:
-        if self.titled(text):  # a title the heads do not show: "[Post-mortem](https://...)"
-            return True
-        parts: set[str] = set()
-        for candidate in prefilter.candidates(text):
-            if self.vocabulary.key(candidate) in self.identify:
-                return True
-            parts.update(self._by_key[key].name for key in self.vocabulary.head_keys(candidate) if key in self._by_key)
-            if len(parts) >= 2:
-                return True
-        return False
+        return prefilter.could_match(self, text)
 
     def matches(self, document: Document) -> int:
         """How strongly a document reads as this kind: 0 when it does not at all.

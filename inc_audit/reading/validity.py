@@ -73,6 +73,13 @@ def check_text(schema: DocumentSchema, text: str) -> list[Problem]:
     return problems(schema, parse(text))
 
 
+def notes(schema: DocumentSchema, document: Document) -> list[str]:
+    """What a reviewer should know that is no problem: the sections recognised by their text
+    rather than their heading (``DocumentSchema.recognised``), in the schema's order."""
+    reasons = schema.recognised(document)
+    return [reasons[part.name] for part in schema.parts if part.name in reasons]
+
+
 @dataclass(frozen=True)
 class Problem:
     """A way a document fails its schema."""

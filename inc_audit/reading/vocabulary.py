@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from inc_audit.reading.concepts import Concepts, fold, preload
+from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
@@ -49,6 +51,8 @@ _MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
 _MARKUP = re.compile(r"[*_`~]+")
 _LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
+STEMS = "stems.json"  # beside a vocabulary: its words' stems, worked out once (concepts.preload)
+MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
 
@@ -79,6 +83,11 @@ class Vocabulary:
     non_answers: tuple[re.Pattern[str], ...]
     negatives: tuple[re.Pattern[str], ...]
     origin: str = ""
+    roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
+    deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
+    irreversible: tuple[re.Pattern[str], ...] = ()
+    cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
+    compensations: tuple[re.Pattern[str], ...] = ()
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -157,6 +166,15 @@ class Vocabulary:
         found.pop("", None)
         return "".join(whole), tuple(found)
 
+    def taught(self, headings: Mapping[str, Iterable[str]], origin: str = "vocabulary") -> Vocabulary:
+        """This vocabulary with a team's own headings added to its concepts (the ``vocabulary:``
+        section of a configuration: concept name -> headings). An unknown concept is refused."""
+        concepts = dict(self.concepts)
+        for name, added in headings.items():
+            listed = self.concept(str(name), origin)
+            concepts[str(name)] = listed + tuple(h for h in map(str, added) if h not in listed)
+        return replace(self, concepts=concepts, _cache={}, _words=_line_memo(), _stems={}, _heads=_line_memo())
+
     def concept(self, name: str, origin: str) -> tuple[str, ...]:
         if name not in self.concepts:
             from inc_audit.errors import ConfigError
@@ -205,6 +223,7 @@ class AnswerRules:
     open_tasks_ok: bool
     guidance: Guidance
     negative_reason_ok: bool = False
+    needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -213,6 +232,14 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
     that counts as answered, which bounds the work on absurd input.
     """
+    if rules.needs_compensation and vocabulary.irreversible:
+        head = fold(text[:MAX_COMPENSATION])
+        if any(p.search(head) for p in vocabulary.irreversible):
+            return any(p.search(head) for p in vocabulary.compensations)
+    return _any_line_answers(text, rules, vocabulary)
+
+
+def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     read = 0
     seen: set[str] = set()
     for line in text.split("\n"):
@@ -244,7 +271,11 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.non_answers, norm):
         return False
+    if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
+        return False
     if _fullmatches(vocabulary.negatives, norm):
+        if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
+            return any(p.search(fold(norm)) for p in vocabulary.compensations)
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -291,6 +322,14 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
     def patterns(name: str) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(p.replace("{tail}", _TAIL)) for p in raw.get(name, ()))
 
+    neutral = frozenset(map(str, raw.get("neutral", ()))) | frozenset(map(str, raw.get("ignore", ())))
+    roots = Concepts(
+        roots={str(name): tuple(map(str, words)) for name, words in raw.get("roots", {}).items()},
+        abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
+        neutral=neutral,
+        weak=frozenset(map(str, raw.get("qualifiers", ()))) | frozenset(map(str, raw.get("generic", ()))),
+    )
+    deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
     return Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
@@ -301,6 +340,11 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         non_answers=patterns("non-answers"),
         negatives=patterns("negative-answers"),
         origin=origin,
+        roots=roots,
+        deferrals=Deferrals(deferrals, neutral) if deferrals else None,
+        irreversible=patterns("irreversible"),
+        cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
+        compensations=patterns("compensations"),
     )
 
 
@@ -309,6 +353,9 @@ def load(path: str) -> Vocabulary:
     from inc_audit.errors import ConfigError
 
     try:
+        stems = Path(path).parent / STEMS
+        if stems.is_file():
+            preload(json.loads(stems.read_text(encoding="utf-8")).get("stems", {}))
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
         return build(raw, path)
     except OSError as error:

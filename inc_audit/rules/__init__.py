@@ -4,7 +4,9 @@ Each family registers its rules: the Incident Report (``report``), the change
 (``changes``), the post-mortem (``postmortem``) and its approval (``approval``); they
 run and are listed in that order. Each rule reads an incident through a ``Context``.
 The policy's knowledge of people and time lives here too: who must act on a finding, after
-the RACI chart (``owners``), and how an approval is written (``reading``, ``phrasings``).
+the RACI chart (``owners``), and how an approval is written (``phrasings`` the data,
+``lexicon`` words to their meaning, ``clauses`` a comment's own words in clauses,
+``reading`` one comment, ``standing`` whose approval stands over time; see docs/approvals.md).
 
 May import: the configuration, reading, findings, the model and the source protocol
 (``inc_audit.sources.interface``), never a source itself.

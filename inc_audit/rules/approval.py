@@ -16,6 +16,7 @@ from inc_audit.config import emoji as emoji_names
 from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Note
+from inc_audit.rules import standing
 from inc_audit.rules.registry import rule
 
 if TYPE_CHECKING:
@@ -109,13 +110,84 @@ def why_unapproved(ctx: Context, note: Note) -> str | None:
     if _author_approved(ctx, note):
         reasons.append(f"its author {ctx.who(note.author)} approved it, and no one may approve their own post-mortem")
     reasons.extend(_too_early(ctx, note, valid))
+    reasons.extend(_not_read_as_approval(ctx, note, valid))
     if not reasons:
         reasons.append("no one has approved it")
     if clause:
         return "; ".join(reasons)
-    who = (" or ".join(members(config)) or "an approver") if config.roles else "anyone but its author"
+    who = settlers(config, ctx.who(note.author)) if config.roles else "anyone but its author"
     emoji = " or ".join(f":{name}:" for name in _distinct_emoji(config.approval_emoji))
     return "; ".join(reasons) + f": it needs an approval from {who} after it is posted (a comment, or {emoji})"
+
+
+def settlers(config: Config, author: str) -> str:
+    """Who can still approve, never the post-mortem's own ``author``: each approver role's
+    primary and backups, a backup who is also another role's primary together with that
+    role's backup (the policy's note on the response team)."""
+    roles = config.roles
+    primaries = {role.primary: name for name, role in roles.items()}
+    options: list[str] = []
+    for name in config.approvers:
+        role = roles[name]
+        for person in (role.primary, *role.backups):
+            if person == author or person in options:
+                continue
+            other = primaries.get(person)
+            if person == role.primary or other is None or other == name:
+                options.append(person)
+                continue
+            also = [b for b in roles[other].backups if b not in (author, person)]
+            if also:
+                options.append(
+                    f"{person} together with {' or '.join(also)} "
+                    f"(the response team note: {person} is also {_title(other)})"
+                )
+    return " or ".join(options) or "an approver other than its author (none is configured)"
+
+
+def _second_backups(config: Config) -> set[str]:
+    """The backups the response team note asks for besides an approver role's backup."""
+    roles = config.roles
+    primaries = {role.primary: name for name, role in roles.items()}
+    return {b for name in config.approvers for backup in roles[name].backups
+            if primaries.get(backup, name) != name for b in roles[primaries[backup]].backups}
+
+
+def _not_read_as_approval(ctx: Context, note: Note, valid: set[str]) -> Iterator[str]:
+    """What each approver who commented after the post-mortem wrote, when it is not an
+    approval that stands: the start of the comment, and why it is not one."""
+    config = ctx.config
+    author = ctx.who(note.author)
+    wanted = set(members(config)) | _second_backups(config) if config.roles else None
+    last: dict[str, tuple[Note, str]] = {}
+    for comment in ctx.issue.notes:
+        if comment.system or comment.created_at <= note.created_at:
+            continue
+        who = ctx.who(comment.author)
+        if who == author or who in valid or (wanted is not None and who not in wanted):
+            continue
+        found = ctx.reading(comment)
+        if found.approves:
+            last.pop(who, None)
+        elif found.reason or who not in last or not last[who][1]:
+            last[who] = (comment, found.reason)
+    took_back = standing.withdrawn(ctx.steps.get(note.id, ()))
+    for who in sorted(last):
+        comment, reason = last[who]
+        why = f"not an approval: {reason}" if reason else "no approval in it"
+        if who in took_back and reason:
+            yield f"{who} approved, then took it back: {quote(comment.body)} (comment {comment.id}, {reason})"
+        else:
+            yield f"{who} wrote {quote(comment.body)} (comment {comment.id}), {why}"
+
+
+def quote(text: str, limit: int = 60) -> str:
+    """The start of a comment on one line, in double quotes, at most ``limit`` characters."""
+    line = " ".join(next((ln for ln in text.splitlines() if ln.strip()), "").split())
+    line = "".join(c for c in line if c.isprintable())
+    if len(line) > limit:
+        line = line[: limit - 1].rstrip() + "\u2026"
+    return '"' + line.replace('"', "'") + '"'
 
 
 def _distinct_emoji(names: Iterable[str]) -> list[str]:

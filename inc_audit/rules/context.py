@@ -17,9 +17,9 @@ from inc_audit.reading import validity
 from inc_audit.reading.markdown import parse
 from inc_audit.reading.schemas import DocumentSchema
 from inc_audit.reading.validity import Problem
-from inc_audit.rules import approval, postmortem
+from inc_audit.rules import approval, postmortem, standing
 from inc_audit.rules import changes as change_rules
-from inc_audit.rules.reading import read
+from inc_audit.rules.reading import Reading, read
 from inc_audit.rules.registry import RULES, Verdict, has_any
 from inc_audit.sources.interface import Source
 
@@ -40,8 +40,10 @@ class Context:
         issue read because it mentions this one."""
         self.linked_read: set[IssueKey] = set()
         """Whose links the rules read (``linked_of``)."""
-        self._approves: dict[int, bool] = {}
-        """Whether each comment read so far approves, by the comment's ``id``."""
+        self.steps: dict[int, list[standing.Step]] = {}
+        """The approvals and retractions ``approvals`` last read, by the post-mortem comment's ``id``."""
+        self._approves: dict[int, Reading] = {}
+        """How each comment read so far reads as an approval, by the comment's ``id``."""
 
     @property
     def as_of(self) -> datetime:
@@ -207,10 +209,21 @@ class Context:
 
     def approves(self, note: Note) -> bool:
         """Whether the comment ``note`` approves, for its writer; each comment is read once."""
+        return self.reading(note).approves
+
+    def reading(self, note: Note) -> Reading:
+        """How the comment ``note`` reads as an approval, for its writer (``reading.read``)."""
         found = self._approves.get(id(note))
         if found is None:
-            found = self._approves[id(note)] = not note.system and read(note.body, note.author, self.team).approves
+            found = Reading(False, "written by GitLab") if note.system else read(note.body, note.author, self.team)
+            self._approves[id(note)] = found
         return found
+
+    def approval_steps(self, note: Note, awards: Iterable[Award] = ()) -> list[standing.Step]:
+        """Each approval and retraction after the post-mortem ``note``, with ``awards`` on it."""
+        later = [c for c in self.issue.notes if c.created_at > note.created_at and not c.system]
+        given = self.approval_emoji(note, awards)
+        return standing.steps(later, given, note.created_at, self.reading, self.who)
 
     def approvals(self, note: Note) -> set[str]:
         """Who approved the post-mortem ``note``, by a later approving comment or by emoji.
@@ -220,16 +233,19 @@ class Context:
         emoji it gave still fall short.
         """
         author = self.who(note.author)
-        people = {self.who(later.author) for later in self.approving_after(note.created_at)}
-        people.discard(author)
+        steps = self.steps[note.id] = self.approval_steps(note)
+        people = standing.standing(steps) - {author}
         if approval.gap(people, self.config) is None:
             return people
-        approved = people | self.emoji_approvers(note, self.source.note_awards(self.issue.key, note.id))
+        awards = self.source.note_awards(self.issue.key, note.id)
+        steps = self.steps[note.id] = self.approval_steps(note, awards)
+        approved = standing.standing(steps)
         fresh = None
         if approval.gap(approved - {author}, self.config) is not None:
             fresh = self.source.refresh_awards(self.issue.key, note.id)
         if fresh is not None:
-            approved = people | self.emoji_approvers(note, fresh)
+            steps = self.steps[note.id] = self.approval_steps(note, fresh)
+            approved = standing.standing(steps)
         if approval.gap(approved - {author}, self.config) is not None:
             self.unsettled = True  # an award emoji may settle it without touching the issue
         return approved - {author}

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -14,16 +13,14 @@ from typing import Any
 
 from inc_audit.errors import ConfigError
 from inc_audit.reading.schemas import SCHEMA_DIR, read_json
+from inc_audit.rules.lexicon import TOKEN, Lexicon
 
-TOKEN = re.compile(r"@[\w.\-]+|:[a-z0-9_+\-]+:|\+1|[^\W_][\w'’\-]*|[^\w\s]", re.IGNORECASE)
-
-
-def _words(phrase: str) -> tuple[str, ...]:
-    return tuple(token.lower().replace("’", "'") for token in TOKEN.findall(phrase))
+__all__ = ["TOKEN", "Lexicon", "Phrasings", "phrasings"]
 
 
-def _phrases(values: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    return tuple(sorted({_words(v) for v in values if _words(v)}, key=len, reverse=True))
+def _stems(lexicon: Lexicon, values: Iterable[str]) -> tuple[str, ...]:
+    """Roots matched at the start of a word, read without accents."""
+    return tuple(sorted({w for v in values for w in lexicon.phrase(str(v))}, key=len, reverse=True))
 
 
 @dataclass(frozen=True)
@@ -59,16 +56,70 @@ class Phrasings:
     attribution: tuple[tuple[str, ...], ...]
     self_references: frozenset[str]
     quotes: tuple[tuple[str, str], ...]
+    lexicon: Lexicon
+    assent: tuple[tuple[str, ...], ...]
+    """Words of assent (good, fine, ok, bon): a weak sign with a frame, or on their own."""
+    assent_frames: tuple[tuple[str, ...], ...]
+    """What makes an assent word a verdict on the post-mortem: for me, from my side, to go."""
+    intensifiers: tuple[tuple[str, ...], ...]
+    retractions: tuple[str, ...]
+    """Roots that take an approval back (withdraw, retract, revoke)."""
+    retraction_phrases: tuple[tuple[str, ...], ...]
+    retractions_of_approval: tuple[str, ...]
+    """Roots that take back only when an approval is named (je retire mon ok)."""
+    objections: tuple[tuple[str, ...], ...]
+    gaps: tuple[tuple[str, ...], ...]
+    """What objects only when a part of the post-mortem is named (the impact is missing)."""
+    redo: tuple[str, ...]
+    """Roots of a request to redo part of the post-mortem (rewrite, revoir)."""
+    amend: tuple[str, ...]
+    """Roots of a request to amend part of it (add, complete, clarify): a redo only when it blocks."""
+    blocking: tuple[tuple[str, ...], ...]
+    """What makes an amendment block the approval: first, before, until, avant."""
+    redo_requests: tuple[tuple[str, ...], ...]
+    redo_phrases: tuple[tuple[str, ...], ...]
+    """Phrases that ask for more work by themselves (needs more work, est à reprendre)."""
+    sections: tuple[str, ...]
+    """Roots naming a part of the post-mortem (impact, root cause, timeline)."""
+    minor: tuple[tuple[str, ...], ...]
+    """Words that make a request minor, not a redo (nit, typo, whenever)."""
+    own_sides: tuple[tuple[str, ...], ...]
+    """What says a bare verb is the writer's: approve from my side, valide pour moi."""
+    then: tuple[tuple[str, ...], ...]
+    """Words opening an approval that follows a question or request (then, alors): it depends on them."""
+    reviewing: tuple[tuple[str, ...], ...]
+    """The review still going on: still reading, je relis."""
+    review_verbs: tuple[tuple[str, ...], ...]
+    future: tuple[tuple[str, ...], ...]
+    """Words of the future: with a reviewing verb, or after an approval, not yet given."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
-        """The first words of every phrase that can approve: a comment with none cannot."""
-        return frozenset(p[0] for p in (*self.approves, *self.approves_with_subject, *self.weak))
+        """The first words of every phrase that can approve or refuse: a comment with none cannot."""
+        refusals = [p for p in self.refusals if len(p) == 1]  # "Rejected: ...", not "not" everywhere
+        phrases = (*self.approves, *self.approves_with_subject, *self.weak, *self.assent, *refusals)
+        return frozenset(p[0] for p in phrases)
+
+    @cached_property
+    def objection_openers(self) -> frozenset[str]:
+        """The first words of every objection and gap: a comment with none objects to nothing."""
+        return frozenset(p[0] for p in (*self.objections, *self.gaps))
+
+    @cached_property
+    def signals(self) -> tuple[str, ...]:
+        """Roots that make a comment worth reading even with no approving word: retractions."""
+        return (*self.retractions, *self.retractions_of_approval)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Phrasings:
         when = data.get("conditions_when_followed") or {}
         labels = data.get("labels") or {}
+        assent = data.get("assent") or {}
+        retract = data.get("retractions") or {}
+        redo = data.get("redo") or {}
+        still = data.get("still_reviewing") or {}
+        lexicon = Lexicon.from_json(data.get("lexicon") or {})
+        _phrases = lexicon.phrases
         return cls(
             approves=_phrases(data.get("approves", ())),
             approves_with_subject=_phrases(data.get("approves_with_subject", ())),
@@ -99,6 +150,27 @@ class Phrasings:
             attribution=_phrases(data.get("attribution", ())),
             self_references=frozenset(w for p in _phrases(data.get("self_references", ())) for w in p),
             quotes=tuple((str(pair[0]), str(pair[1])) for pair in data.get("quotes", ()) if len(pair) == 2),
+            lexicon=lexicon,
+            assent=_phrases(assent.get("words", ())),
+            assent_frames=_phrases(assent.get("frames", ())),
+            intensifiers=_phrases(assent.get("intensifiers", ())),
+            retractions=_stems(lexicon, retract.get("roots", ())),
+            retraction_phrases=_phrases(retract.get("phrases", ())),
+            retractions_of_approval=_stems(lexicon, retract.get("roots_naming_the_approval", ())),
+            objections=_phrases(data.get("objections", ())),
+            gaps=_phrases(data.get("gaps", ())),
+            redo=_stems(lexicon, redo.get("roots", ())),
+            amend=_stems(lexicon, redo.get("amend_roots", ())),
+            blocking=_phrases(redo.get("blocking", ())),
+            redo_requests=_phrases(redo.get("requested_by", ())),
+            redo_phrases=_phrases(redo.get("phrases", ())),
+            sections=_stems(lexicon, redo.get("sections", ())),
+            minor=_phrases(redo.get("minor", ())),
+            own_sides=_phrases(data.get("own_sides", ())),
+            then=_phrases(data.get("then", ())),
+            reviewing=_phrases(still.get("progressive", ())),
+            review_verbs=_phrases(still.get("verbs", ())),
+            future=_phrases(still.get("future", ())),
         )
 
 

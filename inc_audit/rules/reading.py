@@ -2,156 +2,45 @@
 
 A comment approves for its writer only. Quoted lines (``> ...``), quoted words, code and
 struck-through text are someone else's words or withdrawn ones, and are set aside. What is
-left is split into sentences and clauses; a clause approves when it states an approval that
-no negation, question, condition, request or modal verb takes back, and that is not reported
-as another person's (``approved by @alice`` written by bob). A weak sign (LGTM, a check mark)
-approves only a short comment that holds no question, condition, negation or reservation.
-When a comment says several things, the last clause that decides wins: ``Approved? Not yet``
-does not approve, ``Not approved last week; approved now`` does.
+left is split into sentences and clauses (``clauses``) of canonical words (``lexicon``); a
+clause approves when it states an approval that no negation, question, condition, request or
+modal verb takes back, and that is not reported as another person's (``approved by @alice``
+written by bob). A weak sign (LGTM, a check mark, an assent word with a frame such as ``bon
+pour moi``) approves only a short comment that holds no question, condition, negation or
+reservation. When a comment says several things, the last clause that decides wins:
+``Approved? Not yet`` does not approve, ``Not approved last week; approved now`` does; a
+request to redo part of the post-mortem anywhere in it makes it no approval. A comment that
+is no approval says why (``Reading.reason``), and whether it takes back its writer's earlier
+approval (``Reading.retracts``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
-from inc_audit.rules.phrasings import TOKEN as _TOKEN
+from inc_audit.rules.clauses import (
+    _ARTICLES,
+    _CONJUNCTIONS,
+    _DETERMINERS,
+    _PUNCTUATION,
+    _SET_ASIDE,
+    _STRUCK,
+    _STRUCK_MARK,
+    _TICKED,
+    Clause,
+    Sentence,
+    _find,
+    _has,
+    _is,
+    _starts_with,
+    own_words,
+    sentences,
+)
 from inc_audit.rules.phrasings import Phrasings, phrasings
 
 __all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"]
-
-_FENCE = re.compile(r"^ {0,3}(```|~~~).*?(^ {0,3}\1[^\n]*$|\Z)", re.DOTALL | re.MULTILINE)
-_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1", re.DOTALL)
-_STRUCK = re.compile(r"~~.+?~~|<(del|s|strike)>.*?</\1>", re.DOTALL | re.IGNORECASE)
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
-_QUOTED_LINE = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
-_UNTICKED = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)])[ \t]+\[ \].*$", re.MULTILINE)
-_TICKED = re.compile(r"^([ \t]*(?:[-*+]|\d+[.)])[ \t]+)\[[xX~]\]", re.MULTILINE)
-_QUOTE_BLOCK = re.compile(r"^ {0,3}>>>[ \t]*$.*?^ {0,3}>>>[ \t]*$", re.DOTALL | re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])(?=\s|$)|\n+")
-_FORM_BLANK = re.compile(r"\[\s*\]|<[^>\n]*>|_{2,}|\.{3,}|…")
-_BLANK = re.compile(r":[\s*\-]*$")
-_BULLET = re.compile(r"^(?:[*+\-]\s+|#+\s*|\d+[.)]\s+)+")
-# What ``own_words`` sets aside, in order, each with the text one of its matches must hold:
-# a text without it is left as it is, so the pattern need not run.
-_SET_ASIDE = (
-    (_COMMENT, ("<!--",)),
-    (_FENCE, ("```", "~~~")),
-    (_QUOTE_BLOCK, (">>>",)),
-    (_QUOTED_LINE, (">",)),
-    (_UNTICKED, ("[ ]",)),
-    (_INLINE_CODE, ("`",)),
-    (_STRUCK, ("~~", "<")),
-)
-_CLAUSE_MARK = {",", ":", "—", "–", "-", "(", ")", "/"}
-
-
-# --- text to clauses ---------------------------------------------------------------------------
-
-
-def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
-    """The writer's own words: no quoted lines or words, code, struck-through text, comments or
-    unticked boxes (``- [ ] Approved`` is a box left to tick, not a statement)."""
-    text = text.replace("\r\n", "\n").replace("\ufe0f", "")
-    for pattern, needs in _SET_ASIDE:
-        if any(literal in text for literal in needs):
-            text = pattern.sub(" ", text)
-    if "[" in text:
-        text = _TICKED.sub(r"\1", text)
-    for opening, closing in quotes:
-        if opening in text and closing in text:
-            text = _quoted(opening, closing).sub(" ", text)
-    return text
-
-
-@lru_cache(maxsize=64)
-def _quoted(opening: str, closing: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(opening) + r"[^\n]*?" + re.escape(closing) + r"(?!\w)")
-
-
-@dataclass(frozen=True)
-class Clause:
-    words: tuple[str, ...]
-    after: str  # what separates it from the clause before: "", "," (punctuation) or the conjunction
-
-
-@dataclass(frozen=True)
-class Sentence:
-    clauses: tuple[Clause, ...]
-    question: bool
-    words: tuple[str, ...]
-    blank: bool = False  # ends in a label left to fill in: "Approved by: ____"
-
-
-_ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
-_PUNCTUATION = (",", ":")
-_CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "whereas", "plus"}
-
-
-def sentences(text: str, p: Phrasings) -> list[Sentence]:
-    found = []
-    for chunk in _SENTENCE_END.split(text):
-        chunk = _FORM_BLANK.sub(" ", _BULLET.sub("", chunk.strip())).strip()
-        tokens = [t.lower().replace("’", "'") for t in _TOKEN.findall(chunk)]
-        words = tuple(t for t in tokens if t not in _CLAUSE_MARK and t not in "*_#.!?;\"'")
-        if not words:
-            continue
-        ends_open = not chunk.rstrip("*_ )").endswith((".", "!"))
-        question = chunk.rstrip("*_ )").endswith("?") or (ends_open and _starts_with(words, p.question_openers))
-        blank = bool(_BLANK.search(chunk))
-        found.append(Sentence(tuple(_clauses(tokens)), question, words, blank))
-    return found
-
-
-def _clauses(tokens: list[str]) -> list[Clause]:
-    clauses: list[Clause] = []
-    current: list[str] = []
-    after = ""
-    for token in tokens:
-        if token in _CLAUSE_MARK or token in _CONJUNCTIONS:
-            if current:
-                clauses.append(Clause(tuple(current), after))
-                current, after = [], ""
-            after = token if token in _CONJUNCTIONS else (after or (":" if token == ":" else ","))
-        elif token not in "*_#.!?;\"'":
-            current.append(token)
-    if current:
-        clauses.append(Clause(tuple(current), after))
-    return clauses
-
-
-@lru_cache(maxsize=256)
-def _index(phrases: tuple[tuple[str, ...], ...]) -> dict[str, tuple[tuple[str, ...], ...]]:
-    """The phrases by their first word, longest first."""
-    index: dict[str, list[tuple[str, ...]]] = {}
-    for phrase in phrases:
-        index.setdefault(phrase[0], []).append(phrase)
-    return {first: tuple(sorted(found, key=len, reverse=True)) for first, found in index.items()}
-
-
-def _find(words: Sequence[str], phrases: tuple[tuple[str, ...], ...], start: int = 0) -> tuple[int, int] | None:
-    """The first place (start, end) a phrase occurs in ``words`` from ``start``."""
-    index = _index(phrases)
-    for i in range(start, len(words)):
-        for phrase in index.get(words[i], ()):
-            if tuple(words[i : i + len(phrase)]) == phrase:
-                return i, i + len(phrase)
-    return None
-
-
-def _has(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return _find(words, phrases) is not None
-
-
-def _starts_with(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return any(tuple(words[: len(p)]) == p for p in _index(phrases).get(words[0] if words else "", ()))
-
-
-def _is(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
-    return tuple(words) in _index(phrases).get(words[0] if words else "", ())
-
+__all__ += ["_SET_ASIDE", "_TICKED"]  # read by tests/test_rules_cpu.py
 
 # --- clauses to a reading ----------------------------------------------------------------------
 
@@ -160,6 +49,27 @@ def _is(words: Sequence[str], phrases: tuple[tuple[str, ...], ...]) -> bool:
 class Reading:
     approves: bool
     why: str
+    reason: str = ""
+    """Why it is no approval, in a few words (negated, conditional, a question, withdrawn,
+    asks for a redo), or "" when it approves or says nothing of approval."""
+    retracts: bool = False
+    """It takes back its writer's earlier approval: withdrawn, refused, conditioned, objected to."""
+
+
+REASONS = {
+    "deny": "negated",
+    "negative": "negated",
+    "negation": "negated",
+    "conditional": "conditional",
+    "pending": "not given yet",
+    "question": "a question",
+    "withdraw": "withdrawn",
+    "redo": "asks for a redo",
+    "reported": "reports someone else's approval",
+    "reservation": "with a reservation",
+}
+_SIGN = "a short approving sign"
+_RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 
 class _Reader:
@@ -167,6 +77,8 @@ class _Reader:
         self.p = p
         self.writer = writer.lower()
         self.people = people
+        self.before: tuple[str, ...] = ()
+        """The words of the sentence before the one being read."""
 
     def negated(self, words: Sequence[str]) -> bool:
         words = list(words)
@@ -179,8 +91,9 @@ class _Reader:
     def approval_at(self, words: Sequence[str]) -> tuple[int, int] | None:
         span = _find(words, self.p.approves)
         based = _find(words, self.p.approves_with_subject)
-        if based is not None and (span is None or based[0] < span[0]) and self.subject_before(words, based[0]):
-            return based
+        if based is not None and (span is None or based[0] < span[0]):
+            if self.subject_before(words, based[0]) or _has(words[based[1] : based[1] + 5], self.p.own_sides):
+                return based  # "I approve", "Approve from my side"
         return span
 
     def subject_before(self, words: Sequence[str], start: int) -> bool:
@@ -262,6 +175,74 @@ class _Reader:
             near.append(sentence.clauses[index - 1])
         return any(self.condition_in(c.words[:3]) for c in near)
 
+    def withdraws(self, words: Sequence[str]) -> bool:
+        """``I withdraw my approval``, ``scratch that``, ``je retire mon ok``."""
+        p = self.p
+        if _has(words, p.retraction_phrases):
+            return True
+        if p.retractions and any(w.startswith(p.retractions) for w in words):
+            return True
+        if not p.retractions_of_approval or not any(w.startswith(p.retractions_of_approval) for w in words):
+            return False
+        named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
+        return named or any(w in ("approval", "approve") for w in words)
+
+    def redo(self, sentence: Sentence, words: Sequence[str]) -> str | None:
+        """A request to redo part of the post-mortem (``could you redo the impact section``,
+        ``l'impact est à revoir``, ``add the ticket count to the impact first``): "redo"; a
+        request to amend it that does not block (``please add the ticket count to the
+        impact``): "request"; neither, or a minor one (``nit: fix the typo whenever``): None."""
+        p = self.p
+        roots = (*p.redo, *p.amend)
+        if not roots or (not any(w.startswith(roots) for w in words) and not _has(words, p.redo_phrases)):
+            return None
+        around = (*self.before, *sentence.words)  # "The RCA is thin; please rework it."
+        if not any(w.startswith(p.sections) for w in around) or _has(sentence.words, p.minor):
+            return None
+        if _has(words, p.redo_phrases):
+            return "redo"
+        if not self.requested(words, roots):
+            return None
+        if any(w.startswith(p.redo) for w in words if p.redo) or _has(sentence.words, p.blocking):
+            return "redo"
+        return "request"
+
+    def requested(self, words: Sequence[str], roots: tuple[str, ...]) -> bool:
+        """Whether a root of ``roots`` is asked for: an imperative, or a request just before it."""
+        p = self.p
+        for i, word in enumerate(words):
+            if not word.startswith(roots):
+                continue
+            if word.endswith("ed"):
+                if i and words[i - 1] in ("be", "been", "get", "gets"):
+                    return True
+                continue
+            lead = words[max(0, i - 3) : i]
+            if any(_is(lead[j:], p.redo_requests) for j in range(len(lead))) or _has(lead, p.redo_requests):
+                return True
+            if i == 0 and len(words) > 1 and words[1] in _DETERMINERS:
+                return True  # the imperative: "Rewrite the root cause"
+        return False
+
+    def reviewing(self, words: Sequence[str]) -> bool:
+        """The review goes on: ``still reading``, ``I'll review it tomorrow``, ``je relis``."""
+        p = self.p
+        return _has(words, p.reviewing) or (_has(words, p.review_verbs) and _has(words, p.future))
+
+    def assent(self, words: Sequence[str]) -> tuple[int, int] | None:
+        """A word of assent made a verdict: ``bon pour moi``, ``all good from my side``,
+        ``good to go``, or with nothing but an intensifier (``All good``, ``Totally fine``).
+        Alone (``OK``, ``Parfait``) it is as often an acknowledgement, and approves nothing."""
+        p = self.p
+        span = _find(words, p.assent)
+        if span is None:
+            return None
+        if _has(words, p.assent_frames):
+            return span
+        intensified = any(_is((w,), p.intensifiers) for w in words)
+        rest = [w for w in words if not _is((w,), p.assent) and not _is((w,), p.intensifiers)]
+        return span if intensified and not rest else None
+
     def condition_in(self, words: Sequence[str]) -> bool:
         if _has(words, self.p.conditions):
             return True
@@ -270,36 +251,97 @@ class _Reader:
 
 
 def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None = None) -> Reading:
-    """Whether ``writer``'s comment ``text`` approves, and the clause that decided."""
+    """Whether ``writer``'s comment ``text`` approves, the clause that decided, and if not, why."""
     p = p or phrasings()
+    own = own_words(text, p.quotes)
+    tokens = p.lexicon.tokens(own)
+    found = _read_own(own, set(tokens), writer, people, p)
+    if found.retracts or (found.approves and found.why != _SIGN):
+        return found
+    if found.approves:  # a weak sign: "LGTM. Hold on, the numbers don't match" is no approval
+        return Reading(False, "an objection", "objects to it", retracts=True) if _objects(tokens, p) else found
+    if own != text and _struck_approval(text, writer, people, p):
+        return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
+    if _objects(tokens, p):
+        return Reading(False, "an objection", "objects to it", retracts=True)
+    return found
+
+
+def _struck_approval(text: str, writer: str, people: Iterable[str], p: Phrasings) -> bool:
+    """Whether the struck-through words of ``text`` held an approval."""
+    struck = " ".join(m.group(0) for m in _STRUCK.finditer(text.replace("\r\n", "\n")))
+    inner = _STRUCK_MARK.sub(" ", struck)
+    return bool(inner.strip()) and _read_own(inner, set(p.lexicon.tokens(inner)), writer, people, p).approves
+
+
+def _signalled(words: set[str], p: Phrasings) -> bool:
+    """A retraction, or a request to redo that names a part of the post-mortem."""
+    if p.signals and any(w.startswith(p.signals) for w in words):
+        return True
+    return bool(p.redo) and any(w.startswith(p.redo) for w in words) and any(w.startswith(p.sections) for w in words)
+
+
+def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: Phrasings) -> Reading:
+    if not p.openers & words and not _signalled(words, p):
+        return Reading(False, "no approval stated")  # most comments: no approving word at all
     reader = _Reader(p, writer, frozenset(x.lower() for x in people))
     state: Reading | None = None
-    weak = reserved = asked = False
-    own = own_words(text, p.quotes)
-    if not p.openers & {t.lower().replace("’", "'") for t in _TOKEN.findall(own)}:
-        return Reading(False, "no approval stated")  # most comments: no approving word at all
+    weak = asked = False
+    reserve = ""
     found = sentences(own, p)
+    redo: Reading | None = None
+    asking = False  # a question or a request came before: "Can you add X? Then approved."
     for sentence in found:
         for index, clause in enumerate(sentence.clauses):
             kind = _kind(reader, sentence, index, clause)
+            if kind == "approve" and asking and (_starts_with(clause.words, p.then) or clause.after == "and"):
+                kind = "conditional"
             if kind == "approve":
                 state = Reading(True, " ".join(clause.words))
-            elif kind in ("deny", "conditional") or (kind == "negative" and (asked or state is None)):
-                state = Reading(False, f"{kind}: " + " ".join(clause.words))
+            elif kind in ("deny", "conditional", "withdraw", "redo") or (
+                kind == "negative" and (asked or state is None)
+            ):
+                state = Reading(False, f"{kind}: " + " ".join(clause.words), REASONS[kind], kind in _RETRACTING)
             elif kind == "affirm" and asked:
                 state = Reading(True, "answered yes")
             elif kind == "question":
                 asked = True
             weak = weak or kind == "weak"
-            reserved = reserved or kind in ("question", "pending", "negation", "reservation", "negative")
-            reserved = reserved or kind == "conditional" or reader.condition_in(clause.words)
-        reserved = reserved or sentence.question
+            if not reserve and kind in REASONS and kind != "reported":
+                reserve = REASONS[kind]
+            if not reserve and reader.condition_in(clause.words):
+                reserve = REASONS["conditional"]
+            if kind == "redo" and redo is None:
+                redo = state
+            asking = asking or kind in ("redo", "request", "question") or sentence.question
+        if not reserve and sentence.question:
+            reserve = REASONS["question"]
+        reader.before = sentence.words
+    if redo is not None and state is not None and (state.approves or state.reason == REASONS["conditional"]):
+        return redo  # "Rewrite the root cause section, otherwise approved": not this version
     if state is not None:
         return state
-    words = sum(len(s.words) for s in found)
-    if weak and not reserved and words <= p.short_words:
-        return Reading(True, "a short approving sign")
-    return Reading(False, "no approval stated")
+    count = sum(len(s.words) for s in found)
+    if weak and not reserve and count <= p.short_words:
+        return Reading(True, _SIGN)
+    if weak:
+        return Reading(False, "a weak sign, " + (reserve or "in a long comment"), reserve or "too long to be a sign")
+    return Reading(False, "no approval stated", reserve)
+
+
+def _objects(tokens: list[str], p: Phrasings) -> bool:
+    """Whether the writer's own words object to the post-mortem (hold on, doesn't match, not
+    convinced): a later comment that does takes back its writer's earlier approval."""
+    if not p.objection_openers.intersection(tokens):
+        return False  # most comments: no word an objection starts with
+    words = list(tokens)
+    span = _find(words, p.benign_negations)
+    while span is not None:
+        del words[span[0] : span[1]]
+        span = _find(words, p.benign_negations)
+    if _has(words, p.objections):
+        return True
+    return _has(words, p.gaps) and any(w.startswith(p.sections) for w in words)
 
 
 def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> str:
@@ -311,8 +353,14 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "negative"
     if _is(words, p.affirmative_answers):
         return "affirm"
-    if _has(words, p.refusals):
-        return "deny"
+    if reader.withdraws(words):
+        return "withdraw"
+    refusal = _find(words, p.refusals)
+    if refusal is not None:
+        return "other" if reader.elsewhere(words, *refusal) else "deny"  # the CHG was rejected
+    redo = reader.redo(sentence, words)
+    if redo is not None:
+        return redo
     if clause.after in ("but",) and _starts_with(words, p.negations):
         return "deny"  # "I approve the RCA but not the follow-ups"
     span = reader.approval_at(words)
@@ -320,12 +368,14 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return _approval_kind(reader, sentence, index, words, span)
     if reader.bare_verb(words):
         return "pending"
-    weak = _find(words, p.weak)
+    weak = _find(words, p.weak) or reader.assent(words)
     if weak is not None and not reader.negated(words[: weak[0]]):
-        return "question" if sentence.question else "weak"
+        if sentence.question:
+            return "question"
+        return "reservation" if _has(words[weak[1] :], p.reservations) else "weak"  # good for me except X
     if reader.negated(words):
         return "negation"
-    if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations):
+    if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations) or reader.reviewing(words):
         return "reservation"
     return "question" if sentence.question and index == len(sentence.clauses) - 1 else "other"
 
@@ -338,10 +388,10 @@ def _approval_kind(
     if sentence.blank and index == len(sentence.clauses) - 1:
         return "other"  # a form's field, "Approved by: ____", left to fill in
     if reader.asks(sentence, index):
-        return "question"
+        return "conditional" if reader.conditional(sentence, index) else "question"
     if reader.elsewhere(words, span[0], span[1]):
         return "other"
-    if reader.deferred(words, span[0]):
+    if reader.deferred(words, span[0]) or _has(words[span[1] :], reader.p.future):
         return "pending"
     if reader.conditional(sentence, index):
         return "conditional"

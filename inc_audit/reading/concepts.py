@@ -1,0 +1,325 @@
+"""Headings read by their concepts: root words, their inflections in English and French, and typos.
+
+A heading nobody listed ("Blast radius", "Cause profonde", "Lessons and next moves") is
+read word by word. Each word is lower-cased, stripped of accents, expanded when it is a
+known abbreviation ("RC", "F/U", "Desc."), and reduced to its forms: itself, its English
+and its French Snowball stem. A word whose forms meet the forms of one of a concept's root
+words (``roots`` in schemas/vocabulary.json) names that concept; so does a word one edit
+(a letter missing, extra, changed or two swapped) from a root word of five letters or more,
+or whose stem is one edit from a root's stem of six letters or more.
+
+The heading names the concept most of its words name (a word that is also a qualifier,
+such as "summary" or "description", counts half; ties go to the word that comes first),
+provided it holds few words that name nothing: a sentence that happens to hold a root word
+is no heading. Function words of both languages, question words and numbers are neutral.
+
+Every word's forms and every text's reading are remembered (bounded), so a heading costs
+a dictionary look-up once it has been read.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import snowballstemmer
+
+from inc_audit.reading.memo import Memo
+
+_WORD = re.compile(r"[^\W_]+")
+_SLASHED = re.compile(r"\b([^\W\d_])\s*/\s*([^\W\d_])\b")  # F/U, N/A: one abbreviation
+_ELIDED = re.compile(r"\b([cdjlmnst]|qu)['’](?=\w)")  # French l', d', qu': the article goes
+MIN_TYPO = 5  # words shorter than this are never read as a typo of a root word
+MAX_WORDS = 12  # a head of more words than this is a sentence, never a concept's name
+WORD_MEMO = 16_384
+STEMS_COMMENT = (
+    "The English and French Snowball stems of the words of vocabulary.json, worked out once: "
+    "regenerate with python -m inc_audit.reading.concepts (tests/test_meaning.py checks it)."
+)
+
+_STEMMING = threading.Lock()
+_ENGLISH = snowballstemmer.stemmer("english")
+_FRENCH = snowballstemmer.stemmer("french")
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: ``Éléments`` and ``elements`` are one word."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def tokens(text: str) -> list[str]:
+    """The folded words of a text, with ``F/U`` joined into ``fu`` and French elisions dropped."""
+    text = fold(text)
+    if "/" in text:
+        text = _SLASHED.sub(r"\1\2", text)
+    if "'" in text or "’" in text:
+        text = _ELIDED.sub(" ", text)
+    return _WORD.findall(text)
+
+
+class Prefixes:
+    """A quick test of whether a word may have a form among some forms, before stemming it.
+
+    A Snowball stem is the word with an ending removed (English turns a last "y" into "i"),
+    so a word whose forms meet a set of forms starts with the first four letters of one of
+    them, or with one of them whole when it is shorter; and a typo read on a word keeps its
+    first two letters. Most words of a text start like no root word and are never stemmed.
+    """
+
+    def __init__(self) -> None:
+        self.four: set[str] = set()
+        self.short: set[str] = set()
+        self.two: set[str] = set()
+
+    def add(self, form: str, typos: bool = False) -> None:
+        if len(form) >= 4:
+            self.four.add(form[:4])
+        else:
+            self.short.add(form)
+        if typos:
+            self.two.add(form[:2])
+
+    def may_meet(self, word: str) -> bool:
+        if word[:4] in self.four or (len(word) >= MIN_TYPO and word[:2] in self.two):
+            return True
+        # a stem shorter than four letters comes from a short word ("why" -> "whi", "log" -> "log")
+        return len(word) <= 7 and any(word[:size] in self.short for size in range(1, min(4, len(word) + 1)))
+
+
+def _deletes(word: str) -> set[str]:
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+_FORMS: dict[str, frozenset[str]] = {}
+
+
+def forms(word: str) -> frozenset[str]:
+    """A folded word, its English and its French Snowball stem (remembered, bounded)."""
+    found = _FORMS.get(word)
+    if found is None:
+        with _STEMMING:  # a Snowball stemmer keeps its word in itself: one thread at a time
+            found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
+        if len(_FORMS) >= WORD_MEMO:
+            _FORMS.clear()
+        _FORMS[word] = found
+    return found
+
+
+def preload(table: Mapping[str, Iterable[str]]) -> None:
+    """Take the stems of a table (schemas/stems.json: word -> its forms) as already worked out:
+    stemming the vocabulary's few hundred words costs more than reading them."""
+    for word, known in table.items():
+        if len(_FORMS) < WORD_MEMO:
+            _FORMS[word] = frozenset((word, *known))
+
+
+def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
+    """Every folded word a vocabulary stems when it is loaded: its roots, abbreviations, cues and
+    the words deferrals are made of."""
+    found: set[str] = set()
+    for name in ("roots", "cues", "deferrals"):
+        groups = raw.get(name)
+        if isinstance(groups, dict):
+            for key, words in groups.items():
+                if not str(key).startswith("$") and isinstance(words, list):
+                    found.update(word for entry in words for word in tokens(str(entry)))
+    abbreviations = raw.get("abbreviations")
+    if isinstance(abbreviations, dict):
+        found.update(word for value in abbreviations.values() for word in tokens(str(value)))
+    return sorted(found)
+
+
+def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
+    """The table ``preload`` reads: each word's English and French stems."""
+    with _STEMMING:
+        return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
+
+
+def _typo_form(form: str, word: str) -> bool:
+    """Whether a form is compared for typos: a word of ``MIN_TYPO`` letters, or a longer stem
+    (short stems of different words are often one letter apart: "refer", "reper")."""
+    return len(form) >= (MIN_TYPO if form == word else MIN_TYPO + 1)
+
+
+def within_one(one: str, two: str) -> bool:
+    """Whether two words are at most one edit apart (insertion, deletion, substitution or swap)."""
+    if one == two:
+        return True
+    if abs(len(one) - len(two)) > 1:
+        return False
+    if len(one) > len(two):
+        one, two = two, one
+    start = 0
+    while start < len(one) and one[start] == two[start]:
+        start += 1
+    if len(one) < len(two):
+        return one[start:] == two[start + 1 :]
+    if one[start + 1 :] == two[start + 1 :]:
+        return True
+    return (
+        start + 1 < len(one)
+        and one[start] == two[start + 1]
+        and one[start + 1] == two[start]
+        and one[start + 2 :] == two[start + 2 :]
+    )
+
+
+@dataclass
+class Concepts:
+    """The concepts' root words, and what a heading's words name."""
+
+    roots: Mapping[str, Iterable[str]]
+    abbreviations: Mapping[str, str] = field(default_factory=dict)
+    neutral: frozenset[str] = frozenset()
+    weak: frozenset[str] = frozenset()
+    _single: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
+    _multi: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list, init=False, repr=False)
+    _near: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
+    _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
+    _first: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
+    _first_prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
+    _named: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
+    _read: Memo[tuple[str | None, int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.neutral = frozenset(fold(w) for w in self.neutral)
+        self.weak = frozenset(fold(w) for w in self.weak)
+        self.abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
+        for concept, words in self.roots.items():
+            for root in words:
+                parts = [part for part in tokens(root) if part not in self.neutral] or tokens(root)
+                if len(parts) > 1:
+                    sequence = tuple(forms(p) for p in parts)
+                    for form in sequence[0]:
+                        self._first.setdefault(form, []).append(len(self._multi))
+                        self._first_prefixes.add(form)
+                    self._multi.append((sequence, concept))
+                    continue
+                for form in forms(parts[0]) if parts else ():
+                    self._single.setdefault(form, set()).add(concept)
+                    typos = _typo_form(form, parts[0])
+                    self._prefixes.add(form, typos)
+                    if typos:
+                        for key in (form, *_deletes(form)):
+                            self._near.setdefault(key, set()).add(form)
+
+    def forms(self, word: str) -> frozenset[str]:
+        return forms(word)
+
+    def named_by(self, word: str) -> frozenset[str]:
+        """The concepts one folded word names: by its forms, else by a form one edit from a root's."""
+        found = self._named.get(word)
+        if found is None:
+            found = self._named_by(word)
+            if len(self._named) >= WORD_MEMO:
+                self._named.clear()
+            self._named[word] = found
+        return found
+
+    def _named_by(self, word: str) -> frozenset[str]:
+        if not self._prefixes.may_meet(word):
+            return frozenset()
+        forms = self.forms(word)
+        hits: set[str] = set()
+        for form in forms:
+            hits |= self._single.get(form, set())
+        if hits or word in self.neutral or word.isdigit():
+            return frozenset(hits)
+        for form in forms:
+            if not _typo_form(form, word):
+                continue
+            for key in (form, *_deletes(form)):
+                for root in self._near.get(key, ()):
+                    if within_one(form, root):
+                        hits |= self._single[root]
+        return frozenset(hits)
+
+    def count(self, text: str) -> dict[str, set[str]]:
+        """The words of a text that name each concept, by their forms only (no typos): the cues
+        a section's text holds."""
+        found: dict[str, set[str]] = {}
+        for word in set(tokens(text)):
+            if word in self.neutral or word.isdigit() or not self._prefixes.may_meet(word):
+                continue
+            for form in self.forms(word):
+                for concept in self._single.get(form, ()):
+                    found.setdefault(concept, set()).add(word)
+        words = tokens(text) if self._multi else []
+        for sequence, concept in self._multi:
+            size = len(sequence)
+            for start in range(len(words) - size + 1):
+                if all(sequence[k] & self.forms(words[start + k]) for k in range(size)):
+                    found.setdefault(concept, set()).add(" ".join(words[start : start + size]))
+                    break
+        return found
+
+    def concept_of(self, text: str, strict: bool = False) -> str | None:
+        """The concept a heading names, or None (remembered). ``strict``: only when every word
+        names it or is neutral, as for a ``Label: answer`` line in prose."""
+        concept, unknown = self._read.get(text, text, lambda: self._concept_of(text))
+        return None if strict and unknown else concept
+
+    def _concept_of(self, text: str) -> tuple[str | None, int]:
+        words: list[str] = []
+        for word in tokens(text):
+            expanded = self.abbreviations.get(word)
+            words.extend(expanded.split() if expanded else (word,))
+        if len(words) > MAX_WORDS:
+            return None, len(words)
+        scores: dict[str, float] = {}
+        first: dict[str, int] = {}
+        hits = unknown = 0
+        taken = self._multi_hits(words, scores, first)
+        for position, word in enumerate(words):
+            if position in taken:
+                hits += 1
+                continue
+            named = self.named_by(word)
+            if named:
+                hits += 1
+                for concept in named:
+                    scores[concept] = scores.get(concept, 0.0) + (0.5 if word in self.weak else 1.0)
+                    first.setdefault(concept, position)
+            elif word not in self.neutral and word not in self.weak and not word.isdigit():
+                unknown += 1
+        if not scores or unknown > 2 * hits + 1:
+            return None, unknown
+        return min(scores, key=lambda c: (-scores[c], first[c], c)), unknown
+
+    def _multi_hits(self, words: list[str], scores: dict[str, float], first: dict[str, int]) -> set[int]:
+        """Root phrases ("retour d'expérience"), their words consecutive but for neutral ones."""
+        taken: set[int] = set()
+        if not self._multi:
+            return taken
+        content = [i for i, w in enumerate(words) if w not in self.neutral]
+        for start, index in enumerate(content):
+            word = words[index]
+            if not self._first_prefixes.may_meet(word):
+                continue
+            for number in {n for form in self.forms(word) for n in self._first.get(form, ())}:
+                sequence, concept = self._multi[number]
+                at = content[start : start + len(sequence)]
+                if len(at) == len(sequence) and all(sequence[k] & self.forms(words[i]) for k, i in enumerate(at)):
+                    taken.update(at)
+                    scores[concept] = scores.get(concept, 0.0) + len(sequence)
+                    first.setdefault(concept, at[0])
+        return taken
+
+
+if __name__ == "__main__":  # python -m inc_audit.reading.concepts: rewrite schemas/stems.json
+    import json
+    import sys
+    from pathlib import Path
+
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "schemas")
+    raw = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    rows = [f"    {json.dumps(w, ensure_ascii=False)}: {json.dumps(f, ensure_ascii=False)}"
+            for w, f in stem_table(vocabulary_words(raw)).items()]
+    text = f'{{\n  "$comment": {json.dumps(STEMS_COMMENT)},\n  "stems": {{\n' + ",\n".join(rows) + "\n  }\n}\n"
+    (folder / "stems.json").write_text(text, encoding="utf-8")

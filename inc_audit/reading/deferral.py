@@ -1,0 +1,101 @@
+"""Deferrals read by meaning: a line that only says the answer comes later, or is elsewhere.
+
+``to be confirmed``, ``pending analysis``, ``will add the logs``, ``à compléter``, ``en
+cours d'analyse avec le fournisseur``, ``see the doc``, ``screenshot follows``: none of
+them is written on a list. A line is a deferral when it holds a *marker* (something is
+pending or coming: "pending", "will", "later", "à venir", "en cours"; or it is somewhere
+else: "see", "cf.", "attached", "below", "shared doc") and every other word is one a
+deferral is made of: neutral words, the kinds of content an answer would hold ("logs",
+"analysis", "screenshot", "numbers"), the verbs of providing them ("add", "attach",
+"confirm", "compléter") and who they wait on ("the vendor", "infra"). One word the
+vocabulary does not know is allowed after "with", "by" or "on" ("avec la compta").
+
+A word the list does not hold makes the line an answer: "will add an alert on the signer
+queue" is a follow-up, not a deferral. The words are compared by their forms (the word,
+its English and French stems: see ``concepts``), so "attaching", "attachés" and
+"attached" are one. A link or an image makes a line an answer before this is asked.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
+
+MAX_WORDS = 16  # a longer line says something of its own
+MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content ("latency graph", "updater logs")
+_ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
+CLASSES = ("markers", "elsewhere", "content", "verbs", "parties", "towards")
+
+
+@dataclass
+class Deferrals:
+    """The word classes deferrals are made of (``deferrals`` in schemas/vocabulary.json)."""
+
+    words: Mapping[str, Iterable[str]]
+    neutral: frozenset[str]
+    _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _seen: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.neutral = frozenset(fold(w) for w in self.neutral)
+        for name in CLASSES:
+            for entry in self.words.get(name, ()):
+                for word in tokens(entry):
+                    for form in forms(word):
+                        self._class.setdefault(form, name)
+                        self._prefixes.add(form)
+
+    def kind(self, word: str) -> str:
+        """A folded word's class: a class of ``CLASSES``, "neutral" or "" (unknown, numbers too)."""
+        found = self._seen.get(word)
+        if found is None:
+            found = self._kind(word)
+            if len(self._seen) > 16_384:
+                self._seen.clear()
+            self._seen[word] = found
+        return found
+
+    def _kind(self, word: str) -> str:
+        if word in self._class:
+            return self._class[word]
+        if self._prefixes.may_meet(word):
+            for form in sorted(forms(word)):
+                if form in self._class:
+                    return self._class[form]
+        return "neutral" if word in self.neutral else ""
+
+    def defers(self, line: str) -> bool:
+        """Whether a line (lower-cased, without markup) only defers its answer."""
+        if "(" in line:
+            aside = _ASIDE.sub(" ", line)
+            if aside.strip(" .,;:-") and self._defers(tokens(aside)):
+                return True
+        return self._defers(tokens(line))
+
+    def _defers(self, words: list[str]) -> bool:
+        if not words or len(words) > MAX_WORDS:
+            return False
+        kind = self.kind
+        marked = len(words) > 1 and words[0] == "a" and kind(words[1]) == "verbs"  # à compléter
+        after_party = unknown = modifiers = 0
+        for index, word in enumerate(words):
+            found = kind(word)
+            if found in ("markers", "elsewhere"):
+                marked = True
+            elif found == "towards":
+                after_party = 3
+                continue
+            elif not found:
+                following = words[index + 1] if index + 1 < len(words) else ""
+                if following and modifiers < MAX_MODIFIERS and kind(following) == "content":
+                    modifiers += 1
+                elif after_party and not unknown:
+                    unknown += 1
+                else:
+                    return False
+            after_party = max(0, after_party - 1)
+        return marked

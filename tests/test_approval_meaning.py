@@ -1,0 +1,284 @@
+"""Approvals read by meaning (issue #17): French and informal approvals, struck-through,
+withdrawn, conditioned and redo-asking comments, approvals that stand or are taken back
+over time, and what IPM003 says it read.
+
+The phrasings below are written to be absent from ``schemas/approval.json`` as whole
+phrases wherever they can: other inflections, other word orders, another frame for an
+assent word. They pass because the words are read by their root and role, not listed.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from inc_audit.rules.approval import quote, settlers
+from inc_audit.rules.reading import phrasings, read
+from tests.conftest import note
+from tests.test_approvals import PEOPLE, PM, ipm003, unapproved
+
+FRENCH = [
+    "Bon pour moi",
+    "J'approuve ce post-mortem",
+    "C'est tout bon de mon côté",
+    "Validé",
+    "Validée, merci Dave.",
+    "Nous validons ce post-mortem.",
+    "J’approuve.",
+    "Approuvée en réunion IPM.",
+    "Je donne mon approbation.",
+    "Tout est bon pour moi.",
+    "Parfait, validé de mon côté.",
+    "Rien à signaler, c'est validé.",
+    "Lu et approuvé.",
+    "Je suis d'accord avec ce post-mortem.",
+    "OK de mon côté.",
+    "Ça me semble bon.",
+    "Je confirme, c'est bon.",
+    "Validé par moi.",
+]
+
+INFORMAL = [
+    "fine by me",
+    "all good from my side",
+    "good to go",
+    "Good from my end.",
+    "Fine with me 👍",
+    "Totally fine by me.",
+    "Validated.",
+    "Happy with it, approving.",
+    "Approved, with one follow-up: please file the CHG for the alert rule",
+    "Approved. Nit: a typo in the timeline, fix it whenever.",
+    "I'm satisfied with the post-mortem.",
+    "Discussed at the IPM, then approved.",
+    "Approved. No blockers.",
+    "Approved. Edit: removed the typo note.",
+    "L'impact a été corrigé, je valide.",
+    "Je valide, merci de compléter l'impact quand tu peux.",
+    "Approved after the update — thanks for adding the numbers.",
+    "Approved :tada:",
+    "I'm happy to sign this off.",
+    "Good to close.",
+    "Approve from my side.",
+    "That's fine by me.",
+    "Approved. Please add the ticket count to the impact section.",
+]
+
+# (comment, the reason IPM003 gives)
+NOT_APPROVALS = [
+    ("Je ne valide pas encore.", "negated"),
+    ("Pas bon pour moi.", "negated"),
+    ("Je n'approuve pas ce post-mortem.", "negated"),
+    ("Not fine by me.", "negated"),
+    ("Approved if you add the timeline?", "conditional"),
+    ("I'd approve once the follow-ups have owners.", "not given yet"),
+    ("Bon pour moi si tu ajoutes la chronologie.", "conditional"),
+    ("Validé sous condition d'ajouter l'impact.", "conditional"),
+    ("Je validerai après la réunion.", "not given yet"),
+    ("Je valide demain, je relis ce soir.", "not given yet"),
+    ("Validé ?", "a question"),
+    ("Is this fine for you, @bob?", "a question"),
+    ("I take my approval back.", "withdrawn"),
+    ("scratch that, not yet", "withdrawn"),
+    ("je retire mon approbation", "withdrawn"),
+    ("Je retire mon OK, l'impact est faux.", "withdrawn"),
+    ("~~Approved~~", "withdrawn (struck through)"),
+    ("<del>Validé</del>", "withdrawn (struck through)"),
+    ("<s>fine by me</s>", "withdrawn (struck through)"),
+    ("Looks good, but please rewrite the root cause section", "asks for a redo"),
+    ("Validé, mais merci de réécrire la cause racine.", "asks for a redo"),
+    ("LGTM except the timeline, which needs to be redone.", "asks for a redo"),
+    ("Hold on, the impact numbers don't match the support report.", "objects to it"),
+    ("Blocking: the timeline is wrong.", "objects to it"),
+    ("Can you add the timeline? Then approved.", "conditional"),
+    ("Approval on hold until the RCA is fixed.", "conditional"),
+    ("Please rewrite the root cause section. Otherwise approved.", "asks for a redo"),
+    ("Approved, but the root cause is incomplete; please rework it.", "asks for a redo"),
+    ("Ajoute la chronologie et c'est validé.", "conditional"),
+    ("Approved but the RCA needs more work.", "asks for a redo"),
+    ("OK, I'll review it tomorrow.", "with a reservation"),
+    ("l'impact est à revoir", "asks for a redo"),
+    ("Merci d'ajouter l'impact, sinon validé.", "asks for a redo"),
+    ("Good for me except the follow-ups — please add owners to the follow-up section.", "with a reservation"),
+    ("Add the ticket count to the impact section first, then I approve.", "asks for a redo"),
+    ("Rejected: the impact is missing.", "negated"),
+    ("Presque bon, il manque l'impact.", "objects to it"),
+    ("Validé… ou presque : il manque les responsables.", "negated"),
+    ("LGTM. Hold on, the numbers don't match.", "objects to it"),
+    ("Je validerais bien, mais l'impact est flou.", "not given yet"),
+    ("Sous réserve de la relecture de bob : validé.", "conditional"),
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["@dave can you also add the runbook link to the follow-ups?",
+     "The alert rule change is rejected by the CAB.", "FYI the missing alert is tracked in #45.",
+     "The problem with the indexer is fixed.", "Le changement a été refusé.", "Thanks dave, nice write-up."],
+)
+def test_a_later_comment_about_something_else_takes_nothing_back(text):
+    assert not read(text, "alice", PEOPLE).retracts
+
+
+@pytest.mark.parametrize("text", FRENCH + INFORMAL)
+def test_french_and_informal_approvals_approve(text):
+    reading = read(text, "alice", PEOPLE)
+    assert reading.approves, reading
+
+
+@pytest.mark.parametrize(("text", "reason"), NOT_APPROVALS)
+def test_what_is_no_approval_says_why(text, reason):
+    reading = read(text, "alice", PEOPLE)
+    assert not reading.approves and reading.reason == reason, reading
+
+
+def test_an_approving_root_is_read_by_its_ending():
+    lexicon = phrasings().lexicon
+    assert lexicon.phrase("Approuvé") == ("approved",)
+    assert lexicon.phrase("j'approuve") == ("i", "approve")
+    assert lexicon.phrase("validerai") == ("will", "approve")
+    assert lexicon.phrase("approuverais") == ("would", "approve")
+    assert lexicon.phrase("valider") == ("to", "approve")
+    assert lexicon.phrase("approbation") == ("approval",)
+    assert lexicon.phrase("valid") == ("valid",)  # an adjective, not an approval
+    assert lexicon.phrase("pas encore") == ("not", "yet")
+
+
+def test_a_request_that_does_not_redo_the_post_mortem_keeps_the_approval():
+    assert read("Approved, but please file the follow-up issues.", "alice", PEOPLE).approves
+    assert not read("Approved, but please redo the follow-up section.", "alice", PEOPLE).approves
+
+
+def test_someone_elses_french_approval_is_reported_not_given():
+    assert not read("Validé par @bob en réunion.", "alice", PEOPLE).approves
+    assert read("Validé par @bob en réunion.", "bob", PEOPLE).approves
+    assert not read("La correction a été validée en recette.", "alice", PEOPLE).approves
+
+
+# --- an approval stands until its writer takes it back -------------------------------------------
+
+
+def test_a_later_retraction_takes_the_approval_back(umami):
+    source, _ = unapproved(PM, note(102, "Approved", "alice", 20), note(103, "I take my approval back.", "alice", 19))
+    [message] = ipm003(source, umami)
+    assert 'alice approved, then took it back: "I take my approval back." (comment 103, withdrawn)' in message
+
+
+def test_an_approval_after_the_retraction_approves_again(umami):
+    source, _ = unapproved(
+        PM, note(102, "Ok pour moi", "alice", 20), note(103, "Je retire mon ok.", "alice", 19),
+        note(104, "C'est corrigé, je valide.", "alice", 18),
+    )
+    assert ipm003(source, umami) == []
+
+
+def test_a_french_retraction_takes_the_approval_back(umami):
+    source, _ = unapproved(PM, note(102, "Ok pour moi", "alice", 20), note(103, "Je retire mon ok.", "alice", 19))
+    assert ipm003(source, umami) != []
+
+
+def test_a_later_objection_takes_an_award_back_and_a_thank_you_does_not(umami):
+    source, subject = unapproved(PM, note(102, "Hold on — is this really the root cause?", "alice", 18))
+    source.award(subject, 101, "thumbsup", "alice", days_ago=20)
+    [message] = ipm003(source, umami)
+    took_back = 'alice approved, then took it back: "Hold on — is this really the root cause?" (comment 102'
+    assert took_back in message and "objects to it" in message
+    source, subject = unapproved(PM, note(102, "Thanks dave, nice write-up.", "alice", 18))
+    source.award(subject, 101, "thumbsup", "alice", days_ago=20)
+    assert ipm003(source, umami) == []
+
+
+def test_an_award_given_after_the_retraction_approves_again(umami):
+    source, subject = unapproved(
+        PM, note(102, "Approved", "alice", 20), note(103, "~~Approved~~ withdrawing until owners are set.", "alice", 19)
+    )
+    source.award(subject, 101, "thumbsup", "alice", days_ago=17)
+    assert ipm003(source, umami) == []
+    source.awards.clear()
+    source.award(subject, 101, "thumbsup", "alice", days_ago=21)  # before the retraction: taken back with it
+    assert ipm003(source, umami) != []
+
+
+def test_someone_elses_objection_does_not_take_an_approval_back(umami):
+    objection = note(103, "Not convinced, this is wrong.", "carol", 19)
+    source, _ = unapproved(PM, note(102, "Je valide", "alice", 20), objection)
+    assert ipm003(source, umami) == []
+
+
+def test_a_request_to_redo_after_an_approval_takes_it_back(umami):
+    source, _ = unapproved(
+        PM, note(102, "LGTM", "alice", 20), note(103, "Could you redo the impact section before we close?", "alice", 19)
+    )
+    [message] = ipm003(source, umami)
+    assert "asks for a redo" in message
+
+
+# --- what IPM003 says ------------------------------------------------------------------------------
+
+
+def test_ipm003_quotes_the_start_of_the_comment_on_one_line(umami):
+    long = "Approved once the timeline is added\nand the follow-ups have owners, " + "x" * 200
+    source, _ = unapproved(PM, note(102, long, "alice", 20))
+    [message] = ipm003(source, umami)
+    assert 'alice wrote "Approved once the timeline is added" (comment 102), not an approval: conditional' in message
+    assert "\n" not in message and "x" * 100 not in message
+
+
+def test_quote_is_short_and_one_line():
+    assert quote("  \n first line\nsecond") == '"first line"'
+    assert quote("a" * 100) == '"' + "a" * 59 + '\u2026"'
+    assert quote('say "yes"') == "\"say 'yes'\""
+
+
+def test_ipm003_never_names_only_the_author_and_names_the_response_team_note(umami):
+    mine = note(101, PM.body, author="alice", days_ago=25)
+    source, _ = unapproved(mine)
+    [message] = ipm003(source, umami)
+    needs = message.split("it needs an approval from ", 1)[1]
+    assert not needs.startswith("alice") and "bob together with carol" in needs
+    assert "the response team note: bob is also development lead" in needs
+
+
+def test_settlers_skip_the_author_and_pair_a_backup_who_holds_another_role(umami):
+    assert settlers(umami, "dave").startswith("alice or bob together with carol")
+    assert "alice" not in settlers(umami, "alice")
+
+
+def test_a_comment_that_says_nothing_of_approval_is_quoted_as_such(umami):
+    source, _ = unapproved(PM, note(102, "Thanks dave, nice write-up.", "alice", 20))
+    [message] = ipm003(source, umami)
+    assert 'alice wrote "Thanks dave, nice write-up." (comment 102), no approval in it' in message
+
+
+def test_ipm003_quotes_the_development_lead_backup_the_response_team_note_asks_for(umami):
+    source, _ = unapproved(PM, note(102, "Approved as PM backup.", "bob", 20), note(103, "Je valide ?", "carol", 19))
+    [message] = ipm003(source, umami)
+    assert "only bob approved" in message
+    assert 'carol wrote "Je valide ?" (comment 103), not an approval: a question' in message
+
+
+def test_a_comment_edited_into_a_retraction_takes_back_an_award_given_before_the_edit(umami):
+    from dataclasses import replace
+
+    from tests.conftest import at
+
+    edited = replace(note(102, "~~Approved~~ withdrawn: the impact is wrong.", "alice", 20), updated_at=at(10))
+    source, subject = unapproved(PM, edited)
+    source.award(subject, 101, "thumbsup", "alice", days_ago=15)
+    [message] = ipm003(source, umami)
+    assert "alice approved, then took it back" in message
+    source, subject = unapproved(PM, replace(edited, updated_at=None))
+    source.award(subject, 101, "thumbsup", "alice", days_ago=15)
+    assert ipm003(source, umami) == []
+
+
+@pytest.mark.parametrize("text", ["OK.", "Ok, merci.", "Parfait, merci !", "Fine.", "Noted, thanks."])
+def test_an_acknowledgement_alone_approves_nothing(text):
+    assert not read(text, "alice", PEOPLE).approves
+
+
+def test_an_acknowledgement_after_a_retraction_does_not_approve_again(umami):
+    source, _ = unapproved(
+        PM, note(102, "LGTM", "alice", 20), note(103, "Could you redo the impact section?", "alice", 19),
+        note(104, "Sure, will do.", "dave", 18), note(105, "Ok, merci.", "alice", 17),
+    )
+    assert ipm003(source, umami) != []

@@ -1,0 +1,412 @@
+"""Reading by meaning: headings by their concepts (stems, French, abbreviations, typos),
+sections by their text and place, deferrals however phrased, irreversible rollback plans."""
+
+from __future__ import annotations
+
+import pytest
+
+from inc_audit.reading import concepts as concepts_module
+from inc_audit.reading import schemas, validity
+from inc_audit.reading.concepts import Concepts, within_one
+from inc_audit.reading.markdown import parse
+from inc_audit.reading.vocabulary import normalise
+
+REPORT = schemas.load("report")
+PM = schemas.load("post-mortem")
+CHANGE = schemas.load("change")
+
+
+def part_of(schema: schemas.DocumentSchema, heading: str) -> str | None:
+    matched = schema.match(parse(f"### {heading}\n").heads[0])
+    return None if matched is None else matched[0].name
+
+
+def problems(schema: schemas.DocumentSchema, text: str) -> set[tuple[str, str]]:
+    return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (REPORT, "What broke", "nature"),
+        (REPORT, "How we noticed", "discovery"),
+        (REPORT, "Who spotted it", "discovery"),
+        (REPORT, "Blast radius", "impact"),
+        (REPORT, "What's at stake", "impact"),
+        (REPORT, "Receipts", "evidence"),
+        (PM, "Scope of damage", "actual_impact"),
+        (PM, "Lessons and next moves", "follow_up"),
+        (PM, "Why did the signer reject the batch?", "root_cause"),
+        (PM, "Prevention", "follow_up"),
+        (CHANGE, "If it goes wrong", "rollback"),
+        (CHANGE, "Fallback", "rollback"),
+    ],
+)
+def test_unfamiliar_english_headings_are_read_by_their_concepts(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (PM, "Cause profonde", "root_cause"),
+        (PM, "Les 5 pourquoi", "root_cause"),
+        (PM, "Actions correctives", "follow_up"),
+        (PM, "Conséquences", "actual_impact"),
+        (PM, "Retour d'expérience", "follow_up"),
+        (CHANGE, "Comment revenir en arrière", "rollback"),
+        (CHANGE, "Procédure de retour arriere", "rollback"),
+        (REPORT, "Éléments de preuve", "evidence"),
+        (REPORT, "Elements de preuve", "evidence"),
+        (REPORT, "Description de l'incident", "nature"),
+        (REPORT, "Détection", "discovery"),
+    ],
+)
+def test_french_headings_with_or_without_accents(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (PM, "Actual impact / Impact réel", "actual_impact"),
+        (PM, "Root cause / Cause racine", "root_cause"),
+        (PM, "Follow-up / Suivi", "follow_up"),
+        (REPORT, "Potential impact / Impact potentiel", "impact"),
+    ],
+)
+def test_bilingual_headings(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [(PM, "RC", "root_cause"), (PM, "F/U", "follow_up"), (PM, "AIs", "follow_up"), (REPORT, "Desc.", "nature")],
+)
+def test_abbreviations(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (REPORT, "Natrue of the incident", "nature"),
+        (REPORT, "How it was dicovered", "discovery"),
+        (REPORT, "Evidense", "evidence"),
+        (PM, "Folow-up recomendations", "follow_up"),
+        (CHANGE, "Rolback plan", "rollback"),
+    ],
+)
+def test_small_typos_on_longer_words(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize(
+    "schema, heading",
+    [
+        (PM, "Services affected"),  # lists services: a known other heading, not the impact
+        (PM, "What went well"),
+        (REPORT, "Reporter"),
+        (REPORT, "Incident summary report"),  # names the document, not a section
+        (PM, "We noticed the impact only after the alert on the signer queue fired twice"),
+        (PM, "Analysis"),
+        (CHANGE, "Risk"),  # the impact concept, which a change has no section for
+    ],
+)
+def test_headings_that_name_no_section_stay_unmatched(schema, heading):
+    assert part_of(schema, heading) is None
+
+
+def test_a_label_in_prose_matches_by_meaning_only_when_every_word_names_it():
+    text = "### Evidence\nAccount tz1abc history, screenshot: ![x](/uploads/a.png)\n"
+    found = REPORT.resolve(parse(text))
+    assert "timeline" not in found and found["evidence"].answer.strip().startswith("Account")
+
+
+def test_typos_need_five_letters_and_one_edit():
+    assert within_one("natrue", "nature") and within_one("folow", "follow") and within_one("evidance", "evidence")
+    assert not within_one("evdance", "evidence")
+    concepts = Concepts({"x": ["nature"]})
+    assert concepts.concept_of("natr") is None  # four letters: no typo reading
+    assert concepts.concept_of("natrue") == "x" and concepts.concept_of("natures") == "x"
+
+
+def test_stems_and_readings_are_remembered():
+    concepts = Concepts({"impact": ["impact"]})
+    assert concepts.concept_of("Impacts") == "impact"
+    assert "impacts" in concepts_module._FORMS and "Impacts" in concepts._read
+    assert not concepts._prefixes.may_meet("wallet")  # starts like no root word: never stemmed
+    concepts_module._FORMS["impacts"] = frozenset({"elsewhere"})
+    assert concepts.concept_of("Impacts") == "impact"  # the heading's reading is remembered too
+    concepts_module._FORMS.clear()
+
+
+ANALYSIS = (
+    "## Post-mortem\n### Impact\n4,300 users lost their address book.\n"
+    "### Analysis\nThe migration dropped the old table before copying its rows, because a refactor "
+    "reordered the calls.\n### Follow-ups\n- Migration tests assert row counts (#615).\n"
+)
+
+
+def test_a_section_whose_heading_names_nothing_is_recognised_by_its_text():
+    document = parse(ANALYSIS)
+    assert problems(PM, ANALYSIS) == set()
+    assert PM.resolve(document)["root_cause"].heading.text == "Analysis"
+    why = PM.recognised(document)["root_cause"]
+    assert "'### Analysis' (line 4)" in why and "because" in why
+    assert PM.instance(document)["sections"]["root_cause"]["recognised"] == why
+    assert validity.notes(PM, document) == [why]
+
+
+def test_a_timeline_does_not_stand_for_a_root_cause():
+    text = (
+        "## Post-mortem\n### Timeline\n| 22:41 | first 503s |\n| 23:47 | RPC back |\n"
+        "### Impact\n66 minutes without balances for all users.\n### Follow-ups\n- Page on-call (#640).\n"
+    )
+    assert ("missing", "root_cause") in problems(PM, text)
+    assert validity.notes(PM, parse(text)) == []
+
+
+def test_a_known_other_heading_lends_no_cue_and_an_empty_section_stands_for_nothing():
+    text = "## IPM\n### Root cause\nCORS header.\n### Affected services\nweb wallet\n### Follow-up\nsmoke test\n"
+    assert ("missing", "actual_impact") in problems(PM, text)
+    text = "## IPM\n### Root cause\nA typo.\n### Impact\n2 h down for 480 users.\n### Misc.\n\n"
+    assert ("missing", "follow_up") in problems(PM, text)
+
+
+def test_context_that_says_what_users_cannot_do_is_the_impact():
+    text = (
+        "## Incident Report\n### Nature of the incident\nThe installer is signed with an expired certificate.\n"
+        "### How the incident was discovered\nSentry spike at 07:30.\n### Context\nAnyone who updates cannot "
+        "open the wallet, so users cannot reach their assets: about 15,000 people.\n"
+        "### Evidence\n![smartscreen](/uploads/a.png)\n"
+    )
+    assert problems(REPORT, text) == set()
+    assert "Context" in REPORT.recognised(parse(text))["impact"]
+
+
+DEFERRALS = [
+    "To be confirmed.",
+    "Pending analysis.",
+    "Will add the logs.",
+    "Will attach the logs once I get them from the users.",
+    "Logs to follow",
+    "Screenshot follows",
+    "Latency graph attached below.",
+    "In the shared doc.",
+    "See the doc.",
+    "analysis ongoing.",
+    "Being assessed",
+    "TBD after the vendor replies.",
+    "Waiting on infra.",
+    "À compléter.",
+    "À venir.",
+    "À définir",
+    "En cours.",
+    "En cours d'analyse avec le fournisseur.",
+    "En cours de rédaction (dave).",
+    "Cf. pièce jointe.",
+    "Captures d'écran à suivre",
+    "Sera complété demain",
+]
+
+
+@pytest.mark.parametrize("answer", DEFERRALS)
+def test_a_deferral_is_no_answer_however_phrased(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n"), answer
+    assert ("empty", "root_cause") in problems(PM, f"### Cause racine\n{answer}\n"), answer
+
+
+@pytest.mark.parametrize("answer", [a for a in DEFERRALS if not a.lower().startswith(("to be", "tbd", "en cours."))])
+def test_deferrals_no_pattern_lists_are_read_by_their_words(answer):
+    deferrals = REPORT.vocabulary.deferrals
+    assert deferrals is not None and deferrals.defers(normalise(answer))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Will add an alert on the signer queue (#640).",
+        "We will add monitoring to the indexer.",
+        "Logs.",
+        "logs attached",
+        "The graph below shows a spike at 10:02 on the signer.",
+        "See #123 for the full trace.",
+        "Users will see an error when they open the wallet.",
+    ],
+)
+def test_an_answer_with_future_or_pointer_words_is_still_an_answer(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, post_mortem)
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+def test_a_deferral_beside_a_real_answer_leaves_the_answer():
+    text = "### Evidence\nScreenshot below.\n![x](/uploads/a.png)\n"
+    assert ("empty", "evidence") not in problems(REPORT, text)
+
+
+def test_an_answer_reusing_the_template_words_is_an_answer_and_the_pasted_hint_is_not():
+    base = "### Nature\nsigning broken\n### Discovery\nsentry alert\n### Evidence\n![x](/uploads/a.png)\n### Impact\n"
+    assert problems(REPORT, base + "Downtime of the signing feature for every Ledger user.\n") == set()
+    assert ("empty", "impact") in problems(REPORT, base + "What is the user impact of the incident\n")
+    assert ("empty", "impact") in problems(REPORT, base + "it will/may lead to downtime to a feature of the system\n")
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Irreversible.",
+        "No rollback possible once the rows are deleted. We'll keep an eye on the dashboards.",
+        "This change cannot be rolled back.",
+        "Retour arrière impossible.",
+        "On ne peut pas revenir en arrière.",
+    ],
+)
+def test_an_irreversible_change_without_compensation_has_no_rollback_plan(plan):
+    assert ("empty", "rollback") in problems(CHANGE, f"## Emergency change\n### Rollback plan\n{plan}\n")
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "The DELETE is irreversible, but we take an RDS snapshot first and restore it if balances are wrong.",
+        "No rollback possible for the origination; if the view misbehaves we turn the flag off.",
+        "Cannot be undone; we fix forward with 2.4.1 within the hour.",
+        "Retour arrière impossible : en cas de problème, on désactive le flag.",
+        "Re-publish 1.9.5 as latest; the log deletion cannot be undone and does not need to be.",
+        "`helm rollback mezos` to revision 57. The flush needs no rollback.",
+        "No rollback needed: redeploy 2.3.0 if anything breaks.",
+    ],
+)
+def test_an_irreversible_change_with_compensation_or_a_plain_plan_is_a_plan(plan):
+    assert ("empty", "rollback") not in problems(CHANGE, f"## Emergency change\n### Rollback plan\n{plan}\n")
+
+
+def test_a_missing_section_names_a_heading_never_a_line_and_how_to_teach_it():
+    text = (
+        "## IPM\n### Root cause\nThe cert expired.\n- Affected services: web\n"
+        "### Services affected\napi\n### Follow-up\nalert at 14 days\n"
+    )
+    [problem] = validity.check_text(PM, text)
+    assert "closest: '### Services affected' on line 5" in problem.message
+    assert "teach it: vocabulary: {post-mortem: {actual_impact: [\"Services affected\"]}}" in problem.message
+    assert "or run `inc-audit vocabulary`" in problem.message
+    [problem] = validity.check_text(PM, "## IPM\n### Root cause\ncert\n### Follow-up\nalert\n")
+    assert "closest" not in problem.message and "for a heading of your own, add it under vocabulary:" in problem.message
+
+
+def test_the_stems_table_is_the_stemmers_output_for_every_vocabulary_word():
+    import json
+
+    folder = schemas.SCHEMA_DIR
+    raw = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
+    table = json.loads((folder / "stems.json").read_text(encoding="utf-8"))["stems"]
+    expected = concepts_module.stem_table(concepts_module.vocabulary_words(raw))
+    assert table == expected, "run: python -m inc_audit.reading.concepts"
+
+
+def test_inc_audit_check_shows_a_section_recognised_by_its_text_as_a_note(tmp_path):
+    from click.testing import CliRunner
+
+    from inc_audit.cli import main
+
+    draft = tmp_path / "pm.md"
+    draft.write_text(ANALYSIS, encoding="utf-8")
+    outcome = CliRunner().invoke(main, ["check", str(draft), "--kind", "post-mortem"])
+    assert outcome.exit_code == 0, outcome.output
+    assert "note" in outcome.output and "read from '### Analysis' (line 4)" in outcome.output
+    assert "No violations in 1 document(s)." in outcome.output
+
+
+def test_the_notes_are_in_the_incident_as_the_json_report_writes_it():
+    from inc_audit.config import file as config_module
+    from inc_audit.findings import IncidentResult
+    from inc_audit.model import IssueKey
+
+    schema = config_module.load_defaults().schema("post-mortem")
+    notes = tuple(validity.notes(schema, parse(ANALYSIS)))
+    incident = IncidentResult(IssueKey("draft.md", 0), "post-mortem", "", "draft", False, (), notes=notes)
+    assert incident.as_dict()["notes"] == list(notes) and len(notes) == 1
+    assert "notes" not in IncidentResult(IssueKey("a", 1), "t", "", "opened", False).as_dict()
+
+
+def test_unknown_headings_are_listed_with_a_guess_and_a_taught_heading_is_read():
+    from inc_audit.errors import ConfigError
+    from inc_audit.reading import teaching
+
+    text = "## Post-mortem\n### Impact\n2 h down.\n### Wrap-up items\n- rotate the key (#12)\n### Zorglub\ncause: x\n"
+    document = parse(text)
+    unknown = [head.text for head in teaching.unknown_heads(PM, document)]
+    assert unknown == ["Wrap-up items", "Zorglub"]  # never "## Post-mortem", "### Impact" or a label
+    assert teaching.guess(PM, document, teaching.unknown_heads(PM, document)[1]) is None
+    taught = teaching.taught(PM, {"follow_up": ["Wrap-up items"]})
+    assert part_of(taught, "Wrap-up items") == "follow_up" and part_of(PM, "Wrap-up items") is None
+    with pytest.raises(ConfigError, match="unknown concept 'aftermath'"):
+        teaching.taught(PM, {"aftermath": ["Wrap-up"]})
+
+
+def test_stems_are_right_when_threads_read_at_once():
+    import threading
+
+    words = [f"{stem}{n}ations" for n in range(300) for stem in ("recommend", "investig")]
+    concepts_module._FORMS.clear()
+    results: dict[str, frozenset[str]] = {}
+    errors: list[BaseException] = []
+
+    def read(part: list[str]) -> None:
+        try:
+            for word in part:
+                results[word] = concepts_module.forms(word)
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=read, args=(words[i::4],)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    concepts_module._FORMS.clear()
+    assert all(results[word] == concepts_module.forms(word) for word in words)
+    concepts_module._FORMS.clear()
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (CHANGE, "Procédure d'annulation", "rollback"),  # a generic word counts half
+        (CHANGE, "Rollback procedure", "rollback"),
+        (CHANGE, "Procedure", "procedure"),
+        (CHANGE, "Recovery plan", "rollback"),
+        (CHANGE, "En cas d'échec", "rollback"),
+        (REPORT, "Ce qui s'est passé", "nature"),
+        (REPORT, "Risques", "impact"),
+        (PM, "How do we stop this happening again", "follow_up"),
+    ],
+)
+def test_generic_words_and_phrases_weigh_as_they_should(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+def test_a_misspelt_title_names_no_section():
+    text = (
+        "## Incident Reprot\n### Nature\nsigning broken\n### How discovered\n"
+        "sentry\n### Impact\nnone\n### Evidence\nlogs\n"
+    )
+    assert problems(REPORT, text) == set()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Available on request", "Logs disponibles sur demande", "On attend les logs du fournisseur", "Cf. ticket Jira"],
+)
+def test_more_deferrals_elsewhere_or_awaited(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize(
+    "answer", ["See ticket INFRA-123", "Request logs from the vendor", "Logs available in S3 bucket x"]
+)
+def test_a_named_place_or_an_action_is_an_answer(answer):
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")

@@ -20,7 +20,7 @@ from inc_audit.model import Note
 from inc_audit.reading import explain, validity
 from inc_audit.reading.markdown import Document, meaningful_text, parse
 from inc_audit.reading.memo import Memo
-from inc_audit.reading.schemas import DocumentSchema, heading_key
+from inc_audit.reading.schemas import DocumentSchema, Part, heading_key
 from inc_audit.rules.registry import rule
 
 if TYPE_CHECKING:
@@ -53,8 +53,12 @@ def answered_sections(schema: DocumentSchema, document: Document) -> int:
     A section answers when it is not empty and is not only questions (a reviewer's
     ``**Root cause:** why did the alert not fire?``).
     """
+    return len(_answered_parts(schema, document, schema.required_parts))
+
+
+def _answered_parts(schema: DocumentSchema, document: Document, parts: Iterable[Part]) -> set[str]:
     instance = schema.instance(document)
-    return sum(1 for part in schema.required_parts if _answers(instance.get(part.group, {}).get(part.name) or {}))
+    return {part.name for part in parts if _answers(instance.get(part.group, {}).get(part.name) or {})}
 
 
 def only_questions(text: str) -> bool:
@@ -105,15 +109,18 @@ class _Part:
 
 def _joined(first: _Part | None, second: _Part, schema: DocumentSchema) -> _Part | None:
     """The two comments as one post-mortem, when they are one split in two: the same author, one
-    right after the other, each holding sections the other lacks, together answering more."""
+    right after the other, each answering sections the other leaves unanswered ("follow-ups in the
+    next comment"), together answering more."""
     if first is None or first.note.author.lower() != second.note.author.lower():
         return None
     body = f"{first.note.body.rstrip()}\n\n{second.note.body.lstrip()}"
     if not schema.could_match(body):
         return None  # together they name no post-mortem and no two of its sections: no need to parse
-    found_first, found_second = schema.resolve(first.document), schema.resolve(second.document)
-    if not found_first or not found_second or set(found_first) & set(found_second):
-        return None  # a part without sections, or a revision repeating them, is no continuation
+    sections = [part for part in schema.parts if part.group == "sections"]
+    answered_first = _answered_parts(schema, first.document, sections)
+    answered_second = _answered_parts(schema, second.document, sections)
+    if not answered_first or not answered_second or answered_first & answered_second:
+        return None  # a part answering nothing, or a revision answering again, is no continuation
     note = replace(second.note, body=body)
     document = parse(body)
     answered = answered_sections(schema, document)

@@ -62,6 +62,23 @@ SHAPES: dict[str, Callable[[int], str]] = {
     "unclosed-comment": lambda n: "## Impact\n<!--\n" + fill("## Root cause\n", n - 15),
     "tbd-lines": lambda n: "## Impact\n" + fill("TBD\n", n - 10),
     "emphasis": lambda n: fill("**a", n),
+    "html-headings": lambda n: fill("<h3>Root cause</h3>\n", n),
+    "html-heading-unclosed": lambda n: "<h3>" + fill("Root cause\n", n - 4),
+    "html-labels": lambda n: fill("<p><strong>Impact:</strong> none</p>\n", n),
+    "html-inline-labels": lambda n: fill("<b>Impact:</b> none<br>\n", n),
+    "html-table": lambda n: "<table>\n" + fill("<tr><th>Impact</th><td>none</td></tr>\n", n - 8),
+    "html-cell-unclosed": lambda n: "<table><tr><td>\n" + fill("text\n\n", n - 16),
+    "html-tags": lambda n: fill("<div>", n),
+    "html-angles": lambda n: fill("<a ", n),
+    "details": lambda n: fill("<details><summary>Impact</summary>\n", n),
+    "details-closed": lambda n: fill("<details><summary>Impact</summary>\n\nx\n\n</details>\n", n),
+    "wiki-headings": lambda n: fill("h3. Root cause\n", n),
+    "wiki-table": lambda n: "||a||b||\n" + fill("|Impact|none|\n", n - 9),
+    "wiki-row-unclosed": lambda n: "|Impact" + fill(" none\n", n - 7),
+    "wiki-cells": lambda n: "||a||b||\n" + fill("|[[{{|", n - 9),
+    "code-macros": lambda n: fill("{code}\n", n),
+    "wiki-lists": lambda n: "h2. x\n" + fill("# item\n", n - 6),
+    "titled-items": lambda n: fill("1) What happened\nthe text\n\n", n),
 }
 
 

@@ -121,3 +121,68 @@ def test_a_post_mortem_hidden_by_an_unclosed_html_comment_is_named_with_why(umam
     source = with_notes(note(101, hidden, author="dave", days_ago=25))
     [finding] = findings(source, umami)
     assert finding.rule == "IPM002" and "never closed" in finding.message and finding.where == "note 101"
+
+
+# --- a post-mortem split over consecutive comments of its author ------------------------------
+
+PART_ONE = (
+    "## Incident Post-Mortem (1/2)\n\n### Root cause analysis\nThe price-feed key expired with the old plan.\n\n"
+    "### Actual adverse impact\nSix hours of fiat values at 0; 41 tickets.\n\n_Follow-ups in the next comment._"
+)
+PART_TWO = "### Follow-up recommendations\n- Keep the key in Vault with an expiry alert (#553)."
+APPROVED = "Approved."
+
+
+def test_a_post_mortem_split_over_two_comments_of_its_author_is_one(umami):
+    source = with_notes(
+        note(101, PART_ONE, author="dave", days_ago=25), note(102, PART_TWO, author="dave", days_ago=25),
+        note(103, APPROVED, author="alice", days_ago=20),
+    )
+    assert codes(source, umami) == []
+
+
+def test_a_split_post_mortem_is_read_as_its_last_part(umami):
+    part_one = "## Incident Post-Mortem\n\n### Root cause analysis\nThe key expired.\n\n### Actual adverse impact\nTBD"
+    source = with_notes(
+        note(101, part_one, author="dave", days_ago=25), note(102, PART_TWO, author="dave", days_ago=25)
+    )
+    source.award(source.issues[0], 102, "thumbsup", "alice")
+    [finding] = findings(source, umami)
+    assert (finding.rule, finding.section, finding.where) == ("IPM002", "actual_impact", "note 102")
+
+
+def test_parts_by_two_authors_are_not_one_post_mortem(umami):
+    source = with_notes(
+        note(101, PART_ONE, author="dave", days_ago=25), note(102, PART_TWO, author="erin", days_ago=24),
+        note(103, APPROVED, author="alice", days_ago=20),
+    )
+    assert codes(source, umami) == ["IPM002"]
+
+
+def test_a_comment_between_the_parts_keeps_them_apart(umami):
+    source = with_notes(
+        note(101, PART_ONE, author="dave", days_ago=25), note(102, "Thanks dave!", author="zoe", days_ago=25),
+        note(103, PART_TWO, author="dave", days_ago=25), note(104, APPROVED, author="alice", days_ago=20),
+    )
+    assert codes(source, umami) == ["IPM002"]
+
+
+def test_a_post_mortem_in_three_parts_none_a_post_mortem_alone_is_one(umami):
+    parts = [
+        "### Root cause analysis\nThe price-feed key expired with the old plan.",
+        "### Actual adverse impact\nSix hours of fiat values at 0; 41 tickets.",
+        PART_TWO,
+    ]
+    notes = [note(101 + n, body, author="dave", days_ago=25) for n, body in enumerate(parts)]
+    source = with_notes(*notes, note(110, APPROVED, author="alice", days_ago=20))
+    assert codes(source, umami) == []
+
+
+def test_a_revision_by_the_same_author_is_not_joined_to_its_draft(umami):
+    draft = PART_ONE.replace("Six hours of fiat values at 0; 41 tickets.", "TBD")
+    source = with_notes(
+        note(101, draft, author="dave", days_ago=26), note(102, PART_ONE, author="dave", days_ago=25),
+        note(103, APPROVED, author="alice", days_ago=20),
+    )
+    [finding] = findings(source, umami)
+    assert finding.rule == "IPM002" and finding.section == "follow_up" and finding.where == "note 102"

@@ -248,6 +248,9 @@ def _candidates_the_long_way(text: str) -> list[str]:
         out.extend(prefilter._line_candidates(content))
         if "|" in stripped:
             out.extend(prefilter.table_cells(stripped))
+        out.extend(prefilter.markup_candidates(stripped))
+    if prefilter._TAG.search(text):  # a text holding HTML tags is parsed
+        out.extend(prefilter.parsed_candidates(text))
     return out
 
 

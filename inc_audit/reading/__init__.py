@@ -1,7 +1,8 @@
 """Reading: a document's text turned into sections and answers.
 
-``lines`` says what one line is, ``blocks`` groups lines into blocks, ``markdown`` gives the
-parsed ``Document``; ``vocabulary`` holds the words of headings and answers, with
+``lines`` says what one line is, ``blocks`` groups lines into blocks (``html`` reads HTML
+blocks, ``wiki`` Jira/Confluence markup, ``tables`` a table used as a form), ``markdown``
+gives the parsed ``Document``; ``vocabulary`` holds the words of headings and answers, with
 ``concepts`` (headings by their root words' stems, abbreviations and typos) and ``deferral``
 (answers that only say they come later); ``inference`` recognises a section by its text; ``schemas``
 loads the JSON schemas and matches a document's parts to their sections (the data);

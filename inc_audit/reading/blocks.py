@@ -1,20 +1,24 @@
 """The line scanner: one pass over a document's lines finds its heads and task boxes.
 
-A head is a heading (ATX or setext), a bold line alone, or a label with its answer on
-the same line (emphasised, bullet, plain ``Label: answer``, or a table row). The scanner
-follows CommonMark's block structure closely enough for issue text: fenced and indented
-code, HTML blocks (a comment runs to ``-->`` or to the end), block quotes, lists and
-their lazy continuation lines, tables, setext underlines. Nothing inside code, HTML or a
-block quote is a head. Each line is classified once; ``WORK`` counts the inner steps so
-tests can bound the work without a clock.
+A head is a heading (ATX, setext, HTML ``<h2>`` or wiki ``h2.``), a bold line alone, a
+collapsible block's title (``<summary>``, ``{panel:title=...}``), or a label with its answer
+on the same line (emphasised, bullet, plain ``Label: answer``, a list item used as a heading,
+or a table's question). The scanner follows CommonMark's block structure closely enough for
+issue text: fenced and indented code, HTML blocks (a comment runs to ``-->`` or to the end),
+block quotes, lists and their lazy continuation lines, tables, setext underlines. HTML
+blocks go to ``html.HtmlReader``, which keeps its state from block to block; wiki tables,
+headings and panels are read here, and ``wiki.view`` has already turned wiki code blocks,
+quotes and lists into markdown. Nothing inside code or a quote is a head. Each line is
+classified once; ``WORK`` counts the inner steps so tests can bound the work without a clock.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from inc_audit.reading import html, tables, wiki
 from inc_audit.reading.lines import (  # what one line says; re-exported for the modules that import them from here
     MAX_HEAD_CHARS,
     MAX_LABEL_WORDS,
@@ -25,8 +29,8 @@ from inc_audit.reading.lines import (  # what one line says; re-exported for the
 )
 
 __all__ = [
-    "BOLD_FORMS", "BOLD_LEVEL", "HEADING_FORMS", "LABEL_LEVEL", "MAX_HEAD_CHARS", "WORK", "Heading", "Scanner", "Task",
-    "hidden_heads", "inline_text", "line_label", "split_label", "table_cells",
+    "BOLD_FORMS", "BOLD_LEVEL", "FORM_TIERS", "HEADING_FORMS", "LABEL_LEVEL", "MAX_HEAD_CHARS", "WORK", "Heading",
+    "Scanner", "Task", "hidden_heads", "inline_text", "line_label", "split_label", "table_cells",
 ]
 
 _BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789")  # the first characters a block other than prose starts with
@@ -34,8 +38,14 @@ BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
 LABEL_LEVEL = 8  # a label ranks below a bold line; one more per list depth
 MAX_DEPTH = 4  # list depth beyond which labels rank as the deepest
 
-HEADING_FORMS = ("atx", "setext")
-BOLD_FORMS = ("bold",)
+_HOLDS_DETAILS = ("bold", "emphasis", "bullet", "plain")  # heads a details block right under them answers
+HEADING_FORMS = ("atx", "setext", "html", "wiki")  # headings: markdown's, HTML's <h2>, wiki markup's h2.
+BOLD_FORMS = ("bold", "summary")  # a bold line alone; a <details> block's <summary>
+# How much a head's form says it names a section, strongest first: a heading, then a bold line,
+# a summary or a label, then a plain "Label: answer" line.
+FORM_TIERS = {form: 0 for form in HEADING_FORMS} | {
+    "bold": 1, "summary": 1, "emphasis": 1, "bullet": 1, "table": 1, "plain": 2,
+}
 
 
 class _Work:
@@ -78,7 +88,8 @@ _RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Heading:
-    """A head: a heading, a bold line alone, or a label with its answer on the same line."""
+    """A head: a heading, a bold line alone, a details block's summary, or a label with its answer
+    on the same line (a table row's first cell is one)."""
 
     text: str  # a heading's text; a label's label
     level: int
@@ -88,6 +99,7 @@ class Heading:
     inline: str = ""  # a label's answer on its own line
     raw: str = ""  # the head's line as written
     body_line: int = 0  # the first line after the head
+    stop: int = 0  # the line its section ends before at the latest (a details block's end); 0: none
 
     @property
     def is_label(self) -> bool:
@@ -113,15 +125,26 @@ def _first(line: str) -> str:
 
 
 class Scanner:
-    """One pass over the lines: heads, task boxes, and where an HTML comment never closes."""
+    """One pass over the lines: heads, task boxes, and where an HTML comment never closes.
 
-    def __init__(self, lines: tuple[str, ...]) -> None:
+    ``lines`` are read as markdown (``wiki.view`` has turned wiki code blocks, quotes and lists
+    into it); ``source`` are the lines as written, which heads quote. ``wiki``: the document is
+    written in wiki markup, so a run of ``|`` rows is a table without a delimiter row.
+    """
+
+    def __init__(self, lines: tuple[str, ...], source: tuple[str, ...] | None = None, wiki: bool = False) -> None:
         self.lines = lines
+        self.source = source if source is not None else lines
+        self.wiki = wiki
         self.heads: list[Heading] = []
         self.tasks: dict[int, Task] = {}
         self.unclosed: int | None = None
         self.paragraph: list[int] = []  # indexes of the open paragraph's lines
         self.index = 0
+        self.html = html.HtmlReader()
+        self.details: list[int | None] = []  # the open details blocks: each one's summary head, if any
+        self.stops: dict[int, int] = {}  # head index -> the line its section ends before
+        self.containers: list[tuple[str, int | None]] = []  # open wiki panels: name, title head index
 
     def run(self) -> None:
         lines = self.lines
@@ -132,13 +155,27 @@ class Scanner:
             if self.index <= start:  # never stall
                 self.index = start + 1
         self._close_paragraph()
+        self._read_html(self.html.close())
+        for index, stop in self.stops.items():
+            self.heads[index] = replace(self.heads[index], stop=stop)
 
     def _block(self, i: int) -> int:
+        if self.html.capturing:
+            return self._html_capture(i)
         line = self.lines[i]
         stripped = line.strip()
         if not stripped:
             if self.paragraph:
                 self._close_paragraph()
+            return i + 1
+        container = wiki.container(stripped) if stripped[0] == "{" else None
+        if container is not None:
+            self._container(i, container)
+            return i + 1
+        titled = wiki.heading(line) if stripped[0] in "hH" else None
+        if titled is not None:
+            self._close_paragraph()
+            self._add_heading(i, titled.text, titled.level, "wiki")
             return i + 1
         if stripped[0] not in _BLOCK_STARTS and line[0] not in " \t" and "|" not in line:
             self.paragraph.append(i)  # prose: no block can start here, only a setext underline can follow
@@ -157,10 +194,10 @@ class Scanner:
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._close_paragraph()
             return self._fenced(i, fence.group(2))
-        html = _HTML_OPEN.match(line) if first == "<" else None
-        if html or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
+        opens = _HTML_OPEN.match(line) if first == "<" else None
+        if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph()
-            return self._html(i, html.lastgroup if html else "block")
+            return self._html(i, opens.lastgroup if opens else "block")
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
@@ -176,20 +213,38 @@ class Scanner:
         if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
             self._close_paragraph()
             return self._table(i)
+        if first == "|" and (stripped.startswith("||") or self.wiki):
+            self._close_paragraph()
+            return self._wiki_table(i)
         self.paragraph.append(i)
         return i + 1
 
     def _close_paragraph(self) -> None:
         for i in self.paragraph:
             WORK.steps += 1
-            self._label(i, self.lines[i].strip(), 0, paragraph=True)
+            line = self.lines[i].strip()
+            pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
+            if pieces is not None:
+                for piece in pieces:
+                    self._text(i, piece)
+            else:
+                self._label(i, line, 0, paragraph=True)
         self.paragraph = []
+
+    def _text(self, i: int, text: str) -> None:
+        """A piece of a line: a label, or more of the answer of the head just read on the same line."""
+        if not text or self._label(i, text, 0, paragraph=True):
+            return
+        last = self.heads[-1] if self.heads else None
+        if last is not None and last.line == i + 1 and last.form != "table":
+            inline = f"{last.inline} {text}" if last.inline else text
+            self.heads[-1] = replace(last, inline=inline)
 
     def _setext(self, i: int) -> int:
         first = self.paragraph[0]
         text = inline_text(" ".join(self.lines[j].strip() for j in self.paragraph))
         level = 1 if self.lines[i].strip().startswith("=") else 2
-        raw = self.lines[first].strip()
+        raw = self.source[first].strip()
         self.heads.append(Heading(text, level, first + 1, False, "setext", "", raw, i + 2))
         self.paragraph = []
         return i + 1
@@ -203,15 +258,19 @@ class Scanner:
             return False
         self._close_paragraph()
         level = 1 if following.strip().startswith("=") else 2
-        raw = self.lines[i].strip()
+        raw = self.source[i].strip()
         self.heads.append(Heading(inline_text(item.group(3)), level, i + 1, False, "setext", "", raw, i + 3))
         return True
 
     def _heading(self, i: int, match: re.Match[str]) -> None:
         text = match.group(2).strip()
-        text = inline_text(_ATX_CLOSE.sub("", text) if "#" in text else text)
-        raw = self.lines[i].strip()
-        self.heads.append(Heading(text, len(match.group(1)), i + 1, False, "atx", "", raw, i + 2))
+        self._add_heading(i, _ATX_CLOSE.sub("", text) if "#" in text else text, len(match.group(1)), "atx")
+
+    def _add_heading(self, i: int, text: str, level: int, form: str, inline: str = "", end: int | None = None) -> None:
+        """A heading on line ``i`` (its text may run to line ``end``), its section from the next line."""
+        after = (i if end is None else end) + 2
+        raw = self.source[i].strip()
+        self.heads.append(Heading(inline_text(text), level, i + 1, False, form, inline, raw, after))
 
     def _indented_code(self, i: int) -> int:
         lines = self.lines
@@ -235,6 +294,7 @@ class Scanner:
         if kind in ("block", None):
             while i < len(lines) and lines[i].strip():
                 WORK.steps += 1
+                self._read_html(self.html.feed(i, lines[i]))
                 i += 1
             return i
         start = i
@@ -243,12 +303,85 @@ class Scanner:
         while i < len(lines):
             WORK.steps += 1
             text = first if i == start else lines[i]
-            if (end in text) if end else _RAW_END.search(text):
+            if end and end in text:
+                return i + 1
+            closed = _RAW_END.search(text) if not end else None
+            if closed:  # </pre></details>: the tags after the raw block's end still count
+                self._read_html(self.html.feed(i, text[closed.end() :]))
                 return i + 1
             i += 1
         if kind == "comment":
             self.unclosed = start + 1
         return i
+
+    def _html_capture(self, i: int) -> int:
+        """Lines inside an HTML heading, summary or table cell belong to it, blank or markdown, up to
+        the tag that closes it; a markdown or wiki heading closes it first (a tag left open)."""
+        lines = self.lines
+        while i < len(lines) and self.html.capturing:
+            WORK.steps += 1
+            line = lines[i]
+            first = _first(line)
+            if (first == "#" and _ATX.match(line)) or (first in "hH" and wiki.heading(line) is not None):
+                self._read_html(self.html.close())
+                return i
+            self._read_html(self.html.feed(i, line))
+            i += 1
+        return i
+
+    def _read_html(self, events: list[html.Event]) -> None:
+        for event in events:
+            WORK.steps += 1
+            if isinstance(event, html.Head) and event.level:
+                self._add_heading(event.line, event.text, event.level, "html", event.inline, event.end)
+            elif isinstance(event, html.Head):
+                self._summary(event)
+            elif isinstance(event, html.Text) and event.item:
+                self._list_text(event.line, event.text, event.depth)
+            elif isinstance(event, html.Text):
+                self._text(event.line, event.text)
+            elif isinstance(event, html.Table):
+                self._table_fields(list(event.rows), tables.header_row(event.rows[0]))
+            elif isinstance(event, html.Details) and event.opens:
+                self.details.append(None)
+            elif isinstance(event, html.Details) and self.details:
+                summary = self.details.pop()
+                if summary is not None:
+                    self.stops[summary] = event.line + 1
+
+    def _summary(self, event: html.Head) -> None:
+        """A details block's summary names what the block holds, up to ``</details>``."""
+        index = self._titled(event.line, event.text, event.inline, event.end)
+        if index is not None and self.details and self.details[-1] is None:
+            self.details[-1] = index
+
+    def _titled(self, i: int, title: str, inline: str = "", end: int | None = None) -> int | None:
+        """A block's title (a details block's summary, a wiki panel's title) as a head; its index.
+        Right under a bold line or label that holds nothing yet, the block is that head's answer:
+        its title nests under it."""
+        text = inline_text(title)
+        if not text:
+            return None
+        level = BOLD_LEVEL
+        last = self.heads[-1] if self.heads else None
+        if last is not None and last.level >= BOLD_LEVEL and last.form in _HOLDS_DETAILS and not last.inline:
+            if not any(_has_text(self.lines[j]) for j in range(last.line, i)):
+                level = min(last.level + 1, LABEL_LEVEL + MAX_DEPTH + 1)
+        raw = self.source[i].strip()
+        after = (i if end is None else end) + 2
+        self.heads.append(Heading(text, level, i + 1, True, "summary", inline, raw, after))
+        return len(self.heads) - 1
+
+    def _container(self, i: int, found: wiki.Container) -> None:
+        """A wiki panel or expand block opens or closes; a titled one is a section up to its end."""
+        self._close_paragraph()
+        if self.containers and self.containers[-1][0] == found.name and not found.title:
+            _, index = self.containers.pop()
+            if index is not None:
+                self.stops[index] = i + 1
+            return
+        index = self._titled(i, found.title) if found.title else None
+        self.containers.append((found.name, index))
 
     def _quote(self, i: int) -> int:
         lines = self.lines
@@ -264,30 +397,42 @@ class Scanner:
     def _table(self, i: int) -> int:
         lines = self.lines
         header = table_cells(lines[i])
-        rows: list[tuple[int, list[str]]] = []
+        rows = [tables.Row(i, tuple(header))]
         end = i + 2
         while end < len(lines) and lines[end].strip() and "|" in lines[end]:
             WORK.steps += 1
-            rows.append((end, table_cells(lines[end])))
+            rows.append(tables.Row(end, tuple(table_cells(lines[end]))))
             end += 1
         if len(header) >= 2:
-            self._table_heads(i, header, rows)
+            self._table_fields(rows, True)
         return end
 
-    def _table_heads(self, i: int, header: list[str], rows: list[tuple[int, list[str]]]) -> None:
-        """Two columns read as label and answer, header row included; wider tables by column too."""
-        if len(header) > 2:
-            raw = self.lines[i].strip()
-            for column, cell in enumerate(header):
-                values = " ".join(cells[column] for _, cells in rows if column < len(cells) and cells[column])
-                self._table_head(i, cell, values, raw)
-        else:
-            rows = [(i, header), *rows]
-        for number, cells in rows:
+    def _wiki_table(self, i: int) -> int:
+        """A wiki table: rows of ``|`` cells, ``||`` for header cells; a row not closed by ``|`` goes
+        on over the lines that follow it, up to one that is."""
+        lines = self.lines
+        rows: list[tables.Row] = []
+        end = i
+        while end < len(lines) and lines[end].lstrip(" \t").startswith("|"):
             WORK.steps += 1
-            label = next((c for c in cells if c), "")
-            rest = " ".join(c for c in cells[cells.index(label) + 1 :] if c) if label else ""
-            self._table_head(number, label, rest, self.lines[number].strip())
+            start, parts = end, [lines[end].strip()]
+            end += 1
+            while not parts[-1].endswith("|") and end < len(lines) and lines[end].strip():
+                if lines[end].lstrip(" \t").startswith("|"):
+                    break
+                WORK.steps += 1
+                parts.append(lines[end].strip())
+                end += 1
+            cells = wiki.row_cells(" ".join(parts))
+            rows.append(tables.Row(start, tuple(inline_text(c) for c, _ in cells), tuple(h for _, h in cells)))
+        if rows:
+            self._table_fields(rows, tables.header_row(rows[0]))
+        return end
+
+    def _table_fields(self, rows: list[tables.Row], header_row: bool) -> None:
+        for field in tables.fields(rows, header_row):
+            WORK.steps += 1
+            self._table_head(field.line, field.label, field.answer, self.source[field.line].strip())
 
     def _table_head(self, i: int, label: str, answer: str, raw: str) -> None:
         label = label.rstrip(":：").strip()
@@ -337,13 +482,43 @@ class Scanner:
         depth = len(stack)
         content_text = item.group(3)
         stack.append(column + len(item.group(2)) + 1 + (len(content_text) - len(content_text.lstrip())))
-        task = _TASK.match(content_text.strip()) if "[" in content_text else None
+        content = content_text.strip()
+        if content and not self._list_text(i, content, depth) and _titles(content):
+            if self._has_body(i, stack[-1], item.group(2)[0].isdigit()):
+                self._title_item(i, content, depth)
+
+    def _list_text(self, i: int, content: str, depth: int) -> bool:
+        """A list item's text: a task box, or a label; whether it was either."""
+        task = _TASK.match(content) if "[" in content else None
         if task:
             mark = task.group(1)
             checked = None if mark == "~" else mark.lower() == "x"
-            self.tasks[i + 1] = Task(inline_text(content_text.strip()[task.end() :]), checked, depth)
-        elif content_text.strip():
-            self._label(i, content_text.strip(), depth, paragraph=False, bullet=True)
+            self.tasks[i + 1] = Task(inline_text(content[task.end() :]), checked, depth)
+            return True
+        return self._label(i, content, depth, paragraph=False, bullet=True)
+
+    def _has_body(self, i: int, column: int, numbered: bool) -> bool:
+        """Whether text follows the item on line ``i`` as its body: on the next line (prose, code, a
+        quote, a table), or after blank lines indented under it (at ``column``), or for a numbered
+        item any block after it. Another item, a heading or a rule is no body."""
+        lines = self.lines
+        j = i + 1
+        if j < len(lines) and lines[j].strip():
+            return not _no_body(lines[j])
+        while j < len(lines) and not lines[j].strip():
+            j += 1
+        if j >= len(lines):
+            return False
+        if _indent(lines[j]) >= column:
+            return not _SETEXT.match(lines[j])
+        return numbered and not _no_body(lines[j])
+
+    def _title_item(self, i: int, content: str, depth: int) -> None:
+        """A list item used as a heading, its text under it: ``- Root cause`` then an indented paragraph."""
+        level = LABEL_LEVEL + min(depth, MAX_DEPTH)
+        text = inline_text(content)
+        if text:
+            self.heads.append(Heading(text, level, i + 1, True, "bullet", "", self.source[i].strip(), i + 2))
 
     @staticmethod
     def _opens(text: str, fence: str | None, comment: bool) -> tuple[str | None, bool]:
@@ -364,16 +539,17 @@ class Scanner:
         closed = stripped.startswith(fence[0] * len(fence)) and not stripped.strip(fence[0])
         return (None if closed else fence), comment
 
-    def _label(self, i: int, content: str, depth: int, paragraph: bool, bullet: bool = False) -> None:
+    def _label(self, i: int, content: str, depth: int, paragraph: bool, bullet: bool = False) -> bool:
+        """A label on line ``i``, if ``content`` holds one; whether it did."""
         found = line_label(content)
         if found is None:
-            return
+            return False
         form, label, answer = found
-        raw = self.lines[i].strip()
+        raw = self.source[i].strip()
         level = LABEL_LEVEL + min(depth, MAX_DEPTH)
         if form == "bold" and paragraph:
             self.heads.append(Heading(label, BOLD_LEVEL, i + 1, True, "bold", "", raw, i + 2))
-            return
+            return True
         if form == "dash":
             form = "plain"  # "Root cause - expired cert": a head only where the label is known
         elif bullet:
@@ -381,6 +557,29 @@ class Scanner:
         elif form == "bold":
             form = "emphasis"
         self.heads.append(Heading(label, level, i + 1, True, form, answer, raw, i + 2))
+        return True
+
+
+def _titles(content: str) -> bool:
+    """Whether a list item's text reads as a title: a few words, not a sentence or a list entry."""
+    return content[-1] not in ".;,!" and len(content.split()) <= MAX_LABEL_WORDS and "http" not in content
+
+
+def _no_body(line: str) -> bool:
+    """A line that cannot begin a list item's body: another item, a heading, a rule, an underline."""
+    first = _first(line)
+    return bool(
+        _LIST.match(line)
+        or (first == "#" and _ATX.match(line))
+        or (first in "hH" and wiki.heading(line) is not None)
+        or (first in _HR_FIRST and _HR.match(line))
+        or (first in _SETEXT_FIRST and _SETEXT.match(line))
+    )
+
+
+def _has_text(line: str) -> bool:
+    """Whether a line shows any text, once its HTML tags are gone."""
+    return bool(line.strip()) and bool(html.inline_markdown(line).strip("* _`~\t"))
 
 
 def _interrupts(item: re.Match[str]) -> bool:
@@ -397,6 +596,7 @@ def _starts_block(line: str) -> bool:
         or (first in _HR_FIRST and _HR.match(line))
         or (first == "<" and _HTML_OPEN.match(line))
         or (first == ">" and _QUOTE.match(line))
+        or (first in "hH" and wiki.heading(line) is not None)
     )
 
 

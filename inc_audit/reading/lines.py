@@ -1,5 +1,7 @@
 """What one line says: a label and its answer, a heading's text without markup, a table's cells.
 
+Inline HTML reads as the markdown it stands for (``<strong>Impact:</strong>`` as ``**Impact:**``).
+
 The scanner (``inc_audit.reading.blocks``) and the cheap test before parsing (``inc_audit.reading.prefilter``)
 read lines through these. Each is a pure function of its text, so the reading of a short one is
 remembered: a template's lines recur in every incident (bounded, ``lru_cache``).
@@ -9,6 +11,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
+from inc_audit.reading.html import inline_markdown
 
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.{1,160}?)(?<=\S)\1(?![*_])(.*)$")
 _PLAIN_LABEL = re.compile(
@@ -43,6 +47,8 @@ def inline_text(text: str) -> str:
 
 def _inline_text(text: str) -> str:
     text = text[:MAX_HEAD_CHARS]
+    if "<" in text:  # inline HTML: <b>Impact</b> reads as **Impact**
+        text = inline_markdown(text)
     if "[" in text or "*" in text or "`" in text or "_" in text:  # each form of markup holds one of these
         text = _INLINE_MARKUP.sub(lambda m: m.group(1) or "", text)
     return " ".join(text.split())
@@ -56,6 +62,8 @@ def line_label(content: str) -> tuple[str, str, str] | None:
 
 
 def _line_label(content: str) -> tuple[str, str, str] | None:
+    if "<" in content:  # <b>Impact:</b> 40 min<br> reads as **Impact:** 40 min
+        content = inline_markdown(content)
     match = _EMPHASIS.match(content) if content[:1] in _EMPHASIS_FIRST else None
     if match is not None:
         inner, rest = match.group(2).strip(), match.group(3).strip()

@@ -1,20 +1,28 @@
-"""Split a markdown document into sections, labels and task lists, in one pass over its lines.
+"""Split a document into sections, labels and task lists, in one pass over its lines.
 
-A section starts at a *head* and runs until the next head of the same or a higher level:
+Documents are written in markdown, in HTML, or in Jira/Confluence wiki markup (pasted from
+another tool), often mixed; each markup's structure is read. A section starts at a *head*
+and runs until the next head of the same or a higher level:
 
-- a heading (ATX or setext), levels 1 to 6;
-- a bold line alone (``**Root cause:**``), level 7;
+- a heading, levels 1 to 6: ATX or setext, ``<h1>``..``<h6>``, or wiki ``h1.``..``h6.``;
+- a bold line alone (``**Root cause:**``, ``<p><strong>Root cause:</strong></p>``), level 7;
+- the title of a collapsible block (a ``<details>`` block's ``<summary>``, a wiki
+  ``{panel:title=...}`` or ``{expand:...}``), level 7: its section ends with the block;
 - a label with its answer on the same line, level 8 and deeper in nested lists: an
-  emphasised label (``**Root cause:** expired cert``, Slack's ``*Impact:* 40 min``), a
-  bullet label (``- Impact: 40 minutes``), a plain ``Label: answer`` line, or a table row
-  whose first cell names the section (its answer is the row's other cells).
+  emphasised label (``**Root cause:** expired cert``, Slack's and Jira's ``*Impact:* 40
+  min``, ``<b>Impact:</b> 40 min``), a bullet label (``- Impact: 40 minutes``), a list item
+  used as a heading with its text below it (``1) What happened`` then a paragraph), a plain
+  ``Label: answer`` line, or a question of a table used as a form (``inc_audit.reading.tables``:
+  a row whose first cell names the section, in markdown, wiki or HTML).
 
 Plain ``Label: answer`` lines are everywhere in prose ("Note: ..."), so they only become
 heads where the schema knows the label (``Document.sections_for``). Headings, labels and
-task boxes inside code blocks, HTML comments and block quotes (someone else's words) are
-none. The scanner follows CommonMark's block structure closely enough for issue text:
-fenced and indented code, HTML blocks (a comment runs to ``-->`` or to the end), block
-quotes, lists and their lazy continuation lines, tables, setext underlines.
+task boxes inside code blocks (fenced, indented, ``<pre>``, ``{code}``, ``{noformat}``),
+HTML comments and quotes (``>``, ``<blockquote>``, ``{quote}``, ``bq.``: someone else's
+words) are none. The scanner follows CommonMark's block structure closely enough for issue
+text: fenced and indented code, HTML blocks (read by ``inc_audit.reading.html``; a comment
+runs to ``-->`` or to the end), block quotes, lists and their lazy continuation lines,
+tables, setext underlines; ``inc_audit.reading.wiki`` turns wiki markup's blocks into them.
 
 Parsing is linear in the text: inc_audit.reading.blocks classifies each line once, and sections
 are closed with a stack. ``WORK`` counts the inner steps so tests can hold that bound
@@ -27,9 +35,11 @@ import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
+from inc_audit.reading import wiki
 from inc_audit.reading.blocks import (
     BOLD_FORMS,
     BOLD_LEVEL,
+    FORM_TIERS,
     HEADING_FORMS,
     LABEL_LEVEL,
     MAX_HEAD_CHARS,
@@ -47,6 +57,7 @@ from inc_audit.reading.blocks import (
 __all__ = [
     "BOLD_FORMS",
     "BOLD_LEVEL",
+    "FORM_TIERS",
     "HEADING_FORMS",
     "LABEL_LEVEL",
     "MAX_HEAD_CHARS",
@@ -167,7 +178,8 @@ def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) ->
 def parse(text: str) -> Document:
     source = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = tuple(source.split("\n"))
-    scanner = Scanner(lines)
+    written_in_wiki = wiki.is_wiki(lines)
+    scanner = Scanner(wiki.view(lines, written_in_wiki), lines, written_in_wiki)
     scanner.run()
     heads = tuple(scanner.heads)
     headings = tuple(h for h in heads if not h.is_label)
@@ -186,18 +198,25 @@ def parse(text: str) -> Document:
 
 
 def _ends(heads: list[Heading], count: int) -> list[int]:
-    """Where each head's section ends: at the next head of the same or a higher level (a stack)."""
+    """Where each head's section ends: at the next head of the same or a higher level (a stack),
+    and at the latest where the block holding it ends (a details block: the heads inside it are
+    its own, whatever their level)."""
     ends = [count + 1] * len(heads)
+    limits = [head.stop or count + 1 for head in heads]
     open_heads: list[int] = []
     for index, head in enumerate(heads):
         WORK.steps += 1
+        while open_heads and limits[open_heads[-1]] <= head.line:  # its block ended before this head
+            ends[open_heads.pop()] = head.line
         if head.form == "table":
             ends[index] = head.line + 1
             continue
-        while open_heads and heads[open_heads[-1]].level >= head.level:
+        while open_heads and heads[open_heads[-1]].level >= head.level and not heads[open_heads[-1]].stop:
             ends[open_heads.pop()] = head.line
+        if open_heads:
+            limits[index] = min(limits[index], limits[open_heads[-1]])
         open_heads.append(index)
-    return ends
+    return [min(end, limit) for end, limit in zip(ends, limits, strict=True)]
 
 
 def _section(head: Heading, end: int, lines: tuple[str, ...], tasks: dict[int, Task]) -> Section:

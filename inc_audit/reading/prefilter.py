@@ -2,7 +2,8 @@
 
 It yields a superset of the heads the parser finds (their text, and the label of a
 ``Label: answer`` split), so a schema that finds no two of its sections among them can
-rule a comment out without parsing it.
+rule a comment out without parsing it. A text holding HTML tags is parsed (HTML's structure
+spans lines); a wiki heading or panel is read by its title.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from inc_audit.reading.markdown import MAX_HEAD_CHARS, line_label, split_label, table_cells
+from inc_audit.reading import wiki
+from inc_audit.reading.markdown import MAX_HEAD_CHARS, line_label, parse, split_label, table_cells
 
 if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema
@@ -24,6 +26,8 @@ _LIST_MARK = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d{1,9}[.)])\s+")
 _SETEXT_FIRST = ("=", "-")
 _HEADING_FIRST = ("#", "*", "_")
 _MARK_FIRST = (">", "-", "*", "+")
+_MARKUP_FIRST = ("h", "H", "*", "#", "{")  # a wiki heading (h2.), list item (** or #) or panel ({panel:...})
+_TAG = re.compile(r"<[A-Za-z/]")  # an HTML tag (not a comment): the text is parsed to find its heads
 
 
 def could_match(schema: DocumentSchema, text: str) -> bool:
@@ -65,6 +69,34 @@ def candidates(text: str) -> Iterator[str]:
         yield from _line_candidates(content)
         if "|" in stripped:
             yield from table_cells(stripped)
+        if first in _MARKUP_FIRST:
+            yield from markup_candidates(stripped)
+    if "<" in text and _TAG.search(text):
+        yield from parsed_candidates(text)
+
+
+def markup_candidates(line: str) -> Iterator[str]:
+    """What a line of wiki markup could be read as: a heading's text, a panel's title, or a nested
+    list item's text."""
+    titled = wiki.heading(line)
+    if titled is not None:
+        yield from _line_candidates(titled.text)
+    elif line[:1] == "{":
+        container = wiki.container(line)
+        if container is not None and container.title:
+            yield from _line_candidates(container.title)
+    elif line[:1] in ("*", "#"):
+        yield from _line_candidates(line.lstrip("*# \t"))
+
+
+def parsed_candidates(text: str) -> Iterator[str]:
+    """The heads the parser reads, for a text holding HTML tags: HTML's structure (a heading or
+    a cell over several lines, a table open from one block to the next) is not read line by line."""
+    for head in parse(text).heads:
+        yield head.text
+        split = split_label(head.text)
+        if split is not None:
+            yield split[0]
 
 
 def _line_candidates(content: str) -> Iterator[str]:

@@ -33,6 +33,7 @@ from inc_audit.reading import inference, prefilter
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
     DEFAULT_PLACEHOLDERS,
+    FORM_TIERS,
     Document,
     Heading,
     Section,
@@ -49,7 +50,6 @@ KINDS = {
     "post-mortem": "post-mortem.schema.json",
     "change": "change.schema.json",
 }
-_TIER = {"atx": 0, "setext": 0, "bold": 1, "emphasis": 1, "bullet": 1, "table": 1, "plain": 2}
 _IDS = itertools.count()
 _TITLE_END = re.compile(r"\s*(?:[:,(#]|\s[-–—]\s|\s(?:for|of|on|about|re)\s)")
 MAX_TITLE_HEADS = 50  # heads that may name a document's kind: a title comes early
@@ -220,7 +220,7 @@ class DocumentSchema:
             if matched is None:
                 continue
             part, inline = matched
-            tier = _TIER.get(head.form, 2)
+            tier = FORM_TIERS.get(head.form, 2)
             if part.name not in best or tier < best[part.name][0]:
                 best[part.name] = (tier, index, inline)
         document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)

@@ -1,17 +1,18 @@
 """Which comment is the post-mortem, and the rules on it: due (IPM001), complete (IPM002).
 
-Every comment that reads as a post-mortem is a candidate. The final report is the one that
-answers the most required sections, the last of equals, the incident team's before anyone
-else's: a reviewer's questions under bold labels, or a later addendum, do not replace it. A comment
-that looks like a post-mortem but cannot be read as one is named, with why (IPM002), rather
-than reported as no post-mortem (IPM001).
+Every comment that reads as a post-mortem is a candidate, and so is a post-mortem split over
+consecutive comments of one author ("part 2/2": a long paste cut in two). The final report is
+the one that answers the most required sections, the last of equals, the incident team's
+before anyone else's: a reviewer's questions under bold labels, or a later addendum, do not
+replace it. A comment that looks like a post-mortem but cannot be read as one is named, with
+why (IPM002), rather than reported as no post-mortem (IPM001).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from inc_audit.findings import Finding
@@ -19,7 +20,7 @@ from inc_audit.model import Note
 from inc_audit.reading import explain, validity
 from inc_audit.reading.markdown import Document, meaningful_text, parse
 from inc_audit.reading.memo import Memo
-from inc_audit.reading.schemas import DocumentSchema, heading_key
+from inc_audit.reading.schemas import DocumentSchema, Part, heading_key
 from inc_audit.rules.registry import rule
 
 if TYPE_CHECKING:
@@ -52,8 +53,12 @@ def answered_sections(schema: DocumentSchema, document: Document) -> int:
     A section answers when it is not empty and is not only questions (a reviewer's
     ``**Root cause:** why did the alert not fire?``).
     """
+    return len(_answered_parts(schema, document, schema.required_parts))
+
+
+def _answered_parts(schema: DocumentSchema, document: Document, parts: Iterable[Part]) -> set[str]:
     instance = schema.instance(document)
-    return sum(1 for part in schema.required_parts if _answers(instance.get(part.group, {}).get(part.name) or {}))
+    return {part.name for part in parts if _answers(instance.get(part.group, {}).get(part.name) or {})}
 
 
 def only_questions(text: str) -> bool:
@@ -63,15 +68,67 @@ def only_questions(text: str) -> bool:
 
 
 def candidates(notes: Iterable[Note], schema: DocumentSchema, team: frozenset[str]) -> list[Candidate]:
-    """Every comment that reads as a post-mortem, oldest first; ``team`` holds lower-case names."""
+    """Every comment that reads as a post-mortem, oldest first; ``team`` holds lower-case names.
+
+    A post-mortem split over consecutive comments of one author is one more candidate: the
+    comments joined, as the last of them (posted when the last part was).
+    """
     found = []
+    previous: _Part | None = None
     for note in notes:
-        if note.system or not schema.could_match(note.body):
+        if note.system:
             continue
-        document = parse(note.body)
-        if schema.matches(document):
-            found.append(Candidate(note, document, answered_sections(schema, document), note.author.lower() in team))
+        part = _Part(note, schema)
+        if part.could_match and schema.matches(part.document):
+            found.append(_candidate(note, part.document, schema, team))
+        joined = _joined(previous, part, schema)
+        if joined is not None:
+            found.append(_candidate(joined.note, joined.document, schema, team))
+        previous = joined or part
     return found
+
+
+def _candidate(note: Note, document: Document, schema: DocumentSchema, team: frozenset[str]) -> Candidate:
+    return Candidate(note, document, answered_sections(schema, document), note.author.lower() in team)
+
+
+class _Part:
+    """A comment (or comments joined) that may be part of a post-mortem: parsed only when needed."""
+
+    def __init__(self, note: Note, schema: DocumentSchema, document: Document | None = None) -> None:
+        self.note = note
+        self.could_match = document is not None or schema.could_match(note.body)
+        self._document = document
+
+    @property
+    def document(self) -> Document:
+        if self._document is None:
+            self._document = parse(self.note.body)
+        return self._document
+
+
+def _joined(first: _Part | None, second: _Part, schema: DocumentSchema) -> _Part | None:
+    """The two comments as one post-mortem, when they are one split in two: the same author, one
+    right after the other, each answering sections the other leaves unanswered ("follow-ups in the
+    next comment"), together answering more."""
+    if first is None or first.note.author.lower() != second.note.author.lower():
+        return None
+    body = f"{first.note.body.rstrip()}\n\n{second.note.body.lstrip()}"
+    if not schema.could_match(body):
+        return None  # together they name no post-mortem and no two of its sections: no need to parse
+    sections = [part for part in schema.parts if part.group == "sections"]
+    answered_first = _answered_parts(schema, first.document, sections)
+    answered_second = _answered_parts(schema, second.document, sections)
+    if not answered_first or not answered_second or answered_first & answered_second:
+        return None  # a part answering nothing, or a revision answering again, is no continuation
+    note = replace(second.note, body=body)
+    document = parse(body)
+    answered = answered_sections(schema, document)
+    if not schema.matches(document) or answered <= max(
+        answered_sections(schema, first.document), answered_sections(schema, second.document)
+    ):
+        return None
+    return _Part(note, schema, document)
 
 
 def final(found: list[Candidate]) -> Candidate | None:

@@ -310,6 +310,23 @@ def test_a_listing_entry_without_an_issue_number_makes_the_run_incomplete(
     assert result.notes and all("cannot be read" in line for line in result.notes)
 
 
+def test_a_note_id_gitlab_does_not_know_makes_its_incident_unreadable_not_the_run(
+    small: FakeGitLab, small_baseline: dict[int, tuple[Finding, ...]]
+) -> None:
+    """A note id of the right type that names no note (0): its award emoji answer 404. That
+    incident cannot be read (SRC001); the others are audited as before (found by hypothesis)."""
+    corrupt(small, NOTES, in_each(set_field("id", 0)))
+    try:
+        result = audit(small, concurrency=2)
+    finally:
+        small.corrupt = {}
+    by_iid = {i.key.iid: i for i in result.incidents}
+    assert {iid: i.findings for iid, i in by_iid.items() if iid != TARGET} == {
+        iid: found for iid, found in small_baseline.items() if iid != TARGET
+    }
+    assert [f.rule for f in by_iid[TARGET].findings] == ["SRC001"] and not result.complete
+
+
 hostile_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=8).map(
     lambda text: text + "\ud83d"
 )

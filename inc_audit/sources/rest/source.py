@@ -130,17 +130,17 @@ def _pages_announced(total_pages: Any, total: Any, per_page: Any) -> int | None:
 
 def iter_items(
     gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
-    *, not_found: tuple[str, str] | None = None, any_shape: bool = False,
+    *, not_found: tuple[str, str] | None = None, any_shape: bool = False, absent: tuple[int, ...] = (),
 ) -> Iterator[Any]:
     """Every item of a paginated list, page after page.
 
     Items that are not objects are skipped, or with ``any_shape`` yielded for the caller
-    to report.
+    to report. A status in ``absent`` raises ``Absent``, for the caller to report.
     """
-    with failures(gl, what, not_found=not_found):
+    with failures(gl, what, not_found=not_found, absent=absent):
         pages = _Pages(gl, f"{gl.api_url}{path}", {**(query or {}), "per_page": PER_PAGE})
     while True:
-        with failures(gl, what, not_found=not_found):
+        with failures(gl, what, not_found=not_found, absent=absent):
             item = next(pages, _END)
         if item is _END:
             return
@@ -293,8 +293,11 @@ class GitLabSource(Source):
 
         def read() -> list[dict[str, Any]]:
             path = f"{self._issue_path(key)}/notes/{note_id}/award_emoji"
-            raws = iter_items(self.gl, path, f"reading the awards of note {note_id} on {key}", any_shape=True)
-            return [slim_award(raw) for raw in raws]
+            what = f"reading the awards of note {note_id} on {key}"
+            try:
+                return [slim_award(raw) for raw in iter_items(self.gl, path, what, any_shape=True, absent=(404,))]
+            except Absent:  # the listing named a note GitLab does not know: this incident's data is wrong
+                raise Unreadable(f"note {note_id}'s award emoji cannot be read (404)") from None
 
         return self._once(self._awards, (key, note_id), read)
 

@@ -78,7 +78,9 @@ def track_result(gl: Any, audit_project: str | None, result: AuditResult, config
     return tracked
 
 
-def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True) -> str:
+def publish_result(
+    gl: Any, project: str, tracked: Any, config: Config, dry_run: bool, shown: bool = True, memory: Path | None = None
+) -> str:
     """Publish the audit issue (titles of confidential incidents only in a confidential one).
     A dry run prints the diff; where titles are withheld (``shown`` false; in CI, where the
     job log is not confidential) the confidential incidents' titles and findings' text are
@@ -93,10 +95,13 @@ def publish_result(gl: Any, project: str, tracked: Any, config: Config, dry_run:
     options = Options(show_confidential=config.audit_confidential, full_report=_artifact_hint(), pipeline=pipeline,
                       home=project_path(gl, project))
     body = REPORTERS["markdown"](result, options)
-    settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential)
+    settings = publish.AuditIssueSettings(config.audit_title, config.audit_labels, config.audit_confidential,
+                                          remembered=publish.recall(memory, project))
     visible = {reference(str(incident.key)) for incident in result.incidents if not incident.confidential}
     view = None if shown else (lambda text: withheld_view(text, visible))
     outcome = publish.publish(gl, project, body, bool(result.violating), settings, dry_run=dry_run, view=view)
+    if not dry_run:
+        publish.remember(memory, project, outcome.url)
     where = f": {outcome.url}" if outcome.url else ""
     comment = tracking.mention_comment(tracked.new, config)
     for impostor in outcome.impostors:

@@ -174,7 +174,8 @@ def run_command(settings: RunSettings) -> int:
     if not result.complete:
         return incomplete(result, published=audit_project is not None)
     if audit_project is not None:
-        url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown)
+        memory = None if settings.no_cache else settings.cache
+        url = publish_result(gl, audit_project, tracked, config, settings.dry_run, shown, memory)
         if commenting:
             comment_incidents(gl, tracked, config, comments, url, settings.dry_run)
         if config.notify.webhook:

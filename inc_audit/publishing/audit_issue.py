@@ -23,12 +23,16 @@ there is written when that line on the issue is ``HEARTBEAT_DAYS`` old, never mo
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from inc_audit.audit import AUDIT_MARKER
-from inc_audit.errors import IncAuditError, PublishError
+from inc_audit.errors import IncAuditError, InputError, PublishError
+from inc_audit.files import read_regular_text, write_new_text
 from inc_audit.formats.audit_issue import needs_heartbeat, without_audited_line
 from inc_audit.formats.neutral import safe_link
 from inc_audit.publishing import ownership
@@ -51,6 +55,9 @@ class AuditIssueSettings:
     title: str
     labels: tuple[str, ...]
     confidential: bool
+    remembered: int | None = None
+    """The audit issue's number as the last run wrote it down (``remember``): with a person's
+    token, the one way to know it once its marker, labels and title are all gone."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,7 @@ class Step:
     comment: str | None = None
     confidential: bool = False  # make the issue confidential, alone, before any other write
     add_labels: tuple[str, ...] = ()  # labels someone removed, put back
+    title: str | None = None  # the title, when someone changed it, put back
 
     def describe(self) -> str:
         if self.iid is None:
@@ -110,12 +118,12 @@ def normalise(text: str) -> str:
 
 def make_plan(
     found: list[dict[str, Any]], body: str, has_violations: bool, *, confidential: bool = False,
-    labels: tuple[str, ...] = (),
+    labels: tuple[str, ...] = (), title: str = "",
 ) -> Plan:
     """The writes that make the audit issues say ``body``; ``found`` as listed by GitLab
     (inc-audit's own issues only). With ``confidential``, a kept issue that is not
     confidential is made so first, whatever else is planned; ``labels`` someone removed
-    from the kept issue are put back."""
+    from the kept issue are put back, and so is its ``title``."""
     if not found:
         if has_violations:
             return Plan("created", None, (Step(None, description=body),))
@@ -126,6 +134,9 @@ def make_plan(
     missing = tuple(label for label in labels if label not in have)
     if missing:
         step = replace(step, add_labels=missing) if step else Step(int(kept["iid"]), add_labels=missing)
+        action = "updated" if action == "unchanged" else action
+    if title and str(kept.get("title") or "") != title:
+        step = replace(step, title=title) if step else Step(int(kept["iid"]), title=title)
         action = "updated" if action == "unchanged" else action
     steps = [step] if step else []
     if confidential and kept.get("confidential") is not True:
@@ -214,7 +225,8 @@ def publish(
     try:
         owner = own_user(gl)
         found, impostors = find_audit_issues(gl, project, settings, owner)
-        plan = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels)
+        plan = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels,
+                     title=settings.title)
         if dry_run:
             return PublishOutcome(plan.action, _url(plan.kept), render(plan, body, view), impostors)
         if plan.action == "created":
@@ -238,7 +250,8 @@ def _create(
     """Create the issue (neutral when it must be confidential) unless a concurrent run just
     did; then keep only the oldest, and write the audit to it."""
     found, _ = find_audit_issues(gl, project, settings, owner)
-    plan = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels)
+    plan = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels,
+                     title=settings.title)
     if plan.action != "created":
         apply(gl, project, plan.steps, settings.confidential, written)
         return PublishOutcome(plan.action, _url(plan.kept), render(plan, body))
@@ -262,7 +275,8 @@ def _create(
     found, _ = find_audit_issues(gl, project, settings, owner)
     if all(int(raw["iid"]) != iid for raw in found):
         found.append(created)
-    after = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels)
+    after = make_plan(found, body, has_violations, confidential=settings.confidential, labels=settings.labels,
+                     title=settings.title)
     apply(gl, project, after.steps, settings.confidential, written)
     assert after.kept is not None
     mine = int(after.kept["iid"]) == iid
@@ -281,7 +295,34 @@ def is_audit_issue(raw: dict[str, Any], settings: AuditIssueSettings) -> bool:
         return False
     have = labels_of(raw)
     return (MARKER in description or str(raw.get("title") or "") == settings.title
-            or bool(settings.labels) and all(label in have for label in settings.labels))
+            or bool(settings.labels) and all(label in have for label in settings.labels)
+            or settings.remembered is not None and raw.get("iid") == settings.remembered)
+
+
+MEMORY = "audit-issue.json"
+
+
+def recall(folder: Path | None, project: str | int) -> int | None:
+    """The audit issue's number the last run wrote down in ``folder`` for ``project``, if any
+    (a missing or unreadable note is no memory: the issue is then found as usual)."""
+    if folder is None:
+        return None
+    try:
+        kept = json.loads(read_regular_text(folder / MEMORY, "the audit issue's memory"))
+    except (InputError, ValueError):
+        return None
+    if isinstance(kept, dict) and kept.get("project") == str(project) and type(kept.get("iid")) is int:
+        return int(kept["iid"])
+    return None
+
+
+def remember(folder: Path | None, project: str | int, url: str) -> None:
+    """Write down the audit issue's number (from its URL) for the next run."""
+    found = re.search(r"/-/issues/(\d+)$", url or "")
+    if folder is None or found is None:
+        return
+    text = json.dumps({"project": str(project), "iid": int(found.group(1))}) + "\n"
+    write_new_text(folder / MEMORY, text, "the audit issue's memory")
 
 
 def find_audit_issues(
@@ -327,6 +368,8 @@ def apply(
         change: dict[str, Any] = {"description": step.description, "state_event": step.state_event}
         if step.add_labels:
             change["add_labels"] = ",".join(step.add_labels)
+        if step.title:
+            change["title"] = step.title
         change = {key: value for key, value in change.items() if value is not None}
         if change:
             send(gl, "put", path, f"updating audit issue #{step.iid}", change)

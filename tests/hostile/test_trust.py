@@ -286,3 +286,35 @@ def test_an_incident_that_leaves_the_audit_is_reported_until_the_config_lets_it_
     let_go = inc_audit(fake, config_file(tmp_path, not_incidents=[f"{PROJECT}#1"]), "--publish", "--format", "json",
                        as_of="2026-06-04")
     assert (PROJECT, 1) not in report(let_go), let_go.stderr
+
+
+def test_with_a_persons_token_a_stripped_audit_issue_is_known_from_what_the_last_run_wrote_down(
+    fake: FakeGitLab, tmp_path: Path
+) -> None:
+    """A person's token (no bot user): with the marker, the labels and the title all gone, the
+    audit issue is one of many issues that person opened. The number the last run wrote in the
+    cache folder still names it: no second audit issue, and what was removed comes back."""
+    config = config_file(tmp_path)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CI")}
+
+    def run(cache: str) -> Any:
+        line = [INC_AUDIT, "run", "--gitlab-url", fake.url, "--project", PROJECT, "--config", str(config),
+                "--as-of", "2026-06-01", "--retry-budget", "5", "--cache", cache, "--publish"]
+        return subprocess.run(line, env={**base, "GITLAB_TOKEN": API_TOKEN}, capture_output=True, text=True,
+                              timeout=120)
+
+    def strip() -> Any:
+        [audit] = bot_issues(fake)
+        as_mallory(fake).issues.update(audit.iid, {"labels": "", "title": "notes",
+                                                   "description": audit.description.replace(AUDIT_MARKER, "")})
+        return audit
+
+    assert run(str(tmp_path / "cache")).returncode == 1
+    assert (tmp_path / "cache" / "audit-issue.json").is_file()
+    audit = strip()
+    assert run(str(tmp_path / "cache")).returncode == 1
+    assert [i.iid for i in bot_issues(fake)] == [audit.iid]
+    assert AUDIT_MARKER in audit.description and audit.labels == ["inc-audit"] and audit.title != "notes"
+    strip()
+    assert run(str(tmp_path / "elsewhere")).returncode == 1  # no memory: the stripped issue is not known
+    assert len(bot_issues(fake)) == 2

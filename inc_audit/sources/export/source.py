@@ -7,7 +7,9 @@ system notes it writes on both sides of a link, replayed in order.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,14 +74,21 @@ def link_events(body: str, project: str) -> list[tuple[str, IssueKey]]:
     return []
 
 
-def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...]]:
-    """Replay every link system note, oldest first, on both sides of each link."""
-    events: list[tuple[Any, int, str, IssueKey, IssueKey]] = []
-    for issue in issues:
-        for note in issue.notes:
-            if note.system:
-                for action, other in link_events(note.body, issue.key.project):
-                    events.append((note.created_at, note.id, action, issue.key, other))
+LinkEvent = tuple[Any, int, str, IssueKey, IssueKey]
+
+
+def link_events_of(issue: Issue) -> list[LinkEvent]:
+    """(moment, note id, "add" | "remove", this issue, other issue) of each link system note."""
+    return [
+        (note.created_at, note.id, action, issue.key, other)
+        for note in issue.notes
+        if note.system
+        for action, other in link_events(note.body, issue.key.project)
+    ]
+
+
+def replay_links(events: Iterable[LinkEvent]) -> dict[IssueKey, tuple[IssueKey, ...]]:
+    """Replay link events, oldest first, on both sides of each link."""
     links: dict[IssueKey, dict[IssueKey, None]] = {}
     for _, _, action, here, other in sorted(events, key=lambda e: (e[0], e[1])):
         for a, b in ((here, other), (other, here)):
@@ -93,12 +102,24 @@ def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...
     return {key: tuple(others) for key, others in links.items() if others}
 
 
+def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...]]:
+    """Replay every link system note, oldest first, on both sides of each link."""
+    return replay_links(event for issue in issues for event in link_events_of(issue))
+
+
 class ExportSource(Source):
-    """A ``Source`` over a GitLab project export."""
+    """A ``Source`` over a GitLab project export, streamed.
+
+    The issues file is read twice, a line at a time. The first pass checks every issue,
+    recovers the links and keeps a summary of each issue (``Summary``: what a rule reads of
+    another issue, its description compressed) and the award emoji there are; the second
+    (``candidate_issues``) builds each candidate again with its notes and hands it over, so
+    only one incident's notes are in memory at a time. Candidates come in the file's order.
+    """
 
     def __init__(self, path: str | Path, project: str | None = None, web_base: str = "") -> None:
         self.path = Path(path)
-        tree = ExportTree(self.path)
+        self.tree = tree = ExportTree(self.path)
         if ISSUES_FILE not in tree.files:
             raise InputError(
                 f"{self.path} is not a GitLab project export: {ISSUES_FILE} is missing",
@@ -108,13 +129,33 @@ class ExportSource(Source):
         self.web_base = repair(web_base.rstrip("/"))
         self.usernames = _usernames(tree)
         self.has_members = MEMBERS_FILE in tree.files
-        self.issues: dict[IssueKey, Issue] = {}
+        self.summaries: dict[IssueKey, Summary] = {}
+        self.first_line: dict[IssueKey, int] = {}
+        """The line each issue is read from: its first (a later copy of an issue is ignored)."""
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
+        events: list[LinkEvent] = []
         for line, raw in tree.records(ISSUES_FILE):
-            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
-            if issue.key not in self.issues:
-                self.issues[issue.key] = issue
-        self.links = recover_links(self.issues.values())
+            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line), keep_awards=True)
+            if issue.key not in self.first_line:
+                self.first_line[issue.key] = line
+                self.summaries[issue.key] = Summary.of(issue)
+                events.extend(link_events_of(issue))
+        self.links = replay_links(events)
+
+    @property
+    def issues(self) -> dict[IssueKey, Issue]:
+        """Every issue of the export, with its notes, by key: all in memory (for tools and
+        tests; the audit streams them through ``candidate_issues``)."""
+        return {issue.key: issue for issue in self._stream(set(self.first_line))}
+
+    def _stream(self, wanted: set[IssueKey]) -> Iterator[Issue]:
+        """The issues of ``wanted``, built again from the file, in its order."""
+        if not wanted:
+            return
+        lines = {self.first_line[key] for key in wanted}
+        for line, raw in self.tree.records(ISSUES_FILE):
+            if line in lines:
+                yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
 
     def unjudged(self, roles_configured: bool) -> tuple[str, ...]:
         """Rules this export cannot judge: approvals by named people need the members' user names."""
@@ -122,7 +163,7 @@ class ExportSource(Source):
 
     def notices(self, roles_configured: bool) -> list[str]:
         """What the audit of this export cannot tell, to say on stderr."""
-        if not self.issues:
+        if not self.summaries:
             return [f"the export {self.path} holds no issues: nothing was audited (is it the right export?)"]
         if self.has_members:
             return []
@@ -138,22 +179,19 @@ class ExportSource(Source):
         wanted = {label.lower() for label in labels}
         keys = [
             key
-            for key, issue in self.issues.items()
+            for key, issue in self.summaries.items()
             if issue.issue_type == "incident" or wanted & {lab.lower() for lab in issue.labels}
         ]
-        for key in shard.pick(keys) if shard else sorted(keys, key=lambda k: (k.project, k.iid)):
-            yield self.issues[key]
+        if self.on_listed is not None:
+            self.on_listed(len(keys) if shard is None else len(shard.pick(keys)))
+        yield from self._stream(set(shard.pick(keys) if shard else keys))
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
-        found = []
-        for other in self.links.get(key, ()):
-            issue = self.issues.get(other)
-            found.append(issue.as_linked() if issue is not None else self._absent(other))
-        return tuple(found)
+        return tuple(self.issue_summary(other) for other in self.links.get(key, ()))
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
-        issue = self.issues.get(key)
-        return issue.as_linked() if issue is not None else self._absent(key)
+        summary = self.summaries.get(key)
+        return summary.linked(key) if summary is not None else self._absent(key)
 
     def _absent(self, key: IssueKey) -> LinkedIssue:
         where = "another project, " if key.project != self.project else ""
@@ -169,7 +207,9 @@ class ExportSource(Source):
             return repair(fallback["username"])
         return f"user-{user_id}" if user_id is not None else "unknown"
 
-    def _issue(self, raw: dict[str, Any], place: fields.Place) -> Issue:
+    def _issue(self, raw: dict[str, Any], place: fields.Place, keep_awards: bool = False) -> Issue:
+        """The issue of one line; with ``keep_awards``, its notes' award emoji are kept in
+        ``awards`` (notes without any are not: ``note_awards`` gives them none)."""
         if "iid" not in raw:
             raise place.fail("iid", "is missing")
         iid = fields.number(raw["iid"], place, "iid")
@@ -181,7 +221,11 @@ class ExportSource(Source):
             if note is None:
                 continue
             notes.append(note)
-            self.awards[(key, note.id)] = self._awards(raw_note, place, f"notes[{index}].award_emoji")
+            awards = self._awards(raw_note, place, f"notes[{index}].award_emoji")
+            if keep_awards and awards:
+                self.awards[(key, note.id)] = awards
+            elif keep_awards:
+                self.awards.pop((key, note.id), None)
         created = fields.moment(raw, "created_at", place) or fields.EARLIEST
         state = fields.text(raw, "state", place)
         state = "closed" if state == "closed" else "opened"
@@ -232,6 +276,32 @@ class ExportSource(Source):
                 )
             )
         return tuple(awards)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a rule reads of an issue other than the one it judges (``LinkedIssue``), with the
+    description compressed: kept for every issue of the export, so it stays small."""
+
+    title: str
+    labels: tuple[str, ...]
+    packed_description: bytes
+    state: str
+    issue_type: str
+    web_url: str
+    confidential: bool
+
+    @classmethod
+    def of(cls, issue: Issue) -> Summary:
+        packed = zlib.compress(issue.description.encode("utf-8", "surrogatepass"), 1)
+        return cls(issue.title, issue.labels, packed, issue.state, issue.issue_type, issue.web_url,
+                   issue.confidential)
+
+    def linked(self, key: IssueKey) -> LinkedIssue:
+        description = zlib.decompress(self.packed_description).decode("utf-8", "surrogatepass")
+        return LinkedIssue(key=key, title=self.title, labels=self.labels, description=description,
+                           state=self.state, issue_type=self.issue_type, web_url=self.web_url,
+                           confidential=self.confidential)
 
 
 def _usernames(tree: ExportTree) -> dict[int | None, str]:

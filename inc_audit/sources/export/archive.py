@@ -73,9 +73,10 @@ class ExportTree:
             data = b"".join(self._chunks(name))
         return None if data is None else decode(data, f"{self.path}: {name}")
 
-    def records(self, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-        """(line number, object) for each line of an ndjson file; a line that is not an object is an error."""
-        for number, line in self._lines(name):
+    def records(self, name: str, only: set[int] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(line number, object) for each line of an ndjson file; a line that is not an object is an error.
+        With ``only``, the other lines are skipped unread."""
+        for number, line in self._lines(name, only):
             if not line.strip():
                 continue
             try:
@@ -100,7 +101,7 @@ class ExportTree:
                 )
             yield number, record
 
-    def _lines(self, name: str) -> Iterator[tuple[int, str]]:
+    def _lines(self, name: str, only: set[int] | None = None) -> Iterator[tuple[int, str]]:
         """(line number, text) of each line split at "\n" only (U+2028 may sit in a string).
 
         UTF-8 is decoded a line at a time; UTF-16 (its byte order mark first) is decoded whole."""
@@ -110,7 +111,7 @@ class ExportTree:
         first = next(chunks, b"")
         if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             content = decode(first + b"".join(chunks), f"{self.path}: {name}")
-            yield from enumerate(content.split("\n"), 1)
+            yield from ((n, line) for n, line in enumerate(content.split("\n"), 1) if only is None or n in only)
             return
         if first.startswith(codecs.BOM_UTF8):
             first = first[len(codecs.BOM_UTF8):]
@@ -119,9 +120,11 @@ class ExportTree:
             *whole, pending = (pending + block).split(b"\n")
             for raw in whole:
                 number += 1
-                yield number, _utf8(raw, offset, self.path, name, number)
+                if only is None or number in only:
+                    yield number, _utf8(raw, offset, self.path, name, number)
                 offset += len(raw) + 1
-        yield number + 1, _utf8(pending, offset, self.path, name, number + 1)
+        if only is None or number + 1 in only:
+            yield number + 1, _utf8(pending, offset, self.path, name, number + 1)
 
     def _chunks(self, name: str) -> Iterator[bytes]:
         """The file's bytes, a block at a time."""

@@ -87,6 +87,16 @@ def link_events_of(issue: Issue) -> list[LinkEvent]:
     ]
 
 
+def references_of(issue: Issue) -> set[IssueKey]:
+    """Every issue a system note of ``issue`` names ("mentioned in issue #12", links)."""
+    return {
+        IssueKey(ref.group("project") or issue.key.project, int(ref.group("iid")))
+        for note in issue.notes
+        if note.system
+        for ref in _REFERENCE.finditer(note.body)
+    }
+
+
 def replay_links(events: Iterable[LinkEvent]) -> dict[IssueKey, tuple[IssueKey, ...]]:
     """Replay link events, oldest first, on both sides of each link."""
     links: dict[IssueKey, dict[IssueKey, None]] = {}
@@ -134,13 +144,26 @@ class ExportSource(Source):
         """The line each issue is read from: its first (a later copy of an issue is ignored)."""
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
         events: list[LinkEvent] = []
+        referenced: set[IssueKey] = set()
         for line, raw in tree.records(ISSUES_FILE):
             issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line), keep_awards=True)
             if issue.key not in self.first_line:
                 self.first_line[issue.key] = line
-                self.summaries[issue.key] = Summary.of(issue)
+                self.summaries[issue.key] = Summary.of(issue, with_description=False)
                 events.extend(link_events_of(issue))
+                referenced.update(references_of(issue))
         self.links = replay_links(events)
+        for others in self.links.values():
+            referenced.update(others)
+        self._describe(referenced)
+
+    def _describe(self, keys: set[IssueKey]) -> None:
+        """Give the summaries of ``keys`` their descriptions: a rule may read those (a linked
+        issue, one that mentions an incident); only their lines are read again."""
+        wanted = {self.first_line[key]: key for key in keys if key in self.first_line}
+        for line, raw in self.tree.records(ISSUES_FILE, only=set(wanted)):
+            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
+            self.summaries[issue.key] = Summary.of(issue)
 
     @property
     def issues(self) -> dict[IssueKey, Issue]:
@@ -153,9 +176,8 @@ class ExportSource(Source):
         if not wanted:
             return
         lines = {self.first_line[key] for key in wanted}
-        for line, raw in self.tree.records(ISSUES_FILE):
-            if line in lines:
-                yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
+        for line, raw in self.tree.records(ISSUES_FILE, only=lines):
+            yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
 
     def unjudged(self, roles_configured: bool) -> tuple[str, ...]:
         """Rules this export cannot judge: approvals by named people need the members' user names."""
@@ -191,6 +213,9 @@ class ExportSource(Source):
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
         summary = self.summaries.get(key)
+        if summary is not None and summary.packed_description is None:  # referenced by no note: not expected
+            self._describe({key})
+            summary = self.summaries[key]
         return summary.linked(key) if summary is not None else self._absent(key)
 
     def _absent(self, key: IssueKey) -> LinkedIssue:
@@ -285,20 +310,22 @@ class Summary:
 
     title: str
     labels: tuple[str, ...]
-    packed_description: bytes
+    packed_description: bytes | None
+    """None until a rule may read it (``ExportSource._describe``)."""
     state: str
     issue_type: str
     web_url: str
     confidential: bool
 
     @classmethod
-    def of(cls, issue: Issue) -> Summary:
-        packed = zlib.compress(issue.description.encode("utf-8", "surrogatepass"), 1)
+    def of(cls, issue: Issue, with_description: bool = True) -> Summary:
+        packed = zlib.compress(issue.description.encode("utf-8", "surrogatepass"), 1) if with_description else None
         return cls(issue.title, issue.labels, packed, issue.state, issue.issue_type, issue.web_url,
                    issue.confidential)
 
     def linked(self, key: IssueKey) -> LinkedIssue:
-        description = zlib.decompress(self.packed_description).decode("utf-8", "surrogatepass")
+        packed = self.packed_description or b""
+        description = zlib.decompress(packed).decode("utf-8", "surrogatepass") if packed else ""
         return LinkedIssue(key=key, title=self.title, labels=self.labels, description=description,
                            state=self.state, issue_type=self.issue_type, web_url=self.web_url,
                            confidential=self.confidential)

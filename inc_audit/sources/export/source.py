@@ -6,10 +6,10 @@ system notes it writes on both sides of a link, replayed in order.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -139,43 +139,55 @@ class ExportSource(Source):
         self.web_base = repair(web_base.rstrip("/"))
         self.usernames = _usernames(tree)
         self.has_members = MEMBERS_FILE in tree.files
-        self.summaries: dict[IssueKey, Summary] = {}
-        self.first_line: dict[IssueKey, int] = {}
-        """The line each issue is read from: its first (a later copy of an issue is ignored)."""
+        self.summaries: dict[IssueKey, bytes] = {}
+        """Each issue's ``Summary``, packed; read from its first line (a later copy is ignored)."""
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
         events: list[LinkEvent] = []
-        referenced: set[IssueKey] = set()
+        self.references: dict[IssueKey, tuple[IssueKey, ...]] = {}
+        """The issues each issue's system notes name, where it names any."""
         for line, raw in tree.records(ISSUES_FILE):
             issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line), keep_awards=True)
-            if issue.key not in self.first_line:
-                self.first_line[issue.key] = line
-                self.summaries[issue.key] = Summary.of(issue, with_description=False)
+            if issue.key not in self.summaries:
+                self.summaries[issue.key] = Summary.pack(issue, line, with_description=False)
                 events.extend(link_events_of(issue))
-                referenced.update(references_of(issue))
+                named = references_of(issue)
+                if named:
+                    self.references[issue.key] = tuple(named)
         self.links = replay_links(events)
-        for others in self.links.values():
-            referenced.update(others)
-        self._describe(referenced)
+
+    def _describe_around(self, candidates: Iterable[IssueKey]) -> None:
+        """Describe the issues the rules may read beside ``candidates``: those they link or
+        name, and those the linked ones link (a known incident looks at its incident's links)."""
+        near: set[IssueKey] = set()
+        for key in candidates:
+            near.update(self.references.get(key, ()))
+            for other in self.links.get(key, ()):
+                near.add(other)
+                near.update(self.links.get(other, ()))
+        bare = {key for key in near if key in self.summaries and Summary(self.summaries[key]).description is None}
+        self._describe(bare)
 
     def _describe(self, keys: set[IssueKey]) -> None:
         """Give the summaries of ``keys`` their descriptions: a rule may read those (a linked
         issue, one that mentions an incident); only their lines are read again."""
-        wanted = {self.first_line[key]: key for key in keys if key in self.first_line}
-        for line, raw in self.tree.records(ISSUES_FILE, only=set(wanted)):
+        wanted = {Summary(self.summaries[key]).line for key in keys if key in self.summaries}
+        if not wanted:
+            return
+        for line, raw in self.tree.records(ISSUES_FILE, only=wanted):
             issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
-            self.summaries[issue.key] = Summary.of(issue)
+            self.summaries[issue.key] = Summary.pack(issue, line)
 
     @property
     def issues(self) -> dict[IssueKey, Issue]:
         """Every issue of the export, with its notes, by key: all in memory (for tools and
         tests; the audit streams them through ``candidate_issues``)."""
-        return {issue.key: issue for issue in self._stream(set(self.first_line))}
+        return {issue.key: issue for issue in self._stream(set(self.summaries))}
 
     def _stream(self, wanted: set[IssueKey]) -> Iterator[Issue]:
         """The issues of ``wanted``, built again from the file, in its order."""
         if not wanted:
             return
-        lines = {self.first_line[key] for key in wanted}
+        lines = {Summary(self.summaries[key]).line for key in wanted}
         for line, raw in self.tree.records(ISSUES_FILE, only=lines):
             yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
 
@@ -201,22 +213,26 @@ class ExportSource(Source):
         wanted = {label.lower() for label in labels}
         keys = [
             key
-            for key, issue in self.summaries.items()
+            for key, issue in ((key, Summary(packed)) for key, packed in self.summaries.items())
             if issue.issue_type == "incident" or wanted & {lab.lower() for lab in issue.labels}
         ]
+        picked = shard.pick(keys) if shard else keys
         if self.on_listed is not None:
-            self.on_listed(len(keys) if shard is None else len(shard.pick(keys)))
-        yield from self._stream(set(shard.pick(keys) if shard else keys))
+            self.on_listed(len(picked))
+        self._describe_around(picked)
+        yield from self._stream(set(picked))
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         return tuple(self.issue_summary(other) for other in self.links.get(key, ()))
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
-        summary = self.summaries.get(key)
-        if summary is not None and summary.packed_description is None:  # referenced by no note: not expected
+        if key not in self.summaries:
+            return self._absent(key)
+        summary = Summary(self.summaries[key])
+        if summary.description is None:  # referenced by no note: not expected
             self._describe({key})
-            summary = self.summaries[key]
-        return summary.linked(key) if summary is not None else self._absent(key)
+            summary = Summary(self.summaries[key])
+        return summary.linked(key)
 
     def _absent(self, key: IssueKey) -> LinkedIssue:
         where = "another project, " if key.project != self.project else ""
@@ -303,30 +319,27 @@ class ExportSource(Source):
         return tuple(awards)
 
 
-@dataclass(frozen=True)
 class Summary:
-    """What a rule reads of an issue other than the one it judges (``LinkedIssue``), with the
-    description compressed: kept for every issue of the export, so it stays small."""
+    """What a rule reads of an issue other than the one it judges (``LinkedIssue``) and the
+    line it is read from, packed in one compressed ``bytes``: kept for every issue of the
+    export, so it stays small (a few hundred bytes, one object). The description is left out
+    until a rule may read it (``ExportSource._describe``)."""
 
-    title: str
-    labels: tuple[str, ...]
-    packed_description: bytes | None
-    """None until a rule may read it (``ExportSource._describe``)."""
-    state: str
-    issue_type: str
-    web_url: str
-    confidential: bool
+    def __init__(self, packed: bytes) -> None:
+        fields = json.loads(zlib.decompress(packed))
+        self.line: int = fields[0]
+        self.title, labels, self.description, self.state, self.issue_type, self.web_url, self.confidential = fields[1:]
+        self.labels: tuple[str, ...] = tuple(labels)
 
-    @classmethod
-    def of(cls, issue: Issue, with_description: bool = True) -> Summary:
-        packed = zlib.compress(issue.description.encode("utf-8", "surrogatepass"), 1) if with_description else None
-        return cls(issue.title, issue.labels, packed, issue.state, issue.issue_type, issue.web_url,
-                   issue.confidential)
+    @staticmethod
+    def pack(issue: Issue, line: int, with_description: bool = True) -> bytes:
+        description = issue.description if with_description else None
+        fields = [line, issue.title, issue.labels, description, issue.state, issue.issue_type, issue.web_url,
+                  issue.confidential]
+        return zlib.compress(json.dumps(fields, separators=(",", ":")).encode("ascii"), 1)
 
     def linked(self, key: IssueKey) -> LinkedIssue:
-        packed = self.packed_description or b""
-        description = zlib.decompress(packed).decode("utf-8", "surrogatepass") if packed else ""
-        return LinkedIssue(key=key, title=self.title, labels=self.labels, description=description,
+        return LinkedIssue(key=key, title=self.title, labels=self.labels, description=self.description or "",
                            state=self.state, issue_type=self.issue_type, web_url=self.web_url,
                            confidential=self.confidential)
 

@@ -73,3 +73,20 @@ def test_the_peak_does_not_grow_with_the_incidents_notes(tmp_path, small, large)
     # Streamed, what grows is each incident's summary and findings: a few kB each.
     assert peak_many < size / 3, (peak_few, peak_many, size)
     assert peak_many - peak_few < (large - small) * 8 * 1024, (peak_few, peak_many)
+
+
+def test_a_packed_export_streams_the_same_issues_in_the_same_order_as_its_folder(tmp_path):
+    import tarfile
+
+    from inc_audit.sources.export.source import ExportSource
+    from tests.conftest import EXAMPLE_EXPORT
+
+    packed = tmp_path / "export.tar.gz"
+    with tarfile.open(packed, "w:gz") as archive:
+        archive.add(EXAMPLE_EXPORT, arcname=".")
+    labels = ("INC", "incident")
+    folder = list(ExportSource(EXAMPLE_EXPORT, project="p").candidate_issues(labels))
+    archived = ExportSource(packed, project="p")
+    assert list(archived.candidate_issues(labels)) == folder
+    assert list(archived.candidate_issues(labels)) == folder  # read again from the first pass's copy
+    assert [i.key.iid for i in folder] == sorted(i.key.iid for i in folder) and len(folder) > 5

@@ -1,7 +1,9 @@
 """The files of a GitLab project export, from its folder or its packed archive.
 
-Nothing is extracted to disk: the archive is read as a stream. The small files the audit
-needs are kept in memory; the issues file is streamed again on each pass over it.
+Nothing is extracted in place: the archive is read as a stream. The small files the audit
+needs are kept in memory; the issues file is streamed, and from an archive copied as it
+streams to an anonymous temporary file (gone when inc-audit exits) that later passes and
+``read_at`` read, so no pass holds it whole.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import itertools
 import json
 import lzma
 import tarfile
+import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,6 +45,11 @@ class ExportTree:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.root: Path | None = None
+        self.position: tuple[int, int] | None = None
+        """Where the line ``records`` yielded last lies in the file: byte offset and length
+        (None in a UTF-16 file), for ``read_at``."""
+        self._spool: IO[bytes] | None = None
+        self._spooled = False
         self.files = self._read(path)
         """Every wanted file the export holds: its bytes, or None for a streamed one."""
 
@@ -109,22 +117,48 @@ class ExportTree:
             return
         chunks = self._chunks(name)
         first = next(chunks, b"")
+        self.position = None
         if first.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             content = decode(first + b"".join(chunks), f"{self.path}: {name}")
             yield from ((n, line) for n, line in enumerate(content.split("\n"), 1) if only is None or n in only)
             return
+        offset = 0
         if first.startswith(codecs.BOM_UTF8):
-            first = first[len(codecs.BOM_UTF8):]
-        offset, number, pending = 0, 0, b""
+            first, offset = first[len(codecs.BOM_UTF8):], len(codecs.BOM_UTF8)
+        number, pending = 0, b""
         for block in itertools.chain((first,), chunks):
             *whole, pending = (pending + block).split(b"\n")
             for raw in whole:
                 number += 1
                 if only is None or number in only:
+                    self.position = (offset, len(raw))
                     yield number, _utf8(raw, offset, self.path, name, number)
                 offset += len(raw) + 1
         if only is None or number + 1 in only:
+            self.position = (offset, len(pending))
             yield number + 1, _utf8(pending, offset, self.path, name, number + 1)
+
+    def read_at(self, name: str, number: int, position: tuple[int, int]) -> dict[str, Any]:
+        """The object on line ``number`` of a streamed file, at ``position`` (``self.position``
+        when ``records`` yielded it): read from the folder's file, or from the copy a first
+        pass over an archive made."""
+        offset, length = position
+        try:
+            if self.root is not None:
+                with (self.root / name).open("rb") as handle:
+                    handle.seek(offset)
+                    raw = handle.read(length)
+            else:
+                assert self._spool is not None and self._spooled, "records() has read the archive's file"
+                self._spool.seek(offset)
+                raw = self._spool.read(length)
+        except OSError as error:
+            raise InputError(
+                f"cannot read export {self.path}: {error.strerror}", "check the files' permissions"
+            ) from None
+        record = json.loads(_utf8(raw, offset, self.path, name, number))  # checked by the pass that found it
+        assert isinstance(record, dict)
+        return record
 
     def _chunks(self, name: str) -> Iterator[bytes]:
         """The file's bytes, a block at a time."""
@@ -142,8 +176,17 @@ class ExportTree:
                     f"cannot read export {self.path}: {error.strerror}", "check the files' permissions"
                 ) from None
             return
+        if self._spooled and self._spool is not None:  # the copy a first pass made
+            self._spool.seek(0)
+            while block := self._spool.read(CHUNK):
+                yield block
+            return
+        spool = self._spool = tempfile.TemporaryFile(prefix="inc-audit-export-")
         with _archive_errors(self.path):
-            yield from _stream_member(self.path, name)
+            for block in _stream_member(self.path, name):
+                spool.write(block)
+                yield block
+        self._spooled = True
 
     def ndjson(self, name: str) -> Iterator[dict[str, Any]]:
         for _, record in self.records(name):

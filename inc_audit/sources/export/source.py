@@ -123,8 +123,9 @@ class ExportSource(Source):
     The issues file is read twice, a line at a time. The first pass checks every issue,
     recovers the links and keeps a summary of each issue (``Summary``: what a rule reads of
     another issue, its description compressed) and the award emoji there are; the second
-    (``candidate_issues``) builds each candidate again with its notes and hands it over, so
-    only one incident's notes are in memory at a time. Candidates come in the file's order.
+    (``candidate_issues``) reads each candidate again from its place in the file, with its
+    notes, by project then iid, and hands it over, so only one incident's notes are in
+    memory at a time.
     """
 
     def __init__(self, path: str | Path, project: str | None = None, web_base: str = "") -> None:
@@ -148,7 +149,7 @@ class ExportSource(Source):
         for line, raw in tree.records(ISSUES_FILE):
             issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line), keep_awards=True)
             if issue.key not in self.summaries:
-                self.summaries[issue.key] = Summary.pack(issue, line, with_description=False)
+                self.summaries[issue.key] = Summary.pack(issue, line, tree.position, with_description=False)
                 events.extend(link_events_of(issue))
                 named = references_of(issue)
                 if named:
@@ -170,12 +171,8 @@ class ExportSource(Source):
     def _describe(self, keys: set[IssueKey]) -> None:
         """Give the summaries of ``keys`` their descriptions: a rule may read those (a linked
         issue, one that mentions an incident); only their lines are read again."""
-        wanted = {Summary(self.summaries[key]).line for key in keys if key in self.summaries}
-        if not wanted:
-            return
-        for line, raw in self.tree.records(ISSUES_FILE, only=wanted):
-            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
-            self.summaries[issue.key] = Summary.pack(issue, line)
+        for issue, summary in self._read(keys):
+            self.summaries[issue.key] = Summary.pack(issue, summary.line, summary.position)
 
     @property
     def issues(self) -> dict[IssueKey, Issue]:
@@ -184,12 +181,26 @@ class ExportSource(Source):
         return {issue.key: issue for issue in self._stream(set(self.summaries))}
 
     def _stream(self, wanted: set[IssueKey]) -> Iterator[Issue]:
-        """The issues of ``wanted``, built again from the file, in its order."""
-        if not wanted:
+        """The issues of ``wanted``, built again from the file, by project then iid."""
+        for issue, _ in self._read(wanted):
+            yield issue
+
+    def _read(self, keys: Iterable[IssueKey]) -> Iterator[tuple[Issue, Summary]]:
+        """The issues of ``keys`` (with their summaries) by project then iid, each read again
+        from its place in the file; in the file's order where places are unknown (UTF-16)."""
+        summaries = {key: Summary(self.summaries[key]) for key in keys if key in self.summaries}
+        if not summaries:
             return
-        lines = {Summary(self.summaries[key]).line for key in wanted}
-        for line, raw in self.tree.records(ISSUES_FILE, only=lines):
-            yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
+        if all(summary.position is not None for summary in summaries.values()):
+            for key in sorted(summaries, key=lambda k: (k.project, k.iid)):
+                summary = summaries.pop(key)
+                assert summary.position is not None
+                raw = self.tree.read_at(ISSUES_FILE, summary.line, summary.position)
+                yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, summary.line)), summary
+            return
+        by_line = {summary.line: summary for summary in summaries.values()}
+        for line, raw in self.tree.records(ISSUES_FILE, only=set(by_line)):
+            yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line)), by_line[line]
 
     def unjudged(self, roles_configured: bool) -> tuple[str, ...]:
         """Rules this export cannot judge: approvals by named people need the members' user names."""
@@ -328,14 +339,15 @@ class Summary:
     def __init__(self, packed: bytes) -> None:
         fields = json.loads(zlib.decompress(packed))
         self.line: int = fields[0]
-        self.title, labels, self.description, self.state, self.issue_type, self.web_url, self.confidential = fields[1:]
+        self.position: tuple[int, int] | None = (fields[1][0], fields[1][1]) if fields[1] else None
+        self.title, labels, self.description, self.state, self.issue_type, self.web_url, self.confidential = fields[2:]
         self.labels: tuple[str, ...] = tuple(labels)
 
     @staticmethod
-    def pack(issue: Issue, line: int, with_description: bool = True) -> bytes:
+    def pack(issue: Issue, line: int, position: tuple[int, int] | None, with_description: bool = True) -> bytes:
         description = issue.description if with_description else None
-        fields = [line, issue.title, issue.labels, description, issue.state, issue.issue_type, issue.web_url,
-                  issue.confidential]
+        fields = [line, position, issue.title, issue.labels, description, issue.state, issue.issue_type,
+                  issue.web_url, issue.confidential]
         return zlib.compress(json.dumps(fields, separators=(",", ":")).encode("ascii"), 1)
 
     def linked(self, key: IssueKey) -> LinkedIssue:

@@ -188,17 +188,17 @@ class ExportSource(Source):
     def _read(self, keys: Iterable[IssueKey]) -> Iterator[tuple[Issue, Summary]]:
         """The issues of ``keys`` (with their summaries) by project then iid, each read again
         from its place in the file; in the file's order where places are unknown (UTF-16)."""
-        summaries = {key: Summary(self.summaries[key]) for key in keys if key in self.summaries}
-        if not summaries:
+        ordered = sorted((key for key in keys if key in self.summaries), key=lambda k: (k.project, k.iid))
+        if not ordered:
             return
-        if all(summary.position is not None for summary in summaries.values()):
-            for key in sorted(summaries, key=lambda k: (k.project, k.iid)):
-                summary = summaries.pop(key)
+        if Summary(self.summaries[ordered[0]]).position is not None:  # every line's place is known (UTF-8)
+            for key in ordered:
+                summary = Summary(self.summaries[key])  # one at a time: they are packed to stay small
                 assert summary.position is not None
                 raw = self.tree.read_at(ISSUES_FILE, summary.line, summary.position)
                 yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, summary.line)), summary
             return
-        by_line = {summary.line: summary for summary in summaries.values()}
+        by_line = {summary.line: summary for summary in (Summary(self.summaries[key]) for key in ordered)}
         for line, raw in self.tree.records(ISSUES_FILE, only=set(by_line)):
             yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line)), by_line[line]
 

@@ -53,7 +53,7 @@ class Note:
     updated_at: datetime | None = None
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)  # slots: an export's audit keeps tens of thousands
 class IssueKey:
     """Names one issue across projects: the project's path (or id) and the issue's iid."""
 

@@ -318,7 +318,10 @@ class CachedSource(CacheStore, Source):
         need no request, and most need no rule. The others are served by reader threads."""
         with self._lock:
             inline = {key for key in keys if self._kept_for(key) is not None}
-        pooled = self.live.parallel(self._serve, [key for key in keys if key not in inline])
+        serve = self._serve
+        if self.live.kind == "group":  # a failing project fails alone (``sources.rest.projects``)
+            serve = self._serve_alone
+        pooled = self.live.parallel(serve, [key for key in keys if key not in inline])
         try:
             for key in keys:
                 yield self._serve_cached(key) if key in inline else next(pooled)
@@ -326,6 +329,12 @@ class CachedSource(CacheStore, Source):
             close = getattr(pooled, "close", None)
             if close is not None:
                 close()
+
+    def _serve_alone(self, key: IssueKey) -> Issue:
+        """``_serve``, in a group audit: a project that cannot be read fails alone."""
+        with self._lock:
+            raw = self._entries[key].raw
+        return self.live.projects.read(key, raw, lambda: self._serve(key))
 
     def _serve_cached(self, key: IssueKey) -> Issue:
         """The issue, its notes decoded only if something reads them (a kept verdict that

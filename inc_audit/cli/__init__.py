@@ -1,21 +1,80 @@
 """The command line: option parsing, and what a command's options mean for the library.
 
-Each command lives in its own module; this one holds the ``main`` group and adds them to it.
+Each command lives in its own module; this one holds the ``main`` group and names them.
+A command's module is imported only when that command runs (or when help lists them all),
+so ``inc-audit --version`` and the template gate do not pay for python-gitlab, the audit
+or the report formats (``LazyGroup``).
 Each command turns its options into a frozen settings object at once (``settings``), and
 only that goes further down. The command line may import every stage; nothing imports it.
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 import click
 
 from inc_audit import __version__
-from inc_audit.cli import agenda, check, collector, init, merge, rules, run, templates, vocabulary
+from inc_audit.cli import collector
 from inc_audit.cli import options as options_module
+
+# command name -> the module under inc_audit.cli that defines it, as a function of that name
+COMMANDS = {
+    "run": "run",
+    "check": "check",
+    "rules": "rules",
+    "templates": "templates",
+    "merge": "merge",
+    "init": "init",
+    "agenda": "agenda",
+    "vocabulary": "vocabulary",
+}
+
+
+class LazyGroup(options_module.OneLineGroup):
+    """A group that imports a command's module only when the command is asked for.
+
+    ``commands`` still maps every name to its command (importing them all), for the help
+    pages and the tests that walk every option."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.lazy, *self.loaded})
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.loaded:
+            module = importlib.import_module(f"inc_audit.cli.{self.lazy[cmd_name]}")
+            self.add_command(getattr(module, cmd_name), cmd_name)
+        return self.loaded.get(cmd_name)
+
+    @property
+    def loaded(self) -> dict[str, click.Command]:
+        return self.__dict__.setdefault("_loaded", {})
+
+    @property  # type: ignore[override]
+    def commands(self) -> dict[str, click.Command]:
+        for name in self.lazy:
+            self.get_command(None, name)
+        return self.loaded
+
+    @commands.setter
+    def commands(self, value: dict[str, click.Command]) -> None:
+        self.loaded.update(value)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        name = name or cmd.name
+        assert name is not None
+        self.loaded[name] = cmd
 
 
 @click.group(
-    cls=options_module.OneLineGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="inc-audit")
 def main() -> None:
@@ -26,12 +85,6 @@ def main() -> None:
     2 bad usage, configuration or input, 3 the audit could not complete,
     4 internal error (a bug or a broken install: please report it).
     """
-
-
-for command in (
-    run.run, check.check, rules.rules, templates.templates, merge.merge, init.init, agenda.agenda, vocabulary.vocabulary
-):
-    main.add_command(command)
 
 
 def command_line() -> None:

@@ -103,11 +103,23 @@ def format_json(result: AuditResult, options: Options) -> str:
         "complete": result.complete,
         "source": result.source,
         "summary": result.summary(),
-        "incidents": [_json_incident(i, options, result) for i in result.incidents],
+        "incidents": [],
     }
     if any(i.timeline is not None for i in result.incidents):
         document["health"] = health.figures(result)
-    return json_printable(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    document["incidents"] = document.pop("incidents")  # last, so that it can be written one by one
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    if not result.incidents:
+        return json_printable(text) + "\n"
+    # json.dumps with an indent builds the whole document as a list of small pieces first: on
+    # a large audit that costs many times the report's size. Each incident is written on its
+    # own and indented as json.dumps would nest it (same bytes).
+    items = ",\n".join(
+        "    " + json.dumps(_json_incident(i, options, result), indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        for i in result.incidents
+    )
+    assert text.endswith('"incidents": []\n}')
+    return json_printable(text[: -len("[]\n}")] + "[\n" + items + "\n  ]\n}") + "\n"
 
 
 def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:

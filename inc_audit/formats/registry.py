@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from inc_audit.findings import AuditResult
-from inc_audit.formats import audit_issue, html
-from inc_audit.formats.ci import format_codequality, format_junit, repo_path
 from inc_audit.formats.neutral import neutral, xml_safe
 from inc_audit.formats.options import CONFIDENTIAL_TITLES, Options, title_of, titles_shown, withheld_count
 from inc_audit.formats.plain import format_json, format_text
@@ -31,14 +29,43 @@ __all__ = [
 ]
 
 
+# The markdown, HTML and CI formats read the rules' registry: they are imported when first
+# used, so a command that writes only text (the template gate) does not load them.
+
+
 def format_markdown(result: AuditResult, options: Options) -> str:
     """The audit issue's body. It holds no run time, so an unchanged audit gives the same body."""
+    from inc_audit.formats import audit_issue
+
     return audit_issue.render(result, options)
 
 
 def format_html(result: AuditResult, options: Options) -> str:
     """One self-contained HTML page of the audit, for CI artifacts."""
+    from inc_audit.formats import html
+
     return html.render(result, options)
+
+
+def format_junit(result: AuditResult, options: Options) -> str:
+    """JUnit XML (``ci.format_junit``)."""
+    from inc_audit.formats import ci
+
+    return ci.format_junit(result, options)
+
+
+def format_codequality(result: AuditResult, options: Options) -> str:
+    """GitLab Code Quality entries (``ci.format_codequality``)."""
+    from inc_audit.formats import ci
+
+    return ci.format_codequality(result, options)
+
+
+def repo_path(location: str, root: str = "") -> str:
+    """``location`` relative to the repository root (``ci.repo_path``)."""
+    from inc_audit.formats import ci
+
+    return ci.repo_path(location, root)
 
 
 Reporter = Callable[[AuditResult, Options], str]

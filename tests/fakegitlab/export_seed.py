@@ -29,6 +29,7 @@ def load_export(
     """Add the export's project, users, issues, notes, awards and recovered links."""
     tree = ExportTree(Path(path))
     source = ExportSource(path, project=project_path)
+    issues = source.issues  # built once: the source streams them
     with store.lock:
         project = store.add_project(
             project_path, id=project_id, description=str(tree.project().get("description") or "")
@@ -36,9 +37,9 @@ def load_export(
         usernames = _member_usernames(tree)
         for raw in tree.ndjson(ISSUES_FILE):
             key = IssueKey(project_path, int(raw["iid"]))
-            if store.issue(project, key.iid) is None and key in source.issues:
-                _add_issue(store, project, raw, usernames, source.issues[key].closed_at)
-        _add_links(store, recover_links(source.issues.values()))
+            if store.issue(project, key.iid) is None and key in issues:
+                _add_issue(store, project, raw, usernames, issues[key].closed_at)
+        _add_links(store, recover_links(issues.values()))
     return project
 
 

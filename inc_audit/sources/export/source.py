@@ -6,7 +6,9 @@ system notes it writes on both sides of a link, replayed in order.
 
 from __future__ import annotations
 
+import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -72,14 +74,31 @@ def link_events(body: str, project: str) -> list[tuple[str, IssueKey]]:
     return []
 
 
-def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...]]:
-    """Replay every link system note, oldest first, on both sides of each link."""
-    events: list[tuple[Any, int, str, IssueKey, IssueKey]] = []
-    for issue in issues:
-        for note in issue.notes:
-            if note.system:
-                for action, other in link_events(note.body, issue.key.project):
-                    events.append((note.created_at, note.id, action, issue.key, other))
+LinkEvent = tuple[Any, int, str, IssueKey, IssueKey]
+
+
+def link_events_of(issue: Issue) -> list[LinkEvent]:
+    """(moment, note id, "add" | "remove", this issue, other issue) of each link system note."""
+    return [
+        (note.created_at, note.id, action, issue.key, other)
+        for note in issue.notes
+        if note.system
+        for action, other in link_events(note.body, issue.key.project)
+    ]
+
+
+def references_of(issue: Issue) -> set[IssueKey]:
+    """Every issue a system note of ``issue`` names ("mentioned in issue #12", links)."""
+    return {
+        IssueKey(ref.group("project") or issue.key.project, int(ref.group("iid")))
+        for note in issue.notes
+        if note.system
+        for ref in _REFERENCE.finditer(note.body)
+    }
+
+
+def replay_links(events: Iterable[LinkEvent]) -> dict[IssueKey, tuple[IssueKey, ...]]:
+    """Replay link events, oldest first, on both sides of each link."""
     links: dict[IssueKey, dict[IssueKey, None]] = {}
     for _, _, action, here, other in sorted(events, key=lambda e: (e[0], e[1])):
         for a, b in ((here, other), (other, here)):
@@ -93,12 +112,25 @@ def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...
     return {key: tuple(others) for key, others in links.items() if others}
 
 
+def recover_links(issues: Iterable[Issue]) -> dict[IssueKey, tuple[IssueKey, ...]]:
+    """Replay every link system note, oldest first, on both sides of each link."""
+    return replay_links(event for issue in issues for event in link_events_of(issue))
+
+
 class ExportSource(Source):
-    """A ``Source`` over a GitLab project export."""
+    """A ``Source`` over a GitLab project export, streamed.
+
+    The issues file is read twice, a line at a time. The first pass checks every issue,
+    recovers the links and keeps a summary of each issue (``Summary``: what a rule reads of
+    another issue, its description compressed) and the award emoji there are; the second
+    (``candidate_issues``) reads each candidate again from its place in the file, with its
+    notes, by project then iid, and hands it over, so only one incident's notes are in
+    memory at a time.
+    """
 
     def __init__(self, path: str | Path, project: str | None = None, web_base: str = "") -> None:
         self.path = Path(path)
-        tree = ExportTree(self.path)
+        self.tree = tree = ExportTree(self.path)
         if ISSUES_FILE not in tree.files:
             raise InputError(
                 f"{self.path} is not a GitLab project export: {ISSUES_FILE} is missing",
@@ -108,13 +140,67 @@ class ExportSource(Source):
         self.web_base = repair(web_base.rstrip("/"))
         self.usernames = _usernames(tree)
         self.has_members = MEMBERS_FILE in tree.files
-        self.issues: dict[IssueKey, Issue] = {}
+        self.summaries: dict[IssueKey, bytes] = {}
+        """Each issue's ``Summary``, packed; read from its first line (a later copy is ignored)."""
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
+        events: list[LinkEvent] = []
+        self.references: dict[IssueKey, tuple[IssueKey, ...]] = {}
+        """The issues each issue's system notes name, where it names any."""
         for line, raw in tree.records(ISSUES_FILE):
-            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line))
-            if issue.key not in self.issues:
-                self.issues[issue.key] = issue
-        self.links = recover_links(self.issues.values())
+            issue = self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line), keep_awards=True)
+            if issue.key not in self.summaries:
+                self.summaries[issue.key] = Summary.pack(issue, line, tree.position, with_description=False)
+                events.extend(link_events_of(issue))
+                named = references_of(issue)
+                if named:
+                    self.references[issue.key] = tuple(named)
+        self.links = replay_links(events)
+
+    def _describe_around(self, candidates: Iterable[IssueKey]) -> None:
+        """Describe the issues the rules may read beside ``candidates``: those they link or
+        name, and those the linked ones link (a known incident looks at its incident's links)."""
+        near: set[IssueKey] = set()
+        for key in candidates:
+            near.update(self.references.get(key, ()))
+            for other in self.links.get(key, ()):
+                near.add(other)
+                near.update(self.links.get(other, ()))
+        bare = {key for key in near if key in self.summaries and Summary(self.summaries[key]).description is None}
+        self._describe(bare)
+
+    def _describe(self, keys: set[IssueKey]) -> None:
+        """Give the summaries of ``keys`` their descriptions: a rule may read those (a linked
+        issue, one that mentions an incident); only their lines are read again."""
+        for issue, summary in self._read(keys):
+            self.summaries[issue.key] = Summary.pack(issue, summary.line, summary.position)
+
+    @property
+    def issues(self) -> dict[IssueKey, Issue]:
+        """Every issue of the export, with its notes, by key: all in memory (for tools and
+        tests; the audit streams them through ``candidate_issues``)."""
+        return {issue.key: issue for issue in self._stream(set(self.summaries))}
+
+    def _stream(self, wanted: set[IssueKey]) -> Iterator[Issue]:
+        """The issues of ``wanted``, built again from the file, by project then iid."""
+        for issue, _ in self._read(wanted):
+            yield issue
+
+    def _read(self, keys: Iterable[IssueKey]) -> Iterator[tuple[Issue, Summary]]:
+        """The issues of ``keys`` (with their summaries) by project then iid, each read again
+        from its place in the file; in the file's order where places are unknown (UTF-16)."""
+        ordered = sorted((key for key in keys if key in self.summaries), key=lambda k: (k.project, k.iid))
+        if not ordered:
+            return
+        if Summary(self.summaries[ordered[0]]).position is not None:  # every line's place is known (UTF-8)
+            for key in ordered:
+                summary = Summary(self.summaries[key])  # one at a time: they are packed to stay small
+                assert summary.position is not None
+                raw = self.tree.read_at(ISSUES_FILE, summary.line, summary.position)
+                yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, summary.line)), summary
+            return
+        by_line = {summary.line: summary for summary in (Summary(self.summaries[key]) for key in ordered)}
+        for line, raw in self.tree.records(ISSUES_FILE, only=set(by_line)):
+            yield self._issue(raw, fields.Place(str(self.path), ISSUES_FILE, line)), by_line[line]
 
     def unjudged(self, roles_configured: bool) -> tuple[str, ...]:
         """Rules this export cannot judge: approvals by named people need the members' user names."""
@@ -122,7 +208,7 @@ class ExportSource(Source):
 
     def notices(self, roles_configured: bool) -> list[str]:
         """What the audit of this export cannot tell, to say on stderr."""
-        if not self.issues:
+        if not self.summaries:
             return [f"the export {self.path} holds no issues: nothing was audited (is it the right export?)"]
         if self.has_members:
             return []
@@ -138,22 +224,26 @@ class ExportSource(Source):
         wanted = {label.lower() for label in labels}
         keys = [
             key
-            for key, issue in self.issues.items()
+            for key, issue in ((key, Summary(packed)) for key, packed in self.summaries.items())
             if issue.issue_type == "incident" or wanted & {lab.lower() for lab in issue.labels}
         ]
-        for key in shard.pick(keys) if shard else sorted(keys, key=lambda k: (k.project, k.iid)):
-            yield self.issues[key]
+        picked = shard.pick(keys) if shard else keys
+        if self.on_listed is not None:
+            self.on_listed(len(picked))
+        self._describe_around(picked)
+        yield from self._stream(set(picked))
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
-        found = []
-        for other in self.links.get(key, ()):
-            issue = self.issues.get(other)
-            found.append(issue.as_linked() if issue is not None else self._absent(other))
-        return tuple(found)
+        return tuple(self.issue_summary(other) for other in self.links.get(key, ()))
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
-        issue = self.issues.get(key)
-        return issue.as_linked() if issue is not None else self._absent(key)
+        if key not in self.summaries:
+            return self._absent(key)
+        summary = Summary(self.summaries[key])
+        if summary.description is None:  # referenced by no note: not expected
+            self._describe({key})
+            summary = Summary(self.summaries[key])
+        return summary.linked(key)
 
     def _absent(self, key: IssueKey) -> LinkedIssue:
         where = "another project, " if key.project != self.project else ""
@@ -169,7 +259,9 @@ class ExportSource(Source):
             return repair(fallback["username"])
         return f"user-{user_id}" if user_id is not None else "unknown"
 
-    def _issue(self, raw: dict[str, Any], place: fields.Place) -> Issue:
+    def _issue(self, raw: dict[str, Any], place: fields.Place, keep_awards: bool = False) -> Issue:
+        """The issue of one line; with ``keep_awards``, its notes' award emoji are kept in
+        ``awards`` (notes without any are not: ``note_awards`` gives them none)."""
         if "iid" not in raw:
             raise place.fail("iid", "is missing")
         iid = fields.number(raw["iid"], place, "iid")
@@ -181,7 +273,11 @@ class ExportSource(Source):
             if note is None:
                 continue
             notes.append(note)
-            self.awards[(key, note.id)] = self._awards(raw_note, place, f"notes[{index}].award_emoji")
+            awards = self._awards(raw_note, place, f"notes[{index}].award_emoji")
+            if keep_awards and awards:
+                self.awards[(key, note.id)] = awards
+            elif keep_awards:
+                self.awards.pop((key, note.id), None)
         created = fields.moment(raw, "created_at", place) or fields.EARLIEST
         state = fields.text(raw, "state", place)
         state = "closed" if state == "closed" else "opened"
@@ -232,6 +328,32 @@ class ExportSource(Source):
                 )
             )
         return tuple(awards)
+
+
+class Summary:
+    """What a rule reads of an issue other than the one it judges (``LinkedIssue``) and the
+    line it is read from, packed in one compressed ``bytes``: kept for every issue of the
+    export, so it stays small (a few hundred bytes, one object). The description is left out
+    until a rule may read it (``ExportSource._describe``)."""
+
+    def __init__(self, packed: bytes) -> None:
+        fields = json.loads(zlib.decompress(packed))
+        self.line: int = fields[0]
+        self.position: tuple[int, int] | None = (fields[1][0], fields[1][1]) if fields[1] else None
+        self.title, labels, self.description, self.state, self.issue_type, self.web_url, self.confidential = fields[2:]
+        self.labels: tuple[str, ...] = tuple(labels)
+
+    @staticmethod
+    def pack(issue: Issue, line: int, position: tuple[int, int] | None, with_description: bool = True) -> bytes:
+        description = issue.description if with_description else None
+        fields = [line, position, issue.title, issue.labels, description, issue.state, issue.issue_type,
+                  issue.web_url, issue.confidential]
+        return zlib.compress(json.dumps(fields, separators=(",", ":")).encode("ascii"), 1)
+
+    def linked(self, key: IssueKey) -> LinkedIssue:
+        return LinkedIssue(key=key, title=self.title, labels=self.labels, description=self.description or "",
+                           state=self.state, issue_type=self.issue_type, web_url=self.web_url,
+                           confidential=self.confidential)
 
 
 def _usernames(tree: ExportTree) -> dict[int | None, str]:

@@ -32,6 +32,7 @@ from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent, BadAnswer
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, encode_id, ensure_pool, failures, get_json, request
 from inc_audit.sources.interface import Source, Unreadable
+from inc_audit.sources.rest.projects import ProjectFailures
 from inc_audit.text import repair
 
 T = TypeVar("T")
@@ -185,6 +186,8 @@ class GitLabSource(Source):
         self._locks: dict[tuple[int, Any], threading.Lock] = {}
         self._locks_lock = threading.Lock()
         self._unread: list[str] = []
+        self.projects = ProjectFailures()
+        """A group audit's failed projects: each fails alone (see ``projects``)."""
         if project is not None:
             self.kind = "project"
             raw = _entry(get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
@@ -211,10 +214,13 @@ class GitLabSource(Source):
         def read(key: IssueKey) -> Issue:
             return self.ready(assemble(key, found[key], lambda: self._notes(key)))
 
-        yield from self.parallel(read, keys)
+        if self.kind == "group":
+            yield from self.parallel(lambda key: self.projects.read(key, found[key], lambda: read(key)), keys)
+        else:
+            yield from self.parallel(read, keys)
 
     def unread(self) -> tuple[str, ...]:
-        return tuple(self._unread)
+        return (*self._unread, *self.projects.lines())
 
     def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
         """``ordered_map`` with this source's concurrency."""

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from inc_audit import waiving
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -26,6 +25,7 @@ from inc_audit.cli.settings import MergeSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
 from inc_audit.formats.registry import titles_shown
+from inc_audit.rules import waiving
 
 
 @click.command()

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from inc_audit import waiving
 from inc_audit.audit import run_audit
 from inc_audit.cli import options as options_module
 from inc_audit.cli import progress
@@ -42,6 +41,7 @@ from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
 from inc_audit.formats.registry import titles_shown
 from inc_audit.model import Issue, IssueKey, Shard
 from inc_audit.publishing import incident_comment
+from inc_audit.rules import waiving
 
 
 @click.command()

@@ -3,7 +3,7 @@
 Each waiver names one incident and one rule, says why, who approved it (a member of an
 approver role) and when it ends: no further than ``rules.waiver_max_days`` (90 by default)
 from the day the configuration is read. What a waiver does to the findings is
-``inc_audit.waiving``'s; here it is only read and checked, so that `inc-audit check`, the
+``inc_audit.rules.waiving``'s; here it is only read and checked, so that `inc-audit check`, the
 template gate and every audit refuse a malformed one with one line (exit 2).
 """
 

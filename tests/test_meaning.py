@@ -185,6 +185,27 @@ def test_context_that_says_what_users_cannot_do_is_the_impact():
     assert "Context" in REPORT.recognised(parse(text))["impact"]
 
 
+@pytest.mark.parametrize("question", ["what", "How", "quand"])
+def test_a_question_word_alone_among_labels_that_name_the_other_sections_is_the_one_left(question):
+    text = (
+        f"{question}: the price feed froze at 18:00 and never restarted\n"
+        "how found: alice saw the EUR value stand still\n"
+        "risk: users see a portfolio 8 % too high\n"
+        "proof: `kubectl logs job/price-pull` shows HTTP 429 then nothing\n"
+    )
+    assert problems(REPORT, text) == set()
+    assert "question word alone" in REPORT.recognised(parse(text))["nature"]
+
+
+def test_a_question_word_label_is_no_section_when_more_than_one_is_missing_or_it_is_empty():
+    two_missing = "what: the price feed froze\nhow found: alice saw it\nrisk: users see wrong prices\n"
+    assert ("missing", "nature") in problems(REPORT, two_missing)
+    empty = "what:\nhow found: alice saw it\nrisk: users see wrong prices\nproof: the logs, HTTP 429\n"
+    assert ("missing", "nature") in problems(REPORT, empty)
+    no_others = "what: the price feed froze\n"
+    assert ("missing", "nature") in problems(REPORT, no_others)
+
+
 DEFERRALS = [
     "To be confirmed.",
     "Pending analysis.",

@@ -214,15 +214,10 @@ class DocumentSchema:
 
     def _resolve(self, document: Document) -> dict[str, Section]:
         heads, ends = document.extents(self._includes)
-        best: dict[str, tuple[int, int, str]] = {}
-        for index, head in enumerate(heads):
-            matched = self.match(head)
-            if matched is None:
-                continue
-            part, inline = matched
-            tier = FORM_TIERS.get(head.form, 2)
-            if part.name not in best or tier < best[part.name][0]:
-                best[part.name] = (tier, index, inline)
+        best = self._best(heads)
+        if inference.asks_for_missing(self, document, best):  # "What:" among labels that name sections
+            heads, ends = document.extents(self._includes_questions)
+            best = self._best(heads)
         document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
@@ -235,6 +230,22 @@ class DocumentSchema:
                 head = replace(head, inline=inline)
             found[name] = document.section(head, end)
         return found
+
+    def _best(self, heads: list[Heading]) -> dict[str, tuple[int, int, str]]:
+        """Each part named by a head: the strongest form's tier, the head's index, its inline answer."""
+        best: dict[str, tuple[int, int, str]] = {}
+        for index, head in enumerate(heads):
+            matched = self.match(head)
+            if matched is None:
+                continue
+            part, inline = matched
+            tier = FORM_TIERS.get(head.form, 2)
+            if part.name not in best or tier < best[part.name][0]:
+                best[part.name] = (tier, index, inline)
+        return best
+
+    def _includes_questions(self, head: Heading) -> bool:
+        return self._includes(head) or (head.form == "plain" and self.vocabulary.asks(head.text))
 
     def recognised(self, document: Document) -> dict[str, str]:
         """The sections recognised by their text rather than their heading, with the reason."""

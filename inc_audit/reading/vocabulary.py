@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from inc_audit.reading.concepts import Concepts, fold, preload
+from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 
@@ -88,6 +88,7 @@ class Vocabulary:
     irreversible: tuple[re.Pattern[str], ...] = ()
     cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     compensations: tuple[re.Pattern[str], ...] = ()
+    questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -124,6 +125,11 @@ class Vocabulary:
         """A word as keys and answers compare it: mapped, then stemmed; None when it is ignored."""
         word = self.words.get(word, word)
         return None if word in self.ignore else _stem(word)
+
+    def asks(self, text: str) -> bool:
+        """Whether a label is a question word alone ("What:", "How:", "Quand :")."""
+        words = tokens(text)
+        return len(words) == 1 and words[0] in self.questions
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]
@@ -345,6 +351,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         irreversible=patterns("irreversible"),
         cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
+        questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
     )
 
 

@@ -158,6 +158,17 @@ def test_a_section_whose_heading_names_nothing_is_recognised_by_its_text():
     assert validity.notes(PM, document) == [why]
 
 
+def test_a_details_block_whose_summary_names_nothing_is_recognised_by_its_text():
+    text = (
+        "## Post-mortem\n<details><summary>Impact</summary>\n\n4,300 users lost their address book.\n\n</details>\n"
+        "<details><summary>Analysis</summary>\n\nThe migration dropped the old table before copying its rows, "
+        "because a refactor reordered the calls.\n\n</details>\n<details><summary>Follow-ups</summary>\n\n"
+        "- Migration tests assert row counts (#615).\n\n</details>\n"
+    )
+    assert problems(PM, text) == set()
+    assert "<summary>Analysis</summary>' (line 7)" in PM.recognised(parse(text))["root_cause"]
+
+
 def test_a_timeline_does_not_stand_for_a_root_cause():
     text = (
         "## Post-mortem\n### Timeline\n| 22:41 | first 503s |\n| 23:47 | RPC back |\n"
@@ -361,10 +372,14 @@ def test_unknown_headings_are_listed_with_a_guess_and_a_taught_heading_is_read()
     unknown = [head.text for head in teaching.unknown_heads(PM, document)]
     assert unknown == ["Wrap-up items", "Zorglub"]  # never "## Post-mortem", "### Impact" or a label
     assert teaching.guess(PM, document, teaching.unknown_heads(PM, document)[1]) is None
-    taught = teaching.taught(PM, {"follow_up": ["Wrap-up items"]})
+    for other in ("h2. Impact\n2 h down.\nh2. Wrap-up items\n- rotate the key\n",
+                  "<h2>Impact</h2>\n<p>2 h down.</p>\n<h2>Wrap-up items</h2>\n<p>rotate the key</p>\n",
+                  "<details><summary>Wrap-up items</summary>\n\nrotate the key\n\n</details>\n"):
+        assert [head.text for head in teaching.unknown_heads(PM, parse(other))] == ["Wrap-up items"], other
+    taught = schemas.load("post-mortem", taught=(("follow_up", ("Wrap-up items",)),))
     assert part_of(taught, "Wrap-up items") == "follow_up" and part_of(PM, "Wrap-up items") is None
-    with pytest.raises(ConfigError, match="unknown concept 'aftermath'"):
-        teaching.taught(PM, {"aftermath": ["Wrap-up"]})
+    with pytest.raises(ConfigError, match="unknown section 'aftermath'"):
+        schemas.load("post-mortem", taught=(("aftermath", ("Wrap-up",)),))
 
 
 def test_stems_are_right_when_threads_read_at_once():

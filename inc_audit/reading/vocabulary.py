@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -171,15 +171,6 @@ class Vocabulary:
             found["".join(w for w in words if w not in self.qualifiers)] = None
         found.pop("", None)
         return "".join(whole), tuple(found)
-
-    def taught(self, headings: Mapping[str, Iterable[str]], origin: str = "vocabulary") -> Vocabulary:
-        """This vocabulary with a team's own headings added to its concepts (the ``vocabulary:``
-        section of a configuration: concept name -> headings). An unknown concept is refused."""
-        concepts = dict(self.concepts)
-        for name, added in headings.items():
-            listed = self.concept(str(name), origin)
-            concepts[str(name)] = listed + tuple(h for h in map(str, added) if h not in listed)
-        return replace(self, concepts=concepts, _cache={}, _words=_line_memo(), _stems={}, _heads=_line_memo())
 
     def concept(self, name: str, origin: str) -> tuple[str, ...]:
         if name not in self.concepts:

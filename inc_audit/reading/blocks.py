@@ -33,7 +33,7 @@ __all__ = [
     "Scanner", "Task", "hidden_heads", "inline_text", "line_label", "split_label", "table_cells",
 ]
 
-_BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789")  # the first characters a block other than prose starts with
+_BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789^\"':.")  # the first characters a block other than prose starts with
 BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
 LABEL_LEVEL = 8  # a label ranks below a bold line; one more per list depth
 MAX_DEPTH = 4  # list depth beyond which labels rank as the deepest
@@ -62,6 +62,15 @@ _ATX = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)(.*)$")
 _ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"( *)(`{3,}|~{3,})(.*)$")
+_ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*?)(?:[ \t]+=+)?[ \t]*$")  # AsciiDoc's == Impact ==
+_RST_UNDERLINE = re.compile(r" {0,3}([~^\"'+*:._])\1{2,}[ \t]*$")  # reStructuredText's other underlines
+# A paragraph's first line that numbers a heading, its text below: "A. Impact", "(2) Impact", "Step 2 — Impact"
+_NUMBERED_LINE = re.compile(
+    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
+    r"(\S(?:[^.:!?]{0,78}[^.:!?\s])?)[ \t]*$",
+    re.IGNORECASE,
+)
+MAX_NUMBERED_WORDS = 8
 _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _LIST = re.compile(r"( *)([-+*]|\d{1,9}[.)])(?:[ \t]+|$)(.*)$")
 _QUOTE = re.compile(r" {0,3}>")
@@ -190,6 +199,9 @@ class Scanner:
             self._close_paragraph()
             self._heading(i, atx)
             return i + 1
+        if len(self.paragraph) == 1 and indent < 4 and _RST_UNDERLINE.match(line):
+            if _underlines(line, self.lines[i - 1]):
+                return self._setext(i)
         fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._close_paragraph()
@@ -198,6 +210,10 @@ class Scanner:
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph()
             return self._html(i, opens.lastgroup if opens else "block")
+        adoc = _ASCIIDOC.match(line) if first == "=" and not self.paragraph else None
+        if adoc:
+            self._add_heading(i, adoc.group(2), len(adoc.group(1)), "atx")
+            return i + 1
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
@@ -220,6 +236,8 @@ class Scanner:
         return i + 1
 
     def _close_paragraph(self) -> None:
+        if self.paragraph and self._numbered_line(self.paragraph[0]):
+            self.paragraph = self.paragraph[1:]
         for i in self.paragraph:
             WORK.steps += 1
             line = self.lines[i].strip()
@@ -239,6 +257,16 @@ class Scanner:
         if last is not None and last.line == i + 1 and last.form != "table":
             inline = f"{last.inline} {text}" if last.inline else text
             self.heads[-1] = replace(last, inline=inline)
+
+    def _numbered_line(self, i: int) -> bool:
+        """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below:
+        a plain label, read only where it names a known section."""
+        found = _NUMBERED_LINE.match(self.lines[i].strip())
+        if found is None or len(found.group(1).split()) > MAX_NUMBERED_WORDS:
+            return False
+        self.heads.append(Heading(inline_text(found.group(1)), LABEL_LEVEL, i + 1, True, "plain", "",
+                                  self.source[i].strip(), i + 2))
+        return True
 
     def _setext(self, i: int) -> int:
         first = self.paragraph[0]
@@ -580,6 +608,11 @@ def _no_body(line: str) -> bool:
 def _has_text(line: str) -> bool:
     """Whether a line shows any text, once its HTML tags are gone."""
     return bool(line.strip()) and bool(html.inline_markdown(line).strip("* _`~\t"))
+
+
+def _underlines(line: str, text: str) -> bool:
+    """Whether an underline is as long as the text above it, as reStructuredText asks."""
+    return len(line.strip()) >= len(text.strip()) > 0
 
 
 def _interrupts(item: re.Match[str]) -> bool:

@@ -256,7 +256,7 @@ class DocumentSchema:
         return (
             head.form != "plain"
             or any(key in self._known for key in self.vocabulary.keys(head.text))
-            or self.vocabulary.roots.concept_of(head.text, strict=True) is not None
+            or self.vocabulary.roots.concept_of(vocab.unnumbered(head.text), strict=True) is not None
         )
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
@@ -303,7 +303,7 @@ class DocumentSchema:
         keys = self.vocabulary.head_keys(text)
         if self.other_keys.intersection(keys) or self.identify.intersection(keys):
             return None
-        concept = self.vocabulary.roots.concept_of(text, strict)
+        concept = self.vocabulary.roots.concept_of(vocab.unnumbered(text), strict)
         return None if concept is None else self._by_concept.get(concept)
 
     def names_itself(self, head: Heading) -> bool:

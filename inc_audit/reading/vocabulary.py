@@ -28,7 +28,11 @@ from inc_audit.reading.memo import Memo
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
-_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\(\s*(?:\d+|[a-z])\s*\)|\d+(?:\.\d+)*\s"
+    r"|(?:step|étape|etape|paso|passo|schritt|fase|part|partie)\s*\d+\s*[:.)—–-]?)\s*",
+    re.IGNORECASE,
+)  # 1. / a) / iv. / (2) / 1.2 / Step 3 — : a heading's numbering, never its words
 _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
@@ -299,6 +303,11 @@ def _gives_reason(norm: str) -> bool:
     """``none, it was a user error``: a negative followed by a reason of a few words."""
     parts = _REASON.split(norm, maxsplit=1)
     return len(parts) == 2 and len(parts[1].split()) >= 3
+
+
+def unnumbered(text: str) -> str:
+    """A heading's text without what leads it: emoji, marks and numbering (``Step 1 — Why`` as ``Why``)."""
+    return _NUMBERING.sub("", _LEADING.sub("", text)) or text
 
 
 def normalise(text: str) -> str:

@@ -446,3 +446,25 @@ def test_more_deferrals_elsewhere_or_awaited(answer):
 )
 def test_a_named_place_or_an_action_is_an_answer(answer):
     assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize(
+    "answer", ["ask Carol", "Demander à Carol", "n/a for now", "siehe Slack", "will get back on this"]
+)
+def test_a_deferral_to_someone_or_for_now_is_no_answer(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize("answer", ["ask the node for its head: 404", "Carol asked support: 12 tickets", "see 3f2a1c"])
+def test_an_answer_that_names_an_asking_is_still_an_answer(answer):
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("**Step 1 — what broke**", "nature"), ("**Step 2: how we know**", "discovery"), ("(3) Impacto", "impact"),
+     ("== Evidencia ==", "evidence"), ("### Auswirkung", "impact"), ("### Impatto potenziale", "impact")],
+)
+def test_numbered_and_other_language_headings_name_their_section(heading, part):
+    document = parse(f"{heading}\ntext\n")
+    assert [REPORT.match(h)[0].name for h in document.heads if REPORT.match(h)] == [part]

@@ -277,13 +277,18 @@ class DocumentSchema:
         if part is not None:
             return part, ""
         split = None if head.is_label else split_label(head.text)
+        if split is not None and not self.vocabulary.words_of(split[0]):
+            split, text = None, split[1]  # "Step 1 — What broke": the label is only a number
+        else:
+            text = head.text
         if split is not None:
             part = self._listed(split[0])
             if part is not None:
                 return part, split[1]
             part = self._by_meaning(split[0])
             return None if part is None else (part, split[1])
-        part = self._by_meaning(head.text, strict=head.is_label)
+        part = self._listed(text) if text is not head.text else None
+        part = part or self._by_meaning(text, strict=head.is_label)
         return None if part is None else (part, "")
 
     def part_named(self, text: str) -> Part | None:

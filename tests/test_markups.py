@@ -364,3 +364,16 @@ def test_a_numbered_sentence_or_an_unknown_numbered_line_is_no_section():
     assert found("post-mortem", "A. We rolled back at 10:02.\nThen it worked.\n") == {}
     text = "A. Zorglub\nThe renewal cron was removed.\n"
     assert [h for h in parse(text).sections if h.heading.text == "Zorglub"] == []
+
+
+def test_question_and_answer_pairs_are_sections_and_a_lone_q_line_is_not():
+    text = (
+        "Q: Why did the relay go down?\nA: A vacuum job locked the database for 47 minutes.\n\n"
+        "Q: What did users see?\nA: No dApp could pair for 47 minutes; 300 failed purchases.\n\n"
+        "Q: Next steps?\nA: Move the relay to PostgreSQL (#940).\n"
+    )
+    assert [(h[0], h[1]) for h in heads(text) if h[0] == "bold"] == [
+        ("bold", "Why did the relay go down?"), ("bold", "What did users see?"), ("bold", "Next steps?")]
+    assert section(text, "Why did the relay go down?").endswith("locked the database for 47 minutes.")
+    assert found("post-mortem", text) == {"root_cause": True, "actual_impact": True, "follow_up": True}
+    assert [h for h in heads("Q: can we ship today?\nI think so.\n") if h[0] == "bold"] == []

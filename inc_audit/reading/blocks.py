@@ -71,6 +71,9 @@ _NUMBERED_LINE = re.compile(
     re.IGNORECASE,
 )
 MAX_NUMBERED_WORDS = 8
+# A form's question with its answer on the next line: "Q: What happened?" then "A: ..."
+_QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
+_ANSWER = re.compile(r"[ \t]*(?:A|Answer|R|Réponse|Reponse|Antwort|Respuesta|Risposta)[ \t]*[:.)]")
 _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _LIST = re.compile(r"( *)([-+*]|\d{1,9}[.)])(?:[ \t]+|$)(.*)$")
 _QUOTE = re.compile(r" {0,3}>")
@@ -86,6 +89,7 @@ _HTML_OPEN = re.compile(
     r"section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?=[ \t>]|/>|$)))",
     re.IGNORECASE,
 )
+_QUESTION_FIRST = frozenset("QFPD")
 _SETEXT_FIRST = frozenset("=-")  # the first character (after spaces) each block pattern needs
 _FENCE_FIRST = frozenset("`~")
 _HR_FIRST = frozenset("*-_")
@@ -241,6 +245,8 @@ class Scanner:
         for i in self.paragraph:
             WORK.steps += 1
             line = self.lines[i].strip()
+            if line[:1] in _QUESTION_FIRST and self._question(i, line):
+                continue
             pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
             if pieces is not None:
                 for piece in pieces:
@@ -257,6 +263,15 @@ class Scanner:
         if last is not None and last.line == i + 1 and last.form != "table":
             inline = f"{last.inline} {text}" if last.inline else text
             self.heads[-1] = replace(last, inline=inline)
+
+    def _question(self, i: int, line: str) -> bool:
+        """``Q: How did we find out?`` with ``A: ...`` on the next line: the question heads a section
+        (ranked as a bold line), the answer below is its text."""
+        found = _QUESTION.match(line)
+        if found is None or i + 1 >= len(self.lines) or not _ANSWER.match(self.lines[i + 1]):
+            return False
+        self.heads.append(Heading(inline_text(found.group(1)), BOLD_LEVEL, i + 1, False, "bold", "", line, i + 2))
+        return True
 
     def _numbered_line(self, i: int) -> bool:
         """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below:

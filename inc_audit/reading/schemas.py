@@ -277,10 +277,9 @@ class DocumentSchema:
         if part is not None:
             return part, ""
         split = None if head.is_label else split_label(head.text)
+        text = head.text
         if split is not None and not self.vocabulary.words_of(split[0]):
-            split, text = None, split[1]  # "Step 1 — What broke": the label is only a number
-        else:
-            text = head.text
+            text, split = split[1], None  # "Step 1 — What broke": the label is only a number
         if split is not None:
             part = self._listed(split[0])
             if part is not None:

@@ -468,3 +468,14 @@ def test_an_answer_that_names_an_asking_is_still_an_answer(answer):
 def test_numbered_and_other_language_headings_name_their_section(heading, part):
     document = parse(f"{heading}\ntext\n")
     assert [REPORT.match(h)[0].name for h in document.heads if REPORT.match(h)] == [part]
+
+
+def test_a_second_heading_naming_a_section_already_found_is_read_by_its_text():
+    text = (
+        "### The problem\nSending to a domain resolves to its previous owner.\n\n"
+        "### Spotted by\nA user wrote to support (ZD-6001).\n\n"
+        "### What could happen next\nFunds sent to a transferred domain go to the wrong person.\n\n"
+        "### Logs\n`cache hit alice.tez -> tz1old`\n"
+    )
+    assert problems(REPORT, text) == set()
+    assert "What could happen next" in REPORT.recognised(parse(text))["impact"]

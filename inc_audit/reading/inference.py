@@ -3,7 +3,8 @@
 A post-mortem headed ``Impact`` / ``Analysis`` / ``Follow-ups`` has no heading for its
 root cause, yet its ``Analysis`` explains why the migration dropped the table: a reviewer
 reads it as the root cause. When a required section is missing, the sections beside the
-ones found (heads of the same level) that name no section are read for the *cues* of the
+ones found (heads of the same level) that name no section, or name one another head already
+answers ("What could go wrong" beside "What happened"), are read for the *cues* of the
 missing one (``cues`` in schemas/vocabulary.json: "because", "due to", "parce que" say
 why; "users", "cannot", "lost" say what it did to people), their heading's words included
 unless the heading is one of the vocabulary's other headings ("Affected services").
@@ -101,8 +102,8 @@ def infer(
         if not meaningful_text(document.section(head, ends[index]).answer):
             continue
         part = matched(head)
-        if part is None:
-            free.append(index)
+        if part is None or (part.name in found and found[part.name] != index):
+            free.append(index)  # names nothing, or a section another head already answers
         elif not part.required and len(missing) == 1:
             optional.append(index)
     if not free and not optional:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from inc_audit.reading import html, tables, wiki
+from inc_audit.reading import html, plaintext, tables, wiki
 from inc_audit.reading.lines import (  # what one line says; re-exported for the modules that import them from here
     MAX_HEAD_CHARS,
     MAX_LABEL_WORDS,
@@ -62,18 +62,6 @@ _ATX = re.compile(r" {0,3}(#{1,6})(?=[ \t]|$)(.*)$")
 _ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 _SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"( *)(`{3,}|~{3,})(.*)$")
-_ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*?)(?:[ \t]+=+)?[ \t]*$")  # AsciiDoc's == Impact ==
-_RST_UNDERLINE = re.compile(r" {0,3}([~^\"'+*:._])\1{2,}[ \t]*$")  # reStructuredText's other underlines
-# A paragraph's first line that numbers a heading, its text below: "A. Impact", "(2) Impact", "Step 2 — Impact"
-_NUMBERED_LINE = re.compile(
-    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
-    r"(\S(?:[^.:!?]{0,78}[^.:!?\s])?)[ \t]*$",
-    re.IGNORECASE,
-)
-MAX_NUMBERED_WORDS = 8
-# A form's question with its answer on the next line: "Q: What happened?" then "A: ..."
-_QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
-_ANSWER = re.compile(r"[ \t]*(?:A|Answer|R|Réponse|Reponse|Antwort|Respuesta|Risposta)[ \t]*[:.)]")
 _HR = re.compile(r" {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _LIST = re.compile(r"( *)([-+*]|\d{1,9}[.)])(?:[ \t]+|$)(.*)$")
 _QUOTE = re.compile(r" {0,3}>")
@@ -89,7 +77,6 @@ _HTML_OPEN = re.compile(
     r"section|summary|table|tbody|td|tfoot|th|thead|title|tr|track|ul)(?=[ \t>]|/>|$)))",
     re.IGNORECASE,
 )
-_QUESTION_FIRST = frozenset("QFPD")
 _SETEXT_FIRST = frozenset("=-")  # the first character (after spaces) each block pattern needs
 _FENCE_FIRST = frozenset("`~")
 _HR_FIRST = frozenset("*-_")
@@ -203,9 +190,8 @@ class Scanner:
             self._close_paragraph()
             self._heading(i, atx)
             return i + 1
-        if len(self.paragraph) == 1 and indent < 4 and _RST_UNDERLINE.match(line):
-            if _underlines(line, self.lines[i - 1]):
-                return self._setext(i)
+        if len(self.paragraph) == 1 and indent < 4 and plaintext.underlines(line, self.lines[i - 1]):
+            return self._setext(i)
         fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._close_paragraph()
@@ -214,9 +200,9 @@ class Scanner:
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph()
             return self._html(i, opens.lastgroup if opens else "block")
-        adoc = _ASCIIDOC.match(line) if first == "=" and not self.paragraph else None
+        adoc = plaintext.asciidoc_heading(line) if first == "=" and not self.paragraph else None
         if adoc:
-            self._add_heading(i, adoc.group(2), len(adoc.group(1)), "atx")
+            self._add_heading(i, adoc[1], adoc[0], "atx")
             return i + 1
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
@@ -245,7 +231,7 @@ class Scanner:
         for i in self.paragraph:
             WORK.steps += 1
             line = self.lines[i].strip()
-            if line[:1] in _QUESTION_FIRST and self._question(i, line):
+            if line[:1] in plaintext.QUESTION_FIRST and self._question(i, line):
                 continue
             pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
             if pieces is not None:
@@ -267,19 +253,19 @@ class Scanner:
     def _question(self, i: int, line: str) -> bool:
         """``Q: How did we find out?`` with ``A: ...`` on the next line: the question heads a section
         (ranked as a bold line), the answer below is its text."""
-        found = _QUESTION.match(line)
-        if found is None or i + 1 >= len(self.lines) or not _ANSWER.match(self.lines[i + 1]):
+        question = plaintext.question(line, self.lines[i + 1] if i + 1 < len(self.lines) else "")
+        if question is None:
             return False
-        self.heads.append(Heading(inline_text(found.group(1)), BOLD_LEVEL, i + 1, False, "bold", "", line, i + 2))
+        self.heads.append(Heading(inline_text(question), BOLD_LEVEL, i + 1, False, "bold", "", line, i + 2))
         return True
 
     def _numbered_line(self, i: int) -> bool:
         """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below:
         a plain label, read only where it names a known section."""
-        found = _NUMBERED_LINE.match(self.lines[i].strip())
-        if found is None or len(found.group(1).split()) > MAX_NUMBERED_WORDS:
+        text = plaintext.numbered_line(self.lines[i].strip())
+        if text is None:
             return False
-        self.heads.append(Heading(inline_text(found.group(1)), LABEL_LEVEL, i + 1, True, "plain", "",
+        self.heads.append(Heading(inline_text(text), LABEL_LEVEL, i + 1, True, "plain", "",
                                   self.source[i].strip(), i + 2))
         return True
 
@@ -623,11 +609,6 @@ def _no_body(line: str) -> bool:
 def _has_text(line: str) -> bool:
     """Whether a line shows any text, once its HTML tags are gone."""
     return bool(line.strip()) and bool(html.inline_markdown(line).strip("* _`~\t"))
-
-
-def _underlines(line: str, text: str) -> bool:
-    """Whether an underline is as long as the text above it, as reStructuredText asks."""
-    return len(line.strip()) >= len(text.strip()) > 0
 
 
 def _interrupts(item: re.Match[str]) -> bool:

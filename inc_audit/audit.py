@@ -38,6 +38,10 @@ class KeepsVerdicts(Protocol):
         """The milestones kept with the verdict ``cached_verdict`` gave, if any."""
         ...
 
+    def cached_notes(self, issue: Issue) -> tuple[str, ...]:
+        """The notes kept with the verdict ``cached_verdict`` gave (sections recognised by their text)."""
+        ...
+
 
 def is_audited(issue: Issue, config: Config) -> bool:
     """Change tickets and incidents carrying an exempt label are not audited; everything
@@ -57,9 +61,9 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
     a cache), else the rules' (handed back to the cache to keep). An incident whose data
     cannot be read has one finding, SRC001, and no rule's."""
     try:
-        findings, milestones = _findings(issue, config, source, as_of)
+        findings, milestones, notes = _findings(issue, config, source, as_of)
     except Unreadable as problem:
-        findings, milestones = (unreadable(str(problem)),), None
+        findings, milestones, notes = (unreadable(str(problem)),), None, ()
     return IncidentResult(
         key=issue.key,
         title=issue.title,
@@ -67,23 +71,26 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         state=issue.state,
         confidential=issue.confidential,
         findings=annotate(issue, findings, config),
+        notes=notes,
         timeline=milestones,
     )
 
 
-def _findings(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[tuple[Finding, ...], Any]:
-    """The findings and the milestones: kept with the verdict, else the rules'."""
+def _findings(
+    issue: Issue, config: Config, source: Source, as_of: datetime
+) -> tuple[tuple[Finding, ...], Any, tuple[str, ...]]:
+    """The findings, the milestones and the notes: kept with the verdict, else the rules'."""
     if issue.unreadable:
         raise Unreadable(issue.unreadable)
     keeper = source if isinstance(source, KeepsVerdicts) else None
     findings = keeper.cached_verdict(issue, as_of) if keeper is not None else None
     milestones = keeper.cached_timeline(issue) if keeper is not None and findings is not None else None
-    if findings is None or milestones is None:
-        verdict = judge(issue, config, source, as_of)
-        if keeper is not None:
-            keeper.remember_verdict(issue, verdict)
-        findings, milestones = verdict.findings, verdict.timeline
-    return findings, milestones
+    if keeper is not None and findings is not None and milestones is not None:
+        return findings, milestones, keeper.cached_notes(issue)
+    verdict = judge(issue, config, source, as_of)
+    if keeper is not None:
+        keeper.remember_verdict(issue, verdict)
+    return verdict.findings, verdict.timeline, verdict.notes
 
 
 def unreadable(reason: str) -> Finding:

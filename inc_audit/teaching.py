@@ -2,41 +2,39 @@
 
 Every incident the audit would read is read as the audit reads it: its description as an
 incident report, its comments that read (or almost read) as a post-mortem, its change tickets
-(linked, or mentioning it) as changes. A head is listed when the kind's schema matches it to
-no section and the vocabulary knows it as no other common heading (a title, a timeline):
-real headings, bold lines alone, and bold labels (``**Why it broke:** ...``); plain, bullet
-and table labels are everywhere in prose and are left out. Each is counted once per
-document, grouped by its key (case, punctuation and numbering aside), shown as most often
-written, with the section whose headings come closest and how close (0 to 1).
+(linked, or mentioning it) as changes. The heads listed are those ``reading.teaching.unknown_heads``
+finds: real headings in every markup, bold lines alone, summaries and bold labels
+(``**Why it broke:** ...``) that name no section and no other heading the vocabulary knows.
+Each is counted once per document, grouped by its key (case, punctuation and numbering aside),
+shown as most often written, with ``reading.teaching.guess``: the section its text was read
+as, else the one whose headings share most of its words, and how sure (0 to 1).
 """
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from difflib import SequenceMatcher
 
 from inc_audit.audit import is_audited
 from inc_audit.config.file import Config
 from inc_audit.model import Issue, IssueKey
+from inc_audit.reading import teaching
 from inc_audit.reading.markdown import Document, parse
-from inc_audit.reading.schemas import DocumentSchema, Part
+from inc_audit.reading.schemas import DocumentSchema
 from inc_audit.rules import postmortem
 from inc_audit.rules.changes import is_change
 from inc_audit.rules.context import Context
 from inc_audit.sources.interface import Source
 
 KINDS = ("report", "post-mortem", "change")
-SHOWN_LABELS = ("emphasis",)  # the label forms listed beside real headings and bold lines
 
 
 @dataclass(frozen=True)
 class Unmatched:
     """A heading no section answers to: its kind, as most often written, how many documents
-    hold it, and the closest section with its score (None when nothing comes close)."""
+    hold it, and the best guess with its score (None when nothing comes close)."""
 
     kind: str
     heading: str
@@ -51,15 +49,17 @@ class Unmatched:
 
 @dataclass
 class Tally:
-    """The unmatched heads seen so far, by kind and key, with each spelling's count."""
+    """The unmatched heads seen so far, by kind and key, with each spelling's count and the
+    best guess made for the key in any document."""
 
     counts: Counter[tuple[str, str]]
     spellings: dict[tuple[str, str], Counter[str]]
     documents: Counter[str]
+    guesses: dict[tuple[str, str], teaching.Guess | None]
 
     @classmethod
     def empty(cls) -> Tally:
-        return cls(Counter(), {}, Counter())
+        return cls(Counter(), {}, Counter(), {})
 
 
 def scan(source: Source, config: Config, as_of: datetime) -> list[Unmatched]:
@@ -73,8 +73,8 @@ def scan(source: Source, config: Config, as_of: datetime) -> list[Unmatched]:
     found = []
     for (kind, key), number in tally.counts.items():
         spelling = min(tally.spellings[(kind, key)].items(), key=lambda item: (-item[1], item[0]))[0]
-        part, score = closest(spelling, schemas[kind])
-        found.append(Unmatched(kind, spelling, number, part.name if part else None, score))
+        best = tally.guesses.get((kind, key))
+        found.append(Unmatched(kind, spelling, number, best.part.name if best else None, best.score if best else 0.0))
     return sorted(found, key=lambda u: (-u.count, u.heading.casefold(), u.heading, KINDS.index(u.kind)))
 
 
@@ -111,56 +111,16 @@ def post_mortems(issue: Issue, ctx: Context, schema: DocumentSchema) -> list[str
 
 
 def count(tally: Tally, kind: str, document: Document, schema: DocumentSchema) -> None:
-    """Add the document's unmatched heads, each key once."""
-    known = known_keys(schema)
+    """Add the document's unmatched heads, each key once, keeping the surest guess for each key."""
     seen: set[str] = set()
-    for head in document.heads:
-        if head.is_label and head.form not in SHOWN_LABELS:
-            continue
+    for head in teaching.unknown_heads(schema, document):
         key = schema.vocabulary.key(head.text)
-        if not key or key in seen or key in known or schema.match(head) is not None or schema.names_itself(head):
+        if not key or key in seen:
             continue
         seen.add(key)
         tally.counts[(kind, key)] += 1
         tally.spellings.setdefault((kind, key), Counter())[head.text.strip()] += 1
-
-
-_KNOWN: dict[int, frozenset[str]] = {}
-
-
-def known_keys(schema: DocumentSchema) -> frozenset[str]:
-    """Keys of headings the vocabulary knows that are no section of this schema (titles,
-    timelines, the other kinds' sections) and the schema's own title."""
-    found = _KNOWN.get(schema.serial)
-    if found is None:
-        words = schema.vocabulary
-        headings = itertools.chain(words.other_headings, *words.concepts.values())
-        found = frozenset(k for heading in headings for k in words.keys(heading)) | schema.identify
-        _KNOWN[schema.serial] = found
-    return found
-
-
-def closest(text: str, schema: DocumentSchema) -> tuple[Part | None, float]:
-    """The section whose headings come closest to ``text``, and how close (0 to 1, two decimals):
-    the share of words the two headings hold in common, a word with a small typo counting as held."""
-    words = schema.vocabulary
-    mine = list(dict.fromkeys(words.words_of(text)))
-    best: tuple[Part | None, float] = (None, 0.0)
-    for part in schema.parts:
-        for heading in part.headings:
-            theirs = list(dict.fromkeys(words.words_of(heading)))
-            shared = sum(1 for word in mine if any(_alike(word, other) for other in theirs))
-            total = len(mine) + len(theirs) - shared
-            score = round(shared / total, 2) if total else 0.0
-            if score > best[1]:
-                best = (part, score)
-    return best
-
-
-def _alike(one: str, other: str) -> bool:
-    """The same word, or one with a small typo: only for words of four letters or more."""
-    if one == other:
-        return True
-    if min(len(one), len(other)) < 4 or abs(len(one) - len(other)) > 2:
-        return False
-    return SequenceMatcher(None, one, other, autojunk=False).ratio() >= 0.8
+        found = teaching.guess(schema, document, head)
+        kept = tally.guesses.get((kind, key))
+        if found is not None and (kept is None or found.score > kept.score):
+            tally.guesses[(kind, key)] = found

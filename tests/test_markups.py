@@ -328,3 +328,52 @@ def test_no_markup_makes_the_parser_raise_and_sections_stay_in_the_text(text):
         assert 1 <= head.line <= end <= len(document.lines) + 1  # two heads may share a line
     for part in load("report").parts:
         load("report").find(document, part)
+
+
+# --- other plain-text markups: AsciiDoc, reStructuredText, numbered lines ----------------------
+
+
+def test_asciidoc_headings_are_headings():
+    text = (
+        "= IPM: baker list empty\n\n== Root cause ==\nThe parser returned [] because the API changed.\n\n"
+        "== Impact\n2 h down.\n"
+    )
+    assert heads(text) == [("atx", "IPM: baker list empty", 1), ("atx", "Root cause", 2), ("atx", "Impact", 2)]
+    assert section(text, "Root cause") == "The parser returned [] because the API changed."
+    assert [h[1] for h in heads("a = b\n== c\n")] == []  # inside a paragraph: prose, not a heading
+
+
+def test_restructuredtext_underlines_as_long_as_their_text_make_headings_and_a_fence_stays_a_fence():
+    text = "Root cause\n~~~~~~~~~~\nThe pool was drained.\n\nImpact\n^^^^^^\n12 users lost 1,840 USDt.\n"
+    assert [(h[0], h[1]) for h in heads(text)] == [("setext", "Root cause"), ("setext", "Impact")]
+    assert section(text, "Impact") == "12 users lost 1,840 USDt."
+    fenced = "Here are the logs:\n~~~\n## not a heading\n~~~\n"
+    assert heads(fenced) == [("plain", "Here are the logs", 8)]  # a label; the fenced line no heading
+
+
+@pytest.mark.parametrize("marker", ["A.", "(1)", "Step 1 —", "step 1:"])
+def test_a_numbered_first_line_of_a_paragraph_names_a_known_section(marker):
+    text = (
+        f"{marker} Root cause\nThe renewal cron was removed in the migration.\n\n"
+        "B. Impact\n40 min full outage, all users.\n\n(3) Next steps\n- put the renewal back (#12)\n"
+    )
+    assert found("post-mortem", text) == {"root_cause": True, "actual_impact": True, "follow_up": True}
+
+
+def test_a_numbered_sentence_or_an_unknown_numbered_line_is_no_section():
+    assert found("post-mortem", "A. We rolled back at 10:02.\nThen it worked.\n") == {}
+    text = "A. Zorglub\nThe renewal cron was removed.\n"
+    assert [h for h in parse(text).sections if h.heading.text == "Zorglub"] == []
+
+
+def test_question_and_answer_pairs_are_sections_and_a_lone_q_line_is_not():
+    text = (
+        "Q: Why did the relay go down?\nA: A vacuum job locked the database for 47 minutes.\n\n"
+        "Q: What did users see?\nA: No dApp could pair for 47 minutes; 300 failed purchases.\n\n"
+        "Q: Next steps?\nA: Move the relay to PostgreSQL (#940).\n"
+    )
+    assert [(h[0], h[1]) for h in heads(text) if h[0] == "bold"] == [
+        ("bold", "Why did the relay go down?"), ("bold", "What did users see?"), ("bold", "Next steps?")]
+    assert section(text, "Why did the relay go down?").endswith("locked the database for 47 minutes.")
+    assert found("post-mortem", text) == {"root_cause": True, "actual_impact": True, "follow_up": True}
+    assert [h for h in heads("Q: can we ship today?\nI think so.\n") if h[0] == "bold"] == []

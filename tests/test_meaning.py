@@ -158,6 +158,17 @@ def test_a_section_whose_heading_names_nothing_is_recognised_by_its_text():
     assert validity.notes(PM, document) == [why]
 
 
+def test_a_details_block_whose_summary_names_nothing_is_recognised_by_its_text():
+    text = (
+        "## Post-mortem\n<details><summary>Impact</summary>\n\n4,300 users lost their address book.\n\n</details>\n"
+        "<details><summary>Analysis</summary>\n\nThe migration dropped the old table before copying its rows, "
+        "because a refactor reordered the calls.\n\n</details>\n<details><summary>Follow-ups</summary>\n\n"
+        "- Migration tests assert row counts (#615).\n\n</details>\n"
+    )
+    assert problems(PM, text) == set()
+    assert "<summary>Analysis</summary>' (line 7)" in PM.recognised(parse(text))["root_cause"]
+
+
 def test_a_timeline_does_not_stand_for_a_root_cause():
     text = (
         "## Post-mortem\n### Timeline\n| 22:41 | first 503s |\n| 23:47 | RPC back |\n"
@@ -183,6 +194,27 @@ def test_context_that_says_what_users_cannot_do_is_the_impact():
     )
     assert problems(REPORT, text) == set()
     assert "Context" in REPORT.recognised(parse(text))["impact"]
+
+
+@pytest.mark.parametrize("question", ["what", "How", "quand"])
+def test_a_question_word_alone_among_labels_that_name_the_other_sections_is_the_one_left(question):
+    text = (
+        f"{question}: the price feed froze at 18:00 and never restarted\n"
+        "how found: alice saw the EUR value stand still\n"
+        "risk: users see a portfolio 8 % too high\n"
+        "proof: `kubectl logs job/price-pull` shows HTTP 429 then nothing\n"
+    )
+    assert problems(REPORT, text) == set()
+    assert "question word alone" in REPORT.recognised(parse(text))["nature"]
+
+
+def test_a_question_word_label_is_no_section_when_more_than_one_is_missing_or_it_is_empty():
+    two_missing = "what: the price feed froze\nhow found: alice saw it\nrisk: users see wrong prices\n"
+    assert ("missing", "nature") in problems(REPORT, two_missing)
+    empty = "what:\nhow found: alice saw it\nrisk: users see wrong prices\nproof: the logs, HTTP 429\n"
+    assert ("missing", "nature") in problems(REPORT, empty)
+    no_others = "what: the price feed froze\n"
+    assert ("missing", "nature") in problems(REPORT, no_others)
 
 
 DEFERRALS = [
@@ -340,10 +372,14 @@ def test_unknown_headings_are_listed_with_a_guess_and_a_taught_heading_is_read()
     unknown = [head.text for head in teaching.unknown_heads(PM, document)]
     assert unknown == ["Wrap-up items", "Zorglub"]  # never "## Post-mortem", "### Impact" or a label
     assert teaching.guess(PM, document, teaching.unknown_heads(PM, document)[1]) is None
-    taught = teaching.taught(PM, {"follow_up": ["Wrap-up items"]})
+    for other in ("h2. Impact\n2 h down.\nh2. Wrap-up items\n- rotate the key\n",
+                  "<h2>Impact</h2>\n<p>2 h down.</p>\n<h2>Wrap-up items</h2>\n<p>rotate the key</p>\n",
+                  "<details><summary>Wrap-up items</summary>\n\nrotate the key\n\n</details>\n"):
+        assert [head.text for head in teaching.unknown_heads(PM, parse(other))] == ["Wrap-up items"], other
+    taught = schemas.load("post-mortem", taught=(("follow_up", ("Wrap-up items",)),))
     assert part_of(taught, "Wrap-up items") == "follow_up" and part_of(PM, "Wrap-up items") is None
-    with pytest.raises(ConfigError, match="unknown concept 'aftermath'"):
-        teaching.taught(PM, {"aftermath": ["Wrap-up"]})
+    with pytest.raises(ConfigError, match="unknown section 'aftermath'"):
+        schemas.load("post-mortem", taught=(("aftermath", ("Wrap-up",)),))
 
 
 def test_stems_are_right_when_threads_read_at_once():
@@ -410,3 +446,36 @@ def test_more_deferrals_elsewhere_or_awaited(answer):
 )
 def test_a_named_place_or_an_action_is_an_answer(answer):
     assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize(
+    "answer", ["ask Carol", "Demander à Carol", "n/a for now", "siehe Slack", "will get back on this"]
+)
+def test_a_deferral_to_someone_or_for_now_is_no_answer(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize("answer", ["ask the node for its head: 404", "Carol asked support: 12 tickets", "see 3f2a1c"])
+def test_an_answer_that_names_an_asking_is_still_an_answer(answer):
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("**Step 1 — what broke**", "nature"), ("**Step 2: how we know**", "discovery"), ("(3) Impacto", "impact"),
+     ("== Evidencia ==", "evidence"), ("### Auswirkung", "impact"), ("### Impatto potenziale", "impact")],
+)
+def test_numbered_and_other_language_headings_name_their_section(heading, part):
+    document = parse(f"{heading}\ntext\n")
+    assert [REPORT.match(h)[0].name for h in document.heads if REPORT.match(h)] == [part]
+
+
+def test_a_second_heading_naming_a_section_already_found_is_read_by_its_text():
+    text = (
+        "### The problem\nSending to a domain resolves to its previous owner.\n\n"
+        "### Spotted by\nA user wrote to support (ZD-6001).\n\n"
+        "### What could happen next\nFunds sent to a transferred domain go to the wrong person.\n\n"
+        "### Logs\n`cache hit alice.tez -> tz1old`\n"
+    )
+    assert problems(REPORT, text) == set()
+    assert "What could happen next" in REPORT.recognised(parse(text))["impact"]

@@ -156,6 +156,24 @@ def test_a_kept_verdict_gives_the_findings_as_they_were_found(fake, audit):
     assert {f.rule for f in findings} >= {"CHG001", "INC001"}
 
 
+def test_the_notes_of_sections_recognised_by_their_text_are_kept_with_the_verdict(fake, audit, config):
+    labels = (
+        "what: the price feed froze at 18:00 and never restarted\n"
+        "how found: alice saw the EUR value stand still\n"
+        "risk: users see a portfolio 8 % too high\n"
+        "proof: `kubectl logs job/price-pull` shows HTTP 429 then nothing\n"
+    )
+    issue = add_incident(fake, "plain labels", description=labels)
+    cold = audit()
+    [incident] = [i for i in cold.result.incidents if i.key.iid == issue.iid]
+    assert len(incident.notes) == 1 and incident.notes[0].startswith("Incident Report: section 'Nature of the")
+    assert incident.as_dict()["notes"] == list(incident.notes)
+    assert cold.result == cacheless(fake, config)
+    warm = audit()
+    assert warm.judged == [] and warm.result == cold.result  # the notes too, from the cache
+    assert [i.notes for i in warm.result.incidents if i.key.iid == issue.iid] == [incident.notes]
+
+
 # --- time alone ----------------------------------------------------------------------------------
 
 

@@ -68,6 +68,7 @@ class _Kept:
     stable_after: datetime | None
     stable_until: datetime | None
     timeline: Timeline | None = None
+    notes: tuple[str, ...] = ()  # sections recognised by their text (``Verdict.notes``)
 
     def holds_at(self, as_of: datetime) -> bool:
         return (self.stable_after is None or as_of > self.stable_after) and (
@@ -134,12 +135,23 @@ def _digest(links_json: str) -> str:
     return hashlib.sha256(links_json.encode()).hexdigest()[:32]
 
 
-def timeline_row(timeline: Timeline | None) -> list[dict[str, Any]]:
-    """The milestones, kept after a verdict's findings as one mapping."""
+def timeline_row(timeline: Timeline | None, notes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """The milestones and the notes, kept after a verdict's findings as one mapping (a verdict
+    without milestones is never used again: the rules run, and make its notes afresh)."""
     if timeline is None:
         return []
     moments = (timeline.filed, timeline.closed, timeline.post_mortem, timeline.approved)
-    return [{"timeline": [None if m is None else m.isoformat() for m in moments]}]
+    row: dict[str, Any] = {"timeline": [None if m is None else m.isoformat() for m in moments]}
+    if notes:
+        row["notes"] = list(notes)
+    return [row]
+
+
+def notes_from(row: dict[str, Any]) -> tuple[str, ...]:
+    notes = row.get("notes", [])
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        raise TypeError("notes were expected")
+    return tuple(notes)
 
 
 def timeline_from(row: dict[str, Any]) -> Timeline:
@@ -180,7 +192,9 @@ def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
     found = json.loads(findings)
     if not isinstance(found, list):
         raise TypeError("a list of findings was expected")
-    milestones = timeline_from(found.pop()) if found and isinstance(found[-1], dict) else None
+    last = found.pop() if found and isinstance(found[-1], dict) else None
+    milestones = timeline_from(last) if last is not None else None
+    notes = notes_from(last) if last is not None else ()
     return _Kept(
         updated_at=str(updated_at),
         notes_count=int(notes_count),
@@ -189,6 +203,7 @@ def _kept_from_row(row: tuple[Any, ...]) -> _Kept:
         stable_after=None if after is None else _moment(after),
         stable_until=None if until is None else _moment(until),
         timeline=milestones,
+        notes=notes,
     )
 
 

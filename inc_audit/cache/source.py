@@ -258,6 +258,12 @@ class CachedSource(CacheStore, Source):
             kept = self._kept_for(issue.key)
         return kept.timeline if kept is not None else None
 
+    def cached_notes(self, issue: Issue) -> tuple[str, ...]:
+        """The notes kept with the verdict ``cached_verdict`` gave."""
+        with self._lock:
+            kept = self._kept_for(issue.key)
+        return kept.notes if kept is not None else ()
+
     def _kept_for(self, key: IssueKey) -> _Kept | None:
         """The verdict kept for ``key`` if it was reached on the version the cache holds and
         on the links it holds now (called with the lock held)."""
@@ -299,6 +305,7 @@ class CachedSource(CacheStore, Source):
                         verdict.stable_after,
                         verdict.stable_until,
                         verdict.timeline,
+                        verdict.notes,
                     )
             self._new_verdicts[key] = kept
 

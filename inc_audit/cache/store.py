@@ -281,7 +281,7 @@ class CacheStore:
                     kept.updated_at,
                     kept.notes_count,
                     _dumps([[k.project, k.iid, digest] for k, digest in kept.links]),
-                    _dumps([*(_finding_row(f) for f in kept.findings), *timeline_row(kept.timeline)]),
+                    _dumps([*(_finding_row(f) for f in kept.findings), *timeline_row(kept.timeline, kept.notes)]),
                     None if kept.stable_after is None else kept.stable_after.isoformat(),
                     None if kept.stable_until is None else kept.stable_until.isoformat(),
                 )

@@ -59,9 +59,10 @@ from inc_audit.teaching import KINDS, Unmatched, scan
 def vocabulary(**options: Any) -> None:
     """List the headings of incidents, change tickets and post-mortems that no section answers to.
 
-    Each with how many documents hold it and its best guess: the closest section, scored
-    0 to 1. With --write, the confirmed ones are added to the configuration's vocabulary:
-    section, and the audit then reads them as that section.
+    Each with how many documents hold it and its best guess, scored 0 to 1: the section its
+    text reads as, else the one whose headings share most of its words. With --write, the
+    confirmed ones are added to the configuration's vocabulary: section, and the audit then
+    reads them as that section.
 
     \b
     Examples:

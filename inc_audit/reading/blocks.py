@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
-from inc_audit.reading import html, tables, wiki
+from inc_audit.reading import html, plaintext, tables, wiki
 from inc_audit.reading.lines import (  # what one line says; re-exported for the modules that import them from here
     MAX_HEAD_CHARS,
     MAX_LABEL_WORDS,
@@ -33,7 +33,7 @@ __all__ = [
     "Scanner", "Task", "hidden_heads", "inline_text", "line_label", "split_label", "table_cells",
 ]
 
-_BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789")  # the first characters a block other than prose starts with
+_BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789^\"':.")  # the first characters a block other than prose starts with
 BOLD_LEVEL = 7  # a bold line alone ranks below every real heading
 LABEL_LEVEL = 8  # a label ranks below a bold line; one more per list depth
 MAX_DEPTH = 4  # list depth beyond which labels rank as the deepest
@@ -190,6 +190,8 @@ class Scanner:
             self._close_paragraph()
             self._heading(i, atx)
             return i + 1
+        if len(self.paragraph) == 1 and indent < 4 and plaintext.underlines(line, self.lines[i - 1]):
+            return self._setext(i)
         fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
             self._close_paragraph()
@@ -198,6 +200,10 @@ class Scanner:
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph()
             return self._html(i, opens.lastgroup if opens else "block")
+        adoc = plaintext.asciidoc_heading(line) if first == "=" and not self.paragraph else None
+        if adoc:
+            self._add_heading(i, adoc[1], adoc[0], "atx")
+            return i + 1
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
@@ -220,9 +226,13 @@ class Scanner:
         return i + 1
 
     def _close_paragraph(self) -> None:
+        if self.paragraph and self._numbered_line(self.paragraph[0]):
+            self.paragraph = self.paragraph[1:]
         for i in self.paragraph:
             WORK.steps += 1
             line = self.lines[i].strip()
+            if line[:1] in plaintext.QUESTION_FIRST and self._question(i, line):
+                continue
             pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
             if pieces is not None:
                 for piece in pieces:
@@ -239,6 +249,25 @@ class Scanner:
         if last is not None and last.line == i + 1 and last.form != "table":
             inline = f"{last.inline} {text}" if last.inline else text
             self.heads[-1] = replace(last, inline=inline)
+
+    def _question(self, i: int, line: str) -> bool:
+        """``Q: How did we find out?`` with ``A: ...`` on the next line: the question heads a section
+        (ranked as a bold line), the answer below is its text."""
+        question = plaintext.question(line, self.lines[i + 1] if i + 1 < len(self.lines) else "")
+        if question is None:
+            return False
+        self.heads.append(Heading(inline_text(question), BOLD_LEVEL, i + 1, False, "bold", "", line, i + 2))
+        return True
+
+    def _numbered_line(self, i: int) -> bool:
+        """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below:
+        a plain label, read only where it names a known section."""
+        text = plaintext.numbered_line(self.lines[i].strip())
+        if text is None:
+            return False
+        self.heads.append(Heading(inline_text(text), LABEL_LEVEL, i + 1, True, "plain", "",
+                                  self.source[i].strip(), i + 2))
+        return True
 
     def _setext(self, i: int) -> int:
         first = self.paragraph[0]

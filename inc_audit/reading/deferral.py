@@ -27,7 +27,9 @@ from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
 MAX_WORDS = 16  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content ("latency graph", "updater logs")
 _ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
-CLASSES = ("markers", "elsewhere", "content", "verbs", "parties", "towards")
+CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards")
+# askers: the answer is with someone, named next ("ask Bob", "demander à Alice"): it defers, and the
+# one unknown word after it is that someone
 
 
 @dataclass
@@ -86,6 +88,9 @@ class Deferrals:
             found = kind(word)
             if found in ("markers", "elsewhere"):
                 marked = True
+            elif found == "askers":
+                marked, after_party = True, 3
+                continue
             elif found == "towards":
                 after_party = 3
                 continue

@@ -3,7 +3,8 @@
 A post-mortem headed ``Impact`` / ``Analysis`` / ``Follow-ups`` has no heading for its
 root cause, yet its ``Analysis`` explains why the migration dropped the table: a reviewer
 reads it as the root cause. When a required section is missing, the sections beside the
-ones found (heads of the same level) that name no section are read for the *cues* of the
+ones found (heads of the same level) that name no section, or name one another head already
+answers ("What could go wrong" beside "What happened"), are read for the *cues* of the
 missing one (``cues`` in schemas/vocabulary.json: "because", "due to", "parce que" say
 why; "users", "cannot", "lost" say what it did to people), their heading's words included
 unless the heading is one of the vocabulary's other headings ("Affected services").
@@ -22,12 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inc_audit.reading.markdown import HEADING_FORMS, Document, Heading, meaningful_text
+from inc_audit.reading.markdown import BOLD_FORMS, HEADING_FORMS, Document, Heading, meaningful_text
 
 if TYPE_CHECKING:
     from inc_audit.reading.concepts import Concepts
     from inc_audit.reading.schemas import DocumentSchema, Part
 
+INFERRED_FORMS = HEADING_FORMS + BOLD_FORMS  # heads whose words may be read for cues: headings, bold lines, summaries
+MIN_LABELS = 2  # labels naming sections beside a bare question label ("What:") that make it a form's question
 MAX_TEXT = 3000  # characters of a candidate read for cues
 SHOWN_CUES = 3
 
@@ -63,8 +66,11 @@ def resolve_missing(
     def known(head: Heading) -> bool:
         return bool(schema.other_keys.intersection(schema.vocabulary.head_keys(head.text)))
 
+    def asks(head: Heading) -> bool:
+        return head.form == "plain" and schema.vocabulary.asks(head.text)
+
     reasons = {}
-    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known):
+    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known, asks):
         for name in [name for name, (_, index, _) in best.items() if index == item.index]:
             del best[name]  # an optional section taken over ("What went wrong" as the root cause)
         best[item.part] = (3, item.index, "")
@@ -81,6 +87,7 @@ def infer(
     matched: Callable[[Heading], Part | None],
     cues: Concepts,
     known: Callable[[Heading], bool] = lambda head: False,
+    asks: Callable[[Heading], bool] = lambda head: False,
 ) -> list[Inferred]:
     """The missing parts that a sibling of the found sections holds, by its text."""
     if not missing or not found:
@@ -90,13 +97,13 @@ def infer(
     free: list[int] = []
     optional: list[int] = []
     for index, head in enumerate(heads):
-        if index in taken or head.level not in levels or head.form not in HEADING_FORMS + ("bold",):
+        if index in taken or head.level not in levels or not (head.form in INFERRED_FORMS or asks(head)):
             continue
         if not meaningful_text(document.section(head, ends[index]).answer):
             continue
         part = matched(head)
-        if part is None:
-            free.append(index)
+        if part is None or (part.name in found and found[part.name] != index):
+            free.append(index)  # names nothing, or a section another head already answers
         elif not part.required and len(missing) == 1:
             optional.append(index)
     if not free and not optional:
@@ -126,7 +133,35 @@ def infer(
                 f"its heading names no section and its text reads as one ({shown})"
             )
             out.append(Inferred(part.name, best[0], why))
+    if not out and len(missing) == 1 and len(free) == 1 and not optional:
+        out.extend(_question(heads, free[0], found, missing[0], asks))
     return out
+
+
+def _question(
+    heads: Sequence[Heading], index: int, found: dict[str, int], part: Part, asks: Callable[[Heading], bool]
+) -> list[Inferred]:
+    """The one section left, when its label is a question word alone ("What:", "Quand :") and the
+    other labels of its form name every other section: the form's structure says which it answers."""
+    head = heads[index]
+    if not asks(head) or sum(heads[i].form == head.form for i in found.values()) < MIN_LABELS:
+        return []
+    why = (
+        f"section '{part.title}' read from the label '{head.text}:' (line {head.line}): "
+        "its label is a question word alone and the labels beside it name every other section"
+    )
+    return [Inferred(part.name, index, why)]
+
+
+def asks_for_missing(schema: DocumentSchema, document: Document, best: dict[str, tuple[int, int, str]]) -> bool:
+    """Whether exactly one required section is missing and a plain label is a question word alone:
+    the labels are then read again with it (it names no section, so it is otherwise left out)."""
+    missing = [p for p in schema.required_parts if p.group == "sections" and p.name not in best]
+    return (
+        len(missing) == 1
+        and len(best) >= MIN_LABELS
+        and any(head.form == "plain" and schema.vocabulary.asks(head.text) for head in document.heads)
+    )
 
 
 def _cues(document: Document, head: Heading, end: int, cues: Concepts, known: bool) -> dict[str, set[str]]:

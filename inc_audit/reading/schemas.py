@@ -214,15 +214,10 @@ class DocumentSchema:
 
     def _resolve(self, document: Document) -> dict[str, Section]:
         heads, ends = document.extents(self._includes)
-        best: dict[str, tuple[int, int, str]] = {}
-        for index, head in enumerate(heads):
-            matched = self.match(head)
-            if matched is None:
-                continue
-            part, inline = matched
-            tier = FORM_TIERS.get(head.form, 2)
-            if part.name not in best or tier < best[part.name][0]:
-                best[part.name] = (tier, index, inline)
+        best = self._best(heads)
+        if inference.asks_for_missing(self, document, best):  # "What:" among labels that name sections
+            heads, ends = document.extents(self._includes_questions)
+            best = self._best(heads)
         document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
@@ -236,6 +231,22 @@ class DocumentSchema:
             found[name] = document.section(head, end)
         return found
 
+    def _best(self, heads: list[Heading]) -> dict[str, tuple[int, int, str]]:
+        """Each part named by a head: the strongest form's tier, the head's index, its inline answer."""
+        best: dict[str, tuple[int, int, str]] = {}
+        for index, head in enumerate(heads):
+            matched = self.match(head)
+            if matched is None:
+                continue
+            part, inline = matched
+            tier = FORM_TIERS.get(head.form, 2)
+            if part.name not in best or tier < best[part.name][0]:
+                best[part.name] = (tier, index, inline)
+        return best
+
+    def _includes_questions(self, head: Heading) -> bool:
+        return self._includes(head) or (head.form == "plain" and self.vocabulary.asks(head.text))
+
     def recognised(self, document: Document) -> dict[str, str]:
         """The sections recognised by their text rather than their heading, with the reason."""
         self.resolve(document)
@@ -245,7 +256,7 @@ class DocumentSchema:
         return (
             head.form != "plain"
             or any(key in self._known for key in self.vocabulary.keys(head.text))
-            or self.vocabulary.roots.concept_of(head.text, strict=True) is not None
+            or self.vocabulary.roots.concept_of(vocab.unnumbered(head.text), strict=True) is not None
         )
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
@@ -266,13 +277,17 @@ class DocumentSchema:
         if part is not None:
             return part, ""
         split = None if head.is_label else split_label(head.text)
+        text = head.text
+        if split is not None and not self.vocabulary.words_of(split[0]):
+            text, split = split[1], None  # "Step 1 — What broke": the label is only a number
         if split is not None:
             part = self._listed(split[0])
             if part is not None:
                 return part, split[1]
             part = self._by_meaning(split[0])
             return None if part is None else (part, split[1])
-        part = self._by_meaning(head.text, strict=head.is_label)
+        part = self._listed(text) if text is not head.text else None
+        part = part or self._by_meaning(text, strict=head.is_label)
         return None if part is None else (part, "")
 
     def part_named(self, text: str) -> Part | None:
@@ -292,7 +307,7 @@ class DocumentSchema:
         keys = self.vocabulary.head_keys(text)
         if self.other_keys.intersection(keys) or self.identify.intersection(keys):
             return None
-        concept = self.vocabulary.roots.concept_of(text, strict)
+        concept = self.vocabulary.roots.concept_of(vocab.unnumbered(text), strict)
         return None if concept is None else self._by_concept.get(concept)
 
     def names_itself(self, head: Heading) -> bool:

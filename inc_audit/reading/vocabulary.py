@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
-from inc_audit.reading.concepts import Concepts, fold, preload
+from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
-_NUMBERING = re.compile(r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)*\s)\s*", re.IGNORECASE)
+_NUMBERING = re.compile(
+    r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\(\s*(?:\d+|[a-z])\s*\)|\d+(?:\.\d+)*\s"
+    r"|(?:step|étape|etape|paso|passo|schritt|fase|part|partie)\s*\d+\s*[:.)—–-]?)\s*",
+    re.IGNORECASE,
+)  # 1. / a) / iv. / (2) / 1.2 / Step 3 — : a heading's numbering, never its words
 _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
@@ -88,6 +92,7 @@ class Vocabulary:
     irreversible: tuple[re.Pattern[str], ...] = ()
     cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     compensations: tuple[re.Pattern[str], ...] = ()
+    questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -124,6 +129,11 @@ class Vocabulary:
         """A word as keys and answers compare it: mapped, then stemmed; None when it is ignored."""
         word = self.words.get(word, word)
         return None if word in self.ignore else _stem(word)
+
+    def asks(self, text: str) -> bool:
+        """Whether a label is a question word alone ("What:", "How:", "Quand :")."""
+        words = tokens(text)
+        return len(words) == 1 and words[0] in self.questions
 
     def key(self, text: str) -> str:
         return self.keyed(text)[0]
@@ -165,15 +175,6 @@ class Vocabulary:
             found["".join(w for w in words if w not in self.qualifiers)] = None
         found.pop("", None)
         return "".join(whole), tuple(found)
-
-    def taught(self, headings: Mapping[str, Iterable[str]], origin: str = "vocabulary") -> Vocabulary:
-        """This vocabulary with a team's own headings added to its concepts (the ``vocabulary:``
-        section of a configuration: concept name -> headings). An unknown concept is refused."""
-        concepts = dict(self.concepts)
-        for name, added in headings.items():
-            listed = self.concept(str(name), origin)
-            concepts[str(name)] = listed + tuple(h for h in map(str, added) if h not in listed)
-        return replace(self, concepts=concepts, _cache={}, _words=_line_memo(), _stems={}, _heads=_line_memo())
 
     def concept(self, name: str, origin: str) -> tuple[str, ...]:
         if name not in self.concepts:
@@ -304,6 +305,11 @@ def _gives_reason(norm: str) -> bool:
     return len(parts) == 2 and len(parts[1].split()) >= 3
 
 
+def unnumbered(text: str) -> str:
+    """A heading's text without what leads it: emoji, marks and numbering (``Step 1 — Why`` as ``Why``)."""
+    return _NUMBERING.sub("", _LEADING.sub("", text)) or text
+
+
 def normalise(text: str) -> str:
     """A line as the answer patterns read it: lower case, no markup, list or quote markers."""
     if "<" in text:
@@ -345,6 +351,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         irreversible=patterns("irreversible"),
         cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
+        questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
     )
 
 

@@ -15,7 +15,7 @@ from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note
 from inc_audit.reading import validity
-from inc_audit.reading.markdown import parse
+from inc_audit.reading.markdown import Document, parse
 from inc_audit.reading.schemas import DocumentSchema
 from inc_audit.reading.validity import Problem
 from inc_audit.rules import approval, postmortem, standing
@@ -87,7 +87,22 @@ class Context:
             stable_until=min(ahead, default=None),
             settled=not self.unsettled,
             links=frozenset(self.linked_read),
+            notes=self.notes(),
         )
+
+    def notes(self) -> tuple[str, ...]:
+        """What a reviewer should know that is no finding, from the reading the rules did: the
+        sections of the report, then of the final post-mortem, recognised by their text rather
+        than their heading (``validity.notes``). Nothing is read for them that the rules did not."""
+        found: list[str] = []
+        if "report_problems" in self.__dict__:
+            found += [f"Incident Report: {why}" for why in validity.notes(self.report_schema, self.report_document)]
+        final = self.__dict__.get("final_post_mortem")
+        if final is not None and not self.config.is_ignored("IPM002"):
+            note, document = final
+            reasons = validity.notes(self.post_mortem_schema, document)
+            found += [f"post-mortem (note {note.id}): {why}" for why in reasons]
+        return tuple(found)
 
     def finding(self, code: str, message: str, **where: object) -> Finding:
         return Finding.said(code, RULES[code].severity, message, **where)
@@ -99,8 +114,12 @@ class Context:
         return self.config.schema("report")
 
     @cached_property
+    def report_document(self) -> Document:
+        return parse(self.issue.description)
+
+    @cached_property
     def report_problems(self) -> list[Problem]:
-        return validity.problems(self.report_schema, parse(self.issue.description))
+        return validity.problems(self.report_schema, self.report_document)
 
     @cached_property
     def has_incident_label(self) -> bool:

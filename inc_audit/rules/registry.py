@@ -44,6 +44,8 @@ class Verdict:
     links: frozenset[IssueKey] = frozenset()
     timeline: Timeline | None = None
     """The incident's milestones, for the health figures (``inc_audit.rules.timeline``)."""
+    notes: tuple[str, ...] = ()
+    """Sections recognised by their text rather than their heading (``Context.notes``)."""
 
     def holds_at(self, as_of: datetime) -> bool:
         return (self.stable_after is None or as_of > self.stable_after) and (

@@ -1,0 +1,53 @@
+"""The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
+headings (``== Impact ==``), reStructuredText underlines (``~~~~`` under its text), a numbered
+line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``) and a form's
+question with its answer on the next line (``Q: ...`` then ``A: ...``).
+
+The scanner (``inc_audit.reading.blocks``) asks these of the lines it reads; each is a pure
+function of one or two lines, a single regular expression match (linear in the line).
+"""
+
+from __future__ import annotations
+
+import re
+
+_ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*?)(?:[ \t]+=+)?[ \t]*$")
+_RST_UNDERLINE = re.compile(r" {0,3}([~^\"'+*:._])\1{2,}[ \t]*$")  # the underlines Markdown's setext lacks
+_NUMBERED_LINE = re.compile(
+    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
+    r"(\S(?:[^.:!?]{0,78}[^.:!?\s])?)[ \t]*$",
+    re.IGNORECASE,
+)
+MAX_NUMBERED_WORDS = 8  # a longer numbered line is a sentence
+_QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
+_ANSWER = re.compile(r"[ \t]*(?:A|Answer|R|Réponse|Reponse|Antwort|Respuesta|Risposta)[ \t]*[:.)]")
+QUESTION_FIRST = frozenset("QFPD")  # the first letters a question line starts with
+
+
+def asciidoc_heading(line: str) -> tuple[int, str] | None:
+    """An AsciiDoc heading's level and text (``== Impact ==`` is level 2), or None."""
+    found = _ASCIIDOC.match(line)
+    return None if found is None else (len(found.group(1)), found.group(2))
+
+
+def underlines(line: str, text: str) -> bool:
+    """Whether ``line`` underlines ``text`` as reStructuredText does: one of its underline
+    characters repeated, at least as long as the text (a shorter ``~~~`` is a code fence)."""
+    return _RST_UNDERLINE.match(line) is not None and len(line.strip()) >= len(text.strip()) > 0
+
+
+def numbered_line(line: str) -> str | None:
+    """The text of a numbered heading line (``A. Impact`` gives ``Impact``), or None for any other
+    line, a sentence among them (it ends with a stop, or runs past ``MAX_NUMBERED_WORDS`` words)."""
+    found = _NUMBERED_LINE.match(line)
+    if found is None or len(found.group(1).split()) > MAX_NUMBERED_WORDS:
+        return None
+    return found.group(1)
+
+
+def question(line: str, following: str) -> str | None:
+    """The question of ``Q: How did we find out?`` when the next line is its answer (``A: ...``)."""
+    found = _QUESTION.match(line)
+    if found is None or not _ANSWER.match(following):
+        return None
+    return found.group(1)

@@ -1,0 +1,101 @@
+"""How a document's head is matched to a part of its schema: a listed heading first, then the
+concept its words name (``vocabulary.roots``); and whether a head only names the document's
+kind. ``schemas.DocumentSchema`` holds what this reads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from inc_audit.reading import vocabulary as vocab
+from inc_audit.reading.lines import split_label
+from inc_audit.reading.markdown import Heading
+
+if TYPE_CHECKING:
+    from inc_audit.reading.schemas import Part
+
+
+class Matching:
+    """The matching part of ``schemas.DocumentSchema``."""
+
+    vocabulary: vocab.Vocabulary
+    identify: frozenset[str]
+    other_keys: frozenset[str]
+    _by_key: dict[str, Part]
+    _by_concept: dict[str, Part]
+    _known: frozenset[str]
+    _matched: dict[str, Any]
+
+    def _includes_questions(self, head: Heading) -> bool:
+        return self._includes(head) or (head.form == "plain" and self.vocabulary.asks(head.text))
+
+    def _includes(self, head: Heading) -> bool:
+        return (
+            head.form != "plain"
+            or any(key in self._known for key in self.vocabulary.keys(head.text))
+            or self.vocabulary.roots.concept_of(vocab.unnumbered(head.text), strict=True) is not None
+        )
+
+    def match(self, head: Heading) -> tuple[Part, str] | None:
+        """The part a head names, with the answer its heading holds after the label, if any."""
+        cache_key = f"{head.form}\x00{head.text}"
+        if cache_key in self._matched:
+            return self._matched[cache_key]
+        found = self._match(head)
+        if len(self._matched) > 20000:
+            self._matched.clear()
+        self._matched[cache_key] = found
+        return found
+
+    def _match(self, head: Heading) -> tuple[Part, str] | None:
+        """A listed heading first (the whole head, then the label of ``Label: answer``), then the
+        concept the label's words name, or the whole head's when it holds no label."""
+        part = self._listed(head.text)
+        if part is not None:
+            return part, ""
+        split = None if head.is_label else split_label(head.text)
+        text = head.text
+        if split is not None and not self.vocabulary.words_of(split[0]):
+            text, split = split[1], None  # "Step 1 — What broke": the label is only a number
+        if split is not None:
+            part = self._listed(split[0])
+            if part is not None:
+                return part, split[1]
+            part = self._by_meaning(split[0])
+            return None if part is None else (part, split[1])
+        part = self._listed(text) if text is not head.text else None
+        part = part or self._by_meaning(text, strict=head.is_label)
+        return None if part is None else (part, "")
+
+    def part_named(self, text: str) -> Part | None:
+        """The part a heading's text names: by a listed heading, else by the concept its words name."""
+        return self._listed(text) or self._by_meaning(text)
+
+    def _listed(self, text: str) -> Part | None:
+        for key in self.vocabulary.head_keys(text):
+            if key in self._by_key:
+                return self._by_key[key]
+        return None
+
+    def _by_meaning(self, text: str, strict: bool = False) -> Part | None:
+        """The part of the concept a heading's words name; none for the vocabulary's other
+        headings ("Services affected") or a title naming the kind ("RCA report").
+        ``strict``: every word must name it or be neutral."""
+        keys = self.vocabulary.head_keys(text)
+        if self.other_keys.intersection(keys) or self.identify.intersection(keys):
+            return None
+        concept = self.vocabulary.roots.concept_of(vocab.unnumbered(text), strict)
+        return None if concept is None else self._by_concept.get(concept)
+
+    def names_itself(self, head: Heading) -> bool:
+        cache_key = f"{head.form}\x01{head.text}"
+        found = self._matched.get(cache_key)
+        if found is None:
+            found = self._names_itself(head)
+            self._matched[cache_key] = found
+        return bool(found)
+
+    def _names_itself(self, head: Heading) -> bool:
+        if self.vocabulary.key(head.text) in self.identify:
+            return True
+        split = split_label(head.text) if not head.is_label else None
+        return split is not None and self.vocabulary.key(split[0]) in self.identify

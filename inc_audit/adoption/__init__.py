@@ -1,5 +1,6 @@
-"""`inc-audit init`: a starter `.inc-audit.yml` from the project's own issue templates and
-labels, and the CI include of the components.
+"""Adoption: what helps a team start and fit the audit to its writing. `inc-audit vocabulary`
+lives in ``teaching``; this module is `inc-audit init`: a starter `.inc-audit.yml` from the
+project's own issue templates and labels, and the CI include of the components.
 
 The labels come from the templates themselves: a `/label` quick action that a template
 applies (not one left in an HTML comment) marks issues filed on it, so the labels of the

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from inc_audit.adoption.teaching import KINDS, Unmatched, scan
 from inc_audit.cli import progress
 from inc_audit.cli.common import (
     config_option,
@@ -28,7 +29,6 @@ from inc_audit.config import file as config_module
 from inc_audit.config import vocabulary as taught_vocabulary
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, InputError
-from inc_audit.teaching import KINDS, Unmatched, scan
 
 
 @click.command()

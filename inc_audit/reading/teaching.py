@@ -1,7 +1,7 @@
 """Teaching the audit a team's own headings: which of a document's headings name nothing, and
 a best guess for each.
 
-``inc-audit vocabulary`` (inc_audit/teaching.py) lists ``unknown_heads`` with their ``guess``;
+``inc-audit vocabulary`` (inc_audit/adoption/teaching.py) lists ``unknown_heads`` with their ``guess``;
 the headings a team confirms go to the configuration's ``vocabulary:`` section, which
 ``schemas.load`` adds to the parts they name (reading/taught.py).
 """

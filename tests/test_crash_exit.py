@@ -61,7 +61,7 @@ def test_a_failed_import_exits_4_with_one_line_never_1(module: str, tmp_path: Pa
 
 
 def test_debug_shows_the_traceback_of_a_failed_import(tmp_path: Path) -> None:
-    done = run_with_broken("inc_audit.formats", tmp_path, "--debug", "rules")
+    done = run_with_broken("inc_audit.formats", tmp_path, "--debug", *EXAMPLE)
     assert done.returncode == 4
     assert "Traceback" in done.stderr and "internal error" in done.stderr
 

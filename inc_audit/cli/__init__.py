@@ -77,6 +77,12 @@ class LazyGroup(options_module.OneLineGroup):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="inc-audit")
+@click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    help="Show a traceback on internal errors, also one that happens before a command starts.",
+)
 def main() -> None:
     """Check that GitLab incidents follow the incident management policy.
 

@@ -315,7 +315,16 @@ def test_a_note_id_gitlab_does_not_know_makes_its_incident_unreadable_not_the_ru
 ) -> None:
     """A note id of the right type that names no note (0): its award emoji answer 404. That
     incident cannot be read (SRC001); the others are audited as before (found by hypothesis)."""
-    corrupt(small, NOTES, in_each(set_field("id", 0)))
+    result, by_iid = audited_but_the_target(small, small_baseline, NOTES, in_each(set_field("id", 0)))
+    assert [f.rule for f in by_iid[TARGET].findings] == ["SRC001"] and not result.complete
+
+
+def audited_but_the_target(
+    small: FakeGitLab, small_baseline: dict[int, tuple[Finding, ...]], endpoint: str, mangle: Any
+) -> tuple[Any, dict[int, Any]]:
+    """The audit with ``endpoint``'s answers mangled, and its incidents by iid; every incident
+    but TARGET has its findings of the unmangled audit."""
+    corrupt(small, endpoint, mangle)
     try:
         result = audit(small, concurrency=2)
     finally:
@@ -324,7 +333,7 @@ def test_a_note_id_gitlab_does_not_know_makes_its_incident_unreadable_not_the_ru
     assert {iid: i.findings for iid, i in by_iid.items() if iid != TARGET} == {
         iid: found for iid, found in small_baseline.items() if iid != TARGET
     }
-    assert [f.rule for f in by_iid[TARGET].findings] == ["SRC001"] and not result.complete
+    return result, by_iid
 
 
 hostile_text = st.text(st.characters(codec=None, exclude_categories=()), max_size=8).map(
@@ -354,15 +363,7 @@ def test_whatever_gitlab_answers_the_audit_goes_on(
     # issue: GitLab's 404 ends the run as incomplete (test_404_mid_scan_means_incomplete).
     value = data.draw(hostile.filter(lambda v: not (name == "iid" and type(v) is int)))
     mangle = set_field(name, value) if endpoint == LISTING else in_each(set_field(name, value))
-    corrupt(small, endpoint, mangle)
-    try:
-        result = audit(small, concurrency=2)
-    finally:
-        small.corrupt = {}
-    by_iid = {i.key.iid: i for i in result.incidents}
-    assert {iid: i.findings for iid, i in by_iid.items() if iid != TARGET} == {
-        iid: found for iid, found in small_baseline.items() if iid != TARGET
-    }
+    result, by_iid = audited_but_the_target(small, small_baseline, endpoint, mangle)
     unreadable = TARGET in by_iid and [f.rule for f in by_iid[TARGET].findings] == ["SRC001"]
     assert result.complete == (not unreadable and not result.notes)
     assert TARGET in by_iid or result.notes

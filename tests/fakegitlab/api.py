@@ -233,6 +233,9 @@ def _issue_tests(call: Call) -> list[Callable[[Issue], bool]]:
     if author is not None and not author.isdigit():
         raise bad_request("author_id is invalid")
     tests = [_label_test(call), *_time_tests(call)]
+    negated = [label for value in call.params("not[labels]") for label in _labels(value)]
+    if negated:  # GitLab's not[labels]: issues carrying none of them
+        tests.append(lambda issue: not any(label in issue.labels for label in negated))
     if author is not None:
         tests.append(lambda issue: issue.author_id == int(author))
     if state != "all":

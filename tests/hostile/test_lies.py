@@ -18,7 +18,7 @@ from inc_audit.sources.graphql import source as graphql_source
 from inc_audit.sources.graphql.client import GraphQL, missing_fields
 from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.session import connect, get_json
-from inc_audit.sources.rest import source as rest_source
+from inc_audit.sources.rest import pages as rest_pages
 from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import EXAMPLE_EXPORT
 from tests.hostile import servers
@@ -60,11 +60,11 @@ def test_more_pages_than_announced_ends_the_read(fake: FakeGitLab) -> None:
     fake.answer_raw(ISSUES, servers.endless_pages(total_pages=3))
     with pytest.raises(SourceError, match="past the 3 page"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 3 + rest_source.GROWTH
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == 3 + rest_pages.GROWTH
 
 
 def test_a_listing_without_totals_ends_at_the_page_cap(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rest_source, "MAX_PAGES", 25)
+    monkeypatch.setattr(rest_pages, "MAX_PAGES", 25)
     fake.answer_raw(ISSUES, servers.endless_pages())
     with pytest.raises(SourceError, match="past 25 pages"):
         listing(fake)

@@ -25,6 +25,8 @@ from tests.hostile import servers
 from tests.hostile.test_source import LABELS, SECRET, TOKENS, cli, incidents
 
 ISSUES = r"/projects/[^/]+/issues$"
+LISTS = len(LABELS) + 1
+"""The candidates' lists: one per label, one of incidents; their first pages are read at once."""
 
 
 @pytest.fixture
@@ -53,14 +55,14 @@ def test_a_next_link_seen_twice_ends_the_read(fake: FakeGitLab) -> None:
     fake.answer_raw(ISSUES, servers.endless_pages(repeat=True))
     with pytest.raises(SourceError, match="looped"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 2
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == LISTS + 1  # page 1 of each, page 2 once
 
 
 def test_more_pages_than_announced_ends_the_read(fake: FakeGitLab) -> None:
     fake.answer_raw(ISSUES, servers.endless_pages(total_pages=3))
     with pytest.raises(SourceError, match="past the 3 page"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 3 + rest_pages.GROWTH
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == 3 * LISTS + rest_pages.GROWTH
 
 
 def test_a_listing_without_totals_ends_at_the_page_cap(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -68,7 +70,7 @@ def test_a_listing_without_totals_ends_at_the_page_cap(fake: FakeGitLab, monkeyp
     fake.answer_raw(ISSUES, servers.endless_pages())
     with pytest.raises(SourceError, match="past 25 pages"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 25
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == 25 + LISTS - 1  # page 1 of the others
 
 
 def test_a_looping_listing_through_the_cli_is_one_line_and_exit_3(fake: FakeGitLab, tmp_path: Path) -> None:
@@ -134,10 +136,11 @@ def graphql_run(fake: FakeGitLab, tmp_path: Path, api: str = "graphql") -> subpr
 
 
 def listing_only(mangle: Any) -> Any:
-    """Mangle the answers to the listing queries (those with a project's issues)."""
+    """Mangle the answers to the queries that read a project's issues (listing, or by iid)."""
     def change(body: Any) -> Any:
         project = (body.get("data") or {}).get("project") if isinstance(body, dict) else None
-        return mangle(body) if isinstance(project, dict) and ("labelled" in project or "incidents" in project) else body
+        reads = isinstance(project, dict) and any(k in ("labelled", "incidents") or k.startswith("found") for k in project)
+        return mangle(body) if reads else body
 
     return change
 

@@ -257,7 +257,8 @@ class GraphQLSource(GitLabSource):
         try:
             data = self.client.execute(what, q.query("Read", [q.scope("project", project, parts)]))
         except QueryRefused as refused:
-            if q.refused_complexity(refused.reason) is None or len(iids) <= 1:
+            score = q.refused_complexity(refused.reason)
+            if score is None or score[0] <= 0 or len(iids) <= 1:  # a score of 0 refused: no split would do
                 raise
             keys = [key for batch in batches for key in batch]
             middle = len(keys) // 2

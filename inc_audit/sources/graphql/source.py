@@ -46,6 +46,7 @@ from typing import Any, TypeVar
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey, Shard
 from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, slim_issue, unreadable_issue
+from inc_audit.sources.graphql import listing
 from inc_audit.sources.graphql import query as q
 from inc_audit.sources.graphql.client import GraphQL, QueryRefused
 from inc_audit.sources.graphql.nodes import (
@@ -62,7 +63,7 @@ from inc_audit.sources.graphql.nodes import (
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, encode_id, get_json
 from inc_audit.sources.interface import Unreadable
-from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, MAX_PAGES, GitLabSource, batches_of, failed_entry
+from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource, batches_of, failed_entry
 from inc_audit.text import repair
 
 T = TypeVar("T")
@@ -127,66 +128,16 @@ class GraphQLSource(GitLabSource):
     # -- listings ---------------------------------------------------------------------------
 
     def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
+        """Every issue updated at or after ``since``, by key, read by cursor (``listing.pages``)."""
         stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[IssueKey, dict[str, Any]] = {}
-        lanes = {"updated": {**self._scope_args(), "updatedAfter": stamp}}
+        args = {"includeSubgroups": True} if self.kind == "group" else {}  # as the REST group list does
         what = f"listing issues updated since {stamp}"
-        for _, nodes in self._pages(what, lanes, full={"updated"}):
+        target = (self.kind, self.path)
+        for nodes in listing.pages(self.client, target, self.shape, what, {**args, "updatedAfter": stamp}):
             for key, node in self._keyed(nodes, what):
                 found.setdefault(key, self._absorb(key, node))
         return found
-
-    def _pages(self, what: str, lanes: dict[str, dict[str, Any]], full: set[str]) -> Iterator[tuple[str, list[Any]]]:
-        """The nodes of every page of each lane (an ``issues`` alias), lanes advancing together."""
-        cursors: dict[str, str | None] = {alias: None for alias in lanes}
-        seen: set[tuple[str, str]] = set()
-        ceiling = q.MAX_PAGE
-        while cursors:
-            build = functools.partial(self._listing, lanes, dict(cursors), full)
-            size = q.largest_page(build, ceiling=ceiling)
-            try:
-                data = self.client.execute(what, q.query("Issues", build(size)))
-            except QueryRefused as refused:
-                ceiling = self._shrunk(refused, size)
-                continue
-            scope = data.get(self.kind)
-            if not isinstance(scope, dict):
-                raise ConfigError(
-                    f"{self.kind} {self.path} is not visible through GitLab's GraphQL API",
-                    "check that the token can see it, or run with --api rest",
-                )
-            for alias in list(cursors):
-                nodes, cursor = _page(scope, alias, what)
-                yield alias, nodes
-                if cursor is not None:
-                    _once(seen, (alias, cursor), what)
-                    cursors[alias] = cursor
-                else:
-                    del cursors[alias]
-
-    def _scope_args(self) -> dict[str, Any]:
-        """A group's issues include its subgroups' (as the REST group issues list does)."""
-        return {"includeSubgroups": True} if self.kind == "group" else {}
-
-    def _listing(
-        self, lanes: dict[str, dict[str, Any]], cursors: dict[str, str | None], full: set[str], size: int
-    ) -> list[q.Node]:
-        """The listing query for the lanes still open, ``size`` full issues a page."""
-        parts = []
-        for alias, cursor in cursors.items():
-            children: list[q.Node | q.Fragment] = (
-                q.issue_fields(self.shape) if alias in full else [q.Node("iid"), _reference()]
-            )
-            page = size if alias in full else q.MAX_PAGE
-            parts.append(q.issues(alias, {**lanes[alias], "after": cursor}, children, page))
-        return [q.scope(self.kind, self.path, parts)]
-
-    def _shrunk(self, refused: QueryRefused, size: int) -> int:
-        """A smaller page after GitLab refused a query's complexity (any other refusal stands)."""
-        score = q.refused_complexity(refused.reason)
-        if score is None or size <= 1 or score[0] <= 0:  # a score of 0 refused: no size would do
-            raise refused
-        return max(1, min(size - 1, size * score[1] // score[0]))
 
     # -- reading by iid -------------------------------------------------------------------------
 
@@ -275,7 +226,7 @@ class GraphQLSource(GitLabSource):
             )
         found = {}
         for alias in aliases:
-            nodes, _ = _page(scope, alias, what)
+            nodes, _ = listing.page_of(scope, alias, what)
             for key, node in self._keyed(nodes, what):
                 found[key] = self._absorb(key, node)
         return found
@@ -402,10 +353,10 @@ class GraphQLSource(GitLabSource):
     def _rest_of(self, key: IssueKey, field: str, connection: Any) -> list[Any]:
         """The nodes of ``field`` after its first page, one follow-up query a page."""
         nodes: list[Any] = []
-        cursor = _cursor(connection, field)
+        cursor = listing.cursor_of(connection, field)
         seen: set[tuple[str, str]] = set()
         while cursor:
-            _once(seen, (field, cursor), f"reading the {field} of {key}")
+            listing.once(seen, (field, cursor), f"reading the {field} of {key}")
             if field == "notes":
                 part = q.notes(q.MAX_PAGE, cursor)
             else:
@@ -417,7 +368,7 @@ class GraphQLSource(GitLabSource):
             project = as_object(data.get("project"), f"the project of {key}")
             page = as_object(project.get("issue"), f"{key}").get(field)
             nodes += nodes_of(page, field)
-            cursor = _cursor(page, field) if more_of(page, field) else None
+            cursor = listing.cursor_of(page, field) if more_of(page, field) else None
         return nodes
 
     def _rest_issue(self, key: IssueKey, raw: dict[str, Any]) -> dict[str, Any]:
@@ -427,40 +378,6 @@ class GraphQLSource(GitLabSource):
         return {**raw, **slim_issue(full)} if isinstance(full, dict) else raw
 
 
-def _once(seen: set[tuple[str, str]], cursor: tuple[str, str], what: str) -> None:
-    """A cursor already followed, or more pages than any listing has, ends the read."""
-    if cursor in seen or len(seen) >= MAX_PAGES:
-        why = "came twice" if cursor in seen else f"led past {MAX_PAGES} pages"
-        raise SourceError(f"GitLab's GraphQL pagination looped while {what} (a cursor {why})",
-                          "run the audit again; if it persists, run it with --api rest")
-    seen.add(cursor)
-
-
-def _cursor(connection: Any, what: str) -> str | None:
-    info = as_object(connection, what).get("pageInfo")
-    cursor = info.get("endCursor") if isinstance(info, dict) else None
-    return cursor if isinstance(cursor, str) and cursor else None
-
-
-def _page(scope: dict[str, Any], alias: str, what: str) -> tuple[list[Any], str | None]:
-    """The nodes of one page of a listing, and the cursor of the next page (None: the last).
-    A page whose shape is broken as a whole stops the audit: its issues cannot be named."""
-    connection = scope.get(alias)
-    try:
-        nodes = nodes_of(connection, "the page")
-        cursor = _cursor(connection, "the page") if more_of(connection, "the page") else None
-    except Unreadable as problem:
-        raise SourceError(
-            f"GitLab's GraphQL answer could not be read while {what}: {problem}",
-            "run the audit again; if it persists, run it with --api rest",
-        ) from None
-    return nodes, cursor
-
-
 def _by_iid(alias: str, iids: Sequence[int], shape: q.Shape) -> q.Node:
     """An ``issues`` alias reading ``iids`` with every field the audit reads."""
     return q.issues(alias, {"iids": [str(iid) for iid in iids], "first": len(iids)}, q.issue_fields(shape), None)
-
-
-def _reference() -> q.Node:
-    return q.Node("reference", {"full": True})

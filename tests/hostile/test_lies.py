@@ -139,7 +139,8 @@ def listing_only(mangle: Any) -> Any:
     """Mangle the answers to the queries that read a project's issues (listing, or by iid)."""
     def change(body: Any) -> Any:
         project = (body.get("data") or {}).get("project") if isinstance(body, dict) else None
-        reads = isinstance(project, dict) and any(k in ("labelled", "incidents") or k.startswith("found") for k in project)
+        aliases = project if isinstance(project, dict) else {}
+        reads = any(k in ("labelled", "incidents") or k.startswith("found") for k in aliases)
         return mangle(body) if reads else body
 
     return change

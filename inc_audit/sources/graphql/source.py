@@ -339,6 +339,8 @@ class GraphQLSource(GitLabSource):
             if emoji is not None and type(note_id) is int and not more_of(emoji, "award emoji"):
                 awards[(key, note_id)] = [raw_award(a) for a in nodes_of(emoji, "award emoji")]
         linked = [r for r in map(raw_link, link_nodes) if r is not None] if links is not None else None
+        with self._locks_lock:  # what ``release`` forgets
+            self._award_notes.setdefault(key, set()).update(note_id for _, note_id in awards)
         with self._memo_lock:
             self._read_notes[key] = [raw_note(n) for n in note_nodes]
             self._awards.update(awards)

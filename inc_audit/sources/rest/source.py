@@ -75,6 +75,7 @@ class GitLabSource(Source):
         self._links: dict[IssueKey, list[dict[str, Any]]] = {}
         self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
         self._awards: dict[tuple[IssueKey, int], list[dict[str, Any]]] = {}
+        self._award_notes: dict[IssueKey, set[int]] = {}  # the notes of each incident in ``_awards``
         self._summaries: dict[IssueKey, list[dict[str, Any]]] = {}
         self._locks: dict[tuple[int, Any], threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -202,6 +203,8 @@ class GitLabSource(Source):
             except Absent:  # the listing named a note GitLab does not know: this incident's data is wrong
                 raise Unreadable(f"note {note_id}'s award emoji cannot be read (404)") from None
 
+        with self._locks_lock:
+            self._award_notes.setdefault(key, set()).add(note_id)
         return self._once(self._awards, (key, note_id), read)
 
     def _once(self, memo: dict[Any, list[dict[str, Any]]], key: Any,
@@ -294,9 +297,9 @@ class GitLabSource(Source):
         """Forget what was read for ``key`` that only its own audit needs: the award emoji of
         its notes (its links and summary stay: other incidents' rules read them)."""
         with self._locks_lock:
-            for memo_key in [k for k in self._awards if k[0] == key]:
-                self._awards.pop(memo_key, None)
-                self._locks.pop((id(self._awards), memo_key), None)
+            for note_id in self._award_notes.pop(key, ()):
+                self._awards.pop((key, note_id), None)
+                self._locks.pop((id(self._awards), (key, note_id)), None)
 
     def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
         """Every issue, whatever its labels and type, updated at or after ``since``, by key."""

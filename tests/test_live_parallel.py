@@ -136,12 +136,12 @@ def test_graphql_release_drops_the_notes_and_award_emoji_of_one_incident(fake: F
     first, second = (IssueKey(PROJECT, issue.iid) for issue in made[:2])
     issues = {issue.key: issue for issue in live.candidate_issues(INC)}
     note = issues[first].notes[-1].id  # the post-mortem, approved with an award
-    assert live.raw_awards(first, note) and live.raw_links(first)
+    assert live.raw_awards(first, note) and live.linked_issues(first)
     fake.clear_logs()
     live.release(first)
     assert first not in live._read_notes and not any(k[0] == first for k in live._awards)
     assert second in live._read_notes  # the others' stay until they are released
-    assert live.raw_links(first)  # links stay: other incidents' rules read them
+    assert live.linked_issues(first)  # built links stay: other incidents' rules read them
     assert fake.requests == []
     assert [a["name"] for a in live.raw_awards(first, note)] == ["thumbsup"]  # read again when asked
     assert operations(fake) == ["Read"]
@@ -160,3 +160,16 @@ def test_rest_release_drops_the_award_emoji_read_for_one_incident(fake: FakeGitL
     assert fake.requests == []  # the other's stay memoized
     live.raw_awards(first, issues[first].notes[-1].id)
     assert [r.endpoint for r in fake.requests] == ["GET /projects/:project/issues/:iid/notes/:note/award_emoji"]
+
+
+def test_streaming_with_release_keeps_a_bounded_window(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = incidents(fake, 200, notes=1)
+    monkeypatch.setattr(graphql_source, "BATCH", 10)  # 20 incidents a query, 2 queries in flight
+    live = graphql(fake, concurrency=2)
+    held = []
+    for issue in live.candidate_issues(INC):
+        held.append(len(live._read_notes) + len(live._award_notes))
+        live.release(issue.key)
+    assert len(held) == len(made)
+    assert max(held) <= 2 * (3 * 20)  # the queries read ahead and the one being served, never all 200
+    assert live._read_notes == {} and live._award_notes == {}

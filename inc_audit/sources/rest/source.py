@@ -295,7 +295,10 @@ class GitLabSource(Source):
 
     def release(self, key: IssueKey) -> None:
         """Forget what was read for ``key`` that only its own audit needs: the award emoji of
-        its notes (its links and summary stay: other incidents' rules read them)."""
+        its notes, and its links as GitLab gave them once they are built (its built links
+        and its summary stay: other incidents' rules read them)."""
+        if key in self._linked:
+            self._links.pop(key, None)
         with self._locks_lock:
             for note_id in self._award_notes.pop(key, ()):
                 self._awards.pop((key, note_id), None)

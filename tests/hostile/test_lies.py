@@ -14,7 +14,7 @@ import pytest
 from fakegitlab import PROJECT, FakeGitLab
 
 from inc_audit.errors import SourceError
-from inc_audit.sources.graphql import source as graphql_source
+from inc_audit.sources.graphql import listing as graphql_listing
 from inc_audit.sources.graphql.client import GraphQL, missing_fields
 from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.session import connect, get_json
@@ -190,7 +190,7 @@ def test_a_cursor_seen_twice_ends_the_graphql_read(umami: FakeGitLab, monkeypatc
     source = GraphQLSource(gl, GraphQL(gl, SECRET), project=PROJECT)
     with pytest.raises(SourceError, match="looped"):
         list(source.candidate_issues(LABELS))
-    assert graphql_source.MAX_PAGES >= 1000
+    assert graphql_listing.MAX_PAGES >= 1000
 
 
 @pytest.mark.parametrize(

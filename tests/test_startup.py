@@ -6,6 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from inc_audit import __version__, launcher
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -19,11 +23,50 @@ except SystemExit:
     pass
 print("\\n".join(sorted(sys.modules)), file=sys.stderr)
 """
+# the program as installed: the console script's launcher, its fast path included
+LAUNCHED = PROBE.replace("from inc_audit.cli import main", "from inc_audit.launcher import launch").replace(
+    "main(standalone_mode=False)", "launch()"
+)
+GATE = ["templates", str(EXAMPLES / "umami-templates"), "--config", str(EXAMPLES / ".inc-audit.yml")]
 
 
-def loaded(*args: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", PROBE, *args], capture_output=True, text=True, cwd=ROOT, check=False)
+def loaded(*args: str, probe: str = PROBE) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, cwd=ROOT, check=False)
     return {line for line in done.stderr.splitlines() if line and " " not in line}
+
+
+def test_the_launcher_answers_version_alone_without_click_or_the_command_line():
+    modules = loaded("--version", probe=LAUNCHED)
+    assert "inc_audit.launcher" in modules  # the probe ran
+    assert {m for m in modules if m.startswith("inc_audit")} == {"inc_audit", "inc_audit.launcher"}
+    assert not {m for m in modules if m.split(".")[0] in ("click", "traceback", "importlib_metadata")}
+    assert "importlib.metadata" not in modules
+
+
+def test_the_fast_version_says_what_the_click_group_says():
+    from click.testing import CliRunner
+
+    from inc_audit.cli import main
+
+    fast = subprocess.run([sys.executable, "-m", "inc_audit", "--version"], capture_output=True, text=True, cwd=ROOT,
+                          check=False)  # fmt: skip
+    group = CliRunner().invoke(main, ["--version"])
+    assert (fast.stdout, fast.stderr, fast.returncode) == (group.output, "", group.exit_code) == (
+        f"inc-audit, version {__version__}\n", "", 0)
+
+
+@pytest.mark.parametrize("args", [["--version", "--debug"], ["--debug", "--version"], ["-V"], ["--version", "x"],
+                                  ["--versio"], ["rules", "--version"]])
+def test_anything_but_version_alone_goes_to_the_click_group(args):
+    from click.testing import CliRunner
+
+    from inc_audit.cli import main
+
+    assert not launcher.is_version_only(args)
+    done = subprocess.run([sys.executable, "-m", "inc_audit", *args], capture_output=True, text=True, cwd=ROOT,
+                          check=False)  # fmt: skip
+    group = CliRunner().invoke(main, args)
+    assert (done.stdout, done.returncode) == (group.stdout, group.exit_code)
 
 
 def test_version_loads_no_command_and_no_heavy_library():
@@ -35,7 +78,7 @@ def test_version_loads_no_command_and_no_heavy_library():
 
 
 def test_the_template_gate_loads_neither_gitlab_nor_the_cache_nor_the_rich_formats():
-    modules = loaded("templates", str(EXAMPLES / "umami-templates"), "--config", str(EXAMPLES / ".inc-audit.yml"))
+    modules = loaded(*GATE)
     assert "inc_audit.gate" in modules  # the gate ran
     unused = {"gitlab", "requests", "sqlite3", "inc_audit.cache", "inc_audit.sources.http", "inc_audit.publishing",
               "inc_audit.formats.audit_issue", "inc_audit.formats.html", "inc_audit.formats.ci",
@@ -49,3 +92,22 @@ def test_every_command_is_still_listed_and_reachable():
     assert sorted(main.commands) == sorted(COMMANDS)
     for name, command in main.commands.items():
         assert command.name == name
+
+
+def test_a_valid_configuration_and_complete_templates_need_neither_jsonschema_nor_the_rules():
+    """jsonschema is imported only to say why a configuration or a document fails its schema
+    (``reading.quick`` proves the valid ones), the rules only when a finding names its owners."""
+    modules = loaded(*GATE, probe=LAUNCHED)
+    assert "inc_audit.gate" in modules and "yaml" in modules  # the gate ran and read the configuration
+    unused = {"jsonschema", "referencing", "attrs", "inc_audit.rules", "inc_audit.audit", "inc_audit.documents.audit",
+              "configparser", "importlib.resources", "importlib.metadata"}
+    assert not modules & unused, sorted(modules & unused)
+
+
+def test_a_broken_configuration_still_fails_the_gate_with_jsonschemas_reason(tmp_path):
+    config = tmp_path / ".inc-audit.yml"
+    config.write_text("post_mortem:\n  due_days: many\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "inc_audit", *GATE[:2], "--config", str(config)],
+                          capture_output=True, text=True, cwd=ROOT, check=False)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "TPL002" in done.stdout and "post_mortem.due_days" in done.stdout and "Traceback" not in done.stderr

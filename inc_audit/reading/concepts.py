@@ -24,8 +24,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
-import snowballstemmer
+from typing import Any
 
 from inc_audit.reading.memo import Memo
 
@@ -41,8 +40,17 @@ STEMS_COMMENT = (
 )
 
 _STEMMING = threading.Lock()
-_ENGLISH = snowballstemmer.stemmer("english")
-_FRENCH = snowballstemmer.stemmer("french")
+_STEMMERS: list[Any] = []
+
+
+def _stemmers() -> tuple[Any, Any]:
+    """The English and French Snowball stemmers, made at the first word no table holds (the
+    vocabulary's words come stemmed from schemas/stems.json: reading templates needs none)."""
+    if not _STEMMERS:
+        import snowballstemmer
+
+        _STEMMERS.extend((snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")))
+    return _STEMMERS[0], _STEMMERS[1]
 
 
 def fold(text: str) -> str:
@@ -104,7 +112,8 @@ def forms(word: str) -> frozenset[str]:
     found = _FORMS.get(word)
     if found is None:
         with _STEMMING:  # a Snowball stemmer keeps its word in itself: one thread at a time
-            found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
+            english, french = _stemmers()
+            found = frozenset((word, english.stemWord(word), french.stemWord(word)))
         if len(_FORMS) >= WORD_MEMO:
             _FORMS.clear()
         _FORMS[word] = found
@@ -138,7 +147,8 @@ def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
 def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
     """The table ``preload`` reads: each word's English and French stems."""
     with _STEMMING:
-        return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
+        english, french = _stemmers()
+        return {word: [english.stemWord(word), french.stemWord(word)] for word in words}
 
 
 def _typo_form(form: str, word: str) -> bool:

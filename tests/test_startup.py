@@ -27,6 +27,7 @@ print("\\n".join(sorted(sys.modules)), file=sys.stderr)
 LAUNCHED = PROBE.replace("from inc_audit.cli import main", "from inc_audit.launcher import launch").replace(
     "main(standalone_mode=False)", "launch()"
 )
+COMMAND_MODULES = {"run", "check", "rules", "templates", "merge", "init", "agenda", "vocabulary"}
 GATE = ["templates", str(EXAMPLES / "umami-templates"), "--config", str(EXAMPLES / ".inc-audit.yml")]
 
 
@@ -111,3 +112,35 @@ def test_a_broken_configuration_still_fails_the_gate_with_jsonschemas_reason(tmp
                           capture_output=True, text=True, cwd=ROOT, check=False)  # fmt: skip
     assert done.returncode == 1, done.stderr
     assert "TPL002" in done.stdout and "post_mortem.due_days" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_the_summaries_help_lists_are_the_commands_own():
+    from inc_audit.cli import SUMMARIES, main
+
+    assert sorted(SUMMARIES) == sorted(main.commands)
+    for name, command in main.commands.items():
+        assert command.help is not None and command.help.partition("\n\n")[0] == SUMMARIES[name], name
+        assert not command.short_help and not command.hidden and not command.deprecated
+
+
+@pytest.mark.parametrize("columns", ["80", "52", "200"])
+def test_help_lists_the_commands_as_they_would_list_themselves(columns, monkeypatch):
+    from click.testing import CliRunner
+
+    from inc_audit.cli import COMMANDS, SUMMARIES, LazyGroup, main
+
+    monkeypatch.setenv("COLUMNS", columns)
+    fresh = LazyGroup(name="main", lazy=COMMANDS, summaries=SUMMARIES, params=main.params, help=main.help,
+                      context_settings=main.context_settings)  # fmt: skip
+    listed = CliRunner().invoke(fresh, ["--help"], prog_name="inc-audit")
+    assert not fresh.loaded  # nothing imported to list them
+    assert sorted(main.commands) == sorted(COMMANDS)  # every command imported
+    loaded = CliRunner().invoke(main, ["--help"], prog_name="inc-audit")
+    assert listed.exit_code == loaded.exit_code == 0
+    assert listed.output == loaded.output and "templates   The merge-request gate" in listed.output
+
+
+def test_help_imports_no_command():
+    modules = loaded("--help", probe=LAUNCHED)
+    assert "inc_audit.cli" in modules
+    assert not {m for m in modules if m.startswith("inc_audit.cli.") and m.split(".")[2] in COMMAND_MODULES}

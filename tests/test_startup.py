@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from inc_audit import __version__, launcher
+from inc_audit.reading.patterns import Patterns
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -144,3 +147,27 @@ def test_help_imports_no_command():
     modules = loaded("--help", probe=LAUNCHED)
     assert "inc_audit.cli" in modules
     assert not {m for m in modules if m.startswith("inc_audit.cli.") and m.split(".")[2] in COMMAND_MODULES}
+
+
+def test_the_shipped_answer_patterns_compile_and_wait_for_their_first_use():
+    from inc_audit.reading import schemas
+
+    words = schemas.builtin_vocabulary()
+    groups = (words.non_answers, words.negatives, words.irreversible, words.compensations)
+    assert all(len(group) > 0 for group in groups)
+    assert all(isinstance(pattern, re.Pattern) for group in groups for pattern in group)  # every one compiles
+    assert words.non_answers == Patterns(words.non_answers.sources)
+    assert words.non_answers[0] is list(words.non_answers)[0]  # compiled once
+
+
+def test_a_broken_pattern_in_a_teams_vocabulary_is_refused_when_it_is_loaded(tmp_path):
+    from inc_audit.errors import ConfigError
+    from inc_audit.reading import schemas, vocabulary
+
+    shipped = json.loads((schemas.SCHEMA_DIR / schemas.VOCABULARY).read_text(encoding="utf-8"))
+    mine = tmp_path / "vocabulary.json"
+    mine.write_text(json.dumps({**shipped, "non-answers": ["tbd(", *shipped["non-answers"]]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="not a valid regular expression"):
+        vocabulary.load(str(mine))
+    mine.write_text(json.dumps(shipped), encoding="utf-8")
+    assert vocabulary.load(str(mine)).non_answers == schemas.builtin_vocabulary().non_answers

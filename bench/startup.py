@@ -8,7 +8,8 @@ base and this checkout interleaved (so both see the same load on a shared machin
 the best and the median wall time of each (for ``run --export``, the time to its first byte of
 output, on stdout or stderr), the modules each imported (``-X importtime``, counted once), the
 interpreter's own start beside them (``python -c pass``, ``python -S -c pass``, and with click
-imported), and the load average at start and end. Nothing here asserts on time.
+imported; measured between the commands' runs, so under the same load), and the load average
+at start and end. Nothing here asserts on time.
 
 Both trees run with this checkout's virtual environment, their bytecode compiled first (as
 ``pip install`` does; this machine sets PYTHONDONTWRITEBYTECODE), ``PYTHONPATH`` naming the tree
@@ -80,18 +81,21 @@ def main() -> int:
     base = base_tree(args.base)
     compile_tree(ROOT)
     print(f"start-up per command, {args.runs} runs each, interleaved, wall seconds; base: {describe(args.base)}")
-    floor = {name: min(once_python(argv) for _ in range(args.runs)) for name, argv in FLOOR}
-    print("python itself (best): " + ", ".join(f"{name} {best:.3f}" for name, best in floor.items()))
     print(f"{'command':<26} {'base best':>9} {'base med':>9} {'now best':>9} {'now med':>9} "
           f"{'modules base':>12} {'now':>5}")
+    floor: dict[str, list[float]] = {name: [] for name, _ in FLOOR}
     for name, argv in COMMANDS:
         times: dict[str, list[float]] = {"base": [], "now": []}
         for _ in range(args.runs):
             times["base"].append(once(base, argv))
             times["now"].append(once(ROOT, argv))
+            for python, python_argv in FLOOR:  # the interpreter's own start, under the same load
+                floor[python].append(once_python(python_argv))
         b, n = times["base"], times["now"]
         print(f"{name:<26} {min(b):9.3f} {statistics.median(b):9.3f} {min(n):9.3f} {statistics.median(n):9.3f} "
               f"{modules(base, argv):12d} {modules(ROOT, argv):5d}")
+    for python, spent in floor.items():
+        print(f"{python:<26} {'':>9} {'':>9} {min(spent):9.3f} {statistics.median(spent):9.3f}")
     load_end = os.getloadavg()
     print("load average (2 cores) at start and end: "
           + ", ".join("/".join(f"{x:.1f}" for x in load) for load in (load_start, load_end)))

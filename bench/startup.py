@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Start-up per command: this checkout against a base commit, measured in the same run.
 
-    .venv/bin/python bench/startup.py [--base COMMIT] [--runs 15]
+    .venv/bin/python bench/startup.py [--base COMMIT] [--runs 15] [--installed PATH/bin/inc-audit]
 
 Each command runs ``--runs`` times as ``python -m inc_audit ...`` in a fresh process, the
 base and this checkout interleaved (so both see the same load on a shared machine). It prints
@@ -9,7 +9,9 @@ the best and the median wall time of each (for ``run --export``, the time to its
 output, on stdout or stderr), the modules each imported (``-X importtime``, counted once), the
 interpreter's own start beside them (``python -c pass``, ``python -S -c pass``, and with click
 imported; measured between the commands' runs, so under the same load), and the load average
-at start and end. Nothing here asserts on time.
+at start and end. With ``--installed``, the console script of an installed wheel (no editable
+finder, its bytecode compiled by pip; ``.ci/smoke --keep`` leaves one) runs in the same rounds,
+in its own column. Nothing here asserts on time.
 
 Both trees run with this checkout's virtual environment, their bytecode compiled first (as
 ``pip install`` does; this machine sets PYTHONDONTWRITEBYTECODE), ``PYTHONPATH`` naming the tree
@@ -46,12 +48,14 @@ FLOOR = [("python -c pass", ["-c", "pass"]), ("python -S -c pass", ["-S", "-c", 
          ("python -c 'import click'", ["-c", "import click"])]
 
 
-def once(tree: Path, args: list[str]) -> float:
-    """Seconds from the start of ``python -m inc_audit ARGS`` to its first byte of output (or its
-    exit, when it prints nothing); the process is let finish, unmeasured, before the next run."""
+def once(tree: Path, args: list[str], program: list[str] | None = None) -> float:
+    """Seconds from the start of ``python -m inc_audit ARGS`` (or ``program ARGS``) to its first
+    byte of output (or its exit, when it prints nothing); the process is let finish, unmeasured,
+    before the next run."""
     start = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "inc_audit", *args], env=env_for(tree), cwd=tree,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    command = [*(program or [sys.executable, "-m", "inc_audit"]), *args]
+    env = env_for(tree) if program is None else {k: v for k, v in env_for(tree).items() if k != "PYTHONPATH"}
+    process = subprocess.Popen(command, env=env, cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert process.stdout is not None
     first = process.stdout.read(1)
     elapsed = time.perf_counter() - start
@@ -76,24 +80,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default=STARTED_FROM, help=f"the commit to compare with [{STARTED_FROM}]")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--installed", help="an installed inc-audit console script to time beside")
     args = parser.parse_args()
     load_start = os.getloadavg()
     base = base_tree(args.base)
     compile_tree(ROOT)
     print(f"start-up per command, {args.runs} runs each, interleaved, wall seconds; base: {describe(args.base)}")
     print(f"{'command':<26} {'base best':>9} {'base med':>9} {'now best':>9} {'now med':>9} "
-          f"{'modules base':>12} {'now':>5}")
+          f"{'modules base':>12} {'now':>5}" + (f" {'installed best':>14} {'med':>6}" if args.installed else ""))
     floor: dict[str, list[float]] = {name: [] for name, _ in FLOOR}
     for name, argv in COMMANDS:
-        times: dict[str, list[float]] = {"base": [], "now": []}
+        times: dict[str, list[float]] = {"base": [], "now": [], "installed": []}
         for _ in range(args.runs):
             times["base"].append(once(base, argv))
             times["now"].append(once(ROOT, argv))
+            if args.installed:
+                times["installed"].append(once(ROOT, argv, [args.installed]))
             for python, python_argv in FLOOR:  # the interpreter's own start, under the same load
                 floor[python].append(once_python(python_argv))
-        b, n = times["base"], times["now"]
+        b, n, i = times["base"], times["now"], times["installed"]
         print(f"{name:<26} {min(b):9.3f} {statistics.median(b):9.3f} {min(n):9.3f} {statistics.median(n):9.3f} "
-              f"{modules(base, argv):12d} {modules(ROOT, argv):5d}")
+              f"{modules(base, argv):12d} {modules(ROOT, argv):5d}"
+              + (f" {min(i):14.3f} {statistics.median(i):6.3f}" if i else ""))
     for python, spent in floor.items():
         print(f"{python:<26} {'':>9} {'':>9} {min(spent):9.3f} {statistics.median(spent):9.3f}")
     load_end = os.getloadavg()

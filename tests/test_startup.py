@@ -106,6 +106,7 @@ def test_a_valid_configuration_and_complete_templates_need_neither_jsonschema_no
     unused = {"jsonschema", "referencing", "attrs", "inc_audit.rules", "inc_audit.audit", "inc_audit.documents.audit",
               "configparser", "importlib.resources", "importlib.metadata"}
     assert not modules & unused, sorted(modules & unused)
+    assert not {m for m in modules if m.startswith("inc_audit.sources")}  # nothing of the sources at all
 
 
 def test_a_broken_configuration_still_fails_the_gate_with_jsonschemas_reason(tmp_path):
@@ -147,6 +148,7 @@ def test_help_imports_no_command():
     modules = loaded("--help", probe=LAUNCHED)
     assert "inc_audit.cli" in modules
     assert not {m for m in modules if m.startswith("inc_audit.cli.") and m.split(".")[2] in COMMAND_MODULES}
+    assert not {m for m in modules if m.startswith(("inc_audit.sources", "inc_audit.config", "inc_audit.reading"))}
 
 
 def test_the_shipped_answer_patterns_compile_and_wait_for_their_first_use():

@@ -173,3 +173,15 @@ def test_a_broken_pattern_in_a_teams_vocabulary_is_refused_when_it_is_loaded(tmp
         vocabulary.load(str(mine))
     mine.write_text(json.dumps(shipped), encoding="utf-8")
     assert vocabulary.load(str(mine)).non_answers == schemas.builtin_vocabulary().non_answers
+
+
+def test_rules_lists_the_codes_in_the_order_the_rules_run_without_importing_them():
+    import inc_audit.rules
+
+    done = subprocess.run([sys.executable, "-m", "inc_audit", "rules", "--format", "json"], capture_output=True,
+                          text=True, cwd=ROOT, check=False)  # fmt: skip
+    assert done.returncode == 0
+    assert [rule["code"] for rule in json.loads(done.stdout)] == list(inc_audit.rules.RULES)
+    modules = loaded("rules", probe=LAUNCHED)
+    assert "inc_audit.cli.rules" in modules
+    assert not {m for m in modules if m.startswith(("inc_audit.rules", "inc_audit.config", "inc_audit.reading"))}

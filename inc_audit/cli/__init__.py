@@ -48,8 +48,9 @@ SUMMARIES = {
 class LazyGroup(options_module.OneLineGroup):
     """A group that imports a command's module only when the command is asked for.
 
-    ``commands`` still maps every name to its command (importing them all), for the help
-    pages and the tests that walk every option."""
+    ``commands`` still maps every name to its command (importing them all), for the reference
+    pages (docs/gen_reference.py) and the tests that walk every option; the group's own help
+    lists the commands not imported from their ``summaries``."""
 
     def __init__(self, *args: Any, lazy: dict[str, str], summaries: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -96,7 +96,7 @@ class QuickCheck:
         checks = [check for keyword, value in schema.items() if (check := self._keyword(keyword, value, schema))]
         return lambda instance: all(check(instance) for check in checks)
 
-    def _keyword(self, keyword: str, value: Any, schema: dict[str, Any]) -> Check | None:  # noqa: PLR0911
+    def _keyword(self, keyword: str, value: Any, schema: dict[str, Any]) -> Check | None:
         is_type = self.is_type
         if keyword == "type":
             types = [value] if isinstance(value, str) else list(value)
@@ -220,7 +220,7 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _simple_keyword(keyword: Any, value: Any, root: bool) -> bool:  # noqa: PLR0911
+def _simple_keyword(keyword: Any, value: Any, root: bool) -> bool:
     if not isinstance(keyword, str):
         return False
     if keyword in _ANNOTATIONS or keyword.startswith("x-"):

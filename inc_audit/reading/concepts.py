@@ -24,8 +24,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
-import snowballstemmer
+from typing import Any
 
 from inc_audit.reading.memo import Memo
 
@@ -41,8 +40,42 @@ STEMS_COMMENT = (
 )
 
 _STEMMING = threading.Lock()
-_ENGLISH = snowballstemmer.stemmer("english")
-_FRENCH = snowballstemmer.stemmer("french")
+_STEMMERS: list[Any] = []
+
+
+def _stemmers() -> tuple[Any, Any]:
+    """The English and French Snowball stemmers, made at the first word no table holds (the
+    vocabulary's words come stemmed from schemas/stems.json)."""
+    if not _STEMMERS:
+        _STEMMERS.extend(_two_stemmers())
+    return _STEMMERS[0], _STEMMERS[1]
+
+
+def _two_stemmers() -> tuple[Any, Any]:
+    """snowballstemmer's English and French stemmers. Its package imports all its 33 languages
+    (about 25 ms, a tenth of the template gate), so, unless it is already imported or would use
+    PyStemmer, the two modules are loaded alone: the package stands unexecuted in
+    ``sys.modules`` while they load (their imports are relative), then leaves, so a later
+    ``import snowballstemmer`` runs it whole. Anything unexpected falls back to the package."""
+    import importlib
+    import importlib.util
+    import sys
+
+    if "snowballstemmer" not in sys.modules and importlib.util.find_spec("Stemmer") is None:
+        spec = importlib.util.find_spec("snowballstemmer")
+        if spec is not None and spec.submodule_search_locations:
+            sys.modules["snowballstemmer"] = importlib.util.module_from_spec(spec)
+            try:
+                english = importlib.import_module("snowballstemmer.english_stemmer").EnglishStemmer()
+                french = importlib.import_module("snowballstemmer.french_stemmer").FrenchStemmer()
+                return english, french
+            except (ImportError, AttributeError):
+                pass
+            finally:
+                del sys.modules["snowballstemmer"]
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")
 
 
 def fold(text: str) -> str:
@@ -104,7 +137,8 @@ def forms(word: str) -> frozenset[str]:
     found = _FORMS.get(word)
     if found is None:
         with _STEMMING:  # a Snowball stemmer keeps its word in itself: one thread at a time
-            found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
+            english, french = _stemmers()
+            found = frozenset((word, english.stemWord(word), french.stemWord(word)))
         if len(_FORMS) >= WORD_MEMO:
             _FORMS.clear()
         _FORMS[word] = found
@@ -138,7 +172,8 @@ def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
 def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
     """The table ``preload`` reads: each word's English and French stems."""
     with _STEMMING:
-        return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
+        english, french = _stemmers()
+        return {word: [english.stemWord(word), french.stemWord(word)] for word in words}
 
 
 def _typo_form(form: str, word: str) -> bool:

@@ -21,14 +21,11 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import ConfigError
+from inc_audit.files import shipped_schemas
 from inc_audit.reading import inference, prefilter
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
@@ -43,7 +40,10 @@ from inc_audit.reading.matching import Matching
 from inc_audit.reading.memo import Memo
 from inc_audit.reading.taught import Taught, with_headings
 
-SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
+if TYPE_CHECKING:
+    import jsonschema
+
+SCHEMA_DIR = shipped_schemas()
 VOCABULARY = "vocabulary.json"
 KINDS = {
     "report": "incident-report.schema.json",
@@ -116,10 +116,17 @@ class DocumentSchema(Matching):
         self.other_keys = frozenset(k for h in self.vocabulary.other_headings for k in self.vocabulary.keys(h))
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
-        self.validator = jsonschema.Draft202012Validator(schema)
         self._matched: dict[str, Any] = {}
         self._empty: Memo[bool] = Memo()
         self._could: Memo[bool] = Memo()
+
+    @cached_property
+    def validator(self) -> jsonschema.Draft202012Validator:
+        """jsonschema's validator of the schema, made (and jsonschema imported) only when a
+        document fails the quick check (``validity.problems``): most never do."""
+        import jsonschema
+
+        return jsonschema.Draft202012Validator(self.schema)
 
     @property
     def serial(self) -> int:
@@ -354,6 +361,9 @@ def load(kind: str, path: str | None = None, templates: tuple[str, ...] = (), ta
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
     schema = with_headings(read_json(file), taught)
     if path:  # a team's schema is checked; the built-in ones are, by the tests (tests/test_rules_cpu.py)
+        import jsonschema
+        from jsonschema.exceptions import SchemaError
+
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except SchemaError as error:

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from inc_audit.files import shipped_schemas
 from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
+from inc_audit.reading.patterns import Patterns
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
@@ -84,14 +86,14 @@ class Vocabulary:
     concepts: dict[str, tuple[str, ...]]
     other_headings: tuple[str, ...]
     placeholders: frozenset[str]
-    non_answers: tuple[re.Pattern[str], ...]
-    negatives: tuple[re.Pattern[str], ...]
+    non_answers: Sequence[re.Pattern[str]]
+    negatives: Sequence[re.Pattern[str]]
     origin: str = ""
     roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
-    irreversible: tuple[re.Pattern[str], ...] = ()
+    irreversible: Sequence[re.Pattern[str]] = ()
     cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
-    compensations: tuple[re.Pattern[str], ...] = ()
+    compensations: Sequence[re.Pattern[str]] = ()
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
@@ -287,7 +289,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     return True
 
 
-def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
+def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:
     for pattern in patterns:
         if pattern.fullmatch(norm):
             return True
@@ -324,9 +326,15 @@ def placeholder_key(text: str) -> str:
     return normalise(text).strip(_EDGES)
 
 
-def build(raw: dict[str, Any], origin: str) -> Vocabulary:
-    def patterns(name: str) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(p.replace("{tail}", _TAIL)) for p in raw.get(name, ()))
+def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabulary:
+    """The vocabulary of a vocabulary.json's mapping; its answer patterns compiled now (a
+    mistake in one is the configuration's, ``re.error``) or, ``compile_now`` False, at their
+    first use (the shipped vocabulary's, held valid by tests/test_startup.py)."""
+    made: list[Patterns] = []
+
+    def patterns(name: str) -> Patterns:
+        made.append(Patterns(p.replace("{tail}", _TAIL) for p in raw.get(name, ())))
+        return made[-1]
 
     neutral = frozenset(map(str, raw.get("neutral", ()))) | frozenset(map(str, raw.get("ignore", ())))
     roots = Concepts(
@@ -336,7 +344,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         weak=frozenset(map(str, raw.get("qualifiers", ()))) | frozenset(map(str, raw.get("generic", ()))),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
-    return Vocabulary(
+    vocabulary = Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
         qualifiers=frozenset(w.lower() for w in raw.get("qualifiers", ())),
@@ -353,6 +361,9 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         compensations=patterns("compensations"),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
     )
+    for each in made if compile_now else ():
+        each.compiled  # noqa: B018 - compiled now, to refuse a broken pattern at once
+    return vocabulary
 
 
 @lru_cache(maxsize=8)
@@ -364,7 +375,7 @@ def load(path: str) -> Vocabulary:
         if stems.is_file():
             preload(json.loads(stems.read_text(encoding="utf-8")).get("stems", {}))
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return build(raw, path)
+        return build(raw, path, compile_now=Path(path).parent.resolve() != shipped_schemas().resolve())
     except OSError as error:
         raise ConfigError(f"cannot read vocabulary {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as error:

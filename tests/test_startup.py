@@ -107,8 +107,6 @@ def test_a_valid_configuration_and_complete_templates_need_neither_jsonschema_no
               "configparser", "importlib.resources", "importlib.metadata"}
     assert not modules & unused, sorted(modules & unused)
     assert not {m for m in modules if m.startswith("inc_audit.sources")}  # nothing of the sources at all
-    snowball = {m.split(".")[-1] for m in modules if m.startswith("snowballstemmer.")}
-    assert snowball <= {"english_stemmer", "french_stemmer", "basestemmer", "among"}, sorted(snowball)
 
 
 def test_a_broken_configuration_still_fails_the_gate_with_jsonschemas_reason(tmp_path):
@@ -187,31 +185,3 @@ def test_rules_lists_the_codes_in_the_order_the_rules_run_without_importing_them
     modules = loaded("rules", probe=LAUNCHED)
     assert "inc_audit.cli.rules" in modules
     assert not {m for m in modules if m.startswith(("inc_audit.rules", "inc_audit.config", "inc_audit.reading"))}
-
-
-STEMS_BOTH_WAYS = """
-import json, re, sys
-from pathlib import Path
-from inc_audit.reading import concepts
-english, french = concepts._stemmers()
-alone = "snowballstemmer" not in sys.modules
-import snowballstemmer
-words = set(json.loads(Path(sys.argv[1]).read_text())["stems"])
-for path in sorted(Path(sys.argv[2]).rglob("*.md")):
-    words.update(re.findall(r"[^\\\\W\\\\d_]+", path.read_text(encoding="utf-8").lower()))
-full = snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")
-same = all(english.stemWord(w) == full[0].stemWord(w) and french.stemWord(w) == full[1].stemWord(w) for w in words)
-print(json.dumps([alone, same, len(words), snowballstemmer.stemmer("german").stemWord("Häuser")]))
-"""
-
-
-def test_the_two_stemmers_loaded_alone_stem_as_the_package_does():
-    from inc_audit.reading import schemas
-
-    args = [str(schemas.SCHEMA_DIR / "stems.json"), str(ROOT / "tests" / "corpus")]
-    done = subprocess.run([sys.executable, "-c", STEMS_BOTH_WAYS, *args], capture_output=True, text=True, cwd=ROOT,
-                          check=False)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    alone, same, count, german = json.loads(done.stdout)
-    assert alone and same and count > 1000
-    assert german == "Haus"  # the whole package works after them

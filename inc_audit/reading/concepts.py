@@ -45,37 +45,12 @@ _STEMMERS: list[Any] = []
 
 def _stemmers() -> tuple[Any, Any]:
     """The English and French Snowball stemmers, made at the first word no table holds (the
-    vocabulary's words come stemmed from schemas/stems.json)."""
+    vocabulary's words come stemmed from schemas/stems.json: reading templates needs none)."""
     if not _STEMMERS:
-        _STEMMERS.extend(_two_stemmers())
+        import snowballstemmer
+
+        _STEMMERS.extend((snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")))
     return _STEMMERS[0], _STEMMERS[1]
-
-
-def _two_stemmers() -> tuple[Any, Any]:
-    """snowballstemmer's English and French stemmers. Its package imports all its 33 languages
-    (about 25 ms, a tenth of the template gate), so, unless it is already imported or would use
-    PyStemmer, the two modules are loaded alone: the package stands unexecuted in
-    ``sys.modules`` while they load (their imports are relative), then leaves, so a later
-    ``import snowballstemmer`` runs it whole. Anything unexpected falls back to the package."""
-    import importlib
-    import importlib.util
-    import sys
-
-    if "snowballstemmer" not in sys.modules and importlib.util.find_spec("Stemmer") is None:
-        spec = importlib.util.find_spec("snowballstemmer")
-        if spec is not None and spec.submodule_search_locations:
-            sys.modules["snowballstemmer"] = importlib.util.module_from_spec(spec)
-            try:
-                english = importlib.import_module("snowballstemmer.english_stemmer").EnglishStemmer()
-                french = importlib.import_module("snowballstemmer.french_stemmer").FrenchStemmer()
-                return english, french
-            except (ImportError, AttributeError):
-                pass
-            finally:
-                del sys.modules["snowballstemmer"]
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")
 
 
 def fold(text: str) -> str:

@@ -1,6 +1,7 @@
 """The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
 headings (``== Impact ==``), reStructuredText underlines (``~~~~`` under its text), a numbered
-line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``) and a form's
+line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``), a short line
+with no markup above its text (``Impact`` then a paragraph or a list) and a form's
 question with its answer on the next line (``Q: ...`` then ``A: ...``).
 
 The scanner (``inc_audit.reading.blocks``) asks these of the lines it reads; each is a pure
@@ -19,6 +20,8 @@ _NUMBERED_LINE = re.compile(
     re.IGNORECASE,
 )
 MAX_NUMBERED_WORDS = 8  # a longer numbered line is a sentence
+_TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:]{0,46}[^.,;!:\s])?[:?]?", re.UNICODE)
+MAX_TITLE_WORDS = 5  # a longer line alone above its text is a sentence cut by the writer's wrap
 _QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
 _ANSWER = re.compile(r"[ \t]*(?:A|Answer|R|Réponse|Reponse|Antwort|Respuesta|Risposta)[ \t]*[:.)]")
 QUESTION_FIRST = frozenset("QFPD")  # the first letters a question line starts with
@@ -43,6 +46,17 @@ def numbered_line(line: str) -> str | None:
     if found is None or len(found.group(1).split()) > MAX_NUMBERED_WORDS:
         return None
     return found.group(1)
+
+
+def title_line(line: str) -> str | None:
+    """The text of a short line heading the lines below it with no markup at all (``Impact`` above
+    ``5 hours during which...``), or None: a line of at most ``MAX_TITLE_WORDS`` words and 48
+    characters that holds no sentence's stop and no link. Only the scanner's callers that read
+    it where it names a known section may take it for a head."""
+    text = line.strip()
+    if len(text.split()) > MAX_TITLE_WORDS or "http" in text or _TITLE_LINE.fullmatch(text) is None:
+        return None
+    return text.rstrip(":?").strip() or None
 
 
 def question(line: str, following: str) -> str | None:

@@ -178,6 +178,10 @@ class Concepts:
     abbreviations: Mapping[str, str] = field(default_factory=dict)
     neutral: frozenset[str] = frozenset()
     weak: frozenset[str] = frozenset()
+    forward: frozenset[str] = frozenset()
+    """Words of the future or of obligation: a heading that names nothing else but holds one names
+    ``forward_concept`` (What should we change?)."""
+    forward_concept: str | None = None
     _single: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _multi: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list, init=False, repr=False)
     _near: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
@@ -190,6 +194,7 @@ class Concepts:
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
         self.weak = frozenset(fold(w) for w in self.weak)
+        self.forward = frozenset(fold(w) for w in self.forward)
         self.abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
         for concept, words in self.roots.items():
             for root in words:
@@ -288,6 +293,9 @@ class Concepts:
                     first.setdefault(concept, position)
             elif word not in self.neutral and word not in self.weak and not word.isdigit():
                 unknown += 1
+        if not scores and self.forward_concept is not None and unknown <= 2:
+            if any(word in self.forward for word in words):
+                return self.forward_concept, unknown
         if not scores or unknown > 2 * hits + 1:
             return None, unknown
         return min(scores, key=lambda c: (-scores[c], first[c], c)), unknown

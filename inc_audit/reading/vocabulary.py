@@ -334,6 +334,8 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
         neutral=neutral,
         weak=frozenset(map(str, raw.get("qualifiers", ()))) | frozenset(map(str, raw.get("generic", ()))),
+        forward=frozenset(map(str, raw.get("forward", {}).get("words", ()))),
+        forward_concept=raw.get("forward", {}).get("concept"),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
     return Vocabulary(

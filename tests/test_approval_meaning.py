@@ -288,3 +288,16 @@ def test_an_acknowledgement_after_a_retraction_does_not_approve_again(umami):
         note(104, "Sure, will do.", "dave", 18), note(105, "Ok, merci.", "alice", 17),
     )
     assert ipm003(source, umami) != []
+
+
+@pytest.mark.parametrize(
+    ("text", "approves"),
+    [("LGTM but let's discuss the RCA at the IPM", True),
+     ("Approved, but let's discuss the follow-ups at the weekly", True),
+     ("LGTM but let's discuss the RCA at the IPM before I sign off", False),
+     ("LGTM, but let's discuss it first", False),
+     ("LGTM but the impact is wrong, let's discuss at the IPM", False),
+     ("Let's discuss at the IPM", False)],
+)
+def test_proposing_to_talk_it_over_at_the_meeting_takes_nothing_back(text, approves):
+    assert read(text, "alice", PEOPLE).approves is approves

@@ -479,3 +479,34 @@ def test_a_second_heading_naming_a_section_already_found_is_read_by_its_text():
     )
     assert problems(REPORT, text) == set()
     assert "What could happen next" in REPORT.recognised(parse(text))["impact"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("What should we change?", "follow_up"), ("What will we do differently?", "follow_up"),
+     ("Que faut-il changer ?", "follow_up"), ("Causa raiz", "root_cause"), ("Oorzaak", "root_cause"),
+     ("Impacto real", "actual_impact"), ("Actiepunten", "follow_up"), ("Lições aprendidas", "follow_up")],
+)
+def test_a_heading_about_what_is_to_be_done_and_portuguese_and_dutch_headings(heading, part):
+    assert part_of(PM, heading) == part
+
+
+@pytest.mark.parametrize("heading", ["What will happen", "What should we know?", "Who will attend"])
+def test_a_future_word_beside_a_word_that_names_another_concept_or_too_many_words_is_not_a_follow_up(heading):
+    assert part_of(PM, heading) != "follow_up"
+
+
+def test_a_short_line_alone_above_its_text_or_list_heads_a_section_it_names():
+    text = (
+        "Timeline\n- 10:00 release\n- 11:05 third ticket\n\n"
+        "Root cause\nThe transport sent an instruction the Ledger app did not know.\n\n"
+        "Impact\n5 hours during which Ledger users could not sign; 23 tickets.\n\n"
+        "Follow-ups\n- Add a Ledger device to the release checklist (#920).\n"
+    )
+    assert problems(PM, text) == set()
+    assert ("missing", "root_cause") in problems(PM, text.replace("Root cause\n", "We looked at it\n"))
+
+
+def test_a_short_line_in_running_prose_is_no_head():
+    text = "Impact\n\nNone of this matters.\n"  # a line alone with a blank line after it heads nothing
+    assert [h.text for h in parse(text).heads] == []

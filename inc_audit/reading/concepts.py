@@ -179,8 +179,9 @@ class Concepts:
     neutral: frozenset[str] = frozenset()
     weak: frozenset[str] = frozenset()
     forward: frozenset[str] = frozenset()
-    """Words of the future or of obligation: a heading that names nothing else but holds one names
-    ``forward_concept`` (What should we change?)."""
+    """Words of the future or of obligation: a heading that names nothing else but holds one and one
+    of the ``actors`` (we, nous, on) names ``forward_concept`` (What should we change?)."""
+    actors: frozenset[str] = frozenset()
     forward_concept: str | None = None
     _single: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _multi: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list, init=False, repr=False)
@@ -195,6 +196,7 @@ class Concepts:
         self.neutral = frozenset(fold(w) for w in self.neutral)
         self.weak = frozenset(fold(w) for w in self.weak)
         self.forward = frozenset(fold(w) for w in self.forward)
+        self.actors = frozenset(fold(w) for w in self.actors)
         self.abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
         for concept, words in self.roots.items():
             for root in words:
@@ -294,7 +296,7 @@ class Concepts:
             elif word not in self.neutral and word not in self.weak and not word.isdigit():
                 unknown += 1
         if not scores and self.forward_concept is not None and unknown <= 2:
-            if any(word in self.forward for word in words):
+            if not self.forward.isdisjoint(words) and not self.actors.isdisjoint(words):
                 return self.forward_concept, unknown
         if not scores or unknown > 2 * hits + 1:
             return None, unknown

@@ -335,6 +335,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         neutral=neutral,
         weak=frozenset(map(str, raw.get("qualifiers", ()))) | frozenset(map(str, raw.get("generic", ()))),
         forward=frozenset(map(str, raw.get("forward", {}).get("words", ()))),
+        actors=frozenset(map(str, raw.get("forward", {}).get("actors", ()))),
         forward_concept=raw.get("forward", {}).get("concept"),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}

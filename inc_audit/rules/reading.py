@@ -229,6 +229,12 @@ class _Reader:
         p = self.p
         return _has(words, p.reviewing) or (_has(words, p.review_verbs) and _has(words, p.future))
 
+    def at_meeting(self, words: Sequence[str]) -> bool:
+        """A proposal to talk the post-mortem over at a meeting (let's discuss it at the IPM),
+        blocking nothing: no first, before or until."""
+        p = self.p
+        return _has(words, p.meetings) and _has(words, p.review_verbs) and not _has(words, p.blocking)
+
     def assent(self, words: Sequence[str]) -> tuple[int, int] | None:
         """A word of assent made a verdict: ``bon pour moi``, ``all good from my side``,
         ``good to go``, or with nothing but an intensifier (``All good``, ``Totally fine``).
@@ -375,6 +381,8 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "reservation" if _has(words[weak[1] :], p.reservations) else "weak"  # good for me except X
     if reader.negated(words):
         return "negation"
+    if reader.at_meeting(words):
+        return "other"  # "..., but let's discuss the RCA at the IPM": the meeting is where it is talked over
     if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations) or reader.reviewing(words):
         return "reservation"
     return "question" if sentence.question and index == len(sentence.clauses) - 1 else "other"

@@ -510,3 +510,77 @@ def test_a_short_line_alone_above_its_text_or_list_heads_a_section_it_names():
 def test_a_short_line_in_running_prose_is_no_head():
     text = "Impact\n\nNone of this matters.\n"  # a line alone with a blank line after it heads nothing
     assert [h.text for h in parse(text).heads] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> **What is the nature of the incident?**\n> Backups stopped three nights ago.\n\n"
+        "> **How was it discovered?**\n> The weekly restore drill failed.\n\n"
+        "> **Potential impact**\n> Three days of data lost if the database goes.\n\n"
+        "> **Evidence**\n> `gsutil ls` shows the last dump is from Monday.\n",
+        "* Incident report\n** Nature\nBackups stopped three nights ago.\n** How it was discovered\n"
+        "The weekly restore drill failed.\n** Potential impact\nThree days of data lost.\n"
+        "** Evidence\n#+BEGIN_SRC\ngsutil ls: last dump Monday\n#+END_SRC\n",
+        "---\nnature: >\n  Backups stopped three nights ago;\n  the cron container was killed.\n"
+        "discovered: the weekly restore drill failed\nimpact: \"Three days of data lost\"\n"
+        "evidence: gsutil ls shows the last dump is from Monday\n---\n",
+        "-------- Nature of the incident --------\nBackups stopped three nights ago.\n\n"
+        "-------- How it was discovered --------\nThe weekly restore drill failed.\n\n"
+        "======== Potential impact ========\nThree days of data lost.\n\n"
+        "-------- Evidence --------\n`gsutil ls` shows the last dump is from Monday.\n",
+        "**Q1. What happened?**\nBackups stopped three nights ago.\n\n**Q2. How did we find out?**\n"
+        "The weekly restore drill failed.\n\n**§3 Potential impact**\nThree days of data lost.\n\n"
+        "**Q4. Evidence**\n`gsutil ls` shows the last dump is from Monday.\n",
+        "- Incident\n  - Nature\n    - backups stopped three nights ago\n  - Discovered\n"
+        "    - the weekly restore drill failed\n  - Potential impact\n    - three days of data lost\n"
+        "  - Evidence\n    - `gsutil ls`: last dump Monday\n",
+        "Nature\n: Backups stopped three nights ago.\n\nDiscovered\n: The weekly restore drill failed.\n\n"
+        "Potential impact\n: Three days of data lost.\n\nEvidence\n: `gsutil ls` shows the last dump is from Monday.\n",
+    ],
+    ids=["quoted-whole", "org-mode", "yaml-front-matter", "banners", "q-numbered", "nested-list", "definition-list"],
+)
+def test_a_report_in_other_markups_has_every_section(text):
+    assert problems(REPORT, text) == set()
+
+
+def test_a_quote_inside_a_document_still_heads_nothing_and_front_matter_needs_its_fences():
+    quoted = "### Nature\nBackups stopped.\n\n> ### Evidence\n> the dump\n"
+    assert ("missing", "evidence") in problems(REPORT, quoted)
+    assert parse("---\nnot: a key\nsome prose line\n---\n").lines[0] == "---"  # prose inside: no front matter
+
+
+@pytest.mark.parametrize(
+    ("answer", "empty"),
+    [("Volgt later.", True), ("A definir pela equipe de ops.", True), ("n.c.", True), ("[...]", True),
+     ("idem", True), ("left as an exercise for the reader", True),
+     ("Awaiting vendor guidance (Ledger support case 55102).", True),
+     ("Volgt de runbook: node herstarten en cache legen.", False), ("[dashboard](https://grafana.example.com/d/1)", False)],
+)
+def test_deferrals_and_placeholders_in_other_languages(answer, empty):
+    assert (("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")) is empty
+
+
+@pytest.mark.parametrize(("heading", "part"), [("Terugdraaiplan", "rollback"), ("Rückfallplan", "rollback")])
+def test_a_compound_ending_in_a_generic_word_is_read_by_its_first_part(heading, part):
+    assert part_of(CHANGE, heading) == part
+
+
+def test_a_retro_summary_with_the_figures_is_the_impact_and_what_went_wrong_the_cause():
+    text = (
+        "### Summary\nFor 31 hours Windows users could not start the app: about 2 700 users, 96 tickets, "
+        "no funds lost.\n\n### What went well\n- Support spotted it within an hour.\n\n"
+        "### What went wrong\nThe signing certificate was revoked because the renewal lapsed, and the "
+        "pipeline does not check revocation, so the release was signed with a revoked certificate.\n\n"
+        "### Action items\n- [ ] OCSP check in the release job (#1362)\n"
+    )
+    assert problems(PM, text) == set()
+
+
+def test_a_narrated_mitigation_is_no_follow_up():
+    text = (
+        "## Why it happened\nThe history screen loads every operation at once, because it has no pagination.\n\n"
+        "## Customer-facing effect\nAbout 2 300 users could not open their history for 26 hours; 41 tickets.\n\n"
+        "## Mitigation & recovery\nWe capped the endpoint at 500 rows, then shipped 1.4.1 the next day.\n"
+    )
+    assert ("missing", "follow_up") in problems(PM, text)

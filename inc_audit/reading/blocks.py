@@ -145,6 +145,11 @@ class Scanner(Containers, ListItems):
         if adoc:
             self._add_heading(i, adoc[1], adoc[0], "atx")
             return i + 1
+        framed = plaintext.banner(line) if first in "-=~*_#+" else None
+        if framed:
+            self._close_paragraph()
+            self._add_heading(i, framed, 2, "atx")
+            return i + 1
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1

@@ -190,6 +190,7 @@ class Concepts:
     _first: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
     _first_prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
     _named: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
+    _tails: tuple[str, ...] = field(default=(), init=False, repr=False)
     _read: Memo[tuple[str | None, int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -197,6 +198,7 @@ class Concepts:
         self.weak = frozenset(fold(w) for w in self.weak)
         self.forward = frozenset(fold(w) for w in self.forward)
         self.actors = frozenset(fold(w) for w in self.actors)
+        self._tails = tuple(sorted((w for w in self.weak if len(w) >= 4 and w.isalpha()), key=len, reverse=True))
         self.abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
         for concept, words in self.roots.items():
             for root in words:
@@ -238,6 +240,9 @@ class Concepts:
             hits |= self._single.get(form, set())
         if hits or word in self.neutral or word.isdigit():
             return frozenset(hits)
+        compound = self._compound(word)
+        if compound:
+            return compound
         for form in forms:
             if not _typo_form(form, word):
                 continue
@@ -246,6 +251,14 @@ class Concepts:
                     if within_one(form, root):
                         hits |= self._single[root]
         return frozenset(hits)
+
+    def _compound(self, word: str) -> frozenset[str]:
+        """A compound that ends with a generic or qualifying word (``Terugdraaiplan``,
+        ``Ursachenanalyse``): what its first part names, when that part is five letters or more."""
+        for tail in self._tails:
+            if word.endswith(tail) and len(word) - len(tail) >= MIN_TYPO:
+                return self.named_by(word[: -len(tail)])
+        return frozenset()
 
     def count(self, text: str) -> dict[str, set[str]]:
         """The words of a text that name each concept, by their forms only (no typos): the cues

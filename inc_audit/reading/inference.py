@@ -12,8 +12,8 @@ unless the heading is one of the vocabulary's other headings ("Affected services
 A candidate is taken when its cues for the missing section outnumber those for any other
 missing one and reach two distinct cue words; one is enough when exactly one section is
 missing and exactly one sibling is left. A sibling that names an optional section ("What
-went wrong" read as the summary) is taken over only when exactly one required section is
-missing. Each recognition is kept with the reason, which
+went wrong" read as the summary) is taken over the same way: a retro's ``Summary`` that
+gives the figures of what users lost is its actual impact. Each recognition is kept with the reason, which
 the reports show as a note (``validity.notes``), so a reviewer can see why.
 """
 
@@ -104,7 +104,7 @@ def infer(
         part = matched(head)
         if part is None or (part.name in found and found[part.name] != index):
             free.append(index)  # names nothing, or a section another head already answers
-        elif not part.required and len(missing) == 1:
+        elif not part.required:
             optional.append(index)
     if not free and not optional:
         return []

@@ -1,5 +1,5 @@
 """The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
-headings (``== Impact ==``), reStructuredText underlines (``~~~~`` under its text), a numbered
+headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText underlines (``~~~~`` under its text), a numbered
 line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``), a short line
 with no markup above its text (``Impact`` then a paragraph or a list) and a form's
 question with its answer on the next line (``Q: ...`` then ``A: ...``).
@@ -20,6 +20,7 @@ _NUMBERED_LINE = re.compile(
     re.IGNORECASE,
 )
 MAX_NUMBERED_WORDS = 8  # a longer numbered line is a sentence
+_BANNER = re.compile(r"[ \t]*([-=~*_#+])\1{2,}[ \t]+(\S(?:.{0,78}\S)?)[ \t]+\1{3,}[ \t]*$")
 _TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:]{0,46}[^.,;!:\s])?[:?]?", re.UNICODE)
 MAX_TITLE_WORDS = 5  # a longer line alone above its text is a sentence cut by the writer's wrap
 _QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
@@ -37,6 +38,12 @@ def underlines(line: str, text: str) -> bool:
     """Whether ``line`` underlines ``text`` as reStructuredText does: one of its underline
     characters repeated, at least as long as the text (a shorter ``~~~`` is a code fence)."""
     return _RST_UNDERLINE.match(line) is not None and len(line.strip()) >= len(text.strip()) > 0
+
+
+def banner(line: str) -> str | None:
+    """The text of a banner line, ``-------- Impact --------`` (a run of one mark on each side)."""
+    found = _BANNER.match(line)
+    return None if found is None else found.group(2)
 
 
 def numbered_line(line: str) -> str | None:

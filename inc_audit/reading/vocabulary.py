@@ -29,7 +29,7 @@ from inc_audit.reading.memo import Memo
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
 _NUMBERING = re.compile(
-    r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\(\s*(?:\d+|[a-z])\s*\)|\d+(?:\.\d+)*\s"
+    r"^\s*(?:(?:\d+|[ivxlc]+|[a-z]|q\d{1,2}|§\s*\d{1,2})[.)]|§\s*\d{1,2}\s|\(\s*(?:\d+|[a-z])\s*\)|\d+(?:\.\d+)*\s"
     r"|(?:step|étape|etape|paso|passo|schritt|fase|part|partie)\s*\d+\s*[:.)—–-]?)\s*",
     re.IGNORECASE,
 )  # 1. / a) / iv. / (2) / 1.2 / Step 3 — : a heading's numbering, never its words

@@ -16,6 +16,8 @@ approval (``Reading.retracts``).
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -69,6 +71,7 @@ REASONS = {
     "reservation": "with a reservation",
 }
 _SIGN = "a short approving sign"
+_UNDONE = re.compile(r"\w[^.!?\n]*?(?:\.{2,}|…)[ \t]*(?:not|pas|nicht|niet|não|nao)\b[ \t]*[.!]*(?=\s|$)", re.IGNORECASE)
 _RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 
@@ -260,6 +263,9 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     """Whether ``writer``'s comment ``text`` approves, the clause that decided, and if not, why."""
     p = p or phrasings()
     own = own_words(text, p.quotes)
+    undone = _UNDONE.search(own)
+    if undone is not None:  # "Approved I guess... not.": the trailing "not" takes back what it follows
+        return Reading(False, " ".join(own[: undone.end()].split()).lower(), REASONS["negation"], retracts=True)
     tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p)
     if found.retracts or (found.approves and found.why != _SIGN):

@@ -555,7 +555,8 @@ def test_a_quote_inside_a_document_still_heads_nothing_and_front_matter_needs_it
     [("Volgt later.", True), ("A definir pela equipe de ops.", True), ("n.c.", True), ("[...]", True),
      ("idem", True), ("left as an exercise for the reader", True),
      ("Awaiting vendor guidance (Ledger support case 55102).", True),
-     ("Volgt de runbook: node herstarten en cache legen.", False), ("[dashboard](https://grafana.example.com/d/1)", False)],
+     ("Volgt de runbook: node herstarten en cache legen.", False),
+     ("[dashboard](https://grafana.example.com/d/1)", False)],
 )
 def test_deferrals_and_placeholders_in_other_languages(answer, empty):
     assert (("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")) is empty

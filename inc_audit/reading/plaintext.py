@@ -1,5 +1,6 @@
 """The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
-headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText underlines (``~~~~`` under its text), a numbered
+headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText
+underlines (``~~~~`` under its text), a numbered
 line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``), a short line
 with no markup above its text (``Impact`` then a paragraph or a list) and a form's
 question with its answer on the next line (``Q: ...`` then ``A: ...``).

@@ -17,7 +17,6 @@ approval (``Reading.retracts``).
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -71,7 +70,9 @@ REASONS = {
     "reservation": "with a reservation",
 }
 _SIGN = "a short approving sign"
-_UNDONE = re.compile(r"\w[^.!?\n]*?(?:\.{2,}|…)[ \t]*(?:not|pas|nicht|niet|não|nao)\b[ \t]*[.!]*(?=\s|$)", re.IGNORECASE)
+_UNDONE = re.compile(  # "Approved I guess... not."
+    r"\w[^.!?\n]*?(?:\.{2,}|…)[ \t]*(?:not|pas|nicht|niet|não|nao)\b[ \t]*[.!]*(?=\s|$)", re.IGNORECASE
+)
 _RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 

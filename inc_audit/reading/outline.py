@@ -1,6 +1,7 @@
 """Markups the scanner reads once their lines are rewritten, line for line: a document quoted
 whole (every line under ``>``), a definition list (``Term`` then ``: definition``), Org-mode
-(``* Title``, ``** Root cause``, ``#+BEGIN_SRC``) and YAML front matter (``---``, ``impact: >`` with its folded lines, ``---``).
+(``* Title``, ``** Root cause``, ``#+BEGIN_SRC``) and YAML front matter (``---``, ``impact: >``
+with its folded lines, ``---``).
 
 ``rewrite`` gives as many lines as it is handed, so every line number the scanner gives is a
 line of the text as written; lines that belong to no rewriting come back as they were. Each

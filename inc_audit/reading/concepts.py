@@ -191,7 +191,7 @@ class Concepts:
     _first_prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
     _named: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
     _tails: tuple[str, ...] = field(default=(), init=False, repr=False)
-    _read: Memo[tuple[str | None, int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
+    _read: Memo[tuple[tuple[str, ...], int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
@@ -282,16 +282,22 @@ class Concepts:
     def concept_of(self, text: str, strict: bool = False) -> str | None:
         """The concept a heading names, or None (remembered). ``strict``: only when every word
         names it or is neutral, as for a ``Label: answer`` line in prose."""
-        concept, unknown = self._read.get(text, text, lambda: self._concept_of(text))
-        return None if strict and unknown else concept
+        named = self.concepts_of(text, strict)
+        return named[0] if named else None
 
-    def _concept_of(self, text: str) -> tuple[str | None, int]:
+    def concepts_of(self, text: str, strict: bool = False) -> tuple[str, ...]:
+        """The concepts a heading names equally, the one ``concept_of`` gives first: ``Origine du
+        signalement`` names a cause and a detection as much, and a report has only the detection."""
+        concepts, unknown = self._read.get(text, text, lambda: self._concept_of(text))
+        return () if strict and unknown else concepts
+
+    def _concept_of(self, text: str) -> tuple[tuple[str, ...], int]:
         words: list[str] = []
         for word in tokens(text):
             expanded = self.abbreviations.get(word)
             words.extend(expanded.split() if expanded else (word,))
         if len(words) > MAX_WORDS:
-            return None, len(words)
+            return (), len(words)
         scores: dict[str, float] = {}
         first: dict[str, int] = {}
         hits = unknown = 0
@@ -310,10 +316,11 @@ class Concepts:
                 unknown += 1
         if not scores and self.forward_concept is not None and unknown <= 2:
             if not self.forward.isdisjoint(words) and not self.actors.isdisjoint(words):
-                return self.forward_concept, unknown
+                return (self.forward_concept,), unknown
         if not scores or unknown > 2 * hits + 1:
-            return None, unknown
-        return min(scores, key=lambda c: (-scores[c], first[c], c)), unknown
+            return (), unknown
+        ranked = sorted(scores, key=lambda c: (-scores[c], first[c], c))
+        return tuple(c for c in ranked if scores[c] == scores[ranked[0]]), unknown
 
     def _multi_hits(self, words: list[str], scores: dict[str, float], first: dict[str, int]) -> set[int]:
         """Root phrases ("retour d'expérience"), their words consecutive but for neutral ones."""

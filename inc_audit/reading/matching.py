@@ -63,7 +63,7 @@ class Matching:
             part = self._by_meaning(split[0])
             return None if part is None else (part, split[1])
         part = self._listed(text) if text is not head.text else None
-        part = part or self._by_meaning(text, strict=head.is_label)
+        part = part or self._by_meaning(text, strict=head.is_label and head.form != "table")  # a form's question
         return None if part is None else (part, "")
 
     def part_named(self, text: str) -> Part | None:
@@ -83,8 +83,8 @@ class Matching:
         keys = self.vocabulary.head_keys(text)
         if self.other_keys.intersection(keys) or self.identify.intersection(keys):
             return None
-        concept = self.vocabulary.roots.concept_of(vocab.unnumbered(text), strict)
-        return None if concept is None else self._by_concept.get(concept)
+        named = self.vocabulary.roots.concepts_of(vocab.unnumbered(text), strict)
+        return next((self._by_concept[c] for c in named if c in self._by_concept), None)
 
     def names_itself(self, head: Heading) -> bool:
         cache_key = f"{head.form}\x01{head.text}"

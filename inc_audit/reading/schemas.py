@@ -258,7 +258,8 @@ class DocumentSchema(Matching):
             if title:
                 titles.add(index)
             kept = best.get(part.name)
-            if kept is None or (kept[1] in titles and not title) or (tier < kept[0] and (title or kept[1] not in titles)):
+            over_title = kept is not None and kept[1] in titles and not title
+            if kept is None or over_title or (tier < kept[0] and (title or kept[1] not in titles)):
                 best[part.name] = (tier, index, inline)
         self._settle_ties(heads, best, titles)
         return best

@@ -3,7 +3,8 @@
 A table is a form in one of two shapes:
 
 - one row per question: the row's first cell that holds text (a number alone, ``| 1 |``, is
-  the row's numbering) names it, the cells after it answer it (``| Root cause | expired cert |``, ``<tr><th>Impact</th><td>40 min</td></tr>``);
+  the row's numbering) names it, the cells after it answer it (``| Root cause | expired cert |``,
+  ``<tr><th>Impact</th><td>40 min</td></tr>``);
 - one column per question, under a header row of more than two cells: each header cell
   names its column, the column's cells answer it.
 

@@ -319,3 +319,13 @@ def test_portuguese_and_dutch_approvals_a_trailing_not_another_document_and_a_di
 
 def test_a_dutch_withdrawal_takes_the_approval_back():
     assert read("Bij nader inzien trek ik mijn goedkeuring in: de alert heeft geen eigenaar.", "alice", PEOPLE).retracts
+
+
+@pytest.mark.parametrize(
+    ("text", "approves"),
+    [("Approbation donnée lors de la revue IPM du 3 juin.", True),
+     ("Scratch my approval — the RCA contradicts the deploy logs.", False),
+     ("Scratch that typo, approved.", True)],
+)
+def test_an_approval_given_at_the_review_and_a_scratched_one(text, approves):
+    assert read(text, "alice", PEOPLE).approves is approves

@@ -585,3 +585,64 @@ def test_a_narrated_mitigation_is_no_follow_up():
         "## Mitigation & recovery\nWe capped the endpoint at 500 rows, then shipped 1.4.1 the next day.\n"
     )
     assert ("missing", "follow_up") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["The potential impact is being assessed by the operations team and will be shared in this ticket.",
+     "The root cause analysis is being finalised with the vendor and will be attached to this issue.",
+     "À documenter après le retour de l'éditeur de la bibliothèque.", "En attente du retour de l'hébergeur.",
+     "see runbook", "Cf. tableur.", "Analyse en cours, on revient vers vous."],
+)
+def test_longer_and_french_deferrals_are_read_by_their_words(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize("answer", ["some users see errors on send", "see runbook RB-12, step 4"])
+def test_a_line_with_words_of_its_own_is_an_answer(answer):
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+def test_a_title_holding_only_heads_gives_way_and_a_tie_goes_to_the_required_part():
+    text = (
+        "## Signalement d'incident\n\n### Ce qui ne fonctionne plus\nLe bouton affiche un QR code vide.\n\n"
+        "### Origine du signalement\nAvis Play Store du 3 juin et ticket support #4790.\n\n"
+        "### Conséquences possibles\nLes utilisateurs ne peuvent plus partager leur adresse.\n\n"
+        "### Pièces justificatives\n![capture](/uploads/qr.png)\n"
+    )
+    assert problems(REPORT, text) == set()
+
+
+def test_a_numbered_form_table_and_roman_numbered_lines():
+    table = (
+        "| # | Question | Answer |\n|---|---|---|\n| 1 | What is the nature of the INC? | Rewards show 0. |\n"
+        "| 2 | How was it discovered? | Support ticket #4833. |\n| 3 | Potential impact? | Delegators worry. |\n"
+        "| 4 | Evidence | see screenshot |\n"
+    )
+    assert problems(REPORT, table) == {("empty", "evidence")}
+    roman = (
+        "I. Nature\nSync deletes entries.\n\nII. Discovery\nTicket #4877.\n\n"
+        "III. Potential impact\nLost contacts.\n"
+    )
+    assert problems(REPORT, roman) == {("missing", "evidence")}
+
+
+def test_the_one_section_left_is_read_by_its_place():
+    text = (
+        "### Details\nEvery first operation from a new tz4 account gets storage_exhausted from the node.\n\n"
+        "### How the incident was discovered\nThe onboarding dashboard dropped overnight.\n\n"
+        "### Potential impact\nNew users cannot make a first operation.\n\n"
+        "### Evidence\n`storage_exhausted` in 212 reveals.\n"
+    )
+    assert problems(REPORT, text) == set()
+    last = text.replace("### Details", "### Scratchpad").split("\n\n")
+    moved = "\n\n".join([*last[1:], last[0]]) + "\n"  # the same section, last: not where the nature stands
+    assert ("missing", "nature") in problems(REPORT, moved)
+
+
+@pytest.mark.parametrize(
+    "plan",
+    ["Impossible : une fois partis, les e-mails ne se rattrapent pas.", "Not possible, the emails are sent."],
+)
+def test_impossible_alone_under_a_rollback_heading_is_no_plan(plan):
+    assert ("empty", "rollback") in problems(CHANGE, f"### Procedure\nSend the emails.\n\n### Rollback plan\n{plan}\n")

@@ -211,6 +211,8 @@ class Concepts:
                     self._multi.append((sequence, concept))
                     continue
                 for form in forms(parts[0]) if parts else ():
+                    if form != parts[0] and form in self.neutral:
+                        continue  # a root whose stem is a grammar word ("lésés" stems to "les")
                     self._single.setdefault(form, set()).add(concept)
                     typos = _typo_form(form, parts[0])
                     self._prefixes.add(form, typos)

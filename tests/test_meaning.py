@@ -646,3 +646,40 @@ def test_the_one_section_left_is_read_by_its_place():
 )
 def test_impossible_alone_under_a_rollback_heading_is_no_plan(plan):
     assert ("empty", "rollback") in problems(CHANGE, f"### Procedure\nSend the emails.\n\n### Rollback plan\n{plan}\n")
+
+
+def test_a_form_of_lines_alone_reads_each_line_as_a_head():
+    text = (
+        "Post-mortem: contacts wiped by 2.5.0\n\nImpact\n3 100 users lost their contacts; 44 tickets.\n\n"
+        "Analysis\nThe migration dropped the table because it ran before the backup step.\n\n"
+        "Follow-ups\n- Run the backup before every migration (#701).\n"
+    )
+    assert problems(PM, text) == set()
+    assert ("missing", "root_cause") in problems(PM, text.replace("because it ran before the backup step", "twice"))
+
+
+def test_a_question_alone_on_its_line_heads_its_answer_and_bilingual_lines_too():
+    text = (
+        "What is the nature of the incident?\nBeacon pairing fails with a TLS error.\n\n"
+        "How it was discovered / Comment l'incident a été découvert\nReported by the Objkt team at 14:30.\n\n"
+        "Potential impact / Impact potentiel\nUsers cannot connect to any dApp.\n\n"
+        "Evidence\n```\nTLS handshake error\n```\n"
+    )
+    assert problems(REPORT, text) == set()
+
+
+@pytest.mark.parametrize(
+    "cause",
+    ["1. Why? The app answered 0x6d00.\n2. Why? Our transport sent an unknown instruction.\n3. Why? still digging\n",
+     "Still investigating, probably the last node upgrade.", "The DB was overloaded. Investigation is ongoing.",
+     "Analyse toujours en cours avec le fournisseur."],
+)
+def test_a_root_cause_that_says_the_analysis_is_not_over_is_no_root_cause(cause):
+    text = f"### Root cause\n{cause}\n\n### Impact\n5 hours without signing.\n\n### Follow-ups\n- Add a Ledger to QA.\n"
+    assert ("empty", "root_cause") in problems(PM, text)
+
+
+def test_an_analysis_that_is_over_is_a_root_cause():
+    text = "### Root cause\nThe DB was overloaded by the reindex.\n\n### Impact\n5 hours.\n\n"
+    text += "### Follow-ups\n- Throttle it.\n"
+    assert problems(PM, text) == set()

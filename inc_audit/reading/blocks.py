@@ -135,11 +135,11 @@ class Scanner(Containers, ListItems):
             return self._setext(i)
         fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._fenced(i, fence.group(2))
         opens = _HTML_OPEN.match(line) if first == "<" else None
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._html(i, opens.lastgroup if opens else "block")
         adoc = plaintext.asciidoc_heading(line) if first == "=" and not self.paragraph else None
         if adoc:
@@ -154,7 +154,7 @@ class Scanner(Containers, ListItems):
             self._close_paragraph()
             return i + 1
         if first == ">" and _QUOTE.match(line):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._quote(i)
         item = _LIST.match(line)
         if item and self._numbered_heading(i, item):
@@ -163,7 +163,7 @@ class Scanner(Containers, ListItems):
             self._close_paragraph(interrupted=True)
             return self._list(i)
         if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._table(i)
         if first == "|" and (stripped.startswith("||") or self.wiki):
             self._close_paragraph()
@@ -172,7 +172,8 @@ class Scanner(Containers, ListItems):
         return i + 1
 
     def _close_paragraph(self, interrupted: bool = False) -> None:
-        """The open paragraph's lines, read as labels; ``interrupted``: a list follows it at once."""
+        """The open paragraph's lines, read as labels; ``interrupted``: a block (a list, code, a
+        quote, a table, HTML) follows it at once."""
         if self.paragraph and self._numbered_line(self.paragraph[0], len(self.paragraph) > 1 or interrupted):
             self.paragraph = self.paragraph[1:]
         for i in self.paragraph:
@@ -212,7 +213,7 @@ class Scanner(Containers, ListItems):
         a plain label, read only where it names a known section."""
         line = self.lines[i].strip()
         text = plaintext.numbered_line(line)
-        if text is None and followed and line[:1] not in _BLOCK_STARTS:
+        if text is None and followed and (line[:1] not in _BLOCK_STARTS or line[:1].isdigit()):
             text = plaintext.title_line(line)
         if text is None:
             return False

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema, Part
 
 INFERRED_FORMS = HEADING_FORMS + BOLD_FORMS  # heads whose words may be read for cues: headings, bold lines, summaries
+# (and labels alone on their line, their text below them)
 MIN_LABELS = 2  # labels naming sections beside a bare question label ("What:") that make it a form's question
 MAX_TEXT = 3000  # characters of a candidate read for cues
 SHOWN_CUES = 3
@@ -102,7 +103,8 @@ def infer(
     free: list[int] = []
     optional: list[int] = []
     for index, head in enumerate(heads):
-        if index in taken or head.level not in levels or not (head.form in INFERRED_FORMS or asks(head)):
+        readable = head.form in INFERRED_FORMS or asks(head) or (head.form == "plain" and not head.inline)
+        if index in taken or head.level not in levels or not readable:
             continue
         if not meaningful_text(document.section(head, ends[index]).answer):
             continue

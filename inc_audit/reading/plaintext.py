@@ -22,8 +22,9 @@ _NUMBERED_LINE = re.compile(
 )
 MAX_NUMBERED_WORDS = 8  # a longer numbered line is a sentence
 _BANNER = re.compile(r"[ \t]*([-=~*_#+])\1{2,}[ \t]+(\S(?:.{0,78}\S)?)[ \t]+\1{3,}[ \t]*$")
-_TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:]{0,46}[^.,;!:\s])?[:?]?", re.UNICODE)
+_TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:]{0,94}[^.,;!:\s])?[:?]?", re.UNICODE)
 MAX_TITLE_WORDS = 5  # a longer line alone above its text is a sentence cut by the writer's wrap
+MAX_QUESTION_WORDS = 14  # a question alone on its line above its answer may be a template's whole question
 _QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
 _ANSWER = re.compile(r"[ \t]*(?:A|Answer|R|Réponse|Reponse|Antwort|Respuesta|Risposta)[ \t]*[:.)]")
 QUESTION_FIRST = frozenset("QFPD")  # the first letters a question line starts with
@@ -58,11 +59,17 @@ def numbered_line(line: str) -> str | None:
 
 def title_line(line: str) -> str | None:
     """The text of a short line heading the lines below it with no markup at all (``Impact`` above
-    ``5 hours during which...``), or None: a line of at most ``MAX_TITLE_WORDS`` words and 48
-    characters that holds no sentence's stop and no link. Only the scanner's callers that read
-    it where it names a known section may take it for a head."""
+    ``5 hours during which...``), or None: a line of at most ``MAX_TITLE_WORDS`` words (twice
+    as many for ``Impact / Impact réel``) that holds no sentence's stop and no link, or a
+    question of at most ``MAX_QUESTION_WORDS`` words (``What is the evidence (i.e. logs)?``).
+    Only the scanner's callers that read it where it names a known section take it for a head."""
     text = line.strip()
-    if len(text.split()) > MAX_TITLE_WORDS or "http" in text or _TITLE_LINE.fullmatch(text) is None:
+    if "http" in text or _QUESTION.match(text):  # "Q: ...?" heads its own section, with its "A:" below
+        return None
+    if text.endswith("?") and len(text) <= 100 and len(text.split()) <= MAX_QUESTION_WORDS:
+        return text.rstrip("?").strip() or None  # a form's question alone above its answer
+    most = MAX_TITLE_WORDS * 2 if " / " in text else MAX_TITLE_WORDS  # "Impact / Impact réel": two languages
+    if len(text.split()) > most or len(text) > 2 * 48 or _TITLE_LINE.fullmatch(text) is None:
         return None
     return text.rstrip(":?").strip() or None
 

@@ -81,6 +81,7 @@ class Part:
     negative_reason_ok: bool = False
     concepts: tuple[str, ...] = ()
     needs_compensation: bool = False
+    unfinished_is_no_answer: bool = False
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -88,6 +89,14 @@ class Part:
         for heading in self.headings:
             found.update(builtin_vocabulary().keys(heading))
         return frozenset(found)
+
+
+MIN_ALONE = 2  # labels alone on their line naming sections that make every such line a head
+
+
+def _alone(head: Heading) -> bool:
+    """A plain label alone on its line, its text below it (``Analysis`` then a paragraph)."""
+    return head.form == "plain" and not head.inline
 
 
 _TAGS = re.compile(r"<[^<>]*>")  # a <details> line between a title and its first head is no text
@@ -158,6 +167,7 @@ class DocumentSchema(Matching):
                     negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
                     concepts=tuple(map(str, prop.get("x-concepts", ()))),
                     needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
+                    unfinished_is_no_answer=bool(prop.get("x-unfinished-is-no-answer", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -192,6 +202,7 @@ class DocumentSchema(Matching):
             guidance,
             part.negative_reason_ok,
             part.needs_compensation,
+            part.unfinished_is_no_answer,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:
@@ -229,6 +240,9 @@ class DocumentSchema(Matching):
         if inference.asks_for_missing(self, document, best):  # "What:" among labels that name sections
             heads, ends = document.extents(self._includes_questions)
             best = self._best(heads, document)
+        elif self._missing(best) and sum(1 for _, i, _ in best.values() if _alone(heads[i])) >= MIN_ALONE:
+            heads, ends = document.extents(self._includes_alone)  # a form of lines alone: each one heads
+            best = self._best(heads, document)
         document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
@@ -263,6 +277,12 @@ class DocumentSchema(Matching):
                 best[part.name] = (tier, index, inline)
         self._settle_ties(heads, best, titles)
         return best
+
+    def _missing(self, best: dict[str, tuple[int, int, str]]) -> bool:
+        return any(p.group == "sections" and p.name not in best for p in self.required_parts)
+
+    def _includes_alone(self, head: Heading) -> bool:
+        return self._includes(head) or _alone(head)
 
     def _settle_ties(self, heads: list[Heading], best: dict[str, tuple[int, int, str]], titles: set[int]) -> None:
         """A required part that no head names, or only a title holding other heads does, goes to a

@@ -90,6 +90,8 @@ class Vocabulary:
     roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
     irreversible: tuple[re.Pattern[str], ...] = ()
+    unfinished: tuple[re.Pattern[str], ...] = ()
+    """What says an analysis is not over ("still digging"): no answer where the part says so."""
     cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     compensations: tuple[re.Pattern[str], ...] = ()
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
@@ -225,6 +227,7 @@ class AnswerRules:
     guidance: Guidance
     negative_reason_ok: bool = False
     needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
+    unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -233,6 +236,9 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
     that counts as answered, which bounds the work on absurd input.
     """
+    if rules.unfinished_is_no_answer and vocabulary.unfinished:
+        if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
+            return False
     if rules.needs_compensation and vocabulary.irreversible:
         head = fold(text[:MAX_COMPENSATION])
         if any(p.search(head) for p in vocabulary.irreversible):
@@ -352,6 +358,7 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         roots=roots,
         deferrals=Deferrals(deferrals, neutral) if deferrals else None,
         irreversible=patterns("irreversible"),
+        unfinished=patterns("unfinished"),
         cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),

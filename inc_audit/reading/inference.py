@@ -11,9 +11,7 @@ unless the heading is one of the vocabulary's other headings ("Affected services
 
 A candidate is taken when its cues for the missing section outnumber those for any other
 missing one and reach two distinct cue words; one is enough when exactly one section is
-missing and exactly one sibling is left. That one sibling is also taken, with no cue, when
-it stands where the missing section stands among the others in the template's order (its
-heading being none of the vocabulary's other headings, or its text holding a cue). A
+missing and exactly one sibling is left. A
 sibling that names an optional section ("What went wrong" read as the summary) is taken
 over the same way: a retro's ``Summary`` that gives the figures of what users lost is its
 actual impact. Each recognition is kept with the reason, which
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
 
 INFERRED_FORMS = HEADING_FORMS + BOLD_FORMS  # heads whose words may be read for cues: headings, bold lines, summaries
 # (and labels alone on their line, their text below them)
+_QUESTION_FORMS = ("plain", "bold", "emphasis", "bullet")  # a question word alone: "What:", "1. **What**"
 MIN_LABELS = 2  # labels naming sections beside a bare question label ("What:") that make it a form's question
 MAX_TEXT = 3000  # characters of a candidate read for cues
 SHOWN_CUES = 3
@@ -71,11 +70,10 @@ def resolve_missing(
         return bool(schema.other_keys.intersection(schema.vocabulary.head_keys(head.text)))
 
     def asks(head: Heading) -> bool:
-        return head.form == "plain" and schema.vocabulary.asks(head.text)
+        return head.form in _QUESTION_FORMS and schema.vocabulary.asks(head.text)
 
     reasons = {}
-    order = [p.name for p in schema.required_parts if p.group == "sections"]
-    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known, asks, order):
+    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known, asks):
         for name in [name for name, (_, index, _) in best.items() if index == item.index]:
             del best[name]  # an optional section taken over ("What went wrong" as the root cause)
         best[item.part] = (3, item.index, "")
@@ -93,9 +91,8 @@ def infer(
     cues: Concepts,
     known: Callable[[Heading], bool] = lambda head: False,
     asks: Callable[[Heading], bool] = lambda head: False,
-    order: Sequence[str] = (),
 ) -> list[Inferred]:
-    """The missing parts that a sibling of the found sections holds, by its text or its place."""
+    """The missing parts that a sibling of the found sections holds, by its text."""
     if not missing or not found:
         return []
     levels = {heads[index].level for index in found.values()}
@@ -142,31 +139,7 @@ def infer(
             out.append(Inferred(part.name, best[0], why))
     if not out and len(missing) == 1 and len(free) == 1 and not optional:
         out.extend(_question(heads, free[0], found, missing[0], asks))
-    if not out and len(missing) == 1 and len(free) == 1 and not optional:
-        cued = bool(counts[free[0]].get(wanted.get(missing[0].name, ""), ()))
-        if cued or not known(heads[free[0]]):
-            out.extend(_place(heads, free[0], found, missing[0], order))
     return out
-
-
-def _place(
-    heads: Sequence[Heading], index: int, found: dict[str, int], part: Part, order: Sequence[str]
-) -> list[Inferred]:
-    """The one section left, standing where the missing one stands among the others in the
-    template's order (a report's first section, before the discovery, the impact and the
-    evidence, is its nature)."""
-    names = [name for name in order if name in found or name == part.name]
-    if part.name not in names or len(names) < 3:
-        return []
-    ranked = sorted([*(found[name] for name in names if name in found), index], key=lambda i: heads[i].line)
-    if ranked.index(index) != names.index(part.name):
-        return []
-    head = heads[index]
-    why = (
-        f"section '{part.title}' read from '{head.raw.strip() or head.text}' (line {head.line}): its heading "
-        "names no section and it stands where that section stands among the others"
-    )
-    return [Inferred(part.name, index, why)]
 
 
 def _question(

@@ -329,3 +329,7 @@ def test_a_dutch_withdrawal_takes_the_approval_back():
 )
 def test_an_approval_given_at_the_review_and_a_scratched_one(text, approves):
     assert read(text, "alice", PEOPLE).approves is approves
+
+
+def test_a_french_ratification_approves():
+    assert read("J'entérine ce post-mortem.", "alice", PEOPLE).approves

@@ -679,3 +679,38 @@ def test_an_analysis_that_is_over_is_a_root_cause():
     text = "### Root cause\nThe DB was overloaded by the reindex.\n\n### Impact\n5 hours.\n\n"
     text += "### Follow-ups\n- Throttle it.\n"
     assert problems(PM, text) == set()
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("Trigger / Déclencheur", "root_cause"), ("Remediation / Remédiation", "follow_up"),
+     ("Damage done / Dommages", "actual_impact"), ("Causal chain", "root_cause"), ("Safeguards", "follow_up")],
+)
+def test_a_word_shared_by_two_sections_goes_to_the_required_one(heading, part):
+    assert part_of(PM, heading) == part
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("De quoi s'agit-il ?", "nature"), ("Where the alarm came from", "discovery"), ("Artifacts", "evidence"),
+     ("What users are seeing", "nature")],
+)
+def test_more_report_headings_by_their_concepts(heading, part):
+    assert part_of(REPORT, heading) == part
+
+
+@pytest.mark.parametrize("cause", ["Human error.", "Erreur humaine", "Operator mistake"])
+def test_human_error_alone_is_no_root_cause(cause):
+    text = f"### Root cause\n{cause}\n\n### Impact\n5 hours.\n\n### Follow-ups\n- Add a check.\n"
+    assert ("empty", "root_cause") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    ("plan", "empty"),
+    [("{color:red}TBD by infra{color}", True), ("Non applicable.", True),
+     ("Transfers cannot be reverted. A wrong refund is refunded again from the treasury.", False),
+     ("Transfers cannot be reverted.", True)],
+)
+def test_rollback_plans_wiki_colours_french_na_and_refunds(plan, empty):
+    found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nSend refunds.\n\n### Rollback plan\n{plan}\n")
+    assert found is empty

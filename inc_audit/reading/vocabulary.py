@@ -56,6 +56,7 @@ _MARKUP = re.compile(r"[*_`~]+")
 _LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
 STEMS = "stems.json"  # beside a vocabulary: its words' stems, worked out once (concepts.preload)
+_WIKI_COLOUR = re.compile(r"\{color(?::[^{}]{0,40})?\}", re.IGNORECASE)
 MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
@@ -264,6 +265,8 @@ def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> 
 
 def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
     text = line.strip()
+    if "{" in text:  # wiki markup's colours wrap text and say nothing: {color:red}TBD{color}
+        text = _WIKI_COLOUR.sub("", text).strip()
     if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
         return False
     task = _TASK_LINE.match(text) if "[" in text else None

@@ -714,3 +714,15 @@ def test_human_error_alone_is_no_root_cause(cause):
 def test_rollback_plans_wiki_colours_french_na_and_refunds(plan, empty):
     found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nSend refunds.\n\n### Rollback plan\n{plan}\n")
     assert found is empty
+
+
+@pytest.mark.parametrize(
+    ("plan", "empty"),
+    [("None really. If it doesn't work we'll hotfix forward.", True),
+     ("Can't be undone, the old secret is gone. We'll fix forward if needed.", True),
+     ("Cannot be undone; we fix forward with 2.4.1, already prepared on `hotfix/2.4.1`.", False),
+     ("None really: restore the snapshot taken before the change.", False)],
+)
+def test_a_fix_still_to_be_made_makes_up_for_nothing(plan, empty):
+    found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nRotate it.\n\n### Rollback plan\n{plan}\n")
+    assert found is empty

@@ -95,6 +95,9 @@ class Vocabulary:
     """What says an analysis is not over ("still digging"): no answer where the part says so."""
     cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     compensations: tuple[re.Pattern[str], ...] = ()
+    forward_fixes: tuple[re.Pattern[str], ...] = ()
+    """Compensations that are only a fix still to be made: they need something ``concrete``."""
+    concrete: tuple[re.Pattern[str], ...] = ()
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
@@ -242,9 +245,22 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
             return False
     if rules.needs_compensation and vocabulary.irreversible:
         head = fold(text[:MAX_COMPENSATION])
-        if any(p.search(head) for p in vocabulary.irreversible):
-            return any(p.search(head) for p in vocabulary.compensations)
+        first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
+        if any(p.search(head) for p in vocabulary.irreversible) or _fullmatches(vocabulary.negatives, first):
+            return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
     return _any_line_answers(text, rules, vocabulary)
+
+
+def compensated(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a plan that cannot roll back names what makes up for it. A fix still to be made
+    ("we'll fix forward if needed") counts only with something concrete beside it (a version,
+    a merge request, code, a fix already prepared)."""
+    found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
+    if not found:
+        return False
+    if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+        return any(p.search(text) for p in vocabulary.concrete)
+    return True
 
 
 def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -285,7 +301,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.negatives, norm):
         if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
-            return any(p.search(fold(norm)) for p in vocabulary.compensations)
+            return compensated(fold(norm), vocabulary)
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -364,6 +380,8 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         unfinished=patterns("unfinished"),
         cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
+        forward_fixes=tuple(re.compile(p) for p in raw.get("forward-fixes", {}).get("fixes", ())),
+        concrete=tuple(re.compile(p) for p in raw.get("forward-fixes", {}).get("concrete", ())),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
     )
 

@@ -726,3 +726,18 @@ def test_rollback_plans_wiki_colours_french_na_and_refunds(plan, empty):
 def test_a_fix_still_to_be_made_makes_up_for_nothing(plan, empty):
     found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nRotate it.\n\n### Rollback plan\n{plan}\n")
     assert found is empty
+
+
+@pytest.mark.parametrize("answer", ["On ne sait pas encore, investigations en cours.", "Inconnue pour l'instant."])
+def test_french_not_known_yet_is_no_answer(answer):
+    assert ("empty", "nature") in problems(REPORT, f"### Nature\n{answer}\n")
+
+
+def test_a_timeline_that_opens_on_the_alert_is_the_discovery_when_nothing_else_is():
+    text = (
+        "### Nature of the incident\nThe updater fails the signature check and loops.\n\n"
+        "### Timeline\n- 08:47 Pingdom check fails; dave gets the SMS.\n- 09:10 incident filed.\n\n"
+        "### Potential impact of the incident\nDesktop users stay on 2.5.x.\n\n"
+        "### Evidence\n```\nsignature mismatch\n```\n"
+    )
+    assert problems(REPORT, text) == set()

@@ -135,30 +135,35 @@ class Scanner(Containers, ListItems):
             return self._setext(i)
         fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._fenced(i, fence.group(2))
         opens = _HTML_OPEN.match(line) if first == "<" else None
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._html(i, opens.lastgroup if opens else "block")
         adoc = plaintext.asciidoc_heading(line) if first == "=" and not self.paragraph else None
         if adoc:
             self._add_heading(i, adoc[1], adoc[0], "atx")
             return i + 1
+        framed = plaintext.banner(line) if first in "-=~*_#+" else None
+        if framed:
+            self._close_paragraph()
+            self._add_heading(i, framed, 2, "atx")
+            return i + 1
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
         if first == ">" and _QUOTE.match(line):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._quote(i)
         item = _LIST.match(line)
         if item and self._numbered_heading(i, item):
             return i + 2
         if item and indent < 4 and (not self.paragraph or _interrupts(item)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._list(i)
         if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._table(i)
         if first == "|" and (stripped.startswith("||") or self.wiki):
             self._close_paragraph()
@@ -166,8 +171,10 @@ class Scanner(Containers, ListItems):
         self.paragraph.append(i)
         return i + 1
 
-    def _close_paragraph(self) -> None:
-        if self.paragraph and self._numbered_line(self.paragraph[0]):
+    def _close_paragraph(self, interrupted: bool = False) -> None:
+        """The open paragraph's lines, read as labels; ``interrupted``: a block (a list, code, a
+        quote, a table, HTML) follows it at once."""
+        if self.paragraph and self._numbered_line(self.paragraph[0], len(self.paragraph) > 1 or interrupted):
             self.paragraph = self.paragraph[1:]
         for i in self.paragraph:
             WORK.steps += 1
@@ -200,10 +207,14 @@ class Scanner(Containers, ListItems):
         self.heads.append(Heading(inline_text(question), BOLD_LEVEL, i + 1, False, "bold", "", line, i + 2))
         return True
 
-    def _numbered_line(self, i: int) -> bool:
-        """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below:
+    def _numbered_line(self, i: int, followed: bool) -> bool:
+        """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below,
+        or a short line alone above them (``Impact``; ``followed``: text or a list follows it at once):
         a plain label, read only where it names a known section."""
-        text = plaintext.numbered_line(self.lines[i].strip())
+        line = self.lines[i].strip()
+        text = plaintext.numbered_line(line)
+        if text is None and followed and (line[:1] not in _BLOCK_STARTS or line[:1].isdigit()):
+            text = plaintext.title_line(line)
         if text is None:
             return False
         self.heads.append(Heading(inline_text(text), LABEL_LEVEL, i + 1, True, "plain", "",

@@ -192,11 +192,11 @@ def test_a_missing_config_file_exits_2():
 
 def test_a_custom_schema_with_other_headings_is_used(tmp_path):
     schema = json.loads((ROOT / "schemas" / "incident-report.schema.json").read_text())
-    schema["properties"]["sections"]["properties"]["nature"]["x-headings"] = ["Was ist passiert?"]
+    schema["properties"]["sections"]["properties"]["nature"]["x-headings"] = ["Mitä tapahtui?"]
     (tmp_path / "report.json").write_text(json.dumps(schema))
     (tmp_path / "c.yml").write_text("schemas:\n  report: report.json\n")
     draft = tmp_path / "draft.md"
-    draft.write_text(fill(template("incident.md")).replace("What is the nature of the incident?", "Was ist passiert?"))
+    draft.write_text(fill(template("incident.md")).replace("What is the nature of the incident?", "Mitä tapahtui?"))
     assert invoke("check", str(draft), "--kind", "report", "--config", str(tmp_path / "c.yml")).exit_code == 0
     assert invoke("check", str(draft), "--kind", "report").exit_code == 1
 

@@ -741,3 +741,32 @@ def test_a_timeline_that_opens_on_the_alert_is_the_discovery_when_nothing_else_i
         "### Evidence\n```\nsignature mismatch\n```\n"
     )
     assert problems(REPORT, text) == set()
+
+
+def test_a_form_written_without_blank_lines_reads_its_lines_alone_as_heads():
+    text = (
+        "Root cause\nHuman error: the staging key was pasted into the production secret.\nImpact\n"
+        "None; the deploy was rolled back before traffic reached it.\nFollow-up\n"
+        "Secrets are set by the pipeline (!470).\n"
+    )
+    assert problems(PM, text) == set()
+    prose = "We spent the night on it.\nthe root cause\nwas never found, and then\nimpact\nwas small.\n"
+    assert [h.text for h in parse(prose).heads] == ["the root cause"]  # after a sentence's end only
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["📌 Root cause\nThe key expired because nobody renewed it.\n\n📉 Impact\n3 h of failed sends.\n\n"
+     "🛠 Follow-ups\n- Alert on expiry (#12).\n",
+     "**Signalement**\n\n**Root cause**\nThe key expired because nobody renewed it.\n\n"
+     "**Impact**\n3 h of failed sends.\n\n"
+     "**Follow-ups**\n- Alert on expiry (#12).\n"],
+    ids=["emoji-lines", "empty-bold-title"],
+)
+def test_emoji_lines_and_an_empty_head_before_the_others(text):
+    assert problems(PM, text) == set()
+
+
+def test_a_label_alone_with_an_aside_in_parentheses():
+    text = "What is the evidence (i.e. screenshots, logs, etc):\n![graph](/uploads/g.png)\n"
+    assert ("missing", "evidence") not in problems(REPORT, text)

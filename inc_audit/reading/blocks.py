@@ -176,11 +176,14 @@ class Scanner(Containers, ListItems):
         quote, a table, HTML) follows it at once."""
         if self.paragraph and self._numbered_line(self.paragraph[0], len(self.paragraph) > 1 or interrupted):
             self.paragraph = self.paragraph[1:]
-        for i in self.paragraph:
+        last = len(self.paragraph) - 1
+        for k, i in enumerate(self.paragraph):
             WORK.steps += 1
             line = self.lines[i].strip()
             if line[:1] in plaintext.QUESTION_FIRST and self._question(i, line):
                 continue
+            if 0 < k < last and _after_a_sentence(self.lines[i - 1], line) and self._numbered_line(i, True):
+                continue  # "Root cause" alone between two answers, the lines unseparated
             pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
             if pieces is not None:
                 for piece in pieces:
@@ -269,6 +272,12 @@ class Scanner(Containers, ListItems):
                 return i + 1
             i += 1
         return i
+
+
+def _after_a_sentence(previous: str, line: str) -> bool:
+    """Whether a line inside a paragraph may head what follows it: the line before it ends a
+    sentence, or the line is a question (a form written without blank lines)."""
+    return previous.rstrip()[-1:] in ".!?)]`" or line.endswith("?")
 
 
 def hidden_heads(lines: tuple[str, ...], start: int) -> Iterator[Heading]:

@@ -22,7 +22,8 @@ _NUMBERED_LINE = re.compile(
 )
 MAX_NUMBERED_WORDS = 8  # a longer numbered line is a sentence
 _BANNER = re.compile(r"[ \t]*([-=~*_#+])\1{2,}[ \t]+(\S(?:.{0,78}\S)?)[ \t]+\1{3,}[ \t]*$")
-_TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:]{0,94}[^.,;!:\s])?[:?]?", re.UNICODE)
+_TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:=<>{}|]{0,94}[^.,;!:=<>{}|\s])?[:?]?", re.UNICODE)
+_MARKS = re.compile(r"^(?:[^\w\s(\[<`*_#>|-]|§\s*\d{0,2}[.)]?)+\s*")  # emoji, marks and a section sign
 MAX_TITLE_WORDS = 5  # a longer line alone above its text is a sentence cut by the writer's wrap
 MAX_QUESTION_WORDS = 14  # a question alone on its line above its answer may be a template's whole question
 _QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
@@ -63,7 +64,7 @@ def title_line(line: str) -> str | None:
     as many for ``Impact / Impact réel``) that holds no sentence's stop and no link, or a
     question of at most ``MAX_QUESTION_WORDS`` words (``What is the evidence (i.e. logs)?``).
     Only the scanner's callers that read it where it names a known section take it for a head."""
-    text = line.strip()
+    text = _MARKS.sub("", line.strip())  # "📌 Root cause", "§1 Impact": the marks before it go
     if "http" in text or _QUESTION.match(text):  # "Q: ...?" heads its own section, with its "A:" below
         return None
     if text.endswith("?") and len(text) <= 100 and len(text.split()) <= MAX_QUESTION_WORDS:

@@ -103,8 +103,9 @@ _TAGS = re.compile(r"<[^<>]*>")  # a <details> line between a title and its firs
 
 
 def _holds_only_heads(document: Document, heads: list[Heading], index: int) -> bool:
-    """Whether no text stands between a head and the next one, which is deeper than it."""
-    if index + 1 >= len(heads) or heads[index + 1].level <= heads[index].level:
+    """Whether no text stands between a head and the next one (a title over the others, or a
+    head left empty): another head naming the same section is preferred to it."""
+    if index + 1 >= len(heads):
         return False
     start, stop = heads[index].line, heads[index + 1].line - 1  # 1-based lines: the head's, the next one's
     return not any(_TAGS.sub("", line).strip() for line in document.lines[start:stop])

@@ -61,6 +61,7 @@ from inc_audit.cache.entries import (
     _Entry,
     _is_candidate,
     _Kept,
+    _kept_from_row,
     _LazyNotesIssue,
     _list,
     _Loaded,
@@ -69,7 +70,8 @@ from inc_audit.cache.entries import (
     _stamp,
 )
 from inc_audit.cache.fingerprint import code_digest, fingerprint
-from inc_audit.cache.store import FILE_NAME, FORMAT, CacheStore
+from inc_audit.cache.staging import Listing, Staging, _Feed
+from inc_audit.cache.store import FILE_NAME, FORMAT
 from inc_audit.findings import Finding, Timeline
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.rules import Verdict
@@ -87,7 +89,7 @@ MARGIN = timedelta(minutes=10)
 RELIST_EVERY = timedelta(days=1)
 FULL_READ_EVERY = timedelta(days=7)
 
-class CachedSource(CacheStore, Source):
+class CachedSource(Staging, Source):
     """A ``Source`` that serves unchanged incidents of a ``GitLabSource`` from a cache.
 
     ``directory`` holds the cache (created when missing); ``fingerprint`` is
@@ -123,10 +125,15 @@ class CachedSource(CacheStore, Source):
         self.stats: Counter[str] = Counter()
         self.saved = False
         self._lock = threading.Lock()
+        self._db_lock = threading.RLock()
+        self._db = None
+        self._schema = "main"
+        self._feed = None
+        self._candidates: set[IssueKey] = set()
         self._entries: dict[IssueKey, _Entry] = {}
-        self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
-        self._verdicts: dict[IssueKey, _Kept] = {}
-        self._new_verdicts: dict[IssueKey, _Kept | None] = {}  # None: the kept one no longer holds
+        self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}  # until the incident is released
+        self._verdicts: dict[IssueKey, _Kept] = {}  # the kept ones, slim (``_Kept.slim``)
+        self._full: dict[IssueKey, _Kept | None] = {}  # a kept one read whole, until released
         self._served: set[IssueKey] = set()  # served from the cache this run, as they were
         self._given: set[IssueKey] = set()  # whose kept verdict ``cached_verdict`` gave
         self._broken = False
@@ -143,44 +150,56 @@ class CachedSource(CacheStore, Source):
         shard_key = str(shard) if shard else "all"
         loaded = self._load(shard_key, labels)
         started = self.clock()
-        verdicts: dict[IssueKey, _Kept] = {}
         full = loaded is not None and self._full_read_due(loaded, started)
+        self._reset()
         if loaded is None or full:
             self.mode = "full" if full else "cold"
             self._broken = self._broken or full  # rewritten whole: nothing of the old file is kept
-            listed = self.live.list_candidates(labels)
-            candidates = set(listed)
-            entries = {key: _Entry(raw) for key, raw in listed.items()}
+            self._connect(on_file=not self._broken and self.path.exists())
+            keys, listing = _stream(self.live, labels)
+            self._candidates = set(keys)
+            self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
         else:
-            candidates, entries, verdicts = loaded.candidates, loaded.entries, loaded.verdicts
+            self._connect(on_file=True)
+            self._candidates, self._entries, self._verdicts = loaded.candidates, loaded.entries, loaded.verdicts
             relisted_at, full_read_at = loaded.relisted_at, loaded.full_read_at
             self.mode = "warm"
             if self.relist_every is not None and started - loaded.relisted_at >= self.relist_every:
                 self.mode, relisted_at = "relist", started
-                listed = self.live.list_candidates(labels)
-                candidates = set(listed)
-                for key, raw in listed.items():
-                    self._update(entries, key, raw)
+                keys, listing = _stream(self.live, labels)
+                self._candidates = set(keys)
+                for key, raw in listing:
+                    self._update(key, raw)
             changed = self.live.list_updated(loaded.listed_since - self.margin)
+            stamps = {key: _stamp(raw) for key, raw in changed.items()}
             for key, raw in changed.items():
                 if _is_candidate(raw, labels):
-                    candidates.add(key)
-                    self._update(entries, key, raw)
+                    self._candidates.add(key)
+                    self._update(key, raw)
                 else:
-                    candidates.discard(key)
-            self._forget_stale_links(entries, changed)
-        with self._lock:
-            self._entries = {key: entries[key] for key in candidates}
-            self._verdicts = verdicts
-            self._new_verdicts, self._served, self._given = {}, set(), set()
+                    self._candidates.discard(key)
+            del changed
+            with self._lock:
+                self._entries = {key: self._entries[key] for key in self._candidates}
+            self._forget_stale_links(stamps)
+        candidates = self._candidates
         keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
-        if loaded is not None:
-            self.live.reread_awards([k for k in keys if entries[k].awards and k not in verdicts and entries[k].notes])
+        if self.mode in ("warm", "relist"):
+            entries, verdicts = self._entries, self._verdicts
+            self.live.reread_awards([k for k in keys if entries[k].has_awards and k not in verdicts
+                                     and entries[k].has_notes])
         if self.on_listed is not None:
             self.on_listed(len(keys))
         yield from self._serve_all(keys)
-        self._save(shard_key, labels, (started, relisted_at, full_read_at), candidates)
+        if self._feed is not None:
+            self._feed.until(lambda: False)  # another shard's candidates, listed after this one's last
+        self._commit(shard_key, labels, (started, relisted_at, full_read_at), candidates)
+
+    def _reset(self) -> None:
+        with self._lock:
+            self._feed, self._entries, self._verdicts, self._candidates = None, {}, {}, set()
+            self._linked, self._full, self._served, self._given = {}, {}, set(), set()
 
     def _full_read_due(self, loaded: _Loaded, started: datetime) -> bool:
         """Whether this run must ignore the cache: its last full read is ``full_read_every``
@@ -190,17 +209,23 @@ class CachedSource(CacheStore, Source):
             return True
         return self.full_read_every is not None and started - loaded.full_read_at >= self.full_read_every
 
-    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+    def release(self, key: IssueKey) -> None:
+        """The audit has judged ``key``: what this scan read of it is in the staging tables
+        already (``_store``); the links and the kept verdict memoized for it are dropped."""
         with self._lock:
-            entry = self._entries.get(key)
-            cached = entry.links if entry is not None else None
+            self._linked.pop(key, None)
+            self._full.pop(key, None)
+        self.live.release(key)
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        entry = self._entry(key)
+        with self._lock:
             built = self._linked.get(key)
         if built is not None:
             return built
-        built = None
-        if cached is not None:
+        if entry is not None and entry.links_digest is not None:
             try:
-                built = self.live.linked_from_raw(cached)
+                built = self.live.linked_from_raw(_list(json.loads(self._part(key, "links"))))
             except _UNREADABLE as error:
                 self._warn(f"holds unreadable links for {key} ({_reason(error)}); reading them again")
             else:
@@ -214,13 +239,14 @@ class CachedSource(CacheStore, Source):
         return built
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
-        with self._lock:
-            entry = self._entries.get(key)
-            cached = entry.awards.get(note_id) if entry is not None else None
+        entry = self._entry(key)
+        cached = None
+        if entry is not None and entry.has_awards:
+            cached = _object(json.loads(self._part(key, "awards") or "{}")).get(str(note_id))
         if cached is None:
             return self.refresh_awards(key, note_id)
         try:
-            awards = tuple(award_from_api(_object(raw)) for raw in cached)
+            awards = tuple(award_from_api(_object(raw)) for raw in _list(cached))
         except _UNREADABLE as error:
             self._warn(f"holds unreadable award emoji for {key} ({_reason(error)}); reading them again")
             return self.refresh_awards(key, note_id)
@@ -248,50 +274,75 @@ class CachedSource(CacheStore, Source):
             kept = self._kept_for(issue.key)
         if kept is None or not kept.holds_at(as_of):
             return None
+        whole = self._whole(issue.key, kept)
+        if whole is None:
+            return None
         with self._lock:
             self._given.add(issue.key)
-        return kept.findings
+        return whole.findings
 
     def cached_timeline(self, issue: Issue) -> Timeline | None:
         """The milestones kept with the verdict ``cached_verdict`` gave (None: the rules run again)."""
         with self._lock:
             kept = self._kept_for(issue.key)
-        return kept.timeline if kept is not None else None
+        whole = self._whole(issue.key, kept) if kept is not None else None
+        return whole.timeline if whole is not None else None
 
     def cached_notes(self, issue: Issue) -> tuple[str, ...]:
         """The notes kept with the verdict ``cached_verdict`` gave."""
         with self._lock:
             kept = self._kept_for(issue.key)
-        return kept.notes if kept is not None else ()
+        whole = self._whole(issue.key, kept) if kept is not None else None
+        return whole.notes if whole is not None else ()
+
+    def _whole(self, key: IssueKey, kept: _Kept) -> _Kept | None:
+        """The kept verdict with its findings, milestones and notes, read from the file (None
+        if its row no longer is the one loaded)."""
+        with self._lock:
+            if key in self._full:
+                return self._full[key]
+        rows = self._sql(
+            "SELECT updated_at, notes_count, links, findings, stable_after, stable_until FROM {s}.verdicts"
+            " WHERE project = ? AND iid = ? AND fingerprint = ?", (key.project, key.iid, self.verdict_key),
+        )
+        try:
+            whole = _kept_from_row(rows[0]) if rows else None
+        except _UNREADABLE:
+            whole = None
+        if whole is not None and not whole.same_as(kept):
+            whole = None
+        with self._lock:
+            self._full[key] = whole
+        return whole
 
     def _kept_for(self, key: IssueKey) -> _Kept | None:
-        """The verdict kept for ``key`` if it was reached on the version the cache holds and
-        on the links it holds now (called with the lock held)."""
+        """The verdict kept for ``key`` (slim) if it was reached on the version the cache holds
+        and on the links it holds now (called with the lock held)."""
         kept = self._verdicts.get(key)
         entry = self._entries.get(key)
-        if kept is None or entry is None or entry.notes is None:
+        if kept is None or entry is None or not entry.has_notes:
             return None
         if (kept.updated_at, kept.notes_count) != (entry.updated_at, entry.notes_count):
             return None
         for linked, digest in kept.links:
             other = self._entries.get(linked)
-            if other is None or other.digest_of_links() != digest:
+            if other is None or other.links_digest != digest:
                 return None
         return kept
 
     def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
-        """Keep ``verdict``, reached this run on ``issue`` as served, for the next runs (saved
-        with the rest once the scan is complete); one that may not hold drops the kept one."""
+        """Keep ``verdict``, reached this run on ``issue`` as served, for the next runs (staged
+        now, saved once the scan is complete); one that may not hold drops the kept one."""
         key = issue.key
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.notes is None:
+            if entry is None or not entry.has_notes:
                 return  # not a candidate, or not served by this scan
             kept: _Kept | None = None
             links = []
             for linked in sorted(verdict.links, key=lambda k: (k.project, k.iid)):
                 other = self._entries.get(linked)
-                digest = None if other is None else other.digest_of_links()
+                digest = None if other is None else other.links_digest
                 if digest is None:
                     break  # links read live, not kept: nothing to check them against
                 links.append((linked, digest))
@@ -307,7 +358,7 @@ class CachedSource(CacheStore, Source):
                         verdict.timeline,
                         verdict.notes,
                     )
-            self._new_verdicts[key] = kept
+        self._stage_verdict(key, kept)
 
     def summary(self) -> str:
         """One line on what the cache saved, for ``-v``."""
@@ -325,7 +376,7 @@ class CachedSource(CacheStore, Source):
         need no request, and most need no rule. The others are served by reader threads."""
         with self._lock:
             inline = {key for key in keys if self._kept_for(key) is not None}
-        serve = self._serve
+        serve: Callable[[IssueKey], Issue] = self._serve
         if self.live.kind == "group":  # a failing project fails alone (``sources.rest.projects``)
             serve = self._serve_alone
         pooled = self.live.parallel(serve, [key for key in keys if key not in inline])
@@ -337,33 +388,33 @@ class CachedSource(CacheStore, Source):
             if close is not None:
                 close()
 
+    def _raw(self, key: IssueKey) -> dict[str, Any]:
+        return _object(json.loads(self._part(key, "raw")))
+
     def _serve_alone(self, key: IssueKey) -> Issue:
         """``_serve``, in a group audit: a project that cannot be read fails alone."""
-        with self._lock:
-            raw = self._entries[key].raw
-        return self.live.projects.read(key, raw, lambda: self._serve(key))
+        raw = self._raw(key)
+        return self.live.projects.read(key, raw, lambda: self._serve(key, raw))
 
     def _serve_cached(self, key: IssueKey) -> Issue:
         """The issue, its notes decoded only if something reads them (a kept verdict that
         holds needs none): about a fifth of a warm run's time otherwise."""
+        raw = self._raw(key)
         with self._lock:
-            entry = self._entries[key]
             self._served.add(key)
-        self.live.project_of(entry.raw)
+        self.live.project_of(raw)
         self._count("incidents from the cache")
-        plain = assemble(key, entry.raw, tuple)
+        plain = assemble(key, raw, tuple)
         if plain.unreadable:
             return plain
         fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Issue) if f.name != "notes"}
         return _LazyNotesIssue(lambda: self._cached_notes(key), **fields)
 
     def _cached_notes(self, key: IssueKey) -> tuple[Note, ...]:
-        """The notes of an issue served by ``_serve_cached``, decoded (read again if the
-        cache's copy is unreadable), in ``issue_from_api``'s order."""
-        with self._lock:
-            notes = self._entries[key].notes
+        """The notes of an issue served by ``_serve_cached``, read from the cache and decoded
+        (read again if the cache's copy is unreadable), in ``issue_from_api``'s order."""
         try:
-            built = _notes(notes or "")
+            built = _notes(self._part(key, "notes") or "")
         except _UNREADABLE as error:
             self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
             with self._lock:
@@ -375,11 +426,12 @@ class CachedSource(CacheStore, Source):
             built = notes_from_api(raws)
         return tuple(sorted(built, key=lambda n: (n.created_at, n.id)))
 
-    def _serve(self, key: IssueKey) -> Issue:
-        with self._lock:
-            entry = self._entries[key]
-            notes = entry.notes
-        self.live.project_of(entry.raw)  # learns the project's id from references.full
+    def _serve(self, key: IssueKey, raw: dict[str, Any] | None = None) -> Issue:
+        entry = self._entry(key)
+        assert entry is not None
+        raw = self._raw(key) if raw is None else raw
+        notes = self._part(key, "notes") if entry.has_notes else None
+        self.live.project_of(raw)  # learns the project's id from references.full
         built: list[Note] | None = None
         if notes is not None:
             try:
@@ -394,12 +446,12 @@ class CachedSource(CacheStore, Source):
             raws = self.live.raw_notes(key)
             self._store(key, notes=json.dumps(raws, separators=(",", ":")))
             self._count("incidents read")
-            issue = assemble(key, entry.raw, lambda: notes_from_api(raws))
+            issue = assemble(key, raw, lambda: notes_from_api(raws))
         else:
             kept = built
-            issue = assemble(key, entry.raw, lambda: kept)
+            issue = assemble(key, raw, lambda: kept)
         if issue.unreadable:
-            self._store(key, notes=None, forget=True)  # read again next time, never kept as it is
+            self._store(key, forget=True)  # read again next time, never kept as it is
         elif self.prefetch is not None:
             self.prefetch(issue)
         return issue
@@ -408,22 +460,46 @@ class CachedSource(CacheStore, Source):
         with self._lock:
             self.stats[what] += 1
 
-    def _forget_stale_links(self, entries: dict[IssueKey, _Entry], changed: dict[IssueKey, dict[str, Any]]) -> None:
+    def _forget_stale_links(self, stamps: dict[IssueKey, str]) -> None:
         """Links carry the linked issues' labels and descriptions: an edited change ticket
-        does not move its incident's ``updated_at``, but it is in the listing of changes."""
-        if not changed:
+        does not move its incident's ``updated_at``, but it is in the listing of changes
+        (``stamps``: each issue's ``updated_at`` there). The cache's links are read one row
+        at a time."""
+        if not stamps:
             return
-        for entry in entries.values():
-            for link in entry.links or ():
-                key = IssueKey(self.live.project_of(link), int(link.get("iid") or 0))
-                now = changed.get(key)
-                if now is not None and _stamp(now) != _stamp(link):
-                    entry.set_links(None)
-                    entry.dirty = True
-                    break
+        stale = []
+        with self._db_lock:
+            assert self._db is not None
+            rows = self._db.execute("SELECT project, iid, links FROM main.issues WHERE links IS NOT NULL")
+            for project, iid, links in rows:
+                key = IssueKey(str(project), int(iid))
+                entry = self._entries.get(key)
+                if entry is None or entry.staged or entry.links_digest is None:
+                    continue
+                for link in _list(json.loads(links)):
+                    linked = IssueKey(self.live.project_of(link), int(link.get("iid") or 0))
+                    now = stamps.get(linked)
+                    if now is not None and now != _stamp(link):
+                        stale.append(key)
+                        break
+            rows.close()
+        for key in stale:
+            self._store(key, forget_links=True)
+
+
+def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey], Listing]:
+    """Every candidate's key, in (project, iid) order, and their listing entries in that
+    order, as a stream: the one place a cold, full or relisting scan reads the listing.
+
+    For now on ``live.list_candidates`` (the listing read whole; each entry let go once
+    consumed). It moves to ``keys = live.list_keys(labels)`` and ``live.read_entries(keys)``
+    (the entries read concurrently, a bounded window ahead) once the live sources have them.
+    """
+    listed = live.list_candidates(labels)
+    keys = sorted(listed, key=lambda k: (k.project, k.iid))
+    return keys, ((key, listed.pop(key)) for key in keys)
 
 
 def _notes(text: str) -> list[Note]:
     """Cached notes (JSON text), decoded and built."""
     return notes_from_api(_list(json.loads(text)))
-

@@ -36,17 +36,26 @@ the issue's ``updated_at``.
   hides a violation for a week at most. A cache whose moments lie in the future (a
   tampered cache, or a clock that jumped) gets a full read at once.
 
-The cache is written in one transaction once the scan is complete: a failed read leaves it
-as it was. An unreadable or corrupt cache (a truncated file, an entry with a bad timestamp
-or the wrong shape) is reported on stderr and read again from GitLab, never fatal; so is a
-folder that is read-only or vanishes mid-run (the cache is then not written), and deleting
-the folder is always safe. Shards share one cache: each keeps its own listing
-moment and candidate set, and writes issue entries only where they are newer.
+The cache is written as the scan goes, and kept only when the scan completes: each
+incident's listing entry, notes, links, award emoji and verdict go to SQLite as soon as they
+are read or reached (``staging``: TEMP tables of the scan's connection, never the cache
+file), and are merged into the cache file in one transaction once the scan is complete
+(``store``); a failed read leaves the file as it was, byte for byte. Nothing is held whole:
+a warm run loads each candidate's version and which of its parts are held, and the kept
+verdicts' versions and deadlines; descriptions, notes, links and findings are read from
+SQLite when the incident is served, and what was memoized for an incident is dropped once
+the audit has judged it (``release``). A cold scan consumes the listing as a stream
+(``_stream``), as far as serving has reached.
+
+An unreadable or corrupt cache (a truncated file, an entry with a bad timestamp or the
+wrong shape) is reported on stderr and read again from GitLab, never fatal; so is a folder
+that is read-only or vanishes mid-run (the cache is then not written), and deleting the
+folder is always safe. Shards share one cache: each keeps its own listing moment and
+candidate set, and writes issue entries only where they are newer.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
@@ -54,7 +63,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from inc_audit.cache.entries import (
     _UNREADABLE,
@@ -62,7 +70,6 @@ from inc_audit.cache.entries import (
     _is_candidate,
     _Kept,
     _kept_from_row,
-    _LazyNotesIssue,
     _list,
     _Loaded,
     _object,
@@ -70,12 +77,13 @@ from inc_audit.cache.entries import (
     _stamp,
 )
 from inc_audit.cache.fingerprint import code_digest, fingerprint
-from inc_audit.cache.staging import Listing, Staging, _Feed
+from inc_audit.cache.serving import Serving
+from inc_audit.cache.staging import Listing, _Feed
 from inc_audit.cache.store import FILE_NAME, FORMAT
 from inc_audit.findings import Finding, Timeline
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.rules import Verdict
-from inc_audit.sources.entries import assemble, award_from_api, notes_from_api
+from inc_audit.sources.entries import award_from_api, notes_from_api
 from inc_audit.sources.interface import Source
 from inc_audit.sources.rest.source import GitLabSource
 
@@ -89,7 +97,7 @@ MARGIN = timedelta(minutes=10)
 RELIST_EVERY = timedelta(days=1)
 FULL_READ_EVERY = timedelta(days=7)
 
-class CachedSource(Staging, Source):
+class CachedSource(Serving, Source):
     """A ``Source`` that serves unchanged incidents of a ``GitLabSource`` from a cache.
 
     ``directory`` holds the cache (created when missing); ``fingerprint`` is
@@ -368,53 +376,11 @@ class CachedSource(Staging, Source):
             f" {len(self._given)} kept verdict(s) used"
         )
 
-    # -- serving -----------------------------------------------------------------------------
-
-    def _serve_all(self, keys: list[IssueKey]) -> Iterator[Issue]:
-        """Every issue of ``keys``, in order. Those whose kept verdict may hold (it was reached
-        on the version and links the cache holds) are served here, without ``prefetch``: they
-        need no request, and most need no rule. The others are served by reader threads."""
-        with self._lock:
-            inline = {key for key in keys if self._kept_for(key) is not None}
-        serve: Callable[[IssueKey], Issue] = self._serve
-        if self.live.kind == "group":  # a failing project fails alone (``sources.rest.projects``)
-            serve = self._serve_alone
-        pooled = self.live.parallel(serve, [key for key in keys if key not in inline])
-        try:
-            for key in keys:
-                yield self._serve_cached(key) if key in inline else next(pooled)
-        finally:
-            close = getattr(pooled, "close", None)
-            if close is not None:
-                close()
-
-    def _raw(self, key: IssueKey) -> dict[str, Any]:
-        return _object(json.loads(self._part(key, "raw")))
-
-    def _serve_alone(self, key: IssueKey) -> Issue:
-        """``_serve``, in a group audit: a project that cannot be read fails alone."""
-        raw = self._raw(key)
-        return self.live.projects.read(key, raw, lambda: self._serve(key, raw))
-
-    def _serve_cached(self, key: IssueKey) -> Issue:
-        """The issue, its notes decoded only if something reads them (a kept verdict that
-        holds needs none): about a fifth of a warm run's time otherwise."""
-        raw = self._raw(key)
-        with self._lock:
-            self._served.add(key)
-        self.live.project_of(raw)
-        self._count("incidents from the cache")
-        plain = assemble(key, raw, tuple)
-        if plain.unreadable:
-            return plain
-        fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Issue) if f.name != "notes"}
-        return _LazyNotesIssue(lambda: self._cached_notes(key), **fields)
-
     def _cached_notes(self, key: IssueKey) -> tuple[Note, ...]:
         """The notes of an issue served by ``_serve_cached``, read from the cache and decoded
         (read again if the cache's copy is unreadable), in ``issue_from_api``'s order."""
         try:
-            built = _notes(self._part(key, "notes") or "")
+            built = notes_from_api(_list(json.loads(self._part(key, "notes") or "")))
         except _UNREADABLE as error:
             self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
             with self._lock:
@@ -426,65 +392,9 @@ class CachedSource(Staging, Source):
             built = notes_from_api(raws)
         return tuple(sorted(built, key=lambda n: (n.created_at, n.id)))
 
-    def _serve(self, key: IssueKey, raw: dict[str, Any] | None = None) -> Issue:
-        entry = self._entry(key)
-        assert entry is not None
-        raw = self._raw(key) if raw is None else raw
-        notes = self._part(key, "notes") if entry.has_notes else None
-        self.live.project_of(raw)  # learns the project's id from references.full
-        built: list[Note] | None = None
-        if notes is not None:
-            try:
-                built = _notes(notes)
-            except _UNREADABLE as error:
-                self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
-            else:
-                self._count("incidents from the cache")
-                with self._lock:
-                    self._served.add(key)
-        if built is None:  # not kept, or kept unreadable: GitLab's copy, which may be unreadable itself
-            raws = self.live.raw_notes(key)
-            self._store(key, notes=json.dumps(raws, separators=(",", ":")))
-            self._count("incidents read")
-            issue = assemble(key, raw, lambda: notes_from_api(raws))
-        else:
-            kept = built
-            issue = assemble(key, raw, lambda: kept)
-        if issue.unreadable:
-            self._store(key, forget=True)  # read again next time, never kept as it is
-        elif self.prefetch is not None:
-            self.prefetch(issue)
-        return issue
-
     def _count(self, what: str) -> None:
         with self._lock:
             self.stats[what] += 1
-
-    def _forget_stale_links(self, stamps: dict[IssueKey, str]) -> None:
-        """Links carry the linked issues' labels and descriptions: an edited change ticket
-        does not move its incident's ``updated_at``, but it is in the listing of changes
-        (``stamps``: each issue's ``updated_at`` there). The cache's links are read one row
-        at a time."""
-        if not stamps:
-            return
-        stale = []
-        with self._db_lock:
-            assert self._db is not None
-            rows = self._db.execute("SELECT project, iid, links FROM main.issues WHERE links IS NOT NULL")
-            for project, iid, links in rows:
-                key = IssueKey(str(project), int(iid))
-                entry = self._entries.get(key)
-                if entry is None or entry.staged or entry.links_digest is None:
-                    continue
-                for link in _list(json.loads(links)):
-                    linked = IssueKey(self.live.project_of(link), int(link.get("iid") or 0))
-                    now = stamps.get(linked)
-                    if now is not None and now != _stamp(link):
-                        stale.append(key)
-                        break
-            rows.close()
-        for key in stale:
-            self._store(key, forget_links=True)
 
 
 def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey], Listing]:
@@ -498,8 +408,3 @@ def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey]
     listed = live.list_candidates(labels)
     keys = sorted(listed, key=lambda k: (k.project, k.iid))
     return keys, ((key, listed.pop(key)) for key in keys)
-
-
-def _notes(text: str) -> list[Note]:
-    """Cached notes (JSON text), decoded and built."""
-    return notes_from_api(_list(json.loads(text)))

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from inc_audit.cache.entries import _digest, _dumps, _Entry, _finding_row, _Kept, timeline_row
+from inc_audit.cache.entries import _digest, _dumps, _Entry, _finding_row, _Kept, _list, _stamp, timeline_row
 from inc_audit.cache.store import COLUMNS, VERDICT_COLUMNS, CacheStore
 from inc_audit.model import IssueKey
+from inc_audit.sources.rest.source import GitLabSource
 
 Listing = Iterator[tuple[IssueKey, dict[str, Any]]]
 
@@ -50,6 +51,7 @@ class Staging(CacheStore):
     _served: set[IssueKey]
     _candidates: set[IssueKey]
     _feed: _Feed | None
+    live: GitLabSource
 
     def _reach(self, key: IssueKey) -> None:
         """In a cold or full scan, stage the listing as far as ``key``, one of its candidates."""
@@ -158,3 +160,29 @@ class Staging(CacheStore):
                     None if kept.stable_until is None else kept.stable_until.isoformat(),
                 ),
             )
+
+    def _forget_stale_links(self, stamps: dict[IssueKey, str]) -> None:
+        """Links carry the linked issues' labels and descriptions: an edited change ticket
+        does not move its incident's ``updated_at``, but it is in the listing of changes
+        (``stamps``: each issue's ``updated_at`` there). The cache's links are read one row
+        at a time."""
+        if not stamps:
+            return
+        stale = []
+        with self._db_lock:
+            assert self._db is not None
+            rows = self._db.execute("SELECT project, iid, links FROM main.issues WHERE links IS NOT NULL")
+            for project, iid, links in rows:
+                key = IssueKey(str(project), int(iid))
+                entry = self._entries.get(key)
+                if entry is None or entry.staged or entry.links_digest is None:
+                    continue
+                for link in _list(json.loads(links)):
+                    linked = IssueKey(self.live.project_of(link), int(link.get("iid") or 0))
+                    now = stamps.get(linked)
+                    if now is not None and now != _stamp(link):
+                        stale.append(key)
+                        break
+            rows.close()
+        for key in stale:
+            self._store(key, forget_links=True)

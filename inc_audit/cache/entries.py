@@ -23,7 +23,7 @@ from inc_audit.sources.entries import issue_from_api, issue_type, labels_of
 from inc_audit.sources.interface import Unreadable
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a warm run keeps one a candidate
 class _Entry:
     """One candidate as a scan knows it: its version, and what the cache holds of it. The
     parts themselves (its listing entry, notes, links, award emoji) stay in SQLite, read
@@ -50,7 +50,7 @@ def _notes_count(raw: dict[str, Any]) -> int:
     return count if isinstance(count, int) else -1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Kept:
     """A verdict as kept: its findings, and what they hold for."""
 

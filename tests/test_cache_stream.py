@@ -15,6 +15,7 @@ import pytest
 from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
 
 from inc_audit.audit import run_audit
+from inc_audit.cache import store
 from inc_audit.cache.entries import _stamp
 from inc_audit.cache.source import FILE_NAME, FULL_READ_EVERY
 from inc_audit.errors import SourceError
@@ -22,7 +23,7 @@ from inc_audit.model import Issue, IssueKey, Shard
 from inc_audit.sources.http.session import connect
 from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import AS_OF, MemorySource, incident, umami_config
-from tests.test_cache import Runner, add_incident, touch
+from tests.test_cache import NOTES, Runner, add_incident, touch
 
 START = datetime(2026, 6, 1, 7, 0, tzinfo=timezone.utc)
 
@@ -167,3 +168,22 @@ def test_the_audit_releases_each_issue_once_judged_or_passed_over():
     run_audit(source, umami_config(), AS_OF, progress=lambda i: seen.append((i.iid, list(source.released))))
     assert seen == [(3, []), (5, [3])]
     assert source.released == [3, 5, 7]
+
+
+def test_a_cache_file_unreadable_once_loaded_is_rebuilt_never_fatal(fake, audit, monkeypatch, capsys):
+    add_incident(fake, "one")
+    cold, _ = audit()
+    real = store.CacheStore._open
+
+    def corrupt_on_opening(target: str) -> Any:
+        if target:
+            raise sqlite3.DatabaseError("file is not a database")
+        return real(target)
+
+    monkeypatch.setattr(store.CacheStore, "_open", staticmethod(corrupt_on_opening))
+    again, counts = audit()
+    assert audit.source is not None and audit.source.mode == "cold" and audit.source.saved
+    assert again == cold and "unreadable" in capsys.readouterr().err
+    monkeypatch.undo()
+    _, counts = audit()
+    assert audit.source.mode == "warm" and NOTES not in counts

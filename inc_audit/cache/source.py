@@ -160,16 +160,18 @@ class CachedSource(Serving, Source):
         started = self.clock()
         full = loaded is not None and self._full_read_due(loaded, started)
         self._reset()
+        if loaded is not None and not full and not self._connect(on_file=True):
+            loaded = None  # unreadable since it was loaded
         if loaded is None or full:
             self.mode = "full" if full else "cold"
             self._broken = self._broken or full  # rewritten whole: nothing of the old file is kept
-            self._connect(on_file=not self._broken and self.path.exists())
+            if self._db is None:
+                self._connect(on_file=not self._broken and self.path.exists())
             keys, listing = _stream(self.live, labels)
             self._candidates = set(keys)
             self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
         else:
-            self._connect(on_file=True)
             self._candidates, self._entries, self._verdicts = loaded.candidates, loaded.entries, loaded.verdicts
             relisted_at, full_read_at = loaded.relisted_at, loaded.full_read_at
             self.mode = "warm"
@@ -205,6 +207,7 @@ class CachedSource(Serving, Source):
         self._commit(shard_key, labels, (started, relisted_at, full_read_at), candidates)
 
     def _reset(self) -> None:
+        self._close()
         with self._lock:
             self._feed, self._entries, self._verdicts, self._candidates = None, {}, {}, set()
             self._linked, self._full, self._served, self._given = {}, {}, set(), set()

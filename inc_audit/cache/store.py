@@ -175,17 +175,34 @@ class CacheStore:
             return None
         return _Loaded(listed_since, relisted_at, full_read_at, candidates, entries, verdicts)
 
-    def _connect(self, on_file: bool) -> None:
+    def _connect(self, on_file: bool) -> bool:
         """The scan's connection, with empty staging tables: on the cache file (``on_file``:
-        it is read, or added to), else on a private temporary database."""
+        it is read, or added to), else on a private temporary database. False: the file
+        cannot be opened (it is then rebuilt, as a corrupt one is)."""
         self._close()
-        db = sqlite3.connect(str(self.path) if on_file else "", timeout=30, isolation_level=None,
-                             check_same_thread=False)
         try:
-            db.executescript(_STAGING)
-        except sqlite3.Error:  # no temporary folder SQLite can write: the staging tables in memory
-            db.executescript(_STAGING.replace("temp_store = FILE", "temp_store = MEMORY"))
-        self._db, self._schema = db, "main" if on_file else "cache"
+            self._db, self._schema = self._open(str(self.path) if on_file else ""), "main" if on_file else "cache"
+        except sqlite3.Error as error:
+            if not on_file:
+                raise
+            self._warn(f"is unreadable ({_reason(error)}); reading everything and rebuilding it")
+            self._broken = True
+            self._db, self._schema = self._open(""), "cache"
+            return False
+        return True
+
+    @staticmethod
+    def _open(target: str) -> sqlite3.Connection:
+        db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
+        try:
+            try:
+                db.executescript(_STAGING)
+            except sqlite3.OperationalError:  # no temporary folder SQLite can write: the staging tables in memory
+                db.executescript(_STAGING.replace("temp_store = FILE", "temp_store = MEMORY"))
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def _close(self) -> None:
         if self._db is not None:

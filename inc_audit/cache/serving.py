@@ -1,6 +1,7 @@
 """Serving a cached scan's incidents, in order: those whose kept verdict may hold from the
 cache in the audit's thread, the others by the live source's reader threads, each with its
-parts read from SQLite as it is served (``staging``)."""
+parts read from SQLite as it is served (``staging``); and the kept verdicts, checked on what
+was loaded of them and read whole when used."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from inc_audit.cache.entries import _UNREADABLE, _Kept, _LazyNotesIssue, _list, _object, _reason
+from inc_audit.cache.entries import _UNREADABLE, _Kept, _kept_from_row, _LazyNotesIssue, _list, _object, _reason
 from inc_audit.cache.staging import Staging
 from inc_audit.model import Issue, IssueKey, Note
 from inc_audit.sources.entries import assemble, notes_from_api
@@ -17,19 +18,53 @@ from inc_audit.sources.rest.source import GitLabSource
 
 
 class Serving(Staging):
-    """The serving half of ``CachedSource``."""
+    """The serving half of ``CachedSource``, and its reading of kept verdicts."""
 
     live: GitLabSource
     prefetch: Callable[[Issue], object] | None
-
-    def _kept_for(self, key: IssueKey) -> _Kept | None:
-        raise NotImplementedError
+    _verdicts: dict[IssueKey, _Kept]  # the kept ones, slim (``_Kept.slim``)
+    _full: dict[IssueKey, _Kept | None]  # a kept one read whole, until released
 
     def _count(self, what: str) -> None:
         raise NotImplementedError
 
     def _cached_notes(self, key: IssueKey) -> tuple[Note, ...]:
         raise NotImplementedError
+
+    def _whole(self, key: IssueKey, kept: _Kept) -> _Kept | None:
+        """The kept verdict with its findings, milestones and notes, read from the file (None
+        if its row no longer is the one loaded)."""
+        with self._lock:
+            if key in self._full:
+                return self._full[key]
+        rows = self._sql(
+            "SELECT updated_at, notes_count, links, findings, stable_after, stable_until FROM {s}.verdicts"
+            " WHERE project = ? AND iid = ? AND fingerprint = ?", (key.project, key.iid, self.verdict_key),
+        )
+        try:
+            whole = _kept_from_row(rows[0]) if rows else None
+        except _UNREADABLE:
+            whole = None
+        if whole is not None and not whole.same_as(kept):
+            whole = None
+        with self._lock:
+            self._full[key] = whole
+        return whole
+
+    def _kept_for(self, key: IssueKey) -> _Kept | None:
+        """The verdict kept for ``key`` (slim) if it was reached on the version the cache holds
+        and on the links it holds now (called with the lock held)."""
+        kept = self._verdicts.get(key)
+        entry = self._entries.get(key)
+        if kept is None or entry is None or not entry.has_notes:
+            return None
+        if (kept.updated_at, kept.notes_count) != (entry.updated_at, entry.notes_count):
+            return None
+        for linked, digest in kept.links:
+            other = self._entries.get(linked)
+            if other is None or other.links_digest != digest:
+                return None
+        return kept
 
     def _serve_all(self, keys: list[IssueKey]) -> Iterator[Issue]:
         """Every issue of ``keys``, in order. Those whose kept verdict may hold (it was reached

@@ -69,7 +69,6 @@ from inc_audit.cache.entries import (
     _Entry,
     _is_candidate,
     _Kept,
-    _kept_from_row,
     _list,
     _Loaded,
     _object,
@@ -305,41 +304,6 @@ class CachedSource(Serving, Source):
             kept = self._kept_for(issue.key)
         whole = self._whole(issue.key, kept) if kept is not None else None
         return whole.notes if whole is not None else ()
-
-    def _whole(self, key: IssueKey, kept: _Kept) -> _Kept | None:
-        """The kept verdict with its findings, milestones and notes, read from the file (None
-        if its row no longer is the one loaded)."""
-        with self._lock:
-            if key in self._full:
-                return self._full[key]
-        rows = self._sql(
-            "SELECT updated_at, notes_count, links, findings, stable_after, stable_until FROM {s}.verdicts"
-            " WHERE project = ? AND iid = ? AND fingerprint = ?", (key.project, key.iid, self.verdict_key),
-        )
-        try:
-            whole = _kept_from_row(rows[0]) if rows else None
-        except _UNREADABLE:
-            whole = None
-        if whole is not None and not whole.same_as(kept):
-            whole = None
-        with self._lock:
-            self._full[key] = whole
-        return whole
-
-    def _kept_for(self, key: IssueKey) -> _Kept | None:
-        """The verdict kept for ``key`` (slim) if it was reached on the version the cache holds
-        and on the links it holds now (called with the lock held)."""
-        kept = self._verdicts.get(key)
-        entry = self._entries.get(key)
-        if kept is None or entry is None or not entry.has_notes:
-            return None
-        if (kept.updated_at, kept.notes_count) != (entry.updated_at, entry.notes_count):
-            return None
-        for linked, digest in kept.links:
-            other = self._entries.get(linked)
-            if other is None or other.links_digest != digest:
-                return None
-        return kept
 
     def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
         """Keep ``verdict``, reached this run on ``issue`` as served, for the next runs (staged

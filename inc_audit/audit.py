@@ -31,7 +31,7 @@ class KeepsVerdicts(Protocol):
         ...
 
     def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
-        """Keep the rules' verdict on ``issue`` (written once the scan completes)."""
+        """Keep the rules' verdict on ``issue`` (kept for the next runs once the scan completes)."""
         ...
 
     def cached_timeline(self, issue: Issue) -> Timeline | None:
@@ -114,17 +114,20 @@ def run_audit(
     """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``.
 
     ``progress`` is told of each incident as it is audited, ``skipped`` of each other issue
-    the source hands over (a change ticket, an exempt incident, the audit issue).
+    the source hands over (a change ticket, an exempt incident, the audit issue). The source
+    is told (``Source.release``) of each issue once it is judged or passed over.
     """
     results = []
     for issue in source.candidate_issues(config.incident_labels, shard):
         if not is_audited(issue, config):
             if skipped is not None:
                 skipped(issue)
+            source.release(issue.key)
             continue
         if progress is not None:
             progress(issue)
         results.append(audit_issue(issue, config, source, as_of))
+        source.release(issue.key)  # only its findings are kept: the source may let go of the rest
     results.sort(key=lambda r: (r.key.project, r.key.iid))
     described: dict[str, Any] = dict(source.describe())
     if shard is not None:

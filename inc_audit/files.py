@@ -7,11 +7,21 @@ Each refusal is an ``InputError`` (exit 2) naming the path.
 
 from __future__ import annotations
 
+import importlib
 import os
 import stat
 from pathlib import Path
 
 from inc_audit.errors import InputError
+
+
+def shipped_schemas() -> Path:
+    """The folder of the JSON schemas inc-audit ships, the package ``inc_audit.builtin_schemas``
+    (``schemas/`` in a checkout): what ``importlib.resources.files`` finds, without the few
+    milliseconds importing ``importlib.resources`` costs every command at start-up."""
+    package = importlib.import_module("inc_audit.builtin_schemas")
+    return Path(next(iter(package.__path__)))
+
 
 HINT = "remove it or give another path: inc-audit writes and reads only regular files, never through a link"
 

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from importlib import resources
 from typing import Any
 
+from inc_audit.files import shipped_schemas
 from inc_audit.model import IssueKey, parse_time
 from inc_audit.text import split_quotes
 from inc_audit.workdays import Calendar
@@ -240,7 +240,7 @@ class Rule:
 
 def _registered() -> dict[str, Rule]:
     """Every code of ``schemas/rules.json``, in its order, none with a check yet."""
-    data = json.loads(resources.files("inc_audit.builtin_schemas").joinpath(RULE_CODES).read_text(encoding="utf-8"))
+    data = json.loads((shipped_schemas() / RULE_CODES).read_text(encoding="utf-8"))
     return {r["code"]: Rule(r["code"], r["severity"], r["summary"], None, r["scope"]) for r in data["rules"]}
 
 

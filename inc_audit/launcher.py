@@ -6,15 +6,31 @@ must end with a code of its own: ``EXIT_INTERNAL``, one line saying "internal er
 the version and how to report it. This module therefore imports nothing of inc-audit at
 module level; the command line is imported inside the ``try``, and the version is read
 from the installed distribution's metadata when the package cannot be imported.
+
+``inc-audit --version`` alone is answered here, from the package's version constant,
+without importing click or the command line: the same line and exit code as the click
+group's ``--version`` (``tests/test_startup.py`` compares them), in a fraction of the time.
 """
 
 from __future__ import annotations
 
 import sys
-import traceback
 
 EXIT_INTERNAL = 4  # the same number as inc_audit.errors.EXIT_INTERNAL (a test holds them equal)
 REPORT_HOW = "please report it to the inc-audit maintainers with this output (--debug shows the traceback)"
+VERSION_LINE = "inc-audit, version {version}"  # what click's version option prints for the group
+
+
+def is_version_only(args: list[str]) -> bool:
+    """Whether the command line asks for the version and nothing else (the fast path)."""
+    return args == ["--version"]
+
+
+def print_version() -> None:
+    """The version line, as ``inc-audit --version`` prints it, from the package's constant."""
+    from inc_audit import __version__
+
+    print(VERSION_LINE.format(version=__version__))
 
 
 def version() -> str:
@@ -35,6 +51,8 @@ def version() -> str:
 def internal_error(error: BaseException, debug: bool) -> int:
     """One line (and a second saying how to report it) on stderr; the exit code of a crash."""
     if debug:
+        import traceback
+
         traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
     summary = " ".join(f"{type(error).__name__}: {error}".split())
     try:
@@ -49,9 +67,12 @@ def launch() -> None:
     """Run the command line; whatever escapes it, other than an exit code, is an internal error."""
     debug = "--debug" in sys.argv[1:]
     try:
-        from inc_audit.cli import command_line
+        if is_version_only(sys.argv[1:]):
+            print_version()
+        else:
+            from inc_audit.cli import command_line
 
-        command_line()
+            command_line()
     except SystemExit as done:
         code = done.code
         if code is None or isinstance(code, int):

@@ -288,3 +288,48 @@ def test_an_acknowledgement_after_a_retraction_does_not_approve_again(umami):
         note(104, "Sure, will do.", "dave", 18), note(105, "Ok, merci.", "alice", 17),
     )
     assert ipm003(source, umami) != []
+
+
+@pytest.mark.parametrize(
+    ("text", "approves"),
+    [("LGTM but let's discuss the RCA at the IPM", True),
+     ("Approved, but let's discuss the follow-ups at the weekly", True),
+     ("LGTM but let's discuss the RCA at the IPM before I sign off", False),
+     ("LGTM, but let's discuss it first", False),
+     ("LGTM but the impact is wrong, let's discuss at the IPM", False),
+     ("Let's discuss at the IPM", False)],
+)
+def test_proposing_to_talk_it_over_at_the_meeting_takes_nothing_back(text, approves):
+    assert read(text, "alice", PEOPLE).approves is approves
+
+
+@pytest.mark.parametrize(
+    ("text", "approves"),
+    [("Aprovado.", True), ("Sim, pode fechar. Aprovado.", True), ("Akkoord, goedgekeurd. Bedankt!", True),
+     ("Não aprovado ainda — falta o impacto.", False), ("Goedgekeurd, mits de tijdlijn nog wordt aangevuld.", False),
+     ("Aprovado desde que a ação 2 tenha um responsável.", False),
+     ("Niet akkoord: de oorzaak is een vermoeden.", False),
+     ("Approved I guess... not. The RCA stops at 'the node was slow'.", False), ("Approved... NOT", False),
+     ("Approving the CHG (#903) so the CAB can close it.", False),
+     ("Approved — oops, wrong issue, meant for #1412. Please ignore.", False)],
+)
+def test_portuguese_and_dutch_approvals_a_trailing_not_another_document_and_a_disowned_one(text, approves):
+    assert read(text, "alice", PEOPLE).approves is approves
+
+
+def test_a_dutch_withdrawal_takes_the_approval_back():
+    assert read("Bij nader inzien trek ik mijn goedkeuring in: de alert heeft geen eigenaar.", "alice", PEOPLE).retracts
+
+
+@pytest.mark.parametrize(
+    ("text", "approves"),
+    [("Approbation donnée lors de la revue IPM du 3 juin.", True),
+     ("Scratch my approval — the RCA contradicts the deploy logs.", False),
+     ("Scratch that typo, approved.", True)],
+)
+def test_an_approval_given_at_the_review_and_a_scratched_one(text, approves):
+    assert read(text, "alice", PEOPLE).approves is approves
+
+
+def test_a_french_ratification_approves():
+    assert read("J'entérine ce post-mortem.", "alice", PEOPLE).approves

@@ -154,7 +154,7 @@ DOES_NOT_APPROVE = [
     "Pending approval",
     "Let's get this approved at the next IPM",
     "Approved?? Are you sure the RCA is complete?",
-    "LGTM but let's discuss the follow-ups at the IPM",
+    "LGTM but let's discuss the follow-ups at the IPM before I sign off",
     "Approval requested from @alice",
     "Sent for approval",
     "I'm not approving this until the RCA is done",

@@ -479,3 +479,294 @@ def test_a_second_heading_naming_a_section_already_found_is_read_by_its_text():
     )
     assert problems(REPORT, text) == set()
     assert "What could happen next" in REPORT.recognised(parse(text))["impact"]
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("What should we change?", "follow_up"), ("What will we do differently?", "follow_up"),
+     ("Que faut-il changer ?", "follow_up"), ("Causa raiz", "root_cause"), ("Oorzaak", "root_cause"),
+     ("Impacto real", "actual_impact"), ("Actiepunten", "follow_up"), ("Lições aprendidas", "follow_up")],
+)
+def test_a_heading_about_what_is_to_be_done_and_portuguese_and_dutch_headings(heading, part):
+    assert part_of(PM, heading) == part
+
+
+@pytest.mark.parametrize("heading", ["What will happen", "What should we know?", "Who will attend"])
+def test_a_future_word_beside_a_word_that_names_another_concept_or_too_many_words_is_not_a_follow_up(heading):
+    assert part_of(PM, heading) != "follow_up"
+
+
+def test_a_short_line_alone_above_its_text_or_list_heads_a_section_it_names():
+    text = (
+        "Timeline\n- 10:00 release\n- 11:05 third ticket\n\n"
+        "Root cause\nThe transport sent an instruction the Ledger app did not know.\n\n"
+        "Impact\n5 hours during which Ledger users could not sign; 23 tickets.\n\n"
+        "Follow-ups\n- Add a Ledger device to the release checklist (#920).\n"
+    )
+    assert problems(PM, text) == set()
+    assert ("missing", "root_cause") in problems(PM, text.replace("Root cause\n", "We looked at it\n"))
+
+
+def test_a_short_line_in_running_prose_is_no_head():
+    text = "Impact\n\nNone of this matters.\n"  # a line alone with a blank line after it heads nothing
+    assert [h.text for h in parse(text).heads] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> **What is the nature of the incident?**\n> Backups stopped three nights ago.\n\n"
+        "> **How was it discovered?**\n> The weekly restore drill failed.\n\n"
+        "> **Potential impact**\n> Three days of data lost if the database goes.\n\n"
+        "> **Evidence**\n> `gsutil ls` shows the last dump is from Monday.\n",
+        "* Incident report\n** Nature\nBackups stopped three nights ago.\n** How it was discovered\n"
+        "The weekly restore drill failed.\n** Potential impact\nThree days of data lost.\n"
+        "** Evidence\n#+BEGIN_SRC\ngsutil ls: last dump Monday\n#+END_SRC\n",
+        "---\nnature: >\n  Backups stopped three nights ago;\n  the cron container was killed.\n"
+        "discovered: the weekly restore drill failed\nimpact: \"Three days of data lost\"\n"
+        "evidence: gsutil ls shows the last dump is from Monday\n---\n",
+        "-------- Nature of the incident --------\nBackups stopped three nights ago.\n\n"
+        "-------- How it was discovered --------\nThe weekly restore drill failed.\n\n"
+        "======== Potential impact ========\nThree days of data lost.\n\n"
+        "-------- Evidence --------\n`gsutil ls` shows the last dump is from Monday.\n",
+        "**Q1. What happened?**\nBackups stopped three nights ago.\n\n**Q2. How did we find out?**\n"
+        "The weekly restore drill failed.\n\n**§3 Potential impact**\nThree days of data lost.\n\n"
+        "**Q4. Evidence**\n`gsutil ls` shows the last dump is from Monday.\n",
+        "- Incident\n  - Nature\n    - backups stopped three nights ago\n  - Discovered\n"
+        "    - the weekly restore drill failed\n  - Potential impact\n    - three days of data lost\n"
+        "  - Evidence\n    - `gsutil ls`: last dump Monday\n",
+        "Nature\n: Backups stopped three nights ago.\n\nDiscovered\n: The weekly restore drill failed.\n\n"
+        "Potential impact\n: Three days of data lost.\n\nEvidence\n: `gsutil ls` shows the last dump is from Monday.\n",
+    ],
+    ids=["quoted-whole", "org-mode", "yaml-front-matter", "banners", "q-numbered", "nested-list", "definition-list"],
+)
+def test_a_report_in_other_markups_has_every_section(text):
+    assert problems(REPORT, text) == set()
+
+
+def test_a_quote_inside_a_document_still_heads_nothing_and_front_matter_needs_its_fences():
+    quoted = "### Nature\nBackups stopped.\n\n> ### Evidence\n> the dump\n"
+    assert ("missing", "evidence") in problems(REPORT, quoted)
+    assert parse("---\nnot: a key\nsome prose line\n---\n").lines[0] == "---"  # prose inside: no front matter
+
+
+@pytest.mark.parametrize(
+    ("answer", "empty"),
+    [("Volgt later.", True), ("A definir pela equipe de ops.", True), ("n.c.", True), ("[...]", True),
+     ("idem", True), ("left as an exercise for the reader", True),
+     ("Awaiting vendor guidance (Ledger support case 55102).", True),
+     ("Volgt de runbook: node herstarten en cache legen.", False),
+     ("[dashboard](https://grafana.example.com/d/1)", False)],
+)
+def test_deferrals_and_placeholders_in_other_languages(answer, empty):
+    assert (("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")) is empty
+
+
+@pytest.mark.parametrize(("heading", "part"), [("Terugdraaiplan", "rollback"), ("Rückfallplan", "rollback")])
+def test_a_compound_ending_in_a_generic_word_is_read_by_its_first_part(heading, part):
+    assert part_of(CHANGE, heading) == part
+
+
+def test_a_retro_summary_with_the_figures_is_the_impact_and_what_went_wrong_the_cause():
+    text = (
+        "### Summary\nFor 31 hours Windows users could not start the app: about 2 700 users, 96 tickets, "
+        "no funds lost.\n\n### What went well\n- Support spotted it within an hour.\n\n"
+        "### What went wrong\nThe signing certificate was revoked because the renewal lapsed, and the "
+        "pipeline does not check revocation, so the release was signed with a revoked certificate.\n\n"
+        "### Action items\n- [ ] OCSP check in the release job (#1362)\n"
+    )
+    assert problems(PM, text) == set()
+
+
+def test_a_narrated_mitigation_is_no_follow_up():
+    text = (
+        "## Why it happened\nThe history screen loads every operation at once, because it has no pagination.\n\n"
+        "## Customer-facing effect\nAbout 2 300 users could not open their history for 26 hours; 41 tickets.\n\n"
+        "## Mitigation & recovery\nWe capped the endpoint at 500 rows, then shipped 1.4.1 the next day.\n"
+    )
+    assert ("missing", "follow_up") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["The potential impact is being assessed by the operations team and will be shared in this ticket.",
+     "The root cause analysis is being finalised with the vendor and will be attached to this issue.",
+     "À documenter après le retour de l'éditeur de la bibliothèque.", "En attente du retour de l'hébergeur.",
+     "see runbook", "Cf. tableur.", "Analyse en cours, on revient vers vous."],
+)
+def test_longer_and_french_deferrals_are_read_by_their_words(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+@pytest.mark.parametrize("answer", ["some users see errors on send", "see runbook RB-12, step 4"])
+def test_a_line_with_words_of_its_own_is_an_answer(answer):
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
+
+
+def test_a_title_holding_only_heads_gives_way_and_a_tie_goes_to_the_required_part():
+    text = (
+        "## Signalement d'incident\n\n### Ce qui ne fonctionne plus\nLe bouton affiche un QR code vide.\n\n"
+        "### Origine du signalement\nAvis Play Store du 3 juin et ticket support #4790.\n\n"
+        "### Conséquences possibles\nLes utilisateurs ne peuvent plus partager leur adresse.\n\n"
+        "### Pièces justificatives\n![capture](/uploads/qr.png)\n"
+    )
+    assert problems(REPORT, text) == set()
+
+
+def test_a_numbered_form_table_and_roman_numbered_lines():
+    table = (
+        "| # | Question | Answer |\n|---|---|---|\n| 1 | What is the nature of the INC? | Rewards show 0. |\n"
+        "| 2 | How was it discovered? | Support ticket #4833. |\n| 3 | Potential impact? | Delegators worry. |\n"
+        "| 4 | Evidence | see screenshot |\n"
+    )
+    assert problems(REPORT, table) == {("empty", "evidence")}
+    roman = (
+        "I. Nature\nSync deletes entries.\n\nII. Discovery\nTicket #4877.\n\n"
+        "III. Potential impact\nLost contacts.\n"
+    )
+    assert problems(REPORT, roman) == {("missing", "evidence")}
+
+
+def test_a_closing_note_in_the_follow_ups_place_is_no_follow_up():
+    text = (
+        "### Cause\nA marketing import pushed the bounce rate over the sender's threshold.\n\n"
+        "### Impact\nE-mail recovery impossible for 31 hours; 12 users blocked.\n\n"
+        "### Closing note\nSending was resumed after our request. Incident resolved.\n"
+    )
+    assert ("missing", "follow_up") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "plan",
+    ["Impossible : une fois partis, les e-mails ne se rattrapent pas.", "Not possible, the emails are sent."],
+)
+def test_impossible_alone_under_a_rollback_heading_is_no_plan(plan):
+    assert ("empty", "rollback") in problems(CHANGE, f"### Procedure\nSend the emails.\n\n### Rollback plan\n{plan}\n")
+
+
+def test_a_form_of_lines_alone_reads_each_line_as_a_head():
+    text = (
+        "Post-mortem: contacts wiped by 2.5.0\n\nImpact\n3 100 users lost their contacts; 44 tickets.\n\n"
+        "Analysis\nThe migration dropped the table because it ran before the backup step.\n\n"
+        "Follow-ups\n- Run the backup before every migration (#701).\n"
+    )
+    assert problems(PM, text) == set()
+    assert ("missing", "root_cause") in problems(PM, text.replace("because it ran before the backup step", "twice"))
+
+
+def test_a_question_alone_on_its_line_heads_its_answer_and_bilingual_lines_too():
+    text = (
+        "What is the nature of the incident?\nBeacon pairing fails with a TLS error.\n\n"
+        "How it was discovered / Comment l'incident a été découvert\nReported by the Objkt team at 14:30.\n\n"
+        "Potential impact / Impact potentiel\nUsers cannot connect to any dApp.\n\n"
+        "Evidence\n```\nTLS handshake error\n```\n"
+    )
+    assert problems(REPORT, text) == set()
+
+
+@pytest.mark.parametrize(
+    "cause",
+    ["1. Why? The app answered 0x6d00.\n2. Why? Our transport sent an unknown instruction.\n3. Why? still digging\n",
+     "Still investigating, probably the last node upgrade.", "The DB was overloaded. Investigation is ongoing.",
+     "Analyse toujours en cours avec le fournisseur."],
+)
+def test_a_root_cause_that_says_the_analysis_is_not_over_is_no_root_cause(cause):
+    text = f"### Root cause\n{cause}\n\n### Impact\n5 hours without signing.\n\n### Follow-ups\n- Add a Ledger to QA.\n"
+    assert ("empty", "root_cause") in problems(PM, text)
+
+
+def test_an_analysis_that_is_over_is_a_root_cause():
+    text = "### Root cause\nThe DB was overloaded by the reindex.\n\n### Impact\n5 hours.\n\n"
+    text += "### Follow-ups\n- Throttle it.\n"
+    assert problems(PM, text) == set()
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("Trigger / Déclencheur", "root_cause"), ("Remediation / Remédiation", "follow_up"),
+     ("Damage done / Dommages", "actual_impact"), ("Causal chain", "root_cause"), ("Safeguards", "follow_up")],
+)
+def test_a_word_shared_by_two_sections_goes_to_the_required_one(heading, part):
+    assert part_of(PM, heading) == part
+
+
+@pytest.mark.parametrize(
+    ("heading", "part"),
+    [("De quoi s'agit-il ?", "nature"), ("Where the alarm came from", "discovery"), ("Artifacts", "evidence"),
+     ("What users are seeing", "nature")],
+)
+def test_more_report_headings_by_their_concepts(heading, part):
+    assert part_of(REPORT, heading) == part
+
+
+@pytest.mark.parametrize("cause", ["Human error.", "Erreur humaine", "Operator mistake"])
+def test_human_error_alone_is_no_root_cause(cause):
+    text = f"### Root cause\n{cause}\n\n### Impact\n5 hours.\n\n### Follow-ups\n- Add a check.\n"
+    assert ("empty", "root_cause") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    ("plan", "empty"),
+    [("{color:red}TBD by infra{color}", True), ("Non applicable.", True),
+     ("Transfers cannot be reverted. A wrong refund is refunded again from the treasury.", False),
+     ("Transfers cannot be reverted.", True)],
+)
+def test_rollback_plans_wiki_colours_french_na_and_refunds(plan, empty):
+    found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nSend refunds.\n\n### Rollback plan\n{plan}\n")
+    assert found is empty
+
+
+@pytest.mark.parametrize(
+    ("plan", "empty"),
+    [("None really. If it doesn't work we'll hotfix forward.", True),
+     ("Can't be undone, the old secret is gone. We'll fix forward if needed.", True),
+     ("Cannot be undone; we fix forward with 2.4.1, already prepared on `hotfix/2.4.1`.", False),
+     ("None really: restore the snapshot taken before the change.", False)],
+)
+def test_a_fix_still_to_be_made_makes_up_for_nothing(plan, empty):
+    found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nRotate it.\n\n### Rollback plan\n{plan}\n")
+    assert found is empty
+
+
+@pytest.mark.parametrize("answer", ["On ne sait pas encore, investigations en cours.", "Inconnue pour l'instant."])
+def test_french_not_known_yet_is_no_answer(answer):
+    assert ("empty", "nature") in problems(REPORT, f"### Nature\n{answer}\n")
+
+
+def test_a_timeline_that_opens_on_the_alert_is_the_discovery_when_nothing_else_is():
+    text = (
+        "### Nature of the incident\nThe updater fails the signature check and loops.\n\n"
+        "### Timeline\n- 08:47 Pingdom check fails; dave gets the SMS.\n- 09:10 incident filed.\n\n"
+        "### Potential impact of the incident\nDesktop users stay on 2.5.x.\n\n"
+        "### Evidence\n```\nsignature mismatch\n```\n"
+    )
+    assert problems(REPORT, text) == set()
+
+
+def test_a_form_written_without_blank_lines_reads_its_lines_alone_as_heads():
+    text = (
+        "Root cause\nHuman error: the staging key was pasted into the production secret.\nImpact\n"
+        "None; the deploy was rolled back before traffic reached it.\nFollow-up\n"
+        "Secrets are set by the pipeline (!470).\n"
+    )
+    assert problems(PM, text) == set()
+    prose = "We spent the night on it.\nthe root cause\nwas never found, and then\nimpact\nwas small.\n"
+    assert [h.text for h in parse(prose).heads] == ["the root cause"]  # after a sentence's end only
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["📌 Root cause\nThe key expired because nobody renewed it.\n\n📉 Impact\n3 h of failed sends.\n\n"
+     "🛠 Follow-ups\n- Alert on expiry (#12).\n",
+     "**Signalement**\n\n**Root cause**\nThe key expired because nobody renewed it.\n\n"
+     "**Impact**\n3 h of failed sends.\n\n"
+     "**Follow-ups**\n- Alert on expiry (#12).\n"],
+    ids=["emoji-lines", "empty-bold-title"],
+)
+def test_emoji_lines_and_an_empty_head_before_the_others(text):
+    assert problems(PM, text) == set()
+
+
+def test_a_label_alone_with_an_aside_in_parentheses():
+    text = "What is the evidence (i.e. screenshots, logs, etc):\n![graph](/uploads/g.png)\n"
+    assert ("missing", "evidence") not in problems(REPORT, text)

@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from inc_audit.config.yamlfile import read_yaml
 from inc_audit.reading import schemas, validity
 from inc_audit.reading.memo import Memo
-from inc_audit.reading.validity import QuickCheck, equal
+from inc_audit.reading.quick import QuickCheck, equal, json_type
 from inc_audit.rules import reading
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
@@ -30,10 +31,21 @@ HANDMADE = [
     {"properties": {"a": {"type": "number"}, "b": {"type": "boolean"}, "c": {"type": "array"},
                     "d": {"type": "string"}, "e": {"const": {"k": [1, 2]}}}},
     {"$ref": "#/$defs/missing"},
+    {"additionalProperties": False, "properties": {"a": {"type": "integer", "minimum": 0, "maximum": 2},
+                                                   "b": {"type": "string", "minLength": 1, "maxLength": 2},
+                                                   "c": {"type": "array", "minItems": 1, "maxItems": 2,
+                                                         "uniqueItems": True, "items": {"enum": ["", "x", 1]}}}},
+    {"additionalProperties": {"type": ["string", "null"], "pattern": "^x"}, "properties": {"e": {"minimum": 0.5}}},
+    {"items": {"$ref": "#/$defs/p"}, "$defs": {"p": {"additionalProperties": {"uniqueItems": True}}}},
+    {"properties": {"a": {"uniqueItems": False}, "b": {"items": False}, "c": {"additionalProperties": True}}},
 ]
 NOT_SIMPLE = [
-    {"properties": {"a": {"minimum": 3}}},
-    {"additionalProperties": False},
+    {"properties": {"a": {"multipleOf": 3}}},
+    {"patternProperties": {"^a": {}}, "additionalProperties": False},
+    {"items": [{"type": "string"}]},
+    {"properties": {"a": {"pattern": "("}}},
+    {"properties": {"a": {"minLength": -1}}},
+    {"anyOf": [{"type": "string"}, {"type": "object"}]},
     {"properties": {"a": {"$defs": {"x": {}}, "$ref": "#/$defs/x"}}},
     {"$defs": {"a": {"$ref": "#/$defs/b"}, "b": {"properties": {"x": {"$ref": "#/$defs/a"}}}}},
     {"$ref": "https://example.com/other.json"},
@@ -42,28 +54,101 @@ NOT_SIMPLE = [
 
 KEYS = st.sampled_from(["sections", "checklists", "nature", "impact", "rollback", "root_cause", "reviews",
                         "empty", "unticked", "text", "a", "b", "c", "d", "e"])
+_TYPE_NAMES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-2, 3), st.floats(allow_nan=False, width=16),
                     st.sampled_from(["", "x", "TBD"]))
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                        st.dictionaries(KEYS, inner, max_size=5)), max_leaves=20)
 
 
-def _agrees(schema: dict, instance: object) -> None:
+def _agrees(schema: dict, instance: object, *, proves_every_valid: bool = True) -> None:
+    """The quick check never calls valid what jsonschema refuses; with ``proves_every_valid``
+    it also calls valid all that jsonschema accepts (not so for uniqueItems beyond strings)."""
     validator = jsonschema.Draft202012Validator(schema)
-    quick = QuickCheck(schema, validator.is_type)
-    assert quick.simple
-    try:
-        errors = list(validator.iter_errors(instance))
-    except jsonschema.exceptions._WrappedReferencingError:
-        assert not quick.valid(instance)  # an unresolvable $ref is jsonschema's to report
-        return
-    assert quick.valid(instance) == (not errors)
+    for quick in (QuickCheck(schema), QuickCheck(schema, validator.is_type)):
+        assert quick.simple
+        try:
+            errors = list(validator.iter_errors(instance))
+        except jsonschema.exceptions._WrappedReferencingError:
+            assert not quick.valid(instance)  # an unresolvable $ref is jsonschema's to report
+            return
+        if quick.valid(instance):
+            assert not errors, (instance, errors[0].message)
+        elif proves_every_valid:
+            assert errors, instance
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(BUILTIN + HANDMADE), VALUES)
 def test_quick_check_agrees_with_jsonschema(schema, instance):
-    _agrees(schema, instance)
+    _agrees(schema, instance, proves_every_valid=schema not in HANDMADE[4:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(VALUES, st.sampled_from(sorted(_TYPE_NAMES)))
+def test_json_types_are_jsonschemas(instance, kind):
+    assert json_type(instance, kind) == jsonschema.Draft202012Validator({}).is_type(instance, kind)
+
+
+# --- the configuration: the gate checks it without importing jsonschema when it is valid ----
+
+
+def _config_keys(schema: object) -> set[str]:
+    if isinstance(schema, dict):
+        found = set(schema.get("properties", {})) if isinstance(schema.get("properties"), dict) else set()
+        return found.union(*(_config_keys(v) for k, v in schema.items() if k not in ("enum", "const", "default")))
+    if isinstance(schema, list):
+        return set().union(*(_config_keys(v) for v in schema))
+    return set()
+
+
+CONFIG_SCHEMA = json.loads((SCHEMA_DIR / "config.schema.json").read_text())
+CONFIG_KEYS = st.sampled_from(sorted(_config_keys(CONFIG_SCHEMA) | {"alice", "unknown"}))
+CONFIG_SCALARS = st.one_of(SCALARS, st.integers(-1, 400), st.sampled_from(
+    ["https://gitlab.example.com", "ftp://x", "g/p#12", "g p#1", "2026-06-30", "2026-13-01", "10:00", "24:00",
+     "INC001", "inc001", "alice", "thumbsup", "slack", "mattermost", "CHAT_WEBHOOK", "Europe/Paris", "wed"]))
+CONFIG_VALUES = st.recursive(CONFIG_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(CONFIG_KEYS, inner, max_size=4)), max_leaves=25)
+# the example configuration as the audit reads it (dates as text)
+EXAMPLE_CONFIG = read_yaml(Path(__file__).resolve().parents[1] / "examples" / ".inc-audit.yml")[0]
+
+
+def _paths(value: object, here: tuple = ()) -> list[tuple]:
+    found = [here]
+    if isinstance(value, dict):
+        found += [p for k, v in value.items() for p in _paths(v, (*here, k))]
+    elif isinstance(value, list):
+        found += [p for i, v in enumerate(value) for p in _paths(v, (*here, i))]
+    return found
+
+
+def _replaced(value: object, path: tuple, new: object) -> object:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)  # type: ignore[call-overload]
+    copy[path[0]] = _replaced(copy[path[0]], path[1:], new)
+    return copy
+
+
+def test_the_configuration_schema_takes_the_quick_check():
+    quick = QuickCheck(CONFIG_SCHEMA)
+    assert quick.simple
+    assert jsonschema.Draft202012Validator(CONFIG_SCHEMA).is_valid(EXAMPLE_CONFIG)
+    assert quick.valid(EXAMPLE_CONFIG) and quick.valid({})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(CONFIG_KEYS, CONFIG_VALUES, max_size=4))
+def test_quick_check_agrees_on_configurations(instance):
+    _agrees(CONFIG_SCHEMA, instance, proves_every_valid=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_quick_check_agrees_on_the_example_configuration_changed_in_one_place(data):
+    path = data.draw(st.sampled_from(_paths(EXAMPLE_CONFIG)))
+    new = data.draw(CONFIG_VALUES)
+    _agrees(CONFIG_SCHEMA, _replaced(EXAMPLE_CONFIG, path, new), proves_every_valid=False)
 
 
 @settings(max_examples=200, deadline=None)
@@ -75,7 +160,7 @@ def test_quick_check_agrees_on_document_shapes(schema, instance):
 
 @pytest.mark.parametrize("schema", NOT_SIMPLE)
 def test_other_keywords_are_left_to_jsonschema(schema):
-    quick = QuickCheck(schema, jsonschema.Draft202012Validator(schema).is_type)
+    quick = QuickCheck(schema)
     assert not quick.simple and not quick.valid({"a": 5})
 
 

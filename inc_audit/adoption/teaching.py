@@ -84,23 +84,31 @@ def documents(
     """Each document the audit reads, with its kind; a change ticket once however many incidents it handled."""
     changes: set[IssueKey] = set()
     for issue in source.candidate_issues(config.incident_labels):
-        if issue.unreadable:
-            continue
-        if is_change(issue.labels, issue.issue_type, config):
-            if issue.key not in changes:
-                changes.add(issue.key)
-                yield "change", parse(issue.description)
-            continue
-        if not is_audited(issue, config):
-            continue
-        yield "report", parse(issue.description)
-        ctx = Context(issue, config, source, as_of)
-        for note_text in post_mortems(issue, ctx, schemas["post-mortem"]):
-            yield "post-mortem", parse(note_text)
-        for change in (*ctx.changes, *ctx.mentioned_changes):
-            if change.key not in changes:
-                changes.add(change.key)
-                yield "change", parse(change.description)
+        yield from _documents_of(issue, source, config, as_of, schemas, changes)
+        source.release(issue.key)  # what the source read of it is no longer needed
+
+
+def _documents_of(
+    issue: Issue, source: Source, config: Config, as_of: datetime, schemas: dict[str, DocumentSchema],
+    changes: set[IssueKey],
+) -> Iterator[tuple[str, Document]]:
+    if issue.unreadable:
+        return
+    if is_change(issue.labels, issue.issue_type, config):
+        if issue.key not in changes:
+            changes.add(issue.key)
+            yield "change", parse(issue.description)
+        return
+    if not is_audited(issue, config):
+        return
+    yield "report", parse(issue.description)
+    ctx = Context(issue, config, source, as_of)
+    for note_text in post_mortems(issue, ctx, schemas["post-mortem"]):
+        yield "post-mortem", parse(note_text)
+    for change in (*ctx.changes, *ctx.mentioned_changes):
+        if change.key not in changes:
+            changes.add(change.key)
+            yield "change", parse(change.description)
 
 
 def post_mortems(issue: Issue, ctx: Context, schema: DocumentSchema) -> list[str]:

@@ -1,18 +1,18 @@
 """What the incremental cache holds of one incident, and how a stored row is decoded.
 
-``_Entry`` is one candidate as listed and read, ``_Kept`` one kept verdict, ``_Loaded`` what a
-cache file held for one shard. The helpers decode stored JSON and raise on a tampered or
-corrupt entry (``_UNREADABLE``), for the cache to read it again from GitLab.
+``_Entry`` is one candidate as a scan knows it (its version, and which of its parts are held),
+``_Kept`` one kept verdict, ``_Loaded`` what a cache file held for one shard. The helpers decode
+stored JSON and raise on a tampered or corrupt entry (``_UNREADABLE``), for the cache to read it again from GitLab.
 """
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import hashlib
 import json
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,41 +23,34 @@ from inc_audit.sources.entries import issue_from_api, issue_type, labels_of
 from inc_audit.sources.interface import Unreadable
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a warm run keeps one a candidate
 class _Entry:
-    """One candidate: its listing entry, and what was read of it for that version."""
+    """One candidate as a scan knows it: its version, and what the cache holds of it. The
+    parts themselves (its listing entry, notes, links, award emoji) stay in SQLite, read
+    when asked: in this scan's staging table once it is ``staged``, else in the cache file."""
 
-    raw: dict[str, Any]
-    notes: str | None = None  # JSON text: held for every incident until the end of the scan
-    links: list[dict[str, Any]] | None = None
-    awards: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
-    dirty: bool = True
-    links_digest: str | None = None  # of ``links`` (``_digest``), once asked for
+    updated_at: str
+    notes_count: int
+    has_notes: bool = False  # its notes are held for this version
+    links_digest: str | None = None  # of the links held (``_digest``); None: none held
+    has_awards: bool = False
+    staged: bool = False
 
-    def digest_of_links(self) -> str | None:
-        if self.links is None:
-            return None
-        if self.links_digest is None:
-            self.links_digest = _digest(_dumps(self.links))
-        return self.links_digest
-
-    def set_links(self, links: list[dict[str, Any]] | None) -> None:
-        self.links, self.links_digest = links, None
-
-    @functools.cached_property
-    def updated_at(self) -> str:
-        return _stamp(self.raw)
-
-    @functools.cached_property
-    def notes_count(self) -> int:
-        count = self.raw.get("user_notes_count")
-        return count if isinstance(count, int) else -1
+    @classmethod
+    def listed(cls, raw: dict[str, Any]) -> _Entry:
+        """A version only listed so far: nothing read of it."""
+        return cls(_stamp(raw), _notes_count(raw), staged=True)
 
     def same_version(self, raw: dict[str, Any]) -> bool:
-        return _stamp(raw) == self.updated_at and _Entry(raw).notes_count == self.notes_count
+        return _stamp(raw) == self.updated_at and _notes_count(raw) == self.notes_count
 
 
-@dataclass(frozen=True)
+def _notes_count(raw: dict[str, Any]) -> int:
+    count = raw.get("user_notes_count")
+    return count if isinstance(count, int) else -1
+
+
+@dataclass(frozen=True, slots=True)
 class _Kept:
     """A verdict as kept: its findings, and what they hold for."""
 
@@ -69,6 +62,16 @@ class _Kept:
     stable_until: datetime | None
     timeline: Timeline | None = None
     notes: tuple[str, ...] = ()  # sections recognised by their text (``Verdict.notes``)
+    full: bool = True  # False: findings, milestones and notes left in the file (``slim``)
+
+    def slim(self) -> _Kept:
+        """What says whether it holds; the findings, milestones and notes are read when used."""
+        return dataclasses.replace(self, findings=(), timeline=None, notes=(), full=False)
+
+    def same_as(self, other: _Kept) -> bool:
+        """Reached on the same version, links and deadlines as ``other``."""
+        mine = (self.updated_at, self.notes_count, self.links, self.stable_after, self.stable_until)
+        return mine == (other.updated_at, other.notes_count, other.links, other.stable_after, other.stable_until)
 
     def holds_at(self, as_of: datetime) -> bool:
         return (self.stable_after is None or as_of > self.stable_after) and (

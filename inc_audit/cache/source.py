@@ -36,17 +36,26 @@ the issue's ``updated_at``.
   hides a violation for a week at most. A cache whose moments lie in the future (a
   tampered cache, or a clock that jumped) gets a full read at once.
 
-The cache is written in one transaction once the scan is complete: a failed read leaves it
-as it was. An unreadable or corrupt cache (a truncated file, an entry with a bad timestamp
-or the wrong shape) is reported on stderr and read again from GitLab, never fatal; so is a
-folder that is read-only or vanishes mid-run (the cache is then not written), and deleting
-the folder is always safe. Shards share one cache: each keeps its own listing
-moment and candidate set, and writes issue entries only where they are newer.
+The cache is written as the scan goes, and kept only when the scan completes: each
+incident's listing entry, notes, links, award emoji and verdict go to SQLite as soon as they
+are read or reached (``staging``: TEMP tables of the scan's connection, never the cache
+file), and are merged into the cache file in one transaction once the scan is complete
+(``store``); a failed read leaves the file as it was, byte for byte. Nothing is held whole:
+a warm run loads each candidate's version and which of its parts are held, and the kept
+verdicts' versions and deadlines; descriptions, notes, links and findings are read from
+SQLite when the incident is served, and what was memoized for an incident is dropped once
+the audit has judged it (``release``). A cold scan consumes the listing as a stream
+(``_stream``), as far as serving has reached.
+
+An unreadable or corrupt cache (a truncated file, an entry with a bad timestamp or the
+wrong shape) is reported on stderr and read again from GitLab, never fatal; so is a folder
+that is read-only or vanishes mid-run (the cache is then not written), and deleting the
+folder is always safe. Shards share one cache: each keeps its own listing moment and
+candidate set, and writes issue entries only where they are newer.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import threading
@@ -54,14 +63,12 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from inc_audit.cache.entries import (
     _UNREADABLE,
     _Entry,
     _is_candidate,
     _Kept,
-    _LazyNotesIssue,
     _list,
     _Loaded,
     _object,
@@ -69,11 +76,13 @@ from inc_audit.cache.entries import (
     _stamp,
 )
 from inc_audit.cache.fingerprint import code_digest, fingerprint
-from inc_audit.cache.store import FILE_NAME, FORMAT, CacheStore
+from inc_audit.cache.serving import Serving
+from inc_audit.cache.staging import Listing, _Feed
+from inc_audit.cache.store import FILE_NAME, FORMAT
 from inc_audit.findings import Finding, Timeline
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.rules import Verdict
-from inc_audit.sources.entries import assemble, award_from_api, notes_from_api
+from inc_audit.sources.entries import award_from_api, notes_from_api
 from inc_audit.sources.interface import Source
 from inc_audit.sources.rest.source import GitLabSource
 
@@ -87,7 +96,7 @@ MARGIN = timedelta(minutes=10)
 RELIST_EVERY = timedelta(days=1)
 FULL_READ_EVERY = timedelta(days=7)
 
-class CachedSource(CacheStore, Source):
+class CachedSource(Serving, Source):
     """A ``Source`` that serves unchanged incidents of a ``GitLabSource`` from a cache.
 
     ``directory`` holds the cache (created when missing); ``fingerprint`` is
@@ -123,10 +132,15 @@ class CachedSource(CacheStore, Source):
         self.stats: Counter[str] = Counter()
         self.saved = False
         self._lock = threading.Lock()
+        self._db_lock = threading.RLock()
+        self._db = None
+        self._schema = "main"
+        self._feed = None
+        self._candidates: set[IssueKey] = set()
         self._entries: dict[IssueKey, _Entry] = {}
-        self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
-        self._verdicts: dict[IssueKey, _Kept] = {}
-        self._new_verdicts: dict[IssueKey, _Kept | None] = {}  # None: the kept one no longer holds
+        self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}  # until the incident is released
+        self._verdicts: dict[IssueKey, _Kept] = {}  # the kept ones, slim (``_Kept.slim``)
+        self._full: dict[IssueKey, _Kept | None] = {}  # a kept one read whole, until released
         self._served: set[IssueKey] = set()  # served from the cache this run, as they were
         self._given: set[IssueKey] = set()  # whose kept verdict ``cached_verdict`` gave
         self._broken = False
@@ -143,44 +157,59 @@ class CachedSource(CacheStore, Source):
         shard_key = str(shard) if shard else "all"
         loaded = self._load(shard_key, labels)
         started = self.clock()
-        verdicts: dict[IssueKey, _Kept] = {}
         full = loaded is not None and self._full_read_due(loaded, started)
+        self._reset()
+        if loaded is not None and not full and not self._connect(on_file=True):
+            loaded = None  # unreadable since it was loaded
         if loaded is None or full:
             self.mode = "full" if full else "cold"
             self._broken = self._broken or full  # rewritten whole: nothing of the old file is kept
-            listed = self.live.list_candidates(labels)
-            candidates = set(listed)
-            entries = {key: _Entry(raw) for key, raw in listed.items()}
+            if self._db is None:
+                self._connect(on_file=not self._broken and self.path.exists())
+            keys, listing = _stream(self.live, labels)
+            self._candidates = set(keys)
+            self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
         else:
-            candidates, entries, verdicts = loaded.candidates, loaded.entries, loaded.verdicts
+            self._candidates, self._entries, self._verdicts = loaded.candidates, loaded.entries, loaded.verdicts
             relisted_at, full_read_at = loaded.relisted_at, loaded.full_read_at
             self.mode = "warm"
             if self.relist_every is not None and started - loaded.relisted_at >= self.relist_every:
                 self.mode, relisted_at = "relist", started
-                listed = self.live.list_candidates(labels)
-                candidates = set(listed)
-                for key, raw in listed.items():
-                    self._update(entries, key, raw)
+                keys, listing = _stream(self.live, labels)
+                self._candidates = set(keys)
+                for key, raw in listing:
+                    self._update(key, raw)
             changed = self.live.list_updated(loaded.listed_since - self.margin)
+            stamps = {key: _stamp(raw) for key, raw in changed.items()}
             for key, raw in changed.items():
                 if _is_candidate(raw, labels):
-                    candidates.add(key)
-                    self._update(entries, key, raw)
+                    self._candidates.add(key)
+                    self._update(key, raw)
                 else:
-                    candidates.discard(key)
-            self._forget_stale_links(entries, changed)
-        with self._lock:
-            self._entries = {key: entries[key] for key in candidates}
-            self._verdicts = verdicts
-            self._new_verdicts, self._served, self._given = {}, set(), set()
+                    self._candidates.discard(key)
+            del changed
+            with self._lock:
+                self._entries = {key: self._entries[key] for key in self._candidates}
+            self._forget_stale_links(stamps)
+        candidates = self._candidates
         keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
-        if loaded is not None:
-            self.live.reread_awards([k for k in keys if entries[k].awards and k not in verdicts and entries[k].notes])
+        if self.mode in ("warm", "relist"):
+            entries, verdicts = self._entries, self._verdicts
+            self.live.reread_awards([k for k in keys if entries[k].has_awards and k not in verdicts
+                                     and entries[k].has_notes])
         if self.on_listed is not None:
             self.on_listed(len(keys))
         yield from self._serve_all(keys)
-        self._save(shard_key, labels, (started, relisted_at, full_read_at), candidates)
+        if self._feed is not None:
+            self._feed.until(lambda: False)  # another shard's candidates, listed after this one's last
+        self._commit(shard_key, labels, (started, relisted_at, full_read_at), candidates)
+
+    def _reset(self) -> None:
+        self._close()
+        with self._lock:
+            self._feed, self._entries, self._verdicts, self._candidates = None, {}, {}, set()
+            self._linked, self._full, self._served, self._given = {}, {}, set(), set()
 
     def _full_read_due(self, loaded: _Loaded, started: datetime) -> bool:
         """Whether this run must ignore the cache: its last full read is ``full_read_every``
@@ -190,17 +219,23 @@ class CachedSource(CacheStore, Source):
             return True
         return self.full_read_every is not None and started - loaded.full_read_at >= self.full_read_every
 
-    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+    def release(self, key: IssueKey) -> None:
+        """The audit has judged ``key``: what this scan read of it is in the staging tables
+        already (``_store``); the links and the kept verdict memoized for it are dropped."""
         with self._lock:
-            entry = self._entries.get(key)
-            cached = entry.links if entry is not None else None
+            self._linked.pop(key, None)
+            self._full.pop(key, None)
+        self.live.release(key)
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        entry = self._entry(key)
+        with self._lock:
             built = self._linked.get(key)
         if built is not None:
             return built
-        built = None
-        if cached is not None:
+        if entry is not None and entry.links_digest is not None:
             try:
-                built = self.live.linked_from_raw(cached)
+                built = self.live.linked_from_raw(_list(json.loads(self._part(key, "links"))))
             except _UNREADABLE as error:
                 self._warn(f"holds unreadable links for {key} ({_reason(error)}); reading them again")
             else:
@@ -214,13 +249,14 @@ class CachedSource(CacheStore, Source):
         return built
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
-        with self._lock:
-            entry = self._entries.get(key)
-            cached = entry.awards.get(note_id) if entry is not None else None
+        entry = self._entry(key)
+        cached = None
+        if entry is not None and entry.has_awards:
+            cached = _object(json.loads(self._part(key, "awards") or "{}")).get(str(note_id))
         if cached is None:
             return self.refresh_awards(key, note_id)
         try:
-            awards = tuple(award_from_api(_object(raw)) for raw in cached)
+            awards = tuple(award_from_api(_object(raw)) for raw in _list(cached))
         except _UNREADABLE as error:
             self._warn(f"holds unreadable award emoji for {key} ({_reason(error)}); reading them again")
             return self.refresh_awards(key, note_id)
@@ -248,50 +284,40 @@ class CachedSource(CacheStore, Source):
             kept = self._kept_for(issue.key)
         if kept is None or not kept.holds_at(as_of):
             return None
+        whole = self._whole(issue.key, kept)
+        if whole is None:
+            return None
         with self._lock:
             self._given.add(issue.key)
-        return kept.findings
+        return whole.findings
 
     def cached_timeline(self, issue: Issue) -> Timeline | None:
         """The milestones kept with the verdict ``cached_verdict`` gave (None: the rules run again)."""
         with self._lock:
             kept = self._kept_for(issue.key)
-        return kept.timeline if kept is not None else None
+        whole = self._whole(issue.key, kept) if kept is not None else None
+        return whole.timeline if whole is not None else None
 
     def cached_notes(self, issue: Issue) -> tuple[str, ...]:
         """The notes kept with the verdict ``cached_verdict`` gave."""
         with self._lock:
             kept = self._kept_for(issue.key)
-        return kept.notes if kept is not None else ()
-
-    def _kept_for(self, key: IssueKey) -> _Kept | None:
-        """The verdict kept for ``key`` if it was reached on the version the cache holds and
-        on the links it holds now (called with the lock held)."""
-        kept = self._verdicts.get(key)
-        entry = self._entries.get(key)
-        if kept is None or entry is None or entry.notes is None:
-            return None
-        if (kept.updated_at, kept.notes_count) != (entry.updated_at, entry.notes_count):
-            return None
-        for linked, digest in kept.links:
-            other = self._entries.get(linked)
-            if other is None or other.digest_of_links() != digest:
-                return None
-        return kept
+        whole = self._whole(issue.key, kept) if kept is not None else None
+        return whole.notes if whole is not None else ()
 
     def remember_verdict(self, issue: Issue, verdict: Verdict) -> None:
-        """Keep ``verdict``, reached this run on ``issue`` as served, for the next runs (saved
-        with the rest once the scan is complete); one that may not hold drops the kept one."""
+        """Keep ``verdict``, reached this run on ``issue`` as served, for the next runs (staged
+        now, saved once the scan is complete); one that may not hold drops the kept one."""
         key = issue.key
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.notes is None:
+            if entry is None or not entry.has_notes:
                 return  # not a candidate, or not served by this scan
             kept: _Kept | None = None
             links = []
             for linked in sorted(verdict.links, key=lambda k: (k.project, k.iid)):
                 other = self._entries.get(linked)
-                digest = None if other is None else other.digest_of_links()
+                digest = None if other is None else other.links_digest
                 if digest is None:
                     break  # links read live, not kept: nothing to check them against
                 links.append((linked, digest))
@@ -307,7 +333,7 @@ class CachedSource(CacheStore, Source):
                         verdict.timeline,
                         verdict.notes,
                     )
-            self._new_verdicts[key] = kept
+        self._stage_verdict(key, kept)
 
     def summary(self) -> str:
         """One line on what the cache saved, for ``-v``."""
@@ -317,53 +343,11 @@ class CachedSource(CacheStore, Source):
             f" {len(self._given)} kept verdict(s) used"
         )
 
-    # -- serving -----------------------------------------------------------------------------
-
-    def _serve_all(self, keys: list[IssueKey]) -> Iterator[Issue]:
-        """Every issue of ``keys``, in order. Those whose kept verdict may hold (it was reached
-        on the version and links the cache holds) are served here, without ``prefetch``: they
-        need no request, and most need no rule. The others are served by reader threads."""
-        with self._lock:
-            inline = {key for key in keys if self._kept_for(key) is not None}
-        serve = self._serve
-        if self.live.kind == "group":  # a failing project fails alone (``sources.rest.projects``)
-            serve = self._serve_alone
-        pooled = self.live.parallel(serve, [key for key in keys if key not in inline])
-        try:
-            for key in keys:
-                yield self._serve_cached(key) if key in inline else next(pooled)
-        finally:
-            close = getattr(pooled, "close", None)
-            if close is not None:
-                close()
-
-    def _serve_alone(self, key: IssueKey) -> Issue:
-        """``_serve``, in a group audit: a project that cannot be read fails alone."""
-        with self._lock:
-            raw = self._entries[key].raw
-        return self.live.projects.read(key, raw, lambda: self._serve(key))
-
-    def _serve_cached(self, key: IssueKey) -> Issue:
-        """The issue, its notes decoded only if something reads them (a kept verdict that
-        holds needs none): about a fifth of a warm run's time otherwise."""
-        with self._lock:
-            entry = self._entries[key]
-            self._served.add(key)
-        self.live.project_of(entry.raw)
-        self._count("incidents from the cache")
-        plain = assemble(key, entry.raw, tuple)
-        if plain.unreadable:
-            return plain
-        fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Issue) if f.name != "notes"}
-        return _LazyNotesIssue(lambda: self._cached_notes(key), **fields)
-
     def _cached_notes(self, key: IssueKey) -> tuple[Note, ...]:
-        """The notes of an issue served by ``_serve_cached``, decoded (read again if the
-        cache's copy is unreadable), in ``issue_from_api``'s order."""
-        with self._lock:
-            notes = self._entries[key].notes
+        """The notes of an issue served by ``_serve_cached``, read from the cache and decoded
+        (read again if the cache's copy is unreadable), in ``issue_from_api``'s order."""
         try:
-            built = _notes(notes or "")
+            built = notes_from_api(_list(json.loads(self._part(key, "notes") or "")))
         except _UNREADABLE as error:
             self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
             with self._lock:
@@ -375,55 +359,19 @@ class CachedSource(CacheStore, Source):
             built = notes_from_api(raws)
         return tuple(sorted(built, key=lambda n: (n.created_at, n.id)))
 
-    def _serve(self, key: IssueKey) -> Issue:
-        with self._lock:
-            entry = self._entries[key]
-            notes = entry.notes
-        self.live.project_of(entry.raw)  # learns the project's id from references.full
-        built: list[Note] | None = None
-        if notes is not None:
-            try:
-                built = _notes(notes)
-            except _UNREADABLE as error:
-                self._warn(f"holds an unreadable entry for {key} ({_reason(error)}); reading it again")
-            else:
-                self._count("incidents from the cache")
-                with self._lock:
-                    self._served.add(key)
-        if built is None:  # not kept, or kept unreadable: GitLab's copy, which may be unreadable itself
-            raws = self.live.raw_notes(key)
-            self._store(key, notes=json.dumps(raws, separators=(",", ":")))
-            self._count("incidents read")
-            issue = assemble(key, entry.raw, lambda: notes_from_api(raws))
-        else:
-            kept = built
-            issue = assemble(key, entry.raw, lambda: kept)
-        if issue.unreadable:
-            self._store(key, notes=None, forget=True)  # read again next time, never kept as it is
-        elif self.prefetch is not None:
-            self.prefetch(issue)
-        return issue
-
     def _count(self, what: str) -> None:
         with self._lock:
             self.stats[what] += 1
 
-    def _forget_stale_links(self, entries: dict[IssueKey, _Entry], changed: dict[IssueKey, dict[str, Any]]) -> None:
-        """Links carry the linked issues' labels and descriptions: an edited change ticket
-        does not move its incident's ``updated_at``, but it is in the listing of changes."""
-        if not changed:
-            return
-        for entry in entries.values():
-            for link in entry.links or ():
-                key = IssueKey(self.live.project_of(link), int(link.get("iid") or 0))
-                now = changed.get(key)
-                if now is not None and _stamp(now) != _stamp(link):
-                    entry.set_links(None)
-                    entry.dirty = True
-                    break
 
+def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey], Listing]:
+    """Every candidate's key, in (project, iid) order, and their listing entries in that
+    order, as a stream: the one place a cold, full or relisting scan reads the listing.
 
-def _notes(text: str) -> list[Note]:
-    """Cached notes (JSON text), decoded and built."""
-    return notes_from_api(_list(json.loads(text)))
-
+    For now on ``live.list_candidates`` (the listing read whole; each entry let go once
+    consumed). It moves to ``keys = live.list_keys(labels)`` and ``live.read_entries(keys)``
+    (the entries read concurrently, a bounded window ahead) once the live sources have them.
+    """
+    listed = live.list_candidates(labels)
+    keys = sorted(listed, key=lambda k: (k.project, k.iid))
+    return keys, ((key, listed.pop(key)) for key in keys)

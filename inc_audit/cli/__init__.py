@@ -1,9 +1,11 @@
 """The command line: option parsing, and what a command's options mean for the library.
 
 Each command lives in its own module; this one holds the ``main`` group and names them.
-A command's module is imported only when that command runs (or when help lists them all),
-so ``inc-audit --version`` and the template gate do not pay for python-gitlab, the audit
-or the report formats (``LazyGroup``).
+A command's module is imported only when that command runs, so the template gate does not
+pay for python-gitlab, the audit or the report formats (``LazyGroup``); ``inc-audit --help``
+lists the commands from their summaries here (``SUMMARIES``, held to the commands' own help
+by tests/test_startup.py) and imports none. ``inc-audit --version`` alone never gets here:
+the launcher answers it.
 Each command turns its options into a frozen settings object at once (``settings``), and
 only that goes further down. The command line may import every stage; nothing imports it.
 """
@@ -30,17 +32,42 @@ COMMANDS = {
     "agenda": "agenda",
     "vocabulary": "vocabulary",
 }
+# command name -> the first paragraph of its help, which the group's help shortens to a line
+SUMMARIES = {
+    "agenda": "Prepare the weekly IPM meeting: post-mortems awaiting approval, overdue ones, attendees.",
+    "check": "Check one document before filing it, or one live incident.",
+    "init": "Write a starter .inc-audit.yml from the project's issue templates and labels, and the CI include.",
+    "merge": "Join the JSON reports of a sharded audit into one, and publish once.",
+    "rules": "List the rules: code, severity and what each checks.",
+    "run": "Audit every incident and report each violation.",
+    "templates": "The merge-request gate: check that issue templates carry every required section.",
+    "vocabulary": "List the headings of incidents, change tickets and post-mortems that no section answers to.",
+}
 
 
 class LazyGroup(options_module.OneLineGroup):
     """A group that imports a command's module only when the command is asked for.
 
-    ``commands`` still maps every name to its command (importing them all), for the help
-    pages and the tests that walk every option."""
+    ``commands`` still maps every name to its command (importing them all), for the reference
+    pages (docs/gen_reference.py) and the tests that walk every option; the group's own help
+    lists the commands not imported from their ``summaries``."""
 
-    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lazy: dict[str, str], summaries: dict[str, str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy)
+        self.summaries = dict(summaries)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands' list in the help, as click writes it, from the summaries of the commands
+        not imported (a stand-in command holding the summary shortens it as the command would)."""
+        listed = {name: self.loaded.get(name) or click.Command(name, help=self.summaries[name])
+                  for name in self.list_commands(ctx) if name in self.loaded or name in self.summaries}
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(map(len, listed))
+        rows = [(name, command.get_short_help_str(limit)) for name, command in listed.items() if not command.hidden]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.lazy, *self.loaded})
@@ -74,6 +101,7 @@ class LazyGroup(options_module.OneLineGroup):
 @click.group(
     cls=LazyGroup,
     lazy=COMMANDS,
+    summaries=SUMMARIES,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="inc-audit")

@@ -10,6 +10,7 @@ import click
 
 from inc_audit.cli import options as options_module
 from inc_audit.cli import progress
+from inc_audit.cli.command_settings import AgendaSettings
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -22,7 +23,6 @@ from inc_audit.cli.common import (
     write_text,
 )
 from inc_audit.cli.options import FiniteNumber, parse_as_of
-from inc_audit.cli.settings import AgendaSettings
 from inc_audit.cli.source import judged_by, open_source, with_own_issues
 from inc_audit.cli.target import Target
 from inc_audit.config.file import Config

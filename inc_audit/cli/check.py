@@ -11,6 +11,7 @@ import click
 
 from inc_audit.cli import options as options_module
 from inc_audit.cli import progress
+from inc_audit.cli.command_settings import CheckSettings
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -22,7 +23,6 @@ from inc_audit.cli.common import (
 )
 from inc_audit.cli.options import parse_as_of
 from inc_audit.cli.output import incomplete
-from inc_audit.cli.settings import CheckSettings
 from inc_audit.cli.target import server_url
 from inc_audit.cli.token import resolve as resolve_token
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from inc_audit.cli.command_settings import InitSettings
 from inc_audit.cli.common import debug_option, handled_errors, say, token_variable_option
-from inc_audit.cli.settings import InitSettings, TargetSettings
+from inc_audit.cli.settings import TargetSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from inc_audit.cli.command_settings import MergeSettings
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -21,7 +22,6 @@ from inc_audit.cli.common import (
 )
 from inc_audit.cli.options import FiniteNumber
 from inc_audit.cli.output import check_publish_options, emit, publish_result, send_digest, track_result
-from inc_audit.cli.settings import MergeSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS
 from inc_audit.formats.registry import titles_shown

@@ -6,16 +6,19 @@ import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inc_audit.cli import progress
 from inc_audit.cli.common import say, shout, write_text
-from inc_audit.cli.settings import MergeSettings, ReportSettings, RunSettings
+from inc_audit.cli.settings import ReportSettings
 from inc_audit.cli.target import Target, repository_root
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, InputError
 from inc_audit.findings import AuditResult
 from inc_audit.formats.registry import REPORTERS, Options, titles_shown
+
+if TYPE_CHECKING:
+    from inc_audit.cli.command_settings import MergeSettings, RunSettings
 
 
 def check_publish_options(settings: RunSettings | MergeSettings, target: Target, config: Config) -> str | None:

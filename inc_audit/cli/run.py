@@ -12,6 +12,7 @@ import click
 from inc_audit.audit import run_audit
 from inc_audit.cli import options as options_module
 from inc_audit.cli import progress
+from inc_audit.cli.command_settings import RunSettings
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -34,7 +35,6 @@ from inc_audit.cli.output import (
     send_digest,
     track_result,
 )
-from inc_audit.cli.settings import RunSettings
 from inc_audit.cli.source import judged_by, open_source, with_own_issues
 from inc_audit.cli.target import Target
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from inc_audit.cli import collector, progress
+from inc_audit.cli.command_settings import ReadSettings
 from inc_audit.cli.common import say
-from inc_audit.cli.settings import ReadSettings
 from inc_audit.cli.target import Target, credentials_for
 from inc_audit.cli.token import Credentials
 from inc_audit.config.file import Config

@@ -9,7 +9,6 @@ token (``CI_JOB_TOKEN``) is never used: GitLab does not let it read issues.
 
 from __future__ import annotations
 
-import configparser
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -67,6 +66,8 @@ def missing(variable: str, environ: Mapping[str, str]) -> ConfigError:
 
 def from_python_gitlab(url: str | None, environ: Mapping[str, str]) -> Credentials | None:
     """The private token of python-gitlab's config section for ``url``, if there is one."""
+    import configparser
+
     import gitlab.config
 
     files = _config_files(environ)
@@ -92,6 +93,8 @@ def from_python_gitlab(url: str | None, environ: Mapping[str, str]) -> Credentia
 
 
 def _section_for(url: str | None, files: list[str]) -> str | None:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     parser.read(files, encoding="utf-8")
     sections = {name: parser.get(name, "url", fallback="") for name in parser.sections() if name != "global"}

@@ -12,6 +12,7 @@ import click
 
 from inc_audit.adoption.teaching import KINDS, Unmatched, scan
 from inc_audit.cli import progress
+from inc_audit.cli.command_settings import VocabularySettings
 from inc_audit.cli.common import (
     config_option,
     debug_option,
@@ -22,7 +23,6 @@ from inc_audit.cli.common import (
     write_text,
 )
 from inc_audit.cli.options import FiniteNumber
-from inc_audit.cli.settings import VocabularySettings
 from inc_audit.cli.source import open_source
 from inc_audit.cli.target import Target
 from inc_audit.config import file as config_module

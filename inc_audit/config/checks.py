@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from inc_audit.config.yamlfile import Lines, dotted
 from inc_audit.errors import ConfigError
+
+if TYPE_CHECKING:
+    import jsonschema
 
 # GitLab's user names: letters, digits, "_", "-" and "."; not starting with "-" or ".", not ending in "." or
 # in ".git" / ".atom" (GitLab's namespace path rules).

@@ -15,8 +15,7 @@ from datetime import datetime
 from statistics import median
 from typing import Any
 
-from inc_audit.findings import AuditResult, IncidentResult
-from inc_audit.rules import RULES
+from inc_audit.findings import RULES, AuditResult, IncidentResult  # the codes' meanings, without the rules
 
 
 def _days(start: datetime | None, end: datetime | None) -> float | None:

@@ -125,14 +125,14 @@ def build(source: Source, config: Config, as_of: datetime, day: date) -> Agenda:
     reviews: list[Review] = []
     overdue: list[Overdue] = []
     for issue in source.candidate_issues(config.incident_labels):
-        if not is_audited(issue, config):
-            continue
-        context = Context(issue, config, source, as_of)
-        review = _review(context, start)
-        if review is not None:
-            reviews.append(review)
-        elif context.final_post_mortem is None:
-            overdue.extend(_overdue(context, start))
+        if is_audited(issue, config):
+            context = Context(issue, config, source, as_of)
+            review = _review(context, start)
+            if review is not None:
+                reviews.append(review)
+            elif context.final_post_mortem is None:
+                overdue.extend(_overdue(context, start))
+        source.release(issue.key)  # what the source read of it is no longer needed
     reviews.sort(key=lambda r: (r.posted, r.ref))
     overdue.sort(key=lambda o: (o.due, o.ref))
     home = str(source.describe().get("url") or "")  # links only on the configured GitLab's host

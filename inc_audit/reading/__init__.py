@@ -10,5 +10,6 @@ loads the JSON schemas and matches a document's parts to their sections (the dat
 fails its schema (the checks); ``prefilter`` cheaply rules out comments that cannot be a
 post-mortem; ``memo`` is a bounded memo. One direction: schemas, explain, validity.
 
-May import: errors and text. Never the configuration, the rules or the sources.
+May import: errors, text and files (where the shipped schemas are). Never the configuration, the rules
+or the sources.
 """

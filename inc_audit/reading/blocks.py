@@ -135,30 +135,35 @@ class Scanner(Containers, ListItems):
             return self._setext(i)
         fence = _FENCE.match(line) if first in _FENCE_FIRST else None
         if fence and len(fence.group(1)) < 4 and not (fence.group(2)[0] == "`" and "`" in fence.group(3)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._fenced(i, fence.group(2))
         opens = _HTML_OPEN.match(line) if first == "<" else None
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._html(i, opens.lastgroup if opens else "block")
         adoc = plaintext.asciidoc_heading(line) if first == "=" and not self.paragraph else None
         if adoc:
             self._add_heading(i, adoc[1], adoc[0], "atx")
             return i + 1
+        framed = plaintext.banner(line) if first in "-=~*_#+" else None
+        if framed:
+            self._close_paragraph()
+            self._add_heading(i, framed, 2, "atx")
+            return i + 1
         if first in _HR_FIRST and _HR.match(line):
             self._close_paragraph()
             return i + 1
         if first == ">" and _QUOTE.match(line):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._quote(i)
         item = _LIST.match(line)
         if item and self._numbered_heading(i, item):
             return i + 2
         if item and indent < 4 and (not self.paragraph or _interrupts(item)):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._list(i)
         if "|" in line and i + 1 < len(self.lines) and _DELIMITER_ROW.match(self.lines[i + 1]):
-            self._close_paragraph()
+            self._close_paragraph(interrupted=True)
             return self._table(i)
         if first == "|" and (stripped.startswith("||") or self.wiki):
             self._close_paragraph()
@@ -166,14 +171,19 @@ class Scanner(Containers, ListItems):
         self.paragraph.append(i)
         return i + 1
 
-    def _close_paragraph(self) -> None:
-        if self.paragraph and self._numbered_line(self.paragraph[0]):
+    def _close_paragraph(self, interrupted: bool = False) -> None:
+        """The open paragraph's lines, read as labels; ``interrupted``: a block (a list, code, a
+        quote, a table, HTML) follows it at once."""
+        if self.paragraph and self._numbered_line(self.paragraph[0], len(self.paragraph) > 1 or interrupted):
             self.paragraph = self.paragraph[1:]
-        for i in self.paragraph:
+        last = len(self.paragraph) - 1
+        for k, i in enumerate(self.paragraph):
             WORK.steps += 1
             line = self.lines[i].strip()
             if line[:1] in plaintext.QUESTION_FIRST and self._question(i, line):
                 continue
+            if 0 < k < last and _after_a_sentence(self.lines[i - 1], line) and self._numbered_line(i, True):
+                continue  # "Root cause" alone between two answers, the lines unseparated
             pieces = html.broken(line)  # <b>Impact:</b> 40 min<br><b>Cause:</b> ...
             if pieces is not None:
                 for piece in pieces:
@@ -200,10 +210,14 @@ class Scanner(Containers, ListItems):
         self.heads.append(Heading(inline_text(question), BOLD_LEVEL, i + 1, False, "bold", "", line, i + 2))
         return True
 
-    def _numbered_line(self, i: int) -> bool:
-        """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below:
+    def _numbered_line(self, i: int, followed: bool) -> bool:
+        """A paragraph's first line ``A. Impact`` or ``Step 2 — Impact``, its answer on the lines below,
+        or a short line alone above them (``Impact``; ``followed``: text or a list follows it at once):
         a plain label, read only where it names a known section."""
-        text = plaintext.numbered_line(self.lines[i].strip())
+        line = self.lines[i].strip()
+        text = plaintext.numbered_line(line)
+        if text is None and followed and (line[:1] not in _BLOCK_STARTS or line[:1].isdigit()):
+            text = plaintext.title_line(line)
         if text is None:
             return False
         self.heads.append(Heading(inline_text(text), LABEL_LEVEL, i + 1, True, "plain", "",
@@ -258,6 +272,12 @@ class Scanner(Containers, ListItems):
                 return i + 1
             i += 1
         return i
+
+
+def _after_a_sentence(previous: str, line: str) -> bool:
+    """Whether a line inside a paragraph may head what follows it: the line before it ends a
+    sentence, or the line is a question (a form written without blank lines)."""
+    return previous.rstrip()[-1:] in ".!?)]`" or line.endswith("?")
 
 
 def hidden_heads(lines: tuple[str, ...], start: int) -> Iterator[Heading]:

@@ -24,8 +24,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-
-import snowballstemmer
+from typing import Any
 
 from inc_audit.reading.memo import Memo
 
@@ -41,8 +40,17 @@ STEMS_COMMENT = (
 )
 
 _STEMMING = threading.Lock()
-_ENGLISH = snowballstemmer.stemmer("english")
-_FRENCH = snowballstemmer.stemmer("french")
+_STEMMERS: list[Any] = []
+
+
+def _stemmers() -> tuple[Any, Any]:
+    """The English and French Snowball stemmers, made at the first word no table holds (the
+    vocabulary's words come stemmed from schemas/stems.json: reading templates needs none)."""
+    if not _STEMMERS:
+        import snowballstemmer
+
+        _STEMMERS.extend((snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")))
+    return _STEMMERS[0], _STEMMERS[1]
 
 
 def fold(text: str) -> str:
@@ -104,7 +112,8 @@ def forms(word: str) -> frozenset[str]:
     found = _FORMS.get(word)
     if found is None:
         with _STEMMING:  # a Snowball stemmer keeps its word in itself: one thread at a time
-            found = frozenset((word, _ENGLISH.stemWord(word), _FRENCH.stemWord(word)))
+            english, french = _stemmers()
+            found = frozenset((word, english.stemWord(word), french.stemWord(word)))
         if len(_FORMS) >= WORD_MEMO:
             _FORMS.clear()
         _FORMS[word] = found
@@ -138,7 +147,8 @@ def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
 def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
     """The table ``preload`` reads: each word's English and French stems."""
     with _STEMMING:
-        return {word: [_ENGLISH.stemWord(word), _FRENCH.stemWord(word)] for word in words}
+        english, french = _stemmers()
+        return {word: [english.stemWord(word), french.stemWord(word)] for word in words}
 
 
 def _typo_form(form: str, word: str) -> bool:
@@ -178,6 +188,11 @@ class Concepts:
     abbreviations: Mapping[str, str] = field(default_factory=dict)
     neutral: frozenset[str] = frozenset()
     weak: frozenset[str] = frozenset()
+    forward: frozenset[str] = frozenset()
+    """Words of the future or of obligation: a heading that names nothing else but holds one and one
+    of the ``actors`` (we, nous, on) names ``forward_concept`` (What should we change?)."""
+    actors: frozenset[str] = frozenset()
+    forward_concept: str | None = None
     _single: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _multi: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list, init=False, repr=False)
     _near: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
@@ -185,11 +200,15 @@ class Concepts:
     _first: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
     _first_prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
     _named: dict[str, frozenset[str]] = field(default_factory=dict, init=False, repr=False)
-    _read: Memo[tuple[str | None, int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
+    _tails: tuple[str, ...] = field(default=(), init=False, repr=False)
+    _read: Memo[tuple[tuple[str, ...], int]] = field(default_factory=lambda: Memo(longest=400), init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
         self.weak = frozenset(fold(w) for w in self.weak)
+        self.forward = frozenset(fold(w) for w in self.forward)
+        self.actors = frozenset(fold(w) for w in self.actors)
+        self._tails = tuple(sorted((w for w in self.weak if len(w) >= 4 and w.isalpha()), key=len, reverse=True))
         self.abbreviations = {fold(k): fold(v) for k, v in self.abbreviations.items()}
         for concept, words in self.roots.items():
             for root in words:
@@ -202,6 +221,8 @@ class Concepts:
                     self._multi.append((sequence, concept))
                     continue
                 for form in forms(parts[0]) if parts else ():
+                    if form != parts[0] and form in self.neutral:
+                        continue  # a root whose stem is a grammar word ("lésés" stems to "les")
                     self._single.setdefault(form, set()).add(concept)
                     typos = _typo_form(form, parts[0])
                     self._prefixes.add(form, typos)
@@ -231,6 +252,9 @@ class Concepts:
             hits |= self._single.get(form, set())
         if hits or word in self.neutral or word.isdigit():
             return frozenset(hits)
+        compound = self._compound(word)
+        if compound:
+            return compound
         for form in forms:
             if not _typo_form(form, word):
                 continue
@@ -239,6 +263,14 @@ class Concepts:
                     if within_one(form, root):
                         hits |= self._single[root]
         return frozenset(hits)
+
+    def _compound(self, word: str) -> frozenset[str]:
+        """A compound that ends with a generic or qualifying word (``Terugdraaiplan``,
+        ``Ursachenanalyse``): what its first part names, when that part is five letters or more."""
+        for tail in self._tails:
+            if word.endswith(tail) and len(word) - len(tail) >= MIN_TYPO:
+                return self.named_by(word[: -len(tail)])
+        return frozenset()
 
     def count(self, text: str) -> dict[str, set[str]]:
         """The words of a text that name each concept, by their forms only (no typos): the cues
@@ -262,16 +294,22 @@ class Concepts:
     def concept_of(self, text: str, strict: bool = False) -> str | None:
         """The concept a heading names, or None (remembered). ``strict``: only when every word
         names it or is neutral, as for a ``Label: answer`` line in prose."""
-        concept, unknown = self._read.get(text, text, lambda: self._concept_of(text))
-        return None if strict and unknown else concept
+        named = self.concepts_of(text, strict)
+        return named[0] if named else None
 
-    def _concept_of(self, text: str) -> tuple[str | None, int]:
+    def concepts_of(self, text: str, strict: bool = False) -> tuple[str, ...]:
+        """The concepts a heading names equally, the one ``concept_of`` gives first: ``Origine du
+        signalement`` names a cause and a detection as much, and a report has only the detection."""
+        concepts, unknown = self._read.get(text, text, lambda: self._concept_of(text))
+        return () if strict and unknown else concepts
+
+    def _concept_of(self, text: str) -> tuple[tuple[str, ...], int]:
         words: list[str] = []
         for word in tokens(text):
             expanded = self.abbreviations.get(word)
             words.extend(expanded.split() if expanded else (word,))
         if len(words) > MAX_WORDS:
-            return None, len(words)
+            return (), len(words)
         scores: dict[str, float] = {}
         first: dict[str, int] = {}
         hits = unknown = 0
@@ -288,9 +326,13 @@ class Concepts:
                     first.setdefault(concept, position)
             elif word not in self.neutral and word not in self.weak and not word.isdigit():
                 unknown += 1
+        if not scores and self.forward_concept is not None and unknown <= 2:
+            if not self.forward.isdisjoint(words) and not self.actors.isdisjoint(words):
+                return (self.forward_concept,), unknown
         if not scores or unknown > 2 * hits + 1:
-            return None, unknown
-        return min(scores, key=lambda c: (-scores[c], first[c], c)), unknown
+            return (), unknown
+        ranked = sorted(scores, key=lambda c: (-scores[c], first[c], c))
+        return tuple(c for c in ranked if scores[c] == scores[ranked[0]]), unknown
 
     def _multi_hits(self, words: list[str], scores: dict[str, float], first: dict[str, int]) -> set[int]:
         """Root phrases ("retour d'expérience"), their words consecutive but for neutral ones."""

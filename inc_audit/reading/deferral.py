@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
 
-MAX_WORDS = 16  # a longer line says something of its own
-MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content ("latency graph", "updater logs")
+MAX_WORDS = 24  # a longer line says something of its own
+MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content or a party ("updater logs", "ops team")
 _ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
 CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards")
 # askers: the answer is with someone, named next ("ask Bob", "demander à Alice"): it defers, and the
@@ -48,6 +48,8 @@ class Deferrals:
             for entry in self.words.get(name, ()):
                 for word in tokens(entry):
                     for form in forms(word):
+                        if form != word and form in self.neutral:
+                            continue  # "dès" stems to "de": the stem of a listed word is no grammar word
                         self._class.setdefault(form, name)
                         self._prefixes.add(form)
 
@@ -82,7 +84,9 @@ class Deferrals:
         if not words or len(words) > MAX_WORDS:
             return False
         kind = self.kind
-        marked = len(words) > 1 and words[0] == "a" and kind(words[1]) == "verbs"  # à compléter
+        marked = len(words) > 1 and words[0] == "a" and (  # à compléter, à documenter
+            kind(words[1]) == "verbs" or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))
+        )
         after_party = unknown = modifiers = 0
         for index, word in enumerate(words):
             found = kind(word)
@@ -96,7 +100,8 @@ class Deferrals:
                 continue
             elif not found:
                 following = words[index + 1] if index + 1 < len(words) else ""
-                if following and modifiers < MAX_MODIFIERS and kind(following) == "content":
+                modified = kind(following) == "content" or (kind(following) == "parties" and len(following) > 3)
+                if following and modifiers < MAX_MODIFIERS and modified:
                     modifiers += 1
                 elif after_party and not unknown:
                     unknown += 1

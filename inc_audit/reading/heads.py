@@ -103,7 +103,12 @@ def _first(line: str) -> str:
 
 def _titles(content: str) -> bool:
     """Whether a list item's text reads as a title: a few words, not a sentence or a list entry."""
-    return content[-1] not in ".;,!" and len(content.split()) <= MAX_LABEL_WORDS and "http" not in content
+    return (
+        content[-1] not in ".;,!"
+        and len(content.split()) <= MAX_LABEL_WORDS
+        and "http" not in content
+        and "? " not in content  # "Why? still digging": a question and its answer
+    )
 
 
 def _no_body(line: str) -> bool:

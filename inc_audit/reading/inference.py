@@ -11,9 +11,10 @@ unless the heading is one of the vocabulary's other headings ("Affected services
 
 A candidate is taken when its cues for the missing section outnumber those for any other
 missing one and reach two distinct cue words; one is enough when exactly one section is
-missing and exactly one sibling is left. A sibling that names an optional section ("What
-went wrong" read as the summary) is taken over only when exactly one required section is
-missing. Each recognition is kept with the reason, which
+missing and exactly one sibling is left. A
+sibling that names an optional section ("What went wrong" read as the summary) is taken
+over the same way: a retro's ``Summary`` that gives the figures of what users lost is its
+actual impact. Each recognition is kept with the reason, which
 the reports show as a note (``validity.notes``), so a reviewer can see why.
 """
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema, Part
 
 INFERRED_FORMS = HEADING_FORMS + BOLD_FORMS  # heads whose words may be read for cues: headings, bold lines, summaries
+# (and labels alone on their line, their text below them)
+_QUESTION_FORMS = ("plain", "bold", "emphasis", "bullet")  # a question word alone: "What:", "1. **What**"
 MIN_LABELS = 2  # labels naming sections beside a bare question label ("What:") that make it a form's question
 MAX_TEXT = 3000  # characters of a candidate read for cues
 SHOWN_CUES = 3
@@ -67,7 +70,7 @@ def resolve_missing(
         return bool(schema.other_keys.intersection(schema.vocabulary.head_keys(head.text)))
 
     def asks(head: Heading) -> bool:
-        return head.form == "plain" and schema.vocabulary.asks(head.text)
+        return head.form in _QUESTION_FORMS and schema.vocabulary.asks(head.text)
 
     reasons = {}
     for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known, asks):
@@ -97,14 +100,15 @@ def infer(
     free: list[int] = []
     optional: list[int] = []
     for index, head in enumerate(heads):
-        if index in taken or head.level not in levels or not (head.form in INFERRED_FORMS or asks(head)):
+        readable = head.form in INFERRED_FORMS or asks(head) or (head.form == "plain" and not head.inline)
+        if index in taken or head.level not in levels or not readable:
             continue
         if not meaningful_text(document.section(head, ends[index]).answer):
             continue
         part = matched(head)
         if part is None or (part.name in found and found[part.name] != index):
             free.append(index)  # names nothing, or a section another head already answers
-        elif not part.required and len(missing) == 1:
+        elif not part.required:
             optional.append(index)
     if not free and not optional:
         return []

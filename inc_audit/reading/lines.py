@@ -23,6 +23,8 @@ _DASH_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(\-–—][^:：|`\n]{0,79}?)[ \
 _SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
 _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 _EMPHASIS_FIRST = ("*", "_")
+_ASIDE = re.compile(r"\([^()]{0,60}\)")  # "(i.e. screenshots, logs, etc)": an aside, no sentence's stop
+_ABBREVIATED = re.compile(r"[^\W\d_]{2,6}\.(?:[ \t]*[^\W\d_]{2,6}\.)?")  # Det., Pot. imp.: a label abbreviated
 MAX_LABEL_WORDS = 12
 MAX_HEAD_CHARS = 300  # a heading's text beyond this names nothing: it is cut, which bounds the work on it
 MAX_MEMO_CHARS = 400  # texts up to this long have their inline text and label remembered (a bounded memo)
@@ -71,12 +73,12 @@ def _line_label(content: str) -> tuple[str, str, str] | None:
             return _checked("bold", inner.rstrip(":：").strip(), "")
         if rest[0] in ":：":
             return _checked("emphasis", inner, rest[1:].strip())
-        if inner[-1] in ":：?":
+        if inner[-1] in ":：?" or _ABBREVIATED.fullmatch(inner):  # **Det.** Sentry alert at 13:02
             return _checked("emphasis", inner.rstrip(":："), rest)
         dash = _DASH.match(" " + rest)
         return _checked("emphasis", inner, rest[dash.end() - 1 :].strip()) if dash else None
     match = _PLAIN_LABEL.match(content) if ":" in content or "：" in content else None
-    plain = match is not None and ". " not in match.group(1) and "http" not in match.group(1).lower()
+    plain = match is not None and ". " not in _ASIDE.sub("", match.group(1)) and "http" not in match.group(1).lower()
     if match is not None and plain and not _DASH.search(match.group(1)):  # the first separator ends the label
         return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
     match = _DASH_LABEL.match(content) if "-" in content or "–" in content or "—" in content else None

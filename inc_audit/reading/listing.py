@@ -96,7 +96,8 @@ class ListItems(ScannerState):
         lines = self.lines
         j = i + 1
         if j < len(lines) and lines[j].strip():
-            return not _no_body(lines[j])
+            nested = _LIST.match(lines[j]) is not None and _indent(lines[j]) >= column
+            return nested or not _no_body(lines[j])  # an item's text, or a list nested under it
         while j < len(lines) and not lines[j].strip():
             j += 1
         if j >= len(lines):

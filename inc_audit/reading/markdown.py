@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
-from inc_audit.reading import wiki
+from inc_audit.reading import outline, wiki
 from inc_audit.reading.blocks import (
     BOLD_FORMS,
     BOLD_LEVEL,
@@ -177,9 +177,10 @@ def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) ->
 
 def parse(text: str) -> Document:
     source = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = tuple(source.split("\n"))
+    written = tuple(source.split("\n"))
+    lines = outline.rewrite(written)
     written_in_wiki = wiki.is_wiki(lines)
-    scanner = Scanner(wiki.view(lines, written_in_wiki), lines, written_in_wiki)
+    scanner = Scanner(wiki.view(lines, written_in_wiki), written, written_in_wiki)
     scanner.run()
     heads = tuple(scanner.heads)
     headings = tuple(h for h in heads if not h.is_label)

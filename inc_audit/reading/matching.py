@@ -32,12 +32,12 @@ class Matching:
         return (
             head.form != "plain"
             or any(key in self._known for key in self.vocabulary.keys(head.text))
-            or self.vocabulary.roots.concept_of(vocab.unnumbered(head.text), strict=True) is not None
+            or self.vocabulary.roots.concept_of(vocab.unnumbered(head.text), strict=bool(head.inline)) is not None
         )
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
         """The part a head names, with the answer its heading holds after the label, if any."""
-        cache_key = f"{head.form}\x00{head.text}"
+        cache_key = f"{head.form}\x00{head.text}\x00{not head.inline}"  # a label alone is read as a heading
         if cache_key in self._matched:
             return self._matched[cache_key]
         found = self._match(head)
@@ -63,7 +63,7 @@ class Matching:
             part = self._by_meaning(split[0])
             return None if part is None else (part, split[1])
         part = self._listed(text) if text is not head.text else None
-        part = part or self._by_meaning(text, strict=head.is_label)
+        part = part or self._by_meaning(text, strict=_strict(head))
         return None if part is None else (part, "")
 
     def part_named(self, text: str) -> Part | None:
@@ -83,8 +83,8 @@ class Matching:
         keys = self.vocabulary.head_keys(text)
         if self.other_keys.intersection(keys) or self.identify.intersection(keys):
             return None
-        concept = self.vocabulary.roots.concept_of(vocab.unnumbered(text), strict)
-        return None if concept is None else self._by_concept.get(concept)
+        named = self.vocabulary.roots.concepts_of(vocab.unnumbered(text), strict)
+        return next((self._by_concept[c] for c in named if c in self._by_concept), None)
 
     def names_itself(self, head: Heading) -> bool:
         cache_key = f"{head.form}\x01{head.text}"
@@ -99,3 +99,10 @@ class Matching:
             return True
         split = split_label(head.text) if not head.is_label else None
         return split is not None and self.vocabulary.key(split[0]) in self.identify
+
+
+def _strict(head: Heading) -> bool:
+    """Whether every word of a head must name its section: a label with its answer beside it in
+    prose must; a form's question (a table's row) and a label alone on its line above its text
+    (``Evidence:``, ``Impact``) are read as headings are."""
+    return head.is_label and head.form != "table" and not (head.form == "plain" and not head.inline)

@@ -1,6 +1,8 @@
 """The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
-headings (``== Impact ==``), reStructuredText underlines (``~~~~`` under its text), a numbered
-line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``) and a form's
+headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText
+underlines (``~~~~`` under its text), a numbered
+line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``), a short line
+with no markup above its text (``Impact`` then a paragraph or a list) and a form's
 question with its answer on the next line (``Q: ...`` then ``A: ...``).
 
 The scanner (``inc_audit.reading.blocks``) asks these of the lines it reads; each is a pure
@@ -14,11 +16,16 @@ import re
 _ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*?)(?:[ \t]+=+)?[ \t]*$")
 _RST_UNDERLINE = re.compile(r" {0,3}([~^\"'+*:._])\1{2,}[ \t]*$")  # the underlines Markdown's setext lacks
 _NUMBERED_LINE = re.compile(
-    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
+    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|[IVXivx]{2,4}[.)]|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
     r"(\S(?:[^.:!?]{0,78}[^.:!?\s])?)[ \t]*$",
     re.IGNORECASE,
 )
 MAX_NUMBERED_WORDS = 8  # a longer numbered line is a sentence
+_BANNER = re.compile(r"[ \t]*([-=~*_#+])\1{2,}[ \t]+(\S(?:.{0,78}\S)?)[ \t]+\1{3,}[ \t]*$")
+_TITLE_LINE = re.compile(r"[^\W_](?:[^.,;!:=<>{}|]{0,94}[^.,;!:=<>{}|\s])?[:?]?", re.UNICODE)
+_MARKS = re.compile(r"^(?:[^\w\s(\[<`*_#>|-]|§\s*\d{0,2}[.)]?)+\s*")  # emoji, marks and a section sign
+MAX_TITLE_WORDS = 5  # a longer line alone above its text is a sentence cut by the writer's wrap
+MAX_QUESTION_WORDS = 14  # a question alone on its line above its answer may be a template's whole question
 _QUESTION = re.compile(r"(?:Q|Question|Frage|Pregunta|Domanda)[ \t]*[:.)][ \t]+(\S.{0,200})$")
 _ANSWER = re.compile(r"[ \t]*(?:A|Answer|R|Réponse|Reponse|Antwort|Respuesta|Risposta)[ \t]*[:.)]")
 QUESTION_FIRST = frozenset("QFPD")  # the first letters a question line starts with
@@ -36,6 +43,12 @@ def underlines(line: str, text: str) -> bool:
     return _RST_UNDERLINE.match(line) is not None and len(line.strip()) >= len(text.strip()) > 0
 
 
+def banner(line: str) -> str | None:
+    """The text of a banner line, ``-------- Impact --------`` (a run of one mark on each side)."""
+    found = _BANNER.match(line)
+    return None if found is None else found.group(2)
+
+
 def numbered_line(line: str) -> str | None:
     """The text of a numbered heading line (``A. Impact`` gives ``Impact``), or None for any other
     line, a sentence among them (it ends with a stop, or runs past ``MAX_NUMBERED_WORDS`` words)."""
@@ -43,6 +56,23 @@ def numbered_line(line: str) -> str | None:
     if found is None or len(found.group(1).split()) > MAX_NUMBERED_WORDS:
         return None
     return found.group(1)
+
+
+def title_line(line: str) -> str | None:
+    """The text of a short line heading the lines below it with no markup at all (``Impact`` above
+    ``5 hours during which...``), or None: a line of at most ``MAX_TITLE_WORDS`` words (twice
+    as many for ``Impact / Impact réel``) that holds no sentence's stop and no link, or a
+    question of at most ``MAX_QUESTION_WORDS`` words (``What is the evidence (i.e. logs)?``).
+    Only the scanner's callers that read it where it names a known section take it for a head."""
+    text = _MARKS.sub("", line.strip())  # "📌 Root cause", "§1 Impact": the marks before it go
+    if "http" in text or _QUESTION.match(text):  # "Q: ...?" heads its own section, with its "A:" below
+        return None
+    if text.endswith("?") and len(text) <= 100 and len(text.split()) <= MAX_QUESTION_WORDS:
+        return text.rstrip("?").strip() or None  # a form's question alone above its answer
+    most = MAX_TITLE_WORDS * 2 if " / " in text else MAX_TITLE_WORDS  # "Impact / Impact réel": two languages
+    if len(text.split()) > most or len(text) > 2 * 48 or _TITLE_LINE.fullmatch(text) is None:
+        return None
+    return text.rstrip(":?").strip() or None
 
 
 def question(line: str, following: str) -> str | None:

@@ -21,14 +21,11 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
-from jsonschema.exceptions import SchemaError
+from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import ConfigError
+from inc_audit.files import shipped_schemas
 from inc_audit.reading import inference, prefilter
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
@@ -43,7 +40,10 @@ from inc_audit.reading.matching import Matching
 from inc_audit.reading.memo import Memo
 from inc_audit.reading.taught import Taught, with_headings
 
-SCHEMA_DIR = Path(str(resources.files("inc_audit.builtin_schemas")))
+if TYPE_CHECKING:
+    import jsonschema
+
+SCHEMA_DIR = shipped_schemas()
 VOCABULARY = "vocabulary.json"
 KINDS = {
     "report": "incident-report.schema.json",
@@ -81,6 +81,7 @@ class Part:
     negative_reason_ok: bool = False
     concepts: tuple[str, ...] = ()
     needs_compensation: bool = False
+    unfinished_is_no_answer: bool = False
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -88,6 +89,26 @@ class Part:
         for heading in self.headings:
             found.update(builtin_vocabulary().keys(heading))
         return frozenset(found)
+
+
+MIN_ALONE = 2  # labels alone on their line naming sections that make every such line a head
+
+
+def _alone(head: Heading) -> bool:
+    """A plain label alone on its line, its text below it (``Analysis`` then a paragraph)."""
+    return head.form == "plain" and not head.inline
+
+
+_TAGS = re.compile(r"<[^<>]*>")  # a <details> line between a title and its first head is no text
+
+
+def _holds_only_heads(document: Document, heads: list[Heading], index: int) -> bool:
+    """Whether no text stands between a head and the next one (a title over the others, or a
+    head left empty): another head naming the same section is preferred to it."""
+    if index + 1 >= len(heads):
+        return False
+    start, stop = heads[index].line, heads[index + 1].line - 1  # 1-based lines: the head's, the next one's
+    return not any(_TAGS.sub("", line).strip() for line in document.lines[start:stop])
 
 
 class DocumentSchema(Matching):
@@ -116,10 +137,17 @@ class DocumentSchema(Matching):
         self.other_keys = frozenset(k for h in self.vocabulary.other_headings for k in self.vocabulary.keys(h))
         self._known = self._known_keys()
         self._rules = {part.name: self._answer_rules(part) for part in self.parts}
-        self.validator = jsonschema.Draft202012Validator(schema)
         self._matched: dict[str, Any] = {}
         self._empty: Memo[bool] = Memo()
         self._could: Memo[bool] = Memo()
+
+    @cached_property
+    def validator(self) -> jsonschema.Draft202012Validator:
+        """jsonschema's validator of the schema, made (and jsonschema imported) only when a
+        document fails the quick check (``validity.problems``): most never do."""
+        import jsonschema
+
+        return jsonschema.Draft202012Validator(self.schema)
 
     @property
     def serial(self) -> int:
@@ -147,6 +175,7 @@ class DocumentSchema(Matching):
                     negative_reason_ok=bool(prop.get("x-negative-with-reason", False)),
                     concepts=tuple(map(str, prop.get("x-concepts", ()))),
                     needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
+                    unfinished_is_no_answer=bool(prop.get("x-unfinished-is-no-answer", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -181,6 +210,7 @@ class DocumentSchema(Matching):
             guidance,
             part.negative_reason_ok,
             part.needs_compensation,
+            part.unfinished_is_no_answer,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:
@@ -214,10 +244,13 @@ class DocumentSchema(Matching):
 
     def _resolve(self, document: Document) -> dict[str, Section]:
         heads, ends = document.extents(self._includes)
-        best = self._best(heads)
+        best = self._best(heads, document)
         if inference.asks_for_missing(self, document, best):  # "What:" among labels that name sections
             heads, ends = document.extents(self._includes_questions)
-            best = self._best(heads)
+            best = self._best(heads, document)
+        elif self._missing(best) and sum(1 for _, i, _ in best.values() if _alone(heads[i])) >= MIN_ALONE:
+            heads, ends = document.extents(self._includes_alone)  # a form of lines alone: each one heads
+            best = self._best(heads, document)
         document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
@@ -231,18 +264,56 @@ class DocumentSchema(Matching):
             found[name] = document.section(head, end)
         return found
 
-    def _best(self, heads: list[Heading]) -> dict[str, tuple[int, int, str]]:
-        """Each part named by a head: the strongest form's tier, the head's index, its inline answer."""
+    def _best(self, heads: list[Heading], document: Document) -> dict[str, tuple[int, int, str]]:
+        """Each part named by a head: the strongest form's tier, the head's index, its inline answer.
+        A head with text of its own beats one that only holds other heads, whatever their forms
+        (``## Signalement d'incident`` over the report, beside ``<summary>Découverte``)."""
         best: dict[str, tuple[int, int, str]] = {}
+        titles: set[int] = set()
         for index, head in enumerate(heads):
             matched = self.match(head)
             if matched is None:
                 continue
             part, inline = matched
             tier = FORM_TIERS.get(head.form, 2)
-            if part.name not in best or tier < best[part.name][0]:
+            title = not inline and _holds_only_heads(document, heads, index)
+            if title:
+                titles.add(index)
+            kept = best.get(part.name)
+            over_title = kept is not None and kept[1] in titles and not title
+            if kept is None or over_title or (tier < kept[0] and (title or kept[1] not in titles)):
                 best[part.name] = (tier, index, inline)
+        self._settle_ties(heads, best, titles)
         return best
+
+    def _missing(self, best: dict[str, tuple[int, int, str]]) -> bool:
+        return any(p.group == "sections" and p.name not in best for p in self.required_parts)
+
+    def _includes_alone(self, head: Heading) -> bool:
+        return self._includes(head) or _alone(head)
+
+    def _settle_ties(self, heads: list[Heading], best: dict[str, tuple[int, int, str]], titles: set[int]) -> None:
+        """A required part that no head names, or only a title holding other heads does, goes to a
+        head that names its concept as much as the optional part it was given (``Origine du
+        signalement``: a cause as much as a detection, in a report whose cause is optional)."""
+        held = {index: name for name, (_, index, _) in best.items()}
+        for part in self.required_parts:
+            kept = best.get(part.name)
+            if part.group != "sections" or not part.concepts or (kept is not None and kept[1] not in titles):
+                continue
+            for index, head in enumerate(heads):
+                holder = held.get(index)
+                if index in titles or (holder is not None and self._part(holder).required):
+                    continue
+                if part.concepts[0] in self.vocabulary.roots.concepts_of(vocab.unnumbered(head.text))[1:]:
+                    if holder is not None:
+                        del best[holder]
+                    best[part.name] = (FORM_TIERS.get(head.form, 2), index, "")
+                    held[index] = part.name
+                    break
+
+    def _part(self, name: str) -> Part:
+        return next(p for p in self.parts if p.name == name)
 
     def recognised(self, document: Document) -> dict[str, str]:
         """The sections recognised by their text rather than their heading, with the reason."""
@@ -354,6 +425,9 @@ def load(kind: str, path: str | None = None, templates: tuple[str, ...] = (), ta
     file = Path(path) if path else SCHEMA_DIR / KINDS[kind]
     schema = with_headings(read_json(file), taught)
     if path:  # a team's schema is checked; the built-in ones are, by the tests (tests/test_rules_cpu.py)
+        import jsonschema
+        from jsonschema.exceptions import SchemaError
+
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except SchemaError as error:

@@ -2,8 +2,9 @@
 
 A table is a form in one of two shapes:
 
-- one row per question: the row's first cell that holds text names it, the cells after it
-  answer it (``| Root cause | expired cert |``, ``<tr><th>Impact</th><td>40 min</td></tr>``);
+- one row per question: the row's first cell that holds text (a number alone, ``| 1 |``, is
+  the row's numbering) names it, the cells after it answer it (``| Root cause | expired cert |``,
+  ``<tr><th>Impact</th><td>40 min</td></tr>``);
 - one column per question, under a header row of more than two cells: each header cell
   names its column, the column's cells answer it.
 
@@ -13,8 +14,11 @@ answer in the header row as often as "Question | Answer". A wider table is read 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+_NUMBERING = re.compile(r"#|(?:#|n°|no\.?)?[ \t]*\d{1,3}[.)]?|[ivxIVX]{1,4}[.)]?|[A-Za-z][.)]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +49,7 @@ def fields(rows: list[Row] | tuple[Row, ...], header_row: bool) -> Iterator[Fiel
             yield Field(first.line, cell, values)
         rows = rows[1:]
     for row in rows:
-        label = next((c for c in row.cells if c), "")
+        label = next((c for c in row.cells if c and not _NUMBERING.fullmatch(c)), "")
         if not label:
             continue
         rest = row.cells[row.cells.index(label) + 1 :]

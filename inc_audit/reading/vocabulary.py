@@ -16,20 +16,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
+from inc_audit.files import shipped_schemas
 from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
+from inc_audit.reading.patterns import Patterns
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')
 _NUMBERING = re.compile(
-    r"^\s*(?:(?:\d+|[ivxlc]+|[a-z])[.)]|\(\s*(?:\d+|[a-z])\s*\)|\d+(?:\.\d+)*\s"
+    r"^\s*(?:(?:\d+|[ivxlc]+|[a-z]|q\d{1,2}|§\s*\d{1,2})[.)]|§\s*\d{1,2}\s|\(\s*(?:\d+|[a-z])\s*\)|\d+(?:\.\d+)*\s"
     r"|(?:step|étape|etape|paso|passo|schritt|fase|part|partie)\s*\d+\s*[:.)—–-]?)\s*",
     re.IGNORECASE,
 )  # 1. / a) / iv. / (2) / 1.2 / Step 3 — : a heading's numbering, never its words
@@ -56,6 +58,7 @@ _MARKUP = re.compile(r"[*_`~]+")
 _LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
 STEMS = "stems.json"  # beside a vocabulary: its words' stems, worked out once (concepts.preload)
+_WIKI_COLOUR = re.compile(r"\{color(?::[^{}]{0,40})?\}", re.IGNORECASE)
 MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
@@ -84,14 +87,19 @@ class Vocabulary:
     concepts: dict[str, tuple[str, ...]]
     other_headings: tuple[str, ...]
     placeholders: frozenset[str]
-    non_answers: tuple[re.Pattern[str], ...]
-    negatives: tuple[re.Pattern[str], ...]
+    non_answers: Sequence[re.Pattern[str]]
+    negatives: Sequence[re.Pattern[str]]
     origin: str = ""
     roots: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
     deferrals: Deferrals | None = field(default=None, compare=False, repr=False)
-    irreversible: tuple[re.Pattern[str], ...] = ()
+    irreversible: Sequence[re.Pattern[str]] = ()
+    unfinished: Sequence[re.Pattern[str]] = ()
+    """What says an analysis is not over ("still digging"): no answer where the part says so."""
     cues: Concepts = field(default_factory=lambda: Concepts({}), compare=False, repr=False)
-    compensations: tuple[re.Pattern[str], ...] = ()
+    compensations: Sequence[re.Pattern[str]] = ()
+    forward_fixes: Sequence[re.Pattern[str]] = ()
+    """Compensations that are only a fix still to be made: they need something ``concrete``."""
+    concrete: Sequence[re.Pattern[str]] = ()
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
@@ -225,6 +233,7 @@ class AnswerRules:
     guidance: Guidance
     negative_reason_ok: bool = False
     needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
+    unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -233,11 +242,27 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
     that counts as answered, which bounds the work on absurd input.
     """
+    if rules.unfinished_is_no_answer and vocabulary.unfinished:
+        if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
+            return False
     if rules.needs_compensation and vocabulary.irreversible:
         head = fold(text[:MAX_COMPENSATION])
-        if any(p.search(head) for p in vocabulary.irreversible):
-            return any(p.search(head) for p in vocabulary.compensations)
+        first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
+        if any(p.search(head) for p in vocabulary.irreversible) or _fullmatches(vocabulary.negatives, first):
+            return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
     return _any_line_answers(text, rules, vocabulary)
+
+
+def compensated(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a plan that cannot roll back names what makes up for it. A fix still to be made
+    ("we'll fix forward if needed") counts only with something concrete beside it (a version,
+    a merge request, code, a fix already prepared)."""
+    found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
+    if not found:
+        return False
+    if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+        return any(p.search(text) for p in vocabulary.concrete)
+    return True
 
 
 def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -258,6 +283,8 @@ def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> 
 
 def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
     text = line.strip()
+    if "{" in text:  # wiki markup's colours wrap text and say nothing: {color:red}TBD{color}
+        text = _WIKI_COLOUR.sub("", text).strip()
     if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
         return False
     task = _TASK_LINE.match(text) if "[" in text else None
@@ -276,7 +303,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.negatives, norm):
         if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
-            return any(p.search(fold(norm)) for p in vocabulary.compensations)
+            return compensated(fold(norm), vocabulary)
         return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
@@ -287,7 +314,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     return True
 
 
-def _fullmatches(patterns: tuple[re.Pattern[str], ...], norm: str) -> bool:
+def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:
     for pattern in patterns:
         if pattern.fullmatch(norm):
             return True
@@ -324,9 +351,15 @@ def placeholder_key(text: str) -> str:
     return normalise(text).strip(_EDGES)
 
 
-def build(raw: dict[str, Any], origin: str) -> Vocabulary:
-    def patterns(name: str) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(p.replace("{tail}", _TAIL)) for p in raw.get(name, ()))
+def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabulary:
+    """The vocabulary of a vocabulary.json's mapping; its answer patterns compiled now (a
+    mistake in one is the configuration's, ``re.error``) or, ``compile_now`` False, at their
+    first use (the shipped vocabulary's, held valid by tests/test_startup.py)."""
+    made: list[Patterns] = []
+
+    def patterns(name: str) -> Patterns:
+        made.append(Patterns(p.replace("{tail}", _TAIL) for p in raw.get(name, ())))
+        return made[-1]
 
     neutral = frozenset(map(str, raw.get("neutral", ()))) | frozenset(map(str, raw.get("ignore", ())))
     roots = Concepts(
@@ -334,9 +367,12 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         abbreviations={str(k): str(v) for k, v in raw.get("abbreviations", {}).items()},
         neutral=neutral,
         weak=frozenset(map(str, raw.get("qualifiers", ()))) | frozenset(map(str, raw.get("generic", ()))),
+        forward=frozenset(map(str, raw.get("forward", {}).get("words", ()))),
+        actors=frozenset(map(str, raw.get("forward", {}).get("actors", ()))),
+        forward_concept=raw.get("forward", {}).get("concept"),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
-    return Vocabulary(
+    vocabulary = Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
         qualifiers=frozenset(w.lower() for w in raw.get("qualifiers", ())),
@@ -349,10 +385,21 @@ def build(raw: dict[str, Any], origin: str) -> Vocabulary:
         roots=roots,
         deferrals=Deferrals(deferrals, neutral) if deferrals else None,
         irreversible=patterns("irreversible"),
+        unfinished=patterns("unfinished"),
         cues=Concepts({str(k): tuple(map(str, v)) for k, v in raw.get("cues", {}).items() if not k.startswith("$")}),
         compensations=patterns("compensations"),
+        forward_fixes=_made(made, raw.get("forward-fixes", {}).get("fixes", ())),
+        concrete=_made(made, raw.get("forward-fixes", {}).get("concrete", ())),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
     )
+    for each in made if compile_now else ():
+        each.compiled  # noqa: B018 - compiled now, to refuse a broken pattern at once
+    return vocabulary
+
+
+def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:
+    made.append(Patterns(sources))
+    return made[-1]
 
 
 @lru_cache(maxsize=8)
@@ -364,7 +411,7 @@ def load(path: str) -> Vocabulary:
         if stems.is_file():
             preload(json.loads(stems.read_text(encoding="utf-8")).get("stems", {}))
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
-        return build(raw, path)
+        return build(raw, path, compile_now=Path(path).parent.resolve() != shipped_schemas().resolve())
     except OSError as error:
         raise ConfigError(f"cannot read vocabulary {path}: {error.strerror}") from None
     except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError) as error:

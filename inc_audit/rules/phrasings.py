@@ -92,6 +92,9 @@ class Phrasings:
     review_verbs: tuple[tuple[str, ...], ...]
     future: tuple[tuple[str, ...], ...]
     """Words of the future: with a reviewing verb, or after an approval, not yet given."""
+    meetings: tuple[tuple[str, ...], ...] = ()
+    """Meetings where a post-mortem is talked over (the IPM, the weekly): a clause proposing to
+    discuss it there takes nothing back."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
@@ -171,6 +174,7 @@ class Phrasings:
             reviewing=_phrases(still.get("progressive", ())),
             review_verbs=_phrases(still.get("verbs", ())),
             future=_phrases(still.get("future", ())),
+            meetings=_phrases((data.get("meetings") or {}).get("names", ())),
         )
 
 

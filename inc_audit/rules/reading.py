@@ -16,6 +16,7 @@ approval (``Reading.retracts``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -69,6 +70,9 @@ REASONS = {
     "reservation": "with a reservation",
 }
 _SIGN = "a short approving sign"
+_UNDONE = re.compile(  # "Approved I guess... not."
+    r"\w[^.!?\n]*?(?:\.{2,}|…)[ \t]*(?:not|pas|nicht|niet|não|nao)\b[ \t]*[.!]*(?=\s|$)", re.IGNORECASE
+)
 _RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 
@@ -229,6 +233,12 @@ class _Reader:
         p = self.p
         return _has(words, p.reviewing) or (_has(words, p.review_verbs) and _has(words, p.future))
 
+    def at_meeting(self, words: Sequence[str]) -> bool:
+        """A proposal to talk the post-mortem over at a meeting (let's discuss it at the IPM),
+        blocking nothing: no first, before or until."""
+        p = self.p
+        return _has(words, p.meetings) and _has(words, p.review_verbs) and not _has(words, p.blocking)
+
     def assent(self, words: Sequence[str]) -> tuple[int, int] | None:
         """A word of assent made a verdict: ``bon pour moi``, ``all good from my side``,
         ``good to go``, or with nothing but an intensifier (``All good``, ``Totally fine``).
@@ -254,6 +264,9 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     """Whether ``writer``'s comment ``text`` approves, the clause that decided, and if not, why."""
     p = p or phrasings()
     own = own_words(text, p.quotes)
+    undone = _UNDONE.search(own)
+    if undone is not None:  # "Approved I guess... not.": the trailing "not" takes back what it follows
+        return Reading(False, " ".join(own[: undone.end()].split()).lower(), REASONS["negation"], retracts=True)
     tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p)
     if found.retracts or (found.approves and found.why != _SIGN):
@@ -375,6 +388,8 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
         return "reservation" if _has(words[weak[1] :], p.reservations) else "weak"  # good for me except X
     if reader.negated(words):
         return "negation"
+    if reader.at_meeting(words):
+        return "other"  # "..., but let's discuss the RCA at the IPM": the meeting is where it is talked over
     if clause.after in _CONJUNCTIONS - {"and", "so", "plus"} or _has(words, p.reservations) or reader.reviewing(words):
         return "reservation"
     return "question" if sentence.question and index == len(sentence.clauses) - 1 else "other"

@@ -68,6 +68,11 @@ class Source(Protocol):
         """
         return None
 
+    def release(self, key: IssueKey) -> None:
+        """Called by the audit once it has judged the incident ``key`` (or passed over it):
+        the source may drop what it memoized for it. A later call about it may read again."""
+        return None
+
     def unread(self) -> tuple[str, ...]:
         """What the scan could not read that belongs to no incident it could name (a listing
         entry without an issue number), one line each. Anything here makes the audit

@@ -17,9 +17,10 @@ that new or edited items do not shift: the lists are read oldest first
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
+from inc_audit.model import IssueKey
 from inc_audit.sources.http.classify import BadAnswer
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, failures, request
@@ -134,6 +135,17 @@ def iter_items(
 
 
 _END = object()
+
+
+def batches_of(keys: Iterable[IssueKey], size: int) -> list[list[IssueKey]]:
+    """``keys`` in their order, cut into runs of one project, ``size`` at most."""
+    batches: list[list[IssueKey]] = []
+    for key in keys:
+        if batches and batches[-1][0].project == key.project and len(batches[-1]) < size:
+            batches[-1].append(key)
+        else:
+            batches.append([key])
+    return batches
 
 
 # --- in parallel ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
-from inc_audit.sources.entries import unreadable_issue
+from inc_audit.sources.entries import UNREADABLE, unreadable_issue
 from inc_audit.sources.http.classify import UNREACHABLE_HINT
 
 T = TypeVar("T")
@@ -76,3 +76,8 @@ class ProjectFailures:
         """One line per failed project, for ``Source.unread``."""
         with self._lock:
             return [f"project {project} could not be read: {reason}" for project, reason in sorted(self.failed.items())]
+
+
+def failed_entry(key: IssueKey, reason: str) -> dict[str, Any]:
+    """The entry of an issue that could not be read, for ``read_entries``."""
+    return {"iid": key.iid, "references": {"full": f"{key.project}#{key.iid}"}, UNREADABLE: reason}

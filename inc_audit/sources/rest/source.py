@@ -20,7 +20,6 @@ from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.redaction import safe_url
 from inc_audit.sources.entries import (
-    UNREADABLE,
     assemble,
     award_from_api,
     iid_of,
@@ -34,15 +33,15 @@ from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json
 from inc_audit.sources.interface import Source, Unreadable
-from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, iter_items, read_lists
-from inc_audit.sources.rest.projects import ProjectFailures
+from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items, read_lists
+from inc_audit.sources.rest.projects import ProjectFailures, failed_entry
 from inc_audit.text import repair
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 DEFAULT_CONCURRENCY = 8
-__all__ = ["DEFAULT_CONCURRENCY", "MAX_PAGES", "PER_PAGE", "GitLabSource", "iter_items"]
+__all__ = ["DEFAULT_CONCURRENCY", "MAX_PAGES", "PER_PAGE", "GitLabSource", "batches_of", "failed_entry", "iter_items"]
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -79,6 +78,7 @@ class GitLabSource(Source):
         self._summaries: dict[IssueKey, list[dict[str, Any]]] = {}
         self._locks: dict[tuple[int, Any], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._projects_lock = threading.Lock()
         self._unread: list[str] = []
         self.projects = ProjectFailures()
         """A group audit's failed projects: each fails alone (see ``projects``)."""
@@ -361,9 +361,12 @@ class GitLabSource(Source):
         if isinstance(full, str) and "#" in full:
             path = repair(full.rsplit("#", 1)[0])
         elif project_id is not None:
-            what = f"reading project {project_id}"
-            project = _entry(get_json(self.gl, f"/projects/{project_id}", what), what)
-            path = _path(project.get("path_with_namespace"), project_id)
+            with self._projects_lock:  # once per project, though reader threads ask at once
+                if project_id in self.paths:
+                    return self.paths[project_id]
+                what = f"reading project {project_id}"
+                project = _entry(get_json(self.gl, f"/projects/{project_id}", what), what)
+                path = self.paths[project_id] = _path(project.get("path_with_namespace"), project_id)
         else:
             return self.path
         if project_id is not None:
@@ -384,25 +387,9 @@ ENTRY_READERS = 2
 the ``concurrency`` reading notes."""
 
 
-def batches_of(keys: Iterable[IssueKey], size: int) -> list[list[IssueKey]]:
-    """``keys`` in their order, cut into runs of one project, ``size`` at most."""
-    batches: list[list[IssueKey]] = []
-    for key in keys:
-        if batches and batches[-1][0].project == key.project and len(batches[-1]) < size:
-            batches[-1].append(key)
-        else:
-            batches.append([key])
-    return batches
-
-
 def _none_of(labels: list[str]) -> dict[str, Any]:
     """GitLab's filter for issues carrying none of ``labels`` (``not[labels]``)."""
     return {"not": {"labels": ",".join(labels)}} if labels else {}
-
-
-def failed_entry(key: IssueKey, reason: str) -> dict[str, Any]:
-    """The entry of an issue that could not be read, for ``read_entries``."""
-    return {"iid": key.iid, "references": {"full": f"{key.project}#{key.iid}"}, UNREADABLE: reason}
 
 
 def _entry(raw: Any, what: str) -> dict[str, Any]:

@@ -152,8 +152,9 @@ def test_a_cold_run_reads_what_the_rules_need_and_a_warm_one_only_lists(fake, au
     cold, counts = audit()
     assert audit.source is not None and audit.source.mode == "cold"
     assert rules_of(cold) == {emoji.iid: [], comment.iid: [], opened.iid: []}
-    # 2 labels + issue type; notes of 3; links of the closed 2; awards only where no comment approves
-    assert counts == {LISTING: 3, NOTES: 3, LINKS: 2, AWARDS: 1}
+    # 2 labels + issue type, then the 3 by iids[]; notes of 3; links of the closed 2;
+    # awards only where no comment approves
+    assert counts == {LISTING: 4, NOTES: 3, LINKS: 2, AWARDS: 1}
     assert by_issue(fake, AWARDS) == [str(emoji.iid)]
     assert cold == live_result(fake, config)
 
@@ -266,7 +267,7 @@ def test_a_daily_relisting_drops_deleted_incidents(fake, audit):
     fresh, counts = audit(relist_every=timedelta(0))
     assert audit.source is not None and audit.source.mode == "relist"
     assert sorted(rules_of(fresh)) == [kept.iid]
-    assert counts == {LISTING: 4}  # every candidate listed again, plus the changes; no notes
+    assert counts == {LISTING: 5}  # every candidate listed again (3 lists, 1 by iids[]), plus the changes; no notes
 
 
 def test_a_config_change_rescans_everything(fake, audit, config):
@@ -276,7 +277,7 @@ def test_a_config_change_rescans_everything(fake, audit, config):
     audit.config = replace(config, digest=config.digest + "-changed")
     _, counts = audit()
     assert audit.source is not None and audit.source.mode == "cold"
-    assert counts[NOTES] == 2 and counts[LISTING] == 3
+    assert counts[NOTES] == 2 and counts[LISTING] == 4  # 3 lists, then the 2 by iids[]
     _, counts = audit()
     assert counts == {LISTING: 1}
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 import requests
@@ -36,6 +36,7 @@ class Api:
     def __init__(self, mock: responses.RequestsMock) -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
         self.log: list[tuple[str, str, dict[str, str]]] = []
+        self.listed: list[dict[str, Any]] = []  # the issues the lists gave, for GitLab's iids[] filter
         for method in ("GET", "POST", "PUT"):
             mock.add_callback(method, re.compile(re.escape(API) + r"/.*"), callback=self._dispatch)
 
@@ -70,15 +71,31 @@ class Api:
         assert TOKEN not in str(request.url)
         parts = urlsplit(str(request.url))
         path = parts.path[len("/api/v4"):]
-        query = dict(parse_qsl(parts.query))
+        pairs = parse_qsl(parts.query)
+        query = dict(pairs)
         self.log.append((str(request.method), path, query))
+        iids = [value for name, value in pairs if name == "iids[]"]
+        if iids and request.method == "GET" and re.fullmatch(r"/projects/[^/]+/issues", path):
+            return 200, {}, json.dumps(self._by_iid(unquote(path.split("/")[2]), iids))
         handler = self.routes.get((str(request.method), path))
         if handler is None:
             return 404, {}, json.dumps({"message": "404 Not Found"})
         status, headers, body = handler(query)
         if isinstance(body, Exception):
             raise body
+        if status == 200 and path.endswith("/issues") and isinstance(body, list):
+            self.listed += [raw for raw in body if isinstance(raw, dict)]
         return status, headers, body.decode() if isinstance(body, bytes) else json.dumps(body)
+
+    def _by_iid(self, project: str, iids: list[str]) -> list[Any]:
+        """GitLab's ``iids[]`` filter, over the issues the lists have given (the latest copy of each)."""
+        found: dict[Any, Any] = {}
+        for raw in self.listed:
+            references = raw.get("references") if isinstance(raw.get("references"), dict) else {}
+            home = str(raw.get("project_id")) == project or str(references.get("full", "")).startswith(f"{project}#")
+            if home and str(raw.get("iid")) in iids:
+                found[raw.get("iid")] = raw
+        return list(found.values())
 
 
 class Clock:
@@ -329,7 +346,7 @@ def test_pagination_that_loops_ends_the_read_in_one_line(api: Api, gl: Any) -> N
     with pytest.raises(SourceError) as caught:
         GitLabSource(gl, project="grp/proj").list_candidates(("incident",))
     assert "pagination looped" in caught.value.message and caught.value.exit_code == EXIT_INCOMPLETE
-    assert api.count("GET", "/projects/7/issues") == 2
+    assert api.count("GET", "/projects/7/issues") == 3  # page 1 of both lists (label, type), then page 2 once
 
 
 @pytest.mark.parametrize("page", [{"message": "a list?"}, "text", None, 7])
@@ -399,7 +416,10 @@ def test_candidates_one_listing_per_label_plus_incidents_deduplicated(api: Api, 
     source = GitLabSource(gl, project="grp/proj")
     found = list(source.candidate_issues(("incident", "sev::1", "incident")))
     assert [i.iid for i in found] == [1, 3, 5, 9]
-    assert api.count("GET", "/projects/7/issues") == 3
+    lists = [q for m, p, q in api.log if p == "/projects/7/issues" and "page" not in q]
+    assert len(lists) == 4  # one per label, one of incidents, then the four entries by iids[]
+    negated = sorted(str(q.get("not[labels]")) for q in lists[:3])  # the lists' first pages are read at once
+    assert negated == ["None", "incident", "incident,sev::1"]
     assert found[2].issue_type == "issue" and found[2].labels == ("sev::1",)
     assert not any("award_emoji" in p or "links" in p for _, p, _ in api.log)
 

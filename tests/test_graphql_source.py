@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from inc_audit.audit import read_ahead, run_audit
 from inc_audit.cache.source import CachedSource, fingerprint
 from inc_audit.config import file as config_module
 from inc_audit.errors import ConfigError, SourceError
+from inc_audit.model import IssueKey
 from inc_audit.sources.graphql import query as q
 from inc_audit.sources.graphql.client import GraphQL, missing_fields
 from inc_audit.sources.graphql.source import GraphQLSource
@@ -84,8 +86,10 @@ def test_a_cold_read_costs_a_request_per_page_of_100(fake: FakeGitLab) -> None:
     result = run_audit(live, config, AS_OF)
     assert len(result.incidents) == 201
     assert not result.violating  # compliant: the awards and the links were read along
-    assert fake.counts() == {GRAPHQL: 3}  # 3 pages of up to 100, nothing else
-    assert operations(fake) == ["Issues"] * 3
+    # the keys over REST: 3 pages labelled INC, 1 of "incident" without INC, 1 of incidents without either
+    assert fake.counts() == {"GET /projects/:project/issues": 5, GRAPHQL: 2}
+    assert operations(fake) == ["Read"] * 2  # by iid: two aliases of 100 in a query, then one of 1
+    assert sum(fake.counts().values()) / 201 <= 0.05
     assert all(len(issue.notes) == 30 for issue in live.candidate_issues(INC))
 
 
@@ -96,12 +100,22 @@ def test_the_page_size_comes_from_the_querys_complexity() -> None:
     assert q.total([q.scope("project", PROJECT, [q.issues("a", {}, fields, size + 1)])]) > 150
 
 
+def test_a_refused_complexity_splits_the_read(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = incidents(fake, 150, notes=2)
+    monkeypatch.setitem(graphql_limits.MAX_COMPLEXITY, True, 200)  # a stricter GitLab than the client knows
+    live = source(fake)
+    fake.clear_logs()
+    assert [i.key.iid for i in live.candidate_issues(INC)] == sorted(issue.iid for issue in made)
+    assert operations(fake) == ["Read"] * 3  # two aliases refused, then one query each
+    assert all(r.status == 200 for r in fake.requests)
+
+
 def test_a_refused_complexity_shrinks_the_page(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
     incidents(fake, 30, notes=2)
     monkeypatch.setitem(graphql_limits.MAX_COMPLEXITY, True, 200)  # a stricter GitLab than the client knows
     live = source(fake)
     fake.clear_logs()
-    assert len(list(live.candidate_issues(INC))) == 30
+    assert len(live.list_updated(datetime(2020, 1, 1, tzinfo=timezone.utc))) == 60
     answers = [r.status for r in fake.requests]
     assert operations(fake)[0] == "Issues" and len(answers) >= 2
     assert all(status == 200 for status in answers)
@@ -128,9 +142,8 @@ def test_a_server_going_away_is_an_incomplete_read(fake: FakeGitLab) -> None:
 def test_a_project_graphql_cannot_see_is_a_config_error(fake: FakeGitLab) -> None:
     incidents(fake, 1)
     live = source(fake)
-    live.path = "umami-wallet/elsewhere"
     with pytest.raises(ConfigError, match="not visible through GitLab's GraphQL API"):
-        list(live.candidate_issues(INC))
+        list(live.read_entries([IssueKey("umami-wallet/elsewhere", 1)]))
 
 
 def test_missing_fields_names_what_an_older_gitlab_lacks(fake: FakeGitLab) -> None:

@@ -102,3 +102,27 @@ def test_a_gitlab_that_is_gone_still_ends_the_run_within_one_budget(fake):
     notes = [r for r in fake.requests if r.path.endswith("/notes")]
     # two reads gave up in a row with nothing read between: GitLab is gone, not a project
     assert len({r.path for r in notes}) == 2
+
+
+def test_through_graphql_a_project_whose_read_is_refused_fails_alone(fake):
+    whole = run(fake, "--no-cache", "--api", "graphql")
+    assert whole.returncode == 1, whole.stderr
+    expected = by_project(whole.stdout)
+
+    def refuse(body):  # GitLab refusing the read of one project's issues
+        scope = (body.get("data") or {}).get("project") if isinstance(body, dict) else None
+        if isinstance(scope, dict) and any(key.startswith("found") for key in scope):
+            issues = [n for alias in scope.values() if isinstance(alias, dict) for n in alias.get("nodes") or []]
+            if any(OTHERS[0] in str(node.get("reference", "")) for node in issues if isinstance(node, dict)):
+                return {"data": None, "errors": [{"message": "Internal server error"}]}
+        return body
+
+    fake.corrupt_graphql = refuse
+    broken = run(fake, "--no-cache", "--api", "graphql")
+    assert broken.returncode == 3, broken.stderr
+    assert "Traceback" not in broken.stderr
+    found = by_project(broken.stdout)
+    for path in (PROJECT, OTHERS[1]):
+        assert found[path] == expected[path]
+    [(iid, rule, message)] = found[OTHERS[0]]
+    assert rule == "SRC001" and f"project {OTHERS[0]} could not be read" in message

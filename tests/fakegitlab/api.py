@@ -22,6 +22,9 @@ T = TypeVar("T")
 GITLAB_VERSION = "17.5.0-ee"
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+COUNT_LIMIT = 10_000
+"""Items beyond which GitLab's offset pagination leaves out X-Total, X-Total-Pages and the
+rel="last" link (for performance; the next link stays)."""
 
 
 class ApiError(Exception):
@@ -161,7 +164,8 @@ def paginate(call: Call, items: Sequence[T], show: Callable[[T], Any]) -> Reply:
     pages = max(-(-len(items) // per_page), 1)
     prev_page = page - 1 if 1 < page <= pages else None
     next_page = page + 1 if page < pages else None
-    links = [(prev_page, "prev"), (next_page, "next"), (1, "first"), (pages, "last")]
+    counted = len(items) <= COUNT_LIMIT
+    links = [(prev_page, "prev"), (next_page, "next"), (1, "first"), (pages if counted else None, "last")]
     headers = [
         ("X-Per-Page", str(per_page)),
         ("X-Page", str(page)),
@@ -175,9 +179,9 @@ def paginate(call: Call, items: Sequence[T], show: Callable[[T], Any]) -> Reply:
                 if number
             ),
         ),
-        ("X-Total", str(len(items))),
-        ("X-Total-Pages", str(pages)),
     ]
+    if counted:  # GitLab leaves the totals and the last link out beyond COUNT_LIMIT items
+        headers += [("X-Total", str(len(items))), ("X-Total-Pages", str(pages))]
     chunk = items[(page - 1) * per_page : page * per_page]
     return Reply([show(item) for item in chunk], headers=headers)
 
@@ -233,6 +237,9 @@ def _issue_tests(call: Call) -> list[Callable[[Issue], bool]]:
     if author is not None and not author.isdigit():
         raise bad_request("author_id is invalid")
     tests = [_label_test(call), *_time_tests(call)]
+    negated = [label for value in call.params("not[labels]") for label in _labels(value)]
+    if negated:  # GitLab's not[labels]: issues carrying none of them
+        tests.append(lambda issue: not any(label in issue.labels for label in negated))
     if author is not None:
         tests.append(lambda issue: issue.author_id == int(author))
     if state != "all":

@@ -119,22 +119,22 @@ def test_an_incident_of_the_wrong_shape_is_unreadable_and_the_run_exits_3(
 
 
 def break_page(body: Any) -> Any:
-    """The listing page's nodes are an object, not a list."""
+    """The nodes of a read by iid are an object, not a list."""
     scope = (body.get("data") or {}).get("project") or {}
-    if isinstance(scope.get("labelled"), dict):
-        scope["labelled"]["nodes"] = {"iid": "14"}
+    if isinstance(scope.get("found0"), dict):
+        scope["found0"]["nodes"] = {"iid": "14"}
     return body
 
 
 def null_page(body: Any) -> Any:
     scope = (body.get("data") or {}).get("project") or {}
-    if "labelled" in scope:
-        scope["labelled"] = None
+    if "found0" in scope:
+        scope["found0"] = None
     return body
 
 
 @pytest.mark.parametrize("mangle", [break_page, null_page], ids=["nodes-an-object", "page-null"])
-def test_a_listing_page_broken_as_a_whole_is_one_line_and_exit_3(
+def test_a_read_broken_as_a_whole_is_one_line_and_exit_3(
     fresh: FakeGitLab, tmp_path: Path, mangle: Callable[[Any], Any]
 ) -> None:
     fresh.corrupt_graphql = mangle
@@ -142,7 +142,7 @@ def test_a_listing_page_broken_as_a_whole_is_one_line_and_exit_3(
     run = cli(fresh, tmp_path, "--publish", "--format", "json", "--output", str(report))
     assert run.returncode == 3, run.stderr
     [error, *hint] = run.stderr.strip().splitlines()
-    assert error.startswith("inc-audit: error:") and "GraphQL" in error and "listing incidents" in error
+    assert error.startswith("inc-audit: error:") and "GraphQL" in error and "reading issues" in error
     assert "internal error" not in run.stderr and len(hint) <= 1
     assert SECRET not in run.stderr + run.stdout
     assert fresh.writes == [] and not report.exists()

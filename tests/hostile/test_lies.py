@@ -14,17 +14,19 @@ import pytest
 from fakegitlab import PROJECT, FakeGitLab
 
 from inc_audit.errors import SourceError
-from inc_audit.sources.graphql import source as graphql_source
+from inc_audit.sources.graphql import listing as graphql_listing
 from inc_audit.sources.graphql.client import GraphQL, missing_fields
 from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.session import connect, get_json
-from inc_audit.sources.rest import source as rest_source
+from inc_audit.sources.rest import pages as rest_pages
 from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import EXAMPLE_EXPORT
 from tests.hostile import servers
 from tests.hostile.test_source import LABELS, SECRET, TOKENS, cli, incidents
 
 ISSUES = r"/projects/[^/]+/issues$"
+LISTS = len(LABELS) + 1
+"""The candidates' lists: one per label, one of incidents; their first pages are read at once."""
 
 
 @pytest.fixture
@@ -53,22 +55,22 @@ def test_a_next_link_seen_twice_ends_the_read(fake: FakeGitLab) -> None:
     fake.answer_raw(ISSUES, servers.endless_pages(repeat=True))
     with pytest.raises(SourceError, match="looped"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 2
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == LISTS + 1  # page 1 of each, page 2 once
 
 
 def test_more_pages_than_announced_ends_the_read(fake: FakeGitLab) -> None:
     fake.answer_raw(ISSUES, servers.endless_pages(total_pages=3))
     with pytest.raises(SourceError, match="past the 3 page"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 3 + rest_source.GROWTH
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == 3 * LISTS + rest_pages.GROWTH
 
 
 def test_a_listing_without_totals_ends_at_the_page_cap(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rest_source, "MAX_PAGES", 25)
+    monkeypatch.setattr(rest_pages, "MAX_PAGES", 25)
     fake.answer_raw(ISSUES, servers.endless_pages())
     with pytest.raises(SourceError, match="past 25 pages"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 25
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == 25 + LISTS - 1  # page 1 of the others
 
 
 def test_a_looping_listing_through_the_cli_is_one_line_and_exit_3(fake: FakeGitLab, tmp_path: Path) -> None:
@@ -134,10 +136,12 @@ def graphql_run(fake: FakeGitLab, tmp_path: Path, api: str = "graphql") -> subpr
 
 
 def listing_only(mangle: Any) -> Any:
-    """Mangle the answers to the listing queries (those with a project's issues)."""
+    """Mangle the answers to the queries that read a project's issues (listing, or by iid)."""
     def change(body: Any) -> Any:
         project = (body.get("data") or {}).get("project") if isinstance(body, dict) else None
-        return mangle(body) if isinstance(project, dict) and ("labelled" in project or "incidents" in project) else body
+        aliases = project if isinstance(project, dict) else {}
+        reads = any(k in ("labelled", "incidents") or k.startswith("found") for k in aliases)
+        return mangle(body) if reads else body
 
     return change
 
@@ -186,7 +190,7 @@ def test_a_cursor_seen_twice_ends_the_graphql_read(umami: FakeGitLab, monkeypatc
     source = GraphQLSource(gl, GraphQL(gl, SECRET), project=PROJECT)
     with pytest.raises(SourceError, match="looped"):
         list(source.candidate_issues(LABELS))
-    assert graphql_source.MAX_PAGES >= 1000
+    assert graphql_listing.MAX_PAGES >= 1000
 
 
 @pytest.mark.parametrize(

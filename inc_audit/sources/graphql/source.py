@@ -3,19 +3,24 @@ award emoji and links, in one request.
 
 ``GraphQLSource`` is a ``GitLabSource`` whose reads go through python-gitlab's GraphQL
 client (``gitlab.GraphQL``) instead of the REST endpoints; everything else (ordering,
-sharding, the cache over it) is the REST source's. The listing reads what the rules ask,
-so issues are served in one thread and need no read-ahead. It builds the entries the
+sharding, the cache over it) is the REST source's. The reads by iid hold what the rules
+ask, so issues are served in one thread and need no read-ahead; what was kept of an
+incident (its notes and award emoji) is dropped by ``release`` once the audit is past it. It builds the entries the
 REST source would (``graphql_nodes``: the ``slim_issue``, ``slim_note``, ``slim_award``
 shapes), so the rules and the cache see the same data through either API.
 
-- **Listing**: one query per page holds the candidates labelled with any incident label
-  (``or: {labelNames:}``), each with its description, labels, type, state, dates, notes
-  (each with its award emoji) and linked items (with their labels, type and description),
-  beside the iids of the issues of type Incident (an alias of the same query). Incidents
-  that carry no label are read afterwards by iid, 100 to a query.
-- **Page sizes** come from the query's complexity, priced as GitLab prices it
-  (``graphql_query``): the largest page within 250. If GitLab still answers "Query has
-  complexity of N", the page shrinks and the query is sent again.
+- **Candidates**: their keys first, over REST (``GitLabSource.list_keys``: GitLab's REST
+  lists paginate by offset, so their pages are read in parallel, where GraphQL's cursors
+  would be followed one page after another). Then the issues themselves by iid
+  (``read_entries``), each with its description, labels, type, state, dates, notes (each
+  with its award emoji) and linked items (with their labels, type and description), 100
+  iids to an ``issues(iids:)`` alias and as many aliases to a query as its complexity
+  allows, up to ``concurrency`` queries in flight, a bounded window ahead of the audit.
+- **Complexity** is priced as GitLab prices it (``graphql_query``): a read by iids is not
+  multiplied by its page size, so two aliases of 100 fit within 250; the issues updated
+  since a moment (a warm cache's listing) are read by cursor, the largest page within 250.
+  If GitLab still answers "Query has complexity of N", the query is split (by iid) or its
+  page shrinks, and sent again.
 - **Follow-ups**: an issue with more notes or links than its page held gets queries for
   just those, a query for each further page. A note with more than 100 award emoji, or an
   issue with more than 100 labels, is read over REST.
@@ -39,8 +44,9 @@ from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from inc_audit.errors import ConfigError, SourceError
-from inc_audit.model import Issue, IssueKey
-from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, slim_issue
+from inc_audit.model import Issue, IssueKey, Shard
+from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, slim_issue, unreadable_issue
+from inc_audit.sources.graphql import listing
 from inc_audit.sources.graphql import query as q
 from inc_audit.sources.graphql.client import GraphQL, QueryRefused
 from inc_audit.sources.graphql.nodes import (
@@ -54,15 +60,19 @@ from inc_audit.sources.graphql.nodes import (
     raw_link,
     raw_note,
 )
+from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, encode_id, get_json
 from inc_audit.sources.interface import Unreadable
-from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, MAX_PAGES, GitLabSource
+from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource, batches_of, failed_entry
 from inc_audit.text import repair
 
 T = TypeVar("T")
 R = TypeVar("R")
 BATCH = 100
-"""Issues read by iid in one query (GitLab's page size)."""
+"""Issues read by iid in one ``issues`` alias (GitLab's largest page)."""
+MAX_ALIASES = 4
+"""``issues`` aliases in one query at most, whatever the complexity would allow (an answer
+of 400 issues with their notes nears ``bounds.MAX_ANSWER``)."""
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -88,113 +98,137 @@ class GraphQLSource(GitLabSource):
         self._memo_lock = threading.Lock()
         self._read_notes: dict[IssueKey, list[dict[str, Any]]] = {}
 
-    def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
-        """In order, in this thread: the listing has read what serving needs, so reader
+    def parallel(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
+        """In order, in this thread: the reads by iid have read what serving needs, so reader
         threads would only contend for the interpreter."""
         return (fn(item) for item in items)
 
+    def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
+        """The candidates in (project, iid) order as their reads arrive: keys listed over REST,
+        the shard picked from them, then the issues read by iid (``read_entries``)."""
+        keys = self.list_keys(labels)
+        if shard:
+            keys = shard.pick(keys)
+        if self.on_listed is not None:
+            self.on_listed(len(keys))
+        for key, raw in self.read_entries(keys):
+            problem = raw.get(UNREADABLE)
+            if isinstance(problem, str):
+                yield unreadable_issue(key, raw, problem)
+            else:
+                yield self.ready(assemble(key, raw, functools.partial(self._notes, key)))
+
+    def release(self, key: IssueKey) -> None:
+        """Forget the notes and award emoji read for ``key``, and its links as GitLab gave them
+        once they are built (the built links stay: other incidents' rules read them)."""
+        super().release(key)
+        with self._memo_lock:
+            self._read_notes.pop(key, None)
+
     # -- listings ---------------------------------------------------------------------------
 
-    def list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
-        found: dict[IssueKey, dict[str, Any]] = {}
-        incidents: set[IssueKey] = set()
-        wanted = list(dict.fromkeys(labels))
-        lanes: dict[str, dict[str, Any]] = {"incidents": {**self._scope_args(), "types": [q.Enum("INCIDENT")]}}
-        if wanted:
-            lanes["labelled"] = {**self._scope_args(), "or": {"labelNames": wanted}}
-        for alias, nodes in self._pages("listing incidents", lanes, full={"labelled"}):
-            for key, node in self._keyed(nodes, "listing incidents"):
-                if alias == "labelled":
-                    found.setdefault(key, self._absorb(key, node))
-                else:
-                    incidents.add(key)
-        self._read_issues(sorted(incidents - set(found)), into=found)
-        return found
-
     def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
+        """Every issue updated at or after ``since``, by key, read by cursor (``listing.pages``)."""
         stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         found: dict[IssueKey, dict[str, Any]] = {}
-        lanes = {"updated": {**self._scope_args(), "updatedAfter": stamp}}
+        args = {"includeSubgroups": True} if self.kind == "group" else {}  # as the REST group list does
         what = f"listing issues updated since {stamp}"
-        for _, nodes in self._pages(what, lanes, full={"updated"}):
+        target = (self.kind, self.path)
+        for nodes in listing.pages(self.client, target, self.shape, what, {**args, "updatedAfter": stamp}):
             for key, node in self._keyed(nodes, what):
                 found.setdefault(key, self._absorb(key, node))
         return found
-
-    def _pages(self, what: str, lanes: dict[str, dict[str, Any]], full: set[str]) -> Iterator[tuple[str, list[Any]]]:
-        """The nodes of every page of each lane (an ``issues`` alias), lanes advancing together."""
-        cursors: dict[str, str | None] = {alias: None for alias in lanes}
-        seen: set[tuple[str, str]] = set()
-        ceiling = q.MAX_PAGE
-        while cursors:
-            build = functools.partial(self._listing, lanes, dict(cursors), full)
-            size = q.largest_page(build, ceiling=ceiling)
-            try:
-                data = self.client.execute(what, q.query("Issues", build(size)))
-            except QueryRefused as refused:
-                ceiling = self._shrunk(refused, size)
-                continue
-            scope = data.get(self.kind)
-            if not isinstance(scope, dict):
-                raise ConfigError(
-                    f"{self.kind} {self.path} is not visible through GitLab's GraphQL API",
-                    "check that the token can see it, or run with --api rest",
-                )
-            for alias in list(cursors):
-                nodes, cursor = _page(scope, alias, what)
-                yield alias, nodes
-                if cursor is not None:
-                    _once(seen, (alias, cursor), what)
-                    cursors[alias] = cursor
-                else:
-                    del cursors[alias]
-
-    def _scope_args(self) -> dict[str, Any]:
-        """A group's issues include its subgroups' (as the REST group issues list does)."""
-        return {"includeSubgroups": True} if self.kind == "group" else {}
-
-    def _listing(
-        self, lanes: dict[str, dict[str, Any]], cursors: dict[str, str | None], full: set[str], size: int
-    ) -> list[q.Node]:
-        """The listing query for the lanes still open, ``size`` full issues a page."""
-        parts = []
-        for alias, cursor in cursors.items():
-            children: list[q.Node | q.Fragment] = (
-                q.issue_fields(self.shape) if alias in full else [q.Node("iid"), _reference()]
-            )
-            page = size if alias in full else q.MAX_PAGE
-            parts.append(q.issues(alias, {**lanes[alias], "after": cursor}, children, page))
-        return [q.scope(self.kind, self.path, parts)]
-
-    def _shrunk(self, refused: QueryRefused, size: int) -> int:
-        """A smaller page after GitLab refused a query's complexity (any other refusal stands)."""
-        score = q.refused_complexity(refused.reason)
-        if score is None or size <= 1 or score[0] <= 0:  # a score of 0 refused: no size would do
-            raise refused
-        return max(1, min(size - 1, size * score[1] // score[0]))
 
     # -- reading by iid -------------------------------------------------------------------------
 
     def _read_issues(
         self, keys: list[IssueKey], into: dict[IssueKey, dict[str, Any]] | None = None, shape: q.Shape | None = None
     ) -> dict[IssueKey, dict[str, Any]]:
-        """Read ``keys`` (their notes, award emoji and links) by iid, ``BATCH`` to a query."""
+        """Read ``keys`` (their notes, award emoji and links) by iid (``read_entries``)."""
         found = into if into is not None else {}
-        by_project: dict[str, list[int]] = {}
-        for key in keys:
-            by_project.setdefault(key.project, []).append(key.iid)
-        for project, iids in by_project.items():
-            for start in range(0, len(iids), BATCH):
-                batch = [str(iid) for iid in iids[start : start + BATCH]]
-                args = {"iids": batch, "first": len(batch)}
-                root = q.scope("project", project, [q.issues("found", args, q.issue_fields(shape or self.shape), None)])
-                data = self.client.execute(
-                    f"reading issues {', '.join(batch[:5])} of {project}", q.query("Read", [root])
-                )
-                what = f"reading issues {', '.join(batch[:5])} of {project}"
-                nodes, _ = _page(data.get("project") or {"found": {"nodes": []}}, "found", what)
-                for key, node in self._keyed(nodes, what):
-                    found[key] = self._absorb(key, node)
+        for key, raw in self.read_entries(keys, shape):
+            found[key] = raw
+        return found
+
+    def read_entries(
+        self, keys: Iterable[IssueKey], shape: q.Shape | None = None
+    ) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
+        """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``; the
+        notes, award emoji and links read with it are kept for ``raw_notes``, ``raw_awards``
+        and ``raw_links`` until ``release``.
+
+        ``BATCH`` iids of one project to an ``issues`` alias, as many aliases to a query as
+        the complexity allows (``MAX_ALIASES`` at most), up to ``concurrency`` queries in
+        flight and as many ahead of what has been taken. A key GitLab does not return
+        (deleted or moved meanwhile) is left out. In a group audit, a project whose read
+        fails is marked failed (``projects``) and its keys come with an entry saying so
+        (``UNREADABLE``); a failure otherwise ends the read, one line (``SourceError``).
+        """
+        shape = shape or self.shape
+        width = self._aliases(shape)
+        queries: list[list[list[IssueKey]]] = []
+        for batch in batches_of(keys, BATCH):
+            last = queries[-1] if queries else None
+            if last is not None and last[0][0].project == batch[0].project and len(last) < width:
+                last.append(batch)
+            else:
+                queries.append([batch])
+        reads = ordered_map(functools.partial(self._read_query, shape=shape), queries, self.concurrency,
+                            window=self.concurrency)
+        for query, found in zip(queries, reads, strict=True):
+            for key in (key for batch in query for key in batch):
+                raw = found.pop(key, None)
+                if raw is not None:
+                    yield key, raw
+
+    def _aliases(self, shape: q.Shape) -> int:
+        """How many ``issues`` aliases of ``BATCH`` iids one query holds within the complexity."""
+        def build(count: int) -> list[q.Node]:
+            return [q.scope("project", "p", [_by_iid(f"found{i}", list(range(BATCH)), shape) for i in range(count)])]
+        return max([n for n in range(1, MAX_ALIASES + 1) if q.total(build(n)) <= q.MAX_COMPLEXITY], default=1)
+
+    def _read_query(self, batches: list[list[IssueKey]], shape: q.Shape) -> dict[IssueKey, dict[str, Any]]:
+        """One query's issues; in a group audit, a failing project fails alone."""
+        if self.kind != "group":
+            return self._ask(batches, shape)
+        project = batches[0][0].project
+        found = self.projects.attempt(project, lambda: self._ask(batches, shape))
+        if found is None:
+            reason = f"project {project} could not be read: {self.projects.failed.get(project, '')}"
+            return {key: failed_entry(key, reason) for batch in batches for key in batch}
+        return found
+
+    def _ask(self, batches: list[list[IssueKey]], shape: q.Shape) -> dict[IssueKey, dict[str, Any]]:
+        """The issues of ``batches`` (one project's), one query; split when GitLab refuses its complexity."""
+        project = batches[0][0].project
+        iids = [str(key.iid) for batch in batches for key in batch]
+        what = f"reading issues {', '.join(iids[:5])} of {project}"
+        aliases = [f"found{i}" for i in range(len(batches))]
+        parts = [_by_iid(alias, [k.iid for k in batch], shape) for alias, batch in zip(aliases, batches, strict=True)]
+        try:
+            data = self.client.execute(what, q.query("Read", [q.scope("project", project, parts)]))
+        except QueryRefused as refused:
+            score = q.refused_complexity(refused.reason)
+            if score is None or score[0] <= 0 or len(iids) <= 1:  # a score of 0 refused: no split would do
+                raise
+            keys = [key for batch in batches for key in batch]
+            middle = len(keys) // 2
+            halves = [[b] for b in batches] if len(batches) > 1 else [[keys[:middle]], [keys[middle:]]]
+            found: dict[IssueKey, dict[str, Any]] = {}
+            for half in halves:
+                found.update(self._ask(half, shape))
+            return found
+        scope = data.get("project")
+        if not isinstance(scope, dict):
+            raise ConfigError(
+                f"project {project} is not visible through GitLab's GraphQL API",
+                "check that the token can see it, or run with --api rest",
+            )
+        found = {}
+        for alias in aliases:
+            nodes, _ = listing.page_of(scope, alias, what)
+            for key, node in self._keyed(nodes, what):
+                found[key] = self._absorb(key, node)
         return found
 
     def reread_awards(self, keys: Iterable[IssueKey]) -> None:
@@ -305,6 +339,8 @@ class GraphQLSource(GitLabSource):
             if emoji is not None and type(note_id) is int and not more_of(emoji, "award emoji"):
                 awards[(key, note_id)] = [raw_award(a) for a in nodes_of(emoji, "award emoji")]
         linked = [r for r in map(raw_link, link_nodes) if r is not None] if links is not None else None
+        with self._locks_lock:  # what ``release`` forgets
+            self._award_notes.setdefault(key, set()).update(note_id for _, note_id in awards)
         with self._memo_lock:
             self._read_notes[key] = [raw_note(n) for n in note_nodes]
             self._awards.update(awards)
@@ -319,10 +355,10 @@ class GraphQLSource(GitLabSource):
     def _rest_of(self, key: IssueKey, field: str, connection: Any) -> list[Any]:
         """The nodes of ``field`` after its first page, one follow-up query a page."""
         nodes: list[Any] = []
-        cursor = _cursor(connection, field)
+        cursor = listing.cursor_of(connection, field)
         seen: set[tuple[str, str]] = set()
         while cursor:
-            _once(seen, (field, cursor), f"reading the {field} of {key}")
+            listing.once(seen, (field, cursor), f"reading the {field} of {key}")
             if field == "notes":
                 part = q.notes(q.MAX_PAGE, cursor)
             else:
@@ -334,7 +370,7 @@ class GraphQLSource(GitLabSource):
             project = as_object(data.get("project"), f"the project of {key}")
             page = as_object(project.get("issue"), f"{key}").get(field)
             nodes += nodes_of(page, field)
-            cursor = _cursor(page, field) if more_of(page, field) else None
+            cursor = listing.cursor_of(page, field) if more_of(page, field) else None
         return nodes
 
     def _rest_issue(self, key: IssueKey, raw: dict[str, Any]) -> dict[str, Any]:
@@ -344,35 +380,6 @@ class GraphQLSource(GitLabSource):
         return {**raw, **slim_issue(full)} if isinstance(full, dict) else raw
 
 
-def _once(seen: set[tuple[str, str]], cursor: tuple[str, str], what: str) -> None:
-    """A cursor already followed, or more pages than any listing has, ends the read."""
-    if cursor in seen or len(seen) >= MAX_PAGES:
-        why = "came twice" if cursor in seen else f"led past {MAX_PAGES} pages"
-        raise SourceError(f"GitLab's GraphQL pagination looped while {what} (a cursor {why})",
-                          "run the audit again; if it persists, run it with --api rest")
-    seen.add(cursor)
-
-
-def _cursor(connection: Any, what: str) -> str | None:
-    info = as_object(connection, what).get("pageInfo")
-    cursor = info.get("endCursor") if isinstance(info, dict) else None
-    return cursor if isinstance(cursor, str) and cursor else None
-
-
-def _page(scope: dict[str, Any], alias: str, what: str) -> tuple[list[Any], str | None]:
-    """The nodes of one page of a listing, and the cursor of the next page (None: the last).
-    A page whose shape is broken as a whole stops the audit: its issues cannot be named."""
-    connection = scope.get(alias)
-    try:
-        nodes = nodes_of(connection, "the page")
-        cursor = _cursor(connection, "the page") if more_of(connection, "the page") else None
-    except Unreadable as problem:
-        raise SourceError(
-            f"GitLab's GraphQL answer could not be read while {what}: {problem}",
-            "run the audit again; if it persists, run it with --api rest",
-        ) from None
-    return nodes, cursor
-
-
-def _reference() -> q.Node:
-    return q.Node("reference", {"full": True})
+def _by_iid(alias: str, iids: Sequence[int], shape: q.Shape) -> q.Node:
+    """An ``issues`` alias reading ``iids`` with every field the audit reads."""
+    return q.issues(alias, {"iids": [str(iid) for iid in iids], "first": len(iids)}, q.issue_fields(shape), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TypeVar
 
@@ -14,19 +14,22 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Iterator[R]:
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: int | None = None) -> Iterator[R]:
     """``fn`` of each item, in the items' order, with up to ``workers`` running at once.
 
-    Runs a bounded window ahead of what has been consumed. The first failure ends the map
+    Runs a bounded window ahead of what has been consumed: ``window`` calls started and not
+    yet consumed (default four per worker). ``items`` may be an iterator, taken from as the
+    window moves (in the consuming thread). The first failure ends the map
     as soon as it happens, raised in place of the next result: from then on no queued item
     starts, and the calls still running stop at their next retry decision (``cancelled_by``),
     so a dead server ends the scan within one retry budget. Leaving the loop early cancels
     what is queued too.
     """
-    if workers <= 1 or len(items) <= 1:
+    if workers <= 1 or (isinstance(items, Sequence) and len(items) <= 1):
         for item in items:
             yield fn(item)
         return
+    ahead = max(window or workers * 4, 1)
     stop = threading.Event()
     failures: list[BaseException] = []
 
@@ -49,7 +52,7 @@ def ordered_map(fn: Callable[[T], R], items: Sequence[T], workers: int) -> Itera
     try:
         for item in upcoming:
             pending.append(executor.submit(guarded, item))
-            if len(pending) >= workers * 4:
+            if len(pending) >= ahead:
                 break
         while pending:
             result = _next_result(pending, failures)

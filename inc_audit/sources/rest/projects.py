@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import Issue, IssueKey
-from inc_audit.sources.entries import unreadable_issue
+from inc_audit.sources.entries import UNREADABLE, unreadable_issue
 from inc_audit.sources.http.classify import UNREACHABLE_HINT
+
+T = TypeVar("T")
 
 
 class ProjectFailures:
@@ -46,6 +48,20 @@ class ProjectFailures:
                 return issue
         return unreadable_issue(key, raw, f"project {key.project} could not be read: {reason}")
 
+    def attempt(self, project: str, read: Callable[[], T]) -> T | None:
+        """``read()`` of something of ``project``; None when the project failed (now or before)."""
+        with self._lock:
+            if project in self.failed:
+                return None
+        try:
+            found = read()
+        except (SourceError, ConfigError) as error:
+            self._failed(project, error)
+            return None
+        with self._lock:
+            self._gave_up_last = False
+        return found
+
     def _failed(self, project: str, error: SourceError | ConfigError) -> str:
         if isinstance(error, ConfigError) and "(401)" in error.message:
             raise error  # the token, not the project
@@ -60,3 +76,8 @@ class ProjectFailures:
         """One line per failed project, for ``Source.unread``."""
         with self._lock:
             return [f"project {project} could not be read: {reason}" for project, reason in sorted(self.failed.items())]
+
+
+def failed_entry(key: IssueKey, reason: str) -> dict[str, Any]:
+    """The entry of an issue that could not be read, for ``read_entries``."""
+    return {"iid": key.iid, "references": {"full": f"{key.project}#{key.iid}"}, UNREADABLE: reason}

@@ -1,17 +1,18 @@
 """Incidents from a live GitLab through its REST API (``entries`` makes model values of
 its answers).
 
-Pagination follows the Link header page after page through python-gitlab's public
-``http_request``, so a failure on page 7 is retried like one on page 1 (``_Pages``). ``GitLabSource`` reads the
-incidents' notes with up to ``concurrency`` requests in flight over python-gitlab's one
-keep-alive session.
+Lists are read through python-gitlab's public ``http_request`` (``pages``), so a failure on
+page 7 is retried like one on page 1: the candidates' keys with their pages in parallel
+(``pages.read_lists``), other lists page after page (``iter_items``). ``GitLabSource``
+reads the incidents' entries (by ``iids[]``, 100 to a request) and their notes with up to
+``concurrency`` requests in flight over python-gitlab's one keep-alive session, a bounded
+window ahead of the audit.
 """
 
 from __future__ import annotations
 
-import re
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -28,128 +29,19 @@ from inc_audit.sources.entries import (
     slim_issue,
     slim_note,
 )
-from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent, BadAnswer
+from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent
 from inc_audit.sources.http.parallel import ordered_map
-from inc_audit.sources.http.session import Client, encode_id, ensure_pool, failures, get_json, request
+from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json
 from inc_audit.sources.interface import Source, Unreadable
-from inc_audit.sources.rest.projects import ProjectFailures
+from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items, read_lists
+from inc_audit.sources.rest.projects import ProjectFailures, failed_entry
 from inc_audit.text import repair
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-PER_PAGE = 100
 DEFAULT_CONCURRENCY = 8
-
-
-# --- pagination ---------------------------------------------------------------------------
-
-
-class _Pages:
-    """Every item of a paginated list, page after page, through python-gitlab's public
-    ``http_request`` (each page retried on its own): the next page is the answer's Link header,
-    kept on the configured base URL as python-gitlab's ``keep_base_url`` does. A page that is
-    not a list, a next link already followed, more pages than the first page's X-Total-Pages
-    (or X-Total) announced, or than ``MAX_PAGES``, ends the read with an error instead of an
-    ``IndexError`` (or a list of characters, or a loop that never ends). The first page is read
-    when the object is made, the next one when the items of a page run out."""
-
-    def __init__(self, gl: Client, url: str, query: dict[str, Any]) -> None:
-        self.gl = gl
-        self.seen: set[str] = set()
-        self.allowed: int | None = None
-        self.items: Iterator[Any] = iter(())
-        self.next_url: str | None = None
-        self._read(url, query)
-
-    def __iter__(self) -> Iterator[Any]:
-        return self
-
-    def __next__(self) -> Any:
-        while True:
-            item = next(self.items, _END)
-            if item is not _END:
-                return item
-            if self.next_url is None:
-                raise StopIteration
-            self._read(self.next_url, {})
-
-    def _read(self, url: str, query: dict[str, Any]) -> None:
-        marker = f"{url}?{sorted(query.items())}"
-        if marker in self.seen:
-            raise BadAnswer("its pagination looped (a next-page link came twice)")
-        allowed = self.allowed
-        if allowed is not None and len(self.seen) >= allowed + GROWTH:
-            raise BadAnswer(f"its pagination went on past the {allowed} page(s) it announced (X-Total-Pages)")
-        if len(self.seen) >= MAX_PAGES:
-            raise BadAnswer(f"its pagination went on past {MAX_PAGES} pages")
-        self.seen.add(marker)
-        self.next_url = None
-        answer = request(self.gl, "get", url, query_data=query)
-        page = answer.json()
-        if not isinstance(page, list):
-            raise BadAnswer("a page of the list was not a list")
-        if len(self.seen) == 1:
-            headers = answer.headers
-            self.allowed = _pages_announced(
-                headers.get("X-Total-Pages"), headers.get("X-Total"), headers.get("X-Per-Page")
-            )
-        self.next_url = _on_base_url(self.gl, answer.links.get("next", {}).get("url"))
-        self.items = iter(page)
-
-
-def _on_base_url(gl: Client, url: str | None) -> str | None:
-    """A next-page link with the configured base URL in place of the one GitLab wrote (its
-    ``external_url`` may differ); the guard still refuses any request for another host."""
-    if not url or url.startswith(gl.url):
-        return url
-    match = re.match(r"^(.*?)/api/", url)
-    return url if match is None else gl.url + url[len(match.group(1)) :]
-
-
-MAX_PAGES = 10_000
-"""Pages one listing may have (a million issues or notes at 100 a page)."""
-GROWTH = 1
-"""Pages a listing may grow by while it is read (an issue created meanwhile)."""
-
-
-def _pages_announced(total_pages: Any, total: Any, per_page: Any) -> int | None:
-    """The pages a listing's first answer says it has (GitLab leaves the headers out beyond
-    10,000 items: then None)."""
-
-    def number(value: Any) -> int | None:
-        text = str(value or "").strip()
-        return int(text) if text.isdigit() and len(text) < 10 else None
-
-    pages, items, size = number(total_pages), number(total), number(per_page)
-    if pages is not None:
-        return max(pages, 1)
-    if items is not None and size:
-        return max(-(-items // size), 1)
-    return None
-
-
-def iter_items(
-    gl: Client, path: str, what: str, query: dict[str, Any] | None = None,
-    *, not_found: tuple[str, str] | None = None, any_shape: bool = False, absent: tuple[int, ...] = (),
-) -> Iterator[Any]:
-    """Every item of a paginated list, page after page.
-
-    Items that are not objects are skipped, or with ``any_shape`` yielded for the caller
-    to report. A status in ``absent`` raises ``Absent``, for the caller to report.
-    """
-    with failures(gl, what, not_found=not_found, absent=absent):
-        pages = _Pages(gl, f"{gl.api_url}{path}", {**(query or {}), "per_page": PER_PAGE})
-    while True:
-        with failures(gl, what, not_found=not_found, absent=absent):
-            item = next(pages, _END)
-        if item is _END:
-            return
-        if any_shape or isinstance(item, dict):
-            yield item
-
-
-_END = object()
+__all__ = ["DEFAULT_CONCURRENCY", "MAX_PAGES", "PER_PAGE", "GitLabSource", "batches_of", "failed_entry", "iter_items"]
 
 
 # --- the source ---------------------------------------------------------------------------
@@ -176,15 +68,17 @@ class GitLabSource(Source):
         self.concurrency = concurrency
         self.prefetch: Callable[[Issue], object] | None = None
         """Run by the reader thread on each issue it has read (see ``read_ahead``)."""
-        ensure_pool(gl, concurrency + 2)  # the readers, and the rules asking from the main thread
+        ensure_pool(gl, concurrency + ENTRY_READERS + 2)  # the readers, and the rules asking from the main thread
         self.paths: dict[int, str] = {}
         self.ids: dict[str, int] = {}
         self._links: dict[IssueKey, list[dict[str, Any]]] = {}
         self._linked: dict[IssueKey, tuple[LinkedIssue, ...]] = {}
         self._awards: dict[tuple[IssueKey, int], list[dict[str, Any]]] = {}
+        self._award_notes: dict[IssueKey, set[int]] = {}  # the notes of each incident in ``_awards``
         self._summaries: dict[IssueKey, list[dict[str, Any]]] = {}
         self._locks: dict[tuple[int, Any], threading.Lock] = {}
         self._locks_lock = threading.Lock()
+        self._projects_lock = threading.Lock()
         self._unread: list[str] = []
         self.projects = ProjectFailures()
         """A group audit's failed projects: each fails alone (see ``projects``)."""
@@ -206,23 +100,27 @@ class GitLabSource(Source):
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
 
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
-        found = self.list_candidates(labels)
-        keys = shard.pick(found) if shard else sorted(found, key=lambda k: (k.project, k.iid))
+        """The candidates in (project, iid) order, as their reads arrive: the keys are listed
+        first (``list_keys``), the shard picked from them, then each issue's entry and notes
+        are read a bounded window ahead of the audit (``read_entries``, ``parallel``)."""
+        keys = self.list_keys(labels)
+        if shard:
+            keys = shard.pick(keys)
         if self.on_listed is not None:
             self.on_listed(len(keys))
 
-        def read(key: IssueKey) -> Issue:
-            return self.ready(assemble(key, found[key], lambda: self._notes(key)))
+        def read(pair: tuple[IssueKey, dict[str, Any]]) -> Issue:
+            key, raw = pair
+            if self.kind == "group":  # a failing project fails alone
+                return self.projects.read(key, raw, lambda: self.ready(assemble(key, raw, lambda: self._notes(key))))
+            return self.ready(assemble(key, raw, lambda: self._notes(key)))
 
-        if self.kind == "group":
-            yield from self.parallel(lambda key: self.projects.read(key, found[key], lambda: read(key)), keys)
-        else:
-            yield from self.parallel(read, keys)
+        yield from self.parallel(read, self.read_entries(keys))
 
     def unread(self) -> tuple[str, ...]:
         return (*self._unread, *self.projects.lines())
 
-    def parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    def parallel(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """``ordered_map`` with this source's concurrency."""
         return ordered_map(fn, items, self.concurrency)
 
@@ -305,6 +203,8 @@ class GitLabSource(Source):
             except Absent:  # the listing named a note GitLab does not know: this incident's data is wrong
                 raise Unreadable(f"note {note_id}'s award emoji cannot be read (404)") from None
 
+        with self._locks_lock:
+            self._award_notes.setdefault(key, set()).add(note_id)
         return self._once(self._awards, (key, note_id), read)
 
     def _once(self, memo: dict[Any, list[dict[str, Any]]], key: Any,
@@ -320,17 +220,89 @@ class GitLabSource(Source):
             return memo[key]
 
     def list_candidates(self, labels: tuple[str, ...]) -> dict[IssueKey, dict[str, Any]]:
-        """Every issue carrying one of ``labels`` or of type Incident, each once, by key."""
-        queries = [(f"listing issues labelled {label}", {"labels": label})
-                   for label in dict.fromkeys(labels)]
-        queries.append(("listing incidents", {"issue_type": "incident"}))
-        found: dict[IssueKey, dict[str, Any]] = {}
-        for what, query in queries:
-            for raw in self._list(what, query):
+        """Every issue carrying one of ``labels`` or of type Incident, each once, by key: every
+        entry at once (``list_keys`` then ``read_entries``; a cache's cold read)."""
+        return dict(self.read_entries(self.list_keys(labels)))
+
+    def list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
+        """The keys of every issue carrying one of ``labels`` or of type Incident, each once,
+        sorted by (project, iid); nothing else of them is kept.
+
+        One list per label and one of incidents (``issue_type``), each without the issues an
+        earlier list holds (``not[labels]``: an issue with two incident labels is listed
+        once), their pages read in parallel (``pages.read_lists``: page 1 of each, then the
+        pages it announced, within ``concurrency``). A GitLab that ignored ``not[labels]``
+        would list such an issue twice, and it would still be kept once. A listing entry
+        without an issue number is a line in ``unread``.
+        Pair it with ``read_entries``.
+        """
+        wanted = list(dict.fromkeys(labels))
+        lists: list[tuple[str, dict[str, Any]]] = []
+        for index, label in enumerate(wanted):
+            lists.append((f"listing issues labelled {label}", {"labels": label, **_none_of(wanted[:index])}))
+        lists.append(("listing incidents", {"issue_type": "incident", **_none_of(wanted)}))
+        path = f"/{self.kind}s/{encode_id(self.id)}/issues"
+
+        def key_of(index: int, raw: Any) -> IssueKey | None:
+            return self._key(slim_issue(raw), lists[index][0])
+
+        asked = [(what, path, {**query, "state": "all", "scope": "all"}) for what, query in lists]
+        found: set[IssueKey] = set()
+        for _, keys in read_lists(self.gl, asked, self.concurrency, key_of):
+            found.update(keys)
+        return sorted(found, key=lambda k: (k.project, k.iid))
+
+    def read_entries(self, keys: Iterable[IssueKey]) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
+        """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``: the
+        issue as its list endpoint gives it (``slim_issue``), notes not included.
+
+        Read by ``iids[]``, ``PER_PAGE`` issues of one project to a request, with up to
+        ``ENTRY_READERS`` requests in flight, a bounded window ahead of what has been taken:
+        a caller holds only the entries it keeps. A key GitLab no longer lists (deleted or
+        moved meanwhile) is left out. In a group audit, a project whose read fails is marked
+        failed (``projects``) and its keys come with an entry saying so (``UNREADABLE``).
+        A failure otherwise ends the read, one line (``SourceError``).
+        """
+        batches = batches_of(keys, PER_PAGE)
+        readers = ordered_map(self._read_batch, batches, ENTRY_READERS, window=ENTRY_READERS)
+        for batch, found in zip(batches, readers, strict=True):
+            for key in batch:
+                raw = found.pop(key, None)
+                if raw is not None:
+                    yield key, raw
+
+    def _read_batch(self, batch: list[IssueKey]) -> dict[IssueKey, dict[str, Any]]:
+        project = batch[0].project
+        what = f"reading issues {', '.join(str(k.iid) for k in batch[:5])} of {project}"
+
+        def read() -> dict[IssueKey, dict[str, Any]]:
+            path = f"/projects/{encode_id(self.ids.get(project, project))}/issues"
+            query = {"iids[]": [key.iid for key in batch], "state": "all"}
+            found: dict[IssueKey, dict[str, Any]] = {}
+            for raw in (slim_issue(raw) for raw in iter_items(self.gl, path, what, query, any_shape=True)):
                 key = self._key(raw, what)
                 if key is not None:
                     found.setdefault(key, raw)
+            return found
+
+        if self.kind != "group":
+            return read()
+        found = self.projects.attempt(project, read)
+        if found is None:
+            reason = f"project {project} could not be read: {self.projects.failed.get(project, '')}"
+            return {key: failed_entry(key, reason) for key in batch}
         return found
+
+    def release(self, key: IssueKey) -> None:
+        """Forget what was read for ``key`` that only its own audit needs: the award emoji of
+        its notes, and its links as GitLab gave them once they are built (its built links
+        and its summary stay: other incidents' rules read them)."""
+        if key in self._linked:
+            self._links.pop(key, None)
+        with self._locks_lock:
+            for note_id in self._award_notes.pop(key, ()):
+                self._awards.pop((key, note_id), None)
+                self._locks.pop((id(self._awards), (key, note_id)), None)
 
     def list_updated(self, since: datetime) -> dict[IssueKey, dict[str, Any]]:
         """Every issue, whatever its labels and type, updated at or after ``since``, by key."""
@@ -389,9 +361,12 @@ class GitLabSource(Source):
         if isinstance(full, str) and "#" in full:
             path = repair(full.rsplit("#", 1)[0])
         elif project_id is not None:
-            what = f"reading project {project_id}"
-            project = _entry(get_json(self.gl, f"/projects/{project_id}", what), what)
-            path = _path(project.get("path_with_namespace"), project_id)
+            with self._projects_lock:  # once per project, though reader threads ask at once
+                if project_id in self.paths:
+                    return self.paths[project_id]
+                what = f"reading project {project_id}"
+                project = _entry(get_json(self.gl, f"/projects/{project_id}", what), what)
+                path = self.paths[project_id] = _path(project.get("path_with_namespace"), project_id)
         else:
             return self.path
         if project_id is not None:
@@ -405,6 +380,16 @@ class GitLabSource(Source):
             self.paths[raw["id"]] = path
             self.ids[path] = raw["id"]
         return path
+
+
+ENTRY_READERS = 2
+"""Requests in flight reading entries by ``iids[]`` (each holds ``PER_PAGE`` issues), beside
+the ``concurrency`` reading notes."""
+
+
+def _none_of(labels: list[str]) -> dict[str, Any]:
+    """GitLab's filter for issues carrying none of ``labels`` (``not[labels]``)."""
+    return {"not": {"labels": ",".join(labels)}} if labels else {}
 
 
 def _entry(raw: Any, what: str) -> dict[str, Any]:

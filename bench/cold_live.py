@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""A cold live audit against a slow GitLab: this checkout against a base commit.
+
+    .venv/bin/python bench/cold_live.py [--incidents 1000] [--latency-ms 1000] [--apis graphql,rest]
+                                        [--base COMMIT] [--concurrency N] [--memory 1000,5000]
+
+Generates the synthetic project of ``run_bench.py`` (bench/synthetic.py) at ``--incidents``,
+serves it from the fake GitLab (tests/fakegitlab) in this process with every request
+answered after ``--latency-ms``, then runs a cold ``inc-audit run --api API`` (an empty
+``--cache`` folder) with a ``git worktree`` of ``--base`` and with this checkout, one after
+the other, each through ``spawner.py`` (so a run's peak RSS is its own). Prints for each
+run its wall time (start-up included), the requests the fake answered, requests per
+incident, peak RSS, and whether both wrote the same findings (compared finding for
+finding, as run_bench.py does). ``--memory`` adds cold GraphQL runs at those sizes with no
+latency and ``--no-cache``, for the live source's own peak memory. Nothing here asserts on
+time; exit 1 when the findings differ, 2 when a run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+for _path in (str(BENCH.parent / "tests"), str(BENCH)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+from basetree import ROOT, base_tree, compile_tree, describe, env_for  # noqa: E402
+from memory import Spawner  # noqa: E402
+
+DEFAULT_BASE = "a504f0f"  # main before the live sources read in parallel
+PROJECT = "umami-wallet/umami"
+CONFIG = ROOT / "examples" / ".inc-audit.yml"
+
+
+@dataclass
+class Measured:
+    api: str
+    tree: str
+    incidents: int
+    wall: float
+    requests: int
+    rss_mib: float
+    returncode: int
+    latency: float
+    findings: set[tuple[Any, ...]]
+
+    @property
+    def per_incident(self) -> float:
+        return self.requests / self.incidents if self.incidents else 0.0
+
+
+def say(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def cold_run(spawner: Spawner, fake: Any, tree: Path, name: str, api: str, n: int, work: Path,
+             concurrency: int | None, cache: bool = True) -> Measured:
+    import run_bench as rb  # noqa: PLC0415
+
+    folder = Path(tempfile.mkdtemp(prefix=f"cache-{name}-{api}-", dir=work))
+    output = work / f"{name}-{api}-{n}.json"
+    command = [sys.executable, "-m", "inc_audit", "run", "--gitlab-url", fake.url, "--project", PROJECT,
+               "--config", str(CONFIG), "--as-of", rb.synthetic.AS_OF, "--format", "json",
+               "--output", str(output), "--api", api, "--retry-budget", "60", "--timeout", "60"]
+    command += ["--cache", str(folder)] if cache else ["--no-cache"]
+    if concurrency is not None:
+        command += ["--concurrency", str(concurrency)]
+    env = env_for(tree, GITLAB_TOKEN=rb.READ_TOKEN)
+    env = {k: v for k, v in env.items() if not k.startswith("CI_")}
+    fake.clear_logs()
+    answer = spawner.run(command, env, tree, work / f"{name}-{api}-{n}.stdout")
+    requests = len(fake.requests)
+    findings: set[tuple[Any, ...]] = set()
+    if answer["returncode"] in (0, 1) and output.is_file():
+        findings = rb.findings_of(json.loads(output.read_text(encoding="utf-8")))
+    else:
+        tail = (work / f"{name}-{api}-{n}.stderr").read_text(encoding="utf-8", errors="replace")[-600:]
+        say(f"{name} --api {api}: exit {answer['returncode']}\n{tail}")
+    measured = Measured(api if cache else f"{api}*", name, n, answer["wall"], requests, answer["max_rss"] / 2**20,
+                        answer["returncode"], fake.latency, findings)
+    say(f"{n} incidents, --api {api}, {name}: {measured.wall:.1f} s, {requests} requests,"
+        f" {measured.rss_mib:.0f} MiB, exit {measured.returncode}")
+    return measured
+
+
+def serve(n: int, work: Path, latency: float) -> Any:
+    import run_bench as rb  # noqa: PLC0415
+
+    started = time.perf_counter()
+    served = rb.serve(n, work, f"synthetic-{n}", latency)
+    say(f"generated and served {n} incidents in {time.perf_counter() - started:.0f} s")
+    return served.fake
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--incidents", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=1000.0)
+    parser.add_argument("--apis", default="graphql,rest")
+    parser.add_argument("--base", default=DEFAULT_BASE)
+    parser.add_argument("--concurrency", type=int, help="--concurrency for inc-audit (default: its own)")
+    parser.add_argument("--memory", default="", help="sizes of peak-memory GraphQL runs, no latency, --no-cache")
+    args = parser.parse_args()
+    spawner = Spawner()  # first, while this process is small
+    work = Path(tempfile.mkdtemp(prefix="inc-audit-cold-live-"))
+    base = base_tree(args.base)
+    compile_tree(ROOT)
+    rows: list[tuple[Measured, Measured]] = []
+    fake = serve(args.incidents, work, args.latency_ms / 1000)
+    try:
+        for api in (a.strip() for a in args.apis.split(",") if a.strip()):
+            runs = [cold_run(spawner, fake, tree, name, api, args.incidents, work, args.concurrency)
+                    for name, tree in (("base", base), ("now", ROOT))]
+            rows.append((runs[0], runs[1]))
+    finally:
+        fake.stop()
+    for size in (int(s) for s in args.memory.split(",") if s.strip()):
+        fake = serve(size, work, 0.0)
+        try:
+            runs = [cold_run(spawner, fake, tree, name, "graphql", size, work, args.concurrency, cache=False)
+                    for name, tree in (("base", base), ("now", ROOT))]
+            rows.append((runs[0], runs[1]))
+        finally:
+            fake.stop()
+    print(f"cold `inc-audit run` against the fake GitLab; base: {describe(args.base)}")
+    print(f"{'incidents':>9} {'latency':>7} {'api':>7}  {'tree':<4} {'wall s':>6} {'requests':>8}"
+          f" {'req/inc':>7} {'MiB':>5}  same findings")
+    failed, differ = False, False
+    for base_run, now_run in rows:
+        latency = f"{base_run.latency:.1f}s"
+        same = base_run.findings == now_run.findings and bool(now_run.findings)
+        differ = differ or not same
+        for run in (base_run, now_run):
+            failed = failed or run.returncode not in (0, 1)
+            mark = ("yes" if same else "NO") if run is now_run else ""
+            print(f"{run.incidents:9d} {latency:>7} {run.api:>7}  {run.tree:<4} {run.wall:6.1f} {run.requests:8d}"
+                  f" {run.per_incident:7.3f} {run.rss_mib:5.0f}  {mark}")
+    if args.memory:
+        print("graphql*: --no-cache, the live source alone (the cache's own memory is the cache's figure)")
+    load = os.getloadavg()
+    print(f"load average (2 cores) at the end: {load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}")
+    return 2 if failed else 1 if differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

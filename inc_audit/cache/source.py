@@ -368,10 +368,9 @@ def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey]
     """Every candidate's key, in (project, iid) order, and their listing entries in that
     order, as a stream: the one place a cold, full or relisting scan reads the listing.
 
-    For now on ``live.list_candidates`` (the listing read whole; each entry let go once
-    consumed). It moves to ``keys = live.list_keys(labels)`` and ``live.read_entries(keys)``
-    (the entries read concurrently, a bounded window ahead) once the live sources have them.
+    The keys come from the live source's cheap listing (``list_keys``), the entries from its
+    reads by iid (``read_entries``: concurrent, a bounded window ahead of what is taken); a
+    key GitLab no longer has when its entry is read has no entry in the stream.
     """
-    listed = live.list_candidates(labels)
-    keys = sorted(listed, key=lambda k: (k.project, k.iid))
-    return keys, ((key, listed.pop(key)) for key in keys)
+    keys = live.list_keys(labels)
+    return keys, live.read_entries(keys)

@@ -29,7 +29,7 @@ from inc_audit.formats import view
 from inc_audit.formats.neutral import neutral, safe_link
 from inc_audit.model import Issue, IssueKey
 from inc_audit.publishing.tracking import mentioned
-from inc_audit.sources.http.session import encode_id, get_json, send
+from inc_audit.sources.http.session import encode_id, send, token_user
 
 _FINGERPRINT = re.compile(r"<!-- inc-audit:findings ([0-9a-f]{16}) -->")
 RESOLVED = "**Incident policy audit:** every finding on this incident is resolved. :white_check_mark:"
@@ -56,7 +56,7 @@ class Write:
 
 def bot_user(gl: Any) -> str:
     """The token's user name: the bot user whose comments the rules leave aside."""
-    user = get_json(gl, "/user", "finding the token's user (GET /user)")
+    user = token_user(gl)
     name = user.get("username") if isinstance(user, dict) else None
     if not isinstance(name, str) or not name:
         raise IncAuditError("GitLab did not say who the token's user is (GET /user)",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from inc_audit.errors import PublishError
-from inc_audit.sources.http.session import Client, encode_id, get_json, send
+from inc_audit.sources.http.session import Client, encode_id, get_json, send, token_user
 from inc_audit.sources.rest.source import iter_items
 
 MARKER_PREFIX = "<!-- inc-audit:"
@@ -37,7 +37,7 @@ class Me:
 
 
 def whoami(gl: Client) -> Me:
-    user = get_json(gl, "/user", "finding the token's user (GET /user)")
+    user = token_user(gl)
     if not isinstance(user, dict) or type(user.get("id")) is not int:
         raise PublishError("GitLab did not say who the token's user is (GET /user)",
                            "check that --gitlab-url is a GitLab instance")

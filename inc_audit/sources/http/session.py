@@ -76,6 +76,7 @@ class _Session(requests.Session):
         super().__init__()
         self.limits = Limits(policy)
         self.reached = False  # whether any request has had an answer: then a refusal is transient
+        self.token_user: Any = None  # GET /user as it answered when the connection was made
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         limits = self.limits
@@ -234,5 +235,14 @@ def connect(
     _guard(gl)
     session.hooks["response"].append(_refuse_foreign_redirects(gl))
     limit_rate(gl, max_rps)
-    get_json(gl, "/user", "checking the token (GET /user)")
+    session.token_user = get_json(gl, "/user", "checking the token (GET /user)")
     return gl
+
+
+def token_user(gl: Client, what: str = "finding the token's user (GET /user)") -> Any:
+    """The token's user as ``GET /user`` answered when ``connect`` checked the token (one
+    request a run), or as it answers now for a connection ``connect`` did not make."""
+    session = getattr(gl, "session", None)
+    if isinstance(session, _Session) and session.token_user is not None:
+        return session.token_user
+    return get_json(gl, "/user", what)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -82,11 +83,14 @@ def live_source(gl: Any, token: str, target: Target, settings: ReadSettings) -> 
         except ImportError:
             missing: str | None = "python-gitlab's GraphQL client is not installed (python-gitlab[graphql])"
         else:
-            missing = graphql_client.missing_fields(client)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inc-audit-schema") as pool:
+                checking = pool.submit(graphql_client.missing_fields, client)  # while the project is read
+                found = graphql.GraphQLSource(gl, client, **kwargs)
+                missing = checking.result()
             if missing is None:
                 if settings.verbose:
                     say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
-                return graphql.GraphQLSource(gl, client, **kwargs)
+                return found
             client.close()
         if api == "graphql":
             raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")

@@ -53,6 +53,20 @@ def by_project(report: str) -> dict[str, list[tuple[int, str, str]]]:
     return found
 
 
+def assert_one_project_failed(
+    broken: subprocess.CompletedProcess[str], expected: dict[str, list[tuple[int, str, str]]]
+) -> None:
+    """The run is incomplete (exit 3, no traceback); the other projects' findings are the whole
+    run's, and the failed project's incidents each say it could not be read (SRC001)."""
+    assert broken.returncode == 3, broken.stderr
+    assert "Traceback" not in broken.stderr
+    found = by_project(broken.stdout)
+    for path in (PROJECT, OTHERS[1]):
+        assert found[path] == expected[path]
+    [(iid, rule, message)] = found[OTHERS[0]]
+    assert rule == "SRC001" and f"project {OTHERS[0]} could not be read" in message
+
+
 def fail_notes_of(fake: FakeGitLab, path: str, status: int) -> None:
     project = fake.find_project(path)
     assert project is not None
@@ -68,13 +82,7 @@ def test_a_project_that_cannot_be_read_leaves_the_others_findings_and_exits_3(fa
     assert set(expected) == {PROJECT, *OTHERS}
     fail_notes_of(fake, OTHERS[0], status)
     broken = run(fake, "--no-cache")
-    assert broken.returncode == 3, broken.stderr
-    assert "Traceback" not in broken.stderr
-    found = by_project(broken.stdout)
-    for path in (PROJECT, OTHERS[1]):
-        assert found[path] == expected[path]
-    [(iid, rule, message)] = found[OTHERS[0]]
-    assert rule == "SRC001" and f"project {OTHERS[0]} could not be read" in message
+    assert_one_project_failed(broken, expected)
     assert f"project {OTHERS[0]} could not be read" in broken.stderr
     assert "the audit is incomplete" in broken.stderr
 
@@ -119,10 +127,4 @@ def test_through_graphql_a_project_whose_read_is_refused_fails_alone(fake):
 
     fake.corrupt_graphql = refuse
     broken = run(fake, "--no-cache", "--api", "graphql")
-    assert broken.returncode == 3, broken.stderr
-    assert "Traceback" not in broken.stderr
-    found = by_project(broken.stdout)
-    for path in (PROJECT, OTHERS[1]):
-        assert found[path] == expected[path]
-    [(iid, rule, message)] = found[OTHERS[0]]
-    assert rule == "SRC001" and f"project {OTHERS[0]} could not be read" in message
+    assert_one_project_failed(broken, expected)

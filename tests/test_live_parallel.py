@@ -141,9 +141,10 @@ def test_graphql_release_drops_the_notes_and_award_emoji_of_one_incident(fake: F
     live.release(first)
     assert first not in live._read_notes and not any(k[0] == first for k in live._awards)
     assert second in live._read_notes  # the others' stay until they are released
-    assert live.linked_issues(first)  # built links stay: other incidents' rules read them
+    assert first not in live._linked and first not in live._links  # its links too
     assert fake.requests == []
     assert [a["name"] for a in live.raw_awards(first, note)] == ["thumbsup"]  # read again when asked
+    assert live.linked_issues(first)  # a later rule asking for its links has them (the same read)
     assert operations(fake) == ["Read"]
 
 

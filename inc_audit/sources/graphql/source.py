@@ -119,8 +119,8 @@ class GraphQLSource(GitLabSource):
                 yield self.ready(assemble(key, raw, functools.partial(self._notes, key)))
 
     def release(self, key: IssueKey) -> None:
-        """Forget the notes and award emoji read for ``key``, and its links as GitLab gave them
-        once they are built (the built links stay: other incidents' rules read them)."""
+        """Forget the notes, award emoji and links read for ``key`` (a later rule that asks for
+        them has them read again)."""
         super().release(key)
         with self._memo_lock:
             self._read_notes.pop(key, None)

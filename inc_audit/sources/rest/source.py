@@ -294,12 +294,13 @@ class GitLabSource(Source):
         return found
 
     def release(self, key: IssueKey) -> None:
-        """Forget what was read for ``key`` that only its own audit needs: the award emoji of
-        its notes, and its links as GitLab gave them once they are built (its built links
-        and its summary stay: other incidents' rules read them)."""
-        if key in self._linked:
-            self._links.pop(key, None)
+        """Forget what was read for ``key``: the award emoji of its notes and its links (its
+        summary stays). Another incident's rules that ask for its links later (a known
+        incident linked to it) have them read again."""
         with self._locks_lock:
+            self._links.pop(key, None)
+            self._linked.pop(key, None)
+            self._locks.pop((id(self._links), key), None)
             for note_id in self._award_notes.pop(key, ()):
                 self._awards.pop((key, note_id), None)
                 self._locks.pop((id(self._awards), (key, note_id)), None)

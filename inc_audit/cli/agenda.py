@@ -23,7 +23,7 @@ from inc_audit.cli.common import (
     write_text,
 )
 from inc_audit.cli.options import FiniteNumber, parse_as_of
-from inc_audit.cli.source import judged_by, open_source, with_own_issues
+from inc_audit.cli.source import open_audited
 from inc_audit.cli.target import Target
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, ConfigError, InputError
@@ -86,8 +86,7 @@ def agenda_command(settings: AgendaSettings) -> int:
     target = Target.resolve(settings, config)
     writes = settings.publish or settings.dry_run
     project = meeting_project(target, config) if writes else None
-    source, gl = open_source(target, config, settings, as_of, observer(settings.verbose))
-    config = with_own_issues(gl, target, judged_by(source, config))
+    source, gl, config = open_audited(target, config, settings, as_of, observer(settings.verbose))
     prepared = agenda_module.build(source, config, as_of, day)
     shown = titles_shown(settings.confidential_titles)
     if project is None:

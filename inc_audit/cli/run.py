@@ -35,7 +35,7 @@ from inc_audit.cli.output import (
     send_digest,
     track_result,
 )
-from inc_audit.cli.source import judged_by, open_source, with_own_issues
+from inc_audit.cli.source import open_audited
 from inc_audit.cli.target import Target
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
 from inc_audit.formats.registry import titles_shown
@@ -148,8 +148,7 @@ def run_command(settings: RunSettings) -> int:
     asked = False if target.export is not None and settings.progress is None else settings.progress
     observer = progress.Silent() if quiet() else progress.choose(
         sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
-    source, gl = open_source(target, config, settings, as_of, observer)
-    config = with_own_issues(gl, target, judged_by(source, config))
+    source, gl, config = open_audited(target, config, settings, as_of, observer)
     commenting = audit_project is not None and config.notify.incident_comment
     if commenting and config.notify.bot_user is None:
         config = replace(config, notify=replace(config.notify, bot_user=incident_comment.bot_user(gl)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,10 +21,24 @@ if TYPE_CHECKING:
     from inc_audit.sources.rest.source import GitLabSource
 
 
-def open_source(
+def open_audited(
     target: Target, config: Config, settings: ReadSettings, as_of: datetime, observer: progress.Observer
+) -> tuple[Source, Any, Config]:
+    """``open_source``, and the config the audit judges by: knowing inc-audit's own issues
+    (``with_own_issues``, looked up while the live source is opened: one round trip fewer
+    before the listing) and without the rules an export cannot judge (``judged_by``)."""
+    found: list[Config] = []
+    source, gl = open_source(target, config, settings, as_of, observer,
+                             alongside=lambda gl: found.append(with_own_issues(gl, target, config)))
+    return source, gl, found[0] if found else judged_by(source, config)
+
+
+def open_source(
+    target: Target, config: Config, settings: ReadSettings, as_of: datetime, observer: progress.Observer,
+    alongside: Callable[[Any], object] | None = None,
 ) -> tuple[Source, Any]:
-    """The source to audit, and the GitLab connection when there is one."""
+    """The source to audit, and the GitLab connection when there is one. ``alongside`` is run
+    on that connection while the live source is opened (an export has none: it is not run)."""
     if target.export is not None:
         from inc_audit.sources.export.source import ExportSource
 
@@ -51,7 +66,11 @@ def open_source(
         max_rps=settings.max_rps,
     )
     say_target(target, credentials, settings)
-    live = live_source(gl, credentials.token, target, settings)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inc-audit-alongside") as pool:
+        beside = pool.submit(alongside, gl) if alongside is not None else None
+        live = live_source(gl, credentials.token, target, settings)
+        if beside is not None:
+            beside.result()
     collector.settle()  # python-gitlab and the GraphQL client are loaded
     source: ReadsAhead = live
     if not settings.no_cache:

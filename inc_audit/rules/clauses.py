@@ -78,6 +78,7 @@ class Sentence:
     question: bool
     words: tuple[str, ...]
     blank: bool = False  # ends in a label left to fill in: "Approved by: ____"
+    trails: bool = False  # ends trailing off ("Approved I guess..."): a bare "not" after it answers it
 
 
 _ARTICLES = {"the", "a", "an", "our", "my", "your", "their", "its", "final", "whole", "updated", "new", "revised"}
@@ -89,6 +90,7 @@ _CONJUNCTIONS = {"and", "but", "so", "however", "though", "although", "while", "
 def sentences(text: str, p: Phrasings) -> list[Sentence]:
     found = []
     for chunk in _SENTENCE_END.split(text):
+        trails = chunk.rstrip().rstrip("*_ )").endswith(("..", "…"))  # before the dots go as a form's blank
         chunk = _FORM_BLANK.sub(" ", _BULLET.sub("", chunk.strip())).strip()
         tokens = p.lexicon.tokens(chunk)
         words = tuple(t for t in tokens if t not in _CLAUSE_MARK and t not in "*_#.!?;\"'")
@@ -97,7 +99,7 @@ def sentences(text: str, p: Phrasings) -> list[Sentence]:
         ends_open = not chunk.rstrip("*_ )").endswith((".", "!"))
         question = chunk.rstrip("*_ )").endswith("?") or (ends_open and _starts_with(words, p.question_openers))
         blank = bool(_BLANK.search(_SHORTCODE.sub("", chunk) if chunk.endswith(":") else chunk))
-        found.append(Sentence(tuple(_clauses(tokens)), question, words, blank))
+        found.append(Sentence(tuple(_clauses(tokens)), question, words, blank, trails))
     return found
 
 

@@ -16,7 +16,6 @@ approval (``Reading.retracts``).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -70,9 +69,6 @@ REASONS = {
     "reservation": "with a reservation",
 }
 _SIGN = "a short approving sign"
-_UNDONE = re.compile(  # "Approved I guess... not."
-    r"\w[^.!?\n]*?(?:\.{2,}|…)[ \t]*(?:not|pas|nicht|niet|não|nao)\b[ \t]*[.!]*(?=\s|$)", re.IGNORECASE
-)
 _RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
 
 
@@ -264,9 +260,6 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     """Whether ``writer``'s comment ``text`` approves, the clause that decided, and if not, why."""
     p = p or phrasings()
     own = own_words(text, p.quotes)
-    undone = _UNDONE.search(own)
-    if undone is not None:  # "Approved I guess... not.": the trailing "not" takes back what it follows
-        return Reading(False, " ".join(own[: undone.end()].split()).lower(), REASONS["negation"], retracts=True)
     tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p)
     if found.retracts or (found.approves and found.why != _SIGN):
@@ -304,6 +297,7 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
     found = sentences(own, p)
     redo: Reading | None = None
     asking = False  # a question or a request came before: "Can you add X? Then approved."
+    trailed = False  # the sentence before trailed off: "Approved I guess... not."
     for sentence in found:
         for index, clause in enumerate(sentence.clauses):
             kind = _kind(reader, sentence, index, clause)
@@ -312,7 +306,7 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
             if kind == "approve":
                 state = Reading(True, " ".join(clause.words))
             elif kind in ("deny", "conditional", "withdraw", "redo") or (
-                kind == "negative" and (asked or state is None)
+                kind == "negative" and (asked or state is None or trailed)
             ):
                 state = Reading(False, f"{kind}: " + " ".join(clause.words), REASONS[kind], kind in _RETRACTING)
             elif kind == "affirm" and asked:
@@ -330,6 +324,7 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
         if not reserve and sentence.question:
             reserve = REASONS["question"]
         reader.before = sentence.words
+        trailed = sentence.trails
     if redo is not None and state is not None and (state.approves or state.reason == REASONS["conditional"]):
         return redo  # "Rewrite the root cause section, otherwise approved": not this version
     if state is not None:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from fakegitlab import FakeGitLab
 
 from inc_audit.config import file as config_module
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
@@ -72,6 +73,15 @@ def filled_post_mortem() -> str:
 
 def filled_change() -> str:
     return fill(template("Change Emergency.md"))
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitLab]:
+    """A fake GitLab on 127.0.0.1 for one test, which ends with no request it could not serve.
+    A module that needs it loaded with more defines its own ``fake``."""
+    with FakeGitLab() as server:
+        yield server
+    assert server.errors == []
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -88,13 +87,6 @@ def touch(fake: FakeGitLab, issue: Any, **changes: Any) -> None:
         for name, value in changes.items():
             setattr(issue, name, value)
         issue.updated_at = now()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,13 +25,6 @@ from tests.conftest import AS_OF, MemorySource, incident, umami_config
 from tests.test_cache import NOTES, Runner, add_incident, touch
 
 START = datetime(2026, 6, 1, 7, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import random
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,13 +83,6 @@ def test_synthetic_projects(seed: int, tmp_path: Path, config: config_module.Con
     export, rest, graphql = three_ways(path, config)
     assert export == rest == graphql
     assert {row[2] for row in graphql if len(row) > 2} >= {"INC002", "CHG001", "IPM001", "IPM003"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
 
 
 def test_a_project_that_needs_every_follow_up(fake: FakeGitLab, config: config_module.Config) -> None:

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,6 @@ from tests.conftest import AS_OF, EXAMPLE_CONFIG, filled_change, filled_post_mor
 GRAPHQL = "POST /api/graphql"
 REPORT, POST_MORTEM, CHANGE = filled_report(), filled_post_mortem(), filled_change()
 INC = ("INC", "incident")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
 
 
 def source(fake: FakeGitLab, budget: float = 20.0, **target: Any) -> GraphQLSource:

@@ -4,7 +4,6 @@ bounded window ahead; what was kept of an incident is dropped by ``release``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ from tests.test_graphql_source import INC, incidents, operations
 
 ISSUES = "GET /projects/:project/issues"
 GRAPHQL = "POST /api/graphql"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
 
 
 def rest(fake: FakeGitLab, concurrency: int = 4, budget: float = 20.0) -> GitLabSource:

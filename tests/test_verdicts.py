@@ -44,13 +44,6 @@ def moment(text: str) -> datetime:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
-
-
-@pytest.fixture
 def config() -> config_module.Config:
     return umami_config()
 

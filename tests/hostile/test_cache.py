@@ -15,7 +15,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,6 @@ from tests.test_cache import NOTES, Runner, add_incident, touch
 from tests.test_cli_live import INC_AUDIT
 
 START = datetime(2026, 6, 1, 7, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitLab]:
-    with FakeGitLab() as server:
-        yield server
-    assert server.errors == []
 
 
 @pytest.fixture

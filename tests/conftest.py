@@ -6,13 +6,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from fakegitlab import FakeGitLab
 
 from inc_audit.config import file as config_module
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.sources.interface import Source
+
+if TYPE_CHECKING:
+    from fakegitlab import FakeGitLab
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -78,7 +81,10 @@ def filled_change() -> str:
 @pytest.fixture
 def fake() -> Iterator[FakeGitLab]:
     """A fake GitLab on 127.0.0.1 for one test, which ends with no request it could not serve.
-    A module that needs it loaded with more defines its own ``fake``."""
+    A module that needs it loaded with more defines its own ``fake``. Imported here, as the tests
+    import it (``fakegitlab``, on pytest's path), so that they patch the module it runs."""
+    from fakegitlab import FakeGitLab
+
     with FakeGitLab() as server:
         yield server
     assert server.errors == []

@@ -283,12 +283,16 @@ class Concepts:
                 for concept in self._single.get(form, ()):
                     found.setdefault(concept, set()).add(word)
         words = tokens(text) if self._multi else []
-        for sequence, concept in self._multi:
-            size = len(sequence)
-            for start in range(len(words) - size + 1):
-                if all(sequence[k] & self.forms(words[start + k]) for k in range(size)):
-                    found.setdefault(concept, set()).add(" ".join(words[start : start + size]))
-                    break
+        matched: set[int] = set()  # each root phrase counts at its first place, as a word does once
+        for start, word in enumerate(words):
+            if not self._first_prefixes.may_meet(word):
+                continue
+            for number in sorted({n for form in self.forms(word) for n in self._first.get(form, ())} - matched):
+                sequence, concept = self._multi[number]
+                end = start + len(sequence)
+                if end <= len(words) and all(sequence[k] & self.forms(words[start + k]) for k in range(len(sequence))):
+                    matched.add(number)
+                    found.setdefault(concept, set()).add(" ".join(words[start:end]))
         return found
 
     def concept_of(self, text: str, strict: bool = False) -> str | None:

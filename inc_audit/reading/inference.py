@@ -31,9 +31,11 @@ if TYPE_CHECKING:
     from inc_audit.reading.schemas import DocumentSchema, Part
 
 INFERRED_FORMS = HEADING_FORMS + BOLD_FORMS  # heads whose words may be read for cues: headings, bold lines, summaries
-# (and labels alone on their line, their text below them)
+# labels alone on their line, their text below them ("Context:", "- **Context**"), and a form table's rows
+_ALONE_FORMS = ("plain", "bullet")
 _QUESTION_FORMS = ("plain", "bold", "emphasis", "bullet")  # a question word alone: "What:", "1. **What**"
 MIN_LABELS = 2  # labels naming sections beside a bare question label ("What:") that make it a form's question
+MIN_WORDS = 3  # words a candidate's text needs to read as a section's answer
 MAX_TEXT = 3000  # characters of a candidate read for cues
 SHOWN_CUES = 3
 
@@ -100,11 +102,12 @@ def infer(
     free: list[int] = []
     optional: list[int] = []
     for index, head in enumerate(heads):
-        readable = head.form in INFERRED_FORMS or asks(head) or (head.form == "plain" and not head.inline)
+        alone = head.form in _ALONE_FORMS and not head.inline
+        readable = head.form in INFERRED_FORMS or head.form == "table" or alone or asks(head)
         if index in taken or head.level not in levels or not readable:
             continue
-        if not meaningful_text(document.section(head, ends[index]).answer):
-            continue
+        if len(meaningful_text(document.section(head, ends[index]).answer).split()) < MIN_WORDS:
+            continue  # nothing, or a form's header row ("Question | Answer")
         part = matched(head)
         if part is None or (part.name in found and found[part.name] != index):
             free.append(index)  # names nothing, or a section another head already answers

@@ -25,6 +25,7 @@ _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 _EMPHASIS_FIRST = ("*", "_")
 _ASIDE = re.compile(r"\([^()]{0,60}\)")  # "(i.e. screenshots, logs, etc)": an aside, no sentence's stop
 _ABBREVIATED = re.compile(r"[^\W\d_]{2,6}\.(?:[ \t]*[^\W\d_]{2,6}\.)?")  # Det., Pot. imp.: a label abbreviated
+_NUMBERED = re.compile(r"^(?:[IVXivx]{1,4}|[A-Za-z]|\d{1,3}(?:\.\d{1,3})*)[.)][ \t]+")  # II. / b) / 2.1. before a label
 MAX_LABEL_WORDS = 12
 MAX_HEAD_CHARS = 300  # a heading's text beyond this names nothing: it is cut, which bounds the work on it
 MAX_MEMO_CHARS = 400  # texts up to this long have their inline text and label remembered (a bounded memo)
@@ -78,7 +79,11 @@ def _line_label(content: str) -> tuple[str, str, str] | None:
         dash = _DASH.match(" " + rest)
         return _checked("emphasis", inner, rest[dash.end() - 1 :].strip()) if dash else None
     match = _PLAIN_LABEL.match(content) if ":" in content or "：" in content else None
-    plain = match is not None and ". " not in _ASIDE.sub("", match.group(1)) and "http" not in match.group(1).lower()
+    plain = (
+        match is not None
+        and ". " not in _ASIDE.sub("", _NUMBERED.sub("", match.group(1)))  # "II. Detection:" is a label, no sentence
+        and "http" not in match.group(1).lower()
+    )
     if match is not None and plain and not _DASH.search(match.group(1)):  # the first separator ends the label
         return _checked("plain", match.group(1).strip(), (match.group("wide") or match.group("rest") or "").strip())
     match = _DASH_LABEL.match(content) if "-" in content or "–" in content or "—" in content else None

@@ -140,6 +140,8 @@ class ListItems(ScannerState):
         form, label, answer = found
         raw = self.source[i].strip()
         level = LABEL_LEVEL + min(depth, MAX_DEPTH)
+        if not answer and not bullet and depth == 0:
+            level = BOLD_LEVEL  # "Next steps:" alone on its line holds the list under it, as a bold line does
         if form == "bold" and paragraph:
             self.heads.append(Heading(label, BOLD_LEVEL, i + 1, True, "bold", "", raw, i + 2))
             return True

@@ -104,5 +104,5 @@ class Matching:
 def _strict(head: Heading) -> bool:
     """Whether every word of a head must name its section: a label with its answer beside it in
     prose must; a form's question (a table's row) and a label alone on its line above its text
-    (``Evidence:``, ``Impact``) are read as headings are."""
-    return head.is_label and head.form != "table" and not (head.form == "plain" and not head.inline)
+    (``Evidence:``, ``- **Impact**``) are read as headings are."""
+    return head.is_label and head.form != "table" and bool(head.inline)

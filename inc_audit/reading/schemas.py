@@ -107,7 +107,9 @@ def _holds_only_heads(document: Document, heads: list[Heading], index: int) -> b
     head left empty): another head naming the same section is preferred to it."""
     if index + 1 >= len(heads):
         return False
-    start, stop = heads[index].line, heads[index + 1].line - 1  # 1-based lines: the head's, the next one's
+    head = heads[index]
+    start, stop = max(head.line, head.body_line - 1), heads[index + 1].line - 1  # 0-based: after the head (and
+    # a setext underline); 1-based: the next head's line
     return not any(_TAGS.sub("", line).strip() for line in document.lines[start:stop])
 
 

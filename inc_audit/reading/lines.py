@@ -23,6 +23,7 @@ _DASH_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(\-–—][^:：|`\n]{0,79}?)[ \
 _SEPARATOR = re.compile(r"[ \t]*[:：][ \t]*|[ \t]+[-–—][ \t]+|(?<=\?)[ \t]+")
 _INLINE_MARKUP = re.compile(r"!?\[([^\]]*)\]\([^)]*\)|[*`]|(?<!\w)_+|_+(?!\w)")
 _EMPHASIS_FIRST = ("*", "_")
+_EMOJI_LEAD = re.compile(r"[^\x00-\x7f\w]{1,4}[ \t]*(?=\*\*|__)")
 _ASIDE = re.compile(r"\([^()]{0,60}\)")  # "(i.e. screenshots, logs, etc)": an aside, no sentence's stop
 _ABBREVIATED = re.compile(r"[^\W\d_]{2,6}\.(?:[ \t]*[^\W\d_]{2,6}\.)?")  # Det., Pot. imp.: a label abbreviated
 _NUMBERED = re.compile(r"^(?:[IVXivx]{1,4}|[A-Za-z]|\d{1,3}(?:\.\d{1,3})*)[.)][ \t]+")  # II. / b) / 2.1. before a label
@@ -67,6 +68,8 @@ def line_label(content: str) -> tuple[str, str, str] | None:
 def _line_label(content: str) -> tuple[str, str, str] | None:
     if "<" in content:  # <b>Impact:</b> 40 min<br> reads as **Impact:** 40 min
         content = inline_markdown(content)
+    if content[:1] > "\x7f" and (lead := _EMOJI_LEAD.match(content)) is not None:
+        content = content[lead.end() :]  # "💡 **Root cause**": an emoji before a bold label
     match = _EMPHASIS.match(content) if content[:1] in _EMPHASIS_FIRST else None
     if match is not None:
         inner, rest = match.group(2).strip(), match.group(3).strip()

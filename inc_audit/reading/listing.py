@@ -27,6 +27,13 @@ from inc_audit.reading.heads import (
     line_label,
 )
 
+# A label after a sentence of the answer before it, in a paragraph of labels ("...; How discovered: ..."):
+# a capitalised word and up to four more, then a colon
+_RUN_ON = re.compile(
+    r"(?<=[.;!?])[ \t]+(?:\*\*|__)?([A-Z\u00C0-\u00DE][^\s:;.,!?*_`]*(?:[ \t]+[^\s:;.,!?*_`]+){0,4})"
+    r"(?::(?:\*\*|__)|(?:\*\*|__)?[ \t]?:)[ \t]+(?=\S)"
+)
+
 
 class ListItems(ScannerState):
     """Lists and labels: see ``blocks.Scanner``."""
@@ -86,6 +93,9 @@ class ListItems(ScannerState):
             mark = task.group(1)
             checked = None if mark == "~" else mark.lower() == "x"
             self.tasks[i + 1] = Task(inline_text(content[task.end() :]), checked, depth)
+            rest = content[task.end() :]
+            if rest[:1] in ("*", "_"):  # "- [x] **Nature**: ...": a form written as a task list
+                self._label(i, rest, depth, paragraph=False, bullet=True)
             return True
         return self._label(i, content, depth, paragraph=False, bullet=True)
 
@@ -151,5 +161,9 @@ class ListItems(ScannerState):
             form = "bullet"
         elif form == "bold":
             form = "emphasis"
-        self.heads.append(Heading(label, level, i + 1, True, form, answer, raw, i + 2))
+        pieces = _RUN_ON.split(answer) if answer and (": " in answer or ":** " in answer) else [answer]
+        self.heads.append(Heading(label, level, i + 1, True, form, pieces[0].strip(), raw, i + 2))
+        for k in range(1, len(pieces) - 1, 2):  # "Root cause: ... . Impact: ... . Next steps: ...": one paragraph
+            more = pieces[k + 1].strip()
+            self.heads.append(Heading(inline_text(pieces[k]), level, i + 1, True, form, more, raw, i + 2))
         return True

@@ -1,7 +1,10 @@
 """Markups the scanner reads once their lines are rewritten, line for line: a document quoted
-whole (every line under ``>``), a definition list (``Term`` then ``: definition``), Org-mode
-(``* Title``, ``** Root cause``, ``#+BEGIN_SRC``) and YAML front matter (``---``, ``impact: >``
-with its folded lines, ``---``).
+whole (every line under ``>``); markdown escaped by the editor it was exported from
+(``\\#\\#\\# Root cause``, ``\\* item``: Google Docs, Word converters); callouts (GitLab's
+alerts, ``> [!note] Root cause``, and quoted blocks each led by a head, as Notion exports
+its callouts: ``> 💡 **Root cause**``); a definition list (``Term`` then ``: definition``);
+Org-mode (``* Title``, ``** Root cause``, ``#+BEGIN_SRC``) and YAML front matter (``---``,
+``impact: >`` with its folded lines, ``---``).
 
 ``rewrite`` gives as many lines as it is handed, so every line number the scanner gives is a
 line of the text as written; lines that belong to no rewriting come back as they were. Each
@@ -13,6 +16,11 @@ from __future__ import annotations
 import re
 
 _QUOTED = re.compile(r" {0,3}> ?")
+_ALERT = re.compile(r" {0,3}> ?\[!(\w+)\][ \t]*(.*)$")
+_QUOTED_HEAD = re.compile(r" {0,3}> ?(?:#{1,6}[ \t]+\S|\W{0,3}[ \t]*(?:\*\*|__)[^*_].{0,80}(?:\*\*|__)[ \t]*:?[ \t]*$)")
+_ESCAPED = re.compile(r"( {0,3})((?:\\#){1,6}|\\[*+-]|\d{1,3}\\\.)(?=[ \t])")
+MIN_ESCAPED = 2  # lines led by escaped markdown that make a document exported escaped
+MIN_CALLOUTS = 2  # quoted blocks led by a head that make a document of callouts
 _ORG_HEADING = re.compile(r"(\*{1,6})[ \t]+(\S.*)$")
 _ORG_DEEP = re.compile(r"\*{2,6}[ \t]+\S")
 _ORG_DIRECTIVE = re.compile(r"#\+(?:title|author|date|begin_|end_|options|startup)", re.IGNORECASE)
@@ -27,7 +35,9 @@ _BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     """The lines as the scanner should read them (see the module's docstring)."""
+    lines = _unescaped(lines)
     lines = _unquoted(lines)
+    lines = _callouts(lines)
     lines = _org(lines)
     lines = _definitions(lines)
     return _front_matter(lines)
@@ -39,6 +49,53 @@ def _unquoted(lines: tuple[str, ...]) -> tuple[str, ...]:
     if not written or not all(line.lstrip(" ")[:1] == ">" for line in written):
         return lines
     return tuple(_QUOTED.sub("", line, count=1) if line.strip() else line for line in lines)
+
+
+def _unescaped(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """Headings, bullets and numbers escaped by an exporter (``\\#\\# Title``, ``\\* item``,
+    ``1\\. step``) read as written, where at least ``MIN_ESCAPED`` lines are led by them."""
+    if not any("\\" in line for line in lines):
+        return lines
+    marked = [i for i, line in enumerate(lines) if _ESCAPED.match(line)]
+    if len(marked) < MIN_ESCAPED:
+        return lines
+    out = list(lines)
+    for i in marked:
+        out[i] = _ESCAPED.sub(lambda m: m.group(1) + m.group(2).replace("\\", ""), lines[i], count=1)
+    return tuple(out)
+
+
+def _callouts(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """Quoted blocks that are a document's sections: a GitLab alert's title line is a heading
+    (``> [!warning] Evidence`` as ``#### Evidence``; an alert without a title keeps its text),
+    and where at least ``MIN_CALLOUTS`` quoted blocks each start with a head (a heading, or a bold
+    line led by an emoji), those blocks are read unquoted. Other quotes stay quotes."""
+    if not any(">" in line for line in lines):
+        return lines
+    blocks: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].lstrip(" ")[:1] == ">":
+            j = i
+            while j < len(lines) and lines[j].lstrip(" ")[:1] == ">":
+                j += 1
+            blocks.append((i, j))
+            i = j
+        else:
+            i += 1
+    alerts = [(a, b) for a, b in blocks if _ALERT.match(lines[a])]
+    headed = [(a, b) for a, b in blocks if _QUOTED_HEAD.match(lines[a])]
+    chosen = alerts + (headed if len(headed) + len(alerts) >= MIN_CALLOUTS else [])
+    if not chosen:
+        return lines
+    out = list(lines)
+    for start, end in chosen:
+        for k in range(start, end):
+            out[k] = _QUOTED.sub("", lines[k], count=1)
+        alert = _ALERT.match(lines[start])
+        if alert is not None:
+            out[start] = f"#### {alert.group(2).strip()}" if alert.group(2).strip() else ""
+    return tuple(out)
 
 
 def _org(lines: tuple[str, ...]) -> tuple[str, ...]:

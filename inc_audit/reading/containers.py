@@ -21,8 +21,11 @@ from inc_audit.reading.heads import (
     _has_text,
     _starts_block,
     inline_text,
+    split_label,
     table_cells,
 )
+
+MAX_TIMELINE_LABEL = 4  # words of a label a timeline row's text starts with ("Root cause found: ...")
 
 
 class Containers(ScannerState):
@@ -177,3 +180,6 @@ class Containers(ScannerState):
         label = label.rstrip(":：").strip()
         if label and len(label.split()) <= MAX_LABEL_WORDS:
             self.heads.append(Heading(label, LABEL_LEVEL, i + 1, True, "table", answer, raw, i + 2))
+        said = split_label(answer) if label and not any(c.isalpha() for c in label) else None
+        if said is not None and len(said[0].split()) <= MAX_TIMELINE_LABEL:  # | 09:55 | Root cause found: ... |
+            self.heads.append(Heading(said[0], LABEL_LEVEL, i + 1, True, "table", said[1], raw, i + 2))

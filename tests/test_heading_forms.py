@@ -1,6 +1,7 @@
 """A document's verdict does not depend on how its headings are marked: every verdict-set
 document written with markdown headings is read again with each heading rewritten as a bold
-line, a numbered heading and a heading led by an emoji, and must give the same problems."""
+line, a numbered heading, a heading led by an emoji, an HTML heading, in upper case, and as a
+bold line led by an emoji, and must give the same problems."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import pytest
 from inc_audit.reading import schemas, validity
 
 TESTS = Path(__file__).resolve().parent
-SETS = [TESTS / "blind", *(TESTS / "styles" / name for name in ("tuning", "tuning2", "tuning3", "tuning4", "tuning5"))]
+SETS = [TESTS / "blind", *(TESTS / "styles" / f"tuning{n}" for n in ("", "2", "3", "4", "5", "6"))]
 ATX = re.compile(r"^(#{2,6})[ \t]+(.*?)[ \t]*#*[ \t]*$", re.M)
 FORMS: dict[str, Callable[[re.Match[str]], str]] = {
     "bold": lambda m: f"**{m.group(2)}**",
     "numbered": lambda m: f"## 1. {m.group(2)}",
     "emoji": lambda m: f"{m.group(1)} 📌 {m.group(2)}",
+    "html": lambda m: f"<h{len(m.group(1))}>{m.group(2)}</h{len(m.group(1))}>\n",  # an HTML block ends at a blank line
+    "upper case": lambda m: f"{m.group(1)} {m.group(2).upper()}",
+    "emoji and bold": lambda m: f"📌 **{m.group(2)}**",
 }
 
 

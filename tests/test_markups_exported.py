@@ -1,0 +1,143 @@
+"""Structure as other tools export it and as people type it in a hurry: GitLab's alerts, Notion's
+callouts, markdown escaped by Google Docs or Word, forms written as task lists, labels run
+together in one paragraph, timeline tables, labels alone above a list. Each test names one
+structure, and the near-miss that must stay as it is."""
+
+from __future__ import annotations
+
+from inc_audit.reading import outline
+from inc_audit.reading.markdown import parse
+from inc_audit.reading.schemas import load
+
+
+def found(kind: str, text: str) -> dict[str, bool]:
+    """The schema's sections found in ``text``, each with whether it is answered."""
+    schema = load(kind)
+    parts = {p.name: p for p in schema.parts}
+    return {name: not schema.is_empty(s, parts[name]) for name, s in schema.resolve(parse(text)).items()}
+
+
+REQUIRED_PM = {"root_cause": True, "actual_impact": True, "follow_up": True}
+
+
+def test_gitlab_alerts_titled_with_the_sections_are_the_sections():
+    text = (
+        "## Post-mortem\n\n> [!important] Root cause\n> The signer cache had no version key.\n\n"
+        "> [!warning] Actual impact\n> Two hours without transfers for every user.\n\n"
+        "> [!tip] Follow-ups\n> Key the cache by code hash (#474).\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_an_alert_without_a_title_keeps_its_text_and_other_quotes_stay_quotes():
+    lines = ("Hi,", "> [!note]", "> Impact: none.", "", "> On Tue, Bob wrote:", "> root cause: unknown")
+    assert outline.rewrite(lines) == ("Hi,", "", "Impact: none.", "", "> On Tue, Bob wrote:", "> root cause: unknown")
+
+
+def test_notion_callouts_led_by_an_emoji_and_a_bold_label_are_the_sections():
+    text = (
+        "# 📝 Post-mortem\n\n> 💡 **Root cause**\n> The permit entrypoint changed the parameter order.\n\n"
+        "> 📉 **Actual impact**\n> 3 h without FA2 transfers for every user.\n\n"
+        "> ✅ **Follow-ups**\n> - Key the entrypoint cache by code hash (#474)\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_one_quoted_block_led_by_a_bold_line_is_a_quote():
+    lines = ("Thanks, see below.", "", "> **Root cause**", "> the cache", "", "Agreed.")
+    assert outline.rewrite(lines) == lines
+
+
+def test_an_emoji_before_a_bold_label_does_not_hide_it():
+    assert [(h.form, h.text) for h in parse("📉 **Actual impact**\nTwo hours.\n").heads] == [("bold", "Actual impact")]
+
+
+def test_headings_and_bullets_escaped_by_an_exporter_read_as_written():
+    text = (
+        "\\#\\# Incident Post-Mortem\n\n\\#\\#\\# What is the root cause analysis of the INC?\n\n"
+        "The relay URL pointed to the deprecated host\\.\n\n"
+        "\\#\\#\\# What was the actual adverse impact of the INC?\n\n"
+        "Two days of failed signatures\\.\n\n\\#\\#\\# Are there follow up recommendations?\n\n"
+        "\\* Switch to the new relay (CHG \\#552)\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_one_escaped_hash_is_left_as_written():
+    lines = ("\\# not a heading, says the writer", "text")
+    assert outline.rewrite(lines) == lines
+
+
+def test_a_form_written_as_a_task_list_has_its_labels_read():
+    text = (
+        "## Incident Report\n\n- [x] **Nature**: the proxy returns 502 for every history request.\n"
+        "- [x] **Discovered**: uptime check alerted at 21:17.\n- [x] **Impact**: users cannot see past operations.\n"
+        "- [ ] **Evidence**: TBD\n"
+    )
+    assert found("report", text) == {"nature": True, "discovery": True, "impact": True, "evidence": False}
+
+
+def test_labels_run_together_in_one_paragraph_are_each_a_section():
+    text = (
+        "## Post-mortem\n\nRoot cause: the token was kept on tmpfs, so the reboot lost it. Impact: 52 minutes "
+        "without pairing for every user. Next steps: put the token on the persistent volume (#483).\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_a_colon_inside_a_sentence_starts_no_label():
+    document = parse("Root cause: we restarted it and then: nothing; the log said `sync failed: M_TOKEN`.\n")
+    assert [h.text for h in document.heads] == ["Root cause"]
+
+
+def test_a_timeline_row_that_names_the_root_cause_gives_it():
+    text = (
+        "## IPM\n\n| time | what |\n|---|---|\n| 09:30 | Alice pages on-call |\n"
+        "| 09:55 | **Root cause found:** the API key expired and its renewal job was deleted in MR !512 |\n\n"
+        "### Impact\n40 minutes without NFTs for every user.\n\n### Follow-ups\n- Alert before expiry (#445)\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_a_numbered_label_alone_on_its_line_is_a_label():
+    assert [(h.form, h.text) for h in parse("II. Detection:\n\nCrashlytics alert at 12:15.\n").heads] == [
+        ("plain", "II. Detection")
+    ]
+
+
+def test_a_label_alone_above_a_list_holds_the_list():
+    text = (
+        "What went wrong:\n\nThe migration renamed a column the cached statement still named.\n\nScope of damage:\n\n"
+        "Every mainnet user saw an empty tab for four hours.\n\nNext steps:\n\n"
+        "- Stop swallowing database errors: return 500 (#520).\n- Restart the pods after migrations (#521).\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_a_list_item_label_with_a_typo_is_read_by_meaning_as_a_heading_is():
+    text = (
+        "- **Natrue of the incident**\n\n  Pending proposals show as executed.\n\n"
+        "- **Potencial impact**\n\n  Payouts blocked.\n"
+    )
+    assert found("report", text) == {"nature": True, "impact": True}
+
+
+def test_a_setext_title_over_the_sections_holds_nothing():
+    text = (
+        "Signalement d'incident\n----------------------\n\nCe qui ne fonctionne plus\n-------------------------\n\n"
+        "L'historique reste vide.\n\nOrigine du signalement\n----------------------\n\nRemarqué par erin ce matin.\n\n"
+        "Conséquences possibles\n----------------------\n\nDouble envoi possible.\n\nPièces justificatives\n"
+        "---------------------\n\n`curl ... | jq length` renvoie 0\n"
+    )
+    assert found("report", text) == {"nature": True, "discovery": True, "impact": True, "evidence": True}
+
+
+def test_a_form_tables_header_row_is_no_section_read_by_its_text():
+    text = (
+        "| Question | Answer |\n| --- | --- |\n| I. Scope | iOS 1.4.0: the history screen crashes on open. |\n"
+        "| II. Detection | Crashlytics velocity alert at 12:15 UTC. |\n"
+        "| III. Customer-facing effect | Heavy users cannot view their history; if the crash spreads to the home"
+        " screen they could not reach their assets at all. |\n"
+        "| IV. Evidence | Crashlytics issue 4f1a, top frame HistoryList.render. |\n"
+    )
+    assert set(found("report", text)) == {"nature", "discovery", "impact", "evidence"}

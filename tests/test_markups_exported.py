@@ -141,3 +141,27 @@ def test_a_form_tables_header_row_is_no_section_read_by_its_text():
         "| IV. Evidence | Crashlytics issue 4f1a, top frame HistoryList.render. |\n"
     )
     assert set(found("report", text)) == {"nature", "discovery", "impact", "evidence"}
+
+
+def test_labels_with_a_doubled_colon_are_labels():
+    assert [h.text for h in parse("Nature::\n\nToken list hides big FA2 collections.\n").heads] == ["Nature"]
+
+
+def test_the_heads_own_question_right_under_it_is_its_text():
+    text = (
+        "What is the nature of the incident?:\n\nWhich parts of the system where affected ?\n"
+        "The history service only.\n\n"
+        "How the incident was discovered?:\n\nSlack message from a moderator.\n"
+    )
+    assert found("report", text) == {"nature": True, "discovery": True}
+
+
+def test_a_tldr_label_in_prose_gives_way_to_a_form_rows_question():
+    text = (
+        "**TL;DR** — delegation fails on mainnet; fix in progress.\n\n| Question | Answer |\n| --- | --- |\n"
+        "| What broke? | Every delegation built by Umami is rejected by the node. |\n"
+        "| How did we find out? | A user reported it at 16:12. |\n"
+        "| Who could be hit, and how badly? | Any user who delegates: their delegation silently does not happen, "
+        "so they lose staking rewards. |\n| Proof (logs, screenshots) | ![node](/uploads/4f/rejected.png) |\n"
+    )
+    assert set(found("report", text)) == {"nature", "discovery", "impact", "evidence"}

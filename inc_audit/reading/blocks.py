@@ -218,11 +218,20 @@ class Scanner(Containers, ListItems):
         text = plaintext.numbered_line(line)
         if text is None and followed and (line[:1] not in _BLOCK_STARTS or line[:1].isdigit()):
             text = plaintext.title_line(line)
+            if text is not None and self._right_under_a_head(i):
+                return False  # "Nature:" then "Which parts were affected?": the head's own question, its text
         if text is None:
             return False
         self.heads.append(Heading(inline_text(text), LABEL_LEVEL, i + 1, True, "plain", "",
                                   self.source[i].strip(), i + 2))
         return True
+
+    def _right_under_a_head(self, i: int) -> bool:
+        """Whether line ``i`` follows a head with no answer of its own, with only blank lines between."""
+        last = self.heads[-1] if self.heads else None
+        if last is None or last.inline or last.line > i:
+            return False
+        return all(not self.lines[j].strip() for j in range(last.line, i))
 
     def _setext(self, i: int) -> int:
         first = self.paragraph[0]

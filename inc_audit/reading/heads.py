@@ -21,7 +21,7 @@ BOLD_FORMS = ("bold", "summary")  # a bold line alone; a <details> block's <summ
 # How much a head's form says it names a section, strongest first: a heading, then a bold line,
 # a summary or a label, then a plain "Label: answer" line.
 FORM_TIERS = {form: 0 for form in HEADING_FORMS} | {
-    "bold": 1, "summary": 1, "emphasis": 1, "bullet": 1, "table": 1, "plain": 2,
+    "bold": 1, "summary": 1, "emphasis": 2, "bullet": 1, "table": 1, "plain": 2,
 }
 
 

@@ -16,7 +16,7 @@ from inc_audit.reading.html import inline_markdown
 
 _EMPHASIS = re.compile(r"(\*\*|__|\*|_)(?=\S)(.{1,160}?)(?<=\S)\1(?![*_])(.*)$")
 _PLAIN_LABEL = re.compile(
-    r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)(?:[ \t]*：[ \t]*(?P<wide>.*)|[ \t]*:(?:[ \t]+(?P<rest>.*))?)$"
+    r"([^\s:：|>#`*_\[\]<!(][^:：|`\n]{0,79}?)(?:[ \t]*：[ \t]*(?P<wide>.*)|[ \t]*::?(?:[ \t]+(?P<rest>.*))?)$"
 )
 _DASH = re.compile(r"[ \t]+[-–—][ \t]+")
 _DASH_LABEL = re.compile(r"([^\s:：|>#`*_\[\]<!(\-–—][^:：|`\n]{0,79}?)[ \t]+[-–—][ \t]+(\S.*)$")

@@ -165,3 +165,10 @@ def test_a_tldr_label_in_prose_gives_way_to_a_form_rows_question():
         "so they lose staking rewards. |\n| Proof (logs, screenshots) | ![node](/uploads/4f/rejected.png) |\n"
     )
     assert set(found("report", text)) == {"nature", "discovery", "impact", "evidence"}
+
+
+def test_a_byte_order_mark_and_typographic_apostrophes_change_nothing():
+    plain = "## Rollback plan\nCan't be undone, the old secret is gone once rotated.\n"
+    for text in (plain, "\ufeff" + plain, plain.replace("'", "\u2019")):
+        assert found("change", text) == {"rollback": False}
+    assert [h.text for h in parse("\ufeff## Impact\nnone\n").heads] == ["Impact"]

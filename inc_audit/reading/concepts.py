@@ -53,11 +53,15 @@ def _stemmers() -> tuple[Any, Any]:
     return _STEMMERS[0], _STEMMERS[1]
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
+
+
 def fold(text: str) -> str:
     """Lower case without accents: ``Éléments`` and ``elements`` are one word."""
     text = text.lower()
     if text.isascii():
         return text
+    text = text.translate(_APOSTROPHES)  # "can’t" as "can't"
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 

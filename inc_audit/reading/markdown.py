@@ -176,7 +176,7 @@ def is_blank(body: str, placeholders: tuple[str, ...] = DEFAULT_PLACEHOLDERS) ->
 
 
 def parse(text: str) -> Document:
-    source = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = text.replace("\r\n", "\n").replace("\r", "\n").removeprefix("\ufeff")  # a BOM is no text
     written = tuple(source.split("\n"))
     lines = outline.rewrite(written)
     written_in_wiki = wiki.is_wiki(lines)

@@ -333,3 +333,15 @@ def test_an_approval_given_at_the_review_and_a_scratched_one(text, approves):
 
 def test_a_french_ratification_approves():
     assert read("J'entérine ce post-mortem.", "alice", PEOPLE).approves
+
+
+@pytest.mark.parametrize(
+    "text", ["@dave approved, thanks", "@dave I approve this IPM.", "@dave @erin Je valide", "cc @bob — approved"]
+)
+def test_a_mention_that_opens_the_comment_is_whom_it_is_said_to(text):
+    assert read(text, "alice", PEOPLE).approves
+
+
+def test_someone_elses_approval_reported_by_name_is_still_theirs():
+    assert not read("approved by @bob", "alice", PEOPLE).approves
+    assert not read("Bob approved", "alice", PEOPLE).approves

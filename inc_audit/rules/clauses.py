@@ -55,10 +55,16 @@ def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
             text = pattern.sub(" ", text)
     if "[" in text:
         text = _TICKED.sub(r"\1", text)
+    if "@" in text:
+        text = _ADDRESS.sub("", text)  # "@dave approved": said to dave, GitLab's way to notify him
     for opening, closing in quotes:
         if opening in text and closing in text:
             text = _quoted(opening, closing).sub(" ", text)
     return text
+
+
+_ADDRESS = re.compile(r"^[ \t]*(?:cc:?[ \t]*)?(?:@[\w.-]+[ \t,:;–—-]*)+", re.MULTILINE | re.IGNORECASE)
+"""Mentions that open a line: whom it is said to, not who says or did it."""
 
 
 @lru_cache(maxsize=64)

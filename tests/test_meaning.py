@@ -776,6 +776,7 @@ def test_a_label_alone_with_an_aside_in_parentheses():
 # (none of these lines is in the vocabulary: its word classes are).
 WAITING = [
     "Stay tuned, the latency figures are coming.",
+    "Hang tight, logs are coming.",
     "Under review by the security team.",
     "Parked until the next sprint.",
     "Postponed to Q2.",
@@ -805,6 +806,7 @@ def test_a_deferral_that_waits_parks_tracks_elsewhere_or_asks_someone_is_no_answ
         "Tracked in #5311.",
         "Under load the signer drops one request in ten.",
         "Stay on 2.3.0 until the fix ships (#640).",
+        "Stay on the current version.",
         "Ask Bob, he restarted the signer at 10:02 and the queue drained.",
         "Postponed the migration to 2.4.1 (!530).",
         "Exported the Crashlytics numbers: 2,314 crashes.",

@@ -789,6 +789,12 @@ WAITING = [
     "Tracked in another issue, will be written up there.",
     "Ask Carol, she has the numbers.",
     "Demander à Carol, elle a fait l'analyse.",
+    "Will update once we hear back from Apple.",
+    "Punting this to next week.",
+    "On pause until Q3.",
+    "Mis de côté jusqu'au prochain sprint.",
+    "Covered in the retro doc.",
+    "Out of scope for now, tracked separately.",
 ]
 
 
@@ -810,6 +816,8 @@ def test_a_deferral_that_waits_parks_tracks_elsewhere_or_asks_someone_is_no_answ
         "Ask Bob, he restarted the signer at 10:02 and the queue drained.",
         "Postponed the migration to 2.4.1 (!530).",
         "Exported the Crashlytics numbers: 2,314 crashes.",
+        "Covered by the new canary alert (#612).",
+        "Handled the failover manually at 10:04.",
     ],
 )
 def test_a_line_with_a_waiting_or_tracking_word_and_words_of_its_own_is_an_answer(answer):

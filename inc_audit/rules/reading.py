@@ -110,13 +110,15 @@ class _Reader:
 
     def labelled(self, sentence: Sentence, index: int) -> str | None:
         """``Approval: granted`` reads as "approve", ``Approved: no`` as "deny"; a bare "no"
-        after a note added in an edit (``approved (edit: no, see below)``) as "withdraw"."""
+        after a note added in an edit in the same sentence (``approved (edit: no, see below)``)
+        as "withdraw"."""
         clause = sentence.clauses[index]
         if not clause.after or clause.after not in _PUNCTUATION or index == 0:
             return None
+        edited = any(_is(c.words, self.p.edits) for c in sentence.clauses[:index])
+        if edited and _is(clause.words, self.p.negative_answers):
+            return "withdraw"  # "(edit: no, see below)", "(Edit: nvm, not yet)"
         label = sentence.clauses[index - 1].words
-        if _is(label, self.p.edits) and _is(clause.words, self.p.negative_answers):
-            return "withdraw"
         if clause.after != ":" or not _is(label, self.p.label_names):
             return None
         if _starts_with(clause.words, self.p.label_yes) and not self.negated(clause.words):

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from inc_audit.rules.clauses import (
     _ARTICLES,
     _CONJUNCTIONS,
-    _DETERMINERS,
     _PUNCTUATION,
     _SET_ASIDE,
     _STRUCK,
@@ -38,6 +37,7 @@ from inc_audit.rules.clauses import (
     sentences,
 )
 from inc_audit.rules.phrasings import Phrasings, phrasings
+from inc_audit.rules.requests import asks_to_redo
 from inc_audit.rules.tone import ironic, objects
 
 __all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"]
@@ -198,46 +198,6 @@ class _Reader:
         named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
         return named or any(w in ("approval", "approve") for w in words)
 
-    def redo(self, sentence: Sentence, words: Sequence[str]) -> str | None:
-        """A request to redo part of the post-mortem (``could you redo the impact section``,
-        ``l'impact est à revoir``, ``add the ticket count to the impact first``): "redo"; a
-        request to amend it that does not block (``please add the ticket count to the
-        impact``): "request"; neither, a minor one (``nit: fix the typo whenever``, ``not
-        blocking``) or a suggestion (``would be nice to fix``, unless blocking or insisted on): None."""
-        p = self.p
-        roots = (*p.redo, *p.amend)
-        if not roots or (not any(w.startswith(roots) for w in words) and not _has(words, p.redo_phrases)):
-            return None
-        around = (*self.before, *sentence.words)  # "The RCA is thin; please rework it."
-        if not any(w.startswith(p.sections) for w in around) or _has(sentence.words, p.minor):
-            return None
-        if _has(sentence.words, p.suggestions) and not _has(sentence.words, (*p.blocking, *p.insisted)):
-            return None  # "would be nice to fix the timeline link": a suggestion, not a request
-        if _has(words, p.redo_phrases):
-            return "redo"
-        if not self.requested(words, roots):
-            return None
-        if any(w.startswith(p.redo) for w in words if p.redo) or _has(sentence.words, p.blocking):
-            return "redo"
-        return "request"
-
-    def requested(self, words: Sequence[str], roots: tuple[str, ...]) -> bool:
-        """Whether a root of ``roots`` is asked for: an imperative, or a request just before it."""
-        p = self.p
-        for i, word in enumerate(words):
-            if not word.startswith(roots):
-                continue
-            if word.endswith("ed"):
-                if i and words[i - 1] in ("be", "been", "get", "gets"):
-                    return True
-                continue
-            lead = words[max(0, i - 3) : i]
-            if any(_is(lead[j:], p.redo_requests) for j in range(len(lead))) or _has(lead, p.redo_requests):
-                return True
-            if i == 0 and len(words) > 1 and words[1] in _DETERMINERS:
-                return True  # the imperative: "Rewrite the root cause"
-        return False
-
     def reviewing(self, words: Sequence[str]) -> bool:
         """The review goes on: ``still reading``, ``I'll review it tomorrow``, ``je relis``."""
         p = self.p
@@ -369,7 +329,7 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
     refusal = _find(words, p.refusals)
     if refusal is not None:
         return "other" if reader.elsewhere(words, *refusal) else "deny"  # the CHG was rejected
-    redo = reader.redo(sentence, words)
+    redo = asks_to_redo(p, reader.before, sentence, words)
     if redo is not None:
         return redo
     if clause.after in ("but",) and _starts_with(words, p.negations):

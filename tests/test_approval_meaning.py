@@ -345,3 +345,61 @@ def test_a_mention_that_opens_the_comment_is_whom_it_is_said_to(text):
 def test_someone_elses_approval_reported_by_name_is_still_theirs():
     assert not read("approved by @bob", "alice", PEOPLE).approves
     assert not read("Bob approved", "alice", PEOPLE).approves
+
+# --- what is said beside the approving word: a counterfactual, an edit, irony, a suggestion -------
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("I'd have approved, but the timeline stops at 10:00.", "counterfactual (would have approved)"),
+        ("We would've approved it at the IPM, but the follow-ups have no owners.",
+         "counterfactual (would have approved)"),
+        ("J'aurais validé si l'impact avait des chiffres.", "counterfactual (would have approved)"),
+        ("Approved. EDIT: nope, the impact numbers are wrong.", "withdrawn"),
+        ("Validé (modif : non, voir plus bas)", "withdrawn"),
+        ("Approved!! (Edit: nvm, not yet)", "withdrawn"),
+        ("LGTM 🙄", "sarcastic"),
+        ("Yeah right, approved, the RCA is one line.", "sarcastic"),
+        ("Sure, approved /s", "sarcastic"),
+        ("Approved. Please rewrite the root cause section, it would be nice.", "asks for a redo"),
+        ("Approved. Would be nice to fix the timeline first.", "asks for a redo"),
+    ],
+)
+def test_a_counterfactual_an_edit_that_says_no_irony_or_an_insisted_suggestion_is_no_approval(text, reason):
+    reading = read(text, "alice", PEOPLE)
+    assert not reading.approves and reading.reason == reason, reading
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Approved. It would be nice to rewrite the timeline in UTC.",
+        "Validé. Ce serait bien de corriger le lien dans la chronologie.",
+        "Approved. Please fix the dead link in the timeline, not blocking.",
+        "I should have approved this last week, sorry. Approved.",
+        "Approved (edit: fixed a typo).",
+        "Approved (edit: fixed the typo, no other change).",
+        "Approved, error rate back under 3/s.",
+        "Approved 🙂",
+    ],
+)
+def test_a_suggestion_a_late_approval_an_edit_note_or_a_rate_leaves_the_approval(text):
+    reading = read(text, "alice", PEOPLE)
+    assert reading.approves, reading
+
+
+def test_the_lexicon_reads_a_past_modal_in_english_and_french_as_would_have():
+    lexicon = phrasings().lexicon
+    assert lexicon.phrase("would've approved") == ("would", "have", "approved")
+    assert lexicon.phrase("j'aurais approuvé") == ("i", "would", "have", "approved")
+
+
+def test_a_later_counterfactual_takes_the_approval_back_and_ipm003_says_why(umami):
+    source, _ = unapproved(
+        PM, note(102, "Approved", "alice", 20),
+        note(103, "Would've approved but the RCA stops at the first why.", "alice", 19),
+    )
+    [message] = ipm003(source, umami)
+    assert 'alice approved, then took it back: "Would\'ve approved but the RCA stops at the first why."' in message
+    assert "counterfactual (would have approved)" in message

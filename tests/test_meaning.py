@@ -770,3 +770,57 @@ def test_emoji_lines_and_an_empty_head_before_the_others(text):
 def test_a_label_alone_with_an_aside_in_parentheses():
     text = "What is the evidence (i.e. screenshots, logs, etc):\n![graph](/uploads/g.png)\n"
     assert ("missing", "evidence") not in problems(REPORT, text)
+
+
+# Deferrals made of a marker and words of waiting, parking, tracking elsewhere or asking someone
+# (none of these lines is in the vocabulary: its word classes are).
+WAITING = [
+    "Stay tuned, the latency figures are coming.",
+    "Hang tight, logs are coming.",
+    "Under review by the security team.",
+    "Parked until the next sprint.",
+    "Postponed to Q2.",
+    "Repoussé au prochain trimestre.",
+    "On hold until the vendor replies.",
+    "TODO: fetch the graphs from Grafana",
+    "TODO(bob): export the logs",
+    "À extraire de Crashlytics.",
+    "Tracked in a dedicated ticket.",
+    "Tracked in another issue, will be written up there.",
+    "Ask Carol, she has the numbers.",
+    "Demander à Carol, elle a fait l'analyse.",
+    "Will update once we hear back from Apple.",
+    "Punting this to next week.",
+    "On pause until Q3.",
+    "Mis de côté jusqu'au prochain sprint.",
+    "Covered in the retro doc.",
+    "Out of scope for now, tracked separately.",
+]
+
+
+@pytest.mark.parametrize("answer", WAITING)
+def test_a_deferral_that_waits_parks_tracks_elsewhere_or_asks_someone_is_no_answer(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n"), answer
+    assert ("empty", "root_cause") in problems(PM, f"### Root cause\n{answer}\n"), answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Will add an alert on the signer queue.",
+        "Bob will rotate the keys by Friday (#512).",
+        "Tracked in #5311.",
+        "Under load the signer drops one request in ten.",
+        "Stay on 2.3.0 until the fix ships (#640).",
+        "Stay on the current version.",
+        "Ask Bob, he restarted the signer at 10:02 and the queue drained.",
+        "Postponed the migration to 2.4.1 (!530).",
+        "Exported the Crashlytics numbers: 2,314 crashes.",
+        "Covered by the new canary alert (#612).",
+        "Handled the failover manually at 10:04.",
+    ],
+)
+def test_a_line_with_a_waiting_or_tracking_word_and_words_of_its_own_is_an_answer(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n"), answer

@@ -14,6 +14,9 @@ A word the list does not hold makes the line an answer: "will add an alert on th
 queue" is a follow-up, not a deferral. The words are compared by their forms (the word,
 its English and French stems: see ``concepts``), so "attaching", "attachés" and
 "attached" are one. A link or an image makes a line an answer before this is asked.
+
+An idiom of waiting ("stay tuned", "hang tight", "restez à l'écoute") is a marker as a
+whole; its words alone are not ("stay on the current version" is an answer).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ MAX_WORDS = 24  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content or a party ("updater logs", "ops team")
 _ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
 CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards")
+IDIOM = "\x00idiom"  # the word an idiom of waiting is read as: a marker
 # askers: the answer is with someone, named next ("ask Bob", "demander à Alice"): it defers, and the
 # one unknown word after it is that someone
 
@@ -41,9 +45,14 @@ class Deferrals:
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _seen: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
+    _idioms: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
+        idioms = {tuple(tokens(entry)) for entry in self.words.get("idioms", ())}
+        for idiom in sorted((i for i in idioms if i), key=len, reverse=True):
+            self._idioms[idiom[0]] = (*self._idioms.get(idiom[0], ()), idiom)
+        self._class[IDIOM] = "markers"
         for name in CLASSES:
             for entry in self.words.get(name, ()):
                 for word in tokens(entry):
@@ -80,9 +89,22 @@ class Deferrals:
                 return True
         return self._defers(tokens(line))
 
+    def _joined(self, words: list[str]) -> list[str]:
+        """``words`` with each idiom of waiting read as one marker."""
+        joined: list[str] = []
+        index = 0
+        while index < len(words):
+            found = self._idioms.get(words[index], ())
+            idiom = next((i for i in found if tuple(words[index : index + len(i)]) == i), ())
+            joined.append(IDIOM if idiom else words[index])
+            index += len(idiom) or 1
+        return joined
+
     def _defers(self, words: list[str]) -> bool:
         if not words or len(words) > MAX_WORDS:
             return False
+        if self._idioms and any(word in self._idioms for word in words):
+            words = self._joined(words)
         kind = self.kind
         marked = len(words) > 1 and words[0] == "a" and (  # à compléter, à documenter
             kind(words[1]) == "verbs" or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))

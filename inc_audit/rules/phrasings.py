@@ -95,6 +95,16 @@ class Phrasings:
     meetings: tuple[tuple[str, ...], ...] = ()
     """Meetings where a post-mortem is talked over (the IPM, the weekly): a clause proposing to
     discuss it there takes nothing back."""
+    counterfactuals: tuple[tuple[str, ...], ...] = ()
+    """A modal of the past just before the approving word (would have, could have): it was not given."""
+    edits: tuple[tuple[str, ...], ...] = ()
+    """Notes added when editing a comment (edit:, update:, PS:): a bare "no" after one takes it back."""
+    irony: tuple[tuple[str, ...], ...] = ()
+    """Signs the writer means the opposite (an eye-roll, yeah right): an approval beside one is mocked."""
+    suggestions: tuple[tuple[str, ...], ...] = ()
+    """What makes a request a suggestion (would be nice, nice to have): minor unless blocking or insisted on."""
+    insisted: tuple[tuple[str, ...], ...] = ()
+    """What insists on a request (please, merci de): a suggestion with one is a request."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
@@ -175,6 +185,11 @@ class Phrasings:
             review_verbs=_phrases(still.get("verbs", ())),
             future=_phrases(still.get("future", ())),
             meetings=_phrases((data.get("meetings") or {}).get("names", ())),
+            counterfactuals=_phrases((data.get("counterfactuals") or {}).get("phrases", ())),
+            edits=_phrases((data.get("edits") or {}).get("labels", ())),
+            irony=_phrases((data.get("irony") or {}).get("markers", ())),
+            suggestions=_phrases(redo.get("suggestions", ())),
+            insisted=_phrases(redo.get("insisted_by", ())),
         )
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from inc_audit.rules.clauses import (
     _ARTICLES,
     _CONJUNCTIONS,
-    _DETERMINERS,
     _PUNCTUATION,
     _SET_ASIDE,
     _STRUCK,
@@ -38,6 +37,8 @@ from inc_audit.rules.clauses import (
     sentences,
 )
 from inc_audit.rules.phrasings import Phrasings, phrasings
+from inc_audit.rules.requests import asks_to_redo
+from inc_audit.rules.tone import ironic, objects
 
 __all__ = ["Phrasings", "Reading", "own_words", "phrasings", "read", "sentences"]
 __all__ += ["_SET_ASIDE", "_TICKED"]  # read by tests/test_rules_cpu.py
@@ -67,9 +68,11 @@ REASONS = {
     "redo": "asks for a redo",
     "reported": "reports someone else's approval",
     "reservation": "with a reservation",
+    "counterfactual": "counterfactual (would have approved)",
+    "irony": "sarcastic",
 }
 _SIGN = "a short approving sign"
-_RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional"}
+_RETRACTING = {"deny", "negative", "withdraw", "redo", "conditional", "counterfactual"}
 
 
 class _Reader:
@@ -106,9 +109,17 @@ class _Reader:
         return _find(words, self.p.approves_with_subject) is not None
 
     def labelled(self, sentence: Sentence, index: int) -> str | None:
-        """``Approval: granted`` reads as "approve", ``Approved: no`` as "deny"."""
+        """``Approval: granted`` reads as "approve", ``Approved: no`` as "deny"; a bare "no"
+        after a note added in an edit in the same sentence (``approved (edit: no, see below)``)
+        as "withdraw"."""
         clause = sentence.clauses[index]
-        if clause.after != ":" or index == 0 or not _is(sentence.clauses[index - 1].words, self.p.label_names):
+        if not clause.after or clause.after not in _PUNCTUATION or index == 0:
+            return None
+        edited = any(_is(c.words, self.p.edits) for c in sentence.clauses[:index])
+        if edited and _is(clause.words, self.p.negative_answers):
+            return "withdraw"  # "(edit: no, see below)", "(Edit: nvm, not yet)"
+        label = sentence.clauses[index - 1].words
+        if clause.after != ":" or not _is(label, self.p.label_names):
             return None
         if _starts_with(clause.words, self.p.label_yes) and not self.negated(clause.words):
             return "approve"
@@ -187,43 +198,6 @@ class _Reader:
         named = _has(words, p.approves) or _has(words, p.weak) or _has(words, p.assent)
         return named or any(w in ("approval", "approve") for w in words)
 
-    def redo(self, sentence: Sentence, words: Sequence[str]) -> str | None:
-        """A request to redo part of the post-mortem (``could you redo the impact section``,
-        ``l'impact est à revoir``, ``add the ticket count to the impact first``): "redo"; a
-        request to amend it that does not block (``please add the ticket count to the
-        impact``): "request"; neither, or a minor one (``nit: fix the typo whenever``): None."""
-        p = self.p
-        roots = (*p.redo, *p.amend)
-        if not roots or (not any(w.startswith(roots) for w in words) and not _has(words, p.redo_phrases)):
-            return None
-        around = (*self.before, *sentence.words)  # "The RCA is thin; please rework it."
-        if not any(w.startswith(p.sections) for w in around) or _has(sentence.words, p.minor):
-            return None
-        if _has(words, p.redo_phrases):
-            return "redo"
-        if not self.requested(words, roots):
-            return None
-        if any(w.startswith(p.redo) for w in words if p.redo) or _has(sentence.words, p.blocking):
-            return "redo"
-        return "request"
-
-    def requested(self, words: Sequence[str], roots: tuple[str, ...]) -> bool:
-        """Whether a root of ``roots`` is asked for: an imperative, or a request just before it."""
-        p = self.p
-        for i, word in enumerate(words):
-            if not word.startswith(roots):
-                continue
-            if word.endswith("ed"):
-                if i and words[i - 1] in ("be", "been", "get", "gets"):
-                    return True
-                continue
-            lead = words[max(0, i - 3) : i]
-            if any(_is(lead[j:], p.redo_requests) for j in range(len(lead))) or _has(lead, p.redo_requests):
-                return True
-            if i == 0 and len(words) > 1 and words[1] in _DETERMINERS:
-                return True  # the imperative: "Rewrite the root cause"
-        return False
-
     def reviewing(self, words: Sequence[str]) -> bool:
         """The review goes on: ``still reading``, ``I'll review it tomorrow``, ``je relis``."""
         p = self.p
@@ -262,13 +236,17 @@ def read(text: str, writer: str, people: Iterable[str] = (), p: Phrasings | None
     own = own_words(text, p.quotes)
     tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p)
+    if found.approves and p.irony:
+        sign = ironic(own, tokens, p)
+        if sign:  # "Oh sure, approved, because ... is exactly what I asked for 🙄"
+            return Reading(False, f"irony: {sign}", REASONS["irony"], retracts=True)
     if found.retracts or (found.approves and found.why != _SIGN):
         return found
     if found.approves:  # a weak sign: "LGTM. Hold on, the numbers don't match" is no approval
-        return Reading(False, "an objection", "objects to it", retracts=True) if _objects(tokens, p) else found
+        return Reading(False, "an objection", "objects to it", retracts=True) if objects(tokens, p) else found
     if own != text and _struck_approval(text, writer, people, p):
         return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
-    if _objects(tokens, p):
+    if objects(tokens, p):
         return Reading(False, "an objection", "objects to it", retracts=True)
     return found
 
@@ -305,7 +283,7 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
                 kind = "conditional"
             if kind == "approve":
                 state = Reading(True, " ".join(clause.words))
-            elif kind in ("deny", "conditional", "withdraw", "redo") or (
+            elif kind in ("deny", "conditional", "withdraw", "redo", "counterfactual") or (
                 kind == "negative" and (asked or state is None or trailed)
             ):
                 state = Reading(False, f"{kind}: " + " ".join(clause.words), REASONS[kind], kind in _RETRACTING)
@@ -337,21 +315,6 @@ def _read_own(own: str, words: set[str], writer: str, people: Iterable[str], p: 
     return Reading(False, "no approval stated", reserve)
 
 
-def _objects(tokens: list[str], p: Phrasings) -> bool:
-    """Whether the writer's own words object to the post-mortem (hold on, doesn't match, not
-    convinced): a later comment that does takes back its writer's earlier approval."""
-    if not p.objection_openers.intersection(tokens):
-        return False  # most comments: no word an objection starts with
-    words = list(tokens)
-    span = _find(words, p.benign_negations)
-    while span is not None:
-        del words[span[0] : span[1]]
-        span = _find(words, p.benign_negations)
-    if _has(words, p.objections):
-        return True
-    return _has(words, p.gaps) and any(w.startswith(p.sections) for w in words)
-
-
 def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> str:
     p, words = reader.p, clause.words
     labelled = reader.labelled(sentence, index)
@@ -366,7 +329,7 @@ def _kind(reader: _Reader, sentence: Sentence, index: int, clause: Clause) -> st
     refusal = _find(words, p.refusals)
     if refusal is not None:
         return "other" if reader.elsewhere(words, *refusal) else "deny"  # the CHG was rejected
-    redo = reader.redo(sentence, words)
+    redo = asks_to_redo(p, reader.before, sentence, words)
     if redo is not None:
         return redo
     if clause.after in ("but",) and _starts_with(words, p.negations):
@@ -401,6 +364,8 @@ def _approval_kind(
         return "conditional" if reader.conditional(sentence, index) else "question"
     if reader.elsewhere(words, span[0], span[1]):
         return "other"
+    if _has(words[max(0, span[0] - reader.p.modal_window) : span[0]], reader.p.counterfactuals):
+        return "counterfactual"  # "Would've approved but...", "j'aurais validé": it was not given
     if reader.deferred(words, span[0]) or _has(words[span[1] :], reader.p.future):
         return "pending"
     if reader.conditional(sentence, index):

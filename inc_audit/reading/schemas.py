@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import ConfigError
 from inc_audit.files import shipped_schemas
-from inc_audit.reading import inference, prefilter
+from inc_audit.reading import inference, prefilter, prose
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
     DEFAULT_PLACEHOLDERS,
@@ -253,7 +253,8 @@ class DocumentSchema(Matching):
         elif self._missing(best) and sum(1 for _, i, _ in best.values() if _alone(heads[i])) >= MIN_ALONE:
             heads, ends = document.extents(self._includes_alone)  # a form of lines alone: each one heads
             best = self._best(heads, document)
-        document.cache[("inferred", self._id)] = inference.resolve_missing(self, document, heads, ends, best)
+        reasons = inference.resolve_missing(self, document, heads, ends, best)
+        document.cache[("inferred", self._id)] = reasons
         starts = sorted(heads[index].line for _, index, _ in best.values())
         found = {}
         for name, (_, index, inline) in best.items():
@@ -264,6 +265,11 @@ class DocumentSchema(Matching):
             if inline:
                 head = replace(head, inline=inline)
             found[name] = document.section(head, end)
+        missing = [p for p in self.required_parts if p.group == "sections" and p.name not in found]
+        if len(missing) == len([p for p in self.required_parts if p.group == "sections"]) and self.is_named(document):
+            for name, (section, why) in prose.read(self, document, missing).items():
+                found[name] = section  # paragraphs and no heading: each read by its text
+                reasons[name] = why
         return found
 
     def _best(self, heads: list[Heading], document: Document) -> dict[str, tuple[int, int, str]]:

@@ -172,3 +172,29 @@ def test_a_byte_order_mark_and_typographic_apostrophes_change_nothing():
     for text in (plain, "\ufeff" + plain, plain.replace("'", "\u2019")):
         assert found("change", text) == {"rollback": False}
     assert [h.text for h in parse("\ufeff## Impact\nnone\n").heads] == ["Impact"]
+
+
+def test_a_restructuredtext_field_list_is_a_list_of_labels():
+    text = (
+        ":Root cause: the lookup had no null check.\n:Impact: 9% of accounts for 3 h.\n"
+        ":Follow-ups: handle unknown bakers (#583).\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+    assert outline.rewrite((":Impact: none",)) == (":Impact: none",)  # one field is no list
+
+
+def test_a_decimal_outline_numbers_its_headings_and_empty_subheadings_answer_nothing():
+    text = (
+        "1. Analysis\n\n1.1 Cause\nThe endpoint moved and our client got 404.\n\n"
+        "1.2 Impact\n4 days of zero rewards shown.\n\n"
+        "2. Actions\n\n2.1 Short term\n\n2.2 Long term\n"
+    )
+    assert found("post-mortem", text) == {"root_cause": True, "actual_impact": True, "follow_up": False}
+
+
+def test_a_template_pasted_whole_in_a_code_fence_is_read_and_a_script_stays_code():
+    filled = "### Root cause\nThe key expired.\n\n### Impact\n40 minutes for every user.\n\n"
+    filled += "### Follow-ups\n- Alert (#445)\n"
+    assert found("post-mortem", f"(from my notes)\n\n```\n{filled}```\n") == REQUIRED_PM
+    assert found("post-mortem", f"```bash\n{filled}```\n") == {}
+    assert found("post-mortem", f"## Post-mortem\n\n```\n{filled}```\n") == {}

@@ -62,8 +62,14 @@ def test_the_incidents_author_is_on_the_team(umami):
     assert codes(source, umami) == []
 
 
-def test_a_post_mortem_in_a_code_block_is_named_not_reported_missing(umami):
+def test_a_post_mortem_pasted_whole_in_a_code_block_is_read_as_written(umami):
     fenced = "```\n" + filled_post_mortem() + "\n```"
+    source = with_notes(note(101, fenced, author="dave", days_ago=25))
+    assert list(findings(source, umami)) == []  # its headings and answers are all there, in monospace
+
+
+def test_a_post_mortem_beside_a_code_block_of_headings_leaves_the_code_as_code(umami):
+    fenced = "### Notes\nraw paste below\n\n```\n" + filled_post_mortem() + "\n```"
     source = with_notes(note(101, fenced, author="dave", days_ago=25))
     [finding] = findings(source, umami)
     assert finding.rule == "IPM002" and finding.where == "note 101"

@@ -1,10 +1,11 @@
 """Markups the scanner reads once their lines are rewritten, line for line: a document quoted
 whole (every line under ``>``); markdown escaped by the editor it was exported from
-(``\\#\\#\\# Root cause``, ``\\* item``: Google Docs, Word converters); callouts (GitLab's
+(``\\#\\#\\# Root cause``, ``\\* item``: Google Docs, Word converters); a filled template pasted
+inside a code fence by mistake, when no heading stands outside it; callouts (GitLab's
 alerts, ``> [!note] Root cause``, and quoted blocks each led by a head, as Notion exports
 its callouts: ``> 💡 **Root cause**``); a definition list (``Term`` then ``: definition``);
-Org-mode (``* Title``, ``** Root cause``, ``#+BEGIN_SRC``) and YAML front matter (``---``,
-``impact: >`` with its folded lines, ``---``).
+reStructuredText field lists (``:Impact: 3 h``); Org-mode (``* Title``, ``** Root cause``,
+``#+BEGIN_SRC``) and YAML front matter (``---``, ``impact: >`` with its folded lines, ``---``).
 
 ``rewrite`` gives as many lines as it is handed, so every line number the scanner gives is a
 line of the text as written; lines that belong to no rewriting come back as they were. Each
@@ -21,6 +22,11 @@ _QUOTED_HEAD = re.compile(r" {0,3}> ?(?:#{1,6}[ \t]+\S|\W{0,3}[ \t]*(?:\*\*|__)[
 _ESCAPED = re.compile(r"( {0,3})((?:\\#){1,6}|\\[*+-]|\d{1,3}\\\.)(?=[ \t])")
 MIN_ESCAPED = 2  # lines led by escaped markdown that make a document exported escaped
 MIN_CALLOUTS = 2  # quoted blocks led by a head that make a document of callouts
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:markdown|md|text|txt|plain)?[ \t]*$", re.IGNORECASE)
+_FENCED_HEADING = re.compile(r" {0,3}#{2,6}[ \t]+\S")
+MIN_HEADINGS = 2  # headings inside a fence that make it a pasted document
+_FIELD = re.compile(r"([ \t]{0,3}):([^\s:`][^:`]{0,60}):(?=[ \t]|$)")
+MIN_FIELDS = 2  # lines of a field list that make one
 _ORG_HEADING = re.compile(r"(\*{1,6})[ \t]+(\S.*)$")
 _ORG_DEEP = re.compile(r"\*{2,6}[ \t]+\S")
 _ORG_DIRECTIVE = re.compile(r"#\+(?:title|author|date|begin_|end_|options|startup)", re.IGNORECASE)
@@ -36,10 +42,12 @@ _BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     """The lines as the scanner should read them (see the module's docstring)."""
     lines = _unescaped(lines)
+    lines = _unfenced(lines)
     lines = _unquoted(lines)
     lines = _callouts(lines)
     lines = _org(lines)
     lines = _definitions(lines)
+    lines = _fields(lines)
     return _front_matter(lines)
 
 
@@ -62,6 +70,34 @@ def _unescaped(lines: tuple[str, ...]) -> tuple[str, ...]:
     out = list(lines)
     for i in marked:
         out[i] = _ESCAPED.sub(lambda m: m.group(1) + m.group(2).replace("\\", ""), lines[i], count=1)
+    return tuple(out)
+
+
+def _unfenced(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A document whose headings all stand inside code fences (``` then ``### Root cause``...):
+    each fence holding ``MIN_HEADINGS`` headings or more is read as markdown, its fence
+    lines blank. A heading outside the fences leaves every fence a code block."""
+    if not any("``" in line or "~~" in line for line in lines):
+        return lines
+    fences: list[tuple[int, int]] = []
+    opened: tuple[int, str] | None = None
+    for i, line in enumerate(lines):
+        fence = _FENCE.match(line) if opened is None else None
+        if opened is None and fence is not None:
+            opened = (i, fence.group(1))
+        elif opened is not None and line.strip().startswith(opened[1]) and not line.strip().strip(opened[1][0]):
+            fences.append((opened[0], i))
+            opened = None
+        elif opened is None and line.lstrip(" ")[:1] in ("`", "~") and line.strip()[:3] in ("```", "~~~"):
+            return lines  # a fence with a language: code
+        elif opened is None and _ATX.match(line):
+            return lines
+    inside = [(a, b) for a, b in fences if sum(bool(_FENCED_HEADING.match(x)) for x in lines[a:b]) >= MIN_HEADINGS]
+    if opened is not None or not inside:
+        return lines
+    out = list(lines)
+    for a, b in inside:
+        out[a] = out[b] = ""
     return tuple(out)
 
 
@@ -131,6 +167,20 @@ def _definitions(lines: tuple[str, ...]) -> tuple[str, ...]:
     out = list(lines)
     for i in marked:
         out[i] = _DEFINITION.sub("", lines[i], count=1)
+    return tuple(out)
+
+
+def _fields(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A reStructuredText field list (``:Root cause: the cache``, two fields at least): each field a
+    ``Root cause: the cache`` label, or a label alone when its value is on the lines below."""
+    if not any(line.lstrip(" \t")[:1] == ":" for line in lines):
+        return lines
+    marked = [i for i, line in enumerate(lines) if _FIELD.match(line)]
+    if len(marked) < MIN_FIELDS:
+        return lines
+    out = list(lines)
+    for i in marked:
+        out[i] = _FIELD.sub(r"\1\2:", lines[i], count=1)
     return tuple(out)
 
 

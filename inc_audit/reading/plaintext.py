@@ -16,7 +16,8 @@ import re
 _ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*?)(?:[ \t]+=+)?[ \t]*$")
 _RST_UNDERLINE = re.compile(r" {0,3}([~^\"'+*:._])\1{2,}[ \t]*$")  # the underlines Markdown's setext lacks
 _NUMBERED_LINE = re.compile(
-    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|[IVXivx]{2,4}[.)]|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
+    r"(?:\(\d{1,2}\)|[A-Za-z][.)]|[IVXivx]{2,4}[.)]|\d{1,2}(?:\.\d{1,2})+\.?"  # (2), B., IV., 1.2
+    r"|(?:step|étape|paso|passo|schritt)[ \t]*\d{1,2}[ \t]*[:.—–-])[ \t]+"
     r"(\S(?:[^.:!?]{0,78}[^.:!?\s])?)[ \t]*$",
     re.IGNORECASE,
 )

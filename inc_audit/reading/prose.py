@@ -76,11 +76,12 @@ def read(schema: DocumentSchema, document: Document, missing: Sequence[Part]) ->
     if len(left) == 1 and len(free) == 1:
         taken[left[0]] = (free[0], [])
     out = {}
-    for name, (index, words) in taken.items():
+    for name, (index, cue_words) in taken.items():
         start, end, _ = blocks[index]
         head = Heading("", LABEL_LEVEL, start, True, "paragraph", "", "", start + 1)
         title = next(part.title for part in missing if part.name == name)
-        how = f"its text reads as one ({', '.join(words[:SHOWN_CUES])})" if words else "it is the one paragraph left"
+        shown = ", ".join(cue_words[:SHOWN_CUES])
+        how = f"its text reads as one ({shown})" if shown else "it is the one paragraph left"
         why = f"section '{title}' read from the paragraph on line {start + 1}: no heading names it and {how}"
         out[name] = (document.section(head, end + 1), why)
     return out

@@ -113,6 +113,20 @@ def _holds_only_heads(document: Document, heads: list[Heading], index: int) -> b
     return not any(_TAGS.sub("", line).strip() for line in document.lines[start:stop])
 
 
+def _without_empty_heads(document: Document, section: Section) -> Section:
+    """A section whose body holds only heads with nothing under them (``2. Actions`` over the empty
+    ``2.1 Short term`` and ``2.2 Long term``) holds nothing."""
+    if not section.body.strip() or section.heading.inline:
+        return section
+    first = section.heading.line + 1
+    heads = {h.line for h in document.heads if first <= h.line < section.end_line and not h.inline}
+    if not heads:
+        return section
+    start = max(section.heading.body_line, first)
+    rest = [line for n, line in enumerate(document.lines[start - 1 : section.end_line - 1], start) if n not in heads]
+    return section if meaningful_text("\n".join(rest)).strip() else replace(section, body="")
+
+
 class DocumentSchema(Matching):
     def __init__(
         self,
@@ -264,7 +278,7 @@ class DocumentSchema(Matching):
                 end = min(end, starts[later])
             if inline:
                 head = replace(head, inline=inline)
-            found[name] = document.section(head, end)
+            found[name] = _without_empty_heads(document, document.section(head, end))
         missing = [p for p in self.required_parts if p.group == "sections" and p.name not in found]
         if len(missing) == len([p for p in self.required_parts if p.group == "sections"]) and self.is_named(document):
             for name, (section, why) in prose.read(self, document, missing).items():

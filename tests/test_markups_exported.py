@@ -198,3 +198,28 @@ def test_a_template_pasted_whole_in_a_code_fence_is_read_and_a_script_stays_code
     assert found("post-mortem", f"(from my notes)\n\n```\n{filled}```\n") == REQUIRED_PM
     assert found("post-mortem", f"```bash\n{filled}```\n") == {}
     assert found("post-mortem", f"## Post-mortem\n\n```\n{filled}```\n") == {}
+
+
+def test_a_span_made_bold_by_its_style_is_a_bold_line_as_teams_and_outlook_write_it():
+    text = (
+        '<div><span style="font-weight:600">Nature of the incident</span><br>\n'
+        "<span>The Send button stays disabled.</span></div>\n"
+        '<div><span style="color:#616161">Potential impact</span><br>\n<span>Power users cannot send.</span></div>\n'
+    )
+    assert [(h.form, h.text) for h in parse(text).heads] == [("bold", "Nature of the incident")]
+
+
+def test_an_empty_html_paragraph_answers_nothing():
+    text = "<p><b>How the incident was discovered</b></p>\n<p>&nbsp;</p>\n<p><b>Evidence</b></p>\n<p>log</p>\n"
+    assert found("report", text) == {"discovery": False, "evidence": True}
+
+
+def test_confluence_storage_macros_are_read_for_their_text_not_their_parameters():
+    text = (
+        "<h3>How the incident was discovered?</h3>\n"
+        '<ac:structured-macro ac:name="info"><ac:rich-text-body><p>Reported by Objkt at 10:40.</p>'
+        "</ac:rich-text-body></ac:structured-macro>\n<h3>What is the evidence?</h3>\n"
+        '<ac:structured-macro ac:name="code"><ac:parameter ac:name="language">text</ac:parameter>'
+        "<ac:plain-text-body><![CDATA[]]></ac:plain-text-body></ac:structured-macro>\n"
+    )
+    assert found("report", text) == {"discovery": True, "evidence": False}

@@ -45,6 +45,8 @@ _CAPTIONS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6", "summary"))
 _ROWS = frozenset(("table", "dl"))
 _CELLS = {"th": True, "td": False, "dt": True, "dd": False}
 _BREAK = re.compile(r"<br[ \t]*/?>", re.IGNORECASE)
+_STYLED = frozenset(("span", "font"))
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)", re.IGNORECASE)
 MAX_OPEN = 64  # nesting beyond this is not followed: closing tags still match what is open
 
 
@@ -139,6 +141,7 @@ class HtmlReader:
         self.comment = False
         self.links: list[str] = []
         self.after: tuple[int, int] | None = None  # (event index, line) of a heading just closed
+        self.spans: list[bool] = []  # the open <span>s: whether each is bold by its style
 
     @property
     def capturing(self) -> bool:
@@ -208,6 +211,8 @@ class HtmlReader:
             return
         if name in _MARKS:
             self._add(i, _MARKS[name])
+        elif name in _STYLED:
+            self._add(i, _styled(self.spans, closing, attributes))
         elif name in ("a", "img", "input"):
             self._inline(i, closing, name, attributes)
         elif name in _TEXT_BREAKS:
@@ -325,6 +330,16 @@ class HtmlReader:
         self.item = False
 
 
+def _styled(spans: list[bool], closing: bool, attributes: str) -> str:
+    """``**`` where a ``<span style="font-weight:600">`` (Teams, Outlook) opens or closes."""
+    if closing:
+        return "**" if spans and spans.pop() else ""
+    bold = bool(_BOLD_STYLE.search(attributes)) if "weight" in attributes else False
+    if len(spans) < MAX_OPEN:
+        spans.append(bold)
+    return "**" if bold else ""
+
+
 def _attributes(text: str) -> dict[str, str]:
     return {m.group(1).lower(): m.group(2) or m.group(3) or m.group(4) or "" for m in _ATTRIBUTE.finditer(text)}
 
@@ -342,6 +357,7 @@ def inline_markdown(text: str) -> str:
     out: list[str] = []
     position = 0
     links: list[str] = []
+    spans: list[bool] = []
     while position < len(text):
         opened = text.find("<", position)
         if opened < 0:
@@ -357,6 +373,8 @@ def inline_markdown(text: str) -> str:
         closing = tag.group(1) == "/"
         if name in _MARKS:
             out.append(_MARKS[name])
+        elif name in _STYLED:
+            out.append(_styled(spans, closing, tag.group(3)))
         elif name == "a" and not closing:
             links.append(_attributes(tag.group(3)).get("href", ""))
             out.append("[")

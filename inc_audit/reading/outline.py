@@ -1,11 +1,13 @@
 """Markups the scanner reads once their lines are rewritten, line for line: a document quoted
 whole (every line under ``>``); markdown escaped by the editor it was exported from
-(``\\#\\#\\# Root cause``, ``\\* item``: Google Docs, Word converters); a filled template pasted
-inside a code fence by mistake, when no heading stands outside it; callouts (GitLab's
-alerts, ``> [!note] Root cause``, and quoted blocks each led by a head, as Notion exports
-its callouts: ``> 💡 **Root cause**``); a definition list (``Term`` then ``: definition``);
-reStructuredText field lists (``:Impact: 3 h``); Org-mode (``* Title``, ``** Root cause``,
-``#+BEGIN_SRC``) and YAML front matter (``---``, ``impact: >`` with its folded lines, ``---``).
+(``\\#\\#\\# Root cause``, ``\\* item``: Google Docs, Word converters); Confluence's storage
+format (its ``<ac:...>`` macro tags gone, a macro's parameters no text, a ``<![CDATA[...]]>``
+body its text); a filled template pasted inside a code fence by mistake, when no heading
+stands outside it; callouts (GitLab's alerts, ``> [!note] Root cause``, and quoted blocks
+each led by a head, as Notion exports its callouts: ``> 💡 **Root cause**``); a definition
+list (``Term`` then ``: definition``); reStructuredText field lists (``:Impact: 3 h``);
+Org-mode (``* Title``, ``** Root cause``, ``#+BEGIN_SRC``) and YAML front matter (``---``,
+``impact: >`` with its folded lines, ``---``).
 
 ``rewrite`` gives as many lines as it is handed, so every line number the scanner gives is a
 line of the text as written; lines that belong to no rewriting come back as they were. Each
@@ -25,6 +27,9 @@ MIN_CALLOUTS = 2  # quoted blocks led by a head that make a document of callouts
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:markdown|md|text|txt|plain)?[ \t]*$", re.IGNORECASE)
 _FENCED_HEADING = re.compile(r" {0,3}#{2,6}[ \t]+\S")
 MIN_HEADINGS = 2  # headings inside a fence that make it a pasted document
+_CONFLUENCE_PARAMETER = re.compile(r"<ac:parameter\b[^<>]{0,300}>[^<]{0,300}</ac:parameter>", re.IGNORECASE)
+_CONFLUENCE_TAG = re.compile(r"</?(?:ac|ri):[\w.-]{1,40}\b[^<>]{0,2000}/?>", re.IGNORECASE)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.DOTALL)
 _FIELD = re.compile(r"([ \t]{0,3}):([^\s:`][^:`]{0,60}):(?=[ \t]|$)")
 MIN_FIELDS = 2  # lines of a field list that make one
 _ORG_HEADING = re.compile(r"(\*{1,6})[ \t]+(\S.*)$")
@@ -42,6 +47,7 @@ _BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     """The lines as the scanner should read them (see the module's docstring)."""
     lines = _unescaped(lines)
+    lines = _confluence(lines)
     lines = _unfenced(lines)
     lines = _unquoted(lines)
     lines = _callouts(lines)
@@ -70,6 +76,22 @@ def _unescaped(lines: tuple[str, ...]) -> tuple[str, ...]:
     out = list(lines)
     for i in marked:
         out[i] = _ESCAPED.sub(lambda m: m.group(1) + m.group(2).replace("\\", ""), lines[i], count=1)
+    return tuple(out)
+
+
+def _confluence(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """Confluence's storage format read as the HTML it holds: ``<ac:structured-macro>`` and the
+    other ``ac:``/``ri:`` tags gone, a macro's ``<ac:parameter>`` (its language, its title
+    colour) no text, a ``<![CDATA[...]]>`` body its text."""
+    if not any("<ac:" in line or "<ri:" in line for line in lines):
+        return lines
+    out = []
+    for line in lines:
+        if "<ac:" in line or "</ac:" in line or "<ri:" in line or "<![CDATA[" in line:
+            line = _CONFLUENCE_PARAMETER.sub("", line)
+            line = _CDATA.sub(lambda m: m.group(1), line)
+            line = _CONFLUENCE_TAG.sub("", line)
+        out.append(line)
     return tuple(out)
 
 

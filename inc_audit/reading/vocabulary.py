@@ -14,6 +14,7 @@ template's own guidance pasted as text. A section answers when one of its lines 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -341,6 +342,8 @@ def normalise(text: str) -> str:
     """A line as the answer patterns read it: lower case, no markup, list or quote markers."""
     if "<" in text:
         text = _HTML_TAG.sub(" ", text)
+    if "&" in text:
+        text = html.unescape(text)  # "<p>&nbsp;</p>" says nothing
     text = _MARKERS.sub("", text.strip())
     if "*" in text or "_" in text or "`" in text or "~" in text:
         text = _MARKUP.sub("", text)

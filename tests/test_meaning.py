@@ -309,6 +309,8 @@ def test_an_irreversible_change_without_compensation_has_no_rollback_plan(plan):
         "Re-publish 1.9.5 as latest; the log deletion cannot be undone and does not need to be.",
         "`helm rollback mezos` to revision 57. The flush needs no rollback.",
         "No rollback needed: redeploy 2.3.0 if anything breaks.",
+        "Irreversible by nature (key destruction). Mitigation: a second key is pre-provisioned in the HSM.",
+        "Pas de retour arrière possible ; solution de secours : le nœud en stand-by reprend la main.",
     ],
 )
 def test_an_irreversible_change_with_compensation_or_a_plain_plan_is_a_plan(plan):

@@ -223,3 +223,24 @@ def test_confluence_storage_macros_are_read_for_their_text_not_their_parameters(
         "<ac:plain-text-body><![CDATA[]]></ac:plain-text-body></ac:structured-macro>\n"
     )
     assert found("report", text) == {"discovery": True, "evidence": False}
+
+
+def test_labels_run_together_with_dashes_and_lower_case_are_each_a_section():
+    text = (
+        "Root cause — the purge missed the JS manifest, so browsers kept an old bundle; impact — login hung "
+        "for 4 h for every web user; follow-ups — purge by tag (#1530).\n"
+    )
+    assert found("post-mortem", text) == REQUIRED_PM
+
+
+def test_a_form_tables_cell_keeps_its_image_and_its_link():
+    text = (
+        "| Rubrique | Détail |\n|---|---|\n| Nature du souci | La restauration refuse les phrases de 24 mots. |\n"
+        "| Preuves | ![](/uploads/2b8f/restore-invalid.png) |\n"
+    )
+    assert found("report", text)["evidence"] is True  # the image was the whole cell: without it, nothing
+
+
+def test_abbreviated_bold_labels_name_their_sections():
+    text = "**INC desc.:** Multisig page 500s.\n**Det.:** Sentry issue, paged on-call.\n**Evid.:** `stmt timeout`\n"
+    assert found("report", text) == {"nature": True, "discovery": True, "evidence": True}

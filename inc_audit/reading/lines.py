@@ -112,4 +112,20 @@ def table_cells(line: str) -> list[str]:
         cells = cells[1:]
     if cells and not cells[-1].strip():
         cells = cells[:-1]
-    return [inline_text(cell.strip()) for cell in cells]
+    return [_cell_text(cell.strip()) for cell in cells]
+
+
+_LINK = re.compile(r"!?\[[^\]]{0,200}\]\([^)\s]{1,500}\)")
+
+
+def _cell_text(cell: str) -> str:
+    """A cell's text as ``inline_text`` reads it, but for its links and images, kept whole: they are
+    an answer's real content (``| Evidence | ![](/uploads/2b8f/restore.png) |``)."""
+    if "](" not in cell:
+        return inline_text(cell)
+    pieces, last = [], 0
+    for link in _LINK.finditer(cell):
+        pieces += [inline_text(cell[last : link.start()]), link.group(0)]
+        last = link.end()
+    pieces.append(inline_text(cell[last:]))
+    return " ".join(p for p in pieces if p)

@@ -27,11 +27,12 @@ from inc_audit.reading.heads import (
     line_label,
 )
 
-# A label after a sentence of the answer before it, in a paragraph of labels ("...; How discovered: ..."):
-# a capitalised word and up to four more, then a colon
+# A label after a sentence of the answer before it, in a paragraph or line of labels ("...; How discovered:
+# ...", "... — impact — ..."): a word and up to four more, then a colon or a dash
 _RUN_ON = re.compile(
-    r"(?<=[.;!?])[ \t]+(?:\*\*|__)?([A-Z\u00C0-\u00DE][^\s:;.,!?*_`]*(?:[ \t]+[^\s:;.,!?*_`]+){0,4})"
-    r"(?::(?:\*\*|__)|(?:\*\*|__)?[ \t]?:)[ \t]+(?=\S)"
+    r"(?:(?<=[.;!?])|[ \t]+[—–])[ \t]+(?:\*\*|__)?"
+    r"([^\W\d_][^\s:;.,!?*_`—–]*(?:[ \t]+[^\s:;.,!?*_`—–]+){0,4})"
+    r"(?:(?:\*\*|__)?[ \t]?:(?:\*\*|__)?|[ \t]+[—–])[ \t]+(?=\S)"
 )
 
 
@@ -161,7 +162,8 @@ class ListItems(ScannerState):
             form = "bullet"
         elif form == "bold":
             form = "emphasis"
-        pieces = _RUN_ON.split(answer) if answer and (": " in answer or ":** " in answer) else [answer]
+        run_on = answer and (": " in answer or ":** " in answer or " — " in answer or " – " in answer)
+        pieces = _RUN_ON.split(answer) if run_on else [answer]
         self.heads.append(Heading(label, level, i + 1, True, form, pieces[0].strip(), raw, i + 2))
         for k in range(1, len(pieces) - 1, 2):  # "Root cause: ... . Impact: ... . Next steps: ...": one paragraph
             more = pieces[k + 1].strip()

@@ -49,8 +49,8 @@ def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     lines = _unescaped(lines)
     lines = _confluence(lines)
     lines = _unfenced(lines)
+    lines = _callouts(lines)  # before a document quoted whole: "> [!note] Nature" blocks, each its own
     lines = _unquoted(lines)
-    lines = _callouts(lines)
     lines = _org(lines)
     lines = _definitions(lines)
     lines = _fields(lines)

@@ -345,7 +345,26 @@ class DocumentSchema(Matching):
             section = resolved.get(part.name)
             if section is not None:
                 found[part.group][part.name] = self._describe(section, part, reasons.get(part.name))
+        self._explained_elsewhere(found["sections"], resolved)
         return found
+
+    def _explained_elsewhere(self, found: dict[str, dict[str, Any]], resolved: dict[str, Section]) -> None:
+        """A bare negative where the part wants its reason ("None" as the actual impact) answers
+        when another section of the document gives it: it says nothing really failed ("there was
+        no real fault", "false alarm")."""
+        denials = self.vocabulary.denials
+        if denials is None:
+            return
+        for part in self.parts:
+            described = found.get(part.name)
+            if not described or not described["empty"] or not part.negative_reason_ok or part.negative_ok:
+                continue
+            if vocab.bare_negative(meaningful_text(resolved[part.name].answer), self.vocabulary) and any(
+                denials.denies_fault(meaningful_text(section.answer))
+                for name, section in resolved.items()
+                if name != part.name
+            ):
+                described["empty"] = False
 
     def is_empty(self, section: Section, part: Part) -> bool:
         """Whether the section holds no answer. The reading depends only on the answer's text

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from inc_audit.files import shipped_schemas
+from inc_audit.reading.bare import BareWords, Denials
 from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
@@ -60,6 +61,7 @@ _EDGES = " .:;-*>_`~()[]!"
 STEMS = "stems.json"  # beside a vocabulary: its words' stems, worked out once (concepts.preload)
 _WIKI_COLOUR = re.compile(r"\{color(?::[^{}]{0,40})?\}", re.IGNORECASE)
 MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
+MIN_STATEMENT = 6  # words: a negative ("no user impact at all") with three words of its own says something
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
 
@@ -101,6 +103,10 @@ class Vocabulary:
     """Compensations that are only a fix still to be made: they need something ``concrete``."""
     concrete: Sequence[re.Pattern[str]] = ()
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
+    bare: BareWords | None = field(default=None, compare=False, repr=False)
+    """What says nothing alone: signs, replies ("Yes."), what every incident is ("Bug."), kinds of evidence."""
+    denials: Denials | None = field(default=None, compare=False, repr=False)
+    """What says nothing really failed ("no real fault", "false alarm"): a reason for a bare "None"."""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -299,6 +305,8 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.non_answers, norm):
         return False
+    if vocabulary.bare is not None and vocabulary.bare.says_nothing(norm):
+        return False
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False
     if _fullmatches(vocabulary.negatives, norm):
@@ -327,9 +335,10 @@ def _may_link(text: str) -> bool:
 
 
 def _gives_reason(norm: str) -> bool:
-    """``none, it was a user error``: a negative followed by a reason of a few words."""
+    """``none, it was a user error``: a negative followed by a reason of a few words; or a
+    sentence that goes on past its negative (``no user can pair the wallet until...``)."""
     parts = _REASON.split(norm, maxsplit=1)
-    return len(parts) == 2 and len(parts[1].split()) >= 3
+    return (len(parts) == 2 and len(parts[1].split()) >= 3) or len(norm.split()) >= MIN_STATEMENT
 
 
 def unnumbered(text: str) -> str:
@@ -372,6 +381,8 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
         forward_concept=raw.get("forward", {}).get("concept"),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
+    bare = {k: v for k, v in raw.get("bare-answers", {}).items() if not k.startswith("$")}
+    bare_words = BareWords(bare, frozenset(fold(w) for w in neutral)) if bare else None
     vocabulary = Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
@@ -391,10 +402,29 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
         forward_fixes=_made(made, raw.get("forward-fixes", {}).get("fixes", ())),
         concrete=_made(made, raw.get("forward-fixes", {}).get("concrete", ())),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
+        bare=bare_words,
+        denials=_denials(bare_words, bare),
     )
     for each in made if compile_now else ():
         each.compiled  # noqa: B018 - compiled now, to refuse a broken pattern at once
     return vocabulary
+
+
+def _denials(bare: BareWords | None, words: dict[str, Any]) -> Denials | None:
+    if bare is None or not words.get("negations"):
+        return None
+
+    def folded(name: str) -> frozenset[str]:
+        return frozenset(t for entry in words.get(name, ()) for t in tokens(str(entry)))
+
+    return Denials(bare, folded("negations"), folded("unreal"), folded("alarms"))
+
+
+def bare_negative(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a section's text is one negative and nothing else ("None.", "No impact.", "Aucun.")."""
+    lines = [normalise(line) for line in text.split("\n") if line.strip()]
+    lines = [line for line in lines if line]
+    return len(lines) == 1 and _fullmatches(vocabulary.negatives, lines[0]) and not _gives_reason(lines[0])
 
 
 def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:

@@ -1,0 +1,140 @@
+"""Answers too bare to say anything (reading/bare.py), and bare negatives that need a reason:
+signs only, replies to a yes-or-no question, what every incident is, kinds of evidence named
+and not shown; a bare "None" as an impact stands only on a reason, in its line or elsewhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from inc_audit.reading import schemas, validity
+
+REPORT = schemas.load("report")
+PM = schemas.load("post-mortem")
+
+FULL_REPORT = (
+    "### What is the nature of the incident?\n{nature}\n"
+    "### How the incident was discovered?\n{discovery}\n"
+    "### What is the potential impact of the incident?\n{impact}\n"
+    "### What is the evidence (i.e. screenshots, logs, etc)?\n{evidence}\n"
+)
+REAL = {
+    "nature": "The signer rejects batches with a fee of 0.",
+    "discovery": "Sentry alert at 13:02.",
+    "impact": "Every batch transfer fails for all users.",
+    "evidence": "https://sentry.example.com/issues/4411",
+}
+
+
+def problems(schema: schemas.DocumentSchema, text: str) -> set[tuple[str, str]]:
+    return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
+
+
+def report_with(part: str, answer: str) -> set[tuple[str, str]]:
+    return problems(REPORT, FULL_REPORT.format(**{**REAL, part: answer}))
+
+
+def test_the_real_report_answers_every_part():
+    assert problems(REPORT, FULL_REPORT.format(**REAL)) == set()
+
+
+@pytest.mark.parametrize("part", ["nature", "discovery", "impact", "evidence"])
+@pytest.mark.parametrize("answer", ["✅", "❌", "🤷", "👍🏻", ":white_check_mark:", "✅ ✅"])
+def test_a_sign_alone_says_nothing(part, answer):
+    assert ("empty", part) in report_with(part, answer)
+
+
+@pytest.mark.parametrize(
+    "part, answer",
+    [
+        ("discovery", "Yes."),
+        ("discovery", "Oui"),
+        ("discovery", "OK"),
+        ("nature", "Bug."),
+        ("nature", "A bug."),
+        ("nature", "Just a minor issue."),
+        ("nature", "Un souci."),
+        ("nature", "Erreurs."),
+        ("evidence", "Logs."),
+        ("evidence", "Screenshots"),
+        ("evidence", "Captures d'écran."),
+    ],
+)
+def test_replies_generic_words_and_kinds_of_evidence_say_nothing(part, answer):
+    assert ("empty", part) in report_with(part, answer)
+
+
+@pytest.mark.parametrize(
+    "part, answer",
+    [
+        ("discovery", "Monitoring."),
+        ("discovery", "Sentry alert."),
+        ("discovery", "PagerDuty page."),
+        ("nature", "Phishing."),
+        ("nature", "Indexer down."),
+        ("nature", "Bug in the fee estimator."),
+        ("nature", "✅ signer fixed, ❌ indexer still down"),
+        ("evidence", "logs attached"),
+        ("evidence", "Logs of the signer show the 0 fee."),
+        ("impact", "Stale balances for everyone."),
+    ],
+)
+def test_a_terse_answer_that_names_something_answers(part, answer):
+    assert ("empty", part) not in report_with(part, answer)
+
+
+@pytest.mark.parametrize("answer", ["Aucun.", "No impact.", "None", "N/A", "Rien.", "No user impact."])
+def test_a_bare_none_as_the_potential_impact_is_no_assessment(answer):
+    assert ("empty", "impact") in report_with("impact", answer)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "No funds lost: signing re-reads the balance.",
+        "None for mainnet users: the build only reached the beta channel.",
+        "None expected, the explorer itself works.",
+        "No user can connect the wallet to any dApp until the relay is back.",
+    ],
+)
+def test_a_none_with_its_reason_or_a_negative_statement_answers(answer):
+    assert ("empty", "impact") not in report_with("impact", answer)
+
+
+PM_TEXT = (
+    "### What is the root cause analysis of the INC?\n{cause}\n"
+    "### What was the actual adverse impact of the INC?\n{impact}\n"
+    "### Are there follow up recommendations?\n{follow}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        "A monitoring rule fired on a test account's balance drop; there was no real fault.",
+        "The page was a false alarm: the probe itself timed out.",
+        "Fausse alerte : la sonde a expiré.",
+        "Not a bug: the test account was drained on purpose.",
+    ],
+)
+def test_a_bare_none_as_the_actual_impact_stands_on_a_reason_given_elsewhere(cause):
+    text = PM_TEXT.format(cause=cause, impact="None", follow="Exclude test accounts from the rule (#425).")
+    assert ("empty", "actual_impact") not in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "cause",
+    [
+        "The third node could not absorb the load and started timing out.",
+        "There was no error handling on the retry path of the signer.",
+        "No alert fired because the rule was muted.",
+    ],
+)
+def test_a_bare_none_as_the_actual_impact_with_no_reason_anywhere_is_none(cause):
+    text = PM_TEXT.format(cause=cause, impact="No impact.", follow="Spread the pool over three zones (#603).")
+    assert ("empty", "actual_impact") in problems(PM, text)
+
+
+def test_a_bare_none_as_the_follow_ups_still_answers():
+    cause, impact = "The cert expired: renewal was manual.", "40 min without balances."
+    text = PM_TEXT.format(cause=cause, impact=impact, follow="None.")
+    assert problems(PM, text) == set()

@@ -138,3 +138,57 @@ def test_a_bare_none_as_the_follow_ups_still_answers():
     cause, impact = "The cert expired: renewal was manual.", "40 min without balances."
     text = PM_TEXT.format(cause=cause, impact=impact, follow="None.")
     assert problems(PM, text) == set()
+
+
+CHANGE = schemas.load("change")
+CHANGE_TEXT = (
+    "## Emergency change — #540 Ledger chunk size\n\n### Summary\nShip desktop 2.4.2 with the transport pinned.\n\n"
+    "### Change Procedure\n1. merge !1261, tag v2.4.2\n2. publish on the update server\n\n## Rollback plan\n{plan}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "plan",
+    ["We'll roll forward.", "Roll forward.", "We will hotfix forward if needed.", "On corrigera en avant si besoin."],
+)
+def test_a_plan_that_is_only_a_fix_still_to_be_made_is_no_plan(plan):
+    assert ("empty", "rollback") in problems(CHANGE, CHANGE_TEXT.format(plan=plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Roll forward with 2.4.3 (already built).",
+        "git revert the merge and hotfix later",
+        "Disable the feature flag, then roll forward.",
+        "Roll forward: ship a fix release.",
+        "Redeploy 2.4.1.",
+    ],
+)
+def test_a_forward_fix_with_something_of_its_own_is_a_plan(plan):
+    assert ("empty", "rollback") not in problems(CHANGE, CHANGE_TEXT.format(plan=plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "n/a — no user-facing change: it only adds one alert rule; if it misfires, delete the rule and restart it.",
+        "n/a: only adds a dashboard; if unwanted, remove it from the folder.",
+        "Sans objet : ajoute une règle ; si elle se déclenche à tort, supprimer la règle.",
+    ],
+)
+def test_a_reasoned_na_with_a_way_back_answers(plan):
+    assert ("empty", "rollback") not in problems(CHANGE, CHANGE_TEXT.format(plan=plan))
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "n/a — no user-facing change",
+        "n/a",
+        "No rollback possible once the rows are deleted.",
+        "N/A. If it breaks, we cannot undo it.",
+    ],
+)
+def test_an_na_without_a_way_back_is_no_plan(plan):
+    assert ("empty", "rollback") in problems(CHANGE, CHANGE_TEXT.format(plan=plan))

@@ -102,6 +102,8 @@ class Vocabulary:
     forward_fixes: Sequence[re.Pattern[str]] = ()
     """Compensations that are only a fix still to be made: they need something ``concrete``."""
     concrete: Sequence[re.Pattern[str]] = ()
+    alone: frozenset[str] = frozenset()
+    """Words a plan made of a fix still to be made may hold besides it ("if needed", "instead")."""
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
     bare: BareWords | None = field(default=None, compare=False, repr=False)
     """What says nothing alone: signs, replies ("Yes."), what every incident is ("Bug."), kinds of evidence."""
@@ -251,6 +253,8 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
         if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
             return False
+    if rules.needs_compensation and forward_only(fold(text[:MAX_COMPENSATION]), vocabulary):
+        return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
     if rules.needs_compensation and vocabulary.irreversible:
         head = fold(text[:MAX_COMPENSATION])
         first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
@@ -269,6 +273,27 @@ def compensated(text: str, vocabulary: Vocabulary) -> bool:
     if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
         return any(p.search(text) for p in vocabulary.concrete)
     return True
+
+
+def forward_only(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a plan holds nothing but a fix still to be made: every compensation it names is
+    one of ``forward_fixes``, nothing ``concrete`` stands beside it, and its other words are
+    neutral, of degree or ``alone`` ("we'll hotfix forward if needed")."""
+    if not vocabulary.forward_fixes:
+        return False
+    found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
+    if not found or not all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+        return False
+    if any(p.search(text) for p in vocabulary.concrete):
+        return False
+    rest = text
+    for match in found:
+        rest = rest.replace(match, " ")
+    bare = vocabulary.bare
+    return all(
+        word in vocabulary.alone or (bare is not None and bare.kind(word) in ("neutral", "degree"))
+        for word in tokens(rest)
+    )
 
 
 def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -401,6 +426,7 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
         compensations=patterns("compensations"),
         forward_fixes=_made(made, raw.get("forward-fixes", {}).get("fixes", ())),
         concrete=_made(made, raw.get("forward-fixes", {}).get("concrete", ())),
+        alone=frozenset(t for w in raw.get("forward-fixes", {}).get("alone", ()) for t in tokens(str(w))),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
         bare=bare_words,
         denials=_denials(bare_words, bare),

@@ -192,3 +192,33 @@ def test_a_reasoned_na_with_a_way_back_answers(plan):
 )
 def test_an_na_without_a_way_back_is_no_plan(plan):
     assert ("empty", "rollback") in problems(CHANGE, CHANGE_TEXT.format(plan=plan))
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "We will talk about next steps at some point.",
+        "We will look at it eventually.",
+        "On en reparlera un de ces jours.",
+        "On y réfléchira plus tard.",
+        "We'll think about it sooner or later.",
+    ],
+)
+def test_a_vague_time_defers(answer):
+    text = PM_TEXT.format(cause="The log volume had no rotation.", impact="23 min without pairing.", follow=answer)
+    assert ("empty", "follow_up") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "At some point we should shard the indexer.",
+        "Will add an alert on the signer queue.",
+        "Bob will rotate the keys by Friday (#512).",
+        "Tracked in #5311.",
+        "We will talk to the vendor about SLA credits.",
+    ],
+)
+def test_a_follow_up_with_a_vague_time_or_a_future_still_answers(answer):
+    text = PM_TEXT.format(cause="The log volume had no rotation.", impact="23 min without pairing.", follow=answer)
+    assert ("empty", "follow_up") not in problems(PM, text)

@@ -222,3 +222,30 @@ def test_a_vague_time_defers(answer):
 def test_a_follow_up_with_a_vague_time_or_a_future_still_answers(answer):
     text = PM_TEXT.format(cause="The log volume had no rotation.", impact="23 min without pairing.", follow=answer)
     assert ("empty", "follow_up") not in problems(PM, text)
+
+
+@pytest.mark.parametrize("claim", ["Same as INC #123.", "Idem #123", "Comme l'incident #123.", "same as #123"])
+def test_a_bare_claim_of_sameness_with_another_incident_says_nothing_of_this_one(claim):
+    found = report_with("impact", claim)
+    assert ("empty", "impact") in found
+
+
+def test_a_claim_of_sameness_the_document_ties_itself_to_answers():
+    text = "/relate umami-wallet/umami#412\n" + FULL_REPORT.format(**{**REAL, "impact": "Same as INC #412."})
+    assert ("empty", "impact") not in problems(REPORT, text)
+    nature = "Same as INC #412: the indexer stalls again on archive-node timeouts."
+    text = FULL_REPORT.format(**{**REAL, "nature": nature, "impact": "Same as INC #412."})
+    assert problems(REPORT, text) == set()
+
+
+def test_a_claim_tied_only_by_another_bare_claim_stays_unanswered():
+    text = FULL_REPORT.format(**{**REAL, "impact": "Same as INC #123.", "evidence": "Same as INC #123."})
+    assert {("empty", "impact"), ("empty", "evidence")} <= problems(REPORT, text)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Same as INC #412 (stale balances for all users).", "See #123 for the full trace.", "Tracked in #5311."],
+)
+def test_a_reference_with_words_of_its_own_answers(answer):
+    assert ("empty", "impact") not in report_with("impact", answer)

@@ -28,6 +28,10 @@ from inc_audit.reading.concepts import forms, tokens
 CLASSES = ("replies", "generic", "kinds")
 FILLERS = "degree"  # words that qualify without saying what: "just", "minor", "petit"
 MAX_WORDS = 4  # a longer line says something of its own
+_SAME = (
+    r"(?:{})\s+(?:(?:the|le|la|l'|du|de la|das|el|il|het)\s*)?"
+    r"(?:(?:inc|incident|chg|change|issue|ticket|mr|pm|post-?mortem)\s*)?[#!-]?\s*(\d{{1,9}})\s*[.!…]*"
+)  # a claim of sameness, then a reference alone: "same as inc #123."
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _SIGNS = re.compile(r"[^\W_]")  # a letter or a digit: a line without one is signs only
 
@@ -39,6 +43,7 @@ class BareWords:
     words: Mapping[str, Iterable[str]]
     neutral: frozenset[str]
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _sameness: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in (*CLASSES, FILLERS):
@@ -46,6 +51,9 @@ class BareWords:
                 for word in tokens(str(entry)):
                     for form in forms(word):
                         self._class.setdefault(form, name)
+        phrases = sorted({str(p).strip().lower() for p in self.words.get("sameness", ())} - {""}, key=len, reverse=True)
+        if phrases:
+            self._sameness = re.compile(_SAME.format("|".join(map(re.escape, phrases))))
 
     def kind(self, word: str) -> str:
         """A folded word's class: one of ``CLASSES``, ``FILLERS``, "neutral" or "" (it says something)."""
@@ -54,6 +62,14 @@ class BareWords:
         if word in self.neutral:
             return "neutral"
         return next((self._class[form] for form in sorted(forms(word)) if form in self._class), "")
+
+    def reference_only(self, line: str) -> str | None:
+        """The number a line only says it is the same as (``Same as INC #123.``, ``Idem #388``,
+        ``Comme le CHG #413``), or None: a claim of sameness with nothing of its own."""
+        if self._sameness is None:
+            return None
+        found = self._sameness.fullmatch(line)
+        return found.group(1) if found else None
 
     def says_nothing(self, line: str) -> bool:
         """Whether a line (lower-cased, without markup) is signs only, or words of these classes only."""

@@ -346,7 +346,27 @@ class DocumentSchema(Matching):
             if section is not None:
                 found[part.group][part.name] = self._describe(section, part, reasons.get(part.name))
         self._explained_elsewhere(found["sections"], resolved)
+        self._tied_elsewhere(found["sections"], resolved, document.text)
         return found
+
+    def _tied_elsewhere(self, found: dict[str, dict[str, Any]], resolved: dict[str, Section], text: str) -> None:
+        """A section that only says it is the same as another incident or change ("Same as CHG
+        #413.") answers when the document names that reference outside such claims (a /relate,
+        a summary of its own): the document ties itself to it. Alone, it says nothing of this one."""
+        claims = {
+            name: numbers
+            for name, section in resolved.items()
+            if found.get(name, {}).get("empty")
+            and (numbers := vocab.references_only(meaningful_text(section.answer), self.vocabulary))
+        }
+        if not claims:
+            return
+        rest = text
+        for name in claims:
+            rest = rest.replace(resolved[name].answer.strip(), " ")
+        for name, numbers in claims.items():
+            if all(re.search(rf"[#!]{number}\b", rest) for number in numbers):
+                found[name]["empty"] = False
 
     def _explained_elsewhere(self, found: dict[str, dict[str, Any]], resolved: dict[str, Section]) -> None:
         """A bare negative where the part wants its reason ("None" as the actual impact) answers

@@ -330,8 +330,8 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.non_answers, norm):
         return False
-    if vocabulary.bare is not None and vocabulary.bare.says_nothing(norm):
-        return False
+    if vocabulary.bare is not None and (vocabulary.bare.says_nothing(norm) or vocabulary.bare.reference_only(norm)):
+        return False  # "✅", "Yes.", "Bug.", "Logs.", "Same as INC #123." (the document may tie it: schemas)
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False
     if _fullmatches(vocabulary.negatives, norm):
@@ -451,6 +451,15 @@ def bare_negative(text: str, vocabulary: Vocabulary) -> bool:
     lines = [normalise(line) for line in text.split("\n") if line.strip()]
     lines = [line for line in lines if line]
     return len(lines) == 1 and _fullmatches(vocabulary.negatives, lines[0]) and not _gives_reason(lines[0])
+
+
+def references_only(text: str, vocabulary: Vocabulary) -> frozenset[str]:
+    """The numbers a section's text only claims to be the same as ("Same as INC #123."): each of
+    its lines such a claim; empty when one line says anything else."""
+    bare = vocabulary.bare
+    lines = [normalise(line) for line in text.split("\n") if line.strip()]
+    found = [bare.reference_only(line) for line in lines if line] if bare is not None else []
+    return frozenset(n for n in found if n) if found and all(found) else frozenset()
 
 
 def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import ConfigError
 from inc_audit.files import shipped_schemas
+from inc_audit.reading import answers as answering
 from inc_audit.reading import inference, prefilter, prose
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
@@ -200,12 +201,12 @@ class DocumentSchema(Matching):
             known.update(self.vocabulary.keys(heading))
         return frozenset(known)
 
-    def _answer_rules(self, part: Part) -> vocab.AnswerRules:
-        guidance = vocab.Guidance()
+    def _answer_rules(self, part: Part) -> answering.AnswerRules:
+        guidance = answering.Guidance()
         for text in self._guidance_texts(part):
             guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
         placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
-        return vocab.AnswerRules(
+        return answering.AnswerRules(
             placeholders - {""},
             part.negative_ok,
             part.open_tasks_ok,
@@ -345,46 +346,8 @@ class DocumentSchema(Matching):
             section = resolved.get(part.name)
             if section is not None:
                 found[part.group][part.name] = self._describe(section, part, reasons.get(part.name))
-        self._explained_elsewhere(found["sections"], resolved)
-        self._tied_elsewhere(found["sections"], resolved, document.text)
+        answering.read_across(self.parts, found["sections"], resolved, document.text, self.vocabulary)
         return found
-
-    def _tied_elsewhere(self, found: dict[str, dict[str, Any]], resolved: dict[str, Section], text: str) -> None:
-        """A section that only says it is the same as another incident or change ("Same as CHG
-        #413.") answers when the document names that reference outside such claims (a /relate,
-        a summary of its own): the document ties itself to it. Alone, it says nothing of this one."""
-        claims = {
-            name: numbers
-            for name, section in resolved.items()
-            if found.get(name, {}).get("empty")
-            and (numbers := vocab.references_only(meaningful_text(section.answer), self.vocabulary))
-        }
-        if not claims:
-            return
-        rest = text
-        for name in claims:
-            rest = rest.replace(resolved[name].answer.strip(), " ")
-        for name, numbers in claims.items():
-            if all(re.search(rf"[#!]{number}\b", rest) for number in numbers):
-                found[name]["empty"] = False
-
-    def _explained_elsewhere(self, found: dict[str, dict[str, Any]], resolved: dict[str, Section]) -> None:
-        """A bare negative where the part wants its reason ("None" as the actual impact) answers
-        when another section of the document gives it: it says nothing really failed ("there was
-        no real fault", "false alarm")."""
-        denials = self.vocabulary.denials
-        if denials is None:
-            return
-        for part in self.parts:
-            described = found.get(part.name)
-            if not described or not described["empty"] or not part.negative_reason_ok or part.negative_ok:
-                continue
-            if vocab.bare_negative(meaningful_text(resolved[part.name].answer), self.vocabulary) and any(
-                denials.denies_fault(meaningful_text(section.answer))
-                for name, section in resolved.items()
-                if name != part.name
-            ):
-                described["empty"] = False
 
     def is_empty(self, section: Section, part: Part) -> bool:
         """Whether the section holds no answer. The reading depends only on the answer's text
@@ -393,7 +356,7 @@ class DocumentSchema(Matching):
         return self._empty.get(answer, (part.name, answer), lambda: self._is_empty(answer, part))
 
     def _is_empty(self, answer: str, part: Part) -> bool:
-        return not vocab.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
+        return not answering.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
 
     def _describe(self, section: Section, part: Part, why: str | None = None) -> dict[str, Any]:
         tasks = section.tasks

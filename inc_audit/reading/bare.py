@@ -28,6 +28,7 @@ from inc_audit.reading.concepts import forms, tokens
 CLASSES = ("replies", "generic", "kinds")
 FILLERS = "degree"  # words that qualify without saying what: "just", "minor", "petit"
 MAX_WORDS = 4  # a longer line says something of its own
+MAX_CHARS = 60  # a line longer than this holds more than four words of these classes
 _SAME = (
     r"(?:{})\s+(?:(?:the|le|la|l'|du|de la|das|el|il|het)\s*)?"
     r"(?:(?:inc|incident|chg|change|issue|ticket|mr|pm|post-?mortem)\s*)?[#!-]?\s*(\d{{1,9}})\s*[.!…]*"
@@ -66,7 +67,7 @@ class BareWords:
     def reference_only(self, line: str) -> str | None:
         """The number a line only says it is the same as (``Same as INC #123.``, ``Idem #388``,
         ``Comme le CHG #413``), or None: a claim of sameness with nothing of its own."""
-        if self._sameness is None:
+        if self._sameness is None or not any(c.isdigit() for c in line) or len(line) > MAX_CHARS:
             return None
         found = self._sameness.fullmatch(line)
         return found.group(1) if found else None
@@ -74,6 +75,8 @@ class BareWords:
     def says_nothing(self, line: str) -> bool:
         """Whether a line (lower-cased, without markup) is signs only, or words of these classes only."""
         if not signs_only(line):
+            if len(line) > MAX_CHARS:
+                return False
             words = tokens(line)
             if len(words) > MAX_WORDS:
                 return False

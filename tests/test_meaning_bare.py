@@ -76,6 +76,8 @@ def test_replies_generic_words_and_kinds_of_evidence_say_nothing(part, answer):
         ("evidence", "logs attached"),
         ("evidence", "Logs of the signer show the 0 fee."),
         ("impact", "Stale balances for everyone."),
+        ("impact", "Down for one day."),
+        ("impact", "At some point every user saw a zero balance."),
     ],
 )
 def test_a_terse_answer_that_names_something_answers(part, answer):

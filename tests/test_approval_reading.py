@@ -128,3 +128,12 @@ def test_ipm003_says_an_approval_names_another_incident(umami):
 def test_ipm003_takes_the_approval_recorded_in_pasted_minutes(umami):
     source, _ = unapproved(PM, note(102, MINUTES, author="alice", days_ago=20))
     assert ipm003(source, umami) == []
+
+
+@pytest.mark.parametrize(
+    "own",
+    ["Hold on, these minutes are wrong:", "Not approved yet, whatever the minutes say:", "Is this right?"],
+)
+def test_minutes_quoted_with_an_objection_refusal_or_question_of_ones_own_approve_nothing(own):
+    text = own + "\n\n> - Post-mortem of this incident: reviewed, approved by Alice\n"
+    assert not reads(text).approves

@@ -96,15 +96,21 @@ def read(
         return found
     if found.approves:  # a weak sign: "LGTM. Hold on, the numbers don't match" is no approval
         return Reading(False, "an objection", "objects to it", retracts=True) if objects(tokens, p) else found
-    if own != text and ">" in text and not found.retracts:
-        recorded = _recorded(text, writer, people, p, incident)
-        if recorded is not None:  # minutes pasted as a quote: "> - Post-mortem: approved by Alice"
-            return recorded
     if own != text and _struck_approval(text, writer, people, p):
         return Reading(False, "struck through", "withdrawn (struck through)", retracts=True)
     if objects(tokens, p):
         return Reading(False, "an objection", "objects to it", retracts=True)
+    if not found.reason and own != text and ">" in text and not _doubts(own, tokens, p):
+        recorded = _recorded(text, writer, people, p, incident)
+        if recorded is not None:  # minutes pasted as a quote: "> - Post-mortem: approved by Alice"
+            return recorded
     return found
+
+
+def _doubts(own: str, tokens: list[str], p: Phrasings) -> bool:
+    """Whether the writer's own words ask or mock (``Is this right?``, an eye-roll): then what
+    they quote records nothing of theirs."""
+    return any(s.question for s in sentences(own, p)) or bool(p.irony and ironic(own, tokens, p))
 
 
 def _recorded(text: str, writer: str, people: Iterable[str], p: Phrasings, incident: int | None) -> Reading | None:

@@ -96,6 +96,7 @@ def test_a_bare_none_as_the_potential_impact_is_no_assessment(answer):
         "None for mainnet users: the build only reached the beta channel.",
         "None expected, the explorer itself works.",
         "No user can connect the wallet to any dApp until the relay is back.",
+        "None beyond the fix in CHG #591: the estimator now has batch tests.",
     ],
 )
 def test_a_none_with_its_reason_or_a_negative_statement_answers(answer):
@@ -134,6 +135,13 @@ def test_a_bare_none_as_the_actual_impact_stands_on_a_reason_given_elsewhere(cau
 def test_a_bare_none_as_the_actual_impact_with_no_reason_anywhere_is_none(cause):
     text = PM_TEXT.format(cause=cause, impact="No impact.", follow="Spread the pool over three zones (#603).")
     assert ("empty", "actual_impact") in problems(PM, text)
+
+
+def test_ask_someone_defers_but_naming_where_it_is_answers():
+    asked = PM_TEXT.format(cause="Ask Bob, he did the RCA in the war room.", impact="40 min.", follow="#671")
+    assert ("empty", "root_cause") in problems(PM, asked)
+    tracked = PM_TEXT.format(cause="Expired cert: renewal was manual.", impact="40 min.", follow="Tracked in #5311.")
+    assert ("empty", "follow_up") not in problems(PM, tracked)
 
 
 def test_a_bare_none_as_the_follow_ups_still_answers():

@@ -260,7 +260,6 @@ def test_deferrals_no_pattern_lists_are_read_by_their_words(answer):
     [
         "Will add an alert on the signer queue (#640).",
         "We will add monitoring to the indexer.",
-        "Logs.",
         "logs attached",
         "The graph below shows a spike at 10:02 on the signer.",
         "See #123 for the full trace.",
@@ -430,7 +429,7 @@ def test_generic_words_and_phrases_weigh_as_they_should(schema, heading, part):
 def test_a_misspelt_title_names_no_section():
     text = (
         "## Incident Reprot\n### Nature\nsigning broken\n### How discovered\n"
-        "sentry\n### Impact\nnone\n### Evidence\nlogs\n"
+        "sentry\n### Impact\nnone, caught before release\n### Evidence\nlogs of the signer\n"
     )
     assert problems(REPORT, text) == set()
 

@@ -69,13 +69,13 @@ def test_inc002_fires_on_an_empty_section(umami):
 
 @pytest.mark.parametrize("placeholder", ["TBD", "N/A", "TODO", "...", "_No response_", "<!-- later -->"])
 def test_inc002_fires_on_a_placeholder(umami, placeholder):
-    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone\n## Evidence\n" + placeholder
+    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone: caught before release\n## Evidence\n" + placeholder
     source, _ = compliant(description=text)
     assert codes(source, umami) == ["INC002"]
 
 
 def test_inc002_is_quiet_when_every_section_is_written(umami):
-    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone\n## Evidence\nlogs attached"
+    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone: caught before release\n## Evidence\nlogs attached"
     source, _ = compliant(description=text)
     assert codes(source, umami) == []
 

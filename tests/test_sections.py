@@ -73,9 +73,10 @@ def test_no_title_of_a_kind_names_one_of_its_sections():
 
 def test_non_answers_are_empty_and_short_real_answers_are_not():
     empty = ["none", "TBD - waiting for infra logs", "to be filled", "will update later", "still investigating", "???"]
+    empty += ["Logs.", "✅"]  # a kind of evidence named and not shown, a sign alone (reading/bare.py)
     for answer in empty:
         assert ("empty", "evidence") in kinds(REPORT, f"### Evidence\n{answer}\n"), answer
-    for answer in ["https://grafana.example.com/d/x", "![](/uploads/a.png)", "`df -h`: 100%", "Logs."]:
+    for answer in ["https://grafana.example.com/d/x", "![](/uploads/a.png)", "`df -h`: 100%", "logs attached"]:
         assert ("empty", "evidence") not in kinds(REPORT, f"### Evidence\n{answer}\n"), answer
 
 

@@ -133,10 +133,10 @@ def preload(table: Mapping[str, Iterable[str]]) -> None:
 
 
 def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
-    """Every folded word a vocabulary stems when it is loaded: its roots, abbreviations, cues and
-    the words deferrals are made of."""
+    """Every folded word a vocabulary stems when it is loaded: its roots, abbreviations, cues,
+    the words deferrals are made of and those of bare answers."""
     found: set[str] = set()
-    for name in ("roots", "cues", "deferrals"):
+    for name in ("roots", "cues", "deferrals", "bare-answers"):
         groups = raw.get(name)
         if isinstance(groups, dict):
             for key, words in groups.items():

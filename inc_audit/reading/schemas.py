@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from inc_audit.errors import ConfigError
 from inc_audit.files import shipped_schemas
+from inc_audit.reading import answers as answering
 from inc_audit.reading import inference, prefilter, prose
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
@@ -214,12 +215,12 @@ class DocumentSchema(Matching):
             known.update(self.vocabulary.keys(heading))
         return frozenset(known)
 
-    def _answer_rules(self, part: Part) -> vocab.AnswerRules:
-        guidance = vocab.Guidance()
+    def _answer_rules(self, part: Part) -> answering.AnswerRules:
+        guidance = answering.Guidance()
         for text in self._guidance_texts(part):
             guidance.add(self.vocabulary.words_of(vocab.normalise(text)))
         placeholders = frozenset(vocab.placeholder_key(p) for p in part.placeholders) | self.vocabulary.placeholders
-        return vocab.AnswerRules(
+        return answering.AnswerRules(
             placeholders - {""},
             part.negative_ok,
             part.open_tasks_ok,
@@ -359,6 +360,7 @@ class DocumentSchema(Matching):
             section = resolved.get(part.name)
             if section is not None:
                 found[part.group][part.name] = self._describe(section, part, reasons.get(part.name))
+        answering.read_across(self.parts, found["sections"], resolved, document.text, self.vocabulary)
         return found
 
     def is_empty(self, section: Section, part: Part) -> bool:
@@ -368,7 +370,7 @@ class DocumentSchema(Matching):
         return self._empty.get(answer, (part.name, answer), lambda: self._is_empty(answer, part))
 
     def _is_empty(self, answer: str, part: Part) -> bool:
-        return not vocab.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
+        return not answering.answers(meaningful_text(answer), self._rules[part.name], self.vocabulary)
 
     def _describe(self, section: Section, part: Part, why: str | None = None) -> dict[str, Any]:
         tasks = section.tasks

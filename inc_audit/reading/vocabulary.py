@@ -6,10 +6,9 @@ Headings are compared as *keys*: lower case, without punctuation, emoji, numberi
 heading also matches once the *qualifiers* ("actual", "potential", "customer", ...) are
 dropped from both sides, and once a parenthesis is dropped ("Root Cause Analysis (RCA)").
 
-An answer is read line by line: a line is no answer when it is blank, a placeholder,
-a non-answer ("TBD - waiting for logs", "will update later"), an unticked box where
-the part wants facts, a negative ("None") where the part does not accept one, or the
-template's own guidance pasted as text. A section answers when one of its lines does.
+The vocabulary also holds what answers are read by (``reading.answers``): placeholders,
+non-answers, deferrals, bare answers, negatives and what makes up for a plan that cannot
+roll back.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from inc_audit.files import shipped_schemas
+from inc_audit.reading.bare import BareWords, Denials
 from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
@@ -44,22 +44,14 @@ WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whos
 _UNSEEN = object()
 MAX_WORD = 40  # longer words are stemmed afresh each time: the memo of words stays small
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
-MAX_LINES = 500
-_REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
 _COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
 _TAIL = r"(?:\s*[:;,.(/–—-]\s*.*)?"
 
-_TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
-_FENCE_LINE = re.compile(r"^(?:`{3,}|~{3,})[^`]*$")
-_DELIMITER = re.compile(r"^[|:\- \t]+$")
-_REAL_CONTENT = re.compile(r"https?://|\]\(|<img\b|!\[|\b[a-z]+://", re.IGNORECASE)
 _HTML_TAG = re.compile(r"<[^>\n]{0,200}>")
 _MARKERS = re.compile(r"^(?:[>\s]|#{1,6}\s|[-*+][ \t]+|\d{1,9}[.)][ \t]+)+")
 _MARKUP = re.compile(r"[*_`~]+")
-_LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
 _EDGES = " .:;-*>_`~()[]!"
 STEMS = "stems.json"  # beside a vocabulary: its words' stems, worked out once (concepts.preload)
-_WIKI_COLOUR = re.compile(r"\{color(?::[^{}]{0,40})?\}", re.IGNORECASE)
 MAX_COMPENSATION = 4000  # characters of a plan read for "cannot be undone" and what makes up for it
 MAX_LINE = 400  # a line this long is an answer: no placeholder or pasted hint is, and it bounds the work
 
@@ -101,7 +93,13 @@ class Vocabulary:
     forward_fixes: Sequence[re.Pattern[str]] = ()
     """Compensations that are only a fix still to be made: they need something ``concrete``."""
     concrete: Sequence[re.Pattern[str]] = ()
+    alone: frozenset[str] = frozenset()
+    """Words a plan made of a fix still to be made may hold besides it ("if needed", "instead")."""
     questions: frozenset[str] = frozenset()  # "what", "how", "quand": a label of these alone names no section
+    bare: BareWords | None = field(default=None, compare=False, repr=False)
+    """What says nothing alone: signs, replies ("Yes."), what every incident is ("Bug."), kinds of evidence."""
+    denials: Denials | None = field(default=None, compare=False, repr=False)
+    """What says nothing really failed ("no real fault", "false alarm"): a reason for a bare "None"."""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -194,145 +192,6 @@ class Vocabulary:
         return self.concepts[name]
 
 
-@dataclass
-class Guidance:
-    """A template's own words for a part: hints, examples, the questions it asks."""
-
-    texts: list[frozenset[str]] = field(default_factory=list)
-    index: dict[str, list[int]] = field(default_factory=dict)
-
-    def add(self, words: Iterable[str]) -> None:
-        bag = frozenset(words)
-        if len(bag) < 2:
-            return
-        number = len(self.texts)
-        self.texts.append(bag)
-        for word in bag:
-            self.index.setdefault(word, []).append(number)
-
-    def echoes(self, words: list[str]) -> bool:
-        """Mostly the guidance's words: most of one hint, and little of its own."""
-        bag = set(words)
-        if not bag:
-            return False
-        seen = {n for word in bag for n in self.index.get(word, ())}
-        for number in seen:
-            hint = self.texts[number]
-            shared = len(bag & hint)
-            if shared >= 2 and shared / len(hint) >= 0.5 and (len(bag) - shared) / len(bag) <= 0.25:
-                return True
-        return False
-
-
-@dataclass(frozen=True)
-class AnswerRules:
-    """How one part's answer is read."""
-
-    placeholders: frozenset[str]
-    negative_ok: bool
-    open_tasks_ok: bool
-    guidance: Guidance
-    negative_reason_ok: bool = False
-    needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
-    unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
-
-
-def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
-    """Whether any line of ``text`` (comments and quick actions already removed) answers.
-
-    Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
-    that counts as answered, which bounds the work on absurd input.
-    """
-    if rules.unfinished_is_no_answer and vocabulary.unfinished:
-        if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
-            return False
-    if rules.needs_compensation and vocabulary.irreversible:
-        head = fold(text[:MAX_COMPENSATION])
-        first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
-        if any(p.search(head) for p in vocabulary.irreversible) or _fullmatches(vocabulary.negatives, first):
-            return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
-    return _any_line_answers(text, rules, vocabulary)
-
-
-def compensated(text: str, vocabulary: Vocabulary) -> bool:
-    """Whether a plan that cannot roll back names what makes up for it. A fix still to be made
-    ("we'll fix forward if needed") counts only with something concrete beside it (a version,
-    a merge request, code, a fix already prepared)."""
-    found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
-    if not found:
-        return False
-    if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
-        return any(p.search(text) for p in vocabulary.concrete)
-    return True
-
-
-def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
-    read = 0
-    seen: set[str] = set()
-    for line in text.split("\n"):
-        line = line.strip()
-        if not line or line in seen:
-            continue
-        if _line_answers(line, rules, vocabulary):
-            return True
-        seen.add(line)
-        read += 1
-        if read >= MAX_LINES:
-            return True
-    return False
-
-
-def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
-    text = line.strip()
-    if "{" in text:  # wiki markup's colours wrap text and say nothing: {color:red}TBD{color}
-        text = _WIKI_COLOUR.sub("", text).strip()
-    if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
-        return False
-    task = _TASK_LINE.match(text) if "[" in text else None
-    if task:
-        if task.group(1) == " " and not rules.open_tasks_ok:
-            return False
-        text = (task.group(2) or "").strip()
-    if len(text) > MAX_LINE or (_may_link(text) and _REAL_CONTENT.search(text)):
-        return True
-    norm = normalise(text)
-    if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
-        return False
-    if _fullmatches(vocabulary.non_answers, norm):
-        return False
-    if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
-        return False
-    if _fullmatches(vocabulary.negatives, norm):
-        if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
-            return compensated(fold(norm), vocabulary)
-        return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
-    if rules.guidance.echoes(vocabulary.words_of(norm)):
-        return False
-    label = _LABEL.match(norm)
-    if label and not nested:
-        rest = label.group(2).strip()
-        return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
-    return True
-
-
-def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:
-    for pattern in patterns:
-        if pattern.fullmatch(norm):
-            return True
-    return False
-
-
-def _may_link(text: str) -> bool:
-    """Whether ``_REAL_CONTENT`` may find something: each of its forms holds one of these."""
-    return "://" in text or "](" in text or "![" in text or "<" in text
-
-
-def _gives_reason(norm: str) -> bool:
-    """``none, it was a user error``: a negative followed by a reason of a few words."""
-    parts = _REASON.split(norm, maxsplit=1)
-    return len(parts) == 2 and len(parts[1].split()) >= 3
-
-
 def unnumbered(text: str) -> str:
     """A heading's text without what leads it: emoji, marks and numbering (``Step 1 — Why`` as ``Why``)."""
     return _NUMBERING.sub("", _LEADING.sub("", text)) or text
@@ -375,6 +234,8 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
         forward_concept=raw.get("forward", {}).get("concept"),
     )
     deferrals = {k: v for k, v in raw.get("deferrals", {}).items() if not k.startswith("$")}
+    bare = {k: v for k, v in raw.get("bare-answers", {}).items() if not k.startswith("$")}
+    bare_words = BareWords(bare, frozenset(fold(w) for w in neutral)) if bare else None
     vocabulary = Vocabulary(
         words={str(k).lower(): str(v).lower() for k, v in raw.get("words", {}).items()},
         ignore=frozenset(w.lower() for w in raw.get("ignore", ())),
@@ -393,11 +254,24 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
         compensations=patterns("compensations"),
         forward_fixes=_made(made, raw.get("forward-fixes", {}).get("fixes", ())),
         concrete=_made(made, raw.get("forward-fixes", {}).get("concrete", ())),
+        alone=frozenset(t for w in raw.get("forward-fixes", {}).get("alone", ()) for t in tokens(str(w))),
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
+        bare=bare_words,
+        denials=_denials(bare_words, bare),
     )
     for each in made if compile_now else ():
         each.compiled  # noqa: B018 - compiled now, to refuse a broken pattern at once
     return vocabulary
+
+
+def _denials(bare: BareWords | None, words: dict[str, Any]) -> Denials | None:
+    if bare is None or not words.get("negations"):
+        return None
+
+    def folded(name: str) -> frozenset[str]:
+        return frozenset(t for entry in words.get(name, ()) for t in tokens(str(entry)))
+
+    return Denials(bare, folded("negations"), folded("unreal"), folded("alarms"))
 
 
 def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:

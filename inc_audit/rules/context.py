@@ -270,7 +270,9 @@ class Context:
         """How the comment ``note`` reads as an approval, for its writer (``reading.read``)."""
         found = self._approves.get(id(note))
         if found is None:
-            found = Reading(False, "written by GitLab") if note.system else read(note.body, note.author, self.team)
+            found = Reading(False, "written by GitLab") if note.system else read(
+                note.body, note.author, self.team, incident=self.issue.key.iid
+            )
             self._approves[id(note)] = found
         return found
 

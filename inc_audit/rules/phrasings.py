@@ -105,6 +105,17 @@ class Phrasings:
     """What makes a request a suggestion (would be nice, nice to have): minor unless blocking or insisted on."""
     insisted: tuple[tuple[str, ...], ...] = ()
     """What insists on a request (please, merci de): a suggestion with one is a request."""
+    contrasts: tuple[tuple[str, ...], ...] = ()
+    """What sends a request's work elsewhere (rather than, plutôt que): before this document, no redo of it."""
+    places: tuple[tuple[str, ...], ...] = ()
+    """Words for this document besides ``own_objects`` (here, document, ici)."""
+    within: tuple[tuple[str, ...], ...] = ()
+    """Prepositions of place (in, dans) before this document."""
+    approved_for: tuple[tuple[str, ...], ...] = ()
+    """What names what an approval is for (approved for #512): another incident's number after
+    one approves nothing here."""
+    issue_words: frozenset[str] = frozenset()
+    """Words that may stand between it and the number (incident, INC, the)."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
@@ -190,6 +201,13 @@ class Phrasings:
             irony=_phrases((data.get("irony") or {}).get("markers", ())),
             suggestions=_phrases(redo.get("suggestions", ())),
             insisted=_phrases(redo.get("insisted_by", ())),
+            contrasts=_phrases((redo.get("elsewhere") or {}).get("contrast", ())),
+            places=_phrases((redo.get("elsewhere") or {}).get("places", ())),
+            within=_phrases((redo.get("elsewhere") or {}).get("within", ())),
+            approved_for=_phrases((data.get("another_incident") or {}).get("for", ())),
+            issue_words=frozenset(
+                w for p in _phrases((data.get("another_incident") or {}).get("issue_words", ())) for w in p
+            ),
         )
 
 

@@ -4,14 +4,15 @@
 this version. ``Approved. Please add the ticket count to the impact section.`` asks for an
 amendment that blocks nothing. ``nit: fix the typo whenever`` is minor, and ``would be nice
 to fix the dead link in the timeline`` a suggestion, unless something makes it block
-(``first``, ``before``) or insists on it (``please``).
+(``first``, ``before``) or insists on it (``please``). A request sent elsewhere than this
+document (``fix those in the follow-ups rather than in this document``) redoes nothing of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from inc_audit.rules.clauses import _DETERMINERS, Sentence, _has, _is
+from inc_audit.rules.clauses import _DETERMINERS, Sentence, _find, _has, _is
 from inc_audit.rules.phrasings import Phrasings
 
 
@@ -31,6 +32,8 @@ def asks_to_redo(p: Phrasings, before: Sequence[str], sentence: Sentence, words:
         return None
     if _has(sentence.words, p.suggestions) and not _has(sentence.words, (*p.blocking, *p.insisted)):
         return None  # "would be nice to fix the timeline link": a suggestion, not a request
+    if _elsewhere(p, sentence.words):
+        return None  # "fix those in the follow-ups rather than in this document"
     if _has(words, p.redo_phrases):
         return "redo"
     if not requested(p, words, roots):
@@ -55,3 +58,18 @@ def requested(p: Phrasings, words: Sequence[str], roots: tuple[str, ...]) -> boo
         if i == 0 and len(words) > 1 and words[1] in _DETERMINERS:
             return True  # the imperative: "Rewrite the root cause"
     return False
+
+
+def _elsewhere(p: Phrasings, words: Sequence[str]) -> bool:
+    """Whether the sentence sends the work elsewhere than this document: a contrast (``rather
+    than``, ``plutôt que``) before a place that is this document (``rather than in this
+    document``, ``plutôt que dans ce post-mortem``, ``rather than here``); ``rather than patch
+    it`` sends nothing elsewhere."""
+    span = _find(words, p.contrasts) if p.contrasts else None
+    if span is None:
+        return False
+    after = words[span[1] : span[1] + 3]
+    if _is(after[:1], p.places):
+        return True  # "rather than here"
+    place = after[1:]
+    return _is(after[:1], p.within) and (_has(place, p.own_objects) or _has(place, p.places))

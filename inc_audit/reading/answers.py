@@ -1,0 +1,278 @@
+"""Whether a section's text answers its part, line by line (``answers``).
+
+A line is no answer when it is blank, a placeholder, a non-answer ("TBD - waiting for
+logs", "will update later"), a deferral however phrased, too bare to say anything ("✅",
+"Yes.", "Bug.", "Same as INC #123."), an unticked box where the part wants facts, a
+negative ("None") where the part does not accept one or wants its reason, or the template's
+own guidance pasted as text. A section answers when one of its lines does. A rollback plan
+that cannot roll back, or that is only a fix still to be made, answers only with what makes
+up for it (``compensated``, ``forward_only``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from inc_audit.reading.concepts import fold, tokens
+from inc_audit.reading.markdown import meaningful_text
+from inc_audit.reading.vocabulary import (
+    _EDGES,
+    MAX_COMPENSATION,
+    MAX_LINE,
+    Vocabulary,
+    normalise,
+)
+
+MAX_LINES = 500
+MIN_STATEMENT = 6  # words: a negative ("no user impact at all") with three words of its own says something
+if TYPE_CHECKING:
+    from inc_audit.reading.markdown import Section
+    from inc_audit.reading.schemas import Part
+
+_REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
+_TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
+_FENCE_LINE = re.compile(r"^(?:`{3,}|~{3,})[^`]*$")
+_DELIMITER = re.compile(r"^[|:\- \t]+$")
+_REAL_CONTENT = re.compile(r"https?://|\]\(|<img\b|!\[|\b[a-z]+://", re.IGNORECASE)
+_LABEL = re.compile(r"^([^:：]{1,60}?)\s*[:：]\s*(.*)$")
+_WIKI_COLOUR = re.compile(r"\{color(?::[^{}]{0,40})?\}", re.IGNORECASE)
+
+
+@dataclass
+class Guidance:
+    """A template's own words for a part: hints, examples, the questions it asks."""
+
+    texts: list[frozenset[str]] = field(default_factory=list)
+    index: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, words: Iterable[str]) -> None:
+        bag = frozenset(words)
+        if len(bag) < 2:
+            return
+        number = len(self.texts)
+        self.texts.append(bag)
+        for word in bag:
+            self.index.setdefault(word, []).append(number)
+
+    def echoes(self, words: list[str]) -> bool:
+        """Mostly the guidance's words: most of one hint, and little of its own."""
+        bag = set(words)
+        if not bag:
+            return False
+        seen = {n for word in bag for n in self.index.get(word, ())}
+        for number in seen:
+            hint = self.texts[number]
+            shared = len(bag & hint)
+            if shared >= 2 and shared / len(hint) >= 0.5 and (len(bag) - shared) / len(bag) <= 0.25:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class AnswerRules:
+    """How one part's answer is read."""
+
+    placeholders: frozenset[str]
+    negative_ok: bool
+    open_tasks_ok: bool
+    guidance: Guidance
+    negative_reason_ok: bool = False
+    needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
+    unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
+
+
+def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
+    """Whether any line of ``text`` (comments and quick actions already removed) answers.
+
+    Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
+    that counts as answered, which bounds the work on absurd input.
+    """
+    if rules.unfinished_is_no_answer and vocabulary.unfinished:
+        if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
+            return False
+    if rules.needs_compensation and forward_only(fold(text[:MAX_COMPENSATION]), vocabulary):
+        return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
+    if rules.needs_compensation and vocabulary.irreversible:
+        head = fold(text[:MAX_COMPENSATION])
+        first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
+        if any(p.search(head) for p in vocabulary.irreversible) or _fullmatches(vocabulary.negatives, first):
+            return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
+    return _any_line_answers(text, rules, vocabulary)
+
+
+def compensated(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a plan that cannot roll back names what makes up for it. A fix still to be made
+    ("we'll fix forward if needed") counts only with something concrete beside it (a version,
+    a merge request, code, a fix already prepared)."""
+    found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
+    if not found:
+        return False
+    if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+        return any(p.search(text) for p in vocabulary.concrete)
+    return True
+
+
+def forward_only(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a plan holds nothing but a fix still to be made: every compensation it names is
+    one of ``forward_fixes``, nothing ``concrete`` stands beside it, and its other words are
+    neutral, of degree or ``alone`` ("we'll hotfix forward if needed")."""
+    if not vocabulary.forward_fixes:
+        return False
+    found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
+    if not found or not all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+        return False
+    if any(p.search(text) for p in vocabulary.concrete):
+        return False
+    rest = text
+    for match in found:
+        rest = rest.replace(match, " ")
+    bare = vocabulary.bare
+    return all(
+        word in vocabulary.alone or (bare is not None and bare.kind(word) in ("neutral", "degree"))
+        for word in tokens(rest)
+    )
+
+
+def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
+    read = 0
+    seen: set[str] = set()
+    for line in text.split("\n"):
+        line = line.strip()
+        if not line or line in seen:
+            continue
+        if _line_answers(line, rules, vocabulary):
+            return True
+        seen.add(line)
+        read += 1
+        if read >= MAX_LINES:
+            return True
+    return False
+
+
+def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested: bool = False) -> bool:
+    text = line.strip()
+    if "{" in text:  # wiki markup's colours wrap text and say nothing: {color:red}TBD{color}
+        text = _WIKI_COLOUR.sub("", text).strip()
+    if not text or _FENCE_LINE.match(text) or _DELIMITER.match(text):
+        return False
+    task = _TASK_LINE.match(text) if "[" in text else None
+    if task:
+        if task.group(1) == " " and not rules.open_tasks_ok:
+            return False
+        text = (task.group(2) or "").strip()
+    if len(text) > MAX_LINE or (_may_link(text) and _REAL_CONTENT.search(text)):
+        return True
+    norm = normalise(text)
+    if not norm or norm.strip(_EDGES) in rules.placeholders or norm in rules.placeholders:
+        return False
+    if _fullmatches(vocabulary.non_answers, norm):
+        return False
+    if vocabulary.bare is not None and (vocabulary.bare.says_nothing(norm) or vocabulary.bare.reference_only(norm)):
+        return False  # "✅", "Yes.", "Bug.", "Logs.", "Same as INC #123." (the document may tie it: schemas)
+    if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
+        return False
+    if _fullmatches(vocabulary.negatives, norm):
+        if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
+            return compensated(fold(norm), vocabulary)
+        return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
+    if rules.guidance.echoes(vocabulary.words_of(norm)):
+        return False
+    label = _LABEL.match(norm)
+    if label and not nested:
+        rest = label.group(2).strip()
+        return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
+    return True
+
+
+def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:
+    for pattern in patterns:
+        if pattern.fullmatch(norm):
+            return True
+    return False
+
+
+def _may_link(text: str) -> bool:
+    """Whether ``_REAL_CONTENT`` may find something: each of its forms holds one of these."""
+    return "://" in text or "](" in text or "![" in text or "<" in text
+
+
+def _gives_reason(norm: str) -> bool:
+    """``none, it was a user error``: a negative followed by a reason of a few words; or a
+    sentence that goes on past its negative (``no user can pair the wallet until...``)."""
+    parts = _REASON.split(norm, maxsplit=1)
+    return (len(parts) == 2 and len(parts[1].split()) >= 3) or len(norm.split()) >= MIN_STATEMENT
+
+
+def bare_negative(text: str, vocabulary: Vocabulary) -> bool:
+    """Whether a section's text is one negative and nothing else ("None.", "No impact.", "Aucun.")."""
+    lines = [normalise(line) for line in text.split("\n") if line.strip()]
+    lines = [line for line in lines if line]
+    return len(lines) == 1 and _fullmatches(vocabulary.negatives, lines[0]) and not _gives_reason(lines[0])
+
+
+def references_only(text: str, vocabulary: Vocabulary) -> frozenset[str]:
+    """The numbers a section's text only claims to be the same as ("Same as INC #123."): each of
+    its lines such a claim; empty when one line says anything else."""
+    bare = vocabulary.bare
+    lines = [normalise(line) for line in text.split("\n") if line.strip()]
+    found = [bare.reference_only(line) for line in lines if line] if bare is not None else []
+    return frozenset(n for n in found if n) if found and all(found) else frozenset()
+
+
+def read_across(
+    parts: Sequence[Part],
+    found: dict[str, dict[str, Any]],
+    resolved: Mapping[str, Section],
+    text: str,
+    vocabulary: Vocabulary,
+) -> None:
+    """What one section's answer owes to the rest of the document, set in ``found`` (the parsed
+    sections, by part name): a bare claim of sameness the document ties itself to, and a bare
+    negative another section gives the reason of, answer."""
+    _explained_elsewhere(parts, found, resolved, vocabulary)
+    _tied_elsewhere(found, resolved, text, vocabulary)
+
+
+def _tied_elsewhere(
+    found: dict[str, dict[str, Any]], resolved: Mapping[str, Section], text: str, vocabulary: Vocabulary
+) -> None:
+    """A section that only says it is the same as another incident or change ("Same as CHG
+    #413.") answers when the document names that reference outside such claims (a /relate,
+    a summary of its own): the document ties itself to it. Alone, it says nothing of this one."""
+    claims = {
+        name: numbers
+        for name, section in resolved.items()
+        if found.get(name, {}).get("empty")
+        and (numbers := references_only(meaningful_text(section.answer), vocabulary))
+    }
+    if not claims:
+        return
+    rest = text
+    for name in claims:
+        rest = rest.replace(resolved[name].answer.strip(), " ")
+    for name, numbers in claims.items():
+        if all(re.search(rf"[#!]{number}\b", rest) for number in numbers):
+            found[name]["empty"] = False
+
+
+def _explained_elsewhere(
+    parts: Sequence[Part], found: dict[str, dict[str, Any]], resolved: Mapping[str, Section], vocabulary: Vocabulary
+) -> None:
+    """A bare negative where the part wants its reason ("None" as the actual impact) answers
+    when another section of the document gives it: it says nothing really failed ("there was
+    no real fault", "false alarm")."""
+    denials = vocabulary.denials
+    if denials is None:
+        return
+    for part in parts:
+        described = found.get(part.name)
+        if not described or not described["empty"] or not part.negative_reason_ok or part.negative_ok:
+            continue
+        others = (meaningful_text(section.answer) for name, section in resolved.items() if name != part.name)
+        if bare_negative(meaningful_text(resolved[part.name].answer), vocabulary) and any(
+            denials.denies_fault(other) for other in others
+        ):
+            described["empty"] = False

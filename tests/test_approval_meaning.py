@@ -336,7 +336,9 @@ def test_a_french_ratification_approves():
 
 
 @pytest.mark.parametrize(
-    "text", ["@dave approved, thanks", "@dave I approve this IPM.", "@dave @erin Je valide", "cc @bob — approved"]
+    "text",
+    ["@dave approved, thanks", "@dave I approve this IPM.", "@dave @erin Je valide", "cc @bob — approved",
+     "@dave :white_check_mark:", "@dave: approved"],
 )
 def test_a_mention_that_opens_the_comment_is_whom_it_is_said_to(text):
     assert read(text, "alice", PEOPLE).approves

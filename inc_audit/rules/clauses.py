@@ -63,7 +63,9 @@ def own_words(text: str, quotes: Sequence[tuple[str, str]] = ()) -> str:
     return text
 
 
-_ADDRESS = re.compile(r"^[ \t]*(?:cc:?[ \t]*)?(?:@[\w.-]+[ \t,:;–—-]*)+", re.MULTILINE | re.IGNORECASE)
+_ADDRESS = re.compile(
+    r"^[ \t]*(?:cc:?[ \t]*)?(?:@[\w.-]+(?:[ \t]*[,;–—-]|[ \t]*:(?![\w+-]+:))?[ \t]*)+", re.MULTILINE | re.IGNORECASE
+)
 """Mentions that open a line: whom it is said to, not who says or did it."""
 
 

@@ -15,8 +15,10 @@ queue" is a follow-up, not a deferral. The words are compared by their forms (th
 its English and French stems: see ``concepts``), so "attaching", "attachés" and
 "attached" are one. A link or an image makes a line an answer before this is asked.
 
-An idiom of waiting ("stay tuned", "hang tight", "restez à l'écoute") is a marker as a
-whole; its words alone are not ("stay on the current version" is an answer).
+An idiom of waiting ("stay tuned", "hang tight", "restez à l'écoute") or of not knowing yet
+("hard to say", "trop tôt pour le dire") is a marker as a whole; its words alone are not
+("stay on the current version" is an answer). A phrase listed in any other class is read as
+one word of that class ("dry run", "mise en prod", "cellule de crise": what a deferral waits on).
 """
 
 from __future__ import annotations
@@ -45,16 +47,21 @@ class Deferrals:
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _seen: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
-    _idioms: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict, init=False, repr=False)
+    _idioms: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
-        idioms = {tuple(tokens(entry)) for entry in self.words.get("idioms", ())}
-        for idiom in sorted((i for i in idioms if i), key=len, reverse=True):
-            self._idioms[idiom[0]] = (*self._idioms.get(idiom[0], ()), idiom)
+        phrases = {(tuple(tokens(entry)), IDIOM) for entry in self.words.get("idioms", ())}
         self._class[IDIOM] = "markers"
         for name in CLASSES:
+            self._class["\x00" + name] = name
+            phrases |= {(tuple(tokens(e)), "\x00" + name) for e in self.words.get(name, ()) if " " in e.strip()}
+        for phrase, word in sorted((p for p in phrases if p[0]), key=lambda p: (-len(p[0]), p)):
+            self._idioms[phrase[0]] = (*self._idioms.get(phrase[0], ()), (phrase, word))
+        for name in CLASSES:  # a phrase's words are not its class alone ("run" is no party, "dry run" is)
             for entry in self.words.get(name, ()):
+                if " " in entry.strip():
+                    continue
                 for word in tokens(entry):
                     for form in forms(word):
                         if form != word and form in self.neutral:
@@ -90,14 +97,15 @@ class Deferrals:
         return self._defers(tokens(line))
 
     def _joined(self, words: list[str]) -> list[str]:
-        """``words`` with each idiom of waiting read as one marker."""
+        """``words`` with each idiom of waiting read as one marker, each listed phrase as one word
+        of its class."""
         joined: list[str] = []
         index = 0
         while index < len(words):
             found = self._idioms.get(words[index], ())
-            idiom = next((i for i in found if tuple(words[index : index + len(i)]) == i), ())
-            joined.append(IDIOM if idiom else words[index])
-            index += len(idiom) or 1
+            phrase, word = next(((p, w) for p, w in found if tuple(words[index : index + len(p)]) == p), ((), ""))
+            joined.append(word if phrase else words[index])
+            index += len(phrase) or 1
         return joined
 
     def _defers(self, words: list[str]) -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from inc_audit.reading import letters
 from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.markdown import meaningful_text
 from inc_audit.reading.vocabulary import (
@@ -88,8 +89,10 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     """Whether any line of ``text`` (comments and quick actions already removed) answers.
 
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
-    that counts as answered, which bounds the work on absurd input.
+    that counts as answered, which bounds the work on absurd input. An e-mail's sign-off and
+    the earlier message quoted below it are not the section's (``letters``).
     """
+    text = letters.body(text)
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
         if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
             return False

@@ -83,6 +83,7 @@ class AnswerRules:
     negative_reason_ok: bool = False
     needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
     unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
+    open_task_defers: bool = False  # an unticked step that only defers ("write rollback plan") is a to-do, no step
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -166,6 +167,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         if task.group(1) == " " and not rules.open_tasks_ok:
             return False
         text = (task.group(2) or "").strip()
+        if task.group(1) == " " and rules.open_task_defers and vocabulary.deferrals is not None:
+            if vocabulary.deferrals.defers(f"todo {normalise(text)}"):
+                return False  # "- [ ] write rollback plan (@dave)": the box says it is still to do
     if len(text) > MAX_LINE or (_may_link(text) and _REAL_CONTENT.search(text)):
         return True
     norm = normalise(text)

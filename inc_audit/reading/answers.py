@@ -181,6 +181,8 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False  # "✅", "Yes.", "Bug.", "Logs.", "Same as INC #123." (the document may tie it: schemas)
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False
+    if rules.needs_compensation and vocabulary.deferrals is not None and vocabulary.deferrals.claims_ease(norm):
+        return False  # "Rollback is straightforward.": a way back said to exist, none given
     if _fullmatches(vocabulary.negatives, norm):
         if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
             return compensated(fold(norm), vocabulary)

@@ -32,7 +32,8 @@ from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
 MAX_WORDS = 24  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content or a party ("updater logs", "ops team")
 _ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
-CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards")
+CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards", "ease")
+# ease: "straightforward", "simple", "facile": a plan said to be easy, which is no plan when nothing else is said
 IDIOM = "\x00idiom"  # the word an idiom of waiting is read as: a marker
 # askers: the answer is with someone, named next ("ask Bob", "demander à Alice"): it defers, and the
 # one unknown word after it is that someone
@@ -95,6 +96,16 @@ class Deferrals:
             if aside.strip(" .,;:-") and self._defers(tokens(aside)):
                 return True
         return self._defers(tokens(line))
+
+    def claims_ease(self, line: str) -> bool:
+        """Whether a line (lower-cased, without markup) only says its plan is easy ("Rollback is
+        straightforward.", "Retour arrière simple."): a word of ease, every other word neutral or
+        a kind of content. It asserts a way exists and gives none."""
+        words = tokens(line)
+        if not words or len(words) > MAX_WORDS:
+            return False
+        found = [self.kind(word) for word in words]
+        return "ease" in found and all(kind in ("ease", "neutral", "content") for kind in found)
 
     def _joined(self, words: list[str]) -> list[str]:
         """``words`` with each idiom of waiting read as one marker, each listed phrase as one word

@@ -28,6 +28,7 @@ from inc_audit.reading.vocabulary import (
 )
 
 MAX_LINES = 500
+MAX_SENTENCES = 8  # sentences after a negative read for an answer of their own
 MIN_STATEMENT = 6  # words: a negative ("no user impact at all") with three words of its own says something
 if TYPE_CHECKING:
     from inc_audit.reading.markdown import Section
@@ -186,7 +187,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     if _fullmatches(vocabulary.negatives, norm):
         if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
             return compensated(fold(norm), vocabulary)
-        return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
+        if rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm)):
+            return True
+        return not nested and _goes_on(text, rules, vocabulary)  # "No logs left: ... The only trace is PD-4471."
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
     label = _LABEL.match(norm)
@@ -194,6 +197,16 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         rest = label.group(2).strip()
         return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
     return True
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def _goes_on(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
+    """Whether a line that opens on a negative goes on, in a sentence of its own, to say where the
+    answer is or what it is ("No logs left: the pod was recycled. The only trace is PD-4471.")."""
+    rest = _SENTENCE.split(text)[1:]
+    return any(_line_answers(sentence, rules, vocabulary, nested=True) for sentence in rest[:MAX_SENTENCES])
 
 
 def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:

@@ -18,7 +18,8 @@ _CLOSING = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 _ATTRIBUTION = re.compile(
-    r"^[ \t]*(?:on|le|am|el|il|op)\b[^\n]{0,160}\b(?:wrote|a écrit|a ecrit|schrieb|escribió|ha scritto|schreef)[ \t]*:[ \t]*$",
+    r"^[ \t]*(?:on|le|am|el|il|op)\b[^\n]{0,160}"
+    r"\b(?:wrote|a écrit|a ecrit|schrieb|escribió|ha scritto|schreef)[ \t]*:[ \t]*$",
     re.IGNORECASE | re.MULTILINE,
 )
 MAX_SIGNATURE = 3  # lines after a closing that may hold the writer's name and title

@@ -935,3 +935,8 @@ def test_follow_ups_that_are_open_to_dos_are_still_follow_ups():
 @pytest.mark.parametrize("title", ["Bilan de l'incident (1/2)", "Bilan d'incident — rpc-2", "Rapport post-incident"])
 def test_french_post_mortem_titles_name_the_kind(title):
     assert PM.matches(parse(f"{title}\n\n**Pourquoi :** le disque s'est rempli.\n"))
+
+
+@pytest.mark.parametrize("heading", ["Ce qu'on met en place", "Ce que nous mettons en place"])
+def test_what_we_put_in_place_names_the_follow_ups(heading):
+    assert part_of(PM, heading) == "follow_up"

@@ -940,3 +940,8 @@ def test_french_post_mortem_titles_name_the_kind(title):
 @pytest.mark.parametrize("heading", ["Ce qu'on met en place", "Ce que nous mettons en place"])
 def test_what_we_put_in_place_names_the_follow_ups(heading):
     assert part_of(PM, heading) == "follow_up"
+
+
+@pytest.mark.parametrize("answer", ["Down right now.", "Down for now, the failover holds."])
+def test_a_time_of_now_beside_what_is_happening_is_an_answer(answer):
+    assert ("empty", "nature") not in problems(REPORT, f"### Nature\n{answer}\n")

@@ -945,3 +945,13 @@ def test_what_we_put_in_place_names_the_follow_ups(heading):
 @pytest.mark.parametrize("answer", ["Down right now.", "Down for now, the failover holds."])
 def test_a_time_of_now_beside_what_is_happening_is_an_answer(answer):
     assert ("empty", "nature") not in problems(REPORT, f"### Nature\n{answer}\n")
+
+
+def test_a_closing_followed_by_more_than_a_signature_is_no_sign_off():
+    from inc_audit.reading.letters import body
+
+    assert body("Logs below.\n\nThanks,\nDave\n").strip() == "Logs below."
+    kept = "Thanks,\n- step one\n- step two\n- step three\n- step four\n"
+    assert body(kept) == kept
+    quoted = "See PD-4471.\n\nOn Mon, 30 Nov 2026 at 08:05, Support <s@example.com> wrote:\n> logs attached\n"
+    assert body(quoted).strip() == "See PD-4471."

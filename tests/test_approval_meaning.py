@@ -35,6 +35,7 @@ FRENCH = [
     "Ça me semble bon.",
     "Je confirme, c'est bon.",
     "Validé par moi.",
+    "Accord de ma part pour ce post-mortem, merci Dave.",
 ]
 
 INFORMAL = [
@@ -65,6 +66,9 @@ INFORMAL = [
 
 # (comment, the reason IPM003 gives)
 NOT_APPROVALS = [
+    ("Pas d'accord de ma part.", "negated"),
+    ("Accord de ma part si tu ajoutes la chronologie.", "conditional"),
+    ("Waiting for approval from my side.", "not given yet"),
     ("Je ne valide pas encore.", "negated"),
     ("Pas bon pour moi.", "negated"),
     ("Je n'approuve pas ce post-mortem.", "negated"),
@@ -129,6 +133,12 @@ def test_french_and_informal_approvals_approve(text):
 def test_what_is_no_approval_says_why(text, reason):
     reading = read(text, "alice", PEOPLE)
     assert not reading.approves and reading.reason == reason, reading
+
+
+@pytest.mark.parametrize("text", ["Approval from my end.", "Accord de ma part."])
+def test_the_noun_of_approval_given_as_the_writers_approves_and_someone_elses_does_not(text):
+    assert read(text, "alice", PEOPLE).approves
+    assert not read("I would need approval from my manager first.", "alice", PEOPLE).approves
 
 
 def test_an_approving_root_is_read_by_its_ending():

@@ -825,3 +825,133 @@ def test_a_line_with_a_waiting_or_tracking_word_and_words_of_its_own_is_an_answe
     post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
     assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
     assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n"), answer
+
+
+# Deferrals made of a marker and words of waiting on someone's return, of not knowing yet, of
+# deciding or agreeing later, of a tool named with no link, and of what they wait on (a dry run,
+# the release); none of these lines is in the vocabulary, their words' classes are.
+LATER = [
+    "I'll forward the screenshots when I'm back at my desk.",
+    "hard to say right now, will know more tomorrow",
+    "Too early to tell, will know more after the vendor replies.",
+    "Toujours à l'étude côté infra Nomadic.",
+    "To be agreed with management.",
+    "see Grafana",
+    "Voir avec Rémy, il a fait l'analyse pendant la cellule de crise.",
+    "Ask Bob, he did the RCA in the war room.",
+    "À rédiger après la mise en prod.",
+    "Coming after the dry run.",
+    "Numbers still being pulled from Mixpanel, will edit this comment.",
+    "Will be decided together at the retro once everybody is back from holidays.",
+    "The relevant logs exist in Loki, anyone on the team can look them up.",
+    "Suite dans le commentaire suivant.",
+    "Continued in the next comment.",
+]
+
+
+@pytest.mark.parametrize("answer", LATER)
+def test_a_deferral_to_a_return_a_decision_a_tool_or_an_event_is_no_answer(answer):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n"), answer
+    assert ("empty", "root_cause") in problems(PM, f"### Root cause\n{answer}\n"), answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Will add an alert on the signer queue.",
+        "Bob will rotate the keys by Friday (#512).",
+        "Tracked in #5311.",
+        "Logs available in S3 bucket x",
+        "The logs exist in Loki under {app=\"signer\"} between 10:02 and 10:10.",
+        "See Grafana: https://grafana.example.com/d/abc",
+        "Agreed with management: we pause the airdrop until the signer is fixed.",
+        "Sentry alert at 13:02 on the signer.",
+        "Next: add an alert on the signer queue.",
+        "Will run later",
+        "Coming after the dry run of migration 0051 on staging-3 (!1951).",
+    ],
+)
+def test_a_line_with_words_of_its_own_beside_waiting_words_is_an_answer(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
+    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n"), answer
+
+
+def test_a_listed_phrase_is_one_word_of_its_class_and_its_words_alone_are_not():
+    deferrals = REPORT.vocabulary.deferrals
+    assert deferrals is not None
+    assert deferrals.defers(normalise("Coming after the dry run."))
+    assert not deferrals.defers(normalise("Will run it later on the run queue"))
+    assert deferrals.kind("de") == "towards"  # a word of a phrase keeps its own class
+
+
+def test_an_e_mails_sign_off_and_the_message_it_answers_are_no_answer():
+    text = (
+        "Nature: the updater loops.\nHow found: a user wrote to support.\nPotential impact: every macOS user.\n"
+        "Evidence: I'll forward the screenshots when I'm back at my desk.\n\nCheers,\nDave\n\n"
+        "On Mon, 30 Nov 2026 at 08:05, Support <support@example.com> wrote:\n> Recording attached on the ticket.\n"
+    )
+    assert ("empty", "evidence") in problems(REPORT, text)
+    answered = text.replace("I'll forward the screenshots when I'm back at my desk.", "updater.log lines 120-190")
+    assert ("empty", "evidence") not in problems(REPORT, answered)
+
+
+@pytest.mark.parametrize(
+    ("evidence", "empty"),
+    [
+        ("No logs left: the pod was recycled before anyone looked. The only trace is PagerDuty PD-4471.", False),
+        ("No logs. Will add them later.", True),
+        ("No logs.", True),
+    ],
+)
+def test_a_negative_that_goes_on_to_say_where_the_record_is_answers(evidence, empty):
+    assert (("empty", "evidence") in problems(REPORT, f"### Evidence\n{evidence}\n")) is empty
+
+
+@pytest.mark.parametrize(
+    ("plan", "empty"),
+    [
+        ("- [ ] write rollback plan (@dave)", True),
+        ("- [ ] À rédiger", True),
+        ("- [ ] `helm rollback web 41`", False),
+        ("- [ ] Restore the snapshot taken before the purge", False),
+        ("Rollback is straightforward.", True),
+        ("Retour arrière très simple.", True),
+        ("Rollback is straightforward: re-apply `gateway-v0-404.yaml` with decK.", False),
+        ("Suppression définitive, pas de retour possible.", True),
+        ("The rows are permanently deleted; we export them to S3 first and re-import them if needed.", False),
+    ],
+)
+def test_rollback_plans_that_are_a_to_do_an_easy_claim_or_a_final_deletion(plan, empty):
+    found = ("empty", "rollback") in problems(CHANGE, f"### Procedure\nRun it.\n\n### Rollback plan\n{plan}\n")
+    assert found is empty, plan
+
+
+def test_follow_ups_that_are_open_to_dos_are_still_follow_ups():
+    text = "### Root cause\nThe key expired.\n### Impact\n3 h.\n### Follow-ups\n- [ ] Write the runbook\n"
+    assert ("empty", "follow_up") not in problems(PM, text)
+
+
+@pytest.mark.parametrize("title", ["Bilan de l'incident (1/2)", "Bilan d'incident — rpc-2", "Rapport post-incident"])
+def test_french_post_mortem_titles_name_the_kind(title):
+    assert PM.matches(parse(f"{title}\n\n**Pourquoi :** le disque s'est rempli.\n"))
+
+
+@pytest.mark.parametrize("heading", ["Ce qu'on met en place", "Ce que nous mettons en place"])
+def test_what_we_put_in_place_names_the_follow_ups(heading):
+    assert part_of(PM, heading) == "follow_up"
+
+
+@pytest.mark.parametrize("answer", ["Down right now.", "Down for now, the failover holds."])
+def test_a_time_of_now_beside_what_is_happening_is_an_answer(answer):
+    assert ("empty", "nature") not in problems(REPORT, f"### Nature\n{answer}\n")
+
+
+def test_a_closing_followed_by_more_than_a_signature_is_no_sign_off():
+    from inc_audit.reading.letters import body
+
+    assert body("Logs below.\n\nThanks,\nDave\n").strip() == "Logs below."
+    kept = "Thanks,\n- step one\n- step two\n- step three\n- step four\n"
+    assert body(kept) == kept
+    quoted = "See PD-4471.\n\nOn Mon, 30 Nov 2026 at 08:05, Support <s@example.com> wrote:\n> logs attached\n"
+    assert body(quoted).strip() == "See PD-4471."

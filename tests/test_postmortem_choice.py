@@ -192,3 +192,21 @@ def test_a_revision_by_the_same_author_is_not_joined_to_its_draft(umami):
     )
     [finding] = findings(source, umami)
     assert finding.rule == "IPM002" and finding.section == "follow_up" and finding.where == "note 102"
+
+
+FRENCH_ONE = (
+    "Bilan de l'incident (1/2)\n\n"
+    "**Pourquoi c'est tombé :** le disque de rpc-2 s'est rempli avec des journaux de débogage oubliés.\n\n"
+    "**Ce qu'ont vécu les utilisateurs :** 1 h 20 d'envois en échec, 19 tickets.\n\n"
+    "Suite dans le commentaire suivant.\n"
+)
+FRENCH_TWO = "Bilan (2/2)\n\n**Ce qu'on met en place :**\n- rotation des journaux (#1420)\n- alerte disque (#1421)\n"
+
+
+def test_a_french_half_titled_post_mortem_whose_rest_another_author_posts_lacks_its_follow_ups(umami):
+    source = with_notes(
+        note(101, FRENCH_ONE, author="dave", days_ago=25), note(102, FRENCH_TWO, author="erin", days_ago=24),
+        note(103, APPROVED, author="alice", days_ago=20),
+    )
+    [finding] = findings(source, umami)
+    assert (finding.rule, finding.section, finding.where) == ("IPM002", "follow_up", "note 101")

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from inc_audit.reading import letters
 from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.markdown import meaningful_text
 from inc_audit.reading.vocabulary import (
@@ -27,6 +28,7 @@ from inc_audit.reading.vocabulary import (
 )
 
 MAX_LINES = 500
+MAX_SENTENCES = 8  # sentences after a negative read for an answer of their own
 MIN_STATEMENT = 6  # words: a negative ("no user impact at all") with three words of its own says something
 if TYPE_CHECKING:
     from inc_audit.reading.markdown import Section
@@ -82,14 +84,17 @@ class AnswerRules:
     negative_reason_ok: bool = False
     needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
     unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
+    open_task_defers: bool = False  # an unticked step that only defers ("write rollback plan") is a to-do, no step
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     """Whether any line of ``text`` (comments and quick actions already removed) answers.
 
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
-    that counts as answered, which bounds the work on absurd input.
+    that counts as answered, which bounds the work on absurd input. An e-mail's sign-off and
+    the earlier message quoted below it are not the section's (``letters``).
     """
+    text = letters.body(text)
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
         if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
             return False
@@ -163,6 +168,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         if task.group(1) == " " and not rules.open_tasks_ok:
             return False
         text = (task.group(2) or "").strip()
+        if task.group(1) == " " and rules.open_task_defers and vocabulary.deferrals is not None:
+            if vocabulary.deferrals.defers(f"todo {normalise(text)}"):
+                return False  # "- [ ] write rollback plan (@dave)": the box says it is still to do
     if len(text) > MAX_LINE or (_may_link(text) and _REAL_CONTENT.search(text)):
         return True
     norm = normalise(text)
@@ -174,10 +182,14 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False  # "✅", "Yes.", "Bug.", "Logs.", "Same as INC #123." (the document may tie it: schemas)
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False
+    if rules.needs_compensation and vocabulary.deferrals is not None and vocabulary.deferrals.claims_ease(norm):
+        return False  # "Rollback is straightforward.": a way back said to exist, none given
     if _fullmatches(vocabulary.negatives, norm):
         if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
             return compensated(fold(norm), vocabulary)
-        return rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm))
+        if rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm)):
+            return True
+        return not nested and _goes_on(text, rules, vocabulary)  # "No logs left: ... The only trace is PD-4471."
     if rules.guidance.echoes(vocabulary.words_of(norm)):
         return False
     label = _LABEL.match(norm)
@@ -185,6 +197,16 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         rest = label.group(2).strip()
         return bool(rest) and _line_answers(rest, rules, vocabulary, nested=True)
     return True
+
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def _goes_on(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
+    """Whether a line that opens on a negative goes on, in a sentence of its own, to say where the
+    answer is or what it is ("No logs left: the pod was recycled. The only trace is PD-4471.")."""
+    rest = _SENTENCE.split(text)[1:]
+    return any(_line_answers(sentence, rules, vocabulary, nested=True) for sentence in rest[:MAX_SENTENCES])
 
 
 def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:

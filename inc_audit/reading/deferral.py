@@ -15,8 +15,10 @@ queue" is a follow-up, not a deferral. The words are compared by their forms (th
 its English and French stems: see ``concepts``), so "attaching", "attachés" and
 "attached" are one. A link or an image makes a line an answer before this is asked.
 
-An idiom of waiting ("stay tuned", "hang tight", "restez à l'écoute") is a marker as a
-whole; its words alone are not ("stay on the current version" is an answer).
+An idiom of waiting ("stay tuned", "hang tight", "restez à l'écoute") or of not knowing yet
+("hard to say", "trop tôt pour le dire") is a marker as a whole; its words alone are not
+("stay on the current version" is an answer). A phrase listed in any other class is read as
+one word of that class ("dry run", "mise en prod", "cellule de crise": what a deferral waits on).
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
 MAX_WORDS = 24  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content or a party ("updater logs", "ops team")
 _ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
-CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards")
+CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards", "ease")
+# ease: "straightforward", "simple", "facile": a plan said to be easy, which is no plan when nothing else is said
 IDIOM = "\x00idiom"  # the word an idiom of waiting is read as: a marker
 # askers: the answer is with someone, named next ("ask Bob", "demander à Alice"): it defers, and the
 # one unknown word after it is that someone
@@ -45,16 +48,21 @@ class Deferrals:
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _seen: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
-    _idioms: dict[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict, init=False, repr=False)
+    _idioms: dict[str, tuple[tuple[tuple[str, ...], str], ...]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.neutral = frozenset(fold(w) for w in self.neutral)
-        idioms = {tuple(tokens(entry)) for entry in self.words.get("idioms", ())}
-        for idiom in sorted((i for i in idioms if i), key=len, reverse=True):
-            self._idioms[idiom[0]] = (*self._idioms.get(idiom[0], ()), idiom)
+        phrases = {(tuple(tokens(entry)), IDIOM) for entry in self.words.get("idioms", ())}
         self._class[IDIOM] = "markers"
         for name in CLASSES:
+            self._class["\x00" + name] = name
+            phrases |= {(tuple(tokens(e)), "\x00" + name) for e in self.words.get(name, ()) if " " in e.strip()}
+        for phrase, word in sorted((p for p in phrases if p[0]), key=lambda p: (-len(p[0]), p)):
+            self._idioms[phrase[0]] = (*self._idioms.get(phrase[0], ()), (phrase, word))
+        for name in CLASSES:  # a phrase's words are not its class alone ("run" is no party, "dry run" is)
             for entry in self.words.get(name, ()):
+                if " " in entry.strip():
+                    continue
                 for word in tokens(entry):
                     for form in forms(word):
                         if form != word and form in self.neutral:
@@ -89,15 +97,26 @@ class Deferrals:
                 return True
         return self._defers(tokens(line))
 
+    def claims_ease(self, line: str) -> bool:
+        """Whether a line (lower-cased, without markup) only says its plan is easy ("Rollback is
+        straightforward.", "Retour arrière simple."): a word of ease, every other word neutral or
+        a kind of content. It asserts a way exists and gives none."""
+        words = tokens(line)
+        if not words or len(words) > MAX_WORDS:
+            return False
+        found = [self.kind(word) for word in words]
+        return "ease" in found and all(kind in ("ease", "neutral", "content") for kind in found)
+
     def _joined(self, words: list[str]) -> list[str]:
-        """``words`` with each idiom of waiting read as one marker."""
+        """``words`` with each idiom of waiting read as one marker, each listed phrase as one word
+        of its class."""
         joined: list[str] = []
         index = 0
         while index < len(words):
             found = self._idioms.get(words[index], ())
-            idiom = next((i for i in found if tuple(words[index : index + len(i)]) == i), ())
-            joined.append(IDIOM if idiom else words[index])
-            index += len(idiom) or 1
+            phrase, word = next(((p, w) for p, w in found if tuple(words[index : index + len(p)]) == p), ((), ""))
+            joined.append(word if phrase else words[index])
+            index += len(phrase) or 1
         return joined
 
     def _defers(self, words: list[str]) -> bool:

@@ -83,6 +83,7 @@ class Part:
     concepts: tuple[str, ...] = ()
     needs_compensation: bool = False
     unfinished_is_no_answer: bool = False
+    open_task_defers: bool = False  # an unticked to-do is a step, unless it only defers (write rollback plan)
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -193,6 +194,7 @@ class DocumentSchema(Matching):
                     concepts=tuple(map(str, prop.get("x-concepts", ()))),
                     needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
                     unfinished_is_no_answer=bool(prop.get("x-unfinished-is-no-answer", False)),
+                    open_task_defers=bool(prop.get("x-open-task-may-defer", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -228,6 +230,7 @@ class DocumentSchema(Matching):
             part.negative_reason_ok,
             part.needs_compensation,
             part.unfinished_is_no_answer,
+            part.open_task_defers,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:

@@ -52,6 +52,10 @@ class Reader:
         if based is not None and (span is None or based[0] < span[0]):
             if self.subject_before(words, based[0]) or _has(words[based[1] : based[1] + 5], self.p.own_sides):
                 return based  # "I approve", "Approve from my side"
+        if span is None:  # the noun given as the writer's: "Accord de ma part", "Approval from my end"
+            noun = _find(words, (("approval",),))
+            if noun is not None and _has(words[noun[1] : noun[1] + 4], self.p.own_sides):
+                return noun
         return span
 
     def subject_before(self, words: Sequence[str], start: int) -> bool:

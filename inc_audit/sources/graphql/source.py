@@ -95,8 +95,9 @@ class GraphQLSource(GitLabSource):
         project: str | int | None = None,
         group: str | int | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        wait: bool = True,
     ) -> None:
-        super().__init__(gl, project=project, group=group, concurrency=concurrency)
+        super().__init__(gl, project=project, group=group, concurrency=concurrency, wait=wait)
         self.client = client
         self.shape = q.Shape()
         self._memo_lock = threading.Lock()

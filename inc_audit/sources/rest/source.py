@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -31,7 +32,7 @@ from inc_audit.sources.entries import (
 )
 from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent
 from inc_audit.sources.http.parallel import ordered_map
-from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json
+from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json, opening
 from inc_audit.sources.interface import Source, Unreadable
 from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items, read_lists
 from inc_audit.sources.rest.projects import ProjectFailures, failed_entry
@@ -58,7 +59,7 @@ class GitLabSource(Source):
 
     def __init__(
         self, gl: Client, *, project: str | int | None = None, group: str | int | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int = DEFAULT_CONCURRENCY, wait: bool = True,
     ) -> None:
         if (project is None) == (group is None):
             raise ConfigError("audit either a project or a group", "give --project or --group")
@@ -82,19 +83,41 @@ class GitLabSource(Source):
         self._unread: list[str] = []
         self.projects = ProjectFailures()
         """A group audit's failed projects: each fails alone (see ``projects``)."""
-        if project is not None:
-            self.kind = "project"
-            raw = _entry(get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
-                                  not_found=_missing("project", project, "--project / CI_PROJECT_PATH")),
-                         f"reading project {project}")
-            self.path = self._remember(raw, "path_with_namespace", project)
+        self.kind = "project" if project is not None else "group"
+        name = project if project is not None else group
+        assert name is not None
+        self.path, self.id = str(name), name  # until GitLab has answered (``wait=False``)
+        self._opened: Future[None] | None = None
+        self._listing: tuple[tuple[str, ...], Future[list[IssueKey]]] | None = None
+        if wait:
+            self._read_target(name)
         else:
-            assert group is not None
-            self.kind = "group"
-            raw = _entry(get_json(gl, f"/groups/{encode_id(group)}", f"reading group {group}",
-                                  not_found=_missing("group", group, "--group")), f"reading group {group}")
-            self.path = _path(raw.get("full_path"), group)
+            self._opened = opening(gl, self._read_target, name)
+
+    def _read_target(self, name: str | int) -> None:
+        """The project or group read: its path as GitLab writes it, and its id."""
+        if self.kind == "project":
+            raw = _entry(get_json(self.gl, f"/projects/{encode_id(name)}", f"reading project {name}",
+                                  not_found=_missing("project", name, "--project / CI_PROJECT_PATH")),
+                         f"reading project {name}")
+            self.path = self._remember(raw, "path_with_namespace", name)
+        else:
+            raw = _entry(get_json(self.gl, f"/groups/{encode_id(name)}", f"reading group {name}",
+                                  not_found=_missing("group", name, "--group")), f"reading group {name}")
+            self.path = _path(raw.get("full_path"), name)
         self.id = raw["id"] if type(raw.get("id")) is int else self.path
+
+    def opened(self) -> None:
+        """Wait for the project or group read that ``wait=False`` started; its error, if it failed."""
+        if self._opened is not None:
+            self._opened.result()
+
+    def start_listing(self, labels: tuple[str, ...]) -> None:
+        """Start ``list_keys(labels)`` now, beside the caller (one of the requests a run starts
+        at once as it opens, ``http.session.opening``): the next ``list_keys(labels)`` takes
+        its keys. The listing names the project or group as it was given: GitLab's REST API
+        takes a URL-encoded path as well as an id."""
+        self._listing = (labels, opening(self.gl, self._list_keys, labels))
 
     def describe(self) -> dict[str, str]:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
@@ -225,13 +248,20 @@ class GitLabSource(Source):
         return dict(self.read_entries(self.list_keys(labels)))
 
     def list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
+        """``_list_keys(labels)``, or the keys of the listing ``start_listing(labels)`` started."""
+        started, self._listing = self._listing, None
+        if started is not None and started[0] == labels:
+            return started[1].result()
+        return self._list_keys(labels)
+
+    def _list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
         """The keys of every issue carrying one of ``labels`` or of type Incident, each once,
         sorted by (project, iid); nothing else of them is kept.
 
         One list per label and one of incidents (``issue_type``), each without the issues an
         earlier list holds (``not[labels]``: an issue with two incident labels is listed
-        once), their pages read in parallel (``pages.read_lists``: page 1 of each, then the
-        pages it announced, within ``concurrency``). A GitLab that ignored ``not[labels]``
+        once), their pages read in parallel (``pages.read_lists``: the first pages of each at
+        once, then the pages they announced, within ``concurrency``). A GitLab that ignored ``not[labels]``
         would list such an issue twice, and it would still be kept once. A listing entry
         without an issue number is a line in ``unread``.
         Pair it with ``read_entries``.

@@ -1,6 +1,7 @@
 """A live audit's first requests, made at once: the listing started before the token check and
 the project read have answered, the speculative first pages of the keys' lists, the own issues
-listed as the token's user's, and the cancellation that reaches every thread they start."""
+listed as the token's user's, the cancellation that reaches every thread they start, and the
+first reads by iid started from the listing's first pages."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from fakegitlab import API_TOKEN, PROJECT, READ_TOKEN, FakeGitLab
 from inc_audit.errors import ConfigError
 from inc_audit.model import IssueKey
 from inc_audit.publishing import ownership
+from inc_audit.sources.graphql.client import GraphQL
+from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.budget import cancelled_by, cancelling
 from inc_audit.sources.http.parallel import beside, ordered_map
 from inc_audit.sources.http.session import cancel_opening, checked, connect, token_user
 from inc_audit.sources.rest.pages import at_once
 from inc_audit.sources.rest.source import GitLabSource
-from tests.test_graphql_source import INC, incidents
+from tests.test_graphql_source import INC, incidents, operations
 from tests.test_live_parallel import ISSUES, listed_pages
 
 
@@ -84,3 +87,39 @@ def test_cancelling_a_caller_cancels_the_readers_it_starts() -> None:
     assert all(outer in events for events in seen)
     assert outer in started and stop in started
     assert cancelling() == ()
+
+
+def early_source(fake: FakeGitLab) -> GraphQLSource:
+    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
+    source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
+    source.early = True
+    source.start_listing(INC)
+    checked(gl)
+    source.opened()
+    return source
+
+
+def test_the_first_pages_keys_are_read_while_the_listing_reads_the_others(fake: FakeGitLab) -> None:
+    made = incidents(fake, 250, notes=3)
+    fake.clear_logs()
+    source = early_source(fake)
+    issues = list(source.candidate_issues(INC))
+    iids = [issue.iid for issue in issues]
+    # the 200 INC incidents of the lists' first pages (2 of 100) were read first, the other 50 after
+    first = sorted(issue.iid for issue in made)[:200]
+    assert iids == first + sorted(set(iids) - set(first))
+    assert sorted(iids) == sorted(issue.iid for issue in made)
+    assert all(len(issue.notes) == 3 + 1 for issue in issues)  # and the post-mortem
+    assert operations(fake).count("Read") == 2  # as many reads by iid as without: 200, then 50
+    pages = listed_pages(fake)
+    assert pages[-1] == ("INC", "3")  # the INC list's third page, read beside the first 200
+
+
+def test_an_early_read_the_run_does_not_ask_for_is_dropped(fake: FakeGitLab) -> None:
+    made = incidents(fake, 250, notes=0)
+    source = early_source(fake)
+    keys = source.list_keys(INC)
+    one = IssueKey(PROJECT, made[-1].iid)
+    assert [key for key, _ in source.read_entries([one])] == [one]  # not the early read's keys: it is dropped
+    assert [key for key, _ in source.read_entries(keys)] == keys
+    assert operations(fake).count("Read") == 1 + 1 + 2  # the early read, the one issue, then all of them

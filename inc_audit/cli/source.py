@@ -139,6 +139,7 @@ def live_source(
         checking = opening(gl, graphql_client.missing_fields, client)
         found = graphql.GraphQLSource(gl, client, wait=False, **kwargs)
         if listing is not None and api == "graphql":
+            found.early = getattr(settings, "shard", None) is None  # every listed incident will be read
             found.start_listing(listing)
         checked(gl)
         say_target(target, credentials, settings)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -61,7 +62,7 @@ from inc_audit.sources.graphql.nodes import (
     raw_note,
 )
 from inc_audit.sources.http.parallel import ordered_map
-from inc_audit.sources.http.session import Client, encode_id, get_json
+from inc_audit.sources.http.session import Client, encode_id, get_json, opening
 from inc_audit.sources.interface import Unreadable
 from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource, batches_of, failed_entry
 from inc_audit.text import repair
@@ -97,11 +98,16 @@ class GraphQLSource(GitLabSource):
         concurrency: int = DEFAULT_CONCURRENCY,
         wait: bool = True,
     ) -> None:
-        super().__init__(gl, project=project, group=group, concurrency=concurrency, wait=wait)
         self.client = client
         self.shape = q.Shape()
+        self.early = False
+        """Whether the listing's first pages start the first reads by iid (``first_wave``): set
+        for a run that reads every listed incident (a cold one, no shard)."""
+        self._early: list[tuple[list[list[IssueKey]], Future[dict[IssueKey, dict[str, Any]]]]] = []
+        self._first: list[IssueKey] = []
         self._memo_lock = threading.Lock()
         self._read_notes: dict[IssueKey, list[dict[str, Any]]] = {}
+        super().__init__(gl, project=project, group=group, concurrency=concurrency, wait=wait)
 
     def parallel(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """In order, in this thread: the reads by iid have read what serving needs, so reader
@@ -169,7 +175,33 @@ class GraphQLSource(GitLabSource):
         fails is marked failed (``projects``) and its keys come with an entry saying so
         (``UNREADABLE``); a failure otherwise ends the read, one line (``SourceError``).
         """
+        keys = list(keys)
+        early = self._claim_early(keys) if shape is None else []
         shape = shape or self.shape
+        started = {key for query, _ in early for batch in query for key in batch}
+        plan = [query for query, _ in early] + self._plan([k for k in keys if k not in started], shape)
+
+        def read(index: int) -> dict[IssueKey, dict[str, Any]]:
+            if index < len(early):
+                return early[index][1].result()  # a read ``first_wave`` started
+            return self._read_query(plan[index], shape)
+
+        owner = {key: i for i, query in enumerate(plan) for batch in query for key in batch}
+        reads = ordered_map(read, range(len(plan)), self.concurrency, window=self._ahead(shape))
+        loaded: dict[IssueKey, dict[str, Any]] = {}
+        taken = 0
+        for key in keys:
+            while taken <= owner[key]:
+                found = next(reads)
+                loaded.update((k, found[k]) for batch in plan[taken] for k in batch if k in found)
+                taken += 1
+            raw = loaded.pop(key, None)
+            if raw is not None:
+                yield key, raw
+
+    def _plan(self, keys: list[IssueKey], shape: q.Shape) -> list[list[list[IssueKey]]]:
+        """``keys`` as ``read_entries`` asks them: ``BATCH`` iids of one project to an alias,
+        as many aliases to a query as the complexity allows."""
         width = self._aliases(shape)
         queries: list[list[list[IssueKey]]] = []
         for batch in batches_of(keys, BATCH):
@@ -178,13 +210,39 @@ class GraphQLSource(GitLabSource):
                 last.append(batch)
             else:
                 queries.append([batch])
-        ahead = max(1, min(self.concurrency, READ_AHEAD // (BATCH * width)))  # the memory read ahead holds
-        reads = ordered_map(functools.partial(self._read_query, shape=shape), queries, self.concurrency, window=ahead)
-        for query, found in zip(queries, reads, strict=True):
-            for key in (key for batch in query for key in batch):
-                raw = found.pop(key, None)
-                if raw is not None:
-                    yield key, raw
+        return queries
+
+    def _ahead(self, shape: q.Shape) -> int:
+        """Queries read ahead of the audit at most: ``READ_AHEAD`` incidents' worth."""
+        return max(1, min(self.concurrency, READ_AHEAD // (BATCH * self._aliases(shape))))
+
+    # -- the first reads, while the listing reads its other pages ---------------------------------
+
+    def first_wave(self, known: set[IssueKey]) -> None:
+        """With ``early``: start reading the keys the listing's first pages held, as many
+        queries as the read ahead allows, while the listing reads its other pages (a round trip
+        earlier than ``read_entries`` could); ``key_order`` puts them first."""
+        if not self.early or self.kind != "project" or not known:
+            return
+        first = self._plan(sorted(known, key=lambda k: (k.project, k.iid)), self.shape)[: self._ahead(self.shape)]
+        self._first = [key for query in first for batch in query for key in batch]
+        self._early = [(query, opening(self.gl, self._read_query, query, self.shape)) for query in first]
+
+    def key_order(self, keys: set[IssueKey]) -> list[IssueKey]:
+        """(project, iid) order, but the keys ``first_wave`` started reading first: they are the
+        first read, so the audit begins with them (its report is sorted all the same)."""
+        first, self._first = [key for key in self._first if key in keys], []
+        started = set(first)
+        return first + [key for key in super().key_order(keys) if key not in started]
+
+    def _claim_early(
+        self, keys: list[IssueKey]
+    ) -> list[tuple[list[list[IssueKey]], Future[dict[IssueKey, dict[str, Any]]]]]:
+        """The reads ``first_wave`` started, when ``keys`` hold all of their keys (the run's
+        listing); dropped either way once a read by iid begins."""
+        early, self._early = self._early, []
+        wanted = set(keys)
+        return early if all(key in wanted for query, _ in early for batch in query for key in batch) else []
 
     def _aliases(self, shape: q.Shape) -> int:
         """How many ``issues`` aliases of ``BATCH`` iids one query holds within the complexity."""

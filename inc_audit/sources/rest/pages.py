@@ -158,7 +158,8 @@ under the API ("/projects/7/issues"), its query."""
 
 
 def read_lists(
-    gl: Client, lists: Sequence[List], workers: int, each: Callable[[int, Any], T | None]
+    gl: Client, lists: Sequence[List], workers: int, each: Callable[[int, Any], T | None],
+    first_wave: Callable[[], object] | None = None,
 ) -> Iterator[tuple[int, list[T]]]:
     """The items of every list, a page at a time: (index of the list in ``lists``, what
     ``each(index, item)`` made of each item of that page, Nones left out).
@@ -166,8 +167,9 @@ def read_lists(
     ``each`` runs in the reader thread as a page arrives, so a caller that needs little of
     an item (its key) never holds the whole page. The first wave asks the first
     ``at_once(workers, len(lists))`` pages of every list at once (a list shorter than that
-    answers the pages past its end empty); once it has answered, the pages each list's
-    page 1 announced beyond the first wave are asked by number, all lists' at once within
+    answers the pages past its end empty); once it has answered, ``first_wave()`` is called
+    when pages are left, and the pages each list's page 1 announced beyond the first wave
+    are asked by number, all lists' at once within
     ``workers``; then what the lists grew by and the lists without a total, by their last
     page's next link. Pages come in that order, list by list within each wave. A failure is
     one line (``failures``) and ends the read.
@@ -212,6 +214,8 @@ def read_lists(
             last[index], read[index] = following, n  # a page past the end, empty, has no next link to follow
         yield index, items
     rest = [numbered(index, n) for index in range(len(base)) for n in range(ahead + 1, (announced[index] or 1) + 1)]
+    if first_wave is not None and (rest or any(last.values())):
+        first_wave()  # the caller has taken the first wave's pages: pages are left
     for job, (items, _, following) in zip(rest, ordered_map(fetch, rest, workers), strict=True):
         last[job[0]], read[job[0]] = following, job[2]["page"]
         yield job[0], items

@@ -87,6 +87,7 @@ class GitLabSource(Source):
         name = project if project is not None else group
         assert name is not None
         self.path, self.id = str(name), name  # until GitLab has answered (``wait=False``)
+        self.given = name
         self._opened: Future[None] | None = None
         self._listing: tuple[tuple[str, ...], Future[list[IssueKey]]] | None = None
         if wait:
@@ -117,7 +118,7 @@ class GitLabSource(Source):
         at once as it opens, ``http.session.opening``): the next ``list_keys(labels)`` takes
         its keys. The listing names the project or group as it was given: GitLab's REST API
         takes a URL-encoded path as well as an id."""
-        self._listing = (labels, opening(self.gl, self._list_keys, labels))
+        self._listing = (labels, opening(self.gl, self._list_keys, labels, self.given))
 
     def describe(self) -> dict[str, str]:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
@@ -254,7 +255,7 @@ class GitLabSource(Source):
             return started[1].result()
         return self._list_keys(labels)
 
-    def _list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
+    def _list_keys(self, labels: tuple[str, ...], where: str | int | None = None) -> list[IssueKey]:
         """The keys of every issue carrying one of ``labels`` or of type Incident, each once,
         sorted by (project, iid); nothing else of them is kept.
 
@@ -264,23 +265,31 @@ class GitLabSource(Source):
         once, then the pages they announced, within ``concurrency``). A GitLab that ignored ``not[labels]``
         would list such an issue twice, and it would still be kept once. A listing entry
         without an issue number is a line in ``unread``.
-        Pair it with ``read_entries``.
+        Pair it with ``read_entries``. ``where`` names the project or group in the lists'
+        path (the id GitLab gave, unless told).
         """
         wanted = list(dict.fromkeys(labels))
         lists: list[tuple[str, dict[str, Any]]] = []
         for index, label in enumerate(wanted):
             lists.append((f"listing issues labelled {label}", {"labels": label, **_none_of(wanted[:index])}))
         lists.append(("listing incidents", {"issue_type": "incident", **_none_of(wanted)}))
-        path = f"/{self.kind}s/{encode_id(self.id)}/issues"
+        path = f"/{self.kind}s/{encode_id(self.id if where is None else where)}/issues"
 
         def key_of(index: int, raw: Any) -> IssueKey | None:
             return self._key(slim_issue(raw), lists[index][0])
 
         asked = [(what, path, {**query, "state": "all", "scope": "all"}) for what, query in lists]
         found: set[IssueKey] = set()
-        for _, keys in read_lists(self.gl, asked, self.concurrency, key_of):
+        for _, keys in read_lists(self.gl, asked, self.concurrency, key_of, lambda: self.first_wave(set(found))):
             found.update(keys)
-        return sorted(found, key=lambda k: (k.project, k.iid))
+        return self.key_order(found)
+
+    def first_wave(self, known: set[IssueKey]) -> None:
+        """Told of the keys the listing's first pages held, while it reads its other pages."""
+
+    def key_order(self, keys: set[IssueKey]) -> list[IssueKey]:
+        """The order the listed ``keys`` are read and audited in: (project, iid)."""
+        return sorted(keys, key=lambda k: (k.project, k.iid))
 
     def read_entries(self, keys: Iterable[IssueKey]) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
         """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``: the

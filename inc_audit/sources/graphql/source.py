@@ -50,6 +50,7 @@ from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, sli
 from inc_audit.sources.graphql import listing
 from inc_audit.sources.graphql import query as q
 from inc_audit.sources.graphql.client import GraphQL, QueryRefused
+from inc_audit.sources.graphql.early import EarlyReads
 from inc_audit.sources.graphql.nodes import (
     as_object,
     gid,
@@ -62,7 +63,7 @@ from inc_audit.sources.graphql.nodes import (
     raw_note,
 )
 from inc_audit.sources.http.parallel import ordered_map
-from inc_audit.sources.http.session import Client, encode_id, get_json, opening
+from inc_audit.sources.http.session import Client, encode_id, get_json
 from inc_audit.sources.interface import Unreadable
 from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource, batches_of, failed_entry
 from inc_audit.text import repair
@@ -83,7 +84,7 @@ of 400 issues with their notes nears ``bounds.MAX_ANSWER``)."""
 # --- the source ---------------------------------------------------------------------------
 
 
-class GraphQLSource(GitLabSource):
+class GraphQLSource(EarlyReads, GitLabSource):
     """A ``GitLabSource`` reading through GraphQL (see the module's docstring)."""
 
     api = "graphql"
@@ -215,34 +216,6 @@ class GraphQLSource(GitLabSource):
     def _ahead(self, shape: q.Shape) -> int:
         """Queries read ahead of the audit at most: ``READ_AHEAD`` incidents' worth."""
         return max(1, min(self.concurrency, READ_AHEAD // (BATCH * self._aliases(shape))))
-
-    # -- the first reads, while the listing reads its other pages ---------------------------------
-
-    def first_wave(self, known: set[IssueKey]) -> None:
-        """With ``early``: start reading the keys the listing's first pages held, as many
-        queries as the read ahead allows, while the listing reads its other pages (a round trip
-        earlier than ``read_entries`` could); ``key_order`` puts them first."""
-        if not self.early or self.kind != "project" or not known:
-            return
-        first = self._plan(sorted(known, key=lambda k: (k.project, k.iid)), self.shape)[: self._ahead(self.shape)]
-        self._first = [key for query in first for batch in query for key in batch]
-        self._early = [(query, opening(self.gl, self._read_query, query, self.shape)) for query in first]
-
-    def key_order(self, keys: set[IssueKey]) -> list[IssueKey]:
-        """(project, iid) order, but the keys ``first_wave`` started reading first: they are the
-        first read, so the audit begins with them (its report is sorted all the same)."""
-        first, self._first = [key for key in self._first if key in keys], []
-        started = set(first)
-        return first + [key for key in super().key_order(keys) if key not in started]
-
-    def _claim_early(
-        self, keys: list[IssueKey]
-    ) -> list[tuple[list[list[IssueKey]], Future[dict[IssueKey, dict[str, Any]]]]]:
-        """The reads ``first_wave`` started, when ``keys`` hold all of their keys (the run's
-        listing); dropped either way once a read by iid begins."""
-        early, self._early = self._early, []
-        wanted = set(keys)
-        return early if all(key in wanted for query, _ in early for batch in query for key in batch) else []
 
     def _aliases(self, shape: q.Shape) -> int:
         """How many ``issues`` aliases of ``BATCH`` iids one query holds within the complexity."""

@@ -34,7 +34,8 @@ from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json, opening
 from inc_audit.sources.interface import Source, Unreadable
-from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items, read_lists
+from inc_audit.sources.rest.keys import KeyListing
+from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items
 from inc_audit.sources.rest.projects import ProjectFailures, failed_entry
 from inc_audit.text import repair
 
@@ -48,7 +49,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "MAX_PAGES", "PER_PAGE", "GitLabSource", "batc
 # --- the source ---------------------------------------------------------------------------
 
 
-class GitLabSource(Source):
+class GitLabSource(KeyListing, Source):
     """A ``Source`` over one project, or every project of a group and its subgroups.
 
     Candidates are listed first (a few pages per label), then each candidate's notes are
@@ -112,13 +113,6 @@ class GitLabSource(Source):
         """Wait for the project or group read that ``wait=False`` started; its error, if it failed."""
         if self._opened is not None:
             self._opened.result()
-
-    def start_listing(self, labels: tuple[str, ...]) -> None:
-        """Start ``list_keys(labels)`` now, beside the caller (one of the requests a run starts
-        at once as it opens, ``http.session.opening``): the next ``list_keys(labels)`` takes
-        its keys. The listing names the project or group as it was given: GitLab's REST API
-        takes a URL-encoded path as well as an id."""
-        self._listing = (labels, opening(self.gl, self._list_keys, labels, self.given))
 
     def describe(self) -> dict[str, str]:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
@@ -247,49 +241,6 @@ class GitLabSource(Source):
         """Every issue carrying one of ``labels`` or of type Incident, each once, by key: every
         entry at once (``list_keys`` then ``read_entries``; a cache's cold read)."""
         return dict(self.read_entries(self.list_keys(labels)))
-
-    def list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
-        """``_list_keys(labels)``, or the keys of the listing ``start_listing(labels)`` started."""
-        started, self._listing = self._listing, None
-        if started is not None and started[0] == labels:
-            return started[1].result()
-        return self._list_keys(labels)
-
-    def _list_keys(self, labels: tuple[str, ...], where: str | int | None = None) -> list[IssueKey]:
-        """The keys of every issue carrying one of ``labels`` or of type Incident, each once,
-        sorted by (project, iid); nothing else of them is kept.
-
-        One list per label and one of incidents (``issue_type``), each without the issues an
-        earlier list holds (``not[labels]``: an issue with two incident labels is listed
-        once), their pages read in parallel (``pages.read_lists``: the first pages of each at
-        once, then the pages they announced, within ``concurrency``). A GitLab that ignored ``not[labels]``
-        would list such an issue twice, and it would still be kept once. A listing entry
-        without an issue number is a line in ``unread``.
-        Pair it with ``read_entries``. ``where`` names the project or group in the lists'
-        path (the id GitLab gave, unless told).
-        """
-        wanted = list(dict.fromkeys(labels))
-        lists: list[tuple[str, dict[str, Any]]] = []
-        for index, label in enumerate(wanted):
-            lists.append((f"listing issues labelled {label}", {"labels": label, **_none_of(wanted[:index])}))
-        lists.append(("listing incidents", {"issue_type": "incident", **_none_of(wanted)}))
-        path = f"/{self.kind}s/{encode_id(self.id if where is None else where)}/issues"
-
-        def key_of(index: int, raw: Any) -> IssueKey | None:
-            return self._key(slim_issue(raw), lists[index][0])
-
-        asked = [(what, path, {**query, "state": "all", "scope": "all"}) for what, query in lists]
-        found: set[IssueKey] = set()
-        for _, keys in read_lists(self.gl, asked, self.concurrency, key_of, lambda: self.first_wave(set(found))):
-            found.update(keys)
-        return self.key_order(found)
-
-    def first_wave(self, known: set[IssueKey]) -> None:
-        """Told of the keys the listing's first pages held, while it reads its other pages."""
-
-    def key_order(self, keys: set[IssueKey]) -> list[IssueKey]:
-        """The order the listed ``keys`` are read and audited in: (project, iid)."""
-        return sorted(keys, key=lambda k: (k.project, k.iid))
 
     def read_entries(self, keys: Iterable[IssueKey]) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
         """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``: the
@@ -425,11 +376,6 @@ class GitLabSource(Source):
 ENTRY_READERS = 2
 """Requests in flight reading entries by ``iids[]`` (each holds ``PER_PAGE`` issues), beside
 the ``concurrency`` reading notes."""
-
-
-def _none_of(labels: list[str]) -> dict[str, Any]:
-    """GitLab's filter for issues carrying none of ``labels`` (``not[labels]``)."""
-    return {"not": {"labels": ",".join(labels)}} if labels else {}
 
 
 def _entry(raw: Any, what: str) -> dict[str, Any]:

@@ -50,11 +50,7 @@ def open_source(
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
-    from inc_audit.audit import read_ahead
-    from inc_audit.cache.source import CachedSource, fingerprint
-    from inc_audit.sources.graphql.source import GraphQLSource
     from inc_audit.sources.http.session import cancel_opening, connect, opening
-    from inc_audit.sources.interface import ReadsAhead
 
     credentials = credentials_for(target, settings)
     gl = connect(
@@ -75,6 +71,11 @@ def open_source(
         cancel_opening(gl)  # the first failure, in the order above, is the one said
         raise
     collector.settle()  # python-gitlab and the GraphQL client are loaded
+    from inc_audit.audit import read_ahead  # imported once the first requests are out
+    from inc_audit.cache.source import CachedSource, fingerprint
+    from inc_audit.sources.graphql.source import GraphQLSource
+    from inc_audit.sources.interface import ReadsAhead
+
     source: ReadsAhead = live
     if not settings.no_cache:
         every = timedelta(days=config.cache_full_read_days)
@@ -88,7 +89,7 @@ def open_source(
 def cold_cache(settings: ReadSettings) -> bool:
     """Whether the cache holds nothing yet: the scan will list every candidate, as a cold one
     does (a warm one lists only what changed, so its listing is not started early)."""
-    from inc_audit.cache.source import FILE_NAME
+    from inc_audit.cache.store import FILE_NAME
 
     return not (settings.cache / FILE_NAME).exists()
 

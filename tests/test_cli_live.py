@@ -294,3 +294,19 @@ def test_a_second_run_reads_only_what_changed_and_finds_the_same(fake):
     fake.clear_logs()
     audit(fake, "--no-cache")
     assert len([r for r in fake.requests if r.endpoint.endswith("/notes")]) >= 12
+
+
+def test_auto_falling_back_to_rest_lists_the_keys_once(fake):
+    fake.clear_logs()
+    rest = audit(fake, "--no-cache", "--format", "json", api="rest")
+    plain = fake.counts()
+    fake.graphql_without = ("Note.awardEmoji",)  # an older GitLab: --api auto reads over REST
+    fake.clear_logs()
+    auto = audit(fake, "--no-cache", "--format", "json", "-v", api="auto")
+    assert "reading through REST: its GraphQL API has no Note.awardEmoji" in auto.stderr
+    assert findings(auto.stdout) == findings(rest.stdout)
+    fell_back = fake.counts()
+    lists = "GET /projects/:project/issues"  # the keys' lists (started before the schema check answered) and reads
+    assert fell_back[lists] == plain[lists]
+    assert fell_back["POST /api/graphql"] == 1  # the schema check alone: no early read by iid
+    assert fell_back["GET /projects/:project"] == plain["GET /projects/:project"] + 1  # each source's project read

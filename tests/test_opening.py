@@ -92,7 +92,7 @@ def test_cancelling_a_caller_cancels_the_readers_it_starts() -> None:
 def early_source(fake: FakeGitLab) -> GraphQLSource:
     gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
     source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
-    source.early = True
+    source.early = lambda: True
     source.start_listing(INC)
     checked(gl)
     source.opened()

@@ -103,7 +103,7 @@ def live_source(
     The first requests go out at once (``wait=False``; ``connect`` has started the token
     check): the project read, the GraphQL schema check, and the listing of the candidates'
     keys by ``listing`` (their labels) when the run will list them all (a cold cache or
-    none; for ``--api auto``, once the schema check has chosen the API). Then the token
+    none; under ``--api auto`` a REST source falling back takes the listing over). Then the token
     check's failure is said first, the project read's next, the schema check's last, each
     as it would be alone."""
     from inc_audit.sources.http.session import checked
@@ -129,6 +129,7 @@ def live_source(
     from inc_audit.sources.graphql import source as graphql
     from inc_audit.sources.http.session import opening
 
+    found: graphql.GraphQLSource | None = None
     try:
         client = graphql_client.GraphQL(gl, credentials.token, timeout=settings.timeout,
                                         concurrency=settings.concurrency)
@@ -139,8 +140,9 @@ def live_source(
     else:
         checking = opening(gl, graphql_client.missing_fields, client)
         found = graphql.GraphQLSource(gl, client, wait=False, **kwargs)
-        if listing is not None and api == "graphql":
-            found.early = getattr(settings, "shard", None) is None  # every listed incident will be read
+        if listing is not None:  # over REST whichever API reads the incidents
+            if getattr(settings, "shard", None) is None:  # every listed incident will be read
+                found.early = lambda: _serves(checking)  # --api auto: once the schema check has said so
             found.start_listing(listing)
         checked(gl)
         say_target(target, credentials, settings)
@@ -149,15 +151,24 @@ def live_source(
         if missing is None:
             if settings.verbose:
                 say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
-            if listing is not None and api != "graphql":
-                found.start_listing(listing)
             return found
         client.close()
     if api == "graphql":
         raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
     if settings.verbose:
         say(f"inc-audit: reading through REST: {missing}")
-    return GitLabSource(gl, **kwargs)
+    rest = GitLabSource(gl, **kwargs)
+    if found is not None:
+        rest.adopt_listing(found)
+    return rest
+
+
+def _serves(checking: Any) -> bool:
+    """Whether the schema check found that GitLab's GraphQL API can serve the audit."""
+    try:
+        return checking.result() is None
+    except Exception:  # noqa: BLE001  (the opening says it)
+        return False
 
 
 def judged_by(source: Source, config: Config) -> Config:

@@ -4,6 +4,7 @@ first (``key_order``); ``read_entries`` takes their answers (``_claim_early``)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
@@ -19,7 +20,7 @@ Query = list[list[IssueKey]]
 class EarlyReads(KeyListing):
     """What ``GraphQLSource`` starts its first reads with."""
 
-    early: bool
+    early: Callable[[], bool]
     shape: q.Shape
     _early: list[tuple[Query, Future[dict[IssueKey, dict[str, Any]]]]]
     _first: list[IssueKey]
@@ -37,7 +38,7 @@ class EarlyReads(KeyListing):
         """With ``early``: start reading the keys the listing's first pages held, as many
         queries as the read ahead allows, while the listing reads its other pages (a round trip
         earlier than ``read_entries`` could); ``key_order`` puts them first."""
-        if not self.early or self.kind != "project" or not known:
+        if self.kind != "project" or not known or not self.early():
             return
         first = self._plan(sorted(known, key=lambda k: (k.project, k.iid)), self.shape)[: self._ahead(self.shape)]
         self._first = [key for query in first for batch in query for key in batch]

@@ -101,9 +101,10 @@ class GraphQLSource(EarlyReads, GitLabSource):
     ) -> None:
         self.client = client
         self.shape = q.Shape()
-        self.early = False
-        """Whether the listing's first pages start the first reads by iid (``first_wave``): set
-        for a run that reads every listed incident (a cold one, no shard)."""
+        self.early: Callable[[], bool] = lambda: False
+        """Whether the listing's first pages start the first reads by iid (``first_wave``, which
+        asks it in the listing's thread): true for a run that reads every listed incident (a
+        cold one, no shard) through GraphQL."""
         self._early: list[tuple[list[list[IssueKey]], Future[dict[IssueKey, dict[str, Any]]]]] = []
         self._first: list[IssueKey] = []
         self._memo_lock = threading.Lock()

@@ -23,6 +23,7 @@ class KeyListing:
     id: str | int
     given: str | int
     _listing: tuple[tuple[str, ...], Future[list[IssueKey]]] | None
+    _unread: list[str]
 
     def _key(self, raw: Any, what: str) -> IssueKey | None:
         raise NotImplementedError
@@ -33,6 +34,12 @@ class KeyListing:
         its keys. The listing names the project or group as it was given: GitLab's REST API
         takes a URL-encoded path as well as an id."""
         self._listing = (labels, opening(self.gl, self._list_keys, labels, self.given))
+
+    def adopt_listing(self, other: KeyListing) -> None:
+        """Take over the listing ``other`` started, if any (a source of the same target that
+        ``--api auto`` falls back to): its keys, and the lines it finds unreadable."""
+        self._listing, other._listing = other._listing, None
+        self._unread = other._unread
 
     def list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
         """``_list_keys(labels)``, or the keys of the listing ``start_listing(labels)`` started."""

@@ -10,10 +10,12 @@ answered after ``--latency-ms``, then runs a cold ``inc-audit run --api API`` (a
 ``--cache`` folder) with a ``git worktree`` of ``--base`` and with this checkout, one after
 the other, each through ``spawner.py`` (so a run's peak RSS is its own). Prints for each
 run its wall time (start-up included), the requests the fake answered, requests per
-incident, peak RSS, and whether both wrote the same findings (compared finding for
-finding, as run_bench.py does). ``--memory`` adds cold GraphQL runs at those sizes with no
-latency and ``--no-cache``, for the live source's own peak memory. Nothing here asserts on
-time; exit 1 when the findings differ, 2 when a run failed.
+incident, peak RSS, the CPU time the fake GitLab spent meanwhile (this process's, which
+serves it in threads: "GitLab's own work", on the same cores as the audit), and whether
+both wrote the same findings (compared finding for finding, as run_bench.py does).
+``--memory`` adds cold GraphQL runs at those sizes with no latency and ``--no-cache``,
+for the live source's own peak memory. Nothing here asserts on time; exit 1 when the
+findings differ, 2 when a run failed.
 """
 
 from __future__ import annotations
@@ -52,6 +54,9 @@ class Measured:
     returncode: int
     latency: float
     findings: set[tuple[Any, ...]]
+    fake_cpu: float = 0.0
+    """CPU seconds the benchmark's process spent during the run: the fake GitLab answering
+    (its serving threads), on the same cores as the audit."""
 
     @property
     def per_incident(self) -> float:
@@ -77,7 +82,9 @@ def cold_run(spawner: Spawner, fake: Any, tree: Path, name: str, api: str, n: in
     env = env_for(tree, GITLAB_TOKEN=rb.READ_TOKEN)
     env = {k: v for k, v in env.items() if not k.startswith("CI_")}
     fake.clear_logs()
+    cpu = time.process_time()  # this process serves the fake; the audit runs in the spawner's child
     answer = spawner.run(command, env, tree, work / f"{name}-{api}-{n}.stdout")
+    fake_cpu = time.process_time() - cpu
     requests = len(fake.requests)
     findings: set[tuple[Any, ...]] = set()
     if answer["returncode"] in (0, 1) and output.is_file():
@@ -86,9 +93,9 @@ def cold_run(spawner: Spawner, fake: Any, tree: Path, name: str, api: str, n: in
         tail = (work / f"{name}-{api}-{n}.stderr").read_text(encoding="utf-8", errors="replace")[-600:]
         say(f"{name} --api {api}: exit {answer['returncode']}\n{tail}")
     measured = Measured(api if cache else f"{api}*", name, n, answer["wall"], requests, answer["max_rss"] / 2**20,
-                        answer["returncode"], fake.latency, findings)
+                        answer["returncode"], fake.latency, findings, fake_cpu)
     say(f"{n} incidents, --api {api}, {name}: {measured.wall:.1f} s, {requests} requests,"
-        f" {measured.rss_mib:.0f} MiB, exit {measured.returncode}")
+        f" {measured.rss_mib:.0f} MiB, exit {measured.returncode}, fake GitLab's CPU {fake_cpu:.1f} s")
     return measured
 
 
@@ -133,7 +140,7 @@ def main() -> int:
             fake.stop()
     print(f"cold `inc-audit run` against the fake GitLab; base: {describe(args.base)}")
     print(f"{'incidents':>9} {'latency':>7} {'api':>7}  {'tree':<4} {'wall s':>6} {'requests':>8}"
-          f" {'req/inc':>7} {'MiB':>5}  same findings")
+          f" {'req/inc':>7} {'MiB':>5} {'fake CPU s':>10}  same findings")
     failed, differ = False, False
     for base_run, now_run in rows:
         latency = f"{base_run.latency:.1f}s"
@@ -143,7 +150,9 @@ def main() -> int:
             failed = failed or run.returncode not in (0, 1)
             mark = ("yes" if same else "NO") if run is now_run else ""
             print(f"{run.incidents:9d} {latency:>7} {run.api:>7}  {run.tree:<4} {run.wall:6.1f} {run.requests:8d}"
-                  f" {run.per_incident:7.3f} {run.rss_mib:5.0f}  {mark}")
+                  f" {run.per_incident:7.3f} {run.rss_mib:5.0f} {run.fake_cpu:10.1f}  {mark}")
+    print("fake CPU s: the CPU time the benchmark's own process spent during the run, which is the fake"
+          " GitLab building its answers (in its serving threads) on the same cores as the audit")
     if args.memory:
         print("graphql*: --no-cache, the live source alone (the cache's own memory is the cache's figure)")
     load = os.getloadavg()

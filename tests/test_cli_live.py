@@ -173,7 +173,7 @@ def test_a_server_going_away_mid_run_exits_3_and_leaves_the_audit_issue_as_it_wa
     [issue] = audit_issues(fake)
     before = (issue.description, issue.state, issue.updated_at)
     fake.clear_logs()
-    fake.drop_after = drop_after  # GraphQL: the token check, the schema check, the project; then the listing
+    fake.drop_after = drop_after  # GraphQL: three of the first requests (made at once) answered
     result = audit(fake, "--publish", "--retry-budget", "2", "--no-cache", api=api)
     assert result.returncode == 3
     assert "inc-audit: error:" in result.stderr and "Traceback" not in result.stderr
@@ -242,6 +242,29 @@ def test_a_read_only_token_cannot_publish_and_says_which_scope(fake):
 def test_an_unknown_project_is_one_clear_line(fake):
     result = cli(fake, "run", "--project", "nobody/nothing")
     assert result.returncode == 2 and "not found (404)" in result.stderr
+    [line] = [line for line in result.stderr.splitlines() if "error" in line]  # not the listing's too
+    assert "project nobody/nothing not found (404)" in line
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_a_refused_token_is_said_before_anything_else_that_failed(fake, api):
+    result = audit(fake, "--debug", token=SECRET + "x", api=api)  # the project read, the lists: 401 too
+    assert result.returncode == 2
+    assert "GitLab refused the token (401)" in result.stderr.splitlines()[0]
+    unknown = cli(fake, "run", "--project", "nobody/nothing", "--api", api, token=SECRET + "x")
+    assert unknown.returncode == 2 and "GitLab refused the token (401)" in unknown.stderr.splitlines()[0]
+
+
+@pytest.mark.parametrize("api", ["rest", "graphql"])
+def test_the_first_requests_do_not_wait_for_the_token_check(fake, api):
+    fake.fault_on(r"/user$", delay=1.0)
+    result = audit(fake, "--no-cache", api=api)
+    assert result.returncode == 1, result.stderr
+    answered = [r.endpoint for r in fake.requests]  # in the order they were answered
+    first = answered.index("GET /user")
+    assert "GET /projects/:project" in answered[:first]  # the project read
+    assert answered[:first].count("GET /projects/:project/issues") >= 4  # own issues, the keys' lists
+    assert api == "rest" or "POST /api/graphql" in answered[:first]  # the schema check
 
 
 def test_check_one_live_incident(fake):
@@ -271,3 +294,19 @@ def test_a_second_run_reads_only_what_changed_and_finds_the_same(fake):
     fake.clear_logs()
     audit(fake, "--no-cache")
     assert len([r for r in fake.requests if r.endpoint.endswith("/notes")]) >= 12
+
+
+def test_auto_falling_back_to_rest_lists_the_keys_once(fake):
+    fake.clear_logs()
+    rest = audit(fake, "--no-cache", "--format", "json", api="rest")
+    plain = fake.counts()
+    fake.graphql_without = ("Note.awardEmoji",)  # an older GitLab: --api auto reads over REST
+    fake.clear_logs()
+    auto = audit(fake, "--no-cache", "--format", "json", "-v", api="auto")
+    assert "reading through REST: its GraphQL API has no Note.awardEmoji" in auto.stderr
+    assert findings(auto.stdout) == findings(rest.stdout)
+    fell_back = fake.counts()
+    lists = "GET /projects/:project/issues"  # the keys' lists (started before the schema check answered) and reads
+    assert fell_back[lists] == plain[lists]
+    assert fell_back["POST /api/graphql"] == 1  # the schema check alone: no early read by iid
+    assert fell_back["GET /projects/:project"] == plain["GET /projects/:project"] + 1  # each source's project read

@@ -158,6 +158,7 @@ class CachedSource(Serving, Source):
         loaded = self._load(shard_key, labels)
         started = self.clock()
         full = loaded is not None and self._full_read_due(loaded, started)
+        order: list[IssueKey] = []
         self._reset()
         if loaded is not None and not full and not self._connect(on_file=True):
             loaded = None  # unreadable since it was loaded
@@ -167,7 +168,7 @@ class CachedSource(Serving, Source):
             if self._db is None:
                 self._connect(on_file=not self._broken and self.path.exists())
             keys, listing = _stream(self.live, labels)
-            self._candidates = set(keys)
+            self._candidates, order = set(keys), keys  # served in the live source's order (``key_order``)
             self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
         else:
@@ -193,7 +194,7 @@ class CachedSource(Serving, Source):
                 self._entries = {key: self._entries[key] for key in self._candidates}
             self._forget_stale_links(stamps)
         candidates = self._candidates
-        keys = shard.pick(candidates) if shard else sorted(candidates, key=lambda k: (k.project, k.iid))
+        keys = shard.pick(candidates) if shard else order or sorted(candidates, key=lambda k: (k.project, k.iid))
         if self.mode in ("warm", "relist"):
             entries, verdicts = self._entries, self._verdicts
             self.live.reread_awards([k for k in keys if entries[k].has_awards and k not in verdicts

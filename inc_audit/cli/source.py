@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -51,11 +50,7 @@ def open_source(
             "nothing to audit: no export and no GitLab project",
             "give --export PATH, or --project/--group with --gitlab-url (or set gitlab: in the config)",
         )
-    from inc_audit.audit import read_ahead
-    from inc_audit.cache.source import CachedSource, fingerprint
-    from inc_audit.sources.graphql.source import GraphQLSource
-    from inc_audit.sources.http.session import connect
-    from inc_audit.sources.interface import ReadsAhead
+    from inc_audit.sources.http.session import cancel_opening, connect, opening
 
     credentials = credentials_for(target, settings)
     gl = connect(
@@ -64,14 +59,23 @@ def open_source(
         timeout=settings.timeout,
         retry_budget=settings.retry_budget,
         max_rps=settings.max_rps,
+        wait=False,  # the token check, the project read, the schema check and the listing at once
     )
-    say_target(target, credentials, settings)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inc-audit-alongside") as pool:
-        beside = pool.submit(alongside, gl) if alongside is not None else None
-        live = live_source(gl, credentials.token, target, settings)
+    try:
+        beside = opening(gl, alongside, gl) if alongside is not None else None
+        listing = config.incident_labels if settings.no_cache or cold_cache(settings) else None
+        live = live_source(gl, credentials, target, settings, listing)
         if beside is not None:
             beside.result()
+    except BaseException:
+        cancel_opening(gl)  # the first failure, in the order above, is the one said
+        raise
     collector.settle()  # python-gitlab and the GraphQL client are loaded
+    from inc_audit.audit import read_ahead  # imported once the first requests are out
+    from inc_audit.cache.source import CachedSource, fingerprint
+    from inc_audit.sources.graphql.source import GraphQLSource
+    from inc_audit.sources.interface import ReadsAhead
+
     source: ReadsAhead = live
     if not settings.no_cache:
         every = timedelta(days=config.cache_full_read_days)
@@ -82,9 +86,27 @@ def open_source(
     return source, gl
 
 
-def live_source(gl: Any, token: str, target: Target, settings: ReadSettings) -> GitLabSource:
+def cold_cache(settings: ReadSettings) -> bool:
+    """Whether the cache holds nothing yet: the scan will list every candidate, as a cold one
+    does (a warm one lists only what changed, so its listing is not started early)."""
+    from inc_audit.cache.store import FILE_NAME
+
+    return not (settings.cache / FILE_NAME).exists()
+
+
+def live_source(
+    gl: Any, credentials: Credentials, target: Target, settings: ReadSettings, listing: tuple[str, ...] | None,
+) -> GitLabSource:
     """The REST or GraphQL source, as ``--api`` asks; ``auto``: GraphQL where GitLab offers
-    every field the audit reads. ``-v`` says which, and why."""
+    every field the audit reads. ``-v`` says which, and why.
+
+    The first requests go out at once (``wait=False``; ``connect`` has started the token
+    check): the project read, the GraphQL schema check, and the listing of the candidates'
+    keys by ``listing`` (their labels) when the run will list them all (a cold cache or
+    none; under ``--api auto`` a REST source falling back takes the listing over). Then the token
+    check's failure is said first, the project read's next, the schema check's last, each
+    as it would be alone."""
+    from inc_audit.sources.http.session import checked
     from inc_audit.sources.rest.source import GitLabSource
 
     api = settings.api or "rest"
@@ -93,31 +115,60 @@ def live_source(gl: Any, token: str, target: Target, settings: ReadSettings) -> 
         "group": target.group,
         "concurrency": settings.concurrency,
     }
-    if api != "rest":
-        from inc_audit.sources.graphql import client as graphql_client
-        from inc_audit.sources.graphql import source as graphql
-
-        try:
-            client = graphql_client.GraphQL(gl, token, timeout=settings.timeout, concurrency=settings.concurrency)
-        except ImportError:
-            missing: str | None = "python-gitlab's GraphQL client is not installed (python-gitlab[graphql])"
-        else:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inc-audit-schema") as pool:
-                checking = pool.submit(graphql_client.missing_fields, client)  # while the project is read
-                found = graphql.GraphQLSource(gl, client, **kwargs)
-                missing = checking.result()
-            if missing is None:
-                if settings.verbose:
-                    say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
-                return found
-            client.close()
-        if api == "graphql":
-            raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
+    if api == "rest":
+        rest = GitLabSource(gl, wait=False, **kwargs)
+        if listing is not None:
+            rest.start_listing(listing)
+        checked(gl)
+        say_target(target, credentials, settings)
+        rest.opened()
         if settings.verbose:
-            say(f"inc-audit: reading through REST: {missing}")
-    elif settings.verbose:
-        say("inc-audit: reading through REST (--api rest)")
-    return GitLabSource(gl, **kwargs)
+            say("inc-audit: reading through REST (--api rest)")
+        return rest
+    from inc_audit.sources.graphql import client as graphql_client
+    from inc_audit.sources.graphql import source as graphql
+    from inc_audit.sources.http.session import opening
+
+    found: graphql.GraphQLSource | None = None
+    try:
+        client = graphql_client.GraphQL(gl, credentials.token, timeout=settings.timeout,
+                                        concurrency=settings.concurrency)
+    except ImportError:
+        checked(gl)
+        say_target(target, credentials, settings)
+        missing: str | None = "python-gitlab's GraphQL client is not installed (python-gitlab[graphql])"
+    else:
+        checking = opening(gl, graphql_client.missing_fields, client)
+        found = graphql.GraphQLSource(gl, client, wait=False, **kwargs)
+        if listing is not None:  # over REST whichever API reads the incidents
+            if getattr(settings, "shard", None) is None:  # every listed incident will be read
+                found.early = lambda: _serves(checking)  # --api auto: once the schema check has said so
+            found.start_listing(listing)
+        checked(gl)
+        say_target(target, credentials, settings)
+        found.opened()
+        missing = checking.result()
+        if missing is None:
+            if settings.verbose:
+                say("inc-audit: reading through GraphQL: GitLab offers every field the audit reads")
+            return found
+        client.close()
+    if api == "graphql":
+        raise ConfigError(f"--api graphql: GitLab cannot serve the audit: {missing}", "use --api auto or rest")
+    if settings.verbose:
+        say(f"inc-audit: reading through REST: {missing}")
+    rest = GitLabSource(gl, **kwargs)
+    if found is not None:
+        rest.adopt_listing(found)
+    return rest
+
+
+def _serves(checking: Any) -> bool:
+    """Whether the schema check found that GitLab's GraphQL API can serve the audit."""
+    try:
+        return checking.result() is None
+    except Exception:  # noqa: BLE001  (the opening says it)
+        return False
 
 
 def judged_by(source: Source, config: Config) -> Config:
@@ -147,7 +198,9 @@ def with_own_issues(gl: Any, target: Target, config: Config) -> Config:
 
     projects = tuple(p for p in (config.audit_project, config.meeting.project,
                                  None if target.group else target.project) if p)
-    me = ownership.whoami(gl)
     label_sets = (config.audit_labels, config.meeting.labels)
-    own = ownership.own_issues(gl, projects, me, label_sets, (config.audit_title,)) if projects else frozenset()
+    if not projects:
+        me = ownership.whoami(gl)
+        return replace(config, own_user=me.username if me.bot else "")
+    me, own = ownership.own_issues(gl, projects, label_sets, (config.audit_title,))
     return replace(config, own_issues=own, own_user=me.username if me.bot else "")

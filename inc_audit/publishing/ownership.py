@@ -81,15 +81,26 @@ def looks_like_ours(raw: dict[str, Any], label_sets: tuple[tuple[str, ...], ...]
 
 
 def own_issues(
-    gl: Client, projects: tuple[str, ...], me: Me, label_sets: tuple[tuple[str, ...], ...], titles: tuple[str, ...]
-) -> frozenset[str]:
-    """The keys of inc-audit's issues in ``projects`` (see the module's doc)."""
-    keys: set[str] = set()
-    for project in dict.fromkeys(projects):
-        for raw in authored(gl, project, me.id, "listing inc-audit's own issues"):
-            if me.bot or looks_like_ours(raw, label_sets, titles):
-                keys.add(key_of(raw, project))
-    return frozenset(keys)
+    gl: Client, projects: tuple[str, ...], label_sets: tuple[tuple[str, ...], ...], titles: tuple[str, ...]
+) -> tuple[Me, frozenset[str]]:
+    """The token's user, and the keys of inc-audit's issues in ``projects`` (see the module's
+    doc). The issues are listed as the token's user's own (``scope=created_by_me``), so the
+    lists need not wait for ``GET /user``: a run opening starts them together
+    (``cli.source.open_source``); the user's id is still checked on each."""
+    listed = [(project, raw) for project in dict.fromkeys(projects) for raw in created_by_me(gl, project)]
+    me = whoami(gl)
+    keys = {key_of(raw, project) for project, raw in listed
+            if is_own(raw, me.id) and (me.bot or looks_like_ours(raw, label_sets, titles))}
+    return me, frozenset(keys)
+
+
+def created_by_me(gl: Client, project: str) -> list[dict[str, Any]]:
+    """Every issue, open or closed, the token's user opened in ``project``."""
+    query = {"state": "all", "scope": "created_by_me", "order_by": "created_at", "sort": "asc"}
+    listing = iter_items(gl, f"/projects/{encode_id(project)}/issues", "listing inc-audit's own issues", query,
+                         not_found=(f"project {project} not found (404)",
+                                    "check the project's path and that the token can see it"))
+    return [raw for raw in listing if isinstance(raw, dict) and _iid(raw) is not None]
 
 
 def confirm_confidential(gl: Client, project: str | int, iid: int, name: str) -> dict[str, Any]:

@@ -28,7 +28,9 @@ class Source(Protocol):
     """Where incidents come from. Reads that fail raise ``SourceError``.
 
     ``candidate_issues`` yields every issue that carries one of the labels or
-    is of type Incident, each once, ordered by project then iid; with a shard,
+    is of type Incident, each once, ordered by project then iid (a cold GraphQL
+    listing hands the incidents it read early first: ``GraphQLSource.key_order``;
+    the report is sorted all the same); with a shard,
     only that shard's slice, chosen before any per-issue read. The other calls
     are asked only when a rule needs their answer, so a source may fetch them
     lazily. An issue whose data cannot be read is yielded with ``unreadable`` set;

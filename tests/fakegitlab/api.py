@@ -236,12 +236,17 @@ def _issue_tests(call: Call) -> list[Callable[[Issue], bool]]:
     author = call.param("author_id")
     if author is not None and not author.isdigit():
         raise bad_request("author_id is invalid")
+    scope = _choice(call, "scope", ("created_by_me", "assigned_to_me", "all"), "all")
     tests = [_label_test(call), *_time_tests(call)]
     negated = [label for value in call.params("not[labels]") for label in _labels(value)]
     if negated:  # GitLab's not[labels]: issues carrying none of them
         tests.append(lambda issue: not any(label in issue.labels for label in negated))
     if author is not None:
         tests.append(lambda issue: issue.author_id == int(author))
+    if scope == "created_by_me":  # the token's user, as GitLab's project and group lists read it
+        tests.append(lambda issue: issue.author_id == call.user.id)
+    elif scope == "assigned_to_me":
+        tests.append(lambda issue: call.user.id in issue.assignee_ids)
     if state != "all":
         tests.append(lambda issue: issue.state == state)
     if kind is not None:

@@ -19,7 +19,7 @@ from inc_audit.sources.graphql.client import GraphQL, missing_fields
 from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.session import connect, get_json
 from inc_audit.sources.rest import pages as rest_pages
-from inc_audit.sources.rest.source import GitLabSource
+from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource
 from tests.conftest import EXAMPLE_EXPORT
 from tests.hostile import servers
 from tests.hostile.test_source import LABELS, SECRET, TOKENS, cli, incidents
@@ -55,7 +55,8 @@ def test_a_next_link_seen_twice_ends_the_read(fake: FakeGitLab) -> None:
     fake.answer_raw(ISSUES, servers.endless_pages(repeat=True))
     with pytest.raises(SourceError, match="looped"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == LISTS + 1  # page 1 of each, page 2 once
+    wave = rest_pages.at_once(DEFAULT_CONCURRENCY, LISTS)  # the first pages of each list, asked at once
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == wave * LISTS + 1  # then the link once
 
 
 def test_more_pages_than_announced_ends_the_read(fake: FakeGitLab) -> None:
@@ -70,7 +71,8 @@ def test_a_listing_without_totals_ends_at_the_page_cap(fake: FakeGitLab, monkeyp
     fake.answer_raw(ISSUES, servers.endless_pages())
     with pytest.raises(SourceError, match="past 25 pages"):
         listing(fake)
-    assert sum(r.path.endswith("/issues") for r in fake.requests) == 25 + LISTS - 1  # page 1 of the others
+    wave = rest_pages.at_once(DEFAULT_CONCURRENCY, LISTS)  # the first pages of each list, asked at once
+    assert sum(r.path.endswith("/issues") for r in fake.requests) == 25 + (LISTS - 1) * wave  # the others' first
 
 
 def test_a_looping_listing_through_the_cli_is_one_line_and_exit_3(fake: FakeGitLab, tmp_path: Path) -> None:

@@ -60,18 +60,37 @@ class GraphQL:
     def __init__(
         self, gl: Client, token: str, *, timeout: float = 10.0, concurrency: int = DEFAULT_CONCURRENCY
     ) -> None:
-        import httpx
+        import importlib.util
 
+        if importlib.util.find_spec("gql") is None or importlib.util.find_spec("httpx") is None:
+            raise ImportError("gql and httpx are needed")  # said now; imported at the first query
         self.gl = gl
         self.token = token
         self.url = gl.url
+        self.timeout = timeout
         self.requests = 0
         self._local = threading.local()
-        headers = {"User-Agent": "inc-audit", "Authorization": f"Bearer {token}"}
-        self.http = httpx.Client(transport=_transport(gl, self._local), headers=headers, timeout=timeout)
+        self._lock = threading.Lock()
+        self._http: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        """The httpx client every thread's ``gitlab.GraphQL`` sends through, made (and httpx and
+        gql imported) at the first query, in the thread that asks it: a run opening does
+        not wait for the imports before its other first requests."""
+        with self._lock:
+            if self._http is None:
+                import httpx
+
+                headers = {"User-Agent": "inc-audit", "Authorization": f"Bearer {self.token}"}
+                self._http = httpx.Client(transport=_transport(self.gl, self._local), headers=headers,
+                                          timeout=self.timeout)
+            return self._http
 
     def close(self) -> None:
-        self.http.close()
+        with self._lock:
+            if self._http is not None:
+                self._http.close()
 
     def _client(self) -> Any:
         client = getattr(self._local, "client", None)

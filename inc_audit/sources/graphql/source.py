@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -49,6 +50,7 @@ from inc_audit.sources.entries import UNREADABLE, assemble, kind_of, number, sli
 from inc_audit.sources.graphql import listing
 from inc_audit.sources.graphql import query as q
 from inc_audit.sources.graphql.client import GraphQL, QueryRefused
+from inc_audit.sources.graphql.early import EarlyReads
 from inc_audit.sources.graphql.nodes import (
     as_object,
     gid,
@@ -82,7 +84,7 @@ of 400 issues with their notes nears ``bounds.MAX_ANSWER``)."""
 # --- the source ---------------------------------------------------------------------------
 
 
-class GraphQLSource(GitLabSource):
+class GraphQLSource(EarlyReads, GitLabSource):
     """A ``GitLabSource`` reading through GraphQL (see the module's docstring)."""
 
     api = "graphql"
@@ -95,12 +97,19 @@ class GraphQLSource(GitLabSource):
         project: str | int | None = None,
         group: str | int | None = None,
         concurrency: int = DEFAULT_CONCURRENCY,
+        wait: bool = True,
     ) -> None:
-        super().__init__(gl, project=project, group=group, concurrency=concurrency)
         self.client = client
         self.shape = q.Shape()
+        self.early: Callable[[], bool] = lambda: False
+        """Whether the listing's first pages start the first reads by iid (``first_wave``, which
+        asks it in the listing's thread): true for a run that reads every listed incident (a
+        cold one, no shard) through GraphQL."""
+        self._early: list[tuple[list[list[IssueKey]], Future[dict[IssueKey, dict[str, Any]]]]] = []
+        self._first: list[IssueKey] = []
         self._memo_lock = threading.Lock()
         self._read_notes: dict[IssueKey, list[dict[str, Any]]] = {}
+        super().__init__(gl, project=project, group=group, concurrency=concurrency, wait=wait)
 
     def parallel(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         """In order, in this thread: the reads by iid have read what serving needs, so reader
@@ -168,7 +177,33 @@ class GraphQLSource(GitLabSource):
         fails is marked failed (``projects``) and its keys come with an entry saying so
         (``UNREADABLE``); a failure otherwise ends the read, one line (``SourceError``).
         """
+        keys = list(keys)
+        early = self._claim_early(keys) if shape is None else []
         shape = shape or self.shape
+        started = {key for query, _ in early for batch in query for key in batch}
+        plan = [query for query, _ in early] + self._plan([k for k in keys if k not in started], shape)
+
+        def read(index: int) -> dict[IssueKey, dict[str, Any]]:
+            if index < len(early):
+                return early[index][1].result()  # a read ``first_wave`` started
+            return self._read_query(plan[index], shape)
+
+        owner = {key: i for i, query in enumerate(plan) for batch in query for key in batch}
+        reads = ordered_map(read, range(len(plan)), self.concurrency, window=self._ahead(shape))
+        loaded: dict[IssueKey, dict[str, Any]] = {}
+        taken = 0
+        for key in keys:
+            while taken <= owner[key]:
+                found = next(reads)
+                loaded.update((k, found[k]) for batch in plan[taken] for k in batch if k in found)
+                taken += 1
+            raw = loaded.pop(key, None)
+            if raw is not None:
+                yield key, raw
+
+    def _plan(self, keys: list[IssueKey], shape: q.Shape) -> list[list[list[IssueKey]]]:
+        """``keys`` as ``read_entries`` asks them: ``BATCH`` iids of one project to an alias,
+        as many aliases to a query as the complexity allows."""
         width = self._aliases(shape)
         queries: list[list[list[IssueKey]]] = []
         for batch in batches_of(keys, BATCH):
@@ -177,13 +212,11 @@ class GraphQLSource(GitLabSource):
                 last.append(batch)
             else:
                 queries.append([batch])
-        ahead = max(1, min(self.concurrency, READ_AHEAD // (BATCH * width)))  # the memory read ahead holds
-        reads = ordered_map(functools.partial(self._read_query, shape=shape), queries, self.concurrency, window=ahead)
-        for query, found in zip(queries, reads, strict=True):
-            for key in (key for batch in query for key in batch):
-                raw = found.pop(key, None)
-                if raw is not None:
-                    yield key, raw
+        return queries
+
+    def _ahead(self, shape: q.Shape) -> int:
+        """Queries read ahead of the audit at most: ``READ_AHEAD`` incidents' worth."""
+        return max(1, min(self.concurrency, READ_AHEAD // (BATCH * self._aliases(shape))))
 
     def _aliases(self, shape: q.Shape) -> int:
         """How many ``issues`` aliases of ``BATCH`` iids one query holds within the complexity."""

@@ -50,14 +50,22 @@ _CANCEL = threading.local()
 
 
 @contextmanager
-def cancelled_by(event: threading.Event) -> Iterator[None]:
-    """Calls made in this thread meanwhile stop (``Cancelled``) once ``event`` is set."""
-    previous = getattr(_CANCEL, "event", None)
-    _CANCEL.event = event
+def cancelled_by(*events: threading.Event) -> Iterator[None]:
+    """Calls made in this thread meanwhile stop (``Cancelled``) once one of ``events`` is set,
+    or one of those this thread was already cancelled by."""
+    previous = cancelling()
+    _CANCEL.events = previous + tuple(e for e in events if e not in previous)
     try:
         yield
     finally:
-        _CANCEL.event = previous
+        _CANCEL.events = previous
+
+
+def cancelling() -> tuple[threading.Event, ...]:
+    """The events that cancel this thread's calls (``cancelled_by``): a reader thread started
+    from here passes them on, so that cancelling a scan stops its readers' readers too."""
+    events: tuple[threading.Event, ...] = getattr(_CANCEL, "events", ())
+    return events
 
 
 @dataclass
@@ -106,10 +114,13 @@ class Limits:
             raise GaveUp(reason, call.tries, elapsed)
 
     def pause(self, seconds: float) -> None:
-        """Wait before the next attempt; a cancelled scan wakes at once."""
-        cancel: threading.Event | None = getattr(_CANCEL, "event", None)
-        if cancel is not None and self.policy.sleep is time.sleep:
-            cancel.wait(seconds)
+        """Wait before the next attempt; a cancelled scan wakes at once (within ``POLL`` when
+        more than one event cancels it)."""
+        events = cancelling()
+        if events and self.policy.sleep is time.sleep:
+            end = time.monotonic() + seconds
+            while not any(e.is_set() for e in events) and (left := end - time.monotonic()) > 0:
+                events[-1].wait(left if len(events) == 1 else min(left, POLL))
         else:
             self.policy.sleep(seconds)
         self._check_cancel()
@@ -123,8 +134,7 @@ class Limits:
         self._local.call = None
 
     def _check_cancel(self) -> None:
-        cancel: threading.Event | None = getattr(_CANCEL, "event", None)
-        if cancel is not None and cancel.is_set():
+        if any(event.is_set() for event in cancelling()):
             self.end()
             raise Cancelled()
 

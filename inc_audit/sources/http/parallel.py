@@ -1,4 +1,5 @@
-"""Reading in parallel: an ordered thread-pool map that stops at the first failure."""
+"""Reading in parallel: an ordered thread-pool map that stops at the first failure, and calls
+started beside the caller's work (``beside``)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from inc_audit.sources.http.budget import Cancelled, cancelled_by
+from inc_audit.sources.http.budget import Cancelled, cancelled_by, cancelling
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -31,13 +32,14 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], workers: int, window: 
         return
     ahead = max(window or workers * 4, 1)
     stop = threading.Event()
+    outer = cancelling()  # what cancels the caller cancels its readers
     failures: list[BaseException] = []
 
     def guarded(item: T) -> R:
         if stop.is_set():
             raise Cancelled()
         try:
-            with cancelled_by(stop):
+            with cancelled_by(*outer, stop):
                 return fn(item)
         except Cancelled:
             raise
@@ -79,3 +81,27 @@ def _next_result(pending: deque[Future[R]], failures: list[BaseException]) -> R:
 
 
 _END = object()
+
+
+def beside(fn: Callable[..., R], *args: Any, stop: threading.Event | None = None) -> Future[R]:
+    """``fn(*args)`` started now in a thread of its own, its result or failure in the future
+    returned: for the requests a live audit makes at once when it opens. Its calls stop
+    (``Cancelled``) at their next retry decision once ``stop`` is set, as do those of the
+    reader threads it starts (``ordered_map``). The thread is a daemon: a run that has failed
+    does not wait for a request still in flight to end."""
+    future: Future[R] = Future()
+    events = (*cancelling(), *([stop] if stop is not None else []))
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            with cancelled_by(*events):
+                result = fn(*args)
+        except BaseException as error:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    threading.Thread(target=run, name="inc-audit-beside", daemon=True).start()
+    return future

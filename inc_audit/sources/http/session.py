@@ -37,9 +37,11 @@ or a missing project, ``SourceError`` (exit 3, the audit is incomplete) for the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import gitlab
 import requests
@@ -51,6 +53,9 @@ from inc_audit.sources.http.bounds import Deadline, TooSlow, read_body
 from inc_audit.sources.http.budget import Limits, RetryPolicy, retry_after
 from inc_audit.sources.http.classify import BadAnswer, TLSFailure, Unreachable, error_for, failure_reason, unreachable
 from inc_audit.sources.http.guard import _guard, _HomeOnly, _refuse_foreign_redirects, check_url
+from inc_audit.sources.http.parallel import beside
+
+R = TypeVar("R")
 
 Client = gitlab.Gitlab
 """The client type other modules name, so that only the sources package imports ``gitlab``."""
@@ -77,6 +82,8 @@ class _Session(requests.Session):
         self.limits = Limits(policy)
         self.reached = False  # whether any request has had an answer: then a refusal is transient
         self.token_user: Any = None  # GET /user as it answered when the connection was made
+        self.token_check: Future[Any] | None = None  # that answer, while it is awaited (``connect(wait=False)``)
+        self.opening = threading.Event()  # set: the requests started as a run opens stop (``cancel_opening``)
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         limits = self.limits
@@ -217,11 +224,14 @@ def send(gl: Client, verb: str, path: str, what: str, data: dict[str, Any], *, i
 
 def connect(
     url: str, token: str | None, *, timeout: float = 10.0, retry_budget: float = 60.0,
-    backoff: float = 0.5, max_rps: float | None = None,
+    backoff: float = 0.5, max_rps: float | None = None, wait: bool = True,
 ) -> Client:
     """A client for ``url`` whose token has been checked (GET /user) before any work.
 
-    ``max_rps`` caps the requests a second the client sends, across all its threads.
+    ``max_rps`` caps the requests a second the client sends, across all its threads. With
+    ``wait=False`` the token check is only started (``beside``): the caller starts its other
+    first requests meanwhile, then ``checked(gl)`` raises the check's error, if any, before
+    any other's (``open_source``).
     """
     token = (token or "").strip()
     if not token:
@@ -235,14 +245,39 @@ def connect(
     _guard(gl)
     session.hooks["response"].append(_refuse_foreign_redirects(gl))
     limit_rate(gl, max_rps)
-    session.token_user = get_json(gl, "/user", "checking the token (GET /user)")
+    if wait:
+        session.token_user = get_json(gl, "/user", CHECKING)
+    else:
+        session.token_check = opening(gl, get_json, gl, "/user", CHECKING)
     return gl
+
+
+CHECKING = "checking the token (GET /user)"
+
+
+def opening(gl: Client, fn: Callable[..., R], *args: Any) -> Future[R]:
+    """``fn(*args)`` started beside the caller, one of the requests a run starts at once as
+    it opens: they all stop once ``cancel_opening(gl)`` is called (one of them has failed)."""
+    return beside(fn, *args, stop=gl.session.opening if isinstance(gl.session, _Session) else None)
+
+
+def cancel_opening(gl: Client) -> None:
+    """Stop what ``opening`` started for ``gl`` (at its next retry decision)."""
+    if isinstance(gl.session, _Session):
+        gl.session.opening.set()
+
+
+def checked(gl: Client) -> None:
+    """Wait for the token check ``connect(wait=False)`` started; its error, if it failed."""
+    token_user(gl)
 
 
 def token_user(gl: Client, what: str = "finding the token's user (GET /user)") -> Any:
     """The token's user as ``GET /user`` answered when ``connect`` checked the token (one
     request a run), or as it answers now for a connection ``connect`` did not make."""
     session = getattr(gl, "session", None)
+    if isinstance(session, _Session) and session.token_check is not None:
+        session.token_user = session.token_check.result()  # raises the check's error
     if isinstance(session, _Session) and session.token_user is not None:
         return session.token_user
     return get_json(gl, "/user", what)

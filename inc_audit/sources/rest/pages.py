@@ -5,8 +5,9 @@ GitLab's list endpoints paginate by offset (``page=N``, at most ``per_page=100``
 announce ``X-Total-Pages`` on each page, except when a list holds more than 10,000 items:
 then ``X-Total``, ``X-Total-Pages`` and the ``rel="last"`` link are left out, and the only
 way on is the ``rel="next"`` link, page after page. ``read_lists`` asks for page 1 of
-every list at once; once it has answered, the pages 2..N it announced are asked by number,
-all lists' at once within ``workers`` requests in flight (``parallel.ordered_map``: in
+every list at once, with the pages after it that ``workers`` leaves room for (``at_once``);
+once they have answered, the pages up to N it announced are asked by number, all lists' at
+once within ``workers`` requests in flight (``parallel.ordered_map``: in
 order, fail-fast, cancelling the others); then a list that grew meanwhile is followed by
 its last page's next link (``GROWTH`` pages at most), and a list that announced no total
 by its links, as ``iter_items`` does. Reading pages by number is only safe on an order
@@ -157,19 +158,26 @@ under the API ("/projects/7/issues"), its query."""
 
 
 def read_lists(
-    gl: Client, lists: Sequence[List], workers: int, each: Callable[[int, Any], T | None]
+    gl: Client, lists: Sequence[List], workers: int, each: Callable[[int, Any], T | None],
+    first_wave: Callable[[], object] | None = None,
 ) -> Iterator[tuple[int, list[T]]]:
     """The items of every list, a page at a time: (index of the list in ``lists``, what
     ``each(index, item)`` made of each item of that page, Nones left out).
 
     ``each`` runs in the reader thread as a page arrives, so a caller that needs little of
-    an item (its key) never holds the whole page. Pages come in a fixed order: every
-    list's page 1, then the numbered pages list by list, then what the lists grew by and
-    the lists without a total. A failure is one line (``failures``) and ends the read.
+    an item (its key) never holds the whole page. The first wave asks the first
+    ``at_once(workers, len(lists))`` pages of every list at once (a list shorter than that
+    answers the pages past its end empty); once it has answered, ``first_wave()`` is called
+    when pages are left, and the pages each list's page 1 announced beyond the first wave
+    are asked by number, all lists' at once within
+    ``workers``; then what the lists grew by and the lists without a total, by their last
+    page's next link. Pages come in that order, list by list within each wave. A failure is
+    one line (``failures``) and ends the read.
     """
     base = [(what, f"{gl.api_url}{path}", {"order_by": "created_at", "sort": "asc", **query,
                                            "per_page": PER_PAGE})
             for what, path, query in lists]
+    ahead = at_once(workers, len(base))
 
     def fetch(job: tuple[int, str, dict[str, Any]]) -> tuple[list[T], int | None, str | None]:
         index, url, query = job
@@ -184,34 +192,54 @@ def read_lists(
         made = [kept for kept in (each(index, item) for item in page) if kept is not None]
         return made, pages, following
 
-    firsts = list(ordered_map(fetch, [(i, url, query) for i, (_, url, query) in enumerate(base)], workers))
-    numbered = []
-    for index, (items, pages, _) in enumerate(firsts):
-        yield index, items
-        if pages is not None and pages > MAX_PAGES:
+    def numbered(index: int, n: int) -> tuple[int, str, dict[str, Any]]:
+        return index, base[index][1], {**base[index][2], "page": n} if n > 1 else base[index][2]
+
+    wave = [numbered(index, n) for index in range(len(base)) for n in range(1, ahead + 1)]
+    announced: dict[int, int | None] = {}
+    last: dict[int, str | None] = {}
+    read: dict[int, int] = {}
+    for (index, _, query), (items, pages, following) in zip(wave, ordered_map(fetch, wave, workers), strict=True):
+        n = query.get("page", 1)
+        if n == 1:
+            announced[index] = pages
+            if pages is not None and pages > MAX_PAGES:
+                with failures(gl, base[index][0]):
+                    raise BadAnswer(f"its pagination went on past {MAX_PAGES} pages")
+        elif items and announced[index] is not None and n > (announced[index] or 1) + GROWTH:
             with failures(gl, base[index][0]):
-                raise BadAnswer(f"its pagination went on past {MAX_PAGES} pages")
-        numbered += [(index, base[index][1], {**base[index][2], "page": n}) for n in range(2, (pages or 1) + 1)]
-    last: dict[int, str | None] = {i: first[2] for i, first in enumerate(firsts)}
-    for job, (items, _, following) in zip(numbered, ordered_map(fetch, numbered, workers), strict=True):
-        last[job[0]] = following
+                raise BadAnswer(f"its pagination went on past the {announced[index]} page(s) it announced"
+                                " (X-Total-Pages)")
+        if items or n == 1 or announced[index] is None or n <= (announced[index] or 1):
+            last[index], read[index] = following, n  # a page past the end, empty, has no next link to follow
+        yield index, items
+    rest = [numbered(index, n) for index in range(len(base)) for n in range(ahead + 1, (announced[index] or 1) + 1)]
+    if first_wave is not None and (rest or any(last.values())):
+        first_wave()  # the caller has taken the first wave's pages: pages are left
+    for job, (items, _, following) in zip(rest, ordered_map(fetch, rest, workers), strict=True):
+        last[job[0]], read[job[0]] = following, job[2]["page"]
         yield job[0], items
-    for index, (_, pages, _) in enumerate(firsts):
-        following = last[index]
+    for index in range(len(base)):
+        following, pages, count = last[index], announced[index], read[index]
         seen: set[str] = set()
-        read = pages or 1
         while following is not None:
             what = base[index][0]
             if following in seen:
                 with failures(gl, what):
                     raise BadAnswer("its pagination looped (a next-page link came twice)")
-            if pages is not None and read >= pages + GROWTH:
+            if pages is not None and count >= pages + GROWTH:
                 with failures(gl, what):
                     raise BadAnswer(f"its pagination went on past the {pages} page(s) it announced (X-Total-Pages)")
-            if read >= MAX_PAGES:
+            if count >= MAX_PAGES:
                 with failures(gl, what):
                     raise BadAnswer(f"its pagination went on past {MAX_PAGES} pages")
             seen.add(following)
             items, _, following = fetch((index, following, {}))
-            read += 1
+            count += 1
             yield index, items
+
+
+def at_once(workers: int, lists: int) -> int:
+    """Pages of each list the first wave of ``read_lists`` asks at once: as many as ``workers``
+    allows for every list (2 of each of 3 lists with 8 workers), at least the first."""
+    return max(1, workers // max(lists, 1))

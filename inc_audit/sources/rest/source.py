@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
@@ -31,9 +32,10 @@ from inc_audit.sources.entries import (
 )
 from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent
 from inc_audit.sources.http.parallel import ordered_map
-from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json
+from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json, opening
 from inc_audit.sources.interface import Source, Unreadable
-from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items, read_lists
+from inc_audit.sources.rest.keys import KeyListing
+from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items
 from inc_audit.sources.rest.projects import ProjectFailures, failed_entry
 from inc_audit.text import repair
 
@@ -47,7 +49,7 @@ __all__ = ["DEFAULT_CONCURRENCY", "MAX_PAGES", "PER_PAGE", "GitLabSource", "batc
 # --- the source ---------------------------------------------------------------------------
 
 
-class GitLabSource(Source):
+class GitLabSource(KeyListing, Source):
     """A ``Source`` over one project, or every project of a group and its subgroups.
 
     Candidates are listed first (a few pages per label), then each candidate's notes are
@@ -58,7 +60,7 @@ class GitLabSource(Source):
 
     def __init__(
         self, gl: Client, *, project: str | int | None = None, group: str | int | None = None,
-        concurrency: int = DEFAULT_CONCURRENCY,
+        concurrency: int = DEFAULT_CONCURRENCY, wait: bool = True,
     ) -> None:
         if (project is None) == (group is None):
             raise ConfigError("audit either a project or a group", "give --project or --group")
@@ -82,19 +84,35 @@ class GitLabSource(Source):
         self._unread: list[str] = []
         self.projects = ProjectFailures()
         """A group audit's failed projects: each fails alone (see ``projects``)."""
-        if project is not None:
-            self.kind = "project"
-            raw = _entry(get_json(gl, f"/projects/{encode_id(project)}", f"reading project {project}",
-                                  not_found=_missing("project", project, "--project / CI_PROJECT_PATH")),
-                         f"reading project {project}")
-            self.path = self._remember(raw, "path_with_namespace", project)
+        self.kind = "project" if project is not None else "group"
+        name = project if project is not None else group
+        assert name is not None
+        self.path, self.id = str(name), name  # until GitLab has answered (``wait=False``)
+        self.given = name
+        self._opened: Future[None] | None = None
+        self._listing: tuple[tuple[str, ...], Future[list[IssueKey]]] | None = None
+        if wait:
+            self._read_target(name)
         else:
-            assert group is not None
-            self.kind = "group"
-            raw = _entry(get_json(gl, f"/groups/{encode_id(group)}", f"reading group {group}",
-                                  not_found=_missing("group", group, "--group")), f"reading group {group}")
-            self.path = _path(raw.get("full_path"), group)
+            self._opened = opening(gl, self._read_target, name)
+
+    def _read_target(self, name: str | int) -> None:
+        """The project or group read: its path as GitLab writes it, and its id."""
+        if self.kind == "project":
+            raw = _entry(get_json(self.gl, f"/projects/{encode_id(name)}", f"reading project {name}",
+                                  not_found=_missing("project", name, "--project / CI_PROJECT_PATH")),
+                         f"reading project {name}")
+            self.path = self._remember(raw, "path_with_namespace", name)
+        else:
+            raw = _entry(get_json(self.gl, f"/groups/{encode_id(name)}", f"reading group {name}",
+                                  not_found=_missing("group", name, "--group")), f"reading group {name}")
+            self.path = _path(raw.get("full_path"), name)
         self.id = raw["id"] if type(raw.get("id")) is int else self.path
+
+    def opened(self) -> None:
+        """Wait for the project or group read that ``wait=False`` started; its error, if it failed."""
+        if self._opened is not None:
+            self._opened.result()
 
     def describe(self) -> dict[str, str]:
         return {"kind": "gitlab", "url": safe_url(self.gl.url), self.kind: self.path}
@@ -223,34 +241,6 @@ class GitLabSource(Source):
         """Every issue carrying one of ``labels`` or of type Incident, each once, by key: every
         entry at once (``list_keys`` then ``read_entries``; a cache's cold read)."""
         return dict(self.read_entries(self.list_keys(labels)))
-
-    def list_keys(self, labels: tuple[str, ...]) -> list[IssueKey]:
-        """The keys of every issue carrying one of ``labels`` or of type Incident, each once,
-        sorted by (project, iid); nothing else of them is kept.
-
-        One list per label and one of incidents (``issue_type``), each without the issues an
-        earlier list holds (``not[labels]``: an issue with two incident labels is listed
-        once), their pages read in parallel (``pages.read_lists``: page 1 of each, then the
-        pages it announced, within ``concurrency``). A GitLab that ignored ``not[labels]``
-        would list such an issue twice, and it would still be kept once. A listing entry
-        without an issue number is a line in ``unread``.
-        Pair it with ``read_entries``.
-        """
-        wanted = list(dict.fromkeys(labels))
-        lists: list[tuple[str, dict[str, Any]]] = []
-        for index, label in enumerate(wanted):
-            lists.append((f"listing issues labelled {label}", {"labels": label, **_none_of(wanted[:index])}))
-        lists.append(("listing incidents", {"issue_type": "incident", **_none_of(wanted)}))
-        path = f"/{self.kind}s/{encode_id(self.id)}/issues"
-
-        def key_of(index: int, raw: Any) -> IssueKey | None:
-            return self._key(slim_issue(raw), lists[index][0])
-
-        asked = [(what, path, {**query, "state": "all", "scope": "all"}) for what, query in lists]
-        found: set[IssueKey] = set()
-        for _, keys in read_lists(self.gl, asked, self.concurrency, key_of):
-            found.update(keys)
-        return sorted(found, key=lambda k: (k.project, k.iid))
 
     def read_entries(self, keys: Iterable[IssueKey]) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
         """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``: the
@@ -386,11 +376,6 @@ class GitLabSource(Source):
 ENTRY_READERS = 2
 """Requests in flight reading entries by ``iids[]`` (each holds ``PER_PAGE`` issues), beside
 the ``concurrency`` reading notes."""
-
-
-def _none_of(labels: list[str]) -> dict[str, Any]:
-    """GitLab's filter for issues carrying none of ``labels`` (``not[labels]``)."""
-    return {"not": {"labels": ",".join(labels)}} if labels else {}
 
 
 def _entry(raw: Any, what: str) -> dict[str, Any]:

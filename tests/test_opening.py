@@ -1,0 +1,125 @@
+"""A live audit's first requests, made at once: the listing started before the token check and
+the project read have answered, the speculative first pages of the keys' lists, the own issues
+listed as the token's user's, the cancellation that reaches every thread they start, and the
+first reads by iid started from the listing's first pages."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from fakegitlab import API_TOKEN, PROJECT, READ_TOKEN, FakeGitLab
+
+from inc_audit.errors import ConfigError
+from inc_audit.model import IssueKey
+from inc_audit.publishing import ownership
+from inc_audit.sources.graphql.client import GraphQL
+from inc_audit.sources.graphql.source import GraphQLSource
+from inc_audit.sources.http.budget import cancelled_by, cancelling
+from inc_audit.sources.http.parallel import beside, ordered_map
+from inc_audit.sources.http.session import cancel_opening, checked, connect, token_user
+from inc_audit.sources.rest.pages import at_once
+from inc_audit.sources.rest.source import GitLabSource
+from tests.test_graphql_source import INC, incidents, operations
+from tests.test_live_parallel import ISSUES, listed_pages
+
+
+def test_the_first_wave_asks_the_first_pages_of_every_list_at_once(fake: FakeGitLab) -> None:
+    made = incidents(fake, 250, notes=0)
+    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0)
+    fake.clear_logs()
+    keys = GitLabSource(gl, project=PROJECT, concurrency=8).list_keys(INC)
+    assert keys == sorted(IssueKey(PROJECT, issue.iid) for issue in made)
+    assert at_once(8, 3) == 2
+    pages = listed_pages(fake)
+    # pages 1 and 2 of each list (labelled INC, "incident" without INC, incidents without either) at once,
+    # the two last ones past their end; then the page the INC list announced beyond them
+    assert sorted(pages[:6]) == [("INC", "1"), ("INC", "2"), ("incident", "1"), ("incident", "1"),
+                                 ("incident", "2"), ("incident", "2")]
+    assert pages[6:] == [("INC", "3")]
+
+
+def test_a_listing_started_early_is_the_one_list_keys_gives(fake: FakeGitLab) -> None:
+    made = incidents(fake, 150, notes=0)
+    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
+    source = GitLabSource(gl, project=PROJECT, concurrency=8, wait=False)
+    assert source.path == PROJECT and source.id == PROJECT  # as given, until GitLab answers
+    source.start_listing(INC)
+    checked(gl)
+    source.opened()
+    assert type(source.id) is int  # the project read has answered
+    keys = source.list_keys(INC)
+    assert keys == sorted(IssueKey(PROJECT, issue.iid) for issue in made)
+    listed = sum(r.endpoint == ISSUES for r in fake.requests)
+    assert listed == 3 * at_once(8, 3)  # the lists' first wave, once: list_keys asked nothing more
+    assert all("%2F" in r.path for r in fake.requests if r.endpoint == ISSUES)  # the project by its path
+    assert source.list_keys(INC) == keys  # asked again: listed again
+    assert sum(r.endpoint == ISSUES for r in fake.requests) == 2 * listed
+
+
+def test_a_failed_token_check_is_raised_where_it_is_awaited(fake: FakeGitLab) -> None:
+    gl = connect(fake.url, "not-a-token", timeout=5.0, retry_budget=2.0, wait=False)
+    source = GitLabSource(gl, project=PROJECT, wait=False)
+    for wait in (lambda: checked(gl), source.opened, lambda: token_user(gl)):
+        with pytest.raises(ConfigError, match=r"\(401\)"):
+            wait()
+    cancel_opening(gl)
+
+
+def test_own_issues_are_the_token_users_listed_as_created_by_me(fake: FakeGitLab) -> None:
+    ours = fake.add_issue(PROJECT, title="Incident policy audit", labels=["inc-audit"], author="alice")
+    fake.add_issue(PROJECT, title="An incident alice opened", labels=["incident"], author="alice")
+    fake.add_issue(PROJECT, title="Incident policy audit", labels=["inc-audit"], author="bob")
+    gl = connect(fake.url, READ_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
+    fake.clear_logs()
+    me, own = ownership.own_issues(gl, (PROJECT,), (("inc-audit",),), ("Incident policy audit",))
+    assert me.username == "alice"
+    assert own == frozenset({f"{PROJECT}#{ours.iid}".lower()})  # alice's, and inc-audit's by its labels
+    [listed] = [r for r in fake.requests if r.endpoint == ISSUES]
+    assert dict(listed.query)["scope"] == "created_by_me" and "author_id" not in dict(listed.query)
+
+
+def test_cancelling_a_caller_cancels_the_readers_it_starts() -> None:
+    outer, stop = threading.Event(), threading.Event()
+    with cancelled_by(outer):
+        seen = list(ordered_map(lambda _: cancelling(), [1, 2, 3], workers=2))
+        started = beside(cancelling, stop=stop).result()
+    assert all(outer in events for events in seen)
+    assert outer in started and stop in started
+    assert cancelling() == ()
+
+
+def early_source(fake: FakeGitLab) -> GraphQLSource:
+    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
+    source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
+    source.early = lambda: True
+    source.start_listing(INC)
+    checked(gl)
+    source.opened()
+    return source
+
+
+def test_the_first_pages_keys_are_read_while_the_listing_reads_the_others(fake: FakeGitLab) -> None:
+    made = incidents(fake, 250, notes=3)
+    fake.clear_logs()
+    source = early_source(fake)
+    issues = list(source.candidate_issues(INC))
+    iids = [issue.iid for issue in issues]
+    # the 200 INC incidents of the lists' first pages (2 of 100) were read first, the other 50 after
+    first = sorted(issue.iid for issue in made)[:200]
+    assert iids == first + sorted(set(iids) - set(first))
+    assert sorted(iids) == sorted(issue.iid for issue in made)
+    assert all(len(issue.notes) == 3 + 1 for issue in issues)  # and the post-mortem
+    assert operations(fake).count("Read") == 2  # as many reads by iid as without: 200, then 50
+    pages = listed_pages(fake)
+    assert pages[-1] == ("INC", "3")  # the INC list's third page, read beside the first 200
+
+
+def test_an_early_read_the_run_does_not_ask_for_is_dropped(fake: FakeGitLab) -> None:
+    made = incidents(fake, 250, notes=0)
+    source = early_source(fake)
+    keys = source.list_keys(INC)
+    one = IssueKey(PROJECT, made[-1].iid)
+    assert [key for key, _ in source.read_entries([one])] == [one]  # not the early read's keys: it is dropped
+    assert [key for key, _ in source.read_entries(keys)] == keys
+    assert operations(fake).count("Read") == 1 + 1 + 2  # the early read, the one issue, then all of them

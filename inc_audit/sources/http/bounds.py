@@ -116,7 +116,7 @@ def read_body(response: requests.Response, limit: int = MAX_ANSWER) -> None:
         response.close()
         raise
     response._content = b"".join(parts)  # what requests keeps once it has read a body
-    response._content_consumed = True  # type: ignore[attr-defined]
+    vars(response)["_content_consumed"] = True  # an attribute requests' typing may or may not declare
 
 
 def _too_large(limit: int) -> str:

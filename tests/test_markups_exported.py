@@ -210,7 +210,8 @@ def test_a_span_made_bold_by_its_style_is_a_bold_line_as_teams_and_outlook_write
 
 
 def test_an_empty_html_paragraph_answers_nothing():
-    text = "<p><b>How the incident was discovered</b></p>\n<p>&nbsp;</p>\n<p><b>Evidence</b></p>\n<p>log</p>\n"
+    text = "<p><b>How the incident was discovered</b></p>\n<p>&nbsp;</p>\n<p><b>Evidence</b></p>\n"
+    text += "<p>signer log: timeout at 10:02</p>\n"
     assert found("report", text) == {"discovery": False, "evidence": True}
 
 

@@ -83,6 +83,7 @@ class Part:
     concepts: tuple[str, ...] = ()
     needs_compensation: bool = False
     unfinished_is_no_answer: bool = False
+    negative_unless_harm: bool = False  # "None" answers, unless the impact says everyone was hurt
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -193,6 +194,7 @@ class DocumentSchema(Matching):
                     concepts=tuple(map(str, prop.get("x-concepts", ()))),
                     needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
                     unfinished_is_no_answer=bool(prop.get("x-unfinished-is-no-answer", False)),
+                    negative_unless_harm=bool(prop.get("x-negative-unless-harm", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -228,6 +230,7 @@ class DocumentSchema(Matching):
             part.negative_reason_ok,
             part.needs_compensation,
             part.unfinished_is_no_answer,
+            part.concepts,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:

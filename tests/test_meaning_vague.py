@@ -283,6 +283,7 @@ def test_a_bare_none_after_an_incident_that_hurt_everyone_is_no_follow_up(impact
         "Fiat values were three days old over a weekend; no user reported it.",
         "3 users could not log in for an hour.",
         "Not all users were hit: only 3 could not log in.",
+        "All users were unaffected: the canary stopped the rollout.",
     ],
 )
 def test_a_bare_none_after_a_narrower_incident_stands(impact):

@@ -153,6 +153,7 @@ def test_a_word_vague_in_one_part_answers_another(answer):
         "Monitor, and fix if it happens again.",
         "Renforcer la surveillance.",
         "Add tests.",
+        "Keep monitoring.",
     ],
 )
 def test_an_intention_with_nothing_to_do_is_no_follow_up(follow):
@@ -170,6 +171,7 @@ def test_an_intention_with_nothing_to_do_is_no_follow_up(follow):
         "Canary deploys.",
         "Pin node versions.",
         "Monitor the archive node's disk usage.",
+        "Stay on node 19.3 until the reorg fix ships (#77).",
     ],
 )
 def test_a_follow_up_with_an_object_answers(follow):
@@ -193,6 +195,7 @@ def test_monitoring_is_vague_as_a_follow_up_only():
         "Si besoin.",
         "Revenir en arrière si besoin.",
         "Rollback is straightforward.",
+        "Standard rollback.",
         "We'll roll forward with a fix if anything breaks.",
     ],
 )

@@ -260,7 +260,7 @@ def test_deferrals_no_pattern_lists_are_read_by_their_words(answer):
     [
         "Will add an alert on the signer queue (#640).",
         "We will add monitoring to the indexer.",
-        "logs attached",
+        "signer logs attached",
         "The graph below shows a spike at 10:02 on the signer.",
         "See #123 for the full trace.",
         "Users will see an error when they open the wallet.",

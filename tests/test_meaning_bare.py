@@ -57,6 +57,9 @@ def test_a_sign_alone_says_nothing(part, answer):
         ("evidence", "Logs."),
         ("evidence", "Screenshots"),
         ("evidence", "Captures d'écran."),
+        ("evidence", "Screenshots attached."),
+        ("evidence", "logs attached"),
+        ("evidence", "Captures d'écran ci-jointes."),
     ],
 )
 def test_replies_generic_words_and_kinds_of_evidence_say_nothing(part, answer):
@@ -73,7 +76,8 @@ def test_replies_generic_words_and_kinds_of_evidence_say_nothing(part, answer):
         ("nature", "Indexer down."),
         ("nature", "Bug in the fee estimator."),
         ("nature", "✅ signer fixed, ❌ indexer still down"),
-        ("evidence", "logs attached"),
+        ("evidence", "signer logs attached"),
+        ("evidence", "curl output attached."),
         ("evidence", "Logs of the signer show the 0 fee."),
         ("impact", "Stale balances for everyone."),
         ("impact", "Down for one day."),
@@ -241,11 +245,18 @@ def test_a_bare_claim_of_sameness_with_another_incident_says_nothing_of_this_one
 
 
 def test_a_claim_of_sameness_the_document_ties_itself_to_answers():
-    text = "/relate umami-wallet/umami#412\n" + FULL_REPORT.format(**{**REAL, "impact": "Same as INC #412."})
-    assert ("empty", "impact") not in problems(REPORT, text)
     nature = "Same as INC #412: the indexer stalls again on archive-node timeouts."
     text = FULL_REPORT.format(**{**REAL, "nature": nature, "impact": "Same as INC #412."})
     assert problems(REPORT, text) == set()
+
+
+def test_a_relate_alone_links_the_issues_and_ties_no_claim_of_sameness():
+    """``/relate #412`` says the issues are linked, not what is happening now: the claim still
+    says nothing of this incident, as on the known-incident form."""
+    text = "/relate umami-wallet/umami#412\n" + FULL_REPORT.format(**{**REAL, "nature": "Same as #412"})
+    assert ("empty", "nature") in problems(REPORT, text)
+    text = "/relate umami-wallet/umami#412\n" + FULL_REPORT.format(**{**REAL, "impact": "Same as INC #412."})
+    assert ("empty", "impact") in problems(REPORT, text)
 
 
 def test_a_claim_tied_only_by_another_bare_claim_stays_unanswered():

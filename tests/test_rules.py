@@ -75,7 +75,8 @@ def test_inc002_fires_on_a_placeholder(umami, placeholder):
 
 
 def test_inc002_is_quiet_when_every_section_is_written(umami):
-    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone: caught before release\n## Evidence\nlogs attached"
+    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone: caught before release\n## Evidence\n"
+    text += "signer logs attached"
     source, _ = compliant(description=text)
     assert codes(source, umami) == []
 

@@ -73,10 +73,10 @@ def test_no_title_of_a_kind_names_one_of_its_sections():
 
 def test_non_answers_are_empty_and_short_real_answers_are_not():
     empty = ["none", "TBD - waiting for infra logs", "to be filled", "will update later", "still investigating", "???"]
-    empty += ["Logs.", "✅"]  # a kind of evidence named and not shown, a sign alone (reading/bare.py)
+    empty += ["Logs.", "✅", "logs attached"]  # a kind of evidence named and not shown, a sign alone (reading/bare.py)
     for answer in empty:
         assert ("empty", "evidence") in kinds(REPORT, f"### Evidence\n{answer}\n"), answer
-    for answer in ["https://grafana.example.com/d/x", "![](/uploads/a.png)", "`df -h`: 100%", "logs attached"]:
+    for answer in ["https://grafana.example.com/d/x", "![](/uploads/a.png)", "`df -h`: 100%", "signer logs attached"]:
         assert ("empty", "evidence") not in kinds(REPORT, f"### Evidence\n{answer}\n"), answer
 
 
@@ -119,7 +119,7 @@ def test_an_unclosed_comment_that_hides_a_section_is_named_with_its_line():
 def test_what_the_rules_need_to_choose_the_post_mortem():
     answered = parse("- Root cause: cert\n- Impact: 40 min\n- Follow-up: renew\n")
     half = parse("- Root cause: TBD\n- Impact: 40 min\n- Follow-up: renew\n")
-    chatter = parse("Summary: restarted the node\nNext steps: watch it\n")
+    chatter = parse("Summary: restarted the node\nNext steps: watch the disk usage\n")
     assert (PM.answered(answered), PM.answered(half), PM.answered(chatter)) == (3, 2, 1)
     assert PM.matches(answered) and explain.why_not(PM, answered) is None
     assert not PM.matches(chatter) and "no heading names it" in explain.why_not(PM, chatter)

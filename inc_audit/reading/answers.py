@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from inc_audit.reading import letters
 from inc_audit.reading.concepts import fold, tokens
-from inc_audit.reading.markdown import meaningful_text
+from inc_audit.reading.markdown import _QUICK_ACTION, meaningful_text
 from inc_audit.reading.vocabulary import (
     _EDGES,
+    HARMED,
     MAX_COMPENSATION,
     MAX_LINE,
     Vocabulary,
@@ -29,12 +30,13 @@ from inc_audit.reading.vocabulary import (
 
 MAX_LINES = 500
 MAX_SENTENCES = 8  # sentences after a negative read for an answer of their own
+MIN_REASON = 3  # words after a negative's separator that give its reason (two, when one names something)
 MIN_STATEMENT = 6  # words: a negative ("no user impact at all") with three words of its own says something
 if TYPE_CHECKING:
     from inc_audit.reading.markdown import Section
     from inc_audit.reading.schemas import Part
 
-_REASON = re.compile(r"\s*[:;,.(–—-]\s+|\s+[-–—]\s+")
+_REASON = re.compile(r"\s*[:;,.–—-]\s+|\s*\(\s*|\s+[-–—]\s+")
 _TASK_LINE = re.compile(r"^(?:[-*+]|\d{1,9}[.)])[ \t]+\[( |x|X|~)\](?:[ \t]+(.*))?$")
 _FENCE_LINE = re.compile(r"^(?:`{3,}|~{3,})[^`]*$")
 _DELIMITER = re.compile(r"^[|:\- \t]+$")
@@ -85,6 +87,7 @@ class AnswerRules:
     needs_compensation: bool = False  # a plan that says it cannot be undone must say what makes up for it
     unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
     open_task_defers: bool = False  # an unticked step that only defers ("write rollback plan") is a to-do, no step
+    concepts: tuple[str, ...] = ()  # what the part asks: its words that name only that say nothing (bare.py)
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -98,7 +101,7 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
         if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
             return False
-    if rules.needs_compensation and forward_only(fold(text[:MAX_COMPENSATION]), vocabulary):
+    if rules.needs_compensation and forward_only(fold(text[:MAX_COMPENSATION]), vocabulary, rules.concepts):
         return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
     if rules.needs_compensation and vocabulary.irreversible:
         head = fold(text[:MAX_COMPENSATION])
@@ -120,10 +123,11 @@ def compensated(text: str, vocabulary: Vocabulary) -> bool:
     return True
 
 
-def forward_only(text: str, vocabulary: Vocabulary) -> bool:
+def forward_only(text: str, vocabulary: Vocabulary, concepts: Iterable[str] = ()) -> bool:
     """Whether a plan holds nothing but a fix still to be made: every compensation it names is
     one of ``forward_fixes``, nothing ``concrete`` stands beside it, and its other words are
-    neutral, of degree or ``alone`` ("we'll hotfix forward if needed")."""
+    neutral, of degree, ``alone`` or words that say nothing in a part of ``concepts`` ("we'll
+    hotfix forward if needed", "we'll roll forward with a fix if anything breaks")."""
     if not vocabulary.forward_fixes:
         return False
     found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
@@ -136,9 +140,12 @@ def forward_only(text: str, vocabulary: Vocabulary) -> bool:
         rest = rest.replace(match, " ")
     bare = vocabulary.bare
     return all(
-        word in vocabulary.alone or (bare is not None and bare.kind(word) in ("neutral", "degree"))
+        word in vocabulary.alone or (bare is not None and bare.kind(word, concepts) in _NOTHING_BESIDE)
         for word in tokens(rest)
     )
+
+
+_NOTHING_BESIDE = ("neutral", "degree", "vague", "beside")  # words a fix still to be made may stand with
 
 
 def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -178,8 +185,9 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
         return False
     if _fullmatches(vocabulary.non_answers, norm):
         return False
-    if vocabulary.bare is not None and (vocabulary.bare.says_nothing(norm) or vocabulary.bare.reference_only(norm)):
-        return False  # "✅", "Yes.", "Bug.", "Logs.", "Same as INC #123." (the document may tie it: schemas)
+    bare = vocabulary.bare
+    if bare is not None and (bare.says_nothing(norm, rules.concepts) or bare.reference_only(norm)):
+        return False  # "✅", "Yes.", "Bug.", "Some users.", "Revert.", "Same as INC #123." (the document may tie it)
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False
     if rules.needs_compensation and vocabulary.deferrals is not None and vocabulary.deferrals.claims_ease(norm):
@@ -187,7 +195,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     if _fullmatches(vocabulary.negatives, norm):
         if rules.needs_compensation:  # "no rollback needed: redeploy 2.3.0" says what to do
             return compensated(fold(norm), vocabulary)
-        if rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm)):
+        if rules.negative_ok or (rules.negative_reason_ok and _gives_reason(norm, vocabulary)):
             return True
         return not nested and _goes_on(text, rules, vocabulary)  # "No logs left: ... The only trace is PD-4471."
     if rules.guidance.echoes(vocabulary.words_of(norm)):
@@ -221,18 +229,37 @@ def _may_link(text: str) -> bool:
     return "://" in text or "](" in text or "![" in text or "<" in text
 
 
-def _gives_reason(norm: str) -> bool:
-    """``none, it was a user error``: a negative followed by a reason of a few words; or a
+def _gives_reason(norm: str, vocabulary: Vocabulary) -> bool:
+    """``none, it was a user error``: a negative followed by a reason of a few words, or of two
+    when one of them names something (``no user impact (testnet only)``, not ``(so far)``); or a
     sentence that goes on past its negative (``no user can pair the wallet until...``)."""
     parts = _REASON.split(norm, maxsplit=1)
-    return (len(parts) == 2 and len(parts[1].split()) >= 3) or len(norm.split()) >= MIN_STATEMENT
+    if len(norm.split()) >= MIN_STATEMENT:
+        return True
+    if len(parts) < 2:
+        return False
+    reason = parts[1].strip(_EDGES + ")")
+    words = reason.split()
+    if len(words) >= MIN_REASON:
+        return True
+    return len(words) == MIN_REASON - 1 and _names_something(reason, vocabulary)
+
+
+def _names_something(reason: str, vocabulary: Vocabulary) -> bool:
+    """Whether a short reason holds a word of its own, and is neither a deferral nor a non-answer."""
+    bare, deferrals = vocabulary.bare, vocabulary.deferrals
+    if (deferrals is not None and deferrals.defers(reason)) or _fullmatches(vocabulary.non_answers, reason):
+        return False
+    if _fullmatches(vocabulary.negatives, reason):
+        return False
+    return bare is not None and any(bare.kind(word) == "" for word in tokens(reason))
 
 
 def bare_negative(text: str, vocabulary: Vocabulary) -> bool:
     """Whether a section's text is one negative and nothing else ("None.", "No impact.", "Aucun.")."""
     lines = [normalise(line) for line in text.split("\n") if line.strip()]
     lines = [line for line in lines if line]
-    return len(lines) == 1 and _fullmatches(vocabulary.negatives, lines[0]) and not _gives_reason(lines[0])
+    return len(lines) == 1 and _fullmatches(vocabulary.negatives, lines[0]) and not _gives_reason(lines[0], vocabulary)
 
 
 def references_only(text: str, vocabulary: Vocabulary) -> frozenset[str]:
@@ -253,17 +280,21 @@ def read_across(
 ) -> None:
     """What one section's answer owes to the rest of the document, set in ``found`` (the parsed
     sections, by part name): a bare claim of sameness the document ties itself to, and a bare
-    negative another section gives the reason of, answer."""
+    negative another section gives the reason of, answer; a bare "None" as the follow-ups of an
+    incident that hurt everyone does not."""
     _explained_elsewhere(parts, found, resolved, vocabulary)
     _tied_elsewhere(found, resolved, text, vocabulary)
+    _belied_elsewhere(parts, found, resolved, vocabulary)
 
 
 def _tied_elsewhere(
     found: dict[str, dict[str, Any]], resolved: Mapping[str, Section], text: str, vocabulary: Vocabulary
 ) -> None:
     """A section that only says it is the same as another incident or change ("Same as CHG
-    #413.") answers when the document names that reference outside such claims (a /relate,
-    a summary of its own): the document ties itself to it. Alone, it says nothing of this one."""
+    #413.") answers when the document names that reference in words of its own outside such
+    claims (a summary: "Same procedure as CHG #413: raise the limit..."): the document ties
+    itself to it. Alone, or beside a ``/relate`` of it (a link between issues, no statement),
+    it says nothing of this one."""
     claims = {
         name: numbers
         for name, section in resolved.items()
@@ -272,7 +303,7 @@ def _tied_elsewhere(
     }
     if not claims:
         return
-    rest = text
+    rest = _QUICK_ACTION.sub(" ", text)  # "/relate #123" links the issues and says nothing of them
     for name in claims:
         rest = rest.replace(resolved[name].answer.strip(), " ")
     for name, numbers in claims.items():
@@ -298,3 +329,24 @@ def _explained_elsewhere(
             denials.denies_fault(other) for other in others
         ):
             described["empty"] = False
+
+
+def _belied_elsewhere(
+    parts: Sequence[Part], found: dict[str, dict[str, Any]], resolved: Mapping[str, Section], vocabulary: Vocabulary
+) -> None:
+    """A bare negative where the part takes one ("None" as the follow-ups) but not after harm
+    (``x-negative-unless-harm``) answers nothing when the document's impact says the incident
+    hurt everyone ("46 minutes of stale balances for all mainnet users"): nothing to change
+    after that needs its reason. After a fault nobody saw ("no user reported it") it stands."""
+    harm = vocabulary.harm
+    if harm is None:
+        return
+    impacts = [p.name for p in parts if HARMED in p.concepts and p.name in resolved]
+    for part in parts:
+        described = found.get(part.name)
+        if not described or described["empty"] or not part.negative_unless_harm:
+            continue
+        if bare_negative(meaningful_text(resolved[part.name].answer), vocabulary) and any(
+            harm.hurt_everyone(meaningful_text(resolved[name].answer)) for name in impacts if name != part.name
+        ):
+            described["empty"] = True

@@ -12,6 +12,20 @@ A section's line says nothing of its own when it holds no word at all (``✅``, 
 - *kinds*: the kinds of evidence (``Logs.``, ``Screenshots``): they say what proof would be,
   and show none.
 
+Beside them, words of *areas* (the layers every system has: ``backend``, ``network``,
+``config``, ``réseau``) and words that say a thing is *attached* (``attached``, ``ci-jointe``)
+qualify without saying what: ``Network problem.``, ``A bug in the backend.`` and ``Screenshots
+attached.`` (nothing attached) say nothing either.
+
+A part's question also has words that name only what it asks (``by-concept`` in the
+vocabulary, by the part's concept): for an impact, vague quantities, being affected and
+complaints (``Some users may be affected.``, ``A few complaints.``, ``Quelques
+utilisateurs.``, people being qualifiers there); for follow-ups, improving, fixing or watching
+without an object, the practices every team has and care (``Improve monitoring.``, ``Be
+more careful.``, ``Monitor, and fix if it happens again.``); for a rollback plan, the words of
+going back and of needing to (``Revert.``, ``Rollback if needed.``, ``Si besoin.``). Such a word
+says nothing in its part only: ``Monitoring.`` says how an incident was found.
+
 A single word of any other class says something: ``Monitoring.`` says how it was found,
 ``Phishing.`` what it was, ``cert-manager (#671)`` what to do. Words are compared by their
 forms (the word, its English and French stems), so ``bugs`` and ``erreurs`` need no listing.
@@ -26,9 +40,12 @@ from dataclasses import dataclass, field
 from inc_audit.reading.concepts import forms, tokens
 
 CLASSES = ("replies", "generic", "kinds")
-FILLERS = "degree"  # words that qualify without saying what: "just", "minor", "petit"
-MAX_WORDS = 4  # a longer line says something of its own
-MAX_CHARS = 60  # a line longer than this holds more than four words of these classes
+FILLERS = ("degree", "areas", "attached")  # words that qualify without saying what: "minor", "backend", "attached"
+BY_CONCEPT = "by-concept"  # concept -> {"vague": words that say nothing there, "beside": words that qualify them}
+VAGUE = "vague"  # a word that names only what a part's question asks
+BESIDE = "beside"
+MAX_WORDS = 8  # a longer line says something of its own
+MAX_CHARS = 80  # a line longer than this holds more than eight words of these classes
 _SAME = (
     r"(?:{})\s+(?:(?:the|le|la|l'|du|de la|das|el|il|het)\s*)?"
     r"(?:(?:inc|incident|chg|change|issue|ticket|mr|pm|post-?mortem)\s*)?[#!-]?\s*(\d{{1,9}})\s*[.!…]*"
@@ -44,20 +61,32 @@ class BareWords:
     words: Mapping[str, Iterable[str]]
     neutral: frozenset[str]
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _by_concept: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _sameness: re.Pattern[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        for name in (*CLASSES, FILLERS):
-            for entry in self.words.get(name, ()):
-                for word in tokens(str(entry)):
-                    for form in forms(word):
-                        self._class.setdefault(form, name)
+        for name in (*CLASSES, *FILLERS):
+            _add_forms(self._class, self.words.get(name, ()), name)
+        by_concept = self.words.get(BY_CONCEPT, {})
+        if isinstance(by_concept, Mapping):
+            for concept, classes in by_concept.items():
+                if isinstance(classes, Mapping) and not str(concept).startswith("$"):
+                    found = self._by_concept[str(concept)] = {}
+                    for name in (VAGUE, BESIDE):
+                        _add_forms(found, classes.get(name, ()), name)
         phrases = sorted({str(p).strip().lower() for p in self.words.get("sameness", ())} - {""}, key=len, reverse=True)
         if phrases:
             self._sameness = re.compile(_SAME.format("|".join(map(re.escape, phrases))))
 
-    def kind(self, word: str) -> str:
-        """A folded word's class: one of ``CLASSES``, ``FILLERS``, "neutral" or "" (it says something)."""
+    def kind(self, word: str, concepts: Iterable[str] = ()) -> str:
+        """A folded word's class: one of ``CLASSES``, ``FILLERS``, "neutral" or "" (it says
+        something); in a part of one of ``concepts``, ``VAGUE`` or ``BESIDE`` first."""
+        for concept in concepts:
+            own = self._by_concept.get(concept)
+            if own:
+                found = own.get(word) or next((own[f] for f in sorted(forms(word)) if f in own), "")
+                if found:
+                    return found
         if word in self._class:
             return self._class[word]
         if word in self.neutral:
@@ -72,17 +101,29 @@ class BareWords:
         found = self._sameness.fullmatch(line)
         return found.group(1) if found else None
 
-    def says_nothing(self, line: str) -> bool:
-        """Whether a line (lower-cased, without markup) is signs only, or words of these classes only."""
+    def says_nothing(self, line: str, concepts: Iterable[str] = ()) -> bool:
+        """Whether a line (lower-cased, without markup) is signs only, or words of these classes
+        only, one at least of ``CLASSES`` or vague in a part of one of ``concepts``."""
         if not signs_only(line):
             if len(line) > MAX_CHARS:
                 return False
             words = tokens(line)
             if len(words) > MAX_WORDS:
                 return False
-            found = [self.kind(word) for word in words]
-            return all(found) and any(kind in CLASSES for kind in found)
+            found = [self.kind(word, concepts) for word in words]
+            return all(found) and any(kind in CLASSES or kind == VAGUE for kind in found)
         return True
+
+    def beside(self, concept: str) -> frozenset[str]:
+        """The forms of the words that qualify the vague ones in a part of ``concept`` (people, for an impact)."""
+        return frozenset(form for form, name in self._by_concept.get(concept, {}).items() if name == BESIDE)
+
+
+def _add_forms(into: dict[str, str], entries: Iterable[object], name: str) -> None:
+    for entry in entries:
+        for word in tokens(str(entry)):
+            for form in forms(word):
+                into.setdefault(form, name)
 
 
 def signs_only(line: str) -> bool:
@@ -124,3 +165,29 @@ class Denials:
 _CLAUSE = re.compile(r"[.;:!?,()—–]+|\s-\s")
 MAX_DENIED = 3  # words after a negation, the fault word last: "no real fault", "pas de vrai problème"
 MAX_DENIAL = 4000  # characters of a section read for a denial
+
+
+@dataclass
+class Harm:
+    """What says an incident hurt everyone it could: a word of all (``all``, ``every``, ``tous``)
+    before a word of people within three words (``all mainnet users``, ``every Ledger user``), or
+    a word of everyone (``everyone``, ``tout le monde``), in a clause with no negation (``not all
+    users``, ``no user reported it``). After such an incident a bare "None" as the follow-ups
+    says nothing is to change, and needs its reason."""
+
+    every: frozenset[str]
+    everyone: re.Pattern[str] | None
+    people: frozenset[str]  # the forms of the words of people
+    negations: frozenset[str]
+
+    def hurt_everyone(self, text: str) -> bool:
+        for clause in _CLAUSE.split(text[:MAX_DENIAL].lower()):
+            words = tokens(clause)
+            if not words or any(word in self.negations for word in words):
+                continue
+            if self.everyone is not None and self.everyone.search(" ".join(words)):
+                return True
+            for index, word in enumerate(words):
+                if word in self.every and any(forms(w) & self.people for w in words[index + 1 : index + 4]):
+                    return True
+        return False

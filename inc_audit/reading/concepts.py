@@ -134,18 +134,26 @@ def preload(table: Mapping[str, Iterable[str]]) -> None:
 
 def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
     """Every folded word a vocabulary stems when it is loaded: its roots, abbreviations, cues,
-    the words deferrals are made of and those of bare answers."""
+    the words deferrals are made of and those of bare answers (theirs by concept too)."""
     found: set[str] = set()
     for name in ("roots", "cues", "deferrals", "bare-answers"):
-        groups = raw.get(name)
-        if isinstance(groups, dict):
-            for key, words in groups.items():
-                if not str(key).startswith("$") and isinstance(words, list):
-                    found.update(word for entry in words for word in tokens(str(entry)))
+        _listed_words(raw.get(name), found, depth=3)
     abbreviations = raw.get("abbreviations")
     if isinstance(abbreviations, dict):
         found.update(word for value in abbreviations.values() for word in tokens(str(value)))
     return sorted(found)
+
+
+def _listed_words(groups: object, found: set[str], depth: int) -> None:
+    """The words of a group's lists, and of the lists of the groups it holds (``depth`` levels)."""
+    if isinstance(groups, dict) and depth > 0:
+        for key, words in groups.items():
+            if str(key).startswith("$"):
+                continue
+            if isinstance(words, list):
+                found.update(word for entry in words for word in tokens(str(entry)))
+            else:
+                _listed_words(words, found, depth - 1)
 
 
 def stem_table(words: Iterable[str]) -> dict[str, list[str]]:

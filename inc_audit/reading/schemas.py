@@ -84,6 +84,7 @@ class Part:
     needs_compensation: bool = False
     unfinished_is_no_answer: bool = False
     open_task_defers: bool = False  # an unticked to-do is a step, unless it only defers (write rollback plan)
+    negative_unless_harm: bool = False  # "None" answers, unless the impact says everyone was hurt
 
     @cached_property
     def keys(self) -> frozenset[str]:
@@ -195,6 +196,7 @@ class DocumentSchema(Matching):
                     needs_compensation=bool(prop.get("x-irreversible-needs-compensation", False)),
                     unfinished_is_no_answer=bool(prop.get("x-unfinished-is-no-answer", False)),
                     open_task_defers=bool(prop.get("x-open-task-may-defer", False)),
+                    negative_unless_harm=bool(prop.get("x-negative-unless-harm", False)),
                 )
 
     def _part_keys(self, part: Part) -> frozenset[str]:
@@ -231,6 +233,7 @@ class DocumentSchema(Matching):
             part.needs_compensation,
             part.unfinished_is_no_answer,
             part.open_task_defers,
+            part.concepts,
         )
 
     def _guidance_texts(self, part: Part) -> Iterator[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from inc_audit.files import shipped_schemas
-from inc_audit.reading.bare import BareWords, Denials
+from inc_audit.reading.bare import BareWords, Denials, Harm
 from inc_audit.reading.concepts import Concepts, fold, preload, tokens
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
@@ -42,6 +42,7 @@ _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's 
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
 WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
 _UNSEEN = object()
+HARMED = "impact"  # the concept whose words of people say who an incident hurt
 MAX_WORD = 40  # longer words are stemmed afresh each time: the memo of words stays small
 _PAIR = re.compile(r"\s+(?:/|&|\+|and)\s+|\s*/\s*", re.IGNORECASE)
 _COMMENT_TEXT = re.compile(r"<!--(.*?)(?:-->|\Z)", re.DOTALL)
@@ -100,6 +101,8 @@ class Vocabulary:
     """What says nothing alone: signs, replies ("Yes."), what every incident is ("Bug."), kinds of evidence."""
     denials: Denials | None = field(default=None, compare=False, repr=False)
     """What says nothing really failed ("no real fault", "false alarm"): a reason for a bare "None"."""
+    harm: Harm | None = field(default=None, compare=False, repr=False)
+    """What says an incident hurt everyone ("all mainnet users"): no bare "None" as its follow-ups."""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
@@ -258,6 +261,7 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
         questions=frozenset(word for entry in raw.get("question-words", ()) for word in tokens(str(entry))),
         bare=bare_words,
         denials=_denials(bare_words, bare),
+        harm=_harm(bare_words, bare),
     )
     for each in made if compile_now else ():
         each.compiled  # noqa: B018 - compiled now, to refuse a broken pattern at once
@@ -272,6 +276,16 @@ def _denials(bare: BareWords | None, words: dict[str, Any]) -> Denials | None:
         return frozenset(t for entry in words.get(name, ()) for t in tokens(str(entry)))
 
     return Denials(bare, folded("negations"), folded("unreal"), folded("alarms"))
+
+
+def _harm(bare: BareWords | None, words: dict[str, Any]) -> Harm | None:
+    if bare is None or not words.get("every"):
+        return None
+    everyone = sorted({" ".join(tokens(str(p))) for p in words.get("everyone", ())} - {""}, key=len, reverse=True)
+    pattern = re.compile(r"\b(?:{})\b".format("|".join(map(re.escape, everyone)))) if everyone else None
+    every = frozenset(t for entry in words.get("every", ()) for t in tokens(str(entry)))
+    negations = frozenset(t for entry in words.get("negations", ()) for t in tokens(str(entry)))
+    return Harm(every, pattern, bare.beside(HARMED), negations)
 
 
 def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:

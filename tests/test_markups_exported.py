@@ -245,3 +245,29 @@ def test_a_form_tables_cell_keeps_its_image_and_its_link():
 def test_abbreviated_bold_labels_name_their_sections():
     text = "**INC desc.:** Multisig page 500s.\n**Det.:** Sentry issue, paged on-call.\n**Evid.:** `stmt timeout`\n"
     assert found("report", text) == {"nature": True, "discovery": True, "evidence": True}
+
+
+def test_a_report_forwarded_in_an_emails_quote_is_read_but_a_quoted_post_mortem_is_a_quote():
+    quoted = (
+        "Forwarding the thread so the ticket has it.\n\n> On Wed, Philippe wrote:\n"
+        "> What happened: the RPC load balancer dropped a backend after the TLS renewal.\n"
+        "> How we noticed: the synthetic check went red at 07:31.\n"
+        "> What it can do to users: intermittent network errors on send; an operation may look failed.\n"
+        "> Proof: `curl -v https://rpc.example/head` fails 1 in 2 times.\n"
+    )
+    assert found("report", quoted) == {"nature": True, "discovery": True, "impact": True, "evidence": True}
+    reply = "Looks right to me.\n\n> ### Root cause\n> The key expired.\n> ### Impact\n> 40 minutes.\n"
+    reply += "> ### Follow-ups\n> - alert\n"
+    assert found("post-mortem", reply) == {}
+
+
+def test_a_form_of_plain_labels_on_a_task_list_and_in_panels_titled_by_a_question_word():
+    tasks = "- [x] Nature: old bundle from one CDN POP.\n- [x] Discovered: a user in Singapore.\n- [ ] Evidence: TBD\n"
+    assert found("report", tasks) == {"nature": True, "discovery": True, "evidence": False}
+    panels = (
+        "{panel:title=Quoi}\nThe desktop app falls back to a ghostnet RPC when mainnet times out.\n{panel}\n"
+        "{panel:title=Comment on l'a vu}\nInternal QA noticed ghostnet balances.\n{panel}\n"
+        "{panel:title=Impact possible}\nUsers may sign against the wrong chain.\n{panel}\n"
+        "{panel:title=Pièces}\nhttps://grafana.example/d/rpc\n{panel}\n"
+    )
+    assert found("report", panels) == {"nature": True, "discovery": True, "impact": True, "evidence": True}

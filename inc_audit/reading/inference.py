@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 INFERRED_FORMS = HEADING_FORMS + BOLD_FORMS  # heads whose words may be read for cues: headings, bold lines, summaries
 # labels alone on their line, their text below them ("Context:", "- **Context**"), and a form table's rows
 _ALONE_FORMS = ("plain", "bullet")
-_QUESTION_FORMS = ("plain", "bold", "emphasis", "bullet")  # a question word alone: "What:", "1. **What**"
+# a question word alone: "What:", "1. **What**", "## Quoi", a panel titled "Quoi"
+_QUESTION_FORMS = ("plain", "bold", "emphasis", "bullet", "summary", *HEADING_FORMS)
 MIN_LABELS = 2  # labels naming sections beside a bare question label ("What:") that make it a form's question
 MIN_WORDS = 3  # words a candidate's text needs to read as a section's answer
 MAX_TEXT = 3000  # characters of a candidate read for cues
@@ -103,7 +104,8 @@ def infer(
     optional: list[int] = []
     for index, head in enumerate(heads):
         alone = head.form in _ALONE_FORMS and not head.inline
-        readable = head.form in INFERRED_FORMS or head.form == "table" or alone or asks(head)
+        in_form = head.is_label and sum(heads[i].form == head.form for i in found.values()) >= MIN_LABELS
+        readable = head.form in INFERRED_FORMS or head.form == "table" or alone or in_form or asks(head)
         if index in taken or head.level not in levels or not readable:
             continue
         if len(meaningful_text(document.section(head, ends[index]).answer).split()) < MIN_WORDS:

@@ -95,7 +95,7 @@ class ListItems(ScannerState):
             checked = None if mark == "~" else mark.lower() == "x"
             self.tasks[i + 1] = Task(inline_text(content[task.end() :]), checked, depth)
             rest = content[task.end() :]
-            if rest[:1] in ("*", "_"):  # "- [x] **Nature**: ...": a form written as a task list
+            if rest[:1] in ("*", "_") or ":" in rest:  # "- [x] **Nature**: ...": a form written as a task list
                 self._label(i, rest, depth, paragraph=False, bullet=True)
             return True
         return self._label(i, content, depth, paragraph=False, bullet=True)

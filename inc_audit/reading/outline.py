@@ -57,6 +57,11 @@ def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     return _front_matter(lines)
 
 
+def unquoted_text(text: str) -> str:
+    """``text`` with one level of ``>`` taken off every quoted line (an e-mail forwarded whole)."""
+    return "\n".join(_QUOTED.sub("", line, count=1) for line in text.split("\n"))
+
+
 def _unquoted(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A document every line of which is quoted is read as what it quotes (one level)."""
     written = [line for line in lines if line.strip()]

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from inc_audit.errors import ConfigError
 from inc_audit.files import shipped_schemas
 from inc_audit.reading import answers as answering
-from inc_audit.reading import inference, prefilter, prose
+from inc_audit.reading import inference, outline, prefilter, prose
 from inc_audit.reading import vocabulary as vocab
 from inc_audit.reading.markdown import (
     DEFAULT_PLACEHOLDERS,
@@ -36,6 +36,7 @@ from inc_audit.reading.markdown import (
     Heading,
     Section,
     meaningful_text,
+    parse,
 )
 from inc_audit.reading.matching import Matching
 from inc_audit.reading.memo import Memo
@@ -94,6 +95,8 @@ class Part:
         return frozenset(found)
 
 
+MIN_QUOTED = 3  # quoted lines that may hold a document forwarded whole
+MIN_QUOTED_PARTS = 2  # required sections the quoted text must hold to be read as the document
 MIN_ALONE = 2  # labels alone on their line naming sections that make every such line a head
 
 
@@ -142,6 +145,7 @@ class DocumentSchema(Matching):
         self.origin = origin
         self.vocabulary = words or builtin_vocabulary()
         self.kind = str(schema.get("x-kind", ""))
+        self.reads_quoted = bool(schema.get("x-reads-quoted", False))  # a report forwarded in an e-mail's quote
         self.title = str(schema.get("title", self.kind))
         self.identify = frozenset(self.vocabulary.key(h) for h in schema.get("x-identify", ())) - {""}
         self.placeholders = tuple(schema.get("x-placeholders", DEFAULT_PLACEHOLDERS))
@@ -262,8 +266,17 @@ class DocumentSchema(Matching):
         cached = document.cache.get(key)
         if cached is None:
             cached = self._resolve(document)
+            if self.reads_quoted and not self._holds_required(cached) and document.text.count("\n>") >= MIN_QUOTED:
+                quoted = parse(outline.unquoted_text(document.text))  # "Forwarding the thread." over the report
+                found = self._resolve(quoted)
+                if self._holds_required(found, MIN_QUOTED_PARTS):
+                    cached = found
+                    document.cache[("inferred", self._id)] = quoted.cache.get(("inferred", self._id)) or {}
             document.cache[key] = cached
         return cached  # type: ignore[return-value]
+
+    def _holds_required(self, found: dict[str, Section], least: int = 1) -> bool:
+        return sum(1 for part in self.required_parts if part.name in found) >= least
 
     def _resolve(self, document: Document) -> dict[str, Section]:
         heads, ends = document.extents(self._includes)
@@ -273,6 +286,9 @@ class DocumentSchema(Matching):
             best = self._best(heads, document)
         elif self._missing(best) and sum(1 for _, i, _ in best.values() if _alone(heads[i])) >= MIN_ALONE:
             heads, ends = document.extents(self._includes_alone)  # a form of lines alone: each one heads
+            best = self._best(heads, document)
+        elif self._missing(best) and sum(1 for _, i, _ in best.values() if heads[i].form == "plain") >= MIN_ALONE:
+            heads, ends = document.extents(lambda head: True)  # a form of "Label: answer" lines: each one heads
             best = self._best(heads, document)
         reasons = inference.resolve_missing(self, document, heads, ends, best)
         document.cache[("inferred", self._id)] = reasons

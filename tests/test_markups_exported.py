@@ -271,3 +271,12 @@ def test_a_form_of_plain_labels_on_a_task_list_and_in_panels_titled_by_a_questio
         "{panel:title=Pièces}\nhttps://grafana.example/d/rpc\n{panel}\n"
     )
     assert found("report", panels) == {"nature": True, "discovery": True, "impact": True, "evidence": True}
+
+
+def test_labels_run_together_after_a_title_and_escaped_bold_from_an_export():
+    text = "Incident du 18/11 — Nature : échec des délégations ; Détection : alerte Sentry ; Preuves : n/d.\n"
+    assert found("report", text) == {"nature": True, "discovery": True, "evidence": False}
+    lone = "* Evidence — partner's console log: `BEACON_TIMEOUT after 5000ms`\n"
+    assert [h.inline for h in parse(lone).heads] == ["partner's console log: `BEACON_TIMEOUT after 5000ms`"]
+    exported = "\\*\\*Cause racine\\*\\*\n\nUn filtre de date codé en dur.\n\n\\*\\*Impact réel\\*\\*\n\nQuatre jours.\n"
+    assert set(found("post-mortem", exported)) == {"root_cause", "actual_impact"}

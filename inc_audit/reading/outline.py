@@ -21,7 +21,8 @@ import re
 _QUOTED = re.compile(r" {0,3}> ?")
 _ALERT = re.compile(r" {0,3}> ?\[!(\w+)\][ \t]*(.*)$")
 _QUOTED_HEAD = re.compile(r" {0,3}> ?(?:#{1,6}[ \t]+\S|\W{0,3}[ \t]*(?:\*\*|__)[^*_].{0,80}(?:\*\*|__)[ \t]*:?[ \t]*$)")
-_ESCAPED = re.compile(r"( {0,3})((?:\\#){1,6}|\\[*+-]|\d{1,3}\\\.)(?=[ \t])")
+_ESCAPED = re.compile(r"( {0,3})((?:\\#){1,6}|\\[*+-]|\d{1,3}\\\.)(?=[ \t])|( {0,3})(\\[*_]\\[*_])(?=\S)")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!>|~])")  # markdown's escapable marks, escaped
 MIN_ESCAPED = 2  # lines led by escaped markdown that make a document exported escaped
 MIN_CALLOUTS = 2  # quoted blocks led by a head that make a document of callouts
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:markdown|md|text|txt|plain)?[ \t]*$", re.IGNORECASE)
@@ -71,17 +72,15 @@ def _unquoted(lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _unescaped(lines: tuple[str, ...]) -> tuple[str, ...]:
-    """Headings, bullets and numbers escaped by an exporter (``\\#\\# Title``, ``\\* item``,
-    ``1\\. step``) read as written, where at least ``MIN_ESCAPED`` lines are led by them."""
+    """Markdown escaped by an exporter read as written (``\\#\\# Title``, ``\\* item``, ``1\\. step``,
+    ``\\*\\*Cause\\*\\*``), where at least ``MIN_ESCAPED`` lines are led by an escaped mark: every
+    escaped mark of such a document (but on lines holding code) loses its backslash."""
     if not any("\\" in line for line in lines):
         return lines
     marked = [i for i, line in enumerate(lines) if _ESCAPED.match(line)]
     if len(marked) < MIN_ESCAPED:
         return lines
-    out = list(lines)
-    for i in marked:
-        out[i] = _ESCAPED.sub(lambda m: m.group(1) + m.group(2).replace("\\", ""), lines[i], count=1)
-    return tuple(out)
+    return tuple(_ESCAPE.sub(r"\1", line) if "\\" in line and "`" not in line else line for line in lines)
 
 
 def _confluence(lines: tuple[str, ...]) -> tuple[str, ...]:

@@ -278,5 +278,6 @@ def test_labels_run_together_after_a_title_and_escaped_bold_from_an_export():
     assert found("report", text) == {"nature": True, "discovery": True, "evidence": False}
     lone = "* Evidence — partner's console log: `BEACON_TIMEOUT after 5000ms`\n"
     assert [h.inline for h in parse(lone).heads] == ["partner's console log: `BEACON_TIMEOUT after 5000ms`"]
-    exported = "\\*\\*Cause racine\\*\\*\n\nUn filtre de date codé en dur.\n\n\\*\\*Impact réel\\*\\*\n\nQuatre jours.\n"
+    exported = "\\*\\*Cause racine\\*\\*\n\nUn filtre de date codé en dur.\n\n"
+    exported += "\\*\\*Impact réel\\*\\*\n\nQuatre jours.\n"
     assert set(found("post-mortem", exported)) == {"root_cause", "actual_impact"}

@@ -39,13 +39,21 @@ from dataclasses import dataclass, field
 
 from inc_audit.reading.concepts import forms, tokens
 
-CLASSES = ("replies", "generic", "kinds")
-FILLERS = ("degree", "areas", "attached")  # words that qualify without saying what: "minor", "backend", "attached"
+CLASSES = ("replies", "generic", "kinds", "empty")
+FILLERS = ("degree", "areas", "attached", "discourse")  # words that qualify without saying what: "minor", "backend", "attached", "team"
 BY_CONCEPT = "by-concept"  # concept -> {"vague": words that say nothing there, "beside": words that qualify them}
 VAGUE = "vague"  # a word that names only what a part's question asks
 BESIDE = "beside"
 MAX_WORDS = 8  # a longer line says something of its own
 MAX_CHARS = 80  # a line longer than this holds more than eight words of these classes
+MAX_LONG_WORDS = 60  # a paragraph of a few sentences may still say nothing specific
+MAX_LONG_CHARS = 400
+MAX_LONG_SENTENCES = 4
+_SPECIFIC = re.compile(
+    r"\d|`|[@#!$%]\w|\w[_/.:=]\w|[a-z][A-Z]|https?:|"  # a number or time, code, a mention or ref, an identifier, a link
+    r"(?<=[\w,)\]] )(?!I\b)[A-Z]"  # a name: a capitalised word inside a sentence ("the Umami app")
+)
+_SENTENCE_END = re.compile(r"[.!?…](?:\s|$)")
 _SAME = (
     r"(?:{})\s+(?:(?:the|le|la|l'|du|de la|das|el|il|het)\s*)?"
     r"(?:(?:inc|incident|chg|change|issue|ticket|mr|pm|post-?mortem)\s*)?[#!-]?\s*(\d{{1,9}})\s*[.!…]*"
@@ -101,18 +109,29 @@ class BareWords:
         found = self._sameness.fullmatch(line)
         return found.group(1) if found else None
 
-    def says_nothing(self, line: str, concepts: Iterable[str] = ()) -> bool:
+    def says_nothing(self, line: str, concepts: Iterable[str] = (), original: str = "") -> bool:
         """Whether a line (lower-cased, without markup) is signs only, or words of these classes
-        only, one at least of ``CLASSES`` or vague in a part of one of ``concepts``."""
+        only, one at least of ``CLASSES`` or vague in a part of one of ``concepts``. A longer line
+        (a few sentences) is read so too when its ``original`` text (as written) holds nothing
+        specific: no number or time, code, identifier, link, mention or reference, and no name."""
         if not signs_only(line):
-            if len(line) > MAX_CHARS:
-                return False
             words = tokens(line)
-            if len(words) > MAX_WORDS:
-                return False
+            if len(line) > MAX_CHARS or len(words) > MAX_WORDS:
+                if not self._may_be_empty(original, line, words):
+                    return False
             found = [self.kind(word, concepts) for word in words]
             return all(found) and any(kind in CLASSES or kind == VAGUE for kind in found)
         return True
+
+    @staticmethod
+    def _may_be_empty(original: str, line: str, words: list[str]) -> bool:
+        """Whether a line too long for a bare answer may still say nothing specific: a few
+        sentences at most, and nothing in the text as written that names something."""
+        if not original or len(line) > MAX_LONG_CHARS or len(words) > MAX_LONG_WORDS:
+            return False
+        if len(_SENTENCE_END.findall(original)) > MAX_LONG_SENTENCES:
+            return False
+        return not _SPECIFIC.search(original)
 
     def beside(self, concept: str) -> frozenset[str]:
         """The forms of the words that qualify the vague ones in a part of ``concept`` (people, for an impact)."""

@@ -181,7 +181,8 @@ class Denials:
         return 0 < len(words) <= MAX_DENIED and self.bare.kind(words[-1]) == "generic"
 
 
-_CLAUSE = re.compile(r"[.;:!?,()—–]+|\s-\s")
+_CLAUSE = re.compile(r"[.;:!?()—–]+|,(?!\d{3}\b)|\s-\s")  # "4,100 users" is one number
+_COUNT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d{1,7})(?![\w.,]\d)")
 MAX_DENIED = 3  # words after a negation, the fault word last: "no real fault", "pas de vrai problème"
 MAX_DENIAL = 4000  # characters of a section read for a denial
 
@@ -198,6 +199,7 @@ class Harm:
     everyone: re.Pattern[str] | None
     people: frozenset[str]  # the forms of the words of people
     negations: frozenset[str]
+    many: int = 0  # a count of people this large says a population was hit ("4,100 mainnet sessions"); 0: none
 
     def hurt_everyone(self, text: str) -> bool:
         for clause in _CLAUSE.split(text[:MAX_DENIAL].lower()):
@@ -208,5 +210,16 @@ class Harm:
                 return True
             for index, word in enumerate(words):
                 if word in self.every and any(forms(w) & self.people for w in words[index + 1 : index + 4]):
+                    return True
+            if self.many and self._counts_many(clause):
+                return True
+        return False
+
+    def _counts_many(self, clause: str) -> bool:
+        """A count of at least ``many`` before a word of people within three words (``about 4,100
+        active mainnet sessions``, ``1 200 utilisateurs``): not one person's mistake but a population."""
+        for found in _COUNT.finditer(clause):
+            if int(re.sub(r"\D", "", found.group(1))) >= self.many:
+                if any(forms(w) & self.people for w in tokens(clause[found.end() :])[:3]):
                     return True
         return False

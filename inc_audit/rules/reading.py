@@ -87,6 +87,9 @@ def read(
     p = p or phrasings()
     own = own_words(text, p.quotes)
     tokens = p.lexicon.tokens(own)
+    if "@" not in text and _bare_verb(tokens):  # "Approve.", "Valide !": a sign-off with nobody else to address is the writer's
+        own = f"I {own.strip()}"
+        tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p, incident)
     if found.approves and p.irony:
         sign = ironic(own, tokens, p)
@@ -105,6 +108,15 @@ def read(
         if recorded is not None:  # minutes pasted as a quote: "> - Post-mortem: approved by Alice"
             return recorded
     return found
+
+
+def _bare_verb(tokens: list[str]) -> bool:
+    """Whether a comment is an approving verb's plain form alone, ending on no question
+    (``Approve.``, ``Valide !``): an imperative with no one named to do it and nothing else
+    said is the writer's own sign-off. ``Please approve``, ``@bob approve`` and ``Approve?``
+    ask someone."""
+    words = [t for t in tokens if t[:1].isalnum() or t[:1] in "@:+"]
+    return words == ["approve"] and "?" not in tokens
 
 
 def _doubts(own: str, tokens: list[str], p: Phrasings) -> bool:

@@ -26,6 +26,14 @@ more careful.``, ``Monitor, and fix if it happens again.``); for a rollback plan
 going back and of needing to (``Revert.``, ``Rollback if needed.``, ``Si besoin.``). Such a word
 says nothing in its part only: ``Monitoring.`` says how an incident was found.
 
+Two classes more: *empty* words name nothing of an incident (vague nouns, judgements,
+categories, process: ``situation``, ``factors``, ``limited``, ``third-party``, ``procedures``,
+``Reported.``), and *discourse* words only qualify (the handling every incident gets: ``team``,
+``investigating``, ``escalated``). A line of a few sentences is read as a short one when nothing
+in it as written is specific (``_SPECIFIC``: a number or time, code, an identifier, a link, a
+mention or reference, a capitalised name inside a sentence): ``The root cause was a combination
+of several contributing factors...`` says nothing, ``... affecting the Tezos indexer`` answers.
+
 A single word of any other class says something: ``Monitoring.`` says how it was found,
 ``Phishing.`` what it was, ``cert-manager (#671)`` what to do. Words are compared by their
 forms (the word, its English and French stems), so ``bugs`` and ``erreurs`` need no listing.
@@ -40,7 +48,8 @@ from dataclasses import dataclass, field
 from inc_audit.reading.concepts import forms, tokens
 
 CLASSES = ("replies", "generic", "kinds", "empty")
-FILLERS = ("degree", "areas", "attached", "discourse")  # words that qualify without saying what: "minor", "backend", "attached", "team"
+# words that qualify without saying what: "minor", "backend", "attached", "team"
+FILLERS = ("degree", "areas", "attached", "discourse")
 BY_CONCEPT = "by-concept"  # concept -> {"vague": words that say nothing there, "beside": words that qualify them}
 VAGUE = "vague"  # a word that names only what a part's question asks
 BESIDE = "beside"

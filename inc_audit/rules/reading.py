@@ -87,7 +87,7 @@ def read(
     p = p or phrasings()
     own = own_words(text, p.quotes)
     tokens = p.lexicon.tokens(own)
-    if "@" not in text and _bare_verb(tokens):  # "Approve.", "Valide !": a sign-off with nobody else to address is the writer's
+    if "@" not in text and _bare_verb(tokens):  # "Approve.", "Valide !": nobody else is addressed
         own = f"I {own.strip()}"
         tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p, incident)
@@ -111,12 +111,13 @@ def read(
 
 
 def _bare_verb(tokens: list[str]) -> bool:
-    """Whether a comment is an approving verb's plain form alone, ending on no question
-    (``Approve.``, ``Valide !``): an imperative with no one named to do it and nothing else
-    said is the writer's own sign-off. ``Please approve``, ``@bob approve`` and ``Approve?``
-    ask someone."""
+    """Whether a comment is an approving verb's plain form alone, closed as a sentence
+    (``Approve.``, ``Valide !``): a finished statement with no one named to do it and nothing
+    else said is the writer's own sign-off. Unclosed (``Approve``, as the button's label or a
+    note to do it) it stays a request or a promise; ``Please approve.``, ``@bob approve.`` and
+    ``Approve?`` ask someone."""
     words = [t for t in tokens if t[:1].isalnum() or t[:1] in "@:+"]
-    return words == ["approve"] and "?" not in tokens
+    return words == ["approve"] and "?" not in tokens and any(t in (".", "!") for t in tokens)
 
 
 def _doubts(own: str, tokens: list[str], p: Phrasings) -> bool:

@@ -186,7 +186,7 @@ def _line_answers(line: str, rules: AnswerRules, vocabulary: Vocabulary, nested:
     if _fullmatches(vocabulary.non_answers, norm):
         return False
     bare = vocabulary.bare
-    if bare is not None and (bare.says_nothing(norm, rules.concepts) or bare.reference_only(norm)):
+    if bare is not None and (bare.says_nothing(norm, rules.concepts, text) or bare.reference_only(norm)):
         return False  # "✅", "Yes.", "Bug.", "Some users.", "Revert.", "Same as INC #123." (the document may tie it)
     if vocabulary.deferrals is not None and vocabulary.deferrals.defers(norm):
         return False

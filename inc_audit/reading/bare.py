@@ -26,6 +26,14 @@ more careful.``, ``Monitor, and fix if it happens again.``); for a rollback plan
 going back and of needing to (``Revert.``, ``Rollback if needed.``, ``Si besoin.``). Such a word
 says nothing in its part only: ``Monitoring.`` says how an incident was found.
 
+Two classes more: *empty* words name nothing of an incident (vague nouns, judgements,
+categories, process: ``situation``, ``factors``, ``limited``, ``third-party``, ``procedures``,
+``Reported.``), and *discourse* words only qualify (the handling every incident gets: ``team``,
+``investigating``, ``escalated``). A line of a few sentences is read as a short one when nothing
+in it as written is specific (``_SPECIFIC``: a number or time, code, an identifier, a link, a
+mention or reference, a capitalised name inside a sentence): ``The root cause was a combination
+of several contributing factors...`` says nothing, ``... affecting the Tezos indexer`` answers.
+
 A single word of any other class says something: ``Monitoring.`` says how it was found,
 ``Phishing.`` what it was, ``cert-manager (#671)`` what to do. Words are compared by their
 forms (the word, its English and French stems), so ``bugs`` and ``erreurs`` need no listing.
@@ -39,13 +47,22 @@ from dataclasses import dataclass, field
 
 from inc_audit.reading.concepts import forms, tokens
 
-CLASSES = ("replies", "generic", "kinds")
-FILLERS = ("degree", "areas", "attached")  # words that qualify without saying what: "minor", "backend", "attached"
+CLASSES = ("replies", "generic", "kinds", "empty")
+# words that qualify without saying what: "minor", "backend", "attached", "team"
+FILLERS = ("degree", "areas", "attached", "discourse")
 BY_CONCEPT = "by-concept"  # concept -> {"vague": words that say nothing there, "beside": words that qualify them}
 VAGUE = "vague"  # a word that names only what a part's question asks
 BESIDE = "beside"
 MAX_WORDS = 8  # a longer line says something of its own
 MAX_CHARS = 80  # a line longer than this holds more than eight words of these classes
+MAX_LONG_WORDS = 60  # a paragraph of a few sentences may still say nothing specific
+MAX_LONG_CHARS = 400
+MAX_LONG_SENTENCES = 4
+_SPECIFIC = re.compile(
+    r"\d|`|[@#!$%]\w|\w[_/.:=]\w|[a-z][A-Z]|https?:|"  # a number or time, code, a mention or ref, an identifier, a link
+    r"(?<=[\w,)\]] )(?!I\b)[A-Z]"  # a name: a capitalised word inside a sentence ("the Umami app")
+)
+_SENTENCE_END = re.compile(r"[.!?…](?:\s|$)")
 _SAME = (
     r"(?:{})\s+(?:(?:the|le|la|l'|du|de la|das|el|il|het)\s*)?"
     r"(?:(?:inc|incident|chg|change|issue|ticket|mr|pm|post-?mortem)\s*)?[#!-]?\s*(\d{{1,9}})\s*[.!…]*"
@@ -101,18 +118,29 @@ class BareWords:
         found = self._sameness.fullmatch(line)
         return found.group(1) if found else None
 
-    def says_nothing(self, line: str, concepts: Iterable[str] = ()) -> bool:
+    def says_nothing(self, line: str, concepts: Iterable[str] = (), original: str = "") -> bool:
         """Whether a line (lower-cased, without markup) is signs only, or words of these classes
-        only, one at least of ``CLASSES`` or vague in a part of one of ``concepts``."""
+        only, one at least of ``CLASSES`` or vague in a part of one of ``concepts``. A longer line
+        (a few sentences) is read so too when its ``original`` text (as written) holds nothing
+        specific: no number or time, code, identifier, link, mention or reference, and no name."""
         if not signs_only(line):
-            if len(line) > MAX_CHARS:
-                return False
             words = tokens(line)
-            if len(words) > MAX_WORDS:
-                return False
+            if len(line) > MAX_CHARS or len(words) > MAX_WORDS:
+                if not self._may_be_empty(original, line, words):
+                    return False
             found = [self.kind(word, concepts) for word in words]
             return all(found) and any(kind in CLASSES or kind == VAGUE for kind in found)
         return True
+
+    @staticmethod
+    def _may_be_empty(original: str, line: str, words: list[str]) -> bool:
+        """Whether a line too long for a bare answer may still say nothing specific: a few
+        sentences at most, and nothing in the text as written that names something."""
+        if not original or len(line) > MAX_LONG_CHARS or len(words) > MAX_LONG_WORDS:
+            return False
+        if len(_SENTENCE_END.findall(original)) > MAX_LONG_SENTENCES:
+            return False
+        return not _SPECIFIC.search(original)
 
     def beside(self, concept: str) -> frozenset[str]:
         """The forms of the words that qualify the vague ones in a part of ``concept`` (people, for an impact)."""
@@ -162,7 +190,8 @@ class Denials:
         return 0 < len(words) <= MAX_DENIED and self.bare.kind(words[-1]) == "generic"
 
 
-_CLAUSE = re.compile(r"[.;:!?,()—–]+|\s-\s")
+_CLAUSE = re.compile(r"[.;:!?()—–]+|,(?!\d{3}\b)|\s-\s")  # "4,100 users" is one number
+_COUNT = re.compile(r"(?<![\w.,])(\d{1,3}(?:[,\u202f\u00a0 ]\d{3})+|\d{1,7})(?![\w.,]\d)")
 MAX_DENIED = 3  # words after a negation, the fault word last: "no real fault", "pas de vrai problème"
 MAX_DENIAL = 4000  # characters of a section read for a denial
 
@@ -179,6 +208,7 @@ class Harm:
     everyone: re.Pattern[str] | None
     people: frozenset[str]  # the forms of the words of people
     negations: frozenset[str]
+    many: int = 0  # a count of people this large says a population was hit ("4,100 mainnet sessions"); 0: none
 
     def hurt_everyone(self, text: str) -> bool:
         for clause in _CLAUSE.split(text[:MAX_DENIAL].lower()):
@@ -189,5 +219,16 @@ class Harm:
                 return True
             for index, word in enumerate(words):
                 if word in self.every and any(forms(w) & self.people for w in words[index + 1 : index + 4]):
+                    return True
+            if self.many and self._counts_many(clause):
+                return True
+        return False
+
+    def _counts_many(self, clause: str) -> bool:
+        """A count of at least ``many`` before a word of people within three words (``about 4,100
+        active mainnet sessions``, ``1 200 utilisateurs``): not one person's mistake but a population."""
+        for found in _COUNT.finditer(clause):
+            if int(re.sub(r"\D", "", found.group(1))) >= self.many:
+                if any(forms(w) & self.people for w in tokens(clause[found.end() :])[:3]):
                     return True
         return False

@@ -285,7 +285,8 @@ def _harm(bare: BareWords | None, words: dict[str, Any]) -> Harm | None:
     pattern = re.compile(r"\b(?:{})\b".format("|".join(map(re.escape, everyone)))) if everyone else None
     every = frozenset(t for entry in words.get("every", ()) for t in tokens(str(entry)))
     negations = frozenset(t for entry in words.get("negations", ()) for t in tokens(str(entry)))
-    return Harm(every, pattern, bare.beside(HARMED), negations)
+    many = words.get("many", 0)
+    return Harm(every, pattern, bare.beside(HARMED), negations, many if isinstance(many, int) else 0)
 
 
 def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:

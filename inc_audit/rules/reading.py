@@ -87,6 +87,9 @@ def read(
     p = p or phrasings()
     own = own_words(text, p.quotes)
     tokens = p.lexicon.tokens(own)
+    if "@" not in text and _bare_verb(tokens):  # "Approve.", "Valide !": nobody else is addressed
+        own = f"I {own.strip()}"
+        tokens = p.lexicon.tokens(own)
     found = _read_own(own, set(tokens), writer, people, p, incident)
     if found.approves and p.irony:
         sign = ironic(own, tokens, p)
@@ -105,6 +108,16 @@ def read(
         if recorded is not None:  # minutes pasted as a quote: "> - Post-mortem: approved by Alice"
             return recorded
     return found
+
+
+def _bare_verb(tokens: list[str]) -> bool:
+    """Whether a comment is an approving verb's plain form alone, closed as a sentence
+    (``Approve.``, ``Valide !``): a finished statement with no one named to do it and nothing
+    else said is the writer's own sign-off. Unclosed (``Approve``, as the button's label or a
+    note to do it) it stays a request or a promise; ``Please approve.``, ``@bob approve.`` and
+    ``Approve?`` ask someone."""
+    words = [t for t in tokens if t[:1].isalnum() or t[:1] in "@:+"]
+    return words == ["approve"] and "?" not in tokens and any(t in (".", "!") for t in tokens)
 
 
 def _doubts(own: str, tokens: list[str], p: Phrasings) -> bool:

@@ -799,12 +799,6 @@ WAITING = [
 ]
 
 
-@pytest.mark.parametrize("answer", WAITING)
-def test_a_deferral_that_waits_parks_tracks_elsewhere_or_asks_someone_is_no_answer(answer):
-    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n"), answer
-    assert ("empty", "root_cause") in problems(PM, f"### Root cause\n{answer}\n"), answer
-
-
 @pytest.mark.parametrize(
     "answer",
     [
@@ -819,6 +813,14 @@ def test_a_deferral_that_waits_parks_tracks_elsewhere_or_asks_someone_is_no_answ
         "Exported the Crashlytics numbers: 2,314 crashes.",
         "Covered by the new canary alert (#612).",
         "Handled the failover manually at 10:04.",
+        "Logs available in S3 bucket x",
+        "The logs exist in Loki under {app=\"signer\"} between 10:02 and 10:10.",
+        "See Grafana: https://grafana.example.com/d/abc",
+        "Agreed with management: we pause the airdrop until the signer is fixed.",
+        "Sentry alert at 13:02 on the signer.",
+        "Next: add an alert on the signer queue.",
+        "Will run later",
+        "Coming after the dry run of migration 0051 on staging-3 (!1951).",
     ],
 )
 def test_a_line_with_a_waiting_or_tracking_word_and_words_of_its_own_is_an_answer(answer):
@@ -849,32 +851,10 @@ LATER = [
 ]
 
 
-@pytest.mark.parametrize("answer", LATER)
-def test_a_deferral_to_a_return_a_decision_a_tool_or_an_event_is_no_answer(answer):
+@pytest.mark.parametrize("answer", WAITING + LATER)
+def test_a_deferral_that_waits_parks_tracks_elsewhere_or_asks_someone_is_no_answer(answer):
     assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{answer}\n"), answer
     assert ("empty", "root_cause") in problems(PM, f"### Root cause\n{answer}\n"), answer
-
-
-@pytest.mark.parametrize(
-    "answer",
-    [
-        "Will add an alert on the signer queue.",
-        "Bob will rotate the keys by Friday (#512).",
-        "Tracked in #5311.",
-        "Logs available in S3 bucket x",
-        "The logs exist in Loki under {app=\"signer\"} between 10:02 and 10:10.",
-        "See Grafana: https://grafana.example.com/d/abc",
-        "Agreed with management: we pause the airdrop until the signer is fixed.",
-        "Sentry alert at 13:02 on the signer.",
-        "Next: add an alert on the signer queue.",
-        "Will run later",
-        "Coming after the dry run of migration 0051 on staging-3 (!1951).",
-    ],
-)
-def test_a_line_with_words_of_its_own_beside_waiting_words_is_an_answer(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
-    assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
-    assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n"), answer
 
 
 def test_a_listed_phrase_is_one_word_of_its_class_and_its_words_alone_are_not():

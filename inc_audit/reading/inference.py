@@ -76,7 +76,8 @@ def resolve_missing(
         return head.form in _QUESTION_FORMS and schema.vocabulary.asks(head.text)
 
     reasons = {}
-    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known, asks):
+    for item in infer(document, heads, ends, found, missing, matched, schema.vocabulary.cues, known, asks,
+                      schema.names_itself):
         for name in [name for name, (_, index, _) in best.items() if index == item.index]:
             del best[name]  # an optional section taken over ("What went wrong" as the root cause)
         best[item.part] = (3, item.index, "")
@@ -94,6 +95,7 @@ def infer(
     cues: Concepts,
     known: Callable[[Heading], bool] = lambda head: False,
     asks: Callable[[Heading], bool] = lambda head: False,
+    titles: Callable[[Heading], bool] = lambda head: False,
 ) -> list[Inferred]:
     """The missing parts that a sibling of the found sections holds, by its text."""
     if not missing or not found:
@@ -106,8 +108,8 @@ def infer(
         alone = head.form in _ALONE_FORMS and not head.inline
         in_form = head.is_label and sum(heads[i].form == head.form for i in found.values()) >= MIN_LABELS
         readable = head.form in INFERRED_FORMS or head.form == "table" or alone or in_form or asks(head)
-        if index in taken or head.level not in levels or not readable:
-            continue
+        if index in taken or head.level not in levels or not readable or (in_form and titles(head)):
+            continue  # ("Post-mortem: contacts wiped" titles the form it heads)
         if len(meaningful_text(document.section(head, ends[index]).answer).split()) < MIN_WORDS:
             continue  # nothing, or a form's header row ("Question | Answer")
         part = matched(head)

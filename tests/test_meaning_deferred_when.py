@@ -101,6 +101,12 @@ def test_a_waiting_word_beside_words_of_its_own_is_an_answer(answer):
     assert ("empty", "root_cause") not in problems(PM, f"### Root cause\n{answer}\n"), answer
 
 
+@pytest.mark.parametrize("answer", ["Pending MR !1951", "Pending #4411.", "Awaiting !1951 (the alert on the signer queue)."])
+def test_a_follow_up_pending_on_a_reference_of_its_own_names_where_it_is(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
+
+
 # Putting the subject off to a later talk, in the French present that means the future.
 @pytest.mark.parametrize("answer", ["On en reparle à la rétro.", "On en rediscute lundi.", "À rediscuter en réunion."])
 def test_talking_it_over_again_later_is_no_follow_up(answer):

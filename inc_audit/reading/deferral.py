@@ -154,24 +154,28 @@ class Deferrals:
             kind(words[1]) == "verbs" or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))
         )
         after_party = unknown = modifiers = 0
+        owned = True  # a reference right after an asker is where the answer is ("Pending !1951") unless
+        # someone's it is said before it ("Pending vendor ticket #4411", "Awaiting Cloudflare case 4411")
         for index, word in enumerate(words):
             found = kind(word)
             if found in ("markers", "elsewhere"):
                 marked = True
             elif found == "askers":
-                marked, after_party = True, 3
+                marked, after_party, owned = True, 3, False
                 continue
-            elif found == "towards":
-                after_party = 3
-                continue
+            elif found in ("towards", "parties"):
+                owned = True
+                if found == "towards":
+                    after_party = 3
+                    continue
             elif not found:
                 following = words[index + 1] if index + 1 < len(words) else ""
                 modified = kind(following) == "content" or (
                     kind(following) in ("parties", "times") and len(following) > 3
                 )
                 if following and modifiers < MAX_MODIFIERS and modified:
-                    modifiers += 1
-                elif after_party and not unknown:
+                    modifiers, owned = modifiers + 1, True
+                elif after_party and not unknown and (owned or not word.isdigit()):
                     unknown += 1
                 else:
                     return False

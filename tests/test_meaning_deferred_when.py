@@ -140,3 +140,43 @@ def test_an_abbreviated_nature_label_is_the_nature_and_tbc_leaves_it_empty():
     assert ("missing", "nature") not in found
     answered = problems(REPORT, text.replace("tbc", "the indexer stopped following the head"))
     assert not {p for p in answered if p[1] == "nature"}
+
+
+# Talking it over with someone or at an occasion, not in the past, puts the answer off.
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Talk about it at the retro.",
+        "Discuss at the next IPM.",
+        "On verra à la rétro.",
+        "On en parle lundi.",
+        "We'll chat with the team.",
+        "À trancher avec le management.",
+    ],
+)
+def test_talking_it_over_with_someone_or_at_an_occasion_is_no_follow_up(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") in problems(PM, post_mortem), answer
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Discuss the fee cap with the vendor and raise it to 0.5 tez (#702).",
+        "Agreed with management: we pause the airdrop until the signer is fixed.",
+        "Décidé en réunion : on garde 2.3.0 jusqu'au correctif (#640).",
+        "I think the vendor's cache purge missed the Asian POPs.",
+    ],
+)
+def test_a_talk_with_an_outcome_or_an_object_of_its_own_is_an_answer(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
+    assert ("empty", "root_cause") not in problems(PM, f"### Root cause\n{answer}\n"), answer
+
+
+def test_a_talk_that_took_place_is_no_deferral():
+    deferrals = PM.vocabulary.deferrals
+    assert deferrals is not None
+    assert deferrals.defers(normalise("Discuss with the vendor."))
+    assert not deferrals.defers(normalise("Discussed with the vendor."))
+    assert not deferrals.defers(normalise("Think about it."))  # no one and no occasion to talk with or at

@@ -101,7 +101,9 @@ def test_a_waiting_word_beside_words_of_its_own_is_an_answer(answer):
     assert ("empty", "root_cause") not in problems(PM, f"### Root cause\n{answer}\n"), answer
 
 
-@pytest.mark.parametrize("answer", ["Pending MR !1951", "Pending #4411.", "Awaiting !1951 (the alert on the signer queue)."])
+@pytest.mark.parametrize(
+    "answer", ["Pending MR !1951", "Pending #4411.", "Awaiting !1951 (the alert on the signer queue)."]
+)
 def test_a_follow_up_pending_on_a_reference_of_its_own_names_where_it_is(answer):
     post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
     assert ("empty", "follow_up") not in problems(PM, post_mortem), answer

@@ -155,7 +155,8 @@ class Deferrals:
             return False
         kind = self.kind
         marked = len(words) > 1 and words[0] == "a" and (  # à compléter, à documenter
-            kind(words[1]) in ("verbs", "talks") or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))
+            kind(words[1]) in ("verbs", "talks")
+            or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))
         )
         if not marked and any(kind(word) == "parties" for word in words):
             marked = any(kind(word) == "talks" and not word.endswith(PAST) for word in words)

@@ -182,3 +182,15 @@ def test_a_talk_that_took_place_is_no_deferral():
     assert deferrals.defers(normalise("Discuss with the vendor."))
     assert not deferrals.defers(normalise("Discussed with the vendor."))
     assert not deferrals.defers(normalise("Think about it."))  # no one and no occasion to talk with or at
+
+
+@pytest.mark.parametrize("answer", ["À définir en comité.", "To be defined in committee.", "Pending CAB approval."])
+def test_an_answer_left_to_a_committee_is_no_follow_up(answer):
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") in problems(PM, post_mortem), answer
+
+
+def test_what_a_committee_decided_is_an_answer():
+    answer = "The CAB approved moving the signer to two replicas on Tuesday (#733)."
+    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, post_mortem)

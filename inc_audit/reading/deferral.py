@@ -32,11 +32,19 @@ from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
 MAX_WORDS = 24  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content or a party ("updater logs", "ops team")
 _ASIDE = re.compile(r"\([^()]{0,40}\)")  # "(dave)", "(see thread)": an aside, read apart
-CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards", "ease")
+CLASSES = ("markers", "elsewhere", "askers", "content", "verbs", "parties", "towards", "ease", "times", "talks")
 # ease: "straightforward", "simple", "facile": a plan said to be easy, which is no plan when nothing else is said
+PAST = ("ed",)  # "discussed", "talked": a talk that took place (French "parlé" folds to "parle")
 IDIOM = "\x00idiom"  # the word an idiom of waiting is read as: a marker
-# askers: the answer is with someone, named next ("ask Bob", "demander à Alice"): it defers, and the
-# one unknown word after it is that someone
+# askers: the answer is with someone, or waits on something, named next ("ask Bob", "demander à Alice",
+# "pending vendor ticket #4411", "en attente de Lucie"): it defers, and the one unknown word after it is
+# that someone or something
+# talks: talking or deciding it over ("discuss", "parler", "décider"): beside someone or an occasion to
+# talk with or at, and not in the past, it puts the answer off ("Discuss at the next IPM.", "On en parle
+# lundi."); "Discussed with the vendor" reports a talk that took place
+# times: a word opening a clause of time ("once", "until", "after", "dès que", "une fois"): after a
+# deferral, that clause says when the answer comes, not what it is ("The impact will be described once
+# the node team has measured how many sends used a domain"), so the words before it are read alone
 
 
 @dataclass
@@ -124,27 +132,57 @@ class Deferrals:
             return False
         if self._idioms and any(word in self._idioms for word in words):
             words = self._joined(words)
+        return self._only_defers(words) or self._defers_until(words)
+
+    def _defers_until(self, words: list[str]) -> bool:
+        """Whether the words before the first clause of time ("once", "until", "dès que") only
+        defer what they name: a marker or an asker, and a kind of content or a verb of providing it
+        ("will send the rollback steps after the window"). The clause says when the answer comes,
+        whatever its words. "will add an alert on the signer queue once the fix ships" holds a word
+        of its own before the clause and answers; "Coming after the dry run of migration 0051"
+        names nothing deferred before its clause, which is then read as the rest of the line."""
+        kind = self.kind
+        index = next((i for i, word in enumerate(words) if kind(word) == "times"), 0)
+        head = [kind(word) for word in words[:index]]
+        return (
+            any(found in ("markers", "askers") for found in head)
+            and any(found in ("content", "verbs", "talks") for found in head)
+            and self._only_defers(words[:index])
+        )
+
+    def _only_defers(self, words: list[str]) -> bool:
+        if not words:
+            return False
         kind = self.kind
         marked = len(words) > 1 and words[0] == "a" and (  # à compléter, à documenter
-            kind(words[1]) == "verbs" or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))
+            kind(words[1]) in ("verbs", "talks")
+            or (kind(words[1]) == "content" and words[1].endswith(("er", "ir", "re")))
         )
+        if not marked and any(kind(word) == "parties" for word in words):
+            marked = any(kind(word) == "talks" and not word.endswith(PAST) for word in words)
         after_party = unknown = modifiers = 0
+        owned = True  # a reference right after an asker is where the answer is ("Pending !1951") unless
+        # someone's it is said before it ("Pending vendor ticket #4411", "Awaiting Cloudflare case 4411")
         for index, word in enumerate(words):
             found = kind(word)
             if found in ("markers", "elsewhere"):
                 marked = True
             elif found == "askers":
-                marked, after_party = True, 3
+                marked, after_party, owned = True, 3, False
                 continue
-            elif found == "towards":
-                after_party = 3
-                continue
+            elif found in ("towards", "parties"):
+                owned = True
+                if found == "towards":
+                    after_party = 3
+                    continue
             elif not found:
                 following = words[index + 1] if index + 1 < len(words) else ""
-                modified = kind(following) == "content" or (kind(following) == "parties" and len(following) > 3)
+                modified = kind(following) == "content" or (
+                    kind(following) in ("parties", "times") and len(following) > 3
+                )
                 if following and modifiers < MAX_MODIFIERS and modified:
-                    modifiers += 1
-                elif after_party and not unknown:
+                    modifiers, owned = modifiers + 1, True
+                elif after_party and not unknown and (owned or not word.isdigit()):
                     unknown += 1
                 else:
                     return False

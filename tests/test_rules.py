@@ -67,16 +67,21 @@ def test_inc002_fires_on_an_empty_section(umami):
     assert [f.section for f in found if f.rule == "INC002"] == ["nature", "discovery", "impact", "evidence"]
 
 
+WRITTEN = (
+    "## Nature\nthe signer crashes on every Ledger request\n## Discovery\nby alert\n"
+    "## Impact\nnone: caught before release\n## Evidence\n"
+)
+
+
 @pytest.mark.parametrize("placeholder", ["TBD", "N/A", "TODO", "...", "_No response_", "<!-- later -->"])
 def test_inc002_fires_on_a_placeholder(umami, placeholder):
-    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone: caught before release\n## Evidence\n" + placeholder
+    text = WRITTEN + placeholder
     source, _ = compliant(description=text)
     assert codes(source, umami) == ["INC002"]
 
 
 def test_inc002_is_quiet_when_every_section_is_written(umami):
-    text = "## Nature\nbad\n## Discovery\nby alert\n## Impact\nnone: caught before release\n## Evidence\n"
-    text += "signer logs attached"
+    text = WRITTEN + "signer logs attached"
     source, _ = compliant(description=text)
     assert codes(source, umami) == []
 

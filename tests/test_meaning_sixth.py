@@ -1,0 +1,115 @@
+"""Reading by meaning, from a sixth independent verdict set: new heading words by their class
+(observed symptoms, underlying causes, decisions taken, unwinding, Polish), placeholders in
+angle brackets, struck-through answers, deferrals that end on a condition, final operations,
+and the near-misses that must keep their verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_meaning import CHANGE, PM, REPORT, part_of, problems
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (REPORT, "Ce qu'on observe", "nature"),
+        (REPORT, "Comment l'avons-nous appris ?", "discovery"),
+        (REPORT, "Splash zone", "impact"),
+        (REPORT, "Charakter incydentu", "nature"),
+        (REPORT, "Jak wykryto incydent", "discovery"),
+        (REPORT, "Potencjalny wpływ", "impact"),
+        (REPORT, "Dowody", "evidence"),
+        (PM, "Underlying defect", "root_cause"),
+        (PM, "D'où ça vient", "root_cause"),
+        (PM, "Décisions prises", "follow_up"),
+        (PM, "Where we go from here", "follow_up"),
+        (PM, "Analiza przyczyn", "root_cause"),
+        (PM, "Rzeczywisty wpływ", "actual_impact"),
+        (PM, "Rekomendacje", "follow_up"),
+        (CHANGE, "Unwind", "rollback"),
+        (CHANGE, "Plan wycofania", "rollback"),
+    ],
+)
+def test_heading_words_of_a_known_class_name_their_section(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [
+        (REPORT, "Where the alarm came from", "discovery"),  # a detection, not a cause
+        (PM, "Leçons apprises", "follow_up"),  # learned lessons stay follow-ups
+        (REPORT, "Observed impact", "impact"),  # "observed" qualifies the impact
+    ],
+)
+def test_near_misses_keep_their_section(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+def test_a_label_with_a_preposition_and_a_typo_is_read():
+    text = "**Nautre of INC:** signing fails\n**Dicsovered via:** a DM on Discord\n**Evd.:** `0x6985`\n"
+    assert not {part for _, part in problems(REPORT, text + "**Impact:** all Ledger users blocked\n")}
+
+
+def test_a_placeholder_in_angle_brackets_is_no_html_block():
+    text = (
+        "## Nature\nNaN shown.\n## How discovered?\nAlert.\n## Impact\n<describe impact here>\n"
+        "## Evidence\nhttps://grafana.example/d/rewards\n"
+    )
+    assert problems(REPORT, text) == {("empty", "impact")}
+    html = "## Nature\nNaN shown.\n## How discovered?\nAlert.\n## Impact\n<span style=\"color:red\">\nAll users.\n"
+    assert ("empty", "impact") not in problems(REPORT, html + "## Evidence\nhttps://grafana.example/d/1\n")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["~~Users may think they were double charged.~~ (struck, to be rewritten)",
+     "~~All 212 buyers could not buy tez.~~"],
+)
+def test_struck_through_text_is_taken_back(answer):
+    assert ("empty", "impact") in problems(REPORT, f"### Impact\n{answer}\n")
+
+
+def test_text_beside_a_struck_word_still_answers():
+    assert ("empty", "impact") not in problems(REPORT, "### Impact\n~~200~~ 212 users could not buy tez.\n")
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Ops will sort it out on the day if needed.",
+        "On-chain operations are final.",
+        "~~Revert MR !1301.~~ Not applicable any more, see thread.",
+    ],
+)
+def test_rollback_plans_that_defer_or_are_final_without_compensation(plan):
+    assert ("empty", "rollback") in problems(CHANGE, f"### Summary\nx y z\n### Rollback plan\n{plan}\n")
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        "Ops will handle the rollback by reverting MR !1301.",
+        "Transfers are final, so we keep the refund batch paused and replay it from the backup.",
+        "Redeploy 2.3.2 if needed.",
+    ],
+)
+def test_rollback_plans_that_say_how_stay_plans(plan):
+    assert ("empty", "rollback") not in problems(CHANGE, f"### Summary\nx y z\n### Rollback plan\n{plan}\n")
+
+
+@pytest.mark.parametrize("answer", ["Chiffrage pas encore disponible.", "Do ustalenia.", "Brak."])
+def test_french_and_polish_non_answers(answer):
+    text = f"### Root cause\nThe key expired.\n### Impact\n{answer}\n### Follow-ups\n#12\n"
+    assert ("empty", "actual_impact") in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["Will add an alert on the signer queue if the backlog grows.", "Bob will rotate the keys by Friday (#512).",
+     "Tracked in #5311."],
+)
+def test_follow_ups_with_a_condition_or_a_pointer_stay_follow_ups(answer):
+    text = f"### Root cause\nThe key expired.\n### Impact\n3 h.\n### Follow-ups\n{answer}\n"
+    assert ("empty", "follow_up") not in problems(PM, text)

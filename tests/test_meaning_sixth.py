@@ -113,3 +113,23 @@ def test_french_and_polish_non_answers(answer):
 def test_follow_ups_with_a_condition_or_a_pointer_stay_follow_ups(answer):
     text = f"### Root cause\nThe key expired.\n### Impact\n3 h.\n### Follow-ups\n{answer}\n"
     assert ("empty", "follow_up") not in problems(PM, text)
+
+
+@pytest.mark.parametrize(
+    "impact, empty",
+    [
+        ("3 DAO treasuries could not see or sign proposals for 5 days.", True),
+        ("Staking page broken for 2 weeks.", True),
+        ("Une trésorerie bloquée pendant 3 jours.", True),
+        ("3 DAO treasuries could not sign for 40 minutes.", False),
+        ("Not 5 days: the page was back within the hour.", False),
+        ("One tester, 1 day.", False),
+    ],
+)
+def test_a_bare_none_after_harm_that_lasted_days_recommends_nothing(impact, empty):
+    text = f"### Root cause\nThe client retried forever.\n### Impact\n{impact}\n### Recommendations\nNone.\n"
+    assert (("empty", "follow_up") in problems(PM, text)) is empty
+
+
+def test_ce_qui_se_passe_names_what_happens():
+    assert part_of(REPORT, "Ce qui se passe") == "nature"

@@ -133,3 +133,26 @@ def test_a_bare_none_after_harm_that_lasted_days_recommends_nothing(impact, empt
 
 def test_ce_qui_se_passe_names_what_happens():
     assert part_of(REPORT, "Ce qui se passe") == "nature"
+
+
+@pytest.mark.parametrize(
+    "schema, heading, part",
+    [(CHANGE, "Rolbak plan", "rollback"), (CHANGE, "Implemntaton", "procedure"), (REPORT, "Scrnshot", "evidence")],
+)
+def test_a_long_root_word_missing_two_letters_is_read(schema, heading, part):
+    assert part_of(schema, heading) == part
+
+
+@pytest.mark.parametrize("heading", ["Station", "Motoring", "Commendation"])
+def test_two_letters_left_out_of_a_root_words_start_name_nothing(heading):
+    assert part_of(REPORT, heading) is None and part_of(PM, heading) is None
+
+
+def test_an_irreversible_change_that_leaves_the_state_as_it_was_on_failure_has_a_plan():
+    plan = (
+        "N/A — domain renewal cannot be reverted and there is nothing to undo: if the transfer fails "
+        "the domain stays at the old registrar, already renewed."
+    )
+    assert ("empty", "rollback") not in problems(CHANGE, f"### Summary\nRenew the domain.\n### Rollback plan\n{plan}\n")
+    final = "Point of no return: once the batch is injected it's on chain. Nothing to roll back."
+    assert ("empty", "rollback") in problems(CHANGE, f"### Summary\nInject the batch.\n### Rollback plan\n{final}\n")

@@ -156,3 +156,20 @@ def test_an_irreversible_change_that_leaves_the_state_as_it_was_on_failure_has_a
     assert ("empty", "rollback") not in problems(CHANGE, f"### Summary\nRenew the domain.\n### Rollback plan\n{plan}\n")
     final = "Point of no return: once the batch is injected it's on chain. Nothing to roll back."
     assert ("empty", "rollback") in problems(CHANGE, f"### Summary\nInject the batch.\n### Rollback plan\n{final}\n")
+
+
+@pytest.mark.parametrize(
+    "heading, part",
+    [("Worst outcome for holders", "impact"), ("Who is exposed", "impact"), ("Backing material", "evidence")],
+)
+def test_outcome_exposure_and_backing_material_name_their_section(heading, part):
+    assert part_of(REPORT, heading) == part
+
+
+def test_being_pinged_reads_as_how_it_was_found():
+    text = (
+        "## What is going on\nSends to .tez names resolve to the previous owner.\n"
+        "## Who told us\nTezos Domains team pinged us on Slack.\n"
+        "## Impact\nFunds sent to the wrong person.\n## Evidence\n`alice.tez` at level 5,812,004.\n"
+    )
+    assert problems(REPORT, text) == set()

@@ -173,3 +173,22 @@ def test_being_pinged_reads_as_how_it_was_found():
         "## Impact\nFunds sent to the wrong person.\n## Evidence\n`alice.tez` at level 5,812,004.\n"
     )
     assert problems(REPORT, text) == set()
+
+
+@pytest.mark.parametrize("value", ["null", "~", "NULL"])
+def test_an_empty_value_as_a_serialisation_writes_it_is_no_answer(value):
+    assert ("empty", "evidence") in problems(REPORT, f"### Evidence\n{value}\n")
+
+
+def test_a_word_beside_null_still_answers():
+    text = "### Evidence\nnull pointer in `signer.ts:42`, trace in #812\n"
+    assert ("empty", "evidence") not in problems(REPORT, text)
+
+
+def test_see_slack_and_asking_someone_defer_and_a_named_place_does_not():
+    deferrals = REPORT.vocabulary.deferrals
+    assert deferrals is not None
+    assert deferrals.defers("see slack.") and deferrals.defers("ask bob, he did the rca in the war room.")
+    assert not deferrals.defers("tracked in #5311")
+    assert not deferrals.defers("bob will rotate the keys by friday (#512)")
+    assert not deferrals.defers("will add an alert on the signer queue")

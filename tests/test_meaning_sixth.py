@@ -192,3 +192,9 @@ def test_see_slack_and_asking_someone_defer_and_a_named_place_does_not():
     assert not deferrals.defers("tracked in #5311")
     assert not deferrals.defers("bob will rotate the keys by friday (#512)")
     assert not deferrals.defers("will add an alert on the signer queue")
+
+
+def test_a_bilingual_pair_whose_one_half_names_the_document_is_read_by_the_other():
+    assert part_of(REPORT, "Incident / Ce qui se passe") == "nature"
+    assert part_of(REPORT, "Incident") is None  # alone it names the document, no section
+    assert part_of(REPORT, "Incident / Incident") is None

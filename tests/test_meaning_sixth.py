@@ -198,3 +198,8 @@ def test_a_bilingual_pair_whose_one_half_names_the_document_is_read_by_the_other
     assert part_of(REPORT, "Incident / Ce qui se passe") == "nature"
     assert part_of(REPORT, "Incident") is None  # alone it names the document, no section
     assert part_of(REPORT, "Incident / Incident") is None
+
+
+@pytest.mark.parametrize("heading", ["D'où ça vient", "D'où vient le problème ?"])
+def test_where_it_comes_from_names_the_root_cause(heading):
+    assert part_of(PM, heading) == "root_cause"

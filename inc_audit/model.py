@@ -51,6 +51,9 @@ class Note:
     created_at: datetime
     system: bool = False
     updated_at: datetime | None = None
+    parts: tuple[int, ...] = ()
+    """For a post-mortem split over consecutive comments and read as one: the earlier comments'
+    ids (an award emoji on any part is on the post-mortem)."""
 
 
 @dataclass(frozen=True, order=True, slots=True)  # slots: an export's audit keeps tens of thousands

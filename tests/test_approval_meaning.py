@@ -415,3 +415,40 @@ def test_a_later_counterfactual_takes_the_approval_back_and_ipm003_says_why(umam
     [message] = ipm003(source, umami)
     assert 'alice approved, then took it back: "Would\'ve approved but the RCA stops at the first why."' in message
     assert "counterfactual (would have approved)" in message
+
+
+@pytest.mark.parametrize("text", ["Zatwierdzam.", "Zatwierdzone, dzięki.", "Godkänt ✅", "Godkänd."])
+def test_polish_and_swedish_approvals_are_read_by_their_root_and_ending(text):
+    assert read(text, "alice", PEOPLE).approves, text
+
+
+@pytest.mark.parametrize("text", ["Nie zatwierdzam jeszcze.", "Godkänner inte än, impact saknas."])
+def test_polish_and_swedish_refusals_are_no_approval(text):
+    assert not read(text, "alice", PEOPLE).approves, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Approved for the CHG rollout; the post-mortem itself still needs the impact numbers.",
+        "Approved for sending to the affected customers.",
+        "Validé pour l'envoi aux clients.",
+        "Approved for the hotfix deployment.",
+    ],
+)
+def test_an_approval_for_something_else_approves_nothing_here(text):
+    assert not read(text, "alice", PEOPLE, incident=1).approves, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Approved for the post-mortem.", "Approved for me.", "Approved for now, thanks.",
+     "Approved, thanks for the communication.", "Approved, follow-ups look fine for the rollout."],
+)
+def test_an_approval_whose_purpose_is_this_document_or_nothing_still_approves(text):
+    assert read(text, "alice", PEOPLE, incident=1).approves, text
+
+
+def test_a_withdrawal_because_it_was_the_wrong_incident_takes_the_approval_back():
+    reading = read("Withdrawn — I approved the wrong incident earlier.", "alice", PEOPLE, incident=1)
+    assert not reading.approves and reading.reason == "withdrawn"

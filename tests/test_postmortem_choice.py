@@ -210,3 +210,37 @@ def test_a_french_half_titled_post_mortem_whose_rest_another_author_posts_lacks_
     )
     [finding] = findings(source, umami)
     assert (finding.rule, finding.section, finding.where) == ("IPM002", "follow_up", "note 101")
+
+
+def test_an_award_on_the_first_part_of_a_split_post_mortem_approves_it(umami):
+    source = with_notes(
+        note(101, PART_ONE, author="dave", days_ago=25), note(102, PART_TWO, author="dave", days_ago=25)
+    )
+    source.awards.clear()  # the compliant incident's own award is on 101 too
+    assert codes(source, umami) == ["IPM003"]
+    source.award(source.issues[0], 101, "thumbsup", "alice")
+    assert codes(source, umami) == []
+
+
+def test_an_award_on_a_comment_that_is_no_part_approves_nothing(umami):
+    source = with_notes(
+        note(101, PART_ONE, author="dave", days_ago=25), note(102, PART_TWO, author="dave", days_ago=25),
+        note(103, "Thanks dave!", author="zoe", days_ago=24),
+    )
+    source.awards.clear()
+    source.award(source.issues[0], 103, "thumbsup", "alice")
+    assert codes(source, umami) == ["IPM003"]
+
+
+@pytest.mark.parametrize("mark", ["(2/2) ", "2/2 — ", "Part two — ", "Partie 2 : "])
+def test_a_parts_mark_opening_the_later_part_heads_nothing(umami, mark):
+    one = (
+        "Post-mortem (1/2)\n\n**Pourquoi** : le disque du relais a saturé.\n\n"
+        "**Conséquences réelles** : 3h sans appairage."
+    )
+    two = f"{mark}**Ce qu'on lance ensuite**\n- alerte disque à 80 % sur les relais (#720)\n"
+    source = with_notes(
+        note(101, one, author="dave", days_ago=25), note(102, two, author="dave", days_ago=25),
+        note(103, "Validé en IPM.", author="alice", days_ago=20),
+    )
+    assert codes(source, umami) == []

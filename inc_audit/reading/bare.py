@@ -209,10 +209,14 @@ class Harm:
     people: frozenset[str]  # the forms of the words of people
     negations: frozenset[str]
     many: int = 0  # a count of people this large says a population was hit ("4,100 mainnet sessions"); 0: none
+    long: frozenset[str] = frozenset()  # units of days or longer: "for 5 days" of harm is no small thing
+    days: int = 0  # a count of ``long`` units this large, in a clause with no negation; 0: none
 
     def hurt_everyone(self, text: str) -> bool:
         for clause in _CLAUSE.split(text[:MAX_DENIAL].lower()):
             words = tokens(clause)
+            if self.days and self._lasts(clause):
+                return True
             if not words or any(word in self.negations for word in words):
                 continue
             if self.everyone is not None and self.everyone.search(" ".join(words)):
@@ -222,6 +226,17 @@ class Harm:
                     return True
             if self.many and self._counts_many(clause):
                 return True
+        return False
+
+    def _lasts(self, clause: str) -> bool:
+        """A count of at least ``days`` before a unit of ``long`` (``for 5 days``, ``pendant 3 jours``):
+        harm that lasted days, whoever it hit ("could not sign for 5 days"), unless it is denied
+        right before (``not 5 days``, ``no 3-day outage``)."""
+        for found in _COUNT.finditer(clause):
+            if int(re.sub(r"\D", "", found.group(1))) >= self.days:
+                before = tokens(clause[: found.start()])[-2:]
+                if any(w in self.long for w in tokens(clause[found.end() :])[:1]) and self.negations.isdisjoint(before):
+                    return True
         return False
 
     def _counts_many(self, clause: str) -> bool:

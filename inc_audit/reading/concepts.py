@@ -32,6 +32,7 @@ _WORD = re.compile(r"[^\W_]+")
 _SLASHED = re.compile(r"\b([^\W\d_])\s*/\s*([^\W\d_])\b")  # F/U, N/A: one abbreviation
 _ELIDED = re.compile(r"\b([cdjlmnst]|qu)['’](?=\w)")  # French l', d', qu': the article goes
 MIN_TYPO = 5  # words shorter than this are never read as a typo of a root word
+MIN_DROPPED_TWO = 8  # a root word this long is still read with two of its letters left out ("Rolbak")
 MAX_WORDS = 12  # a head of more words than this is a sentence, never a concept's name
 WORD_MEMO = 16_384
 STEMS_COMMENT = (
@@ -106,6 +107,14 @@ class Prefixes:
 
 def _deletes(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _dropped_two(word: str) -> set[str]:
+    """A long root word with two of its letters left out, its first three kept ("rolbak" for
+    "rollback"; "station" is not "situation")."""
+    return {
+        word[:i] + word[i + 1 : j] + word[j + 1 :] for i in range(3, len(word)) for j in range(i + 1, len(word))
+    }
 
 
 _FORMS: dict[str, frozenset[str]] = {}
@@ -208,6 +217,7 @@ class Concepts:
     _single: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _multi: list[tuple[tuple[frozenset[str], ...], str]] = field(default_factory=list, init=False, repr=False)
     _near: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
+    _dropped: dict[str, set[str]] = field(default_factory=dict, init=False, repr=False)
     _prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
     _first: dict[str, list[int]] = field(default_factory=dict, init=False, repr=False)
     _first_prefixes: Prefixes = field(default_factory=Prefixes, init=False, repr=False)
@@ -241,6 +251,9 @@ class Concepts:
                     if typos:
                         for key in (form, *_deletes(form)):
                             self._near.setdefault(key, set()).add(form)
+                    if form == parts[0] and len(form) >= MIN_DROPPED_TWO and form.isalpha():
+                        for key in _dropped_two(form):
+                            self._dropped.setdefault(key, set()).add(form)
 
     def forms(self, word: str) -> frozenset[str]:
         return forms(word)
@@ -274,6 +287,9 @@ class Concepts:
                 for root in self._near.get(key, ()):
                     if within_one(form, root):
                         hits |= self._single[root]
+        if not hits:
+            for root in self._dropped.get(word, ()):
+                hits |= self._single[root]
         return frozenset(hits)
 
     def _compound(self, word: str) -> frozenset[str]:

@@ -57,7 +57,9 @@ _HTML_OPEN = re.compile(
 _SETEXT_FIRST = frozenset("=-")  # the first character (after spaces) each block pattern needs
 _FENCE_FIRST = frozenset("`~")
 _HR_FIRST = frozenset("*-_")
-_HTML_TAG_LINE = re.compile(r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[ \t][^<>]*)?/?>[ \t]*$")
+_HTML_TAG_LINE = re.compile(  # a tag alone, its attributes with values: "<describe impact here>" is a placeholder
+    r" {0,3}</?[A-Za-z][A-Za-z0-9-]*(?:[ \t]+[A-Za-z_:][\w:.-]*[ \t]*=[^<>]*)?[ \t]*/?>[ \t]*$"
+)
 _HTML_END = {"comment": "-->", "pi": "?>", "decl": ">", "cdata": "]]>"}
 _RAW_END = re.compile(r"</(?:script|pre|style|textarea)>", re.IGNORECASE)
 

@@ -77,6 +77,7 @@ __all__ = [
 ]
 
 _QUICK_ACTION = re.compile(r"^[ \t]*/[a-z][a-z_]*(?:[ \t].*)?$", re.MULTILINE)
+_STRUCK = re.compile(r"(?<!~)~~(?=[^~\s])[^~\n]*?[^~\s]~~(?!~)")  # GitLab's strikethrough, on one line
 _TOC = re.compile(r"\[\[_TOC_\]\]|\[TOC\]", re.IGNORECASE)
 DEFAULT_PLACEHOLDERS = ("tbd", "tba", "n/a", "na", "todo", "...", "…", "_no response_", "no response")
 
@@ -145,6 +146,8 @@ def meaningful_text(body: str) -> str:
         text = _TOC.sub("", text)
     if "/" in text:
         text = _QUICK_ACTION.sub("", text)
+    if "~~" in text:  # struck through: taken back by its writer, as a struck approval is
+        text = _STRUCK.sub("", text)
     return text.strip()
 
 

@@ -81,6 +81,10 @@ class Matching:
         headings ("Services affected") or a title naming the kind ("RCA report").
         ``strict``: every word must name it or be neutral."""
         keys = self.vocabulary.head_keys(text)
+        if " / " in text and self.identify.intersection(keys):  # "Incident / Ce qui se passe": a pair
+            rest = [half for half in text.split(" / ") if self.vocabulary.key(half) not in self.identify]
+            if rest and len(rest) < len(text.split(" / ")):
+                return self._by_meaning(" / ".join(rest), strict)
         if self.other_keys.intersection(keys) or self.identify.intersection(keys):
             return None
         named = self.vocabulary.roots.concepts_of(vocab.unnumbered(text), strict)

@@ -286,7 +286,12 @@ def _harm(bare: BareWords | None, words: dict[str, Any]) -> Harm | None:
     every = frozenset(t for entry in words.get("every", ()) for t in tokens(str(entry)))
     negations = frozenset(t for entry in words.get("negations", ()) for t in tokens(str(entry)))
     many = words.get("many", 0)
-    return Harm(every, pattern, bare.beside(HARMED), negations, many if isinstance(many, int) else 0)
+    days = words.get("days", 0)
+    long = frozenset(t for entry in words.get("long", ()) for t in tokens(str(entry)))
+    return Harm(
+        every, pattern, bare.beside(HARMED), negations, many if isinstance(many, int) else 0,
+        long, days if isinstance(days, int) else 0,
+    )
 
 
 def _made(made: list[Patterns], sources: Iterable[str]) -> Patterns:

@@ -294,12 +294,19 @@ class Context:
         people = standing.standing(steps) - {author}
         if approval.gap(people, self.config) is None:
             return people
-        awards = self.source.note_awards(self.issue.key, note.id)
+        ids = (*note.parts, note.id)  # a post-mortem split over comments has an award on any part
+        awards = [a for part in ids for a in self.source.note_awards(self.issue.key, part)]
         steps = self.steps[note.id] = self.approval_steps(note, awards)
         approved = standing.standing(steps)
-        fresh = None
+        fresh: list[Award] | None = None
         if approval.gap(approved - {author}, self.config) is not None:
-            fresh = self.source.refresh_awards(self.issue.key, note.id)
+            read = {part: self.source.refresh_awards(self.issue.key, part) for part in ids}
+            if any(got is not None for got in read.values()):
+                fresh = [
+                    a
+                    for part, got in read.items()
+                    for a in (got if got is not None else self.source.note_awards(self.issue.key, part))
+                ]
         if fresh is not None:
             steps = self.steps[note.id] = self.approval_steps(note, fresh)
             approved = standing.standing(steps)

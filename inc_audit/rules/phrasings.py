@@ -116,6 +116,11 @@ class Phrasings:
     one approves nothing here."""
     issue_words: frozenset[str] = frozenset()
     """Words that may stand between it and the number (incident, INC, the)."""
+    purposes: tuple[tuple[str, ...], ...] = ()
+    """What an approval is for when it names it (approved for the CHG rollout): one of
+    ``other_objects`` in the words after it approves that, not the post-mortem."""
+    purpose_objects: tuple[tuple[str, ...], ...] = ()
+    """What else an approval may be for, named only after ``purposes`` (sending, the customer e-mail)."""
 
     @cached_property
     def openers(self) -> frozenset[str]:
@@ -208,6 +213,8 @@ class Phrasings:
             issue_words=frozenset(
                 w for p in _phrases((data.get("another_incident") or {}).get("issue_words", ())) for w in p
             ),
+            purposes=_phrases((data.get("another_object") or {}).get("for", ())),
+            purpose_objects=_phrases((data.get("another_object") or {}).get("objects", ())),
         )
 
 

@@ -37,6 +37,12 @@ ELSEWHERE = (
     "write its sections in the comment, where the audit and the IPM can read them"
 )
 _SETEXT = re.compile(r"^ {0,3}(?:=+|-+)\s*$")
+# what opens the later part of a split post-mortem: "(2/2)", "2/2 —", "Part two —", "Partie 2 :"
+_PART_MARK = re.compile(
+    r"\A\s*(?:\(\s*\d\s*/\s*\d\s*\)|\d\s*/\s*\d|(?:part|partie|teil|parte)\s+(?:\d|one|two|three|deux|trois|ii?i?))"
+    r"(?:\s*(?:of|/|sur)\s*\d)?\s*(?:[—–:.,)-]\s*|\s+(?=\*\*|__))",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -102,8 +108,8 @@ class _Part:
 
     @property
     def document(self) -> Document:
-        if self._document is None:
-            self._document = parse(self.note.body)
+        if self._document is None:  # a part's mark opening the comment heads nothing ("(2/2) **Next**")
+            self._document = parse(_PART_MARK.sub("", self.note.body, count=1))
         return self._document
 
 
@@ -113,7 +119,7 @@ def _joined(first: _Part | None, second: _Part, schema: DocumentSchema) -> _Part
     next comment"), together answering more."""
     if first is None or first.note.author.lower() != second.note.author.lower():
         return None
-    body = f"{first.note.body.rstrip()}\n\n{second.note.body.lstrip()}"
+    body = f"{first.note.body.rstrip()}\n\n{_PART_MARK.sub('', second.note.body, count=1).lstrip()}"
     if not schema.could_match(body):
         return None  # together they name no post-mortem and no two of its sections: no need to parse
     sections = [part for part in schema.parts if part.group == "sections"]
@@ -121,7 +127,7 @@ def _joined(first: _Part | None, second: _Part, schema: DocumentSchema) -> _Part
     answered_second = _answered_parts(schema, second.document, sections)
     if not answered_first or not answered_second or answered_first & answered_second:
         return None  # a part answering nothing, or a revision answering again, is no continuation
-    note = replace(second.note, body=body)
+    note = replace(second.note, body=body, parts=(*first.note.parts, first.note.id))
     document = parse(body)
     answered = answered_sections(schema, document)
     if not schema.matches(document) or answered <= max(

@@ -19,6 +19,8 @@ from inc_audit.rules.clauses import (
 )
 from inc_audit.rules.phrasings import Phrasings
 
+PURPOSE_WINDOW = 4  # words after "approved for" read for what it approves ("the CHG rollout")
+
 
 class Reader:
     def __init__(
@@ -115,6 +117,10 @@ class Reader:
     def elsewhere(self, words: Sequence[str], start: int, end: int) -> bool:
         """The clause approves another object (the hotfix MR; the new alert rule was approved)."""
         around = [*words[:start], *words[end : end + 2]]
+        if _is(words[end : end + 1], self.p.purposes):  # what it is approved for: "for the CHG rollout"
+            purpose = words[end : end + 1 + PURPOSE_WINDOW]
+            if _has(purpose, self.p.other_objects + self.p.purpose_objects) and not _has(purpose, self.p.own_objects):
+                return True
         if _has(around, self.p.other_objects) and not _has(around, self.p.own_objects):
             return True
         aux = _find(words[:start], self.p.auxiliaries)

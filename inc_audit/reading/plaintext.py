@@ -1,5 +1,5 @@
 """The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
-headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText
+and MediaWiki headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText
 underlines (``~~~~`` under its text), a numbered
 line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``), a short line
 with no markup above its text (``Impact`` then a paragraph or a list) and a form's
@@ -36,6 +36,16 @@ def asciidoc_heading(line: str) -> tuple[int, str] | None:
     """An AsciiDoc heading's level and text (``== Impact ==`` is level 2), or None."""
     found = _ASCIIDOC.match(line)
     return None if found is None else (len(found.group(1)), found.group(2))
+
+
+def closed_heading(line: str) -> bool:
+    """Whether ``line`` is a heading closed by as many ``=`` as open it (MediaWiki's ``== Impact ==``),
+    which ends the paragraph above it as an ATX heading does."""
+    found = _ASCIIDOC.match(line)
+    if found is None:
+        return False
+    closing = re.search(r"[ \t](=+)[ \t]*$", line)
+    return closing is not None and closing.group(1) == found.group(1)
 
 
 def underlines(line: str, text: str) -> bool:

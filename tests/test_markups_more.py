@@ -197,3 +197,45 @@ def test_mediawiki_headings_are_headings_but_not_inside_code():
 def test_outline_hands_every_markup_to_formats():
     lines = ("[b]Impact[/b]", "two hours", "[b]Root cause[/b]", "the cache")
     assert outline.rewrite(lines) == ("**Impact**", "two hours", "**Root cause**", "the cache")
+
+
+def test_a_document_written_as_a_json_object_is_read_member_by_member():
+    lines = (
+        "{",
+        '  "root_cause": "the migration dropped the contacts table",',
+        '  "impact": null,',
+        '  "follow_up": ["restore from backup (#585)", "migration tests (#586)"],',
+        '  "owner": {',
+        '    "name": "remy"',
+        "  },",
+        '  "steps": [',
+        '    "stop the job",',
+        "    3",
+        "  ]",
+        "}",
+    )
+    assert formats.rewrite(lines) == (
+        "",
+        "root_cause: the migration dropped the contacts table",
+        "impact:",
+        "follow_up: restore from backup (#585); migration tests (#586)",
+        "",
+        "name: remy",
+        "",
+        "steps:",
+        "- stop the job",
+        "- 3",
+        "",
+        "",
+    )
+    text = "\n".join(lines[:3]) + "\n" + lines[3].rstrip(",") + "\n}\n"
+    assert required("post-mortem", text) == {"root_cause": True, "actual_impact": False, "follow_up": True}
+
+
+def test_json_that_is_not_a_whole_object_stays_as_written():
+    array = ("[", '  {"impact": null}', "]")
+    assert formats.rewrite(array) == array
+    broken = ("{", '  "impact": "two hours",', '  "evidence": null', "")
+    assert formats.rewrite(broken) == broken
+    beside = ("Payload we sent:", "{", '  "impact": null', "}")
+    assert formats.rewrite(beside) == beside

@@ -2,7 +2,8 @@
 BBCode (``[b]Root cause[/b]``, ``[url=...]``, ``[img]``), LaTeX sectioning (``\\subsection*{Impact}``,
 ``verbatim``, ``\\textit{TBD}``), INI ``[section]`` blocks, ``Label -> answer`` lines, ASCII-art
 boxes used as forms (``| IMPACT | none |`` between ``+----+`` borders) and documents written
-whole as YAML (bare, or in a ``yaml`` fence; ``null`` and ``~`` say nothing).
+whole as YAML (bare, or in a ``yaml`` fence; ``null`` and ``~`` say nothing) or as a JSON object
+over several lines (``null`` says nothing).
 
 Each rewriting reads a document only when it shows that markup at least twice, never inside a
 code fence or a code span, and gives back as many lines as it is handed.
@@ -10,6 +11,7 @@ code fence or a code span, and gives back as many lines as it is handed.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -64,6 +66,10 @@ _YAML_KEY = re.compile(r"( *)([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):
 _YAML_ITEM = re.compile(r"( *)- (.*)$")
 _BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 _NULL = re.compile(r"(?:null|Null|NULL|~)$")
+_JSON_MEMBER = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){1,80}\")[ \t]*:[ \t]*(.*?)[ \t]*,?[ \t]*$")
+_JSON_ITEM = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){0,2000}\"|-?\d[\d.eE+-]{0,30}|true|false)[ \t]*,?[ \t]*$")
+_JSON_CLOSE = re.compile(r"[ \t]*[\]}][ \t]*,?[ \t]*$")
+MAX_JSON = 200_000  # characters of a document read as JSON
 
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -73,6 +79,7 @@ def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     lines = _ini(lines)
     lines = _arrows(lines)
     lines = _box(lines)
+    lines = _json(lines)
     return _yaml(lines)
 
 
@@ -266,6 +273,53 @@ def _cells(line: str) -> list[str]:
     row = _ROW.match(line)
     assert row is not None
     return [cell.strip() for cell in row.group(1).split("|")]
+
+
+def _json(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A document written whole as a JSON object over several lines: each member a ``key: value``
+    label (a string unquoted, ``null`` empty, an array on its line its items joined by ``;``, an
+    array over lines a list, an object holding members saying nothing itself), brackets blank."""
+    written = [i for i, line in enumerate(lines) if line.strip()]
+    if len(written) < 3 or lines[written[0]].strip() != "{" or not lines[written[-1]].strip().startswith("}"):
+        return lines
+    text = "\n".join(lines)
+    if len(text) > MAX_JSON:
+        return lines
+    try:
+        if not isinstance(json.loads(text), dict):
+            return lines
+    except ValueError:
+        return lines
+    out = list(lines)
+    for i in written:
+        line = lines[i]
+        member, item = _JSON_MEMBER.match(line), _JSON_ITEM.match(line)
+        if line.strip() in ("{", "[") or _JSON_CLOSE.match(line):
+            out[i] = ""
+        elif member is not None and member.group(2).strip() == "{":
+            out[i] = ""  # an object holding members: its members say what it holds
+        elif member is not None:
+            out[i] = f"{json.loads(member.group(1))}: {_json_value(member.group(2))}".rstrip()
+        elif item is not None:
+            out[i] = f"- {_json_value(item.group(1))}"
+        else:
+            return lines  # a shape of JSON not read line by line
+    return tuple(out)
+
+
+def _json_value(value: str) -> str:
+    """A member's value as written on its line: a string unquoted, ``null`` and an opening
+    bracket nothing, an array closed on its line its items joined by ``;``."""
+    value = value.strip().rstrip(",").strip()
+    if value in ("null", "{", "[", "[]", "{}", '""'):
+        return ""
+    try:
+        found = json.loads(value)
+    except ValueError:
+        return value
+    if isinstance(found, list):
+        return "; ".join(str(x) for x in found if x is not None)
+    return str(found) if not isinstance(found, dict) else ""
 
 
 def _yaml(lines: tuple[str, ...]) -> tuple[str, ...]:

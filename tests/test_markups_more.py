@@ -102,7 +102,7 @@ def test_ini_sections_are_headings():
 
 
 def test_a_configuration_file_pasted_unfenced_keeps_its_sections_as_text():
-    lines = ("[Unit]", "Description=signer", "", "[Service]", "ExecStart=/usr/bin/signer", "")
+    lines = ("Install this unit:", "[Unit]", "Description=signer", "", "[Service]", "ExecStart=/usr/bin/signer", "")
     assert formats.rewrite(lines) == lines
     task = ("- [x] restarted", "[x]", "done", "")
     assert formats.rewrite(task) == task
@@ -239,3 +239,88 @@ def test_json_that_is_not_a_whole_object_stays_as_written():
     assert formats.rewrite(broken) == broken
     beside = ("Payload we sent:", "{", '  "impact": null', "}")
     assert formats.rewrite(beside) == beside
+
+
+def test_a_document_written_whole_as_ini_or_toml_settings_is_read_key_by_key():
+    ini = (
+        "; post-mortem for INC 512",
+        "[postmortem]",
+        "root_cause = the relay ran out of file descriptors (ulimit 1024)",
+        "impact = 3 hours without dApp pairing, about 600 attempts failed",
+        "follow_up = raise the ulimit and alert on descriptor use (#531)",
+    )
+    assert required("post-mortem", "\n".join(ini)) == REQUIRED_PM
+    toml = (
+        'root_cause = "the relay ran out of descriptors"',
+        'follow_up = ["raise the ulimit (#531)", "alert (#532)"]',
+    )
+    assert formats.rewrite(toml) == (
+        "root_cause: the relay ran out of descriptors",
+        "follow_up: raise the ulimit (#531); alert (#532)",
+    )
+
+
+def test_sentences_with_an_equals_sign_are_no_settings():
+    lines = ("We set x = 5 on the signer.", "Then y = 6", "and restarted it.")
+    assert formats.rewrite(lines) == lines
+    one = ("impact = 3 hours", "The relay ran out of descriptors and nobody could pair.")
+    assert formats.rewrite(one) == one
+
+
+def test_mediawiki_bold_labels_links_and_numbered_items():
+    labels = (
+        "'''Root cause:''' the relay ran out of descriptors.",
+        "",
+        "'''Impact:''' 3 h, see [https://grafana.example/d/1 the graph].",
+    )
+    assert formats.rewrite(labels) == (
+        "**Root cause:** the relay ran out of descriptors.",
+        "",
+        "**Impact:** 3 h, see [the graph](https://grafana.example/d/1).",
+    )
+    text = (
+        "== Root cause ==\nThe relay ran out of descriptors.\n== Impact ==\n# 3 hours without pairing\n# 600 failed\n"
+        "== Follow-ups ==\n# raise the ulimit (#531)\n"
+    )
+    assert required("post-mortem", text) == REQUIRED_PM
+
+
+def test_a_markdown_heading_beside_one_wiki_mark_stays_a_heading():
+    lines = ("# Post-mortem", "== Root cause ==", "The relay.", "== Impact ==", "Use '''x''' in `'''code'''`.")
+    assert formats.rewrite(lines) == lines[:4] + ("Use **x** in `'''code'''`.",)
+    code = ("```", "'''a'''", "'''b'''", "```")
+    assert formats.rewrite(code) == code
+
+
+def test_latex_labels_and_description_items_are_labels():
+    bold = (
+        "\\textbf{Root cause:} the relay ran out of descriptors.",
+        "",
+        "\\textbf{Impact:} 3 h without pairing (\\#531).",
+    )
+    assert formats.rewrite(bold) == (
+        "**Root cause:** the relay ran out of descriptors.",
+        "",
+        "**Impact:** 3 h without pairing (#531).",
+    )
+    items = ("\\begin{description}", "\\item[Root cause] the relay", "\\item[Impact] 3 h", "\\end{description}")
+    assert formats.rewrite(items) == ("", "**Root cause**: the relay", "**Impact**: 3 h", "")
+
+
+def test_a_box_drawn_with_box_characters_is_a_form():
+    lines = (
+        "┌────────────┬───────────────────┐",
+        "│ ROOT CAUSE │ relay out of fds  │",
+        "├────────────┼───────────────────┤",
+        "│ IMPACT     │ 3 h without pairs │",
+        "└────────────┴───────────────────┘",
+    )
+    assert formats.rewrite(lines) == ("", "ROOT CAUSE: relay out of fds", "", "IMPACT: 3 h without pairs", "")
+
+
+def test_bbcode_quotes_and_lists_around_labels_are_read():
+    text = (
+        "[quote][b]Root cause[/b]\nthe relay ran out of descriptors[/quote]\n[b]Impact[/b]\n3 h without pairing\n"
+        "[b]Follow-ups[/b]\n[list]\n[*]raise the ulimit (#531)\n[/list]\n"
+    )
+    assert required("post-mortem", text) == REQUIRED_PM

@@ -324,3 +324,50 @@ def test_bbcode_quotes_and_lists_around_labels_are_read():
         "[b]Follow-ups[/b]\n[list]\n[*]raise the ulimit (#531)\n[/list]\n"
     )
     assert required("post-mortem", text) == REQUIRED_PM
+
+
+def test_pairs_separated_by_a_pipe_a_tab_or_a_csv_comma_are_labels():
+    pipes = ("Root cause | the relay ran out of descriptors", "| Impact | 3 h without pairing |")
+    assert formats.rewrite(pipes) == ("Root cause: the relay ran out of descriptors", "Impact: 3 h without pairing")
+    tabs = ("Root cause\tthe relay ran out of descriptors", "Impact\t3 h without pairing")
+    assert formats.rewrite(tabs) == ("Root cause: the relay ran out of descriptors", "Impact: 3 h without pairing")
+    rows = ("field,answer", 'Root cause,"the relay, out of descriptors"', 'Impact,"3 h, no pairing"')
+    assert formats.rewrite(rows) == (
+        "field,answer",
+        "Root cause: the relay, out of descriptors",
+        "Impact: 3 h, no pairing",
+    )
+
+
+def test_tables_and_sentences_with_pipes_or_commas_are_no_pairs():
+    jira = ("||Rubrique||Réponse||", "|Nature|Le calcul des frais|", "|Impact|à préciser|")
+    assert formats.rewrite(jira) == jira
+    markdown = ("| Field | Answer |", "|---|---|", "| Impact | 3 h |", "| Cause | relay |")
+    assert formats.rewrite(markdown) == markdown
+    prose = ('He said, "the relay died" and left.', "We restarted it at 10:02 and the queue drained within minutes.")
+    assert formats.rewrite(prose) == prose
+
+
+def test_a_mediawiki_table_of_two_columns_is_a_form():
+    lines = (
+        '{| class="wikitable"',
+        "! Field !! Answer",
+        "|-",
+        "| Root cause || the relay ran out of descriptors",
+        "|-",
+        "| Impact",
+        "| 3 h without pairing",
+        "|}",
+    )
+    assert formats.rewrite(lines) == (
+        "",
+        "",
+        "",
+        "Root cause: the relay ran out of descriptors",
+        "",
+        "Impact: 3 h without pairing",
+        "",
+        "",
+    )
+    fenced = ("```", "{|", "| a || b", "|}", "```")
+    assert formats.rewrite(fenced) == fenced

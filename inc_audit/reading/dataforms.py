@@ -20,13 +20,13 @@ _YAML_KEY = re.compile(r"( *)([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):
 _YAML_ITEM = re.compile(r"( *)- (.*)$")
 _BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 _NULL = re.compile(r"(?:null|Null|NULL|~)$")
-_JSON_MEMBER = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){1,80}\")[ \t]*:[ \t]*(.*?)[ \t]*,?[ \t]*$")
+_JSON_MEMBER = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){1,80}\")[ \t]*:[ \t]*(.*)$")
 _JSON_ITEM = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){0,2000}\"|-?\d[\d.eE+-]{0,30}|true|false)[ \t]*,?[ \t]*$")
 _JSON_CLOSE = re.compile(r"[ \t]*[\]}][ \t]*,?[ \t]*$")
 MAX_JSON = 200_000  # characters of a document read as JSON
 _KEY_WORD = r"[\w.\u00C0-\u024F/-]"
 _KEY_VALUE = re.compile(
-    rf"[ \t]*([A-Za-z_\u00C0-\u024F]{_KEY_WORD}{{0,40}}(?: {_KEY_WORD}{{1,40}})?)[ \t]*=[ \t]*(.*?)[ \t]*$"
+    rf"[ \t]*([A-Za-z_\u00C0-\u024F]{_KEY_WORD}{{0,40}}(?: {_KEY_WORD}{{1,40}})?)[ \t]*=[ \t]*(.*)$"
 )  # a key of one or two words
 _COMMENT = re.compile(r"[ \t]*[#;]")
 
@@ -103,7 +103,7 @@ def _settings(lines: tuple[str, ...]) -> tuple[str, ...]:
             out[i] = ""
         elif setting is not None:
             settings += 1
-            value = setting.group(2)
+            value = setting.group(2).strip()
             array = value == "["
             out[i] = f"{setting.group(1).strip()}: {'' if array else _data_value(value)}".rstrip()
         else:

@@ -1,8 +1,9 @@
 """More markups read once their lines are rewritten, line for line (as ``outline`` does): forum
 BBCode (``[b]Root cause[/b]``, ``[url=...]``, ``[img]``), LaTeX (``\\subsection*{Impact}``,
 ``\\textbf{Impact:}``, ``\\item[Impact]``, ``verbatim``, ``\\textit{TBD}``), MediaWiki's inline marks
-(``'''Impact:'''``, ``[https://... text]``, ``# item`` under ``== headings ==``), ``Label -> answer``
-lines and ASCII-art boxes used as forms (``| IMPACT | none |`` between ``+----+`` borders, or
+(``'''Impact:'''``, ``[https://... text]``, ``# item`` under ``== headings ==``, ``{| ... |}`` tables),
+label and answer pairs one a line (``Label -> answer``, ``Label | answer``, a tab, CSV) and
+ASCII-art boxes used as forms (``| IMPACT | none |`` between ``+----+`` borders, or
 drawn with ``┌─┐│``). Documents written whole as data (INI, TOML, YAML, JSON) are ``dataforms``'.
 
 Each rewriting reads a document only when it shows that markup at least twice, never inside a
@@ -11,10 +12,11 @@ code fence or a code span, and gives back as many lines as it is handed.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 
-from inc_audit.reading import dataforms
+from inc_audit.reading import dataforms, plaintext
 from inc_audit.reading.dataforms import MIN_MARKS
 from inc_audit.reading.dataforms import prose as _prose
 
@@ -58,10 +60,13 @@ _TEX_INLINE: tuple[tuple[re.Pattern[str], str], ...] = (
 _ARROW = re.compile(
     r"([A-Za-z\u00C0-\u024F][^\s>:|]*(?:[ \t]+[^\s>:|-][^\s>:|]*){0,5})[ \t]+(?:->|=>|→|⇒)[ \t]+(\S.*)$"
 )
+_LABEL = re.compile(r"[A-Za-z\u00C0-\u024F][^\s`]*(?:[ \t]+[^\s`]+){0,5}$")  # a label: six words at most
+_TAB_PAIR = re.compile(r"[ \t]*([^\t|]{1,80}?)[ \t]*\t[ \t]*(\S.*)$")
+_DELIMITER = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}")
+_WIKI_TABLE = re.compile(r"[ \t]*\{\|")
 _BORDER = re.compile(r"[ \t]*[+┌├└╒╞╘╔╠╚╭╰][-=+─━═┬┼┴┯┿┷╤╪╧╦╬╩]{3,}[+┐┤┘╕╡╛╗╣╝╮╯][ \t]*$")
 _ROW = re.compile(r"[ \t]*[|│┃║](.*)[|│┃║][ \t]*$")
 _CELL = re.compile(r"[|│┃║]")
-_WIKI_HEADING = re.compile(r" {0,3}(={1,6})[ \t]*[^=\s].*?[ \t]*\1[ \t]*$")
 _WIKI_BOLD = re.compile(r"'''(.{1,300}?)'''")
 _WIKI_ITALIC = re.compile(r"''(.{1,300}?)''")
 _WIKI_LINK = re.compile(r"(?<!\[)\[(https?://[^\s\]]{1,500})[ \t]+([^\]]{1,300})\]")
@@ -74,7 +79,8 @@ def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     lines = _bbcode(lines)
     lines = _latex(lines)
     lines = _mediawiki(lines)
-    lines = _arrows(lines)
+    lines = _wiki_table(lines)
+    lines = _pairs(lines)
     lines = _box(lines)
     return dataforms.rewrite(lines)
 
@@ -167,13 +173,13 @@ def _mediawiki(lines: tuple[str, ...]) -> tuple[str, ...]:
     if "==" not in "".join(lines) and "'''" not in "".join(lines):
         return lines
     prose = _prose(lines)
-    headings = sum(1 for i, line in enumerate(lines) if prose[i] and _WIKI_HEADING.match(line))
+    headings = sum(1 for i, line in enumerate(lines) if prose[i] and plaintext.closed_heading(line))
     bold = sum(1 for i, line in enumerate(lines) if prose[i] and _WIKI_BOLD.search(line))
     if headings + bold < MIN_MARKS:
         return lines
     out, under = list(lines), False  # under: below a wiki heading, where "# x" is a numbered item
     for i, line in enumerate(lines):
-        if not prose[i] or _WIKI_HEADING.match(line):
+        if not prose[i] or plaintext.closed_heading(line):
             under = under or bool(prose[i])
             continue
         listed = _WIKI_LIST.match(line) if headings >= MIN_MARKS and under else None
@@ -190,29 +196,78 @@ def _wiki_inline(text: str) -> str:
     return _WIKI_PAGE.sub(r"\1", text)
 
 
-def _arrows(lines: tuple[str, ...]) -> tuple[str, ...]:
-    """``Label -> answer`` lines (``=>``, ``→`` too), where at least ``MIN_MARKS`` lines outside
-    code start so and they are most of the lines written: each a ``Label: answer`` line. The
-    label is a few words at the start of the line (six at most, no code span), so an arrow inside
-    a paragraph of sentences is left as it is."""
-    if not any(a in line for line in lines for a in ("->", "=>", "→", "⇒")):
-        return lines
+def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A form written as label and answer pairs, one a line: ``Label -> answer`` (``=>``, ``→``),
+    ``Label | answer`` (a table with no delimiter row), ``Label<TAB>answer`` (a spreadsheet's
+    cells) or ``Label,"answer"`` (its CSV), where at least ``MIN_MARKS`` lines outside code are
+    such pairs and they are most of the lines written: each a ``Label: answer`` line. The label
+    is a few words at the start of the line (six at most, no code span), so an arrow or a comma
+    inside a paragraph of sentences is left as it is."""
     prose = _prose(lines)
-    marked = [i for i, line in enumerate(lines) if prose[i] and _arrow_label(line)]
-    written = sum(1 for i, line in enumerate(lines) if prose[i] and line.strip())
-    if len(marked) < MIN_MARKS or 2 * len(marked) <= written:
+    tables = any(_DELIMITER.match(line) or "||" in line for line in lines)  # a markdown or a Jira table
+    pairs = {i: _pair(line, tables) for i, line in enumerate(lines) if prose[i] and line.strip()}
+    marked = {i: pair for i, pair in pairs.items() if pair is not None}
+    if len(marked) < MIN_MARKS or 2 * len(marked) <= len(pairs):
         return lines
     out = list(lines)
-    for i in marked:
-        arrow = _ARROW.match(lines[i])
-        assert arrow is not None
-        out[i] = f"{arrow.group(1)}: {arrow.group(2)}"
+    for i, (label, answer) in marked.items():
+        out[i] = f"{label}: {answer}"
     return tuple(out)
 
 
-def _arrow_label(line: str) -> bool:
+def _pair(line: str, tables: bool) -> tuple[str, str] | None:
+    """The label and answer of a line written as a pair, or None."""
+    found: tuple[str, str] | None = None
     arrow = _ARROW.match(line)
-    return arrow is not None and "`" not in arrow.group(1)
+    if arrow is not None:
+        found = (arrow.group(1), arrow.group(2))
+    elif "\t" in line.strip():
+        tab = _TAB_PAIR.match(line)
+        found = (tab.group(1), tab.group(2)) if tab else None
+    elif "|" in line and not tables:
+        cells = line.strip().removeprefix("|").removesuffix("|").split("|")
+        found = (cells[0], cells[1].strip()) if len(cells) == 2 and cells[1].strip() and len(cells[0]) <= 80 else None
+    elif ',"' in line or ", \"" in line:
+        cells = next(csv.reader([line], skipinitialspace=True), [])
+        found = (cells[0].strip(), cells[1].strip()) if len(cells) == 2 and cells[1].strip() else None
+    if found is None or not _LABEL.match(found[0].strip()):
+        return None
+    return found[0].strip(), found[1].strip()
+
+
+def _wiki_table(lines: tuple[str, ...]) -> tuple[str, ...]:
+    """A MediaWiki table (``{|`` ... ``|}``) of two columns: each row (``| Root cause || the
+    relay``, or its cells on lines of their own) a ``Root cause: the relay`` line; the header
+    (``! Field !! Answer``), the row marks (``|-``) and the table's marks blank."""
+    if not any(_WIKI_TABLE.match(line) for line in lines):
+        return lines
+    prose = _prose(lines)
+    out = list(lines)
+    inside, row = False, list[int]()  # row: the line numbers of the open row's cells
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not prose[i]:
+            continue
+        if not inside and _WIKI_TABLE.match(line):
+            inside, row, out[i] = True, [], ""
+        elif inside and (stripped.startswith("|-") or stripped.startswith("|}")):
+            _wiki_row(out, row)
+            inside, row, out[i] = not stripped.startswith("|}"), [], ""
+        elif inside and stripped.startswith(("!", "|+")):
+            out[i] = ""
+        elif inside and stripped.startswith("|"):
+            row.append(i)
+    return tuple(out)
+
+
+def _wiki_row(out: list[str], row: list[int]) -> None:
+    """A MediaWiki table's row of two cells, written on one line or two, as a label line."""
+    cells = [(i, c.strip()) for i in row for c in out[i].strip()[1:].split("||")]
+    if len(cells) != 2:
+        return
+    out[cells[0][0]] = f"{cells[0][1]}: {cells[1][1]}".rstrip()
+    if cells[1][0] != cells[0][0]:
+        out[cells[1][0]] = ""
 
 
 def _box(lines: tuple[str, ...]) -> tuple[str, ...]:

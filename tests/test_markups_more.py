@@ -371,3 +371,19 @@ def test_a_mediawiki_table_of_two_columns_is_a_form():
     )
     fenced = ("```", "{|", "| a || b", "|}", "```")
     assert formats.rewrite(fenced) == fenced
+
+
+def test_an_asciidoc_or_mediawiki_heading_loses_only_its_closing_run():
+    from inc_audit.reading import plaintext
+
+    assert plaintext.asciidoc_heading("== Impact ==") == (2, "Impact")
+    assert plaintext.asciidoc_heading("=== a == ===  ") == (3, "a ==")
+    assert plaintext.asciidoc_heading("= Title") == (1, "Title")
+    assert plaintext.asciidoc_heading("== x=") == (2, "x=")
+    assert plaintext.asciidoc_heading("==x ==") is None
+    assert [plaintext.closed_heading(x) for x in ("== Impact ==", "== x ===", "== x", "== ==")] == [
+        True,
+        False,
+        False,
+        False,
+    ]

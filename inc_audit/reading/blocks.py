@@ -141,8 +141,10 @@ class Scanner(Containers, ListItems):
         if opens or (not self.paragraph and first == "<" and _HTML_TAG_LINE.match(line)):
             self._close_paragraph(interrupted=True)
             return self._html(i, opens.lastgroup if opens else "block")
-        adoc = plaintext.asciidoc_heading(line) if first == "=" and not self.paragraph else None
+        closed = first == "=" and bool(self.paragraph) and plaintext.closed_heading(line)
+        adoc = plaintext.asciidoc_heading(line) if first == "=" and (not self.paragraph or closed) else None
         if adoc:
+            self._close_paragraph()
             self._add_heading(i, adoc[1], adoc[0], "atx")
             return i + 1
         framed = plaintext.banner(line) if first in "-=~*_#+" else None

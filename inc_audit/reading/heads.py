@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from inc_audit.reading import html, wiki
+from inc_audit.reading import html, plaintext, wiki
 from inc_audit.reading.lines import MAX_HEAD_CHARS, MAX_LABEL_WORDS, inline_text, line_label, split_label, table_cells  # noqa: F401
 
 _BLOCK_STARTS = frozenset("#`~<*-_>+=|0123456789^\"':.")  # the first characters a block other than prose starts with
@@ -145,6 +145,7 @@ def _starts_block(line: str) -> bool:
         or (first == "<" and _HTML_OPEN.match(line))
         or (first == ">" and _QUOTE.match(line))
         or (first in "hH" and wiki.heading(line) is not None)
+        or (first == "=" and plaintext.closed_heading(line))
     )
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from inc_audit.reading import formats
+
 _QUOTED = re.compile(r" {0,3}> ?")
 _ALERT = re.compile(r" {0,3}> ?\[!(\w+)\][ \t]*(.*)$")
 _QUOTED_HEAD = re.compile(r" {0,3}> ?(?:#{1,6}[ \t]+\S|\W{0,3}[ \t]*(?:\*\*|__)[^*_].{0,80}(?:\*\*|__)[ \t]*:?[ \t]*$)")
@@ -46,7 +48,8 @@ _BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
-    """The lines as the scanner should read them (see the module's docstring)."""
+    """The lines as the scanner should read them (see the module's docstring and ``formats``)."""
+    lines = formats.rewrite(lines)
     lines = _unescaped(lines)
     lines = _confluence(lines)
     lines = _unfenced(lines)

@@ -1,5 +1,5 @@
 """The structure of plain-text markups other than Markdown, as one line shows it: AsciiDoc
-headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText
+and MediaWiki headings (``== Impact ==``), banners (``-------- Impact --------``), reStructuredText
 underlines (``~~~~`` under its text), a numbered
 line heading a paragraph (``A. Impact``, ``(2) Impact``, ``Step 2 — Impact``), a short line
 with no markup above its text (``Impact`` then a paragraph or a list) and a form's
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-_ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*?)(?:[ \t]+=+)?[ \t]*$")
+_ASCIIDOC = re.compile(r" {0,3}(={1,6})[ \t]+(\S.*)$")  # its closing run is taken off by hand: linear
 _RST_UNDERLINE = re.compile(r" {0,3}([~^\"'+*:._])\1{2,}[ \t]*$")  # the underlines Markdown's setext lacks
 _NUMBERED_LINE = re.compile(
     r"(?:\(\d{1,2}\)|[A-Za-z][.)]|[IVXivx]{2,4}[.)]|\d{1,2}(?:\.\d{1,2})+\.?"  # (2), B., IV., 1.2
@@ -35,7 +35,24 @@ QUESTION_FIRST = frozenset("QFPD")  # the first letters a question line starts w
 def asciidoc_heading(line: str) -> tuple[int, str] | None:
     """An AsciiDoc heading's level and text (``== Impact ==`` is level 2), or None."""
     found = _ASCIIDOC.match(line)
-    return None if found is None else (len(found.group(1)), found.group(2))
+    if found is None:
+        return None
+    text = found.group(2).rstrip(" \t")
+    bare = text.rstrip("=")
+    if len(bare) < len(text) and bare[-1:] in (" ", "\t"):
+        text = bare.rstrip(" \t")  # the closing run: "== Impact =="
+    return len(found.group(1)), text
+
+
+def closed_heading(line: str) -> bool:
+    """Whether ``line`` is a heading closed by as many ``=`` as open it (MediaWiki's ``== Impact ==``),
+    which ends the paragraph above it as an ATX heading does."""
+    found = _ASCIIDOC.match(line)
+    if found is None:
+        return False
+    text = found.group(2).rstrip(" \t")
+    bare = text.rstrip("=")
+    return len(text) - len(bare) == len(found.group(1)) and bare[-1:] in (" ", "\t") and bool(bare.strip())
 
 
 def underlines(line: str, text: str) -> bool:

@@ -196,6 +196,9 @@ def _wiki_inline(text: str) -> str:
     return _WIKI_PAGE.sub(r"\1", text)
 
 
+_PAIR_MARKS = ("->", "=>", "→", "⇒", "\t", "|", ',"', ', "')
+
+
 def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A form written as label and answer pairs, one a line: ``Label -> answer`` (``=>``, ``→``),
     ``Label | answer`` (a table with no delimiter row), ``Label<TAB>answer`` (a spreadsheet's
@@ -203,6 +206,9 @@ def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
     such pairs and they are most of the lines written: each a ``Label: answer`` line. The label
     is a few words at the start of the line (six at most, no code span), so an arrow or a comma
     inside a paragraph of sentences is left as it is."""
+    text = "\n".join(lines)
+    if not any(mark in text for mark in _PAIR_MARKS):
+        return lines  # most documents: no arrow, tab, pipe or quoted cell at all
     prose = _prose(lines)
     tables = any(_DELIMITER.match(line) or "||" in line for line in lines)  # a markdown or a Jira table
     pairs = {i: _pair(line, tables) for i, line in enumerate(lines) if prose[i] and line.strip()}

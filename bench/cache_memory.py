@@ -25,7 +25,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import tempfile
 from contextlib import closing
 from pathlib import Path
 
@@ -35,8 +34,8 @@ for _path in (str(ROOT / "tests"), str(BENCH)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from basetree import DEFAULT_BASE, base_tree, compile_tree, describe, env_for  # noqa: E402
-from memory import AS_OF, CONFIG, Spawner, export_of  # noqa: E402
+from basetree import DEFAULT_BASE, describe, env_for  # noqa: E402
+from memory import AS_OF, CONFIG, export_of, prepare  # noqa: E402
 
 PROJECT = "umami-wallet/umami"
 
@@ -64,13 +63,7 @@ def main() -> int:
     parser.add_argument("--base", default=DEFAULT_BASE)
     parser.add_argument("--exports", type=Path, help="keep the generated exports here and reuse them")
     args = parser.parse_args()
-    spawner = Spawner()  # first, while this process is small
-    load_start = os.getloadavg()
-    work = Path(tempfile.mkdtemp(prefix="inc-audit-cache-memory-"))
-    exports = args.exports or work
-    exports.mkdir(parents=True, exist_ok=True)
-    base = base_tree(args.base)
-    compile_tree(ROOT)
+    spawner, load_start, work, exports, base = prepare(args, "inc-audit-cache-memory-")
     from fakegitlab import READ_TOKEN, FakeGitLab  # noqa: PLC0415  (after the spawner starts)
 
     rows, same = [], True

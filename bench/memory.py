@@ -57,19 +57,27 @@ def export_of(n: int, folder: Path) -> Path:
     return target
 
 
+def prepare(args: argparse.Namespace, prefix: str) -> tuple[Spawner, tuple[float, float, float], Path, Path, Path]:
+    """What a memory benchmark sets up before it measures: the spawner (first, while this process
+    is small), the load at the start, a work folder, the exports' folder (``--exports`` or the
+    work folder) and the base commit's compiled tree (``--base``), this checkout's compiled too."""
+    spawner = Spawner()
+    load_start = os.getloadavg()
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    exports = args.exports or work
+    exports.mkdir(parents=True, exist_ok=True)
+    base = base_tree(args.base)
+    compile_tree(ROOT)
+    return spawner, load_start, work, exports, base
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000,5000,20000")
     parser.add_argument("--base", default=DEFAULT_BASE)
     parser.add_argument("--exports", type=Path, help="keep the generated exports here and reuse them")
     args = parser.parse_args()
-    spawner = Spawner()  # first, while this process is small
-    load_start = os.getloadavg()
-    work = Path(tempfile.mkdtemp(prefix="inc-audit-memory-"))
-    exports = args.exports or work
-    exports.mkdir(parents=True, exist_ok=True)
-    base = base_tree(args.base)
-    compile_tree(ROOT)
+    spawner, load_start, work, exports, base = prepare(args, "inc-audit-memory-")
     rows, same = [], True
     for n in (int(size) for size in args.sizes.split(",")):
         export = export_of(n, exports)

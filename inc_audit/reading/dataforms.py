@@ -18,7 +18,7 @@ _SETTING = re.compile(r"[ \t]*[\w.-]{1,60}[ \t]*=")
 _YAML_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:ya?ml)[ \t]*$", re.I)
 _YAML_KEY = re.compile(r"( *)([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):(?:[ \t]+(.*))?$")
 _YAML_ITEM = re.compile(r"( *)- (.*)$")
-_BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
+BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 _NULL = re.compile(r"(?:null|Null|NULL|~)$")
 _JSON_MEMBER = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){1,80}\")[ \t]*:[ \t]*(.*)$")
 _JSON_ITEM = re.compile(r"[ \t]*(\"(?:[^\"\\]|\\.){0,2000}\"|-?\d[\d.eE+-]{0,30}|true|false)[ \t]*,?[ \t]*$")
@@ -114,9 +114,9 @@ def _settings(lines: tuple[str, ...]) -> tuple[str, ...]:
 def _data_value(value: str) -> str:
     """A setting's value as written: quotes dropped, an array on one line its items joined."""
     if value.startswith("[") and value.endswith("]"):
-        items = [_unquote(x.strip()) for x in value[1:-1].split(",")]
+        items = [unquote(x.strip()) for x in value[1:-1].split(",")]
         return "; ".join(x for x in items if x)
-    return _unquote(value)
+    return unquote(value)
 
 
 def _ini_text(line: str) -> bool:
@@ -216,10 +216,10 @@ def _yaml(lines: tuple[str, ...]) -> tuple[str, ...]:
                 out[i], key_line = "", None
                 continue
             key_line = i
-            value = "" if _BLOCK_SCALAR.match(value) or _NULL.match(value) else _unquote(value)
+            value = "" if BLOCK_SCALAR.match(value) or _NULL.match(value) else unquote(value)
             out[i] = f"{key.group(2).strip()}: {value}".rstrip()
         elif item is not None:
-            out[i] = f"- {_unquote(item.group(2).strip())}"
+            out[i] = f"- {unquote(item.group(2).strip())}"
         elif line.strip() and key_line is not None:
             out[key_line] = f"{out[key_line]} {line.strip()}".replace(":  ", ": ")
             out[i] = ""
@@ -237,7 +237,8 @@ def _is_null(line: str) -> bool:
     return key is not None and bool(_NULL.match((key.group(3) or "").strip()))
 
 
-def _unquote(value: str) -> str:
+def unquote(value: str) -> str:
+    """A YAML or TOML value without the quotes around it."""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value

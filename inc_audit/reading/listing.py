@@ -156,20 +156,20 @@ class ListItems(ScannerState):
         if form == "bold" and paragraph:
             self.heads.append(Heading(label, BOLD_LEVEL, i + 1, True, "bold", "", raw, i + 2))
             return True
-        titled = None
+        pieces: list[str] | None = None
         if form == "dash":
             form = "plain"  # "Root cause - expired cert": a head only where the label is known
             inner = line_label(answer) if ":" in answer else None  # "Incident du 18/11 — Nature : ... ; Impact : ..."
-            titled = inner if inner is not None and inner[0] == "plain" and len(_RUN_ON.split(inner[2])) > 1 else None
+            if inner is not None and inner[0] == "plain" and len(split := _RUN_ON.split(inner[2])) > 1:
+                self.heads.append(Heading(label, level, i + 1, True, form, "", raw, i + 2))  # a title, then labels
+                label, pieces = inner[1], split
         elif bullet:
             form = "bullet"
         elif form == "bold":
             form = "emphasis"
-        if titled is not None:
-            self.heads.append(Heading(label, level, i + 1, True, form, "", raw, i + 2))  # a title before the labels
-            label, answer = titled[1], titled[2]
-        run_on = answer and (": " in answer or ":** " in answer or " — " in answer or " – " in answer)
-        pieces = _RUN_ON.split(answer) if run_on else [answer]
+        if pieces is None:
+            run_on = answer and (": " in answer or ":** " in answer or " — " in answer or " – " in answer)
+            pieces = _RUN_ON.split(answer) if run_on else [answer]
         self.heads.append(Heading(label, level, i + 1, True, form, pieces[0].strip(), raw, i + 2))
         for k in range(1, len(pieces) - 1, 2):  # "Root cause: ... . Impact: ... . Next steps: ...": one paragraph
             more = pieces[k + 1].strip()

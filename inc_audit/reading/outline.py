@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from inc_audit.reading import formats
+from inc_audit.reading.dataforms import BLOCK_SCALAR, unquote
 
 _QUOTED = re.compile(r" {0,3}> ?")
 _ALERT = re.compile(r" {0,3}> ?\[!(\w+)\][ \t]*(.*)$")
@@ -44,7 +45,6 @@ _FRONT_FENCE = re.compile(r"---[ \t]*$")
 _FRONT_END = re.compile(r"(?:---|\.\.\.)[ \t]*$")
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+(?=\S)")
 _YAML_KEY = re.compile(r"([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):(?:[ \t]+(.*))?$")
-_BLOCK_SCALAR = re.compile(r"[>|][+-]?[ \t]*$")
 
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -236,7 +236,7 @@ def _front_matter(lines: tuple[str, ...]) -> tuple[str, ...]:
         if key is not None:
             key_line = i
             value = (key.group(2) or "").strip()
-            value = "" if _BLOCK_SCALAR.match(value) else _unquote(value)
+            value = "" if BLOCK_SCALAR.match(value) else unquote(value)
             out[i] = f"{key.group(1).strip()}: {value}".rstrip()
         elif line[:1] in (" ", "\t") and line.strip() and key_line is not None:
             out[key_line] = f"{out[key_line]} {line.strip()}".replace(":  ", ": ")
@@ -244,9 +244,3 @@ def _front_matter(lines: tuple[str, ...]) -> tuple[str, ...]:
         elif line.strip():
             return lines  # not front matter: a line that is neither a key nor a value's
     return tuple(out)
-
-
-def _unquote(value: str) -> str:
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-        return value[1:-1]
-    return value

@@ -25,6 +25,11 @@ def problems(schema: schemas.DocumentSchema, text: str) -> set[tuple[str, str]]:
     return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
 
 
+def with_follow_ups(answer: str) -> str:
+    """A post-mortem whose other sections say something, ``answer`` as its follow-ups."""
+    return f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+
+
 @pytest.mark.parametrize(
     "schema, heading, part",
     [
@@ -267,7 +272,7 @@ def test_deferrals_no_pattern_lists_are_read_by_their_words(answer):
     ],
 )
 def test_an_answer_with_future_or_pointer_words_is_still_an_answer(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem)
     assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n")
 
@@ -824,7 +829,7 @@ WAITING = [
     ],
 )
 def test_a_line_with_a_waiting_or_tracking_word_and_words_of_its_own_is_an_answer(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
     assert ("empty", "evidence") not in problems(REPORT, f"### Evidence\n{answer}\n"), answer
 

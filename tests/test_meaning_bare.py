@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from inc_audit.reading import schemas, validity
-
-REPORT = schemas.load("report")
-PM = schemas.load("post-mortem")
+from tests.test_meaning import CHANGE, PM, REPORT, problems
 
 FULL_REPORT = (
     "### What is the nature of the incident?\n{nature}\n"
@@ -23,10 +20,6 @@ REAL = {
     "impact": "Every batch transfer fails for all users.",
     "evidence": "https://sentry.example.com/issues/4411",
 }
-
-
-def problems(schema: schemas.DocumentSchema, text: str) -> set[tuple[str, str]]:
-    return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
 
 
 def report_with(part: str, answer: str) -> set[tuple[str, str]]:
@@ -154,7 +147,6 @@ def test_a_bare_none_as_the_follow_ups_still_answers():
     assert problems(PM, text) == set()
 
 
-CHANGE = schemas.load("change")
 CHANGE_TEXT = (
     "## Emergency change — #540 Ledger chunk size\n\n### Summary\nShip desktop 2.4.2 with the transport pinned.\n\n"
     "### Change Procedure\n1. merge !1261, tag v2.4.2\n2. publish on the update server\n\n## Rollback plan\n{plan}\n"

@@ -6,18 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from inc_audit.reading import schemas, validity
 from inc_audit.reading.vocabulary import normalise
-
-REPORT = schemas.load("report")
-PM = schemas.load("post-mortem")
-CHANGE = schemas.load("change")
+from tests.test_meaning import CHANGE, PM, REPORT, problems, with_follow_ups
 
 CHANGE_HEAD = "## Summary\nRaise the RPC pool to 64.\n## Change procedure\n1. Merge !12\n2. Deploy\n"
-
-
-def problems(schema: schemas.DocumentSchema, text: str) -> set[tuple[str, str]]:
-    return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
 
 
 def rollback_empty(plan: str) -> bool:
@@ -65,7 +57,7 @@ def test_a_rollback_plan_deferred_until_a_later_moment_is_no_plan(plan):
     ],
 )
 def test_a_line_with_words_of_its_own_before_its_clause_of_time_is_an_answer(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
     assert ("empty", "impact") not in problems(REPORT, f"### Potential impact\n{answer}\n"), answer
 
@@ -105,20 +97,20 @@ def test_a_waiting_word_beside_words_of_its_own_is_an_answer(answer):
     "answer", ["Pending MR !1951", "Pending #4411.", "Awaiting !1951 (the alert on the signer queue)."]
 )
 def test_a_follow_up_pending_on_a_reference_of_its_own_names_where_it_is(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
 
 
 # Putting the subject off to a later talk, in the French present that means the future.
 @pytest.mark.parametrize("answer", ["On en reparle à la rétro.", "On en rediscute lundi.", "À rediscuter en réunion."])
 def test_talking_it_over_again_later_is_no_follow_up(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") in problems(PM, post_mortem), answer
 
 
 def test_having_talked_it_over_with_an_outcome_is_a_follow_up():
     answer = "On en a reparlé : la règle d'alerte sur la file du signer est ajoutée (#618)."
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem)
 
 
@@ -157,7 +149,7 @@ def test_an_abbreviated_nature_label_is_the_nature_and_tbc_leaves_it_empty():
     ],
 )
 def test_talking_it_over_with_someone_or_at_an_occasion_is_no_follow_up(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") in problems(PM, post_mortem), answer
 
 
@@ -171,7 +163,7 @@ def test_talking_it_over_with_someone_or_at_an_occasion_is_no_follow_up(answer):
     ],
 )
 def test_a_talk_with_an_outcome_or_an_object_of_its_own_is_an_answer(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem), answer
     assert ("empty", "root_cause") not in problems(PM, f"### Root cause\n{answer}\n"), answer
 
@@ -186,11 +178,11 @@ def test_a_talk_that_took_place_is_no_deferral():
 
 @pytest.mark.parametrize("answer", ["À définir en comité.", "To be defined in committee.", "Pending CAB approval."])
 def test_an_answer_left_to_a_committee_is_no_follow_up(answer):
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") in problems(PM, post_mortem), answer
 
 
 def test_what_a_committee_decided_is_an_answer():
     answer = "The CAB approved moving the signer to two replicas on Tuesday (#733)."
-    post_mortem = f"### Root cause\nx y z\n### Impact\nnone\n### Follow-up\n{answer}\n"
+    post_mortem = with_follow_ups(answer)
     assert ("empty", "follow_up") not in problems(PM, post_mortem)

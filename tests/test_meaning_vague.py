@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from inc_audit.reading import schemas, validity
-
-REPORT = schemas.load("report")
-PM = schemas.load("post-mortem")
-CHANGE = schemas.load("change")
+from tests.test_meaning import CHANGE, PM, REPORT, problems
 
 REPORT_TEXT = (
     "### What is the nature of the incident?\n{nature}\n"
@@ -42,10 +38,6 @@ CHANGE_TEXT = (
     "### Change Procedure\n1. `helm upgrade archive-node --set logrotate.enabled=true`\n\n"
     "## Rollback plan\n{plan}\n"
 )
-
-
-def problems(schema: schemas.DocumentSchema, text: str) -> set[tuple[str, str]]:
-    return {(p.kind, p.part.name) for p in validity.check_text(schema, text)}
 
 
 def report_with(part: str, answer: str) -> set[tuple[str, str]]:

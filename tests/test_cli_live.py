@@ -296,6 +296,18 @@ def test_a_second_run_reads_only_what_changed_and_finds_the_same(fake):
     assert len([r for r in fake.requests if r.endpoint.endswith("/notes")]) >= 12
 
 
+def test_a_cold_graphql_run_takes_the_first_page_and_a_warm_one_finds_the_same(fake):
+    cold = audit(fake, "--format", "json", api="graphql")
+    assert findings(cold.stdout) == export_findings()
+    asked = [dict(r.query).get("operation") for r in fake.requests if r.endpoint == "POST /api/graphql"]
+    assert asked.count("First") == 2 and asked.count("Read") == 1  # and those of the listing not labelled INC
+    fake.clear_logs()
+    warm = audit(fake, "--format", "json", api="graphql")
+    assert findings(warm.stdout) == findings(cold.stdout)
+    asked = [dict(r.query).get("operation") for r in fake.requests if r.endpoint == "POST /api/graphql"]
+    assert "First" not in asked  # a warm run lists only what changed
+
+
 def test_auto_falling_back_to_rest_lists_the_keys_once(fake):
     fake.clear_logs()
     rest = audit(fake, "--no-cache", "--format", "json", api="rest")
@@ -308,5 +320,7 @@ def test_auto_falling_back_to_rest_lists_the_keys_once(fake):
     fell_back = fake.counts()
     lists = "GET /projects/:project/issues"  # the keys' lists (started before the schema check answered) and reads
     assert fell_back[lists] == plain[lists]
-    assert fell_back["POST /api/graphql"] == 1  # the schema check alone: no early read by iid
+    # the schema check, and the first page's two queries (asked with it, refused by the older
+    # schema); no early read by iid
+    assert fell_back["POST /api/graphql"] == 3
     assert fell_back["GET /projects/:project"] == plain["GET /projects/:project"] + 1  # each source's project read

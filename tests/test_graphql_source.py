@@ -200,7 +200,8 @@ def test_the_cli_says_which_api_and_why(fake: FakeGitLab, tmp_path: Path) -> Non
 
     auto = cli()
     assert "reading through GraphQL" in auto.stderr
-    assert fake.counts()[GRAPHQL] == 2  # the schema check, one page
+    assert fake.counts()[GRAPHQL] == 3  # the schema check, and the oldest and newest incidents' page: all 3
+    assert operations(fake).count("First") == 2
     fake.graphql_without = ("Note.awardEmoji",)
     older = cli("--api", "auto")
     assert "reading through REST: its GraphQL API has no Note.awardEmoji" in older.stderr

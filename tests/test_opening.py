@@ -123,3 +123,71 @@ def test_an_early_read_the_run_does_not_ask_for_is_dropped(fake: FakeGitLab) -> 
     assert [key for key, _ in source.read_entries([one])] == [one]  # not the early read's keys: it is dropped
     assert [key for key, _ in source.read_entries(keys)] == keys
     assert operations(fake).count("Read") == 1 + 1 + 2  # the early read, the one issue, then all of them
+
+
+def first_page_source(fake: FakeGitLab) -> GraphQLSource:
+    """A cold GraphQL source of a project that asks the first incident label's first page at once."""
+    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
+    source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
+    source.early = lambda: True
+    source.start_first_page(INC)
+    source.start_listing(INC)
+    checked(gl)
+    source.opened()
+    return source
+
+
+def test_the_oldest_and_newest_incidents_are_audited_before_the_listing_is_done(fake: FakeGitLab) -> None:
+    made = incidents(fake, 350, notes=3)
+    fake.clear_logs()
+    source = first_page_source(fake)
+    candidates = source.candidate_issues(INC)
+    listed: list[int] = []
+    source.on_listed = listed.append
+    first = [next(candidates) for _ in range(200)]
+    assert not listed  # the listing has not been taken yet: these came from the first page
+    by_creation = sorted(made, key=lambda issue: (issue.created_at, issue.id))
+    ends = {issue.iid for issue in by_creation[:100] + by_creation[-100:]}
+    assert [issue.iid for issue in first] == sorted(ends)  # the oldest and newest 100, by iid
+    rest = list(candidates)
+    assert listed == [350]
+    iids = [issue.iid for issue in first + rest]
+    assert sorted(iids) == sorted(issue.iid for issue in made) and len(set(iids)) == 350  # each once
+    assert all(len(issue.notes) == 3 + 1 for issue in first + rest)  # and the post-mortem
+    assert operations(fake).count("First") == 2
+    assert operations(fake).count("Read") == 2  # the first wave (100 left of 200), then the 50 after
+
+
+def test_the_first_page_gives_what_the_reads_by_iid_give(fake: FakeGitLab) -> None:
+    incidents(fake, 60, notes=2)
+    incidents(fake, 60, notes=2, approved=False)
+
+    def read(source: GraphQLSource) -> dict[IssueKey, tuple[object, ...]]:
+        return {i.key: (i, i.notes, source.linked_issues(i.key)) for i in source.candidate_issues(INC)}
+
+    by_iid = read(early_source(fake))
+    fake.clear_logs()
+    paged = read(first_page_source(fake))
+    assert paged == by_iid
+    assert operations(fake).count("First") == 2 and operations(fake).count("Read") == 0  # 120: two ends of 100
+
+
+def test_a_first_page_that_fails_leaves_its_incidents_to_the_reads_by_iid(fake: FakeGitLab, monkeypatch) -> None:
+    made = incidents(fake, 150, notes=0)
+
+    def refused(*_: object) -> dict[IssueKey, dict[str, object]]:
+        raise ConfigError("GitLab refused the query")
+
+    monkeypatch.setattr(GraphQLSource, "_read_page", refused)
+    fake.clear_logs()
+    iids = [issue.iid for issue in first_page_source(fake).candidate_issues(INC)]
+    assert sorted(iids) == sorted(issue.iid for issue in made) and len(iids) == 150
+    assert operations(fake).count("Read") == 1  # all 150 by iid, as without a first page (two aliases)
+
+
+def test_no_first_page_is_taken_by_a_run_that_does_not_read_early(fake: FakeGitLab) -> None:
+    incidents(fake, 30, notes=0)
+    source = first_page_source(fake)
+    source.early = lambda: False  # --api auto on a GitLab whose GraphQL cannot serve the audit
+    assert source.take_first_page() == []
+    assert len(list(source.candidate_issues(INC))) == 30

@@ -63,6 +63,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from inc_audit.cache.entries import (
     _UNREADABLE,
@@ -159,6 +160,7 @@ class CachedSource(Serving, Source):
         started = self.clock()
         full = loaded is not None and self._full_read_due(loaded, started)
         order: list[IssueKey] = []
+        first: list[tuple[IssueKey, dict[str, Any]]] = []
         self._reset()
         if loaded is not None and not full and not self._connect(on_file=True):
             loaded = None  # unreadable since it was loaded
@@ -167,8 +169,15 @@ class CachedSource(Serving, Source):
             self._broken = self._broken or full  # rewritten whole: nothing of the old file is kept
             if self._db is None:
                 self._connect(on_file=not self._broken and self.path.exists())
-            keys, listing = _stream(self.live, labels)
-            self._candidates, order = set(keys), keys  # served in the live source's order (``key_order``)
+            if shard is None:
+                first = self.live.take_first_page()
+            if first:  # candidates read before the listing is done: served while it goes on
+                self._candidates = {key for key, _ in first}
+                self._feed = _Feed(iter(first), self._keep_listed)
+                yield from self._serve_all([key for key, _ in first])
+            taken = {key for key, _ in first}
+            keys, listing = _stream(self.live, labels, taken)
+            self._candidates, order = set(keys) | taken, keys  # served in the live source's order (``key_order``)
             self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
         else:
@@ -194,13 +203,18 @@ class CachedSource(Serving, Source):
                 self._entries = {key: self._entries[key] for key in self._candidates}
             self._forget_stale_links(stamps)
         candidates = self._candidates
-        keys = shard.pick(candidates) if shard else order or sorted(candidates, key=lambda k: (k.project, k.iid))
+        if shard:
+            keys = shard.pick(candidates)
+        elif self.mode in ("cold", "full"):
+            keys = order  # less the first page's, served already
+        else:
+            keys = sorted(candidates, key=lambda k: (k.project, k.iid))
         if self.mode in ("warm", "relist"):
             entries, verdicts = self._entries, self._verdicts
             self.live.reread_awards([k for k in keys if entries[k].has_awards and k not in verdicts
                                      and entries[k].has_notes])
         if self.on_listed is not None:
-            self.on_listed(len(keys))
+            self.on_listed(len(keys) + len(first))
         yield from self._serve_all(keys)
         if self._feed is not None:
             self._feed.until(lambda: False)  # another shard's candidates, listed after this one's last
@@ -365,7 +379,9 @@ class CachedSource(Serving, Source):
             self.stats[what] += 1
 
 
-def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey], Listing]:
+def _stream(
+    live: GitLabSource, labels: tuple[str, ...], taken: set[IssueKey] | None = None
+) -> tuple[list[IssueKey], Listing]:
     """Every candidate's key, in (project, iid) order, and their listing entries in that
     order, as a stream: the one place a cold, full or relisting scan reads the listing.
 
@@ -374,4 +390,7 @@ def _stream(live: GitLabSource, labels: tuple[str, ...]) -> tuple[list[IssueKey]
     key GitLab no longer has when its entry is read has no entry in the stream.
     """
     keys = live.list_keys(labels)
-    return keys, live.read_entries(keys)
+    if not taken:
+        return keys, live.read_entries(keys)
+    keys = [key for key in keys if key not in taken]
+    return keys, live.read_entries(keys, taken=taken)

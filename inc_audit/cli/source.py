@@ -143,6 +143,7 @@ def live_source(
         if listing is not None:  # over REST whichever API reads the incidents
             if getattr(settings, "shard", None) is None:  # every listed incident will be read
                 found.early = lambda: _serves(checking)  # --api auto: once the schema check has said so
+                found.start_first_page(listing)
             found.start_listing(listing)
         checked(gl)
         say_target(target, credentials, settings)

@@ -1,11 +1,24 @@
-"""The first reads by iid of a cold GraphQL run, made while the keys' listing reads its
-other pages: the keys of the lists' first pages (``first_wave``), read first and audited
-first (``key_order``); ``read_entries`` takes their answers (``_claim_early``)."""
+"""The first reads of a cold GraphQL run, made before the keys' listing is done.
+
+- ``start_first_page``: with the run's other first requests, before any key is known, the
+  oldest and the newest issues carrying the first incident label, a page of each read in
+  full (two queries: one page of full issues is all GitLab's complexity lets a query hold).
+  They are candidates whatever the listing holds besides, so the audit takes them first
+  (``take_first_page``), a round trip after the run opens, while the listing reads its
+  pages; its keys then leave them out.
+- ``first_wave``: once the listing's first pages have answered, the keys they hold (less
+  those the first page read) by iid, while the listing reads its other pages.
+
+``key_order`` puts the first wave's keys first; ``read_entries`` takes their answers
+(``_claim_early``) and reads the others as it would have.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as Pending
 from typing import Any
 
 from inc_audit.model import IssueKey
@@ -15,6 +28,15 @@ from inc_audit.sources.rest.keys import KeyListing
 
 Query = list[list[IssueKey]]
 """The iids of one query: ``BATCH`` of one project to an alias."""
+Found = dict[IssueKey, dict[str, Any]]
+
+ENDS = ("CREATED_ASC", "CREATED_DESC")
+"""The first page's two ends: the oldest issues, which the label's REST list pages first, and
+the newest, which it pages last."""
+FIRST_PAGE_WAIT = 1.0
+"""Seconds ``first_wave`` waits at least for the first page, when it has not answered yet
+(longer when the listing's first pages took longer: both were asked together), before
+planning without it."""
 
 
 class EarlyReads(KeyListing):
@@ -22,8 +44,9 @@ class EarlyReads(KeyListing):
 
     early: Callable[[], bool]
     shape: q.Shape
-    _early: list[tuple[Query, Future[dict[IssueKey, dict[str, Any]]]]]
+    _early: list[tuple[Query, Future[Found]]]
     _first: list[IssueKey]
+    _first_page: tuple[float, list[Future[Found]]] | None = None
 
     def _plan(self, keys: list[IssueKey], shape: q.Shape) -> list[Query]:
         raise NotImplementedError
@@ -31,16 +54,67 @@ class EarlyReads(KeyListing):
     def _ahead(self, shape: q.Shape) -> int:
         raise NotImplementedError
 
-    def _read_query(self, batches: Query, shape: q.Shape) -> dict[IssueKey, dict[str, Any]]:
+    def _read_query(self, batches: Query, shape: q.Shape) -> Found:
         raise NotImplementedError
 
+    def _read_page(self, label: str, order: str, shape: q.Shape) -> Found:
+        raise NotImplementedError
+
+    def _forget(self, key: IssueKey) -> None:
+        raise NotImplementedError
+
+    def start_first_page(self, labels: tuple[str, ...]) -> None:
+        """Ask, with the run's other first requests, the oldest and newest issues labelled
+        ``labels[0]`` in full (``_read_page``), for a run that reads every listed incident
+        (``early``) of a project named by its path. Only an advance: if it fails, its
+        incidents are read by iid like the others."""
+        if self.kind != "project" or not labels or not isinstance(self.given, str):
+            return
+        pages = [opening(self.gl, self._quiet_page, labels[0], order, self.shape) for order in ENDS]
+        self._first_page = (time.monotonic(), pages)
+
+    def _quiet_page(self, label: str, order: str, shape: q.Shape) -> Found:
+        try:
+            return self._read_page(label, order, shape)
+        except Exception:  # noqa: BLE001  (an advance only: the reads by iid read them, and say any error)
+            return {}
+
+    def _page(self, wait: float | None) -> Found:
+        """The first page's entries once it has answered: ``{}`` if it failed, if the run does
+        not read early, or if it has not answered within ``wait`` seconds."""
+        started = self._first_page
+        if started is None or not self.early():
+            return {}
+        deadline = None if wait is None else time.monotonic() + wait
+        found: Found = {}
+        for page in started[1]:
+            try:
+                left = None if deadline is None else max(0.0, deadline - time.monotonic())
+                found.update((key, raw) for key, raw in page.result(timeout=left).items() if key not in found)
+            except Pending:
+                return {}
+        return found
+
+    def take_first_page(self) -> list[tuple[IssueKey, dict[str, Any]]]:
+        """The first page's (key, entry) pairs in (project, iid) order, once it has answered,
+        for the audit to take before the listing is done: each is a candidate. Taken once;
+        ``take_first_page`` gives nothing after, nor when nothing was asked early."""
+        found = self._page(wait=None)
+        self._first_page = None
+        return sorted(found.items(), key=lambda item: (item[0].project, item[0].iid))
+
     def first_wave(self, known: set[IssueKey]) -> None:
-        """With ``early``: start reading the keys the listing's first pages held, as many
-        queries as the read ahead allows, while the listing reads its other pages (a round trip
-        earlier than ``read_entries`` could); ``key_order`` puts them first."""
+        """With ``early``: start reading the keys the listing's first pages held (less the
+        first page's), as many queries as the read ahead allows, while the listing reads its
+        other pages (a round trip earlier than ``read_entries`` could); ``key_order`` puts them
+        first."""
         if self.kind != "project" or not known or not self.early():
             return
-        first = self._plan(sorted(known, key=lambda k: (k.project, k.iid)), self.shape)[: self._ahead(self.shape)]
+        started = self._first_page
+        waited = time.monotonic() - started[0] if started is not None else 0.0
+        paged = self._page(wait=max(FIRST_PAGE_WAIT, waited))
+        wanted = sorted((key for key in known if key not in paged), key=lambda k: (k.project, k.iid))
+        first = self._plan(wanted, self.shape)[: self._ahead(self.shape)] if wanted else []
         self._first = [key for query in first for batch in query for key in batch]
         self._early = [(query, opening(self.gl, self._read_query, query, self.shape)) for query in first]
 
@@ -51,9 +125,10 @@ class EarlyReads(KeyListing):
         started = set(first)
         return first + [key for key in super().key_order(keys) if key not in started]
 
-    def _claim_early(self, keys: list[IssueKey]) -> list[tuple[Query, Future[dict[IssueKey, dict[str, Any]]]]]:
-        """The reads ``first_wave`` started, when ``keys`` hold all of their keys (the run's
-        listing); dropped either way once a read by iid begins."""
+    def _claim_early(self, keys: list[IssueKey], taken: set[IssueKey]) -> list[tuple[Query, Future[Found]]]:
+        """The reads ``first_wave`` started, when ``keys`` and the keys already ``taken``
+        (``take_first_page``'s) hold all of theirs (the run's listing); dropped either way
+        once a read by iid begins."""
         early, self._early = self._early, []
-        wanted = set(keys)
+        wanted = set(keys) | taken
         return early if all(key in wanted for query, _ in early for batch in query for key in batch) else []

@@ -117,19 +117,26 @@ class GraphQLSource(EarlyReads, GitLabSource):
         return (fn(item) for item in items)
 
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
-        """The candidates in (project, iid) order as their reads arrive: keys listed over REST,
-        the shard picked from them, then the issues read by iid (``read_entries``)."""
+        """The candidates as their reads arrive: the first page read early, if any
+        (``take_first_page``), then the keys listed over REST, the shard picked from them,
+        then the others read by iid in (project, iid) order (``read_entries``)."""
+        first = self.take_first_page() if shard is None else []
+        for key, raw in first:
+            yield self._issue(key, raw)
+        taken = {key for key, _ in first}
         keys = self.list_keys(labels)
         if shard:
             keys = shard.pick(keys)
         if self.on_listed is not None:
             self.on_listed(len(keys))
-        for key, raw in self.read_entries(keys):
-            problem = raw.get(UNREADABLE)
-            if isinstance(problem, str):
-                yield unreadable_issue(key, raw, problem)
-            else:
-                yield self.ready(assemble(key, raw, functools.partial(self._notes, key)))
+        for key, raw in self.read_entries([key for key in keys if key not in taken], taken=taken):
+            yield self._issue(key, raw)
+
+    def _issue(self, key: IssueKey, raw: dict[str, Any]) -> Issue:
+        problem = raw.get(UNREADABLE)
+        if isinstance(problem, str):
+            return unreadable_issue(key, raw, problem)
+        return self.ready(assemble(key, raw, functools.partial(self._notes, key)))
 
     def release(self, key: IssueKey) -> None:
         """Forget the notes, award emoji and links read for ``key`` (a later rule that asks for
@@ -137,6 +144,9 @@ class GraphQLSource(EarlyReads, GitLabSource):
         super().release(key)
         with self._memo_lock:
             self._read_notes.pop(key, None)
+
+    def _forget(self, key: IssueKey) -> None:
+        self.release(key)
 
     # -- listings ---------------------------------------------------------------------------
 
@@ -164,7 +174,7 @@ class GraphQLSource(EarlyReads, GitLabSource):
         return found
 
     def read_entries(
-        self, keys: Iterable[IssueKey], shape: q.Shape | None = None
+        self, keys: Iterable[IssueKey], shape: q.Shape | None = None, *, taken: set[IssueKey] | None = None
     ) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
         """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``; the
         notes, award emoji and links read with it are kept for ``raw_notes``, ``raw_awards``
@@ -178,7 +188,7 @@ class GraphQLSource(EarlyReads, GitLabSource):
         (``UNREADABLE``); a failure otherwise ends the read, one line (``SourceError``).
         """
         keys = list(keys)
-        early = self._claim_early(keys) if shape is None else []
+        early = self._claim_early(keys, taken or set()) if shape is None else []
         shape = shape or self.shape
         started = {key for query, _ in early for batch in query for key in batch}
         plan = [query for query, _ in early] + self._plan([k for k in keys if k not in started], shape)
@@ -189,17 +199,37 @@ class GraphQLSource(EarlyReads, GitLabSource):
             return self._read_query(plan[index], shape)
 
         owner = {key: i for i, query in enumerate(plan) for batch in query for key in batch}
+        listed = set(keys)
         reads = ordered_map(read, range(len(plan)), self.concurrency, window=self._ahead(shape))
         loaded: dict[IssueKey, dict[str, Any]] = {}
-        taken = 0
+        done = 0
         for key in keys:
-            while taken <= owner[key]:
+            while done <= owner[key]:
                 found = next(reads)
-                loaded.update((k, found[k]) for batch in plan[taken] for k in batch if k in found)
-                taken += 1
+                for k in (k for batch in plan[done] for k in batch if k in found):
+                    if k in listed:
+                        loaded[k] = found[k]
+                    else:
+                        self._forget(k)  # taken already, with the first page (``take_first_page``)
+                done += 1
             raw = loaded.pop(key, None)
             if raw is not None:
                 yield key, raw
+
+    def _read_page(self, label: str, order: str, shape: q.Shape) -> dict[IssueKey, dict[str, Any]]:
+        """The first issues labelled ``label`` in ``order`` (by creation), in full, the largest
+        page a query holds within the complexity (``start_first_page``)."""
+        def build(size: int) -> list[q.Node]:
+            args = {"labelName": [label], "sort": q.Enum(order)}
+            return [q.scope("project", self.path, [q.issues("first", args, q.issue_fields(shape), size)])]
+
+        what = f"reading the first issues labelled {label} ({order.lower()})"
+        data = self.client.execute(what, q.query("First", build(q.largest_page(build, ceiling=BATCH))))
+        scope = data.get("project")
+        if not isinstance(scope, dict):
+            return {}
+        nodes, _ = listing.page_of(scope, "first", what)
+        return {key: self._absorb(key, node) for key, node in self._keyed(nodes, what)}
 
     def _plan(self, keys: list[IssueKey], shape: q.Shape) -> list[list[list[IssueKey]]]:
         """``keys`` as ``read_entries`` asks them: ``BATCH`` iids of one project to an alias,

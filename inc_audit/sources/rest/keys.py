@@ -81,6 +81,11 @@ class KeyListing:
     def first_wave(self, known: set[IssueKey]) -> None:
         """Told of the keys the listing's first pages held, while it reads its other pages."""
 
+    def take_first_page(self) -> list[tuple[IssueKey, dict[str, Any]]]:
+        """Candidates read before the listing, (key, entry) in (project, iid) order, for the
+        audit to take first; the listing's keys then leave them out. None over REST."""
+        return []
+
     def key_order(self, keys: set[IssueKey]) -> list[IssueKey]:
         """The order the listed ``keys`` are read and audited in: (project, iid)."""
         return sorted(keys, key=lambda k: (k.project, k.iid))

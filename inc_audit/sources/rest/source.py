@@ -242,9 +242,12 @@ class GitLabSource(KeyListing, Source):
         entry at once (``list_keys`` then ``read_entries``; a cache's cold read)."""
         return dict(self.read_entries(self.list_keys(labels)))
 
-    def read_entries(self, keys: Iterable[IssueKey]) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
+    def read_entries(
+        self, keys: Iterable[IssueKey], *, taken: set[IssueKey] | None = None
+    ) -> Iterator[tuple[IssueKey, dict[str, Any]]]:
         """(key, entry) of each of ``keys`` GitLab still has, in the order of ``keys``: the
-        issue as its list endpoint gives it (``slim_issue``), notes not included.
+        issue as its list endpoint gives it (``slim_issue``), notes not included. (``taken``:
+        the keys ``take_first_page`` gave, which a REST source never reads early.)
 
         Read by ``iids[]``, ``PER_PAGE`` issues of one project to a request, with up to
         ``ENTRY_READERS`` requests in flight, a bounded window ahead of what has been taken:

@@ -11,13 +11,14 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from inc_audit.cli import main
+from inc_audit.cli.collector import YOUNG
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # Registered before the command line's own exit hook, so it runs after it (atexit is LIFO).
 PROBE = """
 import atexit, gc, sys
-atexit.register(lambda: sys.stderr.write(f"frozen={gc.get_freeze_count()}\\n"))
+atexit.register(lambda: sys.stderr.write(f"frozen={gc.get_freeze_count()} young={gc.get_threshold()[0]}\\n"))
 from inc_audit.cli import command_line
 command_line()
 """
@@ -29,7 +30,9 @@ def _frozen_at_exit(*args: str) -> tuple[int, int]:
     )
     counts = [line for line in child.stderr.splitlines() if line.startswith("frozen=")]
     assert counts, child.stderr
-    return child.returncode, int(counts[-1].split("=")[1])
+    frozen, young = (int(part.split("=")[1]) for part in counts[-1].split())
+    assert young == YOUNG  # the youngest generation collected less often
+    return child.returncode, frozen
 
 
 def test_a_command_line_run_leaves_its_objects_to_reference_counting_at_exit() -> None:
@@ -47,7 +50,7 @@ def test_a_usage_error_exits_the_same_way() -> None:
 
 
 def test_in_process_callers_keep_the_collector_as_it_was() -> None:
-    before = gc.get_freeze_count()
+    before, threshold = gc.get_freeze_count(), gc.get_threshold()
     result = CliRunner().invoke(main, ["rules"])
     assert result.exit_code == 0, result.output
-    assert gc.get_freeze_count() == before
+    assert gc.get_freeze_count() == before and gc.get_threshold() == threshold

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from inc_audit.reading import letters
 from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.markdown import _QUICK_ACTION, meaningful_text
+from inc_audit.reading.patterns import Patterns
 from inc_audit.reading.vocabulary import (
     _EDGES,
     HARMED,
@@ -99,15 +100,16 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     """
     text = letters.body(text)
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
-        if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
+        if _searches(vocabulary.unfinished, fold(text[:MAX_COMPENSATION])):
             return False
-    if rules.needs_compensation and forward_only(fold(text[:MAX_COMPENSATION]), vocabulary, rules.concepts):
-        return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
-    if rules.needs_compensation and vocabulary.irreversible:
+    if rules.needs_compensation:
         head = fold(text[:MAX_COMPENSATION])
-        first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
-        if any(p.search(head) for p in vocabulary.irreversible) or _fullmatches(vocabulary.negatives, first):
-            return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
+        if forward_only(head, vocabulary, rules.concepts):
+            return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
+        if vocabulary.irreversible:
+            first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
+            if _searches(vocabulary.irreversible, head) or _fullmatches(vocabulary.negatives, first):
+                return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
     return _any_line_answers(text, rules, vocabulary)
 
 
@@ -118,8 +120,8 @@ def compensated(text: str, vocabulary: Vocabulary) -> bool:
     found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
     if not found:
         return False
-    if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
-        return any(p.search(text) for p in vocabulary.concrete)
+    if vocabulary.forward_fixes and all(_fullmatches(vocabulary.forward_fixes, m) for m in found):
+        return _searches(vocabulary.concrete, text)
     return True
 
 
@@ -131,9 +133,9 @@ def forward_only(text: str, vocabulary: Vocabulary, concepts: Iterable[str] = ()
     if not vocabulary.forward_fixes:
         return False
     found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
-    if not found or not all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+    if not found or not all(_fullmatches(vocabulary.forward_fixes, m) for m in found):
         return False
-    if any(p.search(text) for p in vocabulary.concrete):
+    if _searches(vocabulary.concrete, text):
         return False
     rest = text
     for match in found:
@@ -218,10 +220,18 @@ def _goes_on(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
 
 
 def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:
+    if isinstance(patterns, Patterns):
+        return patterns.fullmatch_any(norm)  # all at once, as one alternation
     for pattern in patterns:
         if pattern.fullmatch(norm):
             return True
     return False
+
+
+def _searches(patterns: Sequence[re.Pattern[str]], text: str) -> bool:
+    if isinstance(patterns, Patterns):
+        return patterns.search_any(text)  # all at once, as one alternation
+    return any(pattern.search(text) for pattern in patterns)
 
 
 def _may_link(text: str) -> bool:

@@ -1,8 +1,10 @@
-"""The answer patterns asked all at once read every text as before.
+"""The answer patterns asked all at once, and answers remembered, read every text as before.
 
 ``Patterns.fullmatch_any`` and ``search_any`` ask one alternation of a vocabulary's patterns
-instead of each pattern in turn. Over every line of the corpus, the blind set and the verdict
-sets (the held-out ones aside), the alternation answers as the patterns one by one do.
+instead of each pattern in turn; ``answers`` remembers what a part's lines read to.
+Over every line of the corpus, the blind set and the verdict sets (the held-out ones aside),
+the alternation answers as the patterns one by one do, and a remembered answer is the one
+worked out afresh.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from inc_audit.reading import answers as answering
 from inc_audit.reading.concepts import fold
+from inc_audit.reading.memo import Memo
 from inc_audit.reading.patterns import Patterns
-from inc_audit.reading.schemas import builtin_vocabulary
+from inc_audit.reading.schemas import builtin_vocabulary, load
 from inc_audit.reading.vocabulary import normalise
 
 TESTS = Path(__file__).parent
@@ -76,3 +80,22 @@ def test_patterns_that_refer_to_groups_or_set_flags_are_asked_one_by_one() -> No
 def test_an_alternation_fullmatches_past_a_shorter_alternative() -> None:
     joined = Patterns(["no", "no impact"])
     assert joined.fullmatch_any("no impact") and joined.fullmatch_any("no") and not joined.fullmatch_any("no i")
+
+
+def test_remembered_lines_answer_as_lines_read_afresh(texts: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    vocabulary = builtin_vocabulary()
+    schemas = [load(kind) for kind in ("report", "post-mortem", "change")]
+    rules = [schema._rules[part.name] for schema in schemas for part in schema.parts if part.name in schema._rules]
+    sections = sorted({chunk.strip() for text in texts for chunk in re.split(r"\n#+ [^\n]*\n", text) if chunk.strip()})
+    sections = [s for s in sections if len(s) < 2000][:400]
+    assert rules and len(sections) > 100
+
+    def read() -> list[bool]:
+        return [answering.answers(section, part, vocabulary) for part in rules for section in sections]
+
+    remembered = read() + read()  # the second time, every line is remembered
+    with monkeypatch.context() as patched:
+        patched.setattr(answering.AnswerRules, "lines", lambda self, vocabulary: Memo(longest=-1))  # keeps nothing
+        afresh = read()
+    assert remembered == afresh + afresh
+    assert any(afresh) and not all(afresh)

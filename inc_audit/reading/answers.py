@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from inc_audit.reading import letters
 from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.markdown import _QUICK_ACTION, meaningful_text
+from inc_audit.reading.memo import Memo
 from inc_audit.reading.patterns import Patterns
 from inc_audit.reading.vocabulary import (
     _EDGES,
@@ -89,6 +90,20 @@ class AnswerRules:
     unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
     open_task_defers: bool = False  # an unticked step that only defers ("write rollback plan") is a to-do, no step
     concepts: tuple[str, ...] = ()  # what the part asks: its words that name only that say nothing (bare.py)
+    _read: dict[int, tuple[Vocabulary, Memo[bool]]] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def lines(self, vocabulary: Vocabulary) -> Memo[bool]:
+        """Whether each line read for this part under ``vocabulary`` answers: a pure function of
+        the line, remembered while it fits."""
+        held = self._read.get(id(vocabulary))
+        if held is None or held[0] is not vocabulary:  # held keeps its vocabulary alive: the id stays its own
+            if len(self._read) >= MAX_VOCABULARIES:
+                self._read.clear()
+            held = self._read[id(vocabulary)] = (vocabulary, Memo(entries=8192, chars=8192 * 100, longest=MAX_LINE))
+        return held[1]
+
+
+MAX_VOCABULARIES = 8  # vocabularies a part's lines are remembered for
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -96,7 +111,8 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
 
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
     that counts as answered, which bounds the work on absurd input. An e-mail's sign-off and
-    the earlier message quoted below it are not the section's (``letters``).
+    the earlier message quoted below it are not the section's (``letters``). What each line
+    reads to is remembered (``AnswerRules.lines``): lines repeat across sections and incidents.
     """
     text = letters.body(text)
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
@@ -153,11 +169,12 @@ _NOTHING_BESIDE = ("neutral", "degree", "vague", "beside")  # words a fix still 
 def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     read = 0
     seen: set[str] = set()
+    lines = rules.lines(vocabulary)
     for line in text.split("\n"):
         line = line.strip()
         if not line or line in seen:
             continue
-        if _line_answers(line, rules, vocabulary):
+        if lines.get(line, line, lambda: _line_answers(line, rules, vocabulary)):  # noqa: B023 - called at once
             return True
         seen.add(line)
         read += 1

@@ -66,8 +66,26 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+_TOKENS: dict[str, tuple[str, ...]] = {}
+MAX_TOKENS_TEXT = 400  # longer texts are read afresh each time: the memo of texts stays small
+TOKENS_MEMO = 8192
+
+
 def tokens(text: str) -> list[str]:
-    """The folded words of a text, with ``F/U`` joined into ``fu`` and French elisions dropped."""
+    """The folded words of a text, with ``F/U`` joined into ``fu`` and French elisions dropped
+    (remembered for short texts, bounded: a line is asked for its words by several readings)."""
+    if len(text) > MAX_TOKENS_TEXT:
+        return _tokens(text)
+    found = _TOKENS.get(text)
+    if found is None:
+        found = tuple(_tokens(text))
+        if len(_TOKENS) >= TOKENS_MEMO:
+            _TOKENS.clear()
+        _TOKENS[text] = found
+    return list(found)
+
+
+def _tokens(text: str) -> list[str]:
     text = fold(text)
     if "/" in text:
         text = _SLASHED.sub(r"\1\2", text)

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from inc_audit.reading import answers as answering
-from inc_audit.reading.concepts import fold
+from inc_audit.reading.concepts import fold, tokens
+from inc_audit.reading.deferral import _ASIDE, MAX_WORDS, Deferrals
 from inc_audit.reading.memo import Memo
 from inc_audit.reading.patterns import Patterns
 from inc_audit.reading.schemas import builtin_vocabulary, load
@@ -99,3 +100,32 @@ def test_remembered_lines_answer_as_lines_read_afresh(texts: list[str], monkeypa
         afresh = read()
     assert remembered == afresh + afresh
     assert any(afresh) and not all(afresh)
+
+
+def _defers_ungated(deferrals: Deferrals, line: str) -> bool:
+    """``Deferrals.defers`` without its test that a word marks the line as put off."""
+
+    def read(words: list[str]) -> bool:
+        if not words or len(words) > MAX_WORDS:
+            return False
+        if deferrals._idioms and any(word in deferrals._idioms for word in words):
+            words = deferrals._joined(words)
+        return deferrals._only_defers(words) or deferrals._defers_until(words, [deferrals.kind(w) for w in words])
+
+    if "(" in line:
+        aside = _ASIDE.sub(" ", line)
+        if aside.strip(" .,;:-") and read(tokens(aside)):
+            return True
+    return read(tokens(line))
+
+
+def test_a_line_nothing_marks_as_put_off_is_no_deferral(lines: list[str]) -> None:
+    deferrals = builtin_vocabulary().deferrals
+    assert deferrals is not None
+    deferred = 0
+    for line in lines:
+        for text in (normalise(line), f"todo {normalise(line)}"):
+            found = deferrals.defers(text)
+            assert found == _defers_ungated(deferrals, text), text
+            deferred += found
+    assert deferred > 10

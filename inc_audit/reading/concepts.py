@@ -120,7 +120,10 @@ class Prefixes:
         if word[:4] in self.four or (len(word) >= MIN_TYPO and word[:2] in self.two):
             return True
         # a stem shorter than four letters comes from a short word ("why" -> "whi", "log" -> "log")
-        return len(word) <= 7 and any(word[:size] in self.short for size in range(1, min(4, len(word) + 1)))
+        if not 0 < len(word) <= 7:
+            return False
+        short = self.short  # a word of fewer than three letters is its own longer prefixes: asked again, harmlessly
+        return word[:1] in short or word[:2] in short or word[:3] in short
 
 
 def _deletes(word: str) -> set[str]:

@@ -99,11 +99,12 @@ class AnswerRules:
         if held is None or held[0] is not vocabulary:  # held keeps its vocabulary alive: the id stays its own
             if len(self._read) >= MAX_VOCABULARIES:
                 self._read.clear()
-            held = self._read[id(vocabulary)] = (vocabulary, Memo(entries=8192, chars=8192 * 100, longest=MAX_LINE))
+            held = self._read[id(vocabulary)] = (vocabulary, Memo(entries=4096, chars=LINES_CHARS, longest=MAX_LINE))
         return held[1]
 
 
 MAX_VOCABULARIES = 8  # vocabularies a part's lines are remembered for
+LINES_CHARS = 256_000  # characters of the lines a part remembers, under one vocabulary: its memory stays small
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:

@@ -68,7 +68,7 @@ def fold(text: str) -> str:
 
 _TOKENS: dict[str, tuple[str, ...]] = {}
 MAX_TOKENS_TEXT = 400  # longer texts are read afresh each time: the memo of texts stays small
-TOKENS_MEMO = 8192
+TOKENS_MEMO = 4096
 
 
 def tokens(text: str) -> list[str]:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from inc_audit.reading import letters
 from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.markdown import _QUICK_ACTION, meaningful_text
+from inc_audit.reading.memo import Memo
+from inc_audit.reading.patterns import Patterns
 from inc_audit.reading.vocabulary import (
     _EDGES,
     HARMED,
@@ -88,6 +90,21 @@ class AnswerRules:
     unfinished_is_no_answer: bool = False  # an analysis that says it is not over answers nothing
     open_task_defers: bool = False  # an unticked step that only defers ("write rollback plan") is a to-do, no step
     concepts: tuple[str, ...] = ()  # what the part asks: its words that name only that say nothing (bare.py)
+    _read: dict[int, tuple[Vocabulary, Memo[bool]]] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    def lines(self, vocabulary: Vocabulary) -> Memo[bool]:
+        """Whether each line read for this part under ``vocabulary`` answers: a pure function of
+        the line, remembered while it fits."""
+        held = self._read.get(id(vocabulary))
+        if held is None or held[0] is not vocabulary:  # held keeps its vocabulary alive: the id stays its own
+            if len(self._read) >= MAX_VOCABULARIES:
+                self._read.clear()
+            held = self._read[id(vocabulary)] = (vocabulary, Memo(entries=4096, chars=LINES_CHARS, longest=MAX_LINE))
+        return held[1]
+
+
+MAX_VOCABULARIES = 8  # vocabularies a part's lines are remembered for
+LINES_CHARS = 256_000  # characters of the lines a part remembers, under one vocabulary: its memory stays small
 
 
 def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
@@ -95,19 +112,21 @@ def answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
 
     Only the first ``MAX_LINES`` lines that hold something are read: a section longer than
     that counts as answered, which bounds the work on absurd input. An e-mail's sign-off and
-    the earlier message quoted below it are not the section's (``letters``).
+    the earlier message quoted below it are not the section's (``letters``). What each line
+    reads to is remembered (``AnswerRules.lines``): lines repeat across sections and incidents.
     """
     text = letters.body(text)
     if rules.unfinished_is_no_answer and vocabulary.unfinished:
-        if any(p.search(fold(text[:MAX_COMPENSATION])) for p in vocabulary.unfinished):
+        if _searches(vocabulary.unfinished, fold(text[:MAX_COMPENSATION])):
             return False
-    if rules.needs_compensation and forward_only(fold(text[:MAX_COMPENSATION]), vocabulary, rules.concepts):
-        return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
-    if rules.needs_compensation and vocabulary.irreversible:
+    if rules.needs_compensation:
         head = fold(text[:MAX_COMPENSATION])
-        first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
-        if any(p.search(head) for p in vocabulary.irreversible) or _fullmatches(vocabulary.negatives, first):
-            return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
+        if forward_only(head, vocabulary, rules.concepts):
+            return False  # "We'll roll forward.": no way back, and nothing concrete to fix forward with
+        if vocabulary.irreversible:
+            first = normalise(next((line for line in text.split("\n") if line.strip()), ""))
+            if _searches(vocabulary.irreversible, head) or _fullmatches(vocabulary.negatives, first):
+                return compensated(head, vocabulary)  # "None really. We'll hotfix forward.": no way back
     return _any_line_answers(text, rules, vocabulary)
 
 
@@ -118,8 +137,8 @@ def compensated(text: str, vocabulary: Vocabulary) -> bool:
     found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
     if not found:
         return False
-    if vocabulary.forward_fixes and all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
-        return any(p.search(text) for p in vocabulary.concrete)
+    if vocabulary.forward_fixes and all(_fullmatches(vocabulary.forward_fixes, m) for m in found):
+        return _searches(vocabulary.concrete, text)
     return True
 
 
@@ -131,9 +150,9 @@ def forward_only(text: str, vocabulary: Vocabulary, concepts: Iterable[str] = ()
     if not vocabulary.forward_fixes:
         return False
     found = [m.group(0) for p in vocabulary.compensations for m in p.finditer(text)]
-    if not found or not all(any(f.fullmatch(m) for f in vocabulary.forward_fixes) for m in found):
+    if not found or not all(_fullmatches(vocabulary.forward_fixes, m) for m in found):
         return False
-    if any(p.search(text) for p in vocabulary.concrete):
+    if _searches(vocabulary.concrete, text):
         return False
     rest = text
     for match in found:
@@ -151,11 +170,12 @@ _NOTHING_BESIDE = ("neutral", "degree", "vague", "beside")  # words a fix still 
 def _any_line_answers(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
     read = 0
     seen: set[str] = set()
+    lines = rules.lines(vocabulary)
     for line in text.split("\n"):
         line = line.strip()
         if not line or line in seen:
             continue
-        if _line_answers(line, rules, vocabulary):
+        if lines.get(line, line, lambda: _line_answers(line, rules, vocabulary)):  # noqa: B023 - called at once
             return True
         seen.add(line)
         read += 1
@@ -218,10 +238,18 @@ def _goes_on(text: str, rules: AnswerRules, vocabulary: Vocabulary) -> bool:
 
 
 def _fullmatches(patterns: Sequence[re.Pattern[str]], norm: str) -> bool:
+    if isinstance(patterns, Patterns):
+        return patterns.fullmatch_any(norm)  # all at once, as one alternation
     for pattern in patterns:
         if pattern.fullmatch(norm):
             return True
     return False
+
+
+def _searches(patterns: Sequence[re.Pattern[str]], text: str) -> bool:
+    if isinstance(patterns, Patterns):
+        return patterns.search_any(text)  # all at once, as one alternation
+    return any(pattern.search(text) for pattern in patterns)
 
 
 def _may_link(text: str) -> bool:

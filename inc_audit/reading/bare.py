@@ -58,6 +58,7 @@ MAX_CHARS = 80  # a line longer than this holds more than eight words of these c
 MAX_LONG_WORDS = 60  # a paragraph of a few sentences may still say nothing specific
 MAX_LONG_CHARS = 400
 MAX_LONG_SENTENCES = 4
+MAX_SEEN = 16_384  # words (with the concepts they were read for) whose class is remembered
 _SPECIFIC = re.compile(
     r"\d|`|[@#!$%]\w|\w[_/.:=]\w|[a-z][A-Z]|https?:|"  # a number or time, code, a mention or ref, an identifier, a link
     r"(?<=[\w,)\]] )(?!I\b)[A-Z]"  # a name: a capitalised word inside a sentence ("the Umami app")
@@ -80,6 +81,7 @@ class BareWords:
     _class: dict[str, str] = field(default_factory=dict, init=False, repr=False)
     _by_concept: dict[str, dict[str, str]] = field(default_factory=dict, init=False, repr=False)
     _sameness: re.Pattern[str] | None = field(default=None, init=False, repr=False)
+    _seen: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in (*CLASSES, *FILLERS):
@@ -97,7 +99,17 @@ class BareWords:
 
     def kind(self, word: str, concepts: Iterable[str] = ()) -> str:
         """A folded word's class: one of ``CLASSES``, ``FILLERS``, "neutral" or "" (it says
-        something); in a part of one of ``concepts``, ``VAGUE`` or ``BESIDE`` first."""
+        something); in a part of one of ``concepts``, ``VAGUE`` or ``BESIDE`` first (remembered)."""
+        key = (word, concepts if isinstance(concepts, tuple) else tuple(concepts))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._kind(word, key[1])
+            if len(self._seen) >= MAX_SEEN:
+                self._seen.clear()
+            self._seen[key] = found
+        return found
+
+    def _kind(self, word: str, concepts: tuple[str, ...]) -> str:
         for concept in concepts:
             own = self._by_concept.get(concept)
             if own:
@@ -113,7 +125,7 @@ class BareWords:
     def reference_only(self, line: str) -> str | None:
         """The number a line only says it is the same as (``Same as INC #123.``, ``Idem #388``,
         ``Comme le CHG #413``), or None: a claim of sameness with nothing of its own."""
-        if self._sameness is None or not any(c.isdigit() for c in line) or len(line) > MAX_CHARS:
+        if self._sameness is None or len(line) > MAX_CHARS or not any(map(str.isdigit, line)):
             return None
         found = self._sameness.fullmatch(line)
         return found.group(1) if found else None
@@ -128,8 +140,14 @@ class BareWords:
             if len(line) > MAX_CHARS or len(words) > MAX_WORDS:
                 if not self._may_be_empty(original, line, words):
                     return False
-            found = [self.kind(word, concepts) for word in words]
-            return all(found) and any(kind in CLASSES or kind == VAGUE for kind in found)
+            concepts = concepts if isinstance(concepts, tuple) else tuple(concepts)
+            says = False
+            for word in words:  # a word that says something ends the reading: the line does too
+                kind = self.kind(word, concepts)
+                if not kind:
+                    return False
+                says = says or kind in CLASSES or kind == VAGUE
+            return says
         return True
 
     @staticmethod

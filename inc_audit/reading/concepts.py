@@ -66,8 +66,26 @@ def fold(text: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
+_TOKENS: dict[str, tuple[str, ...]] = {}
+MAX_TOKENS_TEXT = 400  # longer texts are read afresh each time: the memo of texts stays small
+TOKENS_MEMO = 4096
+
+
 def tokens(text: str) -> list[str]:
-    """The folded words of a text, with ``F/U`` joined into ``fu`` and French elisions dropped."""
+    """The folded words of a text, with ``F/U`` joined into ``fu`` and French elisions dropped
+    (remembered for short texts, bounded: a line is asked for its words by several readings)."""
+    if len(text) > MAX_TOKENS_TEXT:
+        return _tokens(text)
+    found = _TOKENS.get(text)
+    if found is None:
+        found = tuple(_tokens(text))
+        if len(_TOKENS) >= TOKENS_MEMO:
+            _TOKENS.clear()
+        _TOKENS[text] = found
+    return list(found)
+
+
+def _tokens(text: str) -> list[str]:
     text = fold(text)
     if "/" in text:
         text = _SLASHED.sub(r"\1\2", text)
@@ -102,7 +120,10 @@ class Prefixes:
         if word[:4] in self.four or (len(word) >= MIN_TYPO and word[:2] in self.two):
             return True
         # a stem shorter than four letters comes from a short word ("why" -> "whi", "log" -> "log")
-        return len(word) <= 7 and any(word[:size] in self.short for size in range(1, min(4, len(word) + 1)))
+        if not 0 < len(word) <= 7:
+            return False
+        short = self.short  # a word of fewer than three letters is its own longer prefixes: asked again, harmlessly
+        return word[:1] in short or word[:2] in short or word[:3] in short
 
 
 def _deletes(word: str) -> set[str]:

@@ -47,6 +47,11 @@ IDIOM = "\x00idiom"  # the word an idiom of waiting is read as: a marker
 # the node team has measured how many sends used a domain"), so the words before it are read alone
 
 
+_MARKING = frozenset(("markers", "elsewhere", "askers", "talks"))
+# the classes that alone make a line a deferral (``_only_defers``'s ``marked``), besides "à" before a
+# verb ("à compléter"); ``_defers_until`` needs a marker or an asker too
+
+
 @dataclass
 class Deferrals:
     """The word classes deferrals are made of (``deferrals`` in schemas/vocabulary.json)."""
@@ -121,7 +126,11 @@ class Deferrals:
         joined: list[str] = []
         index = 0
         while index < len(words):
-            found = self._idioms.get(words[index], ())
+            found = self._idioms.get(words[index])
+            if not found:  # no phrase starts with this word
+                joined.append(words[index])
+                index += 1
+                continue
             phrase, word = next(((p, w) for p, w in found if tuple(words[index : index + len(p)]) == p), ((), ""))
             joined.append(word if phrase else words[index])
             index += len(phrase) or 1
@@ -132,18 +141,21 @@ class Deferrals:
             return False
         if self._idioms and any(word in self._idioms for word in words):
             words = self._joined(words)
-        return self._only_defers(words) or self._defers_until(words)
+        kinds = [self.kind(word) for word in words]
+        if words[0] != "a" and _MARKING.isdisjoint(kinds):
+            return False  # nothing marks the line as put off: neither reading below can find it does
+        return self._only_defers(words) or self._defers_until(words, kinds)
 
-    def _defers_until(self, words: list[str]) -> bool:
+    def _defers_until(self, words: list[str], kinds: list[str]) -> bool:
         """Whether the words before the first clause of time ("once", "until", "dès que") only
         defer what they name: a marker or an asker, and a kind of content or a verb of providing it
         ("will send the rollback steps after the window"). The clause says when the answer comes,
         whatever its words. "will add an alert on the signer queue once the fix ships" holds a word
         of its own before the clause and answers; "Coming after the dry run of migration 0051"
-        names nothing deferred before its clause, which is then read as the rest of the line."""
-        kind = self.kind
-        index = next((i for i, word in enumerate(words) if kind(word) == "times"), 0)
-        head = [kind(word) for word in words[:index]]
+        names nothing deferred before its clause, which is then read as the rest of the line.
+        ``kinds``: each word's class."""
+        index = kinds.index("times") if "times" in kinds else 0
+        head = kinds[:index]
         return (
             any(found in ("markers", "askers") for found in head)
             and any(found in ("content", "verbs", "talks") for found in head)

@@ -1,4 +1,12 @@
-"""Regular expressions compiled at their first use (the vocabulary's answer patterns)."""
+"""Regular expressions compiled at their first use (the vocabulary's answer patterns).
+
+Whether any of them matches a text is asked of all of them at once, as one alternation
+``(?:a)|(?:b)|...``: a text fullmatches (or holds a match of) the alternation exactly when it
+fullmatches (or holds a match of) one of them. That holds while no pattern refers to a group
+by its number or name (a back-reference or a condition: the alternation numbers the groups
+afresh) and no pattern sets a flag for the whole expression (``(?i)`` at its start applies to
+the whole alternation, or is refused inside it): such patterns are tried one after another.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +22,34 @@ class Patterns(Sequence["re.Pattern[str]"]):
     def __init__(self, sources: Iterable[str]) -> None:
         self.sources = tuple(sources)
         self._compiled: tuple[re.Pattern[str], ...] | None = None
+        self._joined: re.Pattern[str] | None | bool = False  # False: not tried yet; None: cannot be joined
 
     @property
     def compiled(self) -> tuple[re.Pattern[str], ...]:
         if self._compiled is None:
             self._compiled = tuple(re.compile(source) for source in self.sources)
         return self._compiled
+
+    @property
+    def joined(self) -> re.Pattern[str] | None:
+        """The patterns as one alternation, or None when they cannot be joined (see above)."""
+        if self._joined is False:
+            self._joined = _join(self.compiled)
+        return self._joined  # type: ignore[return-value]
+
+    def fullmatch_any(self, text: str) -> bool:
+        """Whether one of the patterns matches the whole of ``text``."""
+        joined = self.joined
+        if joined is not None:
+            return joined.fullmatch(text) is not None
+        return any(pattern.fullmatch(text) for pattern in self.compiled)
+
+    def search_any(self, text: str) -> bool:
+        """Whether one of the patterns matches somewhere in ``text``."""
+        joined = self.joined
+        if joined is not None:
+            return joined.search(text) is not None
+        return any(pattern.search(text) for pattern in self.compiled)
 
     def __getitem__(self, index: Any) -> Any:
         return self.compiled[index]
@@ -38,3 +68,18 @@ class Patterns(Sequence["re.Pattern[str]"]):
 
     def __repr__(self) -> str:
         return f"Patterns({list(self.sources)!r})"
+
+
+_REFERS = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")  # \1, (?P=name), (?(1)yes|no): a group referred to
+_GLOBAL_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")  # (?i): a flag for the whole expression
+
+
+def _join(patterns: Sequence[re.Pattern[str]]) -> re.Pattern[str] | None:
+    if not patterns or any(p.flags & ~re.UNICODE for p in patterns):
+        return None
+    if any(_REFERS.search(p.pattern) or _GLOBAL_FLAGS.search(p.pattern) for p in patterns):
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p.pattern})" for p in patterns))
+    except (re.error, RecursionError, OverflowError):
+        return None

@@ -65,7 +65,8 @@ def child(export: Path) -> None:
         cpu, wall = time.process_time(), time.perf_counter()
         result = run_audit(source, config, as_of)
         timings.append((time.process_time() - cpu, time.perf_counter() - wall))
-    comments = sum(len(source.issues[incident.key].notes) for incident in result.incidents)
+    issues = source.issues  # every issue read again from the file: once, not once an incident
+    comments = sum(len(issues[incident.key].notes) for incident in result.incidents)
     findings = [(str(i.key), [f.as_dict() for f in i.findings]) for i in result.incidents]
     digest = hashlib.sha256(json.dumps(findings, sort_keys=True, default=str).encode()).hexdigest()[:16]
     import inc_audit  # noqa: PLC0415

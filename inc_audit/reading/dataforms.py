@@ -14,6 +14,7 @@ import re
 MIN_MARKS = 2  # lines showing a markup that make a document written in it
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _INI = re.compile(r"\[([A-Za-z\u00C0-\u024F][\w \u00C0-\u024F/-]{0,40})\][ \t]*$")
+INI_LINE = re.compile("^" + _INI.pattern, re.MULTILINE)  # at the start of any line of a text joined
 _SETTING = re.compile(r"[ \t]*[\w.-]{1,60}[ \t]*=")
 _YAML_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:ya?ml)[ \t]*$", re.I)
 _YAML_KEY = re.compile(r"( *)([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):(?:[ \t]+(.*))?$")
@@ -40,7 +41,18 @@ def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def prose(lines: tuple[str, ...]) -> list[bool]:
-    """Whether each line is outside a code fence (the fence lines themselves are not)."""
+    """Whether each line is outside a code fence (the fence lines themselves are not). The
+    rewritings ask it of the same lines one after another: the last answer is kept (callers
+    only read it)."""
+    last = _LAST_PROSE[0]
+    if last[0] is lines:
+        return last[1]
+    out = _prose(lines)
+    _LAST_PROSE[0] = (lines, out)
+    return out
+
+
+def _prose(lines: tuple[str, ...]) -> list[bool]:
     out, fence = [], ""
     for line in lines:
         mark = _FENCE.match(line)
@@ -64,8 +76,8 @@ def prose(lines: tuple[str, ...]) -> list[bool]:
 def _ini(lines: tuple[str, ...]) -> tuple[str, ...]:
     """INI ``[section]`` lines, each alone on its line with text below it, as headings (``[root
     cause]`` as ``### root cause``), where at least ``MIN_MARKS`` of them stand outside code."""
-    if "[" not in "".join(lines):
-        return lines
+    if "[" not in "".join(lines) or not at_least(INI_LINE, "\n".join(lines), MIN_MARKS):
+        return lines  # a head is a line INI_LINE finds: fewer of them than a form needs
     outside = prose(lines)
     heads = [
         i
@@ -129,8 +141,12 @@ def _json(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A document written whole as a JSON object over several lines: each member a ``key: value``
     label (a string unquoted, ``null`` empty, an array on its line its items joined by ``;``, an
     array over lines a list, an object holding members saying nothing itself), brackets blank."""
+    first = next((line for line in lines if line.strip()), "")
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    if first.strip() != "{" or not last.strip().startswith("}"):
+        return lines
     written = [i for i, line in enumerate(lines) if line.strip()]
-    if len(written) < 3 or lines[written[0]].strip() != "{" or not lines[written[-1]].strip().startswith("}"):
+    if len(written) < 3:
         return lines
     text = "\n".join(lines)
     if len(text) > MAX_JSON:
@@ -237,8 +253,21 @@ def _is_null(line: str) -> bool:
     return key is not None and bool(_NULL.match((key.group(3) or "").strip()))
 
 
+def at_least(pattern: re.Pattern[str], text: str, count: int) -> bool:
+    """Whether ``pattern`` is found ``count`` times in ``text`` (the search stops there)."""
+    found = 0
+    for _ in pattern.finditer(text):
+        found += 1
+        if found >= count:
+            return True
+    return found >= count
+
+
 def unquote(value: str) -> str:
     """A YAML or TOML value without the quotes around it."""
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
+
+
+_LAST_PROSE: list[tuple[tuple[str, ...], list[bool]]] = [((), [])]  # the lines last read, and their answer

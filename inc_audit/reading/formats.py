@@ -65,6 +65,10 @@ _TAB_PAIR = re.compile(r"[ \t]*([^\t|]{1,80}?)[ \t]*\t[ \t]*(\S.*)$")
 _DELIMITER = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}")
 _WIKI_TABLE = re.compile(r"[ \t]*\{\|")
 _BORDER = re.compile(r"[ \t]*[+┌├└╒╞╘╔╠╚╭╰][-=+─━═┬┼┴┯┿┷╤╪╧╦╬╩]{3,}[+┐┤┘╕╡╛╗╣╝╮╯][ \t]*$")
+# The same two patterns at the start of any line of the text joined (``^`` under MULTILINE; no
+# class of theirs takes a line break): one search tells whether any line matches.
+WIKI_TABLE_LINE = re.compile("^" + _WIKI_TABLE.pattern, re.MULTILINE)
+BORDER_LINE = re.compile("^" + _BORDER.pattern, re.MULTILINE)
 _ROW = re.compile(r"[ \t]*[|│┃║](.*)[|│┃║][ \t]*$")
 _CELL = re.compile(r"[|│┃║]")
 _WIKI_BOLD = re.compile(r"'''(.{1,300}?)'''")
@@ -209,11 +213,15 @@ def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
     text = "\n".join(lines)
     if not any(mark in text for mark in _PAIR_MARKS):
         return lines  # most documents: no arrow, tab, pipe or quoted cell at all
+    marks = [i for i, line in enumerate(lines) if _has_pair_mark(line) and line.strip()]
+    if len(marks) < MIN_MARKS:
+        return lines  # a pair holds a mark: fewer lines with one than a form needs
     prose = _prose(lines)
+    written = sum(1 for i, line in enumerate(lines) if prose[i] and line.strip())  # the lines a pair may be
     tables = any(_DELIMITER.match(line) or "||" in line for line in lines)  # a markdown or a Jira table
-    pairs = {i: _pair(line, tables) for i, line in enumerate(lines) if prose[i] and line.strip()}
-    marked = {i: pair for i, pair in pairs.items() if pair is not None}
-    if len(marked) < MIN_MARKS or 2 * len(marked) <= len(pairs):
+    found = {i: _pair(lines[i], tables) for i in marks if prose[i]}
+    marked = {i: pair for i, pair in found.items() if pair is not None}
+    if len(marked) < MIN_MARKS or 2 * len(marked) <= written:
         return lines
     out = list(lines)
     for i, (label, answer) in marked.items():
@@ -221,8 +229,13 @@ def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _has_pair_mark(line: str) -> bool:
+    """Whether a line holds one of the marks every pair holds (``_pair`` is None without one)."""
+    return any(mark in line for mark in _PAIR_MARKS)
+
+
 def _pair(line: str, tables: bool) -> tuple[str, str] | None:
-    """The label and answer of a line written as a pair, or None."""
+    """The label and answer of a line written as a pair (None for a line without a pair's mark)."""
     found: tuple[str, str] | None = None
     arrow = _ARROW.match(line)
     if arrow is not None:
@@ -245,7 +258,7 @@ def _wiki_table(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A MediaWiki table (``{|`` ... ``|}``) of two columns: each row (``| Root cause || the
     relay``, or its cells on lines of their own) a ``Root cause: the relay`` line; the header
     (``! Field !! Answer``), the row marks (``|-``) and the table's marks blank."""
-    if not any(_WIKI_TABLE.match(line) for line in lines):
+    if not WIKI_TABLE_LINE.search("\n".join(lines)):
         return lines
     prose = _prose(lines)
     out = list(lines)
@@ -280,7 +293,7 @@ def _box(lines: tuple[str, ...]) -> tuple[str, ...]:
     """An ASCII-art box of two columns used as a form (``+------+`` borders, ``| LABEL | answer |``
     rows): each row a ``LABEL: answer`` line, a row with no label joined onto the row above it,
     the borders blank."""
-    if not any(_BORDER.match(line) for line in lines):
+    if not BORDER_LINE.search("\n".join(lines)):
         return lines
     prose = _prose(lines)
     out = list(lines)

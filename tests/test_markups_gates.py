@@ -10,13 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from inc_audit.reading import dataforms, formats, outline
+from inc_audit.reading import dataforms, formats, outline, wiki
 
 TESTS = Path(__file__).resolve().parent
 FOLDERS = [TESTS / "corpus", TESTS / "blind", *sorted((TESTS / "styles").glob("tuning*"))]
 CRAFTED = [
     "Impact -> none\nCause -> the relay\nDetection => alert",
     "Impact | none\nCause | the relay\n\nmore prose here\nand here",
+    "Impact | none\nCause | the relay\n|---|---|\nImpact -> x\nCause -> y",
+    "Impact | none\nCause || the relay",
     "Impact\tnone\nCause\tthe relay\nplain line\nanother\nthird",
     'Impact,"none"\nCause, "the relay"',
     "| a | b |\n|---|---|\n| Impact | none |\n| Cause | relay |",
@@ -32,6 +34,10 @@ CRAFTED = [
     ":Impact: 3 h\n:Root cause: the cache\n\t:Tabbed: x\n    :Deep: no\n:a\n:b:",
     ":Impact:\n:Cause:x\n:Effect: y",
     "> [!note] Root cause\n> the cache\n   > quoted\n    > code",
+    "h2. Impact\nnone\n||a||b||\n## Cause",
+    "  h3. Impact\nnone\nH3. x\nh7. y",
+    "|| a || b ||\n| 1 | 2 |",
+    "  {code}\nx\n{code}\n  bq. quoted",
     "\n\n",
     "",
 ]
@@ -54,8 +60,8 @@ def test_the_documents_are_there() -> None:
     [
         (formats.WIKI_TABLE_LINE, formats._WIKI_TABLE),
         (formats.BORDER_LINE, formats._BORDER),
+        (formats.DELIMITER_LINE, formats._DELIMITER),
         (dataforms.INI_LINE, dataforms._INI),
-        (outline.QUOTED_LINE, outline._QUOTED),
         (outline.DEFINITION_LINE, outline._DEFINITION),
         (outline.FIELD_LINE, outline._FIELD),
     ],
@@ -65,7 +71,7 @@ def test_a_search_over_the_text_finds_the_lines_each_pattern_matches(
 ) -> None:
     for text in TEXTS:
         lines = text.split("\n")
-        starts = {m.start() for m in joined.finditer(text)}
+        starts = {m.start() for m in joined.finditer("\n" + text)}  # a line's break before it: its start
         offsets, at = [], 0
         for written in lines:
             offsets.append(at)
@@ -74,17 +80,19 @@ def test_a_search_over_the_text_finds_the_lines_each_pattern_matches(
         assert starts == matched, (joined.pattern, text[:200])
 
 
-def test_at_least_counts_the_matches() -> None:
-    pattern = re.compile("^a", re.MULTILINE)
-    assert dataforms.at_least(pattern, "a\nb\na", 2)
-    assert not dataforms.at_least(pattern, "a\nb\nba", 2)
-    assert dataforms.at_least(pattern, "", 0)
+def test_lines_match_counts_the_lines() -> None:
+    pattern = dataforms.at_line_starts(re.compile("a$"))
+    assert dataforms.lines_match(pattern, "a\nb\na", 2)
+    assert not dataforms.lines_match(pattern, "a\nb\nba", 2)
+    assert dataforms.lines_match(pattern, "ba\na")
+    assert not dataforms.lines_match(pattern, "ab\nb")
+    assert dataforms.lines_match(pattern, "", 0)
 
 
 def _pairs_in_full(lines: tuple[str, ...]) -> tuple[str, ...]:
     """``formats._pairs`` as it read before its gate: every written line outside code tried."""
     text = "\n".join(lines)
-    if not any(mark in text for mark in formats._PAIR_MARKS):
+    if not any(mark in text for mark in ("->", "=>", "→", "⇒", "\t", "|", ',"', ', "')):  # the marks, as they were
         return lines
     prose = dataforms._prose(lines)
     tables = any(formats._DELIMITER.match(line) or "||" in line for line in lines)
@@ -105,6 +113,8 @@ def test_a_pair_needs_a_mark_and_the_gated_pairs_read_as_the_full_ones() -> None
         for written in lines:
             if not formats._has_pair_mark(written):
                 assert formats._pair(written, False) is None
+                assert formats._pair(written, True) is None
+            if not formats._has_pair_mark(written, tables=True):
                 assert formats._pair(written, True) is None
         full = _pairs_in_full(lines)
         assert formats._pairs(lines) == full
@@ -133,3 +143,32 @@ def test_the_crafted_documents_rewrite_as_before(text: str) -> None:
         assert outline._definitions(lines) != lines
     fields = [i for i, line in enumerate(lines) if outline._FIELD.match(line)]
     assert (outline._fields(lines) != lines) == (len(fields) >= outline.MIN_FIELDS)
+
+
+def _is_wiki_in_full(lines: tuple[str, ...]) -> bool:
+    """``wiki.is_wiki`` without its gate: every line counted."""
+    count = markdown = 0
+    listed = False
+    for line in lines:
+        first = line.lstrip(" \t")[:1]
+        if first in ("h", "H") and wiki.heading(line) is not None:
+            count += 1
+        elif first == "|" and line.lstrip(" \t").startswith("||"):
+            count += 1
+        elif first == "#" and not listed and wiki._MARKDOWN_HEADING.match(line):
+            markdown += 1
+        elif first in ("`", "~") and wiki._FENCE.match(line):
+            markdown += 1
+        listed = first == "#"
+    return count > markdown
+
+
+def test_the_wiki_gates_read_as_every_line() -> None:
+    found = 0
+    for text in TEXTS:
+        lines = tuple(text.split("\n"))
+        assert wiki.is_wiki(lines) == _is_wiki_in_full(lines)
+        found += wiki.is_wiki(lines)
+        led = any(line.lstrip(" \t")[:1] in ("{", "b") for line in lines)
+        assert (wiki._WIKI_FIRST.search("\n" + text) is not None) == led
+    assert found >= 2

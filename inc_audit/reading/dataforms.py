@@ -14,7 +14,6 @@ import re
 MIN_MARKS = 2  # lines showing a markup that make a document written in it
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _INI = re.compile(r"\[([A-Za-z\u00C0-\u024F][\w \u00C0-\u024F/-]{0,40})\][ \t]*$")
-INI_LINE = re.compile("^" + _INI.pattern, re.MULTILINE)  # at the start of any line of a text joined
 _SETTING = re.compile(r"[ \t]*[\w.-]{1,60}[ \t]*=")
 _YAML_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*(?:ya?ml)[ \t]*$", re.I)
 _YAML_KEY = re.compile(r"( *)([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):(?:[ \t]+(.*))?$")
@@ -30,6 +29,28 @@ _KEY_VALUE = re.compile(
     rf"[ \t]*([A-Za-z_\u00C0-\u024F]{_KEY_WORD}{{0,40}}(?: {_KEY_WORD}{{1,40}})?)[ \t]*=[ \t]*(.*)$"
 )  # a key of one or two words
 _COMMENT = re.compile(r"[ \t]*[#;]")
+
+
+def at_line_starts(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` (one read line by line with ``match``, holding no ``^``) after a line break: searched
+    over a text of lines joined, a line break put before it, it finds each line ``pattern`` matches
+    (``$`` ends a line under MULTILINE). Its first character a literal, the search skips to each
+    line break in C, where a pattern tried line by line costs a Python step a line."""
+    return re.compile(r"\n(?:" + pattern.pattern + ")", pattern.flags | re.MULTILINE)
+
+
+def lines_match(found: re.Pattern[str], text: str, count: int = 1) -> bool:
+    """Whether at least ``count`` lines of ``text`` (lines joined by line breaks) match the pattern
+    ``found`` was made from by ``at_line_starts`` (the search stops there)."""
+    seen = 0
+    for _ in found.finditer("\n" + text):
+        seen += 1
+        if seen >= count:
+            return True
+    return seen >= count
+
+
+INI_LINE = at_line_starts(_INI)
 
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -76,7 +97,7 @@ def _prose(lines: tuple[str, ...]) -> list[bool]:
 def _ini(lines: tuple[str, ...]) -> tuple[str, ...]:
     """INI ``[section]`` lines, each alone on its line with text below it, as headings (``[root
     cause]`` as ``### root cause``), where at least ``MIN_MARKS`` of them stand outside code."""
-    if "[" not in "".join(lines) or not at_least(INI_LINE, "\n".join(lines), MIN_MARKS):
+    if "[" not in "".join(lines) or not lines_match(INI_LINE, "\n".join(lines), MIN_MARKS):
         return lines  # a head is a line INI_LINE finds: fewer of them than a form needs
     outside = prose(lines)
     heads = [
@@ -251,16 +272,6 @@ def _yaml_aside(line: str) -> bool:
 def _is_null(line: str) -> bool:
     key = _YAML_KEY.match(line)
     return key is not None and bool(_NULL.match((key.group(3) or "").strip()))
-
-
-def at_least(pattern: re.Pattern[str], text: str, count: int) -> bool:
-    """Whether ``pattern`` is found ``count`` times in ``text`` (the search stops there)."""
-    found = 0
-    for _ in pattern.finditer(text):
-        found += 1
-        if found >= count:
-            return True
-    return found >= count
 
 
 def unquote(value: str) -> str:

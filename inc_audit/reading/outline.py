@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from inc_audit.reading import formats
-from inc_audit.reading.dataforms import BLOCK_SCALAR, at_least, unquote
+from inc_audit.reading.dataforms import BLOCK_SCALAR, at_line_starts, lines_match, unquote
 
 _QUOTED = re.compile(r" {0,3}> ?")
 _ALERT = re.compile(r" {0,3}> ?\[!(\w+)\][ \t]*(.*)$")
@@ -45,12 +45,8 @@ _FRONT_FENCE = re.compile(r"---[ \t]*$")
 _FRONT_END = re.compile(r"(?:---|\.\.\.)[ \t]*$")
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+(?=\S)")
 _YAML_KEY = re.compile(r"([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):(?:[ \t]+(.*))?$")
-# Patterns at the start of any line of the text joined (``^`` under MULTILINE), each finding a line
-# wherever its pattern above matches one: a quoted line a callout may start with, a definition, a
-# field (its name's class kept to the line).
-QUOTED_LINE = re.compile("^" + _QUOTED.pattern, re.MULTILINE)
-DEFINITION_LINE = re.compile("^" + _DEFINITION.pattern, re.MULTILINE)
-FIELD_LINE = re.compile(r"^([ \t]{0,3}):([^\s:`][^:`\n]{0,60}):(?=[ \t]|$)", re.MULTILINE)
+DEFINITION_LINE = at_line_starts(_DEFINITION)
+FIELD_LINE = at_line_starts(re.compile(r"([ \t]{0,3}):([^\s:`][^:`\n]{0,60}):(?=[ \t]|$)"))  # _FIELD, kept to a line
 
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -141,8 +137,8 @@ def _callouts(lines: tuple[str, ...]) -> tuple[str, ...]:
     (``> [!warning] Evidence`` as ``#### Evidence``; an alert without a title keeps its text),
     and where at least ``MIN_CALLOUTS`` quoted blocks each start with a head (a heading, or a bold
     line led by an emoji), those blocks are read unquoted. Other quotes stay quotes."""
-    if not any(">" in line for line in lines) or not QUOTED_LINE.search("\n".join(lines)):
-        return lines  # an alert or a callout starts with a quoted line (three spaces at most before it)
+    if not any(">" in line for line in lines):
+        return lines
     blocks: list[tuple[int, int]] = []
     i = 0
     while i < len(lines):
@@ -196,7 +192,7 @@ def _org(lines: tuple[str, ...]) -> tuple[str, ...]:
 def _definitions(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A definition list (``Root cause`` then ``: The widget URL...``, at least two of them): each
     definition's ``:`` marker goes, so its term is a short line alone above its text."""
-    if not at_least(DEFINITION_LINE, "\n".join(lines), 2):
+    if not lines_match(DEFINITION_LINE, "\n".join(lines), 2):
         return lines  # a definition is a line DEFINITION_LINE finds
     marked = [i for i, line in enumerate(lines) if _DEFINITION.match(line) and i and _is_term(lines[i - 1])]
     if len(marked) < 2:
@@ -210,7 +206,7 @@ def _definitions(lines: tuple[str, ...]) -> tuple[str, ...]:
 def _fields(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A reStructuredText field list (``:Root cause: the cache``, two fields at least): each field a
     ``Root cause: the cache`` label, or a label alone when its value is on the lines below."""
-    if not at_least(FIELD_LINE, "\n".join(lines), MIN_FIELDS):
+    if not lines_match(FIELD_LINE, "\n".join(lines), MIN_FIELDS):
         return lines  # a field is a line FIELD_LINE finds
     marked = [i for i, line in enumerate(lines) if _FIELD.match(line)]
     if len(marked) < MIN_FIELDS:

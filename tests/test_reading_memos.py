@@ -29,6 +29,9 @@ def test_remembered_readings_equal_fresh_ones(kind: str) -> None:
             expected = fresh._listed(candidate) or fresh._by_meaning(candidate)
             assert (once and once.name) == (expected and expected.name)
             named += once is not None
+            names_kind, part = remembering.candidate(candidate)
+            assert names_kind == (fresh.vocabulary.key(candidate) in fresh.identify)
+            assert (part and part.name) == (expected and expected.name)
         for head in parse(text).heads:
             if head.form == "plain":
                 plain += 1

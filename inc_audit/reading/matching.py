@@ -82,6 +82,13 @@ class Matching:
         (remembered: the pre-filter asks it of every line that may be a head, and they repeat)."""
         return self._remembered(f"\x02{text}", lambda: self._listed(text) or self._by_meaning(text))
 
+    def candidate(self, text: str) -> tuple[bool, Part | None]:
+        """What the pre-filter reads of a line that may be a head: whether it names the document's
+        kind, and the part it names (remembered, as ``part_named``)."""
+        return self._remembered(
+            f"\x04{text}", lambda: (self.vocabulary.key(text) in self.identify, self.part_named(text))
+        )
+
     def _listed(self, text: str) -> Part | None:
         for key in self.vocabulary.head_keys(text):
             if key in self._by_key:

@@ -63,6 +63,7 @@ def test_the_documents_are_there() -> None:
         (formats.DELIMITER_LINE, formats._DELIMITER),
         (dataforms.INI_LINE, dataforms._INI),
         (outline.DEFINITION_LINE, outline._DEFINITION),
+        (outline.QUOTED_LINE, outline._QUOTED),
         (outline.FIELD_LINE, outline._FIELD),
     ],
 )

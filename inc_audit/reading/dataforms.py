@@ -214,10 +214,10 @@ def _yaml(lines: tuple[str, ...]) -> tuple[str, ...]:
     each key a ``key: value`` label at the margin (a key holding only other keys, ``incident:``,
     says nothing), a folded value (``key: >``) joined onto its key, list items kept, quotes
     dropped, comments and ``---`` blank, and ``null`` or ``~`` an empty value."""
-    written = [i for i, line in enumerate(lines) if line.strip()]
-    if not written:
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
         return lines
-    start, end = written[0], written[-1] + 1
+    end = next(i for i in range(len(lines) - 1, start - 1, -1) if lines[i].strip()) + 1
     fenced = bool(_YAML_FENCE.match(lines[start])) and _FENCE.match(lines[end - 1]) is not None and end - start > 2
     body = range(start + 1, end - 1) if fenced else range(start, end)
     keys = 0

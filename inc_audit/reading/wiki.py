@@ -25,7 +25,7 @@ _QUOTE_LINE = re.compile(r"[ \t]*bq\.[ \t]+(.*)$")
 _MARKDOWN_HEADING = re.compile(r" {0,3}#{2,6}[ \t]")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _HEADING_MARK = re.compile(r"h[1-6]\.")  # in any line _HEADING matches
-_WIKI_FIRST = re.compile(r"\n[ \t]*[{b]")  # a line led by a macro's brace or "bq.", in a text after a line break
+_WIKI_FIRST = re.compile(r"\n[ \t]*(?:\{|bq\.[ \t])")  # a line led by a macro's brace or a "bq." quote
 MAX_LIST_DEPTH = 3  # deeper wiki lists read as this deep: markdown reads deeper indents as code
 
 
@@ -93,7 +93,7 @@ def view(lines: tuple[str, ...], wiki: bool) -> tuple[str, ...]:
     quotes, and in a wiki document its lists as markdown lists. Same number of lines; a markdown
     code fence's content stays as it is."""
     if not wiki and _WIKI_FIRST.search("\n" + "\n".join(lines)) is None:
-        return lines  # no line led by "{" or "b"
+        return lines  # no macro and no quote: in markdown, nothing to change
     out: list[str] = []
     block: str | None = None  # the macro that closes the open block
     fence: str | None = None  # the markdown fence that closes the open code block

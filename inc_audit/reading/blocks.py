@@ -88,20 +88,21 @@ class Scanner(Containers, ListItems):
         self.containers: list[tuple[str, int | None]] = []  # open wiki panels: name, title head index
 
     def run(self) -> None:
-        lines = self.lines
-        while self.index < len(lines):
-            WORK.steps += 1
-            start = self.index
-            self.index = self._block(self.index)
-            if self.index <= start:  # never stall
-                self.index = start + 1
+        count, block, work = len(self.lines), self._block, WORK
+        index = 0
+        while index < count:
+            work.steps += 1
+            following = block(index)
+            index = following if following > index else index + 1  # never stall
+        self.index = index
         self._close_paragraph()
         self._read_html(self.html.close())
         for index, stop in self.stops.items():
             self.heads[index] = replace(self.heads[index], stop=stop)
 
     def _block(self, i: int) -> int:
-        if self.html.capturing:
+        reader = self.html
+        if reader.caption is not None or (reader.tables and reader.capturing):
             return self._html_capture(i)
         line = self.lines[i]
         stripped = line.strip()
@@ -176,7 +177,9 @@ class Scanner(Containers, ListItems):
     def _close_paragraph(self, interrupted: bool = False) -> None:
         """The open paragraph's lines, read as labels; ``interrupted``: a block (a list, code, a
         quote, a table, HTML) follows it at once."""
-        if self.paragraph and self._numbered_line(self.paragraph[0], len(self.paragraph) > 1 or interrupted):
+        if not self.paragraph:
+            return
+        if self._numbered_line(self.paragraph[0], len(self.paragraph) > 1 or interrupted):
             self.paragraph = self.paragraph[1:]
         last = len(self.paragraph) - 1
         for k, i in enumerate(self.paragraph):

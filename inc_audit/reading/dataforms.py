@@ -31,6 +31,28 @@ _KEY_VALUE = re.compile(
 _COMMENT = re.compile(r"[ \t]*[#;]")
 
 
+def at_line_starts(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """``pattern`` (one read line by line with ``match``, holding no ``^``) after a line break: searched
+    over a text of lines joined, a line break put before it, it finds each line ``pattern`` matches
+    (``$`` ends a line under MULTILINE). Its first character a literal, the search skips to each
+    line break in C, where a pattern tried line by line costs a Python step a line."""
+    return re.compile(r"\n(?:" + pattern.pattern + ")", pattern.flags | re.MULTILINE)
+
+
+def lines_match(found: re.Pattern[str], text: str, count: int = 1) -> bool:
+    """Whether at least ``count`` lines of ``text`` (lines joined by line breaks) match the pattern
+    ``found`` was made from by ``at_line_starts`` (the search stops there)."""
+    seen = 0
+    for _ in found.finditer("\n" + text):
+        seen += 1
+        if seen >= count:
+            return True
+    return seen >= count
+
+
+INI_LINE = at_line_starts(_INI)
+
+
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
     """The lines as the scanner should read them (see the module's docstring)."""
     lines = _settings(lines)
@@ -40,7 +62,18 @@ def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def prose(lines: tuple[str, ...]) -> list[bool]:
-    """Whether each line is outside a code fence (the fence lines themselves are not)."""
+    """Whether each line is outside a code fence (the fence lines themselves are not). The
+    rewritings ask it of the same lines one after another: the last answer is kept (callers
+    only read it)."""
+    last = _LAST_PROSE[0]
+    if last[0] is lines:
+        return last[1]
+    out = _prose(lines)
+    _LAST_PROSE[0] = (lines, out)
+    return out
+
+
+def _prose(lines: tuple[str, ...]) -> list[bool]:
     out, fence = [], ""
     for line in lines:
         mark = _FENCE.match(line)
@@ -64,8 +97,8 @@ def prose(lines: tuple[str, ...]) -> list[bool]:
 def _ini(lines: tuple[str, ...]) -> tuple[str, ...]:
     """INI ``[section]`` lines, each alone on its line with text below it, as headings (``[root
     cause]`` as ``### root cause``), where at least ``MIN_MARKS`` of them stand outside code."""
-    if "[" not in "".join(lines):
-        return lines
+    if "[" not in "".join(lines) or not lines_match(INI_LINE, "\n".join(lines), MIN_MARKS):
+        return lines  # a head is a line INI_LINE finds: fewer of them than a form needs
     outside = prose(lines)
     heads = [
         i
@@ -129,8 +162,12 @@ def _json(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A document written whole as a JSON object over several lines: each member a ``key: value``
     label (a string unquoted, ``null`` empty, an array on its line its items joined by ``;``, an
     array over lines a list, an object holding members saying nothing itself), brackets blank."""
+    first = next((line for line in lines if line.strip()), "")
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    if first.strip() != "{" or not last.strip().startswith("}"):
+        return lines
     written = [i for i, line in enumerate(lines) if line.strip()]
-    if len(written) < 3 or lines[written[0]].strip() != "{" or not lines[written[-1]].strip().startswith("}"):
+    if len(written) < 3:
         return lines
     text = "\n".join(lines)
     if len(text) > MAX_JSON:
@@ -177,10 +214,10 @@ def _yaml(lines: tuple[str, ...]) -> tuple[str, ...]:
     each key a ``key: value`` label at the margin (a key holding only other keys, ``incident:``,
     says nothing), a folded value (``key: >``) joined onto its key, list items kept, quotes
     dropped, comments and ``---`` blank, and ``null`` or ``~`` an empty value."""
-    written = [i for i, line in enumerate(lines) if line.strip()]
-    if not written:
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if start is None:
         return lines
-    start, end = written[0], written[-1] + 1
+    end = next(i for i in range(len(lines) - 1, start - 1, -1) if lines[i].strip()) + 1
     fenced = bool(_YAML_FENCE.match(lines[start])) and _FENCE.match(lines[end - 1]) is not None and end - start > 2
     body = range(start + 1, end - 1) if fenced else range(start, end)
     keys = 0
@@ -242,3 +279,6 @@ def unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
         return value[1:-1]
     return value
+
+
+_LAST_PROSE: list[tuple[tuple[str, ...], list[bool]]] = [((), [])]  # the lines last read, and their answer

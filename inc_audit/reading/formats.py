@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 
 from inc_audit.reading import dataforms, plaintext
-from inc_audit.reading.dataforms import MIN_MARKS
+from inc_audit.reading.dataforms import MIN_MARKS, at_line_starts, lines_match
 from inc_audit.reading.dataforms import prose as _prose
 
 _BB_TAG = re.compile(r"\[(/?)(b|i|u|s|size|color|font|url|img|h[1-6]|code|list|quote|center)(=[^\]]{0,200})?\]", re.I)
@@ -63,8 +63,11 @@ _ARROW = re.compile(
 _LABEL = re.compile(r"[A-Za-z\u00C0-\u024F][^\s`]*(?:[ \t]+[^\s`]+){0,5}$")  # a label: six words at most
 _TAB_PAIR = re.compile(r"[ \t]*([^\t|]{1,80}?)[ \t]*\t[ \t]*(\S.*)$")
 _DELIMITER = re.compile(r"[ \t]*\|?[ \t]*:?-{3,}")
+DELIMITER_LINE = at_line_starts(_DELIMITER)
 _WIKI_TABLE = re.compile(r"[ \t]*\{\|")
 _BORDER = re.compile(r"[ \t]*[+┌├└╒╞╘╔╠╚╭╰][-=+─━═┬┼┴┯┿┷╤╪╧╦╬╩]{3,}[+┐┤┘╕╡╛╗╣╝╮╯][ \t]*$")
+WIKI_TABLE_LINE = at_line_starts(_WIKI_TABLE)
+BORDER_LINE = at_line_starts(_BORDER)
 _ROW = re.compile(r"[ \t]*[|│┃║](.*)[|│┃║][ \t]*$")
 _CELL = re.compile(r"[|│┃║]")
 _WIKI_BOLD = re.compile(r"'''(.{1,300}?)'''")
@@ -196,7 +199,11 @@ def _wiki_inline(text: str) -> str:
     return _WIKI_PAGE.sub(r"\1", text)
 
 
-_PAIR_MARKS = ("->", "=>", "→", "⇒", "\t", "|", ',"', ', "')
+# A mark every pair's line holds (an arrow between blanks, as _ARROW has it: not a comment's "-->");
+# beside a table, a pipe is none.
+_MARK = re.compile(r"[ \t](?:->|=>|→|⇒)[ \t]|\t|\||,\"|, \"")
+_MARK_NOT_PIPE = re.compile(r"[ \t](?:->|=>|→|⇒)[ \t]|\t|,\"|, \"")
+_MARK_TEXTS = (" ->", " =>", "→", "⇒", "\t", "|", ',"', ', "')  # one of them is in any text _MARK finds
 
 
 def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -207,13 +214,18 @@ def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
     is a few words at the start of the line (six at most, no code span), so an arrow or a comma
     inside a paragraph of sentences is left as it is."""
     text = "\n".join(lines)
-    if not any(mark in text for mark in _PAIR_MARKS):
+    if not any(mark in text for mark in _MARK_TEXTS) or _MARK.search(text) is None:
         return lines  # most documents: no arrow, tab, pipe or quoted cell at all
+    tables = "||" in text or lines_match(DELIMITER_LINE, text)  # a markdown or a Jira table
+    mark = _MARK_NOT_PIPE if tables else _MARK  # beside a table, a pipe makes no pair
+    marks = [i for i, line in enumerate(lines) if mark.search(line) and line.strip()]
+    if len(marks) < MIN_MARKS:
+        return lines  # a pair holds a mark: fewer lines with one than a form needs
     prose = _prose(lines)
-    tables = any(_DELIMITER.match(line) or "||" in line for line in lines)  # a markdown or a Jira table
-    pairs = {i: _pair(line, tables) for i, line in enumerate(lines) if prose[i] and line.strip()}
-    marked = {i: pair for i, pair in pairs.items() if pair is not None}
-    if len(marked) < MIN_MARKS or 2 * len(marked) <= len(pairs):
+    written = sum(1 for i, line in enumerate(lines) if prose[i] and line.strip())  # the lines a pair may be
+    found = {i: _pair(lines[i], tables) for i in marks if prose[i]}
+    marked = {i: pair for i, pair in found.items() if pair is not None}
+    if len(marked) < MIN_MARKS or 2 * len(marked) <= written:
         return lines
     out = list(lines)
     for i, (label, answer) in marked.items():
@@ -221,8 +233,14 @@ def _pairs(lines: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _has_pair_mark(line: str, tables: bool = False) -> bool:
+    """Whether a line holds one of the marks every pair holds (``_pair`` is None without one);
+    ``tables``: the document holds a table, where a pipe alone makes no pair."""
+    return (_MARK_NOT_PIPE if tables else _MARK).search(line) is not None
+
+
 def _pair(line: str, tables: bool) -> tuple[str, str] | None:
-    """The label and answer of a line written as a pair, or None."""
+    """The label and answer of a line written as a pair (None for a line without a pair's mark)."""
     found: tuple[str, str] | None = None
     arrow = _ARROW.match(line)
     if arrow is not None:
@@ -245,7 +263,7 @@ def _wiki_table(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A MediaWiki table (``{|`` ... ``|}``) of two columns: each row (``| Root cause || the
     relay``, or its cells on lines of their own) a ``Root cause: the relay`` line; the header
     (``! Field !! Answer``), the row marks (``|-``) and the table's marks blank."""
-    if not any(_WIKI_TABLE.match(line) for line in lines):
+    if not lines_match(WIKI_TABLE_LINE, "\n".join(lines)):
         return lines
     prose = _prose(lines)
     out = list(lines)
@@ -280,7 +298,7 @@ def _box(lines: tuple[str, ...]) -> tuple[str, ...]:
     """An ASCII-art box of two columns used as a form (``+------+`` borders, ``| LABEL | answer |``
     rows): each row a ``LABEL: answer`` line, a row with no label joined onto the row above it,
     the borders blank."""
-    if not any(_BORDER.match(line) for line in lines):
+    if not lines_match(BORDER_LINE, "\n".join(lines)):
         return lines
     prose = _prose(lines)
     out = list(lines)

@@ -146,7 +146,7 @@ class HtmlReader:
     @property
     def capturing(self) -> bool:
         """Inside a heading, a summary or a table cell: the lines that follow belong to it."""
-        return self.caption is not None or any(t.cell is not None for t in self.tables)
+        return self.caption is not None or (bool(self.tables) and any(t.cell is not None for t in self.tables))
 
     def feed(self, i: int, line: str) -> list[Event]:
         """Read line ``i``; return what it completed (heads, texts, tables, details)."""

@@ -4,6 +4,7 @@ kind. ``schemas.DocumentSchema`` holds what this reads."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from inc_audit.reading import vocabulary as vocab
@@ -29,21 +30,31 @@ class Matching:
         return self._includes(head) or (head.form == "plain" and self.vocabulary.asks(head.text))
 
     def _includes(self, head: Heading) -> bool:
+        if head.form != "plain":
+            return True
+        strict = bool(head.inline)  # depends on the text and this only: remembered, as labels repeat
+        return self._remembered(f"\x03{head.text}\x00{strict}", lambda: self._includes_label(head.text, strict))
+
+    def _includes_label(self, text: str, strict: bool) -> bool:
         return (
-            head.form != "plain"
-            or any(key in self._known for key in self.vocabulary.keys(head.text))
-            or self.vocabulary.roots.concept_of(vocab.unnumbered(head.text), strict=bool(head.inline)) is not None
+            any(key in self._known for key in self.vocabulary.keys(text))
+            or self.vocabulary.roots.concept_of(vocab.unnumbered(text), strict=strict) is not None
         )
 
     def match(self, head: Heading) -> tuple[Part, str] | None:
         """The part a head names, with the answer its heading holds after the label, if any."""
         cache_key = f"{head.form}\x00{head.text}\x00{not head.inline}"  # a label alone is read as a heading
-        if cache_key in self._matched:
-            return self._matched[cache_key]
-        found = self._match(head)
+        return self._remembered(cache_key, lambda: self._match(head))
+
+    def _remembered(self, key: str, work: Callable[[], Any]) -> Any:
+        """``work()``, a reading of a head's text by this schema, remembered under ``key`` (a prefix
+        naming the reading, then the text): bounded, forgotten all at once when full."""
+        if key in self._matched:
+            return self._matched[key]
+        found = work()
         if len(self._matched) > 20000:
             self._matched.clear()
-        self._matched[cache_key] = found
+        self._matched[key] = found
         return found
 
     def _match(self, head: Heading) -> tuple[Part, str] | None:
@@ -67,8 +78,16 @@ class Matching:
         return None if part is None else (part, "")
 
     def part_named(self, text: str) -> Part | None:
-        """The part a heading's text names: by a listed heading, else by the concept its words name."""
-        return self._listed(text) or self._by_meaning(text)
+        """The part a heading's text names: by a listed heading, else by the concept its words name
+        (remembered: the pre-filter asks it of every line that may be a head, and they repeat)."""
+        return self._remembered(f"\x02{text}", lambda: self._listed(text) or self._by_meaning(text))
+
+    def candidate(self, text: str) -> tuple[bool, Part | None]:
+        """What the pre-filter reads of a line that may be a head: whether it names the document's
+        kind, and the part it names (remembered, as ``part_named``)."""
+        return self._remembered(
+            f"\x04{text}", lambda: (self.vocabulary.key(text) in self.identify, self.part_named(text))
+        )
 
     def _listed(self, text: str) -> Part | None:
         for key in self.vocabulary.head_keys(text):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from inc_audit.reading import formats
-from inc_audit.reading.dataforms import BLOCK_SCALAR, unquote
+from inc_audit.reading.dataforms import BLOCK_SCALAR, at_line_starts, lines_match, unquote
 
 _QUOTED = re.compile(r" {0,3}> ?")
 _ALERT = re.compile(r" {0,3}> ?\[!(\w+)\][ \t]*(.*)$")
@@ -45,6 +45,9 @@ _FRONT_FENCE = re.compile(r"---[ \t]*$")
 _FRONT_END = re.compile(r"(?:---|\.\.\.)[ \t]*$")
 _DEFINITION = re.compile(r"[ \t]{0,3}:[ \t]+(?=\S)")
 _YAML_KEY = re.compile(r"([A-Za-z_\u00C0-\u024F][\w \u00C0-\u024F/-]{0,60}):(?:[ \t]+(.*))?$")
+DEFINITION_LINE = at_line_starts(_DEFINITION)
+QUOTED_LINE = at_line_starts(_QUOTED)
+FIELD_LINE = at_line_starts(re.compile(r"([ \t]{0,3}):([^\s:`][^:`\n]{0,60}):(?=[ \t]|$)"))  # _FIELD, kept to a line
 
 
 def rewrite(lines: tuple[str, ...]) -> tuple[str, ...]:
@@ -68,8 +71,13 @@ def unquoted_text(text: str) -> str:
 
 def _unquoted(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A document every line of which is quoted is read as what it quotes (one level)."""
-    written = [line for line in lines if line.strip()]
-    if not written or not all(line.lstrip(" ")[:1] == ">" for line in written):
+    written = False
+    for line in lines:  # every line written quoted: the first that is not ends the reading
+        if line.strip():
+            if line.lstrip(" ")[:1] != ">":
+                return lines
+            written = True
+    if not written:
         return lines
     return tuple(_QUOTED.sub("", line, count=1) if line.strip() else line for line in lines)
 
@@ -78,7 +86,7 @@ def _unescaped(lines: tuple[str, ...]) -> tuple[str, ...]:
     """Markdown escaped by an exporter read as written (``\\#\\# Title``, ``\\* item``, ``1\\. step``,
     ``\\*\\*Cause\\*\\*``), where at least ``MIN_ESCAPED`` lines are led by an escaped mark: every
     escaped mark of such a document (but on lines holding code) loses its backslash."""
-    if not any("\\" in line for line in lines):
+    if "\\" not in "\n".join(lines):
         return lines
     marked = [i for i, line in enumerate(lines) if _ESCAPED.match(line)]
     if len(marked) < MIN_ESCAPED:
@@ -90,7 +98,8 @@ def _confluence(lines: tuple[str, ...]) -> tuple[str, ...]:
     """Confluence's storage format read as the HTML it holds: ``<ac:structured-macro>`` and the
     other ``ac:``/``ri:`` tags gone, a macro's ``<ac:parameter>`` (its language, its title
     colour) no text, a ``<![CDATA[...]]>`` body its text."""
-    if not any("<ac:" in line or "<ri:" in line for line in lines):
+    text = "\n".join(lines)
+    if "<ac:" not in text and "<ri:" not in text:
         return lines
     out = []
     for line in lines:
@@ -106,7 +115,8 @@ def _unfenced(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A document whose headings all stand inside code fences (``` then ``### Root cause``...):
     each fence holding ``MIN_HEADINGS`` headings or more is read as markdown, its fence
     lines blank. A heading outside the fences leaves every fence a code block."""
-    if not any("``" in line or "~~" in line for line in lines):
+    text = "\n".join(lines)
+    if "``" not in text and "~~" not in text:
         return lines
     fences: list[tuple[int, int]] = []
     opened: tuple[int, str] | None = None
@@ -135,8 +145,8 @@ def _callouts(lines: tuple[str, ...]) -> tuple[str, ...]:
     (``> [!warning] Evidence`` as ``#### Evidence``; an alert without a title keeps its text),
     and where at least ``MIN_CALLOUTS`` quoted blocks each start with a head (a heading, or a bold
     line led by an emoji), those blocks are read unquoted. Other quotes stay quotes."""
-    if not any(">" in line for line in lines):
-        return lines
+    if not lines_match(QUOTED_LINE, "\n".join(lines)):
+        return lines  # an alert or a callout's head is a quoted line (three spaces at most before ">")
     blocks: list[tuple[int, int]] = []
     i = 0
     while i < len(lines):
@@ -190,6 +200,8 @@ def _org(lines: tuple[str, ...]) -> tuple[str, ...]:
 def _definitions(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A definition list (``Root cause`` then ``: The widget URL...``, at least two of them): each
     definition's ``:`` marker goes, so its term is a short line alone above its text."""
+    if not lines_match(DEFINITION_LINE, "\n".join(lines), 2):
+        return lines  # a definition is a line DEFINITION_LINE finds
     marked = [i for i, line in enumerate(lines) if _DEFINITION.match(line) and i and _is_term(lines[i - 1])]
     if len(marked) < 2:
         return lines
@@ -202,8 +214,8 @@ def _definitions(lines: tuple[str, ...]) -> tuple[str, ...]:
 def _fields(lines: tuple[str, ...]) -> tuple[str, ...]:
     """A reStructuredText field list (``:Root cause: the cache``, two fields at least): each field a
     ``Root cause: the cache`` label, or a label alone when its value is on the lines below."""
-    if not any(line.lstrip(" \t")[:1] == ":" for line in lines):
-        return lines
+    if not lines_match(FIELD_LINE, "\n".join(lines), MIN_FIELDS):
+        return lines  # a field is a line FIELD_LINE finds
     marked = [i for i, line in enumerate(lines) if _FIELD.match(line)]
     if len(marked) < MIN_FIELDS:
         return lines

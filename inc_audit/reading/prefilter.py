@@ -37,9 +37,9 @@ def could_match(schema: DocumentSchema, text: str) -> bool:
         return True
     parts: set[str] = set()
     for candidate in candidates(text):
-        if schema.vocabulary.key(candidate) in schema.identify:
+        names_kind, part = schema.candidate(candidate)
+        if names_kind:
             return True
-        part = schema.part_named(candidate)
         if part is not None:
             parts.add(part.name)
         if len(parts) >= 2:

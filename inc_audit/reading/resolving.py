@@ -40,7 +40,9 @@ def _holds_only_heads(document: Document, heads: list[Heading], index: int) -> b
     head = heads[index]
     start, stop = max(head.line, head.body_line - 1), heads[index + 1].line - 1  # 0-based: after the head (and
     # a setext underline); 1-based: the next head's line
-    return not any(_TAGS.sub("", line).strip() for line in document.lines[start:stop])
+    return not any(  # a line without "<" holds no tag: its text is its own
+        line.strip() and ("<" not in line or _TAGS.sub("", line).strip()) for line in document.lines[start:stop]
+    )
 
 
 def _without_empty_heads(document: Document, section: Section) -> Section:

@@ -24,6 +24,8 @@ _TITLE = re.compile(r"(?:^|\|)\s*title\s*=\s*([^|]*)")
 _QUOTE_LINE = re.compile(r"[ \t]*bq\.[ \t]+(.*)$")
 _MARKDOWN_HEADING = re.compile(r" {0,3}#{2,6}[ \t]")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_HEADING_MARK = re.compile(r"h[1-6]\.")  # in any line _HEADING matches
+_WIKI_FIRST = re.compile(r"\n[ \t]*(?:\{|bq\.[ \t])")  # a line led by a macro's brace or a "bq." quote
 MAX_LIST_DEPTH = 3  # deeper wiki lists read as this deep: markdown reads deeper indents as code
 
 
@@ -67,6 +69,9 @@ def is_wiki(lines: tuple[str, ...]) -> bool:
     """Whether a document is written in wiki markup: more wiki headings and ``||`` header rows than
     code fences and markdown headings of two or more ``#`` (a single ``#`` may be either, and so
     may ``##`` right under a ``#`` line: a wiki list's nested item)."""
+    text = "\n".join(lines)
+    if "||" not in text and _HEADING_MARK.search(text) is None:
+        return False  # no wiki heading and no header row: nothing counts for wiki
     wiki = markdown = 0
     listed = False  # the line before starts with "#"
     for line in lines:
@@ -87,8 +92,8 @@ def view(lines: tuple[str, ...], wiki: bool) -> tuple[str, ...]:
     """The lines as the markdown scanner should read them: code and quote blocks as fences and
     quotes, and in a wiki document its lists as markdown lists. Same number of lines; a markdown
     code fence's content stays as it is."""
-    if not wiki and not any(line.lstrip(" \t")[:1] in ("{", "b") for line in lines):
-        return lines
+    if not wiki and _WIKI_FIRST.search("\n" + "\n".join(lines)) is None:
+        return lines  # no macro and no quote: in markdown, nothing to change
     out: list[str] = []
     block: str | None = None  # the macro that closes the open block
     fence: str | None = None  # the markdown fence that closes the open code block

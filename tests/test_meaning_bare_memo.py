@@ -13,25 +13,15 @@ from pathlib import Path
 
 from inc_audit.files import shipped_schemas
 from inc_audit.reading.bare import BareWords
-from inc_audit.reading.concepts import forms, tokens
+from inc_audit.reading.concepts import tokens
 from inc_audit.reading.schemas import builtin_vocabulary, load
 
 TESTS = Path(__file__).parent
 
 
 def _afresh(bare: BareWords, word: str, concepts: tuple[str, ...]) -> str:
-    """The reading of a word's class, afresh."""
-    for concept in concepts:
-        own = bare._by_concept.get(concept)
-        if own:
-            found = own.get(word) or next((own[f] for f in sorted(forms(word)) if f in own), "")
-            if found:
-                return found
-    if word in bare._class:
-        return bare._class[word]
-    if word in bare.neutral:
-        return "neutral"
-    return next((bare._class[form] for form in sorted(forms(word)) if form in bare._class), "")
+    """The reading of a word's class, afresh (the memo of ``kind`` left aside)."""
+    return bare._kind(word, concepts)
 
 
 def _words() -> list[str]:

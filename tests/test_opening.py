@@ -89,10 +89,14 @@ def test_cancelling_a_caller_cancels_the_readers_it_starts() -> None:
     assert cancelling() == ()
 
 
-def early_source(fake: FakeGitLab) -> GraphQLSource:
+def early_source(fake: FakeGitLab, first_page: bool = False) -> GraphQLSource:
+    """A cold GraphQL source of a project reading early; with ``first_page``, it asks the first
+    incident label's first page with its first requests."""
     gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
     source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
     source.early = lambda: True
+    if first_page:
+        source.start_first_page(INC)
     source.start_listing(INC)
     checked(gl)
     source.opened()
@@ -126,15 +130,7 @@ def test_an_early_read_the_run_does_not_ask_for_is_dropped(fake: FakeGitLab) -> 
 
 
 def first_page_source(fake: FakeGitLab) -> GraphQLSource:
-    """A cold GraphQL source of a project that asks the first incident label's first page at once."""
-    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
-    source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
-    source.early = lambda: True
-    source.start_first_page(INC)
-    source.start_listing(INC)
-    checked(gl)
-    source.opened()
-    return source
+    return early_source(fake, first_page=True)
 
 
 def test_the_oldest_and_newest_incidents_are_audited_before_the_listing_is_done(fake: FakeGitLab) -> None:

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from inc_audit.reading import answers as answering
-from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.deferral import _ASIDE, MAX_WORDS, Deferrals
 from inc_audit.reading.memo import Memo
 from inc_audit.reading.patterns import Patterns
 from inc_audit.reading.schemas import builtin_vocabulary, load
 from inc_audit.reading.vocabulary import normalise
+from inc_audit.reading.words import fold, tokens
 
 TESTS = Path(__file__).parent
 PATTERN_LISTS = ("non_answers", "negatives", "unfinished", "irreversible", "compensations", "forward_fixes", "concrete")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from inc_audit.reading import concepts as concepts_module
 from inc_audit.reading import schemas, validity
-from inc_audit.reading.concepts import Concepts, within_one
+from inc_audit.reading import words as words_module
+from inc_audit.reading.concepts import Concepts, vocabulary_words, within_one
 from inc_audit.reading.markdown import parse
 from inc_audit.reading.vocabulary import normalise
 
@@ -139,11 +139,11 @@ def test_typos_need_five_letters_and_one_edit():
 def test_stems_and_readings_are_remembered():
     concepts = Concepts({"impact": ["impact"]})
     assert concepts.concept_of("Impacts") == "impact"
-    assert "impacts" in concepts_module._FORMS and "Impacts" in concepts._read
+    assert "impacts" in words_module._FORMS and "Impacts" in concepts._read
     assert not concepts._prefixes.may_meet("wallet")  # starts like no root word: never stemmed
-    concepts_module._FORMS["impacts"] = frozenset({"elsewhere"})
+    words_module._FORMS["impacts"] = frozenset({"elsewhere"})
     assert concepts.concept_of("Impacts") == "impact"  # the heading's reading is remembered too
-    concepts_module._FORMS.clear()
+    words_module._FORMS.clear()
 
 
 ANALYSIS = (
@@ -340,7 +340,7 @@ def test_the_stems_table_is_the_stemmers_output_for_every_vocabulary_word():
     folder = schemas.SCHEMA_DIR
     raw = json.loads((folder / "vocabulary.json").read_text(encoding="utf-8"))
     table = json.loads((folder / "stems.json").read_text(encoding="utf-8"))["stems"]
-    expected = concepts_module.stem_table(concepts_module.vocabulary_words(raw))
+    expected = words_module.stem_table(vocabulary_words(raw))
     assert table == expected, "run: python -m inc_audit.reading.concepts"
 
 
@@ -392,14 +392,14 @@ def test_stems_are_right_when_threads_read_at_once():
     import threading
 
     words = [f"{stem}{n}ations" for n in range(300) for stem in ("recommend", "investig")]
-    concepts_module._FORMS.clear()
+    words_module._FORMS.clear()
     results: dict[str, frozenset[str]] = {}
     errors: list[BaseException] = []
 
     def read(part: list[str]) -> None:
         try:
             for word in part:
-                results[word] = concepts_module.forms(word)
+                results[word] = words_module.forms(word)
         except BaseException as error:  # noqa: BLE001 - reported by the assertion below
             errors.append(error)
 
@@ -409,9 +409,9 @@ def test_stems_are_right_when_threads_read_at_once():
     for thread in threads:
         thread.join()
     assert errors == []
-    concepts_module._FORMS.clear()
-    assert all(results[word] == concepts_module.forms(word) for word in words)
-    concepts_module._FORMS.clear()
+    words_module._FORMS.clear()
+    assert all(results[word] == words_module.forms(word) for word in words)
+    words_module._FORMS.clear()
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from inc_audit.files import shipped_schemas
 from inc_audit.reading.bare import BareWords
-from inc_audit.reading.concepts import tokens
 from inc_audit.reading.schemas import builtin_vocabulary, load
+from inc_audit.reading.words import tokens
 
 TESTS = Path(__file__).parent
 

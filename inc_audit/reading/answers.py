@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from inc_audit.reading import letters
-from inc_audit.reading.concepts import fold, tokens
 from inc_audit.reading.markdown import _QUICK_ACTION, meaningful_text
 from inc_audit.reading.memo import Memo
 from inc_audit.reading.patterns import Patterns
@@ -29,6 +28,7 @@ from inc_audit.reading.vocabulary import (
     Vocabulary,
     normalise,
 )
+from inc_audit.reading.words import fold, tokens
 
 MAX_LINES = 500
 MAX_SENTENCES = 8  # sentences after a negative read for an answer of their own

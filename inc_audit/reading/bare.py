@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from inc_audit.reading.concepts import forms, tokens
+from inc_audit.reading.words import forms, tokens
 
 CLASSES = ("replies", "generic", "kinds", "empty")
 # words that qualify without saying what: "minor", "backend", "attached", "team"

@@ -19,80 +19,19 @@ a dictionary look-up once it has been read.
 
 from __future__ import annotations
 
-import re
-import threading
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from inc_audit.reading.memo import Memo
+from inc_audit.reading.words import WORD_MEMO, fold, forms, stem_table, tokens
 
-_WORD = re.compile(r"[^\W_]+")
-_SLASHED = re.compile(r"\b([^\W\d_])\s*/\s*([^\W\d_])\b")  # F/U, N/A: one abbreviation
-_ELIDED = re.compile(r"\b([cdjlmnst]|qu)['’](?=\w)")  # French l', d', qu': the article goes
 MIN_TYPO = 5  # words shorter than this are never read as a typo of a root word
 MIN_DROPPED_TWO = 8  # a root word this long is still read with two of its letters left out ("Rolbak")
 MAX_WORDS = 12  # a head of more words than this is a sentence, never a concept's name
-WORD_MEMO = 16_384
 STEMS_COMMENT = (
     "The English and French Snowball stems of the words of vocabulary.json, worked out once: "
     "regenerate with python -m inc_audit.reading.concepts (tests/test_meaning.py checks it)."
 )
-
-_STEMMING = threading.Lock()
-_STEMMERS: list[Any] = []
-
-
-def _stemmers() -> tuple[Any, Any]:
-    """The English and French Snowball stemmers, made at the first word no table holds (the
-    vocabulary's words come stemmed from schemas/stems.json: reading templates needs none)."""
-    if not _STEMMERS:
-        import snowballstemmer
-
-        _STEMMERS.extend((snowballstemmer.stemmer("english"), snowballstemmer.stemmer("french")))
-    return _STEMMERS[0], _STEMMERS[1]
-
-
-_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'"})
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: ``Éléments`` and ``elements`` are one word."""
-    text = text.lower()
-    if text.isascii():
-        return text
-    text = text.translate(_APOSTROPHES)  # "can’t" as "can't"
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
-_TOKENS: dict[str, tuple[str, ...]] = {}
-MAX_TOKENS_TEXT = 400  # longer texts are read afresh each time: the memo of texts stays small
-TOKENS_MEMO = 4096
-
-
-def tokens(text: str) -> list[str]:
-    """The folded words of a text, with ``F/U`` joined into ``fu`` and French elisions dropped
-    (remembered for short texts, bounded: a line is asked for its words by several readings)."""
-    if len(text) > MAX_TOKENS_TEXT:
-        return _tokens(text)
-    found = _TOKENS.get(text)
-    if found is None:
-        found = tuple(_tokens(text))
-        if len(_TOKENS) >= TOKENS_MEMO:
-            _TOKENS.clear()
-        _TOKENS[text] = found
-    return list(found)
-
-
-def _tokens(text: str) -> list[str]:
-    text = fold(text)
-    if "/" in text:
-        text = _SLASHED.sub(r"\1\2", text)
-    if "'" in text or "’" in text:
-        text = _ELIDED.sub(" ", text)
-    return _WORD.findall(text)
-
 
 class Prefixes:
     """A quick test of whether a word may have a form among some forms, before stemming it.
@@ -138,30 +77,6 @@ def _dropped_two(word: str) -> set[str]:
     }
 
 
-_FORMS: dict[str, frozenset[str]] = {}
-
-
-def forms(word: str) -> frozenset[str]:
-    """A folded word, its English and its French Snowball stem (remembered, bounded)."""
-    found = _FORMS.get(word)
-    if found is None:
-        with _STEMMING:  # a Snowball stemmer keeps its word in itself: one thread at a time
-            english, french = _stemmers()
-            found = frozenset((word, english.stemWord(word), french.stemWord(word)))
-        if len(_FORMS) >= WORD_MEMO:
-            _FORMS.clear()
-        _FORMS[word] = found
-    return found
-
-
-def preload(table: Mapping[str, Iterable[str]]) -> None:
-    """Take the stems of a table (schemas/stems.json: word -> its forms) as already worked out:
-    stemming the vocabulary's few hundred words costs more than reading them."""
-    for word, known in table.items():
-        if len(_FORMS) < WORD_MEMO:
-            _FORMS[word] = frozenset((word, *known))
-
-
 def vocabulary_words(raw: Mapping[str, object]) -> list[str]:
     """Every folded word a vocabulary stems when it is loaded: its roots, abbreviations, cues,
     the words deferrals are made of and those of bare answers (theirs by concept too)."""
@@ -184,13 +99,6 @@ def _listed_words(groups: object, found: set[str], depth: int) -> None:
                 found.update(word for entry in words for word in tokens(str(entry)))
             else:
                 _listed_words(words, found, depth - 1)
-
-
-def stem_table(words: Iterable[str]) -> dict[str, list[str]]:
-    """The table ``preload`` reads: each word's English and French stems."""
-    with _STEMMING:
-        english, french = _stemmers()
-        return {word: [english.stemWord(word), french.stemWord(word)] for word in words}
 
 
 def _typo_form(form: str, word: str) -> bool:

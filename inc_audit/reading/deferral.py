@@ -27,7 +27,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from inc_audit.reading.concepts import Prefixes, fold, forms, tokens
+from inc_audit.reading.concepts import Prefixes
+from inc_audit.reading.words import fold, forms, tokens
 
 MAX_WORDS = 24  # a longer line says something of its own
 MAX_MODIFIERS = 2  # unknown words allowed just before a kind of content or a party ("updater logs", "ops team")

@@ -6,8 +6,8 @@ import itertools
 import json
 from typing import TYPE_CHECKING
 
-from inc_audit.reading.concepts import tokens
 from inc_audit.reading.markdown import BOLD_FORMS, HEADING_FORMS, Document, Heading
+from inc_audit.reading.words import tokens
 from inc_audit.text import quote
 
 if TYPE_CHECKING:

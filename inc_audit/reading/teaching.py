@@ -11,9 +11,9 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from inc_audit.reading.concepts import tokens
 from inc_audit.reading.markdown import BOLD_FORMS, HEADING_FORMS, Document, Heading
 from inc_audit.reading.schemas import DocumentSchema, Part
+from inc_audit.reading.words import tokens
 
 # Headings (Markdown, HTML, wiki), bold lines, <details> summaries, and bold labels
 # ("**Why it broke:** ..."): never a plain, bullet or table label, which are everywhere in prose.

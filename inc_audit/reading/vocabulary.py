@@ -24,10 +24,11 @@ from typing import Any, cast
 
 from inc_audit.files import shipped_schemas
 from inc_audit.reading.bare import BareWords, Denials, Harm
-from inc_audit.reading.concepts import Concepts, fold, preload, tokens
+from inc_audit.reading.concepts import Concepts
 from inc_audit.reading.deferral import Deferrals
 from inc_audit.reading.memo import Memo
 from inc_audit.reading.patterns import Patterns
+from inc_audit.reading.words import fold, preload, tokens
 
 _EMOJI_CODE = re.compile(r":[a-z0-9_+\-]+:")
 _LABEL_REF = re.compile(r'~"([^"]*)"|~(\S+)')

@@ -12,7 +12,7 @@ from fakegitlab import api as fake_api
 
 from inc_audit.errors import SourceError
 from inc_audit.model import IssueKey
-from inc_audit.sources.graphql import source as graphql_source
+from inc_audit.sources.graphql import reads as graphql_reads
 from inc_audit.sources.graphql.client import GraphQL
 from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.session import connect
@@ -97,7 +97,7 @@ def test_read_entries_gives_every_entry_in_the_order_asked(fake: FakeGitLab, api
 
 def test_graphql_reads_a_bounded_window_ahead(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
     made = incidents(fake, 100, notes=1)
-    monkeypatch.setattr(graphql_source, "BATCH", 10)  # 10 iids an alias, 2 aliases a query: 5 queries
+    monkeypatch.setattr(graphql_reads, "BATCH", 10)  # 10 iids an alias, 2 aliases a query: 5 queries
     live = graphql(fake, concurrency=2)
     keys = sorted(IssueKey(PROJECT, issue.iid) for issue in made)
     fake.clear_logs()
@@ -157,7 +157,7 @@ def test_rest_release_drops_the_award_emoji_read_for_one_incident(fake: FakeGitL
 
 def test_streaming_with_release_keeps_a_bounded_window(fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch) -> None:
     made = incidents(fake, 200, notes=1)
-    monkeypatch.setattr(graphql_source, "BATCH", 10)  # 20 incidents a query, 2 queries in flight
+    monkeypatch.setattr(graphql_reads, "BATCH", 10)  # 20 incidents a query, 2 queries in flight
     live = graphql(fake, concurrency=2)
     held = []
     for issue in live.candidate_issues(INC):

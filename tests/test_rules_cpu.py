@@ -7,6 +7,7 @@ cannot match. Each is held here against the work it saves, on generated inputs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -217,6 +218,18 @@ def test_words_of_remembers_without_sharing_the_list():
     first.append("changed")
     assert words.words_of("Root causes of the outage") == words._words_of("Root causes of the outage")
     assert "changed" not in words.words_of("Root causes of the outage")
+
+
+def test_the_key_cache_holds_a_bounded_count_of_characters(monkeypatch):
+    from inc_audit.reading import vocabulary
+
+    monkeypatch.setattr(vocabulary, "CACHE_CHARS", 1_000)
+    words = dataclasses.replace(schemas.builtin_vocabulary(), _cache={}, _cached_chars=[0])  # a cache of its own
+    texts = [f"Root cause number {n}" for n in range(200)]  # 20 to 22 characters each
+    keys = [words.keyed(text) for text in texts]
+    assert sum(len(text) for text in words._cache) <= 1_000 and texts[-1] in words._cache
+    assert texts[0] not in words._cache  # forgotten, and read the same again
+    assert [words.keyed(text) for text in texts] == keys == [words._keyed(text) for text in texts]
 
 
 # --- own words: patterns skipped only when they cannot match ----------------------------------

@@ -41,6 +41,7 @@ _PARENTHESIS = re.compile(r"\([^)]*\)")
 _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
+CACHE_CHARS = 2_000_000  # and as many characters of texts: a 1 MiB text's heads fit, an audit's keep none for long
 WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
 _UNSEEN = object()
 HARMED = "impact"  # the concept whose words of people say who an incident hurt
@@ -105,6 +106,7 @@ class Vocabulary:
     harm: Harm | None = field(default=None, compare=False, repr=False)
     """What says an incident hurt everyone ("all mainnet users"): no bare "None" as its follow-ups."""
     _cache: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
+    _cached_chars: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)  # the texts' characters
     _words: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
     _stems: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
     _heads: Memo[tuple[str, ...]] = field(default_factory=_line_memo, compare=False, repr=False)
@@ -170,9 +172,12 @@ class Vocabulary:
         cache = self._cache
         found = cache.get(text)
         if found is None:
-            if len(cache) >= CACHE_SIZE:
+            held = self._cached_chars
+            if len(cache) >= CACHE_SIZE or held[0] + len(text) > CACHE_CHARS:
                 cache.clear()
+                held[0] = 0
             found = cache[text] = self._keyed(text)
+            held[0] += len(text)
         return found
 
     def _keyed(self, text: str) -> tuple[str, tuple[str, ...]]:

@@ -387,10 +387,9 @@ def _stream(
 
     The keys come from the live source's cheap listing (``list_keys``), the entries from its
     reads by iid (``read_entries``: concurrent, a bounded window ahead of what is taken); a
-    key GitLab no longer has when its entry is read has no entry in the stream.
+    key GitLab no longer has when its entry is read has no entry in the stream. The keys
+    ``taken`` (the live source's first page, served already) are left out of both.
     """
-    keys = live.list_keys(labels)
-    if not taken:
-        return keys, live.read_entries(keys)
-    keys = [key for key in keys if key not in taken]
+    taken = taken or set()
+    keys = [key for key in live.list_keys(labels) if key not in taken]
     return keys, live.read_entries(keys, taken=taken)

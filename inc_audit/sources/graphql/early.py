@@ -60,9 +60,6 @@ class EarlyReads(KeyListing):
     def _read_page(self, label: str, order: str, shape: q.Shape) -> Found:
         raise NotImplementedError
 
-    def _forget(self, key: IssueKey) -> None:
-        raise NotImplementedError
-
     def start_first_page(self, labels: tuple[str, ...]) -> None:
         """Ask, with the run's other first requests, the oldest and newest issues labelled
         ``labels[0]`` in full (``_read_page``), for a run that reads every listed incident

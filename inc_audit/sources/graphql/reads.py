@@ -46,6 +46,10 @@ class IidReads(EarlyReads):
     def _absorb(self, key: IssueKey, node: dict[str, Any]) -> dict[str, Any]:
         raise NotImplementedError
 
+    def _forget(self, key: IssueKey) -> None:
+        """Drop what was read of ``key`` (``GraphQLSource.release``)."""
+        raise NotImplementedError
+
     def read_entries(
         self, keys: Iterable[IssueKey], shape: q.Shape | None = None, *, taken: set[IssueKey] | None = None
     ) -> Iterator[tuple[IssueKey, dict[str, Any]]]:

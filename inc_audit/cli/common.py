@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -80,12 +80,22 @@ def parse_reports(values: tuple[str, ...]) -> list[tuple[str, Path]]:
 
 
 def write_text(path: Path | None, text: str, color: bool = False) -> None:
+    write_pieces(path, (text,), color)
+
+
+def write_pieces(path: Path | None, pieces: Iterable[str], color: bool = False) -> None:
+    """Write ``pieces`` one after another to ``path`` (standard output for None or ``-``), each
+    redacted and, for a terminal, made printable on its own: a piece never splits a secret, a
+    URL or a character (the reporters cut between incidents)."""
     if path is None or str(path) == "-":  # a coloured text report paints ``plain`` fields only
-        click.echo(redact(text) if color else printable(redact(text)), nl=False, color=color)
+        for piece in pieces:
+            click.echo(redact(piece) if color else printable(redact(piece)), nl=False, color=color)
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(redact(text), encoding="utf-8")
+        with path.open("w", encoding="utf-8") as handle:
+            for piece in pieces:
+                handle.write(redact(piece))
     except OSError as error:
         raise InputError(f"cannot write {path}: {error.strerror}") from None
 

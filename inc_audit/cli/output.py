@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inc_audit.cli import progress
-from inc_audit.cli.common import say, shout, write_text
+from inc_audit.cli.common import say, shout, write_pieces, write_text
 from inc_audit.cli.settings import ReportSettings
 from inc_audit.cli.target import Target, repository_root
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, ConfigError, InputError
 from inc_audit.findings import AuditResult
-from inc_audit.formats.registry import REPORTERS, Options, titles_shown
+from inc_audit.formats.registry import REPORTERS, STREAMED, Options, titles_shown
 
 if TYPE_CHECKING:
     from inc_audit.cli.command_settings import MergeSettings, RunSettings
@@ -61,14 +61,22 @@ def emit(result: AuditResult, settings: ReportSettings, reports: list[tuple[str,
         show_confidential=shown,
     )
     main_options = replace(base, color=bool(color))
-    write_text(settings.output, REPORTERS[settings.fmt](result, main_options), color=bool(color))
+    write_report(settings.output, settings.fmt, result, main_options, color=bool(color))
     for name, path in reports:
-        write_text(path, REPORTERS[name](result, base))
+        write_report(path, name, result, base)
     if settings.output is not None or settings.fmt != "text":
         verdict = (
             f"{len(result.findings)} violation(s) in {len(result.violating)} of {len(result.incidents)} incident(s)"
         )
         say(f"inc-audit: {verdict}")
+
+
+def write_report(path: Path | None, fmt: str, result: AuditResult, options: Options, color: bool = False) -> None:
+    """The report in format ``fmt``, written piece by piece where the format allows it."""
+    if fmt in STREAMED:
+        write_pieces(path, STREAMED[fmt](result, options), color=color)
+    else:
+        write_text(path, REPORTERS[fmt](result, options), color=color)
 
 
 def track_result(gl: Any, audit_project: str | None, result: AuditResult, config: Config) -> Any:

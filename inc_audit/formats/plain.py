@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import click
 
@@ -96,6 +97,14 @@ def _waived_lines(result: AuditResult) -> list[str]:
 
 
 def format_json(result: AuditResult, options: Options) -> str:
+    return "".join(json_pieces(result, options))
+
+
+def json_pieces(result: AuditResult, options: Options) -> Iterator[str]:
+    """The JSON report in pieces that join to ``format_json``'s text: the document up to its
+    incidents, then each incident, then the end. A writer can write them one by one, so a large
+    audit's report is never held whole (each piece is printable and repaired on its own: the
+    escapes and repairs touch single characters)."""
     document = {
         "version": 1,
         "tool": {"name": "inc-audit", "version": __version__},
@@ -110,16 +119,19 @@ def format_json(result: AuditResult, options: Options) -> str:
     document["incidents"] = document.pop("incidents")  # last, so that it can be written one by one
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if not result.incidents:
-        return json_printable(text) + "\n"
+        yield json_printable(text) + "\n"
+        return
     # json.dumps with an indent builds the whole document as a list of small pieces first: on
     # a large audit that costs many times the report's size. Each incident is written on its
     # own and indented as json.dumps would nest it (same bytes).
-    items = ",\n".join(
-        "    " + json.dumps(_json_incident(i, options, result), indent=2, ensure_ascii=False).replace("\n", "\n    ")
-        for i in result.incidents
-    )
     assert text.endswith('"incidents": []\n}')
-    return json_printable(text[: -len("[]\n}")] + "[\n" + items + "\n  ]\n}") + "\n"
+    yield json_printable(text[: -len("[]\n}")] + "[\n")
+    separator = ""
+    for incident in result.incidents:
+        data = json.dumps(_json_incident(incident, options, result), indent=2, ensure_ascii=False)
+        yield separator + json_printable("    " + data.replace("\n", "\n    "))
+        separator = ",\n"
+    yield "\n  ]\n}\n"
 
 
 def _json_incident(incident: IncidentResult, options: Options, result: AuditResult) -> dict[str, object]:

@@ -14,16 +14,16 @@ unless asked otherwise), the config's ``audit_issue.confidential`` for the audit
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from inc_audit.findings import AuditResult
 from inc_audit.formats.neutral import neutral, xml_safe
 from inc_audit.formats.options import CONFIDENTIAL_TITLES, Options, title_of, titles_shown, withheld_count
-from inc_audit.formats.plain import format_json, format_text
+from inc_audit.formats.plain import format_json, format_text, json_pieces
 from inc_audit.text import printable, repair
 
 __all__ = [
-    "CONFIDENTIAL_TITLES", "MAIN_FORMATS", "REPORTERS", "Options", "format_codequality", "format_json",
+    "CONFIDENTIAL_TITLES", "MAIN_FORMATS", "REPORTERS", "STREAMED", "Options", "format_codequality", "format_json",
     "format_junit", "format_markdown", "format_text", "neutral", "repo_path", "title_of", "titles_shown",
     "withheld_count",
 ]
@@ -91,3 +91,18 @@ REPORTERS: dict[str, Reporter] = {
     "html": _encodable(format_html),
 }
 MAIN_FORMATS = ("text", "markdown", "json")
+
+
+Pieces = Callable[[AuditResult, Options], Iterator[str]]
+
+
+def _repaired(pieces: Pieces) -> Pieces:
+    def report(result: AuditResult, options: Options) -> Iterator[str]:
+        return (repair(piece) for piece in pieces(result, options))
+
+    return report
+
+
+# Reporters whose text can be written piece by piece (joined, each gives ``REPORTERS``' text):
+# a large audit's JSON report is written without being held whole.
+STREAMED: dict[str, Pieces] = {"json": _repaired(json_pieces)}

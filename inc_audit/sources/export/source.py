@@ -44,6 +44,8 @@ KNOWN_TYPES = {
     "ticket",
 }
 
+DESCRIBED_AT_ONCE = 1_000
+"""Candidates whose neighbours' descriptions are held at once (``ExportSource.candidate_issues``)."""
 _REFERENCE = re.compile(r"(?:(?P<project>[\w.\-]+(?:/[\w.\-]+)+))?#(?P<iid>\d+)")
 _LINKED = re.compile(r"^marked this (?:issue|incident) as (?:related to|blocking|blocked by) (.+)$")
 _UNLINKED = re.compile(r"^removed the relation with (.+)$")
@@ -156,9 +158,10 @@ class ExportSource(Source):
                     self.references[issue.key] = tuple(named)
         self.links = replay_links(events)
 
-    def _describe_around(self, candidates: Iterable[IssueKey]) -> None:
+    def _describe_around(self, candidates: Iterable[IssueKey]) -> set[IssueKey]:
         """Describe the issues the rules may read beside ``candidates``: those they link or
-        name, and those the linked ones link (a known incident looks at its incident's links)."""
+        name, and those the linked ones link (a known incident looks at its incident's links).
+        The issues described here, which were not before."""
         near: set[IssueKey] = set()
         for key in candidates:
             near.update(self.references.get(key, ()))
@@ -167,6 +170,12 @@ class ExportSource(Source):
                 near.update(self.links.get(other, ()))
         bare = {key for key in near if key in self.summaries and Summary(self.summaries[key]).description is None}
         self._describe(bare)
+        return bare
+
+    def _forget_descriptions(self, keys: Iterable[IssueKey]) -> None:
+        """Pack the summaries of ``keys`` without their descriptions again (read again if asked)."""
+        for key in keys:
+            self.summaries[key] = Summary(self.summaries[key]).without_description()
 
     def _describe(self, keys: set[IssueKey]) -> None:
         """Give the summaries of ``keys`` their descriptions: a rule may read those (a linked
@@ -230,8 +239,14 @@ class ExportSource(Source):
         picked = shard.pick(keys) if shard else keys
         if self.on_listed is not None:
             self.on_listed(len(picked))
-        self._describe_around(picked)
-        yield from self._stream(set(picked))
+        ordered = sorted(picked, key=lambda k: (k.project, k.iid))
+        for start in range(0, len(ordered), DESCRIBED_AT_ONCE):
+            # The issues around a slice of the candidates are described while it is audited,
+            # then packed small again: the descriptions held stay bounded by the slice.
+            chunk = ordered[start : start + DESCRIBED_AT_ONCE]
+            described = self._describe_around(chunk)
+            yield from self._stream(set(chunk))
+            self._forget_descriptions(described)
 
     def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
         return tuple(self.issue_summary(other) for other in self.links.get(key, ()))
@@ -346,14 +361,21 @@ class Summary:
     @staticmethod
     def pack(issue: Issue, line: int, position: tuple[int, int] | None, with_description: bool = True) -> bytes:
         description = issue.description if with_description else None
-        fields = [line, position, issue.title, issue.labels, description, issue.state, issue.issue_type,
-                  issue.web_url, issue.confidential]
-        return zlib.compress(json.dumps(fields, separators=(",", ":")).encode("ascii"), 1)
+        return _packed([line, position, issue.title, issue.labels, description, issue.state, issue.issue_type,
+                        issue.web_url, issue.confidential])
+
+    def without_description(self) -> bytes:
+        return _packed([self.line, self.position, self.title, self.labels, None, self.state, self.issue_type,
+                        self.web_url, self.confidential])
 
     def linked(self, key: IssueKey) -> LinkedIssue:
         return LinkedIssue(key=key, title=self.title, labels=self.labels, description=self.description or "",
                            state=self.state, issue_type=self.issue_type, web_url=self.web_url,
                            confidential=self.confidential)
+
+
+def _packed(fields: list[Any]) -> bytes:
+    return zlib.compress(json.dumps(fields, separators=(",", ":")).encode("ascii"), 1)
 
 
 def _usernames(tree: ExportTree) -> dict[int | None, str]:

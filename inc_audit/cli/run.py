@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -10,8 +11,8 @@ from typing import Any
 import click
 
 from inc_audit.audit import run_audit
+from inc_audit.cli import collector, progress
 from inc_audit.cli import options as options_module
-from inc_audit.cli import progress
 from inc_audit.cli.command_settings import RunSettings
 from inc_audit.cli.common import (
     config_option,
@@ -155,8 +156,12 @@ def run_command(settings: RunSettings) -> int:
     shown = titles_shown(settings.confidential_titles)
     comments: dict[IssueKey, incident_comment.Existing] = {}
 
+    count = itertools.count(1)
+
     def audited(issue: Issue) -> None:
         observer.audited(issue)
+        if next(count) % collector.TRIM_EVERY == 0:
+            collector.trim()
         found = incident_comment.existing(issue, config) if commenting else None
         if found is not None:
             comments[issue.key] = found

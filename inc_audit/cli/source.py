@@ -52,6 +52,8 @@ def open_source(
         )
     from inc_audit.sources.http.session import cancel_opening, connect, opening
 
+    collector.limit_arenas()  # before the first reader thread starts
+
     credentials = credentials_for(target, settings)
     gl = connect(
         credentials.url or "",

@@ -414,3 +414,66 @@ def test_the_quick_checks_equality_is_jsonschemas(one, two):
     assert equal(one, two) == by_jsonschema(one, two)
     assert equal(one, one)
     assert equal(True, 1) is False and equal(1, 1.0) is True
+
+
+# --- the key cache between incidents ------------------------------------------------------------
+
+
+def test_the_key_cache_keeps_little_from_one_incident_to_the_next(monkeypatch):
+    from inc_audit.reading import vocabulary
+
+    monkeypatch.setattr(vocabulary, "KEPT_BETWEEN", 5)
+    words = vocabulary.load(str(schemas.SCHEMA_DIR / schemas.VOCABULARY))
+    words._cache.clear()
+    for n in range(5):
+        words.keyed(f"Root cause number {n}")
+    vocabulary.between_incidents()
+    assert len(words._cache) == 5  # no more than kept: kept
+    words.keyed("One more heading")
+    vocabulary.between_incidents()
+    assert words._cache == {} and words._cached_chars == [0]
+    assert words.keyed("Root cause number 1") == words._keyed("Root cause number 1")
+
+
+def test_the_same_verdicts_when_the_key_cache_is_emptied_after_every_incident(monkeypatch):
+    from inc_audit.audit import run_audit
+    from inc_audit.config import file as config_module
+    from inc_audit.reading import vocabulary
+    from inc_audit.sources.export.source import ExportSource
+    from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
+
+    config = config_module.load(EXAMPLE_CONFIG)
+    as_of = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    before = run_audit(ExportSource(EXAMPLE_EXPORT, project=config.gitlab_project), config, as_of)
+    monkeypatch.setattr(vocabulary, "KEPT_BETWEEN", 0)
+    words = schemas.builtin_vocabulary()
+    held: list[int] = []
+    after = run_audit(ExportSource(EXAMPLE_EXPORT, project=config.gitlab_project), config, as_of,
+                      progress=lambda issue: held.append(len(words._cache)))
+    assert after == before and len(held) > 3
+    assert held[1:] == [0] * (len(held) - 1) and words._cache == {}  # emptied once each incident was judged
+
+
+def test_within_an_incident_each_head_is_keyed_once_however_many(monkeypatch):
+    from inc_audit.config import file as config_module
+    from inc_audit.reading import vocabulary
+    from inc_audit.rules import judge
+    from inc_audit.sources.export.source import ExportSource
+    from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
+
+    config = config_module.load(EXAMPLE_CONFIG)
+    source = ExportSource(EXAMPLE_EXPORT, project=config.gitlab_project)
+    incident = next(i for i in source.issues.values() if "INC" in i.labels and i.is_closed)
+    heads = "".join(f"### heading {n}\n" for n in range(12_000))  # more than the heads' own memo holds
+    issue = dataclasses.replace(incident, description=incident.description + "\n" + heads)
+    monkeypatch.setattr(vocabulary, "KEPT_BETWEEN", 0)
+    keyed: dict[str, int] = {}
+    real = vocabulary.Vocabulary._keyed
+
+    def counted(self, text):
+        keyed[text] = keyed.get(text, 0) + 1
+        return real(self, text)
+
+    monkeypatch.setattr(vocabulary.Vocabulary, "_keyed", counted)
+    judge(issue, config, source, datetime(2026, 6, 1, tzinfo=timezone.utc))
+    assert len(keyed) >= 12_000 and max(keyed.values()) == 1

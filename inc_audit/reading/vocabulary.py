@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -42,6 +43,7 @@ _WORD = re.compile(r"[^\W_]+")
 _LEADING = re.compile(r"^[\W_]+")  # emoji, marks and spaces before a heading's numbering
 CACHE_SIZE = 262_144  # more than a 1 MiB text can hold headings of 4 characters
 CACHE_CHARS = 2_000_000  # and as many characters of texts: a 1 MiB text's heads fit, an audit's keep none for long
+KEPT_BETWEEN = 16_384  # texts a key cache keeps from one incident to the next (``between_incidents``)
 WORDS_CACHE_SIZE = 8192  # texts (of at most MAX_LINE characters) and words whose words are remembered
 _UNSEEN = object()
 HARMED = "impact"  # the concept whose words of people say who an incident hurt
@@ -271,7 +273,25 @@ def build(raw: dict[str, Any], origin: str, compile_now: bool = True) -> Vocabul
     )
     for each in made if compile_now else ():
         each.compiled  # noqa: B018 - compiled now, to refuse a broken pattern at once
+    _BUILT.append(weakref.ref(vocabulary))
     return vocabulary
+
+
+_BUILT: list[weakref.ref[Vocabulary]] = []
+
+
+def between_incidents() -> None:
+    """Told once an incident is judged: each vocabulary's key cache that holds more than
+    ``KEPT_BETWEEN`` texts is emptied. Within an incident it holds up to ``CACHE_SIZE`` (every
+    head of a 1 MiB document, keyed once for the three schemas); between incidents it keeps
+    what recurs (a team's template headings) without growing with the audit."""
+    for made in list(_BUILT):
+        vocabulary = made()
+        if vocabulary is None:
+            _BUILT.remove(made)
+        elif len(vocabulary._cache) > KEPT_BETWEEN:
+            vocabulary._cache.clear()
+            vocabulary._cached_chars[0] = 0
 
 
 def _denials(bare: BareWords | None, words: dict[str, Any]) -> Denials | None:

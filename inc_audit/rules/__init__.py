@@ -21,6 +21,7 @@ from inc_audit.config.file import Config
 from inc_audit.findings import Finding
 from inc_audit.model import Issue
 from inc_audit.reading import validity
+from inc_audit.reading.vocabulary import between_incidents
 from inc_audit.rules import approval, changes, postmortem, report  # each registers its family's rules
 from inc_audit.rules.context import Context
 from inc_audit.rules.registry import RULES, Rule, Verdict, has_any, order_rules, rule
@@ -46,7 +47,9 @@ def judge(issue: Issue, config: Config, source: Source, as_of: datetime) -> Verd
         if registered.scope == "incident" and not config.is_ignored(code):
             findings.extend(registered.run(context))
     verdict = context.verdict(tuple(findings))
-    return replace(verdict, timeline=milestones(context, verdict.findings))
+    judged = replace(verdict, timeline=milestones(context, verdict.findings))
+    between_incidents()  # the reading's key cache does not grow with the audit
+    return judged
 
 
 def check_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -> tuple[Finding, ...]:

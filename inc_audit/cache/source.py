@@ -171,11 +171,11 @@ class CachedSource(Serving, Source):
                 self._connect(on_file=not self._broken and self.path.exists())
             if shard is None:
                 first = self.live.take_first_page()
+            taken = {key for key, _ in first}
             if first:  # candidates read before the listing is done: served while it goes on
-                self._candidates = {key for key, _ in first}
+                self._candidates = set(taken)
                 self._feed = _Feed(iter(first), self._keep_listed)
                 yield from self._serve_all([key for key, _ in first])
-            taken = {key for key, _ in first}
             keys, listing = _stream(self.live, labels, taken)
             self._candidates, order = set(keys) | taken, keys  # served in the live source's order (``key_order``)
             self._feed = _Feed(listing, self._keep_listed)

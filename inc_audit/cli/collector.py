@@ -27,6 +27,7 @@ inc-audit as a library, and the tests, keep Python's defaults.
 from __future__ import annotations
 
 import atexit
+import functools
 import gc
 from typing import Any
 
@@ -35,7 +36,6 @@ YOUNG = 20_000
 ARENAS = 2
 TRIM_EVERY = 1_000
 _M_ARENA_MAX = -8  # mallopt's parameter, from glibc's malloc.h
-_glibc: list[Any] = []
 
 
 def settle() -> None:
@@ -69,14 +69,16 @@ def trim() -> None:
 
 def _libc() -> Any:
     """glibc, for the ``inc-audit`` program only (``install``); None elsewhere."""
-    if not _installed:
-        return None
-    if not _glibc:
-        try:
-            import ctypes  # noqa: PLC0415  (only a run that reads or audits needs it)
+    return _glibc() if _installed else None
 
-            libc = ctypes.CDLL("libc.so.6")
-            _glibc.append(libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None)
-        except (OSError, ImportError):
-            _glibc.append(None)
-    return _glibc[0]
+
+@functools.cache
+def _glibc() -> Any:
+    """The C library when it is glibc (it has ``mallopt`` and ``malloc_trim``), else None."""
+    try:
+        import ctypes  # noqa: PLC0415  (only a run that reads or audits needs it)
+
+        libc = ctypes.CDLL("libc.so.6")
+    except (OSError, ImportError):
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None

@@ -6,11 +6,15 @@ first reads by iid started from the listing's first pages."""
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
 import pytest
 from fakegitlab import API_TOKEN, PROJECT, READ_TOKEN, FakeGitLab
 
-from inc_audit.errors import ConfigError
+from inc_audit.cache.fingerprint import fingerprint
+from inc_audit.cache.source import CachedSource
+from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import IssueKey
 from inc_audit.publishing import ownership
 from inc_audit.sources.graphql.client import GraphQL
@@ -20,6 +24,7 @@ from inc_audit.sources.http.parallel import beside, ordered_map
 from inc_audit.sources.http.session import cancel_opening, checked, connect, token_user
 from inc_audit.sources.rest.pages import at_once
 from inc_audit.sources.rest.source import GitLabSource
+from tests.conftest import umami_config
 from tests.test_graphql_source import INC, incidents, operations
 from tests.test_live_parallel import ISSUES, listed_pages
 
@@ -126,7 +131,74 @@ def test_an_early_read_the_run_does_not_ask_for_is_dropped(fake: FakeGitLab) -> 
     one = IssueKey(PROJECT, made[-1].iid)
     assert [key for key, _ in source.read_entries([one])] == [one]  # not the early read's keys: it is dropped
     assert [key for key, _ in source.read_entries(keys)] == keys
-    assert operations(fake).count("Read") == 1 + 1 + 2  # the early read, the one issue, then all of them
+    # the early reads (the first wave's 200, the 50 the listing's end started), the one issue, then all
+    assert operations(fake).count("Read") == 1 + 1 + 1 + 2
+
+
+def test_the_listings_end_starts_the_next_reads_before_they_are_asked(fake: FakeGitLab) -> None:
+    made = incidents(fake, 250, notes=1)
+    fake.clear_logs()
+    source = early_source(fake)
+    keys = source.list_keys(INC)  # its thread started the first wave's read (200), then the last's (50)
+    deadline = time.monotonic() + 20
+    while operations(fake).count("Read") < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert operations(fake).count("Read") == 2  # before anything asked for the entries
+    assert keys[:200] == sorted(keys, key=lambda k: k.iid)[:200]  # the first wave's, then the last's
+    read = [key for key, _ in source.read_entries(keys)]
+    assert read == keys and sorted(k.iid for k in read) == sorted(i.iid for i in made)
+    assert operations(fake).count("Read") == 2  # taken, not asked again
+
+
+def held_listing(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """A gate the listing waits at once its pages are read, before it ends (``last_wave``)."""
+    gate = threading.Event()
+    original = GraphQLSource.last_wave
+
+    def held(self: GraphQLSource, known: set[IssueKey]) -> None:
+        assert gate.wait(30)
+        original(self, known)
+
+    monkeypatch.setattr(GraphQLSource, "last_wave", held)
+    return gate
+
+
+@pytest.mark.parametrize("cached", [False, True], ids=["no cache", "cold cache"])
+def test_the_first_waves_incidents_are_audited_before_the_listing_is_done(
+    fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cached: bool
+) -> None:
+    made = incidents(fake, 450, notes=2)
+    gate = held_listing(monkeypatch)
+    fake.clear_logs()
+    live = first_page_source(fake)
+    source: GraphQLSource | CachedSource = live
+    if cached:
+        source = CachedSource(live, tmp_path / "cache", fingerprint(umami_config(), live.describe()))
+    listed: list[int] = []
+    source.on_listed = listed.append
+    candidates = source.candidate_issues(INC)
+    # the first page (the oldest and newest 100), then the other 100 of the listing's first two pages
+    early = [next(candidates) for _ in range(300)]
+    assert not gate.is_set() and not listed  # the listing has not ended
+    by_creation = sorted(made, key=lambda issue: (issue.created_at, issue.id))
+    assert sorted(issue.iid for issue in early[200:]) == sorted(issue.iid for issue in by_creation[100:200])
+    assert operations(fake).count("Read") == 1
+    gate.set()
+    rest = list(candidates)
+    assert listed == [450]
+    iids = [issue.iid for issue in early + rest]
+    assert sorted(iids) == sorted(issue.iid for issue in made) and len(set(iids)) == 450  # each once
+    assert all(len(issue.notes) == 2 + 1 for issue in early + rest)  # and the post-mortem
+    assert operations(fake).count("First") == 2 and operations(fake).count("Read") == 2  # 100, then 150
+    if cached:
+        gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0)
+        again = CachedSource(GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT),
+                             tmp_path / "cache", source.fingerprint)
+        warm = list(again.candidate_issues(INC))
+        assert again.mode == "warm" and again.stats["incidents from the cache"] == 450
+        assert [(i.iid, i.notes) for i in sorted(warm, key=lambda i: i.iid)] == [
+            (i.iid, i.notes) for i in sorted(early + rest, key=lambda i: i.iid)
+        ]
 
 
 def first_page_source(fake: FakeGitLab) -> GraphQLSource:
@@ -187,3 +259,21 @@ def test_no_first_page_is_taken_by_a_run_that_does_not_read_early(fake: FakeGitL
     source.early = lambda: False  # --api auto on a GitLab whose GraphQL cannot serve the audit
     assert source.take_first_page() == []
     assert len(list(source.candidate_issues(INC))) == 30
+
+
+def test_a_first_wave_read_that_fails_ends_the_scan_with_its_error(
+    fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    incidents(fake, 450, notes=0)
+    gate = held_listing(monkeypatch)
+
+    def refused(*_: object) -> dict[IssueKey, dict[str, object]]:
+        raise SourceError("reading issues 101, 102 of umami-wallet/umami: GitLab answered 500")
+
+    monkeypatch.setattr(GraphQLSource, "_read_query", refused)
+    source = first_page_source(fake)
+    candidates = source.candidate_issues(INC)
+    assert len([next(candidates) for _ in range(200)]) == 200  # the first page
+    with pytest.raises(SourceError, match="GitLab answered 500"):
+        next(candidates)  # the first wave's read: the listing has not ended, the scan does
+    gate.set()

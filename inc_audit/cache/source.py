@@ -161,6 +161,7 @@ class CachedSource(Serving, Source):
         full = loaded is not None and self._full_read_due(loaded, started)
         order: list[IssueKey] = []
         first: list[tuple[IssueKey, dict[str, Any]]] = []
+        wave: list[IssueKey] = []
         self._reset()
         if loaded is not None and not full and not self._connect(on_file=True):
             loaded = None  # unreadable since it was loaded
@@ -176,7 +177,14 @@ class CachedSource(Serving, Source):
                 self._candidates = set(taken)
                 self._feed = _Feed(iter(first), self._keep_listed)
                 yield from self._serve_all([key for key, _ in first])
-            keys, listing = _stream(self.live, labels, taken)
+            wave, arriving = self.live.take_first_wave(taken) if shard is None else ([], iter(()))
+            self._feed = None
+            for key, raw in arriving:  # and the reads the listing's first pages started, as they answer
+                self._candidates.add(key)
+                self._keep_listed(key, raw)
+                taken.add(key)
+                yield from self._serve_all([key])
+            keys, listing = _stream(self.live, labels, taken, also=set(wave))
             self._candidates, order = set(keys) | taken, keys  # served in the live source's order (``key_order``)
             self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
@@ -214,7 +222,7 @@ class CachedSource(Serving, Source):
             self.live.reread_awards([k for k in keys if entries[k].has_awards and k not in verdicts
                                      and entries[k].has_notes])
         if self.on_listed is not None:
-            self.on_listed(len(keys) + len(first))
+            self.on_listed(len(keys) + len(first) + len(wave))
         yield from self._serve_all(keys)
         if self._feed is not None:
             self._feed.until(lambda: False)  # another shard's candidates, listed after this one's last
@@ -380,7 +388,7 @@ class CachedSource(Serving, Source):
 
 
 def _stream(
-    live: GitLabSource, labels: tuple[str, ...], taken: set[IssueKey] | None = None
+    live: GitLabSource, labels: tuple[str, ...], taken: set[IssueKey] | None = None, also: set[IssueKey] | None = None
 ) -> tuple[list[IssueKey], Listing]:
     """Every candidate's key, in (project, iid) order, and their listing entries in that
     order, as a stream: the one place a cold, full or relisting scan reads the listing.
@@ -388,8 +396,10 @@ def _stream(
     The keys come from the live source's cheap listing (``list_keys``), the entries from its
     reads by iid (``read_entries``: concurrent, a bounded window ahead of what is taken); a
     key GitLab no longer has when its entry is read has no entry in the stream. The keys
-    ``taken`` (the live source's first page, served already) are left out of both.
+    ``taken`` (the live source's first page and first wave, served already) are left out of
+    both, and so are the keys ``also`` holds (the first wave's that GitLab did not return).
     """
     taken = taken or set()
-    keys = [key for key in live.list_keys(labels) if key not in taken]
+    left_out = taken | (also or set())
+    keys = [key for key in live.list_keys(labels) if key not in left_out]
     return keys, live.read_entries(keys, taken=taken)

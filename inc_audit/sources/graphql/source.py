@@ -97,6 +97,8 @@ class GraphQLSource(IidReads, GitLabSource):
         cold one, no shard) through GraphQL."""
         self._early: list[tuple[list[list[IssueKey]], Future[dict[IssueKey, dict[str, Any]]]]] = []
         self._first: list[IssueKey] = []
+        self._waved = threading.Event()
+        self._early_lock = threading.Lock()
         self._memo_lock = threading.Lock()
         self._read_notes: dict[IssueKey, list[dict[str, Any]]] = {}
         super().__init__(gl, project=project, group=group, concurrency=concurrency, wait=wait)
@@ -108,12 +110,18 @@ class GraphQLSource(IidReads, GitLabSource):
 
     def candidate_issues(self, labels: tuple[str, ...], shard: Shard | None = None) -> Iterator[Issue]:
         """The candidates as their reads arrive: the first page read early, if any
-        (``take_first_page``), then the keys listed over REST, the shard picked from them,
-        then the others read by iid in (project, iid) order (``read_entries``)."""
+        (``take_first_page``), and the first wave of reads by iid (``take_first_wave``), then
+        the keys listed over REST, the shard picked from them, then the others read by iid in
+        (project, iid) order (``read_entries``)."""
         first = self.take_first_page() if shard is None else []
         for key, raw in first:
             yield self._issue(key, raw)
         taken = {key for key, _ in first}
+        if shard is None:
+            wave, entries = self.take_first_wave(taken)
+            for key, raw in entries:
+                yield self._issue(key, raw)
+            taken.update(wave)
         keys = self.list_keys(labels)
         if shard:
             keys = shard.pick(keys)

@@ -5,6 +5,7 @@ opens (``start_listing``) or when asked (``list_keys``). ``KeyListing`` is part 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
 
@@ -76,15 +77,24 @@ class KeyListing:
         found: set[IssueKey] = set()
         for _, keys in read_lists(self.gl, asked, self.concurrency, key_of, lambda: self.first_wave(set(found))):
             found.update(keys)
+        self.last_wave(found)
         return self.key_order(found)
 
     def first_wave(self, known: set[IssueKey]) -> None:
         """Told of the keys the listing's first pages held, while it reads its other pages."""
 
+    def last_wave(self, known: set[IssueKey]) -> None:
+        """Told of every key the listing holds, once it is done (in its thread)."""
+
     def take_first_page(self) -> list[tuple[IssueKey, dict[str, Any]]]:
         """Candidates read before the listing, (key, entry) in (project, iid) order, for the
         audit to take first; the listing's keys then leave them out. None over REST."""
         return []
+
+    def take_first_wave(self, taken: set[IssueKey]) -> tuple[list[IssueKey], Iterator[tuple[IssueKey, dict[str, Any]]]]:
+        """Candidates whose reads began while the listing goes on: their keys, and their
+        (key, entry) pairs as they answer. None over REST."""
+        return [], iter(())
 
     def key_order(self, keys: set[IssueKey]) -> list[IssueKey]:
         """The order the listed ``keys`` are read and audited in: (project, iid)."""

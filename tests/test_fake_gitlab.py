@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -680,3 +682,22 @@ def test_seeded_issue_helpers(fake_gitlab: FakeGitLab) -> None:
     assert [(a["name"], a["user"]["username"]) for a in awards] == [("thumbsup", "alice")]
     with pytest.raises(ValueError):
         fake_gitlab.add_issue(PROJECT, title="dup", iid=1)
+
+
+@pytest.mark.parametrize("within", [False, True])
+def test_latency_with_the_work_inside_it_or_after_it(umami: FakeGitLab, within: bool) -> None:
+    umami.latency, umami.work_within_latency = 0.5, within
+    answering = threading.Event()
+    original = umami._answer
+
+    def answer(*args: Any) -> Any:
+        answering.set()
+        return original(*args)
+
+    umami._answer = answer  # type: ignore[method-assign]
+    started = time.monotonic()
+    with ThreadPoolExecutor(1) as pool:
+        asked: Future[Any] = pool.submit(get, umami, "/version")
+        assert answering.wait(0.3) is within  # built as the request came, or once the latency is over
+        assert asked.result(timeout=10).status_code == 200
+    assert time.monotonic() - started >= 0.5  # either way, the answer leaves after the latency

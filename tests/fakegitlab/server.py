@@ -231,6 +231,11 @@ class FakeGitLab(Store):
             for token, (username, scopes) in (tokens or DEFAULT_TOKENS).items()
         }
         self.latency = 0.0
+        self.work_within_latency = False
+        """False: every answer is built once ``latency`` has passed (it leaves ``latency`` plus
+        the time its building took after the request came). True: it is built as the request
+        comes and leaves ``latency`` after it (or once built, if that took longer), as from a
+        GitLab that answers in ``latency`` whatever it does meanwhile."""
         self.slow_seconds = 5.0
         self.retry_after = 1
         self.graphql = True
@@ -383,12 +388,15 @@ class FakeGitLab(Store):
         fault = next((f for f in self.path_faults if f.pattern.search(split.path)), None)
         delay = plan.delay + (fault.delay if fault else 0.0)
         response = None
-        if not plan.drop and not self._stopping.wait(delay):
+        came = time.monotonic()
+        if not plan.drop and (self.work_within_latency or not self._stopping.wait(delay)):
             response = (
                 self._moved(request.target) or self._faulted(plan) or _path_fault(fault)
                 or self._answer(request, route, args, split.path, pairs)
             )
             response.headers.extend(plan.rate_headers)
+            if self.work_within_latency and self._stopping.wait(max(0.0, came + delay - time.monotonic())):
+                response = None
         query = tuple((k, v) for k, v in pairs if k not in TOKEN_PARAMS)
         status = response.status if response else None
         credential = _token(request.headers, pairs) is not None

@@ -3,16 +3,25 @@
 
     .venv/bin/python bench/cold_live.py [--incidents 1000] [--latency-ms 1000] [--apis graphql,rest]
                                         [--base COMMIT] [--concurrency N] [--memory 1000,5000]
+                                        [--answer within|after] [--runs 1]
 
 Generates the synthetic project of ``run_bench.py`` (bench/synthetic.py) at ``--incidents``,
 serves it from the fake GitLab (tests/fakegitlab) in this process with every request
-answered after ``--latency-ms``, then runs a cold ``inc-audit run --api API`` (an empty
+answered in ``--latency-ms`` (``--answer within``: the fake builds its answer as the request
+comes and sends it once the latency has passed, a GitLab that answers every request in that
+time; ``after``: it starts building only once the latency has passed, so an answer leaves
+the latency plus its building after the request, up to half a second more for a query of
+200 full issues while the fake builds others on the same cores), then runs a cold
+``inc-audit run --api API`` (an empty
 ``--cache`` folder) with a ``git worktree`` of ``--base`` and with this checkout, one after
 the other, each through ``spawner.py`` (so a run's peak RSS is its own). Prints for each
 run its wall time (start-up included), the requests the fake answered, requests per
 incident, peak RSS, the CPU time the fake GitLab spent meanwhile (this process's, which
 serves it in threads: "GitLab's own work", on the same cores as the audit), and whether
 both wrote the same findings (compared finding for finding, as run_bench.py does).
+``--runs N`` measures each pair N times, base and this checkout one after the other, and
+prints the median wall time of each beside the runs (the machine's speed drifts: only
+figures taken in turn compare).
 ``--memory`` adds cold GraphQL runs at those sizes with no latency and ``--no-cache``,
 for the live source's own peak memory. Nothing here asserts on time; exit 1 when the
 findings differ, 2 when a run failed.
@@ -23,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -99,11 +109,12 @@ def cold_run(spawner: Spawner, fake: Any, tree: Path, name: str, api: str, n: in
     return measured
 
 
-def serve(n: int, work: Path, latency: float) -> Any:
+def serve(n: int, work: Path, latency: float, within: bool = True) -> Any:
     import run_bench as rb  # noqa: PLC0415
 
     started = time.perf_counter()
     served = rb.serve(n, work, f"synthetic-{n}", latency)
+    served.fake.work_within_latency = within
     say(f"generated and served {n} incidents in {time.perf_counter() - started:.0f} s")
     return served.fake
 
@@ -116,18 +127,25 @@ def main() -> int:
     parser.add_argument("--base", default=DEFAULT_BASE)
     parser.add_argument("--concurrency", type=int, help="--concurrency for inc-audit (default: its own)")
     parser.add_argument("--memory", default="", help="sizes of peak-memory GraphQL runs, no latency, --no-cache")
+    parser.add_argument("--answer", choices=("within", "after"), default="within",
+                        help="the fake's work within the latency, or after it (default: within)")
+    parser.add_argument("--runs", type=int, default=1, help="measure each pair this many times, in turn")
     args = parser.parse_args()
     spawner = Spawner()  # first, while this process is small
     work = Path(tempfile.mkdtemp(prefix="inc-audit-cold-live-"))
     base = base_tree(args.base)
     compile_tree(ROOT)
     rows: list[tuple[Measured, Measured]] = []
-    fake = serve(args.incidents, work, args.latency_ms / 1000)
+    fake = serve(args.incidents, work, args.latency_ms / 1000, args.answer == "within")
+    walls: dict[tuple[str, str], list[float]] = {}
     try:
         for api in (a.strip() for a in args.apis.split(",") if a.strip()):
-            runs = [cold_run(spawner, fake, tree, name, api, args.incidents, work, args.concurrency)
-                    for name, tree in (("base", base), ("now", ROOT))]
-            rows.append((runs[0], runs[1]))
+            for _ in range(max(1, args.runs)):
+                runs = [cold_run(spawner, fake, tree, name, api, args.incidents, work, args.concurrency)
+                        for name, tree in (("base", base), ("now", ROOT))]
+                rows.append((runs[0], runs[1]))
+                for run in runs:
+                    walls.setdefault((api, run.tree), []).append(run.wall)
     finally:
         fake.stop()
     for size in (int(s) for s in args.memory.split(",") if s.strip()):
@@ -138,7 +156,8 @@ def main() -> int:
             rows.append((runs[0], runs[1]))
         finally:
             fake.stop()
-    print(f"cold `inc-audit run` against the fake GitLab; base: {describe(args.base)}")
+    print(f"cold `inc-audit run` against the fake GitLab (its work {args.answer} the latency);"
+          f" base: {describe(args.base)}")
     print(f"{'incidents':>9} {'latency':>7} {'api':>7}  {'tree':<4} {'wall s':>6} {'requests':>8}"
           f" {'req/inc':>7} {'MiB':>5} {'fake CPU s':>10}  same findings")
     failed, differ = False, False
@@ -149,8 +168,12 @@ def main() -> int:
         for run in (base_run, now_run):
             failed = failed or run.returncode not in (0, 1)
             mark = ("yes" if same else "NO") if run is now_run else ""
-            print(f"{run.incidents:9d} {latency:>7} {run.api:>7}  {run.tree:<4} {run.wall:6.1f} {run.requests:8d}"
+            print(f"{run.incidents:9d} {latency:>7} {run.api:>7}  {run.tree:<4} {run.wall:6.2f} {run.requests:8d}"
                   f" {run.per_incident:7.3f} {run.rss_mib:5.0f} {run.fake_cpu:10.1f}  {mark}")
+    for (api, tree), times in walls.items():
+        if len(times) > 1:
+            shown = " ".join(f"{t:.2f}" for t in times)
+            print(f"{api} {tree}: median {statistics.median(times):.2f} s over {len(times)} runs ({shown})")
     print("fake CPU s: the CPU time the benchmark's own process spent during the run, which is the fake"
           " GitLab building its answers (in its serving threads) on the same cores as the audit")
     if args.memory:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The CPU the rules spend per incident and per comment, on the synthetic project.
 
-    .venv/bin/python bench/rules_cpu.py [--incidents 120] [--awaiting 20] [--runs 5]
+    .venv/bin/python bench/rules_cpu.py [--incidents 120] [--awaiting 20] [--runs 5] [--base COMMIT]
 
 Builds the synthetic project of ``api_compare.py`` (``--incidents`` incidents with 10 to 30
 comments each, ``--awaiting`` of them awaiting approval) as a GitLab export, then runs
@@ -13,6 +13,10 @@ with them loaded and every text already in the memos: the memos' ceiling, not a 
 Prints the best and the median of the runs as CPU seconds (``time.process_time``) and
 wall seconds, per incident and per comment, and a digest of the findings: two versions of
 the code that print the same digest reached the same verdicts on this project.
+
+With ``--base``, each run of this checkout is paired with one of a ``git worktree`` of that
+commit, one after the other, and both tables are printed with the ratio of their best first
+runs: the machine's speed drifts over minutes, so only figures taken in turn compare.
 
 No network and no GitLab: only the rules run. Nothing here asserts on time.
 """
@@ -76,12 +80,16 @@ def child(export: Path) -> None:
                       "findings": sum(len(i.findings) for i in result.incidents), "digest": digest}))
 
 
-def measure(export: Path, runs: int) -> list[dict[str, object]]:
-    out = []
+def measure(export: Path, runs: int, trees: tuple[Path, ...] = (ROOT,)) -> list[list[dict[str, object]]]:
+    """``runs`` child runs of each tree, the trees in turn; each tree's results."""
+    from basetree import env_for  # noqa: PLC0415
+
+    out: list[list[dict[str, object]]] = [[] for _ in trees]
     for _ in range(runs):
-        done = subprocess.run([sys.executable, __file__, "--child", str(export)],
-                              capture_output=True, text=True, check=True)
-        out.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        for index, tree in enumerate(trees):
+            done = subprocess.run([sys.executable, __file__, "--child", str(export)], env=env_for(tree),
+                                  capture_output=True, text=True, check=True)
+            out[index].append(json.loads(done.stdout.strip().splitlines()[-1]))
     return out
 
 
@@ -109,14 +117,27 @@ def main() -> int:
     parser.add_argument("--awaiting", type=int, default=20)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--export", type=Path, help="an export built before (skips building)")
+    parser.add_argument("--base", help="a commit to measure in turn with this checkout")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child)
         return 0
+    from basetree import base_tree, describe  # noqa: PLC0415
+
+    trees = (base_tree(args.base), ROOT) if args.base else (ROOT,)
     with tempfile.TemporaryDirectory(prefix="rules-cpu-") as work:
         export = args.export or build(args.incidents, args.awaiting, Path(work))
-        table(measure(export, args.runs))
+        results = measure(export, args.runs, trees)
+    for each in results:
+        table(each)
+    if args.base:
+        base, now = (min(r["timings"][0][0] for r in each) for each in results)  # type: ignore[index]
+        same = results[0][0]["digest"] == results[1][0]["digest"]
+        print(f"base {describe(args.base)}")
+        print(f"best first run's CPU, this checkout / base: {now / base:.3f}; same findings digest: "
+              f"{'yes' if same else 'NO'}")
+        return 0 if same else 1
     return 0
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 from inc_audit.errors import InputError
@@ -64,6 +65,39 @@ def write_new_text(path: Path, text: str, what: str, *, replace: bool = True) ->
         if not stat.S_ISREG(os.fstat(descriptor).st_mode):
             raise InputError(f"{what} {path} is not a regular file", HINT)
         handle.write(text)
+
+
+def write_whole(path: Path, pieces: Iterable[str]) -> None:
+    """Write ``pieces`` to ``path`` as one file that appears whole or not at all: into a new
+    file beside it, renamed over it once the last piece is written. Until then a reader sees
+    the file as it was (or none), and a failure while the pieces are made (an ``OSError`` or
+    the maker's own) removes the new file and leaves the old one. The file keeps the old
+    one's permissions (a new one has the umask's). A symbolic link is kept and its target
+    written; a FIFO or a device (``/dev/stdout``) is written to as it is, piece by piece.
+    ``OSError`` is raised as it comes."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        mode: int | None = os.stat(target).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        with target.open("w", encoding="utf-8") as handle:
+            for piece in pieces:
+                handle.write(piece)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fresh = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            for piece in pieces:
+                handle.write(piece)
+        if mode is not None:
+            os.chmod(fresh, stat.S_IMODE(mode))
+        os.replace(fresh, target)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
 
 
 def read_regular_text(path: Path, what: str, inside: tuple[Path, ...] = ()) -> str:

@@ -17,6 +17,7 @@ from inc_audit.cli.token import DEFAULT_VARIABLE
 from inc_audit.config import file as config_module
 from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_INCOMPLETE, EXIT_INTERNAL, REPORT_HOW, IncAuditError, InputError
+from inc_audit.files import write_whole
 from inc_audit.formats.registry import CONFIDENTIAL_TITLES, MAIN_FORMATS, REPORTERS
 from inc_audit.redaction import redact
 from inc_audit.text import printable
@@ -86,18 +87,17 @@ def write_text(path: Path | None, text: str, color: bool = False) -> None:
 def write_pieces(path: Path | None, pieces: Iterable[str], color: bool = False) -> None:
     """Write ``pieces`` one after another to ``path`` (standard output for None or ``-``), each
     redacted and, for a terminal, made printable on its own: a piece never splits a secret, a
-    URL or a character (the reporters cut between incidents)."""
+    URL or a character (the reporters cut between incidents). A file appears whole or not at
+    all (``files.write_whole``): a run that fails while its report is made leaves the last
+    report as it was."""
     if path is None or str(path) == "-":  # a coloured text report paints ``plain`` fields only
         for piece in pieces:
             click.echo(redact(piece) if color else printable(redact(piece)), nl=False, color=color)
         return
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as handle:
-            for piece in pieces:
-                handle.write(redact(piece))
+        write_whole(path, (redact(piece) for piece in pieces))
     except OSError as error:
-        raise InputError(f"cannot write {path}: {error.strerror}") from None
+        raise InputError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def load_config(path: str | None, judges_approval: bool = False) -> Config:

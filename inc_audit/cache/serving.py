@@ -72,13 +72,15 @@ class Serving(Staging):
         need no request, and most need no rule. The others are served by reader threads."""
         with self._lock:
             inline = {key for key in keys if self._kept_for(key) is not None}
-        serve: Callable[[IssueKey], Issue] = self._serve
+        serve: Callable[[IssueKey], Issue | None] = self._serve
         if self.live.kind == "group":  # a failing project fails alone (``sources.rest.projects``)
             serve = self._serve_alone
         pooled = self.live.parallel(serve, [key for key in keys if key not in inline])
         try:
             for key in keys:
-                yield self._serve_cached(key) if key in inline else next(pooled)
+                issue = self._serve_cached(key) if key in inline else next(pooled)
+                if issue is not None:
+                    yield issue
         finally:
             close = getattr(pooled, "close", None)
             if close is not None:
@@ -87,8 +89,11 @@ class Serving(Staging):
     def _raw(self, key: IssueKey) -> dict[str, Any]:
         return _object(json.loads(self._part(key, "raw")))
 
-    def _serve_alone(self, key: IssueKey) -> Issue:
+    def _serve_alone(self, key: IssueKey) -> Issue | None:
         """``_serve``, in a group audit: a project that cannot be read fails alone."""
+        if self._entry(key) is None:
+            self._gone(key)
+            return None
         raw = self._raw(key)
         return self.live.projects.read(key, raw, lambda: self._serve(key, raw))
 
@@ -106,9 +111,17 @@ class Serving(Staging):
         fields = {f.name: getattr(plain, f.name) for f in dataclasses.fields(Issue) if f.name != "notes"}
         return _LazyNotesIssue(lambda: self._cached_notes(key), **fields)
 
-    def _serve(self, key: IssueKey, raw: dict[str, Any] | None = None) -> Issue:
+    def _gone(self, key: IssueKey) -> None:
+        """A listed key GitLab no longer had when its entry was read (deleted, moved or hidden
+        since the listing): not a candidate any more, nothing to serve or keep of it."""
+        with self._lock:
+            self._candidates.discard(key)
+
+    def _serve(self, key: IssueKey, raw: dict[str, Any] | None = None) -> Issue | None:
         entry = self._entry(key)
-        assert entry is not None
+        if entry is None:
+            self._gone(key)
+            return None
         raw = self._raw(key) if raw is None else raw
         notes = self._part(key, "notes") if entry.has_notes else None
         self.live.project_of(raw)  # learns the project's id from references.full

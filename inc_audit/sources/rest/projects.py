@@ -23,6 +23,7 @@ from inc_audit.sources.entries import UNREADABLE, unreadable_issue
 from inc_audit.sources.http.classify import UNREACHABLE_HINT
 
 T = TypeVar("T")
+Served = TypeVar("Served", bound="Issue | None")
 
 
 class ProjectFailures:
@@ -33,7 +34,7 @@ class ProjectFailures:
         self._lock = threading.Lock()
         self._gave_up_last = False
 
-    def read(self, key: IssueKey, raw: Any, read: Callable[[], Issue]) -> Issue:
+    def read(self, key: IssueKey, raw: Any, read: Callable[[], Served]) -> Served | Issue:
         """``read()``, or the incident unreadable when its project failed (now or before)."""
         with self._lock:
             reason = self.failed.get(key.project)

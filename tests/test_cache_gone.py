@@ -20,10 +20,13 @@ from tests.test_graphql_source import INC, incidents, source
 def live(fake: FakeGitLab, api: str) -> Any:
     if api == "graphql":
         return source(fake)
-    return GitLabSource(connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0), project=PROJECT)
+    gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0)
+    if api == "rest, group":  # served one project at a time, each failing alone
+        return GitLabSource(gl, group=PROJECT.split("/")[0])
+    return GitLabSource(gl, project=PROJECT)
 
 
-@pytest.mark.parametrize("api", ["rest", "graphql"])
+@pytest.mark.parametrize("api", ["rest", "graphql", "rest, group"])
 def test_an_incident_deleted_between_the_listing_and_its_read_is_left_out(
     fake: FakeGitLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: str
 ) -> None:

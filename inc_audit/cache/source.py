@@ -180,7 +180,8 @@ class CachedSource(Serving, Source):
             wave, arriving = self.live.take_first_wave(taken) if shard is None else ([], iter(()))
             self._feed = None
             for key, raw in arriving:  # and the reads the listing's first pages started, as they answer
-                self._candidates.add(key)
+                with self._lock:
+                    self._candidates.add(key)
                 self._keep_listed(key, raw)
                 taken.add(key)
                 yield from self._serve_all([key])

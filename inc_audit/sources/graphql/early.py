@@ -157,9 +157,10 @@ class EarlyReads(KeyListing):
         """The keys ``first_wave`` is reading (less ``taken``, the first page's) and their
         (key, entry) pairs in that order as the reads answer, for the audit to take while the
         listing reads its other pages; a key GitLab did not return has no pair. Waits until
-        the listing started early (``start_listing``) has called ``first_wave`` or ended;
-        nothing when no listing was started early or it read no wave. Taken once: the
-        listing's keys then leave these out, as they leave out the first page's."""
+        the listing started early (``start_listing``) has called ``first_wave`` or ended (then
+        the reads ``last_wave`` started come too); nothing when no listing was started early or
+        it read no wave. Taken once: the listing's keys then leave these out, as they leave out
+        the first page's."""
         started = self._listing
         if started is None or self.kind != "project" or not self.early():
             return [], iter(())

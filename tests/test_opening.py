@@ -18,6 +18,7 @@ from inc_audit.errors import ConfigError, SourceError
 from inc_audit.model import IssueKey
 from inc_audit.publishing import ownership
 from inc_audit.sources.graphql.client import GraphQL
+from inc_audit.sources.graphql.early import FIRST_PAGE_WAIT
 from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.budget import cancelled_by, cancelling
 from inc_audit.sources.http.parallel import beside, ordered_map
@@ -277,3 +278,27 @@ def test_a_first_wave_read_that_fails_ends_the_scan_with_its_error(
     with pytest.raises(SourceError, match="GitLab answered 500"):
         next(candidates)  # the first wave's read: the listing has not ended, the scan does
     gate.set()
+
+
+def test_a_first_page_later_than_the_first_wave_is_not_read_again_by_the_last(
+    fake: FakeGitLab, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = incidents(fake, 450, notes=0)
+    gate = held_listing(monkeypatch)
+    original = GraphQLSource._read_page
+
+    def late(self: GraphQLSource, *args: object) -> dict[IssueKey, dict[str, object]]:
+        time.sleep(FIRST_PAGE_WAIT + 0.5)  # the first wave is planned without it
+        return original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(GraphQLSource, "_read_page", late)
+    fake.clear_logs()
+    source = first_page_source(fake)
+    candidates = source.candidate_issues(INC)
+    early = [next(candidates) for _ in range(300)]  # the first page, then the first wave's 100 others
+    gate.set()
+    iids = [issue.iid for issue in early + list(candidates)]
+    assert sorted(iids) == sorted(issue.iid for issue in made) and len(set(iids)) == 450
+    # the first wave read the first page's oldest 100 again (it could not wait for them); the
+    # last wave, planned once the page was taken, reads only the 150 no one read
+    assert operations(fake).count("Read") == 2

@@ -146,7 +146,7 @@ class EarlyReads(KeyListing):
         their answers."""
         if self._begun is None or self.kind != "project" or not self.early():
             return
-        begun, self._begun = self._begun, None
+        begun, self._begun = self._begun | self._page_taken, None  # the first page's, if it came late
         wanted = sorted((key for key in known if key not in begun), key=lambda k: (k.project, k.iid))
         last = self._plan(wanted, self.shape)[: self._ahead(self.shape)] if wanted else []
         self._first += [key for query in last for batch in query for key in batch]

@@ -223,3 +223,36 @@ def test_a_project_without_members_gets_the_blank_form(checkout, fake_gitlab, mo
     text = (checkout / ".inc-audit.yml").read_text()
     assert "primary: USERNAME" in text and "TO BE CONFIRMED" not in text
     assert "used the Umami templates shipped" in result.stderr
+
+
+@pytest.mark.skipif(git is None, reason="git is not installed")
+@pytest.mark.parametrize("name", ["a\x00b", "x" * 300, "..\\..\\outside", "two\nlines", "tab\tin it"])
+def test_a_template_name_no_file_can_have_is_left_out_not_a_crash(checkout, gitlab_project, monkeypatch, name):
+    add_issue_template(gitlab_project, PROJECT, name, "### Summary\n\n### Impact\n")
+    git_repo(checkout, f"{gitlab_project.url}/umami-wallet/umami.git")
+    monkeypatch.setenv("GITLAB_TOKEN", READ_TOKEN)
+    result = CliRunner().invoke(main, ["init"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "read the project's 6 template(s) in GitLab" in result.stderr  # the six named as files can be
+    assert list(checkout.parent.glob("outside*")) == []
+
+
+def test_a_name_a_file_system_refuses_is_said_and_left_out(checkout, monkeypatch):
+    from inc_audit.cli import init as init_command
+
+    texts = {"Incident": "### Summary\n", "refused": "### Impact\n"}
+    original = init_command.Path.write_text
+
+    def refusing(self, *args, **kwargs):
+        if self.name == "refused.md":
+            raise OSError(36, "File name too long")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(init_command.Path, "write_text", refusing)
+    reader = type("Reader", (), {"client": None, "project": PROJECT})()
+    monkeypatch.setattr("inc_audit.adoption.project.issue_templates", lambda *_: texts)
+    settings = type("Settings", (), {"templates_given": False, "templates_dir": str(checkout / "none")})()
+    said: list[str] = []
+    monkeypatch.setattr(init_command, "say", said.append)
+    init_command.survey_templates(settings, config_module.load_defaults(), reader)
+    assert any("'refused' was left out" in line for line in said)

@@ -63,13 +63,27 @@ def propose_roles(people: list[Member]) -> dict[str, tuple[str, list[str]]]:
     return proposal
 
 
+MAX_NAME_BYTES = 250
+"""The longest template name kept, in UTF-8 bytes: ``<name>.md`` fits a file system's 255."""
+
+
+def _file_name(key: Any) -> bool:
+    """Whether a template's key can name a file ``<key>.md`` in a folder of its own: not empty,
+    no separator, not hidden, no control character, not too long."""
+    if not isinstance(key, str) or not key or key.startswith("."):
+        return False
+    if "/" in key or "\\" in key or any(ord(c) < 32 or ord(c) == 127 for c in key):
+        return False
+    return len(key.encode("utf-8", errors="replace")) <= MAX_NAME_BYTES
+
+
 def issue_templates(gl: Client, project: str) -> dict[str, str]:
     """The project's issue templates (file name without `.md` -> text), as GitLab lists them."""
     base = f"/projects/{encode_id(project)}/templates/issues"
     templates: dict[str, str] = {}
     for raw in iter_items(gl, base, "listing the project's issue templates"):
         key = raw.get("key")
-        if not isinstance(key, str) or not key or "/" in key or key.startswith("."):
+        if not _file_name(key):
             continue
         answer: Any = get_json(gl, f"{base}/{encode_id(key)}", f"reading the issue template {key!r}")
         content = answer.get("content") if isinstance(answer, dict) else None

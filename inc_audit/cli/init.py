@@ -165,7 +165,10 @@ def survey_templates(settings: InitSettings, defaults: Config, reader: Reader | 
         if texts:
             with tempfile.TemporaryDirectory() as folder:
                 for name, text in texts.items():
-                    (Path(folder) / f"{name}.md").write_text(text, encoding="utf-8")
+                    try:
+                        (Path(folder) / f"{name}.md").write_text(text, encoding="utf-8", errors="replace")
+                    except (OSError, ValueError) as error:  # a name this file system refuses
+                        say(f"inc-audit: the project's issue template {name!r} was left out: {error}")
                 found = starter.survey(folder, defaults)
             say(f"inc-audit: no {settings.templates_dir} here: read the project's {len(texts)} template(s) in GitLab")
             return found, [f"Templates read from the project in GitLab ({len(texts)}), not from this checkout."]

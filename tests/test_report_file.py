@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from inc_audit.cli import main
 from inc_audit.cli.common import write_pieces
-from inc_audit.formats import registry
 from inc_audit.files import write_whole
+from inc_audit.formats import registry
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_EXPORT
 
 

@@ -82,16 +82,14 @@ def write_whole(path: Path, pieces: Iterable[str]) -> None:
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
         with target.open("w", encoding="utf-8") as handle:
-            for piece in pieces:
-                handle.write(piece)
+            handle.writelines(pieces)
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     fresh = target.with_name(f".{target.name}.{os.getpid()}.{os.urandom(4).hex()}.part")
     descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            for piece in pieces:
-                handle.write(piece)
+            handle.writelines(pieces)
         if mode is not None:
             os.chmod(fresh, stat.S_IMODE(mode))
         os.replace(fresh, target)

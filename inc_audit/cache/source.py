@@ -185,7 +185,7 @@ class CachedSource(Serving, Source):
                 self._keep_listed(key, raw)
                 taken.add(key)
                 yield from self._serve_all([key])
-            keys, listing = _stream(self.live, labels, taken, also=set(wave))
+            keys, listing = _stream(self.live, labels, taken | set(wave))  # and the wave's GitLab did not return
             self._candidates, order = set(keys) | taken, keys  # served in the live source's order (``key_order``)
             self._feed = _Feed(listing, self._keep_listed)
             relisted_at = full_read_at = started
@@ -389,7 +389,7 @@ class CachedSource(Serving, Source):
 
 
 def _stream(
-    live: GitLabSource, labels: tuple[str, ...], taken: set[IssueKey] | None = None, also: set[IssueKey] | None = None
+    live: GitLabSource, labels: tuple[str, ...], taken: set[IssueKey] | None = None
 ) -> tuple[list[IssueKey], Listing]:
     """Every candidate's key, in (project, iid) order, and their listing entries in that
     order, as a stream: the one place a cold, full or relisting scan reads the listing.
@@ -397,10 +397,9 @@ def _stream(
     The keys come from the live source's cheap listing (``list_keys``), the entries from its
     reads by iid (``read_entries``: concurrent, a bounded window ahead of what is taken); a
     key GitLab no longer has when its entry is read has no entry in the stream. The keys
-    ``taken`` (the live source's first page and first wave, served already) are left out of
-    both, and so are the keys ``also`` holds (the first wave's that GitLab did not return).
+    ``taken`` (the live source's first page and first wave, read already) are left out of
+    both.
     """
     taken = taken or set()
-    left_out = taken | (also or set())
-    keys = [key for key in live.list_keys(labels) if key not in left_out]
+    keys = [key for key in live.list_keys(labels) if key not in taken]
     return keys, live.read_entries(keys, taken=taken)

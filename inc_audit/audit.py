@@ -9,11 +9,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from inc_audit.config.file import Config
 from inc_audit.findings import AuditResult, Finding, IncidentResult, Timeline
-from inc_audit.model import Issue, Shard
+from inc_audit.judging import Helper, Judged, answered_alike
+from inc_audit.model import Issue, IssueKey, Shard
 from inc_audit.rules import Context, Verdict, _has_any, is_change, judge
 from inc_audit.rules.owners import annotate
 from inc_audit.rules.registry import is_own_issue
-from inc_audit.sources.interface import ReadsAhead, Source, Unreadable
+from inc_audit.sources.interface import AtHand, ReadsAhead, Source, Unreadable
 
 AUDIT_MARKER = "<!-- inc-audit:audit-issue -->"
 UNREADABLE = "SRC001"
@@ -64,6 +65,11 @@ def audit_issue(issue: Issue, config: Config, source: Source, as_of: datetime) -
         findings, milestones, notes = _findings(issue, config, source, as_of)
     except Unreadable as problem:
         findings, milestones, notes = (unreadable(str(problem)),), None, ()
+    return _result(issue, config, findings, milestones, notes)
+
+
+def _result(issue: Issue, config: Config, findings: tuple[Finding, ...], milestones: Timeline | None,
+            notes: tuple[str, ...]) -> IncidentResult:
     return IncidentResult(
         key=issue.key,
         title=issue.title,
@@ -110,14 +116,17 @@ def run_audit(
     progress: Progress | None = None,
     shard: Shard | None = None,
     skipped: Progress | None = None,
+    helper: Helper | None = None,
 ) -> AuditResult:
     """Audit every incident of ``source`` (or of one shard); a failed read raises ``SourceError``.
 
     ``progress`` is told of each incident as it is audited, ``skipped`` of each other issue
     the source hands over (a change ticket, an exempt incident, the audit issue). The source
     is told (``Source.release``) of each issue once it is judged or passed over.
+    With a ``helper`` (``inc_audit.judging``), a second process judges some of the incidents.
     """
-    results = []
+    results: list[IncidentResult] = []
+    handing = _Handing(helper, source, config, as_of, results) if helper is not None else None
     for issue in source.candidate_issues(config.incident_labels, shard):
         if not is_audited(issue, config):
             if skipped is not None:
@@ -126,8 +135,13 @@ def run_audit(
             continue
         if progress is not None:
             progress(issue)
-        results.append(audit_issue(issue, config, source, as_of))
-        source.release(issue.key)  # only its findings are kept: the source may let go of the rest
+        if handing is None or not handing.hand(issue):
+            results.append(audit_issue(issue, config, source, as_of))
+            source.release(issue.key)  # only its findings are kept: the source may let go of the rest
+        if handing is not None:
+            handing.collect()
+    if handing is not None:
+        handing.collect(wait=True)
     results.sort(key=lambda r: (r.key.project, r.key.iid))
     described: dict[str, Any] = dict(source.describe())
     if shard is not None:
@@ -135,6 +149,57 @@ def run_audit(
     incidents, unread = tuple(results), source.unread()
     return AuditResult(as_of=as_of, source=described, incidents=incidents,
                        complete=is_complete(incidents, unread), notes=unread, calendar=config.calendar)
+
+
+class _Handing:
+    """The incidents handed to a helper process, and what the audit does with its verdicts."""
+
+    def __init__(self, helper: Helper, source: Source, config: Config, as_of: datetime,
+                 results: list[IncidentResult]) -> None:
+        self.helper, self.source, self.config, self.as_of = helper, source, config, as_of
+        self.results = results
+        self.handed: dict[IssueKey, tuple[Issue, AtHand]] = {}
+        helper.begin(config, as_of)
+
+    def hand(self, issue: Issue) -> bool:
+        """Hand ``issue`` to the helper when it has room and the rules will need nothing
+        the source does not hold already; False: the audit judges it."""
+        if issue.unreadable or not self.helper.has_room():
+            return False
+        held = self.source.answers_at_hand(issue.key)
+        if held is None:
+            return False
+        if isinstance(self.source, KeepsVerdicts) and self.source.cached_verdict(issue, self.as_of) is not None:
+            return False
+        if not self.helper.hand(issue, held):
+            return False
+        self.handed[issue.key] = (issue, held)
+        return True
+
+    def collect(self, wait: bool = False) -> None:
+        """Take the verdicts the helper has sent back (with ``wait``, all of them); judge
+        here what it could not judge, or could not judge as the audit would."""
+        for judged in self.helper.judged(wait):
+            self._take(judged)
+        if wait or self.helper.broken:
+            for key in list(self.handed):
+                self._take(Judged(key, None))
+
+    def _take(self, judged: Judged) -> None:
+        issue, held = self.handed.pop(judged.key)
+        verdict = judged.verdict
+        try:
+            alike = verdict is not None and answered_alike(self.source, held, judged.questions)
+        except Unreadable:
+            alike = False
+        if verdict is None or not alike:
+            self.results.append(audit_issue(issue, self.config, self.source, self.as_of))
+        else:
+            self.helper.accepted += 1
+            if isinstance(self.source, KeepsVerdicts):
+                self.source.remember_verdict(issue, verdict)
+            self.results.append(_result(issue, self.config, verdict.findings, verdict.timeline, verdict.notes))
+        self.source.release(issue.key)
 
 
 def read_ahead(source: ReadsAhead, config: Config, as_of: datetime) -> None:

@@ -61,6 +61,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ from inc_audit.findings import Finding, Timeline
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.rules import Verdict
 from inc_audit.sources.entries import award_from_api, notes_from_api
-from inc_audit.sources.interface import Source
+from inc_audit.sources.interface import AtHand, Source
 from inc_audit.sources.rest.source import GitLabSource
 
 __all__ = [
@@ -286,6 +287,13 @@ class CachedSource(Serving, Source):
             return self.refresh_awards(key, note_id)
         self._count("awards from the cache")
         return awards
+
+    def answers_at_hand(self, key: IssueKey) -> AtHand | None:
+        """What the live source read of ``key`` this run (a cold run, or an incident read
+        again), whose award emoji ``refresh_awards`` gives afresh; None for an incident
+        served from the cache."""
+        held = self.live.answers_at_hand(key)
+        return replace(held, refreshes=True) if held is not None else None
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
         """Read live (once per run): a verdict that read one is not kept (``Verdict.settled``)."""

@@ -30,6 +30,7 @@ class RunSettings(ReadSettings, ReportSettings):
     dry_run: bool = False
     shard: str | None = None
     progress: bool | None = None
+    jobs: int | None = None
 
 
 @dataclass(frozen=True)

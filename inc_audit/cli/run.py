@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +39,10 @@ from inc_audit.cli.output import (
 )
 from inc_audit.cli.source import open_audited
 from inc_audit.cli.target import Target
+from inc_audit.config.file import Config
 from inc_audit.errors import EXIT_CLEAN, EXIT_VIOLATIONS, InputError
 from inc_audit.formats.registry import titles_shown
+from inc_audit.judging import Helper
 from inc_audit.model import Issue, IssueKey, Shard
 from inc_audit.publishing import incident_comment
 from inc_audit.rules import waiving
@@ -106,6 +109,12 @@ from inc_audit.rules import waiving
     show_default=True,
     help="Read through GitLab's GraphQL or REST API; auto: GraphQL where GitLab offers what the audit reads.",
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 2),
+    help="Processes judging the incidents of a live audit: 2, a second one beside the audit's"
+    " (forked, Linux) [default: 2 where the machine has two cores or more].",
+)
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option(
     "--progress/--no-progress",
@@ -149,6 +158,16 @@ def run_command(settings: RunSettings) -> int:
     asked = False if target.export is not None and settings.progress is None else settings.progress
     observer = progress.Silent() if quiet() else progress.choose(
         sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
+    helper = Helper.start() if target.export is None and settings.jobs != 1 else None  # before any thread
+    try:
+        return _audited(settings, reports, shard, as_of, config, target, audit_project, observer, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _audited(settings: RunSettings, reports: Any, shard: Shard | None, as_of: datetime, config: Config,
+             target: Target, audit_project: Any, observer: Any, helper: Helper | None) -> int:
     source, gl, config = open_audited(target, config, settings, as_of, observer)
     commenting = audit_project is not None and config.notify.incident_comment
     if commenting and config.notify.bot_user is None:
@@ -167,12 +186,15 @@ def run_command(settings: RunSettings) -> int:
             comments[issue.key] = found
 
     try:
-        result = run_audit(source, config, as_of, progress=audited, shard=shard, skipped=observer.skipped)
+        result = run_audit(source, config, as_of, progress=audited, shard=shard, skipped=observer.skipped,
+                           helper=helper)
     finally:
         observer.finished()
     result = waiving.apply(result, config, whole=shard is None)
     if settings.verbose and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
+    if settings.verbose and helper is not None:
+        say(f"inc-audit: a second process judged {helper.accepted} of the {len(result.incidents)} incidents")
     tracked = track_result(gl, audit_project, result, config)
     emit(tracked.result, settings, reports, config)
     if not result.complete:

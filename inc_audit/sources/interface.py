@@ -8,7 +8,8 @@ method of the protocol directly; nothing is discovered with ``getattr``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -22,6 +23,19 @@ class Unreadable(ValueError):
     The audit reports that incident as unreadable (SRC001) and the run as incomplete. A
     ``ValueError``, so that code decoding its own stored copies (the cache) sees a bad value.
     """
+
+
+@dataclass(frozen=True)
+class AtHand:
+    """What a source already holds of an incident for the rules, read with it: its links
+    (None: not read) and the award emoji of the notes whose awards were read. ``refreshes``:
+    the source's ``refresh_awards`` reads them afresh, which the ones held are (they were
+    read this run); otherwise it answers None."""
+
+    key: IssueKey
+    links: tuple[LinkedIssue, ...] | None
+    awards: Mapping[int, tuple[Award, ...]] = field(default_factory=dict)
+    refreshes: bool = False
 
 
 class Source(Protocol):
@@ -68,6 +82,12 @@ class Source(Protocol):
         rules call ``refresh_awards``, which a cache reads from GitLab (at most once per note
         per run).
         """
+        return None
+
+    def answers_at_hand(self, key: IssueKey) -> AtHand | None:
+        """What the source holds already of the incident ``key`` for the rules, without a
+        request (a second process judges with it: ``inc_audit.judging``); None when it holds
+        nothing or cannot say."""
         return None
 
     def release(self, key: IssueKey) -> None:

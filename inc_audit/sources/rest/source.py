@@ -33,7 +33,7 @@ from inc_audit.sources.entries import (
 from inc_audit.sources.http.classify import UNREACHABLE_HINT, Absent
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import Client, encode_id, ensure_pool, get_json, opening
-from inc_audit.sources.interface import Source, Unreadable
+from inc_audit.sources.interface import AtHand, Source, Unreadable
 from inc_audit.sources.rest.keys import KeyListing
 from inc_audit.sources.rest.pages import MAX_PAGES, PER_PAGE, batches_of, iter_items
 from inc_audit.sources.rest.projects import ProjectFailures, failed_entry
@@ -189,6 +189,24 @@ class GitLabSource(KeyListing, Source):
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return tuple(award_from_api(raw) for raw in self.raw_awards(key, note_id))
+
+    def answers_at_hand(self, key: IssueKey) -> AtHand | None:
+        """The links and note award emoji read for ``key`` so far (by the read-ahead, or
+        with the incident over GraphQL), as ``linked_issues`` and ``note_awards`` give them;
+        None when nothing was read or some of it cannot be read (the audit then judges the
+        incident itself, and says why)."""
+        with self._locks_lock:
+            links = self._links.get(key)
+            raws = {note_id: self._awards.get((key, note_id)) for note_id in self._award_notes.get(key, ())}
+        if links is None and not raws:
+            return None
+        try:
+            linked = self.linked_from_raw(links) if links is not None else None
+            awards = {note_id: tuple(award_from_api(raw) for raw in found)
+                      for note_id, found in raws.items() if found is not None}
+        except Unreadable:
+            return None
+        return AtHand(key, linked, awards)
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
         """GET /projects/:id/issues/:iid, once per run; 403 or 404 make it ``unreadable``."""

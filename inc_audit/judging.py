@@ -1,0 +1,296 @@
+"""Judging on a second core: a process forked at the start of a run that runs the rules on
+the incidents the audit hands it, while the audit judges others.
+
+The rules are plain Python and hold the interpreter: one process judges one incident at a
+time, however many cores the machine has. A live audit has a second core doing little
+(GitLab answers; the reader threads mostly wait), so ``Helper.start`` forks the process
+before the run starts any thread (a fork copies only the thread that calls it) and the
+audit hands the helper an incident whenever it has room (``DEPTH`` in flight), judging
+the next one itself otherwise.
+
+The helper never talks to GitLab or the cache. With each incident it gets what the source
+already holds for the rules (``Source.answers_at_hand``: the incident's links and its notes'
+award emoji, read with the incident). Its rules ask a ``_Held`` source, which answers from
+that and writes down every question; a question it cannot answer (another issue's links, the
+issues that mention the incident) ends the helper's try. The audit then asks the real
+source the same questions in the same order (so a cache stores what it would have), and
+takes the helper's verdict only when every answer is the one the helper had; otherwise,
+or when the helper failed in any way, it judges the incident itself. The findings are
+therefore the ones the audit would have reached alone.
+
+Linux only (``fork``); with one core, or threads already running, the audit judges alone.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from inc_audit.config.file import Config
+from inc_audit.model import Award, Issue, IssueKey, LinkedIssue
+from inc_audit.rules import Verdict, judge
+from inc_audit.sources.interface import AtHand, Source
+
+DEPTH = 2
+"""Incidents handed to the helper and not yet judged: one it judges, one waiting."""
+
+_PIPE_SIZE = 1 << 20  # room for the incidents in flight, so a hand-over never waits (Linux)
+_F_SETPIPE_SZ = 1031
+_LENGTH = struct.Struct("!I")
+
+Question = tuple[str, IssueKey, int]
+"""A question the helper's rules asked: ("links", key, 0), ("awards", key, note id) or
+("refresh", key, note id)."""
+
+
+class Beyond(Exception):
+    """The helper's rules asked something the incident's answers at hand do not hold."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The helper's verdict on an incident, with the questions its rules asked (None: the
+    helper could not judge it)."""
+
+    key: IssueKey
+    verdict: Verdict | None
+    questions: tuple[Question, ...] = ()
+
+
+class _Held(Source):
+    """A source answering from an incident's answers at hand, writing down each question."""
+
+    def __init__(self, held: AtHand) -> None:
+        self.held = held
+        self.questions: list[Question] = []
+
+    def linked_issues(self, key: IssueKey) -> tuple[LinkedIssue, ...]:
+        if key != self.held.key or self.held.links is None:
+            raise Beyond(f"the links of {key}")
+        self.questions.append(("links", key, 0))
+        return self.held.links
+
+    def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
+        if key != self.held.key or note_id not in self.held.awards:
+            raise Beyond(f"the award emoji of note {note_id} of {key}")
+        self.questions.append(("awards", key, note_id))
+        return self.held.awards[note_id]
+
+    def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...] | None:
+        if not self.held.refreshes:
+            self.questions.append(("refresh", key, note_id))
+            return None
+        if key != self.held.key or note_id not in self.held.awards:
+            raise Beyond(f"the award emoji of note {note_id} of {key}, afresh")
+        self.questions.append(("refresh", key, note_id))
+        return self.held.awards[note_id]
+
+    def issue_summary(self, key: IssueKey) -> LinkedIssue:
+        raise Beyond(f"issue {key}")
+
+    def describe(self) -> dict[str, str]:
+        raise Beyond("the source")
+
+    def candidate_issues(self, labels: tuple[str, ...], shard: Any = None) -> Iterator[Issue]:
+        raise Beyond("the source")
+
+
+def answered_alike(source: Source, held: AtHand, questions: tuple[Question, ...]) -> bool:
+    """Ask ``source`` the helper's questions, in order; whether each answer is the one the
+    helper had from ``held``."""
+    for kind, key, note_id in questions:
+        if kind == "links":
+            if source.linked_issues(key) != held.links:
+                return False
+        elif kind == "awards":
+            if source.note_awards(key, note_id) != held.awards.get(note_id):
+                return False
+        elif source.refresh_awards(key, note_id) != (held.awards.get(note_id) if held.refreshes else None):
+            return False
+    return True
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+class Helper:
+    """The forked process and the audit's end of its two pipes."""
+
+    def __init__(self, pid: int, to_helper: int, from_helper: int) -> None:
+        self.pid = pid
+        self._out = to_helper
+        self._in = from_helper
+        self._buffer = b""
+        self.in_flight = 0
+        self.broken = False
+        self.accepted = 0
+        """The verdicts the audit took (``inc_audit.audit``)."""
+
+    @classmethod
+    def start(cls) -> Helper | None:
+        """Fork the helper, or None where it cannot help: not Linux, one core, threads
+        already running (a fork would copy their locks, held or not), no fork."""
+        if not sys.platform.startswith("linux") or cores() < 2 or threading.active_count() != 1:
+            return None
+        try:
+            down_r, down_w = os.pipe()
+            up_r, up_w = os.pipe()
+        except OSError:
+            return None
+        for fd in (down_w, up_w):
+            try:
+                import fcntl  # noqa: PLC0415  (Linux only)
+
+                fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_SIZE)
+            except OSError:
+                pass  # the default size: a hand-over may wait for the helper to read
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (down_r, down_w, up_r, up_w):
+                os.close(fd)
+            return None
+        if pid == 0:  # the helper
+            os.close(down_w)
+            os.close(up_r)
+            _serve(down_r, up_w)  # never returns
+        os.close(down_r)
+        os.close(up_w)
+        return cls(pid, down_w, up_r)
+
+    def begin(self, config: Config, as_of: datetime) -> None:
+        """Tell the helper the configuration and the moment it judges at."""
+        self._send(("begin", config, as_of))
+
+    def has_room(self) -> bool:
+        return not self.broken and self.in_flight < DEPTH
+
+    def hand(self, issue: Issue, held: AtHand) -> bool:
+        """Hand ``issue`` over; False when the helper is gone (the audit judges it)."""
+        if not self._send(("judge", issue, held)):
+            return False
+        self.in_flight += 1
+        return True
+
+    def judged(self, wait: bool = False) -> Iterator[Judged]:
+        """The verdicts the helper has sent back; with ``wait``, every one in flight."""
+        while self.in_flight and not self.broken:
+            ready, _, _ = select.select([self._in], [], [], None if wait else 0)
+            if not ready:
+                return
+            frame = self._frame()
+            if frame is None:
+                self.broken = True
+                return
+            self.in_flight -= 1
+            yield frame
+
+    def close(self) -> None:
+        """End the helper (it exits once its pipe closes) and wait for it."""
+        for fd in (self._out, self._in):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.broken = True
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+    def _send(self, message: tuple[Any, ...]) -> bool:
+        if self.broken:
+            return False
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        try:
+            _write_all(self._out, _LENGTH.pack(len(data)) + data)
+        except OSError:  # the helper died: a broken pipe
+            self.broken = True
+            return False
+        return True
+
+    def _frame(self) -> Judged | None:
+        """The next verdict, whole; None once the helper is gone."""
+        body = _read_frame(self._in)
+        if body is None:
+            return None
+        judged = pickle.loads(body)
+        return judged if isinstance(judged, Judged) else None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    parts = []
+    while size:
+        part = os.read(fd, size)
+        if not part:
+            return None
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def _read_frame(fd: int) -> bytes | None:
+    head = _read_exactly(fd, _LENGTH.size)
+    if head is None:
+        return None
+    return _read_exactly(fd, _LENGTH.unpack(head)[0])
+
+
+def _serve(down: int, up: int) -> None:
+    """The helper's life: judge what comes down the pipe until it closes, then exit without
+    running anything the audit's process registered (``os._exit``)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the audit's to handle
+        config: Config | None = None
+        as_of: datetime | None = None
+        while True:
+            body = _read_frame(down)
+            if body is None:
+                break
+            message = pickle.loads(body)
+            if message[0] == "begin":
+                _, config, as_of = message
+                continue
+            _, issue, held = message
+            _write_all(up, _framed(_judge(issue, held, config, as_of)))
+    except BaseException:  # noqa: BLE001  (the audit judges whatever is left)
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _judge(issue: Issue, held: AtHand, config: Config | None, as_of: datetime | None) -> Judged:
+    if config is None or as_of is None:
+        return Judged(issue.key, None)
+    source = _Held(held)
+    try:
+        verdict = judge(issue, config, source, as_of)
+    except Exception:  # noqa: BLE001  (Beyond, or anything: the audit judges it and says why)
+        return Judged(issue.key, None)
+    return Judged(issue.key, verdict, tuple(source.questions))
+
+
+def _framed(judged: Judged) -> bytes:
+    data = pickle.dumps(judged, pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data

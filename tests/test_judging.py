@@ -1,0 +1,274 @@
+"""Judging on a second core (``inc_audit.judging``): a forked helper judges some incidents, and
+the audit's findings are the ones it reaches alone, whatever the helper does.
+
+The audit's side (``_Handing`` in ``inc_audit.audit``) is tested with stand-in helpers that
+answer right, wrong, not at all or die; the helper process itself in a fresh interpreter (a
+fork copies only the calling thread, and the test process runs the fake GitLab's threads);
+the whole in real ``inc-audit run`` processes against the fake GitLab, with ``--jobs 1``
+and ``--jobs 2`` compared finding for finding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakegitlab import API_TOKEN, PROJECT, FakeGitLab
+
+from inc_audit.audit import run_audit
+from inc_audit.config.file import Config
+from inc_audit.judging import Helper, Judged, _Held, answered_alike
+from inc_audit.model import Award, Issue, IssueKey
+from inc_audit.rules import judge
+from inc_audit.sources.interface import AtHand
+from tests.conftest import AS_OF, EXAMPLE_CONFIG, MemorySource, change_ticket, incident, note
+
+ROOT = Path(__file__).resolve().parents[1]
+INC_AUDIT = shutil.which("inc-audit", path=str(Path(sys.executable).parent)) or "inc-audit"
+
+
+@dataclass
+class HeldSource(MemorySource):
+    """A memory source that hands the helper its links and award emoji (``lie``: wrong links)."""
+
+    lie: bool = False
+    held: list[IssueKey] = field(default_factory=list)
+
+    def answers_at_hand(self, key: IssueKey) -> AtHand | None:
+        self.held.append(key)
+        links = self.linked_issues(key)
+        self.asked.pop()  # not a question of the rules
+        links = () if self.lie else links
+        notes = next(i.notes for i in self.issues if i.key == key)
+        return AtHand(key, links, {n.id: self.awards.get((key, n.id), ()) for n in notes})
+
+
+class StandIn:
+    """A helper in this process: judges what it is handed (``judging`` "right"), gives up on
+    each ("cannot"), or dies after the third ("dies")."""
+
+    def __init__(self, judging: str = "right", depth: int = 2) -> None:
+        self.judging, self.depth = judging, depth
+        self.broken = False
+        self.accepted = 0
+        self.pending: list[tuple[Issue, AtHand]] = []
+        self.config: Config | None = None
+        self.handed = 0
+
+    def begin(self, config: Config, as_of: Any) -> None:
+        self.config, self.as_of = config, as_of
+
+    def has_room(self) -> bool:
+        return not self.broken and len(self.pending) < self.depth
+
+    def hand(self, issue: Issue, held: AtHand) -> bool:
+        self.pending.append((issue, held))
+        self.handed += 1
+        return True
+
+    def judged(self, wait: bool = False) -> Iterator[Judged]:
+        if self.judging == "dies" and self.handed >= 3:
+            self.broken = True
+            return
+        while self.pending:
+            issue, held = self.pending.pop(0)
+            assert self.config is not None
+            if self.judging == "cannot":
+                yield Judged(issue.key, None)
+                continue
+            source = _Held(held)
+            verdict = judge(issue, self.config, source, self.as_of)
+            yield Judged(issue.key, verdict, tuple(source.questions))
+
+
+def project() -> HeldSource:
+    """Closed incidents with and without a change, post-mortems approved and not."""
+    source = HeldSource()
+    report_only = incident(1)
+    approved = incident(2, notes=(note(20, "## Post-mortem\nRoot cause: a bad deploy.", days_ago=25),))
+    change = change_ticket(3)
+    source.add(report_only, approved, change, incident(4, state="opened", closed_at=None), incident(5))
+    source.link(approved, change)
+    source.award(approved, 20, "thumbsup", "alice")
+    return source
+
+
+def rows(result: Any) -> list[tuple[Any, ...]]:
+    return sorted((str(i.key), f.rule, f.severity, f.message, f.section) for i in result.incidents
+                  for f in i.findings) + sorted(str(i.key) for i in result.incidents)
+
+
+@pytest.mark.parametrize("judging", ["right", "cannot", "dies"])
+def test_the_findings_are_the_audits_own_whatever_the_helper_does(config: Config, judging: str) -> None:
+    alone = rows(run_audit(project(), config, AS_OF))
+    helper = StandIn(judging)
+    source = project()
+    result = run_audit(source, config, AS_OF, helper=helper)  # type: ignore[arg-type]
+    assert rows(result) == alone
+    assert helper.handed >= 3 and (not helper.pending or judging == "dies")  # a dead helper keeps its share
+    taken = {"right": helper.handed, "cannot": 0, "dies": helper.handed - len(helper.pending)}[judging]
+    assert helper.accepted == taken
+    assert judging != "dies" or helper.pending  # handed, never judged by it: the audit judged them
+    assert any("INC" in r[1] or "IPM" in r[1] or "CHG" in r[1] for r in alone if len(r) > 1)
+
+
+def test_a_verdict_reached_on_other_answers_is_judged_again(config: Config) -> None:
+    """The helper had links the source does not give: the audit asks, sees them differ, judges."""
+    source = project()
+    source.lie = True
+    helper = StandIn("right")
+    result = run_audit(source, config, AS_OF, helper=helper)  # type: ignore[arg-type]
+    assert rows(result) == rows(run_audit(project(), config, AS_OF))
+    assert IssueKey(PROJECT, 2) in source.held  # the incident with a linked change, held without it
+    assert helper.accepted < helper.handed
+
+
+def test_the_audit_asks_the_source_what_the_helpers_rules_asked(config: Config) -> None:
+    """A cache stores what the rules asked: it must be asked as if the audit had judged."""
+    alone = project()
+    run_audit(alone, config, AS_OF)
+    helped = project()
+    run_audit(helped, config, AS_OF, helper=StandIn("right"))  # type: ignore[arg-type]
+    assert sorted(helped.asked) == sorted(alone.asked) and alone.asked
+
+
+def test_the_held_source_answers_only_what_it_holds() -> None:
+    key, other = IssueKey(PROJECT, 1), IssueKey(PROJECT, 2)
+    award = Award("thumbsup", "alice")
+    held = _Held(AtHand(key, (), {7: (award,)}))
+    assert held.linked_issues(key) == () and held.note_awards(key, 7) == (award,)
+    assert held.refresh_awards(key, 7) is None  # a source whose awards are never stale
+    for ask in (lambda: held.linked_issues(other), lambda: held.note_awards(key, 8),
+                lambda: held.issue_summary(other), lambda: _Held(AtHand(key, None)).linked_issues(key)):
+        with pytest.raises(Exception, match="of|issue") as raised:
+            ask()
+        assert type(raised.value).__name__ == "Beyond"
+    assert held.questions == [("links", key, 0), ("awards", key, 7), ("refresh", key, 7)]
+    fresh = _Held(AtHand(key, (), {7: (award,)}, refreshes=True))
+    assert fresh.refresh_awards(key, 7) == (award,)
+    with pytest.raises(Exception, match="afresh"):
+        fresh.refresh_awards(key, 8)
+
+
+def test_answered_alike_compares_every_answer_in_order() -> None:
+    source = MemorySource()
+    key = IssueKey(PROJECT, 1)
+    source.awards[(key, 7)] = (Award("thumbsup", "alice"),)
+    held = AtHand(key, (), {7: (Award("thumbsup", "alice"),)})
+    assert answered_alike(source, held, (("links", key, 0), ("awards", key, 7), ("refresh", key, 7)))
+    assert source.asked == [f"links {key}", f"awards {key} 7"]
+    assert not answered_alike(source, replace(held, awards={7: ()}), (("awards", key, 7),))
+    assert not answered_alike(source, replace(held, refreshes=True), (("refresh", key, 7),))
+
+
+def test_no_helper_is_forked_while_threads_run() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert Helper.start() is None
+    finally:
+        stop.set()
+        thread.join()
+
+
+HELPER_SCRIPT = textwrap.dedent("""
+    import json, os, signal, sys
+    sys.path.insert(0, {tests!r})
+    from conftest import AS_OF, EXAMPLE_CONFIG, incident, note
+    from inc_audit.config import file as config_module
+    from inc_audit.judging import Helper, _Held
+    from inc_audit.rules import judge
+    from inc_audit.sources.interface import AtHand
+    config = config_module.load(EXAMPLE_CONFIG)
+    helper = Helper.start()
+    assert helper is not None, "no helper"
+    helper.begin(config, AS_OF)
+    issues = [incident(i, notes=(note(10 * i, "## Post-mortem\\nRoot cause: a typo."),)) for i in range(1, 6)]
+    out = {{"same": [], "questions": []}}
+    held = {{i.key: AtHand(i.key, (), {{10 * i.iid: ()}}) for i in issues}}
+    for issue in issues[:2]:
+        assert helper.hand(issue, held[issue.key])
+    for judged in helper.judged(wait=True):
+        here = _Held(held[judged.key])
+        alone = judge(next(i for i in issues if i.key == judged.key), config, here, AS_OF)
+        out["same"].append(judged.verdict == alone and judged.verdict.findings != ())
+        out["questions"].append(judged.questions == tuple(here.questions))
+    out["left"] = helper.in_flight
+    os.kill(helper.pid, signal.SIGKILL)
+    os.waitpid(helper.pid, 0)
+    out["handed_to_dead"] = helper.hand(issues[2], AtHand(issues[2].key, (), {{}}))
+    out["judged_by_dead"] = len(list(helper.judged(wait=True)))
+    out["broken"] = helper.broken
+    print(json.dumps(out))
+""")
+
+
+def test_the_helper_process_judges_and_its_death_is_seen(tmp_path: Path) -> None:
+    script = tmp_path / "helper.py"
+    script.write_text(HELPER_SCRIPT.format(tests=str(ROOT / "tests")), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["same"] == [True, True] and out["left"] == 0
+    assert out["questions"] == [True, True]
+    assert out["judged_by_dead"] == 0 and out["broken"] is True
+
+
+# --- real runs -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic_gitlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGitLab]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import api_compare  # noqa: PLC0415
+    import synthetic  # noqa: PLC0415
+
+    with api_compare.awaiting_mix(160, 20):
+        export = synthetic.generate(160).write(tmp_path_factory.mktemp("synthetic"))
+    with FakeGitLab.from_export(Path(export), PROJECT) as server:
+        yield server
+
+
+def audit(gitlab: FakeGitLab, folder: Path, *args: str) -> tuple[list[Any], str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CI")} | {"GITLAB_TOKEN": API_TOKEN}
+    command = [INC_AUDIT, "run", "--gitlab-url", gitlab.url, "--project", PROJECT, "--config", str(EXAMPLE_CONFIG),
+               "--as-of", "2026-06-01T00:00:00Z", "--format", "json", "--output", str(folder / "audit.json"),
+               "-v", "--no-progress", *args]
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr[-2000:]
+    report = json.loads((folder / "audit.json").read_text(encoding="utf-8"))
+    return [(i["iid"], i.get("findings")) for i in report["incidents"]], done.stderr
+
+
+@pytest.mark.parametrize("reading", [
+    ("--api", "graphql", "--cache", "{cache}"),
+    ("--api", "graphql", "--no-cache"),
+    ("--api", "rest", "--no-cache"),
+])
+def test_two_processes_reach_the_findings_of_one(synthetic_gitlab: FakeGitLab, tmp_path: Path,
+                                                 reading: tuple[str, ...]) -> None:
+    def args(jobs: str) -> list[str]:
+        return [a.format(cache=tmp_path / f"cache-{jobs}") for a in reading] + ["--jobs", jobs]
+
+    alone, said_alone = audit(synthetic_gitlab, tmp_path / "one", *args("1"))
+    helped, said = audit(synthetic_gitlab, tmp_path / "two", *args("2"))
+    assert helped == alone and len(alone) >= 150
+    assert "a second process judged" not in said_alone
+    judged = int(said.split("a second process judged ")[1].split()[0])
+    assert judged > 0, said
+    if "--cache" in reading:  # warm: the verdicts the helper reached were kept like the audit's
+        warm, said_warm = audit(synthetic_gitlab, tmp_path / "warm", *args("2"))
+        assert warm == alone
+        assert "verdicts" in said_warm or "from the cache" in said_warm

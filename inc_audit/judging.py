@@ -37,7 +37,7 @@ from typing import Any
 
 from inc_audit.config.file import Config
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue
-from inc_audit.rules import Verdict, judge
+from inc_audit.rules import Verdict, judge, warm
 from inc_audit.sources.interface import AtHand, Source
 
 DEPTH = 2
@@ -141,9 +141,11 @@ class Helper:
         """The verdicts the audit took (``inc_audit.audit``)."""
 
     @classmethod
-    def start(cls) -> Helper | None:
+    def start(cls, config: Config, as_of: datetime) -> Helper | None:
         """Fork the helper, or None where it cannot help: not Linux, one core, threads
-        already running (a fork would copy their locks, held or not), no fork."""
+        already running (a fork would copy their locks, held or not), no fork. The helper
+        loads what the rules load first (``rules.warm``, by ``config``) while the audit
+        opens its source."""
         if not sys.platform.startswith("linux") or cores() < 2 or threading.active_count() != 1:
             return None
         try:
@@ -167,7 +169,7 @@ class Helper:
         if pid == 0:  # the helper
             os.close(down_w)
             os.close(up_r)
-            _serve(down_r, up_w)  # never returns
+            _serve(down_r, up_w, config, as_of)  # never returns
         os.close(down_r)
         os.close(up_w)
         return cls(pid, down_w, up_r)
@@ -256,12 +258,13 @@ def _read_frame(fd: int) -> bytes | None:
     return _read_exactly(fd, _LENGTH.unpack(head)[0])
 
 
-def _serve(down: int, up: int) -> None:
+def _serve(down: int, up: int, first: Config, moment: datetime) -> None:
     """The helper's life: judge what comes down the pipe until it closes, then exit without
     running anything the audit's process registered (``os._exit``)."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the audit's to handle
+        warm(first, moment)
         config: Config | None = None
         as_of: datetime | None = None
         while True:

@@ -171,12 +171,12 @@ def test_answered_alike_compares_every_answer_in_order() -> None:
     assert not answered_alike(source, replace(held, refreshes=True), (("refresh", key, 7),))
 
 
-def test_no_helper_is_forked_while_threads_run() -> None:
+def test_no_helper_is_forked_while_threads_run(config: Config) -> None:
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert Helper.start() is None
+        assert Helper.start(config, AS_OF) is None
     finally:
         stop.set()
         thread.join()
@@ -191,7 +191,7 @@ HELPER_SCRIPT = textwrap.dedent("""
     from inc_audit.rules import judge
     from inc_audit.sources.interface import AtHand
     config = config_module.load(EXAMPLE_CONFIG)
-    helper = Helper.start()
+    helper = Helper.start(config, AS_OF)
     assert helper is not None, "no helper"
     helper.begin(config, AS_OF)
     issues = [incident(i, notes=(note(10 * i, "## Post-mortem\\nRoot cause: a typo."),)) for i in range(1, 6)]
@@ -272,3 +272,29 @@ def test_two_processes_reach_the_findings_of_one(synthetic_gitlab: FakeGitLab, t
         warm, said_warm = audit(synthetic_gitlab, tmp_path / "warm", *args("2"))
         assert warm == alone
         assert "verdicts" in said_warm or "from the cache" in said_warm
+
+
+def test_warm_loads_what_the_first_incident_would(config: Config) -> None:
+    """After ``warm``, judging an incident loads no schema the rules had not loaded."""
+    from inc_audit.reading import schemas
+    from inc_audit.rules import warm
+
+    approved = incident(2, notes=(note(20, "## Post-mortem\nRoot cause: a bad deploy."),
+                                  note(21, "Approved at the IPM meeting.", author="alice")))
+    schemas.load.cache_clear()
+    warm(config, AS_OF)
+    loaded = schemas.load.cache_info()
+    assert loaded.currsize >= 2  # the report's and the post-mortem's schemas at least
+    judge(approved, config, MemorySource().add(approved), AS_OF)
+    assert schemas.load.cache_info().misses == loaded.misses
+
+
+def test_warm_never_fails(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    from inc_audit.errors import ConfigError
+    from inc_audit.rules import warm
+
+    def unreadable(self: Config, kind: str) -> Any:
+        raise ConfigError(f"schema {kind} cannot be read")
+
+    monkeypatch.setattr(Config, "schema", unreadable)
+    assert warm(config, AS_OF) is None

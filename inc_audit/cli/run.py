@@ -158,7 +158,7 @@ def run_command(settings: RunSettings) -> int:
     asked = False if target.export is not None and settings.progress is None else settings.progress
     observer = progress.Silent() if quiet() else progress.choose(
         sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
-    helper = Helper.start() if target.export is None and settings.jobs != 1 else None  # before any thread
+    helper = Helper.start(config, as_of) if target.export is None and settings.jobs != 1 else None  # before any thread
     try:
         return _audited(settings, reports, shard, as_of, config, target, audit_project, observer, helper)
     finally:

@@ -26,18 +26,22 @@ def open_audited(
     """``open_source``, and the config the audit judges by: knowing inc-audit's own issues
     (``with_own_issues``, looked up while the live source is opened: one round trip fewer
     before the listing) and without the rules an export cannot judge (``judged_by``)."""
+    from inc_audit.rules import warm
+
     found: list[Config] = []
     source, gl = open_source(target, config, settings, as_of, observer,
-                             alongside=lambda gl: found.append(with_own_issues(gl, target, config)))
+                             alongside=lambda gl: found.append(with_own_issues(gl, target, config)),
+                             meanwhile=lambda: warm(config, as_of))
     return source, gl, found[0] if found else judged_by(source, config)
 
 
 def open_source(
     target: Target, config: Config, settings: ReadSettings, as_of: datetime, observer: progress.Observer,
-    alongside: Callable[[Any], object] | None = None,
+    alongside: Callable[[Any], object] | None = None, meanwhile: Callable[[], object] | None = None,
 ) -> tuple[Source, Any]:
     """The source to audit, and the GitLab connection when there is one. ``alongside`` is run
-    on that connection while the live source is opened (an export has none: it is not run)."""
+    on that connection while the live source is opened (an export has none: it is not run);
+    ``meanwhile`` in this thread once the first requests are out, while GitLab answers them."""
     if target.export is not None:
         from inc_audit.sources.export.source import ExportSource
 
@@ -66,7 +70,7 @@ def open_source(
     try:
         beside = opening(gl, alongside, gl) if alongside is not None else None
         listing = config.incident_labels if settings.no_cache or cold_cache(settings) else None
-        live = live_source(gl, credentials, target, settings, listing)
+        live = live_source(gl, credentials, target, settings, listing, meanwhile)
         if beside is not None:
             beside.result()
     except BaseException:
@@ -98,6 +102,7 @@ def cold_cache(settings: ReadSettings) -> bool:
 
 def live_source(
     gl: Any, credentials: Credentials, target: Target, settings: ReadSettings, listing: tuple[str, ...] | None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> GitLabSource:
     """The REST or GraphQL source, as ``--api`` asks; ``auto``: GraphQL where GitLab offers
     every field the audit reads. ``-v`` says which, and why.
@@ -121,6 +126,8 @@ def live_source(
         rest = GitLabSource(gl, wait=False, **kwargs)
         if listing is not None:
             rest.start_listing(listing)
+        if meanwhile is not None:
+            meanwhile()
         checked(gl)
         say_target(target, credentials, settings)
         rest.opened()
@@ -147,6 +154,8 @@ def live_source(
                 found.early = lambda: _serves(checking)  # --api auto: once the schema check has said so
                 found.start_first_page(listing)
             found.start_listing(listing)
+        if meanwhile is not None:
+            meanwhile()
         checked(gl)
         say_target(target, credentials, settings)
         found.opened()

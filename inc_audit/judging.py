@@ -137,6 +137,8 @@ class Helper:
         self._buffer = b""
         self.in_flight = 0
         self.broken = False
+        self.stopped = ""
+        """Why the helper stopped before the audit ended, if it did (``-v`` says it)."""
         self.accepted = 0
         """The verdicts the audit took (``inc_audit.audit``)."""
 
@@ -196,7 +198,7 @@ class Helper:
                 return
             frame = self._frame()
             if frame is None:
-                self.broken = True
+                self._stop("it ended before its last verdict")
                 return
             self.in_flight -= 1
             yield frame
@@ -214,23 +216,32 @@ class Helper:
         except ChildProcessError:
             pass
 
+    def _stop(self, why: str) -> None:
+        self.broken = True
+        self.stopped = self.stopped or why
+
     def _send(self, message: tuple[Any, ...]) -> bool:
         if self.broken:
             return False
-        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        try:
+            data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001  (what cannot be handed over is judged here)
+            self._stop(f"{message[0]}: {type(error).__name__}")
+            return False
         try:
             _write_all(self._out, _LENGTH.pack(len(data)) + data)
         except OSError:  # the helper died: a broken pipe
-            self.broken = True
+            self._stop("it was gone")
             return False
         return True
 
     def _frame(self) -> Judged | None:
         """The next verdict, whole; None once the helper is gone."""
-        body = _read_frame(self._in)
-        if body is None:
+        try:
+            body = _read_frame(self._in)
+            judged = pickle.loads(body) if body is not None else None
+        except Exception:  # noqa: BLE001  (a verdict that cannot be read is one not taken)
             return None
-        judged = pickle.loads(body)
         return judged if isinstance(judged, Judged) else None
 
 

@@ -210,6 +210,7 @@ HELPER_SCRIPT = textwrap.dedent("""
     out["handed_to_dead"] = helper.hand(issues[2], AtHand(issues[2].key, (), {{}}))
     out["judged_by_dead"] = len(list(helper.judged(wait=True)))
     out["broken"] = helper.broken
+    out["stopped"] = helper.stopped
     print(json.dumps(out))
 """)
 
@@ -222,7 +223,7 @@ def test_the_helper_process_judges_and_its_death_is_seen(tmp_path: Path) -> None
     out = json.loads(done.stdout)
     assert out["same"] == [True, True] and out["left"] == 0
     assert out["questions"] == [True, True]
-    assert out["judged_by_dead"] == 0 and out["broken"] is True
+    assert out["judged_by_dead"] == 0 and out["broken"] is True and out["stopped"] == "it was gone"
 
 
 # --- real runs -------------------------------------------------------------------------------
@@ -298,3 +299,17 @@ def test_warm_never_fails(config: Config, monkeypatch: pytest.MonkeyPatch) -> No
 
     monkeypatch.setattr(Config, "schema", unreadable)
     assert warm(config, AS_OF) is None
+
+
+def test_what_cannot_be_handed_over_stops_the_helper_not_the_audit(config: Config) -> None:
+    """A configuration pickle cannot carry (a function in it) is no crash: the audit judges alone."""
+    down_r, down_w = os.pipe()
+    up_r, up_w = os.pipe()
+    helper = Helper(-1, down_w, up_r)
+    try:
+        helper.begin(replace(config, calendar=lambda: None), AS_OF)  # type: ignore[arg-type]
+        assert helper.broken and helper.stopped.startswith("begin: ")
+        assert not helper.has_room() and not helper.hand(incident(1), AtHand(IssueKey(PROJECT, 1), ()))
+    finally:
+        for fd in (down_r, down_w, up_r, up_w):
+            os.close(fd)

@@ -194,7 +194,8 @@ def _audited(settings: RunSettings, reports: Any, shard: Shard | None, as_of: da
     if settings.verbose and hasattr(source, "summary"):
         say(f"inc-audit: {source.summary()}")
     if settings.verbose and helper is not None:
-        say(f"inc-audit: a second process judged {helper.accepted} of the {len(result.incidents)} incidents")
+        stopped = f" (it stopped early: {helper.stopped})" if helper.stopped else ""
+        say(f"inc-audit: a second process judged {helper.accepted} of the {len(result.incidents)} incidents{stopped}")
     tracked = track_result(gl, audit_project, result, config)
     emit(tracked.result, settings, reports, config)
     if not result.complete:

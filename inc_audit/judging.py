@@ -33,6 +33,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from inc_audit.config.file import Config
@@ -119,12 +120,34 @@ def answered_alike(source: Source, held: AtHand, questions: tuple[Question, ...]
     return True
 
 
-def cores() -> int:
-    """The cores this process may run on."""
+CPU_LIMITS = (Path("/sys/fs/cgroup/cpu.max"),  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
+              Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"))  # cgroup v1: the quota (-1: none), then the period
+
+
+def cores(limits: tuple[Path, ...] = CPU_LIMITS) -> int:
+    """The cores this process may use: those it may run on, fewer when its container's CPU
+    quota (a CI runner's ``--cpus``) gives it less time than that."""
     try:
-        return len(os.sched_getaffinity(0))
+        found = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        found = os.cpu_count() or 1
+    quota = _quota(*limits)
+    return max(1, min(found, int(quota))) if quota is not None else found
+
+
+def _quota(v2: Path, v1: Path) -> float | None:
+    """The CPU time the container may use a second, in cores (None: no limit, or none found)."""
+    try:
+        if v2.is_file():
+            fields = v2.read_text(encoding="ascii").split()
+            return None if fields[0] == "max" else int(fields[0]) / int(fields[1])
+        if v1.is_file():
+            quota = int(v1.read_text(encoding="ascii").strip())
+            period = int((v1.parent / "cpu.cfs_period_us").read_text(encoding="ascii").strip())
+            return None if quota < 0 else quota / period
+    except (OSError, ValueError, IndexError, ZeroDivisionError):
+        return None
+    return None
 
 
 class Helper:

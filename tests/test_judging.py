@@ -313,3 +313,25 @@ def test_what_cannot_be_handed_over_stops_the_helper_not_the_audit(config: Confi
     finally:
         for fd in (down_r, down_w, up_r, up_w):
             os.close(fd)
+
+
+@pytest.mark.parametrize(("v2", "v1", "period", "limited"), [
+    ("max 100000\n", None, None, False),
+    ("100000 100000\n", None, None, True),  # docker --cpus=1
+    ("150000 100000\n", None, None, True),  # 1.5 cores: one whole
+    ("400000 100000\n", None, None, False),
+    (None, "-1\n", "100000\n", False),
+    (None, "50000\n", "100000\n", True),
+    ("garbled\n", None, None, False),
+])
+def test_a_containers_cpu_quota_counts_as_cores(tmp_path: Path, v2: str | None, v1: str | None, period: str | None,
+                                                limited: bool) -> None:
+    from inc_audit.judging import cores
+
+    files = (tmp_path / "cpu.max", tmp_path / "v1" / "cpu.cfs_quota_us")
+    files[1].parent.mkdir()
+    for path, text in ((files[0], v2), (files[1], v1), (files[1].parent / "cpu.cfs_period_us", period)):
+        if text is not None:
+            path.write_text(text, encoding="ascii")
+    machine = cores((tmp_path / "none", tmp_path / "none"))
+    assert cores(files) == (1 if limited else min(machine, 4 if v2 and v2.startswith("4") else machine))

@@ -18,7 +18,8 @@ takes the helper's verdict only when every answer is the one the helper had; oth
 or when the helper failed in any way, it judges the incident itself. The findings are
 therefore the ones the audit would have reached alone.
 
-Linux only (``fork``); with one core, or threads already running, the audit judges alone.
+Linux only (``fork``); with one core (or a container's CPU quota of one), a container's
+memory limit under 1 GiB, or threads already running, the audit judges alone.
 """
 
 from __future__ import annotations
@@ -120,6 +121,12 @@ def answered_alike(source: Source, held: AtHand, questions: tuple[Question, ...]
     return True
 
 
+MEMORY_LIMITS = (Path("/sys/fs/cgroup/memory.max"),  # cgroup v2: bytes, or "max"
+                 Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))  # cgroup v1: bytes (huge: none)
+ROOMY = 1 << 30
+"""The least memory a container must allow for a helper (it holds up to about 75 MiB of its
+own at 20,000 incidents): below it, the audit judges alone."""
+
 CPU_LIMITS = (Path("/sys/fs/cgroup/cpu.max"),  # cgroup v2: "QUOTA PERIOD" or "max PERIOD"
               Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"))  # cgroup v1: the quota (-1: none), then the period
 
@@ -133,6 +140,17 @@ def cores(limits: tuple[Path, ...] = CPU_LIMITS) -> int:
         found = os.cpu_count() or 1
     quota = _quota(*limits)
     return max(1, min(found, int(quota))) if quota is not None else found
+
+
+def roomy(limits: tuple[Path, ...] = MEMORY_LIMITS) -> bool:
+    """Whether the container's memory limit, if any, leaves room for a helper (``ROOMY``)."""
+    for path in limits:
+        try:
+            text = path.read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        return text == "max" or not text.isdigit() or int(text) >= ROOMY
+    return True
 
 
 def _quota(v2: Path, v1: Path) -> float | None:
@@ -167,11 +185,12 @@ class Helper:
 
     @classmethod
     def start(cls, config: Config, as_of: datetime) -> Helper | None:
-        """Fork the helper, or None where it cannot help: not Linux, one core, threads
-        already running (a fork would copy their locks, held or not), no fork. The helper
+        """Fork the helper, or None where it cannot help: not Linux, threads already running
+        (a fork would copy their locks, held or not), one core or a container's CPU quota of
+        one, a container's memory limit under ``ROOMY``, no fork. The helper
         loads what the rules load first (``rules.warm``, by ``config``) while the audit
         opens its source."""
-        if not sys.platform.startswith("linux") or cores() < 2 or threading.active_count() != 1:
+        if not sys.platform.startswith("linux") or threading.active_count() != 1 or cores() < 2 or not roomy():
             return None
         try:
             down_r, down_w = os.pipe()

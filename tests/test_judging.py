@@ -335,3 +335,22 @@ def test_a_containers_cpu_quota_counts_as_cores(tmp_path: Path, v2: str | None, 
             path.write_text(text, encoding="ascii")
     machine = cores((tmp_path / "none", tmp_path / "none"))
     assert cores(files) == (1 if limited else min(machine, 4 if v2 and v2.startswith("4") else machine))
+
+
+@pytest.mark.parametrize(("v2", "v1", "room"), [
+    ("max\n", None, True),
+    (str(512 << 20) + "\n", None, False),  # a runner given 512 MiB
+    (str(4 << 30) + "\n", None, True),
+    (None, str(256 << 20) + "\n", False),
+    (None, "9223372036854771712\n", True),  # cgroup v1's "no limit"
+    (None, None, True),
+])
+def test_a_container_with_little_memory_gets_no_helper(tmp_path: Path, v2: str | None, v1: str | None,
+                                                       room: bool) -> None:
+    from inc_audit.judging import roomy
+
+    files = (tmp_path / "memory.max", tmp_path / "memory.limit_in_bytes")
+    for path, text in zip(files, (v2, v1), strict=True):
+        if text is not None:
+            path.write_text(text, encoding="ascii")
+    assert roomy(files) is room

@@ -354,3 +354,9 @@ def test_a_container_with_little_memory_gets_no_helper(tmp_path: Path, v2: str |
         if text is not None:
             path.write_text(text, encoding="ascii")
     assert roomy(files) is room
+
+
+def test_jobs_beyond_two_is_refused_in_one_line(tmp_path: Path) -> None:
+    done = subprocess.run([INC_AUDIT, "run", "--jobs", "3", "--export", str(ROOT / "examples" / "umami-export")],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 2 and "--jobs" in done.stderr and "Traceback" not in done.stderr

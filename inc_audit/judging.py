@@ -246,13 +246,20 @@ class Helper:
             yield frame
 
     def close(self) -> None:
-        """End the helper (it exits once its pipe closes) and wait for it."""
+        """End the helper and wait for it: it holds nothing the audit needs, so it is stopped
+        at once (an interrupted audit does not wait for the incident it was judging)."""
         for fd in (self._out, self._in):
             try:
                 os.close(fd)
             except OSError:
                 pass
         self.broken = True
+        if self.pid <= 0:  # no process of its own (kill(-1) would signal every process)
+            return
+        try:
+            os.kill(self.pid, signal.SIGKILL)  # even a stopped one: it holds nothing
+        except OSError:
+            pass  # gone already
         try:
             os.waitpid(self.pid, 0)
         except ChildProcessError:

@@ -305,13 +305,14 @@ def test_what_cannot_be_handed_over_stops_the_helper_not_the_audit(config: Confi
     """A configuration pickle cannot carry (a function in it) is no crash: the audit judges alone."""
     down_r, down_w = os.pipe()
     up_r, up_w = os.pipe()
-    helper = Helper(-1, down_w, up_r)
+    helper = Helper(0, down_w, up_r)  # no process: close() signals nothing
     try:
         helper.begin(replace(config, calendar=lambda: None), AS_OF)  # type: ignore[arg-type]
         assert helper.broken and helper.stopped.startswith("begin: ")
         assert not helper.has_room() and not helper.hand(incident(1), AtHand(IssueKey(PROJECT, 1), ()))
     finally:
-        for fd in (down_r, down_w, up_r, up_w):
+        helper.close()
+        for fd in (down_r, up_w):
             os.close(fd)
 
 
@@ -360,3 +361,26 @@ def test_jobs_beyond_two_is_refused_in_one_line(tmp_path: Path) -> None:
     done = subprocess.run([INC_AUDIT, "run", "--jobs", "3", "--export", str(ROOT / "examples" / "umami-export")],
                           capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode == 2 and "--jobs" in done.stderr and "Traceback" not in done.stderr
+
+
+CLOSE_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    from conftest import AS_OF, EXAMPLE_CONFIG
+    from inc_audit.config import file as config_module
+    from inc_audit.judging import Helper
+    helper = Helper.start(config_module.load(EXAMPLE_CONFIG), AS_OF)
+    assert helper is not None
+    os.kill(helper.pid, 19)  # SIGSTOP: a helper that would never read its pipe's end
+    os.waitpid(helper.pid, os.WUNTRACED)  # stopped for sure (a SIGTERM would then stay pending)
+    helper.close()
+    print("closed")
+""")
+
+
+def test_close_ends_the_helper_whatever_it_is_doing(tmp_path: Path) -> None:
+    script = tmp_path / "close.py"
+    script.write_text(CLOSE_SCRIPT.format(tests=str(ROOT / "tests")), encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.returncode == 0 and done.stdout.strip() == "closed", done.stderr
+    # (closing its pipe alone would leave a stopped helper waited on until the timeout fails the test)

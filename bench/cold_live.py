@@ -3,7 +3,7 @@
 
     .venv/bin/python bench/cold_live.py [--incidents 1000] [--latency-ms 1000] [--apis graphql,rest]
                                         [--base COMMIT] [--concurrency N] [--memory 1000,5000]
-                                        [--answer within|after] [--runs 1]
+                                        [--answer within|after] [--runs 1] [--jobs-base N] [--jobs-now N]
 
 Generates the synthetic project of ``run_bench.py`` (bench/synthetic.py) at ``--incidents``,
 serves it from the fake GitLab (tests/fakegitlab) in this process with every request
@@ -22,6 +22,10 @@ both wrote the same findings (compared finding for finding, as run_bench.py does
 ``--runs N`` measures each pair N times, base and this checkout one after the other, and
 prints the median wall time of each beside the runs (the machine's speed drifts: only
 figures taken in turn compare).
+``--jobs-base`` and ``--jobs-now`` pass ``--jobs N`` to the base's runs and to this checkout's
+(``--base HEAD --jobs-base 1``: one process against a helper beside it, on the same code).
+``MiB`` is the audit process's peak RSS (the largest process of the run: a helper's own memory
+is apart, see docs/performance.md).
 ``--memory`` adds cold GraphQL runs at those sizes with no latency and ``--no-cache``,
 for the live source's own peak memory. Nothing here asserts on time; exit 1 when the
 findings differ, 2 when a run failed.
@@ -78,7 +82,7 @@ def say(message: str) -> None:
 
 
 def cold_run(spawner: Spawner, fake: Any, tree: Path, name: str, api: str, n: int, work: Path,
-             concurrency: int | None, cache: bool = True) -> Measured:
+             concurrency: int | None, cache: bool = True, jobs: int | None = None) -> Measured:
     import run_bench as rb  # noqa: PLC0415
 
     folder = Path(tempfile.mkdtemp(prefix=f"cache-{name}-{api}-", dir=work))
@@ -89,6 +93,8 @@ def cold_run(spawner: Spawner, fake: Any, tree: Path, name: str, api: str, n: in
     command += ["--cache", str(folder)] if cache else ["--no-cache"]
     if concurrency is not None:
         command += ["--concurrency", str(concurrency)]
+    if jobs is not None:
+        command += ["--jobs", str(jobs)]
     env = env_for(tree, GITLAB_TOKEN=rb.READ_TOKEN)
     env = {k: v for k, v in env.items() if not k.startswith("CI_")}
     fake.clear_logs()
@@ -130,6 +136,8 @@ def main() -> int:
     parser.add_argument("--answer", choices=("within", "after"), default="within",
                         help="the fake's work within the latency, or after it (default: within)")
     parser.add_argument("--runs", type=int, default=1, help="measure each pair this many times, in turn")
+    parser.add_argument("--jobs-base", type=int, help="--jobs for the base's runs (default: its own)")
+    parser.add_argument("--jobs-now", type=int, help="--jobs for this checkout's runs (default: its own)")
     args = parser.parse_args()
     spawner = Spawner()  # first, while this process is small
     work = Path(tempfile.mkdtemp(prefix="inc-audit-cold-live-"))
@@ -141,8 +149,8 @@ def main() -> int:
     try:
         for api in (a.strip() for a in args.apis.split(",") if a.strip()):
             for _ in range(max(1, args.runs)):
-                runs = [cold_run(spawner, fake, tree, name, api, args.incidents, work, args.concurrency)
-                        for name, tree in (("base", base), ("now", ROOT))]
+                runs = [cold_run(spawner, fake, tree, name, api, args.incidents, work, args.concurrency, jobs=jobs)
+                        for name, tree, jobs in (("base", base, args.jobs_base), ("now", ROOT, args.jobs_now))]
                 rows.append((runs[0], runs[1]))
                 for run in runs:
                     walls.setdefault((api, run.tree), []).append(run.wall)

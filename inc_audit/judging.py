@@ -175,7 +175,6 @@ class Helper:
         self.pid = pid
         self._out = to_helper
         self._in = from_helper
-        self._buffer = b""
         self.in_flight = 0
         self.broken = False
         self.stopped = ""

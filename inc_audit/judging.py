@@ -82,19 +82,21 @@ class _Held(Source):
         return self.held.links
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
-        if key != self.held.key or note_id not in self.held.awards:
+        awards = self.held.awards_of(note_id) if key == self.held.key else None
+        if awards is None:
             raise Beyond(f"the award emoji of note {note_id} of {key}")
         self.questions.append(("awards", key, note_id))
-        return self.held.awards[note_id]
+        return awards
 
     def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...] | None:
         if not self.held.refreshes:
             self.questions.append(("refresh", key, note_id))
             return None
-        if key != self.held.key or note_id not in self.held.awards:
+        awards = self.held.awards_of(note_id) if key == self.held.key else None
+        if awards is None:
             raise Beyond(f"the award emoji of note {note_id} of {key}, afresh")
         self.questions.append(("refresh", key, note_id))
-        return self.held.awards[note_id]
+        return awards
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
         raise Beyond(f"issue {key}")
@@ -114,9 +116,9 @@ def answered_alike(source: Source, held: AtHand, questions: tuple[Question, ...]
             if source.linked_issues(key) != held.links:
                 return False
         elif kind == "awards":
-            if source.note_awards(key, note_id) != held.awards.get(note_id):
+            if source.note_awards(key, note_id) != held.awards_of(note_id):
                 return False
-        elif source.refresh_awards(key, note_id) != (held.awards.get(note_id) if held.refreshes else None):
+        elif source.refresh_awards(key, note_id) != (held.awards_of(note_id) if held.refreshes else None):
             return False
     return True
 

@@ -230,14 +230,19 @@ def test_the_helper_process_judges_and_its_death_is_seen(tmp_path: Path) -> None
 
 
 @pytest.fixture(scope="module")
-def synthetic_gitlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeGitLab]:
+def synthetic_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The benchmark's synthetic project of 160 incidents, 20 awaiting approval, as an export."""
     sys.path.insert(0, str(ROOT / "bench"))
     import api_compare  # noqa: PLC0415
     import synthetic  # noqa: PLC0415
 
     with api_compare.awaiting_mix(160, 20):
-        export = synthetic.generate(160).write(tmp_path_factory.mktemp("synthetic"))
-    with FakeGitLab.from_export(Path(export), PROJECT) as server:
+        return Path(synthetic.generate(160).write(tmp_path_factory.mktemp("synthetic")))
+
+
+@pytest.fixture(scope="module")
+def synthetic_gitlab(synthetic_export: Path) -> Iterator[FakeGitLab]:
+    with FakeGitLab.from_export(synthetic_export, PROJECT) as server:
         yield server
 
 
@@ -384,3 +389,39 @@ def test_close_ends_the_helper_whatever_it_is_doing(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 0 and done.stdout.strip() == "closed", done.stderr
     # (closing its pipe alone would leave a stopped helper waited on until the timeout fails the test)
+
+
+def test_an_export_is_judged_on_two_cores_only_when_asked(synthetic_export: Path, tmp_path: Path) -> None:
+    """``--jobs 2`` on an export: the same report, byte for byte, as one process; by default one."""
+    export = synthetic_export
+    reports = {}
+    for jobs in ("1", "2", None):
+        folder = tmp_path / f"jobs-{jobs}"
+        folder.mkdir()
+        command = [INC_AUDIT, "run", "--export", str(export), "--config", str(EXAMPLE_CONFIG), "--as-of",
+                   "2026-06-01T00:00:00Z", "--format", "json", "--output", str(folder / "audit.json"), "-v",
+                   "--no-progress", *(["--jobs", jobs] if jobs else [])]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CI")}
+        done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1, done.stderr[-2000:]
+        reports[jobs] = (folder / "audit.json").read_bytes()
+        judged = "a second process judged" in done.stderr
+        assert judged is (jobs == "2"), done.stderr[-500:]
+        if jobs == "2":
+            assert int(done.stderr.split("a second process judged ")[1].split()[0]) > 0
+    assert reports["1"] == reports["2"] == reports[None]
+
+
+def test_an_exports_answers_hold_every_notes_award_emoji() -> None:
+    """The export read every note's award emoji: a note without any has none, not an unknown."""
+    from inc_audit.sources.export.source import ExportSource
+
+    source = ExportSource(ROOT / "examples" / "umami-export")
+    for issue in source.candidate_issues(("INC", "incident")):
+        held = source.answers_at_hand(issue.key)
+        assert held is not None and held.complete
+        assert held.links == source.linked_issues(issue.key)
+        for comment in issue.notes:
+            assert held.awards_of(comment.id) == source.note_awards(issue.key, comment.id)
+    assert any(h is not None and h.awards for h in map(source.answers_at_hand, source.summaries))  # some have
+    assert _Held(AtHand(IssueKey(PROJECT, 1), (), {}, complete=True)).note_awards(IssueKey(PROJECT, 1), 99) == ()

@@ -112,8 +112,9 @@ from inc_audit.rules import waiving
 @click.option(
     "--jobs",
     type=click.IntRange(1, 2),
-    help="Processes judging a live audit's incidents: 1, the audit's alone; 2, a second one forked"
-    " beside it on Linux (about 60 MiB more) [default: 2 where the machine has two cores or more].",
+    help="Processes judging the incidents: 1, the audit's alone; 2, a second one forked beside it"
+    " on Linux (about 60 MiB more) [default: 2 for a live audit where the machine has two cores or more,"
+    " 1 for an export].",
 )
 @click.option("--shard", metavar="K/N", help="Audit only slice K of N (by project, then incident); see `merge`.")
 @click.option(
@@ -158,7 +159,8 @@ def run_command(settings: RunSettings) -> int:
     asked = False if target.export is not None and settings.progress is None else settings.progress
     observer = progress.Silent() if quiet() else progress.choose(
         sys.stderr, asked, settings.verbose, show_confidential=titles_shown(settings.confidential_titles))
-    helper = Helper.start(config, as_of) if target.export is None and settings.jobs != 1 else None  # before any thread
+    helping = settings.jobs == 2 or (settings.jobs is None and target.export is None)  # an export's: when asked
+    helper = Helper.start(config, as_of) if helping else None  # before any thread
     try:
         return _audited(settings, reports, shard, as_of, config, target, audit_project, observer, helper)
     finally:

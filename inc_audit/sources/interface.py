@@ -36,6 +36,14 @@ class AtHand:
     links: tuple[LinkedIssue, ...] | None
     awards: Mapping[int, tuple[Award, ...]] = field(default_factory=dict)
     refreshes: bool = False
+    complete: bool = False
+    """``awards`` holds every note of the incident that has award emoji: the others have none
+    (an export's, read whole)."""
+
+    def awards_of(self, note_id: int) -> tuple[Award, ...] | None:
+        """The note's award emoji as held; None when they were not read."""
+        found = self.awards.get(note_id)
+        return () if found is None and self.complete else found
 
 
 class Source(Protocol):

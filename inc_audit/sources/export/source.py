@@ -18,7 +18,7 @@ from inc_audit.errors import InputError
 from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, Shard
 from inc_audit.sources.export import fields
 from inc_audit.sources.export.archive import ISSUES_FILE, MEMBERS_FILE, PROJECT_FILE, ExportTree
-from inc_audit.sources.interface import Source
+from inc_audit.sources.interface import AtHand, Source
 from inc_audit.text import repair
 
 __all__ = [
@@ -145,6 +145,7 @@ class ExportSource(Source):
         self.summaries: dict[IssueKey, bytes] = {}
         """Each issue's ``Summary``, packed; read from its first line (a later copy is ignored)."""
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
+        self._award_notes: dict[IssueKey, set[int]] = {}  # the notes of each issue in ``awards``
         events: list[LinkEvent] = []
         self.references: dict[IssueKey, tuple[IssueKey, ...]] = {}
         """The issues each issue's system notes name, where it names any."""
@@ -267,6 +268,11 @@ class ExportSource(Source):
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
         return self.awards.get((key, note_id), ())
 
+    def answers_at_hand(self, key: IssueKey) -> AtHand | None:
+        """The incident's links and every award emoji of its notes: the export holds them all."""
+        found = ((note_id, self.awards.get((key, note_id))) for note_id in self._award_notes.get(key, ()))
+        return AtHand(key, self.linked_issues(key), {n: awards for n, awards in found if awards}, complete=True)
+
     def _user(self, user_id: int | None, fallback: dict[str, Any] | None = None) -> str:
         if user_id in self.usernames:
             return self.usernames[user_id]
@@ -291,6 +297,7 @@ class ExportSource(Source):
             awards = self._awards(raw_note, place, f"notes[{index}].award_emoji")
             if keep_awards and awards:
                 self.awards[(key, note.id)] = awards
+                self._award_notes.setdefault(key, set()).add(note.id)
             elif keep_awards:
                 self.awards.pop((key, note.id), None)
         created = fields.moment(raw, "created_at", place) or fields.EARLIEST

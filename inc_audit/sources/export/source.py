@@ -145,7 +145,7 @@ class ExportSource(Source):
         self.summaries: dict[IssueKey, bytes] = {}
         """Each issue's ``Summary``, packed; read from its first line (a later copy is ignored)."""
         self.awards: dict[tuple[IssueKey, int], tuple[Award, ...]] = {}
-        self._award_notes: dict[IssueKey, set[int]] = {}  # the notes of each issue in ``awards``
+        self._award_notes: dict[IssueKey, tuple[int, ...]] = {}  # the notes of each issue in ``awards`` (small)
         events: list[LinkEvent] = []
         self.references: dict[IssueKey, tuple[IssueKey, ...]] = {}
         """The issues each issue's system notes name, where it names any."""
@@ -297,7 +297,7 @@ class ExportSource(Source):
             awards = self._awards(raw_note, place, f"notes[{index}].award_emoji")
             if keep_awards and awards:
                 self.awards[(key, note.id)] = awards
-                self._award_notes.setdefault(key, set()).add(note.id)
+                self._award_notes[key] = (*self._award_notes.get(key, ()), note.id)
             elif keep_awards:
                 self.awards.pop((key, note.id), None)
         created = fields.moment(raw, "created_at", place) or fields.EARLIEST

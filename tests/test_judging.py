@@ -425,3 +425,49 @@ def test_an_exports_answers_hold_every_notes_award_emoji() -> None:
             assert held.awards_of(comment.id) == source.note_awards(issue.key, comment.id)
     assert any(h is not None and h.awards for h in map(source.answers_at_hand, source.summaries))  # some have
     assert _Held(AtHand(IssueKey(PROJECT, 1), (), {}, complete=True)).note_awards(IssueKey(PROJECT, 1), 99) == ()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _running(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads /proc")
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGINT", "SIGKILL"])
+def test_an_audit_ended_by_a_signal_leaves_no_helper_behind(synthetic_gitlab: FakeGitLab, tmp_path: Path,
+                                                            sig: str) -> None:
+    import signal
+    import time
+
+    synthetic_gitlab.latency = 0.3  # the audit is still reading when the signal comes
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CI")} | {"GITLAB_TOKEN": API_TOKEN}
+    command = [INC_AUDIT, "run", "--gitlab-url", synthetic_gitlab.url, "--project", PROJECT, "--config",
+               str(EXAMPLE_CONFIG), "--api", "graphql", "--no-cache", "--jobs", "2", "--output",
+               str(tmp_path / "audit.txt")]
+    try:
+        audit = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        helpers: list[int] = []
+        for _ in range(200):  # the helper is forked first thing; wait until it shows
+            helpers = _children(audit.pid)
+            if helpers or audit.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert helpers and audit.poll() is None
+        audit.send_signal(getattr(signal, sig))
+        audit.communicate(timeout=60)
+        for _ in range(200):
+            if not any(map(_running, helpers)):
+                break
+            time.sleep(0.05)
+        assert not any(map(_running, helpers)), f"the helper outlived an audit ended by {sig}"
+    finally:
+        synthetic_gitlab.latency = 0.0

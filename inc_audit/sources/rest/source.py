@@ -196,17 +196,15 @@ class GitLabSource(KeyListing, Source):
         None when nothing was read or some of it cannot be read (the audit then judges the
         incident itself, and says why)."""
         with self._locks_lock:
-            links = self._links.get(key)
-            raws = {note_id: self._awards.get((key, note_id)) for note_id in self._award_notes.get(key, ())}
-        if links is None and not raws:
+            linked = key in self._links
+            noted = [note_id for note_id in self._award_notes.get(key, ()) if (key, note_id) in self._awards]
+        if not linked and not noted:
             return None
-        try:
-            linked = self.linked_from_raw(links) if links is not None else None
-            awards = {note_id: tuple(award_from_api(raw) for raw in found)
-                      for note_id, found in raws.items() if found is not None}
+        try:  # memoized as the rules' own calls find them, which the audit repeats for the helper's verdict
+            links = self.linked_issues(key) if linked else None
+            return AtHand(key, links, {note_id: self.note_awards(key, note_id) for note_id in noted})
         except Unreadable:
             return None
-        return AtHand(key, linked, awards)
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
         """GET /projects/:id/issues/:iid, once per run; 403 or 404 make it ``unreadable``."""

@@ -535,6 +535,10 @@ class _HTTPServer(ThreadingHTTPServer):
 
     daemon_threads = False
     block_on_close = True
+    request_queue_size = 511
+    """Connections waiting to be accepted: nginx's backlog in front of GitLab (socketserver's
+    5 drops the SYNs of a client opening a dozen connections at once, which come back a
+    second later)."""
 
     def __init__(self, app: FakeGitLab) -> None:
         super().__init__((app.host, 0), _Handler)

@@ -21,7 +21,7 @@ from inc_audit.sources.export.source import ExportSource
 from inc_audit.sources.http.budget import RequestBudget, RetryPolicy
 from inc_audit.sources.http.parallel import ordered_map
 from inc_audit.sources.http.session import configure, connect, get_json
-from inc_audit.sources.rest.pages import at_once
+from inc_audit.sources.rest.pages import first_pages
 from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import AS_OF, EXAMPLE_CONFIG, EXAMPLE_EXPORT, filled_report
 
@@ -80,7 +80,7 @@ def test_read_ahead_makes_the_same_requests_and_findings(fake: FakeGitLab) -> No
     counts, lists = fake.counts(), "GET /projects/:project/issues"
     assert {k: v for k, v in counts.items() if k != lists} == {k: v for k, v in sequential.items() if k != lists}
     # with 8 readers the keys' lists ask their first pages at once: on this small project, pages past their end
-    spare = (len(LABELS) + 1) * (at_once(8, len(LABELS) + 1) - at_once(1, len(LABELS) + 1))
+    spare = sum(first_pages(8, len(LABELS) + 1)) - sum(first_pages(1, len(LABELS) + 1))
     assert sequential[lists] <= counts[lists] <= sequential[lists] + spare
     assert plain == parallel
     assert same_findings(parallel, exported())

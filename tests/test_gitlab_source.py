@@ -21,7 +21,7 @@ from inc_audit.model import Award, Issue, IssueKey, LinkedIssue, Note, parse_tim
 from inc_audit.redaction import redact, safe_url
 from inc_audit.sources.http.budget import RetryPolicy, retry_after
 from inc_audit.sources.http.session import configure, connect
-from inc_audit.sources.rest.pages import at_once
+from inc_audit.sources.rest.pages import first_pages
 from inc_audit.sources.rest.source import DEFAULT_CONCURRENCY, GitLabSource
 
 BASE = "https://gitlab.example.com"
@@ -347,8 +347,8 @@ def test_pagination_that_loops_ends_the_read_in_one_line(api: Api, gl: Any) -> N
     with pytest.raises(SourceError) as caught:
         GitLabSource(gl, project="grp/proj").list_candidates(("incident",))
     assert "pagination looped" in caught.value.message and caught.value.exit_code == EXIT_INCOMPLETE
-    wave = at_once(DEFAULT_CONCURRENCY, 2)  # the first pages of both lists (label, type), asked at once
-    assert api.count("GET", "/projects/7/issues") == 2 * wave + 1  # then page 2 once more, by the link
+    wave = first_pages(DEFAULT_CONCURRENCY, 2)  # the first pages of both lists (label, type), asked at once
+    assert api.count("GET", "/projects/7/issues") == sum(wave) + 1  # then page 2 once more, by the link
 
 
 @pytest.mark.parametrize("page", [{"message": "a list?"}, "text", None, 7])

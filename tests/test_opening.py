@@ -23,26 +23,25 @@ from inc_audit.sources.graphql.source import GraphQLSource
 from inc_audit.sources.http.budget import cancelled_by, cancelling
 from inc_audit.sources.http.parallel import beside, ordered_map
 from inc_audit.sources.http.session import cancel_opening, checked, connect, token_user
-from inc_audit.sources.rest.pages import at_once
+from inc_audit.sources.rest.pages import first_pages
 from inc_audit.sources.rest.source import GitLabSource
 from tests.conftest import umami_config
 from tests.test_graphql_source import INC, incidents, operations
 from tests.test_live_parallel import ISSUES, listed_pages
 
 
-def test_the_first_wave_asks_the_first_pages_of_every_list_at_once(fake: FakeGitLab) -> None:
-    made = incidents(fake, 250, notes=0)
+def test_the_first_wave_asks_page_1_of_every_list_and_more_of_the_first_at_once(fake: FakeGitLab) -> None:
+    made = incidents(fake, 850, notes=0)
     gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0)
     fake.clear_logs()
     keys = GitLabSource(gl, project=PROJECT, concurrency=8).list_keys(INC)
     assert keys == sorted(IssueKey(PROJECT, issue.iid) for issue in made)
-    assert at_once(8, 3) == 2
+    assert first_pages(8, 3) == (6, 1, 1) and first_pages(1, 3) == (1, 1, 1) and first_pages(8, 1) == (8,)
     pages = listed_pages(fake)
-    # pages 1 and 2 of each list (labelled INC, "incident" without INC, incidents without either) at once,
-    # the two last ones past their end; then the page the INC list announced beyond them
-    assert sorted(pages[:6]) == [("INC", "1"), ("INC", "2"), ("incident", "1"), ("incident", "1"),
-                                 ("incident", "2"), ("incident", "2")]
-    assert pages[6:] == [("INC", "3")]
+    # pages 1 to 6 of the list labelled INC, page 1 of the two others ("incident" without INC,
+    # incidents without either) at once; then the pages the INC list announced beyond them
+    assert sorted(pages[:8]) == [("INC", str(n)) for n in range(1, 7)] + [("incident", "1"), ("incident", "1")]
+    assert sorted(pages[8:]) == [("INC", "7"), ("INC", "8"), ("INC", "9")]
 
 
 def test_a_listing_started_early_is_the_one_list_keys_gives(fake: FakeGitLab) -> None:
@@ -57,7 +56,7 @@ def test_a_listing_started_early_is_the_one_list_keys_gives(fake: FakeGitLab) ->
     keys = source.list_keys(INC)
     assert keys == sorted(IssueKey(PROJECT, issue.iid) for issue in made)
     listed = sum(r.endpoint == ISSUES for r in fake.requests)
-    assert listed == 3 * at_once(8, 3)  # the lists' first wave, once: list_keys asked nothing more
+    assert listed == sum(first_pages(8, 3))  # the lists' first wave, once: list_keys asked nothing more
     assert all("%2F" in r.path for r in fake.requests if r.endpoint == ISSUES)  # the project by its path
     assert source.list_keys(INC) == keys  # asked again: listed again
     assert sum(r.endpoint == ISSUES for r in fake.requests) == 2 * listed
@@ -97,9 +96,10 @@ def test_cancelling_a_caller_cancels_the_readers_it_starts() -> None:
 
 def early_source(fake: FakeGitLab, first_page: bool = False) -> GraphQLSource:
     """A cold GraphQL source of a project reading early; with ``first_page``, it asks the first
-    incident label's first page with its first requests."""
+    incident label's first page with its first requests. Four readers: the listing's first wave
+    is pages 1 and 2 of the INC list (``first_pages``), so a few hundred incidents leave it more."""
     gl = connect(fake.url, API_TOKEN, timeout=20.0, retry_budget=20.0, wait=False)
-    source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=8, wait=False)
+    source = GraphQLSource(gl, GraphQL(gl, API_TOKEN, timeout=20.0), project=PROJECT, concurrency=4, wait=False)
     source.early = lambda: True
     if first_page:
         source.start_first_page(INC)

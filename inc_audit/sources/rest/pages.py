@@ -5,7 +5,8 @@ GitLab's list endpoints paginate by offset (``page=N``, at most ``per_page=100``
 announce ``X-Total-Pages`` on each page, except when a list holds more than 10,000 items:
 then ``X-Total``, ``X-Total-Pages`` and the ``rel="last"`` link are left out, and the only
 way on is the ``rel="next"`` link, page after page. ``read_lists`` asks for page 1 of
-every list at once, with the pages after it that ``workers`` leaves room for (``at_once``);
+every list at once, with the pages after it of the first list that ``workers`` leaves room
+for (``first_pages``);
 once they have answered, the pages up to N it announced are asked by number, all lists' at
 once within ``workers`` requests in flight (``parallel.ordered_map``: in
 order, fail-fast, cancelling the others); then a list that grew meanwhile is followed by
@@ -165,9 +166,9 @@ def read_lists(
     ``each(index, item)`` made of each item of that page, Nones left out).
 
     ``each`` runs in the reader thread as a page arrives, so a caller that needs little of
-    an item (its key) never holds the whole page. The first wave asks the first
-    ``at_once(workers, len(lists))`` pages of every list at once (a list shorter than that
-    answers the pages past its end empty); once it has answered, ``first_wave()`` is called
+    an item (its key) never holds the whole page. The first wave asks page 1 of every list
+    and the next pages of the first, ``first_pages(workers, len(lists))``, at once (a list
+    shorter than that answers the pages past its end empty); once it has answered, ``first_wave()`` is called
     when pages are left, and the pages each list's page 1 announced beyond the first wave
     are asked by number, all lists' at once within
     ``workers``; then what the lists grew by and the lists without a total, by their last
@@ -177,7 +178,7 @@ def read_lists(
     base = [(what, f"{gl.api_url}{path}", {"order_by": "created_at", "sort": "asc", **query,
                                            "per_page": PER_PAGE})
             for what, path, query in lists]
-    ahead = at_once(workers, len(base))
+    ahead = first_pages(workers, len(base))
 
     def fetch(job: tuple[int, str, dict[str, Any]]) -> tuple[list[T], int | None, str | None]:
         index, url, query = job
@@ -195,7 +196,7 @@ def read_lists(
     def numbered(index: int, n: int) -> tuple[int, str, dict[str, Any]]:
         return index, base[index][1], {**base[index][2], "page": n} if n > 1 else base[index][2]
 
-    wave = [numbered(index, n) for index in range(len(base)) for n in range(1, ahead + 1)]
+    wave = [numbered(index, n) for index in range(len(base)) for n in range(1, ahead[index] + 1)]
     announced: dict[int, int | None] = {}
     last: dict[int, str | None] = {}
     read: dict[int, int] = {}
@@ -213,7 +214,8 @@ def read_lists(
         if items or n == 1 or announced[index] is None or n <= (announced[index] or 1):
             last[index], read[index] = following, n  # a page past the end, empty, has no next link to follow
         yield index, items
-    rest = [numbered(index, n) for index in range(len(base)) for n in range(ahead + 1, (announced[index] or 1) + 1)]
+    rest = [numbered(index, n) for index in range(len(base))
+            for n in range(ahead[index] + 1, (announced[index] or 1) + 1)]
     if first_wave is not None and (rest or any(last.values())):
         first_wave()  # the caller has taken the first wave's pages: pages are left
     for job, (items, _, following) in zip(rest, ordered_map(fetch, rest, workers), strict=True):
@@ -239,7 +241,11 @@ def read_lists(
             yield index, items
 
 
-def at_once(workers: int, lists: int) -> int:
-    """Pages of each list the first wave of ``read_lists`` asks at once: as many as ``workers``
-    allows for every list (2 of each of 3 lists with 8 workers), at least the first."""
-    return max(1, workers // max(lists, 1))
+def first_pages(workers: int, lists: int) -> tuple[int, ...]:
+    """Pages of each list the first wave of ``read_lists`` asks at once: the first page of every
+    list, and as many more of the first as ``workers`` leaves room for (6, 1 and 1 of 3 lists
+    with 8 workers). The first list is the one that holds most: the issues carrying the first
+    incident label, as the policy asks every incident to; the others hold those that miss it."""
+    if lists < 1:
+        return ()
+    return (max(1, workers - (lists - 1)), *(1,) * (lists - 1))

@@ -144,9 +144,9 @@ def test_a_cold_run_reads_what_the_rules_need_and_a_warm_one_only_lists(fake, au
     cold, counts = audit()
     assert audit.source is not None and audit.source.mode == "cold"
     assert rules_of(cold) == {emoji.iid: [], comment.iid: [], opened.iid: []}
-    # 2 labels + issue type, then the 3 by iids[]; notes of 3; links of the closed 2;
-    # awards only where no comment approves
-    assert counts == {LISTING: 4, NOTES: 3, LINKS: 2, AWARDS: 1}
+    # 2 labels + issue type, and the first label's page 2 (``first_pages``: empty here), then the
+    # 3 by iids[]; notes of 3; links of the closed 2; awards only where no comment approves
+    assert counts == {LISTING: 5, NOTES: 3, LINKS: 2, AWARDS: 1}
     assert by_issue(fake, AWARDS) == [str(emoji.iid)]
     assert cold == live_result(fake, config)
 
@@ -259,7 +259,8 @@ def test_a_daily_relisting_drops_deleted_incidents(fake, audit):
     fresh, counts = audit(relist_every=timedelta(0))
     assert audit.source is not None and audit.source.mode == "relist"
     assert sorted(rules_of(fresh)) == [kept.iid]
-    assert counts == {LISTING: 5}  # every candidate listed again (3 lists, 1 by iids[]), plus the changes; no notes
+    # every candidate listed again (3 lists and the first one's page 2, 1 by iids[]), plus the changes; no notes
+    assert counts == {LISTING: 6}
 
 
 def test_a_config_change_rescans_everything(fake, audit, config):
@@ -269,7 +270,7 @@ def test_a_config_change_rescans_everything(fake, audit, config):
     audit.config = replace(config, digest=config.digest + "-changed")
     _, counts = audit()
     assert audit.source is not None and audit.source.mode == "cold"
-    assert counts[NOTES] == 2 and counts[LISTING] == 4  # 3 lists, then the 2 by iids[]
+    assert counts[NOTES] == 2 and counts[LISTING] == 5  # 3 lists and the first one's page 2, then the 2 by iids[]
     _, counts = audit()
     assert counts == {LISTING: 1}
 

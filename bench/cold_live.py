@@ -3,7 +3,8 @@
 
     .venv/bin/python bench/cold_live.py [--incidents 1000] [--latency-ms 1000] [--apis graphql,rest]
                                         [--base COMMIT] [--concurrency N] [--memory 1000,5000]
-                                        [--answer within|after] [--runs 1] [--jobs-base N] [--jobs-now N]
+                                        [--answer within|after|prepared] [--runs 1] [--jobs-base N]
+                                        [--jobs-now N]
 
 Generates the synthetic project of ``run_bench.py`` (bench/synthetic.py) at ``--incidents``,
 serves it from the fake GitLab (tests/fakegitlab) in this process with every request
@@ -11,7 +12,10 @@ answered in ``--latency-ms`` (``--answer within``: the fake builds its answer as
 comes and sends it once the latency has passed, a GitLab that answers every request in that
 time; ``after``: it starts building only once the latency has passed, so an answer leaves
 the latency plus its building after the request, up to half a second more for a query of
-200 full issues while the fake builds others on the same cores), then runs a cold
+200 full issues while the fake builds others on the same cores; ``prepared``: as ``within``,
+with every answer built before the measured runs, by a run of each tree that is not
+measured, and sent as built: a GitLab on other machines, whose work takes none of this
+machine's CPU), then runs a cold
 ``inc-audit run --api API`` (an empty
 ``--cache`` folder) with a ``git worktree`` of ``--base`` and with this checkout, one after
 the other, each through ``spawner.py`` (so a run's peak RSS is its own). Prints for each
@@ -125,6 +129,32 @@ def serve(n: int, work: Path, latency: float, within: bool = True) -> Any:
     return served.fake
 
 
+class Prepared:
+    """The fake's answers kept as it builds them, by method, target and body, and sent again as
+    built (``--answer prepared``): a request asked before is answered without building.
+    ``served`` and ``built`` count the answers of the runs measured once ``measuring`` is set."""
+
+    def __init__(self, fake: Any) -> None:
+        import dataclasses  # noqa: PLC0415
+
+        self.kept: dict[tuple[str, str, bytes], Any] = {}
+        self.served = self.built = 0
+        self.measuring = False
+        built = fake._answer
+
+        def answer(request: Any, *args: Any) -> Any:
+            key = (request.method, request.target, request.body)
+            found = self.kept.get(key)
+            if found is None:
+                found = self.kept[key] = built(request, *args)
+                self.built += self.measuring
+            else:
+                self.served += self.measuring
+            return dataclasses.replace(found, headers=list(found.headers))
+
+        fake._answer = answer
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--incidents", type=int, default=1000)
@@ -133,8 +163,9 @@ def main() -> int:
     parser.add_argument("--base", default=DEFAULT_BASE)
     parser.add_argument("--concurrency", type=int, help="--concurrency for inc-audit (default: its own)")
     parser.add_argument("--memory", default="", help="sizes of peak-memory GraphQL runs, no latency, --no-cache")
-    parser.add_argument("--answer", choices=("within", "after"), default="within",
-                        help="the fake's work within the latency, or after it (default: within)")
+    parser.add_argument("--answer", choices=("within", "after", "prepared"), default="within",
+                        help="the fake's work within the latency, after it, or done before the measured runs"
+                             " (default: within)")
     parser.add_argument("--runs", type=int, default=1, help="measure each pair this many times, in turn")
     parser.add_argument("--jobs-base", type=int, help="--jobs for the base's runs (default: its own)")
     parser.add_argument("--jobs-now", type=int, help="--jobs for this checkout's runs (default: its own)")
@@ -144,10 +175,16 @@ def main() -> int:
     base = base_tree(args.base)
     compile_tree(ROOT)
     rows: list[tuple[Measured, Measured]] = []
-    fake = serve(args.incidents, work, args.latency_ms / 1000, args.answer == "within")
+    fake = serve(args.incidents, work, args.latency_ms / 1000, args.answer != "after")
+    prepared = Prepared(fake) if args.answer == "prepared" else None
     walls: dict[tuple[str, str], list[float]] = {}
     try:
         for api in (a.strip() for a in args.apis.split(",") if a.strip()):
+            if prepared is not None:  # the answers built by runs that are not measured
+                for name, tree, jobs in (("base", base, args.jobs_base), ("now", ROOT, args.jobs_now)):
+                    cold_run(spawner, fake, tree, f"{name}-preparing", api, args.incidents, work, args.concurrency,
+                             jobs=jobs)
+                prepared.measuring = True
             for _ in range(max(1, args.runs)):
                 runs = [cold_run(spawner, fake, tree, name, api, args.incidents, work, args.concurrency, jobs=jobs)
                         for name, tree, jobs in (("base", base, args.jobs_base), ("now", ROOT, args.jobs_now))]
@@ -164,7 +201,9 @@ def main() -> int:
             rows.append((runs[0], runs[1]))
         finally:
             fake.stop()
-    print(f"cold `inc-audit run` against the fake GitLab (its work {args.answer} the latency);"
+    work_is = {"within": "within the latency", "after": "after the latency",
+               "prepared": "done before the measured runs"}[args.answer]
+    print(f"cold `inc-audit run` against the fake GitLab (its work {work_is});"
           f" base: {describe(args.base)}")
     print(f"{'incidents':>9} {'latency':>7} {'api':>7}  {'tree':<4} {'wall s':>6} {'requests':>8}"
           f" {'req/inc':>7} {'MiB':>5} {'fake CPU s':>10}  same findings")
@@ -184,6 +223,9 @@ def main() -> int:
             print(f"{api} {tree}: median {statistics.median(times):.2f} s over {len(times)} runs ({shown})")
     print("fake CPU s: the CPU time the benchmark's own process spent during the run, which is the fake"
           " GitLab building its answers (in its serving threads) on the same cores as the audit")
+    if prepared is not None:
+        print(f"prepared: {prepared.served} answers of the measured runs sent as built before them,"
+              f" {prepared.built} built during them")
     if args.memory:
         print("graphql*: --no-cache, the live source alone (the cache's own memory is the cache's figure)")
     load = os.getloadavg()

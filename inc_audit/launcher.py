@@ -96,17 +96,16 @@ def main() -> None:
     try:
         launch()
     except SystemExit as done:
-        leave(done.code if done.code is None or isinstance(done.code, int) else str(done.code))
+        leave(done.code)
     leave(0)  # not reached: ``launch`` always exits
 
 
-def leave(code: str | int | None) -> None:
+def leave(code: object) -> None:
     """Exit with ``code`` once the exit handlers have run and stdout and stderr are flushed,
     without the interpreter's teardown, which would only free memory the system takes back.
     The normal exit instead, which waits for the other threads and says a failed flush (exit
     120), when a thread other than the main one is still alive, when a flush fails, or when
-    ``code`` is not a number (``launch`` never gives one). The handlers run once: running
-    them empties their list."""
+    ``code`` is not a number (``launch`` never gives one)."""
     import atexit
     import os
     import threading

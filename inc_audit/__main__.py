@@ -1,6 +1,6 @@
 """``python -m inc_audit``: the same program as ``inc-audit``."""
 
-from inc_audit.launcher import main
+from inc_audit.launcher import launch
 
 if __name__ == "__main__":
-    main()
+    launch()

@@ -7,10 +7,6 @@ the version and how to report it. This module therefore imports nothing of inc-a
 module level; the command line is imported inside the ``try``, and the version is read
 from the installed distribution's metadata when the package cannot be imported.
 
-``main``, the program itself, runs ``launch`` and then leaves without the interpreter's
-teardown (``leave``): freeing every object one by one took 0.1 s after the imports alone
-and 0.25 s after an audit of 1,000 incidents, with nothing left to write.
-
 ``inc-audit --version`` alone is answered here, from the package's version constant,
 without importing click or the command line: the same line and exit code as the click
 group's ``--version`` (``tests/test_startup.py`` compares them), in a fraction of the time.
@@ -89,37 +85,3 @@ def launch() -> None:
     except BaseException as error:  # noqa: B036 - a crash of any kind gets its own exit code
         sys.exit(internal_error(error, debug))
     sys.exit(0)
-
-
-def main() -> None:
-    """The ``inc-audit`` program (and ``python -m inc_audit``): ``launch``, then ``leave``."""
-    try:
-        launch()
-    except SystemExit as done:
-        leave(done.code)
-    leave(0)  # not reached: ``launch`` always exits
-
-
-def leave(code: object) -> None:
-    """Exit with ``code`` once the exit handlers have run and stdout and stderr are flushed,
-    without the interpreter's teardown, which would only free memory the system takes back.
-    The normal exit instead, which waits for the other threads and says a failed flush (exit
-    120), when a thread other than the main one is still alive, when a flush fails, or when
-    ``code`` is not a number (``launch`` never gives one)."""
-    import atexit
-    import os
-    import threading
-
-    if not (code is None or isinstance(code, int)) or threading.active_count() > 1:
-        sys.exit(code)
-    run_handlers = getattr(atexit, "_run_exitfuncs", None)  # CPython's: what the normal exit runs
-    if run_handlers is None:
-        sys.exit(code)
-    run_handlers()
-    try:
-        for stream in (sys.stdout, sys.stderr):
-            if stream is not None:
-                stream.flush()
-    except Exception:  # noqa: BLE001  (the normal exit says it, and exits 120)
-        sys.exit(code)
-    os._exit(code or 0)

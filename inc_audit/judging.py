@@ -82,20 +82,21 @@ class _Held(Source):
         return self.held.links
 
     def note_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...]:
-        awards = self.held.awards_of(note_id) if key == self.held.key else None
-        if awards is None:
-            raise Beyond(f"the award emoji of note {note_id} of {key}")
-        self.questions.append(("awards", key, note_id))
-        return awards
+        return self._awards("awards", key, note_id)
 
     def refresh_awards(self, key: IssueKey, note_id: int) -> tuple[Award, ...] | None:
         if not self.held.refreshes:
             self.questions.append(("refresh", key, note_id))
             return None
+        return self._awards("refresh", key, note_id)
+
+    def _awards(self, kind: str, key: IssueKey, note_id: int) -> tuple[Award, ...]:
+        """The note's award emoji as held, the question written down; ``Beyond`` when not held."""
         awards = self.held.awards_of(note_id) if key == self.held.key else None
         if awards is None:
-            raise Beyond(f"the award emoji of note {note_id} of {key}, afresh")
-        self.questions.append(("refresh", key, note_id))
+            afresh = ", afresh" if kind == "refresh" else ""
+            raise Beyond(f"the award emoji of note {note_id} of {key}{afresh}")
+        self.questions.append((kind, key, note_id))
         return awards
 
     def issue_summary(self, key: IssueKey) -> LinkedIssue:
